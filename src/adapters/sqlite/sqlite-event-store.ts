@@ -1,0 +1,344 @@
+import type Database from 'better-sqlite3';
+import { GENESIS_HASH, chainHash } from '../../domain/audit/hash-chain.js';
+import type { JsonObject } from '../../domain/shared/json.js';
+import {
+  InvalidEventError,
+  MAX_READ_ALL_PAGE,
+  WrongExpectedRevisionError,
+  validateAppend,
+  type AllSubscription,
+  type AppendResult,
+  type EventFilter,
+  type EventMetadata,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+} from '../../ports/event-store.js';
+import { openSqliteDatabase } from './open-database.js';
+
+export interface SqliteEventStoreOptions {
+  /** Most appends committed by one transaction (one fsync). */
+  readonly maxAppendsPerCommit?: number;
+  /** How often a live subscription looks for events appended by other processes. */
+  readonly livePollIntervalMs?: number;
+  /** Events fetched per query while a subscription catches up. */
+  readonly subscriptionPageSize?: number;
+}
+
+interface EventRow {
+  position: bigint;
+  stream_id: string;
+  revision: bigint;
+  event_id: string;
+  type: string;
+  data: string;
+  metadata: string;
+  prev_hash: string;
+  hash: string;
+}
+
+interface PendingAppend {
+  readonly streamId: string;
+  readonly events: readonly NewEvent[];
+  readonly expectedRevision: ExpectedRevision;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const STREAM_PAGE_SIZE = 1_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position   INTEGER PRIMARY KEY AUTOINCREMENT,
+  stream_id  TEXT    NOT NULL,
+  revision   INTEGER NOT NULL,
+  event_id   TEXT    NOT NULL UNIQUE,
+  type       TEXT    NOT NULL,
+  data       TEXT    NOT NULL,
+  metadata   TEXT    NOT NULL,
+  prev_hash  TEXT    NOT NULL,
+  hash       TEXT    NOT NULL,
+  UNIQUE (stream_id, revision)
+);
+CREATE TRIGGER IF NOT EXISTS events_are_immutable_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are immutable: no update'); END;
+CREATE TRIGGER IF NOT EXISTS events_are_immutable_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are immutable: no delete'); END;
+`;
+
+/**
+ * The embedded event store: one SQLite file, WAL, synchronous=FULL.
+ *
+ * Group commit: appends arriving while the previous commit runs are queued and committed together in one
+ * transaction (one fsync), each checked against its own expected revision inside a savepoint, so one
+ * caller's conflict never fails another's append. A caller's promise resolves only after the commit.
+ *
+ * Several processes may share the file: each commit takes SQLite's write lock (BEGIN IMMEDIATE) and
+ * checks revisions inside it, and live subscriptions poll for positions written by other processes.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly engine = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly maxAppendsPerCommit: number;
+  private readonly livePollIntervalMs: number;
+  private readonly subscriptionPageSize: number;
+  private readonly pending: PendingAppend[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly liveWaiters = new Set<() => void>();
+  private readonly statements;
+
+  constructor(filePath: string, options: SqliteEventStoreOptions = {}) {
+    this.maxAppendsPerCommit = options.maxAppendsPerCommit ?? 512;
+    this.livePollIntervalMs = options.livePollIntervalMs ?? 50;
+    this.subscriptionPageSize = options.subscriptionPageSize ?? 500;
+    this.db = openSqliteDatabase(filePath);
+    this.db.exec(SCHEMA);
+    const columns = 'position, stream_id, revision, event_id, type, data, metadata, prev_hash, hash';
+    this.statements = {
+      head: this.db.prepare(`SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1`).safeIntegers(true),
+      byEventId: this.db.prepare(`SELECT stream_id, revision FROM events WHERE event_id = ?`).safeIntegers(true),
+      eventIdsFrom: this.db
+        .prepare(`SELECT event_id, position FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`)
+        .safeIntegers(true),
+      insert: this.db.prepare(
+        `INSERT INTO events (stream_id, revision, event_id, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      forwards: this.db
+        .prepare(`SELECT ${columns} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`)
+        .safeIntegers(true),
+      backwards: this.db
+        .prepare(`SELECT ${columns} FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`)
+        .safeIntegers(true),
+      maxPosition: this.db.prepare(`SELECT max(position) AS position FROM events`).safeIntegers(true),
+      columns,
+    };
+  }
+
+  appendToStream(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new Error('event store is closed'));
+    try {
+      validateAppend(streamId, events, expectedRevision);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({ streamId, events, expectedRevision, resolve, reject });
+      if (this.pending.length >= this.maxAppendsPerCommit) {
+        this.flush();
+      } else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // setImmediate, not a microtask: appends from every request parsed in this turn of the event
+        // loop join the same commit.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.maxAppendsPerCommit);
+      const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+      try {
+        this.db
+          .transaction(() => {
+            for (const append of batch) {
+              try {
+                // A nested transaction is a savepoint: a refused append leaves no partial rows.
+                const result = this.db.transaction(() => this.applyAppend(append))();
+                outcomes.push({ ok: true, result });
+              } catch (error) {
+                outcomes.push({ ok: false, error });
+              }
+            }
+          })
+          .immediate();
+      } catch (error) {
+        // The commit itself failed (disk full, I/O error): nothing in this batch is durable.
+        for (const append of batch) append.reject(error);
+        continue;
+      }
+      batch.forEach((append, index) => {
+        const outcome = outcomes[index]!;
+        if (outcome.ok) append.resolve(outcome.result);
+        else append.reject(outcome.error);
+      });
+      this.wakeLiveSubscriptions();
+    }
+  }
+
+  private applyAppend(append: PendingAppend): AppendResult {
+    const { streamId, events, expectedRevision } = append;
+    const replay = this.findIdempotentReplay(streamId, events);
+    if (replay) return replay;
+
+    const head = this.statements.head.get(streamId) as { revision: bigint; hash: string } | undefined;
+    const actual: bigint | 'no_stream' = head ? head.revision : 'no_stream';
+    const accepted =
+      expectedRevision === 'any' ||
+      (expectedRevision === 'no_stream' && head === undefined) ||
+      (expectedRevision === 'stream_exists' && head !== undefined) ||
+      (typeof expectedRevision === 'bigint' && head !== undefined && head.revision === expectedRevision);
+    if (!accepted) throw new WrongExpectedRevisionError(streamId, expectedRevision, actual);
+
+    let revision = head ? head.revision : -1n;
+    let prevHash = head ? head.hash : GENESIS_HASH;
+    let position = 0n;
+    for (const event of events) {
+      revision += 1n;
+      const metadata = event.metadata as unknown as JsonObject;
+      const hash = chainHash(prevHash, { streamId, revision, eventId: event.metadata.eventId, type: event.type, data: event.data, metadata });
+      const info = this.statements.insert.run(
+        streamId,
+        revision,
+        event.metadata.eventId,
+        event.type,
+        JSON.stringify(event.data),
+        JSON.stringify(event.metadata),
+        prevHash,
+        hash,
+      );
+      position = BigInt(info.lastInsertRowid);
+      prevHash = hash;
+    }
+    return { nextExpectedRevision: revision, position };
+  }
+
+  /**
+   * EventStoreDB's idempotence: appending event ids that are already the stream's events, in the same
+   * order, is a no-op that answers as the first append did. Ids used elsewhere are a conflict.
+   */
+  private findIdempotentReplay(streamId: string, events: readonly NewEvent[]): AppendResult | undefined {
+    const first = this.statements.byEventId.get(events[0]!.metadata.eventId) as { stream_id: string; revision: bigint } | undefined;
+    if (!first) {
+      for (const event of events.slice(1)) {
+        if (this.statements.byEventId.get(event.metadata.eventId)) {
+          throw new InvalidEventError(`event id ${event.metadata.eventId} is already recorded`);
+        }
+      }
+      return undefined;
+    }
+    if (first.stream_id !== streamId) {
+      throw new InvalidEventError(`event id ${events[0]!.metadata.eventId} is already recorded in another stream`);
+    }
+    const stored = this.statements.eventIdsFrom.all(streamId, first.revision, events.length) as Array<{ event_id: string; position: bigint }>;
+    const same = stored.length === events.length && stored.every((row, i) => row.event_id === events[i]!.metadata.eventId);
+    if (!same) throw new WrongExpectedRevisionError(streamId, first.revision, first.revision);
+    return { nextExpectedRevision: first.revision + BigInt(events.length) - 1n, position: stored[stored.length - 1]!.position };
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    const backwards = options.direction === 'backwards';
+    let remaining = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    let from = options.fromRevision ?? (backwards ? BigInt(Number.MAX_SAFE_INTEGER) : 0n);
+    while (remaining > 0) {
+      const limit = Math.min(STREAM_PAGE_SIZE, remaining);
+      const rows = (backwards ? this.statements.backwards : this.statements.forwards).all(streamId, from, limit) as EventRow[];
+      for (const row of rows) yield toRecordedEvent(row);
+      remaining -= rows.length;
+      if (rows.length < limit) return;
+      from = backwards ? rows[rows.length - 1]!.revision - 1n : rows[rows.length - 1]!.revision + 1n;
+      if (from < 0n) return;
+    }
+  }
+
+  async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
+    return this.readAllNow(options.after, Math.min(options.maxCount, MAX_READ_ALL_PAGE), options.filter);
+  }
+
+  private readAllNow(after: bigint | 'start', maxCount: number, filter: EventFilter | undefined): RecordedEvent[] {
+    const where: string[] = ['position > ?'];
+    const params: Array<string | bigint | number> = [after === 'start' ? 0n : after];
+    if (filter?.streamPrefixes && filter?.eventTypes) throw new InvalidEventError('filter by stream prefixes or event types, not both');
+    if (filter?.streamPrefixes) {
+      // A prefix is the range [prefix, prefix + U+FFFF): it uses the (stream_id, revision) index.
+      where.push(`(${filter.streamPrefixes.map(() => '(stream_id >= ? AND stream_id < ?)').join(' OR ') || '0'})`);
+      for (const prefix of filter.streamPrefixes) params.push(prefix, `${prefix}\uffff`);
+    }
+    if (filter?.eventTypes) {
+      where.push(`type IN (${filter.eventTypes.map(() => '?').join(', ') || 'NULL'})`);
+      params.push(...filter.eventTypes);
+    }
+    params.push(maxCount);
+    const rows = this.db
+      .prepare(`SELECT ${this.statements.columns} FROM events WHERE ${where.join(' AND ')} ORDER BY position ASC LIMIT ?`)
+      .safeIntegers(true)
+      .all(...params) as EventRow[];
+    return rows.map(toRecordedEvent);
+  }
+
+  async headPosition(): Promise<bigint | 'start'> {
+    const row = this.statements.maxPosition.get() as { position: bigint | null };
+    return row.position ?? 'start';
+  }
+
+  subscribeToAll(options: SubscribeOptions): AllSubscription {
+    let closed = false;
+    let wake: (() => void) | undefined;
+    const store = this;
+    async function* iterate(): AsyncGenerator<RecordedEvent> {
+      let after = options.after;
+      while (!closed && !store.closed) {
+        const page = store.readAllNow(after, store.subscriptionPageSize, options.filter);
+        for (const event of page) {
+          if (closed) return;
+          yield event;
+          after = event.position;
+        }
+        if (page.length < store.subscriptionPageSize) {
+          // Live: wait for an append by this process, or poll for other processes' appends.
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(done, store.livePollIntervalMs);
+            function done(): void {
+              clearTimeout(timer);
+              store.liveWaiters.delete(done);
+              wake = undefined;
+              resolve();
+            }
+            wake = done;
+            store.liveWaiters.add(done);
+          });
+        }
+      }
+    }
+    const iterator = iterate();
+    return {
+      [Symbol.asyncIterator]: () => iterator,
+      close: async () => {
+        closed = true;
+        wake?.();
+        await iterator.return(undefined);
+      },
+    };
+  }
+
+  private wakeLiveSubscriptions(): void {
+    for (const wake of [...this.liveWaiters]) wake();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.pending.length > 0) this.flush();
+    this.closed = true;
+    this.wakeLiveSubscriptions();
+    this.db.close();
+  }
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    streamId: row.stream_id,
+    revision: row.revision,
+    position: row.position,
+    type: row.type,
+    data: JSON.parse(row.data) as JsonObject,
+    metadata: JSON.parse(row.metadata) as EventMetadata,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}

@@ -1,0 +1,189 @@
+import type Database from 'better-sqlite3';
+import type { JsonObject } from '../../domain/shared/json.js';
+import {
+  COLLECTION_NAME_PATTERN,
+  FIELD_NAME_PATTERN,
+  InvalidQueryError,
+  MAX_WRITES_PER_BATCH,
+  decodeCursor,
+  encodeCursor,
+  validateFindQuery,
+  type CollectionSpec,
+  type DocumentWrite,
+  type FindPage,
+  type FindQuery,
+  type IndexValue,
+  type ReadModelStore,
+  type StoredDocument,
+} from '../../ports/read-model-store.js';
+import { openSqliteDatabase } from './open-database.js';
+
+interface DocumentRow {
+  id: string;
+  position: bigint;
+  doc: string | null;
+  order_value?: IndexValue | null;
+}
+
+/**
+ * The embedded read-model store: a SQLite file beside the event store's. One table per collection
+ * (`rm_<name>`: id, position, doc JSON), an expression index per declared field, and a checkpoint table.
+ */
+export class SqliteReadModelStore implements ReadModelStore {
+  readonly engine = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly specs = new Map<string, CollectionSpec>();
+  private readonly upserts = new Map<string, Database.Statement>();
+
+  constructor(filePath: string) {
+    this.db = openSqliteDatabase(filePath);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS rm_checkpoints (projection TEXT PRIMARY KEY, position INTEGER NOT NULL)`);
+  }
+
+  async ensureCollections(specs: readonly CollectionSpec[]): Promise<void> {
+    for (const spec of specs) {
+      if (!COLLECTION_NAME_PATTERN.test(spec.name)) throw new InvalidQueryError(`invalid collection name: ${spec.name}`);
+      for (const field of spec.indexes) {
+        if (!FIELD_NAME_PATTERN.test(field)) throw new InvalidQueryError(`invalid index field: ${field}`);
+      }
+      const table = tableOf(spec.name);
+      this.db.exec(
+        `CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, position INTEGER NOT NULL, doc TEXT) WITHOUT ROWID`,
+      );
+      for (const field of spec.indexes) {
+        this.db.exec(`CREATE INDEX IF NOT EXISTS ${table}__${field} ON ${table} (json_extract(doc, '$.${field}'), id)`);
+      }
+      this.specs.set(spec.name, spec);
+      this.upserts.set(
+        spec.name,
+        this.db.prepare(
+          `INSERT INTO ${table} (id, position, doc) VALUES (?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET position = excluded.position, doc = excluded.doc
+           WHERE excluded.position > ${table}.position`,
+        ),
+      );
+    }
+  }
+
+  private tableFor(collection: string): string {
+    if (!this.specs.has(collection)) throw new InvalidQueryError(`unknown collection: ${collection}`);
+    return tableOf(collection);
+  }
+
+  async get<T extends JsonObject = JsonObject>(collection: string, id: string): Promise<StoredDocument<T> | null> {
+    const row = this.db
+      .prepare(`SELECT id, position, doc FROM ${this.tableFor(collection)} WHERE id = ?`)
+      .safeIntegers(true)
+      .get(id) as DocumentRow | undefined;
+    return row && row.doc !== null ? toDocument<T>(row) : null;
+  }
+
+  async getMany<T extends JsonObject = JsonObject>(collection: string, ids: readonly string[]): Promise<Map<string, StoredDocument<T>>> {
+    const found = new Map<string, StoredDocument<T>>();
+    const table = this.tableFor(collection);
+    const chunkSize = 500; // SQLite's bound-parameter limit is far above this; keeps statements small.
+    for (let i = 0; i < ids.length; i += chunkSize) {
+      const chunk = ids.slice(i, i + chunkSize);
+      const rows = this.db
+        .prepare(`SELECT id, position, doc FROM ${table} WHERE id IN (${chunk.map(() => '?').join(', ')})`)
+        .safeIntegers(true)
+        .all(...chunk) as DocumentRow[];
+      for (const row of rows) if (row.doc !== null) found.set(row.id, toDocument<T>(row));
+    }
+    return found;
+  }
+
+  async find<T extends JsonObject = JsonObject>(collection: string, query: FindQuery): Promise<FindPage<T>> {
+    validateFindQuery(this.specs.get(collection), collection, query);
+    const table = this.tableFor(collection);
+    const field = (name: string): string => (name === 'id' ? 'id' : `json_extract(doc, '$.${name}')`);
+    const where: string[] = ['doc IS NOT NULL'];
+    const params: Array<IndexValue | null> = [];
+    for (const [name, value] of Object.entries(query.where ?? {})) {
+      where.push(`${field(name)} = ?`);
+      params.push(sqlValue(value));
+    }
+    if (query.range?.gte !== undefined) {
+      where.push(`${field(query.range.field)} >= ?`);
+      params.push(sqlValue(query.range.gte));
+    }
+    if (query.range?.lt !== undefined) {
+      where.push(`${field(query.range.field)} < ?`);
+      params.push(sqlValue(query.range.lt));
+    }
+    const orderBy = query.orderBy ?? 'id';
+    const desc = query.direction === 'desc';
+    if (query.after !== undefined) {
+      const cursor = decodeCursor(query.after);
+      where.push(orderBy === 'id' ? `id ${desc ? '<' : '>'} ?` : `(${field(orderBy)}, id) ${desc ? '<' : '>'} (?, ?)`);
+      if (orderBy !== 'id') params.push(sqlValue(cursor.orderValue));
+      params.push(cursor.id);
+    }
+    const direction = desc ? 'DESC' : 'ASC';
+    const rows = this.db
+      .prepare(
+        `SELECT id, position, doc, ${field(orderBy)} AS order_value FROM ${table} WHERE ${where.join(' AND ')}
+         ORDER BY ${orderBy === 'id' ? `id ${direction}` : `${field(orderBy)} ${direction}, id ${direction}`} LIMIT ?`,
+      )
+      .safeIntegers(true)
+      .all(...params, query.limit + 1) as DocumentRow[];
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    const nextCursor =
+      rows.length > query.limit && last ? encodeCursor(orderBy === 'id' ? last.id : fromSqlValue(last.order_value ?? null), last.id) : null;
+    return { items: page.map((row) => toDocument<T>(row)), nextCursor };
+  }
+
+  async applyBatch(projection: string, writes: readonly DocumentWrite[], checkpoint: bigint): Promise<void> {
+    if (writes.length > MAX_WRITES_PER_BATCH) throw new InvalidQueryError(`a batch carries at most ${MAX_WRITES_PER_BATCH} writes`);
+    for (const write of writes) this.tableFor(write.collection);
+    this.db.transaction(() => {
+      for (const write of writes) {
+        this.upserts.get(write.collection)!.run(write.id, write.position, write.data === null ? null : JSON.stringify(write.data));
+      }
+      this.db
+        .prepare(
+          `INSERT INTO rm_checkpoints (projection, position) VALUES (?, ?)
+           ON CONFLICT (projection) DO UPDATE SET position = max(position, excluded.position)`,
+        )
+        .run(projection, checkpoint);
+    })();
+  }
+
+  async getCheckpoint(projection: string): Promise<bigint | 'start'> {
+    const row = this.db
+      .prepare(`SELECT position FROM rm_checkpoints WHERE projection = ?`)
+      .safeIntegers(true)
+      .get(projection) as { position: bigint } | undefined;
+    return row ? row.position : 'start';
+  }
+
+  async resetProjection(projection: string, collections: readonly string[]): Promise<void> {
+    const tables = collections.map((c) => this.tableFor(c));
+    this.db.transaction(() => {
+      for (const table of tables) this.db.exec(`DELETE FROM ${table}`);
+      this.db.prepare(`DELETE FROM rm_checkpoints WHERE projection = ?`).run(projection);
+    })();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function tableOf(collection: string): string {
+  return `rm_${collection}`;
+}
+
+/** SQLite has no boolean: json_extract yields 1/0 for true/false, so compare against those. */
+function sqlValue(value: IndexValue | null): IndexValue | null {
+  return typeof value === 'boolean' ? (value ? 1 : 0) : value;
+}
+
+function fromSqlValue(value: IndexValue | bigint | null): IndexValue | null {
+  return typeof value === 'bigint' ? Number(value) : value;
+}
+
+function toDocument<T extends JsonObject>(row: DocumentRow): StoredDocument<T> {
+  return { id: row.id, position: row.position, data: JSON.parse(row.doc!) as T };
+}

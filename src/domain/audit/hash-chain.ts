@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import canonicalizeModule from 'canonicalize';
+import type { JsonObject } from '../shared/json.js';
+
+/**
+ * Tamper evidence. Every event stores the hash of its predecessor in the same stream and its own hash:
+ *
+ *   hash = sha256_hex(prevHash + "\n" + JCS(content))
+ *
+ * where JCS is the RFC 8785 JSON canonicalisation of the event's content (stream, revision, id, type,
+ * data, metadata). Changing one byte of any stored event, or removing or reordering events, breaks the
+ * chain at that revision. The first event of a stream chains from GENESIS_HASH.
+ */
+// canonicalize 2.x is CommonJS with an ESM-style .d.ts; under NodeNext the default import is the function.
+const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export interface ChainedContent {
+  readonly streamId: string;
+  readonly revision: bigint;
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: JsonObject;
+  readonly metadata: JsonObject;
+}
+
+export function canonicalContent(content: ChainedContent): string {
+  const text = canonicalize({
+    streamId: content.streamId,
+    revision: content.revision.toString(),
+    eventId: content.eventId,
+    type: content.type,
+    data: content.data,
+    metadata: content.metadata,
+  });
+  if (text === undefined) throw new Error('event content cannot be canonicalised');
+  return text;
+}
+
+export function chainHash(prevHash: string, content: ChainedContent): string {
+  return createHash('sha256').update(prevHash).update('\n').update(canonicalContent(content)).digest('hex');
+}

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import type { JsonObject } from '../domain/shared/json.js';
+
+/**
+ * The event store port, with EventStoreDB semantics: streams of events numbered by revision (from 0),
+ * one global log (`$all`) ordered by position, optimistic concurrency by expected revision, idempotent
+ * re-append of the same event ids, and catch-up subscriptions to the global log.
+ *
+ * Adapters: `sqlite` (embedded default) and `esdb` (EventStoreDB). Both are held to
+ * tests/contract/event-store.contract.ts.
+ */
+
+/** What the appender expects the stream's last revision to be. */
+export type ExpectedRevision = 'no_stream' | 'stream_exists' | 'any' | bigint;
+
+/** Metadata every event carries. Validated on write; part of the hashed content. */
+export const eventMetadataSchema = z.strictObject({
+  eventId: z.uuid(),
+  correlationId: z.string().min(1).max(200),
+  causationId: z.string().min(1).max(200).nullable(),
+  idempotencyKey: z.string().min(1).max(255).nullable(),
+  actor: z.string().min(1).max(200),
+  occurredAt: z.iso.datetime({ offset: false }),
+  schemaVersion: z.int().min(1).max(1000),
+});
+export type EventMetadata = z.infer<typeof eventMetadataSchema>;
+
+/** Event types are PascalCase business facts ("FundsRecharged"); `$` names are reserved by EventStoreDB. */
+export const eventTypeSchema = z.string().regex(/^[A-Z][A-Za-z0-9]{0,99}$/);
+/** Stream ids are "<category>-<id>" (EventStoreDB's category convention). */
+export const streamIdSchema = z.string().regex(/^[a-z][a-z0-9]*-[A-Za-z0-9_.:-]{1,200}$/);
+
+export interface NewEvent {
+  readonly type: string;
+  readonly data: JsonObject;
+  readonly metadata: EventMetadata;
+}
+
+export interface RecordedEvent extends NewEvent {
+  readonly streamId: string;
+  readonly revision: bigint;
+  /** Position in the global log. Strictly increasing in commit order. */
+  readonly position: bigint;
+  /** Hash of the previous event of this stream (GENESIS_HASH for revision 0). */
+  readonly prevHash: string;
+  /** sha256(prevHash, canonical content): see src/domain/audit/hash-chain.ts. */
+  readonly hash: string;
+}
+
+export interface AppendResult {
+  /** The stream's revision after the append: pass it as the next expected revision. */
+  readonly nextExpectedRevision: bigint;
+  /** Global position of the last event appended. */
+  readonly position: bigint;
+}
+
+/** Which events a global read or subscription returns. Stream prefixes or event types, not both. */
+export interface EventFilter {
+  readonly streamPrefixes?: readonly string[];
+  readonly eventTypes?: readonly string[];
+}
+
+export interface ReadStreamOptions {
+  readonly direction?: 'forwards' | 'backwards';
+  /** Inclusive. Defaults to the first revision (forwards) or the last one (backwards). */
+  readonly fromRevision?: bigint;
+  /** Upper bound on the number of events returned. */
+  readonly maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events strictly after this position. 'start' reads from the first event. */
+  readonly after: bigint | 'start';
+  readonly maxCount: number;
+  readonly filter?: EventFilter;
+}
+
+export interface SubscribeOptions {
+  /** Exclusive: the checkpoint already processed. */
+  readonly after: bigint | 'start';
+  readonly filter?: EventFilter;
+}
+
+/**
+ * A catch-up subscription: reads the past, then goes live. Iterating yields events in position order,
+ * each exactly once per subscription; `close()` ends the iteration.
+ */
+export interface AllSubscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  readonly engine: 'sqlite' | 'esdb';
+  appendToStream(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
+  /** Events of one stream. A stream that does not exist reads as empty. */
+  readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+  /** One page of the global log. */
+  readAll(options: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** Position of the last event in the global log ('start' when empty). */
+  headPosition(): Promise<bigint | 'start'>;
+  subscribeToAll(options: SubscribeOptions): AllSubscription;
+  close(): Promise<void>;
+}
+
+/** Largest number of events one append may carry. Commands produce a handful; more is a bug. */
+export const MAX_EVENTS_PER_APPEND = 100;
+/** Largest page a global read returns. */
+export const MAX_READ_ALL_PAGE = 10_000;
+
+export class WrongExpectedRevisionError extends Error {
+  override readonly name = 'WrongExpectedRevisionError';
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedRevision,
+    /** The stream's actual last revision, or 'no_stream'. */
+    readonly actual: bigint | 'no_stream',
+  ) {
+    super(`stream ${streamId}: expected revision ${String(expected)}, actual ${String(actual)}`);
+  }
+}
+
+export class EventStoreUnavailableError extends Error {
+  override readonly name = 'EventStoreUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export class InvalidEventError extends Error {
+  override readonly name = 'InvalidEventError';
+}
+
+/** Validates what an adapter is asked to append; both adapters call it before touching storage. */
+export function validateAppend(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): void {
+  if (!streamIdSchema.safeParse(streamId).success) throw new InvalidEventError(`invalid stream id: ${streamId}`);
+  if (events.length === 0) throw new InvalidEventError('an append needs at least one event');
+  if (events.length > MAX_EVENTS_PER_APPEND) {
+    throw new InvalidEventError(`an append carries at most ${MAX_EVENTS_PER_APPEND} events, got ${events.length}`);
+  }
+  if (typeof expectedRevision === 'bigint' && expectedRevision < 0n) {
+    throw new InvalidEventError('expected revision must not be negative');
+  }
+  const ids = new Set<string>();
+  for (const event of events) {
+    if (!eventTypeSchema.safeParse(event.type).success) throw new InvalidEventError(`invalid event type: ${event.type}`);
+    const metadata = eventMetadataSchema.safeParse(event.metadata);
+    if (!metadata.success) {
+      throw new InvalidEventError(`invalid metadata on ${event.type}: ${metadata.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    if (typeof event.data !== 'object' || event.data === null || Array.isArray(event.data)) {
+      throw new InvalidEventError(`event data of ${event.type} must be a JSON object`);
+    }
+    if (ids.has(event.metadata.eventId)) throw new InvalidEventError(`duplicate event id in one append: ${event.metadata.eventId}`);
+    ids.add(event.metadata.eventId);
+  }
+}
+
+export function matchesFilter(filter: EventFilter | undefined, streamId: string, type: string): boolean {
+  if (!filter) return true;
+  if (filter.streamPrefixes && !filter.streamPrefixes.some((p) => streamId.startsWith(p))) return false;
+  if (filter.eventTypes && !filter.eventTypes.includes(type)) return false;
+  return true;
+}

@@ -1,0 +1,243 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GENESIS_HASH, chainHash } from '../../src/domain/audit/hash-chain.js';
+import type { JsonObject } from '../../src/domain/shared/json.js';
+import { InvalidEventError, WrongExpectedRevisionError, type EventStore, type RecordedEvent } from '../../src/ports/event-store.js';
+import { anEvent, collect, uniqueStream } from '../support/events.js';
+
+/**
+ * The event store contract: what every adapter must do. Run against the embedded SQLite adapter always,
+ * and against EventStoreDB when EVENTSTORE_URL is set. Streams are unique per test so the suite can run
+ * against a shared, non-empty server.
+ */
+export function eventStoreContract(adapterName: string, open: () => Promise<EventStore>): void {
+  describe(`event store contract: ${adapterName}`, () => {
+    let store: EventStore;
+    beforeAll(async () => {
+      store = await open();
+    });
+    afterAll(async () => {
+      await store.close();
+    });
+
+    describe('append with expected revision', () => {
+      it('creates a stream with no_stream and numbers events from 0', async () => {
+        const stream = uniqueStream();
+        const result = await store.appendToStream(stream, [anEvent(), anEvent()], 'no_stream');
+        expect(result.nextExpectedRevision).toBe(1n);
+        const events = await collect(store.readStream(stream));
+        expect(events.map((e) => e.revision)).toEqual([0n, 1n]);
+        expect(result.position).toBe(events[1]!.position);
+      });
+
+      it('refuses no_stream when the stream exists', async () => {
+        const stream = uniqueStream();
+        await store.appendToStream(stream, [anEvent()], 'no_stream');
+        const error = await store.appendToStream(stream, [anEvent()], 'no_stream').catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+        expect((error as WrongExpectedRevisionError).actual).toBe(0n);
+      });
+
+      it('refuses stream_exists on a missing stream and accepts it on an existing one', async () => {
+        const stream = uniqueStream();
+        const error = await store.appendToStream(stream, [anEvent()], 'stream_exists').catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+        expect((error as WrongExpectedRevisionError).actual).toBe('no_stream');
+        await store.appendToStream(stream, [anEvent()], 'no_stream');
+        const result = await store.appendToStream(stream, [anEvent()], 'stream_exists');
+        expect(result.nextExpectedRevision).toBe(1n);
+      });
+
+      it('accepts any on missing and existing streams', async () => {
+        const stream = uniqueStream();
+        await store.appendToStream(stream, [anEvent()], 'any');
+        const result = await store.appendToStream(stream, [anEvent()], 'any');
+        expect(result.nextExpectedRevision).toBe(1n);
+      });
+
+      it('accepts the exact current revision and refuses a stale one, writing nothing', async () => {
+        const stream = uniqueStream();
+        const first = await store.appendToStream(stream, [anEvent()], 'no_stream');
+        await store.appendToStream(stream, [anEvent()], first.nextExpectedRevision);
+        const error = await store.appendToStream(stream, [anEvent()], first.nextExpectedRevision).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+        expect((error as WrongExpectedRevisionError).actual).toBe(1n);
+        expect(await collect(store.readStream(stream))).toHaveLength(2);
+      });
+
+      it('refuses an exact revision on a missing stream', async () => {
+        const error = await store.appendToStream(uniqueStream(), [anEvent()], 0n).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+      });
+
+      it('lets exactly one of many concurrent appends at the same revision win', async () => {
+        const stream = uniqueStream();
+        const created = await store.appendToStream(stream, [anEvent()], 'no_stream');
+        const attempts = await Promise.allSettled(
+          Array.from({ length: 20 }, () => store.appendToStream(stream, [anEvent()], created.nextExpectedRevision)),
+        );
+        expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
+        for (const failed of attempts.filter((a) => a.status === 'rejected')) {
+          expect((failed as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedRevisionError);
+        }
+        expect(await collect(store.readStream(stream))).toHaveLength(2);
+      });
+
+      it('commits concurrent appends to different streams independently of a failing one', async () => {
+        const streams = Array.from({ length: 30 }, () => uniqueStream());
+        const bad = uniqueStream();
+        const results = await Promise.allSettled([
+          ...streams.map((s) => store.appendToStream(s, [anEvent()], 'no_stream')),
+          store.appendToStream(bad, [anEvent()], 5n),
+        ]);
+        expect(results.slice(0, 30).every((r) => r.status === 'fulfilled')).toBe(true);
+        expect(results[30]!.status).toBe('rejected');
+        expect(await collect(store.readStream(bad))).toHaveLength(0);
+      });
+
+      it('rejects invalid events before storing anything', async () => {
+        const stream = uniqueStream();
+        await expect(store.appendToStream(stream, [], 'any')).rejects.toBeInstanceOf(InvalidEventError);
+        await expect(store.appendToStream(stream, [anEvent('not pascal')], 'any')).rejects.toBeInstanceOf(InvalidEventError);
+        const badMetadata = { ...anEvent(), metadata: { ...anEvent().metadata, eventId: 'not-a-uuid' } };
+        await expect(store.appendToStream(stream, [badMetadata], 'any')).rejects.toBeInstanceOf(InvalidEventError);
+        await expect(store.appendToStream('No Stream', [anEvent()], 'any')).rejects.toBeInstanceOf(InvalidEventError);
+        expect(await collect(store.readStream(stream))).toHaveLength(0);
+      });
+    });
+
+    describe('idempotent append by event id', () => {
+      it('answers a repeated append of the same events as the first, and stores them once', async () => {
+        const stream = uniqueStream();
+        const events = [anEvent('A'), anEvent('B')];
+        const first = await store.appendToStream(stream, events, 'no_stream');
+        const again = await store.appendToStream(stream, events, 'no_stream');
+        expect(again).toEqual(first);
+        expect(await collect(store.readStream(stream))).toHaveLength(2);
+      });
+
+      it('is idempotent even after later events were appended', async () => {
+        const stream = uniqueStream();
+        const events = [anEvent('A')];
+        const first = await store.appendToStream(stream, events, 'no_stream');
+        await store.appendToStream(stream, [anEvent('B')], first.nextExpectedRevision);
+        const again = await store.appendToStream(stream, events, first.nextExpectedRevision - 1n < 0n ? 'no_stream' : first.nextExpectedRevision);
+        expect(again).toEqual(first);
+        expect(await collect(store.readStream(stream))).toHaveLength(2);
+      });
+    });
+
+    describe('reading a stream', () => {
+      it('reads forwards from a revision and backwards from the end, with a bound', async () => {
+        const stream = uniqueStream();
+        await store.appendToStream(stream, Array.from({ length: 5 }, (_, i) => anEvent('Numbered', { i })), 'no_stream');
+        const forwards = await collect(store.readStream(stream, { fromRevision: 2n }));
+        expect(forwards.map((e) => e.data['i'])).toEqual([2, 3, 4]);
+        const backwards = await collect(store.readStream(stream, { direction: 'backwards', maxCount: 2 }));
+        expect(backwards.map((e) => e.data['i'])).toEqual([4, 3]);
+        const bounded = await collect(store.readStream(stream, { maxCount: 2 }));
+        expect(bounded.map((e) => e.data['i'])).toEqual([0, 1]);
+      });
+
+      it('reads a missing stream as empty', async () => {
+        expect(await collect(store.readStream(uniqueStream()))).toEqual([]);
+      });
+
+      it('returns data, type and metadata exactly as appended', async () => {
+        const stream = uniqueStream();
+        const data: JsonObject = { text: '中文 ✓', nested: { list: [1, 'two', null, true] }, amountMinor: '12345678901234567890' };
+        const event = anEvent('Detailed', data);
+        await store.appendToStream(stream, [event], 'no_stream');
+        const [stored] = await collect(store.readStream(stream));
+        expect(stored!.type).toBe('Detailed');
+        expect(stored!.data).toEqual(data);
+        expect(stored!.metadata).toEqual(event.metadata);
+        expect(stored!.streamId).toBe(stream);
+      });
+    });
+
+    describe('hash chain', () => {
+      it('chains every event of a stream to its predecessor', async () => {
+        const stream = uniqueStream();
+        const first = await store.appendToStream(stream, [anEvent('A'), anEvent('B')], 'no_stream');
+        await store.appendToStream(stream, [anEvent('C')], first.nextExpectedRevision);
+        const events = await collect(store.readStream(stream));
+        let prevHash = GENESIS_HASH;
+        for (const event of events) {
+          expect(event.prevHash).toBe(prevHash);
+          const recomputed = chainHash(prevHash, {
+            streamId: event.streamId,
+            revision: event.revision,
+            eventId: event.metadata.eventId,
+            type: event.type,
+            data: event.data,
+            metadata: event.metadata as unknown as JsonObject,
+          });
+          expect(event.hash).toBe(recomputed);
+          prevHash = event.hash;
+        }
+      });
+    });
+
+    describe('the global log', () => {
+      it('orders events by strictly increasing position and reads after a position', async () => {
+        const streamA = uniqueStream('globala');
+        const streamB = uniqueStream('globalb');
+        const a = await store.appendToStream(streamA, [anEvent('A')], 'no_stream');
+        const b = await store.appendToStream(streamB, [anEvent('B')], 'no_stream');
+        expect(b.position > a.position).toBe(true);
+        const page = await store.readAll({ after: a.position - 1n, maxCount: 10_000 });
+        const ours = page.filter((e) => e.streamId === streamA || e.streamId === streamB);
+        expect(ours.map((e) => e.type)).toEqual(['A', 'B']);
+        for (let i = 1; i < page.length; i += 1) expect(page[i]!.position > page[i - 1]!.position).toBe(true);
+        const head = await store.headPosition();
+        expect(head !== 'start' && head >= b.position).toBe(true);
+      });
+
+      it('filters the global log by stream prefix or event type', async () => {
+        const marker = `m${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+        const first = await store.appendToStream(`${marker}-1`, [anEvent('Kept')], 'no_stream');
+        await store.appendToStream(`other${marker}-1`, [anEvent('Kept')], 'no_stream');
+        await store.appendToStream(`${marker}-2`, [anEvent('Dropped')], 'no_stream');
+        const byPrefix = await store.readAll({ after: first.position - 1n, maxCount: 100, filter: { streamPrefixes: [`${marker}-`] } });
+        expect(byPrefix.map((e) => e.streamId)).toEqual([`${marker}-1`, `${marker}-2`]);
+        const byType = await store.readAll({ after: first.position - 1n, maxCount: 100, filter: { eventTypes: ['Kept'] } });
+        expect(byType.filter((e) => e.streamId.includes(marker)).map((e) => e.streamId)).toEqual([`${marker}-1`, `other${marker}-1`]);
+      });
+    });
+
+    describe('catch-up subscription', () => {
+      it('delivers the past, then goes live, in position order', async () => {
+        const prefix = `sub${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+        const before = await store.appendToStream(`${prefix}-1`, [anEvent('Past')], 'no_stream');
+        const subscription = store.subscribeToAll({ after: before.position - 1n, filter: { streamPrefixes: [`${prefix}-`] } });
+        const received: RecordedEvent[] = [];
+        const done = (async () => {
+          for await (const event of subscription) {
+            received.push(event);
+            if (received.length === 3) break;
+          }
+        })();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await store.appendToStream(`${prefix}-2`, [anEvent('Live1')], 'no_stream');
+        await store.appendToStream(`${prefix}-1`, [anEvent('Live2')], 0n);
+        await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('subscription did not go live')), 10_000))]);
+        await subscription.close();
+        expect(received.map((e) => e.type)).toEqual(['Past', 'Live1', 'Live2']);
+        expect(received[1]!.position < received[2]!.position).toBe(true);
+      });
+
+      it('stops iterating once closed', async () => {
+        const subscription = store.subscribeToAll({ after: 'start', filter: { streamPrefixes: ['nothing-here-'] } });
+        const iteration = (async () => {
+          for await (const _ of subscription) {
+            // nothing matches the filter
+          }
+          return 'ended';
+        })();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await subscription.close();
+        await expect(iteration).resolves.toBe('ended');
+      });
+    });
+  });
+}

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidQueryError, type ReadModelStore } from '../../src/ports/read-model-store.js';
+
+/**
+ * The read-model store contract: what every adapter must do. Run against the embedded SQLite adapter
+ * always, and against MongoDB when MONGODB_URL is set. Names are unique per run so the suite can share a
+ * server with other data.
+ */
+export function readModelStoreContract(adapterName: string, open: () => Promise<ReadModelStore>): void {
+  describe(`read-model store contract: ${adapterName}`, () => {
+    let store: ReadModelStore;
+    const run = randomUUID().replaceAll('-', '').slice(0, 12);
+    const statements = `stmt_${run}`;
+    const balances = `bal_${run}`;
+    const projection = `proj-${run}`;
+
+    beforeAll(async () => {
+      store = await open();
+      await store.ensureCollections([
+        { name: statements, indexes: ['accountId', 'seq', 'day', 'flag'] },
+        { name: balances, indexes: ['currency'] },
+      ]);
+    });
+    afterAll(async () => {
+      await store.close();
+    });
+
+    it('creates collections idempotently', async () => {
+      await expect(store.ensureCollections([{ name: balances, indexes: ['currency'] }])).resolves.toBeUndefined();
+    });
+
+    it('gets what was written, with the position it came from', async () => {
+      await store.applyBatch(projection, [{ collection: balances, id: 'a1', data: { currency: 'CNY', balanceMinor: '100' }, position: 5n }], 5n);
+      const doc = await store.get(balances, 'a1');
+      expect(doc).toEqual({ id: 'a1', position: 5n, data: { currency: 'CNY', balanceMinor: '100' } });
+      expect(await store.get(balances, 'missing')).toBeNull();
+    });
+
+    it('ignores writes not newer than the stored position (replays change nothing)', async () => {
+      await store.applyBatch(projection, [{ collection: balances, id: 'a2', data: { currency: 'CNY', v: 2 }, position: 20n }], 20n);
+      await store.applyBatch(projection, [{ collection: balances, id: 'a2', data: { currency: 'CNY', v: 1 }, position: 10n }], 10n);
+      await store.applyBatch(projection, [{ collection: balances, id: 'a2', data: { currency: 'CNY', v: 99 }, position: 20n }], 20n);
+      expect((await store.get(balances, 'a2'))?.data).toEqual({ currency: 'CNY', v: 2 });
+      await store.applyBatch(projection, [{ collection: balances, id: 'a2', data: { currency: 'CNY', v: 3 }, position: 21n }], 21n);
+      expect((await store.get(balances, 'a2'))?.data).toEqual({ currency: 'CNY', v: 3 });
+    });
+
+    it('keeps checkpoints per projection and never moves them backwards', async () => {
+      const other = `other-${run}`;
+      expect(await store.getCheckpoint(other)).toBe('start');
+      await store.applyBatch(other, [], 42n);
+      await store.applyBatch(other, [], 7n);
+      expect(await store.getCheckpoint(other)).toBe(42n);
+    });
+
+    it('removes a document with a tombstone that older writes cannot revive', async () => {
+      await store.applyBatch(projection, [{ collection: balances, id: 'gone', data: { currency: 'USD' }, position: 30n }], 30n);
+      await store.applyBatch(projection, [{ collection: balances, id: 'gone', data: null, position: 31n }], 31n);
+      expect(await store.get(balances, 'gone')).toBeNull();
+      await store.applyBatch(projection, [{ collection: balances, id: 'gone', data: { currency: 'USD' }, position: 30n }], 31n);
+      expect(await store.get(balances, 'gone')).toBeNull();
+    });
+
+    it('gets many documents by id', async () => {
+      const found = await store.getMany(balances, ['a1', 'a2', 'nope']);
+      expect([...found.keys()].sort()).toEqual(['a1', 'a2']);
+    });
+
+    it('finds by indexed fields with a range, ordering and cursor pagination', async () => {
+      const writes = Array.from({ length: 25 }, (_, i) => ({
+        collection: statements,
+        id: `line-${String(i).padStart(3, '0')}`,
+        data: { accountId: i % 2 === 0 ? 'acc-even' : 'acc-odd', seq: i, day: `2026-11-${String(10 + (i % 5)).padStart(2, '0')}`, flag: i % 3 === 0 },
+        position: BigInt(100 + i),
+      }));
+      await store.applyBatch(projection, writes, 124n);
+
+      const seen: number[] = [];
+      let after: string | undefined;
+      for (let pages = 0; pages < 10; pages += 1) {
+        const page = await store.find(statements, { where: { accountId: 'acc-even' }, orderBy: 'seq', limit: 4, ...(after ? { after } : {}) });
+        seen.push(...page.items.map((d) => d.data['seq'] as number));
+        if (!page.nextCursor) break;
+        after = page.nextCursor;
+      }
+      expect(seen).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24]);
+
+      const desc = await store.find(statements, { where: { accountId: 'acc-odd' }, orderBy: 'seq', direction: 'desc', limit: 3 });
+      expect(desc.items.map((d) => d.data['seq'])).toEqual([23, 21, 19]);
+      const descNext = await store.find(statements, { where: { accountId: 'acc-odd' }, orderBy: 'seq', direction: 'desc', limit: 3, after: desc.nextCursor! });
+      expect(descNext.items.map((d) => d.data['seq'])).toEqual([17, 15, 13]);
+
+      const ranged = await store.find(statements, { range: { field: 'day', gte: '2026-11-11', lt: '2026-11-13' }, orderBy: 'seq', limit: 100 });
+      expect(ranged.items.map((d) => d.data['seq'])).toEqual([1, 2, 6, 7, 11, 12, 16, 17, 21, 22]);
+      expect(ranged.nextCursor).toBeNull();
+
+      const flagged = await store.find(statements, { where: { flag: true, accountId: 'acc-odd' }, limit: 100 });
+      expect(flagged.items.map((d) => d.data['seq'])).toEqual([3, 9, 15, 21]);
+    });
+
+    it('refuses queries on fields that are not indexed, bad limits and bad cursors', async () => {
+      await expect(store.find(statements, { where: { memo: 'x' }, limit: 10 })).rejects.toBeInstanceOf(InvalidQueryError);
+      await expect(store.find(statements, { limit: 0 })).rejects.toBeInstanceOf(InvalidQueryError);
+      await expect(store.find(statements, { limit: 10, after: 'garbage!' })).rejects.toBeInstanceOf(InvalidQueryError);
+      await expect(store.find(`unknown_${run}`, { limit: 10 })).rejects.toBeInstanceOf(InvalidQueryError);
+    });
+
+    it('resets a projection: its documents and checkpoint are gone', async () => {
+      const p = `reset-${run}`;
+      const c = `reset_${run}`;
+      await store.ensureCollections([{ name: c, indexes: [] }]);
+      await store.applyBatch(p, [{ collection: c, id: 'x', data: { a: 1 }, position: 3n }], 3n);
+      await store.resetProjection(p, [c]);
+      expect(await store.get(c, 'x')).toBeNull();
+      expect(await store.getCheckpoint(p)).toBe('start');
+      await store.applyBatch(p, [{ collection: c, id: 'x', data: { a: 2 }, position: 1n }], 1n);
+      expect((await store.get(c, 'x'))?.data).toEqual({ a: 2 });
+    });
+  });
+}
