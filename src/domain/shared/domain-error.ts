@@ -12,6 +12,8 @@ export type DomainErrorCode =
   | 'account_not_active'
   | 'account_flag_denies'
   | 'insufficient_funds'
+  | 'channel_declined'
+  | 'unknown_channel'
   | 'invariant_violated';
 
 export class DomainError extends Error {

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import canonicalizeModule from 'canonicalize';
+import type { CommandContext } from '../../commands/command-context.js';
+import { requestFingerprint, type CommandResponse, type IdempotencyKeeper } from '../../commands/idempotency.js';
+import type { JsonObject } from '../../domain/shared/json.js';
+import type { Clock } from '../../ports/clock.js';
+import { PROBLEM_CONTENT_TYPE, problemOf, problemType } from './problem-details.js';
+
+const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
+
+/**
+ * Runs a command under the request's Idempotency-Key (when it has one): builds the command context,
+ * records the response or the business refusal, and replays it for a retry with the same key.
+ * Requests without a key (allowed only where the route says so) run once, unguarded.
+ */
+export async function runCommand(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: { idempotency: IdempotencyKeeper; clock: Clock },
+  execute: (context: CommandContext, attempt: { takeover: boolean }) => Promise<CommandResponse>,
+): Promise<void> {
+  const key = request.headers['idempotency-key'];
+  const idempotencyKey = typeof key === 'string' && key.length > 0 ? key : null;
+  const scope = request.actor ?? 'anonymous';
+  const context: CommandContext = {
+    actor: scope,
+    correlationId: request.id,
+    causationId: null,
+    idempotencyKey,
+    operationKey: idempotencyKey ? `${scope}\u0000${idempotencyKey}` : randomUUID(),
+    occurredAt: deps.clock.now().toISO()!,
+  };
+  let response: CommandResponse & { replayed: boolean };
+  if (idempotencyKey === null) {
+    response = { ...(await execute(context, { takeover: false })), replayed: false };
+  } else {
+    const fingerprint = requestFingerprint([request.method, request.routeOptions.url ?? request.url, JSON.stringify(request.params ?? {}), canonicalize(request.body ?? null) ?? '']);
+    response = await deps.idempotency.run({ scope, key: idempotencyKey, fingerprint }, (attempt) => execute(context, attempt), recordableRefusal(request));
+  }
+  if (response.replayed) reply.header('idempotent-replayed', 'true');
+  if (response.statusCode >= 400) reply.type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify);
+  await reply.status(response.statusCode).send(response.body);
+}
+
+/** Business refusals (4xx) are the command's answer and replay like a success; outages (5xx) do not. */
+function recordableRefusal(request: FastifyRequest) {
+  return (error: unknown): CommandResponse | undefined => {
+    const problem = problemOf(error);
+    if (problem.status >= 500 || problem.code.startsWith('idempotency_')) return undefined;
+    const body: JsonObject = {
+      type: problemType(problem.code),
+      title: problem.title,
+      status: problem.status,
+      code: problem.code,
+      detail: problem.message,
+      instance: request.url.split('?')[0]!,
+      ...(problem.extra.details ? { details: problem.extra.details } : {}),
+    };
+    return { statusCode: problem.status, body };
+  };
+}

@@ -1,0 +1,129 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { IdempotencyKeyReusedError, IdempotentRequestInProgressError } from '../../commands/idempotency.js';
+import { QueueFullError } from '../../commands/keyed-serial-queue.js';
+import { DomainError, type DomainErrorCode } from '../../domain/shared/domain-error.js';
+import { EventStoreUnavailableError } from '../../ports/event-store.js';
+import { InvalidQueryError, ReadModelStoreUnavailableError } from '../../ports/read-model-store.js';
+import { PositionWaitTimeoutError } from '../../projections/projection-runner.js';
+
+/**
+ * RFC 9457 problem details. Every error the API returns is `application/problem+json` with a stable
+ * `code` clients may branch on; `type` is a URN naming the same code. No stack trace or internal message
+ * ever reaches a client: unexpected errors are logged and answered as `internal_error`.
+ */
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    code: z.string(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    details: z.record(z.string(), z.string()).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details with a stable error code' });
+export type Problem = z.infer<typeof problemSchema>;
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    detail: string,
+    readonly extra: Partial<Pick<Problem, 'errors' | 'details'>> = {},
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(detail);
+  }
+}
+
+const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: string }> = {
+  invalid_amount: { status: 400, title: 'Invalid amount' },
+  unknown_currency: { status: 400, title: 'Unknown currency' },
+  currency_mismatch: { status: 400, title: 'Currency does not match the account' },
+  unknown_channel: { status: 400, title: 'Unknown payment channel' },
+  account_not_found: { status: 404, title: 'Account not found' },
+  account_exists: { status: 409, title: 'Account already exists' },
+  account_not_active: { status: 422, title: 'Account is not active' },
+  account_flag_denies: { status: 422, title: 'Account does not allow this operation' },
+  insufficient_funds: { status: 422, title: 'Insufficient funds' },
+  channel_declined: { status: 422, title: 'Payment channel declined' },
+  invariant_violated: { status: 500, title: 'Internal error' },
+};
+
+export function problemType(code: string): string {
+  return `urn:ledger:problem:${code}`;
+}
+
+export function problemOf(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof DomainError && error.code !== 'invariant_violated') {
+    const mapped = DOMAIN_STATUS[error.code];
+    return new HttpProblem(mapped.status, error.code, mapped.title, error.message, { details: { ...error.details } });
+  }
+  if (error instanceof IdempotencyKeyReusedError) {
+    return new HttpProblem(422, 'idempotency_key_reused', 'Idempotency-Key reused', error.message);
+  }
+  if (error instanceof IdempotentRequestInProgressError) {
+    return new HttpProblem(409, 'idempotency_request_in_progress', 'Request in progress', error.message, {}, Math.ceil(error.retryAfterMs / 1000));
+  }
+  if (error instanceof PositionWaitTimeoutError) {
+    return new HttpProblem(503, 'read_model_behind', 'Read model not caught up', `the read model has not yet applied position ${error.position}; retry shortly`, {}, 1);
+  }
+  if (error instanceof QueueFullError) {
+    return new HttpProblem(503, 'overloaded', 'Too many commands for one account', 'too many commands are waiting for this account; retry shortly', {}, 1);
+  }
+  if (error instanceof EventStoreUnavailableError || error instanceof ReadModelStoreUnavailableError) {
+    return new HttpProblem(503, 'storage_unavailable', 'Storage unavailable', 'the ledger storage is unavailable; retry shortly', {}, 2);
+  }
+  if (error instanceof InvalidQueryError) {
+    return new HttpProblem(400, 'invalid_query', 'Invalid query', error.message);
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const errors = error.validation.map((issue) => ({
+      path: `${error.validationContext ?? 'request'}${issue.instancePath ? issue.instancePath.replaceAll('/', '.') : ''}`,
+      message: issue.message ?? 'invalid',
+    }));
+    return new HttpProblem(400, 'validation_failed', 'Invalid request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HttpProblem(400, 'malformed_json', 'Malformed JSON', 'the request body is not valid JSON');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpProblem(413, 'body_too_large', 'Request body too large', 'the request body exceeds the size limit');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HttpProblem(415, 'unsupported_media_type', 'Unsupported media type', 'send application/json');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new HttpProblem(400, 'invalid_content_length', 'Invalid Content-Length', 'the Content-Length header does not match the body');
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return new HttpProblem(fastifyError.statusCode, 'bad_request', 'Bad request', 'the request could not be processed');
+  }
+  return new HttpProblem(500, 'internal_error', 'Internal error', 'an unexpected error occurred; it has been logged');
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: HttpProblem) {
+  const body: Problem = {
+    type: problemType(problem.code),
+    title: problem.title,
+    status: problem.status,
+    code: problem.code,
+    detail: problem.message,
+    instance: request.url.split('?')[0],
+    ...problem.extra,
+  };
+  if (problem.retryAfterSeconds !== undefined) reply.header('retry-after', String(problem.retryAfterSeconds));
+  return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify).send(body);
+}
+
+/** The problem responses a route documents in OpenAPI. */
+export function problemResponses(...statuses: number[]): Record<number, typeof problemSchema> {
+  return Object.fromEntries(statuses.map((status) => [status, problemSchema]));
+}

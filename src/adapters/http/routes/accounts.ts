@@ -1,0 +1,156 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { isValidAccountNumber } from '../../../domain/accounts/account-number.js';
+import { ACCOUNT_TYPE_NAMES } from '../../../domain/accounts/account-type.js';
+import type { AccountFlags } from '../../../domain/accounts/account-flags.js';
+import type { AccountState } from '../../../domain/accounts/account-state.js';
+import { formatAmount, parseCurrency } from '../../../domain/money/money.js';
+import type { CurrencyCode } from '../../../domain/money/currency.js';
+import { BALANCES_COLLECTION, balancesProjection, type BalanceDocument } from '../../../projections/balances.js';
+import type { LedgerService } from '../../ledger-service.js';
+import { accountIdString, currencyString, optionalIdempotencyHeaders, positionString } from '../api-schemas.js';
+import { runCommand } from '../idempotent-command.js';
+import { HttpProblem, problemResponses } from '../problem-details.js';
+
+const openAccountBody = z
+  .strictObject({
+    ownerId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/).describe('The entity (user or merchant) that owns the account'),
+    type: z.enum(ACCOUNT_TYPE_NAMES).describe('Account kind; decides the number prefix, default flags and subject code'),
+    currency: currencyString,
+    displayName: z.string().max(100).optional().describe('Name shown on statements'),
+  })
+  .meta({ example: { ownerId: 'u-1001', type: 'wallet', currency: 'CNY' } });
+
+const flagsView = z.object({
+  mayRecharge: z.boolean(),
+  mayWithdraw: z.boolean(),
+  mayPay: z.boolean(),
+  mayReceive: z.boolean(),
+  maySendTransfers: z.boolean(),
+  mayReceiveTransfers: z.boolean(),
+  mayOverdraw: z.boolean(),
+  overdraftLimit: z.string(),
+});
+
+const openedAccountView = z
+  .object({
+    accountId: accountIdString,
+    type: z.enum(ACCOUNT_TYPE_NAMES),
+    ownerId: z.string(),
+    currency: currencyString,
+    displayName: z.string(),
+    status: z.enum(['active', 'frozen', 'closed']),
+    subjectCode: z.string(),
+    flags: flagsView,
+    position: positionString.describe('Position of the AccountOpened event: pass as minPosition to read it back'),
+  })
+  .meta({ id: 'OpenedAccount' });
+
+const accountView = z
+  .object({
+    accountId: accountIdString,
+    type: z.string(),
+    ownerId: z.string(),
+    currency: currencyString,
+    displayName: z.string(),
+    status: z.string(),
+    subjectCode: z.string(),
+    balance: z.string().describe('available + frozen, major units'),
+    available: z.string(),
+    frozen: z.string(),
+    balanceMinor: z.string().describe('Balance in minor units (exact integer as a string)'),
+    openedAt: z.string(),
+    lastMovementAt: z.string().nullable(),
+  })
+  .meta({ id: 'Account' });
+
+function flagsViewOf(flags: AccountFlags, currency: CurrencyCode): z.output<typeof flagsView> {
+  const { overdraftLimitMinor, ...switches } = flags;
+  return { ...switches, overdraftLimit: formatAmount(overdraftLimitMinor, currency) };
+}
+
+function toOpenedView(state: AccountState, position: bigint): z.output<typeof openedAccountView> {
+  if (!state.exists) throw new Error('account state after opening must exist');
+  return {
+    accountId: state.accountId,
+    type: state.accountType,
+    ownerId: state.ownerId,
+    currency: state.currency,
+    displayName: state.displayName,
+    status: state.status,
+    subjectCode: state.subjectCode,
+    flags: flagsViewOf(state.flags, state.currency),
+    position: position.toString(),
+  };
+}
+
+export function toAccountView(doc: BalanceDocument): z.output<typeof accountView> {
+  const currency = doc.currency as CurrencyCode;
+  return {
+    accountId: doc.accountId,
+    type: doc.accountType,
+    ownerId: doc.ownerId,
+    currency: doc.currency,
+    displayName: doc.displayName,
+    status: doc.status,
+    subjectCode: doc.subjectCode,
+    balance: formatAmount(BigInt(doc.balanceMinor), currency),
+    available: formatAmount(BigInt(doc.availableMinor), currency),
+    frozen: formatAmount(BigInt(doc.frozenMinor), currency),
+    balanceMinor: doc.balanceMinor,
+    openedAt: doc.openedAt,
+    lastMovementAt: doc.lastMovementAt,
+  };
+}
+
+export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/v1/accounts',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: 'Open an account',
+          description: 'Opens a payment account of the given kind and currency under a new system-generated number.',
+          headers: optionalIdempotencyHeaders,
+          body: openAccountBody,
+          response: { 201: openedAccountView, ...problemResponses(400, 409, 422, 503) },
+        },
+      },
+      async (request, reply) => {
+        const currency = parseCurrency(request.body.currency);
+        await runCommand(request, reply, service, async (context) => {
+          const opened = await service.commands.openAccount(
+            { ownerId: request.body.ownerId, accountType: request.body.type, currency, displayName: request.body.displayName ?? '' },
+            context,
+          );
+          return { statusCode: 201, body: toOpenedView(opened.state, opened.position) };
+        });
+      },
+    );
+
+    app.get(
+      '/v1/accounts/:accountId',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: 'Get an account and its balance',
+          description:
+            'Reads the balances read model. With `minPosition`, waits (bounded) until the read model has applied that position, so a client reads its own write; answers 503 with Retry-After if it has not in time.',
+          params: z.object({ accountId: accountIdString }),
+          querystring: z.strictObject({ minPosition: positionString.optional() }),
+          response: { 200: accountView, ...problemResponses(400, 404, 503) },
+        },
+      },
+      async (request) => {
+        const { accountId } = request.params;
+        if (request.query.minPosition !== undefined) {
+          await service.projections.waitForPosition(balancesProjection.name, BigInt(request.query.minPosition), service.config.readYourWritesTimeoutMs);
+        }
+        const doc = isValidAccountNumber(accountId) ? await service.readModels.get<BalanceDocument>(BALANCES_COLLECTION, accountId) : null;
+        if (!doc) throw new HttpProblem(404, 'account_not_found', 'Account not found', `account ${accountId} does not exist`);
+        return toAccountView(doc.data);
+      },
+    );
+  };
+}

@@ -1,0 +1,74 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
+import type { LedgerService } from '../../ledger-service.js';
+import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
+import { runCommand } from '../idempotent-command.js';
+import { problemResponses } from '../problem-details.js';
+
+const rechargeBody = z
+  .strictObject({
+    accountId: accountIdString,
+    amount: amountString,
+    currency: currencyString,
+    channel: z.string().min(1).max(40).describe('Payment channel the money comes through, e.g. "sim-bank"'),
+  })
+  .meta({ example: { accountId: '1015550123456782', amount: '100.00', currency: 'CNY', channel: 'sim-bank' } });
+
+const rechargeView = z
+  .object({
+    rechargeId: z.uuid(),
+    accountId: accountIdString,
+    amount: amountString,
+    currency: currencyString,
+    channel: z.string(),
+    channelOrderNo: z.string(),
+    channelFee: z.string(),
+    status: z.literal('succeeded'),
+    position: positionString.describe('Position of the recharge event: pass as minPosition to read the new balance'),
+  })
+  .meta({ id: 'Recharge' });
+
+export function rechargeRoutes(service: LedgerService): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/v1/recharges',
+      {
+        schema: {
+          tags: ['recharges'],
+          summary: 'Recharge (top up) an account',
+          description:
+            'Charges the payer through the payment channel and credits the account. Requires an Idempotency-Key: a retry with the same key and body returns the first response and moves no money; the same key with another body is refused (422 idempotency_key_reused).',
+          headers: idempotencyHeaders,
+          body: rechargeBody,
+          response: { 201: rechargeView, ...problemResponses(400, 404, 409, 422, 503) },
+        },
+      },
+      async (request, reply) => {
+        const currency = parseCurrency(request.body.currency);
+        const amount = parseAmount(request.body.amount, currency);
+        await runCommand(request, reply, service, async (context, attempt) => {
+          const { recharge, position } = await service.commands.recharge(
+            { accountId: request.body.accountId, amount, channelId: request.body.channel },
+            context,
+            attempt,
+          );
+          return {
+            statusCode: 201,
+            body: {
+              rechargeId: recharge.rechargeId,
+              accountId: recharge.accountId,
+              amount: formatAmount(recharge.amountMinor, recharge.currency),
+              currency: recharge.currency,
+              channel: recharge.channel,
+              channelOrderNo: recharge.channelOrderNo,
+              channelFee: formatAmount(recharge.channelFeeMinor, recharge.currency),
+              status: 'succeeded',
+              position: position.toString(),
+            },
+          };
+        });
+      },
+    );
+  };
+}

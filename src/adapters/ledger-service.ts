@@ -1,0 +1,65 @@
+import type { LedgerConfig } from '../config.js';
+import { IdempotencyKeeper } from '../commands/idempotency.js';
+import { LedgerCommands } from '../commands/ledger-commands.js';
+import type { Clock } from '../ports/clock.js';
+import type { EventStore } from '../ports/event-store.js';
+import type { PaymentChannel } from '../ports/payment-channel.js';
+import type { ReadModelStore } from '../ports/read-model-store.js';
+import { balancesProjection } from '../projections/balances.js';
+import type { Projection } from '../projections/projection.js';
+import { ProjectionRunner } from '../projections/projection-runner.js';
+import { SimulatedBank } from './channels/simulated-bank.js';
+import { openEventStore, openReadModelStore } from './storage.js';
+import { systemClock } from './system-clock.js';
+
+/** Every read model the service keeps. */
+export const PROJECTIONS: readonly Projection[] = [balancesProjection];
+
+/** The composition root: stores, channels, command side and projections, wired once. */
+export interface LedgerService {
+  readonly config: LedgerConfig;
+  readonly clock: Clock;
+  readonly eventStore: EventStore;
+  readonly readModels: ReadModelStore;
+  readonly commands: LedgerCommands;
+  readonly idempotency: IdempotencyKeeper;
+  readonly projections: ProjectionRunner;
+  close(): Promise<void>;
+}
+
+export interface LedgerServiceOptions {
+  readonly clock?: Clock;
+  /** Run the projections in this process (the default); false for tools that only write. */
+  readonly runProjections?: boolean;
+  readonly onProjectionError?: (error: unknown) => void;
+}
+
+export async function startLedgerService(config: LedgerConfig, options: LedgerServiceOptions = {}): Promise<LedgerService> {
+  const clock = options.clock ?? systemClock;
+  const eventStore = await openEventStore(config);
+  let readModels: ReadModelStore;
+  try {
+    readModels = await openReadModelStore(config);
+  } catch (error) {
+    await eventStore.close();
+    throw error;
+  }
+  const channels = new Map<string, PaymentChannel>([['sim-bank', new SimulatedBank('sim-bank', clock, BigInt(config.simBankFeePpm))]]);
+  const projections = new ProjectionRunner(eventStore, readModels, PROJECTIONS, { onError: options.onProjectionError });
+  if (options.runProjections ?? true) await projections.start();
+  else await projections.prepare();
+  return {
+    config,
+    clock,
+    eventStore,
+    readModels,
+    commands: new LedgerCommands(eventStore, channels),
+    idempotency: new IdempotencyKeeper(eventStore, clock),
+    projections,
+    async close() {
+      await projections.stop();
+      await eventStore.close();
+      await readModels.close();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { join } from 'node:path';
+import type { LedgerConfig } from '../config.js';
+import type { EventStore } from '../ports/event-store.js';
+import type { ReadModelStore } from '../ports/read-model-store.js';
+import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
+import { SqliteReadModelStore } from './sqlite/sqlite-read-model-store.js';
+
+/** File names of the embedded default under DATA_DIR. */
+export const EVENTS_FILE = 'events.sqlite';
+export const READ_MODELS_FILE = 'read-models.sqlite';
+
+// The production clients (gRPC, the MongoDB driver) are loaded only when configured: the embedded
+// default starts fast and never pays for them.
+
+/** EventStoreDB when EVENTSTORE_URL is set, else the embedded SQLite file. */
+export async function openEventStore(config: Pick<LedgerConfig, 'eventStoreUrl' | 'dataDir'>): Promise<EventStore> {
+  if (config.eventStoreUrl) {
+    const { EsdbEventStore } = await import('./esdb/esdb-event-store.js');
+    return EsdbEventStore.connect(config.eventStoreUrl);
+  }
+  return new SqliteEventStore(join(config.dataDir, EVENTS_FILE));
+}
+
+/** MongoDB when MONGODB_URL is set, else the embedded SQLite file. */
+export async function openReadModelStore(config: Pick<LedgerConfig, 'mongoUrl' | 'dataDir'>): Promise<ReadModelStore> {
+  if (config.mongoUrl) {
+    const { MongoReadModelStore } = await import('./mongo/mongo-read-model-store.js');
+    return MongoReadModelStore.connect(config.mongoUrl);
+  }
+  return new SqliteReadModelStore(join(config.dataDir, READ_MODELS_FILE));
+}

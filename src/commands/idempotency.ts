@@ -1,0 +1,160 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { JsonObject } from '../domain/shared/json.js';
+import type { Clock } from '../ports/clock.js';
+import { WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent } from '../ports/event-store.js';
+
+/**
+ * Safe retries: the same Idempotency-Key with the same request gets the first response, and the command
+ * runs once; the same key with a different request is refused.
+ *
+ * Each key has a stream in the event store (`idempotency-<sha256(scope, key)>`), so the record is as
+ * durable as the events it guards and works the same on every engine:
+ *   1. `IdempotencyKeyClaimed` (expected: no stream) - one request wins the key;
+ *   2. the command runs, with ids derived from the key (see CommandContext);
+ *   3. `IdempotentResponseRecorded` - the answer, replayed to every later request with that key.
+ * A claim whose holder died (no answer after `claimLeaseMs`) is taken over; the command's derived ids make
+ * the second run record nothing twice. A failure that is not the client's (storage unavailable) releases
+ * the claim so a retry runs at once.
+ */
+export const IDEMPOTENCY_STREAM_PREFIX = 'idempotency-';
+
+export interface IdempotentRequest {
+  /** Whose keys these are (the merchant): keys of different scopes never collide. */
+  readonly scope: string;
+  readonly key: string;
+  /** Digest of what the request asks for (method, route, body): a reused key must match it. */
+  readonly fingerprint: string;
+}
+
+export interface CommandResponse {
+  readonly statusCode: number;
+  readonly body: JsonObject;
+}
+
+export interface ExecutionAttempt {
+  /** True when a previous holder of the key may have run part of the command before dying. */
+  readonly takeover: boolean;
+}
+
+export class IdempotencyKeyReusedError extends Error {
+  override readonly name = 'IdempotencyKeyReusedError';
+  constructor() {
+    super('this Idempotency-Key was already used with a different request');
+  }
+}
+
+export class IdempotentRequestInProgressError extends Error {
+  override readonly name = 'IdempotentRequestInProgressError';
+  constructor(readonly retryAfterMs: number) {
+    super('a request with this Idempotency-Key is still being processed');
+  }
+}
+
+/** Failures that are the client's answer (a refusal), recorded and replayed like a success. */
+export type RecordableFailure = (error: unknown) => CommandResponse | undefined;
+
+const claimed = z.strictObject({ scope: z.string(), fingerprint: z.string(), claimedAt: z.string(), claimId: z.uuid() });
+const recorded = z.strictObject({ statusCode: z.int().min(200).max(599), body: z.record(z.string(), z.any()) });
+const released = z.strictObject({ claimId: z.uuid(), reason: z.string() });
+
+export function requestFingerprint(parts: readonly string[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part).update('\u0000');
+  return hash.digest('hex');
+}
+
+export class IdempotencyKeeper {
+  constructor(
+    private readonly eventStore: EventStore,
+    private readonly clock: Clock,
+    private readonly claimLeaseMs = 30_000,
+  ) {}
+
+  async run(
+    request: IdempotentRequest,
+    execute: (attempt: ExecutionAttempt) => Promise<CommandResponse>,
+    recordableFailure: RecordableFailure,
+  ): Promise<CommandResponse & { replayed: boolean }> {
+    const streamId = `${IDEMPOTENCY_STREAM_PREFIX}${requestFingerprint([request.scope, request.key]).slice(0, 40)}`;
+    const claimId = randomUUID();
+    const claim = await this.claim(streamId, request, claimId);
+    if ('response' in claim) return { ...claim.response, replayed: true };
+
+    let response: CommandResponse;
+    try {
+      response = await execute({ takeover: claim.takeover });
+    } catch (error) {
+      const refusal = recordableFailure(error);
+      if (!refusal) {
+        await this.append(streamId, 'IdempotencyClaimReleased', { claimId, reason: errorName(error) }, claim.revision).catch(() => undefined);
+        throw error;
+      }
+      response = refusal;
+    }
+    await this.append(streamId, 'IdempotentResponseRecorded', { statusCode: response.statusCode, body: response.body }, claim.revision);
+    return { ...response, replayed: false };
+  }
+
+  private async claim(
+    streamId: string,
+    request: IdempotentRequest,
+    claimId: string,
+  ): Promise<{ response: CommandResponse } | { takeover: boolean; revision: bigint }> {
+    const history: RecordedEvent[] = [];
+    for await (const event of this.eventStore.readStream(streamId)) history.push(event);
+    const data = { scope: request.scope, fingerprint: request.fingerprint, claimedAt: this.clock.now().toISO()!, claimId };
+    if (history.length === 0) {
+      try {
+        const result = await this.append(streamId, 'IdempotencyKeyClaimed', data, 'no_stream');
+        return { takeover: false, revision: result };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        // Another request with this key claimed it first: answer as that request's follower.
+        for await (const event of this.eventStore.readStream(streamId)) history.push(event);
+      }
+    }
+    const first = claimed.parse(history[0]!.data);
+    if (first.fingerprint !== request.fingerprint || first.scope !== request.scope) throw new IdempotencyKeyReusedError();
+    const last = history[history.length - 1]!;
+    if (last.type === 'IdempotentResponseRecorded') {
+      const answer = recorded.parse(last.data);
+      return { response: { statusCode: answer.statusCode, body: answer.body } };
+    }
+    const lastClaim = [...history].reverse().find((e) => e.type === 'IdempotencyKeyClaimed')!;
+    const claimAgeMs = this.clock.now().toMillis() - Date.parse(claimed.parse(lastClaim.data).claimedAt);
+    const releasedSince = last.type === 'IdempotencyClaimReleased' && released.safeParse(last.data).success;
+    if (!releasedSince && claimAgeMs < this.claimLeaseMs) {
+      throw new IdempotentRequestInProgressError(Math.max(1_000, this.claimLeaseMs - claimAgeMs));
+    }
+    try {
+      const revision = await this.append(streamId, 'IdempotencyKeyClaimed', data, last.revision);
+      return { takeover: true, revision };
+    } catch (error) {
+      if (error instanceof WrongExpectedRevisionError) throw new IdempotentRequestInProgressError(1_000);
+      throw error;
+    }
+  }
+
+  private async append(streamId: string, type: string, data: JsonObject, expected: bigint | 'no_stream'): Promise<bigint> {
+    const event: NewEvent = {
+      type,
+      data,
+      metadata: {
+        eventId: randomUUID(),
+        correlationId: streamId,
+        causationId: null,
+        idempotencyKey: null,
+        actor: 'idempotency',
+        occurredAt: this.clock.now().toISO()!,
+        schemaVersion: 1,
+      },
+    };
+    const result = await this.eventStore.appendToStream(streamId, [event], expected);
+    return result.nextExpectedRevision;
+  }
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'Error';
+}

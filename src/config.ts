@@ -1,0 +1,57 @@
+import { IANAZone } from 'luxon';
+import { z } from 'zod';
+
+/**
+ * Service configuration, from the environment, validated once at start-up. A bad value stops the
+ * service with a message naming the variable, rather than running half-configured.
+ */
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  EVENTSTORE_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^(esdb|esdb\+discover|kurrentdb|kurrent):\/\//, 'must be an esdb:// connection string').optional()),
+  MONGODB_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// connection string').optional()),
+  ACCOUNTING_TIME_ZONE: z.string().refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Shanghai').default('Asia/Shanghai'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How long GET ...?minPosition= waits for the read model before answering 503. */
+  READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  /** Fee the simulated bank channel charges, in parts per million of the amount. */
+  SIM_BANK_FEE_PPM: z.coerce.number().int().min(0).max(1_000_000).default(0),
+});
+
+export type LedgerConfig = {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly eventStoreUrl: string | undefined;
+  readonly mongoUrl: string | undefined;
+  readonly accountingTimeZone: string;
+  readonly logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
+  readonly readYourWritesTimeoutMs: number;
+  readonly simBankFeePpm: number;
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const c = parsed.data;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    dataDir: c.DATA_DIR,
+    eventStoreUrl: c.EVENTSTORE_URL,
+    mongoUrl: c.MONGODB_URL,
+    accountingTimeZone: c.ACCOUNTING_TIME_ZONE,
+    logLevel: c.LOG_LEVEL,
+    readYourWritesTimeoutMs: c.READ_YOUR_WRITES_TIMEOUT_MS,
+    simBankFeePpm: c.SIM_BANK_FEE_PPM,
+  };
+}

@@ -1,0 +1,5 @@
+/**
+ * Categories of ledger streams ("<category>-<id>"). Projections and auditors read these; the
+ * idempotency records (`idempotency-`) are infrastructure and stay out of every read model.
+ */
+export const LEDGER_STREAM_PREFIXES = ['account-'] as const;

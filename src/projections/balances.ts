@@ -1,0 +1,73 @@
+import type { LedgerEvent } from '../domain/event-catalogue.js';
+import type { JsonObject } from '../domain/shared/json.js';
+import type { DocumentChange, EventEnvelope, Projection } from './projection.js';
+
+/**
+ * Account balances: one document per account with balance, available and frozen funds in minor units
+ * (decimal strings: exact, and readable by any reporting tool). balance = available + frozen always.
+ */
+export const BALANCES_COLLECTION = 'account_balances';
+
+export interface BalanceDocument extends JsonObject {
+  accountId: string;
+  ownerId: string;
+  accountType: string;
+  currency: string;
+  status: string;
+  displayName: string;
+  subjectCode: string;
+  balanceMinor: string;
+  availableMinor: string;
+  frozenMinor: string;
+  openedAt: string;
+  lastMovementAt: string | null;
+}
+
+function adjustFunds(accountId: string, envelope: EventEnvelope, balanceDelta: bigint, frozenDelta: bigint): DocumentChange {
+  return {
+    collection: BALANCES_COLLECTION,
+    id: accountId,
+    apply: (previous) => {
+      if (previous === null) throw new Error(`balances: movement on unknown account ${accountId} at ${envelope.position}`);
+      const doc = previous as BalanceDocument;
+      const balance = BigInt(doc.balanceMinor) + balanceDelta;
+      const frozen = BigInt(doc.frozenMinor) + frozenDelta;
+      return {
+        ...doc,
+        balanceMinor: balance.toString(),
+        frozenMinor: frozen.toString(),
+        availableMinor: (balance - frozen).toString(),
+        lastMovementAt: envelope.metadata.occurredAt,
+      };
+    },
+  };
+}
+
+export const balancesProjection: Projection = {
+  name: 'balances',
+  collections: [{ name: BALANCES_COLLECTION, indexes: ['ownerId', 'accountType', 'currency'] }],
+  handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
+    switch (event.type) {
+      case 'AccountOpened': {
+        const d = event.data;
+        const doc: BalanceDocument = {
+          accountId: d.accountId,
+          ownerId: d.ownerId,
+          accountType: d.accountType,
+          currency: d.currency,
+          status: 'active',
+          displayName: d.displayName,
+          subjectCode: d.subjectCode,
+          balanceMinor: '0',
+          availableMinor: '0',
+          frozenMinor: '0',
+          openedAt: envelope.metadata.occurredAt,
+          lastMovementAt: null,
+        };
+        return [{ collection: BALANCES_COLLECTION, id: d.accountId, apply: () => doc }];
+      }
+      case 'FundsRecharged':
+        return [adjustFunds(event.data.accountId, envelope, event.data.amountMinor, 0n)];
+    }
+  },
+};

@@ -1,0 +1,206 @@
+import { decodeEvent, type LedgerEvent } from '../domain/event-catalogue.js';
+import { LEDGER_STREAM_PREFIXES } from '../domain/stream-categories.js';
+import type { JsonObject } from '../domain/shared/json.js';
+import type { AllSubscription, EventStore, RecordedEvent } from '../ports/event-store.js';
+import type { DocumentWrite, ReadModelStore, StoredDocument } from '../ports/read-model-store.js';
+import type { Projection } from './projection.js';
+
+export interface ProjectionRunnerOptions {
+  /** Most events applied per read-model transaction. */
+  readonly maxBatchEvents?: number;
+  /** How often `waitForPosition` re-reads checkpoints written by another process. */
+  readonly checkpointPollIntervalMs?: number;
+  readonly onError?: (error: unknown) => void;
+}
+
+export class PositionWaitTimeoutError extends Error {
+  override readonly name = 'PositionWaitTimeoutError';
+  constructor(readonly position: bigint, readonly timeoutMs: number) {
+    super(`read model did not reach position ${position} within ${timeoutMs} ms`);
+  }
+}
+
+const NOTHING_READY = Symbol('nothing-ready');
+
+/**
+ * Keeps projections up to date: one catch-up subscription to the global log from the lowest checkpoint,
+ * events applied in batches, each projection's documents and checkpoint written together.
+ *
+ * At-least-once and idempotent: an event at or below a document's stored position is not applied to it
+ * again, and a projection skips events at or below its checkpoint, so a crash between writes, a replay or
+ * a second runner changes nothing.
+ */
+export class ProjectionRunner {
+  private readonly maxBatchEvents: number;
+  private readonly checkpointPollIntervalMs: number;
+  private readonly checkpoints = new Map<string, bigint | 'start'>();
+  private subscription: AllSubscription | undefined;
+  private loop: Promise<void> | undefined;
+  private stopped = false;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    private readonly eventStore: EventStore,
+    private readonly readModels: ReadModelStore,
+    private readonly projections: readonly Projection[],
+    private readonly options: ProjectionRunnerOptions = {},
+  ) {
+    this.maxBatchEvents = options.maxBatchEvents ?? 1_000;
+    this.checkpointPollIntervalMs = options.checkpointPollIntervalMs ?? 25;
+  }
+
+  async prepare(): Promise<void> {
+    await this.readModels.ensureCollections(this.projections.flatMap((p) => p.collections));
+    for (const projection of this.projections) {
+      this.checkpoints.set(projection.name, await this.readModels.getCheckpoint(projection.name));
+    }
+  }
+
+  /** Runs live until stop(). */
+  async start(): Promise<void> {
+    await this.prepare();
+    this.subscription = this.eventStore.subscribeToAll({ after: this.lowestCheckpoint(), filter: { streamPrefixes: LEDGER_STREAM_PREFIXES } });
+    const subscription = this.subscription;
+    this.loop = this.consume(subscription).catch((error: unknown) => {
+      if (!this.stopped) (this.options.onError ?? ((e) => console.error(e)))(error);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.subscription?.close();
+    await this.loop;
+  }
+
+  /**
+   * Applies everything up to the log's current head, then returns (used by rebuild and audits).
+   * `onProgress` gets the position reached after each batch.
+   */
+  async catchUp(onProgress?: (position: bigint, events: number) => void): Promise<number> {
+    await this.prepare();
+    const head = await this.eventStore.headPosition();
+    if (head === 'start') return 0;
+    let applied = 0;
+    let after = this.lowestCheckpoint();
+    while (after === 'start' || after < head) {
+      const page = await this.eventStore.readAll({ after, maxCount: this.maxBatchEvents, filter: { streamPrefixes: LEDGER_STREAM_PREFIXES } });
+      if (page.length === 0) break;
+      await this.applyBatch(page);
+      applied += page.length;
+      after = page[page.length - 1]!.position;
+      onProgress?.(after, applied);
+    }
+    return applied;
+  }
+
+  /** Resolves once `projection` has applied `position` (read-your-writes), or fails after `timeoutMs`. */
+  async waitForPosition(projection: string, position: bigint, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const checkpoint = this.checkpoints.get(projection) ?? (await this.readModels.getCheckpoint(projection));
+      if (checkpoint !== 'start' && checkpoint >= position) return;
+      const fresh = await this.readModels.getCheckpoint(projection);
+      if (fresh !== 'start' && fresh >= position) return;
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0) throw new PositionWaitTimeoutError(position, timeoutMs);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(remainingMs, this.checkpointPollIntervalMs));
+        const waiters = this.waiters;
+        function done(): void {
+          clearTimeout(timer);
+          waiters.delete(done);
+          resolve();
+        }
+        waiters.add(done);
+      });
+    }
+  }
+
+  private lowestCheckpoint(): bigint | 'start' {
+    let lowest: bigint | undefined;
+    for (const projection of this.projections) {
+      const checkpoint = this.checkpoints.get(projection.name) ?? 'start';
+      if (checkpoint === 'start') return 'start';
+      if (lowest === undefined || checkpoint < lowest) lowest = checkpoint;
+    }
+    return lowest ?? 'start';
+  }
+
+  private async consume(subscription: AllSubscription): Promise<void> {
+    const iterator = subscription[Symbol.asyncIterator]();
+    let pending = iterator.next();
+    while (!this.stopped) {
+      const first = await pending;
+      if (first.done) return;
+      const batch: RecordedEvent[] = [first.value];
+      pending = iterator.next();
+      // Take whatever else is ready now, without waiting for more to arrive.
+      while (batch.length < this.maxBatchEvents) {
+        const next = await Promise.race([pending, new Promise<typeof NOTHING_READY>((resolve) => setImmediate(() => resolve(NOTHING_READY)))]);
+        if (next === NOTHING_READY) break;
+        if (next.done) break;
+        batch.push(next.value);
+        pending = iterator.next();
+      }
+      await this.applyBatch(batch);
+    }
+  }
+
+  private async applyBatch(batch: readonly RecordedEvent[]): Promise<void> {
+    const decoded: Array<{ recorded: RecordedEvent; event: LedgerEvent }> = batch.map((recorded) => ({
+      recorded,
+      event: decodeEvent(recorded.type, recorded.data),
+    }));
+    for (const projection of this.projections) {
+      const checkpoint = this.checkpoints.get(projection.name) ?? 'start';
+      const fresh = decoded.filter(({ recorded }) => checkpoint === 'start' || recorded.position > checkpoint);
+      if (fresh.length === 0) continue;
+      const changesByEvent = fresh.map(({ recorded, event }) => ({ recorded, changes: projection.handle(event, recorded) }));
+
+      const keysByCollection = new Map<string, Set<string>>();
+      for (const { changes } of changesByEvent) {
+        for (const change of changes) {
+          const ids = keysByCollection.get(change.collection) ?? new Set<string>();
+          ids.add(change.id);
+          keysByCollection.set(change.collection, ids);
+        }
+      }
+      const working = new Map<string, { data: JsonObject | null; position: bigint }>();
+      for (const [collection, ids] of keysByCollection) {
+        const stored = await this.readModels.getMany(collection, [...ids]);
+        for (const id of ids) {
+          const doc: StoredDocument | undefined = stored.get(id);
+          working.set(documentKey(collection, id), { data: doc?.data ?? null, position: doc?.position ?? -1n });
+        }
+      }
+      const dirty = new Set<string>();
+      for (const { recorded, changes } of changesByEvent) {
+        for (const change of changes) {
+          const key = documentKey(change.collection, change.id);
+          const current = working.get(key)!;
+          if (current.position >= recorded.position) continue; // already applied: a replay
+          working.set(key, { data: change.apply(current.data), position: recorded.position });
+          dirty.add(key);
+        }
+      }
+      const writes: DocumentWrite[] = [...dirty].map((key) => {
+        const [collection, id] = splitDocumentKey(key);
+        const doc = working.get(key)!;
+        return { collection, id, data: doc.data, position: doc.position };
+      });
+      const last = fresh[fresh.length - 1]!.recorded.position;
+      await this.readModels.applyBatch(projection.name, writes, last);
+      this.checkpoints.set(projection.name, last);
+    }
+    for (const wake of [...this.waiters]) wake();
+  }
+}
+
+function documentKey(collection: string, id: string): string {
+  return `${collection}\u0000${id}`;
+}
+
+function splitDocumentKey(key: string): [string, string] {
+  const at = key.indexOf('\u0000');
+  return [key.slice(0, at), key.slice(at + 1)];
+}
