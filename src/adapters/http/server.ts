@@ -5,9 +5,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { LedgerService } from '../ledger-service.js';
 import { HttpProblem, problemOf, sendProblem } from './problem-details.js';
-import { accountRoutes } from './routes/accounts.js';
 import { healthRoutes } from './routes/health.js';
-import { rechargeRoutes } from './routes/recharges.js';
+import { apiRoutes } from './routes/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -78,8 +77,7 @@ export async function buildHttpServer(service: LedgerService, options: HttpServe
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes(service, () => shuttingDown));
-  await app.register(accountRoutes(service));
-  await app.register(rechargeRoutes(service));
+  await app.register(apiRoutes(service));
 
   app.addHook('preClose', async () => {
     shuttingDown = true;
