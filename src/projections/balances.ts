@@ -68,6 +68,9 @@ export const balancesProjection: Projection = {
       }
       case 'FundsRecharged':
         return [adjustFunds(event.data.accountId, envelope, event.data.amountMinor, 0n)];
+      default:
+        // Events that move no account's funds (entities, keys, ...) leave balances unchanged.
+        return [];
     }
   },
 };
