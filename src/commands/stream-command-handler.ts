@@ -1,7 +1,14 @@
 import { decodeEvent, encodeEvent, type LedgerEvent } from '../domain/event-catalogue.js';
-import { WrongExpectedRevisionError, type EventStore, type NewEvent } from '../ports/event-store.js';
+import { MAX_EVENTS_PER_APPEND, WrongExpectedRevisionError, type EventStore, type NewEvent } from '../ports/event-store.js';
 import { deriveEventId, type CommandContext } from './command-context.js';
-import { KeyedSerialQueue } from './keyed-serial-queue.js';
+
+/** Too many commands wait for one stream: the caller should back off (503 overloaded). */
+export class QueueFullError extends Error {
+  override readonly name = 'QueueFullError';
+  constructor(readonly key: string, readonly limit: number) {
+    super(`more than ${limit} commands are waiting for ${key}`);
+  }
+}
 
 export interface Decider<Command, Event extends LedgerEvent, State> {
   decide(command: Command, state: State): Event[];
@@ -11,26 +18,33 @@ export interface Decider<Command, Event extends LedgerEvent, State> {
 
 export interface HandledCommand<Event, State> {
   readonly events: readonly Event[];
+  /** The stream's state right after this command's events. */
   readonly state: State;
-  /** The stream's revision after the command. */
+  /** The stream's revision after this command's events. */
   readonly revision: bigint;
-  /** Global position of the command's last event (the one to wait for when reading your writes). */
+  /**
+   * Global position at or after this command's last event (the end of the append it was committed in):
+   * waiting for a read model to reach it always includes this command. -1n when nothing was recorded.
+   */
   readonly position: bigint;
 }
 
 export interface StreamCommandHandlerLimits {
   /** Streams whose state is kept in memory (least recently used beyond this are dropped). */
   readonly cachedStreams: number;
-  /** Attempts at one command when another writer (another process) moved the stream meanwhile. */
+  /** Attempts at a batch when another writer (another process) moved the stream meanwhile. */
   readonly maxAttempts: number;
   /** Commands that may wait behind one stream before new ones are refused. */
   readonly maxWaitingPerStream: number;
+  /** Commands decided together and committed in one append. */
+  readonly maxCommandsPerAppend: number;
 }
 
 export const DEFAULT_HANDLER_LIMITS: StreamCommandHandlerLimits = {
   cachedStreams: 100_000,
   maxAttempts: 5,
   maxWaitingPerStream: 10_000,
+  maxCommandsPerAppend: 64,
 };
 
 interface CachedStream<State> {
@@ -39,64 +53,150 @@ interface CachedStream<State> {
   revision: bigint;
 }
 
+type Waiting<Command, Event, State> =
+  | { kind: 'command'; command: Command; context: CommandContext; resolve: (r: HandledCommand<Event, State>) => void; reject: (e: unknown) => void }
+  | { kind: 'load'; resolve: (r: { state: State; revision: bigint }) => void; reject: (e: unknown) => void };
+
 /**
- * Load -> decide -> append with the exact expected revision, for one stream.
+ * Load -> decide -> append with the exact expected revision, for one stream at a time.
  *
- * State is kept in memory per stream (an LRU cache) and brought up to date by reading only the events
- * after the cached revision, so a command on a stream with 100,000 events costs the same as on a new
- * one. Commands on the same stream are serialised in this process; a conflict with another process
- * reloads the new events and decides again, a bounded number of times.
+ * - State is kept in memory per stream (an LRU cache) and brought up to date by reading only the events
+ *   after the cached revision, so a command on a stream with 100,000 events costs what it costs on a
+ *   new one.
+ * - Commands for the same stream queue in this process; those waiting when the stream is free are
+ *   decided one after another against the evolving state and committed in ONE append. A hot merchant
+ *   account therefore takes many payments per disk flush instead of one, and never retries against
+ *   itself.
+ * - A conflict with another process re-reads the new events and decides the batch again, a bounded
+ *   number of times. Refusals are answered only once the batch's events are committed, so a refusal is
+ *   never based on state that turned out stale.
  */
 export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
   private readonly cache = new Map<string, CachedStream<State>>();
-  private readonly queue: KeyedSerialQueue;
+  private readonly waiting = new Map<string, Waiting<Command, Event, State>[]>();
+  private readonly draining = new Set<string>();
 
   constructor(
     private readonly eventStore: EventStore,
     private readonly decider: Decider<Command, Event, State>,
     private readonly limits: StreamCommandHandlerLimits = DEFAULT_HANDLER_LIMITS,
-  ) {
-    this.queue = new KeyedSerialQueue(limits.maxWaitingPerStream);
-  }
+  ) {}
 
   handle(streamId: string, command: Command, context: CommandContext): Promise<HandledCommand<Event, State>> {
-    return this.queue.run(streamId, () => this.handleNow(streamId, command, context));
+    return new Promise((resolve, reject) => this.enqueue(streamId, { kind: 'command', command, context, resolve, reject }));
   }
 
-  /** The stream's current state, brought up to date from the event store. */
+  /** The stream's current state, brought up to date from the event store, in line with queued commands. */
   load(streamId: string): Promise<{ state: State; revision: bigint }> {
-    return this.queue.run(streamId, async () => {
-      const current = await this.catchUp(streamId);
-      return { state: current.state, revision: current.revision };
-    });
+    return new Promise((resolve, reject) => this.enqueue(streamId, { kind: 'load', resolve, reject }));
   }
 
-  private async handleNow(streamId: string, command: Command, context: CommandContext): Promise<HandledCommand<Event, State>> {
-    for (let attempt = 1; ; attempt += 1) {
-      const current = await this.catchUp(streamId);
-      const events = this.decider.decide(command, current.state);
-      if (events.length === 0) {
-        return { events, state: current.state, revision: current.revision, position: -1n };
+  private enqueue(streamId: string, item: Waiting<Command, Event, State>): void {
+    const queue = this.waiting.get(streamId) ?? [];
+    if (queue.length >= this.limits.maxWaitingPerStream) {
+      item.reject(new QueueFullError(streamId, this.limits.maxWaitingPerStream));
+      return;
+    }
+    queue.push(item);
+    this.waiting.set(streamId, queue);
+    if (!this.draining.has(streamId)) {
+      this.draining.add(streamId);
+      void this.drain(streamId);
+    }
+  }
+
+  private async drain(streamId: string): Promise<void> {
+    try {
+      for (;;) {
+        const queue = this.waiting.get(streamId);
+        if (!queue || queue.length === 0) break;
+        const batch = queue.splice(0, this.limits.maxCommandsPerAppend);
+        await this.runBatch(streamId, batch);
       }
-      const newEvents = events.map((event, index) => toNewEvent(event, index, streamId, context));
+    } finally {
+      this.waiting.delete(streamId);
+      this.draining.delete(streamId);
+    }
+  }
+
+  private async runBatch(streamId: string, batch: Waiting<Command, Event, State>[]): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      let current: CachedStream<State>;
+      try {
+        current = await this.catchUp(streamId);
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+        return;
+      }
+      const outcomes = this.decideAll(streamId, batch, current);
+      const newEvents = outcomes.flatMap((o) => (o.ok ? o.newEvents : []));
+      if (newEvents.length === 0) {
+        this.settle(batch, outcomes, -1n);
+        return;
+      }
       try {
         const expected = current.revision < 0n ? 'no_stream' : current.revision;
         const result = await this.eventStore.appendToStream(streamId, newEvents, expected);
-        if (result.nextExpectedRevision !== current.revision + BigInt(events.length)) {
-          // An idempotent replay: these events were recorded before, earlier in the stream. Our cached
-          // state did not include them as new; reload so the cache matches the store.
+        if (result.nextExpectedRevision !== current.revision + BigInt(newEvents.length)) {
+          // An idempotent replay: these events were recorded before. Reload so the cache matches the store.
           this.cache.delete(streamId);
-          const reloaded = await this.catchUp(streamId);
-          return { events, state: reloaded.state, revision: reloaded.revision, position: result.position };
+          await this.catchUp(streamId);
+        } else {
+          const last = outcomes.filter((o) => o.ok).at(-1);
+          this.remember(streamId, { state: last?.ok ? last.state : current.state, revision: result.nextExpectedRevision });
         }
-        const state = events.reduce((s, e) => this.decider.evolve(s, e), current.state);
-        this.remember(streamId, { state, revision: result.nextExpectedRevision });
-        return { events, state, revision: result.nextExpectedRevision, position: result.position };
+        this.settle(batch, outcomes, result.position);
+        return;
       } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError) || attempt >= this.limits.maxAttempts) throw error;
-        // Another process wrote to this stream; the next catchUp reads what it wrote.
+        if (error instanceof WrongExpectedRevisionError && attempt < this.limits.maxAttempts) continue; // another process wrote; decide again
+        if (!(error instanceof WrongExpectedRevisionError) && batch.length > 1) {
+          // One command's events could not be stored (e.g. a retried command's ids): run each alone so
+          // the others are not refused for it.
+          for (const item of batch) await this.runBatch(streamId, [item]);
+          return;
+        }
+        for (const item of batch) item.reject(error);
+        return;
       }
     }
+  }
+
+  private decideAll(streamId: string, batch: readonly Waiting<Command, Event, State>[], current: CachedStream<State>) {
+    let state = current.state;
+    let revision = current.revision;
+    let eventCount = 0;
+    return batch.map((item) => {
+      if (item.kind === 'load') return { ok: true as const, events: [] as Event[], newEvents: [] as NewEvent[], state, revision };
+      try {
+        const events = this.decider.decide(item.command, state);
+        if (eventCount + events.length > MAX_EVENTS_PER_APPEND) throw new Error(`a command may record at most ${MAX_EVENTS_PER_APPEND} events`);
+        const next = events.reduce((s, e) => this.decider.evolve(s, e), state);
+        const newEvents = events.map((event, index) => toNewEvent(event, index, streamId, item.context));
+        state = next;
+        revision += BigInt(events.length);
+        eventCount += events.length;
+        return { ok: true as const, events, newEvents, state, revision };
+      } catch (error) {
+        return { ok: false as const, error };
+      }
+    });
+  }
+
+  private settle(
+    batch: readonly Waiting<Command, Event, State>[],
+    outcomes: ReturnType<StreamCommandHandler<Command, Event, State>['decideAll']>,
+    position: bigint,
+  ): void {
+    batch.forEach((item, index) => {
+      const outcome = outcomes[index]!;
+      if (!outcome.ok) {
+        item.reject(outcome.error);
+      } else if (item.kind === 'load') {
+        item.resolve({ state: outcome.state, revision: outcome.revision });
+      } else {
+        item.resolve({ events: outcome.events, state: outcome.state, revision: outcome.revision, position: outcome.events.length > 0 ? position : -1n });
+      }
+    });
   }
 
   private async catchUp(streamId: string): Promise<CachedStream<State>> {

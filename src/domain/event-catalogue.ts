@@ -1,5 +1,11 @@
 import type { z } from 'zod';
 import { accountEventSchemas, type AccountEvent } from './accounts/account-events.js';
+import { freezeEventSchemas, type FreezeEvent } from './freezes/freeze-events.js';
+import { paymentEventSchemas, type PaymentEvent } from './payments/payment-events.js';
+import { preauthEventSchemas, type PreauthEvent } from './preauths/preauth-events.js';
+import { transferEventSchemas, type TransferEvent } from './transfers/transfer-events.js';
+import { withdrawalEventSchemas, type WithdrawalEvent } from './withdrawals/withdrawal-events.js';
+import { entityEventSchemas, type EntityEvent } from './entities/entity-events.js';
 import type { JsonObject } from './shared/json.js';
 
 /**
@@ -7,9 +13,17 @@ import type { JsonObject } from './shared/json.js';
  * An event type not listed here cannot be written; a stored event that does not match its schema cannot
  * be read without an error: both are bugs, not data to tolerate.
  */
-const SCHEMAS = [...accountEventSchemas] as const;
+const SCHEMAS = [
+  ...accountEventSchemas,
+  ...paymentEventSchemas,
+  ...transferEventSchemas,
+  ...withdrawalEventSchemas,
+  ...freezeEventSchemas,
+  ...preauthEventSchemas,
+  ...entityEventSchemas,
+] as const;
 
-export type LedgerEvent = AccountEvent;
+export type LedgerEvent = AccountEvent | PaymentEvent | TransferEvent | WithdrawalEvent | FreezeEvent | PreauthEvent | EntityEvent;
 export type LedgerEventType = LedgerEvent['type'];
 
 type EventSchema = (typeof SCHEMAS)[number];

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { IdempotencyKeyReusedError, IdempotentRequestInProgressError } from '../../commands/idempotency.js';
-import { QueueFullError } from '../../commands/keyed-serial-queue.js';
+import { QueueFullError } from '../../commands/stream-command-handler.js';
 import { DomainError, type DomainErrorCode } from '../../domain/shared/domain-error.js';
 import { EventStoreUnavailableError } from '../../ports/event-store.js';
 import { InvalidQueryError, ReadModelStoreUnavailableError } from '../../ports/read-model-store.js';
@@ -53,6 +53,31 @@ const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: string }> 
   account_flag_denies: { status: 422, title: 'Account does not allow this operation' },
   insufficient_funds: { status: 422, title: 'Insufficient funds' },
   channel_declined: { status: 422, title: 'Payment channel declined' },
+  freeze_exists: { status: 409, title: 'Freeze already exists' },
+  freeze_not_found: { status: 404, title: 'Freeze not found' },
+  release_exceeds_frozen: { status: 422, title: 'Release exceeds frozen amount' },
+  deduction_exceeds_frozen: { status: 422, title: 'Deduction exceeds frozen amount' },
+  invalid_flags: { status: 400, title: 'Invalid account flags' },
+  account_not_empty: { status: 422, title: 'Account still holds funds' },
+  duplicate_order_no: { status: 409, title: 'Duplicate merchant order number' },
+  operation_not_found: { status: 404, title: 'Not found' },
+  operation_state_conflict: { status: 409, title: 'Operation is not in a state that allows this' },
+  refund_exceeds_payment: { status: 422, title: 'Refund exceeds payment' },
+  duplicate_refund_no: { status: 409, title: 'Duplicate refund number' },
+  capture_exceeds_authorisation: { status: 422, title: 'Capture exceeds authorisation' },
+  cancel_window_closed: { status: 422, title: 'Cancellation window closed' },
+  same_account: { status: 400, title: 'Payer and payee are the same account' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  entity_not_found: { status: 404, title: 'Entity not found' },
+  entity_exists: { status: 409, title: 'Entity already exists' },
+  entity_kind_denies: { status: 422, title: 'Not allowed for this kind of entity' },
+  entity_contact_missing: { status: 422, title: 'Entity has no such contact' },
+  payment_password_weak: { status: 400, title: 'Payment password too weak' },
+  payment_password_mismatch: { status: 422, title: 'Payment password does not match' },
+  api_key_exists: { status: 409, title: 'API key already registered' },
+  api_key_not_found: { status: 404, title: 'API key not found' },
+  api_key_limit: { status: 422, title: 'Too many API keys' },
+  invalid_public_key: { status: 400, title: 'Invalid public key' },
   invariant_violated: { status: 500, title: 'Internal error' },
 };
 

@@ -37,8 +37,115 @@ export const fundsRecharged = z.strictObject({
   }),
 });
 
-export const accountEventSchemas = [accountOpened, fundsRecharged] as const;
+/** Why money moved on an account: the operation kind a debit or credit belongs to. */
+export const MOVEMENT_KINDS = [
+  'payment',
+  'payment_reversal',
+  'payment_cancellation',
+  'refund',
+  'transfer',
+  'transfer_reversal',
+  'withdrawal',
+  'withdrawal_reversal',
+  'freeze_deduction',
+  'freeze_deduction_reversal',
+  'preauth_capture',
+  'preauth_capture_reversal',
+  'preauth_completion_cancellation',
+] as const;
+export type MovementKind = (typeof MOVEMENT_KINDS)[number];
+
+/** Who or what was on the other side of a movement, as it was at the time (entities change later). */
+export const counterpartySnapshot = z.strictObject({
+  accountId: z.string().nullable(),
+  ownerId: z.string().nullable(),
+  name: z.string().max(100).nullable(),
+  /** Set when the other side is outside the ledger (a card through a channel). */
+  channel: z.string().nullable(),
+});
+export type CounterpartySnapshot = z.output<typeof counterpartySnapshot>;
+
+const movementFields = {
+  accountId: z.string(),
+  /** Chart-of-accounts code of this account at the time: posting rules need nothing else. */
+  subjectCode: z.string(),
+  amountMinor: minorUnits,
+  currency: currencyCode,
+  kind: z.enum(MOVEMENT_KINDS),
+  /** The operation (payment, refund, transfer...) this movement is a step of. */
+  operationId: z.uuid(),
+  merchantOrderNo: z.string().nullable(),
+  counterparty: counterpartySnapshot,
+  memo: z.string().max(200),
+};
+
+/** Money leaves the account's available funds (balance and available go down). */
+export const fundsDebited = z.strictObject({ type: z.literal('FundsDebited'), data: z.strictObject(movementFields) });
+/** Money arrives (balance and available go up). */
+export const fundsCredited = z.strictObject({ type: z.literal('FundsCredited'), data: z.strictObject(movementFields) });
+
+const freezeFields = {
+  accountId: z.string(),
+  subjectCode: z.string(),
+  freezeId: z.uuid(),
+  amountMinor: minorUnits,
+  currency: currencyCode,
+};
+
+/** Part of the available funds is set aside: available down, frozen up, balance unchanged. */
+export const fundsFrozen = z.strictObject({
+  type: z.literal('FundsFrozen'),
+  data: z.strictObject({ ...freezeFields, purpose: z.enum(['freeze', 'preauth_hold']), reason: z.string().max(200) }),
+});
+/** Frozen funds return to available: balance unchanged. */
+export const frozenFundsReleased = z.strictObject({
+  type: z.literal('FrozenFundsReleased'),
+  data: z.strictObject({ ...freezeFields, reason: z.string().max(200) }),
+});
+/** Frozen funds leave the account (to a payee): frozen and balance down, available unchanged. */
+export const frozenFundsDeducted = z.strictObject({
+  type: z.literal('FrozenFundsDeducted'),
+  data: z.strictObject({ ...freezeFields, kind: z.enum(['freeze_deduction', 'preauth_capture']), operationId: z.uuid(), counterparty: counterpartySnapshot }),
+});
+
+export const accountFlagsChanged = z.strictObject({
+  type: z.literal('AccountFlagsChanged'),
+  data: z.strictObject({ accountId: z.string(), flags: accountFlagsSchema, reason: z.string().max(200) }),
+});
+
+export const accountStatusChanged = z.strictObject({
+  type: z.literal('AccountStatusChanged'),
+  data: z.strictObject({ accountId: z.string(), status: z.enum(['active', 'frozen', 'closed']), reason: z.string().max(200) }),
+});
+
+export const accountEventSchemas = [
+  accountOpened,
+  fundsRecharged,
+  fundsDebited,
+  fundsCredited,
+  fundsFrozen,
+  frozenFundsReleased,
+  frozenFundsDeducted,
+  accountFlagsChanged,
+  accountStatusChanged,
+] as const;
 
 export type AccountOpened = z.output<typeof accountOpened>;
 export type FundsRecharged = z.output<typeof fundsRecharged>;
-export type AccountEvent = AccountOpened | FundsRecharged;
+export type FundsDebited = z.output<typeof fundsDebited>;
+export type FundsCredited = z.output<typeof fundsCredited>;
+export type FundsFrozen = z.output<typeof fundsFrozen>;
+export type FrozenFundsReleased = z.output<typeof frozenFundsReleased>;
+export type FrozenFundsDeducted = z.output<typeof frozenFundsDeducted>;
+export type AccountFlagsChanged = z.output<typeof accountFlagsChanged>;
+export type AccountStatusChanged = z.output<typeof accountStatusChanged>;
+export type AccountEvent =
+  | AccountOpened
+  | FundsRecharged
+  | FundsDebited
+  | FundsCredited
+  | FundsFrozen
+  | FrozenFundsReleased
+  | FrozenFundsDeducted
+  | AccountFlagsChanged
+  | AccountStatusChanged;

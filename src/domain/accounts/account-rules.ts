@@ -1,9 +1,9 @@
 import type { CurrencyCode } from '../money/currency.js';
 import { DomainError } from '../shared/domain-error.js';
 import type { AccountFlags } from './account-flags.js';
-import type { AccountState } from './account-state.js';
+import type { AccountState, OpenAccountState } from './account-state.js';
 
-export type OpenAccountState = Extract<AccountState, { exists: true }>;
+
 
 /** Checks shared by every operation that touches an account; each says exactly which rule refused. */
 export function requireOpenAccount(state: AccountState, accountId: string): OpenAccountState {
