@@ -1,19 +1,26 @@
 import type { LedgerConfig } from '../config.js';
 import { IdempotencyKeeper } from '../commands/idempotency.js';
 import { LedgerCommands } from '../commands/ledger-commands.js';
+import { EntityCommands } from '../commands/entities/entity-commands.js';
+import { AccountOwners } from '../commands/accounts/account-owners.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
+import type { NonceRegistry } from '../ports/nonce-registry.js';
 import type { PaymentChannel } from '../ports/payment-channel.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
 import { balancesProjection } from '../projections/balances.js';
 import type { Projection } from '../projections/projection.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { SimulatedBank } from './channels/simulated-bank.js';
-import { openEventStore, openReadModelStore } from './storage.js';
+import { ScryptPasswordHasher } from './crypto/scrypt-password-hasher.js';
+import { openEventStore, openNonceRegistry, openReadModelStore } from './storage.js';
 import { systemClock } from './system-clock.js';
 
 /** Every read model the service keeps. */
 export const PROJECTIONS: readonly Projection[] = [balancesProjection];
+
+/** Entities whose keys are kept in memory for request authentication (merchants and operators). */
+const ENTITY_DIRECTORY_SIZE = 10_000;
 
 /** The composition root: stores, channels, command side and projections, wired once. */
 export interface LedgerService {
@@ -22,6 +29,12 @@ export interface LedgerService {
   readonly eventStore: EventStore;
   readonly readModels: ReadModelStore;
   readonly commands: LedgerCommands;
+  /** Users, merchants and operators; their payment passwords and API keys. */
+  readonly entities: EntityCommands;
+  /** Nonces of signed requests already accepted (replay protection). */
+  readonly nonces: NonceRegistry;
+  /** Who owns each account, from the event store (for authorisation). */
+  readonly accountOwners: AccountOwners;
   readonly idempotency: IdempotencyKeeper;
   readonly projections: ProjectionRunner;
   close(): Promise<void>;
@@ -44,6 +57,13 @@ export async function startLedgerService(config: LedgerConfig, options: LedgerSe
     await eventStore.close();
     throw error;
   }
+  let nonces: NonceRegistry;
+  try {
+    nonces = await openNonceRegistry(config);
+  } catch (error) {
+    await Promise.all([eventStore.close(), readModels.close()]);
+    throw error;
+  }
   const channels = new Map<string, PaymentChannel>([['sim-bank', new SimulatedBank('sim-bank', clock, BigInt(config.simBankFeePpm))]]);
   const projections = new ProjectionRunner(eventStore, readModels, PROJECTIONS, { onError: options.onProjectionError });
   if (options.runProjections ?? true) await projections.start();
@@ -53,13 +73,19 @@ export async function startLedgerService(config: LedgerConfig, options: LedgerSe
     clock,
     eventStore,
     readModels,
-    commands: new LedgerCommands(eventStore, channels),
+    commands: new LedgerCommands(eventStore, channels, config.accountingTimeZone),
+    entities: new EntityCommands(eventStore, new ScryptPasswordHasher(), {
+      directory: { maxEntities: ENTITY_DIRECTORY_SIZE, refreshAfterMs: config.authEntityRefreshMs },
+    }),
+    nonces,
+    accountOwners: new AccountOwners(eventStore),
     idempotency: new IdempotencyKeeper(eventStore, clock),
     projections,
     async close() {
       await projections.stop();
       await eventStore.close();
       await readModels.close();
+      await nonces.close();
     },
   };
 }

@@ -1,28 +1,149 @@
 import { accountDecider } from '../domain/accounts/account-decider.js';
+import type { AccountFlags } from '../domain/accounts/account-flags.js';
+import type { AccountStatus } from '../domain/accounts/account-state.js';
+import { freezeDecider } from '../domain/freezes/freeze-decider.js';
+import type { Money } from '../domain/money/money.js';
+import { paymentDecider } from '../domain/payments/payment-decider.js';
+import { preauthDecider } from '../domain/preauths/preauth-decider.js';
+import { transferDecider } from '../domain/transfers/transfer-decider.js';
+import { withdrawalDecider } from '../domain/withdrawals/withdrawal-decider.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { PaymentChannel } from '../ports/payment-channel.js';
+import { accountStreamId, openAccount, type AccountHandler, type OpenAccountRequest } from './accounts/open-account-handler.js';
 import type { CommandContext } from './command-context.js';
-import { openAccount, type AccountHandler, type OpenAccountRequest } from './accounts/open-account-handler.js';
+import { deductFromFreeze, getFreeze, placeFreeze, releaseFreeze, type DeductRequest, type FreezeHandler, type PlaceFreezeRequest } from './freezes/freeze-operations.js';
+import { getPayment, pay, type PayRequest, type PaymentHandler } from './payments/payment-operations.js';
+import { cancelPayment, refundPayment, type RefundRequest } from './payments/payment-reversals.js';
+import { authorise, cancelCompletion, cancelPreauth, completePreauth, getPreauth, type AuthoriseRequest, type PreauthHandler } from './preauths/preauth-operations.js';
 import { rechargeAccount, type RechargeRequest } from './recharges/recharge-handler.js';
 import { DEFAULT_HANDLER_LIMITS, StreamCommandHandler, type StreamCommandHandlerLimits } from './stream-command-handler.js';
+import { transfer, transferStreamId, type TransferHandler, type TransferRequest } from './transfers/transfer-operations.js';
+import { withdraw, withdrawalStreamId, type WithdrawalHandler, type WithdrawalRequest } from './withdrawals/withdrawal-operations.js';
+import { DomainError } from '../domain/shared/domain-error.js';
 
-/** The write side's front door: every command the ledger accepts. */
+/** The write side's front door: every command the ledger accepts, and reads of operation state. */
 export class LedgerCommands {
-  private readonly accounts: AccountHandler;
+  private readonly deps: {
+    readonly eventStore: EventStore;
+    readonly accounts: AccountHandler;
+    readonly payments: PaymentHandler;
+    readonly transfers: TransferHandler;
+    readonly withdrawals: WithdrawalHandler;
+    readonly freezes: FreezeHandler;
+    readonly preauths: PreauthHandler;
+    readonly channels: ReadonlyMap<string, PaymentChannel>;
+    readonly accountingTimeZone: string;
+  };
 
   constructor(
-    private readonly eventStore: EventStore,
-    private readonly channels: ReadonlyMap<string, PaymentChannel>,
+    eventStore: EventStore,
+    channels: ReadonlyMap<string, PaymentChannel>,
+    accountingTimeZone: string,
     limits: StreamCommandHandlerLimits = DEFAULT_HANDLER_LIMITS,
   ) {
-    this.accounts = new StreamCommandHandler(eventStore, accountDecider, limits);
+    this.deps = {
+      eventStore,
+      channels,
+      accountingTimeZone,
+      accounts: new StreamCommandHandler(eventStore, accountDecider, limits),
+      payments: new StreamCommandHandler(eventStore, paymentDecider, limits),
+      transfers: new StreamCommandHandler(eventStore, transferDecider, limits),
+      withdrawals: new StreamCommandHandler(eventStore, withdrawalDecider, limits),
+      freezes: new StreamCommandHandler(eventStore, freezeDecider, limits),
+      preauths: new StreamCommandHandler(eventStore, preauthDecider, limits),
+    };
   }
 
   openAccount(request: OpenAccountRequest, context: CommandContext) {
-    return openAccount(this.eventStore, this.accounts, request, context);
+    return openAccount(this.deps.eventStore, this.deps.accounts, request, context);
+  }
+
+  /** The account's state as the write side sees it (strongly consistent). */
+  async getAccountState(accountId: string) {
+    return (await this.deps.accounts.load(accountStreamId(accountId))).state;
+  }
+
+  async changeAccountFlags(accountId: string, flags: AccountFlags, reason: string, context: CommandContext) {
+    return this.deps.accounts.handle(accountStreamId(accountId), { type: 'ChangeAccountFlags', accountId, flags, reason }, context);
+  }
+
+  async changeAccountStatus(accountId: string, status: AccountStatus, reason: string, context: CommandContext) {
+    return this.deps.accounts.handle(accountStreamId(accountId), { type: 'ChangeAccountStatus', accountId, status, reason }, context);
   }
 
   recharge(request: RechargeRequest, context: CommandContext, options: { takeover: boolean }) {
-    return rechargeAccount(this.eventStore, this.accounts, this.channels, request, context, options);
+    return rechargeAccount(this.deps.eventStore, this.deps.accounts, this.deps.channels, request, context, options);
+  }
+
+  pay(request: PayRequest, context: CommandContext) {
+    return pay(this.deps, request, context);
+  }
+
+  getPayment(paymentId: string) {
+    return getPayment(this.deps, paymentId);
+  }
+
+  cancelPayment(paymentId: string, reason: string, context: CommandContext) {
+    return cancelPayment(this.deps, paymentId, reason, context);
+  }
+
+  refundPayment(request: RefundRequest, context: CommandContext) {
+    return refundPayment(this.deps, request, context);
+  }
+
+  transfer(request: TransferRequest, context: CommandContext) {
+    return transfer(this.deps, request, context);
+  }
+
+  async getTransfer(transferId: string) {
+    const { state } = await this.deps.transfers.load(transferStreamId(transferId));
+    if (!state.exists) throw new DomainError('operation_not_found', `transfer ${transferId} does not exist`, { transferId });
+    return state;
+  }
+
+  withdraw(request: WithdrawalRequest, context: CommandContext) {
+    return withdraw(this.deps, request, context);
+  }
+
+  async getWithdrawal(withdrawalId: string) {
+    const { state } = await this.deps.withdrawals.load(withdrawalStreamId(withdrawalId));
+    if (!state.exists) throw new DomainError('operation_not_found', `withdrawal ${withdrawalId} does not exist`, { withdrawalId });
+    return state;
+  }
+
+  placeFreeze(request: PlaceFreezeRequest, context: CommandContext) {
+    return placeFreeze(this.deps, request, context);
+  }
+
+  getFreeze(freezeId: string) {
+    return getFreeze(this.deps, freezeId);
+  }
+
+  releaseFreeze(freezeId: string, amountMinor: bigint | null, reason: string, context: CommandContext) {
+    return releaseFreeze(this.deps, freezeId, amountMinor, reason, context);
+  }
+
+  deductFromFreeze(request: DeductRequest, context: CommandContext) {
+    return deductFromFreeze(this.deps, request, context);
+  }
+
+  authorisePreauth(request: AuthoriseRequest, context: CommandContext) {
+    return authorise(this.deps, request, context);
+  }
+
+  getPreauth(preauthId: string) {
+    return getPreauth(this.deps, preauthId);
+  }
+
+  cancelPreauth(preauthId: string, reason: 'merchant' | 'expired', context: CommandContext) {
+    return cancelPreauth(this.deps, preauthId, reason, context);
+  }
+
+  completePreauth(preauthId: string, amount: Money, context: CommandContext) {
+    return completePreauth(this.deps, preauthId, amount, context);
+  }
+
+  cancelPreauthCompletion(preauthId: string, context: CommandContext) {
+    return cancelCompletion(this.deps, preauthId, context);
   }
 }

@@ -17,9 +17,22 @@ export type ChannelChargeOutcome =
   | { readonly status: 'succeeded'; readonly channelOrderNo: string; readonly feeMinor: bigint; readonly channelTime: string }
   | { readonly status: 'declined'; readonly channelErrorCode: string; readonly channelErrorMessage: string };
 
+export interface ChannelPayoutRequest {
+  /** Our order number, unique per payout: the withdrawal id. */
+  readonly orderNo: string;
+  readonly amount: Money;
+  /** Token of the payee's bound card at the channel; never a card number. */
+  readonly payeeReference: string;
+}
+
+export type ChannelPayoutOutcome = ChannelChargeOutcome;
+
 export interface PaymentChannel {
   readonly id: string;
+  /** Pull money from the payer's external instrument to us (recharge). */
   charge(request: ChannelChargeRequest): Promise<ChannelChargeOutcome>;
+  /** Push money from us to the payee's external instrument (withdrawal). */
+  payout(request: ChannelPayoutRequest): Promise<ChannelPayoutOutcome>;
 }
 
 export class ChannelUnavailableError extends Error {

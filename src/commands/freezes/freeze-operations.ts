@@ -1,0 +1,162 @@
+import { decideCredit } from '../../domain/accounts/movements.js';
+import { decideFreeze } from '../../domain/accounts/freezes.js';
+import type { FreezeCommand, FreezeState } from '../../domain/freezes/freeze-decider.js';
+import type { FreezeEvent } from '../../domain/freezes/freeze-events.js';
+import type { Money } from '../../domain/money/money.js';
+import { DomainError } from '../../domain/shared/domain-error.js';
+import { deriveId, type CommandContext } from '../command-context.js';
+import { loadAccount, maxPosition, runAccountStep, snapshotOf, stepContext, type OperationDeps } from '../operations/operation-steps.js';
+import type { StreamCommandHandler } from '../stream-command-handler.js';
+
+export type FreezeHandler = StreamCommandHandler<FreezeCommand, FreezeEvent, FreezeState>;
+export type ExistingFreeze = Extract<FreezeState, { exists: true }>;
+
+export interface FreezeDeps extends OperationDeps {
+  readonly freezes: FreezeHandler;
+}
+
+export function freezeStreamId(freezeId: string): string {
+  return `freeze-${freezeId}`;
+}
+
+export interface PlaceFreezeRequest {
+  readonly accountId: string;
+  readonly amount: Money;
+  readonly reason: string;
+}
+
+type Outcome = { freeze: ExistingFreeze; position: bigint };
+
+/** Freeze part of an account's available funds: request -> FundsFrozen on the account -> placed (or refused). */
+export async function placeFreeze(deps: FreezeDeps, request: PlaceFreezeRequest, context: CommandContext): Promise<Outcome> {
+  const freezeId = deriveId(context.operationKey, 'freeze');
+  const streamId = freezeStreamId(freezeId);
+  const existing = await deps.freezes.load(streamId);
+  let position = -1n;
+  let resuming = true;
+  if (!existing.state.exists) {
+    const account = await loadAccount(deps, request.accountId);
+    decideFreeze({ accountId: account.accountId, freezeId, amount: request.amount, purpose: 'freeze', reason: request.reason }, account);
+    const requested = await deps.freezes.handle(
+      streamId,
+      { type: 'RequestFreeze', request: { freezeId, accountId: account.accountId, ownerId: account.ownerId, amountMinor: request.amount.amountMinor, currency: request.amount.currency, reason: request.reason } },
+      stepContext(context, freezeId, 'request'),
+    );
+    position = requested.position;
+    resuming = requested.events.length === 0;
+  }
+  const freeze = await getFreeze(deps, freezeId);
+  if (freeze.status !== 'requested') return { freeze, position };
+  const r = freeze.request;
+  const frozen = await runAccountStep(
+    deps,
+    r.accountId,
+    { type: 'FreezeFunds', accountId: r.accountId, freezeId, amount: { amountMinor: r.amountMinor, currency: r.currency }, purpose: 'freeze', reason: r.reason },
+    stepContext(context, freezeId, 'freeze-funds'),
+    resuming,
+  );
+  const done = await deps.freezes.handle(
+    streamId,
+    frozen.ok ? { type: 'ConfirmFreeze', freezeId } : { type: 'RefuseFreeze', freezeId, reasonCode: frozen.error.code, reason: frozen.error.message },
+    stepContext(context, freezeId, 'outcome'),
+  );
+  if (!frozen.ok) throw frozen.error;
+  return { freeze: done.state as ExistingFreeze, position: maxPosition(position, frozen.position, done.position) };
+}
+
+/** Release some or all of what a freeze still holds back to available funds. */
+export async function releaseFreeze(deps: FreezeDeps, freezeId: string, amountMinor: bigint | null, reason: string, context: CommandContext): Promise<Outcome> {
+  const releaseId = deriveId(context.operationKey, 'release');
+  const streamId = freezeStreamId(freezeId);
+  const reserved = await deps.freezes.handle(streamId, { type: 'ReleaseFreeze', freezeId, releaseId, amountMinor, reason }, stepContext(context, releaseId, 'reserve'));
+  const freeze = reserved.state as ExistingFreeze;
+  const event = reserved.events[0];
+  const released = event?.type === 'FreezeReleased' ? event.data.amountMinor : null;
+  if (released === null) return { freeze, position: reserved.position }; // a retry of a release already recorded
+  const step = await runAccountStep(
+    deps,
+    freeze.request.accountId,
+    { type: 'ReleaseFrozenFunds', accountId: freeze.request.accountId, freezeId, amountMinor: released, reason },
+    stepContext(context, releaseId, 'release-funds'),
+    false,
+  );
+  // The freeze stream reserved this amount, so the account holds it: a refusal here is a broken invariant.
+  if (!step.ok) throw new DomainError('invariant_violated', `release of ${freezeId} refused by the account: ${step.error.message}`);
+  return { freeze, position: maxPosition(reserved.position, step.position) };
+}
+
+export interface DeductRequest {
+  readonly freezeId: string;
+  readonly amountMinor: bigint;
+  readonly payeeAccountId: string;
+  readonly memo: string;
+}
+
+/**
+ * "Deduct when the goods ship": reserve on the freeze -> take the frozen money off the payer -> credit
+ * the payee -> completed. A payee that cannot take it fails the deduction: checked before anything moves
+ * (the money stays frozen), or, if it changed meanwhile, the payer is credited back (to available funds).
+ */
+export async function deductFromFreeze(deps: FreezeDeps, request: DeductRequest, context: CommandContext): Promise<Outcome & { deductionId: string }> {
+  const deductionId = deriveId(context.operationKey, 'deduction');
+  const streamId = freezeStreamId(request.freezeId);
+  const current = await getFreeze(deps, request.freezeId);
+  const payer = await loadAccount(deps, current.request.accountId);
+  const payee = await loadAccount(deps, request.payeeAccountId);
+  const amount = { amountMinor: request.amountMinor, currency: current.request.currency };
+  const movement = { amount, kind: 'freeze_deduction' as const, operationId: deductionId, merchantOrderNo: null, memo: request.memo };
+  if (!current.deductions.has(deductionId)) decideCredit({ ...movement, accountId: payee.accountId, counterparty: snapshotOf(payer) }, payee);
+  const reserved = await deps.freezes.handle(
+    streamId,
+    { type: 'RequestDeduction', freezeId: request.freezeId, deductionId, amountMinor: request.amountMinor, payeeAccountId: request.payeeAccountId, memo: request.memo },
+    stepContext(context, deductionId, 'reserve'),
+  );
+  const resuming = reserved.events.length === 0;
+  const deduction = (reserved.state as ExistingFreeze).deductions.get(deductionId)!;
+  if (deduction.status !== 'requested') return { freeze: reserved.state as ExistingFreeze, position: reserved.position, deductionId };
+  const deducted = await runAccountStep(
+    deps,
+    payer.accountId,
+    { type: 'DeductFrozenFunds', accountId: payer.accountId, freezeId: request.freezeId, amountMinor: deduction.amountMinor, kind: 'freeze_deduction', operationId: deductionId, counterparty: snapshotOf(payee) },
+    stepContext(context, deductionId, 'deduct-payer'),
+    resuming,
+  );
+  if (!deducted.ok) return failDeduction(deps, request.freezeId, deductionId, deducted.error, false, context);
+  const credited = await runAccountStep(
+    deps,
+    deduction.payeeAccountId,
+    { type: 'CreditAccount', ...movement, amount: { amountMinor: deduction.amountMinor, currency: current.request.currency }, accountId: deduction.payeeAccountId, counterparty: snapshotOf(payer) },
+    stepContext(context, deductionId, 'credit-payee'),
+    resuming,
+  );
+  if (!credited.ok) {
+    const back = await runAccountStep(
+      deps,
+      payer.accountId,
+      { type: 'CreditAccount', ...movement, kind: 'freeze_deduction_reversal', amount: { amountMinor: deduction.amountMinor, currency: current.request.currency }, accountId: payer.accountId, counterparty: snapshotOf(payee), memo: `reversal: ${credited.error.code}` },
+      stepContext(context, deductionId, 'reverse-deduct-payer'),
+      resuming,
+    );
+    if (!back.ok) throw back.error;
+    return failDeduction(deps, request.freezeId, deductionId, credited.error, true, context);
+  }
+  const done = await deps.freezes.handle(streamId, { type: 'CompleteDeduction', freezeId: request.freezeId, deductionId }, stepContext(context, deductionId, 'complete'));
+  return { freeze: done.state as ExistingFreeze, position: maxPosition(reserved.position, deducted.position, credited.position, done.position), deductionId };
+}
+
+/** Records why a deduction failed, then answers the request with that refusal. */
+async function failDeduction(deps: FreezeDeps, freezeId: string, deductionId: string, error: DomainError, returnedToAvailable: boolean, context: CommandContext): Promise<never> {
+  await deps.freezes.handle(
+    freezeStreamId(freezeId),
+    { type: 'FailDeduction', freezeId, deductionId, reasonCode: error.code, reason: error.message, returnedToAvailable },
+    stepContext(context, deductionId, 'fail'),
+  );
+  throw error;
+}
+
+export async function getFreeze(deps: FreezeDeps, freezeId: string): Promise<ExistingFreeze> {
+  const { state } = await deps.freezes.load(freezeStreamId(freezeId));
+  if (!state.exists) throw new DomainError('freeze_not_found', `freeze ${freezeId} does not exist`, { freezeId });
+  return state;
+}
+

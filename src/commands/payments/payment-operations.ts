@@ -1,0 +1,158 @@
+import { decideCredit, decideDebit, type Movement } from '../../domain/accounts/movements.js';
+import type { Money } from '../../domain/money/money.js';
+import { paymentDecider, type PaymentCommand } from '../../domain/payments/payment-decider.js';
+import type { PaymentEvent, PartySnapshot } from '../../domain/payments/payment-events.js';
+import type { ExistingPayment, PaymentState } from '../../domain/payments/payment-state.js';
+import { accountingDate } from '../../domain/shared/accounting-day.js';
+import { DomainError } from '../../domain/shared/domain-error.js';
+import { deriveId, type CommandContext } from '../command-context.js';
+import type { StreamCommandHandler } from '../stream-command-handler.js';
+import { loadAccount, maxPosition, runAccountStep, snapshotOf, stepContext, type OperationDeps } from '../operations/operation-steps.js';
+
+export type PaymentHandler = StreamCommandHandler<PaymentCommand, PaymentEvent, PaymentState>;
+
+export interface PaymentDeps extends OperationDeps {
+  readonly payments: PaymentHandler;
+  readonly accountingTimeZone: string;
+}
+
+export function paymentStreamId(paymentId: string): string {
+  return `payment-${paymentId}`;
+}
+
+/** A merchant's order number pays once: the payment id is derived from merchant and order number. */
+export function paymentIdOf(merchantId: string, merchantOrderNo: string): string {
+  return deriveId(`${merchantId}\u0000${merchantOrderNo}`, 'payment');
+}
+
+export interface PayRequest {
+  readonly merchantId: string;
+  readonly merchantOrderNo: string;
+  readonly description: string;
+  readonly payerAccountId: string;
+  readonly payeeAccountId: string;
+  readonly amount: Money;
+  readonly payerIp: string | null;
+  readonly payerPlatform: string | null;
+}
+
+export interface PaymentOutcome {
+  readonly payment: ExistingPayment;
+  /** Position to pass as minPosition to read the operation's effects back. */
+  readonly position: bigint;
+}
+
+/**
+ * A balance payment: payer wallet -> merchant account. Checked in full before anything is recorded (so a
+ * refused request changes nothing), then: PaymentInitiated -> debit payer -> credit payee -> completed.
+ * A credit refused after the debit (the payee changed meanwhile) is compensated by crediting the payer
+ * back, then the payment is failed: money is never lost between two accounts.
+ */
+export async function pay(deps: PaymentDeps, request: PayRequest, context: CommandContext): Promise<PaymentOutcome> {
+  const paymentId = paymentIdOf(request.merchantId, request.merchantOrderNo);
+  const streamId = paymentStreamId(paymentId);
+  const existing = await deps.payments.load(streamId);
+  if (!existing.state.exists) {
+    const [payer, payee] = await Promise.all([loadAccount(deps, request.payerAccountId), loadAccount(deps, request.payeeAccountId)]);
+    const movement = paymentMovement(paymentId, request.merchantOrderNo, request.amount, 'payment', request.description);
+    if (request.payerAccountId === request.payeeAccountId) throw new DomainError('same_account', 'a payment needs two different accounts');
+    decideDebit({ ...movement, accountId: payer.accountId, counterparty: snapshotOf(payee) }, payer);
+    decideCredit({ ...movement, accountId: payee.accountId, counterparty: snapshotOf(payer) }, payee);
+    const payerSnapshot: PartySnapshot = { ...snapshotOf(payer), ip: request.payerIp, platform: request.payerPlatform };
+    const payeeSnapshot: PartySnapshot = { ...snapshotOf(payee), ip: null, platform: null };
+    const initiated = await deps.payments.handle(
+      streamId,
+      {
+        type: 'InitiatePayment',
+        order: {
+          paymentId,
+          merchantId: request.merchantId,
+          merchantOrderNo: request.merchantOrderNo,
+          description: request.description,
+          payerAccountId: payer.accountId,
+          payeeAccountId: payee.accountId,
+          amountMinor: request.amount.amountMinor,
+          currency: request.amount.currency,
+          payer: payerSnapshot,
+          payee: payeeSnapshot,
+          initiatedAt: context.occurredAt,
+          accountingDate: accountingDate(context.occurredAt, deps.accountingTimeZone),
+        },
+      },
+      stepContext(context, paymentId, 'initiate'),
+    );
+    return drivePayment(deps, paymentId, context, initiated.events.length === 0, initiated.position);
+  }
+  // The order number was used before: the same order is a retry (resume it), another is refused.
+  const order = existing.state.order;
+  const same =
+    order.payerAccountId === request.payerAccountId && order.payeeAccountId === request.payeeAccountId && order.amountMinor === request.amount.amountMinor && order.currency === request.amount.currency;
+  if (!same) {
+    throw new DomainError('duplicate_order_no', `merchant order number ${request.merchantOrderNo} was already used for another payment`, { merchantOrderNo: request.merchantOrderNo });
+  }
+  return drivePayment(deps, paymentId, context, true, -1n);
+}
+
+function paymentMovement(operationId: string, merchantOrderNo: string, amount: Money, kind: Movement['kind'], memo: string): Omit<Movement, 'accountId' | 'counterparty'> {
+  return { amount, kind, operationId, merchantOrderNo, memo };
+}
+
+/** Takes an initiated payment to its end. Safe to call again at any point (resume after a crash). */
+export async function drivePayment(deps: PaymentDeps, paymentId: string, context: CommandContext, resuming: boolean, position: bigint): Promise<PaymentOutcome> {
+  const streamId = paymentStreamId(paymentId);
+  const { state } = await deps.payments.load(streamId);
+  if (!state.exists) throw new DomainError('operation_not_found', `payment ${paymentId} does not exist`, { paymentId });
+  if (state.status !== 'initiated') return { payment: state, position };
+  const order = state.order;
+  const amount = { amountMinor: order.amountMinor, currency: order.currency };
+  const movement = paymentMovement(paymentId, order.merchantOrderNo, amount, 'payment', order.description);
+
+  const debit = await runAccountStep(
+    deps,
+    order.payerAccountId,
+    { type: 'DebitAccount', ...movement, accountId: order.payerAccountId, counterparty: stripParty(order.payee) },
+    stepContext(context, paymentId, 'debit-payer'),
+    resuming,
+  );
+  if (!debit.ok) return fail(deps, paymentId, context, debit.error, position);
+
+  const credit = await runAccountStep(
+    deps,
+    order.payeeAccountId,
+    { type: 'CreditAccount', ...movement, accountId: order.payeeAccountId, counterparty: stripParty(order.payer) },
+    stepContext(context, paymentId, 'credit-payee'),
+    resuming,
+  );
+  if (!credit.ok) {
+    const reversal = await runAccountStep(
+      deps,
+      order.payerAccountId,
+      { type: 'CreditAccount', ...movement, kind: 'payment_reversal', accountId: order.payerAccountId, counterparty: stripParty(order.payee), memo: `reversal: ${credit.error.code}` },
+      stepContext(context, paymentId, 'reverse-debit-payer'),
+      resuming,
+    );
+    if (!reversal.ok) throw reversal.error; // cannot happen: reversals pass any status but closed, and a closed account holds no money
+    return fail(deps, paymentId, context, credit.error, maxPosition(position, debit.position, reversal.position));
+  }
+  const completed = await deps.payments.handle(streamId, { type: 'CompletePayment', paymentId }, stepContext(context, paymentId, 'complete'));
+  return { payment: completed.state as ExistingPayment, position: maxPosition(position, debit.position, credit.position, completed.position) };
+}
+
+async function fail(deps: PaymentDeps, paymentId: string, context: CommandContext, error: DomainError, position: bigint): Promise<PaymentOutcome> {
+  const failed = await deps.payments.handle(
+    paymentStreamId(paymentId),
+    { type: 'FailPayment', paymentId, reasonCode: error.code, reason: error.message },
+    stepContext(context, paymentId, 'fail'),
+  );
+  return { payment: failed.state as ExistingPayment, position: maxPosition(position, failed.position) };
+}
+
+export function stripParty(party: PartySnapshot) {
+  return { accountId: party.accountId, ownerId: party.ownerId, name: party.name, channel: party.channel };
+}
+
+export async function getPayment(deps: PaymentDeps, paymentId: string): Promise<ExistingPayment> {
+  const { state } = await deps.payments.load(paymentStreamId(paymentId));
+  if (!state.exists) throw new DomainError('operation_not_found', `payment ${paymentId} does not exist`, { paymentId });
+  return state;
+}

@@ -1,0 +1,108 @@
+import type { Money } from '../../domain/money/money.js';
+import type { ExistingPayment } from '../../domain/payments/payment-state.js';
+import { accountingDate } from '../../domain/shared/accounting-day.js';
+import { DomainError } from '../../domain/shared/domain-error.js';
+import { deriveId, type CommandContext } from '../command-context.js';
+import { maxPosition, runAccountStep, stepContext } from '../operations/operation-steps.js';
+import { paymentStreamId, stripParty, type PaymentDeps, type PaymentOutcome } from './payment-operations.js';
+
+/**
+ * Money back to the payer: a cancellation (void: same accounting day, before settlement, the whole
+ * amount) or a refund (any time after completion, partial, several, never above what was paid).
+ * Both are: reserve on the payment stream -> debit payee -> credit payer -> confirm. A payer credit refused
+ * after the payee debit is compensated by crediting the payee back.
+ */
+export async function cancelPayment(deps: PaymentDeps, paymentId: string, reason: string, context: CommandContext): Promise<PaymentOutcome> {
+  const streamId = paymentStreamId(paymentId);
+  const requested = await deps.payments.handle(
+    streamId,
+    { type: 'RequestCancellation', paymentId, reason, todayAccountingDate: accountingDate(context.occurredAt, deps.accountingTimeZone) },
+    stepContext(context, paymentId, 'cancel-request'),
+  );
+  const payment = requested.state as ExistingPayment;
+  if (payment.status !== 'cancelling') return { payment, position: requested.position };
+  const resuming = requested.events.length === 0;
+  const amount = { amountMinor: payment.order.amountMinor, currency: payment.order.currency };
+  const moved = await returnMoney(deps, payment, amount, 'payment_cancellation', `cancel:${paymentId}`, `cancellation of ${payment.order.merchantOrderNo}`, context, resuming);
+  const outcome = moved.ok
+    ? await deps.payments.handle(streamId, { type: 'CompleteCancellation', paymentId }, stepContext(context, paymentId, 'cancel-complete'))
+    : await deps.payments.handle(streamId, { type: 'FailCancellation', paymentId, reasonCode: moved.error.code, reason: moved.error.message }, stepContext(context, paymentId, 'cancel-fail'));
+  if (!moved.ok) throw moved.error;
+  return { payment: outcome.state as ExistingPayment, position: maxPosition(requested.position, moved.position, outcome.position) };
+}
+
+export interface RefundRequest {
+  readonly paymentId: string;
+  readonly refundNo: string;
+  readonly amount: Money;
+  readonly reason: string;
+}
+
+export async function refundPayment(deps: PaymentDeps, request: RefundRequest, context: CommandContext): Promise<PaymentOutcome & { refundId: string }> {
+  const { paymentId } = request;
+  const streamId = paymentStreamId(paymentId);
+  const refundId = deriveId(`${paymentId}\u0000${request.refundNo}`, 'refund');
+  const requested = await deps.payments.handle(
+    streamId,
+    { type: 'RequestRefund', paymentId, refundId, refundNo: request.refundNo, amount: request.amount, reason: request.reason },
+    stepContext(context, refundId, 'refund-request'),
+  );
+  const payment = requested.state as ExistingPayment;
+  const refund = payment.refunds.get(request.refundNo)!;
+  if (refund.status !== 'requested') return { payment, position: requested.position, refundId };
+  const resuming = requested.events.length === 0;
+  const moved = await returnMoney(deps, payment, request.amount, 'refund', refundId, request.reason || `refund ${request.refundNo} of ${payment.order.merchantOrderNo}`, context, resuming);
+  const outcome = moved.ok
+    ? await deps.payments.handle(streamId, { type: 'CompleteRefund', paymentId, refundId }, stepContext(context, refundId, 'refund-complete'))
+    : await deps.payments.handle(streamId, { type: 'FailRefund', paymentId, refundId, reasonCode: moved.error.code, reason: moved.error.message }, stepContext(context, refundId, 'refund-fail'));
+  if (!moved.ok) throw moved.error;
+  return { payment: outcome.state as ExistingPayment, position: maxPosition(requested.position, moved.position, outcome.position), refundId };
+}
+
+type Moved = { ok: true; position: bigint } | { ok: false; error: DomainError };
+
+async function returnMoney(
+  deps: PaymentDeps,
+  payment: ExistingPayment,
+  amount: Money,
+  kind: 'refund' | 'payment_cancellation',
+  operationKey: string,
+  memo: string,
+  context: CommandContext,
+  resuming: boolean,
+): Promise<Moved> {
+  const { order } = payment;
+  const operationId = kind === 'refund' ? operationKey : order.paymentId;
+  const movement = { amount, kind, operationId, merchantOrderNo: order.merchantOrderNo, memo };
+  const debit = await runAccountStep(
+    deps,
+    order.payeeAccountId,
+    { type: 'DebitAccount', ...movement, accountId: order.payeeAccountId, counterparty: stripParty(order.payer) },
+    stepContext(context, operationKey, 'debit-payee'),
+    resuming,
+  );
+  if (!debit.ok) return debit;
+  const credit = await runAccountStep(
+    deps,
+    order.payerAccountId,
+    { type: 'CreditAccount', ...movement, accountId: order.payerAccountId, counterparty: stripParty(order.payee) },
+    stepContext(context, operationKey, 'credit-payer'),
+    resuming,
+  );
+  if (credit.ok) return { ok: true, position: maxPosition(debit.position, credit.position) };
+  const compensation = await runAccountStep(
+    deps,
+    order.payeeAccountId,
+    { type: 'CreditAccount', ...movement, kind: 'payment_reversal', accountId: order.payeeAccountId, counterparty: stripParty(order.payer), memo: `reversal: ${credit.error.code}` },
+    stepContext(context, operationKey, 'reverse-debit-payee'),
+    resuming,
+  );
+  if (!compensation.ok) throw compensation.error;
+  return credit;
+}
+
+export function requirePaymentOf(payment: ExistingPayment, merchantId: string | null): void {
+  if (merchantId !== null && payment.order.merchantId !== merchantId) {
+    throw new DomainError('operation_not_found', `payment ${payment.order.paymentId} does not exist`, { paymentId: payment.order.paymentId });
+  }
+}

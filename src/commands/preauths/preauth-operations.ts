@@ -1,0 +1,237 @@
+import type { AccountCommand } from '../../domain/accounts/account-decider.js';
+import { decideCredit } from '../../domain/accounts/movements.js';
+import { decideFreeze } from '../../domain/accounts/freezes.js';
+import type { Money } from '../../domain/money/money.js';
+import type { PreauthCommand, PreauthState } from '../../domain/preauths/preauth-decider.js';
+import type { PreauthEvent } from '../../domain/preauths/preauth-events.js';
+import { DomainError } from '../../domain/shared/domain-error.js';
+import { deriveId, type CommandContext } from '../command-context.js';
+import { loadAccount, maxPosition, runAccountStep, snapshotOf, stepContext, type OperationDeps } from '../operations/operation-steps.js';
+import type { StreamCommandHandler } from '../stream-command-handler.js';
+
+export type PreauthHandler = StreamCommandHandler<PreauthCommand, PreauthEvent, PreauthState>;
+export type ExistingPreauth = Extract<PreauthState, { exists: true }>;
+
+export interface PreauthDeps extends OperationDeps {
+  readonly preauths: PreauthHandler;
+}
+
+export function preauthStreamId(preauthId: string): string {
+  return `preauth-${preauthId}`;
+}
+
+export function preauthIdOf(merchantId: string, merchantOrderNo: string): string {
+  return deriveId(`${merchantId}\u0000${merchantOrderNo}`, 'preauth');
+}
+
+type Outcome = { preauth: ExistingPreauth; position: bigint };
+
+export interface AuthoriseRequest {
+  readonly merchantId: string;
+  readonly merchantOrderNo: string;
+  readonly payerAccountId: string;
+  readonly payeeAccountId: string;
+  readonly amount: Money;
+  readonly expiresAt: string;
+}
+
+/** Hold the estimated amount on the payer: request -> FundsFrozen (preauth hold) -> authorised / declined. */
+export async function authorise(deps: PreauthDeps, request: AuthoriseRequest, context: CommandContext): Promise<Outcome> {
+  const preauthId = preauthIdOf(request.merchantId, request.merchantOrderNo);
+  const streamId = preauthStreamId(preauthId);
+  const existing = await deps.preauths.load(streamId);
+  if (!existing.state.exists) {
+    // Check everything before recording anything: a refused request changes nothing.
+    const [payer, payee] = await Promise.all([loadAccount(deps, request.payerAccountId), loadAccount(deps, request.payeeAccountId)]);
+    decideFreeze({ accountId: payer.accountId, freezeId: preauthId, amount: request.amount, purpose: 'preauth_hold', reason: `pre-authorisation ${request.merchantOrderNo}` }, payer);
+    decideCredit({ accountId: payee.accountId, amount: request.amount, kind: 'preauth_capture', operationId: preauthId, merchantOrderNo: request.merchantOrderNo, counterparty: snapshotOf(payer), memo: '' }, payee);
+  }
+  // A known order number with the same terms is a retry (resume it); other terms are refused by the decider.
+  const requested = await deps.preauths.handle(
+    streamId,
+    {
+      type: 'RequestPreauth',
+      request: {
+        preauthId,
+        merchantId: request.merchantId,
+        merchantOrderNo: request.merchantOrderNo,
+        payerAccountId: request.payerAccountId,
+        payeeAccountId: request.payeeAccountId,
+        amountMinor: request.amount.amountMinor,
+        currency: request.amount.currency,
+        expiresAt: request.expiresAt,
+      },
+    },
+    stepContext(context, preauthId, 'request'),
+  );
+  const position = requested.position;
+  const resuming = requested.events.length === 0;
+  const preauth = await getPreauth(deps, preauthId);
+  if (preauth.status !== 'requested') return { preauth, position };
+  const r = preauth.request;
+  const held = await runAccountStep(
+    deps,
+    r.payerAccountId,
+    { type: 'FreezeFunds', accountId: r.payerAccountId, freezeId: preauthId, amount: { amountMinor: r.amountMinor, currency: r.currency }, purpose: 'preauth_hold', reason: `pre-authorisation ${r.merchantOrderNo}` },
+    stepContext(context, preauthId, 'hold'),
+    resuming,
+  );
+  const done = await deps.preauths.handle(
+    streamId,
+    held.ok ? { type: 'AuthorisePreauth', preauthId } : { type: 'DeclinePreauth', preauthId, reasonCode: held.error.code, reason: held.error.message },
+    stepContext(context, preauthId, 'outcome'),
+  );
+  if (!held.ok) throw held.error;
+  return { preauth: done.state as ExistingPreauth, position: maxPosition(position, held.position, done.position) };
+}
+
+/** Cancel an authorisation: always the full held amount. Also used by expiry (reason 'expired'). */
+export async function cancelPreauth(deps: PreauthDeps, preauthId: string, reason: 'merchant' | 'expired', context: CommandContext): Promise<Outcome> {
+  const streamId = preauthStreamId(preauthId);
+  const cancelled = await deps.preauths.handle(streamId, { type: 'CancelPreauth', preauthId, reason, nowIso: context.occurredAt }, stepContext(context, preauthId, 'cancel'));
+  const preauth = cancelled.state as ExistingPreauth;
+  // Release whatever the hold still has; the step id makes a repeat a no-op.
+  const released = await runAccountStep(
+    deps,
+    preauth.request.payerAccountId,
+    { type: 'ReleaseFrozenFunds', accountId: preauth.request.payerAccountId, freezeId: preauthId, amountMinor: null, reason: `pre-authorisation cancelled (${reason})` },
+    stepContext(context, preauthId, 'cancel-release'),
+    true,
+  );
+  if (!released.ok && released.error.code !== 'freeze_not_found') throw released.error;
+  return { preauth, position: maxPosition(cancelled.position, released.ok ? released.position : -1n) };
+}
+
+/**
+ * Complete (capture) at most the authorised amount, once: the payer's hold pays the captured amount and
+ * releases the rest in one append, then the payee is credited. A payee that cannot take it gets nothing:
+ * the payer is credited back and the full hold restored, so the authorisation is valid again.
+ */
+export async function completePreauth(deps: PreauthDeps, preauthId: string, amount: Money, context: CommandContext): Promise<Outcome> {
+  const completionId = deriveId(context.operationKey, 'completion');
+  const streamId = preauthStreamId(preauthId);
+  const current = await getPreauth(deps, preauthId);
+  if (amount.currency !== current.request.currency) throw new DomainError('currency_mismatch', `pre-authorisation ${preauthId} is in ${current.request.currency}`, { currency: amount.currency });
+  const requested = await deps.preauths.handle(streamId, { type: 'RequestCompletion', preauthId, completionId, capturedMinor: amount.amountMinor }, stepContext(context, completionId, 'request'));
+  const preauth = requested.state as ExistingPreauth;
+  if (preauth.status !== 'completing') return { preauth, position: requested.position };
+  const resuming = requested.events.length === 0;
+  const r = preauth.request;
+  const captured = preauth.completion!.capturedMinor;
+  const [payer, payee] = await Promise.all([loadAccount(deps, r.payerAccountId), loadAccount(deps, r.payeeAccountId)]);
+  const remainder = r.amountMinor - captured;
+  const payerSteps: AccountCommand[] = [
+    { type: 'DeductFrozenFunds', accountId: r.payerAccountId, freezeId: preauthId, amountMinor: captured, kind: 'preauth_capture', operationId: completionId, counterparty: snapshotOf(payee) },
+  ];
+  if (remainder > 0n) payerSteps.push({ type: 'ReleaseFrozenFunds', accountId: r.payerAccountId, freezeId: preauthId, amountMinor: remainder, reason: 'pre-authorisation completed below the held amount' });
+  const deducted = await runAccountStep(deps, r.payerAccountId, { type: 'Sequence', accountId: r.payerAccountId, commands: payerSteps }, stepContext(context, completionId, 'capture-payer'), resuming);
+  if (!deducted.ok) return failCompletion(deps, preauthId, completionId, deducted.error, context);
+  const movement = { amount: { amountMinor: captured, currency: r.currency }, operationId: completionId, merchantOrderNo: r.merchantOrderNo, memo: `pre-authorisation ${r.merchantOrderNo}` };
+  const credited = await runAccountStep(
+    deps,
+    r.payeeAccountId,
+    { type: 'CreditAccount', ...movement, kind: 'preauth_capture', accountId: r.payeeAccountId, counterparty: snapshotOf(payer) },
+    stepContext(context, completionId, 'credit-payee'),
+    resuming,
+  );
+  if (!credited.ok) {
+    const restored = await runAccountStep(
+      deps,
+      r.payerAccountId,
+      {
+        type: 'Sequence',
+        accountId: r.payerAccountId,
+        commands: [
+          { type: 'CreditAccount', ...movement, kind: 'preauth_capture_reversal', accountId: r.payerAccountId, counterparty: snapshotOf(payee), memo: `reversal: ${credited.error.code}` },
+          { type: 'FreezeFunds', accountId: r.payerAccountId, freezeId: preauthId, amount: { amountMinor: r.amountMinor, currency: r.currency }, purpose: 'preauth_hold', reason: 'authorisation restored' },
+        ],
+      },
+      stepContext(context, completionId, 'restore-payer'),
+      resuming,
+    );
+    if (!restored.ok) throw restored.error;
+    return failCompletion(deps, preauthId, completionId, credited.error, context);
+  }
+  const done = await deps.preauths.handle(streamId, { type: 'ConfirmCompletion', preauthId, completionId }, stepContext(context, completionId, 'confirm'));
+  return { preauth: done.state as ExistingPreauth, position: maxPosition(requested.position, deducted.position, credited.position, done.position) };
+}
+
+/**
+ * Cancel a completion: always the full captured amount. The payee gives it back, the payer gets it back
+ * and the full authorised amount is held again: the authorisation is valid again. Checked first so that a
+ * payer who can no longer cover the hold refuses the cancellation before any money moves.
+ */
+export async function cancelCompletion(deps: PreauthDeps, preauthId: string, context: CommandContext): Promise<Outcome> {
+  const streamId = preauthStreamId(preauthId);
+  const current = await getPreauth(deps, preauthId);
+  if (current.status === 'completed' && current.completion) {
+    const payer = await loadAccount(deps, current.request.payerAccountId);
+    const rehold = current.request.amountMinor - current.completion.capturedMinor;
+    if (payer.balanceMinor - payer.frozenMinor < rehold) {
+      throw new DomainError('insufficient_funds', `payer account ${payer.accountId} cannot cover the restored hold`, { accountId: payer.accountId });
+    }
+  }
+  const requested = await deps.preauths.handle(streamId, { type: 'RequestCompletionCancellation', preauthId }, stepContext(context, preauthId, `uncomplete-${current.completion?.completionId ?? 'none'}`));
+  const preauth = requested.state as ExistingPreauth;
+  if (preauth.status !== 'cancelling_completion' || !preauth.completion) return { preauth, position: requested.position };
+  const resuming = requested.events.length === 0;
+  const { completionId, capturedMinor } = preauth.completion;
+  const r = preauth.request;
+  const [payer, payee] = await Promise.all([loadAccount(deps, r.payerAccountId), loadAccount(deps, r.payeeAccountId)]);
+  const movement = { amount: { amountMinor: capturedMinor, currency: r.currency }, operationId: completionId, merchantOrderNo: r.merchantOrderNo, memo: `completion of ${r.merchantOrderNo} cancelled` };
+  const debited = await runAccountStep(
+    deps,
+    r.payeeAccountId,
+    { type: 'DebitAccount', ...movement, kind: 'preauth_completion_cancellation', accountId: r.payeeAccountId, counterparty: snapshotOf(payer) },
+    stepContext(context, completionId, 'uncomplete-debit-payee'),
+    resuming,
+  );
+  if (!debited.ok) return failUncompletion(deps, preauthId, completionId, debited.error, context);
+  const restored = await runAccountStep(
+    deps,
+    r.payerAccountId,
+    {
+      type: 'Sequence',
+      accountId: r.payerAccountId,
+      commands: [
+        { type: 'CreditAccount', ...movement, kind: 'preauth_completion_cancellation', accountId: r.payerAccountId, counterparty: snapshotOf(payee) },
+        { type: 'FreezeFunds', accountId: r.payerAccountId, freezeId: preauthId, amount: { amountMinor: r.amountMinor, currency: r.currency }, purpose: 'preauth_hold', reason: 'authorisation valid again' },
+      ],
+    },
+    stepContext(context, completionId, 'uncomplete-restore-payer'),
+    resuming,
+  );
+  if (!restored.ok) {
+    const back = await runAccountStep(
+      deps,
+      r.payeeAccountId,
+      { type: 'CreditAccount', ...movement, kind: 'preauth_capture', accountId: r.payeeAccountId, counterparty: snapshotOf(payer), memo: `reversal: ${restored.error.code}` },
+      stepContext(context, completionId, 'uncomplete-reverse-payee'),
+      resuming,
+    );
+    if (!back.ok) throw back.error;
+    return failUncompletion(deps, preauthId, completionId, restored.error, context);
+  }
+  const done = await deps.preauths.handle(streamId, { type: 'ConfirmCompletionCancellation', preauthId, completionId }, stepContext(context, completionId, 'uncomplete-confirm'));
+  return { preauth: done.state as ExistingPreauth, position: maxPosition(requested.position, debited.position, restored.position, done.position) };
+}
+
+async function failCompletion(deps: PreauthDeps, preauthId: string, completionId: string, error: DomainError, context: CommandContext): Promise<never> {
+  await deps.preauths.handle(preauthStreamId(preauthId), { type: 'FailCompletion', preauthId, completionId, reasonCode: error.code, reason: error.message }, stepContext(context, completionId, 'fail'));
+  throw error;
+}
+
+async function failUncompletion(deps: PreauthDeps, preauthId: string, completionId: string, error: DomainError, context: CommandContext): Promise<never> {
+  await deps.preauths.handle(
+    preauthStreamId(preauthId),
+    { type: 'FailCompletionCancellation', preauthId, completionId, reasonCode: error.code, reason: error.message },
+    stepContext(context, completionId, 'uncomplete-fail'),
+  );
+  throw error;
+}
+
+export async function getPreauth(deps: PreauthDeps, preauthId: string): Promise<ExistingPreauth> {
+  const { state } = await deps.preauths.load(preauthStreamId(preauthId));
+  if (!state.exists) throw new DomainError('operation_not_found', `pre-authorisation ${preauthId} does not exist`, { preauthId });
+  return state;
+}

@@ -1,0 +1,92 @@
+import { decideCredit, decideDebit } from '../../domain/accounts/movements.js';
+import type { Money } from '../../domain/money/money.js';
+import { DomainError } from '../../domain/shared/domain-error.js';
+import type { TransferCommand, TransferState } from '../../domain/transfers/transfer-decider.js';
+import type { TransferEvent } from '../../domain/transfers/transfer-events.js';
+import { deriveId, type CommandContext } from '../command-context.js';
+import { loadAccount, maxPosition, runAccountStep, snapshotOf, stepContext, type OperationDeps } from '../operations/operation-steps.js';
+import type { StreamCommandHandler } from '../stream-command-handler.js';
+
+export type TransferHandler = StreamCommandHandler<TransferCommand, TransferEvent, TransferState>;
+export type ExistingTransfer = Extract<TransferState, { exists: true }>;
+
+export interface TransferDeps extends OperationDeps {
+  readonly transfers: TransferHandler;
+}
+
+export interface TransferRequest {
+  readonly fromAccountId: string;
+  readonly toAccountId: string;
+  readonly amount: Money;
+  readonly memo: string;
+}
+
+export function transferStreamId(transferId: string): string {
+  return `transfer-${transferId}`;
+}
+
+/** Wallet to wallet: request -> debit sender -> credit receiver (or credit the sender back) -> outcome. */
+export async function transfer(deps: TransferDeps, request: TransferRequest, context: CommandContext): Promise<{ transfer: ExistingTransfer; position: bigint }> {
+  const transferId = deriveId(context.operationKey, 'transfer');
+  const streamId = transferStreamId(transferId);
+  const existing = await deps.transfers.load(streamId);
+  let position = -1n;
+  let resuming = true;
+  if (!existing.state.exists) {
+    if (request.fromAccountId === request.toAccountId) throw new DomainError('same_account', 'a transfer needs two different accounts');
+    const [from, to] = await Promise.all([loadAccount(deps, request.fromAccountId), loadAccount(deps, request.toAccountId)]);
+    const movement = { amount: request.amount, kind: 'transfer' as const, operationId: transferId, merchantOrderNo: null, memo: request.memo };
+    decideDebit({ ...movement, accountId: from.accountId, counterparty: snapshotOf(to) }, from);
+    decideCredit({ ...movement, accountId: to.accountId, counterparty: snapshotOf(from) }, to);
+    const requested = await deps.transfers.handle(
+      streamId,
+      {
+        type: 'RequestTransfer',
+        request: {
+          transferId,
+          fromAccountId: from.accountId,
+          toAccountId: to.accountId,
+          amountMinor: request.amount.amountMinor,
+          currency: request.amount.currency,
+          memo: request.memo,
+          from: { ...snapshotOf(from), ip: null, platform: null },
+          to: { ...snapshotOf(to), ip: null, platform: null },
+        },
+      },
+      stepContext(context, transferId, 'request'),
+    );
+    position = requested.position;
+    resuming = requested.events.length === 0;
+  }
+  const { state } = await deps.transfers.load(streamId);
+  if (!state.exists) throw new Error('a requested transfer exists');
+  if (state.status !== 'requested') return { transfer: state, position };
+  const r = state.request;
+  const movement = { amount: { amountMinor: r.amountMinor, currency: r.currency }, kind: 'transfer' as const, operationId: transferId, merchantOrderNo: null, memo: r.memo };
+  const fromParty = { accountId: r.from.accountId, ownerId: r.from.ownerId, name: r.from.name, channel: null };
+  const toParty = { accountId: r.to.accountId, ownerId: r.to.ownerId, name: r.to.name, channel: null };
+  const debit = await runAccountStep(deps, r.fromAccountId, { type: 'DebitAccount', ...movement, accountId: r.fromAccountId, counterparty: toParty }, stepContext(context, transferId, 'debit'), resuming);
+  if (!debit.ok) return finish(deps, transferId, context, debit.error, position);
+  const credit = await runAccountStep(deps, r.toAccountId, { type: 'CreditAccount', ...movement, accountId: r.toAccountId, counterparty: fromParty }, stepContext(context, transferId, 'credit'), resuming);
+  if (!credit.ok) {
+    const reversal = await runAccountStep(
+      deps,
+      r.fromAccountId,
+      { type: 'CreditAccount', ...movement, kind: 'transfer_reversal', accountId: r.fromAccountId, counterparty: toParty, memo: `reversal: ${credit.error.code}` },
+      stepContext(context, transferId, 'reverse-debit'),
+      resuming,
+    );
+    if (!reversal.ok) throw reversal.error;
+    return finish(deps, transferId, context, credit.error, maxPosition(position, debit.position, reversal.position));
+  }
+  return finish(deps, transferId, context, null, maxPosition(position, debit.position, credit.position));
+}
+
+async function finish(deps: TransferDeps, transferId: string, context: CommandContext, error: DomainError | null, position: bigint) {
+  const done = await deps.transfers.handle(
+    transferStreamId(transferId),
+    error ? { type: 'FailTransfer', transferId, reasonCode: error.code, reason: error.message } : { type: 'CompleteTransfer', transferId },
+    stepContext(context, transferId, error ? 'fail' : 'complete'),
+  );
+  return { transfer: done.state as ExistingTransfer, position: maxPosition(position, done.position) };
+}

@@ -1,0 +1,90 @@
+import { decideDebit } from '../../domain/accounts/movements.js';
+import type { Money } from '../../domain/money/money.js';
+import { DomainError } from '../../domain/shared/domain-error.js';
+import type { WithdrawalCommand, WithdrawalState } from '../../domain/withdrawals/withdrawal-decider.js';
+import type { WithdrawalEvent } from '../../domain/withdrawals/withdrawal-events.js';
+import type { PaymentChannel } from '../../ports/payment-channel.js';
+import { deriveId, type CommandContext } from '../command-context.js';
+import { loadAccount, maxPosition, runAccountStep, stepContext, type OperationDeps } from '../operations/operation-steps.js';
+import type { StreamCommandHandler } from '../stream-command-handler.js';
+
+export type WithdrawalHandler = StreamCommandHandler<WithdrawalCommand, WithdrawalEvent, WithdrawalState>;
+export type ExistingWithdrawal = Extract<WithdrawalState, { exists: true }>;
+
+export interface WithdrawalDeps extends OperationDeps {
+  readonly withdrawals: WithdrawalHandler;
+  readonly channels: ReadonlyMap<string, PaymentChannel>;
+}
+
+export interface WithdrawalRequest {
+  readonly accountId: string;
+  readonly amount: Money;
+  readonly channelId: string;
+  readonly payeeReference: string;
+}
+
+export function withdrawalStreamId(withdrawalId: string): string {
+  return `withdrawal-${withdrawalId}`;
+}
+
+/**
+ * Wallet -> external card: request -> debit the wallet -> pay out through the channel (idempotent by our
+ * withdrawal id) -> completed; a declined payout credits the wallet back. If the channel is unreachable
+ * the withdrawal stays requested with the wallet debited, and a retry pays out again under the same id.
+ */
+export async function withdraw(deps: WithdrawalDeps, request: WithdrawalRequest, context: CommandContext): Promise<{ withdrawal: ExistingWithdrawal; position: bigint }> {
+  const channel = deps.channels.get(request.channelId);
+  if (!channel) throw new DomainError('unknown_channel', `no payment channel "${request.channelId}"`, { channel: request.channelId });
+  const withdrawalId = deriveId(context.operationKey, 'withdrawal');
+  const streamId = withdrawalStreamId(withdrawalId);
+  const counterparty = { accountId: null, ownerId: null, name: null, channel: channel.id };
+  const movement = { amount: request.amount, kind: 'withdrawal' as const, operationId: withdrawalId, merchantOrderNo: null, memo: `withdrawal to ${request.payeeReference}`, counterparty };
+  const existing = await deps.withdrawals.load(streamId);
+  let position = -1n;
+  let resuming = true;
+  if (!existing.state.exists) {
+    const account = await loadAccount(deps, request.accountId);
+    decideDebit({ ...movement, accountId: account.accountId }, account);
+    const requested = await deps.withdrawals.handle(
+      streamId,
+      {
+        type: 'RequestWithdrawal',
+        request: { withdrawalId, accountId: account.accountId, amountMinor: request.amount.amountMinor, currency: request.amount.currency, channel: channel.id, payeeReference: request.payeeReference },
+      },
+      stepContext(context, withdrawalId, 'request'),
+    );
+    position = requested.position;
+    resuming = requested.events.length === 0;
+  }
+  const { state } = await deps.withdrawals.load(streamId);
+  if (!state.exists) throw new Error('a requested withdrawal exists');
+  if (state.status !== 'requested') return { withdrawal: state, position };
+  const r = state.request;
+  const amount = { amountMinor: r.amountMinor, currency: r.currency };
+  const debit = await runAccountStep(deps, r.accountId, { type: 'DebitAccount', ...movement, amount, accountId: r.accountId }, stepContext(context, withdrawalId, 'debit'), resuming);
+  if (!debit.ok) return finish(deps, withdrawalId, context, { type: 'FailWithdrawal', withdrawalId, reasonCode: debit.error.code, reason: debit.error.message }, position);
+  const payout = await channel.payout({ orderNo: withdrawalId, amount, payeeReference: r.payeeReference });
+  if (payout.status === 'declined') {
+    const reversal = await runAccountStep(
+      deps,
+      r.accountId,
+      { type: 'CreditAccount', ...movement, amount, kind: 'withdrawal_reversal', accountId: r.accountId, memo: `payout declined: ${payout.channelErrorCode}` },
+      stepContext(context, withdrawalId, 'reverse-debit'),
+      resuming,
+    );
+    if (!reversal.ok) throw reversal.error;
+    return finish(deps, withdrawalId, context, { type: 'FailWithdrawal', withdrawalId, reasonCode: 'channel_declined', reason: payout.channelErrorMessage }, maxPosition(position, reversal.position));
+  }
+  return finish(
+    deps,
+    withdrawalId,
+    context,
+    { type: 'CompleteWithdrawal', payout: { withdrawalId, channelOrderNo: payout.channelOrderNo, channelFeeMinor: payout.feeMinor, currency: r.currency } },
+    maxPosition(position, debit.position),
+  );
+}
+
+async function finish(deps: WithdrawalDeps, withdrawalId: string, context: CommandContext, command: WithdrawalCommand, position: bigint) {
+  const done = await deps.withdrawals.handle(withdrawalStreamId(withdrawalId), command, stepContext(context, withdrawalId, command.type));
+  return { withdrawal: done.state as ExistingWithdrawal, position: maxPosition(position, done.position) };
+}
