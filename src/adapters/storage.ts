@@ -1,13 +1,16 @@
 import { join } from 'node:path';
 import type { LedgerConfig } from '../config.js';
 import type { EventStore } from '../ports/event-store.js';
+import type { NonceRegistry } from '../ports/nonce-registry.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
+import { SqliteNonceRegistry } from './sqlite/sqlite-nonce-registry.js';
 import { SqliteReadModelStore } from './sqlite/sqlite-read-model-store.js';
 
 /** File names of the embedded default under DATA_DIR. */
 export const EVENTS_FILE = 'events.sqlite';
 export const READ_MODELS_FILE = 'read-models.sqlite';
+export const NONCES_FILE = 'nonces.sqlite';
 
 // The production clients (gRPC, the MongoDB driver) are loaded only when configured: the embedded
 // default starts fast and never pays for them.
@@ -28,4 +31,13 @@ export async function openReadModelStore(config: Pick<LedgerConfig, 'mongoUrl' |
     return MongoReadModelStore.connect(config.mongoUrl);
   }
   return new SqliteReadModelStore(join(config.dataDir, READ_MODELS_FILE));
+}
+
+/** MongoDB when MONGODB_URL is set (shared by every instance), else the embedded SQLite file. */
+export async function openNonceRegistry(config: Pick<LedgerConfig, 'mongoUrl' | 'dataDir'>): Promise<NonceRegistry> {
+  if (config.mongoUrl) {
+    const { MongoNonceRegistry } = await import('./mongo/mongo-nonce-registry.js');
+    return MongoNonceRegistry.connect(config.mongoUrl);
+  }
+  return new SqliteNonceRegistry(join(config.dataDir, NONCES_FILE));
 }

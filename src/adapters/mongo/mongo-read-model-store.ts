@@ -1,0 +1,407 @@
+import {
+  Long,
+  MongoBulkWriteError,
+  MongoClient,
+  MongoNetworkError,
+  MongoServerError,
+  MongoServerSelectionError,
+  type AnyBulkWriteOperation,
+  type ClientSession,
+  type Collection,
+  type Db,
+  type Document,
+  type Filter,
+  type Sort,
+} from 'mongodb';
+import type { JsonObject } from '../../domain/shared/json.js';
+import {
+  COLLECTION_NAME_PATTERN,
+  FIELD_NAME_PATTERN,
+  InvalidQueryError,
+  MAX_WRITES_PER_BATCH,
+  ReadModelStoreUnavailableError,
+  decodeCursor,
+  encodeCursor,
+  validateFindQuery,
+  type CollectionSpec,
+  type DocumentWrite,
+  type FindPage,
+  type FindQuery,
+  type IndexValue,
+  type ReadModelStore,
+  type StoredDocument,
+} from '../../ports/read-model-store.js';
+
+export interface MongoReadModelStoreOptions {
+  /** Defaults to the database named in the URL, else DEFAULT_DATABASE_NAME. */
+  readonly databaseName?: string;
+  /** How long the driver looks for a usable server before an operation fails. */
+  readonly serverSelectionTimeoutMs?: number;
+}
+
+export const DEFAULT_DATABASE_NAME = 'ledger';
+export const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 3_000;
+/** Projection checkpoints: `{ _id: projection, position }`. Not available as a read-model collection name. */
+export const CHECKPOINT_COLLECTION = 'projection_checkpoints';
+/** Ids per `$in` query in `getMany`: keeps each query document small whatever the caller asks for. */
+const GET_MANY_CHUNK_SIZE = 1_000;
+/** Top-level fields the adapter keeps beside a document's data fields. */
+const RESERVED_FIELDS: ReadonlySet<string> = new Set(['_id', '_position', '_deleted']);
+// MongoDB server error codes.
+const DUPLICATE_KEY = 11000;
+const NAMESPACE_EXISTS = 48;
+
+/** A read-model document as stored: the data fields at top level, beside the adapter's own. */
+interface StoredRecord extends Document {
+  _id: string;
+  /** Int64; the driver returns it as a number when it fits in 53 bits, else as a Long. */
+  _position: unknown;
+  _deleted?: true;
+}
+
+interface CheckpointRecord extends Document {
+  _id: string;
+  position: unknown;
+}
+
+/**
+ * The production read-model store: MongoDB. One MongoDB collection per port collection, documents with
+ * their data fields at top level (so reporting tools can query them as they are), `_id` = the document
+ * id, `_position` = the position of the last event applied, and `_deleted: true` tombstones that keep
+ * their position so an older write cannot bring a removed document back.
+ *
+ * Every document write is conditional on its position being above the stored one, so replays are
+ * harmless. On a replica set (or sharded cluster) a batch and its checkpoint commit in one transaction;
+ * on a standalone server they are written one after the other, documents first, which is still correct:
+ * a crash in between leaves documents ahead of the checkpoint, and the replay after it changes nothing.
+ */
+export class MongoReadModelStore implements ReadModelStore {
+  readonly engine = 'mongo' as const;
+  private readonly specs = new Map<string, CollectionSpec>();
+
+  private constructor(
+    private readonly client: MongoClient,
+    private readonly db: Db,
+    /** The server can run multi-document transactions (replica set or mongos). */
+    private readonly transactional: boolean,
+    /** Hosts from the URL, without credentials: for error messages. */
+    private readonly hosts: string,
+  ) {}
+
+  /** Connects and pings, so a wrong address or a stopped server fails here rather than later. */
+  static async connect(url: string, options: MongoReadModelStoreOptions = {}): Promise<MongoReadModelStore> {
+    const hosts = hostsOf(url);
+    let client: MongoClient | undefined;
+    try {
+      client = new MongoClient(url, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS });
+      await client.connect();
+      const db = client.db(options.databaseName ?? databaseNameOf(url) ?? DEFAULT_DATABASE_NAME);
+      await db.command({ ping: 1 });
+      const hello = await db.command({ hello: 1 });
+      // Transactions need a replica set member (setName) or a mongos router ('isdbgrid').
+      const transactional = typeof hello['setName'] === 'string' || hello['msg'] === 'isdbgrid';
+      const store = new MongoReadModelStore(client, db, transactional, hosts);
+      // Created up front: implicit creation inside a transaction is not allowed on every deployment.
+      await store.createCollectionIfMissing(CHECKPOINT_COLLECTION);
+      return store;
+    } catch (error) {
+      await client?.close().catch(() => undefined);
+      throw new ReadModelStoreUnavailableError(`MongoDB at ${hosts} is unreachable or refused the connection: ${redact(messageOf(error), url)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async ensureCollections(specs: readonly CollectionSpec[]): Promise<void> {
+    for (const spec of specs) {
+      if (!COLLECTION_NAME_PATTERN.test(spec.name)) throw new InvalidQueryError(`invalid collection name: ${spec.name}`);
+      if (spec.name === CHECKPOINT_COLLECTION) throw new InvalidQueryError(`${CHECKPOINT_COLLECTION} is reserved for checkpoints`);
+      for (const field of spec.indexes) {
+        if (!FIELD_NAME_PATTERN.test(field)) throw new InvalidQueryError(`invalid index field: ${field}`);
+      }
+    }
+    await this.guard(async () => {
+      for (const spec of specs) {
+        await this.createCollectionIfMissing(spec.name);
+        if (spec.indexes.length > 0) {
+          // createIndexes is a no-op for an index that already exists with the same keys and name.
+          await this.db.collection(spec.name).createIndexes(spec.indexes.map((field) => ({ key: { [field]: 1, _id: 1 }, name: `${field}_1__id_1` })));
+        }
+        this.specs.set(spec.name, spec);
+      }
+    });
+  }
+
+  async get<T extends JsonObject = JsonObject>(collection: string, id: string): Promise<StoredDocument<T> | null> {
+    const target = this.collectionFor(collection);
+    const record = await this.guard(() => target.findOne({ _id: id, _deleted: { $ne: true } }));
+    return record ? toStoredDocument<T>(record) : null;
+  }
+
+  async getMany<T extends JsonObject = JsonObject>(collection: string, ids: readonly string[]): Promise<Map<string, StoredDocument<T>>> {
+    const target = this.collectionFor(collection);
+    const found = new Map<string, StoredDocument<T>>();
+    for (let i = 0; i < ids.length; i += GET_MANY_CHUNK_SIZE) {
+      const chunk = ids.slice(i, i + GET_MANY_CHUNK_SIZE);
+      const records = await this.guard(() => target.find({ _id: { $in: chunk }, _deleted: { $ne: true } }).toArray());
+      for (const record of records) found.set(record._id, toStoredDocument<T>(record));
+    }
+    return found;
+  }
+
+  async find<T extends JsonObject = JsonObject>(collection: string, query: FindQuery): Promise<FindPage<T>> {
+    validateFindQuery(this.specs.get(collection), collection, query);
+    const target = this.collectionFor(collection);
+    const orderField = fieldPath(query.orderBy ?? 'id');
+    const descending = query.direction === 'desc';
+
+    const clauses: Filter<StoredRecord>[] = [{ _deleted: { $ne: true } }];
+    for (const [name, value] of Object.entries(query.where ?? {})) clauses.push({ [fieldPath(name)]: value });
+    if (query.range) {
+      const bounds: Document = {};
+      if (query.range.gte !== undefined) bounds['$gte'] = query.range.gte;
+      if (query.range.lt !== undefined) bounds['$lt'] = query.range.lt;
+      if (Object.keys(bounds).length > 0) clauses.push({ [fieldPath(query.range.field)]: bounds });
+    }
+    if (query.after !== undefined) clauses.push(afterCursor(orderField, decodeCursor(query.after), descending));
+
+    const direction = descending ? -1 : 1;
+    // The `{field: 1, _id: 1}` index serves this sort in either direction.
+    const sort: Sort = orderField === '_id' ? { _id: direction } : { [orderField]: direction, _id: direction };
+    // One more than asked for says whether there is a next page.
+    const records = await this.guard(() => target.find({ $and: clauses }).sort(sort).limit(query.limit + 1).toArray());
+    const page = records.slice(0, query.limit);
+    const last = page[page.length - 1];
+    const nextCursor =
+      records.length > query.limit && last ? encodeCursor(orderField === '_id' ? last._id : orderValueOf(last[orderField]), last._id) : null;
+    return { items: page.map((record) => toStoredDocument<T>(record)), nextCursor };
+  }
+
+  async applyBatch(projection: string, writes: readonly DocumentWrite[], checkpoint: bigint): Promise<void> {
+    if (writes.length > MAX_WRITES_PER_BATCH) throw new InvalidQueryError(`a batch carries at most ${MAX_WRITES_PER_BATCH} writes`);
+    for (const write of writes) {
+      this.collectionFor(write.collection);
+      if (write.data !== null) assertStorable(write.collection, write.id, write.data);
+    }
+    const operationsByCollection = new Map<string, AnyBulkWriteOperation<StoredRecord>[]>();
+    for (const write of winningWrites(writes)) {
+      const operations = operationsByCollection.get(write.collection) ?? [];
+      operations.push(guardedUpsert(write));
+      operationsByCollection.set(write.collection, operations);
+    }
+    const apply = async (session?: ClientSession): Promise<void> => {
+      for (const [collection, operations] of operationsByCollection) {
+        await this.bulkUpsert(this.db.collection<StoredRecord>(collection), operations, session);
+      }
+      // Written last: without a transaction a crash leaves documents ahead of the checkpoint, never behind.
+      await this.checkpoints().updateOne(
+        { _id: projection },
+        { $max: { position: Long.fromBigInt(checkpoint) } },
+        { upsert: true, ...(session ? { session } : {}) },
+      );
+    };
+    await this.guard(async () => {
+      if (!this.transactional) return apply();
+      const session = this.client.startSession();
+      try {
+        // withTransaction retries the whole callback on transient errors; the writes are idempotent.
+        await session.withTransaction(() => apply(session));
+      } finally {
+        await session.endSession();
+      }
+    });
+  }
+
+  /**
+   * Unordered: the writes are independent (one per document). Two processes upserting the same new id
+   * can race to insert it; the loser gets a duplicate-key error, and running its write again, now against
+   * the winner's document, compares positions as intended. Inside a transaction an error aborts the
+   * transaction instead, and withTransaction runs the whole batch again.
+   */
+  private async bulkUpsert(target: Collection<StoredRecord>, operations: AnyBulkWriteOperation<StoredRecord>[], session?: ClientSession): Promise<void> {
+    try {
+      await target.bulkWrite(operations, { ordered: false, ...(session ? { session } : {}) });
+    } catch (error) {
+      if (session || !(error instanceof MongoBulkWriteError)) throw error;
+      const failed = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      if (failed.length === 0 || failed.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
+      await target.bulkWrite(
+        failed.map((writeError) => operations[writeError.index]!),
+        { ordered: false },
+      );
+    }
+  }
+
+  async getCheckpoint(projection: string): Promise<bigint | 'start'> {
+    const record = await this.guard(() => this.checkpoints().findOne({ _id: projection }));
+    return record ? toBigInt(record.position) : 'start';
+  }
+
+  /**
+   * Not one transaction: removing a whole collection can exceed a transaction's limits. The checkpoint goes
+   * first, so an interrupted reset leaves a projection that starts over (and a rebuild re-runs the reset),
+   * never one that resumes on half-deleted documents.
+   */
+  async resetProjection(projection: string, collections: readonly string[]): Promise<void> {
+    const targets = collections.map((collection) => this.collectionFor(collection));
+    await this.guard(async () => {
+      await this.checkpoints().deleteOne({ _id: projection });
+      for (const target of targets) await target.deleteMany({});
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  private collectionFor(collection: string): Collection<StoredRecord> {
+    if (!this.specs.has(collection)) throw new InvalidQueryError(`unknown collection: ${collection}`);
+    return this.db.collection<StoredRecord>(collection);
+  }
+
+  private checkpoints(): Collection<CheckpointRecord> {
+    return this.db.collection<CheckpointRecord>(CHECKPOINT_COLLECTION);
+  }
+
+  private async createCollectionIfMissing(name: string): Promise<void> {
+    try {
+      await this.db.createCollection(name);
+    } catch (error) {
+      // Already there (from an earlier start, or another process just now).
+      if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
+    }
+  }
+
+  /** Runs a driver call, turning "no server" into the port's ReadModelStoreUnavailableError. */
+  private async guard<R>(operation: () => Promise<R>): Promise<R> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) {
+        throw new ReadModelStoreUnavailableError(`MongoDB at ${this.hosts} is unavailable: ${messageOf(error)}`, { cause: error });
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * The write that a sequence of guarded writes leaves standing for each document: the first write with the
+ * highest position (a later write at an equal position is not above it). Deciding this here makes an
+ * unordered bulk write give the same result as applying `writes` in order.
+ */
+function winningWrites(writes: readonly DocumentWrite[]): DocumentWrite[] {
+  const winners = new Map<string, DocumentWrite>();
+  for (const write of writes) {
+    const key = `${write.collection}\u0000${write.id}`;
+    const current = winners.get(key);
+    if (!current || write.position > current.position) winners.set(key, write);
+  }
+  return [...winners.values()];
+}
+
+/**
+ * Replaces the document only when the write's position is above the stored one; a tombstone (data null)
+ * keeps just the position. The condition is evaluated by the server in one update, so it holds under
+ * concurrent writers, and filtering on `_id` alone means it never collides with an existing document.
+ */
+function guardedUpsert(write: DocumentWrite): AnyBulkWriteOperation<StoredRecord> {
+  const position = Long.fromBigInt(write.position);
+  const replacement: Document =
+    write.data === null ? { _id: write.id, _position: position, _deleted: true } : { _id: write.id, _position: position, ...write.data };
+  return {
+    updateOne: {
+      filter: { _id: write.id },
+      update: [
+        {
+          $replaceWith: {
+            $cond: {
+              // A missing _position (a new document) compares as null, below every number.
+              if: { $lt: [{ $ifNull: ['$_position', null] }, position] },
+              // $literal: data values such as "$x" are strings, not field paths or operators.
+              then: { $literal: replacement },
+              else: '$$ROOT',
+            },
+          },
+        },
+      ],
+      upsert: true,
+    },
+  };
+}
+
+/**
+ * Documents past the cursor in sort order (field, then _id). MongoDB sorts a missing or null field below
+ * every value, and a range operator only matches values of its own type, so null is handled apart.
+ */
+function afterCursor(field: string, cursor: { orderValue: IndexValue | null; id: string }, descending: boolean): Filter<StoredRecord> {
+  const beyond = descending ? '$lt' : '$gt';
+  if (field === '_id') return { _id: { [beyond]: cursor.id } };
+  if (cursor.orderValue === null) {
+    const sameValue = { [field]: null, _id: { [beyond]: cursor.id } };
+    // Ascending, every non-null value comes after the nulls; descending, nothing but nulls does.
+    return descending ? sameValue : { $or: [sameValue, { [field]: { $ne: null } }] };
+  }
+  const clauses: Filter<StoredRecord>[] = [{ [field]: { [beyond]: cursor.orderValue } }, { [field]: cursor.orderValue, _id: { [beyond]: cursor.id } }];
+  if (descending) clauses.push({ [field]: null });
+  return { $or: clauses };
+}
+
+/** The port's `id` is MongoDB's `_id`; every other name is a top-level data field. */
+function fieldPath(name: string): string {
+  return name === 'id' ? '_id' : name;
+}
+
+function orderValueOf(value: unknown): IndexValue | null {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : null;
+}
+
+function assertStorable(collection: string, id: string, data: JsonObject): void {
+  for (const field of Object.keys(data)) {
+    if (RESERVED_FIELDS.has(field) || field.startsWith('$')) {
+      throw new InvalidQueryError(`${collection}/${id}: field ${field} is reserved by the MongoDB read-model store`);
+    }
+  }
+}
+
+function toStoredDocument<T extends JsonObject>(record: StoredRecord): StoredDocument<T> {
+  const { _id, _position, _deleted, ...data } = record;
+  return { id: _id, position: toBigInt(_position), data: data as T };
+}
+
+function toBigInt(value: unknown): bigint {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  if (Long.isLong(value)) return value.toBigInt();
+  throw new Error(`stored position is not an integer: ${String(value)}`);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The hosts of a mongodb:// or mongodb+srv:// URL, without credentials. */
+function hostsOf(url: string): string {
+  return /^mongodb(?:\+srv)?:\/\/(?:[^@/]*@)?([^/?]*)/i.exec(url)?.[1] || 'an unparseable URL';
+}
+
+/** The database named in the URL's path, if any. */
+function databaseNameOf(url: string): string | undefined {
+  const name = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]+)/i.exec(url)?.[1];
+  return name ? decodeURIComponent(name) : undefined;
+}
+
+/** Removes the URL's password from a message, should a driver message ever quote it. */
+function redact(message: string, url: string): string {
+  const password = /^mongodb(?:\+srv)?:\/\/[^:@/]*:([^@/]*)@/i.exec(url)?.[1];
+  if (!password) return message;
+  return message.split(password).join('***').split(decodeURIComponentSafe(password)).join('***');
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
