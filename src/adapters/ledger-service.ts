@@ -8,7 +8,9 @@ import type { EventStore } from '../ports/event-store.js';
 import type { NonceRegistry } from '../ports/nonce-registry.js';
 import type { PaymentChannel } from '../ports/payment-channel.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
+import { expireDuePreauths } from '../commands/preauths/preauth-expiry.js';
 import { balancesProjection } from '../projections/balances.js';
+import { operationsProjection } from '../projections/operations.js';
 import type { Projection } from '../projections/projection.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { SimulatedBank } from './channels/simulated-bank.js';
@@ -17,7 +19,7 @@ import { openEventStore, openNonceRegistry, openReadModelStore } from './storage
 import { systemClock } from './system-clock.js';
 
 /** Every read model the service keeps. */
-export const PROJECTIONS: readonly Projection[] = [balancesProjection];
+export const PROJECTIONS: readonly Projection[] = [balancesProjection, operationsProjection];
 
 /** Entities whose keys are kept in memory for request authentication (merchants and operators). */
 const ENTITY_DIRECTORY_SIZE = 10_000;
@@ -68,12 +70,14 @@ export async function startLedgerService(config: LedgerConfig, options: LedgerSe
   const projections = new ProjectionRunner(eventStore, readModels, PROJECTIONS, { onError: options.onProjectionError });
   if (options.runProjections ?? true) await projections.start();
   else await projections.prepare();
+  const commands = new LedgerCommands(eventStore, channels, config.accountingTimeZone);
+  const expirySweep = startPreauthExpirySweep(commands, readModels, clock, (options.runProjections ?? true) ? config.preauthExpirySweepIntervalMs : 0, options.onProjectionError);
   return {
     config,
     clock,
     eventStore,
     readModels,
-    commands: new LedgerCommands(eventStore, channels, config.accountingTimeZone),
+    commands,
     entities: new EntityCommands(eventStore, new ScryptPasswordHasher(), {
       directory: { maxEntities: ENTITY_DIRECTORY_SIZE, refreshAfterMs: config.authEntityRefreshMs },
     }),
@@ -82,10 +86,34 @@ export async function startLedgerService(config: LedgerConfig, options: LedgerSe
     idempotency: new IdempotencyKeeper(eventStore, clock),
     projections,
     async close() {
+      clearInterval(expirySweep);
       await projections.stop();
       await eventStore.close();
       await readModels.close();
       await nonces.close();
     },
   };
+}
+
+/** Cancels lapsed pre-authorisation holds every `intervalMs` (0: never). One sweep at a time. */
+function startPreauthExpirySweep(
+  commands: LedgerCommands,
+  readModels: ReadModelStore,
+  clock: Clock,
+  intervalMs: number,
+  onError: ((error: unknown) => void) | undefined,
+): NodeJS.Timeout | undefined {
+  if (intervalMs <= 0) return undefined;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    expireDuePreauths(commands, readModels, clock.now().toISO()!)
+      .catch((error: unknown) => (onError ?? ((e) => console.error('pre-authorisation expiry sweep failed:', e)))(error))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }

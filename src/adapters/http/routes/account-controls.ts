@@ -1,0 +1,91 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AccountFlags } from '../../../domain/accounts/account-flags.js';
+import { formatAmount, parseAmount } from '../../../domain/money/money.js';
+import { DomainError } from '../../../domain/shared/domain-error.js';
+import type { LedgerService } from '../../ledger-service.js';
+import { accountIdString, amountString, idempotencyHeaders, positionString } from '../api-schemas.js';
+import { requireOperator } from '../authorization.js';
+import { runCommand } from '../idempotent-command.js';
+import { problemResponses } from '../problem-details.js';
+
+const flagsBody = z.strictObject({
+  mayRecharge: z.boolean(),
+  mayWithdraw: z.boolean(),
+  mayPay: z.boolean(),
+  mayReceive: z.boolean(),
+  maySendTransfers: z.boolean(),
+  mayReceiveTransfers: z.boolean(),
+  mayOverdraw: z.boolean(),
+  overdraftLimit: z.union([amountString, z.literal('0')]).describe('Major units; zero unless mayOverdraw'),
+});
+
+const controlsView = z
+  .object({ accountId: accountIdString, status: z.enum(['active', 'frozen', 'closed']), flags: flagsBody, position: positionString.optional() })
+  .meta({ id: 'AccountControls' });
+
+/** Operators change what an account may do (flags) and whether it may do anything (status). */
+export function accountControlRoutes(service: LedgerService): FastifyPluginAsyncZod {
+  async function view(accountId: string, position: bigint) {
+    const state = await service.commands.getAccountState(accountId);
+    if (!state.exists) throw new DomainError('account_not_found', `account ${accountId} does not exist`, { accountId });
+    const { overdraftLimitMinor, ...switches } = state.flags;
+    return {
+      accountId,
+      status: state.status,
+      flags: { ...switches, overdraftLimit: formatAmount(overdraftLimitMinor, state.currency) },
+      ...(position >= 0n ? { position: position.toString() } : {}),
+    };
+  }
+
+  return async (app) => {
+    const params = z.object({ accountId: accountIdString });
+    app.put(
+      '/v1/accounts/:accountId/flags',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: 'Set an account\'s control flags (operator)',
+          headers: idempotencyHeaders,
+          params,
+          body: z.strictObject({ flags: flagsBody, reason: z.string().min(1).max(200) }),
+          response: { 200: controlsView, ...problemResponses(400, 401, 403, 404, 422, 503) },
+        },
+      },
+      async (request, reply) => {
+        requireOperator(request);
+        const state = await service.commands.getAccountState(request.params.accountId);
+        if (!state.exists) throw new DomainError('account_not_found', `account ${request.params.accountId} does not exist`, { accountId: request.params.accountId });
+        const { overdraftLimit, ...switches } = request.body.flags;
+        const overdraftLimitMinor = overdraftLimit === '0' ? 0n : parseAmount(overdraftLimit, state.currency).amountMinor;
+        const flags: AccountFlags = { ...switches, overdraftLimitMinor };
+        await runCommand(request, reply, service, async (context) => {
+          const handled = await service.commands.changeAccountFlags(request.params.accountId, flags, request.body.reason, context);
+          return { statusCode: 200, body: await view(request.params.accountId, handled.position) };
+        });
+      },
+    );
+
+    app.put(
+      '/v1/accounts/:accountId/status',
+      {
+        schema: {
+          tags: ['accounts'],
+          summary: 'Freeze, unfreeze or close a whole account (operator)',
+          description: 'A frozen account refuses new payments, transfers, withdrawals and recharges but still receives money returned to it (refunds, reversals). Closing needs a zero balance and is final.',
+          headers: idempotencyHeaders,
+          params,
+          body: z.strictObject({ status: z.enum(['active', 'frozen', 'closed']), reason: z.string().min(1).max(200) }),
+          response: { 200: controlsView, ...problemResponses(400, 401, 403, 404, 422, 503) },
+        },
+      },
+      async (request, reply) => {
+        requireOperator(request);
+        await runCommand(request, reply, service, async (context) => {
+          const handled = await service.commands.changeAccountStatus(request.params.accountId, request.body.status, request.body.reason, context);
+          return { statusCode: 200, body: await view(request.params.accountId, handled.position) };
+        });
+      },
+    );
+  };
+}

@@ -1,0 +1,202 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ExistingPayment } from '../../../domain/payments/payment-state.js';
+import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
+import { DomainError } from '../../../domain/shared/domain-error.js';
+import { paymentIdOf } from '../../../commands/payments/payment-operations.js';
+import type { LedgerService } from '../../ledger-service.js';
+import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
+import { principalOf, requireMerchantOrOperator, requireOwnerOrOperator } from '../authorization.js';
+import { runCommand } from '../idempotent-command.js';
+import { HttpProblem, problemResponses } from '../problem-details.js';
+
+const merchantOrderNo = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/).describe("The merchant's order number: unique per merchant; it pays once");
+
+const payBody = z
+  .strictObject({
+    payerAccountId: accountIdString.describe('Wallet the money comes from'),
+    payeeAccountId: accountIdString.describe("The merchant's own account the money goes to"),
+    amount: amountString,
+    currency: currencyString,
+    merchantOrderNo,
+    description: z.string().max(200).default(''),
+    payer: z.strictObject({ ip: z.string().max(64).optional(), platform: z.string().max(40).optional() }).optional().describe('Where the payer paid from, kept as a snapshot'),
+  })
+  .meta({ example: { payerAccountId: '1015550123456782', payeeAccountId: '2014440123456787', amount: '12.50', currency: 'CNY', merchantOrderNo: 'SO-20261121-0001', description: 'coffee' } });
+
+const refundView = z.object({ refundId: z.uuid(), refundNo: z.string(), amount: amountString, status: z.enum(['requested', 'completed', 'failed']) });
+
+const paymentView = z
+  .object({
+    paymentId: z.uuid(),
+    merchantId: z.string(),
+    merchantOrderNo: z.string(),
+    status: z.enum(['initiated', 'completed', 'failed', 'cancelling', 'cancelled']),
+    amount: amountString,
+    currency: currencyString,
+    payerAccountId: accountIdString,
+    payeeAccountId: accountIdString,
+    description: z.string(),
+    initiatedAt: z.string(),
+    accountingDate: z.string(),
+    refundedAmount: amountString,
+    refunds: z.array(refundView),
+    failure: z.object({ code: z.string(), reason: z.string() }).nullable(),
+    position: positionString.optional().describe('Pass as minPosition to read the effects back from the read models'),
+  })
+  .meta({ id: 'Payment' });
+
+export function toPaymentView(payment: ExistingPayment, position?: bigint): z.output<typeof paymentView> {
+  const o = payment.order;
+  return {
+    paymentId: o.paymentId,
+    merchantId: o.merchantId,
+    merchantOrderNo: o.merchantOrderNo,
+    status: payment.status,
+    amount: formatAmount(o.amountMinor, o.currency),
+    currency: o.currency,
+    payerAccountId: o.payerAccountId,
+    payeeAccountId: o.payeeAccountId,
+    description: o.description,
+    initiatedAt: o.initiatedAt,
+    accountingDate: o.accountingDate,
+    refundedAmount: formatAmount(payment.refundedMinor, o.currency),
+    refunds: [...payment.refunds.values()].map((r) => ({ refundId: r.refundId, refundNo: r.refundNo, amount: formatAmount(r.amountMinor, o.currency), status: r.status })),
+    failure: payment.failure ? { code: payment.failure.reasonCode, reason: payment.failure.reason } : null,
+    ...(position !== undefined && position >= 0n ? { position: position.toString() } : {}),
+  };
+}
+
+const paymentParams = z.object({ paymentId: z.uuid() });
+
+export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
+  /** A merchant sees its own payments only: another's is "not found", not "forbidden" (no probing). */
+  async function visiblePayment(request: Parameters<typeof principalOf>[0], paymentId: string): Promise<ExistingPayment> {
+    const payment = await service.commands.getPayment(paymentId);
+    const principal = principalOf(request);
+    if (principal.kind !== 'operator' && payment.order.merchantId !== principal.entityId) {
+      throw new DomainError('operation_not_found', `payment ${paymentId} does not exist`, { paymentId });
+    }
+    return payment;
+  }
+
+  return async (app) => {
+    app.post(
+      '/v1/payments',
+      {
+        schema: {
+          tags: ['payments'],
+          summary: 'Pay: a balance payment from a wallet to the merchant',
+          description:
+            'Debits the payer wallet and credits the merchant account, as one operation with its own record. The merchant order number is unique per merchant: the same order again returns the first result, different terms are refused (409 duplicate_order_no). Refusals (insufficient_funds, account_not_active, account_flag_denies, currency_mismatch) record nothing.',
+          headers: idempotencyHeaders,
+          body: payBody,
+          response: { 201: paymentView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
+        },
+      },
+      async (request, reply) => {
+        requireMerchantOrOperator(request);
+        const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
+        const payee = await service.commands.getAccountState(request.body.payeeAccountId);
+        if (!payee.exists) throw new DomainError('account_not_found', `account ${request.body.payeeAccountId} does not exist`, { accountId: request.body.payeeAccountId });
+        requireOwnerOrOperator(request, payee.ownerId);
+        await runCommand(request, reply, service, async (context) => {
+          const { payment, position } = await service.commands.pay(
+            {
+              merchantId: payee.ownerId,
+              merchantOrderNo: request.body.merchantOrderNo,
+              description: request.body.description,
+              payerAccountId: request.body.payerAccountId,
+              payeeAccountId: request.body.payeeAccountId,
+              amount,
+              payerIp: request.body.payer?.ip ?? null,
+              payerPlatform: request.body.payer?.platform ?? null,
+            },
+            context,
+          );
+          if (payment.status === 'failed' && payment.failure) {
+            throw new HttpProblem(422, payment.failure.reasonCode, 'Payment failed', payment.failure.reason, { details: { paymentId: payment.order.paymentId } });
+          }
+          return { statusCode: 201, body: toPaymentView(payment, position) };
+        });
+      },
+    );
+
+    app.get(
+      '/v1/payments/:paymentId',
+      {
+        schema: { tags: ['payments'], summary: 'Query a payment (order status) by id', params: paymentParams, response: { 200: paymentView, ...problemResponses(400, 401, 404) } },
+      },
+      async (request) => toPaymentView(await visiblePayment(request, request.params.paymentId)),
+    );
+
+    app.get(
+      '/v1/payments',
+      {
+        schema: {
+          tags: ['payments'],
+          summary: "Query a payment by the merchant's order number",
+          description: 'A merchant finds its own order; an operator names the merchant.',
+          querystring: z.strictObject({ merchantOrderNo, merchantId: z.string().min(1).max(64).optional() }),
+          response: { 200: paymentView, ...problemResponses(400, 401, 404) },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        const merchantId = principal.kind === 'operator' ? request.query.merchantId : principal.entityId;
+        if (!merchantId) throw new HttpProblem(400, 'validation_failed', 'Invalid request', 'querystring.merchantId: an operator must name the merchant');
+        return toPaymentView(await visiblePayment(request, paymentIdOf(merchantId, request.query.merchantOrderNo)));
+      },
+    );
+
+    app.post(
+      '/v1/payments/:paymentId/cancel',
+      {
+        schema: {
+          tags: ['payments'],
+          summary: 'Cancel (void) a same-day payment in full',
+          description: 'Only before the accounting day of the payment ends (cut at midnight in the accounting time zone) and before any refund; afterwards use a refund (422 cancel_window_closed).',
+          headers: idempotencyHeaders,
+          params: paymentParams,
+          body: z.strictObject({ reason: z.string().max(200).default('') }).optional(),
+          response: { 200: paymentView, ...problemResponses(400, 401, 404, 409, 422, 503) },
+        },
+      },
+      async (request, reply) => {
+        await visiblePayment(request, request.params.paymentId);
+        await runCommand(request, reply, service, async (context) => {
+          const { payment, position } = await service.commands.cancelPayment(request.params.paymentId, request.body?.reason ?? '', context);
+          return { statusCode: 200, body: toPaymentView(payment, position) };
+        });
+      },
+    );
+
+    app.post(
+      '/v1/payments/:paymentId/refunds',
+      {
+        schema: {
+          tags: ['payments'],
+          summary: 'Refund a payment, in part or in full',
+          description: 'Several refunds may be made, each with its own refund number; their total never exceeds the payment (422 refund_exceeds_payment). The same refund number again returns the first result.',
+          headers: idempotencyHeaders,
+          params: paymentParams,
+          body: z
+            .strictObject({ refundNo: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/), amount: amountString, currency: currencyString, reason: z.string().max(200).default('') })
+            .meta({ example: { refundNo: 'RF-0001', amount: '2.50', currency: 'CNY', reason: 'damaged item' } }),
+          response: { 201: paymentView.extend({ refundId: z.uuid() }), ...problemResponses(400, 401, 404, 409, 422, 503) },
+        },
+      },
+      async (request, reply) => {
+        await visiblePayment(request, request.params.paymentId);
+        const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
+        await runCommand(request, reply, service, async (context) => {
+          const { payment, position, refundId } = await service.commands.refundPayment(
+            { paymentId: request.params.paymentId, refundNo: request.body.refundNo, amount, reason: request.body.reason },
+            context,
+          );
+          return { statusCode: 201, body: { ...toPaymentView(payment, position), refundId } };
+        });
+      },
+    );
+  };
+}

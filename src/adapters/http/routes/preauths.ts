@@ -1,0 +1,175 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import type { ExistingPreauth } from '../../../commands/preauths/preauth-operations.js';
+import type { CurrencyCode } from '../../../domain/money/currency.js';
+import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
+import { DomainError } from '../../../domain/shared/domain-error.js';
+import type { LedgerService } from '../../ledger-service.js';
+import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
+import { principalOf, requireMerchantOrOperator, requireOwnerOrOperator } from '../authorization.js';
+import { runCommand } from '../idempotent-command.js';
+import { problemResponses } from '../problem-details.js';
+
+/** Longest hold a pre-authorisation may ask for; card schemes use days to weeks. */
+const MAX_HOLD_DAYS = 30;
+
+const preauthView = z
+  .object({
+    preauthId: z.uuid(),
+    merchantId: z.string(),
+    merchantOrderNo: z.string(),
+    status: z.enum(['requested', 'authorised', 'declined', 'cancelled', 'completing', 'completed', 'cancelling_completion']),
+    amount: amountString.describe('Authorised (held) amount'),
+    captured: amountString.nullable().describe('Captured by the completion, while completed'),
+    currency: currencyString,
+    payerAccountId: accountIdString,
+    payeeAccountId: accountIdString,
+    expiresAt: z.string(),
+    cancelReason: z.enum(['merchant', 'expired']).nullable(),
+    position: positionString.optional(),
+  })
+  .meta({ id: 'PreAuthorisation' });
+
+function toPreauthView(preauth: ExistingPreauth, position?: bigint): z.output<typeof preauthView> {
+  const r = preauth.request;
+  const currency = r.currency as CurrencyCode;
+  return {
+    preauthId: r.preauthId,
+    merchantId: r.merchantId,
+    merchantOrderNo: r.merchantOrderNo,
+    status: preauth.status,
+    amount: formatAmount(r.amountMinor, currency),
+    captured: preauth.completion ? formatAmount(preauth.completion.capturedMinor, currency) : null,
+    currency: r.currency,
+    payerAccountId: r.payerAccountId,
+    payeeAccountId: r.payeeAccountId,
+    expiresAt: r.expiresAt,
+    cancelReason: preauth.cancelReason,
+    ...(position !== undefined && position >= 0n ? { position: position.toString() } : {}),
+  };
+}
+
+const preauthParams = z.object({ preauthId: z.uuid() });
+
+export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
+  async function ownPreauth(request: Parameters<typeof principalOf>[0], preauthId: string): Promise<ExistingPreauth> {
+    const preauth = await service.commands.getPreauth(preauthId);
+    const principal = principalOf(request);
+    if (principal.kind !== 'operator' && preauth.request.merchantId !== principal.entityId) {
+      throw new DomainError('operation_not_found', `pre-authorisation ${preauthId} does not exist`, { preauthId });
+    }
+    return preauth;
+  }
+
+  return async (app) => {
+    app.post(
+      '/v1/preauths',
+      {
+        schema: {
+          tags: ['pre-authorisations'],
+          summary: 'Pre-authorise: hold an estimated amount on the payer',
+          description: `Holds the amount on the payer wallet (available down, frozen up) for the merchant's order, until completed, cancelled, or expired (at most ${MAX_HOLD_DAYS} days; default from the service configuration).`,
+          headers: idempotencyHeaders,
+          body: z
+            .strictObject({
+              payerAccountId: accountIdString,
+              payeeAccountId: accountIdString,
+              amount: amountString,
+              currency: currencyString,
+              merchantOrderNo: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/),
+              expiresInSeconds: z.int().min(60).max(MAX_HOLD_DAYS * 86_400).optional(),
+            })
+            .meta({ example: { payerAccountId: '1015550123456782', payeeAccountId: '2014440123456787', amount: '300.00', currency: 'CNY', merchantOrderNo: 'HOTEL-7781' } }),
+          response: { 201: preauthView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
+        },
+      },
+      async (request, reply) => {
+        requireMerchantOrOperator(request);
+        const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
+        const payee = await service.commands.getAccountState(request.body.payeeAccountId);
+        if (!payee.exists) throw new DomainError('account_not_found', `account ${request.body.payeeAccountId} does not exist`, { accountId: request.body.payeeAccountId });
+        requireOwnerOrOperator(request, payee.ownerId);
+        await runCommand(request, reply, service, async (context) => {
+          const holdSeconds = request.body.expiresInSeconds ?? service.config.preauthHoldSeconds;
+          const expiresAt = DateTime.fromISO(context.occurredAt, { zone: 'utc' }).plus({ seconds: holdSeconds }).toISO()!;
+          const { preauth, position } = await service.commands.authorisePreauth(
+            { merchantId: payee.ownerId, merchantOrderNo: request.body.merchantOrderNo, payerAccountId: request.body.payerAccountId, payeeAccountId: request.body.payeeAccountId, amount, expiresAt },
+            context,
+          );
+          return { statusCode: 201, body: toPreauthView(preauth, position) };
+        });
+      },
+    );
+
+    app.get(
+      '/v1/preauths/:preauthId',
+      { schema: { tags: ['pre-authorisations'], summary: 'Get a pre-authorisation', params: preauthParams, response: { 200: preauthView, ...problemResponses(400, 401, 404) } } },
+      async (request) => toPreauthView(await ownPreauth(request, request.params.preauthId)),
+    );
+
+    app.post(
+      '/v1/preauths/:preauthId/cancel',
+      {
+        schema: {
+          tags: ['pre-authorisations'],
+          summary: 'Cancel a pre-authorisation (always the full held amount)',
+          headers: idempotencyHeaders,
+          params: preauthParams,
+          response: { 200: preauthView, ...problemResponses(400, 401, 404, 409, 503) },
+        },
+      },
+      async (request, reply) => {
+        await ownPreauth(request, request.params.preauthId);
+        await runCommand(request, reply, service, async (context) => {
+          const { preauth, position } = await service.commands.cancelPreauth(request.params.preauthId, 'merchant', context);
+          return { statusCode: 200, body: toPreauthView(preauth, position) };
+        });
+      },
+    );
+
+    app.post(
+      '/v1/preauths/:preauthId/complete',
+      {
+        schema: {
+          tags: ['pre-authorisations'],
+          summary: 'Complete (capture) at most the authorised amount, once',
+          description: 'Pays the payee the captured amount out of the hold and releases the rest. 422 capture_exceeds_authorisation above the hold; 409 when already completed.',
+          headers: idempotencyHeaders,
+          params: preauthParams,
+          body: z.strictObject({ amount: amountString, currency: currencyString }),
+          response: { 200: preauthView, ...problemResponses(400, 401, 404, 409, 422, 503) },
+        },
+      },
+      async (request, reply) => {
+        await ownPreauth(request, request.params.preauthId);
+        const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
+        await runCommand(request, reply, service, async (context) => {
+          const { preauth, position } = await service.commands.completePreauth(request.params.preauthId, amount, context);
+          return { statusCode: 200, body: toPreauthView(preauth, position) };
+        });
+      },
+    );
+
+    app.post(
+      '/v1/preauths/:preauthId/completion/cancel',
+      {
+        schema: {
+          tags: ['pre-authorisations'],
+          summary: 'Cancel the completion (always the full captured amount)',
+          description: 'The payee returns the captured amount, the payer gets it back and the full authorised amount is held again: the authorisation is valid again.',
+          headers: idempotencyHeaders,
+          params: preauthParams,
+          response: { 200: preauthView, ...problemResponses(400, 401, 404, 409, 422, 503) },
+        },
+      },
+      async (request, reply) => {
+        await ownPreauth(request, request.params.preauthId);
+        await runCommand(request, reply, service, async (context) => {
+          const { preauth, position } = await service.commands.cancelPreauthCompletion(request.params.preauthId, context);
+          return { statusCode: 200, body: toPreauthView(preauth, position) };
+        });
+      },
+    );
+  };
+}

@@ -1,0 +1,167 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ExistingTransfer } from '../../../commands/transfers/transfer-operations.js';
+import type { ExistingWithdrawal } from '../../../commands/withdrawals/withdrawal-operations.js';
+import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
+import { DomainError } from '../../../domain/shared/domain-error.js';
+import type { LedgerService } from '../../ledger-service.js';
+import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
+import { principalOf, requireMerchantOrOperator, requireOwnerOrOperator } from '../authorization.js';
+import { runCommand } from '../idempotent-command.js';
+import { HttpProblem, problemResponses } from '../problem-details.js';
+
+const outcome = { status: z.enum(['requested', 'completed', 'failed']), failure: z.object({ code: z.string(), reason: z.string() }).nullable(), position: positionString.optional() };
+
+const transferView = z
+  .object({ transferId: z.uuid(), fromAccountId: accountIdString, toAccountId: accountIdString, amount: amountString, currency: currencyString, memo: z.string(), ...outcome })
+  .meta({ id: 'Transfer' });
+
+const withdrawalView = z
+  .object({
+    withdrawalId: z.uuid(),
+    accountId: accountIdString,
+    amount: amountString,
+    currency: currencyString,
+    channel: z.string(),
+    payeeReference: z.string(),
+    channelOrderNo: z.string().nullable(),
+    channelFee: amountString.nullable(),
+    ...outcome,
+  })
+  .meta({ id: 'Withdrawal' });
+
+function positionField(position?: bigint) {
+  return position !== undefined && position >= 0n ? { position: position.toString() } : {};
+}
+
+function toTransferView(t: ExistingTransfer, position?: bigint): z.output<typeof transferView> {
+  const r = t.request;
+  return {
+    transferId: r.transferId,
+    fromAccountId: r.fromAccountId,
+    toAccountId: r.toAccountId,
+    amount: formatAmount(r.amountMinor, r.currency),
+    currency: r.currency,
+    memo: r.memo,
+    status: t.status,
+    failure: t.failure ? { code: t.failure.reasonCode, reason: t.failure.reason } : null,
+    ...positionField(position),
+  };
+}
+
+function toWithdrawalView(w: ExistingWithdrawal, position?: bigint): z.output<typeof withdrawalView> {
+  const r = w.request;
+  return {
+    withdrawalId: r.withdrawalId,
+    accountId: r.accountId,
+    amount: formatAmount(r.amountMinor, r.currency),
+    currency: r.currency,
+    channel: r.channel,
+    payeeReference: r.payeeReference,
+    channelOrderNo: w.payout?.channelOrderNo ?? null,
+    channelFee: w.payout ? formatAmount(w.payout.channelFeeMinor, r.currency) : null,
+    status: w.status,
+    failure: w.failure ? { code: w.failure.reasonCode, reason: w.failure.reason } : null,
+    ...positionField(position),
+  };
+}
+
+/** Moving money out of an account is for its owner (a merchant's own account) or an operator. */
+async function requireSourceOwner(service: LedgerService, request: Parameters<typeof principalOf>[0], accountId: string): Promise<void> {
+  requireMerchantOrOperator(request);
+  const account = await service.commands.getAccountState(accountId);
+  if (!account.exists) throw new DomainError('account_not_found', `account ${accountId} does not exist`, { accountId });
+  requireOwnerOrOperator(request, account.ownerId);
+}
+
+function failedProblem(failure: { reasonCode: string; reason: string } | null, id: Record<string, string>): HttpProblem | null {
+  return failure ? new HttpProblem(422, failure.reasonCode, 'Operation failed', failure.reason, { details: id }) : null;
+}
+
+export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/v1/transfers',
+      {
+        schema: {
+          tags: ['transfers'],
+          summary: 'Transfer between two accounts',
+          description: 'Debits the sender (needs maySendTransfers) and credits the receiver (needs mayReceiveTransfers).',
+          headers: idempotencyHeaders,
+          body: z.strictObject({ fromAccountId: accountIdString, toAccountId: accountIdString, amount: amountString, currency: currencyString, memo: z.string().max(200).default('') }),
+          response: { 201: transferView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
+        },
+      },
+      async (request, reply) => {
+        await requireSourceOwner(service, request, request.body.fromAccountId);
+        const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
+        await runCommand(request, reply, service, async (context) => {
+          const { transfer, position } = await service.commands.transfer({ fromAccountId: request.body.fromAccountId, toAccountId: request.body.toAccountId, amount, memo: request.body.memo }, context);
+          const problem = failedProblem(transfer.failure, { transferId: transfer.request.transferId });
+          if (problem) throw problem;
+          return { statusCode: 201, body: toTransferView(transfer, position) };
+        });
+      },
+    );
+
+    app.get(
+      '/v1/transfers/:transferId',
+      { schema: { tags: ['transfers'], summary: 'Get a transfer', params: z.object({ transferId: z.uuid() }), response: { 200: transferView, ...problemResponses(400, 401, 404) } } },
+      async (request) => {
+        const transfer = await service.commands.getTransfer(request.params.transferId);
+        const principal = principalOf(request);
+        if (principal.kind !== 'operator' && transfer.request.from.ownerId !== principal.entityId && transfer.request.to.ownerId !== principal.entityId) {
+          throw new DomainError('operation_not_found', `transfer ${request.params.transferId} does not exist`, { transferId: request.params.transferId });
+        }
+        return toTransferView(transfer);
+      },
+    );
+
+    app.post(
+      '/v1/withdrawals',
+      {
+        schema: {
+          tags: ['withdrawals'],
+          summary: 'Withdraw to an external card through a channel',
+          description: 'Debits the account, then pays out through the channel. A declined payout credits the account back and answers 422 channel_declined.',
+          headers: idempotencyHeaders,
+          body: z.strictObject({
+            accountId: accountIdString,
+            amount: amountString,
+            currency: currencyString,
+            channel: z.string().min(1).max(40),
+            payeeReference: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/).describe("Token of the payee's bound card at the channel (never a card number)"),
+          }),
+          response: { 201: withdrawalView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
+        },
+      },
+      async (request, reply) => {
+        await requireSourceOwner(service, request, request.body.accountId);
+        const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
+        await runCommand(request, reply, service, async (context) => {
+          const { withdrawal, position } = await service.commands.withdraw(
+            { accountId: request.body.accountId, amount, channelId: request.body.channel, payeeReference: request.body.payeeReference },
+            context,
+          );
+          const problem = failedProblem(withdrawal.failure, { withdrawalId: withdrawal.request.withdrawalId });
+          if (problem) throw problem;
+          return { statusCode: 201, body: toWithdrawalView(withdrawal, position) };
+        });
+      },
+    );
+
+    app.get(
+      '/v1/withdrawals/:withdrawalId',
+      { schema: { tags: ['withdrawals'], summary: 'Get a withdrawal', params: z.object({ withdrawalId: z.uuid() }), response: { 200: withdrawalView, ...problemResponses(400, 401, 404) } } },
+      async (request) => {
+        const withdrawal = await service.commands.getWithdrawal(request.params.withdrawalId);
+        const account = await service.commands.getAccountState(withdrawal.request.accountId);
+        const principal = principalOf(request);
+        if (principal.kind !== 'operator' && (!account.exists || account.ownerId !== principal.entityId)) {
+          throw new DomainError('operation_not_found', `withdrawal ${request.params.withdrawalId} does not exist`, { withdrawalId: request.params.withdrawalId });
+        }
+        return toWithdrawalView(withdrawal);
+      },
+    );
+  };
+}
