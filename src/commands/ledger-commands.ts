@@ -1,5 +1,7 @@
 import { accountDecider } from '../domain/accounts/account-decider.js';
+import type { AccountEvent } from '../domain/accounts/account-events.js';
 import type { AccountFlags } from '../domain/accounts/account-flags.js';
+import { decodeEvent } from '../domain/event-catalogue.js';
 import type { AccountStatus } from '../domain/accounts/account-state.js';
 import { freezeDecider } from '../domain/freezes/freeze-decider.js';
 import type { Money } from '../domain/money/money.js';
@@ -61,6 +63,15 @@ export class LedgerCommands {
   /** The account's state as the write side sees it (strongly consistent). */
   async getAccountState(accountId: string) {
     return (await this.deps.accounts.load(accountStreamId(accountId))).state;
+  }
+
+  /** Every event of one account, decoded, in order (for audits and tests; streams are read in pages). */
+  async getAccountEvents(accountId: string): Promise<AccountEvent[]> {
+    const events: AccountEvent[] = [];
+    for await (const recorded of this.deps.eventStore.readStream(accountStreamId(accountId))) {
+      events.push(decodeEvent(recorded.type, recorded.data) as AccountEvent);
+    }
+    return events;
   }
 
   async changeAccountFlags(accountId: string, flags: AccountFlags, reason: string, context: CommandContext) {
