@@ -42,10 +42,14 @@ export interface StreamCommandHandlerLimits {
 
 export const DEFAULT_HANDLER_LIMITS: StreamCommandHandlerLimits = {
   cachedStreams: 100_000,
-  maxAttempts: 5,
+  // Several processes hammering one hot account conflict often; each retry re-reads only the new events.
+  maxAttempts: 30,
   maxWaitingPerStream: 10_000,
   maxCommandsPerAppend: 64,
 };
+
+/** Longest pause between two attempts after a conflict with another process. */
+const MAX_CONFLICT_BACKOFF_MS = 50;
 
 interface CachedStream<State> {
   state: State;
@@ -148,7 +152,12 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
         this.settle(batch, outcomes, result.position);
         return;
       } catch (error) {
-        if (error instanceof WrongExpectedRevisionError && attempt < this.limits.maxAttempts) continue; // another process wrote; decide again
+        if (error instanceof WrongExpectedRevisionError && attempt < this.limits.maxAttempts) {
+          // Another process wrote; decide again. From the second conflict on, back off a random few
+          // milliseconds so two processes stop colliding in lockstep.
+          if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, MAX_CONFLICT_BACKOFF_MS)));
+          continue;
+        }
         if (!(error instanceof WrongExpectedRevisionError) && batch.length > 1) {
           // One command's events could not be stored (e.g. a retried command's ids): run each alone so
           // the others are not refused for it.

@@ -67,7 +67,29 @@ export const balancesProjection: Projection = {
         return [{ collection: BALANCES_COLLECTION, id: d.accountId, apply: () => doc }];
       }
       case 'FundsRecharged':
+      case 'FundsCredited':
         return [adjustFunds(event.data.accountId, envelope, event.data.amountMinor, 0n)];
+      case 'FundsDebited':
+        return [adjustFunds(event.data.accountId, envelope, -event.data.amountMinor, 0n)];
+      case 'FundsFrozen':
+        return [adjustFunds(event.data.accountId, envelope, 0n, event.data.amountMinor)];
+      case 'FrozenFundsReleased':
+        return [adjustFunds(event.data.accountId, envelope, 0n, -event.data.amountMinor)];
+      case 'FrozenFundsDeducted':
+        return [adjustFunds(event.data.accountId, envelope, -event.data.amountMinor, -event.data.amountMinor)];
+      case 'AccountStatusChanged': {
+        const status = event.data.status;
+        return [
+          {
+            collection: BALANCES_COLLECTION,
+            id: event.data.accountId,
+            apply: (previous) => {
+              if (previous === null) throw new Error(`balances: status change on unknown account ${event.data.accountId}`);
+              return { ...previous, status };
+            },
+          },
+        ];
+      }
       default:
         // Events that move no account's funds (entities, keys, ...) leave balances unchanged.
         return [];

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { IdempotencyKeyReusedError, IdempotentRequestInProgressError } from '../../commands/idempotency.js';
 import { QueueFullError } from '../../commands/stream-command-handler.js';
 import { DomainError, type DomainErrorCode } from '../../domain/shared/domain-error.js';
-import { EventStoreUnavailableError } from '../../ports/event-store.js';
+import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../../ports/event-store.js';
 import { InvalidQueryError, ReadModelStoreUnavailableError } from '../../ports/read-model-store.js';
 import { PositionWaitTimeoutError } from '../../projections/projection-runner.js';
 
@@ -99,6 +99,9 @@ export function problemOf(error: unknown): HttpProblem {
   }
   if (error instanceof PositionWaitTimeoutError) {
     return new HttpProblem(503, 'read_model_behind', 'Read model not caught up', `the read model has not yet applied position ${error.position}; retry shortly`, {}, 1);
+  }
+  if (error instanceof WrongExpectedRevisionError) {
+    return new HttpProblem(409, 'concurrent_modification', 'Concurrent modification', 'the account was changed by many concurrent requests; retry with the same Idempotency-Key', {}, 1);
   }
   if (error instanceof QueueFullError) {
     return new HttpProblem(503, 'overloaded', 'Too many commands for one account', 'too many commands are waiting for this account; retry shortly', {}, 1);
