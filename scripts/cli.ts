@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { loadConfig } from '../src/config.js';
+import { adminCommand } from './admin.js';
+import { auditCommand } from './audit.js';
 import { rebuildProjections } from './rebuild.js';
 import { serve } from './serve.js';
 
@@ -23,6 +25,9 @@ program
   .action(async (options: { projection?: string[] }) => {
     await rebuildProjections(loadConfig(), options.projection);
   });
+
+program.addCommand(auditCommand());
+program.addCommand(adminCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? `error: ${error.message}` : error);

@@ -17,8 +17,16 @@ const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long GET ...?minPosition= waits for the read model before answering 503. */
   READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  /** How long a pre-authorisation holds funds when the request does not say (default 7 days). */
+  PREAUTH_HOLD_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(7 * 86_400),
+  /** How often the service looks for expired pre-authorisations to cancel; 0 turns the sweep off. */
+  PREAUTH_EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   /** Fee the simulated bank channel charges, in parts per million of the amount. */
   SIM_BANK_FEE_PPM: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  /** How far a signed request's X-Ledger-Timestamp may be from our clock, either way. */
+  AUTH_MAX_CLOCK_SKEW_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(300_000),
+  /** How long an entity's keys are served from memory before re-reading the events written since. */
+  AUTH_ENTITY_REFRESH_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
 });
 
 export type LedgerConfig = {
@@ -31,6 +39,11 @@ export type LedgerConfig = {
   readonly logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   readonly readYourWritesTimeoutMs: number;
   readonly simBankFeePpm: number;
+  readonly preauthHoldSeconds: number;
+  readonly preauthExpirySweepIntervalMs: number;
+  readonly authMaxClockSkewMs: number;
+  /** Also the bound on how long a key revoked through another instance still works in this one. */
+  readonly authEntityRefreshMs: number;
 };
 
 export class ConfigError extends Error {
@@ -53,5 +66,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     logLevel: c.LOG_LEVEL,
     readYourWritesTimeoutMs: c.READ_YOUR_WRITES_TIMEOUT_MS,
     simBankFeePpm: c.SIM_BANK_FEE_PPM,
+    preauthHoldSeconds: c.PREAUTH_HOLD_SECONDS,
+    preauthExpirySweepIntervalMs: c.PREAUTH_EXPIRY_SWEEP_INTERVAL_MS,
+    authMaxClockSkewMs: c.AUTH_MAX_CLOCK_SKEW_MS,
+    authEntityRefreshMs: c.AUTH_ENTITY_REFRESH_MS,
   };
 }

@@ -17,7 +17,7 @@ describe('accounts and recharges over HTTP', () => {
 
   describe('POST /v1/accounts', () => {
     it('opens a wallet with a 16-digit number whose prefix tells the type', async () => {
-      const response = await ledger.app.inject({ method: 'POST', url: '/v1/accounts', payload: { ownerId: 'u-1001', type: 'wallet', currency: 'CNY' } });
+      const response = await ledger.inject({ method: 'POST', url: '/v1/accounts', payload: { ownerId: 'u-1001', type: 'wallet', currency: 'CNY' } });
       expect(response.statusCode).toBe(201);
       const body = response.json();
       expect(body).toMatchObject({ type: 'wallet', currency: 'CNY', status: 'active', ownerId: 'u-1001', subjectCode: '2201' });
@@ -29,7 +29,7 @@ describe('accounts and recharges over HTTP', () => {
     it('opens one account per Idempotency-Key, however often the request is sent', async () => {
       const key = freshKey();
       const send = () =>
-        ledger.app.inject({ method: 'POST', url: '/v1/accounts', headers: { 'idempotency-key': key }, payload: { ownerId: 'm-1', type: 'merchant_settlement', currency: 'USD' } });
+        ledger.inject({ method: 'POST', url: '/v1/accounts', headers: { 'idempotency-key': key }, payload: { ownerId: 'm-1', type: 'merchant_settlement', currency: 'USD' } });
       const first = await send();
       const second = await send();
       expect(first.statusCode).toBe(201);
@@ -47,7 +47,7 @@ describe('accounts and recharges over HTTP', () => {
       [{ ownerId: 42, type: 'wallet', currency: 'CNY' }, 'validation_failed'],
     ])('refuses %j with %s and records nothing', async (payload, code) => {
       const before = await eventCount();
-      const response = await ledger.app.inject({ method: 'POST', url: '/v1/accounts', payload });
+      const response = await ledger.inject({ method: 'POST', url: '/v1/accounts', payload });
       expect(response.statusCode).toBe(400);
       expect(response.headers['content-type']).toContain('application/problem+json');
       expect(response.json()).toMatchObject({ status: 400, code, type: `urn:ledger:problem:${code}` });
@@ -56,7 +56,7 @@ describe('accounts and recharges over HTTP', () => {
     });
 
     it('answers malformed JSON with a problem, not a stack trace', async () => {
-      const response = await ledger.app.inject({ method: 'POST', url: '/v1/accounts', headers: { 'content-type': 'application/json' }, payload: '{"ownerId": ' });
+      const response = await ledger.inject({ method: 'POST', url: '/v1/accounts', headers: { 'content-type': 'application/json' }, payload: '{"ownerId": ' });
       expect(response.statusCode).toBe(400);
       expect(response.json()).toMatchObject({ code: 'malformed_json' });
       expect(response.body).not.toMatch(/at .*\.(ts|js):\d+/);
@@ -73,7 +73,7 @@ describe('accounts and recharges over HTTP', () => {
       expect(body.rechargeId).toMatch(/^[0-9a-f-]{36}$/);
       expect(body.position).toMatch(/^[0-9]+$/);
 
-      const read = await ledger.app.inject({ method: 'GET', url: `/v1/accounts/${wallet.accountId}?minPosition=${body.position}` });
+      const read = await ledger.inject({ method: 'GET', url: `/v1/accounts/${wallet.accountId}?minPosition=${body.position}` });
       expect(read.statusCode).toBe(200);
       expect(read.json()).toMatchObject({ accountId: wallet.accountId, type: 'wallet', currency: 'CNY', status: 'active', balance: '100.00', available: '100.00', frozen: '0.00', balanceMinor: '10000' });
     });
@@ -87,7 +87,7 @@ describe('accounts and recharges over HTTP', () => {
       expect(again.statusCode).toBe(201);
       expect(again.json()).toEqual(first.json());
       expect(await eventCount()).toBe(before);
-      const read = await ledger.app.inject({ method: 'GET', url: `/v1/accounts/${wallet.accountId}?minPosition=${first.json().position}` });
+      const read = await ledger.inject({ method: 'GET', url: `/v1/accounts/${wallet.accountId}?minPosition=${first.json().position}` });
       expect(read.json().balance).toBe('25.50');
     });
 
@@ -114,7 +114,7 @@ describe('accounts and recharges over HTTP', () => {
 
     it('requires an Idempotency-Key', async () => {
       const wallet = await openWallet(ledger.app);
-      const response = await ledger.app.inject({ method: 'POST', url: '/v1/recharges', payload: { accountId: wallet.accountId, amount: '1.00', currency: 'CNY', channel: 'sim-bank' } });
+      const response = await ledger.inject({ method: 'POST', url: '/v1/recharges', payload: { accountId: wallet.accountId, amount: '1.00', currency: 'CNY', channel: 'sim-bank' } });
       expect(response.statusCode).toBe(400);
       expect(response.json().code).toBe('validation_failed');
     });
@@ -145,7 +145,7 @@ describe('accounts and recharges over HTTP', () => {
 
     it('refuses an unknown channel and a declined charge', async () => {
       const wallet = await openWallet(ledger.app);
-      const unknown = await ledger.app.inject({
+      const unknown = await ledger.inject({
         method: 'POST',
         url: '/v1/recharges',
         headers: { 'idempotency-key': freshKey() },
@@ -159,15 +159,15 @@ describe('accounts and recharges over HTTP', () => {
     });
 
     it('answers 404 for an unknown account and 400 for a malformed id', async () => {
-      expect((await ledger.app.inject({ method: 'GET', url: '/v1/accounts/1010000000000018' })).statusCode).toBe(404);
-      const malformed = await ledger.app.inject({ method: 'GET', url: '/v1/accounts/abc' });
+      expect((await ledger.inject({ method: 'GET', url: '/v1/accounts/1010000000000018' })).statusCode).toBe(404);
+      const malformed = await ledger.inject({ method: 'GET', url: '/v1/accounts/abc' });
       expect(malformed.statusCode).toBe(400);
       expect(malformed.json().code).toBe('validation_failed');
     });
 
     it('answers 503 with Retry-After when the read model cannot reach minPosition in time', async () => {
       const wallet = await openWallet(ledger.app);
-      const response = await ledger.app.inject({ method: 'GET', url: `/v1/accounts/${wallet.accountId}?minPosition=999999999999` });
+      const response = await ledger.inject({ method: 'GET', url: `/v1/accounts/${wallet.accountId}?minPosition=999999999999` });
       expect(response.statusCode).toBe(503);
       expect(response.headers['retry-after']).toBeDefined();
       expect(response.json().code).toBe('read_model_behind');
@@ -175,7 +175,7 @@ describe('accounts and recharges over HTTP', () => {
   });
 
   describe('service endpoints', () => {
-    it('serves the OpenAPI document with the command routes', async () => {
+    it('serves the OpenAPI document with the command routes, unsigned', async () => {
       const response = await ledger.app.inject({ method: 'GET', url: '/openapi.json' });
       expect(response.statusCode).toBe(200);
       const doc = response.json();
@@ -184,7 +184,7 @@ describe('accounts and recharges over HTTP', () => {
       expect((await ledger.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
     });
 
-    it('reports liveness and readiness', async () => {
+    it('reports liveness and readiness, unsigned', async () => {
       expect((await ledger.app.inject({ method: 'GET', url: '/health/live' })).json()).toEqual({ status: 'ok' });
       const ready = await ledger.app.inject({ method: 'GET', url: '/health/ready' });
       expect(ready.statusCode).toBe(200);
@@ -192,7 +192,7 @@ describe('accounts and recharges over HTTP', () => {
     });
 
     it('answers unknown routes with a problem', async () => {
-      const response = await ledger.app.inject({ method: 'GET', url: '/v1/nothing' });
+      const response = await ledger.inject({ method: 'GET', url: '/v1/nothing' });
       expect(response.statusCode).toBe(404);
       expect(response.json().code).toBe('not_found');
     });

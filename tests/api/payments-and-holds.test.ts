@@ -89,8 +89,8 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
       const freeze = placed.json();
       expect(freeze).toMatchObject({ status: 'placed', amount: '60.00', remaining: '60.00', placedBy: shop.entityId });
       const afterFreeze = await balanceOf(wallet, freeze.position);
-      expect(afterFreeze.balance).toBe(afterFreeze.balanceMinor === '0' ? '0.00' : afterFreeze.balance);
-      expect(afterFreeze.available).not.toBe(afterFreeze.balance);
+      // balance = available + frozen: 60.00 moved from available to frozen.
+      expect(BigInt(afterFreeze.available.replace('.', '')) + 6_000n).toBe(BigInt(afterFreeze.balanceMinor));
       expect(afterFreeze.frozen).toBe('60.00');
 
       const released = await post(`/v1/freezes/${freeze.freezeId}/release`, { amount: '10.00', currency: 'CNY' }, shop);

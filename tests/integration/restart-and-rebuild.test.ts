@@ -38,7 +38,7 @@ describe('durability and rebuild on the embedded engines', () => {
     await first.close();
 
     const second = await startTestLedger(first.dataDir);
-    const read = await second.app.inject({ method: 'GET', url: `/v1/accounts/${wallet.accountId}?minPosition=${response.json().position}` });
+    const read = await second.inject({ method: 'GET', url: `/v1/accounts/${wallet.accountId}?minPosition=${response.json().position}` });
     expect(read.json()).toMatchObject({ balance: '42.10', available: '42.10', frozen: '0.00' });
     await second.close();
   });

@@ -1,27 +1,64 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { bootstrapEntity } from '../../src/adapters/entity-bootstrap.js';
 import { buildHttpServer } from '../../src/adapters/http/server.js';
 import { startLedgerService, type LedgerService } from '../../src/adapters/ledger-service.js';
+import { signRequest } from '../../src/client/signing.js';
 import { loadConfig } from '../../src/config.js';
+
+/** Someone who can sign requests: an entity and one of its keys. */
+export interface Credentials {
+  readonly entityId: string;
+  readonly keyId: string;
+  readonly privateKey: KeyObject;
+  readonly privateKeyPem: string;
+}
 
 export interface TestLedger {
   readonly service: LedgerService;
   readonly app: FastifyInstance;
   readonly dataDir: string;
+  /** The operator every helper signs as unless told otherwise. */
+  readonly operator: Credentials;
+  /** `app.inject`, signed as `as` (default: the test operator). */
+  inject(options: SignedInjectOptions, as?: Credentials): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
-/** A whole ledger on the embedded engines in a fresh temporary directory (or the one given). */
+export interface SignedInjectOptions {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  readonly url: string;
+  /** An object is sent as JSON; a string is sent as it is (as JSON). */
+  readonly payload?: object | string;
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * What startTestLedger records before any test runs: the test operator's stream (`entity-op-...`:
+ * EntityRegistered, ApiKeyRegistered at positions 1 and 2). Tests that count streams or events add these.
+ */
+export const SETUP_STREAMS = 1;
+export const SETUP_EVENTS = 2;
+
+/** Each app's test operator, so helpers taking only `app` (openWallet, recharge) can sign. */
+const operators = new WeakMap<FastifyInstance, Credentials>();
+
+/** A whole ledger on the embedded engines in a fresh temporary directory (or the one given), with a test operator. */
 export async function startTestLedger(dataDir: string = mkdtempSync(join(tmpdir(), 'ledger-test-')), env: Record<string, string> = {}): Promise<TestLedger> {
   const config = loadConfig({ DATA_DIR: dataDir, READ_YOUR_WRITES_TIMEOUT_MS: '5000', ...env });
   const service = await startLedgerService(config);
   const app = await buildHttpServer(service, { logger: process.env['TEST_LOG'] ? { level: 'error' } : false });
+  const operator = await createCaller(service, 'operator', 'Test operator');
+  operators.set(app, operator);
   return {
     service,
     app,
     dataDir,
+    operator,
+    inject: (options, as = operator) => signedInject(app, options, as),
     async close() {
       await app.close();
       await service.close();
@@ -29,8 +66,33 @@ export async function startTestLedger(dataDir: string = mkdtempSync(join(tmpdir(
   };
 }
 
+/** Registers an operator or merchant with a fresh key, through the command layer (as the CLI does). */
+export async function createCaller(service: LedgerService, kind: 'operator' | 'merchant', displayName: string): Promise<Credentials> {
+  const created = await bootstrapEntity(service.entities, service.clock, { kind, displayName, actor: 'test-setup' });
+  return { entityId: created.entityId, keyId: created.keyId, privateKey: createPrivateKey(created.privateKeyPem), privateKeyPem: created.privateKeyPem };
+}
+
+export function operatorOf(app: FastifyInstance): Credentials {
+  const operator = operators.get(app);
+  if (!operator) throw new Error('this app was not started by startTestLedger: no test operator to sign as');
+  return operator;
+}
+
+/** `app.inject` with the body serialised once and signed byte for byte. */
+export function signedInject(app: FastifyInstance, options: SignedInjectOptions, as: Credentials = operatorOf(app)): Promise<LightMyRequestResponse> {
+  const body = options.payload === undefined ? undefined : typeof options.payload === 'string' ? options.payload : JSON.stringify(options.payload);
+  const signature = signRequest({ method: options.method, pathWithQuery: options.url, body: body ?? null, keyId: as.keyId, privateKeyPem: as.privateKey });
+  const request: InjectOptions = {
+    method: options.method,
+    url: options.url,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...signature, ...options.headers },
+    ...(body !== undefined ? { payload: body } : {}),
+  };
+  return app.inject(request);
+}
+
 export async function openWallet(app: FastifyInstance, currency = 'CNY', ownerId = 'u-1001'): Promise<{ accountId: string; position: string }> {
-  const response = await app.inject({ method: 'POST', url: '/v1/accounts', payload: { ownerId, type: 'wallet', currency } });
+  const response = await signedInject(app, { method: 'POST', url: '/v1/accounts', payload: { ownerId, type: 'wallet', currency } });
   if (response.statusCode !== 201) throw new Error(`opening a wallet failed: ${response.statusCode} ${response.body}`);
   return response.json();
 }
@@ -42,7 +104,7 @@ export function freshKey(): string {
 }
 
 export async function recharge(app: FastifyInstance, accountId: string, amount: string, key = freshKey(), currency = 'CNY') {
-  return app.inject({
+  return signedInject(app, {
     method: 'POST',
     url: '/v1/recharges',
     headers: { 'idempotency-key': key },

@@ -4,6 +4,9 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { LedgerService } from '../ledger-service.js';
+import type { Principal } from './authorization.js';
+import { keepRawJsonBody } from './raw-body.js';
+import { installRequestAuthentication } from './request-authentication.js';
 import { HttpProblem, problemOf, sendProblem } from './problem-details.js';
 import { healthRoutes } from './routes/health.js';
 import { apiRoutes } from './routes/index.js';
@@ -12,6 +15,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller; scopes idempotency keys and is recorded on every event. */
     actor?: string;
+    /** The verified signer of the request (absent only on the exempt health and docs routes). */
+    principal?: Principal;
   }
 }
 
@@ -67,8 +72,29 @@ export async function buildHttpServer(service: LedgerService, options: HttpServe
       tags: [
         { name: 'accounts', description: 'Payment accounts and balances' },
         { name: 'recharges', description: 'Top-ups from payment channels' },
+        { name: 'payments', description: 'Balance payments, cancellations, refunds, order status' },
+        { name: 'freezes', description: 'Freeze, release, deduct' },
+        { name: 'pre-authorisations', description: 'Authorise, cancel, complete, cancel completion' },
+        { name: 'transfers', description: 'Transfers between accounts' },
+        { name: 'withdrawals', description: 'Payouts to external cards' },
+        { name: 'entities', description: 'Users, merchants and operators; payment passwords and API signing keys' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
+      // OpenAPI cannot express a request signature; these name the four headers (docs/authentication.md).
+      components: {
+        securitySchemes: {
+          ledgerKeyId: { type: 'apiKey', in: 'header', name: 'X-Ledger-Key-Id', description: '<entityId>/<keyNo> of the signing key' },
+          ledgerTimestamp: { type: 'apiKey', in: 'header', name: 'X-Ledger-Timestamp', description: 'UTC ISO-8601 ("2026-11-21T10:00:00Z"), within AUTH_MAX_CLOCK_SKEW_MS (default 300 s) of the server clock' },
+          ledgerNonce: { type: 'apiKey', in: 'header', name: 'X-Ledger-Nonce', description: '16-64 URL-safe characters, never reused' },
+          ledgerSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Ledger-Signature',
+            description: 'base64url Ed25519 signature of METHOD\\nPATH_WITH_QUERY\\nTIMESTAMP\\nNONCE\\nSHA256_HEX_OF_BODY',
+          },
+        },
+      },
+      security: [{ ledgerKeyId: [], ledgerTimestamp: [], ledgerNonce: [], ledgerSignature: [] }],
     },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
@@ -76,6 +102,14 @@ export async function buildHttpServer(service: LedgerService, options: HttpServe
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // Before any route: routes registered later inherit the body parser and the hooks.
+  keepRawJsonBody(app);
+  installRequestAuthentication(app, {
+    entities: service.entities.directory,
+    nonces: service.nonces,
+    clock: service.clock,
+    maxClockSkewMs: service.config.authMaxClockSkewMs,
+  });
   await app.register(healthRoutes(service, () => shuttingDown));
   await app.register(apiRoutes(service));
 

@@ -39,7 +39,7 @@ export async function placeFreeze(deps: FreezeDeps, request: PlaceFreezeRequest,
     decideFreeze({ accountId: account.accountId, freezeId, amount: request.amount, purpose: 'freeze', reason: request.reason }, account);
     const requested = await deps.freezes.handle(
       streamId,
-      { type: 'RequestFreeze', request: { freezeId, accountId: account.accountId, ownerId: account.ownerId, amountMinor: request.amount.amountMinor, currency: request.amount.currency, reason: request.reason } },
+      { type: 'RequestFreeze', request: { freezeId, accountId: account.accountId, ownerId: account.ownerId, placedBy: context.actor, amountMinor: request.amount.amountMinor, currency: request.amount.currency, reason: request.reason } },
       stepContext(context, freezeId, 'request'),
     );
     position = requested.position;

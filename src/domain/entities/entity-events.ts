@@ -23,7 +23,7 @@ export const emailAddress = z.email().max(254);
 export const passwordHash = z.string().regex(/^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,2},p=[0-9]{1,2}\$[A-Za-z0-9+/]{16,88}\$[A-Za-z0-9+/]{32,88}$/);
 
 /** An Ed25519 public key as base64 of its DER SubjectPublicKeyInfo (44 bytes, so 60 characters). */
-export const ed25519PublicKey = z.string().regex(/^[A-Za-z0-9+/]{58}==$/);
+export const ed25519PublicKey = z.string().regex(/^[A-Za-z0-9+/]{59}=$/);
 
 export const entityRegistered = z.strictObject({
   type: z.literal('EntityRegistered'),

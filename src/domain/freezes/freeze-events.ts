@@ -10,7 +10,16 @@ const freezeId = z.uuid();
 
 export const freezeRequested = z.strictObject({
   type: z.literal('FreezeRequested'),
-  data: z.strictObject({ freezeId, accountId: z.string(), ownerId: z.string(), amountMinor: minorUnits, currency: currencyCode, reason: z.string().max(200) }),
+  data: z.strictObject({
+    freezeId,
+    accountId: z.string(),
+    ownerId: z.string(),
+    /** The entity (merchant or operator) that placed it: only it, or an operator, may release or deduct. */
+    placedBy: z.string(),
+    amountMinor: minorUnits,
+    currency: currencyCode,
+    reason: z.string().max(200),
+  }),
 });
 export const freezePlaced = z.strictObject({ type: z.literal('FreezePlaced'), data: z.strictObject({ freezeId }) });
 export const freezeRefused = z.strictObject({

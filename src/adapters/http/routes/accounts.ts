@@ -9,6 +9,7 @@ import type { CurrencyCode } from '../../../domain/money/currency.js';
 import { BALANCES_COLLECTION, balancesProjection, type BalanceDocument } from '../../../projections/balances.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, currencyString, optionalIdempotencyHeaders, positionString } from '../api-schemas.js';
+import { requireOperator, requireOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 
@@ -111,13 +112,14 @@ export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
         schema: {
           tags: ['accounts'],
           summary: 'Open an account',
-          description: 'Opens a payment account of the given kind and currency under a new system-generated number.',
+          description: 'Opens a payment account of the given kind and currency under a new system-generated number. Operators only.',
           headers: optionalIdempotencyHeaders,
           body: openAccountBody,
-          response: { 201: openedAccountView, ...problemResponses(400, 409, 422, 503) },
+          response: { 201: openedAccountView, ...problemResponses(400, 401, 403, 409, 422, 503) },
         },
       },
       async (request, reply) => {
+        requireOperator(request);
         const currency = parseCurrency(request.body.currency);
         await runCommand(request, reply, service, async (context) => {
           const opened = await service.commands.openAccount(
@@ -136,10 +138,10 @@ export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
           tags: ['accounts'],
           summary: 'Get an account and its balance',
           description:
-            'Reads the balances read model. With `minPosition`, waits (bounded) until the read model has applied that position, so a client reads its own write; answers 503 with Retry-After if it has not in time.',
+            'Reads the balances read model. With `minPosition`, waits (bounded) until the read model has applied that position, so a client reads its own write; answers 503 with Retry-After if it has not in time. The account\'s owner or an operator.',
           params: z.object({ accountId: accountIdString }),
           querystring: z.strictObject({ minPosition: positionString.optional() }),
-          response: { 200: accountView, ...problemResponses(400, 404, 503) },
+          response: { 200: accountView, ...problemResponses(400, 401, 403, 404, 503) },
         },
       },
       async (request) => {
@@ -149,6 +151,7 @@ export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
         }
         const doc = isValidAccountNumber(accountId) ? await service.readModels.get<BalanceDocument>(BALANCES_COLLECTION, accountId) : null;
         if (!doc) throw new HttpProblem(404, 'account_not_found', 'Account not found', `account ${accountId} does not exist`);
+        requireOwnerOrOperator(request, doc.data.ownerId);
         return toAccountView(doc.data);
       },
     );

@@ -1,12 +1,24 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { LedgerService } from '../../ledger-service.js';
+import { accountControlRoutes } from './account-controls.js';
 import { accountRoutes } from './accounts.js';
+import { entityRoutes } from './entities.js';
+import { freezeRoutes } from './freezes.js';
+import { paymentRoutes } from './payments.js';
+import { preauthRoutes } from './preauths.js';
 import { rechargeRoutes } from './recharges.js';
+import { transferAndWithdrawalRoutes } from './transfers-and-withdrawals.js';
 
 /** Every /v1 resource, one plugin per resource. */
 export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
   return async (app) => {
     await app.register(accountRoutes(service));
+    await app.register(entityRoutes(service));
     await app.register(rechargeRoutes(service));
+    await app.register(accountControlRoutes(service));
+    await app.register(paymentRoutes(service));
+    await app.register(freezeRoutes(service));
+    await app.register(preauthRoutes(service));
+    await app.register(transferAndWithdrawalRoutes(service));
   };
 }

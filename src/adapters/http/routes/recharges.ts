@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
+import { requireAccountOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { problemResponses } from '../problem-details.js';
 
@@ -38,13 +39,14 @@ export function rechargeRoutes(service: LedgerService): FastifyPluginAsyncZod {
           tags: ['recharges'],
           summary: 'Recharge (top up) an account',
           description:
-            'Charges the payer through the payment channel and credits the account. Requires an Idempotency-Key: a retry with the same key and body returns the first response and moves no money; the same key with another body is refused (422 idempotency_key_reused).',
+            'Charges the payer through the payment channel and credits the account. Requires an Idempotency-Key: a retry with the same key and body returns the first response and moves no money; the same key with another body is refused (422 idempotency_key_reused). An operator, or a merchant on an account it owns.',
           headers: idempotencyHeaders,
           body: rechargeBody,
-          response: { 201: rechargeView, ...problemResponses(400, 404, 409, 422, 503) },
+          response: { 201: rechargeView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
         },
       },
       async (request, reply) => {
+        await requireAccountOwnerOrOperator(request, service.accountOwners, request.body.accountId);
         const currency = parseCurrency(request.body.currency);
         const amount = parseAmount(request.body.amount, currency);
         await runCommand(request, reply, service, async (context, attempt) => {
