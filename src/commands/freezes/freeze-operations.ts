@@ -45,6 +45,14 @@ export async function placeFreeze(deps: FreezeDeps, request: PlaceFreezeRequest,
     position = requested.position;
     resuming = requested.events.length === 0;
   }
+  const driven = await drivePlacement(deps, freezeId, context, resuming);
+  return { freeze: driven.freeze, position: maxPosition(position, driven.position) };
+}
+
+/** Takes a requested freeze to placed or refused; safe to call again (a retry, a resume after a crash). */
+export async function drivePlacement(deps: FreezeDeps, freezeId: string, context: CommandContext, resuming: boolean): Promise<Outcome> {
+  const streamId = freezeStreamId(freezeId);
+  const position = -1n;
   const freeze = await getFreeze(deps, freezeId);
   if (freeze.status !== 'requested') return { freeze, position };
   const r = freeze.request;
@@ -111,21 +119,32 @@ export async function deductFromFreeze(deps: FreezeDeps, request: DeductRequest,
     { type: 'RequestDeduction', freezeId: request.freezeId, deductionId, amountMinor: request.amountMinor, payeeAccountId: request.payeeAccountId, memo: request.memo },
     stepContext(context, deductionId, 'reserve'),
   );
-  const resuming = reserved.events.length === 0;
-  const deduction = (reserved.state as ExistingFreeze).deductions.get(deductionId)!;
-  if (deduction.status !== 'requested') return { freeze: reserved.state as ExistingFreeze, position: reserved.position, deductionId };
+  const driven = await driveDeduction(deps, request.freezeId, deductionId, context, reserved.events.length === 0);
+  return { ...driven, position: maxPosition(reserved.position, driven.position) };
+}
+
+/** Takes a reserved deduction to completed or failed; safe to call again (a retry, a resume after a crash). */
+export async function driveDeduction(deps: FreezeDeps, freezeId: string, deductionId: string, context: CommandContext, resuming: boolean): Promise<Outcome & { deductionId: string }> {
+  const streamId = freezeStreamId(freezeId);
+  const freeze = await getFreeze(deps, freezeId);
+  const deduction = freeze.deductions.get(deductionId);
+  if (!deduction) throw new DomainError('operation_not_found', `deduction ${deductionId} does not exist`, { deductionId });
+  if (deduction.status !== 'requested') return { freeze, position: -1n, deductionId };
+  const payer = await loadAccount(deps, freeze.request.accountId);
+  const payee = await loadAccount(deps, deduction.payeeAccountId);
+  const movement = { amount: { amountMinor: deduction.amountMinor, currency: freeze.request.currency }, kind: 'freeze_deduction' as const, operationId: deductionId, merchantOrderNo: null, memo: deduction.memo };
   const deducted = await runAccountStep(
     deps,
     payer.accountId,
-    { type: 'DeductFrozenFunds', accountId: payer.accountId, freezeId: request.freezeId, amountMinor: deduction.amountMinor, kind: 'freeze_deduction', operationId: deductionId, counterparty: snapshotOf(payee) },
+    { type: 'DeductFrozenFunds', accountId: payer.accountId, freezeId: freezeId, amountMinor: deduction.amountMinor, kind: 'freeze_deduction', operationId: deductionId, counterparty: snapshotOf(payee) },
     stepContext(context, deductionId, 'deduct-payer'),
     resuming,
   );
-  if (!deducted.ok) return failDeduction(deps, request.freezeId, deductionId, deducted.error, false, context);
+  if (!deducted.ok) return failDeduction(deps, freezeId, deductionId, deducted.error, false, context);
   const credited = await runAccountStep(
     deps,
     deduction.payeeAccountId,
-    { type: 'CreditAccount', ...movement, amount: { amountMinor: deduction.amountMinor, currency: current.request.currency }, accountId: deduction.payeeAccountId, counterparty: snapshotOf(payer) },
+    { type: 'CreditAccount', ...movement, amount: { amountMinor: deduction.amountMinor, currency: freeze.request.currency }, accountId: deduction.payeeAccountId, counterparty: snapshotOf(payer) },
     stepContext(context, deductionId, 'credit-payee'),
     resuming,
   );
@@ -133,15 +152,15 @@ export async function deductFromFreeze(deps: FreezeDeps, request: DeductRequest,
     const back = await runAccountStep(
       deps,
       payer.accountId,
-      { type: 'CreditAccount', ...movement, kind: 'freeze_deduction_reversal', amount: { amountMinor: deduction.amountMinor, currency: current.request.currency }, accountId: payer.accountId, counterparty: snapshotOf(payee), memo: `reversal: ${credited.error.code}` },
+      { type: 'CreditAccount', ...movement, kind: 'freeze_deduction_reversal', amount: { amountMinor: deduction.amountMinor, currency: freeze.request.currency }, accountId: payer.accountId, counterparty: snapshotOf(payee), memo: `reversal: ${credited.error.code}` },
       stepContext(context, deductionId, 'reverse-deduct-payer'),
       resuming,
     );
     if (!back.ok) throw back.error;
-    return failDeduction(deps, request.freezeId, deductionId, credited.error, true, context);
+    return failDeduction(deps, freezeId, deductionId, credited.error, true, context);
   }
-  const done = await deps.freezes.handle(streamId, { type: 'CompleteDeduction', freezeId: request.freezeId, deductionId }, stepContext(context, deductionId, 'complete'));
-  return { freeze: done.state as ExistingFreeze, position: maxPosition(reserved.position, deducted.position, credited.position, done.position), deductionId };
+  const done = await deps.freezes.handle(streamId, { type: 'CompleteDeduction', freezeId: freezeId, deductionId }, stepContext(context, deductionId, 'complete'));
+  return { freeze: done.state as ExistingFreeze, position: maxPosition(deducted.position, credited.position, done.position), deductionId };
 }
 
 /** Records why a deduction failed, then answers the request with that refusal. */

@@ -58,6 +58,14 @@ export async function transfer(deps: TransferDeps, request: TransferRequest, con
     position = requested.position;
     resuming = requested.events.length === 0;
   }
+  const driven = await driveTransfer(deps, transferId, context, resuming);
+  return { transfer: driven.transfer, position: maxPosition(position, driven.position) };
+}
+
+/** Takes a requested transfer to its end; safe to call again at any point (a retry, a resume after a crash). */
+export async function driveTransfer(deps: TransferDeps, transferId: string, context: CommandContext, resuming: boolean): Promise<{ transfer: ExistingTransfer; position: bigint }> {
+  const streamId = transferStreamId(transferId);
+  let position = -1n;
   const { state } = await deps.transfers.load(streamId);
   if (!state.exists) throw new Error('a requested transfer exists');
   if (state.status !== 'requested') return { transfer: state, position };

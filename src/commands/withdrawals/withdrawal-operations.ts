@@ -37,8 +37,7 @@ export async function withdraw(deps: WithdrawalDeps, request: WithdrawalRequest,
   if (!channel) throw new DomainError('unknown_channel', `no payment channel "${request.channelId}"`, { channel: request.channelId });
   const withdrawalId = deriveId(context.operationKey, 'withdrawal');
   const streamId = withdrawalStreamId(withdrawalId);
-  const counterparty = { accountId: null, ownerId: null, name: null, channel: channel.id };
-  const movement = { amount: request.amount, kind: 'withdrawal' as const, operationId: withdrawalId, merchantOrderNo: null, memo: `withdrawal to ${request.payeeReference}`, counterparty };
+  const movement = withdrawalMovement(withdrawalId, request.amount, request.payeeReference, channel.id);
   const existing = await deps.withdrawals.load(streamId);
   let position = -1n;
   let resuming = true;
@@ -56,11 +55,22 @@ export async function withdraw(deps: WithdrawalDeps, request: WithdrawalRequest,
     position = requested.position;
     resuming = requested.events.length === 0;
   }
+  const driven = await driveWithdrawal(deps, withdrawalId, context, resuming);
+  return { withdrawal: driven.withdrawal, position: maxPosition(position, driven.position) };
+}
+
+/** Takes a requested withdrawal to its end; safe to call again at any point (a retry, a resume after a crash). */
+export async function driveWithdrawal(deps: WithdrawalDeps, withdrawalId: string, context: CommandContext, resuming: boolean): Promise<{ withdrawal: ExistingWithdrawal; position: bigint }> {
+  const streamId = withdrawalStreamId(withdrawalId);
+  let position = -1n;
   const { state } = await deps.withdrawals.load(streamId);
   if (!state.exists) throw new Error('a requested withdrawal exists');
   if (state.status !== 'requested') return { withdrawal: state, position };
   const r = state.request;
+  const channel = deps.channels.get(r.channel);
+  if (!channel) throw new DomainError('unknown_channel', `no payment channel "${r.channel}"`, { channel: r.channel });
   const amount = { amountMinor: r.amountMinor, currency: r.currency };
+  const movement = withdrawalMovement(withdrawalId, amount, r.payeeReference, channel.id);
   const debit = await runAccountStep(deps, r.accountId, { type: 'DebitAccount', ...movement, amount, accountId: r.accountId }, stepContext(context, withdrawalId, 'debit'), resuming);
   if (!debit.ok) return finish(deps, withdrawalId, context, { type: 'FailWithdrawal', withdrawalId, reasonCode: debit.error.code, reason: debit.error.message }, position);
   const payout = await channel.payout({ orderNo: withdrawalId, amount, payeeReference: r.payeeReference });
@@ -82,6 +92,11 @@ export async function withdraw(deps: WithdrawalDeps, request: WithdrawalRequest,
     { type: 'CompleteWithdrawal', payout: { withdrawalId, channelOrderNo: payout.channelOrderNo, channelFeeMinor: payout.feeMinor, currency: r.currency } },
     maxPosition(position, debit.position),
   );
+}
+
+function withdrawalMovement(withdrawalId: string, amount: Money, payeeReference: string, channelId: string) {
+  const counterparty = { accountId: null, ownerId: null, name: null, channel: channelId };
+  return { amount, kind: 'withdrawal' as const, operationId: withdrawalId, merchantOrderNo: null, memo: `withdrawal to ${payeeReference}`, counterparty };
 }
 
 async function finish(deps: WithdrawalDeps, withdrawalId: string, context: CommandContext, command: WithdrawalCommand, position: bigint) {

@@ -1,0 +1,47 @@
+import type Database from 'better-sqlite3';
+import type { NonceRegistry } from '../../ports/nonce-registry.js';
+import { openSqliteDatabase } from './open-database.js';
+
+/**
+ * The embedded nonce registry: its own SQLite file (WAL, synchronous=FULL like the event store, so a
+ * nonce accepted before a crash is still refused after it), shared safely by several processes.
+ * One row per (key id, nonce); the primary key makes a second claim a no-op that reports false.
+ */
+export class SqliteNonceRegistry implements NonceRegistry {
+  readonly engine = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement<[string, string, number]>;
+  private readonly purge: Database.Statement<[number, number]>;
+
+  constructor(filePath: string) {
+    this.db = openSqliteDatabase(filePath);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS nonces (
+        key_id TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (key_id, nonce)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at_ms);
+    `);
+    this.insert = this.db.prepare('INSERT OR IGNORE INTO nonces (key_id, nonce, expires_at_ms) VALUES (?, ?, ?)');
+    // Bounded: one purge never holds the write lock for long, whatever piled up.
+    this.purge = this.db.prepare(
+      `DELETE FROM nonces WHERE (key_id, nonce) IN (
+         SELECT key_id, nonce FROM nonces WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?)`,
+    );
+  }
+
+  async claim(keyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
+    return this.insert.run(keyId, nonce, expiresAt.getTime()).changes === 1;
+  }
+
+  async purgeExpired(now: Date, maxRows: number): Promise<number> {
+    if (!Number.isInteger(maxRows) || maxRows < 1) throw new RangeError('maxRows must be a positive integer');
+    return this.purge.run(now.getTime(), maxRows).changes;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
