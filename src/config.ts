@@ -21,6 +21,10 @@ const configSchema = z.object({
   PREAUTH_HOLD_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(7 * 86_400),
   /** How often the service looks for expired pre-authorisations to cancel; 0 turns the sweep off. */
   PREAUTH_EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  /** How often the service resumes operations left half-done by a crash; 0 turns the sweep off. */
+  RECOVERY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
+  /** How long an operation must have been quiet before the sweep resumes it (a live request is left alone). */
+  RECOVERY_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   /** Fee the simulated bank channel charges, in parts per million of the amount. */
   SIM_BANK_FEE_PPM: z.coerce.number().int().min(0).max(1_000_000).default(0),
   /** How far a signed request's X-Ledger-Timestamp may be from our clock, either way. */
@@ -41,6 +45,8 @@ export type LedgerConfig = {
   readonly simBankFeePpm: number;
   readonly preauthHoldSeconds: number;
   readonly preauthExpirySweepIntervalMs: number;
+  readonly recoverySweepIntervalMs: number;
+  readonly recoveryGraceMs: number;
   readonly authMaxClockSkewMs: number;
   /** Also the bound on how long a key revoked through another instance still works in this one. */
   readonly authEntityRefreshMs: number;
@@ -68,6 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     simBankFeePpm: c.SIM_BANK_FEE_PPM,
     preauthHoldSeconds: c.PREAUTH_HOLD_SECONDS,
     preauthExpirySweepIntervalMs: c.PREAUTH_EXPIRY_SWEEP_INTERVAL_MS,
+    recoverySweepIntervalMs: c.RECOVERY_SWEEP_INTERVAL_MS,
+    recoveryGraceMs: c.RECOVERY_GRACE_MS,
     authMaxClockSkewMs: c.AUTH_MAX_CLOCK_SKEW_MS,
     authEntityRefreshMs: c.AUTH_ENTITY_REFRESH_MS,
   };

@@ -8,6 +8,7 @@ import type { EventStore } from '../ports/event-store.js';
 import type { NonceRegistry } from '../ports/nonce-registry.js';
 import type { PaymentChannel } from '../ports/payment-channel.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
+import { resumeStalledOperations } from '../commands/operations/resume-operations.js';
 import { expireDuePreauths } from '../commands/preauths/preauth-expiry.js';
 import { balancesProjection } from '../projections/balances.js';
 import { operationsProjection } from '../projections/operations.js';
@@ -71,7 +72,12 @@ export async function startLedgerService(config: LedgerConfig, options: LedgerSe
   if (options.runProjections ?? true) await projections.start();
   else await projections.prepare();
   const commands = new LedgerCommands(eventStore, channels, config.accountingTimeZone);
-  const expirySweep = startPreauthExpirySweep(commands, readModels, clock, (options.runProjections ?? true) ? config.preauthExpirySweepIntervalMs : 0, options.onProjectionError);
+  // Background work runs where the projections run (the read models say what is due).
+  const background = options.runProjections ?? true;
+  const sweeps = [
+    startPeriodic('pre-authorisation expiry sweep', background ? config.preauthExpirySweepIntervalMs : 0, () => expireDuePreauths(commands, readModels, clock.now().toISO()!), options.onProjectionError),
+    startPeriodic('recovery sweep', background ? config.recoverySweepIntervalMs : 0, () => resumeStalledOperations(commands, readModels, clock.now().toISO()!, config.recoveryGraceMs), options.onProjectionError),
+  ];
   return {
     config,
     clock,
@@ -86,7 +92,7 @@ export async function startLedgerService(config: LedgerConfig, options: LedgerSe
     idempotency: new IdempotencyKeeper(eventStore, clock),
     projections,
     async close() {
-      clearInterval(expirySweep);
+      for (const sweep of sweeps) clearInterval(sweep);
       await projections.stop();
       await eventStore.close();
       await readModels.close();
@@ -95,21 +101,15 @@ export async function startLedgerService(config: LedgerConfig, options: LedgerSe
   };
 }
 
-/** Cancels lapsed pre-authorisation holds every `intervalMs` (0: never). One sweep at a time. */
-function startPreauthExpirySweep(
-  commands: LedgerCommands,
-  readModels: ReadModelStore,
-  clock: Clock,
-  intervalMs: number,
-  onError: ((error: unknown) => void) | undefined,
-): NodeJS.Timeout | undefined {
+/** Runs `task` every `intervalMs` (0: never), one run at a time, reporting failures without stopping. */
+function startPeriodic(name: string, intervalMs: number, task: () => Promise<unknown>, onError: ((error: unknown) => void) | undefined): NodeJS.Timeout | undefined {
   if (intervalMs <= 0) return undefined;
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    expireDuePreauths(commands, readModels, clock.now().toISO()!)
-      .catch((error: unknown) => (onError ?? ((e) => console.error('pre-authorisation expiry sweep failed:', e)))(error))
+    task()
+      .catch((error: unknown) => (onError ?? ((e) => console.error(`${name} failed:`, e)))(error))
       .finally(() => {
         running = false;
       });

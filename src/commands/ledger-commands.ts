@@ -13,14 +13,14 @@ import type { EventStore } from '../ports/event-store.js';
 import type { PaymentChannel } from '../ports/payment-channel.js';
 import { accountStreamId, openAccount, type AccountHandler, type OpenAccountRequest } from './accounts/open-account-handler.js';
 import type { CommandContext } from './command-context.js';
-import { deductFromFreeze, getFreeze, placeFreeze, releaseFreeze, type DeductRequest, type FreezeHandler, type PlaceFreezeRequest } from './freezes/freeze-operations.js';
-import { getPayment, pay, type PayRequest, type PaymentHandler } from './payments/payment-operations.js';
+import { deductFromFreeze, driveDeduction, drivePlacement, getFreeze, placeFreeze, releaseFreeze, type DeductRequest, type FreezeHandler, type PlaceFreezeRequest } from './freezes/freeze-operations.js';
+import { drivePayment, getPayment, pay, type PayRequest, type PaymentHandler } from './payments/payment-operations.js';
 import { cancelPayment, refundPayment, type RefundRequest } from './payments/payment-reversals.js';
-import { authorise, cancelCompletion, cancelPreauth, completePreauth, getPreauth, type AuthoriseRequest, type PreauthHandler } from './preauths/preauth-operations.js';
+import { authorise, cancelCompletion, cancelPreauth, completePreauth, driveAuthorisation, driveCompletion, getPreauth, type AuthoriseRequest, type PreauthHandler } from './preauths/preauth-operations.js';
 import { rechargeAccount, type RechargeRequest } from './recharges/recharge-handler.js';
 import { DEFAULT_HANDLER_LIMITS, StreamCommandHandler, type StreamCommandHandlerLimits } from './stream-command-handler.js';
-import { transfer, transferStreamId, type TransferHandler, type TransferRequest } from './transfers/transfer-operations.js';
-import { withdraw, withdrawalStreamId, type WithdrawalHandler, type WithdrawalRequest } from './withdrawals/withdrawal-operations.js';
+import { driveTransfer, transfer, transferStreamId, type TransferHandler, type TransferRequest } from './transfers/transfer-operations.js';
+import { driveWithdrawal, withdraw, withdrawalStreamId, type WithdrawalHandler, type WithdrawalRequest } from './withdrawals/withdrawal-operations.js';
 import { DomainError } from '../domain/shared/domain-error.js';
 
 /** The write side's front door: every command the ledger accepts, and reads of operation state. */
@@ -156,5 +156,53 @@ export class LedgerCommands {
 
   cancelPreauthCompletion(preauthId: string, context: CommandContext) {
     return cancelCompletion(this.deps, preauthId, context);
+  }
+
+  /**
+   * Drives an operation (and any refund, deduction or completion within it) to its end after a crash.
+   * Business refusals along the way are the operation's outcome, already recorded: they are not errors here.
+   */
+  async resumeOperation(kind: 'payment' | 'transfer' | 'withdrawal' | 'freeze' | 'preauth', operationId: string, context: CommandContext): Promise<void> {
+    const refusalsAreOutcomes = async (step: Promise<unknown>) => {
+      try {
+        await step;
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+      }
+    };
+    switch (kind) {
+      case 'payment': {
+        const payment = await this.getPayment(operationId);
+        if (payment.status === 'initiated') await drivePayment(this.deps, operationId, context, true, -1n);
+        if (payment.status === 'cancelling') await refusalsAreOutcomes(this.cancelPayment(operationId, '', context));
+        for (const refund of payment.refunds.values()) {
+          if (refund.status !== 'requested') continue;
+          const amount = { amountMinor: refund.amountMinor, currency: payment.currency };
+          await refusalsAreOutcomes(this.refundPayment({ paymentId: operationId, refundNo: refund.refundNo, amount, reason: '' }, context));
+        }
+        return;
+      }
+      case 'transfer':
+        await driveTransfer(this.deps, operationId, context, true);
+        return;
+      case 'withdrawal':
+        await driveWithdrawal(this.deps, operationId, context, true);
+        return;
+      case 'freeze': {
+        const freeze = await this.getFreeze(operationId);
+        if (freeze.status === 'requested') await refusalsAreOutcomes(drivePlacement(this.deps, operationId, context, true));
+        for (const deduction of freeze.deductions.values()) {
+          if (deduction.status === 'requested') await refusalsAreOutcomes(driveDeduction(this.deps, operationId, deduction.deductionId, context, true));
+        }
+        return;
+      }
+      case 'preauth': {
+        const preauth = await this.getPreauth(operationId);
+        if (preauth.status === 'requested') await refusalsAreOutcomes(driveAuthorisation(this.deps, operationId, context, true));
+        if (preauth.status === 'completing' && preauth.completion) await refusalsAreOutcomes(driveCompletion(this.deps, operationId, preauth.completion.completionId, context, true));
+        if (preauth.status === 'cancelling_completion') await refusalsAreOutcomes(this.cancelPreauthCompletion(operationId, context));
+        return;
+      }
+    }
   }
 }

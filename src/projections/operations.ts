@@ -21,6 +21,11 @@ export type OperationDocument = {
   targetAccountId: string | null;
   amountMinor: string;
   currency: string;
+  /**
+   * True while the operation, or a refund, deduction or completion within it, has been requested but not
+   * finished: the recovery sweep drives such operations to their end after a crash.
+   */
+  inFlight: boolean;
   /** Refunded (payments), captured (pre-authorisations), deducted (freezes) so far: completed parts only. */
   settledBackMinor: string;
   /** Refunds or deductions requested but not yet completed or failed, by id (minor units). */
@@ -31,7 +36,7 @@ export type OperationDocument = {
   updatedAt: string;
 };
 
-type NewOperation = Omit<OperationDocument, 'createdAt' | 'updatedAt' | 'settledBackMinor' | 'expiresAt' | 'pendingParts'> & { expiresAt?: string };
+type NewOperation = Omit<OperationDocument, 'createdAt' | 'updatedAt' | 'settledBackMinor' | 'expiresAt' | 'pendingParts' | 'inFlight'> & { expiresAt?: string };
 
 function created(envelope: EventEnvelope, doc: NewOperation): DocumentChange {
   const full: OperationDocument = {
@@ -39,6 +44,7 @@ function created(envelope: EventEnvelope, doc: NewOperation): DocumentChange {
     settledBackMinor: '0',
     pendingParts: {},
     expiresAt: doc.expiresAt ?? '',
+    inFlight: true,
     createdAt: envelope.metadata.occurredAt,
     updatedAt: envelope.metadata.occurredAt,
   };
@@ -52,10 +58,24 @@ function updated(envelope: EventEnvelope, operationId: string, change: (doc: Ope
     apply: (previous) => {
       if (previous === null) throw new Error(`operations: event for unknown operation ${operationId} at ${envelope.position}`);
       const doc = previous as unknown as OperationDocument;
-      return { ...doc, ...change(doc), updatedAt: envelope.metadata.occurredAt } as unknown as JsonObject;
+      const next = { ...doc, ...change(doc) };
+      const inFlight = IN_FLIGHT_STATUSES.has(`${next.kind}:${next.status}`) || Object.keys(next.pendingParts).length > 0;
+      return { ...next, inFlight, updatedAt: envelope.metadata.occurredAt } as unknown as JsonObject;
     },
   };
 }
+
+/** Statuses from which an operation still has steps to take. */
+const IN_FLIGHT_STATUSES: ReadonlySet<string> = new Set([
+  'payment:initiated',
+  'payment:cancelling',
+  'transfer:requested',
+  'withdrawal:requested',
+  'freeze:requested',
+  'preauth:requested',
+  'preauth:completing',
+  'preauth:cancelling_completion',
+]);
 
 const plus = (a: string, b: bigint) => (BigInt(a) + b).toString();
 function without(map: Record<string, string>, key: string): Record<string, string> {
@@ -77,7 +97,7 @@ function partSettled(envelope: EventEnvelope, operationId: string, partId: strin
 
 export const operationsProjection: Projection = {
   name: 'operations',
-  collections: [{ name: OPERATIONS_COLLECTION, indexes: ['kind', 'status', 'merchantId', 'merchantOrderNo', 'sourceAccountId', 'expiresAt'] }],
+  collections: [{ name: OPERATIONS_COLLECTION, indexes: ['kind', 'status', 'merchantId', 'merchantOrderNo', 'sourceAccountId', 'expiresAt', 'inFlight'] }],
   handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
     switch (event.type) {
       case 'PaymentInitiated': {

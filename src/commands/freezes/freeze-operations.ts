@@ -78,15 +78,14 @@ export async function releaseFreeze(deps: FreezeDeps, freezeId: string, amountMi
   const streamId = freezeStreamId(freezeId);
   const reserved = await deps.freezes.handle(streamId, { type: 'ReleaseFreeze', freezeId, releaseId, amountMinor, reason }, stepContext(context, releaseId, 'reserve'));
   const freeze = reserved.state as ExistingFreeze;
-  const event = reserved.events[0];
-  const released = event?.type === 'FreezeReleased' ? event.data.amountMinor : null;
-  if (released === null) return { freeze, position: reserved.position }; // a retry of a release already recorded
+  // A retried release (same key) finds its reserved amount and makes sure the account step happened.
+  const released = freeze.releases.get(releaseId)!;
   const step = await runAccountStep(
     deps,
     freeze.request.accountId,
     { type: 'ReleaseFrozenFunds', accountId: freeze.request.accountId, freezeId, amountMinor: released, reason },
     stepContext(context, releaseId, 'release-funds'),
-    false,
+    reserved.events.length === 0,
   );
   // The freeze stream reserved this amount, so the account holds it: a refusal here is a broken invariant.
   if (!step.ok) throw new DomainError('invariant_violated', `release of ${freezeId} refused by the account: ${step.error.message}`);

@@ -66,6 +66,14 @@ export async function authorise(deps: PreauthDeps, request: AuthoriseRequest, co
   );
   const position = requested.position;
   const resuming = requested.events.length === 0;
+  const driven = await driveAuthorisation(deps, preauthId, context, resuming);
+  return { preauth: driven.preauth, position: maxPosition(position, driven.position) };
+}
+
+/** Takes a requested pre-authorisation to authorised or declined; safe to call again. */
+export async function driveAuthorisation(deps: PreauthDeps, preauthId: string, context: CommandContext, resuming: boolean): Promise<Outcome> {
+  const streamId = preauthStreamId(preauthId);
+  const position = -1n;
   const preauth = await getPreauth(deps, preauthId);
   if (preauth.status !== 'requested') return { preauth, position };
   const r = preauth.request;
@@ -113,9 +121,15 @@ export async function completePreauth(deps: PreauthDeps, preauthId: string, amou
   const current = await getPreauth(deps, preauthId);
   if (amount.currency !== current.request.currency) throw new DomainError('currency_mismatch', `pre-authorisation ${preauthId} is in ${current.request.currency}`, { currency: amount.currency });
   const requested = await deps.preauths.handle(streamId, { type: 'RequestCompletion', preauthId, completionId, capturedMinor: amount.amountMinor }, stepContext(context, completionId, 'request'));
-  const preauth = requested.state as ExistingPreauth;
-  if (preauth.status !== 'completing') return { preauth, position: requested.position };
-  const resuming = requested.events.length === 0;
+  const driven = await driveCompletion(deps, preauthId, completionId, context, requested.events.length === 0);
+  return { preauth: driven.preauth, position: maxPosition(requested.position, driven.position) };
+}
+
+/** Takes a requested completion to completed or failed; safe to call again (a retry, a resume after a crash). */
+export async function driveCompletion(deps: PreauthDeps, preauthId: string, completionId: string, context: CommandContext, resuming: boolean): Promise<Outcome> {
+  const streamId = preauthStreamId(preauthId);
+  const preauth = await getPreauth(deps, preauthId);
+  if (preauth.status !== 'completing' || preauth.completion?.completionId !== completionId) return { preauth, position: -1n };
   const r = preauth.request;
   const captured = preauth.completion!.capturedMinor;
   const [payer, payee] = await Promise.all([loadAccount(deps, r.payerAccountId), loadAccount(deps, r.payeeAccountId)]);
@@ -153,7 +167,7 @@ export async function completePreauth(deps: PreauthDeps, preauthId: string, amou
     return failCompletion(deps, preauthId, completionId, credited.error, context);
   }
   const done = await deps.preauths.handle(streamId, { type: 'ConfirmCompletion', preauthId, completionId }, stepContext(context, completionId, 'confirm'));
-  return { preauth: done.state as ExistingPreauth, position: maxPosition(requested.position, deducted.position, credited.position, done.position) };
+  return { preauth: done.state as ExistingPreauth, position: maxPosition(deducted.position, credited.position, done.position) };
 }
 
 /**

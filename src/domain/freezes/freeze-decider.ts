@@ -21,7 +21,8 @@ export type FreezeState =
       readonly remainingMinor: bigint;
       readonly releasedMinor: bigint;
       readonly deductions: ReadonlyMap<string, Deduction>;
-      readonly releases: ReadonlySet<string>;
+      /** Amount of each release, by release id: a retried release finds its amount here. */
+      readonly releases: ReadonlyMap<string, bigint>;
     };
 
 export type FreezeCommand =
@@ -35,7 +36,7 @@ export type FreezeCommand =
 
 export function evolveFreeze(state: FreezeState, event: FreezeEvent): FreezeState {
   if (event.type === 'FreezeRequested') {
-    return { exists: true, request: event.data, status: 'requested', remainingMinor: 0n, releasedMinor: 0n, deductions: new Map(), releases: new Set() };
+    return { exists: true, request: event.data, status: 'requested', remainingMinor: 0n, releasedMinor: 0n, deductions: new Map(), releases: new Map() };
   }
   assert(state.exists, 'a freeze event follows FreezeRequested');
   switch (event.type) {
@@ -49,7 +50,7 @@ export function evolveFreeze(state: FreezeState, event: FreezeEvent): FreezeStat
         ...state,
         remainingMinor: state.remainingMinor - event.data.amountMinor,
         releasedMinor: state.releasedMinor + event.data.amountMinor,
-        releases: new Set(state.releases).add(event.data.releaseId),
+        releases: new Map(state.releases).set(event.data.releaseId, event.data.amountMinor),
       };
     }
     case 'FreezeDeductionRequested': {

@@ -1,0 +1,39 @@
+import { DateTime } from 'luxon';
+
+/**
+ * Sortable string keys for read-model documents. The read-model store indexes single top-level fields,
+ * so a query that filters on one thing and orders by another (an account's lines in a time range, in
+ * order) uses one composite key, `<group>|<sortable parts>`, ranged over and ordered by at once.
+ */
+
+/** Digits of a zero-padded global position: int64 positions have at most 19 digits. */
+const POSITION_DIGITS = 20;
+/** Digits of a zero-padded per-account line sequence. */
+const SEQUENCE_DIGITS = 12;
+
+export const KEY_SEPARATOR = '|';
+/** The character right after KEY_SEPARATOR: `<group>}` is above every `<group>|...` key. */
+export const KEY_GROUP_END = '}';
+
+export function positionKey(position: bigint): string {
+  return position.toString().padStart(POSITION_DIGITS, '0');
+}
+
+export function sequenceKey(sequence: number): string {
+  return sequence.toString().padStart(SEQUENCE_DIGITS, '0');
+}
+
+export function compositeKey(...parts: string[]): string {
+  return parts.join(KEY_SEPARATOR);
+}
+
+/**
+ * An instant as UTC ISO-8601 with milliseconds ("2026-11-21T15:59:59.000Z"): one fixed-width form, so
+ * keys built from instants sort in time order. Throws on text that is not an instant.
+ */
+export function utcInstantKey(instantIso: string): string {
+  const instant = DateTime.fromISO(instantIso, { zone: 'utc' }).toUTC();
+  if (!instant.isValid) throw new Error(`not an ISO-8601 instant: ${instantIso}`);
+  // luxon writes UTC as "Z", always with milliseconds.
+  return instant.toISO()!;
+}
