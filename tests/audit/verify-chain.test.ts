@@ -1,3 +1,4 @@
+import { SETUP_STREAMS } from '../support/test-ledger.js';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
@@ -31,7 +32,7 @@ describe('ledger audit verify', () => {
     const output = new CapturedOutput();
     expect(await auditVerify(pristine.config, {}, output)).toBe(0);
     // Each recharge claims an idempotency key: one stream per key besides the account streams.
-    const streams = WALLETS + WALLETS * RECHARGES_PER_WALLET;
+    const streams = SETUP_STREAMS + WALLETS + WALLETS * RECHARGES_PER_WALLET;
     expect(output.records()).toEqual([
       { kind: 'summary', command: 'verify', ok: true, streams, events: storedEvents, lastPosition: String(storedEvents) },
     ]);

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { SimulatedBank } from '../src/adapters/channels/simulated-bank.js';
+import { systemClock } from '../src/adapters/system-clock.js';
+import { accountStreamId } from '../src/commands/accounts/open-account-handler.js';
+import { deriveId, type CommandContext } from '../src/commands/command-context.js';
+import { toNewEvent } from '../src/commands/stream-command-handler.js';
+import { accountDecider } from '../src/domain/accounts/account-decider.js';
+import { generateAccountNumber, type AccountNumber } from '../src/domain/accounts/account-number.js';
+import type { AccountState } from '../src/domain/accounts/account-state.js';
+import { parseCurrency, type Money } from '../src/domain/money/money.js';
+import type { NewEvent } from '../src/ports/event-store.js';
+
+/**
+ * Realistic ledger events for benchmarks, made the way the command side makes them: the domain decides
+ * the event, `toNewEvent` encodes it (validated by its zod schema) and adds the metadata with derived ids.
+ * Nothing here is hand-written JSON that could drift from the real event shapes.
+ */
+
+export const BENCH_CURRENCY = parseCurrency('CNY');
+const BENCH_ACTOR = 'bench';
+const CHANNEL_ID = 'sim-bank';
+const bank = new SimulatedBank(CHANNEL_ID, systemClock);
+
+/** The wallet number of the benchmark's `index`th account: distinct for every index below 10^12. */
+export function benchAccountNumber(index: number): AccountNumber {
+  const digits = String(index).padStart(12, '0');
+  let at = 0;
+  return generateAccountNumber('wallet', () => Number(digits[at++]));
+}
+
+/** The command context of a request under `operationKey`, as the HTTP layer builds it. */
+export function benchContext(operationKey: string): CommandContext {
+  return {
+    actor: BENCH_ACTOR,
+    correlationId: randomUUID(),
+    causationId: null,
+    idempotencyKey: operationKey,
+    operationKey: `${BENCH_ACTOR}\u0000${operationKey}`,
+    occurredAt: new Date().toISOString(),
+  };
+}
+
+export interface OpenedAccount {
+  readonly accountId: AccountNumber;
+  readonly streamId: string;
+  /** State after opening: what a recharge is decided against. */
+  readonly state: AccountState;
+  readonly event: NewEvent;
+}
+
+/** The AccountOpened event of the benchmark's `index`th wallet. */
+export function openAccountEvent(index: number): OpenedAccount {
+  const accountId = benchAccountNumber(index);
+  const streamId = accountStreamId(accountId);
+  const command = {
+    type: 'OpenAccount' as const,
+    accountId,
+    accountType: 'wallet' as const,
+    ownerId: `u-bench-${index}`,
+    currency: BENCH_CURRENCY,
+    displayName: `Bench wallet ${index}`,
+  };
+  const [opened] = accountDecider.decide(command, accountDecider.initialState());
+  const state = accountDecider.evolve(accountDecider.initialState(), opened!);
+  return { accountId, streamId, state, event: toNewEvent(opened!, 0, streamId, benchContext(`open-${index}`)) };
+}
+
+/** An amount from 1.00 to 500.98 that the simulated bank accepts (it declines minor units ending in 99). */
+export function benchAmountMinor(sequence: number): bigint {
+  return BigInt(100 + (sequence % 500) * 100 + (sequence % 99));
+}
+
+/** A FundsRecharged event on `account`, charged through the simulated bank like the real recharge. */
+export async function rechargeEvent(account: OpenedAccount, sequence: number): Promise<NewEvent> {
+  const context = benchContext(`recharge-${sequence}`);
+  const rechargeId = deriveId(context.operationKey, 'recharge');
+  const amount: Money = { amountMinor: benchAmountMinor(sequence), currency: BENCH_CURRENCY };
+  const charged = await bank.charge({ orderNo: rechargeId, amount, payerReference: null });
+  if (charged.status !== 'succeeded') throw new Error(`the simulated bank declined bench recharge ${sequence}`);
+  const [recharged] = accountDecider.decide(
+    {
+      type: 'RechargeAccount',
+      rechargeId,
+      accountId: account.accountId,
+      amount,
+      channel: CHANNEL_ID,
+      channelOrderNo: charged.channelOrderNo,
+      channelFeeMinor: charged.feeMinor,
+    },
+    account.state,
+  );
+  return toNewEvent(recharged!, 0, account.streamId, context);
+}
