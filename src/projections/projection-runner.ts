@@ -8,6 +8,11 @@ import type { Projection } from './projection.js';
 export interface ProjectionRunnerOptions {
   /** Most events applied per read-model transaction. */
   readonly maxBatchEvents?: number;
+  /**
+   * Documents kept in memory between batches (least recently used beyond this are dropped), so a hot
+   * document (a busy account's balance) is read from the store once, not once per batch.
+   */
+  readonly maxCachedDocuments?: number;
   /** How often `waitForPosition` re-reads checkpoints written by another process. */
   readonly checkpointPollIntervalMs?: number;
   readonly onError?: (error: unknown) => void;
@@ -34,6 +39,12 @@ export class ProjectionRunner {
   private readonly maxBatchEvents: number;
   private readonly checkpointPollIntervalMs: number;
   private readonly checkpoints = new Map<string, bigint | 'start'>();
+  private readonly maxCachedDocuments: number;
+  /**
+   * Documents as this runner last wrote or read them. Every runner applies the same log in the same
+   * order, so a cached document equals what any other runner would have built at that position.
+   */
+  private readonly documents = new Map<string, { data: JsonObject | null; position: bigint }>();
   private subscription: AllSubscription | undefined;
   private loop: Promise<void> | undefined;
   private stopped = false;
@@ -47,6 +58,7 @@ export class ProjectionRunner {
   ) {
     this.maxBatchEvents = options.maxBatchEvents ?? 1_000;
     this.checkpointPollIntervalMs = options.checkpointPollIntervalMs ?? 25;
+    this.maxCachedDocuments = options.maxCachedDocuments ?? 100_000;
   }
 
   async prepare(): Promise<void> {
@@ -116,6 +128,15 @@ export class ProjectionRunner {
     }
   }
 
+  private remember(key: string, doc: { data: JsonObject | null; position: bigint }): void {
+    this.documents.delete(key);
+    this.documents.set(key, doc);
+    if (this.documents.size > this.maxCachedDocuments) {
+      const oldest = this.documents.keys().next().value;
+      if (oldest !== undefined) this.documents.delete(oldest);
+    }
+  }
+
   private lowestCheckpoint(): bigint | 'start' {
     let lowest: bigint | undefined;
     for (const projection of this.projections) {
@@ -167,8 +188,15 @@ export class ProjectionRunner {
       }
       const working = new Map<string, { data: JsonObject | null; position: bigint }>();
       for (const [collection, ids] of keysByCollection) {
-        const stored = await this.readModels.getMany(collection, [...ids]);
+        const missing: string[] = [];
         for (const id of ids) {
+          const cached = this.documents.get(documentKey(collection, id));
+          if (cached) working.set(documentKey(collection, id), cached);
+          else missing.push(id);
+        }
+        if (missing.length === 0) continue;
+        const stored = await this.readModels.getMany(collection, missing);
+        for (const id of missing) {
           const doc: StoredDocument | undefined = stored.get(id);
           working.set(documentKey(collection, id), { data: doc?.data ?? null, position: doc?.position ?? -1n });
         }
@@ -189,8 +217,15 @@ export class ProjectionRunner {
         return { collection, id, data: doc.data, position: doc.position };
       });
       const last = fresh[fresh.length - 1]!.recorded.position;
-      await this.readModels.applyBatch(projection.name, writes, last);
+      try {
+        await this.readModels.applyBatch(projection.name, writes, last);
+      } catch (error) {
+        // The store did not take this batch: forget what we believed it holds, and read it again.
+        this.documents.clear();
+        throw error;
+      }
       this.checkpoints.set(projection.name, last);
+      for (const [key, doc] of working) this.remember(key, doc);
     }
     for (const wake of [...this.waiters]) wake();
   }

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import canonicalizeModule from 'canonicalize';
 import type { CommandContext } from '../../commands/command-context.js';
 import { requestFingerprint, type CommandResponse, type IdempotencyKeeper } from '../../commands/idempotency.js';
-import type { JsonObject } from '../../domain/shared/json.js';
+import { canonicalJson } from '../../domain/audit/canonical-json.js';
+import type { JsonObject, JsonValue } from '../../domain/shared/json.js';
 import type { Clock } from '../../ports/clock.js';
 import { PROBLEM_CONTENT_TYPE, problemOf, problemType } from './problem-details.js';
-
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
 /**
  * Runs a command under the request's Idempotency-Key (when it has one): builds the command context,
@@ -35,7 +33,7 @@ export async function runCommand(
   if (idempotencyKey === null) {
     response = { ...(await execute(context, { takeover: false })), replayed: false };
   } else {
-    const fingerprint = requestFingerprint([request.method, request.routeOptions.url ?? request.url, JSON.stringify(request.params ?? {}), canonicalize(request.body ?? null) ?? '']);
+    const fingerprint = requestFingerprint([request.method, request.routeOptions.url ?? request.url, JSON.stringify(request.params ?? {}), canonicalJson((request.body ?? null) as JsonValue)]);
     response = await deps.idempotency.run({ scope, key: idempotencyKey, fingerprint }, (attempt) => execute(context, attempt), recordableRefusal(request));
   }
   if (response.replayed) reply.header('idempotent-replayed', 'true');

@@ -50,6 +50,7 @@ interface PendingAppend {
 }
 
 const STREAM_PAGE_SIZE = 1_000;
+const MAX_CACHED_FILTER_SHAPES = 64;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -91,6 +92,10 @@ export class SqliteEventStore implements EventStore {
   private closed = false;
   private readonly liveWaiters = new Set<() => void>();
   private readonly statements;
+  /** The per-append savepoint, built once: better-sqlite3 runs a nested transaction as a SAVEPOINT. */
+  private readonly appendInSavepoint: (append: PendingAppend) => AppendResult;
+  /** Global-log queries by filter shape: each shape is prepared once. */
+  private readonly readAllStatements = new Map<string, Database.Statement>();
 
   constructor(filePath: string, options: SqliteEventStoreOptions = {}) {
     this.maxAppendsPerCommit = options.maxAppendsPerCommit ?? 512;
@@ -117,6 +122,7 @@ export class SqliteEventStore implements EventStore {
       maxPosition: this.db.prepare(`SELECT max(position) AS position FROM events`).safeIntegers(true),
       columns,
     };
+    this.appendInSavepoint = this.db.transaction((append: PendingAppend) => this.applyAppend(append));
   }
 
   appendToStream(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
@@ -150,7 +156,7 @@ export class SqliteEventStore implements EventStore {
             for (const append of batch) {
               try {
                 // A nested transaction is a savepoint: a refused append leaves no partial rows.
-                const result = this.db.transaction(() => this.applyAppend(append))();
+                const result = this.appendInSavepoint(append);
                 outcomes.push({ ok: true, result });
               } catch (error) {
                 outcomes.push({ ok: false, error });
@@ -265,10 +271,14 @@ export class SqliteEventStore implements EventStore {
       params.push(...filter.eventTypes);
     }
     params.push(maxCount);
-    const rows = this.db
-      .prepare(`SELECT ${this.statements.columns} FROM events WHERE ${where.join(' AND ')} ORDER BY position ASC LIMIT ?`)
-      .safeIntegers(true)
-      .all(...params) as EventRow[];
+    const sql = `SELECT ${this.statements.columns} FROM events WHERE ${where.join(' AND ')} ORDER BY position ASC LIMIT ?`;
+    let statement = this.readAllStatements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql).safeIntegers(true);
+      // Filters come from code, not from users: a handful of shapes. The bound is a guard, not a cache policy.
+      if (this.readAllStatements.size < MAX_CACHED_FILTER_SHAPES) this.readAllStatements.set(sql, statement);
+    }
+    const rows = statement.all(...params) as EventRow[];
     return rows.map(toRecordedEvent);
   }
 

@@ -3,8 +3,12 @@ import type { NonceRegistry } from '../../ports/nonce-registry.js';
 import { openSqliteDatabase } from './open-database.js';
 
 /**
- * The embedded nonce registry: its own SQLite file (WAL, synchronous=FULL like the event store, so a
- * nonce accepted before a crash is still refused after it), shared safely by several processes.
+ * The embedded nonce registry: its own SQLite file (WAL), shared safely by several processes.
+ *
+ * synchronous=NORMAL, unlike the event store: in WAL mode a commit survives the process dying, and only an
+ * operating-system crash or power cut can lose the last few commits. A nonce lost that way lets a captured
+ * request be replayed once more within the clock-skew window; every command is idempotent by its key,
+ * so such a replay changes nothing. The price of FULL here was one disk flush per signed request.
  * One row per (key id, nonce); the primary key makes a second claim a no-op that reports false.
  */
 export class SqliteNonceRegistry implements NonceRegistry {
@@ -15,6 +19,7 @@ export class SqliteNonceRegistry implements NonceRegistry {
 
   constructor(filePath: string) {
     this.db = openSqliteDatabase(filePath);
+    this.db.pragma('synchronous = NORMAL');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS nonces (
         key_id TEXT NOT NULL,

@@ -34,6 +34,8 @@ export class SqliteReadModelStore implements ReadModelStore {
   private readonly db: Database.Database;
   private readonly specs = new Map<string, CollectionSpec>();
   private readonly upserts = new Map<string, Database.Statement>();
+  /** Prepared statements by SQL text: queries repeat (a handful of shapes per collection). */
+  private readonly prepared = new Map<string, Database.Statement>();
 
   constructor(filePath: string) {
     this.db = openSqliteDatabase(filePath);
@@ -65,16 +67,23 @@ export class SqliteReadModelStore implements ReadModelStore {
     }
   }
 
+  /** A prepared statement for `sql`, prepared once; the bound only guards against unbounded shapes. */
+  private statement(sql: string): Database.Statement {
+    let statement = this.prepared.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql).safeIntegers(true);
+      if (this.prepared.size < MAX_PREPARED_STATEMENTS) this.prepared.set(sql, statement);
+    }
+    return statement;
+  }
+
   private tableFor(collection: string): string {
     if (!this.specs.has(collection)) throw new InvalidQueryError(`unknown collection: ${collection}`);
     return tableOf(collection);
   }
 
   async get<T extends JsonObject = JsonObject>(collection: string, id: string): Promise<StoredDocument<T> | null> {
-    const row = this.db
-      .prepare(`SELECT id, position, doc FROM ${this.tableFor(collection)} WHERE id = ?`)
-      .safeIntegers(true)
-      .get(id) as DocumentRow | undefined;
+    const row = this.statement(`SELECT id, position, doc FROM ${this.tableFor(collection)} WHERE id = ?`).get(id) as DocumentRow | undefined;
     return row && row.doc !== null ? toDocument<T>(row) : null;
   }
 
@@ -84,10 +93,7 @@ export class SqliteReadModelStore implements ReadModelStore {
     const chunkSize = 500; // SQLite's bound-parameter limit is far above this; keeps statements small.
     for (let i = 0; i < ids.length; i += chunkSize) {
       const chunk = ids.slice(i, i + chunkSize);
-      const rows = this.db
-        .prepare(`SELECT id, position, doc FROM ${table} WHERE id IN (${chunk.map(() => '?').join(', ')})`)
-        .safeIntegers(true)
-        .all(...chunk) as DocumentRow[];
+      const rows = this.statement(`SELECT id, position, doc FROM ${table} WHERE id IN (${chunk.map(() => '?').join(', ')})`).all(...chunk) as DocumentRow[];
       for (const row of rows) if (row.doc !== null) found.set(row.id, toDocument<T>(row));
     }
     return found;
@@ -141,20 +147,15 @@ export class SqliteReadModelStore implements ReadModelStore {
       for (const write of writes) {
         this.upserts.get(write.collection)!.run(write.id, write.position, write.data === null ? null : JSON.stringify(write.data));
       }
-      this.db
-        .prepare(
-          `INSERT INTO rm_checkpoints (projection, position) VALUES (?, ?)
-           ON CONFLICT (projection) DO UPDATE SET position = max(position, excluded.position)`,
-        )
-        .run(projection, checkpoint);
+      this.statement(
+        `INSERT INTO rm_checkpoints (projection, position) VALUES (?, ?)
+         ON CONFLICT (projection) DO UPDATE SET position = max(position, excluded.position)`,
+      ).run(projection, checkpoint);
     })();
   }
 
   async getCheckpoint(projection: string): Promise<bigint | 'start'> {
-    const row = this.db
-      .prepare(`SELECT position FROM rm_checkpoints WHERE projection = ?`)
-      .safeIntegers(true)
-      .get(projection) as { position: bigint } | undefined;
+    const row = this.statement(`SELECT position FROM rm_checkpoints WHERE projection = ?`).get(projection) as { position: bigint } | undefined;
     return row ? row.position : 'start';
   }
 
@@ -170,6 +171,8 @@ export class SqliteReadModelStore implements ReadModelStore {
     if (this.db.open) this.db.close();
   }
 }
+
+const MAX_PREPARED_STATEMENTS = 2_048;
 
 function tableOf(collection: string): string {
   return `rm_${collection}`;

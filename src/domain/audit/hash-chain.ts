@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
 import type { JsonObject } from '../shared/json.js';
 
 /**
@@ -11,8 +10,7 @@ import type { JsonObject } from '../shared/json.js';
  * data, metadata). Changing one byte of any stored event, or removing or reordering events, breaks the
  * chain at that revision. The first event of a stream chains from GENESIS_HASH.
  */
-// canonicalize 2.x is CommonJS with an ESM-style .d.ts; under NodeNext the default import is the function.
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
+import { canonicalJson } from './canonical-json.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -26,7 +24,7 @@ export interface ChainedContent {
 }
 
 export function canonicalContent(content: ChainedContent): string {
-  const text = canonicalize({
+  return canonicalJson({
     streamId: content.streamId,
     revision: content.revision.toString(),
     eventId: content.eventId,
@@ -34,8 +32,6 @@ export function canonicalContent(content: ChainedContent): string {
     data: content.data,
     metadata: content.metadata,
   });
-  if (text === undefined) throw new Error('event content cannot be canonicalised');
-  return text;
 }
 
 export function chainHash(prevHash: string, content: ChainedContent): string {
