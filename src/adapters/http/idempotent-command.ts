@@ -41,11 +41,14 @@ export async function runCommand(
   await reply.status(response.statusCode).send(response.body);
 }
 
+/** Answers that say "try again", not "no": a retry with the same key must run the command again. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set(['concurrent_modification', 'idempotency_request_in_progress', 'idempotency_key_reused']);
+
 /** Business refusals (4xx) are the command's answer and replay like a success; outages (5xx) do not. */
 function recordableRefusal(request: FastifyRequest) {
   return (error: unknown): CommandResponse | undefined => {
     const problem = problemOf(error);
-    if (problem.status >= 500 || problem.code.startsWith('idempotency_')) return undefined;
+    if (problem.status >= 500 || TRANSIENT_CODES.has(problem.code)) return undefined;
     const body: JsonObject = {
       type: problemType(problem.code),
       title: problem.title,
