@@ -12,6 +12,9 @@ import { resumeStalledOperations } from '../commands/operations/resume-operation
 import { expireDuePreauths } from '../commands/preauths/preauth-expiry.js';
 import { balancesProjection } from '../projections/balances.js';
 import { operationsProjection } from '../projections/operations.js';
+import { DEFAULT_ACCOUNTING_TIME_ZONE } from '../projections/accounting-zone.js';
+import { booksProjection } from '../projections/books.js';
+import { statementsProjection } from '../projections/statements.js';
 import type { Projection } from '../projections/projection.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { SimulatedBank } from './channels/simulated-bank.js';
@@ -20,7 +23,7 @@ import { openEventStore, openNonceRegistry, openReadModelStore } from './storage
 import { systemClock } from './system-clock.js';
 
 /** Every read model the service keeps. */
-export const PROJECTIONS: readonly Projection[] = [balancesProjection, operationsProjection];
+export const PROJECTIONS: readonly Projection[] = [balancesProjection, operationsProjection, statementsProjection(DEFAULT_ACCOUNTING_TIME_ZONE), booksProjection(DEFAULT_ACCOUNTING_TIME_ZONE)];
 
 /** Entities whose keys are kept in memory for request authentication (merchants and operators). */
 const ENTITY_DIRECTORY_SIZE = 10_000;

@@ -16,6 +16,12 @@ describe('canonical JSON (RFC 8785)', () => {
     );
   });
 
+  it('keeps a "__proto__" key as an ordinary key', () => {
+    const value = JSON.parse('{"b":1,"__proto__":{"x":0}}') as JsonValue;
+    expect(canonicalJson(value)).toBe(reference(value));
+    expect(canonicalJson(value)).toBe('{"__proto__":{"x":0},"b":1}');
+  });
+
   it('orders keys by UTF-16 code units and escapes like JSON.stringify', () => {
     expect(canonicalJson({ b: 1, a: [true, null, 'é\u2028'], '\u20ac': 1e21, '\ud83d\ude00': -0 })).toBe('{"a":[true,null,"é\u2028"],"b":1,"\u20ac":1e+21,"\ud83d\ude00":0}');
   });

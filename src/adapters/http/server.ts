@@ -78,6 +78,8 @@ export async function buildHttpServer(service: LedgerService, options: HttpServe
         { name: 'transfers', description: 'Transfers between accounts' },
         { name: 'withdrawals', description: 'Payouts to external cards' },
         { name: 'entities', description: 'Users, merchants and operators; payment passwords and API signing keys' },
+        { name: 'statements', description: 'Account statements (the single-entry external ledger), JSON and CSV' },
+        { name: 'books', description: 'Internal double-entry books: chart of accounts, journal, general ledger, trial balance' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
       // OpenAPI cannot express a request signature; these name the four headers (docs/authentication.md).

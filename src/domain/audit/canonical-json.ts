@@ -40,7 +40,8 @@ function sortedCopy(value: JsonValue): JsonValue | typeof INDEX_KEY_FOUND {
     }
     return items;
   }
-  const sorted: { [key: string]: JsonValue } = {};
+  // No prototype: a "__proto__" key is then an ordinary property, as it is in JSON.
+  const sorted = Object.create(null) as { [key: string]: JsonValue };
   // Default sort compares UTF-16 code units, exactly JCS's key order.
   for (const key of Object.keys(value).sort()) {
     if (isArrayIndex(key)) return INDEX_KEY_FOUND;

@@ -34,7 +34,7 @@ export const CHART_OF_ACCOUNTS: readonly BookAccount[] = [
     name: 'Platform cash',
     type: 'asset',
     subLedgers: ['account'],
-    description: "The platform's own money; its internal platform accounts roll up here (as a credit: see the header).",
+    description: "The platform's own money. Internal platform accounts roll up here, as credits: an internal account's balance is what the platform holds on it.",
   },
   {
     code: '1122',
@@ -42,7 +42,7 @@ export const CHART_OF_ACCOUNTS: readonly BookAccount[] = [
     type: 'asset',
     subLedgers: ['channel', 'account', 'operation'],
     description:
-      'What each payment channel holds for us: recharges in, withdrawals out, channel fees off. Sub-ledger per channel; internal channel clearing accounts per account; withdrawal fees per withdrawal (see docs/books.md).',
+      'What each payment channel holds for us: recharges in, withdrawals out, channel fees off. Sub-ledger per channel; internal channel clearing accounts per account; withdrawal fees per withdrawal (WithdrawalCompleted names no channel).',
   },
   {
     code: '2201',

@@ -2,11 +2,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountControlRoutes } from './account-controls.js';
 import { accountRoutes } from './accounts.js';
+import { booksRoutes } from './books.js';
 import { entityRoutes } from './entities.js';
 import { freezeRoutes } from './freezes.js';
 import { paymentRoutes } from './payments.js';
 import { preauthRoutes } from './preauths.js';
 import { rechargeRoutes } from './recharges.js';
+import { statementRoutes } from './statements.js';
 import { transferAndWithdrawalRoutes } from './transfers-and-withdrawals.js';
 
 /** Every /v1 resource, one plugin per resource. */
@@ -20,5 +22,7 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(freezeRoutes(service));
     await app.register(preauthRoutes(service));
     await app.register(transferAndWithdrawalRoutes(service));
+    await app.register(statementRoutes(service));
+    await app.register(booksRoutes(service));
   };
 }
