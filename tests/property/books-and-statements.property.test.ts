@@ -41,7 +41,7 @@ import { allDocuments, canonicalDump } from '../support/read-model-documents.js'
  *      zero in transit (2290);
  *   3. an account's statement lines sum to its balance, run without gaps, and the last one holds the
  *      account's balance, available and frozen funds;
- *   4. wallet liabilities in the books (2201 + 2203 per wallet) equal the sum of wallet balances, and
+ *   4. wallet liabilities in the books (2201 + 2203 + 2204 per wallet) equal the sum of wallet balances, and
  *      every account's sub-ledgers equal its funds;
  *   6. projecting from zero in one go gives the documents projected in several catch-ups.
  */
@@ -111,12 +111,14 @@ async function checkAccount(readModels: ReadModelStore, state: OpenAccountState,
   const head = (await readModels.get<StatementHeadDocument>(STATEMENT_HEADS_COLLECTION, accountId))!.data;
   expect([head.lastSequence, head.balanceMinor, head.frozenMinor]).toEqual([lines.length, String(state.balanceMinor), String(state.frozenMinor)]);
 
-  // In the books: available on the subject code, frozen on 2203, both credit-side.
+  // In the books: available on the subject code, frozen on 2203 (freezes) and 2204 (holds), all credit-side.
   const own = subLedgers.filter((s) => s.subLedgerType === 'account' && s.subLedgerId === accountId);
   const onCode = (code: string) => own.filter((s) => s.code === code).reduce((sum, s) => sum + credit(s), 0n);
+  const heldFor = (purpose: string) => [...state.freezes.values()].filter((f) => f.purpose === purpose).reduce((sum, f) => sum + f.remainingMinor, 0n);
   expect(onCode(state.subjectCode), `${accountId} on ${state.subjectCode}`).toBe(availableMinor(state));
-  expect(onCode('2203'), `${accountId} on 2203`).toBe(state.frozenMinor);
-  expect(own.every((s) => s.code === state.subjectCode || s.code === '2203')).toBe(true);
+  expect(onCode('2203'), `${accountId} on 2203`).toBe(heldFor('freeze'));
+  expect(onCode('2204'), `${accountId} on 2204`).toBe(heldFor('preauth_hold'));
+  expect(own.every((s) => s.code === state.subjectCode || s.code === '2203' || s.code === '2204')).toBe(true);
 }
 
 async function checkAccounts(commands: LedgerCommands, readModels: ReadModelStore, accounts: ScenarioAccounts): Promise<void> {
@@ -129,7 +131,7 @@ async function checkAccounts(commands: LedgerCommands, readModels: ReadModelStor
     if (accounts.wallets.includes(accountId)) walletBalances += state.balanceMinor;
   }
   const walletLiabilities = subLedgers
-    .filter((s) => s.subLedgerType === 'account' && accounts.wallets.includes(s.subLedgerId) && (s.code === '2201' || s.code === '2203'))
+    .filter((s) => s.subLedgerType === 'account' && accounts.wallets.includes(s.subLedgerId) && ['2201', '2203', '2204'].includes(s.code))
     .reduce((sum, s) => sum + credit(s), 0n);
   expect(walletLiabilities).toBe(walletBalances);
 }

@@ -21,7 +21,7 @@ async function checkInvariants(commands: LedgerCommands, accounts: ScenarioAccou
     const floor = state.flags.mayOverdraw ? -state.flags.overdraftLimitMinor : 0n;
     expect(availableMinor(state) + state.frozenMinor).toBe(state.balanceMinor);
     expect(availableMinor(state) >= floor, `available of ${accountId} below its floor`).toBe(true);
-    expect(state.frozenMinor).toBe([...state.freezes.values()].reduce((a, b) => a + b, 0n));
+    expect(state.frozenMinor).toBe([...state.freezes.values()].reduce((a, b) => a + b.remainingMinor, 0n));
     expect(state.frozenMinor >= 0n).toBe(true);
     totalMinor += state.balanceMinor;
   }
@@ -37,7 +37,7 @@ async function checkInvariants(commands: LedgerCommands, accounts: ScenarioAccou
     const payer = await commands.getAccountState(preauth.request.payerAccountId);
     if (!payer.exists) throw new Error('payer vanished');
     if (preauth.completion) expect(preauth.completion.capturedMinor <= preauth.request.amountMinor).toBe(true);
-    const held = payer.freezes.get(preauthId) ?? 0n;
+    const held = payer.freezes.get(preauthId)?.remainingMinor ?? 0n;
     if (preauth.status === 'authorised') expect(held).toBe(preauth.request.amountMinor);
     if (preauth.status === 'cancelled' || preauth.status === 'completed' || preauth.status === 'declined') expect(held).toBe(0n);
   }

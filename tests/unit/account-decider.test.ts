@@ -52,6 +52,7 @@ describe('recharging an account', () => {
           data: {
             rechargeId: '0190a0a0-0000-7000-8000-000000000001',
             accountId,
+            subjectCode: '2201',
             amountMinor: 10_000n,
             currency: CNY,
             channel: 'sim-bank',

@@ -13,7 +13,7 @@ const opId = '0190a0a0-0000-7000-8000-000000000001';
 const freezeId = '0190a0a0-0000-7000-8000-000000000002';
 const counterparty = { accountId: '2010000000000014', ownerId: 'm-1', name: 'Shop', channel: null };
 const opened: AccountOpened = { type: 'AccountOpened', data: { accountId, accountType: 'wallet', ownerId: 'u-1', currency: CNY, displayName: 'Alice', subjectCode: '2201', flags: defaultFlags('wallet') } };
-const recharged = (amountMinor: bigint): AccountEvent => ({ type: 'FundsRecharged', data: { rechargeId: opId, accountId, amountMinor, currency: CNY, channel: 'sim-bank', channelOrderNo: 'X', channelFeeMinor: 0n } });
+const recharged = (amountMinor: bigint): AccountEvent => ({ type: 'FundsRecharged', data: { rechargeId: opId, accountId, subjectCode: '2201', amountMinor, currency: CNY, channel: 'sim-bank', channelOrderNo: 'X', channelFeeMinor: 0n } });
 const debit = (amount: string, kind: 'payment' | 'refund' | 'transfer' = 'payment'): AccountCommand => ({ type: 'DebitAccount', accountId, amount: parseAmount(amount, CNY), kind, operationId: opId, merchantOrderNo: null, counterparty, memo: '' });
 const frozen = (amountMinor: bigint): AccountEvent => ({ type: 'FundsFrozen', data: { accountId, subjectCode: '2201', freezeId, amountMinor, currency: CNY, purpose: 'freeze', reason: '' } });
 

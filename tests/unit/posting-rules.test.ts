@@ -41,7 +41,7 @@ describe('posting rules: given an event, then these lines', () => {
   it('posts a recharge against the channel, and its fee as channel fee expense', () => {
     const event: LedgerEvent = {
       type: 'FundsRecharged',
-      data: { rechargeId: OPERATION, accountId: WALLET, amountMinor: 10_000n, currency: CNY, channel: 'sim-bank', channelOrderNo: 'SIM1', channelFeeMinor: 60n },
+      data: { rechargeId: OPERATION, accountId: WALLET, subjectCode: '2201', amountMinor: 10_000n, currency: CNY, channel: 'sim-bank', channelOrderNo: 'SIM1', channelFeeMinor: 60n },
     };
     expect(brief(journalLinesFor(event))).toEqual([
       'Dr 1122 channel:sim-bank 10000',
@@ -52,10 +52,10 @@ describe('posting rules: given an event, then these lines', () => {
     expect(brief(journalLinesFor({ ...event, data: { ...event.data, channelFeeMinor: 0n } }))).toEqual(['Dr 1122 channel:sim-bank 10000', 'Cr 2201 account:1015550123456782 10000']);
   });
 
-  it('takes the subject code of a recharged account from its number', () => {
+  it('credits a recharged account on its own subject code', () => {
     const event: LedgerEvent = {
       type: 'FundsRecharged',
-      data: { rechargeId: OPERATION, accountId: MERCHANT, amountMinor: 500n, currency: CNY, channel: 'sim-bank', channelOrderNo: 'SIM2', channelFeeMinor: 0n },
+      data: { rechargeId: OPERATION, accountId: MERCHANT, subjectCode: '2202', amountMinor: 500n, currency: CNY, channel: 'sim-bank', channelOrderNo: 'SIM2', channelFeeMinor: 0n },
     };
     expect(brief(journalLinesFor(event))).toEqual(['Dr 1122 channel:sim-bank 500', 'Cr 2202 account:2014440123456787 500']);
   });
@@ -78,16 +78,19 @@ describe('posting rules: given an event, then these lines', () => {
     expect(() => journalLinesFor(movement('FundsDebited', 'withdrawal', { channel: null }))).toThrow(/names no channel/);
   });
 
-  it('moves frozen funds between the subject code and 2203, and deducts them into transit', () => {
+  it('moves frozen funds between the subject code and 2203 (freezes) or 2204 (holds), and deducts them into transit', () => {
     const frozen = (purpose: 'freeze' | 'preauth_hold'): LedgerEvent => ({
       type: 'FundsFrozen',
       data: { accountId: WALLET, subjectCode: '2201', freezeId: FREEZE, amountMinor: 700n, currency: CNY, purpose, reason: '' },
     });
     expect(brief(journalLinesFor(frozen('freeze')))).toEqual(['Dr 2201 account:1015550123456782 700', 'Cr 2203 account:1015550123456782 700']);
-    expect(brief(journalLinesFor(frozen('preauth_hold')))).toEqual(['Dr 2201 account:1015550123456782 700', 'Cr 2203 account:1015550123456782 700']);
-    expect(
-      brief(journalLinesFor({ type: 'FrozenFundsReleased', data: { accountId: WALLET, subjectCode: '2201', freezeId: FREEZE, amountMinor: 300n, currency: CNY, reason: '' } })),
-    ).toEqual(['Dr 2203 account:1015550123456782 300', 'Cr 2201 account:1015550123456782 300']);
+    expect(brief(journalLinesFor(frozen('preauth_hold')))).toEqual(['Dr 2201 account:1015550123456782 700', 'Cr 2204 account:1015550123456782 700']);
+    const released = (purpose: 'freeze' | 'preauth_hold'): LedgerEvent => ({
+      type: 'FrozenFundsReleased',
+      data: { accountId: WALLET, subjectCode: '2201', freezeId: FREEZE, amountMinor: 300n, currency: CNY, purpose, reason: '' },
+    });
+    expect(brief(journalLinesFor(released('freeze')))).toEqual(['Dr 2203 account:1015550123456782 300', 'Cr 2201 account:1015550123456782 300']);
+    expect(brief(journalLinesFor(released('preauth_hold')))).toEqual(['Dr 2204 account:1015550123456782 300', 'Cr 2201 account:1015550123456782 300']);
     expect(
       brief(
         journalLinesFor({
@@ -95,12 +98,12 @@ describe('posting rules: given an event, then these lines', () => {
           data: { accountId: WALLET, subjectCode: '2201', freezeId: FREEZE, amountMinor: 400n, currency: CNY, kind: 'preauth_capture', operationId: OPERATION, counterparty: NOBODY },
         }),
       ),
-    ).toEqual(['Dr 2203 account:1015550123456782 400', `Cr 2290 operation:${OPERATION} 400`]);
+    ).toEqual(['Dr 2204 account:1015550123456782 400', `Cr 2290 operation:${OPERATION} 400`]);
   });
 
-  it('posts a withdrawal fee per withdrawal, and nothing for a fee-free one', () => {
-    const completed = (fee: bigint): LedgerEvent => ({ type: 'WithdrawalCompleted', data: { withdrawalId: OPERATION, channelOrderNo: 'SIM3', channelFeeMinor: fee, currency: CNY } });
-    expect(brief(journalLinesFor(completed(150n)))).toEqual([`Dr 6603 operation:${OPERATION} 150`, `Cr 1122 operation:${OPERATION} 150`]);
+  it('posts a withdrawal fee against its channel, and nothing for a fee-free one', () => {
+    const completed = (fee: bigint): LedgerEvent => ({ type: 'WithdrawalCompleted', data: { withdrawalId: OPERATION, channel: 'sim-bank', channelOrderNo: 'SIM3', channelFeeMinor: fee, currency: CNY } });
+    expect(brief(journalLinesFor(completed(150n)))).toEqual(['Dr 6603 channel:sim-bank 150', 'Cr 1122 channel:sim-bank 150']);
     expect(journalLinesFor(completed(0n))).toEqual([]);
   });
 

@@ -14,7 +14,7 @@ const envelope = (position: bigint, occurredAt: string): EventEnvelope => ({
 });
 const recharged: LedgerEvent = {
   type: 'FundsRecharged',
-  data: { rechargeId: '0190c1d2-3e4f-7a5b-8c6d-7e8f90a1b2c4', accountId: WALLET, amountMinor: 500n, currency: parseCurrency('CNY'), channel: 'sim-bank', channelOrderNo: 'SIM1', channelFeeMinor: 0n },
+  data: { rechargeId: '0190c1d2-3e4f-7a5b-8c6d-7e8f90a1b2c4', accountId: WALLET, subjectCode: '2201', amountMinor: 500n, currency: parseCurrency('CNY'), channel: 'sim-bank', channelOrderNo: 'SIM1', channelFeeMinor: 0n },
 };
 const head = { accountId: WALLET, ownerId: 'u-1', accountType: 'wallet', currency: 'CNY', lastSequence: 4, balanceMinor: '100', availableMinor: '80', frozenMinor: '20' };
 

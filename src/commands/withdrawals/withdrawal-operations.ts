@@ -89,7 +89,7 @@ export async function driveWithdrawal(deps: WithdrawalDeps, withdrawalId: string
     deps,
     withdrawalId,
     context,
-    { type: 'CompleteWithdrawal', payout: { withdrawalId, channelOrderNo: payout.channelOrderNo, channelFeeMinor: payout.feeMinor, currency: r.currency } },
+    { type: 'CompleteWithdrawal', payout: { withdrawalId, channel: channel.id, channelOrderNo: payout.channelOrderNo, channelFeeMinor: payout.feeMinor, currency: r.currency } },
     maxPosition(position, debit.position),
   );
 }

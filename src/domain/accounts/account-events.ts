@@ -26,6 +26,8 @@ export const fundsRecharged = z.strictObject({
   data: z.strictObject({
     rechargeId: z.uuid(),
     accountId: z.string(),
+    /** Chart-of-accounts code of the account at the time: posting rules need nothing else. */
+    subjectCode: z.string(),
     amountMinor: minorUnits,
     currency: currencyCode,
     /** Payment channel the money came through ("sim-bank"). */
@@ -92,15 +94,18 @@ const freezeFields = {
   currency: currencyCode,
 };
 
+export const FREEZE_PURPOSES = ['freeze', 'preauth_hold'] as const;
+export type FreezePurpose = (typeof FREEZE_PURPOSES)[number];
+
 /** Part of the available funds is set aside: available down, frozen up, balance unchanged. */
 export const fundsFrozen = z.strictObject({
   type: z.literal('FundsFrozen'),
-  data: z.strictObject({ ...freezeFields, purpose: z.enum(['freeze', 'preauth_hold']), reason: z.string().max(200) }),
+  data: z.strictObject({ ...freezeFields, purpose: z.enum(FREEZE_PURPOSES), reason: z.string().max(200) }),
 });
-/** Frozen funds return to available: balance unchanged. */
+/** Frozen funds return to available: balance unchanged. `purpose` is the freeze's, so the books know which hold ends. */
 export const frozenFundsReleased = z.strictObject({
   type: z.literal('FrozenFundsReleased'),
-  data: z.strictObject({ ...freezeFields, reason: z.string().max(200) }),
+  data: z.strictObject({ ...freezeFields, purpose: z.enum(FREEZE_PURPOSES), reason: z.string().max(200) }),
 });
 /** Frozen funds leave the account (to a payee): frozen and balance down, available unchanged. */
 export const frozenFundsDeducted = z.strictObject({

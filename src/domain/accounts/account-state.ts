@@ -1,7 +1,7 @@
 import type { CurrencyCode } from '../money/currency.js';
 import { assert } from '../shared/domain-error.js';
 import type { AccountFlags } from './account-flags.js';
-import type { AccountEvent } from './account-events.js';
+import type { AccountEvent, FreezePurpose } from './account-events.js';
 import type { AccountType } from './account-type.js';
 
 export type AccountStatus = 'active' | 'frozen' | 'closed';
@@ -19,8 +19,13 @@ export interface OpenAccountState {
   /** balance = available + frozen (DESIGN invariant 2); available is derived, never stored. */
   readonly balanceMinor: bigint;
   readonly frozenMinor: bigint;
-  /** Amount still frozen under each open freeze or pre-authorisation hold, by freeze id. */
-  readonly freezes: ReadonlyMap<string, bigint>;
+  /** What each open freeze or pre-authorisation hold still holds, by freeze id. */
+  readonly freezes: ReadonlyMap<string, OpenFreeze>;
+}
+
+export interface OpenFreeze {
+  readonly remainingMinor: bigint;
+  readonly purpose: FreezePurpose;
 }
 
 export type AccountState = { readonly exists: false } | OpenAccountState;
@@ -33,10 +38,10 @@ export function availableMinor(state: OpenAccountState): bigint {
   return state.balanceMinor - state.frozenMinor;
 }
 
-function withFreeze(freezes: ReadonlyMap<string, bigint>, freezeId: string, remainingMinor: bigint): ReadonlyMap<string, bigint> {
+function withFreeze(freezes: ReadonlyMap<string, OpenFreeze>, freezeId: string, freeze: OpenFreeze): ReadonlyMap<string, OpenFreeze> {
   const next = new Map(freezes);
-  if (remainingMinor === 0n) next.delete(freezeId);
-  else next.set(freezeId, remainingMinor);
+  if (freeze.remainingMinor === 0n) next.delete(freezeId);
+  else next.set(freezeId, freeze);
   return next;
 }
 
@@ -86,7 +91,7 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
       const next = {
         ...account,
         frozenMinor: account.frozenMinor + event.data.amountMinor,
-        freezes: withFreeze(account.freezes, event.data.freezeId, event.data.amountMinor),
+        freezes: withFreeze(account.freezes, event.data.freezeId, { remainingMinor: event.data.amountMinor, purpose: event.data.purpose }),
       };
       assert(availableMinor(next) >= 0n, 'only available funds can be frozen');
       return next;
@@ -94,14 +99,15 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
     case 'FrozenFundsReleased':
     case 'FrozenFundsDeducted': {
       const account = requireOpen(state);
-      const remaining = account.freezes.get(event.data.freezeId) ?? 0n;
-      assert(event.data.amountMinor > 0n && event.data.amountMinor <= remaining, 'only what a freeze still holds is released or deducted');
+      const freeze = account.freezes.get(event.data.freezeId);
+      const remaining = freeze?.remainingMinor ?? 0n;
+      assert(freeze !== undefined && event.data.amountMinor > 0n && event.data.amountMinor <= remaining, 'only what a freeze still holds is released or deducted');
       const deducted = event.type === 'FrozenFundsDeducted' ? event.data.amountMinor : 0n;
       return {
         ...account,
         balanceMinor: account.balanceMinor - deducted,
         frozenMinor: account.frozenMinor - event.data.amountMinor,
-        freezes: withFreeze(account.freezes, event.data.freezeId, remaining - event.data.amountMinor),
+        freezes: withFreeze(account.freezes, event.data.freezeId, { ...freeze, remainingMinor: remaining - event.data.amountMinor }),
       };
     }
     case 'AccountFlagsChanged':

@@ -2,7 +2,7 @@ import type { Money } from '../money/money.js';
 import { DomainError, assert } from '../shared/domain-error.js';
 import type { CounterpartySnapshot, FrozenFundsDeducted, FrozenFundsReleased, FundsFrozen } from './account-events.js';
 import { requireActive, requireCurrency, requireOpenAccount } from './account-rules.js';
-import { availableMinor, type AccountState, type OpenAccountState } from './account-state.js';
+import { availableMinor, type AccountState, type OpenAccountState, type OpenFreeze } from './account-state.js';
 
 /** "Freeze first, deduct later": set part of the available funds aside under a freeze id. */
 export interface FreezeFunds {
@@ -58,17 +58,18 @@ export function decideFreeze(command: FreezeFunds, state: AccountState): FundsFr
   ];
 }
 
-function heldBy(account: OpenAccountState, freezeId: string): bigint {
-  const remaining = account.freezes.get(freezeId);
-  if (remaining === undefined) {
+function heldBy(account: OpenAccountState, freezeId: string): OpenFreeze {
+  const freeze = account.freezes.get(freezeId);
+  if (freeze === undefined) {
     throw new DomainError('freeze_not_found', `no funds are frozen under ${freezeId} on account ${account.accountId}`, { freezeId });
   }
-  return remaining;
+  return freeze;
 }
 
 export function decideRelease(command: ReleaseFrozenFunds, state: AccountState): FrozenFundsReleased[] {
   const account = requireOpenAccount(state, command.accountId);
-  const remaining = heldBy(account, command.freezeId);
+  const freeze = heldBy(account, command.freezeId);
+  const remaining = freeze.remainingMinor;
   const amountMinor = command.amountMinor ?? remaining;
   if (amountMinor <= 0n || amountMinor > remaining) {
     throw new DomainError('release_exceeds_frozen', `freeze ${command.freezeId} holds ${remaining} minor units; cannot release ${amountMinor}`, {
@@ -78,7 +79,7 @@ export function decideRelease(command: ReleaseFrozenFunds, state: AccountState):
   return [
     {
       type: 'FrozenFundsReleased',
-      data: { accountId: account.accountId, subjectCode: account.subjectCode, freezeId: command.freezeId, amountMinor, currency: account.currency, reason: command.reason },
+      data: { accountId: account.accountId, subjectCode: account.subjectCode, freezeId: command.freezeId, amountMinor, currency: account.currency, purpose: freeze.purpose, reason: command.reason },
     },
   ];
 }
@@ -88,7 +89,7 @@ export function decideDeductFrozen(command: DeductFrozenFunds, state: AccountSta
   if (account.status === 'closed') {
     throw new DomainError('account_not_active', `account ${account.accountId} is closed`, { accountId: account.accountId, status: account.status });
   }
-  const remaining = heldBy(account, command.freezeId);
+  const remaining = heldBy(account, command.freezeId).remainingMinor;
   if (command.amountMinor <= 0n || command.amountMinor > remaining) {
     throw new DomainError('deduction_exceeds_frozen', `freeze ${command.freezeId} holds ${remaining} minor units; cannot deduct ${command.amountMinor}`, {
       freezeId: command.freezeId,

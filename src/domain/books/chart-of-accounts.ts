@@ -60,11 +60,18 @@ export const CHART_OF_ACCOUNTS: readonly BookAccount[] = [
   },
   {
     code: '2203',
-    name: 'Frozen funds and authorisation holds',
+    name: 'Frozen funds',
     type: 'liability',
     subLedgers: ['account'],
     description:
-      'The frozen part of what we owe an account holder (freezes and pre-authorisation holds), per account. Freezing moves a liability from the subject code here; releasing moves it back.',
+      'The frozen part of what we owe an account holder under freezes ("freeze first, deduct later"), per account. Freezing moves a liability from the subject code here; releasing moves it back.',
+  },
+  {
+    code: '2204',
+    name: 'Authorisation holds',
+    type: 'liability',
+    subLedgers: ['account'],
+    description: 'The part of what we owe an account holder held by pre-authorisations, per account, until captured, cancelled or expired.',
   },
   {
     code: '2241',
@@ -117,14 +124,4 @@ export function isBookCode(code: string): boolean {
 /** Assets and expenses grow on the debit side; liabilities, equity and income on the credit side. */
 export function normalSide(type: BookAccountType): Side {
   return type === 'asset' || type === 'expense' ? 'debit' : 'credit';
-}
-
-/**
- * The subject code of a ledger account, from its number alone (the first three digits give its type,
- * DESIGN 2.1): for events that do not carry the code (FundsRecharged). Accounts open with their type's
- * code and no command changes it.
- */
-export function subjectCodeOfAccountNumber(accountId: string): string | undefined {
-  const type = accountTypeOfPrefix(accountId.slice(0, 3));
-  return type === undefined ? undefined : ACCOUNT_TYPES[type].subjectCode;
 }

@@ -1,7 +1,7 @@
 import { MOVEMENT_KINDS, type MovementKind } from '../accounts/account-events.js';
 import type { LedgerEvent } from '../event-catalogue.js';
 import type { CurrencyCode } from '../money/currency.js';
-import { bookAccount, subjectCodeOfAccountNumber, type Side, type SubLedgerType } from './chart-of-accounts.js';
+import { bookAccount, type Side, type SubLedgerType } from './chart-of-accounts.js';
 import { assertBalanced, type JournalLine } from './journal.js';
 
 /**
@@ -120,33 +120,52 @@ export const POSTING_RULES: readonly PostingRule[] = [
     kinds: ['preauth_hold'],
     amount: 'amount',
     debit: leg(SUBJECT, 'account'),
-    credit: leg('2203', 'account'),
-    meaning: 'A pre-authorisation holds funds: as a freeze (FrozenFundsReleased does not say which purpose it releases).',
+    credit: leg('2204', 'account'),
+    meaning: 'A pre-authorisation holds funds: the same liability, moved to the authorisation-holds sub-account.',
   },
   {
     id: 'release',
     event: 'FrozenFundsReleased',
+    kinds: ['freeze'],
     amount: 'amount',
     debit: leg('2203', 'account'),
     credit: leg(SUBJECT, 'account'),
     meaning: 'Frozen funds become available again.',
   },
   {
+    id: 'release-hold',
+    event: 'FrozenFundsReleased',
+    kinds: ['preauth_hold'],
+    amount: 'amount',
+    debit: leg('2204', 'account'),
+    credit: leg(SUBJECT, 'account'),
+    meaning: 'A pre-authorisation hold ends (cancelled, expired, or the rest after a capture): available again.',
+  },
+  {
     id: 'deduct-frozen',
     event: 'FrozenFundsDeducted',
-    kinds: ['freeze_deduction', 'preauth_capture'],
+    kinds: ['freeze_deduction'],
     amount: 'amount',
     debit: leg('2203', 'account'),
     credit: leg('2290', 'operation'),
-    meaning: 'Frozen funds leave for the payee (deduction, capture): in transit until the payee is credited.',
+    meaning: 'Frozen funds leave for the payee (deduction): in transit until the payee is credited.',
+  },
+  {
+    id: 'capture-hold',
+    event: 'FrozenFundsDeducted',
+    kinds: ['preauth_capture'],
+    amount: 'amount',
+    debit: leg('2204', 'account'),
+    credit: leg('2290', 'operation'),
+    meaning: 'A pre-authorisation is captured out of its hold: in transit until the payee is credited.',
   },
   {
     id: 'withdrawal-fee',
     event: 'WithdrawalCompleted',
     amount: 'fee',
-    debit: leg('6603', 'operation'),
-    credit: leg('1122', 'operation'),
-    meaning: 'The channel charges for the payout. WithdrawalCompleted does not name the channel, so both lines are kept per withdrawal.',
+    debit: leg('6603', 'channel'),
+    credit: leg('1122', 'channel'),
+    meaning: 'The channel charges for the payout out of what it holds for us.',
   },
 ];
 
@@ -170,8 +189,7 @@ function factsOf(event: LedgerEvent): PostingFacts | null {
   switch (event.type) {
     case 'FundsRecharged': {
       const d = event.data;
-      const subjectCode = subjectCodeOfAccountNumber(d.accountId) ?? null;
-      return { subjectCode, accountId: d.accountId, channel: d.channel, operationId: d.rechargeId, kind: null, amountMinor: d.amountMinor, feeMinor: d.channelFeeMinor, currency: d.currency };
+      return { subjectCode: d.subjectCode, accountId: d.accountId, channel: d.channel, operationId: d.rechargeId, kind: null, amountMinor: d.amountMinor, feeMinor: d.channelFeeMinor, currency: d.currency };
     }
     case 'FundsDebited':
     case 'FundsCredited': {
@@ -184,7 +202,7 @@ function factsOf(event: LedgerEvent): PostingFacts | null {
     }
     case 'FrozenFundsReleased': {
       const d = event.data;
-      return { subjectCode: d.subjectCode, accountId: d.accountId, channel: null, operationId: d.freezeId, kind: null, amountMinor: d.amountMinor, feeMinor: 0n, currency: d.currency };
+      return { subjectCode: d.subjectCode, accountId: d.accountId, channel: null, operationId: d.freezeId, kind: d.purpose, amountMinor: d.amountMinor, feeMinor: 0n, currency: d.currency };
     }
     case 'FrozenFundsDeducted': {
       const d = event.data;
@@ -192,7 +210,7 @@ function factsOf(event: LedgerEvent): PostingFacts | null {
     }
     case 'WithdrawalCompleted': {
       const d = event.data;
-      return { subjectCode: null, accountId: null, channel: null, operationId: d.withdrawalId, kind: null, amountMinor: 0n, feeMinor: d.channelFeeMinor, currency: d.currency };
+      return { subjectCode: null, accountId: null, channel: d.channel, operationId: d.withdrawalId, kind: null, amountMinor: 0n, feeMinor: d.channelFeeMinor, currency: d.currency };
     }
     default:
       return null;

@@ -27,6 +27,7 @@ export function decideRecharge(command: RechargeAccount, state: AccountState): F
       data: {
         rechargeId: command.rechargeId,
         accountId: command.accountId,
+        subjectCode: account.subjectCode,
         amountMinor: command.amount.amountMinor,
         currency: command.amount.currency,
         channel: command.channel,
