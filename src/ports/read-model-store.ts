@@ -20,6 +20,11 @@ export interface CollectionSpec {
   readonly name: string;
   /** Top-level document fields that `find` may filter, range over or order by. */
   readonly indexes: readonly string[];
+  /**
+   * Each document is written once and never changed (statement lines, journal entries): a projection
+   * runner need not read it back before writing, nor keep it in memory. Stores ignore the flag.
+   */
+  readonly writeOnce?: boolean;
 }
 
 export interface StoredDocument<T extends JsonObject = JsonObject> {

@@ -188,7 +188,7 @@ export function booksProjection(timeZone: string): AccountingProjection {
     name: BOOKS_PROJECTION,
     accountingTimeZone: timeZone,
     collections: [
-      { name: JOURNAL_ENTRIES_COLLECTION, indexes: ['datePositionKey', 'operationId', 'positionKey'] },
+      { name: JOURNAL_ENTRIES_COLLECTION, indexes: ['datePositionKey', 'operationId', 'positionKey'], writeOnce: true },
       { name: LEDGER_BALANCES_COLLECTION, indexes: ['code', 'currency'] },
       { name: SUB_LEDGER_BALANCES_COLLECTION, indexes: ['code', 'currency', 'subLedgerId'] },
       { name: TRIAL_BALANCES_COLLECTION, indexes: ['accountingDate', 'currency'] },

@@ -3,7 +3,7 @@ import { LEDGER_STREAM_PREFIXES } from '../domain/stream-categories.js';
 import type { JsonObject } from '../domain/shared/json.js';
 import type { AllSubscription, EventStore, RecordedEvent } from '../ports/event-store.js';
 import type { DocumentWrite, ReadModelStore, StoredDocument } from '../ports/read-model-store.js';
-import type { Projection } from './projection.js';
+import { UNCHANGED, type Projection } from './projection.js';
 
 export interface ProjectionRunnerOptions {
   /** Most events applied per read-model transaction. */
@@ -187,7 +187,13 @@ export class ProjectionRunner {
         }
       }
       const working = new Map<string, { data: JsonObject | null; position: bigint }>();
+      const writeOnce = new Set(projection.collections.filter((c) => c.writeOnce).map((c) => c.name));
       for (const [collection, ids] of keysByCollection) {
+        if (writeOnce.has(collection)) {
+          // Written once, never read back: a replayed write carries the same position and the store ignores it.
+          for (const id of ids) working.set(documentKey(collection, id), { data: null, position: -1n });
+          continue;
+        }
         const missing: string[] = [];
         for (const id of ids) {
           const cached = this.documents.get(documentKey(collection, id));
@@ -207,7 +213,9 @@ export class ProjectionRunner {
           const key = documentKey(change.collection, change.id);
           const current = working.get(key)!;
           if (current.position >= recorded.position) continue; // already applied: a replay
-          working.set(key, { data: change.apply(current.data), position: recorded.position });
+          const next = change.apply(current.data);
+          if (next === UNCHANGED) continue;
+          working.set(key, { data: next, position: recorded.position });
           dirty.add(key);
         }
       }
@@ -225,7 +233,9 @@ export class ProjectionRunner {
         throw error;
       }
       this.checkpoints.set(projection.name, last);
-      for (const [key, doc] of working) this.remember(key, doc);
+      for (const [key, doc] of working) {
+        if (!writeOnce.has(splitDocumentKey(key)[0])) this.remember(key, doc);
+      }
     }
     for (const wake of [...this.waiters]) wake();
   }

@@ -6,11 +6,14 @@ import type { CollectionSpec } from '../ports/read-model-store.js';
 /** Where an event came from, for projections that record it (statements, journals). */
 export type EventEnvelope = Pick<RecordedEvent, 'streamId' | 'revision' | 'position' | 'metadata'>;
 
+/** Returned by a change that finds nothing to do (its event was applied before): nothing is written. */
+export const UNCHANGED = Symbol('unchanged');
+
 /** One document an event changes, and how: a pure function of the previous document (null if none). */
 export interface DocumentChange {
   readonly collection: string;
   readonly id: string;
-  readonly apply: (previous: JsonObject | null) => JsonObject | null;
+  readonly apply: (previous: JsonObject | null) => JsonObject | null | typeof UNCHANGED;
 }
 
 /**

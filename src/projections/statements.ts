@@ -3,7 +3,7 @@ import type { LedgerEvent } from '../domain/event-catalogue.js';
 import { accountingDate } from '../domain/shared/accounting-day.js';
 import type { JsonObject } from '../domain/shared/json.js';
 import type { AccountingProjection } from './accounting-zone.js';
-import type { DocumentChange, EventEnvelope } from './projection.js';
+import { UNCHANGED, type DocumentChange, type EventEnvelope } from './projection.js';
 import { compositeKey, positionKey, sequenceKey, utcInstantKey } from './read-model-keys.js';
 
 /**
@@ -209,11 +209,9 @@ function headThenLine(movement: Movement, envelope: EventEnvelope, timeZone: str
       collection: STATEMENT_LINES_COLLECTION,
       id: statementLineId(movement.accountId, envelope.position),
       apply: () => {
-        // Only a store that wrote the head but not the line of one batch gets here (a crash between
-        // collections on a MongoDB without transactions): the line's balances are lost with the head's past.
-        if (advanced === undefined) {
-          throw new Error(`statements: the head of account ${movement.accountId} is past position ${envelope.position} but its line is missing; rebuild the statements projection`);
-        }
+        // The head did not move: this event was applied before (a replay), and its line was written with
+        // the head in the same batch. Lines are write-once, so the runner does not read them back to know.
+        if (advanced === undefined) return UNCHANGED;
         return lineOf(advanced, movement, envelope, timeZone);
       },
     },
@@ -225,7 +223,7 @@ export function statementsProjection(timeZone: string): AccountingProjection {
     name: STATEMENTS_PROJECTION,
     accountingTimeZone: timeZone,
     collections: [
-      { name: STATEMENT_LINES_COLLECTION, indexes: ['accountSequenceKey', 'accountTimeKey', 'accountDateKey', 'operationId'] },
+      { name: STATEMENT_LINES_COLLECTION, indexes: ['accountSequenceKey', 'accountTimeKey', 'accountDateKey', 'operationId'], writeOnce: true },
       { name: STATEMENT_HEADS_COLLECTION, indexes: [] },
     ],
     handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
