@@ -149,17 +149,23 @@ describe('200 concurrent debits against funds for 100', () => {
       const outcomes = await Promise.all(
         Array.from({ length: PAYMENTS }, async (_, i): Promise<Outcome & { position?: string }> => {
           const client = servers[i % 2]!.merchant;
-          try {
-            const paid = await client.request<{ position: string }>(
-              'POST',
-              '/v1/payments',
-              { payerAccountId: wallet['accountId'], payeeAccountId: shop['accountId'], amount: '1.00', currency: 'CNY', merchantOrderNo: `shared-${i}` },
-              { idempotencyKey: `shared-pay-${i}` },
-            );
-            return { status: 201, code: null, position: paid.position };
-          } catch (error) {
-            if (error instanceof LedgerApiError) return { status: error.status, code: error.problem.code };
-            throw error;
+          // As a client should: "try again" answers (409 concurrent_modification, 503) are retried with the
+          // same Idempotency-Key, a bounded number of times.
+          for (let attempt = 1; ; attempt += 1) {
+            try {
+              const paid = await client.request<{ position: string }>(
+                'POST',
+                '/v1/payments',
+                { payerAccountId: wallet['accountId'], payeeAccountId: shop['accountId'], amount: '1.00', currency: 'CNY', merchantOrderNo: `shared-${i}` },
+                { idempotencyKey: `shared-pay-${i}` },
+              );
+              return { status: 201, code: null, position: paid.position };
+            } catch (error) {
+              if (!(error instanceof LedgerApiError)) throw error;
+              const retryable = error.problem.code === 'concurrent_modification' || error.status === 503 || error.problem.code === 'idempotency_request_in_progress';
+              if (!retryable || attempt >= 5) return { status: error.status, code: error.problem.code };
+              await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+            }
           }
         }),
       );
@@ -170,9 +176,19 @@ describe('200 concurrent debits against funds for 100', () => {
 
       const lastPosition = outcomes.map((o) => (o.position ? BigInt(o.position) : 0n)).reduce((a, b) => (a > b ? a : b));
       // Both processes' read models agree, once they have applied the last payment.
+      const readBack = async (reader: LedgerClient, accountId: string) => {
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            return await reader.getAccount(accountId, { minPosition: lastPosition.toString() });
+          } catch (error) {
+            // 503 read_model_behind: the read model is still catching up on a loaded machine; retry.
+            if (!(error instanceof LedgerApiError) || error.status !== 503 || attempt >= 5) throw error;
+          }
+        }
+      };
       for (const { operator: reader } of servers) {
-        const payer = await reader.getAccount(String(wallet['accountId']), { minPosition: lastPosition.toString() });
-        const payee = await reader.getAccount(String(shop['accountId']), { minPosition: lastPosition.toString() });
+        const payer = await readBack(reader, String(wallet['accountId']));
+        const payee = await readBack(reader, String(shop['accountId']));
         expect(payer).toMatchObject({ balance: '0.00', available: '0.00' });
         expect(payee).toMatchObject({ balance: '100.00' });
       }
