@@ -12,6 +12,19 @@ export const accountIdString = z.string().regex(/^[0-9]{16}$/, '16 digits').desc
 
 export const positionString = z.string().regex(/^[0-9]{1,20}$/).describe('Global log position (decimal string)');
 
+/** The switches of an account's control flags (DESIGN 2.1), as the API shows and takes them. */
+export const accountFlagSwitches = {
+  mayRecharge: z.boolean(),
+  mayWithdraw: z.boolean(),
+  mayPay: z.boolean(),
+  mayReceive: z.boolean(),
+  maySendTransfers: z.boolean(),
+  mayReceiveTransfers: z.boolean(),
+  mayOverdraw: z.boolean(),
+};
+
+export const accountFlagsView = z.object({ ...accountFlagSwitches, overdraftLimit: z.string().describe('Major units') });
+
 export const idempotencyHeaders = z.object({
   'idempotency-key': z
     .string()

@@ -1,27 +1,22 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AccountFlags } from '../../../domain/accounts/account-flags.js';
-import { formatAmount, parseAmount } from '../../../domain/money/money.js';
+import { parseAmount } from '../../../domain/money/money.js';
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
-import { accountIdString, amountString, idempotencyHeaders, positionString } from '../api-schemas.js';
+import { accountFlagSwitches, accountFlagsView, accountIdString, amountString, idempotencyHeaders, positionString } from '../api-schemas.js';
+import { flagsViewOf } from './accounts.js';
 import { requireOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { problemResponses } from '../problem-details.js';
 
 const flagsBody = z.strictObject({
-  mayRecharge: z.boolean(),
-  mayWithdraw: z.boolean(),
-  mayPay: z.boolean(),
-  mayReceive: z.boolean(),
-  maySendTransfers: z.boolean(),
-  mayReceiveTransfers: z.boolean(),
-  mayOverdraw: z.boolean(),
+  ...accountFlagSwitches,
   overdraftLimit: z.union([amountString, z.literal('0')]).describe('Major units; zero unless mayOverdraw'),
 });
 
 const controlsView = z
-  .object({ accountId: accountIdString, status: z.enum(['active', 'frozen', 'closed']), flags: flagsBody, position: positionString.optional() })
+  .object({ accountId: accountIdString, status: z.enum(['active', 'frozen', 'closed']), flags: accountFlagsView, position: positionString.optional() })
   .meta({ id: 'AccountControls' });
 
 /** Operators change what an account may do (flags) and whether it may do anything (status). */
@@ -29,11 +24,10 @@ export function accountControlRoutes(service: LedgerService): FastifyPluginAsync
   async function view(accountId: string, position: bigint) {
     const state = await service.commands.getAccountState(accountId);
     if (!state.exists) throw new DomainError('account_not_found', `account ${accountId} does not exist`, { accountId });
-    const { overdraftLimitMinor, ...switches } = state.flags;
     return {
       accountId,
       status: state.status,
-      flags: { ...switches, overdraftLimit: formatAmount(overdraftLimitMinor, state.currency) },
+      flags: flagsViewOf(state.flags, state.currency),
       ...(position >= 0n ? { position: position.toString() } : {}),
     };
   }

@@ -8,7 +8,7 @@ import { formatAmount, parseCurrency } from '../../../domain/money/money.js';
 import type { CurrencyCode } from '../../../domain/money/currency.js';
 import { BALANCES_COLLECTION, balancesProjection, type BalanceDocument } from '../../../projections/balances.js';
 import type { LedgerService } from '../../ledger-service.js';
-import { accountIdString, currencyString, optionalIdempotencyHeaders, positionString } from '../api-schemas.js';
+import { accountFlagsView, accountIdString, currencyString, optionalIdempotencyHeaders, positionString } from '../api-schemas.js';
 import { requireOperator, requireOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
@@ -22,17 +22,6 @@ const openAccountBody = z
   })
   .meta({ example: { ownerId: 'u-1001', type: 'wallet', currency: 'CNY' } });
 
-const flagsView = z.object({
-  mayRecharge: z.boolean(),
-  mayWithdraw: z.boolean(),
-  mayPay: z.boolean(),
-  mayReceive: z.boolean(),
-  maySendTransfers: z.boolean(),
-  mayReceiveTransfers: z.boolean(),
-  mayOverdraw: z.boolean(),
-  overdraftLimit: z.string(),
-});
-
 const openedAccountView = z
   .object({
     accountId: accountIdString,
@@ -42,7 +31,7 @@ const openedAccountView = z
     displayName: z.string(),
     status: z.enum(['active', 'frozen', 'closed']),
     subjectCode: z.string(),
-    flags: flagsView,
+    flags: accountFlagsView,
     position: positionString.describe('Position of the AccountOpened event: pass as minPosition to read it back'),
   })
   .meta({ id: 'OpenedAccount' });
@@ -65,7 +54,7 @@ const accountView = z
   })
   .meta({ id: 'Account' });
 
-function flagsViewOf(flags: AccountFlags, currency: CurrencyCode): z.output<typeof flagsView> {
+export function flagsViewOf(flags: AccountFlags, currency: CurrencyCode): z.output<typeof accountFlagsView> {
   const { overdraftLimitMinor, ...switches } = flags;
   return { ...switches, overdraftLimit: formatAmount(overdraftLimitMinor, currency) };
 }
