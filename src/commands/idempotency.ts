@@ -101,19 +101,16 @@ export class IdempotencyKeeper {
     request: IdempotentRequest,
     claimId: string,
   ): Promise<{ response: CommandResponse } | { takeover: boolean; revision: bigint }> {
+    const data = { scope: request.scope, fingerprint: request.fingerprint, claimedAt: this.clock.now().toISO()!, claimId };
+    // Most keys are new: claim first, and read the key's history only when it already has one.
+    try {
+      const result = await this.append(streamId, 'IdempotencyKeyClaimed', data, 'no_stream');
+      return { takeover: false, revision: result };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+    }
     const history: RecordedEvent[] = [];
     for await (const event of this.eventStore.readStream(streamId)) history.push(event);
-    const data = { scope: request.scope, fingerprint: request.fingerprint, claimedAt: this.clock.now().toISO()!, claimId };
-    if (history.length === 0) {
-      try {
-        const result = await this.append(streamId, 'IdempotencyKeyClaimed', data, 'no_stream');
-        return { takeover: false, revision: result };
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError)) throw error;
-        // Another request with this key claimed it first: answer as that request's follower.
-        for await (const event of this.eventStore.readStream(streamId)) history.push(event);
-      }
-    }
     const first = claimed.parse(history[0]!.data);
     if (first.fingerprint !== request.fingerprint || first.scope !== request.scope) throw new IdempotencyKeyReusedError();
     const last = history[history.length - 1]!;
