@@ -30,9 +30,19 @@ export interface Benchmark {
 }
 
 /**
+ * How a figure's `target` is judged, spelt out in the results file so a reader needs no code:
+ *   - 'ratio >= target': a throughput against its baseline (the usual headline figure);
+ *   - 'ratio <= target': a cost against its baseline, e.g. a latency at most 1.5x the baseline's;
+ *   - 'value <= target': an absolute limit on the value itself, in its unit (e.g. peak memory).
+ * Results files written before this field existed have no `targetRule`: their targets are 'ratio >= target'.
+ */
+export type TargetRule = 'ratio >= target' | 'ratio <= target' | 'value <= target';
+
+/**
  * One measured number. Headline figures compare `value` with a baseline measured in the same run
- * (ratio = value / baselineValue) against a target (the minimum ratio). Extra figures (latencies, memory,
- * error counts) have no target: `target` and `met` are null, and so is the baseline when there is none.
+ * (ratio = value / baselineValue) against a target, judged by `targetRule`. Extra figures (latencies,
+ * memory, error counts) have no target: `target`, `targetRule` and `met` are null, and so is the baseline
+ * when there is none.
  */
 export interface Figure {
   readonly name: string;
@@ -42,8 +52,9 @@ export interface Figure {
   readonly baseline: string | null;
   readonly baselineValue: number | null;
   readonly ratio: number | null;
-  /** Minimum ratio. */
+  /** The limit `targetRule` compares with: a ratio, or for 'value <= target' a value in `unit`. */
   readonly target: number | null;
+  readonly targetRule: TargetRule | null;
   readonly met: boolean | null;
 }
 
@@ -64,7 +75,10 @@ export interface BenchmarkResult {
   readonly figures: readonly Figure[];
 }
 
-/** A headline figure: value against a baseline from the same run, with a minimum ratio to meet. */
+/**
+ * A headline figure: value against a baseline from the same run, with a ratio to meet: at least `target`
+ * (the default, for throughputs), or at most `target` with `targetIsMaximum` (for costs such as latency).
+ */
 export function targetFigure(input: {
   name: string;
   value: number;
@@ -72,8 +86,10 @@ export function targetFigure(input: {
   baseline: string;
   baselineValue: number;
   target: number;
+  targetIsMaximum?: boolean;
 }): Figure {
   const ratio = input.baselineValue > 0 ? input.value / input.baselineValue : Number.NaN;
+  const atMost = input.targetIsMaximum ?? false;
   return {
     name: input.name,
     value: roundTo(input.value, 2),
@@ -82,8 +98,29 @@ export function targetFigure(input: {
     baselineValue: roundTo(input.baselineValue, 2),
     ratio: roundTo(ratio, 3),
     target: input.target,
+    targetRule: atMost ? 'ratio <= target' : 'ratio >= target',
     // Judged on the unrounded ratio: rounding must never turn a miss into a pass.
-    met: Number.isFinite(ratio) && ratio >= input.target,
+    met: Number.isFinite(ratio) && (atMost ? ratio <= input.target : ratio >= input.target),
+  };
+}
+
+/**
+ * A figure with an absolute limit on its value (in its unit), e.g. peak memory under 400 MB. A baseline
+ * from the same run may be given for context (the ratio is then reported, not judged).
+ */
+export function limitFigure(input: { name: string; value: number; unit: string; maximum: number; baseline?: string; baselineValue?: number }): Figure {
+  const baselineValue = input.baselineValue ?? null;
+  return {
+    name: input.name,
+    value: roundTo(input.value, 2),
+    unit: input.unit,
+    baseline: input.baseline ?? null,
+    baselineValue: baselineValue === null ? null : roundTo(baselineValue, 2),
+    ratio: baselineValue === null || baselineValue === 0 ? null : roundTo(input.value / baselineValue, 3),
+    target: input.maximum,
+    targetRule: 'value <= target',
+    // Judged on the unrounded value, like the ratios.
+    met: Number.isFinite(input.value) && input.value <= input.maximum,
   };
 }
 
@@ -98,6 +135,7 @@ export function extraFigure(input: { name: string; value: number; unit: string; 
     baselineValue: baselineValue === null ? null : roundTo(baselineValue, 3),
     ratio: baselineValue === null || baselineValue === 0 ? null : roundTo(input.value / baselineValue, 3),
     target: null,
+    targetRule: null,
     met: null,
   };
 }
@@ -154,13 +192,25 @@ export function formatResultsTable(results: readonly BenchmarkResult[]): string 
       `${formatNumber(f.value)} ${f.unit}`,
       f.baselineValue === null ? '-' : formatNumber(f.baselineValue),
       f.ratio === null ? '-' : f.ratio.toFixed(3),
-      f.target === null ? '-' : `>= ${f.target}`,
+      formatTarget(f),
       f.met === null ? '-' : f.met ? 'yes' : 'NO',
     ]),
   );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function formatTarget(figure: Figure): string {
+  if (figure.target === null) return '-';
+  switch (figure.targetRule ?? 'ratio >= target') {
+    case 'ratio >= target':
+      return `>= ${figure.target}`;
+    case 'ratio <= target':
+      return `<= ${figure.target}`;
+    case 'value <= target':
+      return `value <= ${formatNumber(figure.target)} ${figure.unit}`;
+  }
 }
 
 function formatNumber(value: number): string {

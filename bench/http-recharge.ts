@@ -137,18 +137,29 @@ function reportRun(label: string, result: HttpLoadResult): void {
 }
 
 async function startBareFastify(): Promise<{ app: FastifyInstance; target: Target }> {
+  const bare = await startBareRoute('/v1/recharges', (body) => ({ accountId: typeof body['accountId'] === 'string' ? body['accountId'] : null, status: 'succeeded' }));
+  return { app: bare.app, target: { baseUrl: bare.baseUrl, accountIds: [BASELINE_ACCOUNT_ID], signer: bare.signer, signEachRequest: false } };
+}
+
+/**
+ * The HTTP benchmarks' baseline server: a bare Fastify POST route at `path` that parses the JSON body
+ * and answers 201 with `answer(body)` (keep it small), listening on 127.0.0.1. Its `signer` is a throwaway
+ * key for requests of the real shape: send them with signEachRequest false (one signature, replayed: the
+ * bare route checks nothing, and signing each would make the generator the bottleneck, not the server).
+ */
+export async function startBareRoute(
+  path: string,
+  answer: (body: Record<string, unknown>) => Record<string, unknown>,
+): Promise<{ app: FastifyInstance; baseUrl: string; signer: RequestSigner }> {
   const app = Fastify({ logger: false });
-  app.post('/v1/recharges', async (request, reply) => {
-    const body = request.body as { accountId?: unknown };
+  app.post(path, async (request, reply) => {
     reply.code(CREATED);
-    return { accountId: typeof body.accountId === 'string' ? body.accountId : null, status: 'succeeded' };
+    return answer(request.body as Record<string, unknown>);
   });
-  // Requests carry signature headers of the real size (one signature, replayed: the bare route checks
-  // nothing, and signing each would make the generator the bottleneck instead of the server).
   const { privateKey } = generateKeyPairSync('ed25519');
   const signer: RequestSigner = { keyId: 'bench-baseline/1', privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
   try {
-    return { app, target: { baseUrl: await listenLocal(app), accountIds: [BASELINE_ACCOUNT_ID], signer, signEachRequest: false } };
+    return { app, baseUrl: await listenLocal(app), signer };
   } catch (error) {
     await app.close();
     throw error;

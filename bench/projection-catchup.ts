@@ -111,8 +111,8 @@ async function inRounds(count: number, fn: (sequence: number) => Promise<void>):
   }
 }
 
-/** The baseline: every row in position order, data and metadata parsed. */
-function rawRead(eventsFile: string): { rows: number; seconds: number } {
+/** The baseline: every row in position order, data and metadata parsed (rebuild-1m uses it too). */
+export function rawRead(eventsFile: string): { rows: number; seconds: number } {
   const db = new Database(eventsFile, { readonly: true });
   try {
     const select = db.prepare(

@@ -65,7 +65,8 @@ export function signedRequest(input: {
   return { spec: jsonRequest(input, signature), signature };
 }
 
-function jsonRequest(
+/** A JSON API request carrying `signature` (already computed over exactly this method, path and body). */
+export function jsonRequest(
   input: { method: HttpRequestSpec['method']; path: string; body: string; idempotencyKey?: string },
   signature: SignatureHeaders,
 ): HttpRequestSpec {

@@ -4,7 +4,10 @@ import { parseArgs } from 'node:util';
 import * as appendConcurrent from '../bench/append-concurrent.js';
 import { RESULTS_DIR, formatResultsTable, machineInfo, runBenchmark, type Benchmark, type BenchmarkResult } from '../bench/harness.js';
 import * as httpRecharge from '../bench/http-recharge.js';
+import * as paymentP99LongStream from '../bench/payment-p99-long-stream.js';
+import * as payments from '../bench/payments.js';
 import * as projectionCatchup from '../bench/projection-catchup.js';
+import * as rebuild1m from '../bench/rebuild-1m.js';
 
 /**
  * `npm run bench [-- --quick] [-- --only <name>]`: runs the benchmarks, writes bench/results/<name>.json
@@ -13,7 +16,7 @@ import * as projectionCatchup from '../bench/projection-catchup.js';
  *
  * To add a benchmark: a module in bench/ exporting `name` and `run({ quick })`, listed here.
  */
-const BENCHMARKS: readonly Benchmark[] = [appendConcurrent, projectionCatchup, httpRecharge];
+const BENCHMARKS: readonly Benchmark[] = [appendConcurrent, projectionCatchup, httpRecharge, payments, paymentP99LongStream, rebuild1m];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only <name>]...
   --quick        smaller sizes and durations (the whole suite in under two minutes)
@@ -57,10 +60,11 @@ async function main(): Promise<number> {
   const results: BenchmarkResult[] = [];
   const failed: string[] = [];
   for (const benchmark of chosen) {
+    const benchmarkStarted = Date.now();
     try {
       const result = await runBenchmark(benchmark, { quick });
       results.push(result);
-      console.log(`\n${formatResultsTable([result])}\n`);
+      console.log(`\n${formatResultsTable([result])}\n[${benchmark.name}] ${((Date.now() - benchmarkStarted) / 1000).toFixed(1)} s\n`);
     } catch (error) {
       // One broken benchmark must not hide the others' results.
       failed.push(benchmark.name);

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { bootstrapEntity } from '../src/adapters/entity-bootstrap.js';
+import { buildHttpServer } from '../src/adapters/http/server.js';
+import { PROJECTIONS, startLedgerService, type LedgerService } from '../src/adapters/ledger-service.js';
+import { loadConfig } from '../src/config.js';
+import { listenLocal, mapConcurrent } from './harness.js';
+import { BENCH_CURRENCY, benchContext } from './ledger-fixtures.js';
+import type { RequestSigner } from './recharge-requests.js';
+
+/**
+ * Setting up the payment benchmarks through the real service: merchants registered with signing keys
+ * (as the CLI and the tests' createCaller do), their settlement accounts and funded wallets opened through
+ * the command layer (service.commands, as the HTTP routes would, minus HTTP: setup time is not measured).
+ */
+
+/** Commands in flight while setting up: enough to share group commits, few enough not to queue long. */
+const SETUP_IN_FLIGHT = 256;
+
+export interface BenchMerchant {
+  readonly entityId: string;
+  readonly signer: RequestSigner;
+}
+
+export interface RunningLedger {
+  readonly service: LedgerService;
+  readonly app: FastifyInstance;
+  /** http://127.0.0.1:<port> */
+  readonly baseUrl: string;
+  close(): Promise<void>;
+}
+
+/** The real service on the embedded engines in `dir` (new or existing), listening on 127.0.0.1. */
+export async function startListeningLedger(dir: string): Promise<RunningLedger> {
+  const service = await startLedgerService(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }));
+  let app: FastifyInstance | undefined;
+  const close = async () => {
+    await app?.close();
+    await service.close();
+  };
+  try {
+    app = await buildHttpServer(service, { logger: false });
+    return { service, app, baseUrl: await listenLocal(app), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** `count` merchants, each with a fresh Ed25519 API key, registered through service.entities. */
+export async function registerMerchants(service: LedgerService, count: number): Promise<BenchMerchant[]> {
+  const indexes = Array.from({ length: count }, (_, index) => index);
+  return mapConcurrent(indexes, 16, async (index) => {
+    const created = await bootstrapEntity(service.entities, service.clock, { kind: 'merchant', displayName: `Bench shop ${index}`, actor: 'bench' });
+    return { entityId: created.entityId, signer: { keyId: created.keyId, privateKeyPem: created.privateKeyPem } };
+  });
+}
+
+/** A merchant settlement account owned by `merchant`; its account id. */
+export async function openMerchantAccount(service: LedgerService, merchant: BenchMerchant, label: string): Promise<string> {
+  const opened = await service.commands.openAccount(
+    { ownerId: merchant.entityId, accountType: 'merchant_settlement', currency: BENCH_CURRENCY, displayName: `Bench shop account ${label}` },
+    benchContext(`open-merchant-${randomUUID()}`),
+  );
+  return opened.accountId;
+}
+
+/** `count` wallets, each recharged once with `fundsMinor` through the simulated bank; their account ids. */
+export async function openFundedWallets(service: LedgerService, count: number, fundsMinor: bigint): Promise<string[]> {
+  const run = randomUUID();
+  const indexes = Array.from({ length: count }, (_, index) => index);
+  return mapConcurrent(indexes, SETUP_IN_FLIGHT, async (index) => {
+    const opened = await service.commands.openAccount(
+      { ownerId: `u-bench-${index}`, accountType: 'wallet', currency: BENCH_CURRENCY, displayName: `Bench payer ${index}` },
+      benchContext(`open-wallet-${run}-${index}`),
+    );
+    await service.commands.recharge(
+      { accountId: opened.accountId, amount: { amountMinor: fundsMinor, currency: BENCH_CURRENCY }, channelId: 'sim-bank' },
+      benchContext(`fund-wallet-${run}-${index}`),
+      { takeover: false },
+    );
+    return opened.accountId;
+  });
+}
+
+/** The prefix of one load run's Idempotency-Keys and order numbers (see PaymentRequestArgs.keyPrefix). */
+export function freshKeyPrefix(): string {
+  return `b${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+}
+
+/** How long the live projections may take to catch up with a setup before the benchmark gives up. */
+const PROJECTION_CATCH_UP_TIMEOUT_MS = 300_000;
+
+/** Resolves once every live projection has applied everything in the log now (setup must not overlap a measurement). */
+export async function waitForProjections(service: LedgerService): Promise<void> {
+  const head = await service.eventStore.headPosition();
+  if (head === 'start') return;
+  for (const projection of PROJECTIONS) await service.projections.waitForPosition(projection.name, head, PROJECTION_CATCH_UP_TIMEOUT_MS);
+}
