@@ -58,7 +58,8 @@ export class ProjectionRunner {
   ) {
     this.maxBatchEvents = options.maxBatchEvents ?? 1_000;
     this.checkpointPollIntervalMs = options.checkpointPollIntervalMs ?? 25;
-    this.maxCachedDocuments = options.maxCachedDocuments ?? 100_000;
+    // ~1 KB a document: the bound keeps the cache to tens of megabytes whatever the data.
+    this.maxCachedDocuments = options.maxCachedDocuments ?? 20_000;
   }
 
   async prepare(): Promise<void> {
