@@ -2,11 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { bootstrapEntity } from '../src/adapters/entity-bootstrap.js';
 import { buildHttpServer } from '../src/adapters/http/server.js';
-import { PROJECTIONS, startLedgerService, type LedgerService } from '../src/adapters/ledger-service.js';
+import { projectionsFor, startLedgerService, type LedgerService } from '../src/adapters/ledger-service.js';
 import { loadConfig } from '../src/config.js';
 import { listenLocal, mapConcurrent } from './harness.js';
 import { BENCH_CURRENCY, benchContext } from './ledger-fixtures.js';
 import type { RequestSigner } from './recharge-requests.js';
+import { DEFAULT_ACCOUNTING_TIME_ZONE } from '../src/projections/accounting-zone.js';
+
+/** Every read model, for the default accounting time zone (the one these runs configure). */
+const PROJECTIONS = projectionsFor(DEFAULT_ACCOUNTING_TIME_ZONE);
 
 /**
  * Setting up the payment benchmarks through the real service: merchants registered with signing keys

@@ -1,4 +1,4 @@
-import { PROJECTIONS } from '../src/adapters/ledger-service.js';
+import { projectionsFor } from '../src/adapters/ledger-service.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../src/adapters/sqlite/sqlite-read-model-store.js';
 import { BALANCES_COLLECTION, type BalanceDocument } from '../src/projections/balances.js';
@@ -6,6 +6,10 @@ import { ProjectionRunner } from '../src/projections/projection-runner.js';
 import { MAX_FIND_LIMIT } from '../src/ports/read-model-store.js';
 import { nowMs } from './harness.js';
 import { rawRead } from './projection-catchup.js';
+import { DEFAULT_ACCOUNTING_TIME_ZONE } from '../src/projections/accounting-zone.js';
+
+/** Every read model, for the default accounting time zone (the one these runs configure). */
+const PROJECTIONS = projectionsFor(DEFAULT_ACCOUNTING_TIME_ZONE);
 
 /**
  * The measured half of the rebuild-1m benchmark, in a process of its own, so its peak RSS is the

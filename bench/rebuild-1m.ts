@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SimulatedBank } from '../src/adapters/channels/simulated-bank.js';
-import { PROJECTIONS } from '../src/adapters/ledger-service.js';
+import { projectionsFor } from '../src/adapters/ledger-service.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store.js';
 import { systemClock } from '../src/adapters/system-clock.js';
 import { accountStreamId } from '../src/commands/accounts/open-account-handler.js';
@@ -25,6 +25,9 @@ import { extraFigure, limitFigure, log, targetFigure, timed, withTempDir, type B
 import { BENCH_CURRENCY } from './ledger-fixtures.js';
 import { rawRead } from './projection-catchup.js';
 import type { RebuildChildJob, RebuildChildReport } from './rebuild-1m-child.js';
+
+/** Every read model, for the default accounting time zone (the one these runs configure). */
+const PROJECTIONS = projectionsFor(DEFAULT_ACCOUNTING_TIME_ZONE);
 
 /**
  * Rebuilding every read model from a log of 1,000,000 events (quick: 50,000): all projections in

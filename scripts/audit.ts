@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { Command } from 'commander';
-import { PROJECTIONS } from '../src/adapters/ledger-service.js';
+import { projectionsFor } from '../src/adapters/ledger-service.js';
 import { openEventStore, openReadModelStore } from '../src/adapters/storage.js';
 import { exportLog } from '../src/audit/export-log.js';
 import { replayReadModels, type ProjectionAudit, type ReplayProgress } from '../src/audit/replay-read-models.js';
@@ -74,7 +74,7 @@ export async function auditReplay(config: LedgerConfig, output: AuditOutput = pr
   try {
     const readModels = await openReadModelStore(config);
     try {
-      const audits = await replayReadModels(eventStore, readModels, PROJECTIONS, {
+      const audits = await replayReadModels(eventStore, readModels, projectionsFor(config.accountingTimeZone), {
         onDifference: (difference) => writeJsonLine(output.stdout, { kind: 'difference', ...difference }),
         onProgress: (report) => progress.report(report),
       });

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { LedgerConfig } from '../src/config.js';
-import { PROJECTIONS } from '../src/adapters/ledger-service.js';
+import { projectionsFor } from '../src/adapters/ledger-service.js';
 import { openEventStore, openReadModelStore } from '../src/adapters/storage.js';
 import { ProjectionRunner } from '../src/projections/projection-runner.js';
 
@@ -9,6 +9,7 @@ import { ProjectionRunner } from '../src/projections/projection-runner.js';
  * the result is the same documents a live runner would have built, byte for byte.
  */
 export async function rebuildProjections(config: LedgerConfig, names?: readonly string[]): Promise<void> {
+  const PROJECTIONS = projectionsFor(config.accountingTimeZone);
   const chosen = names && names.length > 0 ? PROJECTIONS.filter((p) => names.includes(p.name)) : PROJECTIONS;
   const unknown = (names ?? []).filter((name) => !PROJECTIONS.some((p) => p.name === name));
   if (unknown.length > 0) throw new Error(`unknown projection(s): ${unknown.join(', ')}; known: ${PROJECTIONS.map((p) => p.name).join(', ')}`);

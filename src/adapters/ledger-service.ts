@@ -12,7 +12,6 @@ import { resumeStalledOperations } from '../commands/operations/resume-operation
 import { expireDuePreauths } from '../commands/preauths/preauth-expiry.js';
 import { balancesProjection } from '../projections/balances.js';
 import { operationsProjection } from '../projections/operations.js';
-import { DEFAULT_ACCOUNTING_TIME_ZONE } from '../projections/accounting-zone.js';
 import { booksProjection } from '../projections/books.js';
 import { statementsProjection } from '../projections/statements.js';
 import type { Projection } from '../projections/projection.js';
@@ -22,8 +21,13 @@ import { ScryptPasswordHasher } from './crypto/scrypt-password-hasher.js';
 import { openEventStore, openNonceRegistry, openReadModelStore } from './storage.js';
 import { systemClock } from './system-clock.js';
 
-/** Every read model the service keeps. */
-export const PROJECTIONS: readonly Projection[] = [balancesProjection, operationsProjection, statementsProjection(DEFAULT_ACCOUNTING_TIME_ZONE), booksProjection(DEFAULT_ACCOUNTING_TIME_ZONE)];
+/**
+ * Every read model the service keeps, built for the accounting time zone that cuts their days (statements
+ * and books date each line). Changing ACCOUNTING_TIME_ZONE changes those dates: rebuild after changing it.
+ */
+export function projectionsFor(accountingTimeZone: string): readonly Projection[] {
+  return [balancesProjection, operationsProjection, statementsProjection(accountingTimeZone), booksProjection(accountingTimeZone)];
+}
 
 /** Entities whose keys are kept in memory for request authentication (merchants and operators). */
 const ENTITY_DIRECTORY_SIZE = 10_000;
@@ -43,6 +47,8 @@ export interface LedgerService {
   readonly accountOwners: AccountOwners;
   readonly idempotency: IdempotencyKeeper;
   readonly projections: ProjectionRunner;
+  /** The read models the runner keeps (for the configured accounting time zone). */
+  readonly readModelProjections: readonly Projection[];
   close(): Promise<void>;
 }
 
@@ -71,7 +77,8 @@ export async function startLedgerService(config: LedgerConfig, options: LedgerSe
     throw error;
   }
   const channels = new Map<string, PaymentChannel>([['sim-bank', new SimulatedBank('sim-bank', clock, BigInt(config.simBankFeePpm))]]);
-  const projections = new ProjectionRunner(eventStore, readModels, PROJECTIONS, { onError: options.onProjectionError });
+  const readModelProjections = projectionsFor(config.accountingTimeZone);
+  const projections = new ProjectionRunner(eventStore, readModels, readModelProjections, { onError: options.onProjectionError });
   if (options.runProjections ?? true) await projections.start();
   else await projections.prepare();
   const commands = new LedgerCommands(eventStore, channels, config.accountingTimeZone);
@@ -94,6 +101,7 @@ export async function startLedgerService(config: LedgerConfig, options: LedgerSe
     accountOwners: new AccountOwners(eventStore),
     idempotency: new IdempotencyKeeper(eventStore, clock),
     projections,
+    readModelProjections,
     async close() {
       for (const sweep of sweeps) clearInterval(sweep);
       await projections.stop();

@@ -1,4 +1,4 @@
-import { PROJECTIONS } from '../../src/adapters/ledger-service.js';
+import { projectionsFor } from '../../src/adapters/ledger-service.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,6 +12,9 @@ import { BALANCES_COLLECTION, balancesProjection, type BalanceDocument } from '.
 import { auditReplay } from '../../scripts/audit.js';
 import { collect } from '../support/events.js';
 import { CapturedOutput, WALLETS, buildAuditedLedger, copyLedger, type AuditedLedger } from './audit-fixture.js';
+
+/** Every read model, for the default accounting time zone (the one these runs configure). */
+const PROJECTIONS = projectionsFor('Asia/Shanghai');
 
 /** Writes to a stopped ledger's read models through the store's own API, as a faulty writer would. */
 async function writeReadModels(ledger: AuditedLedger, write: (store: SqliteReadModelStore) => Promise<void>): Promise<void> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
-import { PROJECTIONS } from '../../src/adapters/ledger-service.js';
+import { projectionsFor } from '../../src/adapters/ledger-service.js';
 import { EVENTS_FILE, READ_MODELS_FILE } from '../../src/adapters/storage.js';
 import { BALANCES_COLLECTION } from '../../src/projections/balances.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
@@ -10,6 +10,9 @@ import { rebuildProjections } from '../../scripts/rebuild.js';
 import { openWallet, recharge, startTestLedger } from '../support/test-ledger.js';
 import { join } from 'node:path';
 import type { ReadModelStore } from '../../src/ports/read-model-store.js';
+
+/** Every read model, for the default accounting time zone (the one these runs configure). */
+const PROJECTIONS = projectionsFor('Asia/Shanghai');
 
 /** Every document of every projection, in a canonical order: two equal dumps mean identical read models. */
 async function dumpReadModels(store: ReadModelStore): Promise<string> {

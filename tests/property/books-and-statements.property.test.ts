@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SimulatedBank } from '../../src/adapters/channels/simulated-bank.js';
-import { PROJECTIONS } from '../../src/adapters/ledger-service.js';
+import { projectionsFor } from '../../src/adapters/ledger-service.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
 import { systemClock } from '../../src/adapters/system-clock.js';
@@ -33,6 +33,9 @@ import {
 import { BALANCES_COLLECTION, type BalanceDocument } from '../../src/projections/balances.js';
 import { openScenarioAccounts, runStep, scenarioStep, type ScenarioAccounts, type ScenarioRecord } from '../support/ledger-scenarios.js';
 import { allDocuments, canonicalDump } from '../support/read-model-documents.js';
+
+/** Every read model, for the default accounting time zone (the one these runs configure). */
+const PROJECTIONS = projectionsFor('Asia/Shanghai');
 
 /**
  * DESIGN invariants 1, 3, 4 and 6 on the read side, over random operation sequences run through the

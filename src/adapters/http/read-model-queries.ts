@@ -1,7 +1,5 @@
 import { z } from 'zod';
 import type { LedgerService } from '../ledger-service.js';
-import { PROJECTIONS } from '../ledger-service.js';
-import { isAccountingProjection } from '../../projections/accounting-zone.js';
 import { positionString } from './api-schemas.js';
 
 /** Query pieces shared by the read-model routes (statements, books): pages, cursors, read-your-writes. */
@@ -25,18 +23,4 @@ export const minPositionParam = positionString
 export async function awaitReadModel(service: LedgerService, projection: string, minPosition: string | undefined): Promise<void> {
   if (minPosition === undefined) return;
   await service.projections.waitForPosition(projection, BigInt(minPosition), service.config.readYourWritesTimeoutMs);
-}
-
-/**
- * Refuses to serve read models cut by accounting day under another zone than the configured one: their
- * dates would silently disagree with the command side's (same-day cancellation, payment accounting dates).
- */
-export function requireAccountingZoneOf(service: LedgerService, projectionName: string): void {
-  const projection = PROJECTIONS.find((p) => p.name === projectionName);
-  if (projection === undefined) throw new Error(`the ${projectionName} projection is not registered in PROJECTIONS`);
-  if (isAccountingProjection(projection) && projection.accountingTimeZone !== service.config.accountingTimeZone) {
-    throw new Error(
-      `ACCOUNTING_TIME_ZONE is ${service.config.accountingTimeZone} but the ${projectionName} read model is built for ${projection.accountingTimeZone}; build PROJECTIONS for the configured zone (and rebuild them) before serving`,
-    );
-  }
 }

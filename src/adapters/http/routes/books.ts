@@ -21,7 +21,7 @@ import type { LedgerService } from '../../ledger-service.js';
 import { amountString, currencyString, positionString } from '../api-schemas.js';
 import { requireOperator } from '../authorization.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
-import { awaitReadModel, cursorString, minPositionParam, pageLimit, requireAccountingZoneOf } from '../read-model-queries.js';
+import { awaitReadModel, cursorString, minPositionParam, pageLimit } from '../read-model-queries.js';
 
 /** Journal entries per page: the default, and the most a client may ask for. */
 export const JOURNAL_PAGE_SIZE_DEFAULT = 100;
@@ -155,7 +155,6 @@ const journalQuery = z.strictObject({
 });
 
 export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
-  requireAccountingZoneOf(service, BOOKS_PROJECTION);
   return async (app) => {
     app.get(
       '/v1/books/chart-of-accounts',

@@ -20,7 +20,7 @@ import { accountIdString, amountString, currencyString, positionString } from '.
 import { requireOwnerOrOperator } from '../authorization.js';
 import { csvDocument, inertText } from '../csv.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
-import { awaitReadModel, cursorString, minPositionParam, pageLimit, requireAccountingZoneOf } from '../read-model-queries.js';
+import { awaitReadModel, cursorString, minPositionParam, pageLimit } from '../read-model-queries.js';
 
 /** Lines per page of a statement: the default, and the most a client may ask for. */
 export const STATEMENT_PAGE_SIZE_DEFAULT = 100;
@@ -180,7 +180,6 @@ function toCsvRow(line: StatementLineDocument): string[] {
 }
 
 export function statementRoutes(service: LedgerService): FastifyPluginAsyncZod {
-  requireAccountingZoneOf(service, STATEMENTS_PROJECTION);
 
   /** The account's statement head, visible to its owner and operators; 404 for an unknown account. */
   async function visibleHead(request: FastifyRequest, accountId: string): Promise<StatementHeadDocument> {
