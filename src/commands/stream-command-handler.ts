@@ -127,13 +127,14 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
   private async runBatch(streamId: string, batch: Waiting<Command, Event, State>[]): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       let current: CachedStream<State>;
+      let cachedState: CachedStream<State> | undefined;
       try {
         // Optimistic first attempt: a cached stream is decided on as it is, and the append's expected
         // revision catches any event another process wrote since; later attempts read those events first.
         // A batch with a `load` in it always reads: a load promises the store's current state.
         const optimistic = attempt === 1 && batch.every((item) => item.kind === 'command');
-        const cached = optimistic ? this.cache.get(streamId) : undefined;
-        current = cached ?? (await this.catchUp(streamId));
+        cachedState = optimistic ? this.cache.get(streamId) : undefined;
+        current = cachedState ?? (await this.catchUp(streamId));
       } catch (error) {
         for (const item of batch) item.reject(error);
         return;
@@ -141,6 +142,9 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
       const outcomes = this.decideAll(streamId, batch, current);
       const newEvents = outcomes.flatMap((o) => (o.ok ? o.newEvents : []));
       if (newEvents.length === 0) {
+        // Nothing to append means no revision check: a refusal decided on the cache is confirmed on the
+        // store's current state before it is answered (another process may have changed the stream).
+        if (cachedState && outcomes.some((o) => !o.ok)) continue;
         this.settle(batch, outcomes, -1n);
         return;
       }
@@ -148,9 +152,15 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
         const expected = current.revision < 0n ? 'no_stream' : current.revision;
         const result = await this.eventStore.appendToStream(streamId, newEvents, expected);
         if (result.nextExpectedRevision !== current.revision + BigInt(newEvents.length)) {
-          // An idempotent replay: these events were recorded before. Reload so the cache matches the store.
+          // An idempotent replay: these event ids were recorded before, so nothing new was written. Answer
+          // with the stream as stored, not as decided: nothing of this call's decision was recorded.
           this.cache.delete(streamId);
-          await this.catchUp(streamId);
+          const stored = await this.catchUp(streamId);
+          for (const item of batch) {
+            if (item.kind === 'load') item.resolve({ state: stored.state, revision: stored.revision });
+            else item.resolve({ events: [], state: stored.state, revision: stored.revision, position: result.position });
+          }
+          return;
         } else {
           const last = outcomes.filter((o) => o.ok).at(-1);
           this.remember(streamId, { state: last?.ok ? last.state : current.state, revision: result.nextExpectedRevision });

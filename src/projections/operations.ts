@@ -97,7 +97,7 @@ function partSettled(envelope: EventEnvelope, operationId: string, partId: strin
 
 export const operationsProjection: Projection = {
   name: 'operations',
-  collections: [{ name: OPERATIONS_COLLECTION, indexes: ['kind', 'status', 'merchantId', 'merchantOrderNo', 'sourceAccountId', 'expiresAt', 'inFlight'] }],
+  collections: [{ name: OPERATIONS_COLLECTION, indexes: ['kind', 'status', 'merchantId', 'merchantOrderNo', 'sourceAccountId', 'expiresAt', 'inFlight', 'updatedAt'] }],
   handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
     switch (event.type) {
       case 'PaymentInitiated': {

@@ -26,6 +26,8 @@ export class PositionWaitTimeoutError extends Error {
 }
 
 const NOTHING_READY = Symbol('nothing-ready');
+/** Longest pause before the live loop starts again after a failure. */
+const MAX_RESTART_BACKOFF_MS = 30_000;
 
 /**
  * Keeps projections up to date: one catch-up subscription to the global log from the lowest checkpoint,
@@ -48,6 +50,9 @@ export class ProjectionRunner {
   private subscription: AllSubscription | undefined;
   private loop: Promise<void> | undefined;
   private stopped = false;
+  /** Consecutive failures of the live loop; reset once a batch is applied again. */
+  private failures = 0;
+  private interruptBackoff: (() => void) | undefined;
   private readonly waiters = new Set<() => void>();
 
   constructor(
@@ -70,17 +75,51 @@ export class ProjectionRunner {
   }
 
   /** Runs live until stop(). */
+  /**
+   * Runs live until stop(). A failure (storage unavailable, a bad event) is reported and the runner
+   * starts again from the stored checkpoints after a back-off, so the read models never stop for good.
+   */
   async start(): Promise<void> {
     await this.prepare();
-    this.subscription = this.eventStore.subscribeToAll({ after: this.lowestCheckpoint(), filter: { streamPrefixes: LEDGER_STREAM_PREFIXES } });
-    const subscription = this.subscription;
-    this.loop = this.consume(subscription).catch((error: unknown) => {
-      if (!this.stopped) (this.options.onError ?? ((e) => console.error(e)))(error);
-    });
+    this.loop = this.runLive();
+  }
+
+  /** True while the live loop is applying events; false while it backs off after a failure. */
+  get healthy(): boolean {
+    return this.failures === 0;
+  }
+
+  private async runLive(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        this.subscription = this.eventStore.subscribeToAll({ after: this.lowestCheckpoint(), filter: { streamPrefixes: LEDGER_STREAM_PREFIXES } });
+        await this.consume(this.subscription);
+        return;
+      } catch (error) {
+        if (this.stopped) return;
+        this.failures += 1;
+        (this.options.onError ?? ((e) => console.error('projection runner failed; restarting', e)))(error);
+        await this.subscription?.close().catch(() => undefined);
+        const backoffMs = Math.min(MAX_RESTART_BACKOFF_MS, 250 * 2 ** Math.min(this.failures, 8));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, backoffMs);
+          this.interruptBackoff = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.interruptBackoff = undefined;
+        if (this.stopped) return;
+        // What was applied is in the store; memory may be ahead of it after a failed write.
+        this.documents.clear();
+        await this.prepare().catch(() => undefined);
+      }
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.interruptBackoff?.();
     await this.subscription?.close();
     await this.loop;
   }
@@ -165,6 +204,7 @@ export class ProjectionRunner {
         pending = iterator.next();
       }
       await this.applyBatch(batch);
+      this.failures = 0;
     }
   }
 

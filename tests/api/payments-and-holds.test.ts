@@ -13,14 +13,18 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
   const post = (url: string, payload: object, as?: Credentials) => ledger.inject({ method: 'POST', url, payload, headers: key() }, as);
   const get = (url: string, as?: Credentials) => ledger.inject({ method: 'GET', url }, as);
   const balanceOf = async (accountId: string, position: string) => (await get(`/v1/accounts/${accountId}?minPosition=${position}`)).json();
-  const pay = (orderNo: string, amount: string, as: Credentials = shop) =>
-    post('/v1/payments', { payerAccountId: wallet, payeeAccountId: shopAccount, amount, currency: 'CNY', merchantOrderNo: orderNo, description: 'test order' }, as);
+  /** The wallet owner's payment password: the merchant's checkout collects it as the payer's consent. */
+  const PAYER_PASSWORD = '739184';
+  const pay = (orderNo: string, amount: string, as: Credentials = shop, payerPassword: string | undefined = PAYER_PASSWORD) =>
+    post('/v1/payments', { payerAccountId: wallet, payeeAccountId: shopAccount, amount, currency: 'CNY', merchantOrderNo: orderNo, description: 'test order', ...(payerPassword ? { payerPassword } : {}) }, as);
 
   beforeAll(async () => {
     ledger = await startTestLedger();
     shop = await createCaller(ledger.service, 'merchant', 'Shop');
     rival = await createCaller(ledger.service, 'merchant', 'Rival');
-    wallet = (await post('/v1/accounts', { ownerId: 'u-1', type: 'wallet', currency: 'CNY' })).json().accountId;
+    const payer = (await post('/v1/entities', { kind: 'user', displayName: 'Payer' })).json();
+    expect((await post(`/v1/entities/${payer.entityId}/payment-password`, { newPassword: PAYER_PASSWORD })).statusCode).toBe(200);
+    wallet = (await post('/v1/accounts', { ownerId: payer.entityId, type: 'wallet', currency: 'CNY' })).json().accountId;
     shopAccount = (await post('/v1/accounts', { ownerId: shop.entityId, type: 'merchant_settlement', currency: 'CNY' })).json().accountId;
     const funded = await post('/v1/recharges', { accountId: wallet, amount: '500.00', currency: 'CNY', channel: 'sim-bank' });
     expect(funded.statusCode).toBe(201);
@@ -47,6 +51,22 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
       const intrusion = await pay('SO-3', '1.00', rival);
       expect(intrusion.statusCode).toBe(403);
       expect(intrusion.json().code).toBe('forbidden');
+    });
+
+    it("takes money from a user's wallet only with the user's payment password", async () => {
+      const missing = await pay('SO-consent-1', '1.00', shop, '');
+      expect(missing.statusCode).toBe(403);
+      expect(missing.json().code).toBe('payer_consent_required');
+      const wrong = await pay('SO-consent-2', '1.00', shop, '000000x');
+      expect(wrong.statusCode).toBe(403);
+      expect(wrong.json().code).toBe('payer_password_invalid');
+      expect(wrong.body).not.toContain('000000x');
+      const frozen = await post(`/v1/accounts/${wallet}/freezes`, { amount: '1.00', currency: 'CNY' }, shop);
+      expect(frozen.json().code).toBe('payer_consent_required');
+      const held = await post('/v1/preauths', { payerAccountId: wallet, payeeAccountId: shopAccount, amount: '1.00', currency: 'CNY', merchantOrderNo: 'H-consent' }, shop);
+      expect(held.json().code).toBe('payer_consent_required');
+      // An operator (the platform's cashier) collected consent itself.
+      expect((await pay('SO-consent-3', '1.00', ledger.operator, '')).statusCode).toBe(201);
     });
 
     it('refuses a reused order number with other terms (409) and insufficient funds (422), recording nothing', async () => {
@@ -84,7 +104,7 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
 
   describe('freezes', () => {
     it('freezes, releases part, deducts part to the merchant', async () => {
-      const placed = await post(`/v1/accounts/${wallet}/freezes`, { amount: '60.00', currency: 'CNY', reason: 'order SO-42' }, shop);
+      const placed = await post(`/v1/accounts/${wallet}/freezes`, { amount: '60.00', currency: 'CNY', reason: 'order SO-42', payerPassword: PAYER_PASSWORD }, shop);
       expect(placed.statusCode).toBe(201);
       const freeze = placed.json();
       expect(freeze).toMatchObject({ status: 'placed', amount: '60.00', remaining: '60.00', placedBy: shop.entityId });
@@ -109,7 +129,7 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
 
   describe('pre-authorisations', () => {
     it('authorises, completes below the hold, cancels the completion (valid again), then cancels the authorisation', async () => {
-      const held = await post('/v1/preauths', { payerAccountId: wallet, payeeAccountId: shopAccount, amount: '100.00', currency: 'CNY', merchantOrderNo: 'HOTEL-1' }, shop);
+      const held = await post('/v1/preauths', { payerAccountId: wallet, payeeAccountId: shopAccount, amount: '100.00', currency: 'CNY', merchantOrderNo: 'HOTEL-1', payerPassword: PAYER_PASSWORD }, shop);
       expect(held.statusCode).toBe(201);
       const preauth = held.json();
       expect(preauth).toMatchObject({ status: 'authorised', amount: '100.00', captured: null });

@@ -43,15 +43,13 @@ describe('statement and books query API', () => {
     expect(opened.statusCode).toBe(201);
     merchantAccountId = opened.json().accountId;
     expect((await recharge(ledger.app, walletId, '100.00')).statusCode).toBe(201);
-    const paid = await ledger.inject(
-      {
-        method: 'POST',
-        url: '/v1/payments',
-        headers: { 'idempotency-key': freshKey() },
-        payload: { payerAccountId: walletId, payeeAccountId: merchantAccountId, amount: '12.50', currency: 'CNY', merchantOrderNo: 'SO-BOOKS-1', description },
-      },
-      merchant,
-    );
+    // Posted by the platform's cashier (the test operator), which collected the payer's consent itself.
+    const paid = await ledger.inject({
+      method: 'POST',
+      url: '/v1/payments',
+      headers: { 'idempotency-key': freshKey() },
+      payload: { payerAccountId: walletId, payeeAccountId: merchantAccountId, amount: '12.50', currency: 'CNY', merchantOrderNo: 'SO-BOOKS-1', description },
+    });
     expect(paid.statusCode).toBe(201);
     paymentId = paid.json().paymentId;
     const frozen = await ledger.inject({ method: 'POST', url: `/v1/accounts/${walletId}/freezes`, headers: { 'idempotency-key': freshKey() }, payload: { amount: '5.00', currency: 'CNY', reason: 'order SO-42' } });

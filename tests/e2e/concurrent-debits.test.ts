@@ -52,15 +52,13 @@ describe('200 concurrent debits against funds for 100', () => {
       expect(funded.statusCode).toBe(201);
       const responses = await Promise.all(
         Array.from({ length: PAYMENTS }, (_, i) =>
-          ledger.inject(
-            {
-              method: 'POST',
-              url: '/v1/payments',
-              headers: { 'idempotency-key': `pay-${i}` },
-              payload: { payerAccountId: wallet.accountId, payeeAccountId: shop.accountId, amount: '1.00', currency: 'CNY', merchantOrderNo: `hot-${i}` },
-            },
-            merchant,
-          ),
+          // Posted by the platform's cashier (an operator), which collected each payer's consent itself.
+          ledger.inject({
+            method: 'POST',
+            url: '/v1/payments',
+            headers: { 'idempotency-key': `pay-${i}` },
+            payload: { payerAccountId: wallet.accountId, payeeAccountId: shop.accountId, amount: '1.00', currency: 'CNY', merchantOrderNo: `hot-${i}` },
+          }),
         ),
       );
       const result = tally(responses.map((r) => ({ status: r.statusCode, code: r.statusCode === 201 ? null : (r.json().code as string) })));
@@ -148,7 +146,8 @@ describe('200 concurrent debits against funds for 100', () => {
 
       const outcomes = await Promise.all(
         Array.from({ length: PAYMENTS }, async (_, i): Promise<Outcome & { position?: string }> => {
-          const client = servers[i % 2]!.merchant;
+          // Posted by the platform's cashier (an operator), which collected each payer's consent itself.
+          const client = servers[i % 2]!.operator;
           // As a client should: "try again" answers (409 concurrent_modification, 503) are retried with the
           // same Idempotency-Key, a bounded number of times.
           for (let attempt = 1; ; attempt += 1) {

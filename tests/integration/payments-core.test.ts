@@ -133,6 +133,33 @@ describe('payments core, on the embedded event store', () => {
     });
   });
 
+  describe('retrying a failed cancellation', () => {
+    it('cancels once on the second attempt, with nothing moved twice', async () => {
+      const payer = await openFunded(f.commands, 'wallet', '100.00');
+      const merchant = await openFunded(f.commands, 'merchant_settlement', null, 'm-retry');
+      const other = await openFunded(f.commands, 'wallet', '50.00');
+      const { payment } = await f.commands.pay(
+        { merchantId: 'm-retry', merchantOrderNo: 'retry-1', description: '', payerAccountId: payer, payeeAccountId: merchant, amount: cny('30.00'), payerIp: null, payerPlatform: null },
+        context(),
+      );
+      const merchantState = await f.commands.getAccountState(merchant);
+      if (!merchantState.exists) throw new Error('no account');
+      await f.commands.changeAccountFlags(merchant, { ...merchantState.flags, maySendTransfers: true, mayReceiveTransfers: true }, 'test', context());
+      // The merchant moves most of the takings away: the first cancellation cannot take them back.
+      await f.commands.transfer({ fromAccountId: merchant, toAccountId: other, amount: cny('25.00'), memo: '' }, context());
+      expect(await refused(f.commands.cancelPayment(payment.order.paymentId, '', context()))).toBe('insufficient_funds');
+      expect((await f.commands.getPayment(payment.order.paymentId)).status).toBe('completed');
+      // The money comes back; a second cancellation goes through, exactly once.
+      await f.commands.transfer({ fromAccountId: other, toAccountId: merchant, amount: cny('25.00'), memo: '' }, context());
+      const { payment: cancelled } = await f.commands.cancelPayment(payment.order.paymentId, '', context());
+      expect(cancelled.status).toBe('cancelled');
+      expect(await balances(f, payer)).toMatchObject({ balance: 10_000n });
+      expect(await balances(f, merchant)).toMatchObject({ balance: 0n });
+      const payerEvents = await f.commands.getAccountEvents(payer);
+      expect(payerEvents.filter((e) => e.type === 'FundsCredited' && e.data.kind === 'payment_cancellation')).toHaveLength(1);
+    });
+  });
+
   describe('freezes', () => {
     it('freezes, releases part, deducts part to a payee', async () => {
       const wallet = await openFunded(f.commands, 'wallet', '100.00');

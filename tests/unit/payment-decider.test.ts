@@ -8,6 +8,7 @@ import { deciderSpecification } from '../support/decider-specification.js';
 const spec = deciderSpecification<PaymentCommand, PaymentEvent, PaymentState>(paymentDecider);
 const CNY = parseCurrency('CNY');
 const paymentId = '0190a0a0-0000-7000-8000-0000000000aa';
+const cancellationId = '0190a0a0-0000-7000-8000-0000000000ab';
 const refundId = (n: number) => `0190a0a0-0000-7000-8000-00000000010${n}`;
 const party = { accountId: null, ownerId: null, name: null, channel: null, ip: null, platform: null };
 
@@ -50,13 +51,13 @@ describe('a payment order', () => {
 
 describe('cancelling a payment', () => {
   it('given a completed payment today, when cancelled, then the cancellation is requested', () => {
-    spec.given([initiated, completed]).when({ type: 'RequestCancellation', paymentId, reason: 'r', todayAccountingDate: '2026-11-21' }).then([{ type: 'PaymentCancellationRequested', data: { paymentId, reason: 'r' } }]);
+    spec.given([initiated, completed]).when({ type: 'RequestCancellation', paymentId, cancellationId, reason: 'r', todayAccountingDate: '2026-11-21' }).then([{ type: 'PaymentCancellationRequested', data: { paymentId, cancellationId, reason: 'r' } }]);
   });
   it('given a payment of an earlier accounting day, when cancelled, then it is refused: refund instead', () => {
-    spec.given([initiated, completed]).when({ type: 'RequestCancellation', paymentId, reason: '', todayAccountingDate: '2026-11-22' }).thenRefuses('cancel_window_closed');
+    spec.given([initiated, completed]).when({ type: 'RequestCancellation', paymentId, cancellationId, reason: '', todayAccountingDate: '2026-11-22' }).thenRefuses('cancel_window_closed');
   });
   it('given a refunded payment, when cancelled, then it is refused', () => {
-    spec.given([initiated, completed, refundRequested(1, 100n)]).when({ type: 'RequestCancellation', paymentId, reason: '', todayAccountingDate: '2026-11-21' }).thenRefuses('operation_state_conflict');
+    spec.given([initiated, completed, refundRequested(1, 100n)]).when({ type: 'RequestCancellation', paymentId, cancellationId, reason: '', todayAccountingDate: '2026-11-21' }).thenRefuses('operation_state_conflict');
   });
 });
 

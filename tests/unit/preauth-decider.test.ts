@@ -7,6 +7,7 @@ import { deciderSpecification } from '../support/decider-specification.js';
 const spec = deciderSpecification<PreauthCommand, PreauthEvent, PreauthState>(preauthDecider);
 const preauthId = '0190a0a0-0000-7000-8000-0000000000bb';
 const completionId = '0190a0a0-0000-7000-8000-0000000000cc';
+const cancellationId = '0190a0a0-0000-7000-8000-0000000000cd';
 const request: PreauthRequested['data'] = {
   preauthId,
   merchantId: 'm-1',
@@ -36,12 +37,12 @@ describe('a pre-authorisation', () => {
       .thenRefuses('operation_state_conflict');
   });
   it('given a completed authorisation, when the completion is cancelled, then the cancellation is requested for that completion', () => {
-    spec.given([requested, authorised, completionRequested(10_000n), completedEvent]).when({ type: 'RequestCompletionCancellation', preauthId }).then([{ type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId } }]);
+    spec.given([requested, authorised, completionRequested(10_000n), completedEvent]).when({ type: 'RequestCompletionCancellation', preauthId, cancellationId }).then([{ type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId, cancellationId } }]);
   });
   it('given a cancelled completion, when completed again, then the authorisation is valid again', () => {
     const other = '0190a0a0-0000-7000-8000-0000000000ee';
     spec
-      .given([requested, authorised, completionRequested(10_000n), completedEvent, { type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId } }, { type: 'PreauthCompletionCancelled', data: { preauthId, completionId } }])
+      .given([requested, authorised, completionRequested(10_000n), completedEvent, { type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId, cancellationId } }, { type: 'PreauthCompletionCancelled', data: { preauthId, completionId } }])
       .when({ type: 'RequestCompletion', preauthId, completionId: other, capturedMinor: 30_000n })
       .then([{ type: 'PreauthCompletionRequested', data: { preauthId, completionId: other, capturedMinor: 30_000n } }]);
   });

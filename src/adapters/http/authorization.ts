@@ -28,12 +28,6 @@ export function requireOperator(request: FastifyRequest): Principal {
   return principal;
 }
 
-export function requireMerchantOrOperator(request: FastifyRequest): Principal {
-  const principal = principalOf(request);
-  if (principal.kind !== 'operator' && principal.kind !== 'merchant') throw forbidden('only a merchant or an operator may do this');
-  return principal;
-}
-
 /** `ownerId`: the entity that owns the resource (an account's ownerId, a merchant's own entity id). */
 export function requireOwnerOrOperator(request: FastifyRequest, ownerId: string): Principal {
   const principal = principalOf(request);

@@ -37,7 +37,7 @@ export async function buildHttpServer(service: LedgerService, options: HttpServe
         : {
             ...(typeof options.logger === 'object' ? options.logger : {}),
             // Credentials never reach the logs.
-            redact: ['req.headers.authorization', 'req.headers["x-signature"]', 'req.headers.cookie'],
+            redact: ['req.headers.authorization', 'req.headers["x-ledger-signature"]', 'req.headers.cookie', 'req.body.payerPassword', 'req.body.newPassword', 'req.body.currentPassword'],
           },
     bodyLimit: MAX_BODY_BYTES,
     requestIdHeader: 'x-request-id',

@@ -14,9 +14,16 @@ export const MAX_RESUMES_PER_SWEEP = 200;
  * ids are derived from the operation, so resuming twice, or resuming while a client retries, records each
  * step once.
  */
-export async function resumeStalledOperations(commands: LedgerCommands, readModels: ReadModelStore, nowIso: string, graceMs: number): Promise<number> {
+export async function resumeStalledOperations(
+  commands: LedgerCommands,
+  readModels: ReadModelStore,
+  nowIso: string,
+  graceMs: number,
+  onFailure: (operationId: string, error: unknown) => void = (id, error) => console.error(`resuming operation ${id} failed`, error),
+): Promise<number> {
   const quietBefore = DateTime.fromISO(nowIso, { zone: 'utc' }).minus({ milliseconds: graceMs }).toISO()!;
-  const page = await readModels.find(OPERATIONS_COLLECTION, { where: { inFlight: true }, limit: MAX_RESUMES_PER_SWEEP });
+  // Oldest first; one operation that cannot be resumed must not keep the others waiting: each is tried on its own.
+  const page = await readModels.find(OPERATIONS_COLLECTION, { where: { inFlight: true }, orderBy: 'updatedAt', limit: MAX_RESUMES_PER_SWEEP });
   let resumed = 0;
   for (const { data } of page.items) {
     const operation = data as unknown as OperationDocument;
@@ -29,8 +36,12 @@ export async function resumeStalledOperations(commands: LedgerCommands, readMode
       operationKey: deriveId(operation.operationId, `recovery\u0000${nowIso}`),
       occurredAt: nowIso,
     };
-    await commands.resumeOperation(operation.kind, operation.operationId, context);
-    resumed += 1;
+    try {
+      await commands.resumeOperation(operation.kind, operation.operationId, context);
+      resumed += 1;
+    } catch (error) {
+      onFailure(operation.operationId, error);
+    }
   }
   return resumed;
 }

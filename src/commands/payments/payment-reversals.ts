@@ -14,19 +14,24 @@ import { paymentStreamId, stripParty, type PaymentDeps, type PaymentOutcome } fr
  */
 export async function cancelPayment(deps: PaymentDeps, paymentId: string, reason: string, context: CommandContext): Promise<PaymentOutcome> {
   const streamId = paymentStreamId(paymentId);
+  // A cancellation in progress is resumed under its own id; a new one (also after a failed one) gets a
+  // new id, so its steps never collide with an earlier attempt's.
+  const current = await deps.payments.load(streamId);
+  const inProgress = current.state.exists && current.state.status === 'cancelling' ? current.state.cancellationId : null;
+  const cancellationId = inProgress ?? deriveId(context.operationKey, 'cancellation');
   const requested = await deps.payments.handle(
     streamId,
-    { type: 'RequestCancellation', paymentId, reason, todayAccountingDate: accountingDate(context.occurredAt, deps.accountingTimeZone) },
-    stepContext(context, paymentId, 'cancel-request'),
+    { type: 'RequestCancellation', paymentId, cancellationId, reason, todayAccountingDate: accountingDate(context.occurredAt, deps.accountingTimeZone) },
+    stepContext(context, cancellationId, 'request'),
   );
   const payment = requested.state as ExistingPayment;
-  if (payment.status !== 'cancelling') return { payment, position: requested.position };
+  if (payment.status !== 'cancelling' || payment.cancellationId !== cancellationId) return { payment, position: requested.position };
   const resuming = requested.events.length === 0;
   const amount = { amountMinor: payment.order.amountMinor, currency: payment.order.currency };
-  const moved = await returnMoney(deps, payment, amount, 'payment_cancellation', `cancel:${paymentId}`, `cancellation of ${payment.order.merchantOrderNo}`, context, resuming);
+  const moved = await returnMoney(deps, payment, amount, 'payment_cancellation', cancellationId, `cancellation of ${payment.order.merchantOrderNo}`, context, resuming);
   const outcome = moved.ok
-    ? await deps.payments.handle(streamId, { type: 'CompleteCancellation', paymentId }, stepContext(context, paymentId, 'cancel-complete'))
-    : await deps.payments.handle(streamId, { type: 'FailCancellation', paymentId, reasonCode: moved.error.code, reason: moved.error.message }, stepContext(context, paymentId, 'cancel-fail'));
+    ? await deps.payments.handle(streamId, { type: 'CompleteCancellation', paymentId }, stepContext(context, cancellationId, 'complete'))
+    : await deps.payments.handle(streamId, { type: 'FailCancellation', paymentId, reasonCode: moved.error.code, reason: moved.error.message }, stepContext(context, cancellationId, 'fail'));
   if (!moved.ok) throw moved.error;
   return { payment: outcome.state as ExistingPayment, position: maxPosition(requested.position, moved.position, outcome.position) };
 }

@@ -1,8 +1,8 @@
-import type { AccountCommand } from '../../domain/accounts/account-decider.js';
+import { decideAccount, type AccountCommand } from '../../domain/accounts/account-decider.js';
 import { decideCredit } from '../../domain/accounts/movements.js';
 import { decideFreeze } from '../../domain/accounts/freezes.js';
 import type { Money } from '../../domain/money/money.js';
-import type { PreauthCommand, PreauthState } from '../../domain/preauths/preauth-decider.js';
+import { decidePreauth, type PreauthCommand, type PreauthState } from '../../domain/preauths/preauth-decider.js';
 import type { PreauthEvent } from '../../domain/preauths/preauth-events.js';
 import { DomainError } from '../../domain/shared/domain-error.js';
 import { deriveId, type CommandContext } from '../command-context.js';
@@ -93,21 +93,27 @@ export async function driveAuthorisation(deps: PreauthDeps, preauthId: string, c
   return { preauth: done.state as ExistingPreauth, position: maxPosition(position, held.position, done.position) };
 }
 
-/** Cancel an authorisation: always the full held amount. Also used by expiry (reason 'expired'). */
+/**
+ * Cancel an authorisation: always the full held amount. Also used by expiry (reason 'expired'). The hold is
+ * released before the cancellation is recorded, so a crash in between leaves an authorisation whose
+ * hold is gone (a capture then fails, and the expiry sweep or a retry records the cancellation), never a
+ * cancelled authorisation whose money stays held.
+ */
 export async function cancelPreauth(deps: PreauthDeps, preauthId: string, reason: 'merchant' | 'expired', context: CommandContext): Promise<Outcome> {
   const streamId = preauthStreamId(preauthId);
-  const cancelled = await deps.preauths.handle(streamId, { type: 'CancelPreauth', preauthId, reason, nowIso: context.occurredAt }, stepContext(context, preauthId, 'cancel'));
-  const preauth = cancelled.state as ExistingPreauth;
-  // Release whatever the hold still has; the step id makes a repeat a no-op.
+  const current = await getPreauth(deps, preauthId);
+  const command = { type: 'CancelPreauth' as const, preauthId, reason, nowIso: context.occurredAt };
+  decidePreauth(command, current); // refuses (not authorised, not yet expired) before anything moves
   const released = await runAccountStep(
     deps,
-    preauth.request.payerAccountId,
-    { type: 'ReleaseFrozenFunds', accountId: preauth.request.payerAccountId, freezeId: preauthId, amountMinor: null, reason: `pre-authorisation cancelled (${reason})` },
+    current.request.payerAccountId,
+    { type: 'ReleaseFrozenFunds', accountId: current.request.payerAccountId, freezeId: preauthId, amountMinor: null, reason: `pre-authorisation cancelled (${reason})` },
     stepContext(context, preauthId, 'cancel-release'),
     true,
   );
   if (!released.ok && released.error.code !== 'freeze_not_found') throw released.error;
-  return { preauth, position: maxPosition(cancelled.position, released.ok ? released.position : -1n) };
+  const cancelled = await deps.preauths.handle(streamId, command, stepContext(context, preauthId, 'cancel'));
+  return { preauth: cancelled.state as ExistingPreauth, position: maxPosition(cancelled.position, released.ok ? released.position : -1n) };
 }
 
 /**
@@ -179,15 +185,20 @@ export async function cancelCompletion(deps: PreauthDeps, preauthId: string, con
   const streamId = preauthStreamId(preauthId);
   const current = await getPreauth(deps, preauthId);
   if (current.status === 'completed' && current.completion) {
-    const payer = await loadAccount(deps, current.request.payerAccountId);
-    const rehold = current.request.amountMinor - current.completion.capturedMinor;
-    if (payer.balanceMinor - payer.frozenMinor < rehold) {
-      throw new DomainError('insufficient_funds', `payer account ${payer.accountId} cannot cover the restored hold`, { accountId: payer.accountId });
-    }
+    // Check both accounts before anything moves: the payee gives the capture back, the payer takes it
+    // and holds the full authorised amount again.
+    const r = current.request;
+    const [payer, payee] = await Promise.all([loadAccount(deps, r.payerAccountId), loadAccount(deps, r.payeeAccountId)]);
+    const movement = { amount: { amountMinor: current.completion.capturedMinor, currency: r.currency }, operationId: current.completion.completionId, merchantOrderNo: r.merchantOrderNo, memo: '' };
+    decideAccount({ type: 'DebitAccount', ...movement, kind: 'preauth_completion_cancellation', accountId: payee.accountId, counterparty: snapshotOf(payer) }, payee);
+    decideAccount(restorePayer(r, movement, preauthId, snapshotOf(payee)), payer);
   }
-  const requested = await deps.preauths.handle(streamId, { type: 'RequestCompletionCancellation', preauthId }, stepContext(context, preauthId, `uncomplete-${current.completion?.completionId ?? 'none'}`));
+  // A cancellation in progress is resumed under its own id; a new one (also after a failed one) gets a
+  // new id, so its steps never collide with an earlier attempt's.
+  const cancellationId = (current.status === 'cancelling_completion' ? current.completionCancellationId : null) ?? deriveId(context.operationKey, 'completion-cancellation');
+  const requested = await deps.preauths.handle(streamId, { type: 'RequestCompletionCancellation', preauthId, cancellationId }, stepContext(context, cancellationId, 'request'));
   const preauth = requested.state as ExistingPreauth;
-  if (preauth.status !== 'cancelling_completion' || !preauth.completion) return { preauth, position: requested.position };
+  if (preauth.status !== 'cancelling_completion' || !preauth.completion || preauth.completionCancellationId !== cancellationId) return { preauth, position: requested.position };
   const resuming = requested.events.length === 0;
   const { completionId, capturedMinor } = preauth.completion;
   const r = preauth.request;
@@ -197,37 +208,42 @@ export async function cancelCompletion(deps: PreauthDeps, preauthId: string, con
     deps,
     r.payeeAccountId,
     { type: 'DebitAccount', ...movement, kind: 'preauth_completion_cancellation', accountId: r.payeeAccountId, counterparty: snapshotOf(payer) },
-    stepContext(context, completionId, 'uncomplete-debit-payee'),
+    stepContext(context, cancellationId, 'debit-payee'),
     resuming,
   );
-  if (!debited.ok) return failUncompletion(deps, preauthId, completionId, debited.error, context);
-  const restored = await runAccountStep(
-    deps,
-    r.payerAccountId,
-    {
-      type: 'Sequence',
-      accountId: r.payerAccountId,
-      commands: [
-        { type: 'CreditAccount', ...movement, kind: 'preauth_completion_cancellation', accountId: r.payerAccountId, counterparty: snapshotOf(payee) },
-        { type: 'FreezeFunds', accountId: r.payerAccountId, freezeId: preauthId, amount: { amountMinor: r.amountMinor, currency: r.currency }, purpose: 'preauth_hold', reason: 'authorisation valid again' },
-      ],
-    },
-    stepContext(context, completionId, 'uncomplete-restore-payer'),
-    resuming,
-  );
+  if (!debited.ok) return failUncompletion(deps, preauthId, completionId, cancellationId, debited.error, context);
+  const restored = await runAccountStep(deps, r.payerAccountId, restorePayer(r, movement, preauthId, snapshotOf(payee)), stepContext(context, cancellationId, 'restore-payer'), resuming);
   if (!restored.ok) {
+    // Give the payee its capture back; a reversal goes through whatever the payee's flags and status.
     const back = await runAccountStep(
       deps,
       r.payeeAccountId,
-      { type: 'CreditAccount', ...movement, kind: 'preauth_capture', accountId: r.payeeAccountId, counterparty: snapshotOf(payer), memo: `reversal: ${restored.error.code}` },
-      stepContext(context, completionId, 'uncomplete-reverse-payee'),
+      { type: 'CreditAccount', ...movement, kind: 'preauth_capture_reversal', accountId: r.payeeAccountId, counterparty: snapshotOf(payer), memo: `reversal: ${restored.error.code}` },
+      stepContext(context, cancellationId, 'reverse-debit-payee'),
       resuming,
     );
     if (!back.ok) throw back.error;
-    return failUncompletion(deps, preauthId, completionId, restored.error, context);
+    return failUncompletion(deps, preauthId, completionId, cancellationId, restored.error, context);
   }
-  const done = await deps.preauths.handle(streamId, { type: 'ConfirmCompletionCancellation', preauthId, completionId }, stepContext(context, completionId, 'uncomplete-confirm'));
+  const done = await deps.preauths.handle(streamId, { type: 'ConfirmCompletionCancellation', preauthId, completionId }, stepContext(context, cancellationId, 'confirm'));
   return { preauth: done.state as ExistingPreauth, position: maxPosition(requested.position, debited.position, restored.position, done.position) };
+}
+
+/** The payer takes the capture back and holds the full authorised amount again, in one append. */
+function restorePayer(
+  r: ExistingPreauth['request'],
+  movement: { amount: Money; operationId: string; merchantOrderNo: string; memo: string },
+  preauthId: string,
+  payee: ReturnType<typeof snapshotOf>,
+): AccountCommand {
+  return {
+    type: 'Sequence',
+    accountId: r.payerAccountId,
+    commands: [
+      { type: 'CreditAccount', ...movement, kind: 'preauth_completion_cancellation', accountId: r.payerAccountId, counterparty: payee },
+      { type: 'FreezeFunds', accountId: r.payerAccountId, freezeId: preauthId, amount: { amountMinor: r.amountMinor, currency: r.currency }, purpose: 'preauth_hold', reason: 'authorisation valid again' },
+    ],
+  };
 }
 
 async function failCompletion(deps: PreauthDeps, preauthId: string, completionId: string, error: DomainError, context: CommandContext): Promise<never> {
@@ -235,11 +251,11 @@ async function failCompletion(deps: PreauthDeps, preauthId: string, completionId
   throw error;
 }
 
-async function failUncompletion(deps: PreauthDeps, preauthId: string, completionId: string, error: DomainError, context: CommandContext): Promise<never> {
+async function failUncompletion(deps: PreauthDeps, preauthId: string, completionId: string, cancellationId: string, error: DomainError, context: CommandContext): Promise<never> {
   await deps.preauths.handle(
     preauthStreamId(preauthId),
     { type: 'FailCompletionCancellation', preauthId, completionId, reasonCode: error.code, reason: error.message },
-    stepContext(context, completionId, 'uncomplete-fail'),
+    stepContext(context, cancellationId, 'fail'),
   );
   throw error;
 }

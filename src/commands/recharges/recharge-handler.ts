@@ -70,6 +70,10 @@ export async function rechargeAccount(
     context,
   );
   const event = handled.events[0];
-  if (event?.type !== 'FundsRecharged') throw new Error('a recharge records FundsRecharged');
-  return { recharge: event.data, position: handled.position };
+  if (event?.type === 'FundsRecharged') return { recharge: event.data, position: handled.position };
+  // Nothing new was recorded: this recharge's event was (a concurrent retry of the same request).
+  const recorded = await findRecentEvent(eventStore, streamId, deriveEventId(context.operationKey, streamId, 0));
+  const earlier = recorded ? decodeEvent(recorded.type, recorded.data) : undefined;
+  if (!recorded || earlier?.type !== 'FundsRecharged') throw new Error('a recharge records FundsRecharged');
+  return { recharge: earlier.data, position: recorded.position };
 }

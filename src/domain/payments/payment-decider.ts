@@ -7,7 +7,7 @@ export type PaymentCommand =
   | { readonly type: 'InitiatePayment'; readonly order: PaymentInitiated['data'] }
   | { readonly type: 'CompletePayment'; readonly paymentId: string }
   | { readonly type: 'FailPayment'; readonly paymentId: string; readonly reasonCode: string; readonly reason: string }
-  | { readonly type: 'RequestCancellation'; readonly paymentId: string; readonly reason: string; readonly todayAccountingDate: string }
+  | { readonly type: 'RequestCancellation'; readonly paymentId: string; readonly cancellationId: string; readonly reason: string; readonly todayAccountingDate: string }
   | { readonly type: 'CompleteCancellation'; readonly paymentId: string }
   | { readonly type: 'FailCancellation'; readonly paymentId: string; readonly reasonCode: string; readonly reason: string }
   | { readonly type: 'RequestRefund'; readonly paymentId: string; readonly refundId: string; readonly refundNo: string; readonly amount: Money; readonly reason: string }
@@ -75,7 +75,7 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
         });
       }
       if (payment.refunds.size > 0) throw conflict(payment, 'cancel it after refunds');
-      return [{ type: 'PaymentCancellationRequested', data: { paymentId: command.paymentId, reason: command.reason } }];
+      return [{ type: 'PaymentCancellationRequested', data: { paymentId: command.paymentId, cancellationId: command.cancellationId, reason: command.reason } }];
     }
     case 'CompleteCancellation': {
       const payment = requirePayment(state, command.paymentId);

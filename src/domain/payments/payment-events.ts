@@ -41,7 +41,11 @@ export const paymentFailed = z.strictObject({
   data: z.strictObject({ paymentId, reasonCode: z.string(), reason: z.string().max(300) }),
 });
 
-export const paymentCancellationRequested = z.strictObject({ type: z.literal('PaymentCancellationRequested'), data: z.strictObject({ paymentId, reason: z.string().max(200) }) });
+/** `cancellationId` names this attempt: a cancellation that failed may be asked for again, as a new attempt. */
+export const paymentCancellationRequested = z.strictObject({
+  type: z.literal('PaymentCancellationRequested'),
+  data: z.strictObject({ paymentId, cancellationId: z.uuid(), reason: z.string().max(200) }),
+});
 export const paymentCancelled = z.strictObject({ type: z.literal('PaymentCancelled'), data: z.strictObject({ paymentId }) });
 export const paymentCancellationFailed = z.strictObject({
   type: z.literal('PaymentCancellationFailed'),

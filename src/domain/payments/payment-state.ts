@@ -17,6 +17,8 @@ export interface ExistingPayment {
   readonly currency: CurrencyCode;
   readonly status: PaymentStatus;
   readonly failure: { readonly reasonCode: string; readonly reason: string } | null;
+  /** The cancellation attempt in progress (or the last one), if any. */
+  readonly cancellationId: string | null;
   /** Refunds by refund number, in request order. */
   readonly refunds: ReadonlyMap<string, RefundState>;
   readonly refundedMinor: bigint;
@@ -55,6 +57,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         currency: event.data.currency,
         status: 'initiated',
         failure: null,
+        cancellationId: null,
         refunds: new Map(),
         refundedMinor: 0n,
         refundsInFlightMinor: 0n,
@@ -64,7 +67,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case 'PaymentFailed':
       return { ...requireExisting(state), status: 'failed', failure: { reasonCode: event.data.reasonCode, reason: event.data.reason } };
     case 'PaymentCancellationRequested':
-      return { ...requireExisting(state), status: 'cancelling' };
+      return { ...requireExisting(state), status: 'cancelling', cancellationId: event.data.cancellationId };
     case 'PaymentCancelled':
       return { ...requireExisting(state), status: 'cancelled' };
     case 'PaymentCancellationFailed':

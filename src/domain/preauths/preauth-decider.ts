@@ -16,6 +16,8 @@ export type PreauthState =
       readonly status: PreauthStatus;
       /** The completion in progress or done; null while authorised without one. */
       readonly completion: Completion | null;
+      /** The attempt at cancelling the completion in progress (or the last one). */
+      readonly completionCancellationId: string | null;
       readonly failure: { reasonCode: string; reason: string } | null;
       readonly cancelReason: 'merchant' | 'expired' | null;
     };
@@ -28,13 +30,13 @@ export type PreauthCommand =
   | { readonly type: 'RequestCompletion'; readonly preauthId: string; readonly completionId: string; readonly capturedMinor: bigint }
   | { readonly type: 'ConfirmCompletion'; readonly preauthId: string; readonly completionId: string }
   | { readonly type: 'FailCompletion'; readonly preauthId: string; readonly completionId: string; readonly reasonCode: string; readonly reason: string }
-  | { readonly type: 'RequestCompletionCancellation'; readonly preauthId: string }
+  | { readonly type: 'RequestCompletionCancellation'; readonly preauthId: string; readonly cancellationId: string }
   | { readonly type: 'ConfirmCompletionCancellation'; readonly preauthId: string; readonly completionId: string }
   | { readonly type: 'FailCompletionCancellation'; readonly preauthId: string; readonly completionId: string; readonly reasonCode: string; readonly reason: string };
 
 export function evolvePreauth(state: PreauthState, event: PreauthEvent): PreauthState {
   if (event.type === 'PreauthRequested') {
-    return { exists: true, request: event.data, status: 'requested', completion: null, failure: null, cancelReason: null };
+    return { exists: true, request: event.data, status: 'requested', completion: null, completionCancellationId: null, failure: null, cancelReason: null };
   }
   assert(state.exists, 'a pre-authorisation event follows PreauthRequested');
   switch (event.type) {
@@ -52,7 +54,7 @@ export function evolvePreauth(state: PreauthState, event: PreauthEvent): Preauth
     case 'PreauthCompletionFailed':
       return { ...state, status: 'authorised', completion: null, failure: { reasonCode: event.data.reasonCode, reason: event.data.reason } };
     case 'PreauthCompletionCancellationRequested':
-      return { ...state, status: 'cancelling_completion' };
+      return { ...state, status: 'cancelling_completion', completionCancellationId: event.data.cancellationId };
     case 'PreauthCompletionCancelled':
       // The authorisation is valid again, for its full amount.
       return { ...state, status: 'authorised', completion: null };
@@ -120,7 +122,7 @@ export function decidePreauth(command: PreauthCommand, state: PreauthState): Pre
       const preauth = requirePreauth(state, command.preauthId);
       if (preauth.status === 'cancelling_completion') return [];
       if (preauth.status !== 'completed' || !preauth.completion) throw conflict(command.preauthId, preauth.status, 'cancel its completion');
-      return [{ type: 'PreauthCompletionCancellationRequested', data: { preauthId: command.preauthId, completionId: preauth.completion.completionId } }];
+      return [{ type: 'PreauthCompletionCancellationRequested', data: { preauthId: command.preauthId, completionId: preauth.completion.completionId, cancellationId: command.cancellationId } }];
     }
     case 'ConfirmCompletionCancellation':
     case 'FailCompletionCancellation': {

@@ -41,7 +41,8 @@ export const preauthCompletionFailed = z.strictObject({
 });
 export const preauthCompletionCancellationRequested = z.strictObject({
   type: z.literal('PreauthCompletionCancellationRequested'),
-  data: z.strictObject({ preauthId, completionId: z.uuid() }),
+  /** `cancellationId` names this attempt: a cancellation that failed may be asked for again. */
+  data: z.strictObject({ preauthId, completionId: z.uuid(), cancellationId: z.uuid() }),
 });
 export const preauthCompletionCancelled = z.strictObject({ type: z.literal('PreauthCompletionCancelled'), data: z.strictObject({ preauthId, completionId: z.uuid() }) });
 export const preauthCompletionCancellationFailed = z.strictObject({

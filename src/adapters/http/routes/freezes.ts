@@ -6,7 +6,8 @@ import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
-import { principalOf, requireMerchantOrOperator, requireOwnerOrOperator } from '../authorization.js';
+import { principalOf, requireOwnerOrOperator } from '../authorization.js';
+import { payerPasswordField, requirePayerConsent, takePayerPassword } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
 import { problemResponses } from '../problem-details.js';
 
@@ -64,16 +65,22 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
         schema: {
           tags: ['freezes'],
           summary: 'Freeze part of an account\'s available funds',
-          description: '"Freeze first, deduct when the goods ship": moves the amount from available to frozen; the balance is unchanged. Refused beyond the available funds (422 insufficient_funds).',
+          description:
+            '"Freeze first, deduct when the goods ship": moves the amount from available to frozen; the balance is unchanged. Refused beyond the available funds (422 insufficient_funds). A merchant freezes another owner\'s account only with that owner\'s payment password (payerPassword).',
           headers: idempotencyHeaders,
           params: z.object({ accountId: accountIdString }),
-          body: z.strictObject({ amount: amountString, currency: currencyString, reason: z.string().max(200).default('') }).meta({ example: { amount: '60.00', currency: 'CNY', reason: 'order SO-42 awaiting shipment' } }),
+          body: z
+            .strictObject({ amount: amountString, currency: currencyString, reason: z.string().max(200).default(''), payerPassword: payerPasswordField })
+            .meta({ example: { amount: '60.00', currency: 'CNY', reason: 'order SO-42 awaiting shipment' } }),
           response: { 201: freezeView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
         },
       },
       async (request, reply) => {
-        requireMerchantOrOperator(request);
+        const payerPassword = takePayerPassword(request.body);
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
+        const account = await service.commands.getAccountState(request.params.accountId);
+        if (!account.exists) throw new DomainError('account_not_found', `account ${request.params.accountId} does not exist`, { accountId: request.params.accountId });
+        await requirePayerConsent(service, request, account.ownerId, payerPassword);
         await runCommand(request, reply, service, async (context) => {
           const { freeze, position } = await service.commands.placeFreeze({ accountId: request.params.accountId, amount, reason: request.body.reason }, context);
           return { statusCode: 201, body: toFreezeView(freeze, position) };

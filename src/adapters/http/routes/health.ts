@@ -26,7 +26,9 @@ export function healthRoutes(service: LedgerService, isShuttingDown: () => boole
           checks['readModels'] = 'unavailable';
         }
         if (isShuttingDown()) checks['shutdown'] = 'in progress';
-        const ready = checks['eventStore'] === 'ok' && checks['readModels'] === 'ok' && !isShuttingDown();
+        // Projections failing (and retrying): reads would be stale, so take no traffic meanwhile.
+        if (!service.projections.healthy) checks['projections'] = 'restarting';
+        const ready = checks['eventStore'] === 'ok' && checks['readModels'] === 'ok' && !isShuttingDown() && service.projections.healthy;
         return reply.status(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
       },
     );

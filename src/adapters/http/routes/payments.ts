@@ -6,7 +6,8 @@ import { DomainError } from '../../../domain/shared/domain-error.js';
 import { paymentIdOf } from '../../../commands/payments/payment-operations.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
-import { principalOf, requireMerchantOrOperator, requireOwnerOrOperator } from '../authorization.js';
+import { principalOf, requireOwnerOrOperator } from '../authorization.js';
+import { payerPasswordField, requirePayerConsent, takePayerPassword } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 
@@ -21,6 +22,7 @@ const payBody = z
     merchantOrderNo,
     description: z.string().max(200).default(''),
     payer: z.strictObject({ ip: z.string().max(64).optional(), platform: z.string().max(40).optional() }).optional().describe('Where the payer paid from, kept as a snapshot'),
+    payerPassword: payerPasswordField,
   })
   .meta({ example: { payerAccountId: '1015550123456782', payeeAccountId: '2014440123456787', amount: '12.50', currency: 'CNY', merchantOrderNo: 'SO-20261121-0001', description: 'coffee' } });
 
@@ -88,18 +90,21 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
           tags: ['payments'],
           summary: 'Pay: a balance payment from a wallet to the merchant',
           description:
-            'Debits the payer wallet and credits the merchant account, as one operation with its own record. The merchant order number is unique per merchant: the same order again returns the first result, different terms are refused (409 duplicate_order_no). Refusals (insufficient_funds, account_not_active, account_flag_denies, currency_mismatch) record nothing.',
+            "Debits the payer wallet and credits the merchant account, as one operation with its own record. A merchant pays only into an account it owns, and takes money from another owner's wallet only with that owner's payment password (payerPassword; 403 payer_consent_required / payer_password_invalid). The merchant order number is unique per merchant: the same order again returns the first result, different terms are refused (409 duplicate_order_no). Refusals (insufficient_funds, account_not_active, account_flag_denies, currency_mismatch) record nothing.",
           headers: idempotencyHeaders,
           body: payBody,
           response: { 201: paymentView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
         },
       },
       async (request, reply) => {
-        requireMerchantOrOperator(request);
+        const payerPassword = takePayerPassword(request.body);
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
         const payee = await service.commands.getAccountState(request.body.payeeAccountId);
         if (!payee.exists) throw new DomainError('account_not_found', `account ${request.body.payeeAccountId} does not exist`, { accountId: request.body.payeeAccountId });
         requireOwnerOrOperator(request, payee.ownerId);
+        const payer = await service.commands.getAccountState(request.body.payerAccountId);
+        if (!payer.exists) throw new DomainError('account_not_found', `account ${request.body.payerAccountId} does not exist`, { accountId: request.body.payerAccountId });
+        await requirePayerConsent(service, request, payer.ownerId, payerPassword);
         await runCommand(request, reply, service, async (context) => {
           const { payment, position } = await service.commands.pay(
             {

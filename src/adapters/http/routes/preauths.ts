@@ -7,7 +7,8 @@ import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
-import { principalOf, requireMerchantOrOperator, requireOwnerOrOperator } from '../authorization.js';
+import { principalOf, requireOwnerOrOperator } from '../authorization.js';
+import { payerPasswordField, requirePayerConsent, takePayerPassword } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
 import { problemResponses } from '../problem-details.js';
 
@@ -79,17 +80,21 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
               currency: currencyString,
               merchantOrderNo: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/),
               expiresInSeconds: z.int().min(60).max(MAX_HOLD_DAYS * 86_400).optional(),
+              payerPassword: payerPasswordField,
             })
             .meta({ example: { payerAccountId: '1015550123456782', payeeAccountId: '2014440123456787', amount: '300.00', currency: 'CNY', merchantOrderNo: 'HOTEL-7781' } }),
           response: { 201: preauthView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
         },
       },
       async (request, reply) => {
-        requireMerchantOrOperator(request);
+        const payerPassword = takePayerPassword(request.body);
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
         const payee = await service.commands.getAccountState(request.body.payeeAccountId);
         if (!payee.exists) throw new DomainError('account_not_found', `account ${request.body.payeeAccountId} does not exist`, { accountId: request.body.payeeAccountId });
         requireOwnerOrOperator(request, payee.ownerId);
+        const payer = await service.commands.getAccountState(request.body.payerAccountId);
+        if (!payer.exists) throw new DomainError('account_not_found', `account ${request.body.payerAccountId} does not exist`, { accountId: request.body.payerAccountId });
+        await requirePayerConsent(service, request, payer.ownerId, payerPassword);
         await runCommand(request, reply, service, async (context) => {
           const holdSeconds = request.body.expiresInSeconds ?? service.config.preauthHoldSeconds;
           const expiresAt = DateTime.fromISO(context.occurredAt, { zone: 'utc' }).plus({ seconds: holdSeconds }).toISO()!;

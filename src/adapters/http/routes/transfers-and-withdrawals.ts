@@ -6,7 +6,7 @@ import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
-import { principalOf, requireMerchantOrOperator, requireOwnerOrOperator } from '../authorization.js';
+import { principalOf, requireOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 
@@ -68,7 +68,6 @@ function toWithdrawalView(w: ExistingWithdrawal, position?: bigint): z.output<ty
 
 /** Moving money out of an account is for its owner (a merchant's own account) or an operator. */
 async function requireSourceOwner(service: LedgerService, request: Parameters<typeof principalOf>[0], accountId: string): Promise<void> {
-  requireMerchantOrOperator(request);
   const account = await service.commands.getAccountState(accountId);
   if (!account.exists) throw new DomainError('account_not_found', `account ${accountId} does not exist`, { accountId });
   requireOwnerOrOperator(request, account.ownerId);

@@ -1,0 +1,41 @@
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { LedgerService } from '../ledger-service.js';
+import { principalOf } from './authorization.js';
+import { HttpProblem } from './problem-details.js';
+
+/**
+ * Whose money a merchant may take. A merchant moves money out of its own accounts freely; out of anyone
+ * else's account (a user's wallet: a payment, a freeze, a pre-authorisation hold) only with that owner's
+ * consent, proved by the owner's payment password, verified against its slow hash. An operator (the
+ * platform's own cashier and back office) is trusted to have collected consent itself. In every case an
+ * owner registered as "may not pay" is refused.
+ */
+export const payerPasswordField = z
+  .string()
+  .min(6)
+  .max(64)
+  .optional()
+  .describe("The payer's payment password, collected by the merchant's checkout; required when a merchant takes money from an account it does not own. Never stored or logged.");
+
+export async function requirePayerConsent(service: LedgerService, request: FastifyRequest, ownerId: string, password: string | undefined): Promise<void> {
+  const principal = principalOf(request);
+  const owner = await service.entities.get(ownerId);
+  if (owner && !owner.mayPay) {
+    throw new HttpProblem(422, 'payer_may_not_pay', 'Payer may not pay', `entity ${ownerId} is not allowed to pay`);
+  }
+  if (principal.kind === 'operator' || principal.entityId === ownerId) return;
+  if (password === undefined) {
+    throw new HttpProblem(403, 'payer_consent_required', 'Payer consent required', "taking money from another owner's account needs that owner's payment password (payerPassword)");
+  }
+  if (!owner || !(await service.entities.verifyPaymentPassword(ownerId, password))) {
+    throw new HttpProblem(403, 'payer_password_invalid', 'Payer consent refused', "the payer's payment password does not match");
+  }
+}
+
+/** Removes the password from the request body at once: nothing after (fingerprints, logs) may see it. */
+export function takePayerPassword(body: { payerPassword?: string | undefined }): string | undefined {
+  const password = body.payerPassword;
+  delete body.payerPassword;
+  return password;
+}
