@@ -7,8 +7,9 @@ import { openSqliteDatabase } from './open-database.js';
  *
  * synchronous=NORMAL, unlike the event store: in WAL mode a commit survives the process dying, and only an
  * operating-system crash or power cut can lose the last few commits. A nonce lost that way lets a captured
- * request be replayed once more within the clock-skew window; every command is idempotent by its key,
- * so such a replay changes nothing. The price of FULL here was one disk flush per signed request.
+ * request be replayed once more within the clock-skew window. Commands sent with an Idempotency-Key
+ * (required on every money-moving command) replay harmlessly; opening an account or registering an
+ * entity without a key would be done twice. The price of FULL here was one disk flush per request.
  * One row per (key id, nonce); the primary key makes a second claim a no-op that reports false.
  */
 export class SqliteNonceRegistry implements NonceRegistry {
