@@ -169,6 +169,9 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
       const declined = await post('/v1/withdrawals', { accountId: shopAccount, amount: '0.99', currency: 'CNY', channel: 'sim-bank', payeeReference: 'card-tok-9' }, shop);
       expect(declined.statusCode).toBe(422);
       expect(declined.json().code).toBe('channel_declined');
+      const cardNumber = await post('/v1/withdrawals', { accountId: shopAccount, amount: '1.00', currency: 'CNY', channel: 'sim-bank', payeeReference: '6222-0212-3456-7890' }, shop);
+      expect(cardNumber.statusCode).toBe(400);
+      expect(cardNumber.body).not.toContain('6222');
       const fromOthers = await post('/v1/transfers', { fromAccountId: wallet, toAccountId: shopAccount, amount: '1.00', currency: 'CNY' }, shop);
       expect(fromOthers.statusCode).toBe(403);
     });

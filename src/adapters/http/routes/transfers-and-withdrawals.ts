@@ -129,7 +129,14 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
             amount: amountString,
             currency: currencyString,
             channel: z.string().min(1).max(40),
-            payeeReference: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/).describe("Token of the payee's bound card at the channel (never a card number)"),
+            payeeReference: z
+              .string()
+              .min(1)
+              .max(64)
+              .regex(/^[A-Za-z0-9_.:-]+$/)
+              // A bare run of 12 to 19 digits is a card number: it must never reach the event log.
+              .refine((reference) => !/^[0-9]{12,19}$/.test(reference.replace(/[-. ]/g, '')), 'looks like a card number; send the channel token of the bound card')
+              .describe("Token of the payee's bound card at the channel (never a card number)"),
           }),
           response: { 201: withdrawalView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
         },
