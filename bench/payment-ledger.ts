@@ -88,7 +88,6 @@ export async function openFundedWallets(service: LedgerService, count: number, f
     await service.commands.recharge(
       { accountId: opened.accountId, amount: { amountMinor: fundsMinor, currency: BENCH_CURRENCY }, channelId: 'sim-bank' },
       benchContext(`fund-wallet-${run}-${index}`),
-      { takeover: false },
     );
     return opened.accountId;
   });

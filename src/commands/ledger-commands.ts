@@ -17,7 +17,8 @@ import { deductFromFreeze, driveDeduction, drivePlacement, getFreeze, placeFreez
 import { drivePayment, getPayment, pay, type PayRequest, type PaymentHandler } from './payments/payment-operations.js';
 import { cancelPayment, refundPayment, type RefundRequest } from './payments/payment-reversals.js';
 import { authorise, cancelCompletion, cancelPreauth, completePreauth, driveAuthorisation, driveCompletion, getPreauth, type AuthoriseRequest, type PreauthHandler } from './preauths/preauth-operations.js';
-import { rechargeAccount, type RechargeRequest } from './recharges/recharge-handler.js';
+import { driveRecharge, rechargeAccount, type RechargeHandler, type RechargeRequest } from './recharges/recharge-handler.js';
+import { rechargeDecider } from '../domain/recharges/recharge-decider.js';
 import { DEFAULT_HANDLER_LIMITS, StreamCommandHandler, type StreamCommandHandlerLimits } from './stream-command-handler.js';
 import { driveTransfer, transfer, transferStreamId, type TransferHandler, type TransferRequest } from './transfers/transfer-operations.js';
 import { driveWithdrawal, withdraw, withdrawalStreamId, type WithdrawalHandler, type WithdrawalRequest } from './withdrawals/withdrawal-operations.js';
@@ -33,6 +34,7 @@ export class LedgerCommands {
     readonly withdrawals: WithdrawalHandler;
     readonly freezes: FreezeHandler;
     readonly preauths: PreauthHandler;
+    readonly recharges: RechargeHandler;
     readonly channels: ReadonlyMap<string, PaymentChannel>;
     readonly accountingTimeZone: string;
   };
@@ -53,6 +55,7 @@ export class LedgerCommands {
       withdrawals: new StreamCommandHandler(eventStore, withdrawalDecider, limits),
       freezes: new StreamCommandHandler(eventStore, freezeDecider, limits),
       preauths: new StreamCommandHandler(eventStore, preauthDecider, limits),
+      recharges: new StreamCommandHandler(eventStore, rechargeDecider, limits),
     };
   }
 
@@ -82,8 +85,8 @@ export class LedgerCommands {
     return this.deps.accounts.handle(accountStreamId(accountId), { type: 'ChangeAccountStatus', accountId, status, reason }, context);
   }
 
-  recharge(request: RechargeRequest, context: CommandContext, options: { takeover: boolean }) {
-    return rechargeAccount(this.deps.eventStore, this.deps.accounts, this.deps.channels, request, context, options);
+  recharge(request: RechargeRequest, context: CommandContext) {
+    return rechargeAccount(this.deps, request, context);
   }
 
   pay(request: PayRequest, context: CommandContext) {
@@ -162,7 +165,7 @@ export class LedgerCommands {
    * Drives an operation (and any refund, deduction or completion within it) to its end after a crash.
    * Business refusals along the way are the operation's outcome, already recorded: they are not errors here.
    */
-  async resumeOperation(kind: 'payment' | 'transfer' | 'withdrawal' | 'freeze' | 'preauth', operationId: string, context: CommandContext): Promise<void> {
+  async resumeOperation(kind: 'payment' | 'transfer' | 'withdrawal' | 'freeze' | 'preauth' | 'recharge', operationId: string, context: CommandContext): Promise<void> {
     const refusalsAreOutcomes = async (step: Promise<unknown>) => {
       try {
         await step;
@@ -184,6 +187,9 @@ export class LedgerCommands {
       }
       case 'transfer':
         await driveTransfer(this.deps, operationId, context, true);
+        return;
+      case 'recharge':
+        await refusalsAreOutcomes(driveRecharge(this.deps, operationId, context, true));
         return;
       case 'withdrawal':
         await driveWithdrawal(this.deps, operationId, context, true);

@@ -3,6 +3,7 @@ import { accountEventSchemas, type AccountEvent } from './accounts/account-event
 import { freezeEventSchemas, type FreezeEvent } from './freezes/freeze-events.js';
 import { paymentEventSchemas, type PaymentEvent } from './payments/payment-events.js';
 import { preauthEventSchemas, type PreauthEvent } from './preauths/preauth-events.js';
+import { rechargeEventSchemas, type RechargeEvent } from './recharges/recharge-events.js';
 import { transferEventSchemas, type TransferEvent } from './transfers/transfer-events.js';
 import { withdrawalEventSchemas, type WithdrawalEvent } from './withdrawals/withdrawal-events.js';
 import { entityEventSchemas, type EntityEvent } from './entities/entity-events.js';
@@ -20,10 +21,11 @@ const SCHEMAS = [
   ...withdrawalEventSchemas,
   ...freezeEventSchemas,
   ...preauthEventSchemas,
+  ...rechargeEventSchemas,
   ...entityEventSchemas,
 ] as const;
 
-export type LedgerEvent = AccountEvent | PaymentEvent | TransferEvent | WithdrawalEvent | FreezeEvent | PreauthEvent | EntityEvent;
+export type LedgerEvent = AccountEvent | PaymentEvent | TransferEvent | WithdrawalEvent | FreezeEvent | PreauthEvent | RechargeEvent | EntityEvent;
 export type LedgerEventType = LedgerEvent['type'];
 
 type EventSchema = (typeof SCHEMAS)[number];

@@ -11,7 +11,7 @@ export const OPERATIONS_COLLECTION = 'operations';
 
 export type OperationDocument = {
   operationId: string;
-  kind: 'payment' | 'transfer' | 'withdrawal' | 'freeze' | 'preauth';
+  kind: 'payment' | 'transfer' | 'withdrawal' | 'freeze' | 'preauth' | 'recharge';
   status: string;
   merchantId: string | null;
   merchantOrderNo: string | null;
@@ -70,6 +70,7 @@ const IN_FLIGHT_STATUSES: ReadonlySet<string> = new Set([
   'payment:initiated',
   'payment:cancelling',
   'transfer:requested',
+  'recharge:requested',
   'withdrawal:requested',
   'freeze:requested',
   'preauth:requested',
@@ -128,6 +129,14 @@ export const operationsProjection: Projection = {
         return [updated(envelope, event.data.transferId, () => ({ status: 'completed' }))];
       case 'TransferFailed':
         return [updated(envelope, event.data.transferId, () => ({ status: 'failed' }))];
+      case 'RechargeRequested': {
+        const d = event.data;
+        return [created(envelope, { operationId: d.rechargeId, kind: 'recharge', status: 'requested', merchantId: null, merchantOrderNo: null, sourceAccountId: d.accountId, targetAccountId: null, amountMinor: d.amountMinor.toString(), currency: d.currency })];
+      }
+      case 'RechargeCompleted':
+        return [updated(envelope, event.data.rechargeId, () => ({ status: 'completed' }))];
+      case 'RechargeFailed':
+        return [updated(envelope, event.data.rechargeId, () => ({ status: 'failed' }))];
       case 'WithdrawalRequested': {
         const d = event.data;
         return [created(envelope, { operationId: d.withdrawalId, kind: 'withdrawal', status: 'requested', merchantId: null, merchantOrderNo: null, sourceAccountId: d.accountId, targetAccountId: null, amountMinor: d.amountMinor.toString(), currency: d.currency })];

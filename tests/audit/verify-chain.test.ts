@@ -31,8 +31,8 @@ describe('ledger audit verify', () => {
   it('passes an untouched log, idempotency streams included, whatever the page size', async () => {
     const output = new CapturedOutput();
     expect(await auditVerify(pristine.config, {}, output)).toBe(0);
-    // Each recharge claims an idempotency key: one stream per key besides the account streams.
-    const streams = SETUP_STREAMS + WALLETS + WALLETS * RECHARGES_PER_WALLET;
+    // Each recharge has its own stream and claims an idempotency key (another stream), besides the account streams.
+    const streams = SETUP_STREAMS + WALLETS + 2 * WALLETS * RECHARGES_PER_WALLET;
     expect(output.records()).toEqual([
       { kind: 'summary', command: 'verify', ok: true, streams, events: storedEvents, lastPosition: String(storedEvents) },
     ]);

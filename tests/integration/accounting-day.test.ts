@@ -18,7 +18,7 @@ async function rechargeAcrossMidnight() {
   const fixture = commandFixture();
   const opened = await fixture.commands.openAccount({ ownerId: 'u-midnight', accountType: 'wallet', currency: CNY, displayName: '' }, context({ occurredAt: '2026-11-21T15:00:00.000Z' }));
   const recharge = (amount: string, occurredAt: string) =>
-    fixture.commands.recharge({ accountId: opened.accountId, amount: cny(amount), channelId: 'sim-bank' }, context({ occurredAt }), { takeover: false });
+    fixture.commands.recharge({ accountId: opened.accountId, amount: cny(amount), channelId: 'sim-bank' }, context({ occurredAt }));
   await recharge('10.00', LAST_SECOND_OF_21ST);
   await recharge('2.50', FIRST_SECOND_OF_22ND);
   return { fixture, accountId: opened.accountId };

@@ -77,6 +77,23 @@ describe('recovery and expiry sweeps', () => {
     expect(await resumeStalledOperations(restarted, readModels, later(5), 60_000)).toBe(0);
   });
 
+  it('resumes a recharge whose process died after the card was charged, crediting it exactly once', async () => {
+    const survivor = new LedgerCommands(store, channels(), 'Asia/Shanghai');
+    const wallet = await openFunded(survivor, 'wallet', null);
+    // The request is recorded, the channel charges the card, then death before the credit.
+    const dying = new LedgerCommands(dyingAfter(store, 1), channels(), 'Asia/Shanghai');
+    await expect(dying.recharge({ accountId: wallet, amount: cny('42.00'), channelId: 'sim-bank' }, context())).rejects.toBeInstanceOf(EventStoreUnavailableError);
+    await runner.catchUp();
+
+    const restarted = new LedgerCommands(store, channels(), 'Asia/Shanghai');
+    expect(await resumeStalledOperations(restarted, readModels, later(5), 60_000)).toBe(1);
+    const state = await restarted.getAccountState(wallet);
+    expect(state.exists && state.balanceMinor).toBe(4_200n);
+    await runner.catchUp();
+    expect(await resumeStalledOperations(restarted, readModels, later(5), 60_000)).toBe(0);
+    expect((await restarted.getAccountEvents(wallet)).filter((e) => e.type === 'FundsRecharged')).toHaveLength(1);
+  });
+
   it('resumes a pre-authorisation completion that died after capturing from the payer', async () => {
     const survivor = new LedgerCommands(store, channels(), 'Asia/Shanghai');
     const payer = await openFunded(survivor, 'wallet', '100.00');

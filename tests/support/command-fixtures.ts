@@ -31,7 +31,7 @@ export async function openFunded(commands: LedgerCommands, type: AccountType, am
   const opened = await commands.openAccount({ ownerId, accountType: type, currency: CNY, displayName: `${type} ${ownerId}` }, context());
   if (amount !== null) {
     if (type === 'wallet') {
-      await commands.recharge({ accountId: opened.accountId, amount: cny(amount), channelId: 'sim-bank' }, context(), { takeover: false });
+      await commands.recharge({ accountId: opened.accountId, amount: cny(amount), channelId: 'sim-bank' }, context());
     } else {
       throw new Error('only wallets are funded by recharge in fixtures');
     }

@@ -86,7 +86,7 @@ export async function runStep(commands: LedgerCommands, accounts: ScenarioAccoun
   try {
     switch (step.op) {
       case 'recharge':
-        await commands.recharge({ accountId: accounts.wallets[step.wallet]!, amount: money(step.amountMinor), channelId: 'sim-bank' }, context(), { takeover: false });
+        await commands.recharge({ accountId: accounts.wallets[step.wallet]!, amount: money(step.amountMinor), channelId: 'sim-bank' }, context());
         return;
       case 'pay': {
         const { payment } = await commands.pay(

@@ -1,13 +1,20 @@
-import { decodeEvent } from '../../domain/event-catalogue.js';
-import type { FundsRecharged } from '../../domain/accounts/account-events.js';
 import type { Money } from '../../domain/money/money.js';
+import type { RechargeCommand, RechargeState } from '../../domain/recharges/recharge-decider.js';
+import type { RechargeEvent } from '../../domain/recharges/recharge-events.js';
 import { decideRecharge } from '../../domain/recharges/recharge.js';
 import { DomainError } from '../../domain/shared/domain-error.js';
-import type { EventStore } from '../../ports/event-store.js';
 import type { PaymentChannel } from '../../ports/payment-channel.js';
-import { deriveEventId, deriveId, type CommandContext } from '../command-context.js';
-import { accountStreamId, type AccountHandler } from '../accounts/open-account-handler.js';
-import { findRecentEvent } from '../recorded-events.js';
+import { deriveId, type CommandContext } from '../command-context.js';
+import { loadAccount, maxPosition, runAccountStep, stepContext, type OperationDeps } from '../operations/operation-steps.js';
+import type { StreamCommandHandler } from '../stream-command-handler.js';
+
+export type RechargeHandler = StreamCommandHandler<RechargeCommand, RechargeEvent, RechargeState>;
+export type ExistingRecharge = Extract<RechargeState, { exists: true }>;
+
+export interface RechargeDeps extends OperationDeps {
+  readonly recharges: RechargeHandler;
+  readonly channels: ReadonlyMap<string, PaymentChannel>;
+}
 
 export interface RechargeRequest {
   readonly accountId: string;
@@ -16,64 +23,82 @@ export interface RechargeRequest {
 }
 
 export interface RechargeOutcome {
-  readonly recharge: FundsRecharged['data'];
-  /** Global position of the recharge event: wait for it to read your write. */
+  readonly recharge: ExistingRecharge;
+  /** Position to wait for to read the new balance. */
   readonly position: bigint;
 }
 
+export function rechargeStreamId(rechargeId: string): string {
+  return `recharge-${rechargeId}`;
+}
+
 /**
- * A recharge: check the account can take it, charge the channel under our recharge id (channels are
- * idempotent by order number), then record the credit. Nothing is acknowledged before the event is on
- * disk; a retry after a crash charges the same order again (the channel answers as before) and records
- * the credit once (same derived event id).
+ * A recharge: check the account can take it, record the request, charge the payer through the channel
+ * under our recharge id (channels are idempotent by order number), credit the account, complete. The
+ * request is on disk before any card is charged, so a crash anywhere after it is resumed (by a retry or
+ * the recovery sweep) and the credit is recorded once. A declined charge fails the recharge; a credit the
+ * account refuses after the charge (its status changed meanwhile) fails it as "charged at the channel",
+ * for reconciliation to refund.
  */
-export async function rechargeAccount(
-  eventStore: EventStore,
-  handler: AccountHandler,
-  channels: ReadonlyMap<string, PaymentChannel>,
-  request: RechargeRequest,
-  context: CommandContext,
-  options: { takeover: boolean },
-): Promise<RechargeOutcome> {
-  const streamId = accountStreamId(request.accountId);
-  if (options.takeover) {
-    const earlier = await findRecentEvent(eventStore, streamId, deriveEventId(context.operationKey, streamId, 0));
-    if (earlier) {
-      const event = decodeEvent(earlier.type, earlier.data);
-      if (event.type === 'FundsRecharged') return { recharge: event.data, position: earlier.position };
-    }
-  }
-  const channel = channels.get(request.channelId);
-  if (!channel) {
-    throw new DomainError('unknown_channel', `no payment channel "${request.channelId}"`, { channel: request.channelId });
-  }
+export async function rechargeAccount(deps: RechargeDeps, request: RechargeRequest, context: CommandContext): Promise<RechargeOutcome> {
+  const channel = deps.channels.get(request.channelId);
+  if (!channel) throw new DomainError('unknown_channel', `no payment channel "${request.channelId}"`, { channel: request.channelId });
   const rechargeId = deriveId(context.operationKey, 'recharge');
-  // Check the account before charging anyone's card: a refused recharge must not move external money.
-  const preview = await handler.load(streamId);
-  const command = { rechargeId, accountId: request.accountId, amount: request.amount, channel: channel.id };
-  decideRecharge({ ...command, channelOrderNo: 'not-yet-charged', channelFeeMinor: 0n }, preview.state);
-  const outcome = await channel.charge({ orderNo: rechargeId, amount: request.amount, payerReference: null });
-  if (outcome.status === 'declined') {
-    throw new DomainError('channel_declined', `${channel.id} declined the charge: ${outcome.channelErrorMessage}`, {
-      channel: channel.id,
-      channelErrorCode: outcome.channelErrorCode,
-    });
+  const streamId = rechargeStreamId(rechargeId);
+  const existing = await deps.recharges.load(streamId);
+  let position = -1n;
+  let resuming = true;
+  if (!existing.state.exists) {
+    // Check the account before charging anyone's card: a refused recharge moves no external money.
+    const account = await loadAccount(deps, request.accountId);
+    decideRecharge({ rechargeId, accountId: account.accountId, amount: request.amount, channel: channel.id, channelOrderNo: 'not-yet-charged', channelFeeMinor: 0n }, account);
+    const requested = await deps.recharges.handle(
+      streamId,
+      { type: 'RequestRecharge', request: { rechargeId, accountId: account.accountId, amountMinor: request.amount.amountMinor, currency: request.amount.currency, channel: channel.id } },
+      stepContext(context, rechargeId, 'request'),
+    );
+    position = requested.position;
+    resuming = requested.events.length === 0;
   }
-  const handled = await handler.handle(
-    streamId,
-    {
-      type: 'RechargeAccount',
-      ...command,
-      channelOrderNo: outcome.channelOrderNo,
-      channelFeeMinor: outcome.feeMinor,
-    },
-    context,
+  const driven = await driveRecharge(deps, rechargeId, context, resuming);
+  return { ...driven, position: maxPosition(position, driven.position) };
+}
+
+/** Takes a requested recharge to its end; safe to call again at any point (a retry, a resume after a crash). */
+export async function driveRecharge(deps: RechargeDeps, rechargeId: string, context: CommandContext, resuming: boolean): Promise<RechargeOutcome> {
+  const streamId = rechargeStreamId(rechargeId);
+  const { state } = await deps.recharges.load(streamId);
+  if (!state.exists) throw new DomainError('operation_not_found', `recharge ${rechargeId} does not exist`, { rechargeId });
+  const r = state.request;
+  if (state.status !== 'requested') return { recharge: state, position: -1n };
+  const channel = deps.channels.get(r.channel);
+  if (!channel) throw new DomainError('unknown_channel', `no payment channel "${r.channel}"`, { channel: r.channel });
+  const amount = { amountMinor: r.amountMinor, currency: r.currency };
+  const charged = await channel.charge({ orderNo: rechargeId, amount, payerReference: null });
+  if (charged.status === 'declined') {
+    return fail(deps, rechargeId, context, new DomainError('channel_declined', `${channel.id} declined the charge: ${charged.channelErrorMessage}`, { channel: channel.id, channelErrorCode: charged.channelErrorCode }), false);
+  }
+  const credited = await runAccountStep(
+    deps,
+    r.accountId,
+    { type: 'RechargeAccount', rechargeId, accountId: r.accountId, amount, channel: channel.id, channelOrderNo: charged.channelOrderNo, channelFeeMinor: charged.feeMinor },
+    stepContext(context, rechargeId, 'credit'),
+    resuming,
   );
-  const event = handled.events[0];
-  if (event?.type === 'FundsRecharged') return { recharge: event.data, position: handled.position };
-  // Nothing new was recorded: this recharge's event was (a concurrent retry of the same request).
-  const recorded = await findRecentEvent(eventStore, streamId, deriveEventId(context.operationKey, streamId, 0));
-  const earlier = recorded ? decodeEvent(recorded.type, recorded.data) : undefined;
-  if (!recorded || earlier?.type !== 'FundsRecharged') throw new Error('a recharge records FundsRecharged');
-  return { recharge: earlier.data, position: recorded.position };
+  if (!credited.ok) return fail(deps, rechargeId, context, credited.error, true);
+  const done = await deps.recharges.handle(
+    streamId,
+    { type: 'CompleteRecharge', rechargeId, channelOrderNo: charged.channelOrderNo, channelFeeMinor: charged.feeMinor },
+    stepContext(context, rechargeId, 'complete'),
+  );
+  return { recharge: done.state as ExistingRecharge, position: maxPosition(credited.position, done.position) };
+}
+
+async function fail(deps: RechargeDeps, rechargeId: string, context: CommandContext, error: DomainError, chargedAtChannel: boolean): Promise<never> {
+  await deps.recharges.handle(
+    rechargeStreamId(rechargeId),
+    { type: 'FailRecharge', rechargeId, reasonCode: error.code, reason: error.message, chargedAtChannel },
+    stepContext(context, rechargeId, 'fail'),
+  );
+  throw error;
 }

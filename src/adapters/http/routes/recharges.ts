@@ -5,7 +5,7 @@ import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { requireAccountOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
-import { problemResponses } from '../problem-details.js';
+import { HttpProblem, problemResponses } from '../problem-details.js';
 
 const rechargeBody = z
   .strictObject({
@@ -49,22 +49,24 @@ export function rechargeRoutes(service: LedgerService): FastifyPluginAsyncZod {
         await requireAccountOwnerOrOperator(request, service.accountOwners, request.body.accountId);
         const currency = parseCurrency(request.body.currency);
         const amount = parseAmount(request.body.amount, currency);
-        await runCommand(request, reply, service, async (context, attempt) => {
-          const { recharge, position } = await service.commands.recharge(
-            { accountId: request.body.accountId, amount, channelId: request.body.channel },
-            context,
-            attempt,
-          );
+        await runCommand(request, reply, service, async (context) => {
+          const { recharge, position } = await service.commands.recharge({ accountId: request.body.accountId, amount, channelId: request.body.channel }, context);
+          const r = recharge.request;
+          if (recharge.status !== 'completed' || !recharge.charge) {
+            // A retry of a recharge that failed, or one still in flight: answer as its outcome says.
+            const failure = recharge.failure ?? { reasonCode: 'operation_state_conflict', reason: `recharge ${r.rechargeId} is ${recharge.status}` };
+            throw new HttpProblem(failure.reasonCode === 'operation_state_conflict' ? 409 : 422, failure.reasonCode, 'Recharge not completed', failure.reason, { details: { rechargeId: r.rechargeId } });
+          }
           return {
             statusCode: 201,
             body: {
-              rechargeId: recharge.rechargeId,
-              accountId: recharge.accountId,
-              amount: formatAmount(recharge.amountMinor, recharge.currency),
-              currency: recharge.currency,
-              channel: recharge.channel,
-              channelOrderNo: recharge.channelOrderNo,
-              channelFee: formatAmount(recharge.channelFeeMinor, recharge.currency),
+              rechargeId: r.rechargeId,
+              accountId: r.accountId,
+              amount: formatAmount(r.amountMinor, r.currency),
+              currency: r.currency,
+              channel: r.channel,
+              channelOrderNo: recharge.charge.channelOrderNo,
+              channelFee: formatAmount(recharge.charge.channelFeeMinor, r.currency),
               status: 'succeeded',
               position: position.toString(),
             },
