@@ -45,7 +45,9 @@ export const DEFAULT_HANDLER_LIMITS: StreamCommandHandlerLimits = {
   // Several processes hammering one hot account conflict often; each retry re-reads only the new events.
   maxAttempts: 30,
   maxWaitingPerStream: 10_000,
-  maxCommandsPerAppend: 64,
+  // A command records at most two events on one stream (a Sequence of a credit and a hold), so 50
+  // commands always fit the event store's 100 events per append.
+  maxCommandsPerAppend: 50,
 };
 
 /** Longest pause between two attempts after a conflict with another process. */
