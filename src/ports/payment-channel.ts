@@ -35,6 +35,7 @@ export interface PaymentChannel {
   payout(request: ChannelPayoutRequest): Promise<ChannelPayoutOutcome>;
 }
 
+/** The channel did not answer (timeout, connection refused): the outcome is unknown, ask again later. */
 export class ChannelUnavailableError extends Error {
   override readonly name = 'ChannelUnavailableError';
 }

@@ -1,7 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { LedgerService } from '../ledger-service.js';
-import { principalOf } from './authorization.js';
+import type { OpenAccountState } from '../../domain/accounts/account-state.js';
+import { DomainError } from '../../domain/shared/domain-error.js';
+import { principalOf, requireOwnerOrOperator } from './authorization.js';
 import { HttpProblem } from './problem-details.js';
 
 /**
@@ -31,6 +33,30 @@ export async function requirePayerConsent(service: LedgerService, request: Fasti
   if (!owner || !(await service.entities.verifyPaymentPassword(ownerId, password))) {
     throw new HttpProblem(403, 'payer_password_invalid', 'Payer consent refused', "the payer's payment password does not match");
   }
+}
+
+/**
+ * The checks before a merchant charges a payer into its own account (payments, pre-authorisations): the
+ * payee is the caller's (or the caller is an operator), and the payer consents. Takes the password out
+ * of the body first. Returns both accounts' states.
+ */
+export async function authoriseCharge(
+  service: LedgerService,
+  request: FastifyRequest,
+  body: { payerAccountId: string; payeeAccountId: string; payerPassword?: string | undefined },
+): Promise<{ payer: OpenAccountState; payee: OpenAccountState }> {
+  const password = takePayerPassword(body);
+  const payee = await existingAccount(service, body.payeeAccountId);
+  requireOwnerOrOperator(request, payee.ownerId);
+  const payer = await existingAccount(service, body.payerAccountId);
+  await requirePayerConsent(service, request, payer.ownerId, password);
+  return { payer, payee };
+}
+
+async function existingAccount(service: LedgerService, accountId: string): Promise<OpenAccountState> {
+  const state = await service.commands.getAccountState(accountId);
+  if (!state.exists) throw new DomainError('account_not_found', `account ${accountId} does not exist`, { accountId });
+  return state;
 }
 
 /** Removes the password from the request body at once: nothing after (fingerprints, logs) may see it. */

@@ -5,6 +5,7 @@ import { IdempotencyKeyReusedError, IdempotentRequestInProgressError } from '../
 import { QueueFullError } from '../../commands/stream-command-handler.js';
 import { DomainError, type DomainErrorCode } from '../../domain/shared/domain-error.js';
 import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../../ports/event-store.js';
+import { ChannelUnavailableError } from '../../ports/payment-channel.js';
 import { InvalidQueryError, ReadModelStoreUnavailableError } from '../../ports/read-model-store.js';
 import { PositionWaitTimeoutError } from '../../projections/projection-runner.js';
 
@@ -105,6 +106,10 @@ export function problemOf(error: unknown): HttpProblem {
   }
   if (error instanceof QueueFullError) {
     return new HttpProblem(503, 'overloaded', 'Too many commands for one account', 'too many commands are waiting for this account; retry shortly', {}, 1);
+  }
+  if (error instanceof ChannelUnavailableError) {
+    // The operation stays in flight with what it recorded; a retry (same key) or the recovery sweep finishes it.
+    return new HttpProblem(503, 'channel_unavailable', 'Payment channel unavailable', 'the payment channel did not answer; retry with the same Idempotency-Key', {}, 5);
   }
   if (error instanceof EventStoreUnavailableError || error instanceof ReadModelStoreUnavailableError) {
     return new HttpProblem(503, 'storage_unavailable', 'Storage unavailable', 'the ledger storage is unavailable; retry shortly', {}, 2);

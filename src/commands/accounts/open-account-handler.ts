@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { accountDecider, type AccountCommand } from '../../domain/accounts/account-decider.js';
+import type { AccountCommand } from '../../domain/accounts/account-decider.js';
 import type { AccountEvent } from '../../domain/accounts/account-events.js';
 import { generateAccountNumber, type AccountNumber } from '../../domain/accounts/account-number.js';
 import type { AccountState } from '../../domain/accounts/account-state.js';

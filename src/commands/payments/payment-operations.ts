@@ -1,6 +1,6 @@
 import { decideCredit, decideDebit, type Movement } from '../../domain/accounts/movements.js';
 import type { Money } from '../../domain/money/money.js';
-import { paymentDecider, type PaymentCommand } from '../../domain/payments/payment-decider.js';
+import type { PaymentCommand } from '../../domain/payments/payment-decider.js';
 import type { PaymentEvent, PartySnapshot } from '../../domain/payments/payment-events.js';
 import type { ExistingPayment, PaymentState } from '../../domain/payments/payment-state.js';
 import { accountingDate } from '../../domain/shared/accounting-day.js';

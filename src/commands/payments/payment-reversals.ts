@@ -105,9 +105,3 @@ async function returnMoney(
   if (!compensation.ok) throw compensation.error;
   return credit;
 }
-
-export function requirePaymentOf(payment: ExistingPayment, merchantId: string | null): void {
-  if (merchantId !== null && payment.order.merchantId !== merchantId) {
-    throw new DomainError('operation_not_found', `payment ${payment.order.paymentId} does not exist`, { paymentId: payment.order.paymentId });
-  }
-}

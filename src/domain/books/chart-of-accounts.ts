@@ -1,4 +1,3 @@
-import { ACCOUNT_TYPES, accountTypeOfPrefix } from '../accounts/account-type.js';
 
 /**
  * The chart of accounts of the internal (double-entry) books, held as data: the posting rules, the books

@@ -28,7 +28,3 @@ export function minorUnitExponent(currency: CurrencyCode): number {
   if (exponent === undefined) throw new Error(`not an ISO 4217 currency: ${currency}`);
   return exponent;
 }
-
-export function knownCurrencyCodes(): readonly string[] {
-  return [...MINOR_UNIT_EXPONENTS.keys()].sort();
-}

@@ -69,7 +69,3 @@ export function formatAmount(amountMinor: bigint, currency: CurrencyCode): strin
   const fraction = digits.slice(digits.length - exponent);
   return `${negative ? '-' : ''}${whole}${exponent > 0 ? `.${fraction}` : ''}`;
 }
-
-export function sameCurrency(a: Money, b: Money): boolean {
-  return a.currency === b.currency;
-}

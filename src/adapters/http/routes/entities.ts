@@ -11,7 +11,6 @@ import { requireOperator, requireOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 
-const EXAMPLE_MERCHANT_ID = 'm-0190c1d2-3e4f-7a5b-8c6d-7e8f90a1b2c3';
 
 const entityIdString = z.string().regex(ENTITY_ID_PATTERN, 'u-, m- or op- followed by a UUID').describe('Entity id: kind prefix (u-, m-, op-) and a UUID');
 const entityParams = z.object({ entityId: entityIdString });

@@ -6,8 +6,8 @@ import { DomainError } from '../../../domain/shared/domain-error.js';
 import { paymentIdOf } from '../../../commands/payments/payment-operations.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
-import { principalOf, requireOwnerOrOperator } from '../authorization.js';
-import { payerPasswordField, requirePayerConsent, takePayerPassword } from '../payer-consent.js';
+import { principalOf } from '../authorization.js';
+import { authoriseCharge, payerPasswordField } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 
@@ -97,14 +97,8 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const payerPassword = takePayerPassword(request.body);
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
-        const payee = await service.commands.getAccountState(request.body.payeeAccountId);
-        if (!payee.exists) throw new DomainError('account_not_found', `account ${request.body.payeeAccountId} does not exist`, { accountId: request.body.payeeAccountId });
-        requireOwnerOrOperator(request, payee.ownerId);
-        const payer = await service.commands.getAccountState(request.body.payerAccountId);
-        if (!payer.exists) throw new DomainError('account_not_found', `account ${request.body.payerAccountId} does not exist`, { accountId: request.body.payerAccountId });
-        await requirePayerConsent(service, request, payer.ownerId, payerPassword);
+        const { payee } = await authoriseCharge(service, request, request.body);
         await runCommand(request, reply, service, async (context) => {
           const { payment, position } = await service.commands.pay(
             {
