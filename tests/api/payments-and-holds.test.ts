@@ -65,6 +65,18 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
       expect(frozen.json().code).toBe('payer_consent_required');
       const held = await post('/v1/preauths', { payerAccountId: wallet, payeeAccountId: shopAccount, amount: '1.00', currency: 'CNY', merchantOrderNo: 'H-consent' }, shop);
       expect(held.json().code).toBe('payer_consent_required');
+      // Guessing is slowed down: after five wrong passwords a payer is locked for a while (another payer,
+      // so the rest of this file can still use the first one).
+      const victim = (await post('/v1/entities', { kind: 'user', displayName: 'Victim' })).json();
+      await post(`/v1/entities/${victim.entityId}/payment-password`, { newPassword: '582937' });
+      const victimWallet = (await post('/v1/accounts', { ownerId: victim.entityId, type: 'wallet', currency: 'CNY' })).json().accountId;
+      const guess = (orderNo: string, payerPassword: string) =>
+        post('/v1/payments', { payerAccountId: victimWallet, payeeAccountId: shopAccount, amount: '1.00', currency: 'CNY', merchantOrderNo: orderNo, payerPassword }, shop);
+      for (let i = 0; i < 5; i += 1) expect((await guess(`SO-guess-${i}`, `99999${i}x`)).statusCode).toBe(403);
+      const locked = await guess('SO-guess-locked', '582937');
+      expect(locked.statusCode).toBe(429);
+      expect(locked.json().code).toBe('payer_password_locked');
+      expect(locked.headers['retry-after']).toBeDefined();
       // An operator (the platform's cashier) collected consent itself.
       expect((await pay('SO-consent-3', '1.00', ledger.operator, '')).statusCode).toBe(201);
     });

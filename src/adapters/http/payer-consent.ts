@@ -4,6 +4,7 @@ import type { LedgerService } from '../ledger-service.js';
 import type { OpenAccountState } from '../../domain/accounts/account-state.js';
 import { DomainError } from '../../domain/shared/domain-error.js';
 import { principalOf, requireOwnerOrOperator } from './authorization.js';
+import { PayerPasswordGuard } from './payer-password-guard.js';
 import { HttpProblem } from './problem-details.js';
 
 /**
@@ -13,6 +14,9 @@ import { HttpProblem } from './problem-details.js';
  * platform's own cashier and back office) is trusted to have collected consent itself. In every case an
  * owner registered as "may not pay" is refused.
  */
+/** One guard per process: wrong passwords count per payer across every route that asks for one. */
+const payerPasswordGuard = new PayerPasswordGuard();
+
 export const payerPasswordField = z
   .string()
   .min(6)
@@ -30,9 +34,15 @@ export async function requirePayerConsent(service: LedgerService, request: Fasti
   if (password === undefined) {
     throw new HttpProblem(403, 'payer_consent_required', 'Payer consent required', "taking money from another owner's account needs that owner's payment password (payerPassword)");
   }
+  const lockedMs = payerPasswordGuard.lockedForMs(ownerId);
+  if (lockedMs > 0) {
+    throw new HttpProblem(429, 'payer_password_locked', 'Too many wrong payment passwords', 'too many wrong payment passwords for this payer; try again later', {}, Math.ceil(lockedMs / 1000));
+  }
   if (!owner || !(await service.entities.verifyPaymentPassword(ownerId, password))) {
+    payerPasswordGuard.recordFailure(ownerId);
     throw new HttpProblem(403, 'payer_password_invalid', 'Payer consent refused', "the payer's payment password does not match");
   }
+  payerPasswordGuard.recordSuccess(ownerId);
 }
 
 /**
