@@ -13,7 +13,7 @@ import type { EventStore } from '../ports/event-store.js';
 import type { PaymentChannel } from '../ports/payment-channel.js';
 import { accountStreamId, openAccount, type AccountHandler, type OpenAccountRequest } from './accounts/open-account-handler.js';
 import type { CommandContext } from './command-context.js';
-import { deductFromFreeze, driveDeduction, drivePlacement, getFreeze, placeFreeze, releaseFreeze, type DeductRequest, type FreezeHandler, type PlaceFreezeRequest } from './freezes/freeze-operations.js';
+import { deductFromFreeze, driveDeduction, drivePlacement, driveRelease, getFreeze, placeFreeze, releaseFreeze, type DeductRequest, type FreezeHandler, type PlaceFreezeRequest } from './freezes/freeze-operations.js';
 import { drivePayment, getPayment, pay, type PayRequest, type PaymentHandler } from './payments/payment-operations.js';
 import { cancelPayment, refundPayment, type RefundRequest } from './payments/payment-reversals.js';
 import { authorise, cancelCompletion, cancelPreauth, completePreauth, driveAuthorisation, driveCompletion, getPreauth, type AuthoriseRequest, type PreauthHandler } from './preauths/preauth-operations.js';
@@ -197,6 +197,9 @@ export class LedgerCommands {
       case 'freeze': {
         const freeze = await this.getFreeze(operationId);
         if (freeze.status === 'requested') await refusalsAreOutcomes(drivePlacement(this.deps, operationId, context, true));
+        for (const [releaseId, release] of freeze.releases) {
+          if (!release.applied) await driveRelease(this.deps, operationId, releaseId, 'resumed after a crash', context, true);
+        }
         for (const deduction of freeze.deductions.values()) {
           if (deduction.status === 'requested') await refusalsAreOutcomes(driveDeduction(this.deps, operationId, deduction.deductionId, context, true));
         }

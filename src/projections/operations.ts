@@ -160,7 +160,10 @@ export const operationsProjection: Projection = {
       case 'FreezeDeductionFailed':
         return [partSettled(envelope, event.data.freezeId, event.data.deductionId, false)];
       case 'FreezeReleased':
-        return [];
+        // In flight until its account step is recorded (FreezeReleaseApplied); never counted as settled.
+        return [partRequested(envelope, event.data.freezeId, `release:${event.data.releaseId}`, event.data.amountMinor)];
+      case 'FreezeReleaseApplied':
+        return [partSettled(envelope, event.data.freezeId, `release:${event.data.releaseId}`, false)];
       case 'PreauthRequested': {
         const d = event.data;
         return [

@@ -94,6 +94,22 @@ describe('recovery and expiry sweeps', () => {
     expect((await restarted.getAccountEvents(wallet)).filter((e) => e.type === 'FundsRecharged')).toHaveLength(1);
   });
 
+  it('resumes a freeze release that died after reserving the amount, releasing it once', async () => {
+    const survivor = new LedgerCommands(store, channels(), 'Asia/Shanghai');
+    const wallet = await openFunded(survivor, 'wallet', '50.00');
+    const { freeze } = await survivor.placeFreeze({ accountId: wallet, amount: cny('30.00'), reason: 'order' }, context());
+    const dying = new LedgerCommands(dyingAfter(store, 1), channels(), 'Asia/Shanghai');
+    await expect(dying.releaseFreeze(freeze.request.freezeId, 1_000n, 'partial', context())).rejects.toBeInstanceOf(EventStoreUnavailableError);
+    await runner.catchUp();
+
+    const restarted = new LedgerCommands(store, channels(), 'Asia/Shanghai');
+    expect(await resumeStalledOperations(restarted, readModels, later(5), 60_000)).toBe(1);
+    const state = await restarted.getAccountState(wallet);
+    expect(state.exists && [availableMinor(state), state.frozenMinor]).toEqual([3_000n, 2_000n]);
+    await runner.catchUp();
+    expect(await resumeStalledOperations(restarted, readModels, later(5), 60_000)).toBe(0);
+  });
+
   it('resumes a pre-authorisation completion that died after capturing from the payer', async () => {
     const survivor = new LedgerCommands(store, channels(), 'Asia/Shanghai');
     const payer = await openFunded(survivor, 'wallet', '100.00');

@@ -72,24 +72,34 @@ export async function drivePlacement(deps: FreezeDeps, freezeId: string, context
   return { freeze: done.state as ExistingFreeze, position: maxPosition(position, frozen.position, done.position) };
 }
 
-/** Release some or all of what a freeze still holds back to available funds. */
+/**
+ * Release some or all of what a freeze still holds back to available funds: reserve the amount on the
+ * freeze, release it on the account, record that it is done (so a crash in between is resumed).
+ */
 export async function releaseFreeze(deps: FreezeDeps, freezeId: string, amountMinor: bigint | null, reason: string, context: CommandContext): Promise<Outcome> {
   const releaseId = deriveId(context.operationKey, 'release');
-  const streamId = freezeStreamId(freezeId);
-  const reserved = await deps.freezes.handle(streamId, { type: 'ReleaseFreeze', freezeId, releaseId, amountMinor, reason }, stepContext(context, releaseId, 'reserve'));
-  const freeze = reserved.state as ExistingFreeze;
-  // A retried release (same key) finds its reserved amount and makes sure the account step happened.
-  const released = freeze.releases.get(releaseId)!;
+  const reserved = await deps.freezes.handle(freezeStreamId(freezeId), { type: 'ReleaseFreeze', freezeId, releaseId, amountMinor, reason }, stepContext(context, releaseId, 'reserve'));
+  const driven = await driveRelease(deps, freezeId, releaseId, reason, context, reserved.events.length === 0);
+  return { freeze: driven.freeze, position: maxPosition(reserved.position, driven.position) };
+}
+
+/** Finishes a reserved release; safe to call again (a retry, a resume after a crash). */
+export async function driveRelease(deps: FreezeDeps, freezeId: string, releaseId: string, reason: string, context: CommandContext, resuming: boolean): Promise<Outcome> {
+  const freeze = await getFreeze(deps, freezeId);
+  const release = freeze.releases.get(releaseId);
+  if (!release) throw new DomainError('operation_not_found', `release ${releaseId} does not exist`, { releaseId });
+  if (release.applied) return { freeze, position: -1n };
   const step = await runAccountStep(
     deps,
     freeze.request.accountId,
-    { type: 'ReleaseFrozenFunds', accountId: freeze.request.accountId, freezeId, amountMinor: released, reason },
+    { type: 'ReleaseFrozenFunds', accountId: freeze.request.accountId, freezeId, amountMinor: release.amountMinor, reason },
     stepContext(context, releaseId, 'release-funds'),
-    reserved.events.length === 0,
+    resuming,
   );
   // The freeze stream reserved this amount, so the account holds it: a refusal here is a broken invariant.
   if (!step.ok) throw new DomainError('invariant_violated', `release of ${freezeId} refused by the account: ${step.error.message}`);
-  return { freeze, position: maxPosition(reserved.position, step.position) };
+  const applied = await deps.freezes.handle(freezeStreamId(freezeId), { type: 'ConfirmRelease', freezeId, releaseId }, stepContext(context, releaseId, 'applied'));
+  return { freeze: applied.state as ExistingFreeze, position: maxPosition(step.position, applied.position) };
 }
 
 export interface DeductRequest {

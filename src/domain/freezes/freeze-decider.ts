@@ -21,8 +21,8 @@ export type FreezeState =
       readonly remainingMinor: bigint;
       readonly releasedMinor: bigint;
       readonly deductions: ReadonlyMap<string, Deduction>;
-      /** Amount of each release, by release id: a retried release finds its amount here. */
-      readonly releases: ReadonlyMap<string, bigint>;
+      /** Each release by id: its amount, and whether its account step is done (a resume finishes it). */
+      readonly releases: ReadonlyMap<string, { readonly amountMinor: bigint; readonly applied: boolean }>;
     };
 
 export type FreezeCommand =
@@ -30,6 +30,7 @@ export type FreezeCommand =
   | { readonly type: 'ConfirmFreeze'; readonly freezeId: string }
   | { readonly type: 'RefuseFreeze'; readonly freezeId: string; readonly reasonCode: string; readonly reason: string }
   | { readonly type: 'ReleaseFreeze'; readonly freezeId: string; readonly releaseId: string; readonly amountMinor: bigint | null; readonly reason: string }
+  | { readonly type: 'ConfirmRelease'; readonly freezeId: string; readonly releaseId: string }
   | { readonly type: 'RequestDeduction'; readonly freezeId: string; readonly deductionId: string; readonly amountMinor: bigint; readonly payeeAccountId: string; readonly memo: string }
   | { readonly type: 'CompleteDeduction'; readonly freezeId: string; readonly deductionId: string }
   | { readonly type: 'FailDeduction'; readonly freezeId: string; readonly deductionId: string; readonly reasonCode: string; readonly reason: string; readonly returnedToAvailable: boolean };
@@ -50,8 +51,13 @@ export function evolveFreeze(state: FreezeState, event: FreezeEvent): FreezeStat
         ...state,
         remainingMinor: state.remainingMinor - event.data.amountMinor,
         releasedMinor: state.releasedMinor + event.data.amountMinor,
-        releases: new Map(state.releases).set(event.data.releaseId, event.data.amountMinor),
+        releases: new Map(state.releases).set(event.data.releaseId, { amountMinor: event.data.amountMinor, applied: false }),
       };
+    }
+    case 'FreezeReleaseApplied': {
+      const release = state.releases.get(event.data.releaseId);
+      assert(release !== undefined, 'a release is applied after it is reserved');
+      return { ...state, releases: new Map(state.releases).set(event.data.releaseId, { ...release, applied: true }) };
     }
     case 'FreezeDeductionRequested': {
       assert(event.data.amountMinor <= state.remainingMinor, 'a deduction takes only what the freeze holds');
@@ -100,6 +106,12 @@ export function decideFreezeProcess(command: FreezeCommand, state: FreezeState):
         throw new DomainError('release_exceeds_frozen', `freeze ${command.freezeId} holds ${freeze.remainingMinor} minor units`, { freezeId: command.freezeId, remainingMinor: freeze.remainingMinor.toString() });
       }
       return [{ type: 'FreezeReleased', data: { freezeId: command.freezeId, releaseId: command.releaseId, amountMinor, reason: command.reason } }];
+    }
+    case 'ConfirmRelease': {
+      const freeze = requireFreeze(state, command.freezeId);
+      const release = freeze.releases.get(command.releaseId);
+      if (!release) throw new DomainError('operation_not_found', `release ${command.releaseId} does not exist`, { releaseId: command.releaseId });
+      return release.applied ? [] : [{ type: 'FreezeReleaseApplied', data: { freezeId: command.freezeId, releaseId: command.releaseId } }];
     }
     case 'RequestDeduction': {
       const freeze = requireFreeze(state, command.freezeId);

@@ -30,6 +30,8 @@ export const freezeReleased = z.strictObject({
   type: z.literal('FreezeReleased'),
   data: z.strictObject({ freezeId, releaseId: z.uuid(), amountMinor: minorUnits, reason: z.string().max(200) }),
 });
+/** The release's account step is done (the money is available again on the account). */
+export const freezeReleaseApplied = z.strictObject({ type: z.literal('FreezeReleaseApplied'), data: z.strictObject({ freezeId, releaseId: z.uuid() }) });
 export const freezeDeductionRequested = z.strictObject({
   type: z.literal('FreezeDeductionRequested'),
   data: z.strictObject({ freezeId, deductionId: z.uuid(), amountMinor: minorUnits, payeeAccountId: z.string(), memo: z.string().max(200) }),
@@ -52,6 +54,7 @@ export const freezeEventSchemas = [
   freezePlaced,
   freezeRefused,
   freezeReleased,
+  freezeReleaseApplied,
   freezeDeductionRequested,
   freezeDeductionCompleted,
   freezeDeductionFailed,
