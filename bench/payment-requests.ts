@@ -15,7 +15,7 @@ export interface PayeeMerchant {
 }
 
 export interface PaymentRequestArgs {
-  /** Payees, taken in turn (one merchant: every payment into one hot account). Each request is signed by its payee's merchant. */
+  /** Payees, taken in turn (one merchant: every payment into one hot account). Each request is signed by its merchant's signer (the platform's cashier). */
   readonly merchants: readonly PayeeMerchant[];
   /** Funded wallets the money comes from, picked scattered. */
   readonly payerAccountIds: readonly string[];

@@ -25,7 +25,8 @@ import { PAYMENT_PATH, type PayeeMerchant, type PaymentRequestArgs } from './pay
  * nonce check, validation, idempotency record, the payment operation: PaymentInitiated, debit of the
  * payer's wallet, credit of the merchant's account, PaymentCompleted, each group-committed durably; live
  * projections), driven with POST /v1/payments over 64 keep-alive connections. Every request is signed by
- * the payee's merchant and carries a unique merchantOrderNo and Idempotency-Key.
+ * the platform's cashier (an operator, see registerMerchants) and carries a unique merchantOrderNo and
+ * Idempotency-Key.
  *
  * Setup (not measured): 100 merchants registered with API keys, one settlement account each, 10,000
  * wallets (quick: 2,000) funded by recharges, through the command layer.

@@ -1,5 +1,6 @@
 import type { AccountCommand } from '../../domain/accounts/account-decider.js';
-import type { CounterpartySnapshot } from '../../domain/accounts/account-events.js';
+import type { CounterpartySnapshot, MovementKind } from '../../domain/accounts/account-events.js';
+import type { Movement } from '../../domain/accounts/movements.js';
 import type { AccountState, OpenAccountState } from '../../domain/accounts/account-state.js';
 import { DomainError } from '../../domain/shared/domain-error.js';
 import type { EventStore } from '../../ports/event-store.js';
@@ -72,6 +73,48 @@ export function snapshotOf(account: OpenAccountState): CounterpartySnapshot {
   return { accountId: account.accountId, ownerId: account.ownerId, name: account.displayName || null, channel: null };
 }
 
+/** A party snapshot without the request details (IP, platform) a payment keeps: what a statement shows. */
+export function stripParty(party: CounterpartySnapshot): CounterpartySnapshot {
+  return { accountId: party.accountId, ownerId: party.ownerId, name: party.name, channel: party.channel };
+}
+
 export function maxPosition(...positions: bigint[]): bigint {
   return positions.reduce((a, b) => (b > a ? b : a), -1n);
+}
+
+/** What moving money from one account to another needs to know, whichever operation it is a step of. */
+export interface TwoAccountMovement {
+  readonly fromAccountId: string;
+  readonly toAccountId: string;
+  /** As each side's statement shows the other. */
+  readonly fromParty: CounterpartySnapshot;
+  readonly toParty: CounterpartySnapshot;
+  readonly movement: Omit<Movement, 'accountId' | 'counterparty'>;
+  /** Kind of the credit that gives the sender its money back if the receiver refuses it. */
+  readonly reversalKind: MovementKind;
+}
+
+export type MoveOutcome = { readonly ok: true; readonly position: bigint } | { readonly ok: false; readonly error: DomainError; readonly position: bigint };
+
+/**
+ * Debit the sender, then credit the receiver (DESIGN 3.2). A credit refused after the debit (the
+ * receiver changed meanwhile) is compensated by crediting the sender back, and reported as the refusal.
+ * Step ids are derived from `operationKey`, so running this again records each step once.
+ */
+export async function moveBetweenAccounts(deps: OperationDeps, move: TwoAccountMovement, context: CommandContext, operationKey: string, resuming: boolean): Promise<MoveOutcome> {
+  const { movement } = move;
+  const debit = await runAccountStep(deps, move.fromAccountId, { type: 'DebitAccount', ...movement, accountId: move.fromAccountId, counterparty: move.toParty }, stepContext(context, operationKey, 'debit'), resuming);
+  if (!debit.ok) return { ok: false, error: debit.error, position: -1n };
+  const credit = await runAccountStep(deps, move.toAccountId, { type: 'CreditAccount', ...movement, accountId: move.toAccountId, counterparty: move.fromParty }, stepContext(context, operationKey, 'credit'), resuming);
+  if (credit.ok) return { ok: true, position: maxPosition(debit.position, credit.position) };
+  const reversal = await runAccountStep(
+    deps,
+    move.fromAccountId,
+    { type: 'CreditAccount', ...movement, kind: move.reversalKind, accountId: move.fromAccountId, counterparty: move.toParty, memo: `reversal: ${credit.error.code}` },
+    stepContext(context, operationKey, 'reverse-debit'),
+    resuming,
+  );
+  // Cannot happen: reversals pass any status but closed, and a closed account holds no money.
+  if (!reversal.ok) throw reversal.error;
+  return { ok: false, error: credit.error, position: maxPosition(debit.position, reversal.position) };
 }

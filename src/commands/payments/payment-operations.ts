@@ -7,7 +7,7 @@ import { accountingDate } from '../../domain/shared/accounting-day.js';
 import { DomainError } from '../../domain/shared/domain-error.js';
 import { deriveId, type CommandContext } from '../command-context.js';
 import type { StreamCommandHandler } from '../stream-command-handler.js';
-import { loadAccount, maxPosition, runAccountStep, snapshotOf, stepContext, type OperationDeps } from '../operations/operation-steps.js';
+import { loadAccount, maxPosition, moveBetweenAccounts, snapshotOf, stepContext, stripParty, type OperationDeps } from '../operations/operation-steps.js';
 
 export type PaymentHandler = StreamCommandHandler<PaymentCommand, PaymentEvent, PaymentState>;
 
@@ -107,35 +107,16 @@ export async function drivePayment(deps: PaymentDeps, paymentId: string, context
   const amount = { amountMinor: order.amountMinor, currency: order.currency };
   const movement = paymentMovement(paymentId, order.merchantOrderNo, amount, 'payment', order.description);
 
-  const debit = await runAccountStep(
+  const moved = await moveBetweenAccounts(
     deps,
-    order.payerAccountId,
-    { type: 'DebitAccount', ...movement, accountId: order.payerAccountId, counterparty: stripParty(order.payee) },
-    stepContext(context, paymentId, 'debit-payer'),
+    { fromAccountId: order.payerAccountId, toAccountId: order.payeeAccountId, fromParty: stripParty(order.payer), toParty: stripParty(order.payee), movement, reversalKind: 'payment_reversal' },
+    context,
+    paymentId,
     resuming,
   );
-  if (!debit.ok) return fail(deps, paymentId, context, debit.error, position);
-
-  const credit = await runAccountStep(
-    deps,
-    order.payeeAccountId,
-    { type: 'CreditAccount', ...movement, accountId: order.payeeAccountId, counterparty: stripParty(order.payer) },
-    stepContext(context, paymentId, 'credit-payee'),
-    resuming,
-  );
-  if (!credit.ok) {
-    const reversal = await runAccountStep(
-      deps,
-      order.payerAccountId,
-      { type: 'CreditAccount', ...movement, kind: 'payment_reversal', accountId: order.payerAccountId, counterparty: stripParty(order.payee), memo: `reversal: ${credit.error.code}` },
-      stepContext(context, paymentId, 'reverse-debit-payer'),
-      resuming,
-    );
-    if (!reversal.ok) throw reversal.error; // cannot happen: reversals pass any status but closed, and a closed account holds no money
-    return fail(deps, paymentId, context, credit.error, maxPosition(position, debit.position, reversal.position));
-  }
+  if (!moved.ok) return fail(deps, paymentId, context, moved.error, maxPosition(position, moved.position));
   const completed = await deps.payments.handle(streamId, { type: 'CompletePayment', paymentId }, stepContext(context, paymentId, 'complete'));
-  return { payment: completed.state as ExistingPayment, position: maxPosition(position, debit.position, credit.position, completed.position) };
+  return { payment: completed.state as ExistingPayment, position: maxPosition(position, moved.position, completed.position) };
 }
 
 async function fail(deps: PaymentDeps, paymentId: string, context: CommandContext, error: DomainError, position: bigint): Promise<PaymentOutcome> {
@@ -147,9 +128,6 @@ async function fail(deps: PaymentDeps, paymentId: string, context: CommandContex
   return { payment: failed.state as ExistingPayment, position: maxPosition(position, failed.position) };
 }
 
-export function stripParty(party: PartySnapshot) {
-  return { accountId: party.accountId, ownerId: party.ownerId, name: party.name, channel: party.channel };
-}
 
 export async function getPayment(deps: PaymentDeps, paymentId: string): Promise<ExistingPayment> {
   const { state } = await deps.payments.load(paymentStreamId(paymentId));

@@ -1,10 +1,9 @@
 import type { Money } from '../../domain/money/money.js';
 import type { ExistingPayment } from '../../domain/payments/payment-state.js';
 import { accountingDate } from '../../domain/shared/accounting-day.js';
-import { DomainError } from '../../domain/shared/domain-error.js';
 import { deriveId, type CommandContext } from '../command-context.js';
-import { maxPosition, runAccountStep, stepContext } from '../operations/operation-steps.js';
-import { paymentStreamId, stripParty, type PaymentDeps, type PaymentOutcome } from './payment-operations.js';
+import { maxPosition, moveBetweenAccounts, stepContext, stripParty, type MoveOutcome } from '../operations/operation-steps.js';
+import { paymentStreamId, type PaymentDeps, type PaymentOutcome } from './payment-operations.js';
 
 /**
  * Money back to the payer: a cancellation (void: same accounting day, before settlement, the whole
@@ -64,9 +63,8 @@ export async function refundPayment(deps: PaymentDeps, request: RefundRequest, c
   return { payment: outcome.state as ExistingPayment, position: maxPosition(requested.position, moved.position, outcome.position), refundId };
 }
 
-type Moved = { ok: true; position: bigint } | { ok: false; error: DomainError };
-
-async function returnMoney(
+/** Payee back to payer: the payment's movement in reverse, compensated if the payer cannot take it. */
+function returnMoney(
   deps: PaymentDeps,
   payment: ExistingPayment,
   amount: Money,
@@ -75,33 +73,21 @@ async function returnMoney(
   memo: string,
   context: CommandContext,
   resuming: boolean,
-): Promise<Moved> {
+): Promise<MoveOutcome> {
   const { order } = payment;
   const operationId = kind === 'refund' ? operationKey : order.paymentId;
-  const movement = { amount, kind, operationId, merchantOrderNo: order.merchantOrderNo, memo };
-  const debit = await runAccountStep(
+  return moveBetweenAccounts(
     deps,
-    order.payeeAccountId,
-    { type: 'DebitAccount', ...movement, accountId: order.payeeAccountId, counterparty: stripParty(order.payer) },
-    stepContext(context, operationKey, 'debit-payee'),
+    {
+      fromAccountId: order.payeeAccountId,
+      toAccountId: order.payerAccountId,
+      fromParty: stripParty(order.payee),
+      toParty: stripParty(order.payer),
+      movement: { amount, kind, operationId, merchantOrderNo: order.merchantOrderNo, memo },
+      reversalKind: 'payment_reversal',
+    },
+    context,
+    operationKey,
     resuming,
   );
-  if (!debit.ok) return debit;
-  const credit = await runAccountStep(
-    deps,
-    order.payerAccountId,
-    { type: 'CreditAccount', ...movement, accountId: order.payerAccountId, counterparty: stripParty(order.payee) },
-    stepContext(context, operationKey, 'credit-payer'),
-    resuming,
-  );
-  if (credit.ok) return { ok: true, position: maxPosition(debit.position, credit.position) };
-  const compensation = await runAccountStep(
-    deps,
-    order.payeeAccountId,
-    { type: 'CreditAccount', ...movement, kind: 'payment_reversal', accountId: order.payeeAccountId, counterparty: stripParty(order.payer), memo: `reversal: ${credit.error.code}` },
-    stepContext(context, operationKey, 'reverse-debit-payee'),
-    resuming,
-  );
-  if (!compensation.ok) throw compensation.error;
-  return credit;
 }

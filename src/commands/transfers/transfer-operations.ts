@@ -4,7 +4,7 @@ import { DomainError } from '../../domain/shared/domain-error.js';
 import type { TransferCommand, TransferState } from '../../domain/transfers/transfer-decider.js';
 import type { TransferEvent } from '../../domain/transfers/transfer-events.js';
 import { deriveId, type CommandContext } from '../command-context.js';
-import { loadAccount, maxPosition, runAccountStep, snapshotOf, stepContext, type OperationDeps } from '../operations/operation-steps.js';
+import { loadAccount, maxPosition, moveBetweenAccounts, snapshotOf, stepContext, stripParty, type OperationDeps } from '../operations/operation-steps.js';
 import type { StreamCommandHandler } from '../stream-command-handler.js';
 
 export type TransferHandler = StreamCommandHandler<TransferCommand, TransferEvent, TransferState>;
@@ -65,29 +65,19 @@ export async function transfer(deps: TransferDeps, request: TransferRequest, con
 /** Takes a requested transfer to its end; safe to call again at any point (a retry, a resume after a crash). */
 export async function driveTransfer(deps: TransferDeps, transferId: string, context: CommandContext, resuming: boolean): Promise<{ transfer: ExistingTransfer; position: bigint }> {
   const streamId = transferStreamId(transferId);
-  let position = -1n;
   const { state } = await deps.transfers.load(streamId);
   if (!state.exists) throw new Error('a requested transfer exists');
-  if (state.status !== 'requested') return { transfer: state, position };
+  if (state.status !== 'requested') return { transfer: state, position: -1n };
   const r = state.request;
   const movement = { amount: { amountMinor: r.amountMinor, currency: r.currency }, kind: 'transfer' as const, operationId: transferId, merchantOrderNo: null, memo: r.memo };
-  const fromParty = { accountId: r.from.accountId, ownerId: r.from.ownerId, name: r.from.name, channel: null };
-  const toParty = { accountId: r.to.accountId, ownerId: r.to.ownerId, name: r.to.name, channel: null };
-  const debit = await runAccountStep(deps, r.fromAccountId, { type: 'DebitAccount', ...movement, accountId: r.fromAccountId, counterparty: toParty }, stepContext(context, transferId, 'debit'), resuming);
-  if (!debit.ok) return finish(deps, transferId, context, debit.error, position);
-  const credit = await runAccountStep(deps, r.toAccountId, { type: 'CreditAccount', ...movement, accountId: r.toAccountId, counterparty: fromParty }, stepContext(context, transferId, 'credit'), resuming);
-  if (!credit.ok) {
-    const reversal = await runAccountStep(
-      deps,
-      r.fromAccountId,
-      { type: 'CreditAccount', ...movement, kind: 'transfer_reversal', accountId: r.fromAccountId, counterparty: toParty, memo: `reversal: ${credit.error.code}` },
-      stepContext(context, transferId, 'reverse-debit'),
-      resuming,
-    );
-    if (!reversal.ok) throw reversal.error;
-    return finish(deps, transferId, context, credit.error, maxPosition(position, debit.position, reversal.position));
-  }
-  return finish(deps, transferId, context, null, maxPosition(position, debit.position, credit.position));
+  const moved = await moveBetweenAccounts(
+    deps,
+    { fromAccountId: r.fromAccountId, toAccountId: r.toAccountId, fromParty: stripParty(r.from), toParty: stripParty(r.to), movement, reversalKind: 'transfer_reversal' },
+    context,
+    transferId,
+    resuming,
+  );
+  return finish(deps, transferId, context, moved.ok ? null : moved.error, moved.position);
 }
 
 async function finish(deps: TransferDeps, transferId: string, context: CommandContext, error: DomainError | null, position: bigint) {
