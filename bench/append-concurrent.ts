@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store.js';
-import type { JsonObject } from '../src/domain/shared/json.js';
 import type { NewEvent } from '../src/ports/event-store.js';
 import {
   RssSampler,
@@ -72,7 +71,10 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
       raw.insertFor(warmupSeconds);
       const warmup = await driveCallers(store, callers, warmupSeconds);
 
-      log(name, `${rounds} rounds of ${roundSeconds} s each: raw one-row transactions, then SqliteEventStore with ${CALLERS} concurrent callers`);
+      log(
+        name,
+        `${rounds} rounds of ${roundSeconds} s each: raw one-row transactions, then SqliteEventStore with ${CALLERS} concurrent callers`,
+      );
       const rss = new RssSampler();
       const results = await alternateRounds(
         rounds,
@@ -86,7 +88,8 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
       // Every acknowledged append must be in the log: a benchmark of a store that loses events is void.
       const expectedHead = BigInt(CALLERS + warmup.count + measured.count);
       const head = await store.headPosition();
-      if (head !== expectedHead) throw new Error(`log head is ${String(head)}, expected ${expectedHead} after the acknowledged appends`);
+      if (head !== expectedHead)
+        throw new Error(`log head is ${String(head)}, expected ${expectedHead} after the acknowledged appends`);
     } finally {
       raw.close();
       await store.close();
@@ -94,7 +97,10 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
 
     const eventsPerSecond = measured.count / measured.seconds;
     const rowsPerSecond = baseline.count / baseline.seconds;
-    log(name, `${measured.count} appends in ${measured.seconds.toFixed(2)} s; baseline ${baseline.count} rows in ${baseline.seconds.toFixed(2)} s`);
+    log(
+      name,
+      `${measured.count} appends in ${measured.seconds.toFixed(2)} s; baseline ${baseline.count} rows in ${baseline.seconds.toFixed(2)} s`,
+    );
     return [
       targetFigure({
         name,
@@ -133,7 +139,12 @@ function freshEvent(template: NewEvent): NewEvent {
   return {
     type: template.type,
     data: { ...template.data, rechargeId: randomUUID() },
-    metadata: { ...template.metadata, eventId: randomUUID(), correlationId: randomUUID(), occurredAt: new Date().toISOString() },
+    metadata: {
+      ...template.metadata,
+      eventId: randomUUID(),
+      correlationId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+    },
   };
 }
 
@@ -182,7 +193,10 @@ const HASH_SIZED = 'f'.repeat(64);
  * The naive durable append, one row per transaction. Sequential by nature: better-sqlite3 is synchronous,
  * and one transaction per row means one fsync per row whoever calls it.
  */
-function openRawAppender(file: string, callers: readonly Caller[]): { insertFor(seconds: number): Measured; close(): void } {
+function openRawAppender(
+  file: string,
+  callers: readonly Caller[],
+): { insertFor(seconds: number): Measured; close(): void } {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -197,7 +211,7 @@ function openRawAppender(file: string, callers: readonly Caller[]): { insertFor(
       event.metadata.eventId,
       event.type,
       JSON.stringify(event.data),
-      JSON.stringify(event.metadata as unknown as JsonObject),
+      JSON.stringify(event.metadata),
       HASH_SIZED,
       HASH_SIZED,
     );

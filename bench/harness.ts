@@ -108,7 +108,14 @@ export function targetFigure(input: {
  * A figure with an absolute limit on its value (in its unit), e.g. peak memory under 400 MB. A baseline
  * from the same run may be given for context (the ratio is then reported, not judged).
  */
-export function limitFigure(input: { name: string; value: number; unit: string; maximum: number; baseline?: string; baselineValue?: number }): Figure {
+export function limitFigure(input: {
+  name: string;
+  value: number;
+  unit: string;
+  maximum: number;
+  baseline?: string;
+  baselineValue?: number;
+}): Figure {
   const baselineValue = input.baselineValue ?? null;
   return {
     name: input.name,
@@ -125,7 +132,13 @@ export function limitFigure(input: { name: string; value: number; unit: string; 
 }
 
 /** An extra figure with no target (latency, memory, error counts). */
-export function extraFigure(input: { name: string; value: number; unit: string; baseline?: string; baselineValue?: number }): Figure {
+export function extraFigure(input: {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: string;
+  baselineValue?: number;
+}): Figure {
   const baselineValue = input.baselineValue ?? null;
   return {
     name: input.name,
@@ -174,7 +187,13 @@ export const RESULTS_DIR = join(projectRoot(), 'bench', 'results');
 export async function runBenchmark(benchmark: Benchmark, options: BenchmarkOptions): Promise<BenchmarkResult> {
   const startedAt = new Date().toISOString();
   const figures = await benchmark.run(options);
-  const result: BenchmarkResult = { name: benchmark.name, machine: machineInfo(), quick: options.quick, startedAt, figures };
+  const result: BenchmarkResult = {
+    name: benchmark.name,
+    machine: machineInfo(),
+    quick: options.quick,
+    startedAt,
+    figures,
+  };
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${benchmark.name}.json`);
   writeFileSync(`${file}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
@@ -197,7 +216,8 @@ export function formatResultsTable(results: readonly BenchmarkResult[]): string 
     ]),
   );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  const line = (cells: readonly string[]) =>
+    cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -273,7 +293,11 @@ export class RssSampler {
  * (other processes share both), and a measurement taken minutes after its baseline would compare two
  * different machines; alternating exposes both to the same drift.
  */
-export async function alternateRounds<A, B>(rounds: number, a: (round: number) => Promise<A>, b: (round: number) => Promise<B>): Promise<{ a: A[]; b: B[] }> {
+export async function alternateRounds<A, B>(
+  rounds: number,
+  a: (round: number) => Promise<A>,
+  b: (round: number) => Promise<B>,
+): Promise<{ a: A[]; b: B[] }> {
   const results = { a: [] as A[], b: [] as B[] };
   for (let round = 0; round < rounds; round += 1) {
     results.a.push(await a(round));
@@ -283,7 +307,11 @@ export async function alternateRounds<A, B>(rounds: number, a: (round: number) =
 }
 
 /** Runs `fn` on every item with at most `concurrency` in flight; results in item order. */
-export async function mapConcurrent<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapConcurrent<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   async function lane(): Promise<void> {
@@ -368,7 +396,8 @@ export interface HttpLoadResult {
 export function mergeHttpLoadResults(results: readonly HttpLoadResult[]): HttpLoadResult {
   const statusCounts: Record<string, number> = {};
   for (const result of results) {
-    for (const [status, count] of Object.entries(result.statusCounts)) statusCounts[status] = (statusCounts[status] ?? 0) + count;
+    for (const [status, count] of Object.entries(result.statusCounts))
+      statusCounts[status] = (statusCounts[status] ?? 0) + count;
   }
   const sum = (pick: (result: HttpLoadResult) => number) => results.reduce((total, result) => total + pick(result), 0);
   const latencySamplesMs = new Float64Array(sum((r) => r.latencySamplesMs.length));

@@ -16,14 +16,16 @@ export interface HttpLoadWorkerInput {
   readonly requests: RequestSource;
 }
 
-export type HttpLoadWorkerOutput = { readonly ok: true; readonly result: HttpLoadResult } | { readonly ok: false; readonly error: string };
+export type HttpLoadWorkerOutput =
+  { readonly ok: true; readonly result: HttpLoadResult } | { readonly ok: false; readonly error: string };
 
 type RequestFactory = (sequence: number) => HttpRequestSpec;
 
 async function loadRequestFactory(source: RequestSource): Promise<RequestFactory> {
   const module = (await import(source.moduleUrl)) as Record<string, unknown>;
   const makeFactory = module[source.exportName];
-  if (typeof makeFactory !== 'function') throw new Error(`${source.moduleUrl} does not export a function ${source.exportName}`);
+  if (typeof makeFactory !== 'function')
+    throw new Error(`${source.moduleUrl} does not export a function ${source.exportName}`);
   return (makeFactory as (args: unknown) => RequestFactory)(source.args);
 }
 
@@ -41,7 +43,13 @@ async function main(input: HttpLoadWorkerInput): Promise<HttpLoadResult> {
         setupRequest: (request: Record<string, unknown>) => {
           const spec = nextRequest(sequence);
           sequence += 1;
-          return { ...request, method: spec.method, path: spec.path, headers: { ...spec.headers }, body: spec.body ?? '' };
+          return {
+            ...request,
+            method: spec.method,
+            path: spec.path,
+            headers: { ...spec.headers },
+            body: spec.body ?? '',
+          };
         },
       },
     ],
@@ -49,7 +57,9 @@ async function main(input: HttpLoadWorkerInput): Promise<HttpLoadResult> {
   const latenciesMs: number[] = [];
   const raw = await new Promise<unknown>((resolve, reject) => {
     const instance = autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
-    instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTimeMs: number) => latenciesMs.push(responseTimeMs));
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, responseTimeMs: number) =>
+      latenciesMs.push(responseTimeMs),
+    );
   });
   const result = autocannon.aggregateResult([raw], options);
   const statusCounts: Record<string, number> = {};
@@ -69,5 +79,9 @@ async function main(input: HttpLoadWorkerInput): Promise<HttpLoadResult> {
 
 main(workerData as HttpLoadWorkerInput).then(
   (result) => parentPort!.postMessage({ ok: true, result } satisfies HttpLoadWorkerOutput),
-  (error: unknown) => parentPort!.postMessage({ ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies HttpLoadWorkerOutput),
+  (error: unknown) =>
+    parentPort!.postMessage({
+      ok: false,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    } satisfies HttpLoadWorkerOutput),
 );

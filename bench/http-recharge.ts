@@ -78,7 +78,10 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
       await load(bare.target, warmupSeconds);
       ledgerRuns.push(await load(ledgerTarget, warmupSeconds));
 
-      log(name, `${ROUNDS} rounds of ${roundSeconds} s each: bare Fastify, then the recharge API; ${CONNECTIONS} connections`);
+      log(
+        name,
+        `${ROUNDS} rounds of ${roundSeconds} s each: bare Fastify, then the recharge API; ${CONNECTIONS} connections`,
+      );
       const rss = new RssSampler();
       const rounds = await alternateRounds(
         ROUNDS,
@@ -106,14 +109,31 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
         name,
         value: statusPerSecond(service, CREATED),
         unit: 'req/s',
-        baseline: 'bare Fastify POST route parsing a JSON body and answering 201 with a small JSON; same requests (signature sent, not checked), same process, same autocannon settings (req/s)',
+        baseline:
+          'bare Fastify POST route parsing a JSON body and answering 201 with a small JSON; same requests (signature sent, not checked), same process, same autocannon settings (req/s)',
         baselineValue: statusPerSecond(baseline, CREATED),
         target: TARGET_RATIO,
       }),
-      extraFigure({ name: `${name}-p50-latency`, value: latency(service, 50), unit: 'ms', baseline: 'bare Fastify route p50 (ms)', baselineValue: latency(baseline, 50) }),
-      extraFigure({ name: `${name}-p99-latency`, value: latency(service, 99), unit: 'ms', baseline: 'bare Fastify route p99 (ms)', baselineValue: latency(baseline, 99) }),
+      extraFigure({
+        name: `${name}-p50-latency`,
+        value: latency(service, 50),
+        unit: 'ms',
+        baseline: 'bare Fastify route p50 (ms)',
+        baselineValue: latency(baseline, 50),
+      }),
+      extraFigure({
+        name: `${name}-p99-latency`,
+        value: latency(service, 99),
+        unit: 'ms',
+        baseline: 'bare Fastify route p99 (ms)',
+        baselineValue: latency(baseline, 99),
+      }),
       // A healthy run has 0 in the next two; anything else is printed as a WARNING above the table.
-      extraFigure({ name: `${name}-non-201-responses`, value: service.responses - (service.statusCounts[String(CREATED)] ?? 0), unit: 'responses' }),
+      extraFigure({
+        name: `${name}-non-201-responses`,
+        value: service.responses - (service.statusCounts[String(CREATED)] ?? 0),
+        unit: 'responses',
+      }),
       extraFigure({ name: `${name}-connection-errors`, value: service.errors, unit: 'errors' }),
       extraFigure({ name: `${name}-peak-rss`, value: peakRssMiB, unit: 'MiB' }),
     ];
@@ -132,13 +152,22 @@ function reportRun(label: string, result: HttpLoadResult): void {
   );
   const not201 = result.responses - (result.statusCounts[String(CREATED)] ?? 0);
   if (not201 > 0 || result.errors > 0) {
-    log(name, `WARNING: ${label} had ${not201} responses other than 201 and ${result.errors} connection errors (${result.timeouts} timeouts)`);
+    log(
+      name,
+      `WARNING: ${label} had ${not201} responses other than 201 and ${result.errors} connection errors (${result.timeouts} timeouts)`,
+    );
   }
 }
 
 async function startBareFastify(): Promise<{ app: FastifyInstance; target: Target }> {
-  const bare = await startBareRoute('/v1/recharges', (body) => ({ accountId: typeof body['accountId'] === 'string' ? body['accountId'] : null, status: 'succeeded' }));
-  return { app: bare.app, target: { baseUrl: bare.baseUrl, accountIds: [BASELINE_ACCOUNT_ID], signer: bare.signer, signEachRequest: false } };
+  const bare = await startBareRoute('/v1/recharges', (body) => ({
+    accountId: typeof body['accountId'] === 'string' ? body['accountId'] : null,
+    status: 'succeeded',
+  }));
+  return {
+    app: bare.app,
+    target: { baseUrl: bare.baseUrl, accountIds: [BASELINE_ACCOUNT_ID], signer: bare.signer, signEachRequest: false },
+  };
 }
 
 /**
@@ -157,7 +186,10 @@ export async function startBareRoute(
     return answer(request.body as Record<string, unknown>);
   });
   const { privateKey } = generateKeyPairSync('ed25519');
-  const signer: RequestSigner = { keyId: 'bench-baseline/1', privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+  const signer: RequestSigner = {
+    keyId: 'bench-baseline/1',
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
   try {
     return { app, baseUrl: await listenLocal(app), signer };
   } catch (error) {
@@ -178,7 +210,11 @@ async function startLedger(dir: string): Promise<{ service: LedgerService; targe
     app = await buildHttpServer(service, { logger: false });
     const baseUrl = await listenLocal(app);
     // An operator may open accounts and recharge any of them: a caller of the API, not a back door.
-    const operator = await bootstrapEntity(service.entities, service.clock, { kind: 'operator', displayName: 'Benchmark operator', actor: 'bench' });
+    const operator = await bootstrapEntity(service.entities, service.clock, {
+      kind: 'operator',
+      displayName: 'Benchmark operator',
+      actor: 'bench',
+    });
     const signer: RequestSigner = { keyId: operator.keyId, privateKeyPem: operator.privateKeyPem };
     log(name, `opening ${WALLETS} wallets`);
     const accountIds = await openWallets(app, signer, WALLETS);
@@ -201,9 +237,15 @@ async function openWallets(app: FastifyInstance, signer: RequestSigner, count: n
       key,
       idempotencyKey: `bench-open-${index}`,
     });
-    const response = await app.inject({ method: request.method, url: request.path, headers: request.headers, payload: request.body });
-    if (response.statusCode !== 201) throw new Error(`opening wallet ${index} failed: ${response.statusCode} ${response.body}`);
-    return (response.json() as { accountId: string }).accountId;
+    const response = await app.inject({
+      method: request.method,
+      url: request.path,
+      headers: request.headers,
+      payload: request.body,
+    });
+    if (response.statusCode !== 201)
+      throw new Error(`opening wallet ${index} failed: ${response.statusCode} ${response.body}`);
+    return response.json<{ accountId: string }>().accountId;
   });
 }
 
@@ -219,7 +261,11 @@ function load(target: Target, durationSeconds: number): Promise<HttpLoadResult> 
     baseUrl: target.baseUrl,
     connections: CONNECTIONS,
     durationSeconds,
-    requests: { moduleUrl: new URL('./recharge-requests.js', import.meta.url).href, exportName: 'rechargeRequests', args },
+    requests: {
+      moduleUrl: new URL('./recharge-requests.js', import.meta.url).href,
+      exportName: 'rechargeRequests',
+      args,
+    },
   });
 }
 
@@ -230,11 +276,16 @@ function load(target: Target, durationSeconds: number): Promise<HttpLoadResult> 
 function checkRecorded(eventsFile: string, runs: readonly HttpLoadResult[]): void {
   const db = new Database(eventsFile, { readonly: true });
   try {
-    const { recorded } = db.prepare(`SELECT count(*) AS recorded FROM events WHERE type = 'FundsRecharged'`).get() as { recorded: number };
+    const { recorded } = db.prepare(`SELECT count(*) AS recorded FROM events WHERE type = 'FundsRecharged'`).get() as {
+      recorded: number;
+    };
     const acknowledged = runs.reduce((sum, run) => sum + (run.statusCounts[String(CREATED)] ?? 0), 0);
     const inFlightAllowance = CONNECTIONS * runs.length;
     const ok = recorded >= acknowledged && recorded <= acknowledged + inFlightAllowance;
-    log(name, `${ok ? 'check' : 'WARNING'}: ${recorded} FundsRecharged recorded for ${acknowledged} acknowledged recharges (+ up to ${inFlightAllowance} in flight)`);
+    log(
+      name,
+      `${ok ? 'check' : 'WARNING'}: ${recorded} FundsRecharged recorded for ${acknowledged} acknowledged recharges (+ up to ${inFlightAllowance} in flight)`,
+    );
   } finally {
     db.close();
   }

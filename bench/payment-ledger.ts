@@ -58,19 +58,36 @@ export async function startListeningLedger(dir: string): Promise<RunningLedger> 
  * collected consent itself, so the ledger's own work is what is measured.
  */
 export async function registerMerchants(service: LedgerService, count: number): Promise<BenchMerchant[]> {
-  const cashier = await bootstrapEntity(service.entities, service.clock, { kind: 'operator', displayName: 'Bench cashier', actor: 'bench' });
+  const cashier = await bootstrapEntity(service.entities, service.clock, {
+    kind: 'operator',
+    displayName: 'Bench cashier',
+    actor: 'bench',
+  });
   const signer = { keyId: cashier.keyId, privateKeyPem: cashier.privateKeyPem };
   const indexes = Array.from({ length: count }, (_, index) => index);
   return mapConcurrent(indexes, 16, async (index) => {
-    const created = await bootstrapEntity(service.entities, service.clock, { kind: 'merchant', displayName: `Bench shop ${index}`, actor: 'bench' });
+    const created = await bootstrapEntity(service.entities, service.clock, {
+      kind: 'merchant',
+      displayName: `Bench shop ${index}`,
+      actor: 'bench',
+    });
     return { entityId: created.entityId, signer };
   });
 }
 
 /** A merchant settlement account owned by `merchant`; its account id. */
-export async function openMerchantAccount(service: LedgerService, merchant: BenchMerchant, label: string): Promise<string> {
+export async function openMerchantAccount(
+  service: LedgerService,
+  merchant: BenchMerchant,
+  label: string,
+): Promise<string> {
   const opened = await service.commands.openAccount(
-    { ownerId: merchant.entityId, accountType: 'merchant_settlement', currency: BENCH_CURRENCY, displayName: `Bench shop account ${label}` },
+    {
+      ownerId: merchant.entityId,
+      accountType: 'merchant_settlement',
+      currency: BENCH_CURRENCY,
+      displayName: `Bench shop account ${label}`,
+    },
     benchContext(`open-merchant-${randomUUID()}`),
   );
   return opened.accountId;
@@ -82,11 +99,20 @@ export async function openFundedWallets(service: LedgerService, count: number, f
   const indexes = Array.from({ length: count }, (_, index) => index);
   return mapConcurrent(indexes, SETUP_IN_FLIGHT, async (index) => {
     const opened = await service.commands.openAccount(
-      { ownerId: `u-bench-${index}`, accountType: 'wallet', currency: BENCH_CURRENCY, displayName: `Bench payer ${index}` },
+      {
+        ownerId: `u-bench-${index}`,
+        accountType: 'wallet',
+        currency: BENCH_CURRENCY,
+        displayName: `Bench payer ${index}`,
+      },
       benchContext(`open-wallet-${run}-${index}`),
     );
     await service.commands.recharge(
-      { accountId: opened.accountId, amount: { amountMinor: fundsMinor, currency: BENCH_CURRENCY }, channelId: 'sim-bank' },
+      {
+        accountId: opened.accountId,
+        amount: { amountMinor: fundsMinor, currency: BENCH_CURRENCY },
+        channelId: 'sim-bank',
+      },
       benchContext(`fund-wallet-${run}-${index}`),
     );
     return opened.accountId;
@@ -105,5 +131,6 @@ const PROJECTION_CATCH_UP_TIMEOUT_MS = 300_000;
 export async function waitForProjections(service: LedgerService): Promise<void> {
   const head = await service.eventStore.headPosition();
   if (head === 'start') return;
-  for (const projection of PROJECTIONS) await service.projections.waitForPosition(projection.name, head, PROJECTION_CATCH_UP_TIMEOUT_MS);
+  for (const projection of PROJECTIONS)
+    await service.projections.waitForPosition(projection.name, head, PROJECTION_CATCH_UP_TIMEOUT_MS);
 }

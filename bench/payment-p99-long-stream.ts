@@ -26,7 +26,16 @@ import {
   type HttpLoadResult,
 } from './harness.js';
 import { BENCH_CURRENCY, benchAmountMinor, benchContext } from './ledger-fixtures.js';
-import { freshKeyPrefix, openFundedWallets, openMerchantAccount, registerMerchants, startListeningLedger, waitForProjections, type BenchMerchant, type RunningLedger } from './payment-ledger.js';
+import {
+  freshKeyPrefix,
+  openFundedWallets,
+  openMerchantAccount,
+  registerMerchants,
+  startListeningLedger,
+  waitForProjections,
+  type BenchMerchant,
+  type RunningLedger,
+} from './payment-ledger.js';
 import { paymentRequests, type PaymentRequestArgs } from './payment-requests.js';
 
 /**
@@ -76,8 +85,13 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
   return withTempDir(name, async (dir) => {
     log(name, `setting up a merchant, its accounts and ${PAYERS} funded wallets`);
     const setup = await setUp(dir);
-    log(name, `appending ${priorEvents.toLocaleString('en-US')} prior FundsCredited events to the long account, service stopped`);
-    const { seconds: appendSeconds } = await timed(() => appendPriorCredits(join(dir, EVENTS_FILE), setup, priorEvents));
+    log(
+      name,
+      `appending ${priorEvents.toLocaleString('en-US')} prior FundsCredited events to the long account, service stopped`,
+    );
+    const { seconds: appendSeconds } = await timed(() =>
+      appendPriorCredits(join(dir, EVENTS_FILE), setup, priorEvents),
+    );
     log(name, `appended in ${appendSeconds.toFixed(1)} s`);
 
     let ledger: RunningLedger | undefined;
@@ -92,7 +106,10 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
         await waitForProjections(ledger.service);
       });
       if (ledger === undefined) throw new Error('the service did not start');
-      log(name, `new service started and its projections caught up with the log in ${startSeconds.toFixed(1)} s (not measured)`);
+      log(
+        name,
+        `new service started and its projections caught up with the log in ${startSeconds.toFixed(1)} s (not measured)`,
+      );
       const baseUrl = ledger.baseUrl;
       const loadOn = async (accountId: string, seconds: number) => {
         const result = await load(baseUrl, setup, accountId, seconds);
@@ -107,9 +124,15 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
       const coldFreshMs = await singlePayment(baseUrl, setup, setup.coldFreshAccountId);
       const longMs = await singlePayment(baseUrl, setup, setup.longAccountId);
       first = { longMs, coldFreshMs };
-      log(name, `first payment on the long account (${priorEvents} prior events, read cold): ${longMs.toFixed(1)} ms; on an untouched fresh account: ${coldFreshMs.toFixed(1)} ms`);
+      log(
+        name,
+        `first payment on the long account (${priorEvents} prior events, read cold): ${longMs.toFixed(1)} ms; on an untouched fresh account: ${coldFreshMs.toFixed(1)} ms`,
+      );
 
-      log(name, `${rounds} rounds of ${roundSeconds} s each: long account, then fresh account; ${CONNECTIONS} connections`);
+      log(
+        name,
+        `${rounds} rounds of ${roundSeconds} s each: long account, then fresh account; ${CONNECTIONS} connections`,
+      );
       for (let round = 0; round < rounds; round += 1) {
         measured.long.push(await loadOn(setup.longAccountId, roundSeconds));
         measured.fresh.push(await loadOn(setup.freshAccountId, roundSeconds));
@@ -124,7 +147,9 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
     const all = mergeHttpLoadResults(runs);
     const not201 = all.responses - (all.statusCounts[String(CREATED)] ?? 0);
     const latency = (result: HttpLoadResult, p: number) => percentile(result.latencySamplesMs, p);
-    const sizeNote = options.quick ? `${priorEvents.toLocaleString('en-US')} prior events (quick mode; the full run uses ${PRIOR_EVENTS.full.toLocaleString('en-US')})` : `${priorEvents.toLocaleString('en-US')} prior events`;
+    const sizeNote = options.quick
+      ? `${priorEvents.toLocaleString('en-US')} prior events (quick mode; the full run uses ${PRIOR_EVENTS.full.toLocaleString('en-US')})`
+      : `${priorEvents.toLocaleString('en-US')} prior events`;
     return [
       targetFigure({
         name,
@@ -135,13 +160,26 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
         target: TARGET_MAX_RATIO,
         targetIsMaximum: true,
       }),
-      extraFigure({ name: 'payment-p50-long-stream', value: latency(long, 50), unit: 'ms', baseline: 'fresh account p50 (ms)', baselineValue: latency(fresh, 50) }),
-      extraFigure({ name: 'payment-long-stream-payments', value: long.responses, unit: 'payments sampled', baseline: 'fresh account payments sampled', baselineValue: fresh.responses }),
+      extraFigure({
+        name: 'payment-p50-long-stream',
+        value: latency(long, 50),
+        unit: 'ms',
+        baseline: 'fresh account p50 (ms)',
+        baselineValue: latency(fresh, 50),
+      }),
+      extraFigure({
+        name: 'payment-long-stream-payments',
+        value: long.responses,
+        unit: 'payments sampled',
+        baseline: 'fresh account payments sampled',
+        baselineValue: fresh.responses,
+      }),
       extraFigure({
         name: 'payment-first-on-long-stream-ms',
         value: first.longMs,
         unit: 'ms',
-        baseline: 'first payment into an untouched fresh account of the same service, measured the same way: one request, after warm-up (ms)',
+        baseline:
+          'first payment into an untouched fresh account of the same service, measured the same way: one request, after warm-up (ms)',
         baselineValue: first.coldFreshMs,
       }),
       extraFigure({ name: 'payment-long-stream-prior-events', value: priorEvents, unit: 'events' }),
@@ -181,7 +219,10 @@ async function appendPriorCredits(eventsFile: string, setup: Setup, count: numbe
     let state: AccountState = accountDecider.initialState();
     let revision = -1n;
     for await (const recorded of store.readStream(streamId)) {
-      state = accountDecider.evolve(state, decodeEvent(recorded.type, recorded.data) as Parameters<typeof accountDecider.evolve>[1]);
+      state = accountDecider.evolve(
+        state,
+        decodeEvent(recorded.type, recorded.data) as Parameters<typeof accountDecider.evolve>[1],
+      );
       revision = recorded.revision;
     }
     let written = 0;
@@ -202,13 +243,25 @@ async function appendPriorCredits(eventsFile: string, setup: Setup, count: numbe
               kind: 'payment',
               operationId: paymentId,
               merchantOrderNo,
-              counterparty: { accountId: setup.payers[payerIndex]!, ownerId: `u-bench-${payerIndex}`, name: `Bench payer ${payerIndex}`, channel: null },
+              counterparty: {
+                accountId: setup.payers[payerIndex]!,
+                ownerId: `u-bench-${payerIndex}`,
+                name: `Bench payer ${payerIndex}`,
+                channel: null,
+              },
               memo: 'bench order',
             },
             state,
           );
           state = accountDecider.evolve(state, credited!);
-          events.push(toNewEvent(credited!, 0, streamId, stepContext(benchContext(`prior-${sequence}`), paymentId, 'credit-payee')));
+          events.push(
+            toNewEvent(
+              credited!,
+              0,
+              streamId,
+              stepContext(benchContext(`prior-${sequence}`), paymentId, 'credit-payee'),
+            ),
+          );
           written += 1;
         }
         appends.push(store.appendToStream(streamId, events, revision));
@@ -227,30 +280,50 @@ function load(baseUrl: string, setup: Setup, payeeAccountId: string, durationSec
     baseUrl,
     connections: CONNECTIONS,
     durationSeconds,
-    requests: { moduleUrl: new URL('./payment-requests.js', import.meta.url).href, exportName: 'paymentRequests', args: requestArgs(setup, payeeAccountId) },
+    requests: {
+      moduleUrl: new URL('./payment-requests.js', import.meta.url).href,
+      exportName: 'paymentRequests',
+      args: requestArgs(setup, payeeAccountId),
+    },
   });
 }
 
 function requestArgs(setup: Setup, payeeAccountId: string): PaymentRequestArgs {
-  return { merchants: [{ signer: setup.merchant.signer, accountId: payeeAccountId }], payerAccountIds: setup.payers, keyPrefix: freshKeyPrefix(), signEachRequest: true };
+  return {
+    merchants: [{ signer: setup.merchant.signer, accountId: payeeAccountId }],
+    payerAccountIds: setup.payers,
+    keyPrefix: freshKeyPrefix(),
+    signEachRequest: true,
+  };
 }
 
 /** One signed payment into `payeeAccountId`, sent alone over HTTP; its latency in ms. */
 async function singlePayment(baseUrl: string, setup: Setup, payeeAccountId: string): Promise<number> {
   const spec = paymentRequests(requestArgs(setup, payeeAccountId))(0);
   const sent = nowMs();
-  const response = await fetch(`${baseUrl}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body ?? null });
+  const response = await fetch(`${baseUrl}${spec.path}`, {
+    method: spec.method,
+    headers: spec.headers,
+    body: spec.body ?? null,
+  });
   const text = await response.text();
   const ms = nowMs() - sent;
-  if (response.status !== CREATED) throw new Error(`a single payment into ${payeeAccountId} answered ${response.status}: ${text}`);
+  if (response.status !== CREATED)
+    throw new Error(`a single payment into ${payeeAccountId} answered ${response.status}: ${text}`);
   return ms;
 }
 
 function reportRun(label: string, result: HttpLoadResult): void {
   const p = (q: number) => percentile(result.latencySamplesMs, q).toFixed(1);
   const not201 = result.responses - (result.statusCounts[String(CREATED)] ?? 0);
-  log(name, `${label}: ${result.responses} responses in ${result.durationSeconds.toFixed(2)} s, p50 ${p(50)} ms, p99 ${p(99)} ms, max ${p(100)} ms`);
+  log(
+    name,
+    `${label}: ${result.responses} responses in ${result.durationSeconds.toFixed(2)} s, p50 ${p(50)} ms, p99 ${p(99)} ms, max ${p(100)} ms`,
+  );
   if (not201 > 0 || result.errors > 0) {
-    log(name, `WARNING: ${label} had ${not201} responses other than 201 and ${result.errors} connection errors (${result.timeouts} timeouts)`);
+    log(
+      name,
+      `WARNING: ${label} had ${not201} responses other than 201 and ${result.errors} connection errors (${result.timeouts} timeouts)`,
+    );
   }
 }

@@ -32,7 +32,8 @@ export const PAYMENT_PATH = '/v1/payments';
 
 /** The request factory runHttpLoad names: one payment per sequence number. */
 export function paymentRequests(args: PaymentRequestArgs): (sequence: number) => HttpRequestSpec {
-  if (args.merchants.length === 0 || args.payerAccountIds.length === 0) throw new Error('payment requests need a merchant and a payer');
+  if (args.merchants.length === 0 || args.payerAccountIds.length === 0)
+    throw new Error('payment requests need a merchant and a payer');
   // Parsing a PEM costs more than signing: once per merchant and load run, not per request.
   const keys: KeyObject[] = args.merchants.map((m) => createPrivateKey(m.signer.privateKeyPem));
   let firstSignature: SignatureHeaders | undefined;
@@ -40,7 +41,12 @@ export function paymentRequests(args: PaymentRequestArgs): (sequence: number) =>
     const merchantIndex = sequence % args.merchants.length;
     const merchant = args.merchants[merchantIndex]!;
     const body = paymentBody(args, sequence);
-    const request = { method: 'POST', path: PAYMENT_PATH, body, idempotencyKey: `${args.keyPrefix}-${sequence}` } as const;
+    const request = {
+      method: 'POST',
+      path: PAYMENT_PATH,
+      body,
+      idempotencyKey: `${args.keyPrefix}-${sequence}`,
+    } as const;
     if (args.signEachRequest || firstSignature === undefined) {
       const signed = signedRequest({ ...request, keyId: merchant.signer.keyId, key: keys[merchantIndex]! });
       firstSignature ??= signed.signature;
@@ -51,7 +57,10 @@ export function paymentRequests(args: PaymentRequestArgs): (sequence: number) =>
 }
 
 /** The JSON body of payment `sequence`: a unique order number, a small amount (1.00 to 9.99). */
-export function paymentBody(args: Pick<PaymentRequestArgs, 'merchants' | 'payerAccountIds' | 'keyPrefix'>, sequence: number): string {
+export function paymentBody(
+  args: Pick<PaymentRequestArgs, 'merchants' | 'payerAccountIds' | 'keyPrefix'>,
+  sequence: number,
+): string {
   const merchant = args.merchants[sequence % args.merchants.length]!;
   // A scattered but deterministic pick: concurrent payments mostly come from different wallets.
   const payerAccountId = args.payerAccountIds[(Math.imul(sequence, 0x9e3779b1) >>> 0) % args.payerAccountIds.length]!;

@@ -17,7 +17,15 @@ import {
   type HttpLoadResult,
 } from './harness.js';
 import { startBareRoute } from './http-recharge.js';
-import { freshKeyPrefix, openFundedWallets, openMerchantAccount, registerMerchants, startListeningLedger, waitForProjections, type RunningLedger } from './payment-ledger.js';
+import {
+  freshKeyPrefix,
+  openFundedWallets,
+  openMerchantAccount,
+  registerMerchants,
+  startListeningLedger,
+  waitForProjections,
+  type RunningLedger,
+} from './payment-ledger.js';
 import { PAYMENT_PATH, type PayeeMerchant, type PaymentRequestArgs } from './payment-requests.js';
 
 /**
@@ -68,7 +76,10 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
   const wallets = options.quick ? WALLETS.quick : WALLETS.full;
   const roundSeconds = durationSeconds / rounds;
   return withTempDir(name, async (dir) => {
-    const bare = await startBareRoute(PAYMENT_PATH, (body) => ({ merchantOrderNo: body['merchantOrderNo'] ?? null, status: 'completed' }));
+    const bare = await startBareRoute(PAYMENT_PATH, (body) => ({
+      merchantOrderNo: body['merchantOrderNo'] ?? null,
+      status: 'completed',
+    }));
     let ledger: RunningLedger | undefined;
     const ledgerRuns: HttpLoadResult[] = [];
     const measured: Record<Side, HttpLoadResult[]> = { bare: [], spread: [], hot: [] };
@@ -76,20 +87,46 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
     try {
       ledger = await startListeningLedger(dir);
       const service = ledger.service;
-      log(name, `setting up ${MERCHANTS} merchants with keys and accounts, ${wallets.toLocaleString('en-US')} funded wallets`);
+      log(
+        name,
+        `setting up ${MERCHANTS} merchants with keys and accounts, ${wallets.toLocaleString('en-US')} funded wallets`,
+      );
       const { result: setup, seconds: setupSeconds } = await timed(async () => {
         const merchants = await registerMerchants(service, MERCHANTS);
-        const payees = await Promise.all(merchants.map(async (m, i) => ({ signer: m.signer, accountId: await openMerchantAccount(service, m, String(i)) })));
+        const payees = await Promise.all(
+          merchants.map(async (m, i) => ({
+            signer: m.signer,
+            accountId: await openMerchantAccount(service, m, String(i)),
+          })),
+        );
         return { payees, wallets: await openFundedWallets(service, wallets, WALLET_FUNDS_MINOR) };
       });
       // The live projections must have caught up with the setup's events before anything is measured.
       const { seconds: projectionSeconds } = await timed(() => waitForProjections(service));
-      log(name, `set up in ${setupSeconds.toFixed(1)} s; the live projections had caught up ${projectionSeconds.toFixed(1)} s later`);
+      log(
+        name,
+        `set up in ${setupSeconds.toFixed(1)} s; the live projections had caught up ${projectionSeconds.toFixed(1)} s later`,
+      );
       const targets: Record<Side, Target> = {
         // The bare route gets requests of the same shape: real payers and payee, one signature replayed.
-        bare: { baseUrl: bare.baseUrl, merchants: [{ signer: bare.signer, accountId: setup.payees[0]!.accountId }], payerAccountIds: setup.wallets, signEachRequest: false },
-        spread: { baseUrl: ledger.baseUrl, merchants: setup.payees, payerAccountIds: setup.wallets, signEachRequest: true },
-        hot: { baseUrl: ledger.baseUrl, merchants: [setup.payees[0]!], payerAccountIds: setup.wallets, signEachRequest: true },
+        bare: {
+          baseUrl: bare.baseUrl,
+          merchants: [{ signer: bare.signer, accountId: setup.payees[0]!.accountId }],
+          payerAccountIds: setup.wallets,
+          signEachRequest: false,
+        },
+        spread: {
+          baseUrl: ledger.baseUrl,
+          merchants: setup.payees,
+          payerAccountIds: setup.wallets,
+          signEachRequest: true,
+        },
+        hot: {
+          baseUrl: ledger.baseUrl,
+          merchants: [setup.payees[0]!],
+          payerAccountIds: setup.wallets,
+          signEachRequest: true,
+        },
       };
       const sides: readonly Side[] = ['bare', 'spread', 'hot'];
       const loadSide = async (side: Side, seconds: number) => {
@@ -101,7 +138,10 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
       log(name, `warming up bare route, spread and hot payments, ${warmupSeconds} s each`);
       for (const side of sides) reportRun(`warm-up ${side}`, await loadSide(side, warmupSeconds));
 
-      log(name, `${rounds} round(s) of ${roundSeconds} s each: bare Fastify, spread payments, hot payments; ${CONNECTIONS} connections`);
+      log(
+        name,
+        `${rounds} round(s) of ${roundSeconds} s each: bare Fastify, spread payments, hot payments; ${CONNECTIONS} connections`,
+      );
       const rss = new RssSampler();
       for (let round = 0; round < rounds; round += 1) {
         for (const side of sides) measured[side].push(await loadSide(side, roundSeconds));
@@ -140,10 +180,34 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
         baselineValue: spreadPerSecond,
         target: HOT_TARGET,
       }),
-      extraFigure({ name: `${name}-spread-p50-latency`, value: latency(spread, 50), unit: 'ms', baseline: 'bare Fastify route p50 (ms)', baselineValue: latency(baseline, 50) }),
-      extraFigure({ name: `${name}-spread-p99-latency`, value: latency(spread, 99), unit: 'ms', baseline: 'bare Fastify route p99 (ms)', baselineValue: latency(baseline, 99) }),
-      extraFigure({ name: `${name}-hot-p50-latency`, value: latency(hot, 50), unit: 'ms', baseline: 'spread payments p50 (ms)', baselineValue: latency(spread, 50) }),
-      extraFigure({ name: `${name}-hot-p99-latency`, value: latency(hot, 99), unit: 'ms', baseline: 'spread payments p99 (ms)', baselineValue: latency(spread, 99) }),
+      extraFigure({
+        name: `${name}-spread-p50-latency`,
+        value: latency(spread, 50),
+        unit: 'ms',
+        baseline: 'bare Fastify route p50 (ms)',
+        baselineValue: latency(baseline, 50),
+      }),
+      extraFigure({
+        name: `${name}-spread-p99-latency`,
+        value: latency(spread, 99),
+        unit: 'ms',
+        baseline: 'bare Fastify route p99 (ms)',
+        baselineValue: latency(baseline, 99),
+      }),
+      extraFigure({
+        name: `${name}-hot-p50-latency`,
+        value: latency(hot, 50),
+        unit: 'ms',
+        baseline: 'spread payments p50 (ms)',
+        baselineValue: latency(spread, 50),
+      }),
+      extraFigure({
+        name: `${name}-hot-p99-latency`,
+        value: latency(hot, 99),
+        unit: 'ms',
+        baseline: 'spread payments p99 (ms)',
+        baselineValue: latency(spread, 99),
+      }),
       // A healthy run has 0 in the next two (every payment run, warm-ups included); anything else is a WARNING above the table.
       extraFigure({ name: `${name}-non-201-responses`, value: not201, unit: 'responses' }),
       extraFigure({ name: `${name}-connection-errors`, value: all.errors, unit: 'errors' }),
@@ -164,7 +228,10 @@ function reportRun(label: string, result: HttpLoadResult): void {
   );
   const not201 = result.responses - (result.statusCounts[String(CREATED)] ?? 0);
   if (not201 > 0 || result.errors > 0) {
-    log(name, `WARNING: ${label} had ${not201} responses other than 201 and ${result.errors} connection errors (${result.timeouts} timeouts)`);
+    log(
+      name,
+      `WARNING: ${label} had ${not201} responses other than 201 and ${result.errors} connection errors (${result.timeouts} timeouts)`,
+    );
   }
 }
 
@@ -180,7 +247,11 @@ function load(target: Target, durationSeconds: number): Promise<HttpLoadResult> 
     baseUrl: target.baseUrl,
     connections: CONNECTIONS,
     durationSeconds,
-    requests: { moduleUrl: new URL('./payment-requests.js', import.meta.url).href, exportName: 'paymentRequests', args },
+    requests: {
+      moduleUrl: new URL('./payment-requests.js', import.meta.url).href,
+      exportName: 'paymentRequests',
+      args,
+    },
   });
 }
 
@@ -191,7 +262,8 @@ function load(target: Target, durationSeconds: number): Promise<HttpLoadResult> 
 function checkRecorded(eventsFile: string, runs: readonly HttpLoadResult[]): void {
   const db = new Database(eventsFile, { readonly: true });
   try {
-    const count = (type: string) => (db.prepare(`SELECT count(*) AS n FROM events WHERE type = ?`).get(type) as { n: number }).n;
+    const count = (type: string) =>
+      (db.prepare(`SELECT count(*) AS n FROM events WHERE type = ?`).get(type) as { n: number }).n;
     const completed = count('PaymentCompleted');
     const failed = count('PaymentFailed');
     const acknowledged = runs.reduce((sum, run) => sum + (run.statusCounts[String(CREATED)] ?? 0), 0);

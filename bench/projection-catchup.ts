@@ -4,7 +4,17 @@ import { SqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../src/adapters/sqlite/sqlite-read-model-store.js';
 import { BALANCES_COLLECTION, balancesProjection, type BalanceDocument } from '../src/projections/balances.js';
 import { ProjectionRunner } from '../src/projections/projection-runner.js';
-import { RssSampler, extraFigure, log, nowMs, targetFigure, timed, withTempDir, type BenchmarkOptions, type Figure } from './harness.js';
+import {
+  RssSampler,
+  extraFigure,
+  log,
+  nowMs,
+  targetFigure,
+  timed,
+  withTempDir,
+  type BenchmarkOptions,
+  type Figure,
+} from './harness.js';
 import { benchAmountMinor, openAccountEvent, rechargeEvent, type OpenedAccount } from './ledger-fixtures.js';
 
 /**
@@ -30,8 +40,13 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
   const logEvents = options.quick ? LOG_EVENTS.quick : LOG_EVENTS.full;
   return withTempDir(name, async (dir) => {
     const eventsFile = join(dir, 'events.sqlite');
-    log(name, `preparing a log of ${logEvents.toLocaleString('en-US')} events (${ACCOUNTS} accounts, the rest recharges)`);
-    const { seconds: prepareSeconds, result: expectedTotalMinor } = await timed(() => prepareLog(eventsFile, logEvents));
+    log(
+      name,
+      `preparing a log of ${logEvents.toLocaleString('en-US')} events (${ACCOUNTS} accounts, the rest recharges)`,
+    );
+    const { seconds: prepareSeconds, result: expectedTotalMinor } = await timed(() =>
+      prepareLog(eventsFile, logEvents),
+    );
     log(name, `prepared in ${prepareSeconds.toFixed(1)} s`);
 
     // An unmeasured pass warms the page cache and the JIT for both measurements.
@@ -58,16 +73,21 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
     }
     // The baseline is measured on both sides of the catch-up: other processes' load drifts.
     const baselineAfter = rawRead(eventsFile);
-    const baselineRowsPerSecond = (baselineBefore.rows + baselineAfter.rows) / (baselineBefore.seconds + baselineAfter.seconds);
+    const baselineRowsPerSecond =
+      (baselineBefore.rows + baselineAfter.rows) / (baselineBefore.seconds + baselineAfter.seconds);
 
     const eventsPerSecond = applied / seconds;
-    log(name, `caught up ${applied} events in ${seconds.toFixed(2)} s; baseline ${baselineRowsPerSecond.toFixed(0)} rows/s`);
+    log(
+      name,
+      `caught up ${applied} events in ${seconds.toFixed(2)} s; baseline ${baselineRowsPerSecond.toFixed(0)} rows/s`,
+    );
     return [
       targetFigure({
         name,
         value: eventsPerSecond,
         unit: 'events/s',
-        baseline: 'raw better-sqlite3 SELECT of the same rows ORDER BY position with JSON.parse of data and metadata (rows/s)',
+        baseline:
+          'raw better-sqlite3 SELECT of the same rows ORDER BY position with JSON.parse of data and metadata (rows/s)',
         baselineValue: baselineRowsPerSecond,
         target: TARGET_RATIO,
       }),
@@ -87,7 +107,9 @@ async function prepareLog(eventsFile: string, logEvents: number): Promise<bigint
     const revisions: bigint[] = [];
     await inRounds(ACCOUNTS, async (index) => {
       const account = accounts[index]!;
-      revisions[index] = (await store.appendToStream(account.streamId, [account.event], 'no_stream')).nextExpectedRevision;
+      revisions[index] = (
+        await store.appendToStream(account.streamId, [account.event], 'no_stream')
+      ).nextExpectedRevision;
     });
     let totalMinor = 0n;
     await inRounds(logEvents - ACCOUNTS, async (sequence) => {
@@ -95,7 +117,9 @@ async function prepareLog(eventsFile: string, logEvents: number): Promise<bigint
       const account = accounts[index]!;
       totalMinor += benchAmountMinor(sequence);
       const event = await rechargeEvent(account, sequence);
-      revisions[index] = (await store.appendToStream(account.streamId, [event], revisions[index]!)).nextExpectedRevision;
+      revisions[index] = (
+        await store.appendToStream(account.streamId, [event], revisions[index]!)
+      ).nextExpectedRevision;
     });
     return totalMinor;
   } finally {
@@ -142,7 +166,10 @@ async function checkBalances(readModels: SqliteReadModelStore, expectedTotalMino
   let totalMinor = 0n;
   let after: string | undefined;
   do {
-    const page = await readModels.find<BalanceDocument>(BALANCES_COLLECTION, { limit: FIND_PAGE_LIMIT, ...(after ? { after } : {}) });
+    const page = await readModels.find<BalanceDocument>(BALANCES_COLLECTION, {
+      limit: FIND_PAGE_LIMIT,
+      ...(after ? { after } : {}),
+    });
     for (const doc of page.items) {
       accounts += 1;
       totalMinor += BigInt(doc.data.balanceMinor);
@@ -150,6 +177,8 @@ async function checkBalances(readModels: SqliteReadModelStore, expectedTotalMino
     after = page.nextCursor ?? undefined;
   } while (after);
   if (accounts !== ACCOUNTS || totalMinor !== expectedTotalMinor) {
-    throw new Error(`balances read model: ${accounts} accounts holding ${totalMinor}, expected ${ACCOUNTS} holding ${expectedTotalMinor}`);
+    throw new Error(
+      `balances read model: ${accounts} accounts holding ${totalMinor}, expected ${ACCOUNTS} holding ${expectedTotalMinor}`,
+    );
   }
 }

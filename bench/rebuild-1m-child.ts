@@ -24,7 +24,12 @@ const PROJECTIONS = projectionsFor(DEFAULT_ACCOUNTING_TIME_ZONE);
  */
 
 export type RebuildChildJob =
-  | { readonly kind: 'rebuild'; readonly eventsFile: string; readonly readModelsFile: string; readonly maxBatchEvents: number }
+  | {
+      readonly kind: 'rebuild';
+      readonly eventsFile: string;
+      readonly readModelsFile: string;
+      readonly maxBatchEvents: number;
+    }
   | { readonly kind: 'raw'; readonly eventsFile: string };
 
 export type RebuildChildReport =
@@ -54,8 +59,17 @@ async function rebuild(job: Extract<RebuildChildJob, { kind: 'rebuild' }>): Prom
     const peakRssBytes = process.resourceUsage().maxRSS * 1024;
     // Checked after the peak is taken: the checks' own reads must not count.
     const checkpoints: Record<string, string> = {};
-    for (const projection of PROJECTIONS) checkpoints[projection.name] = String(await readModels.getCheckpoint(projection.name));
-    return { ok: true, events, seconds, peakRssBytes, checkpoints, head: String(await eventStore.headPosition()), balances: await sumBalances(readModels) };
+    for (const projection of PROJECTIONS)
+      checkpoints[projection.name] = String(await readModels.getCheckpoint(projection.name));
+    return {
+      ok: true,
+      events,
+      seconds,
+      peakRssBytes,
+      checkpoints,
+      head: String(await eventStore.headPosition()),
+      balances: await sumBalances(readModels),
+    };
   } finally {
     await eventStore.close();
     await readModels.close();
@@ -67,7 +81,10 @@ async function sumBalances(readModels: SqliteReadModelStore): Promise<{ accounts
   let totalMinor = 0n;
   let after: string | undefined;
   do {
-    const page = await readModels.find<BalanceDocument>(BALANCES_COLLECTION, { limit: MAX_FIND_LIMIT, ...(after ? { after } : {}) });
+    const page = await readModels.find<BalanceDocument>(BALANCES_COLLECTION, {
+      limit: MAX_FIND_LIMIT,
+      ...(after ? { after } : {}),
+    });
     for (const doc of page.items) {
       accounts += 1;
       totalMinor += BigInt(doc.data.balanceMinor);

@@ -21,7 +21,16 @@ import { paymentDecider } from '../src/domain/payments/payment-decider.js';
 import { accountingDate } from '../src/domain/shared/accounting-day.js';
 import { DEFAULT_ACCOUNTING_TIME_ZONE } from '../src/projections/accounting-zone.js';
 import type { NewEvent } from '../src/ports/event-store.js';
-import { extraFigure, limitFigure, log, targetFigure, timed, withTempDir, type BenchmarkOptions, type Figure } from './harness.js';
+import {
+  extraFigure,
+  limitFigure,
+  log,
+  targetFigure,
+  timed,
+  withTempDir,
+  type BenchmarkOptions,
+  type Figure,
+} from './harness.js';
 import { BENCH_CURRENCY } from './ledger-fixtures.js';
 import { rawRead } from './projection-catchup.js';
 import type { RebuildChildJob, RebuildChildReport } from './rebuild-1m-child.js';
@@ -80,7 +89,15 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
     try {
       const children = {
         rawBefore: await startChild({ kind: 'raw', eventsFile }, started),
-        rebuild: await startChild({ kind: 'rebuild', eventsFile, readModelsFile: join(dir, 'read-models.sqlite'), maxBatchEvents: REBUILD_MAX_BATCH_EVENTS }, started),
+        rebuild: await startChild(
+          {
+            kind: 'rebuild',
+            eventsFile,
+            readModelsFile: join(dir, 'read-models.sqlite'),
+            maxBatchEvents: REBUILD_MAX_BATCH_EVENTS,
+          },
+          started,
+        ),
         rawAfter: await startChild({ kind: 'raw', eventsFile }, started),
       };
       return await generateAndMeasure(options, size, eventsFile, children);
@@ -97,9 +114,15 @@ async function generateAndMeasure(
   eventsFile: string,
   children: { rawBefore: Child; rebuild: Child; rawAfter: Child },
 ): Promise<Figure[]> {
-  log(name, `generating a log of ${size.events.toLocaleString('en-US')} events: ${size.wallets} wallets, ${size.merchants} merchant accounts, recharges, payments`);
+  log(
+    name,
+    `generating a log of ${size.events.toLocaleString('en-US')} events: ${size.wallets} wallets, ${size.merchants} merchant accounts, recharges, payments`,
+  );
   const { result: generated, seconds: generateSeconds } = await timed(() => generateLog(eventsFile, size));
-  log(name, `generated in ${generateSeconds.toFixed(1)} s: ${generated.payments} payments, ${generated.recharges} recharges`);
+  log(
+    name,
+    `generated in ${generateSeconds.toFixed(1)} s: ${generated.payments} payments, ${generated.recharges} recharges`,
+  );
 
   // An unmeasured pass warms the page cache for every measurement alike.
   const warmup = rawRead(eventsFile);
@@ -117,7 +140,9 @@ async function generateAndMeasure(
     `rebuilt ${rebuilt.events} events in ${rebuilt.seconds.toFixed(2)} s, peak RSS ${(rebuilt.peakRssBytes / MB).toFixed(0)} MB; ` +
       `raw read ${rawBefore.seconds.toFixed(2)} s before, ${rawAfter.seconds.toFixed(2)} s after, peak RSS ${rawPeakMb.toFixed(0)} MB`,
   );
-  const sizeNote = options.quick ? `${size.events.toLocaleString('en-US')} events (quick mode; the full run uses ${SIZES.full.events.toLocaleString('en-US')})` : `${size.events.toLocaleString('en-US')} events`;
+  const sizeNote = options.quick
+    ? `${size.events.toLocaleString('en-US')} events (quick mode; the full run uses ${SIZES.full.events.toLocaleString('en-US')})`
+    : `${size.events.toLocaleString('en-US')} events`;
   return [
     targetFigure({
       name,
@@ -135,9 +160,19 @@ async function generateAndMeasure(
       baseline: 'peak RSS of the raw read-and-parse child process (MB)',
       baselineValue: rawPeakMb,
     }),
-    extraFigure({ name: `${name}-seconds`, value: rebuilt.seconds, unit: 's', baseline: 'raw read of the same events (s, mean of before and after)', baselineValue: (rawBefore.seconds + rawAfter.seconds) / 2 }),
+    extraFigure({
+      name: `${name}-seconds`,
+      value: rebuilt.seconds,
+      unit: 's',
+      baseline: 'raw read of the same events (s, mean of before and after)',
+      baselineValue: (rawBefore.seconds + rawAfter.seconds) / 2,
+    }),
     extraFigure({ name: `${name}-events`, value: rebuilt.events, unit: 'events' }),
-    extraFigure({ name: `${name}-projections`, value: Object.keys(rebuilt.checkpoints ?? {}).length, unit: 'projections' }),
+    extraFigure({
+      name: `${name}-projections`,
+      value: Object.keys(rebuilt.checkpoints ?? {}).length,
+      unit: 'projections',
+    }),
   ];
 }
 
@@ -155,7 +190,9 @@ interface Child {
  * has loaded its code.
  */
 async function startChild(job: RebuildChildJob, children: Child[]): Promise<Child> {
-  const child = fork(fileURLToPath(new URL('./rebuild-1m-child.js', import.meta.url)), [JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./rebuild-1m-child.js', import.meta.url)), [JSON.stringify(job)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const handle: Child = {
     run() {
       child.send('go');
@@ -170,7 +207,8 @@ async function startChild(job: RebuildChildJob, children: Child[]): Promise<Chil
   const exited = new Promise<ChildReport>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => {
-      if (report === undefined) reject(new Error(`the ${job.kind} child exited (code ${code}, signal ${signal}) without reporting`));
+      if (report === undefined)
+        reject(new Error(`the ${job.kind} child exited (code ${code}, signal ${signal}) without reporting`));
       else if (!report.ok) reject(new Error(`the ${job.kind} child failed: ${report.error}`));
       else resolve(report);
     });
@@ -178,7 +216,9 @@ async function startChild(job: RebuildChildJob, children: Child[]): Promise<Chil
   // Not awaited until run(): a child that fails early must not be an unhandled rejection.
   exited.catch(() => undefined);
   await new Promise<void>((resolve, reject) => {
-    child.once('message', (message: unknown) => (message === 'ready' ? resolve() : reject(new Error(`the ${job.kind} child said ${JSON.stringify(message)}`))));
+    child.once('message', (message: unknown) =>
+      message === 'ready' ? resolve() : reject(new Error(`the ${job.kind} child said ${JSON.stringify(message)}`)),
+    );
     exited.catch(reject);
   });
   child.on('message', (message: RebuildChildReport) => {
@@ -188,19 +228,33 @@ async function startChild(job: RebuildChildJob, children: Child[]): Promise<Chil
 }
 
 /** The rebuilt read models must be complete and right, not just fast. */
-function checkRebuilt(report: Extract<RebuildChildReport, { ok: true }>, size: { events: number; wallets: number; merchants: number }, totalRechargedMinor: bigint): void {
+function checkRebuilt(
+  report: Extract<RebuildChildReport, { ok: true }>,
+  size: { events: number; wallets: number; merchants: number },
+  totalRechargedMinor: bigint,
+): void {
   const problems: string[] = [];
   if (report.events !== size.events) problems.push(`applied ${report.events} events, expected ${size.events}`);
   for (const [projection, checkpoint] of Object.entries(report.checkpoints ?? {})) {
-    if (checkpoint !== report.head) problems.push(`projection ${projection} is at ${checkpoint}, the log's head is ${report.head}`);
+    if (checkpoint !== report.head)
+      problems.push(`projection ${projection} is at ${checkpoint}, the log's head is ${report.head}`);
   }
   const balances = report.balances;
   // Payments move money between accounts: the balances add up to what was recharged.
-  if (!balances || balances.accounts !== size.wallets + size.merchants || BigInt(balances.totalMinor) !== totalRechargedMinor) {
-    problems.push(`balances: ${balances?.accounts} accounts holding ${balances?.totalMinor}, expected ${size.wallets + size.merchants} holding ${totalRechargedMinor}`);
+  if (
+    !balances ||
+    balances.accounts !== size.wallets + size.merchants ||
+    BigInt(balances.totalMinor) !== totalRechargedMinor
+  ) {
+    problems.push(
+      `balances: ${balances?.accounts} accounts holding ${balances?.totalMinor}, expected ${size.wallets + size.merchants} holding ${totalRechargedMinor}`,
+    );
   }
   if (problems.length > 0) throw new Error(`the rebuild is wrong: ${problems.join('; ')}`);
-  log(name, `check: ${Object.keys(report.checkpoints ?? {}).length} projections at the head, ${balances!.accounts} balances adding up to the recharges`);
+  log(
+    name,
+    `check: ${Object.keys(report.checkpoints ?? {}).length} projections at the head, ${balances!.accounts} balances adding up to the recharges`,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -240,7 +294,10 @@ class LogWriter {
   }
 }
 
-async function generateLog(eventsFile: string, size: { events: number; wallets: number; merchants: number }): Promise<Generated> {
+async function generateLog(
+  eventsFile: string,
+  size: { events: number; wallets: number; merchants: number },
+): Promise<Generated> {
   const store = new SqliteEventStore(eventsFile);
   const writer = new LogWriter(store);
   const bank = new SimulatedBank(CHANNEL_ID, systemClock);
@@ -257,7 +314,13 @@ async function generateLog(eventsFile: string, size: { events: number; wallets: 
   });
   const record = (accountId: string, event: LedgerEvent, context: CommandContext) => {
     const streamId = accountStreamId(accountId);
-    accounts.set(accountId, accountDecider.evolve(accounts.get(accountId)!, event as Parameters<typeof accountDecider.evolve>[1]) as OpenAccountState);
+    accounts.set(
+      accountId,
+      accountDecider.evolve(
+        accounts.get(accountId)!,
+        event as Parameters<typeof accountDecider.evolve>[1],
+      ) as OpenAccountState,
+    );
     writer.append(streamId, [toNewEvent(event, 0, streamId, context)]);
   };
 
@@ -265,7 +328,10 @@ async function generateLog(eventsFile: string, size: { events: number; wallets: 
     const digits = String(index).padStart(12, '0');
     let at = 0;
     const accountId = generateAccountNumber(type, () => Number(digits[at++]));
-    const [opened] = accountDecider.decide({ type: 'OpenAccount', accountId, accountType: type, ownerId, currency: BENCH_CURRENCY, displayName }, accountDecider.initialState());
+    const [opened] = accountDecider.decide(
+      { type: 'OpenAccount', accountId, accountType: type, ownerId, currency: BENCH_CURRENCY, displayName },
+      accountDecider.initialState(),
+    );
     const streamId = accountStreamId(accountId);
     accounts.set(accountId, accountDecider.evolve(accountDecider.initialState(), opened!) as OpenAccountState);
     writer.append(streamId, [toNewEvent(opened!, 0, streamId, contextAt(`open-${type}-${index}`))]);
@@ -279,9 +345,18 @@ async function generateLog(eventsFile: string, size: { events: number; wallets: 
     const rechargeId = deriveId(context.operationKey, 'recharge');
     const amount: Money = { amountMinor, currency: BENCH_CURRENCY };
     const charged = await bank.charge({ orderNo: rechargeId, amount, payerReference: null });
-    if (charged.status !== 'succeeded') throw new Error(`the simulated bank declined a bench recharge of ${amountMinor}`);
+    if (charged.status !== 'succeeded')
+      throw new Error(`the simulated bank declined a bench recharge of ${amountMinor}`);
     const [recharged] = accountDecider.decide(
-      { type: 'RechargeAccount', rechargeId, accountId, amount, channel: CHANNEL_ID, channelOrderNo: charged.channelOrderNo, channelFeeMinor: charged.feeMinor },
+      {
+        type: 'RechargeAccount',
+        rechargeId,
+        accountId,
+        amount,
+        channel: CHANNEL_ID,
+        channelOrderNo: charged.channelOrderNo,
+        channelFeeMinor: charged.feeMinor,
+      },
       accounts.get(accountId)!,
     );
     record(accountId, recharged!, context);
@@ -321,21 +396,43 @@ async function generateLog(eventsFile: string, size: { events: number; wallets: 
     const order = initiated.data;
     const streamId = paymentStreamId(paymentId);
     writer.append(streamId, [toNewEvent(initiated, 0, streamId, stepContext(context, paymentId, 'initiate'))]);
-    const movement = { amount, kind: 'payment' as const, operationId: paymentId, merchantOrderNo, memo: order.description };
-    const [debited] = accountDecider.decide({ type: 'DebitAccount', ...movement, accountId: payerAccountId, counterparty: stripParty(order.payee) }, payer);
+    const movement = {
+      amount,
+      kind: 'payment' as const,
+      operationId: paymentId,
+      merchantOrderNo,
+      memo: order.description,
+    };
+    const [debited] = accountDecider.decide(
+      { type: 'DebitAccount', ...movement, accountId: payerAccountId, counterparty: stripParty(order.payee) },
+      payer,
+    );
     record(payerAccountId, debited!, stepContext(context, paymentId, 'debit-payer'));
-    const [credited] = accountDecider.decide({ type: 'CreditAccount', ...movement, accountId: payeeAccountId, counterparty: stripParty(order.payer) }, payee);
+    const [credited] = accountDecider.decide(
+      { type: 'CreditAccount', ...movement, accountId: payeeAccountId, counterparty: stripParty(order.payer) },
+      payee,
+    );
     record(payeeAccountId, credited!, stepContext(context, paymentId, 'credit-payee'));
-    const [completed] = paymentDecider.decide({ type: 'CompletePayment', paymentId }, paymentDecider.evolve(paymentDecider.initialState(), initiated));
+    const [completed] = paymentDecider.decide(
+      { type: 'CompletePayment', paymentId },
+      paymentDecider.evolve(paymentDecider.initialState(), initiated),
+    );
     writer.append(streamId, [toNewEvent(completed!, 0, streamId, stepContext(context, paymentId, 'complete'))]);
     payments += 1;
   };
 
   try {
     const merchantAccounts = Array.from({ length: size.merchants }, (_, i) =>
-      open(i, 'merchant_settlement', entityIdOf('merchant', deriveId(`bench-merchant-${i}`, 'entity')), `Bench shop ${i}`),
+      open(
+        i,
+        'merchant_settlement',
+        entityIdOf('merchant', deriveId(`bench-merchant-${i}`, 'entity')),
+        `Bench shop ${i}`,
+      ),
     );
-    const wallets = Array.from({ length: size.wallets }, (_, i) => open(i, 'wallet', `u-bench-${i}`, `Bench wallet ${i}`));
+    const wallets = Array.from({ length: size.wallets }, (_, i) =>
+      open(i, 'wallet', `u-bench-${i}`, `Bench wallet ${i}`),
+    );
     await writer.settle();
     for (const wallet of wallets) {
       await recharge(wallet, FIRST_RECHARGE_MINOR);

@@ -39,7 +39,12 @@ export function rechargeRequests(args: RechargeRequestArgs): (sequence: number) 
     // A scattered but deterministic pick: concurrent requests mostly hit different wallets, sometimes the same.
     const accountId = args.accountIds[(Math.imul(sequence, 0x9e3779b1) >>> 0) % args.accountIds.length]!;
     const body = JSON.stringify({ accountId, amount: benchAmount(sequence), currency: 'CNY', channel: 'sim-bank' });
-    const request = { method: 'POST', path: '/v1/recharges', body, idempotencyKey: `${args.keyPrefix}-${sequence}` } as const;
+    const request = {
+      method: 'POST',
+      path: '/v1/recharges',
+      body,
+      idempotencyKey: `${args.keyPrefix}-${sequence}`,
+    } as const;
     if (args.signEachRequest || firstSignature === undefined) {
       const signed = signedRequest({ ...request, keyId: args.signer.keyId, key });
       firstSignature ??= signed.signature;
@@ -61,7 +66,13 @@ export function signedRequest(input: {
   key: KeyObject;
   idempotencyKey?: string;
 }): { spec: HttpRequestSpec; signature: SignatureHeaders } {
-  const signature = signRequest({ method: input.method, pathWithQuery: input.path, body: input.body, keyId: input.keyId, privateKeyPem: input.key });
+  const signature = signRequest({
+    method: input.method,
+    pathWithQuery: input.path,
+    body: input.body,
+    keyId: input.keyId,
+    privateKeyPem: input.key,
+  });
   return { spec: jsonRequest(input, signature), signature };
 }
 

@@ -22,13 +22,20 @@ interface CreateOptions {
 }
 
 export function adminCommand(): Command {
-  const admin = new Command('admin').description('Bootstrap: create operators and merchants with an API signing key (run where the data is)');
+  const admin = new Command('admin').description(
+    'Bootstrap: create operators and merchants with an API signing key (run where the data is)',
+  );
   for (const kind of ['operator', 'merchant'] as const) {
     admin
       .command(`create-${kind}`)
-      .description(`Register a${kind === 'operator' ? 'n operator (platform staff: may do everything)' : ' merchant'} with a fresh Ed25519 key; writes the private key to a file (mode 0600)`)
+      .description(
+        `Register a${kind === 'operator' ? 'n operator (platform staff: may do everything)' : ' merchant'} with a fresh Ed25519 key; writes the private key to a file (mode 0600)`,
+      )
       .requiredOption('--name <name>', 'display name')
-      .option('--key-out <path>', 'where to write the private key PEM (default: DATA_DIR/keys/<entityId>.pem); never overwritten')
+      .option(
+        '--key-out <path>',
+        'where to write the private key PEM (default: DATA_DIR/keys/<entityId>.pem); never overwritten',
+      )
       .option('--print-key', 'also print the private key PEM on stdout')
       .option('--email <email>', 'contact e-mail')
       .option('--phone <phone>', 'contact phone, E.164 (+8613800138000)')

@@ -22,7 +22,8 @@ export function startProgress(stream: Writable, label: string, unit: string): Pr
     update(done, total) {
       if (bar === undefined) {
         if (Date.now() - startedAtMs < PROGRESS_BAR_DELAY_MS) return;
-        const format = total === undefined ? `${label} | {value} ${unit}` : `${label} [{bar}] {percentage}% | ETA {eta_formatted}`;
+        const format =
+          total === undefined ? `${label} | {value} ${unit}` : `${label} [{bar}] {percentage}% | ETA {eta_formatted}`;
         bar = new cliProgress.SingleBar({ stream, format, hideCursor: true }, cliProgress.Presets.shades_classic);
         bar.start(total ?? 0, done);
         return;

@@ -42,11 +42,18 @@ export class UnknownStreamError extends Error {
   }
 }
 
-export async function auditVerify(config: LedgerConfig, options: { stream?: string }, output: AuditOutput = processOutput): Promise<number> {
+export async function auditVerify(
+  config: LedgerConfig,
+  options: { stream?: string },
+  output: AuditOutput = processOutput,
+): Promise<number> {
   const eventStore = await openEventStore(config);
   const progress = startProgress(output.stderr, `verify ${options.stream ?? 'all streams'}`, 'events');
   try {
-    const result = await verifyChain(eventStore, { streamId: options.stream, onProgress: (done, total) => progress.update(done, total) });
+    const result = await verifyChain(eventStore, {
+      streamId: options.stream,
+      onProgress: (done, total) => progress.update(done, total),
+    });
     progress.stop();
     if (options.stream !== undefined && result.events === 0) throw new UnknownStreamError(options.stream);
     const broken = result.firstBreak;
@@ -60,7 +67,14 @@ export async function auditVerify(config: LedgerConfig, options: { stream?: stri
       output.stderr.write(`chain intact: ${result.events} events in ${result.streams} streams\n`);
     }
     const { streams, events, lastPosition } = result;
-    await writeJsonLine(output.stdout, { kind: 'summary', command: 'verify', ok: broken === null, streams, events, lastPosition });
+    await writeJsonLine(output.stdout, {
+      kind: 'summary',
+      command: 'verify',
+      ok: broken === null,
+      streams,
+      events,
+      lastPosition,
+    });
     return broken ? AUDIT_EXIT_CODES.findings : AUDIT_EXIT_CODES.passed;
   } finally {
     progress.stop();
@@ -80,7 +94,12 @@ export async function auditReplay(config: LedgerConfig, output: AuditOutput = pr
       });
       progress.stop();
       const exitCode = replayExitCode(audits);
-      await writeJsonLine(output.stdout, { kind: 'summary', command: 'replay', ok: exitCode === AUDIT_EXIT_CODES.passed, projections: audits });
+      await writeJsonLine(output.stdout, {
+        kind: 'summary',
+        command: 'replay',
+        ok: exitCode === AUDIT_EXIT_CODES.passed,
+        projections: audits,
+      });
       output.stderr.write(`${replayVerdict(audits)}\n`);
       return exitCode;
     } finally {
@@ -118,7 +137,8 @@ class StagedProgress {
   constructor(private readonly stream: Writable) {}
 
   report(report: ReplayProgress): void {
-    const stage = report.stage === 'replay' ? `replay ${report.projection}` : `compare ${report.projection}/${report.collection}`;
+    const stage =
+      report.stage === 'replay' ? `replay ${report.projection}` : `compare ${report.projection}/${report.collection}`;
     if (stage !== this.stage) {
       this.current?.stop();
       this.current = startProgress(this.stream, stage, report.stage === 'replay' ? 'events' : 'documents');
@@ -137,14 +157,21 @@ class StagedProgress {
  * Writes the export to `out` (or stdout). A file is written as `<out>.partial` and renamed at the end,
  * so a file by the requested name is always a complete export.
  */
-export async function auditExport(config: LedgerConfig, options: { stream?: string; out?: string }, output: AuditOutput = processOutput): Promise<number> {
+export async function auditExport(
+  config: LedgerConfig,
+  options: { stream?: string; out?: string },
+  output: AuditOutput = processOutput,
+): Promise<number> {
   const eventStore = await openEventStore(config);
   const progress = startProgress(output.stderr, `export ${options.stream ?? 'all streams'}`, 'events');
   const partialPath = options.out === undefined ? undefined : `${options.out}.partial`;
   const file = partialPath === undefined ? undefined : createWriteStream(partialPath, { flags: 'w' });
   try {
     if (file) await once(file, 'open');
-    const result = await exportLog(eventStore, file ?? output.stdout, { streamId: options.stream, onProgress: (done, total) => progress.update(done, total) });
+    const result = await exportLog(eventStore, file ?? output.stdout, {
+      streamId: options.stream,
+      onProgress: (done, total) => progress.update(done, total),
+    });
     progress.stop();
     if (options.stream !== undefined && result.events === 0) throw new UnknownStreamError(options.stream);
     if (file && partialPath && options.out) {
@@ -152,7 +179,9 @@ export async function auditExport(config: LedgerConfig, options: { stream?: stri
       await finished(file);
       await rename(partialPath, options.out);
     }
-    output.stderr.write(`exported ${result.events} events through position ${String(result.lastPosition)}${options.out ? ` to ${options.out}` : ''}\n`);
+    output.stderr.write(
+      `exported ${result.events} events through position ${String(result.lastPosition)}${options.out ? ` to ${options.out}` : ''}\n`,
+    );
     return AUDIT_EXIT_CODES.passed;
   } catch (error) {
     if (file && partialPath) {
@@ -192,7 +221,9 @@ async function runAudit(audit: () => Promise<number>): Promise<void> {
 
 export function auditCommand(): Command {
   const audit = new Command('audit')
-    .description("Auditor's tools: verify the hash chains, replay read models, export the log (results on stdout, progress on stderr)")
+    .description(
+      "Auditor's tools: verify the hash chains, replay read models, export the log (results on stdout, progress on stderr)",
+    )
     // Usage errors exit with `failed`, not commander's 1, which means "findings" here.
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : AUDIT_EXIT_CODES.failed));
 
@@ -204,7 +235,9 @@ export function auditCommand(): Command {
 
   audit
     .command('replay')
-    .description('Replay every projection from event zero up to its stored checkpoint and compare with the stored read models')
+    .description(
+      'Replay every projection from event zero up to its stored checkpoint and compare with the stored read models',
+    )
     .action(() => runAudit(() => auditReplay(loadConfig())));
 
   audit

@@ -2,7 +2,14 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as appendConcurrent from '../bench/append-concurrent.js';
-import { RESULTS_DIR, formatResultsTable, machineInfo, runBenchmark, type Benchmark, type BenchmarkResult } from '../bench/harness.js';
+import {
+  RESULTS_DIR,
+  formatResultsTable,
+  machineInfo,
+  runBenchmark,
+  type Benchmark,
+  type BenchmarkResult,
+} from '../bench/harness.js';
 import * as httpRecharge from '../bench/http-recharge.js';
 import * as paymentP99LongStream from '../bench/payment-p99-long-stream.js';
 import * as payments from '../bench/payments.js';
@@ -16,7 +23,14 @@ import * as rebuild1m from '../bench/rebuild-1m.js';
  *
  * To add a benchmark: a module in bench/ exporting `name` and `run({ quick })`, listed here.
  */
-const BENCHMARKS: readonly Benchmark[] = [appendConcurrent, projectionCatchup, httpRecharge, payments, paymentP99LongStream, rebuild1m];
+const BENCHMARKS: readonly Benchmark[] = [
+  appendConcurrent,
+  projectionCatchup,
+  httpRecharge,
+  payments,
+  paymentP99LongStream,
+  rebuild1m,
+];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only <name>]...
   --quick        smaller sizes and durations (the whole suite in under two minutes)
@@ -26,7 +40,11 @@ async function main(): Promise<number> {
   let values: { quick?: boolean; only?: string[]; help?: boolean };
   try {
     ({ values } = parseArgs({
-      options: { quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        quick: { type: 'boolean' },
+        only: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }));
   } catch (error) {
@@ -47,7 +65,9 @@ async function main(): Promise<number> {
   const quick = values.quick ?? false;
 
   const machine = machineInfo();
-  console.log(`machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.platform}`);
+  console.log(
+    `machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.platform}`,
+  );
   const [loadOneMinute = 0] = loadavg();
   console.log(`load average (1 min) before the run: ${loadOneMinute.toFixed(2)}`);
   if (loadOneMinute > machine.cpus / 2) {
@@ -64,7 +84,9 @@ async function main(): Promise<number> {
     try {
       const result = await runBenchmark(benchmark, { quick });
       results.push(result);
-      console.log(`\n${formatResultsTable([result])}\n[${benchmark.name}] ${((Date.now() - benchmarkStarted) / 1000).toFixed(1)} s\n`);
+      console.log(
+        `\n${formatResultsTable([result])}\n[${benchmark.name}] ${((Date.now() - benchmarkStarted) / 1000).toFixed(1)} s\n`,
+      );
     } catch (error) {
       // One broken benchmark must not hide the others' results.
       failed.push(benchmark.name);

@@ -13,7 +13,9 @@ const program = new Command()
 
 program
   .command('serve')
-  .description('Start the HTTP API and the projections (embedded SQLite under DATA_DIR unless EVENTSTORE_URL / MONGODB_URL are set)')
+  .description(
+    'Start the HTTP API and the projections (embedded SQLite under DATA_DIR unless EVENTSTORE_URL / MONGODB_URL are set)',
+  )
   .action(async () => {
     await serve(loadConfig());
   });

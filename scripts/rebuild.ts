@@ -12,7 +12,10 @@ export async function rebuildProjections(config: LedgerConfig, names?: readonly 
   const PROJECTIONS = projectionsFor(config.accountingTimeZone);
   const chosen = names && names.length > 0 ? PROJECTIONS.filter((p) => names.includes(p.name)) : PROJECTIONS;
   const unknown = (names ?? []).filter((name) => !PROJECTIONS.some((p) => p.name === name));
-  if (unknown.length > 0) throw new Error(`unknown projection(s): ${unknown.join(', ')}; known: ${PROJECTIONS.map((p) => p.name).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(
+      `unknown projection(s): ${unknown.join(', ')}; known: ${PROJECTIONS.map((p) => p.name).join(', ')}`,
+    );
 
   const eventStore = await openEventStore(config);
   const readModels = await openReadModelStore(config);
@@ -20,7 +23,10 @@ export async function rebuildProjections(config: LedgerConfig, names?: readonly 
     const runner = new ProjectionRunner(eventStore, readModels, chosen, { maxBatchEvents: 5_000 });
     await runner.prepare();
     for (const projection of chosen) {
-      await readModels.resetProjection(projection.name, projection.collections.map((c) => c.name));
+      await readModels.resetProjection(
+        projection.name,
+        projection.collections.map((c) => c.name),
+      );
     }
     const head = await eventStore.headPosition();
     const bar = new cliProgress.SingleBar(
@@ -36,7 +42,9 @@ export async function rebuildProjections(config: LedgerConfig, names?: readonly 
     });
     bar.update(total);
     bar.stop();
-    console.log(`rebuilt ${chosen.map((p) => p.name).join(', ')} from ${applied} events in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+    console.log(
+      `rebuilt ${chosen.map((p) => p.name).join(', ')} from ${applied} events in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
+    );
   } finally {
     await eventStore.close();
     await readModels.close();

@@ -33,7 +33,8 @@ export async function serve(config: LedgerConfig): Promise<void> {
     {
       eventStore: service.eventStore.engine,
       readModels: service.readModels.engine,
-      dataDir: service.eventStore.engine === 'sqlite' || service.readModels.engine === 'sqlite' ? config.dataDir : undefined,
+      dataDir:
+        service.eventStore.engine === 'sqlite' || service.readModels.engine === 'sqlite' ? config.dataDir : undefined,
       accountingTimeZone: config.accountingTimeZone,
     },
     'ledger ready: API docs at /docs, OpenAPI at /openapi.json',

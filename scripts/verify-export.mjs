@@ -17,7 +17,10 @@ const GENESIS_HASH = '0'.repeat(64);
 function jcs(value) {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(jcs).join(',')}]`;
-  return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${jcs(value[key])}`).join(',')}}`;
+  return `{${Object.keys(value)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${jcs(value[key])}`)
+    .join(',')}}`;
 }
 
 function chainHash(event) {
@@ -64,7 +67,16 @@ async function main(path) {
     }
     const problem = checkLine(lastByStream.get(event.streamId), event);
     if (problem) {
-      console.log(JSON.stringify({ ok: false, line: lineNumber, streamId: event.streamId, revision: event.revision, position: event.position, problem }));
+      console.log(
+        JSON.stringify({
+          ok: false,
+          line: lineNumber,
+          streamId: event.streamId,
+          revision: event.revision,
+          position: event.position,
+          problem,
+        }),
+      );
       return 1;
     }
     lastByStream.set(event.streamId, [event.revision, event.hash]);

@@ -32,7 +32,11 @@ export interface BootstrapRequest {
  * the first operator comes to exist (no one could sign the API request for it), and how tests make
  * their callers.
  */
-export async function bootstrapEntity(entities: EntityCommands, clock: Clock, request: BootstrapRequest): Promise<BootstrappedEntity> {
+export async function bootstrapEntity(
+  entities: EntityCommands,
+  clock: Clock,
+  request: BootstrapRequest,
+): Promise<BootstrappedEntity> {
   const operationKey = `bootstrap\u0000${randomUUID()}`;
   const context = (purpose: string): CommandContext => ({
     actor: request.actor,
@@ -48,7 +52,12 @@ export async function bootstrapEntity(entities: EntityCommands, clock: Clock, re
   const entity: BootstrappedEntity = { entityId, keyId: keyIdOf(entityId, 1), privateKeyPem };
   await request.beforeRecording?.(entity);
   const registered = await entities.register(
-    { kind: request.kind, displayName: request.displayName, email: request.email ?? null, phone: request.phone ?? null },
+    {
+      kind: request.kind,
+      displayName: request.displayName,
+      email: request.email ?? null,
+      phone: request.phone ?? null,
+    },
     registration,
   );
   if (registered.entityId !== entityId) throw new Error('the registered entity id differs from the derived one');

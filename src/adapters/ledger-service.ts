@@ -26,7 +26,12 @@ import { systemClock } from './system-clock.js';
  * and books date each line). Changing ACCOUNTING_TIME_ZONE changes those dates: rebuild after changing it.
  */
 export function projectionsFor(accountingTimeZone: string): readonly Projection[] {
-  return [balancesProjection, operationsProjection, statementsProjection(accountingTimeZone), booksProjection(accountingTimeZone)];
+  return [
+    balancesProjection,
+    operationsProjection,
+    statementsProjection(accountingTimeZone),
+    booksProjection(accountingTimeZone),
+  ];
 }
 
 /** Entities whose keys are kept in memory for request authentication (merchants and operators). */
@@ -59,7 +64,10 @@ export interface LedgerServiceOptions {
   readonly onProjectionError?: (error: unknown) => void;
 }
 
-export async function startLedgerService(config: LedgerConfig, options: LedgerServiceOptions = {}): Promise<LedgerService> {
+export async function startLedgerService(
+  config: LedgerConfig,
+  options: LedgerServiceOptions = {},
+): Promise<LedgerService> {
   const clock = options.clock ?? systemClock;
   const eventStore = await openEventStore(config);
   let readModels: ReadModelStore;
@@ -76,17 +84,31 @@ export async function startLedgerService(config: LedgerConfig, options: LedgerSe
     await Promise.all([eventStore.close(), readModels.close()]);
     throw error;
   }
-  const channels = new Map<string, PaymentChannel>([['sim-bank', new SimulatedBank('sim-bank', clock, BigInt(config.simBankFeePpm))]]);
+  const channels = new Map<string, PaymentChannel>([
+    ['sim-bank', new SimulatedBank('sim-bank', clock, BigInt(config.simBankFeePpm))],
+  ]);
   const readModelProjections = projectionsFor(config.accountingTimeZone);
-  const projections = new ProjectionRunner(eventStore, readModels, readModelProjections, { onError: options.onProjectionError });
+  const projections = new ProjectionRunner(eventStore, readModels, readModelProjections, {
+    onError: options.onProjectionError,
+  });
   if (options.runProjections ?? true) await projections.start();
   else await projections.prepare();
   const commands = new LedgerCommands(eventStore, channels, config.accountingTimeZone);
   // Background work runs where the projections run (the read models say what is due).
   const background = options.runProjections ?? true;
   const sweeps = [
-    startPeriodic('pre-authorisation expiry sweep', background ? config.preauthExpirySweepIntervalMs : 0, () => expireDuePreauths(commands, readModels, clock.now().toISO()!), options.onProjectionError),
-    startPeriodic('recovery sweep', background ? config.recoverySweepIntervalMs : 0, () => resumeStalledOperations(commands, readModels, clock.now().toISO()!, config.recoveryGraceMs), options.onProjectionError),
+    startPeriodic(
+      'pre-authorisation expiry sweep',
+      background ? config.preauthExpirySweepIntervalMs : 0,
+      () => expireDuePreauths(commands, readModels, clock.now().toISO()!),
+      options.onProjectionError,
+    ),
+    startPeriodic(
+      'recovery sweep',
+      background ? config.recoverySweepIntervalMs : 0,
+      () => resumeStalledOperations(commands, readModels, clock.now().toISO()!, config.recoveryGraceMs),
+      options.onProjectionError,
+    ),
   ];
   return {
     config,
@@ -113,7 +135,12 @@ export async function startLedgerService(config: LedgerConfig, options: LedgerSe
 }
 
 /** Runs `task` every `intervalMs` (0: never), one run at a time, reporting failures without stopping. */
-function startPeriodic(name: string, intervalMs: number, task: () => Promise<unknown>, onError: ((error: unknown) => void) | undefined): NodeJS.Timeout | undefined {
+function startPeriodic(
+  name: string,
+  intervalMs: number,
+  task: () => Promise<unknown>,
+  onError: ((error: unknown) => void) | undefined,
+): NodeJS.Timeout | undefined {
   if (intervalMs <= 0) return undefined;
   let running = false;
   const timer = setInterval(() => {

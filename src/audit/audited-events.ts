@@ -31,9 +31,13 @@ export async function auditedEvents(eventStore: EventStore, scope: AuditScope = 
   if (scope.streamId !== undefined) {
     const streamId = scope.streamId;
     let count = 0n;
-    for await (const last of eventStore.readStream(streamId, { direction: 'backwards', maxCount: 1 })) count = last.revision + 1n;
+    for await (const last of eventStore.readStream(streamId, { direction: 'backwards', maxCount: 1 }))
+      count = last.revision + 1n;
     return {
-      events: count === 0n ? emptyLog() : eventStore.readStream(streamId, { direction: 'forwards', fromRevision: 0n, maxCount: Number(count) }),
+      events:
+        count === 0n
+          ? emptyLog()
+          : eventStore.readStream(streamId, { direction: 'forwards', fromRevision: 0n, maxCount: Number(count) }),
       total: Number(count),
       progressOf: (event) => Number(event.revision) + 1,
     };
@@ -47,7 +51,11 @@ export async function auditedEvents(eventStore: EventStore, scope: AuditScope = 
 }
 
 /** Every event of the global log up to `lastPosition`, one `readAll` page in memory at a time. */
-async function* readLogThrough(eventStore: EventStore, lastPosition: bigint, pageSizeEvents: number): AsyncGenerator<RecordedEvent> {
+async function* readLogThrough(
+  eventStore: EventStore,
+  lastPosition: bigint,
+  pageSizeEvents: number,
+): AsyncGenerator<RecordedEvent> {
   let after: bigint | 'start' = 'start';
   while (after === 'start' || after < lastPosition) {
     const page = await readPage(eventStore, after, pageSizeEvents);
@@ -61,12 +69,19 @@ async function* readLogThrough(eventStore: EventStore, lastPosition: bigint, pag
 }
 
 /** A page that cannot be read (say, an event whose stored JSON was damaged) is reported by where it starts. */
-async function readPage(eventStore: EventStore, after: bigint | 'start', pageSizeEvents: number): Promise<RecordedEvent[]> {
+async function readPage(
+  eventStore: EventStore,
+  after: bigint | 'start',
+  pageSizeEvents: number,
+): Promise<RecordedEvent[]> {
   try {
     return await eventStore.readAll({ after, maxCount: pageSizeEvents });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot read the page of up to ${pageSizeEvents} events after position ${String(after)}: ${message}`, { cause: error });
+    throw new Error(
+      `cannot read the page of up to ${pageSizeEvents} events after position ${String(after)}: ${message}`,
+      { cause: error },
+    );
   }
 }
 

@@ -1,5 +1,4 @@
 import { GENESIS_HASH, chainHash } from '../domain/audit/hash-chain.js';
-import type { JsonObject } from '../domain/shared/json.js';
 import type { RecordedEvent } from '../ports/event-store.js';
 
 /** What an auditor remembers of a stream while walking it: its last event's revision and hash. */
@@ -42,7 +41,7 @@ export function checkLink(last: StreamLink | undefined, event: RecordedEvent): C
     eventId: event.metadata.eventId,
     type: event.type,
     data: event.data,
-    metadata: event.metadata as unknown as JsonObject,
+    metadata: event.metadata,
   });
   if (event.hash !== recomputed) return { ...at, check: 'hash', expected: recomputed, found: event.hash };
   return undefined;

@@ -51,7 +51,11 @@ export interface ExportResult {
  * Writes the whole log (in position order) or one stream (in revision order) as JSON Lines, waiting
  * for the output to drain when it is slower than the store, so memory stays at one page.
  */
-export async function exportLog(eventStore: EventStore, output: Writable, options: ExportOptions = {}): Promise<ExportResult> {
+export async function exportLog(
+  eventStore: EventStore,
+  output: Writable,
+  options: ExportOptions = {},
+): Promise<ExportResult> {
   const walk = await auditedEvents(eventStore, options);
   let events = 0;
   let lastPosition: bigint | 'start' = 'start';

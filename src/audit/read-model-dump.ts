@@ -25,10 +25,17 @@ export async function* documentsInIdOrder(
   let after: string | undefined;
   let previousId: string | undefined;
   for (;;) {
-    const page = await store.find(collection, { limit: pageSizeDocuments, orderBy: 'id', direction: 'asc', ...(after ? { after } : {}) });
+    const page = await store.find(collection, {
+      limit: pageSizeDocuments,
+      orderBy: 'id',
+      direction: 'asc',
+      ...(after ? { after } : {}),
+    });
     for (const document of page.items) {
       if (previousId !== undefined && compareIds(previousId, document.id) >= 0) {
-        throw new Error(`${store.engine} read-model store returned ${collection} ids out of order: "${previousId}" before "${document.id}"`);
+        throw new Error(
+          `${store.engine} read-model store returned ${collection} ids out of order: "${previousId}" before "${document.id}"`,
+        );
       }
       previousId = document.id;
       yield document;

@@ -24,7 +24,12 @@ interface DocumentRef {
  * the store does not; "extra": the store has it, the replay does not.
  */
 export type ReadModelDifference =
-  | (DocumentRef & { readonly problem: 'different'; readonly fields: FieldDifference[]; readonly storedPosition: bigint; readonly replayedPosition: bigint })
+  | (DocumentRef & {
+      readonly problem: 'different';
+      readonly fields: FieldDifference[];
+      readonly storedPosition: bigint;
+      readonly replayedPosition: bigint;
+    })
   | (DocumentRef & { readonly problem: 'missing'; readonly replayed: JsonObject; readonly replayedPosition: bigint })
   | (DocumentRef & { readonly problem: 'extra'; readonly stored: JsonObject; readonly storedPosition: bigint });
 
@@ -85,9 +90,12 @@ async function auditProjection(
   const checkpoint = await readModels.getCheckpoint(projection.name);
   const scratch = options.openScratchStore?.() ?? new SqliteReadModelStore(':memory:');
   try {
-    const runner = new ProjectionRunner(logPrefix(eventStore, checkpoint), scratch, [projection], { maxBatchEvents: REPLAY_BATCH_EVENTS });
+    const runner = new ProjectionRunner(logPrefix(eventStore, checkpoint), scratch, [projection], {
+      maxBatchEvents: REPLAY_BATCH_EVENTS,
+    });
     const replayedEvents = await runner.catchUp((position) => {
-      if (checkpoint !== 'start') options.onProgress?.({ stage: 'replay', projection: projection.name, position, lastPosition: checkpoint });
+      if (checkpoint !== 'start')
+        options.onProgress?.({ stage: 'replay', projection: projection.name, position, lastPosition: checkpoint });
     });
     let documents = 0;
     let differences = 0;
@@ -98,7 +106,14 @@ async function auditProjection(
       differences += counts.differences;
     }
     const checkpointAfter = await readModels.getCheckpoint(projection.name);
-    return { projection: projection.name, checkpoint, replayedEvents, documents, differences, checkpointMoved: checkpointAfter !== checkpoint };
+    return {
+      projection: projection.name,
+      checkpoint,
+      replayedEvents,
+      documents,
+      differences,
+      checkpointMoved: checkpointAfter !== checkpoint,
+    };
   } finally {
     await scratch.close();
   }
@@ -147,8 +162,19 @@ function missing(ref: Omit<DocumentRef, 'id'>, doc: StoredDocument): ReadModelDi
 }
 
 /** A document's position is part of what is compared: replay sets it to the last event that changed it. */
-function different(ref: Omit<DocumentRef, 'id'>, stored: StoredDocument, replayed: StoredDocument): ReadModelDifference | undefined {
+function different(
+  ref: Omit<DocumentRef, 'id'>,
+  stored: StoredDocument,
+  replayed: StoredDocument,
+): ReadModelDifference | undefined {
   const fields = diffFields(stored.data, replayed.data);
   if (fields.length === 0 && stored.position === replayed.position) return undefined;
-  return { ...ref, id: stored.id, problem: 'different', fields, storedPosition: stored.position, replayedPosition: replayed.position };
+  return {
+    ...ref,
+    id: stored.id,
+    problem: 'different',
+    fields,
+    storedPosition: stored.position,
+    replayedPosition: replayed.position,
+  };
 }

@@ -54,11 +54,22 @@ export class LedgerClient {
   }
 
   /** Any API call; `pathWithQuery` starts with "/". */
-  async request<T = Json>(method: string, pathWithQuery: string, body?: Json, options: RequestOptions = {}): Promise<T> {
+  async request<T = Json>(
+    method: string,
+    pathWithQuery: string,
+    body?: Json,
+    options: RequestOptions = {},
+  ): Promise<T> {
     const text = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string> = {
       accept: 'application/json',
-      ...signRequest({ method, pathWithQuery, body: text ?? null, keyId: this.options.keyId, privateKeyPem: this.privateKey }),
+      ...signRequest({
+        method,
+        pathWithQuery,
+        body: text ?? null,
+        keyId: this.options.keyId,
+        privateKeyPem: this.privateKey,
+      }),
       ...(text !== undefined ? { 'content-type': 'application/json' } : {}),
       ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
     };
@@ -70,13 +81,24 @@ export class LedgerClient {
     });
     const payload: unknown = await response.json().catch(() => undefined);
     if (!response.ok) {
-      const problem = isProblem(payload) ? payload : { type: 'about:blank', title: response.statusText, status: response.status, code: 'http_error', detail: response.statusText };
+      const problem = isProblem(payload)
+        ? payload
+        : {
+            type: 'about:blank',
+            title: response.statusText,
+            status: response.status,
+            code: 'http_error',
+            detail: response.statusText,
+          };
       throw new LedgerApiError(response.status, problem);
     }
     return payload as T;
   }
 
-  openAccount(account: { ownerId: string; type: string; currency: string; displayName?: string }, options?: RequestOptions) {
+  openAccount(
+    account: { ownerId: string; type: string; currency: string; displayName?: string },
+    options?: RequestOptions,
+  ) {
     return this.request('POST', '/v1/accounts', account, options);
   }
 
@@ -85,11 +107,24 @@ export class LedgerClient {
     return this.request('GET', `/v1/accounts/${encodeURIComponent(accountId)}${suffix}`);
   }
 
-  recharge(recharge: { accountId: string; amount: string; currency: string; channel: string }, options: RequestOptions & { idempotencyKey: string }) {
+  recharge(
+    recharge: { accountId: string; amount: string; currency: string; channel: string },
+    options: RequestOptions & { idempotencyKey: string },
+  ) {
     return this.request('POST', '/v1/recharges', recharge, options);
   }
 
-  registerEntity(entity: { kind: 'user' | 'merchant'; displayName: string; mayPay?: boolean; phone?: string; email?: string; securityLevel?: string }, options?: RequestOptions) {
+  registerEntity(
+    entity: {
+      kind: 'user' | 'merchant';
+      displayName: string;
+      mayPay?: boolean;
+      phone?: string;
+      email?: string;
+      securityLevel?: string;
+    },
+    options?: RequestOptions,
+  ) {
     return this.request('POST', '/v1/entities', entity, options);
   }
 
@@ -102,14 +137,28 @@ export class LedgerClient {
   }
 
   revokeKey(entityId: string, keyNo: number, reason: string, options?: RequestOptions) {
-    return this.request('POST', `/v1/entities/${encodeURIComponent(entityId)}/keys/${keyNo}/revoke`, { reason }, options);
+    return this.request(
+      'POST',
+      `/v1/entities/${encodeURIComponent(entityId)}/keys/${keyNo}/revoke`,
+      { reason },
+      options,
+    );
   }
 
-  setPaymentPassword(entityId: string, passwords: { newPassword: string; currentPassword?: string; reset?: { verifiedVia: 'phone' | 'email' } }, options?: RequestOptions) {
+  setPaymentPassword(
+    entityId: string,
+    passwords: { newPassword: string; currentPassword?: string; reset?: { verifiedVia: 'phone' | 'email' } },
+    options?: RequestOptions,
+  ) {
     return this.request('POST', `/v1/entities/${encodeURIComponent(entityId)}/payment-password`, passwords, options);
   }
 }
 
 function isProblem(value: unknown): value is Problem {
-  return typeof value === 'object' && value !== null && typeof (value as Problem).code === 'string' && typeof (value as Problem).status === 'number';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Problem).code === 'string' &&
+    typeof (value as Problem).status === 'number'
+  );
 }

@@ -36,7 +36,9 @@ export interface SigningInput {
 }
 
 export function signingString(input: SigningInput): string {
-  return [input.method.toUpperCase(), input.pathWithQuery, input.timestamp, input.nonce, input.bodySha256Hex].join('\n');
+  return [input.method.toUpperCase(), input.pathWithQuery, input.timestamp, input.nonce, input.bodySha256Hex].join(
+    '\n',
+  );
 }
 
 export function sha256Hex(body: string | Uint8Array): string {
@@ -64,7 +66,13 @@ export function signRequest(input: SignRequestInput): SignatureHeaders {
   const nonce = input.nonce ?? randomBytes(NONCE_BYTES).toString('base64url');
   if (!NONCE_PATTERN.test(nonce)) throw new Error('a nonce is 16 to 64 characters of A-Z a-z 0-9 _ -');
   const key = typeof input.privateKeyPem === 'string' ? createPrivateKey(input.privateKeyPem) : input.privateKeyPem;
-  const text = signingString({ method: input.method, pathWithQuery: input.pathWithQuery, timestamp, nonce, bodySha256Hex: sha256Hex(input.body ?? '') });
+  const text = signingString({
+    method: input.method,
+    pathWithQuery: input.pathWithQuery,
+    timestamp,
+    nonce,
+    bodySha256Hex: sha256Hex(input.body ?? ''),
+  });
   // Ed25519 hashes internally: the algorithm argument is null.
   const signature = sign(null, Buffer.from(text, 'utf8'), key).toString('base64url');
   return {
@@ -72,5 +80,5 @@ export function signRequest(input: SignRequestInput): SignatureHeaders {
     [SIGNATURE_HEADERS.timestamp]: timestamp,
     [SIGNATURE_HEADERS.nonce]: nonce,
     [SIGNATURE_HEADERS.signature]: signature,
-  } as SignatureHeaders;
+  };
 }

@@ -2,7 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { JsonObject } from '../domain/shared/json.js';
 import type { Clock } from '../ports/clock.js';
-import { WrongExpectedRevisionError, type EventStore, type NewEvent, type RecordedEvent } from '../ports/event-store.js';
+import {
+  WrongExpectedRevisionError,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+} from '../ports/event-store.js';
 
 /**
  * Safe retries: the same Idempotency-Key with the same request gets the first response, and the command
@@ -54,7 +59,12 @@ export class IdempotentRequestInProgressError extends Error {
 /** Failures that are the client's answer (a refusal), recorded and replayed like a success. */
 export type RecordableFailure = (error: unknown) => CommandResponse | undefined;
 
-const claimed = z.strictObject({ scope: z.string(), fingerprint: z.string(), claimedAt: z.string(), claimId: z.uuid() });
+const claimed = z.strictObject({
+  scope: z.string(),
+  fingerprint: z.string(),
+  claimedAt: z.string(),
+  claimId: z.uuid(),
+});
 const recorded = z.strictObject({ statusCode: z.int().min(200).max(599), body: z.record(z.string(), z.any()) });
 const released = z.strictObject({ claimId: z.uuid(), reason: z.string() });
 
@@ -87,12 +97,22 @@ export class IdempotencyKeeper {
     } catch (error) {
       const refusal = recordableFailure(error);
       if (!refusal) {
-        await this.append(streamId, 'IdempotencyClaimReleased', { claimId, reason: errorName(error) }, claim.revision).catch(() => undefined);
+        await this.append(
+          streamId,
+          'IdempotencyClaimReleased',
+          { claimId, reason: errorName(error) },
+          claim.revision,
+        ).catch(() => undefined);
         throw error;
       }
       response = refusal;
     }
-    await this.append(streamId, 'IdempotentResponseRecorded', { statusCode: response.statusCode, body: response.body }, claim.revision);
+    await this.append(
+      streamId,
+      'IdempotentResponseRecorded',
+      { statusCode: response.statusCode, body: response.body },
+      claim.revision,
+    );
     return { ...response, replayed: false };
   }
 
@@ -101,7 +121,12 @@ export class IdempotencyKeeper {
     request: IdempotentRequest,
     claimId: string,
   ): Promise<{ response: CommandResponse } | { takeover: boolean; revision: bigint }> {
-    const data = { scope: request.scope, fingerprint: request.fingerprint, claimedAt: this.clock.now().toISO()!, claimId };
+    const data = {
+      scope: request.scope,
+      fingerprint: request.fingerprint,
+      claimedAt: this.clock.now().toISO()!,
+      claimId,
+    };
     // Most keys are new: claim first, and read the key's history only when it already has one.
     try {
       const result = await this.append(streamId, 'IdempotencyKeyClaimed', data, 'no_stream');
@@ -112,7 +137,8 @@ export class IdempotencyKeeper {
     const history: RecordedEvent[] = [];
     for await (const event of this.eventStore.readStream(streamId)) history.push(event);
     const first = claimed.parse(history[0]!.data);
-    if (first.fingerprint !== request.fingerprint || first.scope !== request.scope) throw new IdempotencyKeyReusedError();
+    if (first.fingerprint !== request.fingerprint || first.scope !== request.scope)
+      throw new IdempotencyKeyReusedError();
     const last = history[history.length - 1]!;
     if (last.type === 'IdempotentResponseRecorded') {
       const answer = recorded.parse(last.data);
@@ -133,7 +159,12 @@ export class IdempotencyKeeper {
     }
   }
 
-  private async append(streamId: string, type: string, data: JsonObject, expected: bigint | 'no_stream'): Promise<bigint> {
+  private async append(
+    streamId: string,
+    type: string,
+    data: JsonObject,
+    expected: bigint | 'no_stream',
+  ): Promise<bigint> {
     const event: NewEvent = {
       type,
       data,

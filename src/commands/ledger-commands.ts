@@ -11,17 +11,64 @@ import { transferDecider } from '../domain/transfers/transfer-decider.js';
 import { withdrawalDecider } from '../domain/withdrawals/withdrawal-decider.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { PaymentChannel } from '../ports/payment-channel.js';
-import { accountStreamId, openAccount, type AccountHandler, type OpenAccountRequest } from './accounts/open-account-handler.js';
+import {
+  accountStreamId,
+  openAccount,
+  type AccountHandler,
+  type OpenAccountRequest,
+} from './accounts/open-account-handler.js';
 import type { CommandContext } from './command-context.js';
-import { deductFromFreeze, driveDeduction, drivePlacement, driveRelease, getFreeze, placeFreeze, releaseFreeze, type DeductRequest, type FreezeHandler, type PlaceFreezeRequest } from './freezes/freeze-operations.js';
+import {
+  deductFromFreeze,
+  driveDeduction,
+  drivePlacement,
+  driveRelease,
+  getFreeze,
+  placeFreeze,
+  releaseFreeze,
+  type DeductRequest,
+  type FreezeHandler,
+  type PlaceFreezeRequest,
+} from './freezes/freeze-operations.js';
 import { drivePayment, getPayment, pay, type PayRequest, type PaymentHandler } from './payments/payment-operations.js';
 import { cancelPayment, refundPayment, type RefundRequest } from './payments/payment-reversals.js';
-import { authorise, cancelCompletion, cancelPreauth, completePreauth, driveAuthorisation, driveCompletion, getPreauth, type AuthoriseRequest, type PreauthHandler } from './preauths/preauth-operations.js';
-import { driveRecharge, rechargeAccount, type RechargeHandler, type RechargeRequest } from './recharges/recharge-handler.js';
+import {
+  authorise,
+  cancelCompletion,
+  cancelPreauth,
+  completePreauth,
+  driveAuthorisation,
+  driveCompletion,
+  getPreauth,
+  type AuthoriseRequest,
+  type PreauthHandler,
+} from './preauths/preauth-operations.js';
+import {
+  driveRecharge,
+  rechargeAccount,
+  type RechargeHandler,
+  type RechargeRequest,
+} from './recharges/recharge-handler.js';
 import { rechargeDecider } from '../domain/recharges/recharge-decider.js';
-import { DEFAULT_HANDLER_LIMITS, StreamCommandHandler, type StreamCommandHandlerLimits } from './stream-command-handler.js';
-import { driveTransfer, transfer, transferStreamId, type TransferHandler, type TransferRequest } from './transfers/transfer-operations.js';
-import { driveWithdrawal, withdraw, withdrawalStreamId, type WithdrawalHandler, type WithdrawalRequest } from './withdrawals/withdrawal-operations.js';
+import {
+  DEFAULT_HANDLER_LIMITS,
+  StreamCommandHandler,
+  type StreamCommandHandlerLimits,
+} from './stream-command-handler.js';
+import {
+  driveTransfer,
+  transfer,
+  transferStreamId,
+  type TransferHandler,
+  type TransferRequest,
+} from './transfers/transfer-operations.js';
+import {
+  driveWithdrawal,
+  withdraw,
+  withdrawalStreamId,
+  type WithdrawalHandler,
+  type WithdrawalRequest,
+} from './withdrawals/withdrawal-operations.js';
 import { DomainError } from '../domain/shared/domain-error.js';
 
 /** The write side's front door: every command the ledger accepts, and reads of operation state. */
@@ -78,11 +125,19 @@ export class LedgerCommands {
   }
 
   async changeAccountFlags(accountId: string, flags: AccountFlags, reason: string, context: CommandContext) {
-    return this.deps.accounts.handle(accountStreamId(accountId), { type: 'ChangeAccountFlags', accountId, flags, reason }, context);
+    return this.deps.accounts.handle(
+      accountStreamId(accountId),
+      { type: 'ChangeAccountFlags', accountId, flags, reason },
+      context,
+    );
   }
 
   async changeAccountStatus(accountId: string, status: AccountStatus, reason: string, context: CommandContext) {
-    return this.deps.accounts.handle(accountStreamId(accountId), { type: 'ChangeAccountStatus', accountId, status, reason }, context);
+    return this.deps.accounts.handle(
+      accountStreamId(accountId),
+      { type: 'ChangeAccountStatus', accountId, status, reason },
+      context,
+    );
   }
 
   recharge(request: RechargeRequest, context: CommandContext) {
@@ -111,7 +166,8 @@ export class LedgerCommands {
 
   async getTransfer(transferId: string) {
     const { state } = await this.deps.transfers.load(transferStreamId(transferId));
-    if (!state.exists) throw new DomainError('operation_not_found', `transfer ${transferId} does not exist`, { transferId });
+    if (!state.exists)
+      throw new DomainError('operation_not_found', `transfer ${transferId} does not exist`, { transferId });
     return state;
   }
 
@@ -121,7 +177,8 @@ export class LedgerCommands {
 
   async getWithdrawal(withdrawalId: string) {
     const { state } = await this.deps.withdrawals.load(withdrawalStreamId(withdrawalId));
-    if (!state.exists) throw new DomainError('operation_not_found', `withdrawal ${withdrawalId} does not exist`, { withdrawalId });
+    if (!state.exists)
+      throw new DomainError('operation_not_found', `withdrawal ${withdrawalId} does not exist`, { withdrawalId });
     return state;
   }
 
@@ -165,7 +222,11 @@ export class LedgerCommands {
    * Drives an operation (and any refund, deduction or completion within it) to its end after a crash.
    * Business refusals along the way are the operation's outcome, already recorded: they are not errors here.
    */
-  async resumeOperation(kind: 'payment' | 'transfer' | 'withdrawal' | 'freeze' | 'preauth' | 'recharge', operationId: string, context: CommandContext): Promise<void> {
+  async resumeOperation(
+    kind: 'payment' | 'transfer' | 'withdrawal' | 'freeze' | 'preauth' | 'recharge',
+    operationId: string,
+    context: CommandContext,
+  ): Promise<void> {
     const refusalsAreOutcomes = async (step: Promise<unknown>) => {
       try {
         await step;
@@ -181,7 +242,9 @@ export class LedgerCommands {
         for (const refund of payment.refunds.values()) {
           if (refund.status !== 'requested') continue;
           const amount = { amountMinor: refund.amountMinor, currency: payment.currency };
-          await refusalsAreOutcomes(this.refundPayment({ paymentId: operationId, refundNo: refund.refundNo, amount, reason: '' }, context));
+          await refusalsAreOutcomes(
+            this.refundPayment({ paymentId: operationId, refundNo: refund.refundNo, amount, reason: '' }, context),
+          );
         }
         return;
       }
@@ -196,20 +259,28 @@ export class LedgerCommands {
         return;
       case 'freeze': {
         const freeze = await this.getFreeze(operationId);
-        if (freeze.status === 'requested') await refusalsAreOutcomes(drivePlacement(this.deps, operationId, context, true));
+        if (freeze.status === 'requested')
+          await refusalsAreOutcomes(drivePlacement(this.deps, operationId, context, true));
         for (const [releaseId, release] of freeze.releases) {
-          if (!release.applied) await driveRelease(this.deps, operationId, releaseId, 'resumed after a crash', context, true);
+          if (!release.applied)
+            await driveRelease(this.deps, operationId, releaseId, 'resumed after a crash', context, true);
         }
         for (const deduction of freeze.deductions.values()) {
-          if (deduction.status === 'requested') await refusalsAreOutcomes(driveDeduction(this.deps, operationId, deduction.deductionId, context, true));
+          if (deduction.status === 'requested')
+            await refusalsAreOutcomes(driveDeduction(this.deps, operationId, deduction.deductionId, context, true));
         }
         return;
       }
       case 'preauth': {
         const preauth = await this.getPreauth(operationId);
-        if (preauth.status === 'requested') await refusalsAreOutcomes(driveAuthorisation(this.deps, operationId, context, true));
-        if (preauth.status === 'completing' && preauth.completion) await refusalsAreOutcomes(driveCompletion(this.deps, operationId, preauth.completion.completionId, context, true));
-        if (preauth.status === 'cancelling_completion') await refusalsAreOutcomes(this.cancelPreauthCompletion(operationId, context));
+        if (preauth.status === 'requested')
+          await refusalsAreOutcomes(driveAuthorisation(this.deps, operationId, context, true));
+        if (preauth.status === 'completing' && preauth.completion)
+          await refusalsAreOutcomes(
+            driveCompletion(this.deps, operationId, preauth.completion.completionId, context, true),
+          );
+        if (preauth.status === 'cancelling_completion')
+          await refusalsAreOutcomes(this.cancelPreauthCompletion(operationId, context));
         return;
       }
     }

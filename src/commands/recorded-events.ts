@@ -8,8 +8,15 @@ import type { EventStore, RecordedEvent } from '../ports/event-store.js';
 export const RETRY_LOOKBACK_EVENTS = 10_000;
 
 /** Finds an event by id among the stream's most recent events (newest first). */
-export async function findRecentEvent(eventStore: EventStore, streamId: string, eventId: string): Promise<RecordedEvent | undefined> {
-  for await (const event of eventStore.readStream(streamId, { direction: 'backwards', maxCount: RETRY_LOOKBACK_EVENTS })) {
+export async function findRecentEvent(
+  eventStore: EventStore,
+  streamId: string,
+  eventId: string,
+): Promise<RecordedEvent | undefined> {
+  for await (const event of eventStore.readStream(streamId, {
+    direction: 'backwards',
+    maxCount: RETRY_LOOKBACK_EVENTS,
+  })) {
     if (event.metadata.eventId === eventId) return event;
   }
   return undefined;

@@ -1,11 +1,19 @@
 import { decodeEvent, encodeEvent, type LedgerEvent } from '../domain/event-catalogue.js';
-import { MAX_EVENTS_PER_APPEND, WrongExpectedRevisionError, type EventStore, type NewEvent } from '../ports/event-store.js';
+import {
+  MAX_EVENTS_PER_APPEND,
+  WrongExpectedRevisionError,
+  type EventStore,
+  type NewEvent,
+} from '../ports/event-store.js';
 import { deriveEventId, type CommandContext } from './command-context.js';
 
 /** Too many commands wait for one stream: the caller should back off (503 overloaded). */
 export class QueueFullError extends Error {
   override readonly name = 'QueueFullError';
-  constructor(readonly key: string, readonly limit: number) {
+  constructor(
+    readonly key: string,
+    readonly limit: number,
+  ) {
     super(`more than ${limit} commands are waiting for ${key}`);
   }
 }
@@ -60,7 +68,13 @@ interface CachedStream<State> {
 }
 
 type Waiting<Command, Event, State> =
-  | { kind: 'command'; command: Command; context: CommandContext; resolve: (r: HandledCommand<Event, State>) => void; reject: (e: unknown) => void }
+  | {
+      kind: 'command';
+      command: Command;
+      context: CommandContext;
+      resolve: (r: HandledCommand<Event, State>) => void;
+      reject: (e: unknown) => void;
+    }
   | { kind: 'load'; resolve: (r: { state: State; revision: bigint }) => void; reject: (e: unknown) => void };
 
 /**
@@ -90,7 +104,9 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
   ) {}
 
   handle(streamId: string, command: Command, context: CommandContext): Promise<HandledCommand<Event, State>> {
-    return new Promise((resolve, reject) => this.enqueue(streamId, { kind: 'command', command, context, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.enqueue(streamId, { kind: 'command', command, context, resolve, reject }),
+    );
   }
 
   /** The stream's current state, brought up to date from the event store, in line with queued commands. */
@@ -160,12 +176,16 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
           const stored = await this.catchUp(streamId);
           for (const item of batch) {
             if (item.kind === 'load') item.resolve({ state: stored.state, revision: stored.revision });
-            else item.resolve({ events: [], state: stored.state, revision: stored.revision, position: result.position });
+            else
+              item.resolve({ events: [], state: stored.state, revision: stored.revision, position: result.position });
           }
           return;
         } else {
           const last = outcomes.filter((o) => o.ok).at(-1);
-          this.remember(streamId, { state: last?.ok ? last.state : current.state, revision: result.nextExpectedRevision });
+          this.remember(streamId, {
+            state: last?.ok ? last.state : current.state,
+            revision: result.nextExpectedRevision,
+          });
         }
         this.settle(batch, outcomes, result.position);
         return;
@@ -173,7 +193,10 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
         if (error instanceof WrongExpectedRevisionError && attempt < this.limits.maxAttempts) {
           // Another process wrote; decide again. From the second conflict on, back off a random few
           // milliseconds so two processes stop colliding in lockstep.
-          if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, MAX_CONFLICT_BACKOFF_MS)));
+          if (attempt > 1)
+            await new Promise((resolve) =>
+              setTimeout(resolve, Math.random() * Math.min(2 ** attempt, MAX_CONFLICT_BACKOFF_MS)),
+            );
           continue;
         }
         if (!(error instanceof WrongExpectedRevisionError) && batch.length > 1) {
@@ -193,10 +216,12 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
     let revision = current.revision;
     let eventCount = 0;
     return batch.map((item) => {
-      if (item.kind === 'load') return { ok: true as const, events: [] as Event[], newEvents: [] as NewEvent[], state, revision };
+      if (item.kind === 'load')
+        return { ok: true as const, events: [] as Event[], newEvents: [] as NewEvent[], state, revision };
       try {
         const events = this.decider.decide(item.command, state);
-        if (eventCount + events.length > MAX_EVENTS_PER_APPEND) throw new Error(`a command may record at most ${MAX_EVENTS_PER_APPEND} events`);
+        if (eventCount + events.length > MAX_EVENTS_PER_APPEND)
+          throw new Error(`a command may record at most ${MAX_EVENTS_PER_APPEND} events`);
         const next = events.reduce((s, e) => this.decider.evolve(s, e), state);
         const newEvents = events.map((event, index) => toNewEvent(event, index, streamId, item.context));
         state = next;
@@ -221,7 +246,12 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
       } else if (item.kind === 'load') {
         item.resolve({ state: outcome.state, revision: outcome.revision });
       } else {
-        item.resolve({ events: outcome.events, state: outcome.state, revision: outcome.revision, position: outcome.events.length > 0 ? position : -1n });
+        item.resolve({
+          events: outcome.events,
+          state: outcome.state,
+          revision: outcome.revision,
+          position: outcome.events.length > 0 ? position : -1n,
+        });
       }
     });
   }

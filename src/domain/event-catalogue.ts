@@ -25,7 +25,15 @@ const SCHEMAS = [
   ...entityEventSchemas,
 ] as const;
 
-export type LedgerEvent = AccountEvent | PaymentEvent | TransferEvent | WithdrawalEvent | FreezeEvent | PreauthEvent | RechargeEvent | EntityEvent;
+export type LedgerEvent =
+  | AccountEvent
+  | PaymentEvent
+  | TransferEvent
+  | WithdrawalEvent
+  | FreezeEvent
+  | PreauthEvent
+  | RechargeEvent
+  | EntityEvent;
 export type LedgerEventType = LedgerEvent['type'];
 
 type EventSchema = (typeof SCHEMAS)[number];

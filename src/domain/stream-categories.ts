@@ -2,4 +2,13 @@
  * Categories of ledger streams ("<category>-<id>"). Projections and auditors read these; the
  * idempotency records (`idempotency-`) are infrastructure and stay out of every read model.
  */
-export const LEDGER_STREAM_PREFIXES = ['account-', 'payment-', 'transfer-', 'withdrawal-', 'freeze-', 'preauth-', 'recharge-', 'entity-'] as const;
+export const LEDGER_STREAM_PREFIXES = [
+  'account-',
+  'payment-',
+  'transfer-',
+  'withdrawal-',
+  'freeze-',
+  'preauth-',
+  'recharge-',
+  'entity-',
+] as const;

@@ -91,7 +91,11 @@ export interface AllSubscription extends AsyncIterable<RecordedEvent> {
 
 export interface EventStore {
   readonly engine: 'sqlite' | 'esdb';
-  appendToStream(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult>;
+  appendToStream(
+    streamId: string,
+    events: readonly NewEvent[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<AppendResult>;
   /** Events of one stream. A stream that does not exist reads as empty. */
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   /** One page of the global log. */
@@ -131,7 +135,11 @@ export class InvalidEventError extends Error {
 }
 
 /** Validates what an adapter is asked to append; both adapters call it before touching storage. */
-export function validateAppend(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): void {
+export function validateAppend(
+  streamId: string,
+  events: readonly NewEvent[],
+  expectedRevision: ExpectedRevision,
+): void {
   if (!streamIdSchema.safeParse(streamId).success) throw new InvalidEventError(`invalid stream id: ${streamId}`);
   if (events.length === 0) throw new InvalidEventError('an append needs at least one event');
   if (events.length > MAX_EVENTS_PER_APPEND) {
@@ -142,15 +150,19 @@ export function validateAppend(streamId: string, events: readonly NewEvent[], ex
   }
   const ids = new Set<string>();
   for (const event of events) {
-    if (!eventTypeSchema.safeParse(event.type).success) throw new InvalidEventError(`invalid event type: ${event.type}`);
+    if (!eventTypeSchema.safeParse(event.type).success)
+      throw new InvalidEventError(`invalid event type: ${event.type}`);
     const metadata = eventMetadataSchema.safeParse(event.metadata);
     if (!metadata.success) {
-      throw new InvalidEventError(`invalid metadata on ${event.type}: ${metadata.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      throw new InvalidEventError(
+        `invalid metadata on ${event.type}: ${metadata.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     }
     if (typeof event.data !== 'object' || event.data === null || Array.isArray(event.data)) {
       throw new InvalidEventError(`event data of ${event.type} must be a JSON object`);
     }
-    if (ids.has(event.metadata.eventId)) throw new InvalidEventError(`duplicate event id in one append: ${event.metadata.eventId}`);
+    if (ids.has(event.metadata.eventId))
+      throw new InvalidEventError(`duplicate event id in one append: ${event.metadata.eventId}`);
     ids.add(event.metadata.eventId);
   }
 }

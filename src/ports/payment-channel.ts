@@ -14,7 +14,12 @@ export interface ChannelChargeRequest {
 }
 
 export type ChannelChargeOutcome =
-  | { readonly status: 'succeeded'; readonly channelOrderNo: string; readonly feeMinor: bigint; readonly channelTime: string }
+  | {
+      readonly status: 'succeeded';
+      readonly channelOrderNo: string;
+      readonly feeMinor: bigint;
+      readonly channelTime: string;
+    }
   | { readonly status: 'declined'; readonly channelErrorCode: string; readonly channelErrorMessage: string };
 
 export interface ChannelPayoutRequest {

@@ -67,7 +67,10 @@ export interface ReadModelStore {
   /** Creates collections and their indexes if missing. Idempotent. */
   ensureCollections(specs: readonly CollectionSpec[]): Promise<void>;
   get<T extends JsonObject = JsonObject>(collection: string, id: string): Promise<StoredDocument<T> | null>;
-  getMany<T extends JsonObject = JsonObject>(collection: string, ids: readonly string[]): Promise<Map<string, StoredDocument<T>>>;
+  getMany<T extends JsonObject = JsonObject>(
+    collection: string,
+    ids: readonly string[],
+  ): Promise<Map<string, StoredDocument<T>>>;
   find<T extends JsonObject = JsonObject>(collection: string, query: FindQuery): Promise<FindPage<T>>;
   /**
    * Applies document writes and moves the projection's checkpoint forward, atomically where the engine
@@ -130,7 +133,8 @@ export function validateFindQuery(spec: CollectionSpec | undefined, collection: 
   for (const field of Object.keys(query.where ?? {})) {
     if (!indexed(field)) throw new InvalidQueryError(`${collection}.${field} is not indexed`);
   }
-  if (query.range && !indexed(query.range.field)) throw new InvalidQueryError(`${collection}.${query.range.field} is not indexed`);
+  if (query.range && !indexed(query.range.field))
+    throw new InvalidQueryError(`${collection}.${query.range.field} is not indexed`);
   if (query.orderBy !== undefined && query.orderBy !== 'id' && !indexed(query.orderBy)) {
     throw new InvalidQueryError(`${collection}.${query.orderBy} is not indexed`);
   }

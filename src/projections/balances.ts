@@ -23,12 +23,18 @@ export interface BalanceDocument extends JsonObject {
   lastMovementAt: string | null;
 }
 
-function adjustFunds(accountId: string, envelope: EventEnvelope, balanceDelta: bigint, frozenDelta: bigint): DocumentChange {
+function adjustFunds(
+  accountId: string,
+  envelope: EventEnvelope,
+  balanceDelta: bigint,
+  frozenDelta: bigint,
+): DocumentChange {
   return {
     collection: BALANCES_COLLECTION,
     id: accountId,
     apply: (previous) => {
-      if (previous === null) throw new Error(`balances: movement on unknown account ${accountId} at ${envelope.position}`);
+      if (previous === null)
+        throw new Error(`balances: movement on unknown account ${accountId} at ${envelope.position}`);
       const doc = previous as BalanceDocument;
       const balance = BigInt(doc.balanceMinor) + balanceDelta;
       const frozen = BigInt(doc.frozenMinor) + frozenDelta;
@@ -84,7 +90,8 @@ export const balancesProjection: Projection = {
             collection: BALANCES_COLLECTION,
             id: event.data.accountId,
             apply: (previous) => {
-              if (previous === null) throw new Error(`balances: status change on unknown account ${event.data.accountId}`);
+              if (previous === null)
+                throw new Error(`balances: status change on unknown account ${event.data.accountId}`);
               return { ...previous, status };
             },
           },

@@ -90,7 +90,12 @@ export function ledgerBalanceId(code: string, currency: string): string {
   return `${code}:${currency}`;
 }
 
-export function subLedgerBalanceId(code: string, subLedgerType: SubLedgerType, subLedgerId: string, currency: string): string {
+export function subLedgerBalanceId(
+  code: string,
+  subLedgerType: SubLedgerType,
+  subLedgerId: string,
+  currency: string,
+): string {
   return `${code}:${subLedgerType}:${subLedgerId}:${currency}`;
 }
 
@@ -105,7 +110,10 @@ interface Sum {
 }
 
 /** Sums lines per key (a document id), keeping the first line of each key for its identifying fields. */
-function sumBy(lines: readonly JournalLine[], keyOf: (line: JournalLine) => string): Map<string, { first: JournalLine; sum: Sum }> {
+function sumBy(
+  lines: readonly JournalLine[],
+  keyOf: (line: JournalLine) => string,
+): Map<string, { first: JournalLine; sum: Sum }> {
   const sums = new Map<string, { first: JournalLine; sum: Sum }>();
   for (const line of lines) {
     const key = keyOf(line);
@@ -119,13 +127,25 @@ function sumBy(lines: readonly JournalLine[], keyOf: (line: JournalLine) => stri
 }
 
 function addMovements<T extends Movements>(previous: JsonObject | null, fresh: Omit<T, keyof Movements>, sum: Sum): T {
-  const base = (previous as T | null) ?? ({ ...fresh, debitMinor: '0', creditMinor: '0', netDebitMinor: '0', lineCount: 0 } as T);
+  const base =
+    (previous as T | null) ?? ({ ...fresh, debitMinor: '0', creditMinor: '0', netDebitMinor: '0', lineCount: 0 } as T);
   const debit = BigInt(base.debitMinor) + sum.debitMinor;
   const credit = BigInt(base.creditMinor) + sum.creditMinor;
-  return { ...base, debitMinor: debit.toString(), creditMinor: credit.toString(), netDebitMinor: (debit - credit).toString(), lineCount: base.lineCount + sum.lineCount };
+  return {
+    ...base,
+    debitMinor: debit.toString(),
+    creditMinor: credit.toString(),
+    netDebitMinor: (debit - credit).toString(),
+    lineCount: base.lineCount + sum.lineCount,
+  };
 }
 
-function addToTrialBalance(previous: JsonObject | null, date: string, currency: string, lines: readonly JournalLine[]): TrialBalanceDocument {
+function addToTrialBalance(
+  previous: JsonObject | null,
+  date: string,
+  currency: string,
+  lines: readonly JournalLine[],
+): TrialBalanceDocument {
   const base: TrialBalanceDocument = (previous as TrialBalanceDocument | null) ?? {
     accountingDate: date,
     currency,
@@ -134,7 +154,9 @@ function addToTrialBalance(previous: JsonObject | null, date: string, currency: 
     entryCount: 0,
     accounts: [],
   };
-  const rows = new Map(base.accounts.map((row) => [row.code, { debit: BigInt(row.debitMinor), credit: BigInt(row.creditMinor) }]));
+  const rows = new Map(
+    base.accounts.map((row) => [row.code, { debit: BigInt(row.debitMinor), credit: BigInt(row.creditMinor) }]),
+  );
   let totalDebit = BigInt(base.totalDebitMinor);
   let totalCredit = BigInt(base.totalCreditMinor);
   for (const line of lines) {
@@ -159,7 +181,13 @@ function addToTrialBalance(previous: JsonObject | null, date: string, currency: 
   };
 }
 
-function entryDocument(lines: readonly JournalLine[], event: LedgerEvent, envelope: EventEnvelope, operationId: string, date: string): JournalEntryDocument {
+function entryDocument(
+  lines: readonly JournalLine[],
+  event: LedgerEvent,
+  envelope: EventEnvelope,
+  operationId: string,
+  date: string,
+): JournalEntryDocument {
   const key = positionKey(envelope.position);
   return {
     entryId: envelope.metadata.eventId,
@@ -199,19 +227,40 @@ export function booksProjection(timeZone: string): AccountingProjection {
       const operationId = operationIdOf(event)!;
       const date = accountingDate(envelope.metadata.occurredAt, timeZone);
       const entry = entryDocument(lines, event, envelope, operationId, date);
-      const changes: DocumentChange[] = [{ collection: JOURNAL_ENTRIES_COLLECTION, id: entry.entryId, apply: () => entry }];
+      const changes: DocumentChange[] = [
+        { collection: JOURNAL_ENTRIES_COLLECTION, id: entry.entryId, apply: () => entry },
+      ];
 
       for (const [id, { first, sum }] of sumBy(lines, (l) => ledgerBalanceId(l.code, l.currency))) {
         const fresh = { code: first.code, currency: first.currency };
-        changes.push({ collection: LEDGER_BALANCES_COLLECTION, id, apply: (previous) => addMovements<LedgerBalanceDocument>(previous, fresh, sum) });
+        changes.push({
+          collection: LEDGER_BALANCES_COLLECTION,
+          id,
+          apply: (previous) => addMovements<LedgerBalanceDocument>(previous, fresh, sum),
+        });
       }
-      for (const [id, { first, sum }] of sumBy(lines, (l) => subLedgerBalanceId(l.code, l.subLedger.type, l.subLedger.id, l.currency))) {
-        const fresh = { code: first.code, subLedgerType: first.subLedger.type, subLedgerId: first.subLedger.id, currency: first.currency };
-        changes.push({ collection: SUB_LEDGER_BALANCES_COLLECTION, id, apply: (previous) => addMovements<SubLedgerBalanceDocument>(previous, fresh, sum) });
+      for (const [id, { first, sum }] of sumBy(lines, (l) =>
+        subLedgerBalanceId(l.code, l.subLedger.type, l.subLedger.id, l.currency),
+      )) {
+        const fresh = {
+          code: first.code,
+          subLedgerType: first.subLedger.type,
+          subLedgerId: first.subLedger.id,
+          currency: first.currency,
+        };
+        changes.push({
+          collection: SUB_LEDGER_BALANCES_COLLECTION,
+          id,
+          apply: (previous) => addMovements<SubLedgerBalanceDocument>(previous, fresh, sum),
+        });
       }
       for (const currency of new Set(lines.map((l) => l.currency))) {
         const inCurrency = lines.filter((l) => l.currency === currency);
-        changes.push({ collection: TRIAL_BALANCES_COLLECTION, id: trialBalanceId(date, currency), apply: (previous) => addToTrialBalance(previous, date, currency, inCurrency) });
+        changes.push({
+          collection: TRIAL_BALANCES_COLLECTION,
+          id: trialBalanceId(date, currency),
+          apply: (previous) => addToTrialBalance(previous, date, currency, inCurrency),
+        });
       }
       return changes;
     },

@@ -1,5 +1,4 @@
 import type { LedgerEvent } from '../domain/event-catalogue.js';
-import type { JsonObject } from '../domain/shared/json.js';
 import type { DocumentChange, EventEnvelope, Projection } from './projection.js';
 
 /**
@@ -36,7 +35,10 @@ export type OperationDocument = {
   updatedAt: string;
 };
 
-type NewOperation = Omit<OperationDocument, 'createdAt' | 'updatedAt' | 'settledBackMinor' | 'expiresAt' | 'pendingParts' | 'inFlight'> & { expiresAt?: string };
+type NewOperation = Omit<
+  OperationDocument,
+  'createdAt' | 'updatedAt' | 'settledBackMinor' | 'expiresAt' | 'pendingParts' | 'inFlight'
+> & { expiresAt?: string };
 
 function created(envelope: EventEnvelope, doc: NewOperation): DocumentChange {
   const full: OperationDocument = {
@@ -48,19 +50,25 @@ function created(envelope: EventEnvelope, doc: NewOperation): DocumentChange {
     createdAt: envelope.metadata.occurredAt,
     updatedAt: envelope.metadata.occurredAt,
   };
-  return { collection: OPERATIONS_COLLECTION, id: doc.operationId, apply: () => full as unknown as JsonObject };
+  return { collection: OPERATIONS_COLLECTION, id: doc.operationId, apply: () => full };
 }
 
-function updated(envelope: EventEnvelope, operationId: string, change: (doc: OperationDocument) => Partial<OperationDocument>): DocumentChange {
+function updated(
+  envelope: EventEnvelope,
+  operationId: string,
+  change: (doc: OperationDocument) => Partial<OperationDocument>,
+): DocumentChange {
   return {
     collection: OPERATIONS_COLLECTION,
     id: operationId,
     apply: (previous) => {
-      if (previous === null) throw new Error(`operations: event for unknown operation ${operationId} at ${envelope.position}`);
+      if (previous === null)
+        throw new Error(`operations: event for unknown operation ${operationId} at ${envelope.position}`);
       const doc = previous as unknown as OperationDocument;
       const next = { ...doc, ...change(doc) };
-      const inFlight = IN_FLIGHT_STATUSES.has(`${next.kind}:${next.status}`) || Object.keys(next.pendingParts).length > 0;
-      return { ...next, inFlight, updatedAt: envelope.metadata.occurredAt } as unknown as JsonObject;
+      const inFlight =
+        IN_FLIGHT_STATUSES.has(`${next.kind}:${next.status}`) || Object.keys(next.pendingParts).length > 0;
+      return { ...next, inFlight, updatedAt: envelope.metadata.occurredAt };
     },
   };
 }
@@ -85,25 +93,60 @@ function without(map: Record<string, string>, key: string): Record<string, strin
 }
 
 /** A refund or deduction is reserved when requested, and counted as settled only once completed. */
-function partRequested(envelope: EventEnvelope, operationId: string, partId: string, amountMinor: bigint): DocumentChange {
-  return updated(envelope, operationId, (doc) => ({ pendingParts: { ...doc.pendingParts, [partId]: amountMinor.toString() } }));
+function partRequested(
+  envelope: EventEnvelope,
+  operationId: string,
+  partId: string,
+  amountMinor: bigint,
+): DocumentChange {
+  return updated(envelope, operationId, (doc) => ({
+    pendingParts: { ...doc.pendingParts, [partId]: amountMinor.toString() },
+  }));
 }
 
 function partSettled(envelope: EventEnvelope, operationId: string, partId: string, completed: boolean): DocumentChange {
   return updated(envelope, operationId, (doc) => ({
-    settledBackMinor: completed ? plus(doc.settledBackMinor, BigInt(doc.pendingParts[partId] ?? '0')) : doc.settledBackMinor,
+    settledBackMinor: completed
+      ? plus(doc.settledBackMinor, BigInt(doc.pendingParts[partId] ?? '0'))
+      : doc.settledBackMinor,
     pendingParts: without(doc.pendingParts, partId),
   }));
 }
 
 export const operationsProjection: Projection = {
   name: 'operations',
-  collections: [{ name: OPERATIONS_COLLECTION, indexes: ['kind', 'status', 'merchantId', 'merchantOrderNo', 'sourceAccountId', 'expiresAt', 'inFlight', 'updatedAt'] }],
+  collections: [
+    {
+      name: OPERATIONS_COLLECTION,
+      indexes: [
+        'kind',
+        'status',
+        'merchantId',
+        'merchantOrderNo',
+        'sourceAccountId',
+        'expiresAt',
+        'inFlight',
+        'updatedAt',
+      ],
+    },
+  ],
   handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
     switch (event.type) {
       case 'PaymentInitiated': {
         const d = event.data;
-        return [created(envelope, { operationId: d.paymentId, kind: 'payment', status: 'initiated', merchantId: d.merchantId, merchantOrderNo: d.merchantOrderNo, sourceAccountId: d.payerAccountId, targetAccountId: d.payeeAccountId, amountMinor: d.amountMinor.toString(), currency: d.currency })];
+        return [
+          created(envelope, {
+            operationId: d.paymentId,
+            kind: 'payment',
+            status: 'initiated',
+            merchantId: d.merchantId,
+            merchantOrderNo: d.merchantOrderNo,
+            sourceAccountId: d.payerAccountId,
+            targetAccountId: d.payeeAccountId,
+            amountMinor: d.amountMinor.toString(),
+            currency: d.currency,
+          }),
+        ];
       }
       case 'PaymentCompleted':
         return [updated(envelope, event.data.paymentId, () => ({ status: 'completed' }))];
@@ -123,7 +166,19 @@ export const operationsProjection: Projection = {
         return [partSettled(envelope, event.data.paymentId, event.data.refundId, false)];
       case 'TransferRequested': {
         const d = event.data;
-        return [created(envelope, { operationId: d.transferId, kind: 'transfer', status: 'requested', merchantId: null, merchantOrderNo: null, sourceAccountId: d.fromAccountId, targetAccountId: d.toAccountId, amountMinor: d.amountMinor.toString(), currency: d.currency })];
+        return [
+          created(envelope, {
+            operationId: d.transferId,
+            kind: 'transfer',
+            status: 'requested',
+            merchantId: null,
+            merchantOrderNo: null,
+            sourceAccountId: d.fromAccountId,
+            targetAccountId: d.toAccountId,
+            amountMinor: d.amountMinor.toString(),
+            currency: d.currency,
+          }),
+        ];
       }
       case 'TransferCompleted':
         return [updated(envelope, event.data.transferId, () => ({ status: 'completed' }))];
@@ -131,7 +186,19 @@ export const operationsProjection: Projection = {
         return [updated(envelope, event.data.transferId, () => ({ status: 'failed' }))];
       case 'RechargeRequested': {
         const d = event.data;
-        return [created(envelope, { operationId: d.rechargeId, kind: 'recharge', status: 'requested', merchantId: null, merchantOrderNo: null, sourceAccountId: d.accountId, targetAccountId: null, amountMinor: d.amountMinor.toString(), currency: d.currency })];
+        return [
+          created(envelope, {
+            operationId: d.rechargeId,
+            kind: 'recharge',
+            status: 'requested',
+            merchantId: null,
+            merchantOrderNo: null,
+            sourceAccountId: d.accountId,
+            targetAccountId: null,
+            amountMinor: d.amountMinor.toString(),
+            currency: d.currency,
+          }),
+        ];
       }
       case 'RechargeCompleted':
         return [updated(envelope, event.data.rechargeId, () => ({ status: 'completed' }))];
@@ -139,7 +206,19 @@ export const operationsProjection: Projection = {
         return [updated(envelope, event.data.rechargeId, () => ({ status: 'failed' }))];
       case 'WithdrawalRequested': {
         const d = event.data;
-        return [created(envelope, { operationId: d.withdrawalId, kind: 'withdrawal', status: 'requested', merchantId: null, merchantOrderNo: null, sourceAccountId: d.accountId, targetAccountId: null, amountMinor: d.amountMinor.toString(), currency: d.currency })];
+        return [
+          created(envelope, {
+            operationId: d.withdrawalId,
+            kind: 'withdrawal',
+            status: 'requested',
+            merchantId: null,
+            merchantOrderNo: null,
+            sourceAccountId: d.accountId,
+            targetAccountId: null,
+            amountMinor: d.amountMinor.toString(),
+            currency: d.currency,
+          }),
+        ];
       }
       case 'WithdrawalCompleted':
         return [updated(envelope, event.data.withdrawalId, () => ({ status: 'completed' }))];
@@ -147,7 +226,19 @@ export const operationsProjection: Projection = {
         return [updated(envelope, event.data.withdrawalId, () => ({ status: 'failed' }))];
       case 'FreezeRequested': {
         const d = event.data;
-        return [created(envelope, { operationId: d.freezeId, kind: 'freeze', status: 'requested', merchantId: null, merchantOrderNo: null, sourceAccountId: d.accountId, targetAccountId: null, amountMinor: d.amountMinor.toString(), currency: d.currency })];
+        return [
+          created(envelope, {
+            operationId: d.freezeId,
+            kind: 'freeze',
+            status: 'requested',
+            merchantId: null,
+            merchantOrderNo: null,
+            sourceAccountId: d.accountId,
+            targetAccountId: null,
+            amountMinor: d.amountMinor.toString(),
+            currency: d.currency,
+          }),
+        ];
       }
       case 'FreezePlaced':
         return [updated(envelope, event.data.freezeId, () => ({ status: 'placed' }))];
@@ -161,13 +252,26 @@ export const operationsProjection: Projection = {
         return [partSettled(envelope, event.data.freezeId, event.data.deductionId, false)];
       case 'FreezeReleased':
         // In flight until its account step is recorded (FreezeReleaseApplied); never counted as settled.
-        return [partRequested(envelope, event.data.freezeId, `release:${event.data.releaseId}`, event.data.amountMinor)];
+        return [
+          partRequested(envelope, event.data.freezeId, `release:${event.data.releaseId}`, event.data.amountMinor),
+        ];
       case 'FreezeReleaseApplied':
         return [partSettled(envelope, event.data.freezeId, `release:${event.data.releaseId}`, false)];
       case 'PreauthRequested': {
         const d = event.data;
         return [
-          created(envelope, { operationId: d.preauthId, kind: 'preauth', status: 'requested', merchantId: d.merchantId, merchantOrderNo: d.merchantOrderNo, sourceAccountId: d.payerAccountId, targetAccountId: d.payeeAccountId, amountMinor: d.amountMinor.toString(), currency: d.currency, expiresAt: d.expiresAt }),
+          created(envelope, {
+            operationId: d.preauthId,
+            kind: 'preauth',
+            status: 'requested',
+            merchantId: d.merchantId,
+            merchantOrderNo: d.merchantOrderNo,
+            sourceAccountId: d.payerAccountId,
+            targetAccountId: d.payeeAccountId,
+            amountMinor: d.amountMinor.toString(),
+            currency: d.currency,
+            expiresAt: d.expiresAt,
+          }),
         ];
       }
       case 'PreauthAuthorised':
@@ -178,13 +282,30 @@ export const operationsProjection: Projection = {
         return [updated(envelope, event.data.preauthId, () => ({ status: 'cancelled' }))];
       case 'PreauthCompletionRequested': {
         const captured = event.data.capturedMinor.toString();
-        return [updated(envelope, event.data.preauthId, (doc) => ({ status: 'completing', pendingParts: { ...doc.pendingParts, [event.data.completionId]: captured } }))];
+        return [
+          updated(envelope, event.data.preauthId, (doc) => ({
+            status: 'completing',
+            pendingParts: { ...doc.pendingParts, [event.data.completionId]: captured },
+          })),
+        ];
       }
       case 'PreauthCompleted':
-        return [updated(envelope, event.data.preauthId, (doc) => ({ status: 'completed', settledBackMinor: doc.pendingParts[event.data.completionId] ?? '0', pendingParts: without(doc.pendingParts, event.data.completionId) }))];
+        return [
+          updated(envelope, event.data.preauthId, (doc) => ({
+            status: 'completed',
+            settledBackMinor: doc.pendingParts[event.data.completionId] ?? '0',
+            pendingParts: without(doc.pendingParts, event.data.completionId),
+          })),
+        ];
       case 'PreauthCompletionFailed':
       case 'PreauthCompletionCancelled':
-        return [updated(envelope, event.data.preauthId, (doc) => ({ status: 'authorised', settledBackMinor: '0', pendingParts: without(doc.pendingParts, event.data.completionId) }))];
+        return [
+          updated(envelope, event.data.preauthId, (doc) => ({
+            status: 'authorised',
+            settledBackMinor: '0',
+            pendingParts: without(doc.pendingParts, event.data.completionId),
+          })),
+        ];
       case 'PreauthCompletionCancellationRequested':
         return [updated(envelope, event.data.preauthId, () => ({ status: 'cancelling_completion' }))];
       case 'PreauthCompletionCancellationFailed':

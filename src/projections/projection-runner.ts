@@ -20,7 +20,10 @@ export interface ProjectionRunnerOptions {
 
 export class PositionWaitTimeoutError extends Error {
   override readonly name = 'PositionWaitTimeoutError';
-  constructor(readonly position: bigint, readonly timeoutMs: number) {
+  constructor(
+    readonly position: bigint,
+    readonly timeoutMs: number,
+  ) {
     super(`read model did not reach position ${position} within ${timeoutMs} ms`);
   }
 }
@@ -92,7 +95,10 @@ export class ProjectionRunner {
   private async runLive(): Promise<void> {
     while (!this.stopped) {
       try {
-        this.subscription = this.eventStore.subscribeToAll({ after: this.lowestCheckpoint(), filter: { streamPrefixes: LEDGER_STREAM_PREFIXES } });
+        this.subscription = this.eventStore.subscribeToAll({
+          after: this.lowestCheckpoint(),
+          filter: { streamPrefixes: LEDGER_STREAM_PREFIXES },
+        });
         await this.consume(this.subscription);
         return;
       } catch (error) {
@@ -135,7 +141,11 @@ export class ProjectionRunner {
     let applied = 0;
     let after = this.lowestCheckpoint();
     while (after === 'start' || after < head) {
-      const page = await this.eventStore.readAll({ after, maxCount: this.maxBatchEvents, filter: { streamPrefixes: LEDGER_STREAM_PREFIXES } });
+      const page = await this.eventStore.readAll({
+        after,
+        maxCount: this.maxBatchEvents,
+        filter: { streamPrefixes: LEDGER_STREAM_PREFIXES },
+      });
       if (page.length === 0) break;
       await this.applyBatch(page);
       applied += page.length;
@@ -197,7 +207,10 @@ export class ProjectionRunner {
       pending = iterator.next();
       // Take whatever else is ready now, without waiting for more to arrive.
       while (batch.length < this.maxBatchEvents) {
-        const next = await Promise.race([pending, new Promise<typeof NOTHING_READY>((resolve) => setImmediate(() => resolve(NOTHING_READY)))]);
+        const next = await Promise.race([
+          pending,
+          new Promise<typeof NOTHING_READY>((resolve) => setImmediate(() => resolve(NOTHING_READY))),
+        ]);
         if (next === NOTHING_READY) break;
         if (next.done) break;
         batch.push(next.value);
@@ -217,7 +230,10 @@ export class ProjectionRunner {
       const checkpoint = this.checkpoints.get(projection.name) ?? 'start';
       const fresh = decoded.filter(({ recorded }) => checkpoint === 'start' || recorded.position > checkpoint);
       if (fresh.length === 0) continue;
-      const changesByEvent = fresh.map(({ recorded, event }) => ({ recorded, changes: projection.handle(event, recorded) }));
+      const changesByEvent = fresh.map(({ recorded, event }) => ({
+        recorded,
+        changes: projection.handle(event, recorded),
+      }));
 
       const keysByCollection = new Map<string, Set<string>>();
       for (const { changes } of changesByEvent) {

@@ -35,5 +35,5 @@ export function utcInstantKey(instantIso: string): string {
   const instant = DateTime.fromISO(instantIso, { zone: 'utc' }).toUTC();
   if (!instant.isValid) throw new Error(`not an ISO-8601 instant: ${instantIso}`);
   // luxon writes UTC as "Z", always with milliseconds.
-  return instant.toISO()!;
+  return instant.toISO();
 }

@@ -94,9 +94,18 @@ function movementOf(event: LedgerEvent): Movement | null {
     case 'FundsRecharged': {
       const d = event.data;
       return {
-        accountId: d.accountId, direction: 'credit', amountMinor: d.amountMinor, balanceDeltaMinor: d.amountMinor, frozenDeltaMinor: 0n,
-        operationId: d.rechargeId, operationKind: 'recharge', counterparty: { ...NOBODY, channel: d.channel },
-        merchantOrderNo: null, channelOrderNo: d.channelOrderNo, freezeId: null, memo: '',
+        accountId: d.accountId,
+        direction: 'credit',
+        amountMinor: d.amountMinor,
+        balanceDeltaMinor: d.amountMinor,
+        frozenDeltaMinor: 0n,
+        operationId: d.rechargeId,
+        operationKind: 'recharge',
+        counterparty: { ...NOBODY, channel: d.channel },
+        merchantOrderNo: null,
+        channelOrderNo: d.channelOrderNo,
+        freezeId: null,
+        memo: '',
       };
     }
     case 'FundsDebited':
@@ -104,33 +113,69 @@ function movementOf(event: LedgerEvent): Movement | null {
       const d = event.data;
       const debit = event.type === 'FundsDebited';
       return {
-        accountId: d.accountId, direction: debit ? 'debit' : 'credit', amountMinor: d.amountMinor, balanceDeltaMinor: debit ? -d.amountMinor : d.amountMinor, frozenDeltaMinor: 0n,
-        operationId: d.operationId, operationKind: d.kind, counterparty: d.counterparty,
-        merchantOrderNo: d.merchantOrderNo, channelOrderNo: null, freezeId: null, memo: d.memo,
+        accountId: d.accountId,
+        direction: debit ? 'debit' : 'credit',
+        amountMinor: d.amountMinor,
+        balanceDeltaMinor: debit ? -d.amountMinor : d.amountMinor,
+        frozenDeltaMinor: 0n,
+        operationId: d.operationId,
+        operationKind: d.kind,
+        counterparty: d.counterparty,
+        merchantOrderNo: d.merchantOrderNo,
+        channelOrderNo: null,
+        freezeId: null,
+        memo: d.memo,
       };
     }
     case 'FundsFrozen': {
       const d = event.data;
       return {
-        accountId: d.accountId, direction: 'freeze', amountMinor: d.amountMinor, balanceDeltaMinor: 0n, frozenDeltaMinor: d.amountMinor,
-        operationId: d.freezeId, operationKind: d.purpose, counterparty: NOBODY,
-        merchantOrderNo: null, channelOrderNo: null, freezeId: d.freezeId, memo: d.reason,
+        accountId: d.accountId,
+        direction: 'freeze',
+        amountMinor: d.amountMinor,
+        balanceDeltaMinor: 0n,
+        frozenDeltaMinor: d.amountMinor,
+        operationId: d.freezeId,
+        operationKind: d.purpose,
+        counterparty: NOBODY,
+        merchantOrderNo: null,
+        channelOrderNo: null,
+        freezeId: d.freezeId,
+        memo: d.reason,
       };
     }
     case 'FrozenFundsReleased': {
       const d = event.data;
       return {
-        accountId: d.accountId, direction: 'release', amountMinor: d.amountMinor, balanceDeltaMinor: 0n, frozenDeltaMinor: -d.amountMinor,
-        operationId: d.freezeId, operationKind: 'release', counterparty: NOBODY,
-        merchantOrderNo: null, channelOrderNo: null, freezeId: d.freezeId, memo: d.reason,
+        accountId: d.accountId,
+        direction: 'release',
+        amountMinor: d.amountMinor,
+        balanceDeltaMinor: 0n,
+        frozenDeltaMinor: -d.amountMinor,
+        operationId: d.freezeId,
+        operationKind: 'release',
+        counterparty: NOBODY,
+        merchantOrderNo: null,
+        channelOrderNo: null,
+        freezeId: d.freezeId,
+        memo: d.reason,
       };
     }
     case 'FrozenFundsDeducted': {
       const d = event.data;
       return {
-        accountId: d.accountId, direction: 'deduct', amountMinor: d.amountMinor, balanceDeltaMinor: -d.amountMinor, frozenDeltaMinor: -d.amountMinor,
-        operationId: d.operationId, operationKind: d.kind, counterparty: d.counterparty,
-        merchantOrderNo: null, channelOrderNo: null, freezeId: d.freezeId, memo: '',
+        accountId: d.accountId,
+        direction: 'deduct',
+        amountMinor: d.amountMinor,
+        balanceDeltaMinor: -d.amountMinor,
+        frozenDeltaMinor: -d.amountMinor,
+        operationId: d.operationId,
+        operationKind: d.kind,
+        counterparty: d.counterparty,
+        merchantOrderNo: null,
+        channelOrderNo: null,
+        freezeId: d.freezeId,
+        memo: '',
       };
     }
     default:
@@ -141,7 +186,11 @@ function movementOf(event: LedgerEvent): Movement | null {
 /** How a line moves the balance: what the sum of an account's lines adds up to (DESIGN invariant 3). */
 export function balanceEffectMinor(line: Pick<StatementLineDocument, 'direction' | 'amountMinor'>): bigint {
   const amount = BigInt(line.amountMinor);
-  return line.direction === 'credit' ? amount : line.direction === 'debit' || line.direction === 'deduct' ? -amount : 0n;
+  return line.direction === 'credit'
+    ? amount
+    : line.direction === 'debit' || line.direction === 'deduct'
+      ? -amount
+      : 0n;
 }
 
 /** The document id of an account's line for the event at `position`: sorts in log order within the account. */
@@ -150,7 +199,8 @@ export function statementLineId(accountId: string, position: bigint): string {
 }
 
 function advanceHead(previous: JsonObject | null, movement: Movement, envelope: EventEnvelope): StatementHeadDocument {
-  if (previous === null) throw new Error(`statements: movement on unknown account ${movement.accountId} at ${envelope.position}`);
+  if (previous === null)
+    throw new Error(`statements: movement on unknown account ${movement.accountId} at ${envelope.position}`);
   const head = previous as StatementHeadDocument;
   const balance = BigInt(head.balanceMinor) + movement.balanceDeltaMinor;
   const frozen = BigInt(head.frozenMinor) + movement.frozenDeltaMinor;
@@ -163,7 +213,12 @@ function advanceHead(previous: JsonObject | null, movement: Movement, envelope: 
   };
 }
 
-function lineOf(head: StatementHeadDocument, movement: Movement, envelope: EventEnvelope, timeZone: string): StatementLineDocument {
+function lineOf(
+  head: StatementHeadDocument,
+  movement: Movement,
+  envelope: EventEnvelope,
+  timeZone: string,
+): StatementLineDocument {
   const occurredAt = utcInstantKey(envelope.metadata.occurredAt);
   const date = accountingDate(occurredAt, timeZone);
   const sequence = sequenceKey(head.lastSequence);
@@ -223,7 +278,11 @@ export function statementsProjection(timeZone: string): AccountingProjection {
     name: STATEMENTS_PROJECTION,
     accountingTimeZone: timeZone,
     collections: [
-      { name: STATEMENT_LINES_COLLECTION, indexes: ['accountSequenceKey', 'accountTimeKey', 'accountDateKey', 'operationId'], writeOnce: true },
+      {
+        name: STATEMENT_LINES_COLLECTION,
+        indexes: ['accountSequenceKey', 'accountTimeKey', 'accountDateKey', 'operationId'],
+        writeOnce: true,
+      },
       { name: STATEMENT_HEADS_COLLECTION, indexes: [] },
     ],
     handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {

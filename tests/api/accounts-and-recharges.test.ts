@@ -17,10 +17,20 @@ describe('accounts and recharges over HTTP', () => {
 
   describe('POST /v1/accounts', () => {
     it('opens a wallet with a 16-digit number whose prefix tells the type', async () => {
-      const response = await ledger.inject({ method: 'POST', url: '/v1/accounts', payload: { ownerId: 'u-1001', type: 'wallet', currency: 'CNY' } });
+      const response = await ledger.inject({
+        method: 'POST',
+        url: '/v1/accounts',
+        payload: { ownerId: 'u-1001', type: 'wallet', currency: 'CNY' },
+      });
       expect(response.statusCode).toBe(201);
       const body = response.json();
-      expect(body).toMatchObject({ type: 'wallet', currency: 'CNY', status: 'active', ownerId: 'u-1001', subjectCode: '2201' });
+      expect(body).toMatchObject({
+        type: 'wallet',
+        currency: 'CNY',
+        status: 'active',
+        ownerId: 'u-1001',
+        subjectCode: '2201',
+      });
       expect(body.accountId).toMatch(/^101[0-9]{13}$/);
       expect(body.flags).toMatchObject({ mayRecharge: true, mayOverdraw: false, overdraftLimit: '0.00' });
       expect(body.position).toMatch(/^[0-9]+$/);
@@ -29,7 +39,12 @@ describe('accounts and recharges over HTTP', () => {
     it('opens one account per Idempotency-Key, however often the request is sent', async () => {
       const key = freshKey();
       const send = () =>
-        ledger.inject({ method: 'POST', url: '/v1/accounts', headers: { 'idempotency-key': key }, payload: { ownerId: 'm-1', type: 'merchant_settlement', currency: 'USD' } });
+        ledger.inject({
+          method: 'POST',
+          url: '/v1/accounts',
+          headers: { 'idempotency-key': key },
+          payload: { ownerId: 'm-1', type: 'merchant_settlement', currency: 'USD' },
+        });
       const first = await send();
       const second = await send();
       expect(first.statusCode).toBe(201);
@@ -56,7 +71,12 @@ describe('accounts and recharges over HTTP', () => {
     });
 
     it('answers malformed JSON with a problem, not a stack trace', async () => {
-      const response = await ledger.inject({ method: 'POST', url: '/v1/accounts', headers: { 'content-type': 'application/json' }, payload: '{"ownerId": ' });
+      const response = await ledger.inject({
+        method: 'POST',
+        url: '/v1/accounts',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"ownerId": ',
+      });
       expect(response.statusCode).toBe(400);
       expect(response.json()).toMatchObject({ code: 'malformed_json' });
       expect(response.body).not.toMatch(/at .*\.(ts|js):\d+/);
@@ -69,13 +89,32 @@ describe('accounts and recharges over HTTP', () => {
       const response = await recharge(ledger.app, wallet.accountId, '100.00');
       expect(response.statusCode).toBe(201);
       const body = response.json();
-      expect(body).toMatchObject({ accountId: wallet.accountId, amount: '100.00', currency: 'CNY', channel: 'sim-bank', status: 'succeeded', channelFee: '0.00' });
+      expect(body).toMatchObject({
+        accountId: wallet.accountId,
+        amount: '100.00',
+        currency: 'CNY',
+        channel: 'sim-bank',
+        status: 'succeeded',
+        channelFee: '0.00',
+      });
       expect(body.rechargeId).toMatch(/^[0-9a-f-]{36}$/);
       expect(body.position).toMatch(/^[0-9]+$/);
 
-      const read = await ledger.inject({ method: 'GET', url: `/v1/accounts/${wallet.accountId}?minPosition=${body.position}` });
+      const read = await ledger.inject({
+        method: 'GET',
+        url: `/v1/accounts/${wallet.accountId}?minPosition=${body.position}`,
+      });
       expect(read.statusCode).toBe(200);
-      expect(read.json()).toMatchObject({ accountId: wallet.accountId, type: 'wallet', currency: 'CNY', status: 'active', balance: '100.00', available: '100.00', frozen: '0.00', balanceMinor: '10000' });
+      expect(read.json()).toMatchObject({
+        accountId: wallet.accountId,
+        type: 'wallet',
+        currency: 'CNY',
+        status: 'active',
+        balance: '100.00',
+        available: '100.00',
+        frozen: '0.00',
+        balanceMinor: '10000',
+      });
     });
 
     it('replays the same key and body: same response, no second credit', async () => {
@@ -87,14 +126,19 @@ describe('accounts and recharges over HTTP', () => {
       expect(again.statusCode).toBe(201);
       expect(again.json()).toEqual(first.json());
       expect(await eventCount()).toBe(before);
-      const read = await ledger.inject({ method: 'GET', url: `/v1/accounts/${wallet.accountId}?minPosition=${first.json().position}` });
+      const read = await ledger.inject({
+        method: 'GET',
+        url: `/v1/accounts/${wallet.accountId}?minPosition=${first.json().position}`,
+      });
       expect(read.json().balance).toBe('25.50');
     });
 
     it('runs concurrent retries of one key once', async () => {
       const wallet = await openWallet(ledger.app);
       const key = freshKey();
-      const responses = await Promise.all(Array.from({ length: 10 }, () => recharge(ledger.app, wallet.accountId, '1.00', key)));
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () => recharge(ledger.app, wallet.accountId, '1.00', key)),
+      );
       const succeeded = responses.filter((r) => r.statusCode === 201);
       expect(succeeded.length).toBeGreaterThanOrEqual(1);
       for (const r of responses) expect([201, 409]).toContain(r.statusCode);
@@ -114,7 +158,11 @@ describe('accounts and recharges over HTTP', () => {
 
     it('requires an Idempotency-Key', async () => {
       const wallet = await openWallet(ledger.app);
-      const response = await ledger.inject({ method: 'POST', url: '/v1/recharges', payload: { accountId: wallet.accountId, amount: '1.00', currency: 'CNY', channel: 'sim-bank' } });
+      const response = await ledger.inject({
+        method: 'POST',
+        url: '/v1/recharges',
+        payload: { accountId: wallet.accountId, amount: '1.00', currency: 'CNY', channel: 'sim-bank' },
+      });
       expect(response.statusCode).toBe(400);
       expect(response.json().code).toBe('validation_failed');
     });
@@ -167,7 +215,10 @@ describe('accounts and recharges over HTTP', () => {
 
     it('answers 503 with Retry-After when the read model cannot reach minPosition in time', async () => {
       const wallet = await openWallet(ledger.app);
-      const response = await ledger.inject({ method: 'GET', url: `/v1/accounts/${wallet.accountId}?minPosition=999999999999` });
+      const response = await ledger.inject({
+        method: 'GET',
+        url: `/v1/accounts/${wallet.accountId}?minPosition=999999999999`,
+      });
       expect(response.statusCode).toBe(503);
       expect(response.headers['retry-after']).toBeDefined();
       expect(response.json().code).toBe('read_model_behind');
@@ -180,7 +231,9 @@ describe('accounts and recharges over HTTP', () => {
       expect(response.statusCode).toBe(200);
       const doc = response.json();
       expect(doc.openapi).toMatch(/^3\./);
-      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/accounts', '/v1/recharges', '/v1/accounts/{accountId}']));
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining(['/v1/accounts', '/v1/recharges', '/v1/accounts/{accountId}']),
+      );
       expect((await ledger.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
     });
 

@@ -13,7 +13,11 @@ describe('authorisation: operators, and merchants on their own resources', () =>
     merchantA = await createCaller(ledger.service, 'merchant', 'Merchant A');
     merchantB = await createCaller(ledger.service, 'merchant', 'Merchant B');
     const open = async (ownerId: string) => {
-      const response = await ledger.inject({ method: 'POST', url: '/v1/accounts', payload: { ownerId, type: 'wallet', currency: 'CNY' } });
+      const response = await ledger.inject({
+        method: 'POST',
+        url: '/v1/accounts',
+        payload: { ownerId, type: 'wallet', currency: 'CNY' },
+      });
       expect(response.statusCode).toBe(201);
       await ledger.service.projections.waitForPosition('balances', BigInt(response.json().position), 5_000);
       return response.json().accountId as string;
@@ -36,7 +40,7 @@ describe('authorisation: operators, and merchants on their own resources', () =>
     expect((await ledger.inject({ method: 'POST', url: '/v1/accounts', payload })).statusCode).toBe(201);
   });
 
-  it('lets a merchant read its own account, not another merchant\'s; an operator reads both', async () => {
+  it("lets a merchant read its own account, not another merchant's; an operator reads both", async () => {
     expect((await ledger.inject({ method: 'GET', url: `/v1/accounts/${accountOfA}` }, merchantA)).statusCode).toBe(200);
     expectForbidden(await ledger.inject({ method: 'GET', url: `/v1/accounts/${accountOfB}` }, merchantA));
     expect((await ledger.inject({ method: 'GET', url: `/v1/accounts/${accountOfA}` })).statusCode).toBe(200);
@@ -45,39 +49,100 @@ describe('authorisation: operators, and merchants on their own resources', () =>
 
   it('lets a merchant recharge its own account only; an operator recharges any', async () => {
     const recharge = (accountId: string, as?: Credentials) =>
-      ledger.inject({ method: 'POST', url: '/v1/recharges', headers: { 'idempotency-key': freshKey() }, payload: { accountId, amount: '5.00', currency: 'CNY', channel: 'sim-bank' } }, as);
+      ledger.inject(
+        {
+          method: 'POST',
+          url: '/v1/recharges',
+          headers: { 'idempotency-key': freshKey() },
+          payload: { accountId, amount: '5.00', currency: 'CNY', channel: 'sim-bank' },
+        },
+        as,
+      );
     expect((await recharge(accountOfA, merchantA)).statusCode).toBe(201);
     expectForbidden(await recharge(accountOfB, merchantA));
     expect((await recharge(accountOfB)).statusCode).toBe(201);
   });
 
   it('lets a merchant recharge a wallet it owns, straight after it was opened', async () => {
-    const opened = await ledger.inject({ method: 'POST', url: '/v1/accounts', payload: { ownerId: merchantA.entityId, type: 'wallet', currency: 'CNY' } });
+    const opened = await ledger.inject({
+      method: 'POST',
+      url: '/v1/accounts',
+      payload: { ownerId: merchantA.entityId, type: 'wallet', currency: 'CNY' },
+    });
     const accountId = opened.json().accountId;
     const payload = { accountId, amount: '5.00', currency: 'CNY', channel: 'sim-bank' };
-    const own = await ledger.inject({ method: 'POST', url: '/v1/recharges', headers: { 'idempotency-key': freshKey() }, payload }, merchantA);
+    const own = await ledger.inject(
+      { method: 'POST', url: '/v1/recharges', headers: { 'idempotency-key': freshKey() }, payload },
+      merchantA,
+    );
     expect(own.statusCode).toBe(201);
-    expectForbidden(await ledger.inject({ method: 'POST', url: '/v1/recharges', headers: { 'idempotency-key': freshKey() }, payload }, merchantB));
+    expectForbidden(
+      await ledger.inject(
+        { method: 'POST', url: '/v1/recharges', headers: { 'idempotency-key': freshKey() }, payload },
+        merchantB,
+      ),
+    );
   });
 
   it('answers a merchant 404 for an account that does not exist, as it would an operator', async () => {
-    const response = await ledger.inject({ method: 'POST', url: '/v1/recharges', headers: { 'idempotency-key': freshKey() }, payload: { accountId: '1010000000000018', amount: '1.00', currency: 'CNY', channel: 'sim-bank' } }, merchantA);
+    const response = await ledger.inject(
+      {
+        method: 'POST',
+        url: '/v1/recharges',
+        headers: { 'idempotency-key': freshKey() },
+        payload: { accountId: '1010000000000018', amount: '1.00', currency: 'CNY', channel: 'sim-bank' },
+      },
+      merchantA,
+    );
     expect(response.statusCode).toBe(404);
   });
 
   it('lets a merchant read itself but no other entity; an operator reads any', async () => {
-    expect((await ledger.inject({ method: 'GET', url: `/v1/entities/${merchantA.entityId}` }, merchantA)).statusCode).toBe(200);
+    expect(
+      (await ledger.inject({ method: 'GET', url: `/v1/entities/${merchantA.entityId}` }, merchantA)).statusCode,
+    ).toBe(200);
     expectForbidden(await ledger.inject({ method: 'GET', url: `/v1/entities/${merchantB.entityId}` }, merchantA));
     // Whether an id exists is not revealed to a merchant either.
-    expectForbidden(await ledger.inject({ method: 'GET', url: '/v1/entities/m-0190c1d2-3e4f-7a5b-8c6d-7e8f90a1b2c3' }, merchantA));
+    expectForbidden(
+      await ledger.inject({ method: 'GET', url: '/v1/entities/m-0190c1d2-3e4f-7a5b-8c6d-7e8f90a1b2c3' }, merchantA),
+    );
     expect((await ledger.inject({ method: 'GET', url: `/v1/entities/${merchantB.entityId}` })).statusCode).toBe(200);
   });
 
   it('keeps entity administration to operators', async () => {
-    expectForbidden(await ledger.inject({ method: 'POST', url: '/v1/entities', payload: { kind: 'merchant', displayName: 'Sneaky' } }, merchantA));
-    expectForbidden(await ledger.inject({ method: 'POST', url: `/v1/entities/${merchantA.entityId}/keys`, payload: { publicKey: 'x' } }, merchantA));
-    expectForbidden(await ledger.inject({ method: 'POST', url: `/v1/entities/${merchantA.entityId}/keys/1/revoke`, payload: { reason: 'x' } }, merchantA));
-    expectForbidden(await ledger.inject({ method: 'POST', url: `/v1/entities/${merchantA.entityId}/payment-password`, payload: { newPassword: '583920' } }, merchantA));
-    expectForbidden(await ledger.inject({ method: 'POST', url: `/v1/entities/${merchantA.entityId}/payment-settings`, payload: { mayPay: false } }, merchantA));
+    expectForbidden(
+      await ledger.inject(
+        { method: 'POST', url: '/v1/entities', payload: { kind: 'merchant', displayName: 'Sneaky' } },
+        merchantA,
+      ),
+    );
+    expectForbidden(
+      await ledger.inject(
+        { method: 'POST', url: `/v1/entities/${merchantA.entityId}/keys`, payload: { publicKey: 'x' } },
+        merchantA,
+      ),
+    );
+    expectForbidden(
+      await ledger.inject(
+        { method: 'POST', url: `/v1/entities/${merchantA.entityId}/keys/1/revoke`, payload: { reason: 'x' } },
+        merchantA,
+      ),
+    );
+    expectForbidden(
+      await ledger.inject(
+        {
+          method: 'POST',
+          url: `/v1/entities/${merchantA.entityId}/payment-password`,
+          payload: { newPassword: '583920' },
+        },
+        merchantA,
+      ),
+    );
+    expectForbidden(
+      await ledger.inject(
+        { method: 'POST', url: `/v1/entities/${merchantA.entityId}/payment-settings`, payload: { mayPay: false } },
+        merchantA,
+      ),
+    );
   });
 });

@@ -10,23 +10,52 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
   let shopAccount: string;
 
   const key = () => ({ 'idempotency-key': randomUUID() });
-  const post = (url: string, payload: object, as?: Credentials) => ledger.inject({ method: 'POST', url, payload, headers: key() }, as);
+  const post = (url: string, payload: object, as?: Credentials) =>
+    ledger.inject({ method: 'POST', url, payload, headers: key() }, as);
   const get = (url: string, as?: Credentials) => ledger.inject({ method: 'GET', url }, as);
-  const balanceOf = async (accountId: string, position: string) => (await get(`/v1/accounts/${accountId}?minPosition=${position}`)).json();
+  const balanceOf = async (accountId: string, position: string) =>
+    (await get(`/v1/accounts/${accountId}?minPosition=${position}`)).json();
   /** The wallet owner's payment password: the merchant's checkout collects it as the payer's consent. */
   const PAYER_PASSWORD = '739184';
-  const pay = (orderNo: string, amount: string, as: Credentials = shop, payerPassword: string | undefined = PAYER_PASSWORD) =>
-    post('/v1/payments', { payerAccountId: wallet, payeeAccountId: shopAccount, amount, currency: 'CNY', merchantOrderNo: orderNo, description: 'test order', ...(payerPassword ? { payerPassword } : {}) }, as);
+  const pay = (
+    orderNo: string,
+    amount: string,
+    as: Credentials = shop,
+    payerPassword: string | undefined = PAYER_PASSWORD,
+  ) =>
+    post(
+      '/v1/payments',
+      {
+        payerAccountId: wallet,
+        payeeAccountId: shopAccount,
+        amount,
+        currency: 'CNY',
+        merchantOrderNo: orderNo,
+        description: 'test order',
+        ...(payerPassword ? { payerPassword } : {}),
+      },
+      as,
+    );
 
   beforeAll(async () => {
     ledger = await startTestLedger();
     shop = await createCaller(ledger.service, 'merchant', 'Shop');
     rival = await createCaller(ledger.service, 'merchant', 'Rival');
     const payer = (await post('/v1/entities', { kind: 'user', displayName: 'Payer' })).json();
-    expect((await post(`/v1/entities/${payer.entityId}/payment-password`, { newPassword: PAYER_PASSWORD })).statusCode).toBe(200);
-    wallet = (await post('/v1/accounts', { ownerId: payer.entityId, type: 'wallet', currency: 'CNY' })).json().accountId;
-    shopAccount = (await post('/v1/accounts', { ownerId: shop.entityId, type: 'merchant_settlement', currency: 'CNY' })).json().accountId;
-    const funded = await post('/v1/recharges', { accountId: wallet, amount: '500.00', currency: 'CNY', channel: 'sim-bank' });
+    expect(
+      (await post(`/v1/entities/${payer.entityId}/payment-password`, { newPassword: PAYER_PASSWORD })).statusCode,
+    ).toBe(200);
+    wallet = (await post('/v1/accounts', { ownerId: payer.entityId, type: 'wallet', currency: 'CNY' })).json()
+      .accountId;
+    shopAccount = (
+      await post('/v1/accounts', { ownerId: shop.entityId, type: 'merchant_settlement', currency: 'CNY' })
+    ).json().accountId;
+    const funded = await post('/v1/recharges', {
+      accountId: wallet,
+      amount: '500.00',
+      currency: 'CNY',
+      channel: 'sim-bank',
+    });
     expect(funded.statusCode).toBe(201);
   });
   afterAll(async () => {
@@ -38,10 +67,24 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
       const paid = await pay('SO-1', '12.50');
       expect(paid.statusCode).toBe(201);
       const body = paid.json();
-      expect(body).toMatchObject({ status: 'completed', amount: '12.50', currency: 'CNY', merchantId: shop.entityId, merchantOrderNo: 'SO-1', refundedAmount: '0.00', refunds: [], failure: null });
-      expect((await get(`/v1/payments/${body.paymentId}`, shop)).json()).toMatchObject({ paymentId: body.paymentId, status: 'completed' });
+      expect(body).toMatchObject({
+        status: 'completed',
+        amount: '12.50',
+        currency: 'CNY',
+        merchantId: shop.entityId,
+        merchantOrderNo: 'SO-1',
+        refundedAmount: '0.00',
+        refunds: [],
+        failure: null,
+      });
+      expect((await get(`/v1/payments/${body.paymentId}`, shop)).json()).toMatchObject({
+        paymentId: body.paymentId,
+        status: 'completed',
+      });
       expect((await get('/v1/payments?merchantOrderNo=SO-1', shop)).json().paymentId).toBe(body.paymentId);
-      expect((await get(`/v1/payments?merchantOrderNo=SO-1&merchantId=${shop.entityId}`)).json().paymentId).toBe(body.paymentId);
+      expect((await get(`/v1/payments?merchantOrderNo=SO-1&merchantId=${shop.entityId}`)).json().paymentId).toBe(
+        body.paymentId,
+      );
       expect((await balanceOf(shopAccount, body.position)).balance).toBe('12.50');
     });
 
@@ -63,15 +106,38 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
       expect(wrong.body).not.toContain('000000x');
       const frozen = await post(`/v1/accounts/${wallet}/freezes`, { amount: '1.00', currency: 'CNY' }, shop);
       expect(frozen.json().code).toBe('payer_consent_required');
-      const held = await post('/v1/preauths', { payerAccountId: wallet, payeeAccountId: shopAccount, amount: '1.00', currency: 'CNY', merchantOrderNo: 'H-consent' }, shop);
+      const held = await post(
+        '/v1/preauths',
+        {
+          payerAccountId: wallet,
+          payeeAccountId: shopAccount,
+          amount: '1.00',
+          currency: 'CNY',
+          merchantOrderNo: 'H-consent',
+        },
+        shop,
+      );
       expect(held.json().code).toBe('payer_consent_required');
       // Guessing is slowed down: after five wrong passwords a payer is locked for a while (another payer,
       // so the rest of this file can still use the first one).
       const victim = (await post('/v1/entities', { kind: 'user', displayName: 'Victim' })).json();
       await post(`/v1/entities/${victim.entityId}/payment-password`, { newPassword: '582937' });
-      const victimWallet = (await post('/v1/accounts', { ownerId: victim.entityId, type: 'wallet', currency: 'CNY' })).json().accountId;
+      const victimWallet = (
+        await post('/v1/accounts', { ownerId: victim.entityId, type: 'wallet', currency: 'CNY' })
+      ).json().accountId;
       const guess = (orderNo: string, payerPassword: string) =>
-        post('/v1/payments', { payerAccountId: victimWallet, payeeAccountId: shopAccount, amount: '1.00', currency: 'CNY', merchantOrderNo: orderNo, payerPassword }, shop);
+        post(
+          '/v1/payments',
+          {
+            payerAccountId: victimWallet,
+            payeeAccountId: shopAccount,
+            amount: '1.00',
+            currency: 'CNY',
+            merchantOrderNo: orderNo,
+            payerPassword,
+          },
+          shop,
+        );
       for (let i = 0; i < 5; i += 1) expect((await guess(`SO-guess-${i}`, `99999${i}x`)).statusCode).toBe(403);
       const locked = await guess('SO-guess-locked', '582937');
       expect(locked.statusCode).toBe(429);
@@ -94,7 +160,8 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
 
     it('refunds in parts up to the amount paid, then refuses more', async () => {
       const paid = (await pay('SO-6', '30.00')).json();
-      const refund = (refundNo: string, amount: string) => post(`/v1/payments/${paid.paymentId}/refunds`, { refundNo, amount, currency: 'CNY' }, shop);
+      const refund = (refundNo: string, amount: string) =>
+        post(`/v1/payments/${paid.paymentId}/refunds`, { refundNo, amount, currency: 'CNY' }, shop);
       expect((await refund('RF-1', '10.00')).statusCode).toBe(201);
       const second = await refund('RF-2', '20.00');
       expect(second.json()).toMatchObject({ refundedAmount: '30.00' });
@@ -109,14 +176,22 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
       const cancelled = await post(`/v1/payments/${paid.paymentId}/cancel`, { reason: 'customer asked' }, shop);
       expect(cancelled.statusCode).toBe(200);
       expect(cancelled.json().status).toBe('cancelled');
-      const again = await post(`/v1/payments/${paid.paymentId}/refunds`, { refundNo: 'x', amount: '1.00', currency: 'CNY' }, shop);
+      const again = await post(
+        `/v1/payments/${paid.paymentId}/refunds`,
+        { refundNo: 'x', amount: '1.00', currency: 'CNY' },
+        shop,
+      );
       expect(again.json().code).toBe('operation_state_conflict');
     });
   });
 
   describe('freezes', () => {
     it('freezes, releases part, deducts part to the merchant', async () => {
-      const placed = await post(`/v1/accounts/${wallet}/freezes`, { amount: '60.00', currency: 'CNY', reason: 'order SO-42', payerPassword: PAYER_PASSWORD }, shop);
+      const placed = await post(
+        `/v1/accounts/${wallet}/freezes`,
+        { amount: '60.00', currency: 'CNY', reason: 'order SO-42', payerPassword: PAYER_PASSWORD },
+        shop,
+      );
       expect(placed.statusCode).toBe(201);
       const freeze = placed.json();
       expect(freeze).toMatchObject({ status: 'placed', amount: '60.00', remaining: '60.00', placedBy: shop.entityId });
@@ -127,10 +202,18 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
 
       const released = await post(`/v1/freezes/${freeze.freezeId}/release`, { amount: '10.00', currency: 'CNY' }, shop);
       expect(released.json()).toMatchObject({ remaining: '50.00', released: '10.00' });
-      const deducted = await post(`/v1/freezes/${freeze.freezeId}/deduct`, { amount: '45.00', currency: 'CNY', payeeAccountId: shopAccount, memo: 'shipped' }, shop);
+      const deducted = await post(
+        `/v1/freezes/${freeze.freezeId}/deduct`,
+        { amount: '45.00', currency: 'CNY', payeeAccountId: shopAccount, memo: 'shipped' },
+        shop,
+      );
       expect(deducted.statusCode).toBe(201);
       expect(deducted.json()).toMatchObject({ remaining: '5.00' });
-      const over = await post(`/v1/freezes/${freeze.freezeId}/deduct`, { amount: '5.01', currency: 'CNY', payeeAccountId: shopAccount }, shop);
+      const over = await post(
+        `/v1/freezes/${freeze.freezeId}/deduct`,
+        { amount: '5.01', currency: 'CNY', payeeAccountId: shopAccount },
+        shop,
+      );
       expect(over.json().code).toBe('deduction_exceeds_frozen');
       expect((await get(`/v1/freezes/${freeze.freezeId}`, rival)).statusCode).toBe(404);
       const rest = await post(`/v1/freezes/${freeze.freezeId}/release`, {}, shop);
@@ -141,15 +224,34 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
 
   describe('pre-authorisations', () => {
     it('authorises, completes below the hold, cancels the completion (valid again), then cancels the authorisation', async () => {
-      const held = await post('/v1/preauths', { payerAccountId: wallet, payeeAccountId: shopAccount, amount: '100.00', currency: 'CNY', merchantOrderNo: 'HOTEL-1', payerPassword: PAYER_PASSWORD }, shop);
+      const held = await post(
+        '/v1/preauths',
+        {
+          payerAccountId: wallet,
+          payeeAccountId: shopAccount,
+          amount: '100.00',
+          currency: 'CNY',
+          merchantOrderNo: 'HOTEL-1',
+          payerPassword: PAYER_PASSWORD,
+        },
+        shop,
+      );
       expect(held.statusCode).toBe(201);
       const preauth = held.json();
       expect(preauth).toMatchObject({ status: 'authorised', amount: '100.00', captured: null });
       expect((await balanceOf(wallet, preauth.position)).frozen).toBe('100.00');
 
-      const over = await post(`/v1/preauths/${preauth.preauthId}/complete`, { amount: '100.01', currency: 'CNY' }, shop);
+      const over = await post(
+        `/v1/preauths/${preauth.preauthId}/complete`,
+        { amount: '100.01', currency: 'CNY' },
+        shop,
+      );
       expect(over.json().code).toBe('capture_exceeds_authorisation');
-      const completed = await post(`/v1/preauths/${preauth.preauthId}/complete`, { amount: '80.00', currency: 'CNY' }, shop);
+      const completed = await post(
+        `/v1/preauths/${preauth.preauthId}/complete`,
+        { amount: '80.00', currency: 'CNY' },
+        shop,
+      );
       expect(completed.json()).toMatchObject({ status: 'completed', captured: '80.00' });
       expect((await balanceOf(wallet, completed.json().position)).frozen).toBe('0.00');
       const twice = await post(`/v1/preauths/${preauth.preauthId}/complete`, { amount: '1.00', currency: 'CNY' }, shop);
@@ -170,34 +272,90 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
         method: 'PUT',
         url: `/v1/accounts/${shopAccount}/flags`,
         headers: key(),
-        payload: { flags: { mayRecharge: false, mayWithdraw: true, mayPay: true, mayReceive: true, maySendTransfers: true, mayReceiveTransfers: false, mayOverdraw: false, overdraftLimit: '0' }, reason: 'allow payouts to wallets' },
+        payload: {
+          flags: {
+            mayRecharge: false,
+            mayWithdraw: true,
+            mayPay: true,
+            mayReceive: true,
+            maySendTransfers: true,
+            mayReceiveTransfers: false,
+            mayOverdraw: false,
+            overdraftLimit: '0',
+          },
+          reason: 'allow payouts to wallets',
+        },
       });
       expect(flags.statusCode).toBe(200);
-      const moved = await post('/v1/transfers', { fromAccountId: shopAccount, toAccountId: wallet, amount: '1.00', currency: 'CNY', memo: 'cashback' }, shop);
+      const moved = await post(
+        '/v1/transfers',
+        { fromAccountId: shopAccount, toAccountId: wallet, amount: '1.00', currency: 'CNY', memo: 'cashback' },
+        shop,
+      );
       expect(moved.statusCode).toBe(201);
       expect(moved.json().status).toBe('completed');
-      const paidOut = await post('/v1/withdrawals', { accountId: shopAccount, amount: '2.00', currency: 'CNY', channel: 'sim-bank', payeeReference: 'card-tok-9' }, shop);
+      const paidOut = await post(
+        '/v1/withdrawals',
+        { accountId: shopAccount, amount: '2.00', currency: 'CNY', channel: 'sim-bank', payeeReference: 'card-tok-9' },
+        shop,
+      );
       expect(paidOut.json()).toMatchObject({ status: 'completed', channelFee: '0.00' });
-      const declined = await post('/v1/withdrawals', { accountId: shopAccount, amount: '0.99', currency: 'CNY', channel: 'sim-bank', payeeReference: 'card-tok-9' }, shop);
+      const declined = await post(
+        '/v1/withdrawals',
+        { accountId: shopAccount, amount: '0.99', currency: 'CNY', channel: 'sim-bank', payeeReference: 'card-tok-9' },
+        shop,
+      );
       expect(declined.statusCode).toBe(422);
       expect(declined.json().code).toBe('channel_declined');
-      const cardNumber = await post('/v1/withdrawals', { accountId: shopAccount, amount: '1.00', currency: 'CNY', channel: 'sim-bank', payeeReference: '6222-0212-3456-7890' }, shop);
+      const cardNumber = await post(
+        '/v1/withdrawals',
+        {
+          accountId: shopAccount,
+          amount: '1.00',
+          currency: 'CNY',
+          channel: 'sim-bank',
+          payeeReference: '6222-0212-3456-7890',
+        },
+        shop,
+      );
       expect(cardNumber.statusCode).toBe(400);
       expect(cardNumber.body).not.toContain('6222');
-      const fromOthers = await post('/v1/transfers', { fromAccountId: wallet, toAccountId: shopAccount, amount: '1.00', currency: 'CNY' }, shop);
+      const fromOthers = await post(
+        '/v1/transfers',
+        { fromAccountId: wallet, toAccountId: shopAccount, amount: '1.00', currency: 'CNY' },
+        shop,
+      );
       expect(fromOthers.statusCode).toBe(403);
     });
   });
 
   describe('account controls', () => {
     it('lets an operator freeze a whole account, and refuses merchants', async () => {
-      const byMerchant = await ledger.inject({ method: 'PUT', url: `/v1/accounts/${wallet}/status`, headers: key(), payload: { status: 'frozen', reason: 'x' } }, shop);
+      const byMerchant = await ledger.inject(
+        {
+          method: 'PUT',
+          url: `/v1/accounts/${wallet}/status`,
+          headers: key(),
+          payload: { status: 'frozen', reason: 'x' },
+        },
+        shop,
+      );
       expect(byMerchant.statusCode).toBe(403);
-      const frozen = await ledger.inject({ method: 'PUT', url: `/v1/accounts/${wallet}/status`, headers: key(), payload: { status: 'frozen', reason: 'risk review' } });
+      const frozen = await ledger.inject({
+        method: 'PUT',
+        url: `/v1/accounts/${wallet}/status`,
+        headers: key(),
+        payload: { status: 'frozen', reason: 'risk review' },
+      });
       expect(frozen.json()).toMatchObject({ status: 'frozen' });
       const refused = await pay('SO-frozen', '1.00');
       expect(refused.json()).toMatchObject({ code: 'account_not_active', details: { status: 'frozen' } });
-      await ledger.inject({ method: 'PUT', url: `/v1/accounts/${wallet}/status`, headers: key(), payload: { status: 'active', reason: 'cleared' } });
+      await ledger.inject({
+        method: 'PUT',
+        url: `/v1/accounts/${wallet}/status`,
+        headers: key(),
+        payload: { status: 'active', reason: 'cleared' },
+      });
       expect((await pay('SO-thawed', '1.00')).statusCode).toBe(201);
     });
   });

@@ -2,7 +2,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/client/signing.js';
 import { collect } from '../support/events.js';
-import { createCaller, freshKey, openWallet, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
+import {
+  createCaller,
+  freshKey,
+  openWallet,
+  startTestLedger,
+  type Credentials,
+  type TestLedger,
+} from '../support/test-ledger.js';
 
 describe('request signing (Ed25519)', () => {
   let ledger: TestLedger;
@@ -48,12 +55,18 @@ describe('request signing (Ed25519)', () => {
     return ledger.app.inject({
       method,
       url: options.sentUrl ?? options.url,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(options.headers ? options.headers(signed) : signed) },
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(options.headers ? options.headers(signed) : signed),
+      },
       ...(body !== undefined ? { payload: body } : {}),
     });
   }
 
-  function expectRefused(response: { statusCode: number; headers: Record<string, unknown>; json(): { code: string; status: number } }, code: string) {
+  function expectRefused(
+    response: { statusCode: number; headers: Record<string, unknown>; json(): { code: string; status: number } },
+    code: string,
+  ) {
     expect(response.statusCode).toBe(401);
     expect(response.headers['content-type']).toContain('application/problem+json');
     expect(response.headers['www-authenticate']).toMatch(/^Ledger-Ed25519/);
@@ -70,7 +83,11 @@ describe('request signing (Ed25519)', () => {
   });
 
   it('accepts a signed body and a signed query string', async () => {
-    const created = await send({ method: 'POST', url: '/v1/accounts', body: JSON.stringify({ ownerId: 'u-9', type: 'wallet', currency: 'CNY' }) });
+    const created = await send({
+      method: 'POST',
+      url: '/v1/accounts',
+      body: JSON.stringify({ ownerId: 'u-9', type: 'wallet', currency: 'CNY' }),
+    });
     expect(created.statusCode).toBe(201);
     const read = await send({ url: `/v1/accounts/${created.json().accountId}?minPosition=${created.json().position}` });
     expect(read.statusCode).toBe(200);
@@ -78,17 +95,23 @@ describe('request signing (Ed25519)', () => {
 
   it('refuses an unsigned request, before looking at route or body', async () => {
     expectRefused(await ledger.app.inject({ method: 'GET', url: `/v1/accounts/${walletId}` }), 'signature_missing');
-    expectRefused(await ledger.app.inject({ method: 'POST', url: '/v1/accounts', payload: { nonsense: true } }), 'signature_missing');
+    expectRefused(
+      await ledger.app.inject({ method: 'POST', url: '/v1/accounts', payload: { nonsense: true } }),
+      'signature_missing',
+    );
     expectRefused(await ledger.app.inject({ method: 'GET', url: '/v1/no-such-route' }), 'signature_missing');
   });
 
-  it.each(['x-ledger-key-id', 'x-ledger-timestamp', 'x-ledger-nonce', 'x-ledger-signature'])('refuses a request without %s', async (header) => {
-    const response = await send({
-      url: `/v1/accounts/${walletId}`,
-      headers: (signed) => Object.fromEntries(Object.entries(signed).filter(([name]) => name !== header)),
-    });
-    expectRefused(response, 'signature_missing');
-  });
+  it.each(['x-ledger-key-id', 'x-ledger-timestamp', 'x-ledger-nonce', 'x-ledger-signature'])(
+    'refuses a request without %s',
+    async (header) => {
+      const response = await send({
+        url: `/v1/accounts/${walletId}`,
+        headers: (signed) => Object.fromEntries(Object.entries(signed).filter(([name]) => name !== header)),
+      });
+      expectRefused(response, 'signature_missing');
+    },
+  );
 
   it('refuses a signature made with another key', async () => {
     const impostor = generateKeyPairSync('ed25519').privateKey;
@@ -97,8 +120,17 @@ describe('request signing (Ed25519)', () => {
   });
 
   it('refuses a malformed signature or nonce', async () => {
-    expectRefused(await send({ url: `/v1/accounts/${walletId}`, headers: (s) => ({ ...s, 'x-ledger-signature': 'not-a-signature' }) }), 'signature_invalid');
-    expectRefused(await send({ url: `/v1/accounts/${walletId}`, headers: (s) => ({ ...s, 'x-ledger-nonce': 'short' }) }), 'signature_invalid');
+    expectRefused(
+      await send({
+        url: `/v1/accounts/${walletId}`,
+        headers: (s) => ({ ...s, 'x-ledger-signature': 'not-a-signature' }),
+      }),
+      'signature_invalid',
+    );
+    expectRefused(
+      await send({ url: `/v1/accounts/${walletId}`, headers: (s) => ({ ...s, 'x-ledger-nonce': 'short' }) }),
+      'signature_invalid',
+    );
   });
 
   it('refuses a body changed after signing, and records nothing', async () => {
@@ -113,24 +145,42 @@ describe('request signing (Ed25519)', () => {
     });
     expectRefused(response, 'signature_invalid');
     // Even whitespace counts: the signature covers the exact bytes.
-    const reformatted = await send({ method: 'POST', url: '/v1/recharges', body: signedBody, sentBody: `${signedBody} `, headers: (s) => ({ ...s, 'idempotency-key': freshKey() }) });
+    const reformatted = await send({
+      method: 'POST',
+      url: '/v1/recharges',
+      body: signedBody,
+      sentBody: `${signedBody} `,
+      headers: (s) => ({ ...s, 'idempotency-key': freshKey() }),
+    });
     expectRefused(reformatted, 'signature_invalid');
     expect(await eventCount()).toBe(before);
   });
 
   it('refuses a path or query changed after signing', async () => {
     const other = await openWallet(ledger.app);
-    expectRefused(await send({ url: `/v1/accounts/${walletId}`, sentUrl: `/v1/accounts/${other.accountId}` }), 'signature_invalid');
-    expectRefused(await send({ url: `/v1/accounts/${walletId}`, sentUrl: `/v1/accounts/${walletId}?minPosition=1` }), 'signature_invalid');
+    expectRefused(
+      await send({ url: `/v1/accounts/${walletId}`, sentUrl: `/v1/accounts/${other.accountId}` }),
+      'signature_invalid',
+    );
+    expectRefused(
+      await send({ url: `/v1/accounts/${walletId}`, sentUrl: `/v1/accounts/${walletId}?minPosition=1` }),
+      'signature_invalid',
+    );
   });
 
   it('refuses a timestamp outside ±300 s, or not UTC ISO-8601, and accepts one inside', async () => {
     const now = Date.now();
     expectRefused(await send({ url: `/v1/accounts/${walletId}`, now: new Date(now - 301_000) }), 'timestamp_skewed');
     expectRefused(await send({ url: `/v1/accounts/${walletId}`, now: new Date(now + 301_000) }), 'timestamp_skewed');
-    expectRefused(await send({ url: `/v1/accounts/${walletId}`, headers: (s) => ({ ...s, 'x-ledger-timestamp': String(now) }) }), 'timestamp_skewed');
     expectRefused(
-      await send({ url: `/v1/accounts/${walletId}`, headers: (s) => ({ ...s, 'x-ledger-timestamp': new Date(now).toISOString().replace('Z', '+00:00') }) }),
+      await send({ url: `/v1/accounts/${walletId}`, headers: (s) => ({ ...s, 'x-ledger-timestamp': String(now) }) }),
+      'timestamp_skewed',
+    );
+    expectRefused(
+      await send({
+        url: `/v1/accounts/${walletId}`,
+        headers: (s) => ({ ...s, 'x-ledger-timestamp': new Date(now).toISOString().replace('Z', '+00:00') }),
+      }),
       'timestamp_skewed',
     );
     expect((await send({ url: `/v1/accounts/${walletId}`, now: new Date(now - 290_000) })).statusCode).toBe(200);
@@ -140,8 +190,21 @@ describe('request signing (Ed25519)', () => {
   it('accepts a nonce once per key: a captured request cannot be replayed', async () => {
     const nonce = `replay-${Date.now()}-abcdefgh`;
     const body = JSON.stringify({ ownerId: 'u-replay', type: 'wallet', currency: 'CNY' });
-    const signed = signRequest({ method: 'POST', pathWithQuery: '/v1/accounts', body, keyId: ledger.operator.keyId, privateKeyPem: ledger.operator.privateKey, nonce });
-    const capture = () => ledger.app.inject({ method: 'POST', url: '/v1/accounts', headers: { 'content-type': 'application/json', ...signed }, payload: body });
+    const signed = signRequest({
+      method: 'POST',
+      pathWithQuery: '/v1/accounts',
+      body,
+      keyId: ledger.operator.keyId,
+      privateKeyPem: ledger.operator.privateKey,
+      nonce,
+    });
+    const capture = () =>
+      ledger.app.inject({
+        method: 'POST',
+        url: '/v1/accounts',
+        headers: { 'content-type': 'application/json', ...signed },
+        payload: body,
+      });
     expect((await capture()).statusCode).toBe(201);
     const before = await eventCount();
     expectRefused(await capture(), 'nonce_reused');
@@ -154,22 +217,35 @@ describe('request signing (Ed25519)', () => {
   it('does not burn a nonce on a request whose signature fails', async () => {
     const nonce = `unburnt-${Date.now()}-abcdefgh`;
     const impostor = generateKeyPairSync('ed25519').privateKey;
-    expectRefused(await send({ url: `/v1/accounts/${walletId}`, as: { ...ledger.operator, privateKey: impostor }, nonce }), 'signature_invalid');
+    expectRefused(
+      await send({ url: `/v1/accounts/${walletId}`, as: { ...ledger.operator, privateKey: impostor }, nonce }),
+      'signature_invalid',
+    );
     expect((await send({ url: `/v1/accounts/${walletId}`, nonce })).statusCode).toBe(200);
   });
 
   it('refuses an unknown key: unknown entity, unknown key number, or malformed id', async () => {
     const unknownEntity = 'm-0190c1d2-3e4f-7a5b-8c6d-7e8f90a1b2c3/1';
     expectRefused(await send({ url: `/v1/accounts/${walletId}`, keyId: unknownEntity }), 'key_unknown');
-    expectRefused(await send({ url: `/v1/accounts/${walletId}`, keyId: `${ledger.operator.entityId}/2` }), 'key_unknown');
+    expectRefused(
+      await send({ url: `/v1/accounts/${walletId}`, keyId: `${ledger.operator.entityId}/2` }),
+      'key_unknown',
+    );
     expectRefused(await send({ url: `/v1/accounts/${walletId}`, keyId: 'operator' }), 'key_unknown');
-    expectRefused(await send({ url: `/v1/accounts/${walletId}`, keyId: `${ledger.operator.entityId}/0` }), 'key_unknown');
+    expectRefused(
+      await send({ url: `/v1/accounts/${walletId}`, keyId: `${ledger.operator.entityId}/0` }),
+      'key_unknown',
+    );
   });
 
   it('refuses a revoked key at once', async () => {
     const merchant = await createCaller(ledger.service, 'merchant', 'Soon revoked');
     expect((await send({ url: `/v1/entities/${merchant.entityId}`, as: merchant })).statusCode).toBe(200);
-    const revoke = await ledger.inject({ method: 'POST', url: `/v1/entities/${merchant.entityId}/keys/1/revoke`, payload: { reason: 'leaked' } });
+    const revoke = await ledger.inject({
+      method: 'POST',
+      url: `/v1/entities/${merchant.entityId}/keys/1/revoke`,
+      payload: { reason: 'leaked' },
+    });
     expect(revoke.statusCode).toBe(200);
     expect(revoke.json()).toMatchObject({ keyId: merchant.keyId, status: 'revoked' });
     expectRefused(await send({ url: `/v1/entities/${merchant.entityId}`, as: merchant }), 'key_revoked');
@@ -185,8 +261,19 @@ describe('request signing (Ed25519)', () => {
 
   it('refuses a body it cannot verify byte for byte (not JSON)', async () => {
     const body = 'ownerId=u-1';
-    const signed = signRequest({ method: 'POST', pathWithQuery: '/v1/accounts', body, keyId: ledger.operator.keyId, privateKeyPem: ledger.operator.privateKey });
-    const response = await ledger.app.inject({ method: 'POST', url: '/v1/accounts', headers: { 'content-type': 'text/plain', ...signed }, payload: body });
+    const signed = signRequest({
+      method: 'POST',
+      pathWithQuery: '/v1/accounts',
+      body,
+      keyId: ledger.operator.keyId,
+      privateKeyPem: ledger.operator.privateKey,
+    });
+    const response = await ledger.app.inject({
+      method: 'POST',
+      url: '/v1/accounts',
+      headers: { 'content-type': 'text/plain', ...signed },
+      payload: body,
+    });
     expectRefused(response, 'signature_invalid');
   });
 
@@ -194,7 +281,15 @@ describe('request signing (Ed25519)', () => {
     const other = await createCaller(ledger.service, 'operator', 'Other operator');
     const key = freshKey();
     const open = (as: Credentials, ownerId: string) =>
-      ledger.inject({ method: 'POST', url: '/v1/accounts', headers: { 'idempotency-key': key }, payload: { ownerId, type: 'wallet', currency: 'CNY' } }, as);
+      ledger.inject(
+        {
+          method: 'POST',
+          url: '/v1/accounts',
+          headers: { 'idempotency-key': key },
+          payload: { ownerId, type: 'wallet', currency: 'CNY' },
+        },
+        as,
+      );
     const first = await open(ledger.operator, 'u-a');
     const second = await open(other, 'u-b');
     expect(first.statusCode).toBe(201);

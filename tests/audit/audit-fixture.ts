@@ -78,7 +78,9 @@ export function countStoredEvents(dataDir: string): number {
 }
 
 export function eventRow(db: Database.Database, streamId: string, revision: number): StoredEventRow {
-  const row = db.prepare('SELECT position, stream_id, revision, data, prev_hash FROM events WHERE stream_id = ? AND revision = ?').get(streamId, revision);
+  const row = db
+    .prepare('SELECT position, stream_id, revision, data, prev_hash FROM events WHERE stream_id = ? AND revision = ?')
+    .get(streamId, revision);
   if (!row) throw new Error(`no event ${streamId}@${revision}`);
   return row as StoredEventRow;
 }

@@ -11,18 +11,33 @@ import { exportLog } from '../../src/audit/export-log.js';
 import { GENESIS_HASH } from '../../src/domain/audit/hash-chain.js';
 import { UnknownStreamError, auditExport } from '../../scripts/audit.js';
 import { anEvent, uniqueStream } from '../support/events.js';
-import { CapturedOutput, RECHARGES_PER_WALLET, buildAuditedLedger, copyLedger, countStoredEvents, type AuditedLedger } from './audit-fixture.js';
+import {
+  CapturedOutput,
+  RECHARGES_PER_WALLET,
+  buildAuditedLedger,
+  copyLedger,
+  countStoredEvents,
+  type AuditedLedger,
+} from './audit-fixture.js';
 
 const CHECKER = fileURLToPath(new URL('../../scripts/verify-export.mjs', import.meta.url));
 
 /** Runs the shipped third-party checker the way an auditor would: plain node, no project code. */
-function runChecker(args: { file: string } | { stdin: string }): { status: number | null; result: Record<string, unknown> | undefined; stderr: string } {
+function runChecker(args: { file: string } | { stdin: string }): {
+  status: number | null;
+  result: Record<string, unknown> | undefined;
+  stderr: string;
+} {
   const run =
     'file' in args
       ? spawnSync(process.execPath, [CHECKER, args.file], { encoding: 'utf8' })
       : spawnSync(process.execPath, [CHECKER, '-'], { encoding: 'utf8', input: args.stdin });
   const line = run.stdout.trim();
-  return { status: run.status, result: line ? (JSON.parse(line) as Record<string, unknown>) : undefined, stderr: run.stderr };
+  return {
+    status: run.status,
+    result: line ? (JSON.parse(line) as Record<string, unknown>) : undefined,
+    stderr: run.stderr,
+  };
 }
 
 function exportLines(text: string): Array<Record<string, unknown>> {
@@ -49,7 +64,17 @@ describe('ledger audit export and the third-party checker', () => {
 
     const lines = exportLines(readFileSync(file, 'utf8'));
     expect(lines).toHaveLength(countStoredEvents(ledger.dataDir));
-    expect(Object.keys(lines[0]!).sort()).toEqual(['data', 'eventId', 'hash', 'metadata', 'position', 'prevHash', 'revision', 'streamId', 'type']);
+    expect(Object.keys(lines[0]!).sort()).toEqual([
+      'data',
+      'eventId',
+      'hash',
+      'metadata',
+      'position',
+      'prevHash',
+      'revision',
+      'streamId',
+      'type',
+    ]);
     expect(lines[0]).toMatchObject({ revision: 0, position: '1', prevHash: GENESIS_HASH });
     // The test ledger registers its operator first; the first account follows.
     expect(lines[SETUP_EVENTS]).toMatchObject({ revision: 0, prevHash: GENESIS_HASH, type: 'AccountOpened' });
@@ -75,7 +100,13 @@ describe('ledger audit export and the third-party checker', () => {
     writeFileSync(file, changed.join('\n'));
     const afterChange = runChecker({ file });
     expect(afterChange.status).toBe(1);
-    expect(afterChange.result).toMatchObject({ ok: false, line: target + 1, streamId, revision: 2, problem: expect.stringMatching(/^hash expected [0-9a-f]{64}, found /) });
+    expect(afterChange.result).toMatchObject({
+      ok: false,
+      line: target + 1,
+      streamId,
+      revision: 2,
+      problem: expect.stringMatching(/^hash expected [0-9a-f]{64}, found /),
+    });
 
     writeFileSync(file, lines.filter((_, i) => i !== target).join('\n'));
     const afterRemoval = runChecker({ file });
@@ -97,7 +128,9 @@ describe('ledger audit export and the third-party checker', () => {
   it('refuses an unknown stream and leaves no file behind', async () => {
     const ledger = copyLedger(pristine);
     const file = join(ledger.dataDir, 'nothing.jsonl');
-    await expect(auditExport(ledger.config, { stream: 'account-0000000000000000', out: file }, new CapturedOutput())).rejects.toThrow(UnknownStreamError);
+    await expect(
+      auditExport(ledger.config, { stream: 'account-0000000000000000', out: file }, new CapturedOutput()),
+    ).rejects.toThrow(UnknownStreamError);
     expect(existsSync(file)).toBe(false);
     expect(existsSync(`${file}.partial`)).toBe(false);
   });
@@ -109,8 +142,21 @@ describe('ledger audit export and the third-party checker', () => {
     await eventStore.appendToStream(
       streamId,
       [
-        anEvent('Tricky', { é: 1, a: 'x', B: [3, { z: null, y: true }], '\u{1F600}': '\uFFFF', '\uE000': 'after the emoji in UTF-16 order' }),
-        anEvent('Numbers', { big: 1e21, small: 1e-7, tenth: 0.1, negativeZero: -0, integer: 9007199254740991, text: 'line\nbreak "quoted" \u0001' }),
+        anEvent('Tricky', {
+          é: 1,
+          a: 'x',
+          B: [3, { z: null, y: true }],
+          '\u{1F600}': '\uFFFF',
+          '\uE000': 'after the emoji in UTF-16 order',
+        }),
+        anEvent('Numbers', {
+          big: 1e21,
+          small: 1e-7,
+          tenth: 0.1,
+          negativeZero: -0,
+          integer: 9007199254740991,
+          text: 'line\nbreak "quoted" \u0001',
+        }),
       ],
       'no_stream',
     );

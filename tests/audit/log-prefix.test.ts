@@ -25,7 +25,10 @@ describe('logPrefix: the log as it stood at a position', () => {
     expect((await view.readAll({ after: 'start', maxCount: 10 })).map((e) => e.position)).toEqual([1n, 2n]);
     expect(await view.readAll({ after: 2n, maxCount: 10 })).toEqual([]);
     expect((await collect(view.readStream(streamId))).map((e) => e.revision)).toEqual([0n, 1n]);
-    expect((await collect(view.readStream(streamId, { direction: 'backwards' }))).map((e) => e.revision)).toEqual([1n, 0n]);
+    expect((await collect(view.readStream(streamId, { direction: 'backwards' }))).map((e) => e.revision)).toEqual([
+      1n,
+      0n,
+    ]);
 
     const empty = logPrefix(eventStore, 'start');
     expect(await empty.headPosition()).toBe('start');

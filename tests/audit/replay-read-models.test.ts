@@ -17,7 +17,10 @@ import { CapturedOutput, WALLETS, buildAuditedLedger, copyLedger, type AuditedLe
 const PROJECTIONS = projectionsFor('Asia/Shanghai');
 
 /** Writes to a stopped ledger's read models through the store's own API, as a faulty writer would. */
-async function writeReadModels(ledger: AuditedLedger, write: (store: SqliteReadModelStore) => Promise<void>): Promise<void> {
+async function writeReadModels(
+  ledger: AuditedLedger,
+  write: (store: SqliteReadModelStore) => Promise<void>,
+): Promise<void> {
   const store = new SqliteReadModelStore(join(ledger.dataDir, READ_MODELS_FILE));
   await store.ensureCollections(balancesProjection.collections);
   try {
@@ -47,12 +50,18 @@ describe('ledger audit replay', () => {
   it('finds no difference in read models built by the live service', async () => {
     const output = new CapturedOutput();
     expect(await auditReplay(pristine.config, output)).toBe(0);
-    const [summary] = output.records() as Array<{ kind: string; command: string; ok: boolean; projections: Array<Record<string, unknown>> }>;
+    const [summary] = output.records() as Array<{
+      kind: string;
+      command: string;
+      ok: boolean;
+      projections: Array<Record<string, unknown>>;
+    }>;
     expect(summary).toMatchObject({ kind: 'summary', command: 'replay', ok: true });
     expect(output.records()).toHaveLength(1);
     // Every projection the service keeps is replayed; none differs.
     expect(summary!.projections.map((p) => p['projection']).sort()).toEqual(PROJECTIONS.map((p) => p.name).sort());
-    for (const projection of summary!.projections) expect(projection).toMatchObject({ differences: 0, checkpointMoved: false });
+    for (const projection of summary!.projections)
+      expect(projection).toMatchObject({ differences: 0, checkpointMoved: false });
     expect(summary!.projections.find((p) => p['projection'] === 'balances')).toEqual({
       projection: 'balances',
       checkpoint: expect.stringMatching(/^[0-9]+$/),
@@ -71,7 +80,12 @@ describe('ledger audit replay', () => {
     await writeReadModels(ledger, async (store) => {
       original = await storedBalance(store, accountId);
       const forged: BalanceDocument = { ...original.data, balanceMinor: '999999', availableMinor: '999999' };
-      const write: DocumentWrite = { collection: BALANCES_COLLECTION, id: accountId, data: forged, position: original.position + 1_000n };
+      const write: DocumentWrite = {
+        collection: BALANCES_COLLECTION,
+        id: accountId,
+        data: forged,
+        position: original.position + 1_000n,
+      };
       await store.applyBatch('balances', [write], original.position);
     });
 
@@ -92,7 +106,13 @@ describe('ledger audit replay', () => {
         replayedPosition: String(original!.position),
       },
     ]);
-    expect(output.records().at(-1)).toMatchObject({ kind: 'summary', ok: false, projections: expect.arrayContaining([expect.objectContaining({ projection: 'balances', documents: WALLETS, differences: 1 })]) });
+    expect(output.records().at(-1)).toMatchObject({
+      kind: 'summary',
+      ok: false,
+      projections: expect.arrayContaining([
+        expect.objectContaining({ projection: 'balances', documents: WALLETS, differences: 1 }),
+      ]),
+    });
   });
 
   it('reports a removed document as missing and an invented one as extra', async () => {
@@ -117,7 +137,13 @@ describe('ledger audit replay', () => {
     expect(await auditReplay(ledger.config, output)).toBe(1);
     const found = differences(output);
     expect(found).toHaveLength(2);
-    expect(found).toContainEqual(expect.objectContaining({ id: removedId, problem: 'missing', replayed: expect.objectContaining({ accountId: removedId }) }));
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        id: removedId,
+        problem: 'missing',
+        replayed: expect.objectContaining({ accountId: removedId }),
+      }),
+    );
     expect(found).toContainEqual(expect.objectContaining({ id: inventedId, problem: 'extra', stored: invented }));
   });
 
@@ -144,7 +170,9 @@ describe('ledger audit replay', () => {
     const output = new CapturedOutput();
     expect(await auditReplay(ledger.config, output)).toBe(0);
     const [summary] = output.records() as Array<{ projections: Array<{ projection: string; checkpoint: string }> }>;
-    expect(BigInt(summary!.projections.find((p) => p.projection === 'balances')!.checkpoint)).toBeLessThan(appended.position);
+    expect(BigInt(summary!.projections.find((p) => p.projection === 'balances')!.checkpoint)).toBeLessThan(
+      appended.position,
+    );
   });
 
   it('calls differences inconclusive when the read models change during the audit', async () => {
@@ -152,7 +180,18 @@ describe('ledger audit replay', () => {
     const accountId = ledger.accountIds[0]!;
     await writeReadModels(ledger, async (store) => {
       const doc = await storedBalance(store, accountId);
-      await store.applyBatch('balances', [{ collection: BALANCES_COLLECTION, id: accountId, data: { ...doc.data, frozenMinor: '1' }, position: doc.position + 1n }], doc.position);
+      await store.applyBatch(
+        'balances',
+        [
+          {
+            collection: BALANCES_COLLECTION,
+            id: accountId,
+            data: { ...doc.data, frozenMinor: '1' },
+            position: doc.position + 1n,
+          },
+        ],
+        doc.position,
+      );
     });
 
     // Stands in for a running service: its projection moves the checkpoint while the audit reports.
@@ -166,7 +205,9 @@ describe('ledger audit replay', () => {
         if (!isDifference) return written();
         concurrentWriter
           .getCheckpoint('balances')
-          .then((checkpoint) => concurrentWriter.applyBatch('balances', [], (checkpoint === 'start' ? 0n : checkpoint) + 10n))
+          .then((checkpoint) =>
+            concurrentWriter.applyBatch('balances', [], (checkpoint === 'start' ? 0n : checkpoint) + 10n),
+          )
           .then(written, callback);
       },
     });
@@ -174,7 +215,13 @@ describe('ledger audit replay', () => {
     stdout.end();
     await finished(stdout);
     await concurrentWriter.close();
-    expect(output.records().at(-1)).toMatchObject({ kind: 'summary', ok: false, projections: expect.arrayContaining([expect.objectContaining({ projection: 'balances', differences: 1, checkpointMoved: true })]) });
+    expect(output.records().at(-1)).toMatchObject({
+      kind: 'summary',
+      ok: false,
+      projections: expect.arrayContaining([
+        expect.objectContaining({ projection: 'balances', differences: 1, checkpointMoved: true }),
+      ]),
+    });
     expect(output.text('stderr')).toContain('the service wrote read models during the audit');
   });
 });

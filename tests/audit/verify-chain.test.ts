@@ -34,7 +34,14 @@ describe('ledger audit verify', () => {
     // Each recharge has its own stream and claims an idempotency key (another stream), besides the account streams.
     const streams = SETUP_STREAMS + WALLETS + 2 * WALLETS * RECHARGES_PER_WALLET;
     expect(output.records()).toEqual([
-      { kind: 'summary', command: 'verify', ok: true, streams, events: storedEvents, lastPosition: String(storedEvents) },
+      {
+        kind: 'summary',
+        command: 'verify',
+        ok: true,
+        streams,
+        events: storedEvents,
+        lastPosition: String(storedEvents),
+      },
     ]);
     expect(output.text('stderr')).toContain(`chain intact: ${storedEvents} events in ${streams} streams`);
 
@@ -62,7 +69,9 @@ describe('ledger audit verify', () => {
     expect(broken).toMatchObject({ kind: 'break', streamId, revision: 2, position: String(position), check: 'hash' });
     expect(broken!['expected']).not.toBe(broken!['found']);
     expect(summary).toMatchObject({ kind: 'summary', ok: false });
-    expect(output.text('stderr')).toContain(`chain broken: ${streamId} revision 2 (position ${position}): hash expected`);
+    expect(output.text('stderr')).toContain(
+      `chain broken: ${streamId} revision 2 (position ${position}): hash expected`,
+    );
   });
 
   it('finds a deleted event as a gap at the event after it', async () => {
@@ -74,7 +83,14 @@ describe('ledger audit verify', () => {
 
     const output = new CapturedOutput();
     expect(await auditVerify(ledger.config, {}, output)).toBe(1);
-    expect(output.records()[0]).toMatchObject({ kind: 'break', streamId, revision: 2, check: 'revision', expected: '1', found: '2' });
+    expect(output.records()[0]).toMatchObject({
+      kind: 'break',
+      streamId,
+      revision: 2,
+      check: 'revision',
+      expected: '1',
+      found: '2',
+    });
   });
 
   it('finds swapped prevHashes at the first of the two events', async () => {
@@ -92,7 +108,13 @@ describe('ledger audit verify', () => {
 
     const output = new CapturedOutput();
     expect(await auditVerify(ledger.config, {}, output)).toBe(1);
-    expect(output.records()[0]).toMatchObject({ kind: 'break', streamId, revision: 1, check: 'prevHash', expected: originalPrevHash });
+    expect(output.records()[0]).toMatchObject({
+      kind: 'break',
+      streamId,
+      revision: 1,
+      check: 'prevHash',
+      expected: originalPrevHash,
+    });
   });
 
   it('checks idempotency streams like every other stream', async () => {
@@ -100,7 +122,9 @@ describe('ledger audit verify', () => {
     let streamId = '';
     tamperWithEventsFile(ledger.dataDir, (db) => {
       const row = db
-        .prepare(`SELECT position, stream_id, data FROM events WHERE stream_id LIKE 'idempotency-%' AND type = 'IdempotentResponseRecorded' ORDER BY position LIMIT 1`)
+        .prepare(
+          `SELECT position, stream_id, data FROM events WHERE stream_id LIKE 'idempotency-%' AND type = 'IdempotentResponseRecorded' ORDER BY position LIMIT 1`,
+        )
         .get() as { position: number; stream_id: string; data: string };
       const tampered = row.data.replace('"statusCode":201', '"statusCode":200');
       expect(tampered).not.toBe(row.data);
@@ -119,7 +143,9 @@ describe('ledger audit verify', () => {
       const row = eventRow(db, accountStream(ledger.accountIds[0]!), 1);
       db.prepare('UPDATE events SET data = ? WHERE position = ?').run(row.data.slice(0, -1), row.position);
     });
-    await expect(auditVerify(ledger.config, {}, new CapturedOutput())).rejects.toThrow(/^cannot read the page of up to 1000 events after position start: /);
+    await expect(auditVerify(ledger.config, {}, new CapturedOutput())).rejects.toThrow(
+      /^cannot read the page of up to 1000 events after position start: /,
+    );
   });
 
   it('verifies one stream on its own, and refuses a stream that does not exist', async () => {
@@ -127,19 +153,31 @@ describe('ledger audit verify', () => {
     const [intact, damaged] = ledger.accountIds.map(accountStream) as [string, string];
     tamperWithEventsFile(ledger.dataDir, (db) => {
       const row = eventRow(db, damaged, 3);
-      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(row.data.replace('"channel":"sim-bank"', '"channel":"sim-banK"'), row.position);
+      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(
+        row.data.replace('"channel":"sim-bank"', '"channel":"sim-banK"'),
+        row.position,
+      );
     });
 
     const good = new CapturedOutput();
     expect(await auditVerify(ledger.config, { stream: intact }, good)).toBe(0);
     expect(good.records()).toEqual([
-      { kind: 'summary', command: 'verify', ok: true, streams: 1, events: 1 + RECHARGES_PER_WALLET, lastPosition: expect.any(String) },
+      {
+        kind: 'summary',
+        command: 'verify',
+        ok: true,
+        streams: 1,
+        events: 1 + RECHARGES_PER_WALLET,
+        lastPosition: expect.any(String),
+      },
     ]);
 
     const bad = new CapturedOutput();
     expect(await auditVerify(ledger.config, { stream: damaged }, bad)).toBe(1);
     expect(bad.records()[0]).toMatchObject({ kind: 'break', streamId: damaged, revision: 3, check: 'hash' });
 
-    await expect(auditVerify(ledger.config, { stream: 'account-0000000000000000' }, new CapturedOutput())).rejects.toThrow(UnknownStreamError);
+    await expect(
+      auditVerify(ledger.config, { stream: 'account-0000000000000000' }, new CapturedOutput()),
+    ).rejects.toThrow(UnknownStreamError);
   });
 });

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENESIS_HASH, chainHash } from '../../src/domain/audit/hash-chain.js';
 import type { JsonObject } from '../../src/domain/shared/json.js';
-import { InvalidEventError, WrongExpectedRevisionError, type EventStore, type RecordedEvent } from '../../src/ports/event-store.js';
+import {
+  InvalidEventError,
+  WrongExpectedRevisionError,
+  type EventStore,
+  type RecordedEvent,
+} from '../../src/ports/event-store.js';
 import { anEvent, collect, uniqueStream } from '../support/events.js';
 
 /**
@@ -58,7 +63,9 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
         const stream = uniqueStream();
         const first = await store.appendToStream(stream, [anEvent()], 'no_stream');
         await store.appendToStream(stream, [anEvent()], first.nextExpectedRevision);
-        const error = await store.appendToStream(stream, [anEvent()], first.nextExpectedRevision).catch((e: unknown) => e);
+        const error = await store
+          .appendToStream(stream, [anEvent()], first.nextExpectedRevision)
+          .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(WrongExpectedRevisionError);
         expect((error as WrongExpectedRevisionError).actual).toBe(1n);
         expect(await collect(store.readStream(stream))).toHaveLength(2);
@@ -77,7 +84,7 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
         );
         expect(attempts.filter((a) => a.status === 'fulfilled')).toHaveLength(1);
         for (const failed of attempts.filter((a) => a.status === 'rejected')) {
-          expect((failed as PromiseRejectedResult).reason).toBeInstanceOf(WrongExpectedRevisionError);
+          expect(failed.reason).toBeInstanceOf(WrongExpectedRevisionError);
         }
         expect(await collect(store.readStream(stream))).toHaveLength(2);
       });
@@ -97,7 +104,9 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
       it('rejects invalid events before storing anything', async () => {
         const stream = uniqueStream();
         await expect(store.appendToStream(stream, [], 'any')).rejects.toBeInstanceOf(InvalidEventError);
-        await expect(store.appendToStream(stream, [anEvent('not pascal')], 'any')).rejects.toBeInstanceOf(InvalidEventError);
+        await expect(store.appendToStream(stream, [anEvent('not pascal')], 'any')).rejects.toBeInstanceOf(
+          InvalidEventError,
+        );
         const badMetadata = { ...anEvent(), metadata: { ...anEvent().metadata, eventId: 'not-a-uuid' } };
         await expect(store.appendToStream(stream, [badMetadata], 'any')).rejects.toBeInstanceOf(InvalidEventError);
         await expect(store.appendToStream('No Stream', [anEvent()], 'any')).rejects.toBeInstanceOf(InvalidEventError);
@@ -120,7 +129,11 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
         const events = [anEvent('A')];
         const first = await store.appendToStream(stream, events, 'no_stream');
         await store.appendToStream(stream, [anEvent('B')], first.nextExpectedRevision);
-        const again = await store.appendToStream(stream, events, first.nextExpectedRevision - 1n < 0n ? 'no_stream' : first.nextExpectedRevision);
+        const again = await store.appendToStream(
+          stream,
+          events,
+          first.nextExpectedRevision - 1n < 0n ? 'no_stream' : first.nextExpectedRevision,
+        );
         expect(again).toEqual(first);
         expect(await collect(store.readStream(stream))).toHaveLength(2);
       });
@@ -129,7 +142,11 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
     describe('reading a stream', () => {
       it('reads forwards from a revision and backwards from the end, with a bound', async () => {
         const stream = uniqueStream();
-        await store.appendToStream(stream, Array.from({ length: 5 }, (_, i) => anEvent('Numbered', { i })), 'no_stream');
+        await store.appendToStream(
+          stream,
+          Array.from({ length: 5 }, (_, i) => anEvent('Numbered', { i })),
+          'no_stream',
+        );
         const forwards = await collect(store.readStream(stream, { fromRevision: 2n }));
         expect(forwards.map((e) => e.data['i'])).toEqual([2, 3, 4]);
         const backwards = await collect(store.readStream(stream, { direction: 'backwards', maxCount: 2 }));
@@ -144,7 +161,11 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
 
       it('returns data, type and metadata exactly as appended', async () => {
         const stream = uniqueStream();
-        const data: JsonObject = { text: '中文 ✓', nested: { list: [1, 'two', null, true] }, amountMinor: '12345678901234567890' };
+        const data: JsonObject = {
+          text: '中文 ✓',
+          nested: { list: [1, 'two', null, true] },
+          amountMinor: '12345678901234567890',
+        };
         const event = anEvent('Detailed', data);
         await store.appendToStream(stream, [event], 'no_stream');
         const [stored] = await collect(store.readStream(stream));
@@ -170,7 +191,7 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
             eventId: event.metadata.eventId,
             type: event.type,
             data: event.data,
-            metadata: event.metadata as unknown as JsonObject,
+            metadata: event.metadata,
           });
           expect(event.hash).toBe(recomputed);
           prevHash = event.hash;
@@ -198,10 +219,21 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
         const first = await store.appendToStream(`${marker}-1`, [anEvent('Kept')], 'no_stream');
         await store.appendToStream(`other${marker}-1`, [anEvent('Kept')], 'no_stream');
         await store.appendToStream(`${marker}-2`, [anEvent('Dropped')], 'no_stream');
-        const byPrefix = await store.readAll({ after: first.position - 1n, maxCount: 100, filter: { streamPrefixes: [`${marker}-`] } });
+        const byPrefix = await store.readAll({
+          after: first.position - 1n,
+          maxCount: 100,
+          filter: { streamPrefixes: [`${marker}-`] },
+        });
         expect(byPrefix.map((e) => e.streamId)).toEqual([`${marker}-1`, `${marker}-2`]);
-        const byType = await store.readAll({ after: first.position - 1n, maxCount: 100, filter: { eventTypes: ['Kept'] } });
-        expect(byType.filter((e) => e.streamId.includes(marker)).map((e) => e.streamId)).toEqual([`${marker}-1`, `other${marker}-1`]);
+        const byType = await store.readAll({
+          after: first.position - 1n,
+          maxCount: 100,
+          filter: { eventTypes: ['Kept'] },
+        });
+        expect(byType.filter((e) => e.streamId.includes(marker)).map((e) => e.streamId)).toEqual([
+          `${marker}-1`,
+          `other${marker}-1`,
+        ]);
       });
     });
 
@@ -209,7 +241,10 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
       it('delivers the past, then goes live, in position order', async () => {
         const prefix = `sub${Date.now()}${Math.floor(Math.random() * 1e6)}`;
         const before = await store.appendToStream(`${prefix}-1`, [anEvent('Past')], 'no_stream');
-        const subscription = store.subscribeToAll({ after: before.position - 1n, filter: { streamPrefixes: [`${prefix}-`] } });
+        const subscription = store.subscribeToAll({
+          after: before.position - 1n,
+          filter: { streamPrefixes: [`${prefix}-`] },
+        });
         const received: RecordedEvent[] = [];
         const done = (async () => {
           for await (const event of subscription) {
@@ -220,7 +255,10 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
         await new Promise((resolve) => setTimeout(resolve, 100));
         await store.appendToStream(`${prefix}-2`, [anEvent('Live1')], 'no_stream');
         await store.appendToStream(`${prefix}-1`, [anEvent('Live2')], 0n);
-        await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error('subscription did not go live')), 10_000))]);
+        await Promise.race([
+          done,
+          new Promise((_, reject) => setTimeout(() => reject(new Error('subscription did not go live')), 10_000)),
+        ]);
         await subscription.close();
         expect(received.map((e) => e.type)).toEqual(['Past', 'Live1', 'Live2']);
         expect(received[1]!.position < received[2]!.position).toBe(true);

@@ -31,18 +31,38 @@ export function readModelStoreContract(adapterName: string, open: () => Promise<
     });
 
     it('gets what was written, with the position it came from', async () => {
-      await store.applyBatch(projection, [{ collection: balances, id: 'a1', data: { currency: 'CNY', balanceMinor: '100' }, position: 5n }], 5n);
+      await store.applyBatch(
+        projection,
+        [{ collection: balances, id: 'a1', data: { currency: 'CNY', balanceMinor: '100' }, position: 5n }],
+        5n,
+      );
       const doc = await store.get(balances, 'a1');
       expect(doc).toEqual({ id: 'a1', position: 5n, data: { currency: 'CNY', balanceMinor: '100' } });
       expect(await store.get(balances, 'missing')).toBeNull();
     });
 
     it('ignores writes not newer than the stored position (replays change nothing)', async () => {
-      await store.applyBatch(projection, [{ collection: balances, id: 'a2', data: { currency: 'CNY', v: 2 }, position: 20n }], 20n);
-      await store.applyBatch(projection, [{ collection: balances, id: 'a2', data: { currency: 'CNY', v: 1 }, position: 10n }], 10n);
-      await store.applyBatch(projection, [{ collection: balances, id: 'a2', data: { currency: 'CNY', v: 99 }, position: 20n }], 20n);
+      await store.applyBatch(
+        projection,
+        [{ collection: balances, id: 'a2', data: { currency: 'CNY', v: 2 }, position: 20n }],
+        20n,
+      );
+      await store.applyBatch(
+        projection,
+        [{ collection: balances, id: 'a2', data: { currency: 'CNY', v: 1 }, position: 10n }],
+        10n,
+      );
+      await store.applyBatch(
+        projection,
+        [{ collection: balances, id: 'a2', data: { currency: 'CNY', v: 99 }, position: 20n }],
+        20n,
+      );
       expect((await store.get(balances, 'a2'))?.data).toEqual({ currency: 'CNY', v: 2 });
-      await store.applyBatch(projection, [{ collection: balances, id: 'a2', data: { currency: 'CNY', v: 3 }, position: 21n }], 21n);
+      await store.applyBatch(
+        projection,
+        [{ collection: balances, id: 'a2', data: { currency: 'CNY', v: 3 }, position: 21n }],
+        21n,
+      );
       expect((await store.get(balances, 'a2'))?.data).toEqual({ currency: 'CNY', v: 3 });
     });
 
@@ -55,10 +75,18 @@ export function readModelStoreContract(adapterName: string, open: () => Promise<
     });
 
     it('removes a document with a tombstone that older writes cannot revive', async () => {
-      await store.applyBatch(projection, [{ collection: balances, id: 'gone', data: { currency: 'USD' }, position: 30n }], 30n);
+      await store.applyBatch(
+        projection,
+        [{ collection: balances, id: 'gone', data: { currency: 'USD' }, position: 30n }],
+        30n,
+      );
       await store.applyBatch(projection, [{ collection: balances, id: 'gone', data: null, position: 31n }], 31n);
       expect(await store.get(balances, 'gone')).toBeNull();
-      await store.applyBatch(projection, [{ collection: balances, id: 'gone', data: { currency: 'USD' }, position: 30n }], 31n);
+      await store.applyBatch(
+        projection,
+        [{ collection: balances, id: 'gone', data: { currency: 'USD' }, position: 30n }],
+        31n,
+      );
       expect(await store.get(balances, 'gone')).toBeNull();
     });
 
@@ -71,7 +99,12 @@ export function readModelStoreContract(adapterName: string, open: () => Promise<
       const writes = Array.from({ length: 25 }, (_, i) => ({
         collection: statements,
         id: `line-${String(i).padStart(3, '0')}`,
-        data: { accountId: i % 2 === 0 ? 'acc-even' : 'acc-odd', seq: i, day: `2026-11-${String(10 + (i % 5)).padStart(2, '0')}`, flag: i % 3 === 0 },
+        data: {
+          accountId: i % 2 === 0 ? 'acc-even' : 'acc-odd',
+          seq: i,
+          day: `2026-11-${String(10 + (i % 5)).padStart(2, '0')}`,
+          flag: i % 3 === 0,
+        },
         position: BigInt(100 + i),
       }));
       await store.applyBatch(projection, writes, 124n);
@@ -79,19 +112,39 @@ export function readModelStoreContract(adapterName: string, open: () => Promise<
       const seen: number[] = [];
       let after: string | undefined;
       for (let pages = 0; pages < 10; pages += 1) {
-        const page = await store.find(statements, { where: { accountId: 'acc-even' }, orderBy: 'seq', limit: 4, ...(after ? { after } : {}) });
+        const page = await store.find(statements, {
+          where: { accountId: 'acc-even' },
+          orderBy: 'seq',
+          limit: 4,
+          ...(after ? { after } : {}),
+        });
         seen.push(...page.items.map((d) => d.data['seq'] as number));
         if (!page.nextCursor) break;
         after = page.nextCursor;
       }
       expect(seen).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24]);
 
-      const desc = await store.find(statements, { where: { accountId: 'acc-odd' }, orderBy: 'seq', direction: 'desc', limit: 3 });
+      const desc = await store.find(statements, {
+        where: { accountId: 'acc-odd' },
+        orderBy: 'seq',
+        direction: 'desc',
+        limit: 3,
+      });
       expect(desc.items.map((d) => d.data['seq'])).toEqual([23, 21, 19]);
-      const descNext = await store.find(statements, { where: { accountId: 'acc-odd' }, orderBy: 'seq', direction: 'desc', limit: 3, after: desc.nextCursor! });
+      const descNext = await store.find(statements, {
+        where: { accountId: 'acc-odd' },
+        orderBy: 'seq',
+        direction: 'desc',
+        limit: 3,
+        after: desc.nextCursor!,
+      });
       expect(descNext.items.map((d) => d.data['seq'])).toEqual([17, 15, 13]);
 
-      const ranged = await store.find(statements, { range: { field: 'day', gte: '2026-11-11', lt: '2026-11-13' }, orderBy: 'seq', limit: 100 });
+      const ranged = await store.find(statements, {
+        range: { field: 'day', gte: '2026-11-11', lt: '2026-11-13' },
+        orderBy: 'seq',
+        limit: 100,
+      });
       expect(ranged.items.map((d) => d.data['seq'])).toEqual([1, 2, 6, 7, 11, 12, 16, 17, 21, 22]);
       expect(ranged.nextCursor).toBeNull();
 
@@ -100,7 +153,9 @@ export function readModelStoreContract(adapterName: string, open: () => Promise<
     });
 
     it('refuses queries on fields that are not indexed, bad limits and bad cursors', async () => {
-      await expect(store.find(statements, { where: { memo: 'x' }, limit: 10 })).rejects.toBeInstanceOf(InvalidQueryError);
+      await expect(store.find(statements, { where: { memo: 'x' }, limit: 10 })).rejects.toBeInstanceOf(
+        InvalidQueryError,
+      );
       await expect(store.find(statements, { limit: 0 })).rejects.toBeInstanceOf(InvalidQueryError);
       await expect(store.find(statements, { limit: 10, after: 'garbage!' })).rejects.toBeInstanceOf(InvalidQueryError);
       await expect(store.find(`unknown_${run}`, { limit: 10 })).rejects.toBeInstanceOf(InvalidQueryError);

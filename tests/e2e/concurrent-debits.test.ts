@@ -41,8 +41,20 @@ describe('200 concurrent debits against funds for 100', () => {
 
     it('succeed exactly 100 times', async () => {
       const merchant = await createCaller(ledger.service, 'merchant', 'Hot shop');
-      const wallet = (await ledger.inject({ method: 'POST', url: '/v1/accounts', payload: { ownerId: 'u-hot', type: 'wallet', currency: 'CNY' } })).json();
-      const shop = (await ledger.inject({ method: 'POST', url: '/v1/accounts', payload: { ownerId: merchant.entityId, type: 'merchant_settlement', currency: 'CNY' } })).json();
+      const wallet = (
+        await ledger.inject({
+          method: 'POST',
+          url: '/v1/accounts',
+          payload: { ownerId: 'u-hot', type: 'wallet', currency: 'CNY' },
+        })
+      ).json();
+      const shop = (
+        await ledger.inject({
+          method: 'POST',
+          url: '/v1/accounts',
+          payload: { ownerId: merchant.entityId, type: 'merchant_settlement', currency: 'CNY' },
+        })
+      ).json();
       const funded = await ledger.inject({
         method: 'POST',
         url: '/v1/recharges',
@@ -57,16 +69,30 @@ describe('200 concurrent debits against funds for 100', () => {
             method: 'POST',
             url: '/v1/payments',
             headers: { 'idempotency-key': `pay-${i}` },
-            payload: { payerAccountId: wallet.accountId, payeeAccountId: shop.accountId, amount: '1.00', currency: 'CNY', merchantOrderNo: `hot-${i}` },
+            payload: {
+              payerAccountId: wallet.accountId,
+              payeeAccountId: shop.accountId,
+              amount: '1.00',
+              currency: 'CNY',
+              merchantOrderNo: `hot-${i}`,
+            },
           }),
         ),
       );
-      const result = tally(responses.map((r) => ({ status: r.statusCode, code: r.statusCode === 201 ? null : (r.json().code as string) })));
+      const result = tally(
+        responses.map((r) => ({ status: r.statusCode, code: r.statusCode === 201 ? null : (r.json().code as string) })),
+      );
       expect(result.other).toEqual([]);
       expect(result.paid).toBe(100);
       expect(result.refused).toBe(100);
-      const lastPosition = responses.filter((r) => r.statusCode === 201).map((r) => BigInt(r.json().position)).reduce((a, b) => (a > b ? a : b));
-      const after = await ledger.inject({ method: 'GET', url: `/v1/accounts/${wallet.accountId}?minPosition=${lastPosition}` });
+      const lastPosition = responses
+        .filter((r) => r.statusCode === 201)
+        .map((r) => BigInt(r.json().position))
+        .reduce((a, b) => (a > b ? a : b));
+      const after = await ledger.inject({
+        method: 'GET',
+        url: `/v1/accounts/${wallet.accountId}?minPosition=${lastPosition}`,
+      });
       expect(after.json()).toMatchObject({ balance: '0.00', available: '0.00' });
     }, 60_000);
   });
@@ -107,13 +133,23 @@ describe('200 concurrent debits against funds for 100', () => {
       execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
       const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', PREAUTH_EXPIRY_SWEEP_INTERVAL_MS: '0' };
       const cli = (name: string, keyOut: string) =>
-        execFileSync('node', ['dist/scripts/cli.js', 'admin', 'create-merchant', '--name', name, '--key-out', keyOut], { env, encoding: 'utf8' });
-      const operatorOut = execFileSync('node', ['dist/scripts/cli.js', 'admin', 'create-operator', '--name', 'ops', '--key-out', join(dataDir, 'op.pem')], { env, encoding: 'utf8' });
+        execFileSync('node', ['dist/scripts/cli.js', 'admin', 'create-merchant', '--name', name, '--key-out', keyOut], {
+          env,
+          encoding: 'utf8',
+        });
+      const operatorOut = execFileSync(
+        'node',
+        ['dist/scripts/cli.js', 'admin', 'create-operator', '--name', 'ops', '--key-out', join(dataDir, 'op.pem')],
+        { env, encoding: 'utf8' },
+      );
       const merchantOut = cli('Shared shop', join(dataDir, 'm.pem'));
       const keyIdOf = (out: string) => /key id:\s+(\S+)/.exec(out)![1]!;
       const ports = [await freePort(), await freePort()];
       for (const port of ports) {
-        const child = spawn('node', ['dist/scripts/cli.js', 'serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+        const child = spawn('node', ['dist/scripts/cli.js', 'serve'], {
+          env: { ...env, PORT: String(port) },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
         processes.push(child);
       }
       await Promise.all(ports.map((port) => waitReady(`http://127.0.0.1:${port}`)));
@@ -140,9 +176,18 @@ describe('200 concurrent debits against funds for 100', () => {
 
     it('succeed exactly 100 times, split across both processes', async () => {
       const operator = servers[0]!.operator;
-      const wallet = await operator.openAccount({ ownerId: 'u-shared', type: 'wallet', currency: 'CNY' }, { idempotencyKey: randomUUID() });
-      const shop = await operator.openAccount({ ownerId: merchantId, type: 'merchant_settlement', currency: 'CNY' }, { idempotencyKey: randomUUID() });
-      await operator.recharge({ accountId: String(wallet['accountId']), amount: FUNDS, currency: 'CNY', channel: 'sim-bank' }, { idempotencyKey: randomUUID() });
+      const wallet = await operator.openAccount(
+        { ownerId: 'u-shared', type: 'wallet', currency: 'CNY' },
+        { idempotencyKey: randomUUID() },
+      );
+      const shop = await operator.openAccount(
+        { ownerId: merchantId, type: 'merchant_settlement', currency: 'CNY' },
+        { idempotencyKey: randomUUID() },
+      );
+      await operator.recharge(
+        { accountId: String(wallet['accountId']), amount: FUNDS, currency: 'CNY', channel: 'sim-bank' },
+        { idempotencyKey: randomUUID() },
+      );
 
       const outcomes = await Promise.all(
         Array.from({ length: PAYMENTS }, async (_, i): Promise<Outcome & { position?: string }> => {
@@ -155,13 +200,22 @@ describe('200 concurrent debits against funds for 100', () => {
               const paid = await client.request<{ position: string }>(
                 'POST',
                 '/v1/payments',
-                { payerAccountId: wallet['accountId'], payeeAccountId: shop['accountId'], amount: '1.00', currency: 'CNY', merchantOrderNo: `shared-${i}` },
+                {
+                  payerAccountId: wallet['accountId'],
+                  payeeAccountId: shop['accountId'],
+                  amount: '1.00',
+                  currency: 'CNY',
+                  merchantOrderNo: `shared-${i}`,
+                },
                 { idempotencyKey: `shared-pay-${i}` },
               );
               return { status: 201, code: null, position: paid.position };
             } catch (error) {
               if (!(error instanceof LedgerApiError)) throw error;
-              const retryable = error.problem.code === 'concurrent_modification' || error.status === 503 || error.problem.code === 'idempotency_request_in_progress';
+              const retryable =
+                error.problem.code === 'concurrent_modification' ||
+                error.status === 503 ||
+                error.problem.code === 'idempotency_request_in_progress';
               if (!retryable || attempt >= 5) return { status: error.status, code: error.problem.code };
               await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
             }
@@ -173,7 +227,9 @@ describe('200 concurrent debits against funds for 100', () => {
       expect(result.paid).toBe(100);
       expect(result.refused).toBe(100);
 
-      const lastPosition = outcomes.map((o) => (o.position ? BigInt(o.position) : 0n)).reduce((a, b) => (a > b ? a : b));
+      const lastPosition = outcomes
+        .map((o) => (o.position ? BigInt(o.position) : 0n))
+        .reduce((a, b) => (a > b ? a : b));
       // Both processes' read models agree, once they have applied the last payment.
       const readBack = async (reader: LedgerClient, accountId: string) => {
         for (let attempt = 1; ; attempt += 1) {

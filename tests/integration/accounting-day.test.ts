@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
-import { JOURNAL_ENTRIES_COLLECTION, TRIAL_BALANCES_COLLECTION, booksProjection, type JournalEntryDocument, type TrialBalanceDocument } from '../../src/projections/books.js';
+import {
+  JOURNAL_ENTRIES_COLLECTION,
+  TRIAL_BALANCES_COLLECTION,
+  booksProjection,
+  type JournalEntryDocument,
+  type TrialBalanceDocument,
+} from '../../src/projections/books.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
-import { STATEMENT_LINES_COLLECTION, statementsProjection, type StatementLineDocument } from '../../src/projections/statements.js';
+import {
+  STATEMENT_LINES_COLLECTION,
+  statementsProjection,
+  type StatementLineDocument,
+} from '../../src/projections/statements.js';
 import { CNY, commandFixture, context, cny } from '../support/command-fixtures.js';
 import { allDocuments } from '../support/read-model-documents.js';
 
@@ -16,9 +26,15 @@ const FIRST_SECOND_OF_22ND = '2026-11-21T16:00:01.000Z';
 
 async function rechargeAcrossMidnight() {
   const fixture = commandFixture();
-  const opened = await fixture.commands.openAccount({ ownerId: 'u-midnight', accountType: 'wallet', currency: CNY, displayName: '' }, context({ occurredAt: '2026-11-21T15:00:00.000Z' }));
+  const opened = await fixture.commands.openAccount(
+    { ownerId: 'u-midnight', accountType: 'wallet', currency: CNY, displayName: '' },
+    context({ occurredAt: '2026-11-21T15:00:00.000Z' }),
+  );
   const recharge = (amount: string, occurredAt: string) =>
-    fixture.commands.recharge({ accountId: opened.accountId, amount: cny(amount), channelId: 'sim-bank' }, context({ occurredAt }));
+    fixture.commands.recharge(
+      { accountId: opened.accountId, amount: cny(amount), channelId: 'sim-bank' },
+      context({ occurredAt }),
+    );
   await recharge('10.00', LAST_SECOND_OF_21ST);
   await recharge('2.50', FIRST_SECOND_OF_22ND);
   return { fixture, accountId: opened.accountId };
@@ -27,7 +43,10 @@ async function rechargeAcrossMidnight() {
 async function project(timeZone: string) {
   const { fixture, accountId } = await rechargeAcrossMidnight();
   const readModels = new SqliteReadModelStore(':memory:');
-  await new ProjectionRunner(fixture.eventStore, readModels, [statementsProjection(timeZone), booksProjection(timeZone)]).catchUp();
+  await new ProjectionRunner(fixture.eventStore, readModels, [
+    statementsProjection(timeZone),
+    booksProjection(timeZone),
+  ]).catchUp();
   const result = {
     accountId,
     trialBalances: (await allDocuments<TrialBalanceDocument>(readModels, TRIAL_BALANCES_COLLECTION)).map((d) => d.data),
@@ -42,7 +61,9 @@ async function project(timeZone: string) {
 describe('the accounting day', () => {
   it('puts 23:59:59 and 00:00:01 local time on different days', async () => {
     const { trialBalances, entries, lines } = await project('Asia/Shanghai');
-    expect(trialBalances.map((t) => [t.accountingDate, t.currency, t.totalDebitMinor, t.totalCreditMinor, t.entryCount])).toEqual([
+    expect(
+      trialBalances.map((t) => [t.accountingDate, t.currency, t.totalDebitMinor, t.totalCreditMinor, t.entryCount]),
+    ).toEqual([
       ['2026-11-21', 'CNY', '1000', '1000', 1],
       ['2026-11-22', 'CNY', '250', '250', 1],
     ]);
@@ -62,7 +83,9 @@ describe('the accounting day', () => {
 
   it('follows the configured zone: in UTC both fall on the 21st', async () => {
     const { trialBalances, lines } = await project('UTC');
-    expect(trialBalances.map((t) => [t.accountingDate, t.totalDebitMinor, t.entryCount])).toEqual([['2026-11-21', '1250', 2]]);
+    expect(trialBalances.map((t) => [t.accountingDate, t.totalDebitMinor, t.entryCount])).toEqual([
+      ['2026-11-21', '1250', 2],
+    ]);
     expect(lines.map((l) => l.accountingDate)).toEqual(['2026-11-21', '2026-11-21']);
   });
 });

@@ -21,7 +21,9 @@ describe('ledger admin', () => {
     const lines: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)));
     const written: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation(
+      (chunk: string | Uint8Array) => (written.push(String(chunk)), true),
+    );
     await adminCommand().parseAsync(args, { from: 'user' });
     return [...lines, ...written].join('\n');
   }
@@ -44,7 +46,11 @@ describe('ledger admin', () => {
     const ledger = await startTestLedger(dataDir);
     try {
       const path = `/v1/entities/${entityId}`;
-      const response = await ledger.app.inject({ method: 'GET', url: path, headers: signRequest({ method: 'GET', pathWithQuery: path, keyId: keyId!, privateKeyPem }) });
+      const response = await ledger.app.inject({
+        method: 'GET',
+        url: path,
+        headers: signRequest({ method: 'GET', pathWithQuery: path, keyId: keyId!, privateKeyPem }),
+      });
       expect(response.statusCode).toBe(200);
       expect(response.json()).toMatchObject({ kind: 'operator', displayName: 'Night shift', mayPay: false });
     } finally {
@@ -56,19 +62,30 @@ describe('ledger admin', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ledger-admin-'));
     process.env['DATA_DIR'] = dataDir;
     const keyOut = join(dataDir, 'merchant.pem');
-    const output = await run(['create-merchant', '--name', 'Tea House', '--key-out', keyOut, '--print-key', '--email', 'tea@example.com']);
+    const output = await run([
+      'create-merchant',
+      '--name',
+      'Tea House',
+      '--key-out',
+      keyOut,
+      '--print-key',
+      '--email',
+      'tea@example.com',
+    ]);
     expect(output).toMatch(/entity id: m-/);
     expect(output).toContain(readFileSync(keyOut, 'utf8'));
 
     const precious = join(dataDir, 'precious.pem');
-    writeFileSync(precious, 'someone else\'s key');
+    writeFileSync(precious, "someone else's key");
     await expect(run(['create-merchant', '--name', 'Clash', '--key-out', precious])).rejects.toThrow(/EEXIST/);
-    expect(readFileSync(precious, 'utf8')).toBe('someone else\'s key');
+    expect(readFileSync(precious, 'utf8')).toBe("someone else's key");
     expect(existsSync(keyOut)).toBe(true);
     // The refused run recorded no entity: only the Tea House exists.
     const events = new SqliteEventStore(join(dataDir, EVENTS_FILE));
     try {
-      const registered = (await events.readAll({ after: 'start', maxCount: 1_000 })).filter((e) => e.type === 'EntityRegistered');
+      const registered = (await events.readAll({ after: 'start', maxCount: 1_000 })).filter(
+        (e) => e.type === 'EntityRegistered',
+      );
       expect(registered.map((e) => e.data['displayName'])).toEqual(['Tea House']);
     } finally {
       await events.close();

@@ -23,7 +23,8 @@ describe('entity commands and the entity directory', () => {
     operationKey,
     occurredAt: '2026-11-21T10:00:00.000Z',
   });
-  const publicKey = () => generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  const publicKey = () =>
+    generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
 
   beforeAll(() => {
     store = new SqliteEventStore(join(mkdtempSync(join(tmpdir(), 'ledger-entities-')), 'events.sqlite'));
@@ -63,10 +64,19 @@ describe('entity commands and the entity directory', () => {
 
   it('answers a taken-over password change without verifying the (already replaced) old password', async () => {
     const { entityId } = await entities.register({ kind: 'user', displayName: 'Password takeover' }, context());
-    await entities.setPaymentPassword(entityId, { newPassword: '583920', currentPassword: null }, context(), { takeover: false });
+    await entities.setPaymentPassword(entityId, { newPassword: '583920', currentPassword: null }, context(), {
+      takeover: false,
+    });
     const key = randomUUID();
-    await entities.setPaymentPassword(entityId, { newPassword: '740261', currentPassword: '583920' }, context(key), { takeover: false });
-    const takeover = await entities.setPaymentPassword(entityId, { newPassword: '740261', currentPassword: '583920' }, context(key), { takeover: true });
+    await entities.setPaymentPassword(entityId, { newPassword: '740261', currentPassword: '583920' }, context(key), {
+      takeover: false,
+    });
+    const takeover = await entities.setPaymentPassword(
+      entityId,
+      { newPassword: '740261', currentPassword: '583920' },
+      context(key),
+      { takeover: true },
+    );
     expect(takeover.events[0]).toMatchObject({ type: 'PaymentPasswordSet', data: { reason: 'change' } });
     expect(await entities.verifyPaymentPassword(entityId, '740261')).toBe(true);
   });
@@ -90,7 +100,7 @@ describe('entity commands and the entity directory', () => {
     expect(reads()).toBe(2);
   });
 
-  it('sees another writer\'s revocation once the entry is older than refreshAfterMs, reading only the new events', async () => {
+  it("sees another writer's revocation once the entry is older than refreshAfterMs, reading only the new events", async () => {
     const { entityId } = await entities.register({ kind: 'merchant', displayName: 'Elsewhere' }, context());
     await entities.registerApiKey(entityId, publicKey(), context(), { takeover: false });
     let nowMs = 0;
@@ -116,7 +126,8 @@ describe('entity commands and the entity directory', () => {
 
   it('keeps at most maxEntities in memory', async () => {
     const ids = [];
-    for (let i = 0; i < 3; i += 1) ids.push((await entities.register({ kind: 'merchant', displayName: `LRU ${i}` }, context())).entityId);
+    for (let i = 0; i < 3; i += 1)
+      ids.push((await entities.register({ kind: 'merchant', displayName: `LRU ${i}` }, context())).entityId);
     const { store: countingStore, reads } = counting(store);
     const directory = new EntityDirectory(countingStore, { maxEntities: 2, refreshAfterMs: 60_000 });
     for (const id of ids) await directory.get(id);

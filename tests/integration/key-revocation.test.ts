@@ -22,11 +22,16 @@ describe('authentication across instances', () => {
 
   it('refuses a revoked key on the revoking instance at once and on the other within the refresh bound', async () => {
     const merchant = await createCaller(first.service, 'merchant', 'Two instances');
-    const readSelf = (ledger: TestLedger) => ledger.inject({ method: 'GET', url: `/v1/entities/${merchant.entityId}` }, merchant);
+    const readSelf = (ledger: TestLedger) =>
+      ledger.inject({ method: 'GET', url: `/v1/entities/${merchant.entityId}` }, merchant);
 
     // The second instance learns the key (and caches the entity).
     expect((await readSelf(second)).statusCode).toBe(200);
-    const revoked = await first.inject({ method: 'POST', url: `/v1/entities/${merchant.entityId}/keys/1/revoke`, payload: { reason: 'leaked' } });
+    const revoked = await first.inject({
+      method: 'POST',
+      url: `/v1/entities/${merchant.entityId}/keys/1/revoke`,
+      payload: { reason: 'leaked' },
+    });
     expect(revoked.statusCode).toBe(200);
     const revokedAtMs = performance.now();
     expect((await readSelf(first)).json().code).toBe('key_revoked');
@@ -44,7 +49,12 @@ describe('authentication across instances', () => {
 
   it('refuses on every instance a nonce accepted by one of them', async () => {
     const path = `/v1/entities/${first.operator.entityId}`;
-    const headers = signRequest({ method: 'GET', pathWithQuery: path, keyId: first.operator.keyId, privateKeyPem: first.operator.privateKey });
+    const headers = signRequest({
+      method: 'GET',
+      pathWithQuery: path,
+      keyId: first.operator.keyId,
+      privateKeyPem: first.operator.privateKey,
+    });
     expect((await first.app.inject({ method: 'GET', url: path, headers })).statusCode).toBe(200);
     const replay = await second.app.inject({ method: 'GET', url: path, headers });
     expect(replay.statusCode).toBe(401);

@@ -35,7 +35,16 @@ describe('payments core, on the embedded event store', () => {
       const payer = await openFunded(f.commands, 'wallet', '100.00');
       const merchant = await openFunded(f.commands, 'merchant_settlement', null, 'm-1');
       const { payment, position } = await f.commands.pay(
-        { merchantId: 'm-1', merchantOrderNo: 'order-1', description: 'coffee', payerAccountId: payer, payeeAccountId: merchant, amount: cny('12.50'), payerIp: '203.0.113.7', payerPlatform: 'ios' },
+        {
+          merchantId: 'm-1',
+          merchantOrderNo: 'order-1',
+          description: 'coffee',
+          payerAccountId: payer,
+          payeeAccountId: merchant,
+          amount: cny('12.50'),
+          payerIp: '203.0.113.7',
+          payerPlatform: 'ios',
+        },
         context(),
       );
       expect(payment.status).toBe('completed');
@@ -50,7 +59,19 @@ describe('payments core, on the embedded event store', () => {
       const merchant = await openFunded(f.commands, 'merchant_settlement', null, 'm-2');
       const before = (await f.eventStore.readAll({ after: 'start', maxCount: 10_000 })).length;
       const code = await refused(
-        f.commands.pay({ merchantId: 'm-2', merchantOrderNo: 'o', description: '', payerAccountId: payer, payeeAccountId: merchant, amount: cny('5.01'), payerIp: null, payerPlatform: null }, context()),
+        f.commands.pay(
+          {
+            merchantId: 'm-2',
+            merchantOrderNo: 'o',
+            description: '',
+            payerAccountId: payer,
+            payeeAccountId: merchant,
+            amount: cny('5.01'),
+            payerIp: null,
+            payerPlatform: null,
+          },
+          context(),
+        ),
       );
       expect(code).toBe('insufficient_funds');
       expect((await f.eventStore.readAll({ after: 'start', maxCount: 10_000 })).length).toBe(before);
@@ -59,7 +80,16 @@ describe('payments core, on the embedded event store', () => {
     it('pays an order number once: a retry resumes, other terms are refused', async () => {
       const payer = await openFunded(f.commands, 'wallet', '50.00');
       const merchant = await openFunded(f.commands, 'merchant_settlement', null, 'm-3');
-      const request = { merchantId: 'm-3', merchantOrderNo: 'dup-1', description: '', payerAccountId: payer, payeeAccountId: merchant, amount: cny('10.00'), payerIp: null, payerPlatform: null };
+      const request = {
+        merchantId: 'm-3',
+        merchantOrderNo: 'dup-1',
+        description: '',
+        payerAccountId: payer,
+        payeeAccountId: merchant,
+        amount: cny('10.00'),
+        payerIp: null,
+        payerPlatform: null,
+      };
       const first = await f.commands.pay(request, context());
       const again = await f.commands.pay(request, context());
       expect(again.payment.order.paymentId).toBe(first.payment.order.paymentId);
@@ -71,7 +101,19 @@ describe('payments core, on the embedded event store', () => {
       const payer = await openFunded(f.commands, 'wallet', '50.00');
       const merchant = await openFunded(f.commands, 'merchant_settlement', null, 'm-4');
       const pay = (orderNo: string, amount = cny('1.00')) =>
-        f.commands.pay({ merchantId: 'm-4', merchantOrderNo: orderNo, description: '', payerAccountId: payer, payeeAccountId: merchant, amount, payerIp: null, payerPlatform: null }, context());
+        f.commands.pay(
+          {
+            merchantId: 'm-4',
+            merchantOrderNo: orderNo,
+            description: '',
+            payerAccountId: payer,
+            payeeAccountId: merchant,
+            amount,
+            payerIp: null,
+            payerPlatform: null,
+          },
+          context(),
+        );
       const state = await f.commands.getAccountState(payer);
       if (!state.exists) throw new Error('no account');
       await f.commands.changeAccountFlags(payer, { ...state.flags, mayPay: false }, 'risk review', context());
@@ -89,7 +131,16 @@ describe('payments core, on the embedded event store', () => {
       const payer = await openFunded(f.commands, 'wallet', '100.00');
       const merchant = await openFunded(f.commands, 'merchant_settlement', null, 'm-r');
       const { payment } = await f.commands.pay(
-        { merchantId: 'm-r', merchantOrderNo: `r-${Math.random()}`, description: '', payerAccountId: payer, payeeAccountId: merchant, amount: cny(amount), payerIp: null, payerPlatform: null },
+        {
+          merchantId: 'm-r',
+          merchantOrderNo: `r-${Math.random()}`,
+          description: '',
+          payerAccountId: payer,
+          payeeAccountId: merchant,
+          amount: cny(amount),
+          payerIp: null,
+          payerPlatform: null,
+        },
         context(),
       );
       return { payer, merchant, paymentId: payment.order.paymentId };
@@ -107,11 +158,22 @@ describe('payments core, on the embedded event store', () => {
       const { payer, paymentId } = await paid('30.00');
       await f.commands.refundPayment({ paymentId, refundNo: 'rf-1', amount: cny('10.00'), reason: '' }, context());
       await f.commands.refundPayment({ paymentId, refundNo: 'rf-2', amount: cny('15.00'), reason: '' }, context());
-      expect(await refused(f.commands.refundPayment({ paymentId, refundNo: 'rf-3', amount: cny('5.01'), reason: '' }, context()))).toBe('refund_exceeds_payment');
-      const { payment } = await f.commands.refundPayment({ paymentId, refundNo: 'rf-3', amount: cny('5.00'), reason: '' }, context());
+      expect(
+        await refused(
+          f.commands.refundPayment({ paymentId, refundNo: 'rf-3', amount: cny('5.01'), reason: '' }, context()),
+        ),
+      ).toBe('refund_exceeds_payment');
+      const { payment } = await f.commands.refundPayment(
+        { paymentId, refundNo: 'rf-3', amount: cny('5.00'), reason: '' },
+        context(),
+      );
       expect(payment.refundedMinor).toBe(3_000n);
       expect(await balances(f, payer)).toMatchObject({ balance: 10_000n });
-      expect(await refused(f.commands.refundPayment({ paymentId, refundNo: 'rf-1', amount: cny('1.00'), reason: '' }, context()))).toBe('duplicate_refund_no');
+      expect(
+        await refused(
+          f.commands.refundPayment({ paymentId, refundNo: 'rf-1', amount: cny('1.00'), reason: '' }, context()),
+        ),
+      ).toBe('duplicate_refund_no');
       expect(await refused(f.commands.cancelPayment(paymentId, '', context()))).toBe('operation_state_conflict');
     });
 
@@ -122,13 +184,23 @@ describe('payments core, on the embedded event store', () => {
       if (!state.exists) throw new Error('no account');
       // The merchant spends its takings elsewhere first.
       await f.commands.changeAccountFlags(merchant, { ...state.flags, maySendTransfers: true }, 'test', context());
-      await f.commands.transfer({ fromAccountId: merchant, toAccountId: other, amount: cny('25.00'), memo: '' }, context());
-      expect(await refused(f.commands.refundPayment({ paymentId, refundNo: 'big', amount: cny('10.00'), reason: '' }, context()))).toBe('insufficient_funds');
+      await f.commands.transfer(
+        { fromAccountId: merchant, toAccountId: other, amount: cny('25.00'), memo: '' },
+        context(),
+      );
+      expect(
+        await refused(
+          f.commands.refundPayment({ paymentId, refundNo: 'big', amount: cny('10.00'), reason: '' }, context()),
+        ),
+      ).toBe('insufficient_funds');
       const payment = await f.commands.getPayment(paymentId);
       expect(payment.refundedMinor).toBe(0n);
       expect(payment.refunds.get('big')?.status).toBe('failed');
       // The failed refund's reservation is gone: a smaller one still fits.
-      const { payment: after } = await f.commands.refundPayment({ paymentId, refundNo: 'small', amount: cny('5.00'), reason: '' }, context());
+      const { payment: after } = await f.commands.refundPayment(
+        { paymentId, refundNo: 'small', amount: cny('5.00'), reason: '' },
+        context(),
+      );
       expect(after.refundedMinor).toBe(500n);
     });
   });
@@ -139,24 +211,48 @@ describe('payments core, on the embedded event store', () => {
       const merchant = await openFunded(f.commands, 'merchant_settlement', null, 'm-retry');
       const other = await openFunded(f.commands, 'wallet', '50.00');
       const { payment } = await f.commands.pay(
-        { merchantId: 'm-retry', merchantOrderNo: 'retry-1', description: '', payerAccountId: payer, payeeAccountId: merchant, amount: cny('30.00'), payerIp: null, payerPlatform: null },
+        {
+          merchantId: 'm-retry',
+          merchantOrderNo: 'retry-1',
+          description: '',
+          payerAccountId: payer,
+          payeeAccountId: merchant,
+          amount: cny('30.00'),
+          payerIp: null,
+          payerPlatform: null,
+        },
         context(),
       );
       const merchantState = await f.commands.getAccountState(merchant);
       if (!merchantState.exists) throw new Error('no account');
-      await f.commands.changeAccountFlags(merchant, { ...merchantState.flags, maySendTransfers: true, mayReceiveTransfers: true }, 'test', context());
+      await f.commands.changeAccountFlags(
+        merchant,
+        { ...merchantState.flags, maySendTransfers: true, mayReceiveTransfers: true },
+        'test',
+        context(),
+      );
       // The merchant moves most of the takings away: the first cancellation cannot take them back.
-      await f.commands.transfer({ fromAccountId: merchant, toAccountId: other, amount: cny('25.00'), memo: '' }, context());
-      expect(await refused(f.commands.cancelPayment(payment.order.paymentId, '', context()))).toBe('insufficient_funds');
+      await f.commands.transfer(
+        { fromAccountId: merchant, toAccountId: other, amount: cny('25.00'), memo: '' },
+        context(),
+      );
+      expect(await refused(f.commands.cancelPayment(payment.order.paymentId, '', context()))).toBe(
+        'insufficient_funds',
+      );
       expect((await f.commands.getPayment(payment.order.paymentId)).status).toBe('completed');
       // The money comes back; a second cancellation goes through, exactly once.
-      await f.commands.transfer({ fromAccountId: other, toAccountId: merchant, amount: cny('25.00'), memo: '' }, context());
+      await f.commands.transfer(
+        { fromAccountId: other, toAccountId: merchant, amount: cny('25.00'), memo: '' },
+        context(),
+      );
       const { payment: cancelled } = await f.commands.cancelPayment(payment.order.paymentId, '', context());
       expect(cancelled.status).toBe('cancelled');
       expect(await balances(f, payer)).toMatchObject({ balance: 10_000n });
       expect(await balances(f, merchant)).toMatchObject({ balance: 0n });
       const payerEvents = await f.commands.getAccountEvents(payer);
-      expect(payerEvents.filter((e) => e.type === 'FundsCredited' && e.data.kind === 'payment_cancellation')).toHaveLength(1);
+      expect(
+        payerEvents.filter((e) => e.type === 'FundsCredited' && e.data.kind === 'payment_cancellation'),
+      ).toHaveLength(1);
     });
   });
 
@@ -164,15 +260,28 @@ describe('payments core, on the embedded event store', () => {
     it('freezes, releases part, deducts part to a payee', async () => {
       const wallet = await openFunded(f.commands, 'wallet', '100.00');
       const merchant = await openFunded(f.commands, 'merchant_settlement', null, 'm-f');
-      const { freeze } = await f.commands.placeFreeze({ accountId: wallet, amount: cny('60.00'), reason: 'order 42' }, context());
+      const { freeze } = await f.commands.placeFreeze(
+        { accountId: wallet, amount: cny('60.00'), reason: 'order 42' },
+        context(),
+      );
       expect(freeze.status).toBe('placed');
       expect(await balances(f, wallet)).toEqual({ balance: 10_000n, available: 4_000n, frozen: 6_000n });
       await f.commands.releaseFreeze(freeze.request.freezeId, 1_000n, 'partial cancel', context());
       expect(await balances(f, wallet)).toEqual({ balance: 10_000n, available: 5_000n, frozen: 5_000n });
-      await f.commands.deductFromFreeze({ freezeId: freeze.request.freezeId, amountMinor: 4_000n, payeeAccountId: merchant, memo: 'shipped' }, context());
+      await f.commands.deductFromFreeze(
+        { freezeId: freeze.request.freezeId, amountMinor: 4_000n, payeeAccountId: merchant, memo: 'shipped' },
+        context(),
+      );
       expect(await balances(f, wallet)).toEqual({ balance: 6_000n, available: 5_000n, frozen: 1_000n });
       expect(await balances(f, merchant)).toMatchObject({ balance: 4_000n });
-      expect(await refused(f.commands.deductFromFreeze({ freezeId: freeze.request.freezeId, amountMinor: 1_001n, payeeAccountId: merchant, memo: '' }, context()))).toBe('deduction_exceeds_frozen');
+      expect(
+        await refused(
+          f.commands.deductFromFreeze(
+            { freezeId: freeze.request.freezeId, amountMinor: 1_001n, payeeAccountId: merchant, memo: '' },
+            context(),
+          ),
+        ),
+      ).toBe('deduction_exceeds_frozen');
       const { freeze: released } = await f.commands.releaseFreeze(freeze.request.freezeId, null, 'rest', context());
       expect(released.remainingMinor).toBe(0n);
       expect(await balances(f, wallet)).toEqual({ balance: 6_000n, available: 6_000n, frozen: 0n });
@@ -180,7 +289,9 @@ describe('payments core, on the embedded event store', () => {
 
     it('refuses to freeze more than is available', async () => {
       const wallet = await openFunded(f.commands, 'wallet', '10.00');
-      expect(await refused(f.commands.placeFreeze({ accountId: wallet, amount: cny('10.01'), reason: '' }, context()))).toBe('insufficient_funds');
+      expect(
+        await refused(f.commands.placeFreeze({ accountId: wallet, amount: cny('10.01'), reason: '' }, context())),
+      ).toBe('insufficient_funds');
     });
   });
 
@@ -189,7 +300,14 @@ describe('payments core, on the embedded event store', () => {
       const payer = await openFunded(f.commands, 'wallet', '100.00');
       const merchant = await openFunded(f.commands, 'merchant_settlement', null, 'm-p');
       const { preauth } = await f.commands.authorisePreauth(
-        { merchantId: 'm-p', merchantOrderNo: `p-${Math.random()}`, payerAccountId: payer, payeeAccountId: merchant, amount: cny(amount), expiresAt: new Date(Date.now() + 3_600_000).toISOString() },
+        {
+          merchantId: 'm-p',
+          merchantOrderNo: `p-${Math.random()}`,
+          payerAccountId: payer,
+          payeeAccountId: merchant,
+          amount: cny(amount),
+          expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        },
         context(),
       );
       return { payer, merchant, preauthId: preauth.request.preauthId, preauth };
@@ -205,12 +323,16 @@ describe('payments core, on the embedded event store', () => {
 
     it('completes below the hold once, releasing the rest; cancelling the completion restores the hold', async () => {
       const { payer, merchant, preauthId } = await authorised('40.00');
-      expect(await refused(f.commands.completePreauth(preauthId, cny('40.01'), context()))).toBe('capture_exceeds_authorisation');
+      expect(await refused(f.commands.completePreauth(preauthId, cny('40.01'), context()))).toBe(
+        'capture_exceeds_authorisation',
+      );
       const { preauth } = await f.commands.completePreauth(preauthId, cny('30.00'), context());
       expect(preauth.status).toBe('completed');
       expect(await balances(f, payer)).toEqual({ balance: 7_000n, available: 7_000n, frozen: 0n });
       expect(await balances(f, merchant)).toMatchObject({ balance: 3_000n });
-      expect(await refused(f.commands.completePreauth(preauthId, cny('1.00'), context()))).toBe('operation_state_conflict');
+      expect(await refused(f.commands.completePreauth(preauthId, cny('1.00'), context()))).toBe(
+        'operation_state_conflict',
+      );
 
       const { preauth: again } = await f.commands.cancelPreauthCompletion(preauthId, context());
       expect(again.status).toBe('authorised');
@@ -226,16 +348,25 @@ describe('payments core, on the embedded event store', () => {
     it('transfers between wallets and withdraws to a card', async () => {
       const a = await openFunded(f.commands, 'wallet', '20.00');
       const b = await openFunded(f.commands, 'wallet', null);
-      const { transfer } = await f.commands.transfer({ fromAccountId: a, toAccountId: b, amount: cny('7.00'), memo: 'dinner' }, context());
+      const { transfer } = await f.commands.transfer(
+        { fromAccountId: a, toAccountId: b, amount: cny('7.00'), memo: 'dinner' },
+        context(),
+      );
       expect(transfer.status).toBe('completed');
-      const { withdrawal } = await f.commands.withdraw({ accountId: b, amount: cny('5.00'), channelId: 'sim-bank', payeeReference: 'card-tok-1' }, context());
+      const { withdrawal } = await f.commands.withdraw(
+        { accountId: b, amount: cny('5.00'), channelId: 'sim-bank', payeeReference: 'card-tok-1' },
+        context(),
+      );
       expect(withdrawal.status).toBe('completed');
       expect(await balances(f, b)).toMatchObject({ balance: 200n });
     });
 
     it('credits the wallet back when the channel declines the payout', async () => {
       const a = await openFunded(f.commands, 'wallet', '20.00');
-      const { withdrawal } = await f.commands.withdraw({ accountId: a, amount: cny('5.99'), channelId: 'sim-bank', payeeReference: 'card-tok-1' }, context());
+      const { withdrawal } = await f.commands.withdraw(
+        { accountId: a, amount: cny('5.99'), channelId: 'sim-bank', payeeReference: 'card-tok-1' },
+        context(),
+      );
       expect(withdrawal.status).toBe('failed');
       expect(await balances(f, a)).toMatchObject({ balance: 2_000n });
     });

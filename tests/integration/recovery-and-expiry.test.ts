@@ -56,7 +56,19 @@ describe('recovery and expiry sweeps', () => {
     // Initiated, debited, then death before the credit.
     const dying = new LedgerCommands(dyingAfter(store, 2), channels(), 'Asia/Shanghai');
     await expect(
-      dying.pay({ merchantId: 'm-crash', merchantOrderNo: 'crash-1', description: '', payerAccountId: payer, payeeAccountId: payee, amount: cny('20.00'), payerIp: null, payerPlatform: null }, context()),
+      dying.pay(
+        {
+          merchantId: 'm-crash',
+          merchantOrderNo: 'crash-1',
+          description: '',
+          payerAccountId: payer,
+          payeeAccountId: payee,
+          amount: cny('20.00'),
+          payerIp: null,
+          payerPlatform: null,
+        },
+        context(),
+      ),
     ).rejects.toBeInstanceOf(EventStoreUnavailableError);
 
     const restarted = new LedgerCommands(store, channels(), 'Asia/Shanghai');
@@ -82,7 +94,9 @@ describe('recovery and expiry sweeps', () => {
     const wallet = await openFunded(survivor, 'wallet', null);
     // The request is recorded, the channel charges the card, then death before the credit.
     const dying = new LedgerCommands(dyingAfter(store, 1), channels(), 'Asia/Shanghai');
-    await expect(dying.recharge({ accountId: wallet, amount: cny('42.00'), channelId: 'sim-bank' }, context())).rejects.toBeInstanceOf(EventStoreUnavailableError);
+    await expect(
+      dying.recharge({ accountId: wallet, amount: cny('42.00'), channelId: 'sim-bank' }, context()),
+    ).rejects.toBeInstanceOf(EventStoreUnavailableError);
     await runner.catchUp();
 
     const restarted = new LedgerCommands(store, channels(), 'Asia/Shanghai');
@@ -97,9 +111,14 @@ describe('recovery and expiry sweeps', () => {
   it('resumes a freeze release that died after reserving the amount, releasing it once', async () => {
     const survivor = new LedgerCommands(store, channels(), 'Asia/Shanghai');
     const wallet = await openFunded(survivor, 'wallet', '50.00');
-    const { freeze } = await survivor.placeFreeze({ accountId: wallet, amount: cny('30.00'), reason: 'order' }, context());
+    const { freeze } = await survivor.placeFreeze(
+      { accountId: wallet, amount: cny('30.00'), reason: 'order' },
+      context(),
+    );
     const dying = new LedgerCommands(dyingAfter(store, 1), channels(), 'Asia/Shanghai');
-    await expect(dying.releaseFreeze(freeze.request.freezeId, 1_000n, 'partial', context())).rejects.toBeInstanceOf(EventStoreUnavailableError);
+    await expect(dying.releaseFreeze(freeze.request.freezeId, 1_000n, 'partial', context())).rejects.toBeInstanceOf(
+      EventStoreUnavailableError,
+    );
     await runner.catchUp();
 
     const restarted = new LedgerCommands(store, channels(), 'Asia/Shanghai');
@@ -114,11 +133,23 @@ describe('recovery and expiry sweeps', () => {
     const survivor = new LedgerCommands(store, channels(), 'Asia/Shanghai');
     const payer = await openFunded(survivor, 'wallet', '100.00');
     const payee = await openFunded(survivor, 'merchant_settlement', null, 'm-hold');
-    const { preauth } = await survivor.authorisePreauth({ merchantId: 'm-hold', merchantOrderNo: 'h-1', payerAccountId: payer, payeeAccountId: payee, amount: cny('40.00'), expiresAt: later(60) }, context());
+    const { preauth } = await survivor.authorisePreauth(
+      {
+        merchantId: 'm-hold',
+        merchantOrderNo: 'h-1',
+        payerAccountId: payer,
+        payeeAccountId: payee,
+        amount: cny('40.00'),
+        expiresAt: later(60),
+      },
+      context(),
+    );
 
     // Completion requested, payer captured, then death before the payee credit.
     const dying = new LedgerCommands(dyingAfter(store, 2), channels(), 'Asia/Shanghai');
-    await expect(dying.completePreauth(preauth.request.preauthId, cny('30.00'), context())).rejects.toBeInstanceOf(EventStoreUnavailableError);
+    await expect(dying.completePreauth(preauth.request.preauthId, cny('30.00'), context())).rejects.toBeInstanceOf(
+      EventStoreUnavailableError,
+    );
     await runner.catchUp();
 
     const restarted = new LedgerCommands(store, channels(), 'Asia/Shanghai');
@@ -133,12 +164,35 @@ describe('recovery and expiry sweeps', () => {
     const commands = new LedgerCommands(store, channels(), 'Asia/Shanghai');
     const payer = await openFunded(commands, 'wallet', '100.00');
     const payee = await openFunded(commands, 'merchant_settlement', null, 'm-exp');
-    const soon = await commands.authorisePreauth({ merchantId: 'm-exp', merchantOrderNo: 'e-1', payerAccountId: payer, payeeAccountId: payee, amount: cny('10.00'), expiresAt: later(1) }, context());
-    const lateOne = await commands.authorisePreauth({ merchantId: 'm-exp', merchantOrderNo: 'e-2', payerAccountId: payer, payeeAccountId: payee, amount: cny('20.00'), expiresAt: later(120) }, context());
+    const soon = await commands.authorisePreauth(
+      {
+        merchantId: 'm-exp',
+        merchantOrderNo: 'e-1',
+        payerAccountId: payer,
+        payeeAccountId: payee,
+        amount: cny('10.00'),
+        expiresAt: later(1),
+      },
+      context(),
+    );
+    const lateOne = await commands.authorisePreauth(
+      {
+        merchantId: 'm-exp',
+        merchantOrderNo: 'e-2',
+        payerAccountId: payer,
+        payeeAccountId: payee,
+        amount: cny('20.00'),
+        expiresAt: later(120),
+      },
+      context(),
+    );
     await runner.catchUp();
 
     expect(await expireDuePreauths(commands, readModels, later(2))).toBe(1);
-    expect((await commands.getPreauth(soon.preauth.request.preauthId))).toMatchObject({ status: 'cancelled', cancelReason: 'expired' });
+    expect(await commands.getPreauth(soon.preauth.request.preauthId)).toMatchObject({
+      status: 'cancelled',
+      cancelReason: 'expired',
+    });
     expect((await commands.getPreauth(lateOne.preauth.request.preauthId)).status).toBe('authorised');
     const payerState = await commands.getAccountState(payer);
     expect(payerState.exists && [availableMinor(payerState), payerState.frozenMinor]).toEqual([8_000n, 2_000n]);

@@ -41,7 +41,10 @@ describe('durability and rebuild on the embedded engines', () => {
     await first.close();
 
     const second = await startTestLedger(first.dataDir);
-    const read = await second.inject({ method: 'GET', url: `/v1/accounts/${wallet.accountId}?minPosition=${response.json().position}` });
+    const read = await second.inject({
+      method: 'GET',
+      url: `/v1/accounts/${wallet.accountId}?minPosition=${response.json().position}`,
+    });
     expect(read.json()).toMatchObject({ balance: '42.10', available: '42.10', frozen: '0.00' });
     await second.close();
   });
@@ -52,7 +55,13 @@ describe('durability and rebuild on the embedded engines', () => {
     for (let i = 0; i < 5; i += 1) {
       const wallet = await openWallet(ledger.app, i % 2 === 0 ? 'CNY' : 'USD', `u-${i}`);
       for (let j = 1; j <= 4; j += 1) {
-        const r = await recharge(ledger.app, wallet.accountId, `${i + 1}.${j}0`, undefined, i % 2 === 0 ? 'CNY' : 'USD');
+        const r = await recharge(
+          ledger.app,
+          wallet.accountId,
+          `${i + 1}.${j}0`,
+          undefined,
+          i % 2 === 0 ? 'CNY' : 'USD',
+        );
         lastPosition = r.json().position;
       }
     }
@@ -81,7 +90,11 @@ describe('durability and rebuild on the embedded engines', () => {
     // documents: each document's stored position must make every replayed event a no-op.
     const eventStore = new SqliteEventStore(join(ledger.dataDir, EVENTS_FILE));
     const readModels = new SqliteReadModelStore(join(ledger.dataDir, READ_MODELS_FILE));
-    const replayer = new ProjectionRunner(eventStore, readModels, PROJECTIONS.map((p) => ({ ...p, name: `${p.name}-replay` })));
+    const replayer = new ProjectionRunner(
+      eventStore,
+      readModels,
+      PROJECTIONS.map((p) => ({ ...p, name: `${p.name}-replay` })),
+    );
     expect(await replayer.catchUp()).toBeGreaterThan(0);
     expect(await dumpReadModels(readModels)).toBe(before);
     await eventStore.close();

@@ -31,7 +31,13 @@ import {
   type StatementLineDocument,
 } from '../../src/projections/statements.js';
 import { BALANCES_COLLECTION, type BalanceDocument } from '../../src/projections/balances.js';
-import { openScenarioAccounts, runStep, scenarioStep, type ScenarioAccounts, type ScenarioRecord } from '../support/ledger-scenarios.js';
+import {
+  openScenarioAccounts,
+  runStep,
+  scenarioStep,
+  type ScenarioAccounts,
+  type ScenarioRecord,
+} from '../support/ledger-scenarios.js';
 import { allDocuments, canonicalDump } from '../support/read-model-documents.js';
 
 /** Every read model, for the default accounting time zone (the one these runs configure). */
@@ -53,8 +59,14 @@ const CHANNEL_FEE_PPM = 6_000n;
 function feeChargingFixture() {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-books-'));
   const eventStore = new SqliteEventStore(join(dataDir, 'events.sqlite'));
-  const channels = new Map<string, PaymentChannel>([['sim-bank', new SimulatedBank('sim-bank', systemClock, CHANNEL_FEE_PPM)]]);
-  return { eventStore, commands: new LedgerCommands(eventStore, channels, 'Asia/Shanghai'), close: () => eventStore.close() };
+  const channels = new Map<string, PaymentChannel>([
+    ['sim-bank', new SimulatedBank('sim-bank', systemClock, CHANNEL_FEE_PPM)],
+  ]);
+  return {
+    eventStore,
+    commands: new LedgerCommands(eventStore, channels, 'Asia/Shanghai'),
+    close: () => eventStore.close(),
+  };
 }
 
 const credit = (doc: { netDebitMinor: string }) => -BigInt(doc.netDebitMinor);
@@ -91,41 +103,76 @@ async function checkBooks(readModels: ReadModelStore): Promise<void> {
   expect(ledger.reduce((sum, { data }) => sum + BigInt(data.netDebitMinor), 0n)).toBe(0n);
   for (const { data: total } of ledger) {
     const parts = subLedgers.filter(({ data }) => data.code === total.code && data.currency === total.currency);
-    expect(parts.reduce((sum, { data }) => sum + BigInt(data.netDebitMinor), 0n), `sub-ledgers of ${total.code}`).toBe(BigInt(total.netDebitMinor));
+    expect(
+      parts.reduce((sum, { data }) => sum + BigInt(data.netDebitMinor), 0n),
+      `sub-ledgers of ${total.code}`,
+    ).toBe(BigInt(total.netDebitMinor));
   }
   // Every operation in the scenarios finishes within its request: nothing is left in transit.
-  for (const { data } of subLedgers.filter(({ data }) => data.code === '2290')) expect(data.netDebitMinor, `in transit: ${data.subLedgerId}`).toBe('0');
+  for (const { data } of subLedgers.filter(({ data }) => data.code === '2290'))
+    expect(data.netDebitMinor, `in transit: ${data.subLedgerId}`).toBe('0');
 }
 
-async function checkAccount(readModels: ReadModelStore, state: OpenAccountState, subLedgers: readonly SubLedgerBalanceDocument[]): Promise<void> {
+async function checkAccount(
+  readModels: ReadModelStore,
+  state: OpenAccountState,
+  subLedgers: readonly SubLedgerBalanceDocument[],
+): Promise<void> {
   const { accountId } = state;
-  const lines = (await allDocuments<StatementLineDocument>(readModels, STATEMENT_LINES_COLLECTION)).map((d) => d.data).filter((l) => l.accountId === accountId);
+  const lines = (await allDocuments<StatementLineDocument>(readModels, STATEMENT_LINES_COLLECTION))
+    .map((d) => d.data)
+    .filter((l) => l.accountId === accountId);
   expect(lines.map((l) => l.sequence)).toEqual(lines.map((_, i) => i + 1));
   let balance = 0n;
   let frozen = 0n;
   for (const line of lines) {
     balance += balanceEffectMinor(line);
-    frozen += line.direction === 'freeze' ? BigInt(line.amountMinor) : line.direction === 'release' || line.direction === 'deduct' ? -BigInt(line.amountMinor) : 0n;
-    expect([line.balanceAfterMinor, line.frozenAfterMinor, line.availableAfterMinor]).toEqual([balance.toString(), frozen.toString(), (balance - frozen).toString()]);
+    frozen +=
+      line.direction === 'freeze'
+        ? BigInt(line.amountMinor)
+        : line.direction === 'release' || line.direction === 'deduct'
+          ? -BigInt(line.amountMinor)
+          : 0n;
+    expect([line.balanceAfterMinor, line.frozenAfterMinor, line.availableAfterMinor]).toEqual([
+      balance.toString(),
+      frozen.toString(),
+      (balance - frozen).toString(),
+    ]);
   }
   expect(balance, `statement of ${accountId}`).toBe(state.balanceMinor);
   const last = lines.at(-1);
-  if (last) expect([last.balanceAfterMinor, last.availableAfterMinor, last.frozenAfterMinor]).toEqual([String(state.balanceMinor), String(availableMinor(state)), String(state.frozenMinor)]);
+  if (last)
+    expect([last.balanceAfterMinor, last.availableAfterMinor, last.frozenAfterMinor]).toEqual([
+      String(state.balanceMinor),
+      String(availableMinor(state)),
+      String(state.frozenMinor),
+    ]);
   const head = (await readModels.get<StatementHeadDocument>(STATEMENT_HEADS_COLLECTION, accountId))!.data;
-  expect([head.lastSequence, head.balanceMinor, head.frozenMinor]).toEqual([lines.length, String(state.balanceMinor), String(state.frozenMinor)]);
+  expect([head.lastSequence, head.balanceMinor, head.frozenMinor]).toEqual([
+    lines.length,
+    String(state.balanceMinor),
+    String(state.frozenMinor),
+  ]);
 
   // In the books: available on the subject code, frozen on 2203 (freezes) and 2204 (holds), all credit-side.
   const own = subLedgers.filter((s) => s.subLedgerType === 'account' && s.subLedgerId === accountId);
   const onCode = (code: string) => own.filter((s) => s.code === code).reduce((sum, s) => sum + credit(s), 0n);
-  const heldFor = (purpose: string) => [...state.freezes.values()].filter((f) => f.purpose === purpose).reduce((sum, f) => sum + f.remainingMinor, 0n);
+  const heldFor = (purpose: string) =>
+    [...state.freezes.values()].filter((f) => f.purpose === purpose).reduce((sum, f) => sum + f.remainingMinor, 0n);
   expect(onCode(state.subjectCode), `${accountId} on ${state.subjectCode}`).toBe(availableMinor(state));
   expect(onCode('2203'), `${accountId} on 2203`).toBe(heldFor('freeze'));
   expect(onCode('2204'), `${accountId} on 2204`).toBe(heldFor('preauth_hold'));
   expect(own.every((s) => s.code === state.subjectCode || s.code === '2203' || s.code === '2204')).toBe(true);
 }
 
-async function checkAccounts(commands: LedgerCommands, readModels: ReadModelStore, accounts: ScenarioAccounts): Promise<void> {
-  const subLedgers = (await allDocuments<SubLedgerBalanceDocument>(readModels, SUB_LEDGER_BALANCES_COLLECTION)).map((d) => d.data);
+async function checkAccounts(
+  commands: LedgerCommands,
+  readModels: ReadModelStore,
+  accounts: ScenarioAccounts,
+): Promise<void> {
+  const subLedgers = (await allDocuments<SubLedgerBalanceDocument>(readModels, SUB_LEDGER_BALANCES_COLLECTION)).map(
+    (d) => d.data,
+  );
   let walletBalances = 0n;
   for (const accountId of [...accounts.wallets, ...accounts.merchants]) {
     const state = await commands.getAccountState(accountId);
@@ -134,7 +181,12 @@ async function checkAccounts(commands: LedgerCommands, readModels: ReadModelStor
     if (accounts.wallets.includes(accountId)) walletBalances += state.balanceMinor;
   }
   const walletLiabilities = subLedgers
-    .filter((s) => s.subLedgerType === 'account' && accounts.wallets.includes(s.subLedgerId) && ['2201', '2203', '2204'].includes(s.code))
+    .filter(
+      (s) =>
+        s.subLedgerType === 'account' &&
+        accounts.wallets.includes(s.subLedgerId) &&
+        ['2201', '2203', '2204'].includes(s.code),
+    )
     .reduce((sum, s) => sum + credit(s), 0n);
   expect(walletLiabilities).toBe(walletBalances);
 }
@@ -200,10 +252,15 @@ describe('books and statements under random operation sequences', () => {
       expect(record.refusals).toBe(0);
       await new ProjectionRunner(fixture.eventStore, readModels, PROJECTIONS).catchUp();
       for (const accountId of [...accounts.wallets, ...accounts.merchants]) {
-        const lines = (await allDocuments<StatementLineDocument>(readModels, STATEMENT_LINES_COLLECTION)).map((d) => d.data).filter((l) => l.accountId === accountId);
+        const lines = (await allDocuments<StatementLineDocument>(readModels, STATEMENT_LINES_COLLECTION))
+          .map((d) => d.data)
+          .filter((l) => l.accountId === accountId);
         const balances = (await readModels.get<BalanceDocument>(BALANCES_COLLECTION, accountId))!.data;
         const last = lines.at(-1)!;
-        expect([last.balanceAfterMinor, last.availableAfterMinor, last.frozenAfterMinor], `account ${accountId}`).toEqual([balances.balanceMinor, balances.availableMinor, balances.frozenMinor]);
+        expect(
+          [last.balanceAfterMinor, last.availableAfterMinor, last.frozenAfterMinor],
+          `account ${accountId}`,
+        ).toEqual([balances.balanceMinor, balances.availableMinor, balances.frozenMinor]);
       }
     } finally {
       await readModels.close();

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { availableMinor } from '../../src/domain/accounts/account-state.js';
 import type { LedgerCommands } from '../../src/commands/ledger-commands.js';
 import { commandFixture } from '../support/command-fixtures.js';
-import { openScenarioAccounts, runStep, scenarioStep, type ScenarioAccounts, type ScenarioRecord } from '../support/ledger-scenarios.js';
+import {
+  openScenarioAccounts,
+  runStep,
+  scenarioStep,
+  type ScenarioAccounts,
+  type ScenarioRecord,
+} from '../support/ledger-scenarios.js';
 
 /**
  * DESIGN invariants 2 and 5, checked after every step of random operation sequences, on the write side
@@ -13,7 +19,11 @@ import { openScenarioAccounts, runStep, scenarioStep, type ScenarioAccounts, typ
  *   5. refunded <= paid; captured <= authorised; a cancelled authorisation holds nothing;
  *   and money is neither made nor lost: internal balances = recharged - withdrawn.
  */
-async function checkInvariants(commands: LedgerCommands, accounts: ScenarioAccounts, record: ScenarioRecord): Promise<void> {
+async function checkInvariants(
+  commands: LedgerCommands,
+  accounts: ScenarioAccounts,
+  record: ScenarioRecord,
+): Promise<void> {
   let totalMinor = 0n;
   for (const accountId of [...accounts.wallets, ...accounts.merchants]) {
     const state = await commands.getAccountState(accountId);
@@ -29,7 +39,9 @@ async function checkInvariants(commands: LedgerCommands, accounts: ScenarioAccou
     const payment = await commands.getPayment(paymentId);
     expect(payment.refundedMinor + payment.refundsInFlightMinor <= payment.order.amountMinor).toBe(true);
     expect(payment.refundsInFlightMinor).toBe(0n); // every refund finished within its request
-    const completedRefunds = [...payment.refunds.values()].filter((r) => r.status === 'completed').reduce((a, r) => a + r.amountMinor, 0n);
+    const completedRefunds = [...payment.refunds.values()]
+      .filter((r) => r.status === 'completed')
+      .reduce((a, r) => a + r.amountMinor, 0n);
     expect(completedRefunds).toBe(payment.refundedMinor);
   }
   for (const preauthId of record.preauths) {
@@ -39,7 +51,8 @@ async function checkInvariants(commands: LedgerCommands, accounts: ScenarioAccou
     if (preauth.completion) expect(preauth.completion.capturedMinor <= preauth.request.amountMinor).toBe(true);
     const held = payer.freezes.get(preauthId)?.remainingMinor ?? 0n;
     if (preauth.status === 'authorised') expect(held).toBe(preauth.request.amountMinor);
-    if (preauth.status === 'cancelled' || preauth.status === 'completed' || preauth.status === 'declined') expect(held).toBe(0n);
+    if (preauth.status === 'cancelled' || preauth.status === 'completed' || preauth.status === 'declined')
+      expect(held).toBe(0n);
   }
   // Conservation: money enters only by recharge and leaves only by withdrawal.
   let recharged = 0n;
@@ -49,7 +62,8 @@ async function checkInvariants(commands: LedgerCommands, accounts: ScenarioAccou
     for (const event of events) {
       if (event.type === 'FundsRecharged') recharged += event.data.amountMinor;
       if (event.type === 'FundsDebited' && event.data.kind === 'withdrawal') withdrawn += event.data.amountMinor;
-      if (event.type === 'FundsCredited' && event.data.kind === 'withdrawal_reversal') withdrawn -= event.data.amountMinor;
+      if (event.type === 'FundsCredited' && event.data.kind === 'withdrawal_reversal')
+        withdrawn -= event.data.amountMinor;
     }
   }
   expect(totalMinor).toBe(recharged - withdrawn);

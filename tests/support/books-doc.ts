@@ -13,13 +13,19 @@ const cell = (text: string) => text.replaceAll('|', '\\|');
 
 export function renderChartTable(): string {
   const rows = CHART_OF_ACCOUNTS.map(
-    (a) => `| ${a.code} | ${cell(a.name)} | ${a.type} | ${normalSide(a.type)} | ${a.subLedgers.join(', ') || '-'} | ${cell(a.description)} |`,
+    (a) =>
+      `| ${a.code} | ${cell(a.name)} | ${a.type} | ${normalSide(a.type)} | ${a.subLedgers.join(', ') || '-'} | ${cell(a.description)} |`,
   );
-  return ['| code | name | type | normal side | sub-ledgers | what it holds |', '|---|---|---|---|---|---|', ...rows].join('\n');
+  return [
+    '| code | name | type | normal side | sub-ledgers | what it holds |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 function legText(leg: Leg): string {
-  const book = leg.book === SUBJECT ? "*S* (the account's subject code)" : `${leg.book} ${bookAccount(leg.book)?.name ?? '?'}`;
+  const book =
+    leg.book === SUBJECT ? "*S* (the account's subject code)" : `${leg.book} ${bookAccount(leg.book)?.name ?? '?'}`;
   return `${book} [${leg.subLedger}]`;
 }
 
@@ -30,9 +36,14 @@ function amountText(rule: PostingRule): string {
 
 export function renderPostingTable(): string {
   const rows = POSTING_RULES.map(
-    (r) => `| \`${r.id}\` | ${r.event} | ${r.kinds ? r.kinds.join(', ') : 'every'} | ${legText(r.debit)} | ${legText(r.credit)} | ${amountText(r)} | ${cell(r.meaning)} |`,
+    (r) =>
+      `| \`${r.id}\` | ${r.event} | ${r.kinds ? r.kinds.join(', ') : 'every'} | ${legText(r.debit)} | ${legText(r.credit)} | ${amountText(r)} | ${cell(r.meaning)} |`,
   );
-  return ['| rule | event | kind / purpose | debit | credit | amount | meaning |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
+  return [
+    '| rule | event | kind / purpose | debit | credit | amount | meaning |',
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 function markers(section: string): [string, string] {

@@ -21,14 +21,30 @@ export function commandFixture(dataDir = mkdtempSync(join(tmpdir(), 'ledger-cmd-
 
 export function context(overrides: Partial<CommandContext> = {}): CommandContext {
   const key = randomUUID();
-  return { actor: 'op-test', correlationId: key, causationId: null, idempotencyKey: key, operationKey: key, occurredAt: new Date().toISOString(), ...overrides };
+  return {
+    actor: 'op-test',
+    correlationId: key,
+    causationId: null,
+    idempotencyKey: key,
+    operationKey: key,
+    occurredAt: new Date().toISOString(),
+    ...overrides,
+  };
 }
 
 export const CNY = parseCurrency('CNY');
 export const cny = (amount: string) => parseAmount(amount, CNY);
 
-export async function openFunded(commands: LedgerCommands, type: AccountType, amount: string | null, ownerId = `o-${randomUUID().slice(0, 8)}`): Promise<string> {
-  const opened = await commands.openAccount({ ownerId, accountType: type, currency: CNY, displayName: `${type} ${ownerId}` }, context());
+export async function openFunded(
+  commands: LedgerCommands,
+  type: AccountType,
+  amount: string | null,
+  ownerId = `o-${randomUUID().slice(0, 8)}`,
+): Promise<string> {
+  const opened = await commands.openAccount(
+    { ownerId, accountType: type, currency: CNY, displayName: `${type} ${ownerId}` },
+    context(),
+  );
   if (amount !== null) {
     if (type === 'wallet') {
       await commands.recharge({ accountId: opened.accountId, amount: cny(amount), channelId: 'sim-bank' }, context());

@@ -3,7 +3,11 @@ import type { JsonObject } from '../../src/domain/shared/json.js';
 import type { NewEvent } from '../../src/ports/event-store.js';
 
 /** A valid event for storage tests; only the parts a test cares about need saying. */
-export function anEvent(type = 'SomethingHappened', data: JsonObject = { n: 1 }, eventId: string = randomUUID()): NewEvent {
+export function anEvent(
+  type = 'SomethingHappened',
+  data: JsonObject = { n: 1 },
+  eventId: string = randomUUID(),
+): NewEvent {
   return {
     type,
     data,

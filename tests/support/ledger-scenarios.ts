@@ -42,13 +42,27 @@ export const scenarioStep: fc.Arbitrary<ScenarioStep> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('transfer' as const), from: wallet, to: wallet, amountMinor }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('withdraw' as const), wallet, amountMinor }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('freeze' as const), wallet, amountMinor }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('release' as const), freeze: pick, amountMinor: fc.option(amountMinor, { nil: null }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('release' as const),
+      freeze: pick,
+      amountMinor: fc.option(amountMinor, { nil: null }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('deduct' as const), freeze: pick, merchant, amountMinor }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('preauth' as const), wallet, merchant, amountMinor }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('preauthCancel' as const), preauth: pick }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('preauthComplete' as const), preauth: pick, amountMinor }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('preauthUncomplete' as const), preauth: pick }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('status' as const), wallet, status: fc.constantFrom('active' as const, 'frozen' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('status' as const),
+      wallet,
+      status: fc.constantFrom('active' as const, 'frozen' as const),
+    }),
+  },
 );
 
 export interface ScenarioAccounts {
@@ -79,14 +93,24 @@ export async function openScenarioAccounts(commands: LedgerCommands): Promise<Sc
 }
 
 const money = (amountMinor: bigint) => ({ amountMinor, currency: CNY });
-const nth = <T>(items: readonly T[], index: number): T | undefined => (items.length === 0 ? undefined : items[index % items.length]);
+const nth = <T>(items: readonly T[], index: number): T | undefined =>
+  items.length === 0 ? undefined : items[index % items.length];
 
 /** Runs one step; business refusals are counted, anything else is a failure of the test. */
-export async function runStep(commands: LedgerCommands, accounts: ScenarioAccounts, record: ScenarioRecord, step: ScenarioStep, seq: number): Promise<void> {
+export async function runStep(
+  commands: LedgerCommands,
+  accounts: ScenarioAccounts,
+  record: ScenarioRecord,
+  step: ScenarioStep,
+  seq: number,
+): Promise<void> {
   try {
     switch (step.op) {
       case 'recharge':
-        await commands.recharge({ accountId: accounts.wallets[step.wallet]!, amount: money(step.amountMinor), channelId: 'sim-bank' }, context());
+        await commands.recharge(
+          { accountId: accounts.wallets[step.wallet]!, amount: money(step.amountMinor), channelId: 'sim-bank' },
+          context(),
+        );
         return;
       case 'pay': {
         const { payment } = await commands.pay(
@@ -107,7 +131,11 @@ export async function runStep(commands: LedgerCommands, accounts: ScenarioAccoun
       }
       case 'refund': {
         const paymentId = nth(record.payments, step.payment);
-        if (paymentId) await commands.refundPayment({ paymentId, refundNo: `r-${seq}`, amount: money(step.amountMinor), reason: '' }, context());
+        if (paymentId)
+          await commands.refundPayment(
+            { paymentId, refundNo: `r-${seq}`, amount: money(step.amountMinor), reason: '' },
+            context(),
+          );
         return;
       }
       case 'cancel': {
@@ -116,13 +144,32 @@ export async function runStep(commands: LedgerCommands, accounts: ScenarioAccoun
         return;
       }
       case 'transfer':
-        await commands.transfer({ fromAccountId: accounts.wallets[step.from]!, toAccountId: accounts.wallets[step.to]!, amount: money(step.amountMinor), memo: '' }, context());
+        await commands.transfer(
+          {
+            fromAccountId: accounts.wallets[step.from]!,
+            toAccountId: accounts.wallets[step.to]!,
+            amount: money(step.amountMinor),
+            memo: '',
+          },
+          context(),
+        );
         return;
       case 'withdraw':
-        await commands.withdraw({ accountId: accounts.wallets[step.wallet]!, amount: money(step.amountMinor), channelId: 'sim-bank', payeeReference: 'card-token' }, context());
+        await commands.withdraw(
+          {
+            accountId: accounts.wallets[step.wallet]!,
+            amount: money(step.amountMinor),
+            channelId: 'sim-bank',
+            payeeReference: 'card-token',
+          },
+          context(),
+        );
         return;
       case 'freeze': {
-        const { freeze } = await commands.placeFreeze({ accountId: accounts.wallets[step.wallet]!, amount: money(step.amountMinor), reason: '' }, context());
+        const { freeze } = await commands.placeFreeze(
+          { accountId: accounts.wallets[step.wallet]!, amount: money(step.amountMinor), reason: '' },
+          context(),
+        );
         record.freezes.push(freeze.request.freezeId);
         return;
       }
@@ -133,7 +180,11 @@ export async function runStep(commands: LedgerCommands, accounts: ScenarioAccoun
       }
       case 'deduct': {
         const freezeId = nth(record.freezes, step.freeze);
-        if (freezeId) await commands.deductFromFreeze({ freezeId, amountMinor: step.amountMinor, payeeAccountId: accounts.merchants[step.merchant]!, memo: '' }, context());
+        if (freezeId)
+          await commands.deductFromFreeze(
+            { freezeId, amountMinor: step.amountMinor, payeeAccountId: accounts.merchants[step.merchant]!, memo: '' },
+            context(),
+          );
         return;
       }
       case 'preauth': {

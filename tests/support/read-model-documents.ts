@@ -3,11 +3,17 @@ import { MAX_FIND_LIMIT, type ReadModelStore, type StoredDocument } from '../../
 import type { Projection } from '../../src/projections/projection.js';
 
 /** Every live document of a collection, in id order. */
-export async function allDocuments<T extends JsonObject>(store: ReadModelStore, collection: string): Promise<StoredDocument<T>[]> {
+export async function allDocuments<T extends JsonObject>(
+  store: ReadModelStore,
+  collection: string,
+): Promise<StoredDocument<T>[]> {
   const documents: StoredDocument<T>[] = [];
   let after: string | null = null;
   do {
-    const page: { items: StoredDocument<T>[]; nextCursor: string | null } = await store.find<T>(collection, { limit: MAX_FIND_LIMIT, ...(after ? { after } : {}) });
+    const page: { items: StoredDocument<T>[]; nextCursor: string | null } = await store.find<T>(collection, {
+      limit: MAX_FIND_LIMIT,
+      ...(after ? { after } : {}),
+    });
     documents.push(...page.items);
     after = page.nextCursor;
   } while (after !== null);
@@ -20,7 +26,8 @@ export async function canonicalDump(store: ReadModelStore, projections: readonly
   for (const projection of projections) {
     lines.push(`checkpoint ${projection.name} ${String(await store.getCheckpoint(projection.name))}`);
     for (const { name } of projection.collections) {
-      for (const doc of await allDocuments(store, name)) lines.push(`${name} ${doc.id} ${doc.position} ${JSON.stringify(doc.data)}`);
+      for (const doc of await allDocuments(store, name))
+        lines.push(`${name} ${doc.id} ${doc.position} ${JSON.stringify(doc.data)}`);
     }
   }
   return lines.join('\n');

@@ -47,7 +47,10 @@ export const SETUP_EVENTS = 2;
 const operators = new WeakMap<FastifyInstance, Credentials>();
 
 /** A whole ledger on the embedded engines in a fresh temporary directory (or the one given), with a test operator. */
-export async function startTestLedger(dataDir: string = mkdtempSync(join(tmpdir(), 'ledger-test-')), env: Record<string, string> = {}): Promise<TestLedger> {
+export async function startTestLedger(
+  dataDir: string = mkdtempSync(join(tmpdir(), 'ledger-test-')),
+  env: Record<string, string> = {},
+): Promise<TestLedger> {
   const config = loadConfig({ DATA_DIR: dataDir, READ_YOUR_WRITES_TIMEOUT_MS: '5000', ...env });
   const service = await startLedgerService(config);
   const app = await buildHttpServer(service, { logger: process.env['TEST_LOG'] ? { level: 'error' } : false });
@@ -67,9 +70,18 @@ export async function startTestLedger(dataDir: string = mkdtempSync(join(tmpdir(
 }
 
 /** Registers an operator or merchant with a fresh key, through the command layer (as the CLI does). */
-export async function createCaller(service: LedgerService, kind: 'operator' | 'merchant', displayName: string): Promise<Credentials> {
+export async function createCaller(
+  service: LedgerService,
+  kind: 'operator' | 'merchant',
+  displayName: string,
+): Promise<Credentials> {
   const created = await bootstrapEntity(service.entities, service.clock, { kind, displayName, actor: 'test-setup' });
-  return { entityId: created.entityId, keyId: created.keyId, privateKey: createPrivateKey(created.privateKeyPem), privateKeyPem: created.privateKeyPem };
+  return {
+    entityId: created.entityId,
+    keyId: created.keyId,
+    privateKey: createPrivateKey(created.privateKeyPem),
+    privateKeyPem: created.privateKeyPem,
+  };
 }
 
 export function operatorOf(app: FastifyInstance): Credentials {
@@ -79,20 +91,47 @@ export function operatorOf(app: FastifyInstance): Credentials {
 }
 
 /** `app.inject` with the body serialised once and signed byte for byte. */
-export function signedInject(app: FastifyInstance, options: SignedInjectOptions, as: Credentials = operatorOf(app)): Promise<LightMyRequestResponse> {
-  const body = options.payload === undefined ? undefined : typeof options.payload === 'string' ? options.payload : JSON.stringify(options.payload);
-  const signature = signRequest({ method: options.method, pathWithQuery: options.url, body: body ?? null, keyId: as.keyId, privateKeyPem: as.privateKey });
+export function signedInject(
+  app: FastifyInstance,
+  options: SignedInjectOptions,
+  as: Credentials = operatorOf(app),
+): Promise<LightMyRequestResponse> {
+  const body =
+    options.payload === undefined
+      ? undefined
+      : typeof options.payload === 'string'
+        ? options.payload
+        : JSON.stringify(options.payload);
+  const signature = signRequest({
+    method: options.method,
+    pathWithQuery: options.url,
+    body: body ?? null,
+    keyId: as.keyId,
+    privateKeyPem: as.privateKey,
+  });
   const request: InjectOptions = {
     method: options.method,
     url: options.url,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...signature, ...options.headers },
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...signature,
+      ...options.headers,
+    },
     ...(body !== undefined ? { payload: body } : {}),
   };
   return app.inject(request);
 }
 
-export async function openWallet(app: FastifyInstance, currency = 'CNY', ownerId = 'u-1001'): Promise<{ accountId: string; position: string }> {
-  const response = await signedInject(app, { method: 'POST', url: '/v1/accounts', payload: { ownerId, type: 'wallet', currency } });
+export async function openWallet(
+  app: FastifyInstance,
+  currency = 'CNY',
+  ownerId = 'u-1001',
+): Promise<{ accountId: string; position: string }> {
+  const response = await signedInject(app, {
+    method: 'POST',
+    url: '/v1/accounts',
+    payload: { ownerId, type: 'wallet', currency },
+  });
   if (response.statusCode !== 201) throw new Error(`opening a wallet failed: ${response.statusCode} ${response.body}`);
   return response.json();
 }
@@ -103,7 +142,13 @@ export function freshKey(): string {
   return `key-${process.pid}-${Date.now()}-${keySeq}`;
 }
 
-export async function recharge(app: FastifyInstance, accountId: string, amount: string, key = freshKey(), currency = 'CNY') {
+export async function recharge(
+  app: FastifyInstance,
+  accountId: string,
+  amount: string,
+  key = freshKey(),
+  currency = 'CNY',
+) {
   return signedInject(app, {
     method: 'POST',
     url: '/v1/recharges',

@@ -6,13 +6,23 @@ import type { AccountNumber } from '../../src/domain/accounts/account-number.js'
 import { parseAmount, parseCurrency } from '../../src/domain/money/money.js';
 import { deciderSpecification } from '../support/decider-specification.js';
 
-const spec = deciderSpecification<AccountCommand, AccountEvent, ReturnType<typeof accountDecider.initialState>>(accountDecider);
+const spec = deciderSpecification<AccountCommand, AccountEvent, ReturnType<typeof accountDecider.initialState>>(
+  accountDecider,
+);
 const CNY = parseCurrency('CNY');
 const accountId = '1010000000000018' as AccountNumber;
 
 const walletOpened: AccountOpened = {
   type: 'AccountOpened',
-  data: { accountId, accountType: 'wallet', ownerId: 'u-1001', currency: CNY, displayName: 'Alice', subjectCode: '2201', flags: defaultFlags('wallet') },
+  data: {
+    accountId,
+    accountType: 'wallet',
+    ownerId: 'u-1001',
+    currency: CNY,
+    displayName: 'Alice',
+    subjectCode: '2201',
+    flags: defaultFlags('wallet'),
+  },
 };
 
 const recharge = (amount: string, currency = 'CNY'): AccountCommand => ({
@@ -26,17 +36,31 @@ const recharge = (amount: string, currency = 'CNY'): AccountCommand => ({
 });
 
 describe('opening an account', () => {
-  it('given no account, when opened, then it opens with its kind\'s flags and subject code', () => {
+  it("given no account, when opened, then it opens with its kind's flags and subject code", () => {
     spec
       .given([])
-      .when({ type: 'OpenAccount', accountId, accountType: 'wallet', ownerId: 'u-1001', currency: CNY, displayName: 'Alice' })
+      .when({
+        type: 'OpenAccount',
+        accountId,
+        accountType: 'wallet',
+        ownerId: 'u-1001',
+        currency: CNY,
+        displayName: 'Alice',
+      })
       .then([walletOpened]);
   });
 
   it('given an open account, when opened again, then it is refused', () => {
     spec
       .given([walletOpened])
-      .when({ type: 'OpenAccount', accountId, accountType: 'wallet', ownerId: 'u-1001', currency: CNY, displayName: 'Alice' })
+      .when({
+        type: 'OpenAccount',
+        accountId,
+        accountType: 'wallet',
+        ownerId: 'u-1001',
+        currency: CNY,
+        displayName: 'Alice',
+      })
       .thenRefuses('account_exists');
   });
 });
@@ -68,7 +92,10 @@ describe('recharging an account', () => {
   });
 
   it('given a wallet in CNY, when recharged in USD, then it is refused: currency mismatch', () => {
-    spec.given([walletOpened]).when(recharge('1.00', 'USD')).thenRefuses('currency_mismatch', { accountCurrency: 'CNY', currency: 'USD' });
+    spec
+      .given([walletOpened])
+      .when(recharge('1.00', 'USD'))
+      .thenRefuses('currency_mismatch', { accountCurrency: 'CNY', currency: 'USD' });
   });
 
   it('given an account that may not be recharged, when recharged, then the flag refuses it', () => {

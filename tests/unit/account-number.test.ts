@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { accountTypeOf, generateAccountNumber, isValidAccountNumber, luhnCheckDigit } from '../../src/domain/accounts/account-number.js';
+import {
+  accountTypeOf,
+  generateAccountNumber,
+  isValidAccountNumber,
+  luhnCheckDigit,
+} from '../../src/domain/accounts/account-number.js';
 import { ACCOUNT_TYPE_NAMES, ACCOUNT_TYPES } from '../../src/domain/accounts/account-type.js';
 
 describe('account numbers', () => {
@@ -11,14 +16,18 @@ describe('account numbers', () => {
 
   it('start with the type prefix, are 16 digits, carry a valid check digit, and tell their type', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...ACCOUNT_TYPE_NAMES), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 12, maxLength: 12 }), (type, digits) => {
-        let i = 0;
-        const number = generateAccountNumber(type, () => digits[i++]!);
-        expect(number).toMatch(/^[0-9]{16}$/);
-        expect(number.startsWith(ACCOUNT_TYPES[type].prefix)).toBe(true);
-        expect(isValidAccountNumber(number)).toBe(true);
-        expect(accountTypeOf(number)).toBe(type);
-      }),
+      fc.property(
+        fc.constantFrom(...ACCOUNT_TYPE_NAMES),
+        fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 12, maxLength: 12 }),
+        (type, digits) => {
+          let i = 0;
+          const number = generateAccountNumber(type, () => digits[i++]!);
+          expect(number).toMatch(/^[0-9]{16}$/);
+          expect(number.startsWith(ACCOUNT_TYPES[type].prefix)).toBe(true);
+          expect(isValidAccountNumber(number)).toBe(true);
+          expect(accountTypeOf(number)).toBe(type);
+        },
+      ),
     );
   });
 

@@ -13,17 +13,34 @@ describe('accounting date', () => {
   });
 
   it('agrees with luxon for instants in any order, across zones with daylight saving', () => {
-    const instant = fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) }).map((ms) => new Date(ms).toISOString());
+    const instant = fc
+      .integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) })
+      .map((ms) => new Date(ms).toISOString());
     fc.assert(
-      fc.property(fc.array(fc.tuple(instant, fc.constantFrom('Asia/Shanghai', 'Europe/London', 'America/New_York', 'Australia/Lord_Howe')), { maxLength: 50 }), (cases) => {
-        for (const [iso, zone] of cases) expect(accountingDate(iso, zone)).toBe(direct(iso, zone));
-      }),
+      fc.property(
+        fc.array(
+          fc.tuple(
+            instant,
+            fc.constantFrom('Asia/Shanghai', 'Europe/London', 'America/New_York', 'Australia/Lord_Howe'),
+          ),
+          { maxLength: 50 },
+        ),
+        (cases) => {
+          for (const [iso, zone] of cases) expect(accountingDate(iso, zone)).toBe(direct(iso, zone));
+        },
+      ),
     );
   });
 
   it('stays right around a daylight-saving change (a 23-hour day)', () => {
     // Europe/London springs forward on 2026-03-29 at 01:00 UTC.
-    for (const iso of ['2026-03-28T23:59:59.000Z', '2026-03-29T00:00:00.000Z', '2026-03-29T22:59:59.000Z', '2026-03-29T23:00:00.000Z', '2026-03-30T00:00:00.000Z']) {
+    for (const iso of [
+      '2026-03-28T23:59:59.000Z',
+      '2026-03-29T00:00:00.000Z',
+      '2026-03-29T22:59:59.000Z',
+      '2026-03-29T23:00:00.000Z',
+      '2026-03-30T00:00:00.000Z',
+    ]) {
       expect(accountingDate(iso, 'Europe/London')).toBe(direct(iso, 'Europe/London'));
     }
   });

@@ -1,7 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CHART_SECTION, POSTING_SECTION, renderChartTable, renderPostingTable, sectionOf, withSection } from '../support/books-doc.js';
+import {
+  CHART_SECTION,
+  POSTING_SECTION,
+  renderChartTable,
+  renderPostingTable,
+  sectionOf,
+  withSection,
+} from '../support/books-doc.js';
 
 const DOC = fileURLToPath(new URL('../../docs/books.md', import.meta.url));
 
@@ -14,7 +21,10 @@ describe('docs/books.md', () => {
       writeFileSync(DOC, doc);
     }
     for (const [section, table] of Object.entries(generated)) {
-      expect(sectionOf(doc, section), `docs/books.md section ${section} is out of date: run UPDATE_BOOKS_DOC=1 npx vitest run tests/unit/books-doc.test.ts`).toBe(table);
+      expect(
+        sectionOf(doc, section),
+        `docs/books.md section ${section} is out of date: run UPDATE_BOOKS_DOC=1 npx vitest run tests/unit/books-doc.test.ts`,
+      ).toBe(table);
     }
   });
 });

@@ -12,7 +12,15 @@ describe('RFC 4180 CSV', () => {
   });
 
   it('ends every record with CRLF and refuses ragged rows', () => {
-    expect(csvDocument(['a', 'b'], [['1', 'x,y'], ['2', '']])).toBe('a,b\r\n1,"x,y"\r\n2,\r\n');
+    expect(
+      csvDocument(
+        ['a', 'b'],
+        [
+          ['1', 'x,y'],
+          ['2', ''],
+        ],
+      ),
+    ).toBe('a,b\r\n1,"x,y"\r\n2,\r\n');
     expect(() => csvDocument(['a', 'b'], [['1']])).toThrow(/row 1 has 1 fields/);
   });
 

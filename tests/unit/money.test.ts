@@ -15,7 +15,9 @@ describe('money', () => {
     expect(parseAmount('12', CNY).amountMinor).toBe(1_200n);
     expect(parseAmount('500', JPY).amountMinor).toBe(500n);
     expect(parseAmount('1.234', BHD).amountMinor).toBe(1_234n);
-    expect(parseAmount('0.1', CNY).amountMinor + parseAmount('0.2', CNY).amountMinor).toBe(parseAmount('0.3', CNY).amountMinor);
+    expect(parseAmount('0.1', CNY).amountMinor + parseAmount('0.2', CNY).amountMinor).toBe(
+      parseAmount('0.3', CNY).amountMinor,
+    );
   });
 
   it.each([

@@ -20,39 +20,72 @@ const request: PreauthRequested['data'] = {
 };
 const requested: PreauthEvent = { type: 'PreauthRequested', data: request };
 const authorised: PreauthEvent = { type: 'PreauthAuthorised', data: { preauthId } };
-const completionRequested = (capturedMinor: bigint): PreauthEvent => ({ type: 'PreauthCompletionRequested', data: { preauthId, completionId, capturedMinor } });
+const completionRequested = (capturedMinor: bigint): PreauthEvent => ({
+  type: 'PreauthCompletionRequested',
+  data: { preauthId, completionId, capturedMinor },
+});
 const completedEvent: PreauthEvent = { type: 'PreauthCompleted', data: { preauthId, completionId } };
 
 describe('a pre-authorisation', () => {
   it('given an authorisation, when completed within the hold, then the completion is requested', () => {
-    spec.given([requested, authorised]).when({ type: 'RequestCompletion', preauthId, completionId, capturedMinor: 25_000n }).then([completionRequested(25_000n)]);
+    spec
+      .given([requested, authorised])
+      .when({ type: 'RequestCompletion', preauthId, completionId, capturedMinor: 25_000n })
+      .then([completionRequested(25_000n)]);
   });
   it('given an authorisation, when completed above the hold, then it is refused', () => {
-    spec.given([requested, authorised]).when({ type: 'RequestCompletion', preauthId, completionId, capturedMinor: 30_001n }).thenRefuses('capture_exceeds_authorisation');
+    spec
+      .given([requested, authorised])
+      .when({ type: 'RequestCompletion', preauthId, completionId, capturedMinor: 30_001n })
+      .thenRefuses('capture_exceeds_authorisation');
   });
   it('given a completed authorisation, when completed again, then it is refused: a completion is captured once', () => {
     spec
       .given([requested, authorised, completionRequested(10_000n), completedEvent])
-      .when({ type: 'RequestCompletion', preauthId, completionId: '0190a0a0-0000-7000-8000-0000000000dd', capturedMinor: 1n })
+      .when({
+        type: 'RequestCompletion',
+        preauthId,
+        completionId: '0190a0a0-0000-7000-8000-0000000000dd',
+        capturedMinor: 1n,
+      })
       .thenRefuses('operation_state_conflict');
   });
   it('given a completed authorisation, when the completion is cancelled, then the cancellation is requested for that completion', () => {
-    spec.given([requested, authorised, completionRequested(10_000n), completedEvent]).when({ type: 'RequestCompletionCancellation', preauthId, cancellationId }).then([{ type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId, cancellationId } }]);
+    spec
+      .given([requested, authorised, completionRequested(10_000n), completedEvent])
+      .when({ type: 'RequestCompletionCancellation', preauthId, cancellationId })
+      .then([{ type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId, cancellationId } }]);
   });
   it('given a cancelled completion, when completed again, then the authorisation is valid again', () => {
     const other = '0190a0a0-0000-7000-8000-0000000000ee';
     spec
-      .given([requested, authorised, completionRequested(10_000n), completedEvent, { type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId, cancellationId } }, { type: 'PreauthCompletionCancelled', data: { preauthId, completionId } }])
+      .given([
+        requested,
+        authorised,
+        completionRequested(10_000n),
+        completedEvent,
+        { type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId, cancellationId } },
+        { type: 'PreauthCompletionCancelled', data: { preauthId, completionId } },
+      ])
       .when({ type: 'RequestCompletion', preauthId, completionId: other, capturedMinor: 30_000n })
       .then([{ type: 'PreauthCompletionRequested', data: { preauthId, completionId: other, capturedMinor: 30_000n } }]);
   });
   it('given an authorisation, when expired before its expiry time, then it is refused', () => {
-    spec.given([requested, authorised]).when({ type: 'CancelPreauth', preauthId, reason: 'expired', nowIso: '2026-11-27T23:59:59.000Z' }).thenRefuses('operation_state_conflict');
+    spec
+      .given([requested, authorised])
+      .when({ type: 'CancelPreauth', preauthId, reason: 'expired', nowIso: '2026-11-27T23:59:59.000Z' })
+      .thenRefuses('operation_state_conflict');
   });
   it('given an authorisation past its expiry, when expired, then it is cancelled', () => {
-    spec.given([requested, authorised]).when({ type: 'CancelPreauth', preauthId, reason: 'expired', nowIso: '2026-11-28T00:00:01.000Z' }).then([{ type: 'PreauthCancelled', data: { preauthId, reason: 'expired' } }]);
+    spec
+      .given([requested, authorised])
+      .when({ type: 'CancelPreauth', preauthId, reason: 'expired', nowIso: '2026-11-28T00:00:01.000Z' })
+      .then([{ type: 'PreauthCancelled', data: { preauthId, reason: 'expired' } }]);
   });
   it('given a completed authorisation, when cancelled, then it is refused', () => {
-    spec.given([requested, authorised, completionRequested(1n), completedEvent]).when({ type: 'CancelPreauth', preauthId, reason: 'merchant', nowIso: '2026-11-21T00:00:00.000Z' }).thenRefuses('operation_state_conflict');
+    spec
+      .given([requested, authorised, completionRequested(1n), completedEvent])
+      .when({ type: 'CancelPreauth', preauthId, reason: 'merchant', nowIso: '2026-11-21T00:00:00.000Z' })
+      .thenRefuses('operation_state_conflict');
   });
 });

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../ports/clock.js';
-import type { ChannelChargeOutcome, ChannelChargeRequest, ChannelPayoutOutcome, ChannelPayoutRequest, PaymentChannel } from '../../ports/payment-channel.js';
+import type {
+  ChannelChargeOutcome,
+  ChannelChargeRequest,
+  ChannelPayoutOutcome,
+  ChannelPayoutRequest,
+  PaymentChannel,
+} from '../../ports/payment-channel.js';
 
 /**
  * A simulated bank for local use, tests and benchmarks: answers at once, charges a fee of `feeRatePpm`
@@ -25,7 +31,11 @@ export class SimulatedBank implements PaymentChannel {
 
   private answer(orderNo: string, amountMinor: bigint): ChannelChargeOutcome {
     if (amountMinor % 100n === 99n) {
-      return { status: 'declined', channelErrorCode: 'SIM_DECLINED', channelErrorMessage: 'declined by the simulated bank' };
+      return {
+        status: 'declined',
+        channelErrorCode: 'SIM_DECLINED',
+        channelErrorMessage: 'declined by the simulated bank',
+      };
     }
     const channelOrderNo = `${this.id.toUpperCase().replace(/[^A-Z0-9]/g, '')}${createHash('sha256').update(orderNo).digest('hex').slice(0, 20)}`;
     const feeMinor = (amountMinor * this.feeRatePpm) / 1_000_000n;

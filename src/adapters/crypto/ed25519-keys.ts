@@ -19,7 +19,10 @@ export function parseEd25519PublicKey(text: string): string {
     throw new DomainError('invalid_public_key', 'the public key is neither PEM nor base64 DER SubjectPublicKeyInfo');
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new DomainError('invalid_public_key', `the public key is ${key.asymmetricKeyType ?? 'of an unknown type'}, not Ed25519`);
+    throw new DomainError(
+      'invalid_public_key',
+      `the public key is ${key.asymmetricKeyType ?? 'of an unknown type'}, not Ed25519`,
+    );
   }
   return key.export({ type: 'spki', format: 'der' }).toString('base64');
 }

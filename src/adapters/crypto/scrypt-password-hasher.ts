@@ -60,15 +60,26 @@ export class ScryptPasswordHasher implements PasswordHasher {
 function withinBounds(cost: ScryptCost): boolean {
   const { logN, blockSize, parallelization } = cost;
   return (
-    Number.isInteger(logN) && logN >= 1 && logN <= MAX_LOG_N &&
-    Number.isInteger(blockSize) && blockSize >= 1 && blockSize <= MAX_BLOCK_SIZE &&
-    Number.isInteger(parallelization) && parallelization >= 1 && parallelization <= MAX_PARALLELIZATION &&
+    Number.isInteger(logN) &&
+    logN >= 1 &&
+    logN <= MAX_LOG_N &&
+    Number.isInteger(blockSize) &&
+    blockSize >= 1 &&
+    blockSize <= MAX_BLOCK_SIZE &&
+    Number.isInteger(parallelization) &&
+    parallelization >= 1 &&
+    parallelization <= MAX_PARALLELIZATION &&
     128 * 2 ** logN * blockSize <= MAX_MEMORY_BYTES
   );
 }
 
 function derive(password: string, salt: Buffer, cost: ScryptCost, bytes: number): Promise<Buffer> {
-  const options: ScryptOptions = { N: 2 ** cost.logN, r: cost.blockSize, p: cost.parallelization, maxmem: MAX_MEMORY_BYTES + 1024 * 1024 };
+  const options: ScryptOptions = {
+    N: 2 ** cost.logN,
+    r: cost.blockSize,
+    p: cost.parallelization,
+    maxmem: MAX_MEMORY_BYTES + 1024 * 1024,
+  };
   return new Promise((resolve, reject) => {
     scrypt(password.normalize('NFC'), salt, bytes, options, (error, key) => (error ? reject(error) : resolve(key)));
   });

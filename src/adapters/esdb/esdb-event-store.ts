@@ -148,7 +148,12 @@ export class EsdbEventStore implements EventStore {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new EventStoreUnavailableError(`EventStoreDB at ${this.endpoint} did not answer within ${CONNECT_TIMEOUT_MS} ms`)),
+        () =>
+          reject(
+            new EventStoreUnavailableError(
+              `EventStoreDB at ${this.endpoint} did not answer within ${CONNECT_TIMEOUT_MS} ms`,
+            ),
+          ),
         CONNECT_TIMEOUT_MS,
       );
     });
@@ -159,14 +164,20 @@ export class EsdbEventStore implements EventStore {
       // Unreachable, refused, not an EventStoreDB (a proxy answering 404), access denied: at start-up
       // each means the same, there is no event store to use; the reason is in the message.
       const reason = isUnavailableError(error) ? 'is unreachable' : 'cannot be used';
-      throw new EventStoreUnavailableError(`EventStoreDB at ${this.endpoint} ${reason}: ${messageOf(error)}`, { cause: error });
+      throw new EventStoreUnavailableError(`EventStoreDB at ${this.endpoint} ${reason}: ${messageOf(error)}`, {
+        cause: error,
+      });
     } finally {
       clearTimeout(timer);
       await read.cancel().catch(() => undefined);
     }
   }
 
-  async appendToStream(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
+  async appendToStream(
+    streamId: string,
+    events: readonly NewEvent[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<AppendResult> {
     validateAppend(streamId, events, expectedRevision);
     this.assertOpen();
     try {
@@ -192,7 +203,11 @@ export class EsdbEventStore implements EventStore {
     return result;
   }
 
-  private async appendChained(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+  private async appendChained(
+    streamId: string,
+    events: readonly NewEvent[],
+    expected: ExpectedRevision,
+  ): Promise<AppendResult> {
     const exact = expected === 'no_stream' || typeof expected === 'bigint';
     const attempts = exact ? 1 : MAX_APPEND_ATTEMPTS;
     for (let attempt = 1; ; attempt += 1) {
@@ -221,13 +236,24 @@ export class EsdbEventStore implements EventStore {
   }
 
   /** Appends `events` chained from `head`, expecting the stream to be exactly there. */
-  private async appendAfter(streamId: string, events: readonly NewEvent[], head: TailEvent | undefined): Promise<AppendResult> {
+  private async appendAfter(
+    streamId: string,
+    events: readonly NewEvent[],
+    head: TailEvent | undefined,
+  ): Promise<AppendResult> {
     let revision = head ? head.revision : -1n;
     let prevHash = head ? head.hash : GENESIS_HASH;
     const proposed = events.map((event) => {
       revision += 1n;
       const metadata = event.metadata as unknown as JsonObject;
-      const hash = chainHash(prevHash, { streamId, revision, eventId: event.metadata.eventId, type: event.type, data: event.data, metadata });
+      const hash = chainHash(prevHash, {
+        streamId,
+        revision,
+        eventId: event.metadata.eventId,
+        type: event.type,
+        data: event.data,
+        metadata,
+      });
       const stored = { ...event.metadata, prevHash, hash };
       prevHash = hash;
       // Our event id is EventStoreDB's event id, so the server's own duplicate detection agrees with ours.
@@ -235,7 +261,9 @@ export class EsdbEventStore implements EventStore {
     });
     let result;
     try {
-      result = await this.client.appendToStream(streamId, proposed, { expectedRevision: head ? head.revision : NO_STREAM });
+      result = await this.client.appendToStream(streamId, proposed, {
+        expectedRevision: head ? head.revision : NO_STREAM,
+      });
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) throw new StreamMovedError(streamId);
       throw error;
@@ -245,7 +273,9 @@ export class EsdbEventStore implements EventStore {
     // The append's position is the commit position of its last event. The server omits it when it
     // recognised the append as a repeat of one it already holds; then the event itself says.
     const position =
-      result.position && result.position.commit >= 0n ? result.position.commit : await this.positionOfRevision(streamId, result.nextExpectedRevision);
+      result.position && result.position.commit >= 0n
+        ? result.position.commit
+        : await this.positionOfRevision(streamId, result.nextExpectedRevision);
     return { nextExpectedRevision: result.nextExpectedRevision, position };
   }
 
@@ -266,7 +296,12 @@ export class EsdbEventStore implements EventStore {
   private async readTail(streamId: string, maxCount: number): Promise<TailEvent[]> {
     const tail: TailEvent[] = [];
     for await (const event of this.readStream(streamId, { direction: 'backwards', maxCount })) {
-      tail.push({ eventId: event.metadata.eventId, revision: event.revision, position: event.position, hash: event.hash });
+      tail.push({
+        eventId: event.metadata.eventId,
+        revision: event.revision,
+        position: event.position,
+        hash: event.hash,
+      });
     }
     return tail;
   }
@@ -289,7 +324,11 @@ export class EsdbEventStore implements EventStore {
       if (options.fromRevision < 0n && backwards) return;
       if (options.fromRevision >= 0n) fromRevision = options.fromRevision;
     }
-    const read = this.client.readStream(streamId, { direction: backwards ? BACKWARDS : FORWARDS, fromRevision, maxCount });
+    const read = this.client.readStream(streamId, {
+      direction: backwards ? BACKWARDS : FORWARDS,
+      fromRevision,
+      maxCount,
+    });
     try {
       for await (const resolved of drain(read)) {
         if (resolved.event) yield toRecordedEvent(resolved.event);
@@ -319,14 +358,24 @@ export class EsdbEventStore implements EventStore {
   }
 
   /** Reads `$all` forwards from `from`, keeping user events after `after` that pass the filter. */
-  private async scanAll(from: ReadPosition, after: bigint | 'start', limit: number, filter: EventFilter | undefined): Promise<RecordedEvent[]> {
+  private async scanAll(
+    from: ReadPosition,
+    after: bigint | 'start',
+    limit: number,
+    filter: EventFilter | undefined,
+  ): Promise<RecordedEvent[]> {
     const afterCommit = after === 'start' ? -1n : after;
     const found: RecordedEvent[] = [];
     let skippedSinceMatch = 0;
     const read = this.client.readAll({ direction: FORWARDS, fromPosition: from });
     for await (const resolved of drain(read)) {
       const event = resolved.event;
-      if (event && event.position.commit > afterCommit && isUserEvent(event) && matchesFilter(filter, event.streamId, event.type)) {
+      if (
+        event &&
+        event.position.commit > afterCommit &&
+        isUserEvent(event) &&
+        matchesFilter(filter, event.streamId, event.type)
+      ) {
         found.push(toRecordedEvent(event));
         if (found.length >= limit) break;
         skippedSinceMatch = 0;
@@ -342,7 +391,11 @@ export class EsdbEventStore implements EventStore {
    * the position of the last record at or before `after`, or the start of the log.
    */
   private async findReadableStart(after: bigint): Promise<ReadPosition> {
-    const read = this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: MAX_POSITION_RESOLVE_EVENTS });
+    const read = this.client.readAll({
+      direction: BACKWARDS,
+      fromPosition: END,
+      maxCount: MAX_POSITION_RESOLVE_EVENTS,
+    });
     let scanned = 0;
     for await (const resolved of drain(read)) {
       scanned += 1;
@@ -445,7 +498,9 @@ export class EsdbEventStore implements EventStore {
   /** The port's error for a client error: unavailability becomes EventStoreUnavailableError. */
   private toPortError(error: unknown): unknown {
     if (error instanceof EventStoreUnavailableError || !isUnavailableError(error)) return error;
-    return new EventStoreUnavailableError(`EventStoreDB at ${this.endpoint} is unavailable: ${messageOf(error)}`, { cause: error });
+    return new EventStoreUnavailableError(`EventStoreDB at ${this.endpoint} is unavailable: ${messageOf(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -461,7 +516,11 @@ function accepts(expected: ExpectedRevision, head: TailEvent | undefined): boole
  * stream's latest events and the ids that follow it are exactly the appended ones, the append is a repeat
  * and answers as the original did. `tail` is newest first.
  */
-function findReplay(tail: readonly TailEvent[], streamId: string, events: readonly NewEvent[]): AppendResult | undefined {
+function findReplay(
+  tail: readonly TailEvent[],
+  streamId: string,
+  events: readonly NewEvent[],
+): AppendResult | undefined {
   const firstId = events[0]!.metadata.eventId;
   const at = tail.findIndex((event) => event.eventId === firstId);
   if (at === -1) {
@@ -472,7 +531,8 @@ function findReplay(tail: readonly TailEvent[], streamId: string, events: readon
   }
   // The events recorded after the first id sit before it in the newest-first tail.
   const stored = tail.slice(Math.max(0, at - events.length + 1), at + 1).reverse();
-  const same = stored.length === events.length && stored.every((event, i) => event.eventId === events[i]!.metadata.eventId);
+  const same =
+    stored.length === events.length && stored.every((event, i) => event.eventId === events[i]!.metadata.eventId);
   if (!same) throw new WrongExpectedRevisionError(streamId, tail[at]!.revision, tail[at]!.revision);
   const last = stored[stored.length - 1]!;
   return { nextExpectedRevision: last.revision, position: last.position };
@@ -482,7 +542,8 @@ function toRecordedEvent(record: EsdbRecord): RecordedEvent {
   if (!record.isJson || !isPlainObject(record.data) || !isPlainObject(record.metadata)) throw notOurs(record);
   const { prevHash, hash, ...metadata } = record.metadata;
   if (typeof prevHash !== 'string' || typeof hash !== 'string') throw notOurs(record);
-  if (!record.position) throw new Error('EventStoreDB returned an event without its position: version 22.6 or later is required');
+  if (!record.position)
+    throw new Error('EventStoreDB returned an event without its position: version 22.6 or later is required');
   return {
     streamId: record.streamId,
     revision: record.revision,
@@ -496,7 +557,9 @@ function toRecordedEvent(record: EsdbRecord): RecordedEvent {
 }
 
 function notOurs(record: EsdbRecord): Error {
-  return new Error(`event ${record.revision} of stream ${record.streamId} was not written by this ledger: it lacks JSON data or hash-chain metadata`);
+  return new Error(
+    `event ${record.revision} of stream ${record.streamId} was not written by this ledger: it lacks JSON data or hash-chain metadata`,
+  );
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -509,7 +572,8 @@ function isUserEvent(event: { readonly streamId: string; readonly type: string }
 }
 
 function assertOneFilterKind(filter: EventFilter | undefined): void {
-  if (filter?.streamPrefixes && filter?.eventTypes) throw new InvalidEventError('filter by stream prefixes or event types, not both');
+  if (filter?.streamPrefixes && filter?.eventTypes)
+    throw new InvalidEventError('filter by stream prefixes or event types, not both');
 }
 
 function startOf(after: bigint | 'start'): ReadPosition {
@@ -518,7 +582,8 @@ function startOf(after: bigint | 'start'): ReadPosition {
 
 /** The server-side part of a subscription's filter; system events are always left out. */
 function serverFilterFor(filter: EventFilter | undefined): Filter {
-  if (filter?.streamPrefixes && filter.streamPrefixes.length > 0) return streamNameFilter({ prefixes: [...filter.streamPrefixes] });
+  if (filter?.streamPrefixes && filter.streamPrefixes.length > 0)
+    return streamNameFilter({ prefixes: [...filter.streamPrefixes] });
   if (filter?.eventTypes && filter.eventTypes.length > 0) {
     return eventTypeFilter({ regex: `^(?:${filter.eventTypes.map(escapeRegex).join('|')})$` });
   }

@@ -6,11 +6,20 @@ export const amountString = z
   .regex(/^(0|[1-9][0-9]{0,17})(\.[0-9]{1,4})?$/, 'a decimal string of major units such as "12.34"')
   .describe('Decimal amount in major units, as a string ("100.00"); at most the currency\'s minor-unit decimals');
 
-export const currencyString = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as "CNY"').describe('ISO 4217 currency code');
+export const currencyString = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as "CNY"')
+  .describe('ISO 4217 currency code');
 
-export const accountIdString = z.string().regex(/^[0-9]{16}$/, '16 digits').describe('Account number: 16 digits, the first three give the account type');
+export const accountIdString = z
+  .string()
+  .regex(/^[0-9]{16}$/, '16 digits')
+  .describe('Account number: 16 digits, the first three give the account type');
 
-export const positionString = z.string().regex(/^[0-9]{1,20}$/).describe('Global log position (decimal string)');
+export const positionString = z
+  .string()
+  .regex(/^[0-9]{1,20}$/)
+  .describe('Global log position (decimal string)');
 
 /** The switches of an account's control flags (DESIGN 2.1), as the API shows and takes them. */
 export const accountFlagSwitches = {
@@ -23,7 +32,10 @@ export const accountFlagSwitches = {
   mayOverdraw: z.boolean(),
 };
 
-export const accountFlagsView = z.object({ ...accountFlagSwitches, overdraftLimit: z.string().describe('Major units') });
+export const accountFlagsView = z.object({
+  ...accountFlagSwitches,
+  overdraftLimit: z.string().describe('Major units'),
+});
 
 export const idempotencyHeaders = z.object({
   'idempotency-key': z

@@ -18,7 +18,8 @@ export interface Principal {
 
 /** The authenticated caller. A route outside the exempt list always has one; a missing one is a bug, refused anyway. */
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new HttpProblem(401, 'signature_missing', 'Authentication required', 'this request must be signed');
+  if (!request.principal)
+    throw new HttpProblem(401, 'signature_missing', 'Authentication required', 'this request must be signed');
   return request.principal;
 }
 
@@ -31,7 +32,8 @@ export function requireOperator(request: FastifyRequest): Principal {
 /** `ownerId`: the entity that owns the resource (an account's ownerId, a merchant's own entity id). */
 export function requireOwnerOrOperator(request: FastifyRequest, ownerId: string): Principal {
   const principal = principalOf(request);
-  if (principal.kind !== 'operator' && principal.entityId !== ownerId) throw forbidden('this resource belongs to another entity');
+  if (principal.kind !== 'operator' && principal.entityId !== ownerId)
+    throw forbidden('this resource belongs to another entity');
   return principal;
 }
 
@@ -40,7 +42,11 @@ export function requireOwnerOrOperator(request: FastifyRequest, ownerId: string)
  * `ownerId`, read from the event store, so an account opened a moment ago counts). An account that does
  * not exist passes: the command refuses it (404) for everyone alike.
  */
-export async function requireAccountOwnerOrOperator(request: FastifyRequest, owners: AccountOwners, accountId: string): Promise<Principal> {
+export async function requireAccountOwnerOrOperator(
+  request: FastifyRequest,
+  owners: AccountOwners,
+  accountId: string,
+): Promise<Principal> {
   const principal = principalOf(request);
   if (principal.kind === 'operator') return principal;
   const ownerId = await owners.ownerOf(accountId);

@@ -14,7 +14,8 @@ export function csvRecord(fields: readonly string[]): string {
 
 export function csvDocument(header: readonly string[], rows: readonly (readonly string[])[]): string {
   for (const [index, row] of rows.entries()) {
-    if (row.length !== header.length) throw new Error(`CSV row ${index + 1} has ${row.length} fields; the header has ${header.length}`);
+    if (row.length !== header.length)
+      throw new Error(`CSV row ${index + 1} has ${row.length} fields; the header has ${header.length}`);
   }
   return [header, ...rows].map(csvRecord).join('');
 }

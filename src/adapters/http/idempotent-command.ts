@@ -33,8 +33,17 @@ export async function runCommand(
   if (idempotencyKey === null) {
     response = { ...(await execute(context, { takeover: false })), replayed: false };
   } else {
-    const fingerprint = requestFingerprint([request.method, request.routeOptions.url ?? request.url, JSON.stringify(request.params ?? {}), canonicalJson((request.body ?? null) as JsonValue)]);
-    response = await deps.idempotency.run({ scope, key: idempotencyKey, fingerprint }, (attempt) => execute(context, attempt), recordableRefusal(request));
+    const fingerprint = requestFingerprint([
+      request.method,
+      request.routeOptions.url ?? request.url,
+      JSON.stringify(request.params ?? {}),
+      canonicalJson((request.body ?? null) as JsonValue),
+    ]);
+    response = await deps.idempotency.run(
+      { scope, key: idempotencyKey, fingerprint },
+      (attempt) => execute(context, attempt),
+      recordableRefusal(request),
+    );
   }
   if (response.replayed) reply.header('idempotent-replayed', 'true');
   if (response.statusCode >= 400) reply.type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify);
@@ -42,7 +51,11 @@ export async function runCommand(
 }
 
 /** Answers that say "try again", not "no": a retry with the same key must run the command again. */
-const TRANSIENT_CODES: ReadonlySet<string> = new Set(['concurrent_modification', 'idempotency_request_in_progress', 'idempotency_key_reused']);
+const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  'concurrent_modification',
+  'idempotency_request_in_progress',
+  'idempotency_key_reused',
+]);
 
 /** Business refusals (4xx) are the command's answer and replay like a success; outages (5xx) do not. */
 function recordableRefusal(request: FastifyRequest) {

@@ -22,9 +22,16 @@ export const payerPasswordField = z
   .min(6)
   .max(64)
   .optional()
-  .describe("The payer's payment password, collected by the merchant's checkout; required when a merchant takes money from an account it does not own. Never stored or logged.");
+  .describe(
+    "The payer's payment password, collected by the merchant's checkout; required when a merchant takes money from an account it does not own. Never stored or logged.",
+  );
 
-export async function requirePayerConsent(service: LedgerService, request: FastifyRequest, ownerId: string, password: string | undefined): Promise<void> {
+export async function requirePayerConsent(
+  service: LedgerService,
+  request: FastifyRequest,
+  ownerId: string,
+  password: string | undefined,
+): Promise<void> {
   const principal = principalOf(request);
   const owner = await service.entities.get(ownerId);
   if (owner && !owner.mayPay) {
@@ -32,15 +39,32 @@ export async function requirePayerConsent(service: LedgerService, request: Fasti
   }
   if (principal.kind === 'operator' || principal.entityId === ownerId) return;
   if (password === undefined) {
-    throw new HttpProblem(403, 'payer_consent_required', 'Payer consent required', "taking money from another owner's account needs that owner's payment password (payerPassword)");
+    throw new HttpProblem(
+      403,
+      'payer_consent_required',
+      'Payer consent required',
+      "taking money from another owner's account needs that owner's payment password (payerPassword)",
+    );
   }
   const lockedMs = payerPasswordGuard.lockedForMs(ownerId);
   if (lockedMs > 0) {
-    throw new HttpProblem(429, 'payer_password_locked', 'Too many wrong payment passwords', 'too many wrong payment passwords for this payer; try again later', {}, Math.ceil(lockedMs / 1000));
+    throw new HttpProblem(
+      429,
+      'payer_password_locked',
+      'Too many wrong payment passwords',
+      'too many wrong payment passwords for this payer; try again later',
+      {},
+      Math.ceil(lockedMs / 1000),
+    );
   }
   if (!owner || !(await service.entities.verifyPaymentPassword(ownerId, password))) {
     payerPasswordGuard.recordFailure(ownerId);
-    throw new HttpProblem(403, 'payer_password_invalid', 'Payer consent refused', "the payer's payment password does not match");
+    throw new HttpProblem(
+      403,
+      'payer_password_invalid',
+      'Payer consent refused',
+      "the payer's payment password does not match",
+    );
   }
   payerPasswordGuard.recordSuccess(ownerId);
 }

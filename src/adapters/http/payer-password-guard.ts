@@ -12,7 +12,11 @@ export interface PayerPasswordGuardOptions {
   readonly maxTrackedPayers: number;
 }
 
-export const DEFAULT_PAYER_PASSWORD_GUARD: PayerPasswordGuardOptions = { maxFailures: 5, windowMs: 15 * 60_000, maxTrackedPayers: 100_000 };
+export const DEFAULT_PAYER_PASSWORD_GUARD: PayerPasswordGuardOptions = {
+  maxFailures: 5,
+  windowMs: 15 * 60_000,
+  maxTrackedPayers: 100_000,
+};
 
 export class PayerPasswordGuard {
   private readonly failures = new Map<string, { count: number; firstAtMs: number }>();

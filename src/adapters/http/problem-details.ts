@@ -96,23 +96,65 @@ export function problemOf(error: unknown): HttpProblem {
     return new HttpProblem(422, 'idempotency_key_reused', 'Idempotency-Key reused', error.message);
   }
   if (error instanceof IdempotentRequestInProgressError) {
-    return new HttpProblem(409, 'idempotency_request_in_progress', 'Request in progress', error.message, {}, Math.ceil(error.retryAfterMs / 1000));
+    return new HttpProblem(
+      409,
+      'idempotency_request_in_progress',
+      'Request in progress',
+      error.message,
+      {},
+      Math.ceil(error.retryAfterMs / 1000),
+    );
   }
   if (error instanceof PositionWaitTimeoutError) {
-    return new HttpProblem(503, 'read_model_behind', 'Read model not caught up', `the read model has not yet applied position ${error.position}; retry shortly`, {}, 1);
+    return new HttpProblem(
+      503,
+      'read_model_behind',
+      'Read model not caught up',
+      `the read model has not yet applied position ${error.position}; retry shortly`,
+      {},
+      1,
+    );
   }
   if (error instanceof WrongExpectedRevisionError) {
-    return new HttpProblem(409, 'concurrent_modification', 'Concurrent modification', 'the account was changed by many concurrent requests; retry with the same Idempotency-Key', {}, 1);
+    return new HttpProblem(
+      409,
+      'concurrent_modification',
+      'Concurrent modification',
+      'the account was changed by many concurrent requests; retry with the same Idempotency-Key',
+      {},
+      1,
+    );
   }
   if (error instanceof QueueFullError) {
-    return new HttpProblem(503, 'overloaded', 'Too many commands for one account', 'too many commands are waiting for this account; retry shortly', {}, 1);
+    return new HttpProblem(
+      503,
+      'overloaded',
+      'Too many commands for one account',
+      'too many commands are waiting for this account; retry shortly',
+      {},
+      1,
+    );
   }
   if (error instanceof ChannelUnavailableError) {
     // The operation stays in flight with what it recorded; a retry (same key) or the recovery sweep finishes it.
-    return new HttpProblem(503, 'channel_unavailable', 'Payment channel unavailable', 'the payment channel did not answer; retry with the same Idempotency-Key', {}, 5);
+    return new HttpProblem(
+      503,
+      'channel_unavailable',
+      'Payment channel unavailable',
+      'the payment channel did not answer; retry with the same Idempotency-Key',
+      {},
+      5,
+    );
   }
   if (error instanceof EventStoreUnavailableError || error instanceof ReadModelStoreUnavailableError) {
-    return new HttpProblem(503, 'storage_unavailable', 'Storage unavailable', 'the ledger storage is unavailable; retry shortly', {}, 2);
+    return new HttpProblem(
+      503,
+      'storage_unavailable',
+      'Storage unavailable',
+      'the ledger storage is unavailable; retry shortly',
+      {},
+      2,
+    );
   }
   if (error instanceof InvalidQueryError) {
     return new HttpProblem(400, 'invalid_query', 'Invalid query', error.message);
@@ -122,7 +164,13 @@ export function problemOf(error: unknown): HttpProblem {
       path: `${error.validationContext ?? 'request'}${issue.instancePath ? issue.instancePath.replaceAll('/', '.') : ''}`,
       message: issue.message ?? 'invalid',
     }));
-    return new HttpProblem(400, 'validation_failed', 'Invalid request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+    return new HttpProblem(
+      400,
+      'validation_failed',
+      'Invalid request',
+      errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+      { errors },
+    );
   }
   const fastifyError = error as Partial<FastifyError>;
   switch (fastifyError.code) {
@@ -130,11 +178,23 @@ export function problemOf(error: unknown): HttpProblem {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new HttpProblem(400, 'malformed_json', 'Malformed JSON', 'the request body is not valid JSON');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpProblem(413, 'body_too_large', 'Request body too large', 'the request body exceeds the size limit');
+      return new HttpProblem(
+        413,
+        'body_too_large',
+        'Request body too large',
+        'the request body exceeds the size limit',
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpProblem(415, 'unsupported_media_type', 'Unsupported media type', 'send application/json');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new HttpProblem(400, 'invalid_content_length', 'Invalid Content-Length', 'the Content-Length header does not match the body');
+      return new HttpProblem(
+        400,
+        'invalid_content_length',
+        'Invalid Content-Length',
+        'the Content-Length header does not match the body',
+      );
+    default:
+      break; // any other Fastify error is classed by its status below
   }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return new HttpProblem(fastifyError.statusCode, 'bad_request', 'Bad request', 'the request could not be processed');

@@ -29,7 +29,13 @@ export interface RequestAuthenticationOptions {
 
 /** Paths served without a signature: probes for load balancers, and the API's own documentation. */
 export function isExemptPath(path: string): boolean {
-  return path === '/health/live' || path === '/health/ready' || path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/');
+  return (
+    path === '/health/live' ||
+    path === '/health/ready' ||
+    path === '/openapi.json' ||
+    path === '/docs' ||
+    path.startsWith('/docs/')
+  );
 }
 
 /**
@@ -70,17 +76,37 @@ export function installRequestAuthentication(app: FastifyInstance, options: Requ
     const nonce = header(SIGNATURE_HEADERS.nonce);
     const signature = header(SIGNATURE_HEADERS.signature);
     if (!keyId || !timestamp || !nonce || !signature) {
-      throw unauthorized(reply, 'signature_missing', 'Signature required', 'sign the request: X-Ledger-Key-Id, X-Ledger-Timestamp, X-Ledger-Nonce and X-Ledger-Signature are required');
+      throw unauthorized(
+        reply,
+        'signature_missing',
+        'Signature required',
+        'sign the request: X-Ledger-Key-Id, X-Ledger-Timestamp, X-Ledger-Nonce and X-Ledger-Signature are required',
+      );
     }
     const timestampMs = TIMESTAMP_PATTERN.test(timestamp) ? Date.parse(timestamp) : Number.NaN;
-    if (!Number.isFinite(timestampMs) || Math.abs(options.clock.now().toMillis() - timestampMs) > options.maxClockSkewMs) {
-      throw unauthorized(reply, 'timestamp_skewed', 'Timestamp outside the allowed window', `X-Ledger-Timestamp must be UTC ISO-8601 within ${options.maxClockSkewMs / 1000} s of the server's clock`);
+    if (
+      !Number.isFinite(timestampMs) ||
+      Math.abs(options.clock.now().toMillis() - timestampMs) > options.maxClockSkewMs
+    ) {
+      throw unauthorized(
+        reply,
+        'timestamp_skewed',
+        'Timestamp outside the allowed window',
+        `X-Ledger-Timestamp must be UTC ISO-8601 within ${options.maxClockSkewMs / 1000} s of the server's clock`,
+      );
     }
     if (!NONCE_PATTERN.test(nonce) || !SIGNATURE_PATTERN.test(signature)) {
       throw unauthorized(reply, 'signature_invalid', 'Invalid signature', 'the nonce or the signature is malformed');
     }
     const { principal, key } = await resolveKey(keyId, reply);
-    pending.set(request, { principal, key, timestamp, timestampMs, nonce, signature: Buffer.from(signature, 'base64url') });
+    pending.set(request, {
+      principal,
+      key,
+      timestamp,
+      timestampMs,
+      nonce,
+      signature: Buffer.from(signature, 'base64url'),
+    });
   });
 
   app.addHook('preValidation', async (request, reply) => {
@@ -106,7 +132,12 @@ export function installRequestAuthentication(app: FastifyInstance, options: Requ
     }
     const expiresAt = new Date(claim.timestampMs + options.maxClockSkewMs + NONCE_RETENTION_MARGIN_MS);
     if (!(await claimNonce(claim.principal.keyId, claim.nonce, expiresAt))) {
-      throw unauthorized(reply, 'nonce_reused', 'Nonce already used', 'this X-Ledger-Nonce was already used with this key; use a fresh one per request');
+      throw unauthorized(
+        reply,
+        'nonce_reused',
+        'Nonce already used',
+        'this X-Ledger-Nonce was already used with this key; use a fresh one per request',
+      );
     }
     request.principal = claim.principal;
     request.actor = claim.principal.entityId;
@@ -114,15 +145,23 @@ export function installRequestAuthentication(app: FastifyInstance, options: Requ
   });
 
   async function resolveKey(keyId: string, reply: FastifyReply): Promise<{ principal: Principal; key: KeyObject }> {
-    const unknown = () => unauthorized(reply, 'key_unknown', 'Unknown key', 'X-Ledger-Key-Id does not name a key of this ledger');
+    const unknown = () =>
+      unauthorized(reply, 'key_unknown', 'Unknown key', 'X-Ledger-Key-Id does not name a key of this ledger');
     const slash = keyId.lastIndexOf('/');
     const entityId = keyId.slice(0, slash);
     const keyNoText = keyId.slice(slash + 1);
-    if (slash < 0 || !isEntityId(entityId) || !/^[1-9][0-9]{0,3}$/.test(keyNoText) || Number(keyNoText) > LARGEST_KEY_NO) throw unknown();
+    if (
+      slash < 0 ||
+      !isEntityId(entityId) ||
+      !/^[1-9][0-9]{0,3}$/.test(keyNoText) ||
+      Number(keyNoText) > LARGEST_KEY_NO
+    )
+      throw unknown();
     const entity = await options.entities.get(entityId);
     const apiKey = entity?.keys[Number(keyNoText) - 1];
     if (!entity || !apiKey || (entity.kind !== 'merchant' && entity.kind !== 'operator')) throw unknown();
-    if (apiKey.status !== 'active') throw unauthorized(reply, 'key_revoked', 'Key revoked', 'this key has been revoked; sign with an active key');
+    if (apiKey.status !== 'active')
+      throw unauthorized(reply, 'key_revoked', 'Key revoked', 'this key has been revoked; sign with an active key');
     let key = keyObjects.get(apiKey);
     if (!key) {
       key = ed25519KeyObject(apiKey.publicKey);
@@ -160,10 +199,20 @@ function pathOf(request: FastifyRequest): string {
 
 /** 401 with the rule that failed and nothing more: no hint of which keys or entities exist beyond it. */
 function unauthorized(reply: FastifyReply, code: string, title: string, detail: string): HttpProblem {
-  reply.header('www-authenticate', 'Ledger-Ed25519 headers="x-ledger-key-id x-ledger-timestamp x-ledger-nonce x-ledger-signature"');
+  reply.header(
+    'www-authenticate',
+    'Ledger-Ed25519 headers="x-ledger-key-id x-ledger-timestamp x-ledger-nonce x-ledger-signature"',
+  );
   return new HttpProblem(401, code, title, detail);
 }
 
 function storageUnavailable(): HttpProblem {
-  return new HttpProblem(503, 'storage_unavailable', 'Storage unavailable', 'the ledger storage is unavailable; retry shortly', {}, 2);
+  return new HttpProblem(
+    503,
+    'storage_unavailable',
+    'Storage unavailable',
+    'the ledger storage is unavailable; retry shortly',
+    {},
+    2,
+  );
 }

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import type { LedgerService } from '../ledger-service.js';
 import type { Principal } from './authorization.js';
 import { keepRawJsonBody } from './raw-body.js';
@@ -28,7 +34,10 @@ export interface HttpServerOptions {
 /** Largest request body accepted: commands are small; anything larger is a mistake or an attack. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export async function buildHttpServer(service: LedgerService, options: HttpServerOptions = {}): Promise<FastifyInstance> {
+export async function buildHttpServer(
+  service: LedgerService,
+  options: HttpServerOptions = {},
+): Promise<FastifyInstance> {
   let shuttingDown = false;
   const app = Fastify({
     logger:
@@ -37,7 +46,14 @@ export async function buildHttpServer(service: LedgerService, options: HttpServe
         : {
             ...(typeof options.logger === 'object' ? options.logger : {}),
             // Credentials never reach the logs.
-            redact: ['req.headers.authorization', 'req.headers["x-ledger-signature"]', 'req.headers.cookie', 'req.body.payerPassword', 'req.body.newPassword', 'req.body.currentPassword'],
+            redact: [
+              'req.headers.authorization',
+              'req.headers["x-ledger-signature"]',
+              'req.headers.cookie',
+              'req.body.payerPassword',
+              'req.body.newPassword',
+              'req.body.currentPassword',
+            ],
           },
     bodyLimit: MAX_BODY_BYTES,
     requestIdHeader: 'x-request-id',
@@ -57,7 +73,11 @@ export async function buildHttpServer(service: LedgerService, options: HttpServe
     return sendProblem(request, reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, new HttpProblem(404, 'not_found', 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`)),
+    sendProblem(
+      request,
+      reply,
+      new HttpProblem(404, 'not_found', 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`),
+    ),
   );
 
   await app.register(fastifySwagger, {
@@ -79,20 +99,40 @@ export async function buildHttpServer(service: LedgerService, options: HttpServe
         { name: 'withdrawals', description: 'Payouts to external cards' },
         { name: 'entities', description: 'Users, merchants and operators; payment passwords and API signing keys' },
         { name: 'statements', description: 'Account statements (the single-entry external ledger), JSON and CSV' },
-        { name: 'books', description: 'Internal double-entry books: chart of accounts, journal, general ledger, trial balance' },
+        {
+          name: 'books',
+          description: 'Internal double-entry books: chart of accounts, journal, general ledger, trial balance',
+        },
         { name: 'health', description: 'Liveness and readiness' },
       ],
       // OpenAPI cannot express a request signature; these name the four headers (docs/authentication.md).
       components: {
         securitySchemes: {
-          ledgerKeyId: { type: 'apiKey', in: 'header', name: 'X-Ledger-Key-Id', description: '<entityId>/<keyNo> of the signing key' },
-          ledgerTimestamp: { type: 'apiKey', in: 'header', name: 'X-Ledger-Timestamp', description: 'UTC ISO-8601 ("2026-11-21T10:00:00Z"), within AUTH_MAX_CLOCK_SKEW_MS (default 300 s) of the server clock' },
-          ledgerNonce: { type: 'apiKey', in: 'header', name: 'X-Ledger-Nonce', description: '16-64 URL-safe characters, never reused' },
+          ledgerKeyId: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Ledger-Key-Id',
+            description: '<entityId>/<keyNo> of the signing key',
+          },
+          ledgerTimestamp: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Ledger-Timestamp',
+            description:
+              'UTC ISO-8601 ("2026-11-21T10:00:00Z"), within AUTH_MAX_CLOCK_SKEW_MS (default 300 s) of the server clock',
+          },
+          ledgerNonce: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Ledger-Nonce',
+            description: '16-64 URL-safe characters, never reused',
+          },
           ledgerSignature: {
             type: 'apiKey',
             in: 'header',
             name: 'X-Ledger-Signature',
-            description: 'base64url Ed25519 signature of METHOD\\nPATH_WITH_QUERY\\nTIMESTAMP\\nNONCE\\nSHA256_HEX_OF_BODY',
+            description:
+              'base64url Ed25519 signature of METHOD\\nPATH_WITH_QUERY\\nTIMESTAMP\\nNONCE\\nSHA256_HEX_OF_BODY',
           },
         },
       },

@@ -36,7 +36,9 @@ export class MongoNonceRegistry implements NonceRegistry {
   static async connect(url: string, options: MongoNonceRegistryOptions = {}): Promise<MongoNonceRegistry> {
     let client: MongoClient | undefined;
     try {
-      client = new MongoClient(url, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS });
+      client = new MongoClient(url, {
+        serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
+      });
       await client.connect();
       const db = client.db(options.databaseName ?? databaseNameOf(url) ?? DEFAULT_NONCE_DATABASE_NAME);
       const nonces = db.collection<NonceRecord>(NONCE_COLLECTION);
@@ -47,7 +49,10 @@ export class MongoNonceRegistry implements NonceRegistry {
       return new MongoNonceRegistry(client, nonces);
     } catch (error) {
       await client?.close().catch(() => undefined);
-      throw new NonceRegistryUnavailableError('MongoDB for the nonce registry is unreachable or refused the connection', { cause: error });
+      throw new NonceRegistryUnavailableError(
+        'MongoDB for the nonce registry is unreachable or refused the connection',
+        { cause: error },
+      );
     }
   }
 
@@ -65,9 +70,14 @@ export class MongoNonceRegistry implements NonceRegistry {
     if (!Number.isInteger(maxRows) || maxRows < 1) throw new RangeError('maxRows must be a positive integer');
     try {
       // deleteMany has no limit: pick a bounded page of ids first.
-      const expired = await this.nonces.find({ expiresAt: { $lte: now } }, { projection: { _id: 1 }, limit: maxRows }).toArray();
+      const expired = await this.nonces
+        .find({ expiresAt: { $lte: now } }, { projection: { _id: 1 }, limit: maxRows })
+        .toArray();
       if (expired.length === 0) return 0;
-      const result = await this.nonces.deleteMany({ _id: { $in: expired.map((row) => row._id) }, expiresAt: { $lte: now } });
+      const result = await this.nonces.deleteMany({
+        _id: { $in: expired.map((row) => row._id) },
+        expiresAt: { $lte: now },
+      });
       return result.deletedCount;
     } catch (error) {
       throw unavailable(error);

@@ -93,7 +93,9 @@ export class MongoReadModelStore implements ReadModelStore {
     const hosts = hostsOf(url);
     let client: MongoClient | undefined;
     try {
-      client = new MongoClient(url, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS });
+      client = new MongoClient(url, {
+        serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
+      });
       await client.connect();
       const db = client.db(options.databaseName ?? databaseNameOf(url) ?? DEFAULT_DATABASE_NAME);
       await db.command({ ping: 1 });
@@ -106,16 +108,21 @@ export class MongoReadModelStore implements ReadModelStore {
       return store;
     } catch (error) {
       await client?.close().catch(() => undefined);
-      throw new ReadModelStoreUnavailableError(`MongoDB at ${hosts} is unreachable or refused the connection: ${redact(messageOf(error), url)}`, {
-        cause: error,
-      });
+      throw new ReadModelStoreUnavailableError(
+        `MongoDB at ${hosts} is unreachable or refused the connection: ${redact(messageOf(error), url)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
   async ensureCollections(specs: readonly CollectionSpec[]): Promise<void> {
     for (const spec of specs) {
-      if (!COLLECTION_NAME_PATTERN.test(spec.name)) throw new InvalidQueryError(`invalid collection name: ${spec.name}`);
-      if (spec.name === CHECKPOINT_COLLECTION) throw new InvalidQueryError(`${CHECKPOINT_COLLECTION} is reserved for checkpoints`);
+      if (!COLLECTION_NAME_PATTERN.test(spec.name))
+        throw new InvalidQueryError(`invalid collection name: ${spec.name}`);
+      if (spec.name === CHECKPOINT_COLLECTION)
+        throw new InvalidQueryError(`${CHECKPOINT_COLLECTION} is reserved for checkpoints`);
       for (const field of spec.indexes) {
         if (!FIELD_NAME_PATTERN.test(field)) throw new InvalidQueryError(`invalid index field: ${field}`);
       }
@@ -125,7 +132,9 @@ export class MongoReadModelStore implements ReadModelStore {
         await this.createCollectionIfMissing(spec.name);
         if (spec.indexes.length > 0) {
           // createIndexes is a no-op for an index that already exists with the same keys and name.
-          await this.db.collection(spec.name).createIndexes(spec.indexes.map((field) => ({ key: { [field]: 1, _id: 1 }, name: `${field}_1__id_1` })));
+          await this.db
+            .collection(spec.name)
+            .createIndexes(spec.indexes.map((field) => ({ key: { [field]: 1, _id: 1 }, name: `${field}_1__id_1` })));
         }
         this.specs.set(spec.name, spec);
       }
@@ -138,7 +147,10 @@ export class MongoReadModelStore implements ReadModelStore {
     return record ? toStoredDocument<T>(record) : null;
   }
 
-  async getMany<T extends JsonObject = JsonObject>(collection: string, ids: readonly string[]): Promise<Map<string, StoredDocument<T>>> {
+  async getMany<T extends JsonObject = JsonObject>(
+    collection: string,
+    ids: readonly string[],
+  ): Promise<Map<string, StoredDocument<T>>> {
     const target = this.collectionFor(collection);
     const found = new Map<string, StoredDocument<T>>();
     for (let i = 0; i < ids.length; i += GET_MANY_CHUNK_SIZE) {
@@ -169,16 +181,25 @@ export class MongoReadModelStore implements ReadModelStore {
     // The `{field: 1, _id: 1}` index serves this sort in either direction.
     const sort: Sort = orderField === '_id' ? { _id: direction } : { [orderField]: direction, _id: direction };
     // One more than asked for says whether there is a next page.
-    const records = await this.guard(() => target.find({ $and: clauses }).sort(sort).limit(query.limit + 1).toArray());
+    const records = await this.guard(() =>
+      target
+        .find({ $and: clauses })
+        .sort(sort)
+        .limit(query.limit + 1)
+        .toArray(),
+    );
     const page = records.slice(0, query.limit);
     const last = page[page.length - 1];
     const nextCursor =
-      records.length > query.limit && last ? encodeCursor(orderField === '_id' ? last._id : orderValueOf(last[orderField]), last._id) : null;
+      records.length > query.limit && last
+        ? encodeCursor(orderField === '_id' ? last._id : orderValueOf(last[orderField]), last._id)
+        : null;
     return { items: page.map((record) => toStoredDocument<T>(record)), nextCursor };
   }
 
   async applyBatch(projection: string, writes: readonly DocumentWrite[], checkpoint: bigint): Promise<void> {
-    if (writes.length > MAX_WRITES_PER_BATCH) throw new InvalidQueryError(`a batch carries at most ${MAX_WRITES_PER_BATCH} writes`);
+    if (writes.length > MAX_WRITES_PER_BATCH)
+      throw new InvalidQueryError(`a batch carries at most ${MAX_WRITES_PER_BATCH} writes`);
     for (const write of writes) {
       this.collectionFor(write.collection);
       if (write.data !== null) assertStorable(write.collection, write.id, write.data);
@@ -218,12 +239,18 @@ export class MongoReadModelStore implements ReadModelStore {
    * the winner's document, compares positions as intended. Inside a transaction an error aborts the
    * transaction instead, and withTransaction runs the whole batch again.
    */
-  private async bulkUpsert(target: Collection<StoredRecord>, operations: AnyBulkWriteOperation<StoredRecord>[], session?: ClientSession): Promise<void> {
+  private async bulkUpsert(
+    target: Collection<StoredRecord>,
+    operations: AnyBulkWriteOperation<StoredRecord>[],
+    session?: ClientSession,
+  ): Promise<void> {
     try {
       await target.bulkWrite(operations, { ordered: false, ...(session ? { session } : {}) });
     } catch (error) {
       if (session || !(error instanceof MongoBulkWriteError)) throw error;
-      const failed = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      const failed: readonly { code: unknown; index: number }[] = Array.isArray(error.writeErrors)
+        ? error.writeErrors
+        : [error.writeErrors];
       if (failed.length === 0 || failed.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
       await target.bulkWrite(
         failed.map((writeError) => operations[writeError.index]!),
@@ -278,7 +305,9 @@ export class MongoReadModelStore implements ReadModelStore {
       return await operation();
     } catch (error) {
       if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) {
-        throw new ReadModelStoreUnavailableError(`MongoDB at ${this.hosts} is unavailable: ${messageOf(error)}`, { cause: error });
+        throw new ReadModelStoreUnavailableError(`MongoDB at ${this.hosts} is unavailable: ${messageOf(error)}`, {
+          cause: error,
+        });
       }
       throw error;
     }
@@ -308,7 +337,9 @@ function winningWrites(writes: readonly DocumentWrite[]): DocumentWrite[] {
 function guardedUpsert(write: DocumentWrite): AnyBulkWriteOperation<StoredRecord> {
   const position = Long.fromBigInt(write.position);
   const replacement: Document =
-    write.data === null ? { _id: write.id, _position: position, _deleted: true } : { _id: write.id, _position: position, ...write.data };
+    write.data === null
+      ? { _id: write.id, _position: position, _deleted: true }
+      : { _id: write.id, _position: position, ...write.data };
   return {
     updateOne: {
       filter: { _id: write.id },
@@ -334,7 +365,11 @@ function guardedUpsert(write: DocumentWrite): AnyBulkWriteOperation<StoredRecord
  * Documents past the cursor in sort order (field, then _id). MongoDB sorts a missing or null field below
  * every value, and a range operator only matches values of its own type, so null is handled apart.
  */
-function afterCursor(field: string, cursor: { orderValue: IndexValue | null; id: string }, descending: boolean): Filter<StoredRecord> {
+function afterCursor(
+  field: string,
+  cursor: { orderValue: IndexValue | null; id: string },
+  descending: boolean,
+): Filter<StoredRecord> {
   const beyond = descending ? '$lt' : '$gt';
   if (field === '_id') return { _id: { [beyond]: cursor.id } };
   if (cursor.orderValue === null) {
@@ -342,7 +377,10 @@ function afterCursor(field: string, cursor: { orderValue: IndexValue | null; id:
     // Ascending, every non-null value comes after the nulls; descending, nothing but nulls does.
     return descending ? sameValue : { $or: [sameValue, { [field]: { $ne: null } }] };
   }
-  const clauses: Filter<StoredRecord>[] = [{ [field]: { [beyond]: cursor.orderValue } }, { [field]: cursor.orderValue, _id: { [beyond]: cursor.id } }];
+  const clauses: Filter<StoredRecord>[] = [
+    { [field]: { [beyond]: cursor.orderValue } },
+    { [field]: cursor.orderValue, _id: { [beyond]: cursor.id } },
+  ];
   if (descending) clauses.push({ [field]: null });
   return { $or: clauses };
 }

@@ -111,10 +111,14 @@ export class SqliteEventStore implements EventStore {
     this.db.exec(SCHEMA);
     const columns = 'position, stream_id, revision, event_id, type, data, metadata, prev_hash, hash';
     this.statements = {
-      head: this.db.prepare(`SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1`).safeIntegers(true),
+      head: this.db
+        .prepare(`SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1`)
+        .safeIntegers(true),
       byEventId: this.db.prepare(`SELECT stream_id, revision FROM events WHERE event_id = ?`).safeIntegers(true),
       eventIdsFrom: this.db
-        .prepare(`SELECT event_id, position FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`)
+        .prepare(
+          `SELECT event_id, position FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+        )
         .safeIntegers(true),
       insert: this.db.prepare(
         `INSERT INTO events (stream_id, revision, event_id, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -131,12 +135,16 @@ export class SqliteEventStore implements EventStore {
     this.appendInSavepoint = this.db.transaction((append: PendingAppend) => this.applyAppend(append));
   }
 
-  appendToStream(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
+  appendToStream(
+    streamId: string,
+    events: readonly NewEvent[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('event store is closed'));
     try {
       validateAppend(streamId, events, expectedRevision);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return new Promise<AppendResult>((resolve, reject) => {
       this.pending.push({ streamId, events, expectedRevision, resolve, reject });
@@ -205,9 +213,25 @@ export class SqliteEventStore implements EventStore {
       revision += 1n;
       // Canonical JSON is JSON: stored as it is hashed, serialised once.
       const canonicalData = canonicalJson(event.data);
-      const canonicalMetadata = canonicalJson(event.metadata as unknown as JsonObject);
-      const hash = chainHashOfCanonical(prevHash, { streamId, revision, eventId: event.metadata.eventId, type: event.type, canonicalData, canonicalMetadata });
-      const info = this.statements.insert.run(streamId, revision, event.metadata.eventId, event.type, canonicalData, canonicalMetadata, prevHash, hash);
+      const canonicalMetadata = canonicalJson(event.metadata);
+      const hash = chainHashOfCanonical(prevHash, {
+        streamId,
+        revision,
+        eventId: event.metadata.eventId,
+        type: event.type,
+        canonicalData,
+        canonicalMetadata,
+      });
+      const info = this.statements.insert.run(
+        streamId,
+        revision,
+        event.metadata.eventId,
+        event.type,
+        canonicalData,
+        canonicalMetadata,
+        prevHash,
+        hash,
+      );
       position = BigInt(info.lastInsertRowid);
       prevHash = hash;
     }
@@ -219,7 +243,8 @@ export class SqliteEventStore implements EventStore {
    * order, is a no-op that answers as the first append did. Ids used elsewhere are a conflict.
    */
   private findIdempotentReplay(streamId: string, events: readonly NewEvent[]): AppendResult | undefined {
-    const first = this.statements.byEventId.get(events[0]!.metadata.eventId) as { stream_id: string; revision: bigint } | undefined;
+    const first = this.statements.byEventId.get(events[0]!.metadata.eventId) as
+      { stream_id: string; revision: bigint } | undefined;
     if (!first) {
       for (const event of events.slice(1)) {
         if (this.statements.byEventId.get(event.metadata.eventId)) {
@@ -231,10 +256,17 @@ export class SqliteEventStore implements EventStore {
     if (first.stream_id !== streamId) {
       throw new InvalidEventError(`event id ${events[0]!.metadata.eventId} is already recorded in another stream`);
     }
-    const stored = this.statements.eventIdsFrom.all(streamId, first.revision, events.length) as Array<{ event_id: string; position: bigint }>;
-    const same = stored.length === events.length && stored.every((row, i) => row.event_id === events[i]!.metadata.eventId);
+    const stored = this.statements.eventIdsFrom.all(streamId, first.revision, events.length) as Array<{
+      event_id: string;
+      position: bigint;
+    }>;
+    const same =
+      stored.length === events.length && stored.every((row, i) => row.event_id === events[i]!.metadata.eventId);
     if (!same) throw new WrongExpectedRevisionError(streamId, first.revision, first.revision);
-    return { nextExpectedRevision: first.revision + BigInt(events.length) - 1n, position: stored[stored.length - 1]!.position };
+    return {
+      nextExpectedRevision: first.revision + BigInt(events.length) - 1n,
+      position: stored[stored.length - 1]!.position,
+    };
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -243,7 +275,11 @@ export class SqliteEventStore implements EventStore {
     let from = options.fromRevision ?? (backwards ? BigInt(Number.MAX_SAFE_INTEGER) : 0n);
     while (remaining > 0) {
       const limit = Math.min(STREAM_PAGE_SIZE, remaining);
-      const rows = (backwards ? this.statements.backwards : this.statements.forwards).all(streamId, from, limit) as EventRow[];
+      const rows = (backwards ? this.statements.backwards : this.statements.forwards).all(
+        streamId,
+        from,
+        limit,
+      ) as EventRow[];
       for (const row of rows) yield toRecordedEvent(row);
       remaining -= rows.length;
       if (rows.length < limit) return;
@@ -259,7 +295,8 @@ export class SqliteEventStore implements EventStore {
   private readAllNow(after: bigint | 'start', maxCount: number, filter: EventFilter | undefined): RecordedEvent[] {
     const where: string[] = ['position > ?'];
     const params: Array<string | bigint | number> = [after === 'start' ? 0n : after];
-    if (filter?.streamPrefixes && filter?.eventTypes) throw new InvalidEventError('filter by stream prefixes or event types, not both');
+    if (filter?.streamPrefixes && filter?.eventTypes)
+      throw new InvalidEventError('filter by stream prefixes or event types, not both');
     if (filter?.streamPrefixes) {
       // A prefix is the range [prefix, prefix + U+FFFF): it uses the (stream_id, revision) index.
       where.push(`(${filter.streamPrefixes.map(() => '(stream_id >= ? AND stream_id < ?)').join(' OR ') || '0'})`);

@@ -47,7 +47,8 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   async ensureCollections(specs: readonly CollectionSpec[]): Promise<void> {
     for (const spec of specs) {
-      if (!COLLECTION_NAME_PATTERN.test(spec.name)) throw new InvalidQueryError(`invalid collection name: ${spec.name}`);
+      if (!COLLECTION_NAME_PATTERN.test(spec.name))
+        throw new InvalidQueryError(`invalid collection name: ${spec.name}`);
       for (const field of spec.indexes) {
         if (!FIELD_NAME_PATTERN.test(field)) throw new InvalidQueryError(`invalid index field: ${field}`);
       }
@@ -86,17 +87,23 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async get<T extends JsonObject = JsonObject>(collection: string, id: string): Promise<StoredDocument<T> | null> {
-    const row = this.statement(`SELECT id, position, doc FROM ${this.tableFor(collection)} WHERE id = ?`).get(id) as DocumentRow | undefined;
+    const row = this.statement(`SELECT id, position, doc FROM ${this.tableFor(collection)} WHERE id = ?`).get(id) as
+      DocumentRow | undefined;
     return row && row.doc !== null ? toDocument<T>(row) : null;
   }
 
-  async getMany<T extends JsonObject = JsonObject>(collection: string, ids: readonly string[]): Promise<Map<string, StoredDocument<T>>> {
+  async getMany<T extends JsonObject = JsonObject>(
+    collection: string,
+    ids: readonly string[],
+  ): Promise<Map<string, StoredDocument<T>>> {
     const found = new Map<string, StoredDocument<T>>();
     const table = this.tableFor(collection);
     const chunkSize = 500; // SQLite's bound-parameter limit is far above this; keeps statements small.
     for (let i = 0; i < ids.length; i += chunkSize) {
       const chunk = ids.slice(i, i + chunkSize);
-      const rows = this.statement(`SELECT id, position, doc FROM ${table} WHERE id IN (${chunk.map(() => '?').join(', ')})`).all(...chunk) as DocumentRow[];
+      const rows = this.statement(
+        `SELECT id, position, doc FROM ${table} WHERE id IN (${chunk.map(() => '?').join(', ')})`,
+      ).all(...chunk) as DocumentRow[];
       for (const row of rows) if (row.doc !== null) found.set(row.id, toDocument<T>(row));
     }
     return found;
@@ -139,16 +146,21 @@ export class SqliteReadModelStore implements ReadModelStore {
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     const nextCursor =
-      rows.length > query.limit && last ? encodeCursor(orderBy === 'id' ? last.id : fromSqlValue(last.order_value ?? null), last.id) : null;
+      rows.length > query.limit && last
+        ? encodeCursor(orderBy === 'id' ? last.id : fromSqlValue(last.order_value ?? null), last.id)
+        : null;
     return { items: page.map((row) => toDocument<T>(row)), nextCursor };
   }
 
   async applyBatch(projection: string, writes: readonly DocumentWrite[], checkpoint: bigint): Promise<void> {
-    if (writes.length > MAX_WRITES_PER_BATCH) throw new InvalidQueryError(`a batch carries at most ${MAX_WRITES_PER_BATCH} writes`);
+    if (writes.length > MAX_WRITES_PER_BATCH)
+      throw new InvalidQueryError(`a batch carries at most ${MAX_WRITES_PER_BATCH} writes`);
     for (const write of writes) this.tableFor(write.collection);
     this.db.transaction(() => {
       for (const write of writes) {
-        this.upserts.get(write.collection)!.run(write.id, write.position, write.data === null ? null : JSON.stringify(write.data));
+        this.upserts
+          .get(write.collection)!
+          .run(write.id, write.position, write.data === null ? null : JSON.stringify(write.data));
       }
       this.statement(
         `INSERT INTO rm_checkpoints (projection, position) VALUES (?, ?)
@@ -158,7 +170,8 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async getCheckpoint(projection: string): Promise<bigint | 'start'> {
-    const row = this.statement(`SELECT position FROM rm_checkpoints WHERE projection = ?`).get(projection) as { position: bigint } | undefined;
+    const row = this.statement(`SELECT position FROM rm_checkpoints WHERE projection = ?`).get(projection) as
+      { position: bigint } | undefined;
     return row ? row.position : 'start';
   }
 

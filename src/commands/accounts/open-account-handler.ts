@@ -39,7 +39,11 @@ export async function openAccount(
   for (let draw = 0; draw < MAX_NUMBER_DRAWS; draw += 1) {
     const accountId = generateAccountNumber(request.accountType, derivedDigits(`${context.operationKey}/${draw}`));
     try {
-      const handled = await handler.handle(accountStreamId(accountId), { type: 'OpenAccount', accountId, ...request }, context);
+      const handled = await handler.handle(
+        accountStreamId(accountId),
+        { type: 'OpenAccount', accountId, ...request },
+        context,
+      );
       return { ...handled, accountId };
     } catch (error) {
       if (!(error instanceof DomainError && error.code === 'account_exists')) throw error;

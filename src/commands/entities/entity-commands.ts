@@ -10,7 +10,11 @@ import type { EventStore, RecordedEvent } from '../../ports/event-store.js';
 import type { PasswordHasher } from '../../ports/password-hasher.js';
 import { deriveEventId, deriveId, type CommandContext } from '../command-context.js';
 import { findRecentEvent } from '../recorded-events.js';
-import { DEFAULT_HANDLER_LIMITS, StreamCommandHandler, type StreamCommandHandlerLimits } from '../stream-command-handler.js';
+import {
+  DEFAULT_HANDLER_LIMITS,
+  StreamCommandHandler,
+  type StreamCommandHandlerLimits,
+} from '../stream-command-handler.js';
 import { DEFAULT_DIRECTORY_OPTIONS, EntityDirectory, type EntityDirectoryOptions } from './entity-directory.js';
 import { entityStreamId } from './entity-stream.js';
 
@@ -82,7 +86,12 @@ export class EntityCommands {
     }
   }
 
-  async setPaymentPassword(entityId: string, request: PaymentPasswordRequest, context: CommandContext, attempt: Attempt): Promise<EntityOutcome> {
+  async setPaymentPassword(
+    entityId: string,
+    request: PaymentPasswordRequest,
+    context: CommandContext,
+    attempt: Attempt,
+  ): Promise<EntityOutcome> {
     // Before verifying anything: after a takeover the old password may already have been replaced.
     const earlier = attempt.takeover ? await this.earlierRun(entityId, context) : undefined;
     if (earlier) return earlier;
@@ -90,7 +99,11 @@ export class EntityCommands {
     const entity = requireEntity((await this.handler.load(entityStreamId(entityId))).state, entityId);
     if ('resetVerifiedVia' in request) {
       const passwordHash = await this.passwords.hash(request.newPassword);
-      return this.handle(entityId, { type: 'ResetPaymentPassword', entityId, passwordHash, verifiedVia: request.resetVerifiedVia }, context);
+      return this.handle(
+        entityId,
+        { type: 'ResetPaymentPassword', entityId, passwordHash, verifiedVia: request.resetVerifiedVia },
+        context,
+      );
     }
     let verifiedCurrentHash: string | null = null;
     if (entity.paymentPasswordHash !== null || request.currentPassword !== null) {
@@ -98,7 +111,8 @@ export class EntityCommands {
         entity.paymentPasswordHash !== null &&
         request.currentPassword !== null &&
         (await this.passwords.verify(request.currentPassword, entity.paymentPasswordHash));
-      if (!matches) throw new DomainError('payment_password_mismatch', 'the current payment password does not match', { entityId });
+      if (!matches)
+        throw new DomainError('payment_password_mismatch', 'the current payment password does not match', { entityId });
       verifiedCurrentHash = entity.paymentPasswordHash;
     }
     const passwordHash = await this.passwords.hash(request.newPassword);
@@ -116,15 +130,30 @@ export class EntityCommands {
   }
 
   /** `publicKey`: base64 DER SubjectPublicKeyInfo of an Ed25519 key. */
-  async registerApiKey(entityId: string, publicKey: string, context: CommandContext, attempt: Attempt): Promise<EntityOutcome & { key: ApiKey }> {
-    const outcome = (attempt.takeover ? await this.earlierRun(entityId, context) : undefined) ?? (await this.handle(entityId, { type: 'RegisterApiKey', entityId, publicKey }, context));
+  async registerApiKey(
+    entityId: string,
+    publicKey: string,
+    context: CommandContext,
+    attempt: Attempt,
+  ): Promise<EntityOutcome & { key: ApiKey }> {
+    const outcome =
+      (attempt.takeover ? await this.earlierRun(entityId, context) : undefined) ??
+      (await this.handle(entityId, { type: 'RegisterApiKey', entityId, publicKey }, context));
     const registered = outcome.events.find((event) => event.type === 'ApiKeyRegistered');
     if (!registered) throw new Error('registering an API key records ApiKeyRegistered');
     return { ...outcome, key: requireKey(outcome.state, registered.data.keyNo) };
   }
 
-  async revokeApiKey(entityId: string, keyNo: number, reason: string, context: CommandContext, attempt: Attempt): Promise<EntityOutcome & { key: ApiKey }> {
-    const outcome = (attempt.takeover ? await this.earlierRun(entityId, context) : undefined) ?? (await this.handle(entityId, { type: 'RevokeApiKey', entityId, keyNo, reason }, context));
+  async revokeApiKey(
+    entityId: string,
+    keyNo: number,
+    reason: string,
+    context: CommandContext,
+    attempt: Attempt,
+  ): Promise<EntityOutcome & { key: ApiKey }> {
+    const outcome =
+      (attempt.takeover ? await this.earlierRun(entityId, context) : undefined) ??
+      (await this.handle(entityId, { type: 'RevokeApiKey', entityId, keyNo, reason }, context));
     return { ...outcome, key: requireKey(outcome.state, keyNo) };
   }
 
@@ -143,7 +172,9 @@ export class EntityCommands {
   }
 
   private async handle(entityId: string, command: EntityCommand, context: CommandContext): Promise<EntityOutcome> {
-    const handled = await this.handler.handle(entityStreamId(entityId), command, context).finally(() => this.directory.forget(entityId));
+    const handled = await this.handler
+      .handle(entityStreamId(entityId), command, context)
+      .finally(() => this.directory.forget(entityId));
     return { entityId, state: requireEntity(handled.state, entityId), events: handled.events };
   }
 
@@ -152,7 +183,11 @@ export class EntityCommands {
     const streamId = entityStreamId(entityId);
     const recorded: RecordedEvent[] = [];
     for (let index = 0; ; index += 1) {
-      const event = await findRecentEvent(this.eventStore, streamId, deriveEventId(context.operationKey, streamId, index));
+      const event = await findRecentEvent(
+        this.eventStore,
+        streamId,
+        deriveEventId(context.operationKey, streamId, index),
+      );
       if (!event) break;
       recorded.push(event);
     }

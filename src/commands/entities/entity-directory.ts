@@ -1,6 +1,11 @@
 import { decodeEvent } from '../../domain/event-catalogue.js';
 import type { EntityEvent } from '../../domain/entities/entity-events.js';
-import { evolveEntity, initialEntityState, type EntityState, type RegisteredEntity } from '../../domain/entities/entity-state.js';
+import {
+  evolveEntity,
+  initialEntityState,
+  type EntityState,
+  type RegisteredEntity,
+} from '../../domain/entities/entity-state.js';
 import type { EventStore } from '../../ports/event-store.js';
 import { entityStreamId } from './entity-stream.js';
 
@@ -76,7 +81,9 @@ export class EntityDirectory {
     const generation = this.generation;
     let state: EntityState = cached?.state ?? initialEntityState();
     let revision = cached?.revision ?? -1n;
-    for await (const recorded of this.eventStore.readStream(entityStreamId(entityId), { fromRevision: revision + 1n })) {
+    for await (const recorded of this.eventStore.readStream(entityStreamId(entityId), {
+      fromRevision: revision + 1n,
+    })) {
       state = evolveEntity(state, decodeEvent(recorded.type, recorded.data) as EntityEvent);
       revision = recorded.revision;
     }

@@ -5,7 +5,14 @@ import type { FreezeEvent } from '../../domain/freezes/freeze-events.js';
 import type { Money } from '../../domain/money/money.js';
 import { DomainError } from '../../domain/shared/domain-error.js';
 import { deriveId, type CommandContext } from '../command-context.js';
-import { loadAccount, maxPosition, runAccountStep, snapshotOf, stepContext, type OperationDeps } from '../operations/operation-steps.js';
+import {
+  loadAccount,
+  maxPosition,
+  runAccountStep,
+  snapshotOf,
+  stepContext,
+  type OperationDeps,
+} from '../operations/operation-steps.js';
 import type { StreamCommandHandler } from '../stream-command-handler.js';
 
 export type FreezeHandler = StreamCommandHandler<FreezeCommand, FreezeEvent, FreezeState>;
@@ -28,7 +35,11 @@ export interface PlaceFreezeRequest {
 type Outcome = { freeze: ExistingFreeze; position: bigint };
 
 /** Freeze part of an account's available funds: request -> FundsFrozen on the account -> placed (or refused). */
-export async function placeFreeze(deps: FreezeDeps, request: PlaceFreezeRequest, context: CommandContext): Promise<Outcome> {
+export async function placeFreeze(
+  deps: FreezeDeps,
+  request: PlaceFreezeRequest,
+  context: CommandContext,
+): Promise<Outcome> {
   const freezeId = deriveId(context.operationKey, 'freeze');
   const streamId = freezeStreamId(freezeId);
   const existing = await deps.freezes.load(streamId);
@@ -36,10 +47,24 @@ export async function placeFreeze(deps: FreezeDeps, request: PlaceFreezeRequest,
   let resuming = true;
   if (!existing.state.exists) {
     const account = await loadAccount(deps, request.accountId);
-    decideFreeze({ accountId: account.accountId, freezeId, amount: request.amount, purpose: 'freeze', reason: request.reason }, account);
+    decideFreeze(
+      { accountId: account.accountId, freezeId, amount: request.amount, purpose: 'freeze', reason: request.reason },
+      account,
+    );
     const requested = await deps.freezes.handle(
       streamId,
-      { type: 'RequestFreeze', request: { freezeId, accountId: account.accountId, ownerId: account.ownerId, placedBy: context.actor, amountMinor: request.amount.amountMinor, currency: request.amount.currency, reason: request.reason } },
+      {
+        type: 'RequestFreeze',
+        request: {
+          freezeId,
+          accountId: account.accountId,
+          ownerId: account.ownerId,
+          placedBy: context.actor,
+          amountMinor: request.amount.amountMinor,
+          currency: request.amount.currency,
+          reason: request.reason,
+        },
+      },
       stepContext(context, freezeId, 'request'),
     );
     position = requested.position;
@@ -50,7 +75,12 @@ export async function placeFreeze(deps: FreezeDeps, request: PlaceFreezeRequest,
 }
 
 /** Takes a requested freeze to placed or refused; safe to call again (a retry, a resume after a crash). */
-export async function drivePlacement(deps: FreezeDeps, freezeId: string, context: CommandContext, resuming: boolean): Promise<Outcome> {
+export async function drivePlacement(
+  deps: FreezeDeps,
+  freezeId: string,
+  context: CommandContext,
+  resuming: boolean,
+): Promise<Outcome> {
   const streamId = freezeStreamId(freezeId);
   const position = -1n;
   const freeze = await getFreeze(deps, freezeId);
@@ -59,13 +89,22 @@ export async function drivePlacement(deps: FreezeDeps, freezeId: string, context
   const frozen = await runAccountStep(
     deps,
     r.accountId,
-    { type: 'FreezeFunds', accountId: r.accountId, freezeId, amount: { amountMinor: r.amountMinor, currency: r.currency }, purpose: 'freeze', reason: r.reason },
+    {
+      type: 'FreezeFunds',
+      accountId: r.accountId,
+      freezeId,
+      amount: { amountMinor: r.amountMinor, currency: r.currency },
+      purpose: 'freeze',
+      reason: r.reason,
+    },
     stepContext(context, freezeId, 'freeze-funds'),
     resuming,
   );
   const done = await deps.freezes.handle(
     streamId,
-    frozen.ok ? { type: 'ConfirmFreeze', freezeId } : { type: 'RefuseFreeze', freezeId, reasonCode: frozen.error.code, reason: frozen.error.message },
+    frozen.ok
+      ? { type: 'ConfirmFreeze', freezeId }
+      : { type: 'RefuseFreeze', freezeId, reasonCode: frozen.error.code, reason: frozen.error.message },
     stepContext(context, freezeId, 'outcome'),
   );
   if (!frozen.ok) throw frozen.error;
@@ -76,15 +115,32 @@ export async function drivePlacement(deps: FreezeDeps, freezeId: string, context
  * Release some or all of what a freeze still holds back to available funds: reserve the amount on the
  * freeze, release it on the account, record that it is done (so a crash in between is resumed).
  */
-export async function releaseFreeze(deps: FreezeDeps, freezeId: string, amountMinor: bigint | null, reason: string, context: CommandContext): Promise<Outcome> {
+export async function releaseFreeze(
+  deps: FreezeDeps,
+  freezeId: string,
+  amountMinor: bigint | null,
+  reason: string,
+  context: CommandContext,
+): Promise<Outcome> {
   const releaseId = deriveId(context.operationKey, 'release');
-  const reserved = await deps.freezes.handle(freezeStreamId(freezeId), { type: 'ReleaseFreeze', freezeId, releaseId, amountMinor, reason }, stepContext(context, releaseId, 'reserve'));
+  const reserved = await deps.freezes.handle(
+    freezeStreamId(freezeId),
+    { type: 'ReleaseFreeze', freezeId, releaseId, amountMinor, reason },
+    stepContext(context, releaseId, 'reserve'),
+  );
   const driven = await driveRelease(deps, freezeId, releaseId, reason, context, reserved.events.length === 0);
   return { freeze: driven.freeze, position: maxPosition(reserved.position, driven.position) };
 }
 
 /** Finishes a reserved release; safe to call again (a retry, a resume after a crash). */
-export async function driveRelease(deps: FreezeDeps, freezeId: string, releaseId: string, reason: string, context: CommandContext, resuming: boolean): Promise<Outcome> {
+export async function driveRelease(
+  deps: FreezeDeps,
+  freezeId: string,
+  releaseId: string,
+  reason: string,
+  context: CommandContext,
+  resuming: boolean,
+): Promise<Outcome> {
   const freeze = await getFreeze(deps, freezeId);
   const release = freeze.releases.get(releaseId);
   if (!release) throw new DomainError('operation_not_found', `release ${releaseId} does not exist`, { releaseId });
@@ -92,13 +148,24 @@ export async function driveRelease(deps: FreezeDeps, freezeId: string, releaseId
   const step = await runAccountStep(
     deps,
     freeze.request.accountId,
-    { type: 'ReleaseFrozenFunds', accountId: freeze.request.accountId, freezeId, amountMinor: release.amountMinor, reason },
+    {
+      type: 'ReleaseFrozenFunds',
+      accountId: freeze.request.accountId,
+      freezeId,
+      amountMinor: release.amountMinor,
+      reason,
+    },
     stepContext(context, releaseId, 'release-funds'),
     resuming,
   );
   // The freeze stream reserved this amount, so the account holds it: a refusal here is a broken invariant.
-  if (!step.ok) throw new DomainError('invariant_violated', `release of ${freezeId} refused by the account: ${step.error.message}`);
-  const applied = await deps.freezes.handle(freezeStreamId(freezeId), { type: 'ConfirmRelease', freezeId, releaseId }, stepContext(context, releaseId, 'applied'));
+  if (!step.ok)
+    throw new DomainError('invariant_violated', `release of ${freezeId} refused by the account: ${step.error.message}`);
+  const applied = await deps.freezes.handle(
+    freezeStreamId(freezeId),
+    { type: 'ConfirmRelease', freezeId, releaseId },
+    stepContext(context, releaseId, 'applied'),
+  );
   return { freeze: applied.state as ExistingFreeze, position: maxPosition(step.position, applied.position) };
 }
 
@@ -114,18 +181,36 @@ export interface DeductRequest {
  * the payee -> completed. A payee that cannot take it fails the deduction: checked before anything moves
  * (the money stays frozen), or, if it changed meanwhile, the payer is credited back (to available funds).
  */
-export async function deductFromFreeze(deps: FreezeDeps, request: DeductRequest, context: CommandContext): Promise<Outcome & { deductionId: string }> {
+export async function deductFromFreeze(
+  deps: FreezeDeps,
+  request: DeductRequest,
+  context: CommandContext,
+): Promise<Outcome & { deductionId: string }> {
   const deductionId = deriveId(context.operationKey, 'deduction');
   const streamId = freezeStreamId(request.freezeId);
   const current = await getFreeze(deps, request.freezeId);
   const payer = await loadAccount(deps, current.request.accountId);
   const payee = await loadAccount(deps, request.payeeAccountId);
   const amount = { amountMinor: request.amountMinor, currency: current.request.currency };
-  const movement = { amount, kind: 'freeze_deduction' as const, operationId: deductionId, merchantOrderNo: null, memo: request.memo };
-  if (!current.deductions.has(deductionId)) decideCredit({ ...movement, accountId: payee.accountId, counterparty: snapshotOf(payer) }, payee);
+  const movement = {
+    amount,
+    kind: 'freeze_deduction' as const,
+    operationId: deductionId,
+    merchantOrderNo: null,
+    memo: request.memo,
+  };
+  if (!current.deductions.has(deductionId))
+    decideCredit({ ...movement, accountId: payee.accountId, counterparty: snapshotOf(payer) }, payee);
   const reserved = await deps.freezes.handle(
     streamId,
-    { type: 'RequestDeduction', freezeId: request.freezeId, deductionId, amountMinor: request.amountMinor, payeeAccountId: request.payeeAccountId, memo: request.memo },
+    {
+      type: 'RequestDeduction',
+      freezeId: request.freezeId,
+      deductionId,
+      amountMinor: request.amountMinor,
+      payeeAccountId: request.payeeAccountId,
+      memo: request.memo,
+    },
     stepContext(context, deductionId, 'reserve'),
   );
   const driven = await driveDeduction(deps, request.freezeId, deductionId, context, reserved.events.length === 0);
@@ -133,19 +218,40 @@ export async function deductFromFreeze(deps: FreezeDeps, request: DeductRequest,
 }
 
 /** Takes a reserved deduction to completed or failed; safe to call again (a retry, a resume after a crash). */
-export async function driveDeduction(deps: FreezeDeps, freezeId: string, deductionId: string, context: CommandContext, resuming: boolean): Promise<Outcome & { deductionId: string }> {
+export async function driveDeduction(
+  deps: FreezeDeps,
+  freezeId: string,
+  deductionId: string,
+  context: CommandContext,
+  resuming: boolean,
+): Promise<Outcome & { deductionId: string }> {
   const streamId = freezeStreamId(freezeId);
   const freeze = await getFreeze(deps, freezeId);
   const deduction = freeze.deductions.get(deductionId);
-  if (!deduction) throw new DomainError('operation_not_found', `deduction ${deductionId} does not exist`, { deductionId });
+  if (!deduction)
+    throw new DomainError('operation_not_found', `deduction ${deductionId} does not exist`, { deductionId });
   if (deduction.status !== 'requested') return { freeze, position: -1n, deductionId };
   const payer = await loadAccount(deps, freeze.request.accountId);
   const payee = await loadAccount(deps, deduction.payeeAccountId);
-  const movement = { amount: { amountMinor: deduction.amountMinor, currency: freeze.request.currency }, kind: 'freeze_deduction' as const, operationId: deductionId, merchantOrderNo: null, memo: deduction.memo };
+  const movement = {
+    amount: { amountMinor: deduction.amountMinor, currency: freeze.request.currency },
+    kind: 'freeze_deduction' as const,
+    operationId: deductionId,
+    merchantOrderNo: null,
+    memo: deduction.memo,
+  };
   const deducted = await runAccountStep(
     deps,
     payer.accountId,
-    { type: 'DeductFrozenFunds', accountId: payer.accountId, freezeId: freezeId, amountMinor: deduction.amountMinor, kind: 'freeze_deduction', operationId: deductionId, counterparty: snapshotOf(payee) },
+    {
+      type: 'DeductFrozenFunds',
+      accountId: payer.accountId,
+      freezeId: freezeId,
+      amountMinor: deduction.amountMinor,
+      kind: 'freeze_deduction',
+      operationId: deductionId,
+      counterparty: snapshotOf(payee),
+    },
     stepContext(context, deductionId, 'deduct-payer'),
     resuming,
   );
@@ -153,7 +259,13 @@ export async function driveDeduction(deps: FreezeDeps, freezeId: string, deducti
   const credited = await runAccountStep(
     deps,
     deduction.payeeAccountId,
-    { type: 'CreditAccount', ...movement, amount: { amountMinor: deduction.amountMinor, currency: freeze.request.currency }, accountId: deduction.payeeAccountId, counterparty: snapshotOf(payer) },
+    {
+      type: 'CreditAccount',
+      ...movement,
+      amount: { amountMinor: deduction.amountMinor, currency: freeze.request.currency },
+      accountId: deduction.payeeAccountId,
+      counterparty: snapshotOf(payer),
+    },
     stepContext(context, deductionId, 'credit-payee'),
     resuming,
   );
@@ -161,22 +273,52 @@ export async function driveDeduction(deps: FreezeDeps, freezeId: string, deducti
     const back = await runAccountStep(
       deps,
       payer.accountId,
-      { type: 'CreditAccount', ...movement, kind: 'freeze_deduction_reversal', amount: { amountMinor: deduction.amountMinor, currency: freeze.request.currency }, accountId: payer.accountId, counterparty: snapshotOf(payee), memo: `reversal: ${credited.error.code}` },
+      {
+        type: 'CreditAccount',
+        ...movement,
+        kind: 'freeze_deduction_reversal',
+        amount: { amountMinor: deduction.amountMinor, currency: freeze.request.currency },
+        accountId: payer.accountId,
+        counterparty: snapshotOf(payee),
+        memo: `reversal: ${credited.error.code}`,
+      },
       stepContext(context, deductionId, 'reverse-deduct-payer'),
       resuming,
     );
     if (!back.ok) throw back.error;
     return failDeduction(deps, freezeId, deductionId, credited.error, true, context);
   }
-  const done = await deps.freezes.handle(streamId, { type: 'CompleteDeduction', freezeId: freezeId, deductionId }, stepContext(context, deductionId, 'complete'));
-  return { freeze: done.state as ExistingFreeze, position: maxPosition(deducted.position, credited.position, done.position), deductionId };
+  const done = await deps.freezes.handle(
+    streamId,
+    { type: 'CompleteDeduction', freezeId: freezeId, deductionId },
+    stepContext(context, deductionId, 'complete'),
+  );
+  return {
+    freeze: done.state as ExistingFreeze,
+    position: maxPosition(deducted.position, credited.position, done.position),
+    deductionId,
+  };
 }
 
 /** Records why a deduction failed, then answers the request with that refusal. */
-async function failDeduction(deps: FreezeDeps, freezeId: string, deductionId: string, error: DomainError, returnedToAvailable: boolean, context: CommandContext): Promise<never> {
+async function failDeduction(
+  deps: FreezeDeps,
+  freezeId: string,
+  deductionId: string,
+  error: DomainError,
+  returnedToAvailable: boolean,
+  context: CommandContext,
+): Promise<never> {
   await deps.freezes.handle(
     freezeStreamId(freezeId),
-    { type: 'FailDeduction', freezeId, deductionId, reasonCode: error.code, reason: error.message, returnedToAvailable },
+    {
+      type: 'FailDeduction',
+      freezeId,
+      deductionId,
+      reasonCode: error.code,
+      reason: error.message,
+      returnedToAvailable,
+    },
     stepContext(context, deductionId, 'fail'),
   );
   throw error;
@@ -187,4 +329,3 @@ export async function getFreeze(deps: FreezeDeps, freezeId: string): Promise<Exi
   if (!state.exists) throw new DomainError('freeze_not_found', `freeze ${freezeId} does not exist`, { freezeId });
   return state;
 }
-

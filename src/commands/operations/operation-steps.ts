@@ -19,7 +19,8 @@ export interface OperationDeps {
   readonly accounts: AccountHandler;
 }
 
-export type StepOutcome = { readonly ok: true; readonly position: bigint } | { readonly ok: false; readonly error: DomainError };
+export type StepOutcome =
+  { readonly ok: true; readonly position: bigint } | { readonly ok: false; readonly error: DomainError };
 
 /** The context of one named step of an operation: its derived ids never depend on the HTTP request. */
 export function stepContext(context: CommandContext, operationId: string, step: string): CommandContext {
@@ -94,23 +95,50 @@ export interface TwoAccountMovement {
   readonly reversalKind: MovementKind;
 }
 
-export type MoveOutcome = { readonly ok: true; readonly position: bigint } | { readonly ok: false; readonly error: DomainError; readonly position: bigint };
+export type MoveOutcome =
+  | { readonly ok: true; readonly position: bigint }
+  | { readonly ok: false; readonly error: DomainError; readonly position: bigint };
 
 /**
  * Debit the sender, then credit the receiver (DESIGN 3.2). A credit refused after the debit (the
  * receiver changed meanwhile) is compensated by crediting the sender back, and reported as the refusal.
  * Step ids are derived from `operationKey`, so running this again records each step once.
  */
-export async function moveBetweenAccounts(deps: OperationDeps, move: TwoAccountMovement, context: CommandContext, operationKey: string, resuming: boolean): Promise<MoveOutcome> {
+export async function moveBetweenAccounts(
+  deps: OperationDeps,
+  move: TwoAccountMovement,
+  context: CommandContext,
+  operationKey: string,
+  resuming: boolean,
+): Promise<MoveOutcome> {
   const { movement } = move;
-  const debit = await runAccountStep(deps, move.fromAccountId, { type: 'DebitAccount', ...movement, accountId: move.fromAccountId, counterparty: move.toParty }, stepContext(context, operationKey, 'debit'), resuming);
+  const debit = await runAccountStep(
+    deps,
+    move.fromAccountId,
+    { type: 'DebitAccount', ...movement, accountId: move.fromAccountId, counterparty: move.toParty },
+    stepContext(context, operationKey, 'debit'),
+    resuming,
+  );
   if (!debit.ok) return { ok: false, error: debit.error, position: -1n };
-  const credit = await runAccountStep(deps, move.toAccountId, { type: 'CreditAccount', ...movement, accountId: move.toAccountId, counterparty: move.fromParty }, stepContext(context, operationKey, 'credit'), resuming);
+  const credit = await runAccountStep(
+    deps,
+    move.toAccountId,
+    { type: 'CreditAccount', ...movement, accountId: move.toAccountId, counterparty: move.fromParty },
+    stepContext(context, operationKey, 'credit'),
+    resuming,
+  );
   if (credit.ok) return { ok: true, position: maxPosition(debit.position, credit.position) };
   const reversal = await runAccountStep(
     deps,
     move.fromAccountId,
-    { type: 'CreditAccount', ...movement, kind: move.reversalKind, accountId: move.fromAccountId, counterparty: move.toParty, memo: `reversal: ${credit.error.code}` },
+    {
+      type: 'CreditAccount',
+      ...movement,
+      kind: move.reversalKind,
+      accountId: move.fromAccountId,
+      counterparty: move.toParty,
+      memo: `reversal: ${credit.error.code}`,
+    },
     stepContext(context, operationKey, 'reverse-debit'),
     resuming,
   );

@@ -19,11 +19,16 @@ export async function resumeStalledOperations(
   readModels: ReadModelStore,
   nowIso: string,
   graceMs: number,
-  onFailure: (operationId: string, error: unknown) => void = (id, error) => console.error(`resuming operation ${id} failed`, error),
+  onFailure: (operationId: string, error: unknown) => void = (id, error) =>
+    console.error(`resuming operation ${id} failed`, error),
 ): Promise<number> {
   const quietBefore = DateTime.fromISO(nowIso, { zone: 'utc' }).minus({ milliseconds: graceMs }).toISO()!;
   // Oldest first; one operation that cannot be resumed must not keep the others waiting: each is tried on its own.
-  const page = await readModels.find(OPERATIONS_COLLECTION, { where: { inFlight: true }, orderBy: 'updatedAt', limit: MAX_RESUMES_PER_SWEEP });
+  const page = await readModels.find(OPERATIONS_COLLECTION, {
+    where: { inFlight: true },
+    orderBy: 'updatedAt',
+    limit: MAX_RESUMES_PER_SWEEP,
+  });
   let resumed = 0;
   for (const { data } of page.items) {
     const operation = data as unknown as OperationDocument;

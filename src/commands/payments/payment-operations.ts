@@ -7,7 +7,15 @@ import { accountingDate } from '../../domain/shared/accounting-day.js';
 import { DomainError } from '../../domain/shared/domain-error.js';
 import { deriveId, type CommandContext } from '../command-context.js';
 import type { StreamCommandHandler } from '../stream-command-handler.js';
-import { loadAccount, maxPosition, moveBetweenAccounts, snapshotOf, stepContext, stripParty, type OperationDeps } from '../operations/operation-steps.js';
+import {
+  loadAccount,
+  maxPosition,
+  moveBetweenAccounts,
+  snapshotOf,
+  stepContext,
+  stripParty,
+  type OperationDeps,
+} from '../operations/operation-steps.js';
 
 export type PaymentHandler = StreamCommandHandler<PaymentCommand, PaymentEvent, PaymentState>;
 
@@ -53,9 +61,19 @@ export async function pay(deps: PaymentDeps, request: PayRequest, context: Comma
   const streamId = paymentStreamId(paymentId);
   const existing = await deps.payments.load(streamId);
   if (!existing.state.exists) {
-    const [payer, payee] = await Promise.all([loadAccount(deps, request.payerAccountId), loadAccount(deps, request.payeeAccountId)]);
-    const movement = paymentMovement(paymentId, request.merchantOrderNo, request.amount, 'payment', request.description);
-    if (request.payerAccountId === request.payeeAccountId) throw new DomainError('same_account', 'a payment needs two different accounts');
+    const [payer, payee] = await Promise.all([
+      loadAccount(deps, request.payerAccountId),
+      loadAccount(deps, request.payeeAccountId),
+    ]);
+    const movement = paymentMovement(
+      paymentId,
+      request.merchantOrderNo,
+      request.amount,
+      'payment',
+      request.description,
+    );
+    if (request.payerAccountId === request.payeeAccountId)
+      throw new DomainError('same_account', 'a payment needs two different accounts');
     decideDebit({ ...movement, accountId: payer.accountId, counterparty: snapshotOf(payee) }, payer);
     decideCredit({ ...movement, accountId: payee.accountId, counterparty: snapshotOf(payer) }, payee);
     const payerSnapshot: PartySnapshot = { ...snapshotOf(payer), ip: request.payerIp, platform: request.payerPlatform };
@@ -86,19 +104,38 @@ export async function pay(deps: PaymentDeps, request: PayRequest, context: Comma
   // The order number was used before: the same order is a retry (resume it), another is refused.
   const order = existing.state.order;
   const same =
-    order.payerAccountId === request.payerAccountId && order.payeeAccountId === request.payeeAccountId && order.amountMinor === request.amount.amountMinor && order.currency === request.amount.currency;
+    order.payerAccountId === request.payerAccountId &&
+    order.payeeAccountId === request.payeeAccountId &&
+    order.amountMinor === request.amount.amountMinor &&
+    order.currency === request.amount.currency;
   if (!same) {
-    throw new DomainError('duplicate_order_no', `merchant order number ${request.merchantOrderNo} was already used for another payment`, { merchantOrderNo: request.merchantOrderNo });
+    throw new DomainError(
+      'duplicate_order_no',
+      `merchant order number ${request.merchantOrderNo} was already used for another payment`,
+      { merchantOrderNo: request.merchantOrderNo },
+    );
   }
   return drivePayment(deps, paymentId, context, true, -1n);
 }
 
-function paymentMovement(operationId: string, merchantOrderNo: string, amount: Money, kind: Movement['kind'], memo: string): Omit<Movement, 'accountId' | 'counterparty'> {
+function paymentMovement(
+  operationId: string,
+  merchantOrderNo: string,
+  amount: Money,
+  kind: Movement['kind'],
+  memo: string,
+): Omit<Movement, 'accountId' | 'counterparty'> {
   return { amount, kind, operationId, merchantOrderNo, memo };
 }
 
 /** Takes an initiated payment to its end. Safe to call again at any point (resume after a crash). */
-export async function drivePayment(deps: PaymentDeps, paymentId: string, context: CommandContext, resuming: boolean, position: bigint): Promise<PaymentOutcome> {
+export async function drivePayment(
+  deps: PaymentDeps,
+  paymentId: string,
+  context: CommandContext,
+  resuming: boolean,
+  position: bigint,
+): Promise<PaymentOutcome> {
   const streamId = paymentStreamId(paymentId);
   const { state } = await deps.payments.load(streamId);
   if (!state.exists) throw new DomainError('operation_not_found', `payment ${paymentId} does not exist`, { paymentId });
@@ -109,17 +146,37 @@ export async function drivePayment(deps: PaymentDeps, paymentId: string, context
 
   const moved = await moveBetweenAccounts(
     deps,
-    { fromAccountId: order.payerAccountId, toAccountId: order.payeeAccountId, fromParty: stripParty(order.payer), toParty: stripParty(order.payee), movement, reversalKind: 'payment_reversal' },
+    {
+      fromAccountId: order.payerAccountId,
+      toAccountId: order.payeeAccountId,
+      fromParty: stripParty(order.payer),
+      toParty: stripParty(order.payee),
+      movement,
+      reversalKind: 'payment_reversal',
+    },
     context,
     paymentId,
     resuming,
   );
   if (!moved.ok) return fail(deps, paymentId, context, moved.error, maxPosition(position, moved.position));
-  const completed = await deps.payments.handle(streamId, { type: 'CompletePayment', paymentId }, stepContext(context, paymentId, 'complete'));
-  return { payment: completed.state as ExistingPayment, position: maxPosition(position, moved.position, completed.position) };
+  const completed = await deps.payments.handle(
+    streamId,
+    { type: 'CompletePayment', paymentId },
+    stepContext(context, paymentId, 'complete'),
+  );
+  return {
+    payment: completed.state as ExistingPayment,
+    position: maxPosition(position, moved.position, completed.position),
+  };
 }
 
-async function fail(deps: PaymentDeps, paymentId: string, context: CommandContext, error: DomainError, position: bigint): Promise<PaymentOutcome> {
+async function fail(
+  deps: PaymentDeps,
+  paymentId: string,
+  context: CommandContext,
+  error: DomainError,
+  position: bigint,
+): Promise<PaymentOutcome> {
   const failed = await deps.payments.handle(
     paymentStreamId(paymentId),
     { type: 'FailPayment', paymentId, reasonCode: error.code, reason: error.message },
@@ -127,7 +184,6 @@ async function fail(deps: PaymentDeps, paymentId: string, context: CommandContex
   );
   return { payment: failed.state as ExistingPayment, position: maxPosition(position, failed.position) };
 }
-
 
 export async function getPayment(deps: PaymentDeps, paymentId: string): Promise<ExistingPayment> {
   const { state } = await deps.payments.load(paymentStreamId(paymentId));

@@ -13,7 +13,11 @@ export const MAX_EXPIRIES_PER_SWEEP = 500;
  * authorised), so a stale read model can never cancel a hold early. Ids are derived from the
  * pre-authorisation, so two sweeps (two service processes) cancel each hold once.
  */
-export async function expireDuePreauths(commands: LedgerCommands, readModels: ReadModelStore, nowIso: string): Promise<number> {
+export async function expireDuePreauths(
+  commands: LedgerCommands,
+  readModels: ReadModelStore,
+  nowIso: string,
+): Promise<number> {
   const due = await readModels.find<OperationDocument & Record<string, never>>(OPERATIONS_COLLECTION, {
     where: { kind: 'preauth', status: 'authorised' },
     range: { field: 'expiresAt', lt: nowIso },

@@ -6,7 +6,14 @@ import { decidePreauth, type PreauthCommand, type PreauthState } from '../../dom
 import type { PreauthEvent } from '../../domain/preauths/preauth-events.js';
 import { DomainError } from '../../domain/shared/domain-error.js';
 import { deriveId, type CommandContext } from '../command-context.js';
-import { loadAccount, maxPosition, runAccountStep, snapshotOf, stepContext, type OperationDeps } from '../operations/operation-steps.js';
+import {
+  loadAccount,
+  maxPosition,
+  runAccountStep,
+  snapshotOf,
+  stepContext,
+  type OperationDeps,
+} from '../operations/operation-steps.js';
 import type { StreamCommandHandler } from '../stream-command-handler.js';
 
 export type PreauthHandler = StreamCommandHandler<PreauthCommand, PreauthEvent, PreauthState>;
@@ -36,15 +43,42 @@ export interface AuthoriseRequest {
 }
 
 /** Hold the estimated amount on the payer: request -> FundsFrozen (preauth hold) -> authorised / declined. */
-export async function authorise(deps: PreauthDeps, request: AuthoriseRequest, context: CommandContext): Promise<Outcome> {
+export async function authorise(
+  deps: PreauthDeps,
+  request: AuthoriseRequest,
+  context: CommandContext,
+): Promise<Outcome> {
   const preauthId = preauthIdOf(request.merchantId, request.merchantOrderNo);
   const streamId = preauthStreamId(preauthId);
   const existing = await deps.preauths.load(streamId);
   if (!existing.state.exists) {
     // Check everything before recording anything: a refused request changes nothing.
-    const [payer, payee] = await Promise.all([loadAccount(deps, request.payerAccountId), loadAccount(deps, request.payeeAccountId)]);
-    decideFreeze({ accountId: payer.accountId, freezeId: preauthId, amount: request.amount, purpose: 'preauth_hold', reason: `pre-authorisation ${request.merchantOrderNo}` }, payer);
-    decideCredit({ accountId: payee.accountId, amount: request.amount, kind: 'preauth_capture', operationId: preauthId, merchantOrderNo: request.merchantOrderNo, counterparty: snapshotOf(payer), memo: '' }, payee);
+    const [payer, payee] = await Promise.all([
+      loadAccount(deps, request.payerAccountId),
+      loadAccount(deps, request.payeeAccountId),
+    ]);
+    decideFreeze(
+      {
+        accountId: payer.accountId,
+        freezeId: preauthId,
+        amount: request.amount,
+        purpose: 'preauth_hold',
+        reason: `pre-authorisation ${request.merchantOrderNo}`,
+      },
+      payer,
+    );
+    decideCredit(
+      {
+        accountId: payee.accountId,
+        amount: request.amount,
+        kind: 'preauth_capture',
+        operationId: preauthId,
+        merchantOrderNo: request.merchantOrderNo,
+        counterparty: snapshotOf(payer),
+        memo: '',
+      },
+      payee,
+    );
   }
   // A known order number with the same terms is a retry (resume it); other terms are refused by the decider.
   const requested = await deps.preauths.handle(
@@ -71,7 +105,12 @@ export async function authorise(deps: PreauthDeps, request: AuthoriseRequest, co
 }
 
 /** Takes a requested pre-authorisation to authorised or declined; safe to call again. */
-export async function driveAuthorisation(deps: PreauthDeps, preauthId: string, context: CommandContext, resuming: boolean): Promise<Outcome> {
+export async function driveAuthorisation(
+  deps: PreauthDeps,
+  preauthId: string,
+  context: CommandContext,
+  resuming: boolean,
+): Promise<Outcome> {
   const streamId = preauthStreamId(preauthId);
   const position = -1n;
   const preauth = await getPreauth(deps, preauthId);
@@ -80,13 +119,22 @@ export async function driveAuthorisation(deps: PreauthDeps, preauthId: string, c
   const held = await runAccountStep(
     deps,
     r.payerAccountId,
-    { type: 'FreezeFunds', accountId: r.payerAccountId, freezeId: preauthId, amount: { amountMinor: r.amountMinor, currency: r.currency }, purpose: 'preauth_hold', reason: `pre-authorisation ${r.merchantOrderNo}` },
+    {
+      type: 'FreezeFunds',
+      accountId: r.payerAccountId,
+      freezeId: preauthId,
+      amount: { amountMinor: r.amountMinor, currency: r.currency },
+      purpose: 'preauth_hold',
+      reason: `pre-authorisation ${r.merchantOrderNo}`,
+    },
     stepContext(context, preauthId, 'hold'),
     resuming,
   );
   const done = await deps.preauths.handle(
     streamId,
-    held.ok ? { type: 'AuthorisePreauth', preauthId } : { type: 'DeclinePreauth', preauthId, reasonCode: held.error.code, reason: held.error.message },
+    held.ok
+      ? { type: 'AuthorisePreauth', preauthId }
+      : { type: 'DeclinePreauth', preauthId, reasonCode: held.error.code, reason: held.error.message },
     stepContext(context, preauthId, 'outcome'),
   );
   if (!held.ok) throw held.error;
@@ -99,7 +147,12 @@ export async function driveAuthorisation(deps: PreauthDeps, preauthId: string, c
  * hold is gone (a capture then fails, and the expiry sweep or a retry records the cancellation), never a
  * cancelled authorisation whose money stays held.
  */
-export async function cancelPreauth(deps: PreauthDeps, preauthId: string, reason: 'merchant' | 'expired', context: CommandContext): Promise<Outcome> {
+export async function cancelPreauth(
+  deps: PreauthDeps,
+  preauthId: string,
+  reason: 'merchant' | 'expired',
+  context: CommandContext,
+): Promise<Outcome> {
   const streamId = preauthStreamId(preauthId);
   const current = await getPreauth(deps, preauthId);
   const command = { type: 'CancelPreauth' as const, preauthId, reason, nowIso: context.occurredAt };
@@ -107,13 +160,22 @@ export async function cancelPreauth(deps: PreauthDeps, preauthId: string, reason
   const released = await runAccountStep(
     deps,
     current.request.payerAccountId,
-    { type: 'ReleaseFrozenFunds', accountId: current.request.payerAccountId, freezeId: preauthId, amountMinor: null, reason: `pre-authorisation cancelled (${reason})` },
+    {
+      type: 'ReleaseFrozenFunds',
+      accountId: current.request.payerAccountId,
+      freezeId: preauthId,
+      amountMinor: null,
+      reason: `pre-authorisation cancelled (${reason})`,
+    },
     stepContext(context, preauthId, 'cancel-release'),
     true,
   );
   if (!released.ok && released.error.code !== 'freeze_not_found') throw released.error;
   const cancelled = await deps.preauths.handle(streamId, command, stepContext(context, preauthId, 'cancel'));
-  return { preauth: cancelled.state as ExistingPreauth, position: maxPosition(cancelled.position, released.ok ? released.position : -1n) };
+  return {
+    preauth: cancelled.state as ExistingPreauth,
+    position: maxPosition(cancelled.position, released.ok ? released.position : -1n),
+  };
 }
 
 /**
@@ -121,36 +183,87 @@ export async function cancelPreauth(deps: PreauthDeps, preauthId: string, reason
  * releases the rest in one append, then the payee is credited. A payee that cannot take it gets nothing:
  * the payer is credited back and the full hold restored, so the authorisation is valid again.
  */
-export async function completePreauth(deps: PreauthDeps, preauthId: string, amount: Money, context: CommandContext): Promise<Outcome> {
+export async function completePreauth(
+  deps: PreauthDeps,
+  preauthId: string,
+  amount: Money,
+  context: CommandContext,
+): Promise<Outcome> {
   const completionId = deriveId(context.operationKey, 'completion');
   const streamId = preauthStreamId(preauthId);
   const current = await getPreauth(deps, preauthId);
-  if (amount.currency !== current.request.currency) throw new DomainError('currency_mismatch', `pre-authorisation ${preauthId} is in ${current.request.currency}`, { currency: amount.currency });
-  const requested = await deps.preauths.handle(streamId, { type: 'RequestCompletion', preauthId, completionId, capturedMinor: amount.amountMinor }, stepContext(context, completionId, 'request'));
+  if (amount.currency !== current.request.currency)
+    throw new DomainError('currency_mismatch', `pre-authorisation ${preauthId} is in ${current.request.currency}`, {
+      currency: amount.currency,
+    });
+  const requested = await deps.preauths.handle(
+    streamId,
+    { type: 'RequestCompletion', preauthId, completionId, capturedMinor: amount.amountMinor },
+    stepContext(context, completionId, 'request'),
+  );
   const driven = await driveCompletion(deps, preauthId, completionId, context, requested.events.length === 0);
   return { preauth: driven.preauth, position: maxPosition(requested.position, driven.position) };
 }
 
 /** Takes a requested completion to completed or failed; safe to call again (a retry, a resume after a crash). */
-export async function driveCompletion(deps: PreauthDeps, preauthId: string, completionId: string, context: CommandContext, resuming: boolean): Promise<Outcome> {
+export async function driveCompletion(
+  deps: PreauthDeps,
+  preauthId: string,
+  completionId: string,
+  context: CommandContext,
+  resuming: boolean,
+): Promise<Outcome> {
   const streamId = preauthStreamId(preauthId);
   const preauth = await getPreauth(deps, preauthId);
-  if (preauth.status !== 'completing' || preauth.completion?.completionId !== completionId) return { preauth, position: -1n };
+  if (preauth.status !== 'completing' || preauth.completion?.completionId !== completionId)
+    return { preauth, position: -1n };
   const r = preauth.request;
-  const captured = preauth.completion!.capturedMinor;
+  const captured = preauth.completion.capturedMinor;
   const [payer, payee] = await Promise.all([loadAccount(deps, r.payerAccountId), loadAccount(deps, r.payeeAccountId)]);
   const remainder = r.amountMinor - captured;
   const payerSteps: AccountCommand[] = [
-    { type: 'DeductFrozenFunds', accountId: r.payerAccountId, freezeId: preauthId, amountMinor: captured, kind: 'preauth_capture', operationId: completionId, counterparty: snapshotOf(payee) },
+    {
+      type: 'DeductFrozenFunds',
+      accountId: r.payerAccountId,
+      freezeId: preauthId,
+      amountMinor: captured,
+      kind: 'preauth_capture',
+      operationId: completionId,
+      counterparty: snapshotOf(payee),
+    },
   ];
-  if (remainder > 0n) payerSteps.push({ type: 'ReleaseFrozenFunds', accountId: r.payerAccountId, freezeId: preauthId, amountMinor: remainder, reason: 'pre-authorisation completed below the held amount' });
-  const deducted = await runAccountStep(deps, r.payerAccountId, { type: 'Sequence', accountId: r.payerAccountId, commands: payerSteps }, stepContext(context, completionId, 'capture-payer'), resuming);
+  if (remainder > 0n)
+    payerSteps.push({
+      type: 'ReleaseFrozenFunds',
+      accountId: r.payerAccountId,
+      freezeId: preauthId,
+      amountMinor: remainder,
+      reason: 'pre-authorisation completed below the held amount',
+    });
+  const deducted = await runAccountStep(
+    deps,
+    r.payerAccountId,
+    { type: 'Sequence', accountId: r.payerAccountId, commands: payerSteps },
+    stepContext(context, completionId, 'capture-payer'),
+    resuming,
+  );
   if (!deducted.ok) return failCompletion(deps, preauthId, completionId, deducted.error, context);
-  const movement = { amount: { amountMinor: captured, currency: r.currency }, operationId: completionId, merchantOrderNo: r.merchantOrderNo, memo: `pre-authorisation ${r.merchantOrderNo}` };
+  const movement = {
+    amount: { amountMinor: captured, currency: r.currency },
+    operationId: completionId,
+    merchantOrderNo: r.merchantOrderNo,
+    memo: `pre-authorisation ${r.merchantOrderNo}`,
+  };
   const credited = await runAccountStep(
     deps,
     r.payeeAccountId,
-    { type: 'CreditAccount', ...movement, kind: 'preauth_capture', accountId: r.payeeAccountId, counterparty: snapshotOf(payer) },
+    {
+      type: 'CreditAccount',
+      ...movement,
+      kind: 'preauth_capture',
+      accountId: r.payeeAccountId,
+      counterparty: snapshotOf(payer),
+    },
     stepContext(context, completionId, 'credit-payee'),
     resuming,
   );
@@ -162,8 +275,22 @@ export async function driveCompletion(deps: PreauthDeps, preauthId: string, comp
         type: 'Sequence',
         accountId: r.payerAccountId,
         commands: [
-          { type: 'CreditAccount', ...movement, kind: 'preauth_capture_reversal', accountId: r.payerAccountId, counterparty: snapshotOf(payee), memo: `reversal: ${credited.error.code}` },
-          { type: 'FreezeFunds', accountId: r.payerAccountId, freezeId: preauthId, amount: { amountMinor: r.amountMinor, currency: r.currency }, purpose: 'preauth_hold', reason: 'authorisation restored' },
+          {
+            type: 'CreditAccount',
+            ...movement,
+            kind: 'preauth_capture_reversal',
+            accountId: r.payerAccountId,
+            counterparty: snapshotOf(payee),
+            memo: `reversal: ${credited.error.code}`,
+          },
+          {
+            type: 'FreezeFunds',
+            accountId: r.payerAccountId,
+            freezeId: preauthId,
+            amount: { amountMinor: r.amountMinor, currency: r.currency },
+            purpose: 'preauth_hold',
+            reason: 'authorisation restored',
+          },
         ],
       },
       stepContext(context, completionId, 'restore-payer'),
@@ -172,8 +299,15 @@ export async function driveCompletion(deps: PreauthDeps, preauthId: string, comp
     if (!restored.ok) throw restored.error;
     return failCompletion(deps, preauthId, completionId, credited.error, context);
   }
-  const done = await deps.preauths.handle(streamId, { type: 'ConfirmCompletion', preauthId, completionId }, stepContext(context, completionId, 'confirm'));
-  return { preauth: done.state as ExistingPreauth, position: maxPosition(deducted.position, credited.position, done.position) };
+  const done = await deps.preauths.handle(
+    streamId,
+    { type: 'ConfirmCompletion', preauthId, completionId },
+    stepContext(context, completionId, 'confirm'),
+  );
+  return {
+    preauth: done.state as ExistingPreauth,
+    position: maxPosition(deducted.position, credited.position, done.position),
+  };
 }
 
 /**
@@ -181,52 +315,115 @@ export async function driveCompletion(deps: PreauthDeps, preauthId: string, comp
  * and the full authorised amount is held again: the authorisation is valid again. Checked first so that a
  * payer who can no longer cover the hold refuses the cancellation before any money moves.
  */
-export async function cancelCompletion(deps: PreauthDeps, preauthId: string, context: CommandContext): Promise<Outcome> {
+export async function cancelCompletion(
+  deps: PreauthDeps,
+  preauthId: string,
+  context: CommandContext,
+): Promise<Outcome> {
   const streamId = preauthStreamId(preauthId);
   const current = await getPreauth(deps, preauthId);
   if (current.status === 'completed' && current.completion) {
     // Check both accounts before anything moves: the payee gives the capture back, the payer takes it
     // and holds the full authorised amount again.
     const r = current.request;
-    const [payer, payee] = await Promise.all([loadAccount(deps, r.payerAccountId), loadAccount(deps, r.payeeAccountId)]);
-    const movement = { amount: { amountMinor: current.completion.capturedMinor, currency: r.currency }, operationId: current.completion.completionId, merchantOrderNo: r.merchantOrderNo, memo: '' };
-    decideAccount({ type: 'DebitAccount', ...movement, kind: 'preauth_completion_cancellation', accountId: payee.accountId, counterparty: snapshotOf(payer) }, payee);
+    const [payer, payee] = await Promise.all([
+      loadAccount(deps, r.payerAccountId),
+      loadAccount(deps, r.payeeAccountId),
+    ]);
+    const movement = {
+      amount: { amountMinor: current.completion.capturedMinor, currency: r.currency },
+      operationId: current.completion.completionId,
+      merchantOrderNo: r.merchantOrderNo,
+      memo: '',
+    };
+    decideAccount(
+      {
+        type: 'DebitAccount',
+        ...movement,
+        kind: 'preauth_completion_cancellation',
+        accountId: payee.accountId,
+        counterparty: snapshotOf(payer),
+      },
+      payee,
+    );
     decideAccount(restorePayer(r, movement, preauthId, snapshotOf(payee)), payer);
   }
   // A cancellation in progress is resumed under its own id; a new one (also after a failed one) gets a
   // new id, so its steps never collide with an earlier attempt's.
-  const cancellationId = (current.status === 'cancelling_completion' ? current.completionCancellationId : null) ?? deriveId(context.operationKey, 'completion-cancellation');
-  const requested = await deps.preauths.handle(streamId, { type: 'RequestCompletionCancellation', preauthId, cancellationId }, stepContext(context, cancellationId, 'request'));
+  const cancellationId =
+    (current.status === 'cancelling_completion' ? current.completionCancellationId : null) ??
+    deriveId(context.operationKey, 'completion-cancellation');
+  const requested = await deps.preauths.handle(
+    streamId,
+    { type: 'RequestCompletionCancellation', preauthId, cancellationId },
+    stepContext(context, cancellationId, 'request'),
+  );
   const preauth = requested.state as ExistingPreauth;
-  if (preauth.status !== 'cancelling_completion' || !preauth.completion || preauth.completionCancellationId !== cancellationId) return { preauth, position: requested.position };
+  if (
+    preauth.status !== 'cancelling_completion' ||
+    !preauth.completion ||
+    preauth.completionCancellationId !== cancellationId
+  )
+    return { preauth, position: requested.position };
   const resuming = requested.events.length === 0;
   const { completionId, capturedMinor } = preauth.completion;
   const r = preauth.request;
   const [payer, payee] = await Promise.all([loadAccount(deps, r.payerAccountId), loadAccount(deps, r.payeeAccountId)]);
-  const movement = { amount: { amountMinor: capturedMinor, currency: r.currency }, operationId: completionId, merchantOrderNo: r.merchantOrderNo, memo: `completion of ${r.merchantOrderNo} cancelled` };
+  const movement = {
+    amount: { amountMinor: capturedMinor, currency: r.currency },
+    operationId: completionId,
+    merchantOrderNo: r.merchantOrderNo,
+    memo: `completion of ${r.merchantOrderNo} cancelled`,
+  };
   const debited = await runAccountStep(
     deps,
     r.payeeAccountId,
-    { type: 'DebitAccount', ...movement, kind: 'preauth_completion_cancellation', accountId: r.payeeAccountId, counterparty: snapshotOf(payer) },
+    {
+      type: 'DebitAccount',
+      ...movement,
+      kind: 'preauth_completion_cancellation',
+      accountId: r.payeeAccountId,
+      counterparty: snapshotOf(payer),
+    },
     stepContext(context, cancellationId, 'debit-payee'),
     resuming,
   );
   if (!debited.ok) return failUncompletion(deps, preauthId, completionId, cancellationId, debited.error, context);
-  const restored = await runAccountStep(deps, r.payerAccountId, restorePayer(r, movement, preauthId, snapshotOf(payee)), stepContext(context, cancellationId, 'restore-payer'), resuming);
+  const restored = await runAccountStep(
+    deps,
+    r.payerAccountId,
+    restorePayer(r, movement, preauthId, snapshotOf(payee)),
+    stepContext(context, cancellationId, 'restore-payer'),
+    resuming,
+  );
   if (!restored.ok) {
     // Give the payee its capture back; a reversal goes through whatever the payee's flags and status.
     const back = await runAccountStep(
       deps,
       r.payeeAccountId,
-      { type: 'CreditAccount', ...movement, kind: 'preauth_capture_reversal', accountId: r.payeeAccountId, counterparty: snapshotOf(payer), memo: `reversal: ${restored.error.code}` },
+      {
+        type: 'CreditAccount',
+        ...movement,
+        kind: 'preauth_capture_reversal',
+        accountId: r.payeeAccountId,
+        counterparty: snapshotOf(payer),
+        memo: `reversal: ${restored.error.code}`,
+      },
       stepContext(context, cancellationId, 'reverse-debit-payee'),
       resuming,
     );
     if (!back.ok) throw back.error;
     return failUncompletion(deps, preauthId, completionId, cancellationId, restored.error, context);
   }
-  const done = await deps.preauths.handle(streamId, { type: 'ConfirmCompletionCancellation', preauthId, completionId }, stepContext(context, cancellationId, 'confirm'));
-  return { preauth: done.state as ExistingPreauth, position: maxPosition(requested.position, debited.position, restored.position, done.position) };
+  const done = await deps.preauths.handle(
+    streamId,
+    { type: 'ConfirmCompletionCancellation', preauthId, completionId },
+    stepContext(context, cancellationId, 'confirm'),
+  );
+  return {
+    preauth: done.state as ExistingPreauth,
+    position: maxPosition(requested.position, debited.position, restored.position, done.position),
+  };
 }
 
 /** The payer takes the capture back and holds the full authorised amount again, in one append. */
@@ -240,18 +437,48 @@ function restorePayer(
     type: 'Sequence',
     accountId: r.payerAccountId,
     commands: [
-      { type: 'CreditAccount', ...movement, kind: 'preauth_completion_cancellation', accountId: r.payerAccountId, counterparty: payee },
-      { type: 'FreezeFunds', accountId: r.payerAccountId, freezeId: preauthId, amount: { amountMinor: r.amountMinor, currency: r.currency }, purpose: 'preauth_hold', reason: 'authorisation valid again' },
+      {
+        type: 'CreditAccount',
+        ...movement,
+        kind: 'preauth_completion_cancellation',
+        accountId: r.payerAccountId,
+        counterparty: payee,
+      },
+      {
+        type: 'FreezeFunds',
+        accountId: r.payerAccountId,
+        freezeId: preauthId,
+        amount: { amountMinor: r.amountMinor, currency: r.currency },
+        purpose: 'preauth_hold',
+        reason: 'authorisation valid again',
+      },
     ],
   };
 }
 
-async function failCompletion(deps: PreauthDeps, preauthId: string, completionId: string, error: DomainError, context: CommandContext): Promise<never> {
-  await deps.preauths.handle(preauthStreamId(preauthId), { type: 'FailCompletion', preauthId, completionId, reasonCode: error.code, reason: error.message }, stepContext(context, completionId, 'fail'));
+async function failCompletion(
+  deps: PreauthDeps,
+  preauthId: string,
+  completionId: string,
+  error: DomainError,
+  context: CommandContext,
+): Promise<never> {
+  await deps.preauths.handle(
+    preauthStreamId(preauthId),
+    { type: 'FailCompletion', preauthId, completionId, reasonCode: error.code, reason: error.message },
+    stepContext(context, completionId, 'fail'),
+  );
   throw error;
 }
 
-async function failUncompletion(deps: PreauthDeps, preauthId: string, completionId: string, cancellationId: string, error: DomainError, context: CommandContext): Promise<never> {
+async function failUncompletion(
+  deps: PreauthDeps,
+  preauthId: string,
+  completionId: string,
+  cancellationId: string,
+  error: DomainError,
+  context: CommandContext,
+): Promise<never> {
   await deps.preauths.handle(
     preauthStreamId(preauthId),
     { type: 'FailCompletionCancellation', preauthId, completionId, reasonCode: error.code, reason: error.message },
@@ -262,6 +489,7 @@ async function failUncompletion(deps: PreauthDeps, preauthId: string, completion
 
 export async function getPreauth(deps: PreauthDeps, preauthId: string): Promise<ExistingPreauth> {
   const { state } = await deps.preauths.load(preauthStreamId(preauthId));
-  if (!state.exists) throw new DomainError('operation_not_found', `pre-authorisation ${preauthId} does not exist`, { preauthId });
+  if (!state.exists)
+    throw new DomainError('operation_not_found', `pre-authorisation ${preauthId} does not exist`, { preauthId });
   return state;
 }

@@ -5,7 +5,13 @@ import { decideRecharge } from '../../domain/recharges/recharge.js';
 import { DomainError } from '../../domain/shared/domain-error.js';
 import type { PaymentChannel } from '../../ports/payment-channel.js';
 import { deriveId, type CommandContext } from '../command-context.js';
-import { loadAccount, maxPosition, runAccountStep, stepContext, type OperationDeps } from '../operations/operation-steps.js';
+import {
+  loadAccount,
+  maxPosition,
+  runAccountStep,
+  stepContext,
+  type OperationDeps,
+} from '../operations/operation-steps.js';
 import type { StreamCommandHandler } from '../stream-command-handler.js';
 
 export type RechargeHandler = StreamCommandHandler<RechargeCommand, RechargeEvent, RechargeState>;
@@ -40,9 +46,16 @@ export function rechargeStreamId(rechargeId: string): string {
  * account refuses after the charge (its status changed meanwhile) fails it as "charged at the channel",
  * for reconciliation to refund.
  */
-export async function rechargeAccount(deps: RechargeDeps, request: RechargeRequest, context: CommandContext): Promise<RechargeOutcome> {
+export async function rechargeAccount(
+  deps: RechargeDeps,
+  request: RechargeRequest,
+  context: CommandContext,
+): Promise<RechargeOutcome> {
   const channel = deps.channels.get(request.channelId);
-  if (!channel) throw new DomainError('unknown_channel', `no payment channel "${request.channelId}"`, { channel: request.channelId });
+  if (!channel)
+    throw new DomainError('unknown_channel', `no payment channel "${request.channelId}"`, {
+      channel: request.channelId,
+    });
   const rechargeId = deriveId(context.operationKey, 'recharge');
   const streamId = rechargeStreamId(rechargeId);
   const existing = await deps.recharges.load(streamId);
@@ -51,10 +64,29 @@ export async function rechargeAccount(deps: RechargeDeps, request: RechargeReque
   if (!existing.state.exists) {
     // Check the account before charging anyone's card: a refused recharge moves no external money.
     const account = await loadAccount(deps, request.accountId);
-    decideRecharge({ rechargeId, accountId: account.accountId, amount: request.amount, channel: channel.id, channelOrderNo: 'not-yet-charged', channelFeeMinor: 0n }, account);
+    decideRecharge(
+      {
+        rechargeId,
+        accountId: account.accountId,
+        amount: request.amount,
+        channel: channel.id,
+        channelOrderNo: 'not-yet-charged',
+        channelFeeMinor: 0n,
+      },
+      account,
+    );
     const requested = await deps.recharges.handle(
       streamId,
-      { type: 'RequestRecharge', request: { rechargeId, accountId: account.accountId, amountMinor: request.amount.amountMinor, currency: request.amount.currency, channel: channel.id } },
+      {
+        type: 'RequestRecharge',
+        request: {
+          rechargeId,
+          accountId: account.accountId,
+          amountMinor: request.amount.amountMinor,
+          currency: request.amount.currency,
+          channel: channel.id,
+        },
+      },
       stepContext(context, rechargeId, 'request'),
     );
     position = requested.position;
@@ -65,10 +97,16 @@ export async function rechargeAccount(deps: RechargeDeps, request: RechargeReque
 }
 
 /** Takes a requested recharge to its end; safe to call again at any point (a retry, a resume after a crash). */
-export async function driveRecharge(deps: RechargeDeps, rechargeId: string, context: CommandContext, resuming: boolean): Promise<RechargeOutcome> {
+export async function driveRecharge(
+  deps: RechargeDeps,
+  rechargeId: string,
+  context: CommandContext,
+  resuming: boolean,
+): Promise<RechargeOutcome> {
   const streamId = rechargeStreamId(rechargeId);
   const { state } = await deps.recharges.load(streamId);
-  if (!state.exists) throw new DomainError('operation_not_found', `recharge ${rechargeId} does not exist`, { rechargeId });
+  if (!state.exists)
+    throw new DomainError('operation_not_found', `recharge ${rechargeId} does not exist`, { rechargeId });
   const r = state.request;
   if (state.status !== 'requested') return { recharge: state, position: -1n };
   const channel = deps.channels.get(r.channel);
@@ -76,12 +114,29 @@ export async function driveRecharge(deps: RechargeDeps, rechargeId: string, cont
   const amount = { amountMinor: r.amountMinor, currency: r.currency };
   const charged = await channel.charge({ orderNo: rechargeId, amount, payerReference: null });
   if (charged.status === 'declined') {
-    return fail(deps, rechargeId, context, new DomainError('channel_declined', `${channel.id} declined the charge: ${charged.channelErrorMessage}`, { channel: channel.id, channelErrorCode: charged.channelErrorCode }), false);
+    return fail(
+      deps,
+      rechargeId,
+      context,
+      new DomainError('channel_declined', `${channel.id} declined the charge: ${charged.channelErrorMessage}`, {
+        channel: channel.id,
+        channelErrorCode: charged.channelErrorCode,
+      }),
+      false,
+    );
   }
   const credited = await runAccountStep(
     deps,
     r.accountId,
-    { type: 'RechargeAccount', rechargeId, accountId: r.accountId, amount, channel: channel.id, channelOrderNo: charged.channelOrderNo, channelFeeMinor: charged.feeMinor },
+    {
+      type: 'RechargeAccount',
+      rechargeId,
+      accountId: r.accountId,
+      amount,
+      channel: channel.id,
+      channelOrderNo: charged.channelOrderNo,
+      channelFeeMinor: charged.feeMinor,
+    },
     stepContext(context, rechargeId, 'credit'),
     resuming,
   );
@@ -94,7 +149,13 @@ export async function driveRecharge(deps: RechargeDeps, rechargeId: string, cont
   return { recharge: done.state as ExistingRecharge, position: maxPosition(credited.position, done.position) };
 }
 
-async function fail(deps: RechargeDeps, rechargeId: string, context: CommandContext, error: DomainError, chargedAtChannel: boolean): Promise<never> {
+async function fail(
+  deps: RechargeDeps,
+  rechargeId: string,
+  context: CommandContext,
+  error: DomainError,
+  chargedAtChannel: boolean,
+): Promise<never> {
   await deps.recharges.handle(
     rechargeStreamId(rechargeId),
     { type: 'FailRecharge', rechargeId, reasonCode: error.code, reason: error.message, chargedAtChannel },

@@ -4,7 +4,15 @@ import { DomainError } from '../../domain/shared/domain-error.js';
 import type { TransferCommand, TransferState } from '../../domain/transfers/transfer-decider.js';
 import type { TransferEvent } from '../../domain/transfers/transfer-events.js';
 import { deriveId, type CommandContext } from '../command-context.js';
-import { loadAccount, maxPosition, moveBetweenAccounts, snapshotOf, stepContext, stripParty, type OperationDeps } from '../operations/operation-steps.js';
+import {
+  loadAccount,
+  maxPosition,
+  moveBetweenAccounts,
+  snapshotOf,
+  stepContext,
+  stripParty,
+  type OperationDeps,
+} from '../operations/operation-steps.js';
 import type { StreamCommandHandler } from '../stream-command-handler.js';
 
 export type TransferHandler = StreamCommandHandler<TransferCommand, TransferEvent, TransferState>;
@@ -26,16 +34,30 @@ export function transferStreamId(transferId: string): string {
 }
 
 /** Wallet to wallet: request -> debit sender -> credit receiver (or credit the sender back) -> outcome. */
-export async function transfer(deps: TransferDeps, request: TransferRequest, context: CommandContext): Promise<{ transfer: ExistingTransfer; position: bigint }> {
+export async function transfer(
+  deps: TransferDeps,
+  request: TransferRequest,
+  context: CommandContext,
+): Promise<{ transfer: ExistingTransfer; position: bigint }> {
   const transferId = deriveId(context.operationKey, 'transfer');
   const streamId = transferStreamId(transferId);
   const existing = await deps.transfers.load(streamId);
   let position = -1n;
   let resuming = true;
   if (!existing.state.exists) {
-    if (request.fromAccountId === request.toAccountId) throw new DomainError('same_account', 'a transfer needs two different accounts');
-    const [from, to] = await Promise.all([loadAccount(deps, request.fromAccountId), loadAccount(deps, request.toAccountId)]);
-    const movement = { amount: request.amount, kind: 'transfer' as const, operationId: transferId, merchantOrderNo: null, memo: request.memo };
+    if (request.fromAccountId === request.toAccountId)
+      throw new DomainError('same_account', 'a transfer needs two different accounts');
+    const [from, to] = await Promise.all([
+      loadAccount(deps, request.fromAccountId),
+      loadAccount(deps, request.toAccountId),
+    ]);
+    const movement = {
+      amount: request.amount,
+      kind: 'transfer' as const,
+      operationId: transferId,
+      merchantOrderNo: null,
+      memo: request.memo,
+    };
     decideDebit({ ...movement, accountId: from.accountId, counterparty: snapshotOf(to) }, from);
     decideCredit({ ...movement, accountId: to.accountId, counterparty: snapshotOf(from) }, to);
     const requested = await deps.transfers.handle(
@@ -63,16 +85,34 @@ export async function transfer(deps: TransferDeps, request: TransferRequest, con
 }
 
 /** Takes a requested transfer to its end; safe to call again at any point (a retry, a resume after a crash). */
-export async function driveTransfer(deps: TransferDeps, transferId: string, context: CommandContext, resuming: boolean): Promise<{ transfer: ExistingTransfer; position: bigint }> {
+export async function driveTransfer(
+  deps: TransferDeps,
+  transferId: string,
+  context: CommandContext,
+  resuming: boolean,
+): Promise<{ transfer: ExistingTransfer; position: bigint }> {
   const streamId = transferStreamId(transferId);
   const { state } = await deps.transfers.load(streamId);
   if (!state.exists) throw new Error('a requested transfer exists');
   if (state.status !== 'requested') return { transfer: state, position: -1n };
   const r = state.request;
-  const movement = { amount: { amountMinor: r.amountMinor, currency: r.currency }, kind: 'transfer' as const, operationId: transferId, merchantOrderNo: null, memo: r.memo };
+  const movement = {
+    amount: { amountMinor: r.amountMinor, currency: r.currency },
+    kind: 'transfer' as const,
+    operationId: transferId,
+    merchantOrderNo: null,
+    memo: r.memo,
+  };
   const moved = await moveBetweenAccounts(
     deps,
-    { fromAccountId: r.fromAccountId, toAccountId: r.toAccountId, fromParty: stripParty(r.from), toParty: stripParty(r.to), movement, reversalKind: 'transfer_reversal' },
+    {
+      fromAccountId: r.fromAccountId,
+      toAccountId: r.toAccountId,
+      fromParty: stripParty(r.from),
+      toParty: stripParty(r.to),
+      movement,
+      reversalKind: 'transfer_reversal',
+    },
     context,
     transferId,
     resuming,
@@ -80,10 +120,18 @@ export async function driveTransfer(deps: TransferDeps, transferId: string, cont
   return finish(deps, transferId, context, moved.ok ? null : moved.error, moved.position);
 }
 
-async function finish(deps: TransferDeps, transferId: string, context: CommandContext, error: DomainError | null, position: bigint) {
+async function finish(
+  deps: TransferDeps,
+  transferId: string,
+  context: CommandContext,
+  error: DomainError | null,
+  position: bigint,
+) {
   const done = await deps.transfers.handle(
     transferStreamId(transferId),
-    error ? { type: 'FailTransfer', transferId, reasonCode: error.code, reason: error.message } : { type: 'CompleteTransfer', transferId },
+    error
+      ? { type: 'FailTransfer', transferId, reasonCode: error.code, reason: error.message }
+      : { type: 'CompleteTransfer', transferId },
     stepContext(context, transferId, error ? 'fail' : 'complete'),
   );
   return { transfer: done.state as ExistingTransfer, position: maxPosition(position, done.position) };

@@ -5,7 +5,13 @@ import type { WithdrawalCommand, WithdrawalState } from '../../domain/withdrawal
 import type { WithdrawalEvent } from '../../domain/withdrawals/withdrawal-events.js';
 import type { PaymentChannel } from '../../ports/payment-channel.js';
 import { deriveId, type CommandContext } from '../command-context.js';
-import { loadAccount, maxPosition, runAccountStep, stepContext, type OperationDeps } from '../operations/operation-steps.js';
+import {
+  loadAccount,
+  maxPosition,
+  runAccountStep,
+  stepContext,
+  type OperationDeps,
+} from '../operations/operation-steps.js';
 import type { StreamCommandHandler } from '../stream-command-handler.js';
 
 export type WithdrawalHandler = StreamCommandHandler<WithdrawalCommand, WithdrawalEvent, WithdrawalState>;
@@ -32,9 +38,16 @@ export function withdrawalStreamId(withdrawalId: string): string {
  * withdrawal id) -> completed; a declined payout credits the wallet back. If the channel is unreachable
  * the withdrawal stays requested with the wallet debited, and a retry pays out again under the same id.
  */
-export async function withdraw(deps: WithdrawalDeps, request: WithdrawalRequest, context: CommandContext): Promise<{ withdrawal: ExistingWithdrawal; position: bigint }> {
+export async function withdraw(
+  deps: WithdrawalDeps,
+  request: WithdrawalRequest,
+  context: CommandContext,
+): Promise<{ withdrawal: ExistingWithdrawal; position: bigint }> {
   const channel = deps.channels.get(request.channelId);
-  if (!channel) throw new DomainError('unknown_channel', `no payment channel "${request.channelId}"`, { channel: request.channelId });
+  if (!channel)
+    throw new DomainError('unknown_channel', `no payment channel "${request.channelId}"`, {
+      channel: request.channelId,
+    });
   const withdrawalId = deriveId(context.operationKey, 'withdrawal');
   const streamId = withdrawalStreamId(withdrawalId);
   const movement = withdrawalMovement(withdrawalId, request.amount, request.payeeReference, channel.id);
@@ -48,7 +61,14 @@ export async function withdraw(deps: WithdrawalDeps, request: WithdrawalRequest,
       streamId,
       {
         type: 'RequestWithdrawal',
-        request: { withdrawalId, accountId: account.accountId, amountMinor: request.amount.amountMinor, currency: request.amount.currency, channel: channel.id, payeeReference: request.payeeReference },
+        request: {
+          withdrawalId,
+          accountId: account.accountId,
+          amountMinor: request.amount.amountMinor,
+          currency: request.amount.currency,
+          channel: channel.id,
+          payeeReference: request.payeeReference,
+        },
       },
       stepContext(context, withdrawalId, 'request'),
     );
@@ -60,9 +80,14 @@ export async function withdraw(deps: WithdrawalDeps, request: WithdrawalRequest,
 }
 
 /** Takes a requested withdrawal to its end; safe to call again at any point (a retry, a resume after a crash). */
-export async function driveWithdrawal(deps: WithdrawalDeps, withdrawalId: string, context: CommandContext, resuming: boolean): Promise<{ withdrawal: ExistingWithdrawal; position: bigint }> {
+export async function driveWithdrawal(
+  deps: WithdrawalDeps,
+  withdrawalId: string,
+  context: CommandContext,
+  resuming: boolean,
+): Promise<{ withdrawal: ExistingWithdrawal; position: bigint }> {
   const streamId = withdrawalStreamId(withdrawalId);
-  let position = -1n;
+  const position = -1n;
   const { state } = await deps.withdrawals.load(streamId);
   if (!state.exists) throw new Error('a requested withdrawal exists');
   if (state.status !== 'requested') return { withdrawal: state, position };
@@ -71,35 +96,87 @@ export async function driveWithdrawal(deps: WithdrawalDeps, withdrawalId: string
   if (!channel) throw new DomainError('unknown_channel', `no payment channel "${r.channel}"`, { channel: r.channel });
   const amount = { amountMinor: r.amountMinor, currency: r.currency };
   const movement = withdrawalMovement(withdrawalId, amount, r.payeeReference, channel.id);
-  const debit = await runAccountStep(deps, r.accountId, { type: 'DebitAccount', ...movement, amount, accountId: r.accountId }, stepContext(context, withdrawalId, 'debit'), resuming);
-  if (!debit.ok) return finish(deps, withdrawalId, context, { type: 'FailWithdrawal', withdrawalId, reasonCode: debit.error.code, reason: debit.error.message }, position);
+  const debit = await runAccountStep(
+    deps,
+    r.accountId,
+    { type: 'DebitAccount', ...movement, amount, accountId: r.accountId },
+    stepContext(context, withdrawalId, 'debit'),
+    resuming,
+  );
+  if (!debit.ok)
+    return finish(
+      deps,
+      withdrawalId,
+      context,
+      { type: 'FailWithdrawal', withdrawalId, reasonCode: debit.error.code, reason: debit.error.message },
+      position,
+    );
   const payout = await channel.payout({ orderNo: withdrawalId, amount, payeeReference: r.payeeReference });
   if (payout.status === 'declined') {
     const reversal = await runAccountStep(
       deps,
       r.accountId,
-      { type: 'CreditAccount', ...movement, amount, kind: 'withdrawal_reversal', accountId: r.accountId, memo: `payout declined: ${payout.channelErrorCode}` },
+      {
+        type: 'CreditAccount',
+        ...movement,
+        amount,
+        kind: 'withdrawal_reversal',
+        accountId: r.accountId,
+        memo: `payout declined: ${payout.channelErrorCode}`,
+      },
       stepContext(context, withdrawalId, 'reverse-debit'),
       resuming,
     );
     if (!reversal.ok) throw reversal.error;
-    return finish(deps, withdrawalId, context, { type: 'FailWithdrawal', withdrawalId, reasonCode: 'channel_declined', reason: payout.channelErrorMessage }, maxPosition(position, reversal.position));
+    return finish(
+      deps,
+      withdrawalId,
+      context,
+      { type: 'FailWithdrawal', withdrawalId, reasonCode: 'channel_declined', reason: payout.channelErrorMessage },
+      maxPosition(position, reversal.position),
+    );
   }
   return finish(
     deps,
     withdrawalId,
     context,
-    { type: 'CompleteWithdrawal', payout: { withdrawalId, channel: channel.id, channelOrderNo: payout.channelOrderNo, channelFeeMinor: payout.feeMinor, currency: r.currency } },
+    {
+      type: 'CompleteWithdrawal',
+      payout: {
+        withdrawalId,
+        channel: channel.id,
+        channelOrderNo: payout.channelOrderNo,
+        channelFeeMinor: payout.feeMinor,
+        currency: r.currency,
+      },
+    },
     maxPosition(position, debit.position),
   );
 }
 
 function withdrawalMovement(withdrawalId: string, amount: Money, payeeReference: string, channelId: string) {
   const counterparty = { accountId: null, ownerId: null, name: null, channel: channelId };
-  return { amount, kind: 'withdrawal' as const, operationId: withdrawalId, merchantOrderNo: null, memo: `withdrawal to ${payeeReference}`, counterparty };
+  return {
+    amount,
+    kind: 'withdrawal' as const,
+    operationId: withdrawalId,
+    merchantOrderNo: null,
+    memo: `withdrawal to ${payeeReference}`,
+    counterparty,
+  };
 }
 
-async function finish(deps: WithdrawalDeps, withdrawalId: string, context: CommandContext, command: WithdrawalCommand, position: bigint) {
-  const done = await deps.withdrawals.handle(withdrawalStreamId(withdrawalId), command, stepContext(context, withdrawalId, command.type));
+async function finish(
+  deps: WithdrawalDeps,
+  withdrawalId: string,
+  context: CommandContext,
+  command: WithdrawalCommand,
+  position: bigint,
+) {
+  const done = await deps.withdrawals.handle(
+    withdrawalStreamId(withdrawalId),
+    command,
+    stepContext(context, withdrawalId, command.type),
+  );
   return { withdrawal: done.state as ExistingWithdrawal, position: maxPosition(position, done.position) };
 }

@@ -1,8 +1,20 @@
 import { decideRecharge, type RechargeAccount } from '../recharges/recharge.js';
-import { decideChangeFlags, decideChangeStatus, type ChangeAccountFlags, type ChangeAccountStatus } from './account-controls.js';
+import {
+  decideChangeFlags,
+  decideChangeStatus,
+  type ChangeAccountFlags,
+  type ChangeAccountStatus,
+} from './account-controls.js';
 import type { AccountEvent } from './account-events.js';
 import { evolveAccount, initialAccountState, type AccountState } from './account-state.js';
-import { decideDeductFrozen, decideFreeze, decideRelease, type DeductFrozenFunds, type FreezeFunds, type ReleaseFrozenFunds } from './freezes.js';
+import {
+  decideDeductFrozen,
+  decideFreeze,
+  decideRelease,
+  type DeductFrozenFunds,
+  type FreezeFunds,
+  type ReleaseFrozenFunds,
+} from './freezes.js';
 import { decideCredit, decideDebit, type Movement } from './movements.js';
 import { decideOpenAccount, type OpenAccount } from './open-account.js';
 

@@ -110,7 +110,12 @@ export const frozenFundsReleased = z.strictObject({
 /** Frozen funds leave the account (to a payee): frozen and balance down, available unchanged. */
 export const frozenFundsDeducted = z.strictObject({
   type: z.literal('FrozenFundsDeducted'),
-  data: z.strictObject({ ...freezeFields, kind: z.enum(['freeze_deduction', 'preauth_capture']), operationId: z.uuid(), counterparty: counterpartySnapshot }),
+  data: z.strictObject({
+    ...freezeFields,
+    kind: z.enum(['freeze_deduction', 'preauth_capture']),
+    operationId: z.uuid(),
+    counterparty: counterpartySnapshot,
+  }),
 });
 
 export const accountFlagsChanged = z.strictObject({
@@ -120,7 +125,11 @@ export const accountFlagsChanged = z.strictObject({
 
 export const accountStatusChanged = z.strictObject({
   type: z.literal('AccountStatusChanged'),
-  data: z.strictObject({ accountId: z.string(), status: z.enum(['active', 'frozen', 'closed']), reason: z.string().max(200) }),
+  data: z.strictObject({
+    accountId: z.string(),
+    status: z.enum(['active', 'frozen', 'closed']),
+    reason: z.string().max(200),
+  }),
 });
 
 export const accountEventSchemas = [

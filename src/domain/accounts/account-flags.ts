@@ -31,7 +31,15 @@ const NONE: AccountFlags = {
 export function defaultFlags(type: AccountType): AccountFlags {
   switch (type) {
     case 'wallet':
-      return { ...NONE, mayRecharge: true, mayWithdraw: true, mayPay: true, mayReceive: true, maySendTransfers: true, mayReceiveTransfers: true };
+      return {
+        ...NONE,
+        mayRecharge: true,
+        mayWithdraw: true,
+        mayPay: true,
+        mayReceive: true,
+        maySendTransfers: true,
+        mayReceiveTransfers: true,
+      };
     case 'merchant_settlement':
       return { ...NONE, mayWithdraw: true, mayPay: true, mayReceive: true };
     case 'channel_clearing':

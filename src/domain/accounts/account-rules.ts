@@ -3,8 +3,6 @@ import { DomainError } from '../shared/domain-error.js';
 import type { AccountFlags } from './account-flags.js';
 import type { AccountState, OpenAccountState } from './account-state.js';
 
-
-
 /** Checks shared by every operation that touches an account; each says exactly which rule refused. */
 export function requireOpenAccount(state: AccountState, accountId: string): OpenAccountState {
   if (!state.exists) throw new DomainError('account_not_found', `account ${accountId} does not exist`, { accountId });

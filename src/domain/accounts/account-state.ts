@@ -38,7 +38,11 @@ export function availableMinor(state: OpenAccountState): bigint {
   return state.balanceMinor - state.frozenMinor;
 }
 
-function withFreeze(freezes: ReadonlyMap<string, OpenFreeze>, freezeId: string, freeze: OpenFreeze): ReadonlyMap<string, OpenFreeze> {
+function withFreeze(
+  freezes: ReadonlyMap<string, OpenFreeze>,
+  freezeId: string,
+  freeze: OpenFreeze,
+): ReadonlyMap<string, OpenFreeze> {
   const next = new Map(freezes);
   if (freeze.remainingMinor === 0n) next.delete(freezeId);
   else next.set(freezeId, freeze);
@@ -91,7 +95,10 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
       const next = {
         ...account,
         frozenMinor: account.frozenMinor + event.data.amountMinor,
-        freezes: withFreeze(account.freezes, event.data.freezeId, { remainingMinor: event.data.amountMinor, purpose: event.data.purpose }),
+        freezes: withFreeze(account.freezes, event.data.freezeId, {
+          remainingMinor: event.data.amountMinor,
+          purpose: event.data.purpose,
+        }),
       };
       assert(availableMinor(next) >= 0n, 'only available funds can be frozen');
       return next;
@@ -101,13 +108,19 @@ export function evolveAccount(state: AccountState, event: AccountEvent): Account
       const account = requireOpen(state);
       const freeze = account.freezes.get(event.data.freezeId);
       const remaining = freeze?.remainingMinor ?? 0n;
-      assert(freeze !== undefined && event.data.amountMinor > 0n && event.data.amountMinor <= remaining, 'only what a freeze still holds is released or deducted');
+      assert(
+        freeze !== undefined && event.data.amountMinor > 0n && event.data.amountMinor <= remaining,
+        'only what a freeze still holds is released or deducted',
+      );
       const deducted = event.type === 'FrozenFundsDeducted' ? event.data.amountMinor : 0n;
       return {
         ...account,
         balanceMinor: account.balanceMinor - deducted,
         frozenMinor: account.frozenMinor - event.data.amountMinor,
-        freezes: withFreeze(account.freezes, event.data.freezeId, { ...freeze, remainingMinor: remaining - event.data.amountMinor }),
+        freezes: withFreeze(account.freezes, event.data.freezeId, {
+          ...freeze,
+          remainingMinor: remaining - event.data.amountMinor,
+        }),
       };
     }
     case 'AccountFlagsChanged':

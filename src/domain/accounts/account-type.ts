@@ -5,7 +5,11 @@
  */
 export const ACCOUNT_TYPES = {
   wallet: { prefix: '101', subjectCode: '2201', description: 'customer wallet (stored-value balance owed to a user)' },
-  merchant_settlement: { prefix: '201', subjectCode: '2202', description: 'merchant settlement account (what we owe a merchant)' },
+  merchant_settlement: {
+    prefix: '201',
+    subjectCode: '2202',
+    description: 'merchant settlement account (what we owe a merchant)',
+  },
   channel_clearing: { prefix: '301', subjectCode: '1122', description: 'clearing account for one payment channel' },
   fee_income: { prefix: '401', subjectCode: '6001', description: "platform's fee income" },
   suspense: { prefix: '501', subjectCode: '2241', description: 'suspense: money whose owner is not yet known' },

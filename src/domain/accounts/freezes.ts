@@ -36,11 +36,19 @@ export function decideFreeze(command: FreezeFunds, state: AccountState): FundsFr
   requireCurrency(account, command.amount.currency);
   assert(command.amount.amountMinor > 0n, 'a freeze is positive');
   if (account.freezes.has(command.freezeId)) {
-    throw new DomainError('freeze_exists', `freeze ${command.freezeId} already holds funds on account ${account.accountId}`, { freezeId: command.freezeId });
+    throw new DomainError(
+      'freeze_exists',
+      `freeze ${command.freezeId} already holds funds on account ${account.accountId}`,
+      { freezeId: command.freezeId },
+    );
   }
   // Frozen funds must exist: a freeze never dips into an overdraft.
   if (availableMinor(account) < command.amount.amountMinor) {
-    throw new DomainError('insufficient_funds', `account ${account.accountId} has insufficient available funds to freeze`, { accountId: account.accountId });
+    throw new DomainError(
+      'insufficient_funds',
+      `account ${account.accountId} has insufficient available funds to freeze`,
+      { accountId: account.accountId },
+    );
   }
   return [
     {
@@ -61,7 +69,9 @@ export function decideFreeze(command: FreezeFunds, state: AccountState): FundsFr
 function heldBy(account: OpenAccountState, freezeId: string): OpenFreeze {
   const freeze = account.freezes.get(freezeId);
   if (freeze === undefined) {
-    throw new DomainError('freeze_not_found', `no funds are frozen under ${freezeId} on account ${account.accountId}`, { freezeId });
+    throw new DomainError('freeze_not_found', `no funds are frozen under ${freezeId} on account ${account.accountId}`, {
+      freezeId,
+    });
   }
   return freeze;
 }
@@ -72,14 +82,26 @@ export function decideRelease(command: ReleaseFrozenFunds, state: AccountState):
   const remaining = freeze.remainingMinor;
   const amountMinor = command.amountMinor ?? remaining;
   if (amountMinor <= 0n || amountMinor > remaining) {
-    throw new DomainError('release_exceeds_frozen', `freeze ${command.freezeId} holds ${remaining} minor units; cannot release ${amountMinor}`, {
-      freezeId: command.freezeId,
-    });
+    throw new DomainError(
+      'release_exceeds_frozen',
+      `freeze ${command.freezeId} holds ${remaining} minor units; cannot release ${amountMinor}`,
+      {
+        freezeId: command.freezeId,
+      },
+    );
   }
   return [
     {
       type: 'FrozenFundsReleased',
-      data: { accountId: account.accountId, subjectCode: account.subjectCode, freezeId: command.freezeId, amountMinor, currency: account.currency, purpose: freeze.purpose, reason: command.reason },
+      data: {
+        accountId: account.accountId,
+        subjectCode: account.subjectCode,
+        freezeId: command.freezeId,
+        amountMinor,
+        currency: account.currency,
+        purpose: freeze.purpose,
+        reason: command.reason,
+      },
     },
   ];
 }
@@ -87,13 +109,20 @@ export function decideRelease(command: ReleaseFrozenFunds, state: AccountState):
 export function decideDeductFrozen(command: DeductFrozenFunds, state: AccountState): FrozenFundsDeducted[] {
   const account = requireOpenAccount(state, command.accountId);
   if (account.status === 'closed') {
-    throw new DomainError('account_not_active', `account ${account.accountId} is closed`, { accountId: account.accountId, status: account.status });
+    throw new DomainError('account_not_active', `account ${account.accountId} is closed`, {
+      accountId: account.accountId,
+      status: account.status,
+    });
   }
   const remaining = heldBy(account, command.freezeId).remainingMinor;
   if (command.amountMinor <= 0n || command.amountMinor > remaining) {
-    throw new DomainError('deduction_exceeds_frozen', `freeze ${command.freezeId} holds ${remaining} minor units; cannot deduct ${command.amountMinor}`, {
-      freezeId: command.freezeId,
-    });
+    throw new DomainError(
+      'deduction_exceeds_frozen',
+      `freeze ${command.freezeId} holds ${remaining} minor units; cannot deduct ${command.amountMinor}`,
+      {
+        freezeId: command.freezeId,
+      },
+    );
   }
   return [
     {

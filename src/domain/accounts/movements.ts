@@ -61,7 +61,8 @@ export function decideDebit(movement: Movement, state: AccountState): FundsDebit
 export function decideCredit(movement: Movement, state: AccountState): FundsCredited[] {
   const account = requireOpenAccount(state, movement.accountId);
   requireStatusFor(account, movement.kind);
-  if (movement.kind === 'payment' || movement.kind === 'freeze_deduction' || movement.kind === 'preauth_capture') requireFlag(account, 'mayReceive');
+  if (movement.kind === 'payment' || movement.kind === 'freeze_deduction' || movement.kind === 'preauth_capture')
+    requireFlag(account, 'mayReceive');
   if (movement.kind === 'transfer') requireFlag(account, 'mayReceiveTransfers');
   requireCurrency(account, movement.amount.currency);
   assert(movement.amount.amountMinor > 0n, 'a credit is positive');

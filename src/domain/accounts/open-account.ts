@@ -17,7 +17,9 @@ export interface OpenAccount {
 /** Opens an account with its kind's default flags and subject code. One account per number, ever. */
 export function decideOpenAccount(command: OpenAccount, state: AccountState): AccountOpened[] {
   if (state.exists) {
-    throw new DomainError('account_exists', `account ${command.accountId} already exists`, { accountId: command.accountId });
+    throw new DomainError('account_exists', `account ${command.accountId} already exists`, {
+      accountId: command.accountId,
+    });
   }
   return [
     {

@@ -45,7 +45,14 @@ export function chainHash(prevHash: string, content: ChainedContent): string {
  */
 export function chainHashOfCanonical(
   prevHash: string,
-  parts: { streamId: string; revision: bigint; eventId: string; type: string; canonicalData: string; canonicalMetadata: string },
+  parts: {
+    streamId: string;
+    revision: bigint;
+    eventId: string;
+    type: string;
+    canonicalData: string;
+    canonicalMetadata: string;
+  },
 ): string {
   const content =
     `{"data":${parts.canonicalData},"eventId":${JSON.stringify(parts.eventId)},"metadata":${parts.canonicalMetadata},` +

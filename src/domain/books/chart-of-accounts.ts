@@ -1,4 +1,3 @@
-
 /**
  * The chart of accounts of the internal (double-entry) books, held as data: the posting rules, the books
  * projection, the query API and docs/books.md all read it from here. Codes follow the Chinese enterprise
@@ -33,7 +32,8 @@ export const CHART_OF_ACCOUNTS: readonly BookAccount[] = [
     name: 'Platform cash',
     type: 'asset',
     subLedgers: ['account'],
-    description: "The platform's own money. Internal platform accounts roll up here, as credits: an internal account's balance is what the platform holds on it.",
+    description:
+      "The platform's own money. Internal platform accounts roll up here, as credits: an internal account's balance is what the platform holds on it.",
   },
   {
     code: '1122',
@@ -70,7 +70,8 @@ export const CHART_OF_ACCOUNTS: readonly BookAccount[] = [
     name: 'Authorisation holds',
     type: 'liability',
     subLedgers: ['account'],
-    description: 'The part of what we owe an account holder held by pre-authorisations, per account, until captured, cancelled or expired.',
+    description:
+      'The part of what we owe an account holder held by pre-authorisations, per account, until captured, cancelled or expired.',
   },
   {
     code: '2241',

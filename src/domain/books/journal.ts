@@ -36,9 +36,11 @@ export function totalsByCurrency(lines: readonly JournalLine[]): Map<CurrencyCod
 /** DESIGN invariant 1: debits equal credits in every currency of an entry. A failure is a bug in the rules. */
 export function assertBalanced(lines: readonly JournalLine[]): void {
   for (const line of lines) {
-    if (line.amountMinor <= 0n) throw new Error(`journal line of ${line.code} has a non-positive amount ${line.amountMinor}`);
+    if (line.amountMinor <= 0n)
+      throw new Error(`journal line of ${line.code} has a non-positive amount ${line.amountMinor}`);
   }
   for (const [currency, { debitMinor, creditMinor }] of totalsByCurrency(lines)) {
-    if (debitMinor !== creditMinor) throw new Error(`journal entry does not balance in ${currency}: debits ${debitMinor}, credits ${creditMinor}`);
+    if (debitMinor !== creditMinor)
+      throw new Error(`journal entry does not balance in ${currency}: debits ${debitMinor}, credits ${creditMinor}`);
   }
 }

@@ -27,7 +27,9 @@ export type PostingEventType = (typeof POSTING_EVENT_TYPES)[number];
 /** Money that leaves for, or comes back from, outside the ledger through a channel. */
 export const CHANNEL_MOVEMENT_KINDS: readonly MovementKind[] = ['withdrawal', 'withdrawal_reversal'];
 /** Money that moves between internal accounts (its other leg is another account's event). */
-export const INTERNAL_MOVEMENT_KINDS: readonly MovementKind[] = MOVEMENT_KINDS.filter((kind) => !CHANNEL_MOVEMENT_KINDS.includes(kind));
+export const INTERNAL_MOVEMENT_KINDS: readonly MovementKind[] = MOVEMENT_KINDS.filter(
+  (kind) => !CHANNEL_MOVEMENT_KINDS.includes(kind),
+);
 
 /** `subject`: the subject code of the event's ledger account (2201 for a wallet, 2202 for a merchant...). */
 export type BookRef = string;
@@ -189,28 +191,82 @@ function factsOf(event: LedgerEvent): PostingFacts | null {
   switch (event.type) {
     case 'FundsRecharged': {
       const d = event.data;
-      return { subjectCode: d.subjectCode, accountId: d.accountId, channel: d.channel, operationId: d.rechargeId, kind: null, amountMinor: d.amountMinor, feeMinor: d.channelFeeMinor, currency: d.currency };
+      return {
+        subjectCode: d.subjectCode,
+        accountId: d.accountId,
+        channel: d.channel,
+        operationId: d.rechargeId,
+        kind: null,
+        amountMinor: d.amountMinor,
+        feeMinor: d.channelFeeMinor,
+        currency: d.currency,
+      };
     }
     case 'FundsDebited':
     case 'FundsCredited': {
       const d = event.data;
-      return { subjectCode: d.subjectCode, accountId: d.accountId, channel: d.counterparty.channel, operationId: d.operationId, kind: d.kind, amountMinor: d.amountMinor, feeMinor: 0n, currency: d.currency };
+      return {
+        subjectCode: d.subjectCode,
+        accountId: d.accountId,
+        channel: d.counterparty.channel,
+        operationId: d.operationId,
+        kind: d.kind,
+        amountMinor: d.amountMinor,
+        feeMinor: 0n,
+        currency: d.currency,
+      };
     }
     case 'FundsFrozen': {
       const d = event.data;
-      return { subjectCode: d.subjectCode, accountId: d.accountId, channel: null, operationId: d.freezeId, kind: d.purpose, amountMinor: d.amountMinor, feeMinor: 0n, currency: d.currency };
+      return {
+        subjectCode: d.subjectCode,
+        accountId: d.accountId,
+        channel: null,
+        operationId: d.freezeId,
+        kind: d.purpose,
+        amountMinor: d.amountMinor,
+        feeMinor: 0n,
+        currency: d.currency,
+      };
     }
     case 'FrozenFundsReleased': {
       const d = event.data;
-      return { subjectCode: d.subjectCode, accountId: d.accountId, channel: null, operationId: d.freezeId, kind: d.purpose, amountMinor: d.amountMinor, feeMinor: 0n, currency: d.currency };
+      return {
+        subjectCode: d.subjectCode,
+        accountId: d.accountId,
+        channel: null,
+        operationId: d.freezeId,
+        kind: d.purpose,
+        amountMinor: d.amountMinor,
+        feeMinor: 0n,
+        currency: d.currency,
+      };
     }
     case 'FrozenFundsDeducted': {
       const d = event.data;
-      return { subjectCode: d.subjectCode, accountId: d.accountId, channel: null, operationId: d.operationId, kind: d.kind, amountMinor: d.amountMinor, feeMinor: 0n, currency: d.currency };
+      return {
+        subjectCode: d.subjectCode,
+        accountId: d.accountId,
+        channel: null,
+        operationId: d.operationId,
+        kind: d.kind,
+        amountMinor: d.amountMinor,
+        feeMinor: 0n,
+        currency: d.currency,
+      };
     }
     case 'WithdrawalCompleted': {
       const d = event.data;
-      return { subjectCode: null, accountId: null, channel: d.channel, operationId: d.withdrawalId, kind: null, amountMinor: 0n, feeMinor: d.channelFeeMinor, currency: d.currency };
+      return {
+        subjectCode: null,
+        accountId: null,
+        channel: d.channel,
+        operationId: d.withdrawalId,
+        kind: null,
+        amountMinor: 0n,
+        feeMinor: d.channelFeeMinor,
+        currency: d.currency,
+      };
     }
     default:
       return null;
@@ -218,7 +274,9 @@ function factsOf(event: LedgerEvent): PostingFacts | null {
 }
 
 export function rulesFor(eventType: PostingEventType, kind: string | null): PostingRule[] {
-  return POSTING_RULES.filter((rule) => rule.event === eventType && (rule.kinds === undefined || (kind !== null && rule.kinds.includes(kind))));
+  return POSTING_RULES.filter(
+    (rule) => rule.event === eventType && (rule.kinds === undefined || (kind !== null && rule.kinds.includes(kind))),
+  );
 }
 
 /** The operation an event's entry belongs to (a recharge, payment, freeze...). */
@@ -242,7 +300,10 @@ export function journalLinesFor(event: LedgerEvent): JournalLine[] | null {
   for (const rule of rules) {
     const amountMinor = rule.amount === 'amount' ? facts.amountMinor : facts.feeMinor;
     if (amountMinor === 0n) continue;
-    lines.push(lineOf(rule, rule.debit, 'debit', amountMinor, facts), lineOf(rule, rule.credit, 'credit', amountMinor, facts));
+    lines.push(
+      lineOf(rule, rule.debit, 'debit', amountMinor, facts),
+      lineOf(rule, rule.credit, 'credit', amountMinor, facts),
+    );
   }
   assertBalanced(lines);
   return lines;
@@ -251,9 +312,26 @@ export function journalLinesFor(event: LedgerEvent): JournalLine[] | null {
 function lineOf(rule: PostingRule, target: Leg, side: Side, amountMinor: bigint, facts: PostingFacts): JournalLine {
   const code = target.book === SUBJECT ? facts.subjectCode : target.book;
   if (code === null || !bookAccount(code)) {
-    throw new Error(`posting rule ${rule.id}: ${code === null ? 'the event names no subject code' : `subject code ${code} is not in the chart of accounts`}`);
+    throw new Error(
+      `posting rule ${rule.id}: ${code === null ? 'the event names no subject code' : `subject code ${code} is not in the chart of accounts`}`,
+    );
   }
-  const subLedgerId = target.subLedger === 'account' ? facts.accountId : target.subLedger === 'channel' ? facts.channel : facts.operationId;
-  if (subLedgerId === null) throw new Error(`posting rule ${rule.id}: the ${rule.event} event names no ${target.subLedger} for the ${code} line`);
-  return { rule: rule.id, code, subLedger: { type: target.subLedger, id: subLedgerId }, side, amountMinor, currency: facts.currency };
+  const subLedgerId =
+    target.subLedger === 'account'
+      ? facts.accountId
+      : target.subLedger === 'channel'
+        ? facts.channel
+        : facts.operationId;
+  if (subLedgerId === null)
+    throw new Error(
+      `posting rule ${rule.id}: the ${rule.event} event names no ${target.subLedger} for the ${code} line`,
+    );
+  return {
+    rule: rule.id,
+    code,
+    subLedger: { type: target.subLedger, id: subLedgerId },
+    side,
+    amountMinor,
+    currency: facts.currency,
+  };
 }

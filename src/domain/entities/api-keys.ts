@@ -42,7 +42,9 @@ export function decideRegisterApiKey(command: RegisterApiKey, state: EntityState
   // Users never call the API: merchants act for them.
   requireKind(entity, ['merchant', 'operator'], 'hold API keys');
   if (!isEd25519Spki(command.publicKey)) {
-    throw new DomainError('invalid_public_key', 'the public key is not an Ed25519 SubjectPublicKeyInfo', { entityId: entity.entityId });
+    throw new DomainError('invalid_public_key', 'the public key is not an Ed25519 SubjectPublicKeyInfo', {
+      entityId: entity.entityId,
+    });
   }
   const same = entity.keys.find((key) => key.publicKey === command.publicKey);
   if (same) {
@@ -53,12 +55,21 @@ export function decideRegisterApiKey(command: RegisterApiKey, state: EntityState
   }
   const active = entity.keys.filter((key) => key.status === 'active').length;
   if (active >= MAX_ACTIVE_KEYS_PER_ENTITY || entity.keys.length >= MAX_KEYS_PER_ENTITY) {
-    throw new DomainError('api_key_limit', `an entity holds at most ${MAX_ACTIVE_KEYS_PER_ENTITY} active and ${MAX_KEYS_PER_ENTITY} keys in all; revoke one first`, {
-      entityId: entity.entityId,
-    });
+    throw new DomainError(
+      'api_key_limit',
+      `an entity holds at most ${MAX_ACTIVE_KEYS_PER_ENTITY} active and ${MAX_KEYS_PER_ENTITY} keys in all; revoke one first`,
+      {
+        entityId: entity.entityId,
+      },
+    );
   }
   const keyNo = entity.keys.length + 1;
-  return [{ type: 'ApiKeyRegistered', data: { entityId: entity.entityId, keyNo, algorithm: 'ed25519', publicKey: command.publicKey } }];
+  return [
+    {
+      type: 'ApiKeyRegistered',
+      data: { entityId: entity.entityId, keyNo, algorithm: 'ed25519', publicKey: command.publicKey },
+    },
+  ];
 }
 
 /** Revoking a revoked key records nothing: the key is as the caller wants it. */

@@ -1,7 +1,12 @@
 import { decideRegisterApiKey, decideRevokeApiKey, type RegisterApiKey, type RevokeApiKey } from './api-keys.js';
 import type { EntityEvent } from './entity-events.js';
 import { evolveEntity, initialEntityState, type EntityState } from './entity-state.js';
-import { decideResetPaymentPassword, decideSetPaymentPassword, type ResetPaymentPassword, type SetPaymentPassword } from './payment-password.js';
+import {
+  decideResetPaymentPassword,
+  decideSetPaymentPassword,
+  type ResetPaymentPassword,
+  type SetPaymentPassword,
+} from './payment-password.js';
 import { decideChangePaymentSettings, type ChangePaymentSettings } from './payment-settings.js';
 import { decideRegisterEntity, type RegisterEntity } from './register-entity.js';
 

@@ -20,7 +20,9 @@ export const emailAddress = z.email().max(254);
  * An encoded scrypt hash in PHC form: `$scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt b64>$<hash b64>`.
  * The parameters travel with the hash, so the cost can rise later without breaking old hashes.
  */
-export const passwordHash = z.string().regex(/^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,2},p=[0-9]{1,2}\$[A-Za-z0-9+/]{16,88}\$[A-Za-z0-9+/]{32,88}$/);
+export const passwordHash = z
+  .string()
+  .regex(/^\$scrypt\$ln=[0-9]{1,2},r=[0-9]{1,2},p=[0-9]{1,2}\$[A-Za-z0-9+/]{16,88}\$[A-Za-z0-9+/]{32,88}$/);
 
 /** An Ed25519 public key as base64 of its DER SubjectPublicKeyInfo (44 bytes, so 60 characters). */
 export const ed25519PublicKey = z.string().regex(/^[A-Za-z0-9+/]{59}=$/);

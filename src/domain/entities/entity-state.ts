@@ -58,7 +58,10 @@ export function evolveEntity(state: EntityState, event: EntityEvent): EntityStat
     case 'ApiKeyRevoked': {
       const { keyNo } = event.data;
       assert(state.keys[keyNo - 1] !== undefined, 'only a registered key is revoked');
-      return { ...state, keys: state.keys.map((key) => (key.keyNo === keyNo ? { ...key, status: 'revoked' as const } : key)) };
+      return {
+        ...state,
+        keys: state.keys.map((key) => (key.keyNo === keyNo ? { ...key, status: 'revoked' as const } : key)),
+      };
     }
   }
 }

@@ -13,7 +13,8 @@ export function checkPaymentPassword(password: string): void {
     throw new DomainError('payment_password_weak', `the payment password ${why}`);
   };
   if (password.length < MIN_PAYMENT_PASSWORD_LENGTH) refuse(`needs at least ${MIN_PAYMENT_PASSWORD_LENGTH} characters`);
-  if (password.length > MAX_PAYMENT_PASSWORD_LENGTH) refuse(`may have at most ${MAX_PAYMENT_PASSWORD_LENGTH} characters`);
+  if (password.length > MAX_PAYMENT_PASSWORD_LENGTH)
+    refuse(`may have at most ${MAX_PAYMENT_PASSWORD_LENGTH} characters`);
   if (/^(.)\1*$/su.test(password)) refuse('must not repeat one character');
   if (isRun(password, 1) || isRun(password, -1)) refuse('must not be a run of consecutive digits');
 }

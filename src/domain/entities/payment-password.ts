@@ -26,25 +26,41 @@ export function decideSetPaymentPassword(command: SetPaymentPassword, state: Ent
   const entity = requireEntity(state, command.entityId);
   requireKind(entity, ['user', 'merchant'], 'hold a payment password');
   if (command.verifiedCurrentHash !== entity.paymentPasswordHash) {
-    throw new DomainError('payment_password_mismatch', 'the current payment password does not match', { entityId: entity.entityId });
+    throw new DomainError('payment_password_mismatch', 'the current payment password does not match', {
+      entityId: entity.entityId,
+    });
   }
   const reason = entity.paymentPasswordHash === null ? 'initial' : 'change';
-  return [{ type: 'PaymentPasswordSet', data: { entityId: entity.entityId, passwordHash: command.passwordHash, reason, verifiedVia: null } }];
+  return [
+    {
+      type: 'PaymentPasswordSet',
+      data: { entityId: entity.entityId, passwordHash: command.passwordHash, reason, verifiedVia: null },
+    },
+  ];
 }
 
 export function decideResetPaymentPassword(command: ResetPaymentPassword, state: EntityState): PaymentPasswordSet[] {
   const entity = requireEntity(state, command.entityId);
   requireKind(entity, ['user', 'merchant'], 'hold a payment password');
   if (entity[command.verifiedVia] === null) {
-    throw new DomainError('entity_contact_missing', `entity ${entity.entityId} has no ${command.verifiedVia} to verify a reset through`, {
-      entityId: entity.entityId,
-      verifiedVia: command.verifiedVia,
-    });
+    throw new DomainError(
+      'entity_contact_missing',
+      `entity ${entity.entityId} has no ${command.verifiedVia} to verify a reset through`,
+      {
+        entityId: entity.entityId,
+        verifiedVia: command.verifiedVia,
+      },
+    );
   }
   return [
     {
       type: 'PaymentPasswordSet',
-      data: { entityId: entity.entityId, passwordHash: command.passwordHash, reason: 'reset', verifiedVia: command.verifiedVia },
+      data: {
+        entityId: entity.entityId,
+        passwordHash: command.passwordHash,
+        reason: 'reset',
+        verifiedVia: command.verifiedVia,
+      },
     },
   ];
 }

@@ -18,12 +18,18 @@ export function decideChangePaymentSettings(
   const events: Array<EntityMayPayChanged | EntitySecurityLevelChanged> = [];
   if (command.mayPay !== undefined && command.mayPay !== entity.mayPay) {
     if (entity.kind === 'operator') {
-      throw new DomainError('entity_kind_denies', 'an operator cannot pay', { entityId: entity.entityId, kind: entity.kind });
+      throw new DomainError('entity_kind_denies', 'an operator cannot pay', {
+        entityId: entity.entityId,
+        kind: entity.kind,
+      });
     }
     events.push({ type: 'EntityMayPayChanged', data: { entityId: entity.entityId, mayPay: command.mayPay } });
   }
   if (command.securityLevel !== undefined && command.securityLevel !== entity.securityLevel) {
-    events.push({ type: 'EntitySecurityLevelChanged', data: { entityId: entity.entityId, securityLevel: command.securityLevel } });
+    events.push({
+      type: 'EntitySecurityLevelChanged',
+      data: { entityId: entity.entityId, securityLevel: command.securityLevel },
+    });
   }
   return events;
 }

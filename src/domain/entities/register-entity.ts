@@ -15,9 +15,13 @@ export interface RegisterEntity {
 
 /** One registration per id, ever. Operators are staff, not payers: they never may pay. */
 export function decideRegisterEntity(command: RegisterEntity, state: EntityState): EntityRegistered[] {
-  if (state.exists) throw new DomainError('entity_exists', `entity ${command.entityId} already exists`, { entityId: command.entityId });
+  if (state.exists)
+    throw new DomainError('entity_exists', `entity ${command.entityId} already exists`, { entityId: command.entityId });
   if (command.kind === 'operator' && command.mayPay) {
-    throw new DomainError('entity_kind_denies', 'an operator cannot pay', { entityId: command.entityId, kind: command.kind });
+    throw new DomainError('entity_kind_denies', 'an operator cannot pay', {
+      entityId: command.entityId,
+      kind: command.kind,
+    });
   }
   const { entityId, kind, displayName, mayPay, phone, email, securityLevel } = command;
   return [{ type: 'EntityRegistered', data: { entityId, kind, displayName, mayPay, phone, email, securityLevel } }];

@@ -29,15 +29,43 @@ export type FreezeCommand =
   | { readonly type: 'RequestFreeze'; readonly request: Requested }
   | { readonly type: 'ConfirmFreeze'; readonly freezeId: string }
   | { readonly type: 'RefuseFreeze'; readonly freezeId: string; readonly reasonCode: string; readonly reason: string }
-  | { readonly type: 'ReleaseFreeze'; readonly freezeId: string; readonly releaseId: string; readonly amountMinor: bigint | null; readonly reason: string }
+  | {
+      readonly type: 'ReleaseFreeze';
+      readonly freezeId: string;
+      readonly releaseId: string;
+      readonly amountMinor: bigint | null;
+      readonly reason: string;
+    }
   | { readonly type: 'ConfirmRelease'; readonly freezeId: string; readonly releaseId: string }
-  | { readonly type: 'RequestDeduction'; readonly freezeId: string; readonly deductionId: string; readonly amountMinor: bigint; readonly payeeAccountId: string; readonly memo: string }
+  | {
+      readonly type: 'RequestDeduction';
+      readonly freezeId: string;
+      readonly deductionId: string;
+      readonly amountMinor: bigint;
+      readonly payeeAccountId: string;
+      readonly memo: string;
+    }
   | { readonly type: 'CompleteDeduction'; readonly freezeId: string; readonly deductionId: string }
-  | { readonly type: 'FailDeduction'; readonly freezeId: string; readonly deductionId: string; readonly reasonCode: string; readonly reason: string; readonly returnedToAvailable: boolean };
+  | {
+      readonly type: 'FailDeduction';
+      readonly freezeId: string;
+      readonly deductionId: string;
+      readonly reasonCode: string;
+      readonly reason: string;
+      readonly returnedToAvailable: boolean;
+    };
 
 export function evolveFreeze(state: FreezeState, event: FreezeEvent): FreezeState {
   if (event.type === 'FreezeRequested') {
-    return { exists: true, request: event.data, status: 'requested', remainingMinor: 0n, releasedMinor: 0n, deductions: new Map(), releases: new Map() };
+    return {
+      exists: true,
+      request: event.data,
+      status: 'requested',
+      remainingMinor: 0n,
+      releasedMinor: 0n,
+      deductions: new Map(),
+      releases: new Map(),
+    };
   }
   assert(state.exists, 'a freeze event follows FreezeRequested');
   switch (event.type) {
@@ -51,7 +79,10 @@ export function evolveFreeze(state: FreezeState, event: FreezeEvent): FreezeStat
         ...state,
         remainingMinor: state.remainingMinor - event.data.amountMinor,
         releasedMinor: state.releasedMinor + event.data.amountMinor,
-        releases: new Map(state.releases).set(event.data.releaseId, { amountMinor: event.data.amountMinor, applied: false }),
+        releases: new Map(state.releases).set(event.data.releaseId, {
+          amountMinor: event.data.amountMinor,
+          applied: false,
+        }),
       };
     }
     case 'FreezeReleaseApplied': {
@@ -62,7 +93,11 @@ export function evolveFreeze(state: FreezeState, event: FreezeEvent): FreezeStat
     case 'FreezeDeductionRequested': {
       assert(event.data.amountMinor <= state.remainingMinor, 'a deduction takes only what the freeze holds');
       const deduction: Deduction = { ...event.data, status: 'requested' };
-      return { ...state, remainingMinor: state.remainingMinor - event.data.amountMinor, deductions: new Map(state.deductions).set(event.data.deductionId, deduction) };
+      return {
+        ...state,
+        remainingMinor: state.remainingMinor - event.data.amountMinor,
+        deductions: new Map(state.deductions).set(event.data.deductionId, deduction),
+      };
     }
     case 'FreezeDeductionCompleted':
     case 'FreezeDeductionFailed': {
@@ -95,45 +130,104 @@ export function decideFreezeProcess(command: FreezeCommand, state: FreezeState):
       if (freeze.status !== 'requested') return [];
       return command.type === 'ConfirmFreeze'
         ? [{ type: 'FreezePlaced', data: { freezeId: command.freezeId } }]
-        : [{ type: 'FreezeRefused', data: { freezeId: command.freezeId, reasonCode: command.reasonCode, reason: command.reason } }];
+        : [
+            {
+              type: 'FreezeRefused',
+              data: { freezeId: command.freezeId, reasonCode: command.reasonCode, reason: command.reason },
+            },
+          ];
     }
     case 'ReleaseFreeze': {
       const freeze = requireFreeze(state, command.freezeId);
       if (freeze.releases.has(command.releaseId)) return [];
-      if (freeze.status !== 'placed') throw new DomainError('operation_state_conflict', `freeze ${command.freezeId} is ${freeze.status}`, { freezeId: command.freezeId });
+      if (freeze.status !== 'placed')
+        throw new DomainError('operation_state_conflict', `freeze ${command.freezeId} is ${freeze.status}`, {
+          freezeId: command.freezeId,
+        });
       const amountMinor = command.amountMinor ?? freeze.remainingMinor;
       if (amountMinor <= 0n || amountMinor > freeze.remainingMinor) {
-        throw new DomainError('release_exceeds_frozen', `freeze ${command.freezeId} holds ${freeze.remainingMinor} minor units`, { freezeId: command.freezeId, remainingMinor: freeze.remainingMinor.toString() });
+        throw new DomainError(
+          'release_exceeds_frozen',
+          `freeze ${command.freezeId} holds ${freeze.remainingMinor} minor units`,
+          { freezeId: command.freezeId, remainingMinor: freeze.remainingMinor.toString() },
+        );
       }
-      return [{ type: 'FreezeReleased', data: { freezeId: command.freezeId, releaseId: command.releaseId, amountMinor, reason: command.reason } }];
+      return [
+        {
+          type: 'FreezeReleased',
+          data: { freezeId: command.freezeId, releaseId: command.releaseId, amountMinor, reason: command.reason },
+        },
+      ];
     }
     case 'ConfirmRelease': {
       const freeze = requireFreeze(state, command.freezeId);
       const release = freeze.releases.get(command.releaseId);
-      if (!release) throw new DomainError('operation_not_found', `release ${command.releaseId} does not exist`, { releaseId: command.releaseId });
-      return release.applied ? [] : [{ type: 'FreezeReleaseApplied', data: { freezeId: command.freezeId, releaseId: command.releaseId } }];
+      if (!release)
+        throw new DomainError('operation_not_found', `release ${command.releaseId} does not exist`, {
+          releaseId: command.releaseId,
+        });
+      return release.applied
+        ? []
+        : [{ type: 'FreezeReleaseApplied', data: { freezeId: command.freezeId, releaseId: command.releaseId } }];
     }
     case 'RequestDeduction': {
       const freeze = requireFreeze(state, command.freezeId);
       if (freeze.deductions.has(command.deductionId)) return [];
-      if (freeze.status !== 'placed') throw new DomainError('operation_state_conflict', `freeze ${command.freezeId} is ${freeze.status}`, { freezeId: command.freezeId });
+      if (freeze.status !== 'placed')
+        throw new DomainError('operation_state_conflict', `freeze ${command.freezeId} is ${freeze.status}`, {
+          freezeId: command.freezeId,
+        });
       if (command.amountMinor <= 0n || command.amountMinor > freeze.remainingMinor) {
-        throw new DomainError('deduction_exceeds_frozen', `freeze ${command.freezeId} holds ${freeze.remainingMinor} minor units`, { freezeId: command.freezeId, remainingMinor: freeze.remainingMinor.toString() });
+        throw new DomainError(
+          'deduction_exceeds_frozen',
+          `freeze ${command.freezeId} holds ${freeze.remainingMinor} minor units`,
+          { freezeId: command.freezeId, remainingMinor: freeze.remainingMinor.toString() },
+        );
       }
-      if (command.payeeAccountId === freeze.request.accountId) throw new DomainError('same_account', 'a deduction pays another account');
-      return [{ type: 'FreezeDeductionRequested', data: { freezeId: command.freezeId, deductionId: command.deductionId, amountMinor: command.amountMinor, payeeAccountId: command.payeeAccountId, memo: command.memo } }];
+      if (command.payeeAccountId === freeze.request.accountId)
+        throw new DomainError('same_account', 'a deduction pays another account');
+      return [
+        {
+          type: 'FreezeDeductionRequested',
+          data: {
+            freezeId: command.freezeId,
+            deductionId: command.deductionId,
+            amountMinor: command.amountMinor,
+            payeeAccountId: command.payeeAccountId,
+            memo: command.memo,
+          },
+        },
+      ];
     }
     case 'CompleteDeduction':
     case 'FailDeduction': {
       const freeze = requireFreeze(state, command.freezeId);
       const deduction = freeze.deductions.get(command.deductionId);
-      if (!deduction) throw new DomainError('operation_not_found', `deduction ${command.deductionId} does not exist`, { deductionId: command.deductionId });
+      if (!deduction)
+        throw new DomainError('operation_not_found', `deduction ${command.deductionId} does not exist`, {
+          deductionId: command.deductionId,
+        });
       if (deduction.status !== 'requested') return [];
       return command.type === 'CompleteDeduction'
         ? [{ type: 'FreezeDeductionCompleted', data: { freezeId: command.freezeId, deductionId: command.deductionId } }]
-        : [{ type: 'FreezeDeductionFailed', data: { freezeId: command.freezeId, deductionId: command.deductionId, reasonCode: command.reasonCode, reason: command.reason, returnedToAvailable: command.returnedToAvailable } }];
+        : [
+            {
+              type: 'FreezeDeductionFailed',
+              data: {
+                freezeId: command.freezeId,
+                deductionId: command.deductionId,
+                reasonCode: command.reasonCode,
+                reason: command.reason,
+                returnedToAvailable: command.returnedToAvailable,
+              },
+            },
+          ];
     }
   }
 }
 
-export const freezeDecider = { decide: decideFreezeProcess, evolve: evolveFreeze, initialState: (): FreezeState => ({ exists: false }) };
+export const freezeDecider = {
+  decide: decideFreezeProcess,
+  evolve: evolveFreeze,
+  initialState: (): FreezeState => ({ exists: false }),
+};

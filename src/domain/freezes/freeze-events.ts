@@ -31,12 +31,24 @@ export const freezeReleased = z.strictObject({
   data: z.strictObject({ freezeId, releaseId: z.uuid(), amountMinor: minorUnits, reason: z.string().max(200) }),
 });
 /** The release's account step is done (the money is available again on the account). */
-export const freezeReleaseApplied = z.strictObject({ type: z.literal('FreezeReleaseApplied'), data: z.strictObject({ freezeId, releaseId: z.uuid() }) });
+export const freezeReleaseApplied = z.strictObject({
+  type: z.literal('FreezeReleaseApplied'),
+  data: z.strictObject({ freezeId, releaseId: z.uuid() }),
+});
 export const freezeDeductionRequested = z.strictObject({
   type: z.literal('FreezeDeductionRequested'),
-  data: z.strictObject({ freezeId, deductionId: z.uuid(), amountMinor: minorUnits, payeeAccountId: z.string(), memo: z.string().max(200) }),
+  data: z.strictObject({
+    freezeId,
+    deductionId: z.uuid(),
+    amountMinor: minorUnits,
+    payeeAccountId: z.string(),
+    memo: z.string().max(200),
+  }),
 });
-export const freezeDeductionCompleted = z.strictObject({ type: z.literal('FreezeDeductionCompleted'), data: z.strictObject({ freezeId, deductionId: z.uuid() }) });
+export const freezeDeductionCompleted = z.strictObject({
+  type: z.literal('FreezeDeductionCompleted'),
+  data: z.strictObject({ freezeId, deductionId: z.uuid() }),
+});
 export const freezeDeductionFailed = z.strictObject({
   type: z.literal('FreezeDeductionFailed'),
   data: z.strictObject({

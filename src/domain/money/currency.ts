@@ -6,14 +6,25 @@ import currencyCodes from 'currency-codes';
  * a ledger books, so they are refused rather than guessed.
  */
 const NOT_BOOKABLE = new Set([
-  'XAG', 'XAU', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XPD', 'XPT', 'XSU', 'XTS', 'XUA', 'XXX',
+  'XAG',
+  'XAU',
+  'XBA',
+  'XBB',
+  'XBC',
+  'XBD',
+  'XDR',
+  'XPD',
+  'XPT',
+  'XSU',
+  'XTS',
+  'XUA',
+  'XXX',
 ]);
 
 export type CurrencyCode = string & { readonly __brand: 'CurrencyCode' };
 
 const MINOR_UNIT_EXPONENTS: ReadonlyMap<string, number> = new Map(
-  currencyCodes
-    .data
+  currencyCodes.data
     .filter((c) => !NOT_BOOKABLE.has(c.code) && Number.isInteger(c.digits))
     .map((c) => [c.code, c.digits] as const),
 );

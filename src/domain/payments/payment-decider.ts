@@ -7,12 +7,36 @@ export type PaymentCommand =
   | { readonly type: 'InitiatePayment'; readonly order: PaymentInitiated['data'] }
   | { readonly type: 'CompletePayment'; readonly paymentId: string }
   | { readonly type: 'FailPayment'; readonly paymentId: string; readonly reasonCode: string; readonly reason: string }
-  | { readonly type: 'RequestCancellation'; readonly paymentId: string; readonly cancellationId: string; readonly reason: string; readonly todayAccountingDate: string }
+  | {
+      readonly type: 'RequestCancellation';
+      readonly paymentId: string;
+      readonly cancellationId: string;
+      readonly reason: string;
+      readonly todayAccountingDate: string;
+    }
   | { readonly type: 'CompleteCancellation'; readonly paymentId: string }
-  | { readonly type: 'FailCancellation'; readonly paymentId: string; readonly reasonCode: string; readonly reason: string }
-  | { readonly type: 'RequestRefund'; readonly paymentId: string; readonly refundId: string; readonly refundNo: string; readonly amount: Money; readonly reason: string }
+  | {
+      readonly type: 'FailCancellation';
+      readonly paymentId: string;
+      readonly reasonCode: string;
+      readonly reason: string;
+    }
+  | {
+      readonly type: 'RequestRefund';
+      readonly paymentId: string;
+      readonly refundId: string;
+      readonly refundNo: string;
+      readonly amount: Money;
+      readonly reason: string;
+    }
   | { readonly type: 'CompleteRefund'; readonly paymentId: string; readonly refundId: string }
-  | { readonly type: 'FailRefund'; readonly paymentId: string; readonly refundId: string; readonly reasonCode: string; readonly reason: string };
+  | {
+      readonly type: 'FailRefund';
+      readonly paymentId: string;
+      readonly refundId: string;
+      readonly reasonCode: string;
+      readonly reason: string;
+    };
 
 /** What makes two requests for the same order number the same order (a retry, not a conflict). */
 function sameOrder(a: PaymentInitiated['data'], b: PaymentInitiated['data']): boolean {
@@ -32,10 +56,14 @@ function requirePayment(state: PaymentState, paymentId: string): ExistingPayment
 }
 
 function conflict(payment: ExistingPayment, wanted: string): DomainError {
-  return new DomainError('operation_state_conflict', `payment ${payment.order.paymentId} is ${payment.status}; cannot ${wanted}`, {
-    paymentId: payment.order.paymentId,
-    status: payment.status,
-  });
+  return new DomainError(
+    'operation_state_conflict',
+    `payment ${payment.order.paymentId} is ${payment.status}; cannot ${wanted}`,
+    {
+      paymentId: payment.order.paymentId,
+      status: payment.status,
+    },
+  );
 }
 
 export function decidePayment(command: PaymentCommand, state: PaymentState): PaymentEvent[] {
@@ -43,9 +71,13 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
     case 'InitiatePayment': {
       if (state.exists) {
         if (sameOrder(state.order, command.order)) return []; // a retry of the same order
-        throw new DomainError('duplicate_order_no', `merchant order number ${command.order.merchantOrderNo} was already used for another payment`, {
-          merchantOrderNo: command.order.merchantOrderNo,
-        });
+        throw new DomainError(
+          'duplicate_order_no',
+          `merchant order number ${command.order.merchantOrderNo} was already used for another payment`,
+          {
+            merchantOrderNo: command.order.merchantOrderNo,
+          },
+        );
       }
       if (command.order.payerAccountId === command.order.payeeAccountId) {
         throw new DomainError('same_account', 'a payment needs two different accounts');
@@ -62,7 +94,12 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
       const payment = requirePayment(state, command.paymentId);
       if (payment.status === 'failed') return [];
       if (payment.status !== 'initiated') throw conflict(payment, 'fail it');
-      return [{ type: 'PaymentFailed', data: { paymentId: command.paymentId, reasonCode: command.reasonCode, reason: command.reason } }];
+      return [
+        {
+          type: 'PaymentFailed',
+          data: { paymentId: command.paymentId, reasonCode: command.reasonCode, reason: command.reason },
+        },
+      ];
     }
     case 'RequestCancellation': {
       const payment = requirePayment(state, command.paymentId);
@@ -70,12 +107,21 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
       if (payment.status !== 'completed') throw conflict(payment, 'cancel it');
       // Cancel (void) is for today's unsettled payments; after the day's cut-off only a refund returns money.
       if (payment.order.accountingDate !== command.todayAccountingDate) {
-        throw new DomainError('cancel_window_closed', `payment ${command.paymentId} was made on ${payment.order.accountingDate}; only same-day payments can be cancelled, refund it instead`, {
-          paymentId: command.paymentId,
-        });
+        throw new DomainError(
+          'cancel_window_closed',
+          `payment ${command.paymentId} was made on ${payment.order.accountingDate}; only same-day payments can be cancelled, refund it instead`,
+          {
+            paymentId: command.paymentId,
+          },
+        );
       }
       if (payment.refunds.size > 0) throw conflict(payment, 'cancel it after refunds');
-      return [{ type: 'PaymentCancellationRequested', data: { paymentId: command.paymentId, cancellationId: command.cancellationId, reason: command.reason } }];
+      return [
+        {
+          type: 'PaymentCancellationRequested',
+          data: { paymentId: command.paymentId, cancellationId: command.cancellationId, reason: command.reason },
+        },
+      ];
     }
     case 'CompleteCancellation': {
       const payment = requirePayment(state, command.paymentId);
@@ -86,30 +132,52 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
     case 'FailCancellation': {
       const payment = requirePayment(state, command.paymentId);
       if (payment.status !== 'cancelling') throw conflict(payment, 'fail a cancellation');
-      return [{ type: 'PaymentCancellationFailed', data: { paymentId: command.paymentId, reasonCode: command.reasonCode, reason: command.reason } }];
+      return [
+        {
+          type: 'PaymentCancellationFailed',
+          data: { paymentId: command.paymentId, reasonCode: command.reasonCode, reason: command.reason },
+        },
+      ];
     }
     case 'RequestRefund': {
       const payment = requirePayment(state, command.paymentId);
       const existing = payment.refunds.get(command.refundNo);
       if (existing) {
         if (existing.refundId === command.refundId && existing.amountMinor === command.amount.amountMinor) return []; // a retry
-        throw new DomainError('duplicate_refund_no', `refund number ${command.refundNo} was already used on payment ${command.paymentId}`, { refundNo: command.refundNo });
+        throw new DomainError(
+          'duplicate_refund_no',
+          `refund number ${command.refundNo} was already used on payment ${command.paymentId}`,
+          { refundNo: command.refundNo },
+        );
       }
       if (payment.status !== 'completed') throw conflict(payment, 'refund it');
       if (command.amount.currency !== payment.currency) {
-        throw new DomainError('currency_mismatch', `payment ${command.paymentId} was in ${payment.currency}`, { currency: command.amount.currency });
+        throw new DomainError('currency_mismatch', `payment ${command.paymentId} was in ${payment.currency}`, {
+          currency: command.amount.currency,
+        });
       }
       const refundableMinor = payment.order.amountMinor - payment.refundedMinor - payment.refundsInFlightMinor;
       if (command.amount.amountMinor > refundableMinor) {
-        throw new DomainError('refund_exceeds_payment', `payment ${command.paymentId} has ${refundableMinor} minor units left to refund`, {
-          paymentId: command.paymentId,
-          refundableMinor: refundableMinor.toString(),
-        });
+        throw new DomainError(
+          'refund_exceeds_payment',
+          `payment ${command.paymentId} has ${refundableMinor} minor units left to refund`,
+          {
+            paymentId: command.paymentId,
+            refundableMinor: refundableMinor.toString(),
+          },
+        );
       }
       return [
         {
           type: 'RefundRequested',
-          data: { paymentId: command.paymentId, refundId: command.refundId, refundNo: command.refundNo, amountMinor: command.amount.amountMinor, currency: command.amount.currency, reason: command.reason },
+          data: {
+            paymentId: command.paymentId,
+            refundId: command.refundId,
+            refundNo: command.refundNo,
+            amountMinor: command.amount.amountMinor,
+            currency: command.amount.currency,
+            reason: command.reason,
+          },
         },
       ];
     }
@@ -117,11 +185,24 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
     case 'FailRefund': {
       const payment = requirePayment(state, command.paymentId);
       const refund = [...payment.refunds.values()].find((r) => r.refundId === command.refundId);
-      if (!refund) throw new DomainError('operation_not_found', `refund ${command.refundId} does not exist`, { refundId: command.refundId });
+      if (!refund)
+        throw new DomainError('operation_not_found', `refund ${command.refundId} does not exist`, {
+          refundId: command.refundId,
+        });
       if (refund.status !== 'requested') return [];
       return command.type === 'CompleteRefund'
         ? [{ type: 'RefundCompleted', data: { paymentId: command.paymentId, refundId: command.refundId } }]
-        : [{ type: 'RefundFailed', data: { paymentId: command.paymentId, refundId: command.refundId, reasonCode: command.reasonCode, reason: command.reason } }];
+        : [
+            {
+              type: 'RefundFailed',
+              data: {
+                paymentId: command.paymentId,
+                refundId: command.refundId,
+                reasonCode: command.reasonCode,
+                reason: command.reason,
+              },
+            },
+          ];
     }
   }
 }

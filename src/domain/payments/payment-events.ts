@@ -34,7 +34,10 @@ export const paymentInitiated = z.strictObject({
   }),
 });
 
-export const paymentCompleted = z.strictObject({ type: z.literal('PaymentCompleted'), data: z.strictObject({ paymentId }) });
+export const paymentCompleted = z.strictObject({
+  type: z.literal('PaymentCompleted'),
+  data: z.strictObject({ paymentId }),
+});
 
 export const paymentFailed = z.strictObject({
   type: z.literal('PaymentFailed'),
@@ -46,7 +49,10 @@ export const paymentCancellationRequested = z.strictObject({
   type: z.literal('PaymentCancellationRequested'),
   data: z.strictObject({ paymentId, cancellationId: z.uuid(), reason: z.string().max(200) }),
 });
-export const paymentCancelled = z.strictObject({ type: z.literal('PaymentCancelled'), data: z.strictObject({ paymentId }) });
+export const paymentCancelled = z.strictObject({
+  type: z.literal('PaymentCancelled'),
+  data: z.strictObject({ paymentId }),
+});
 export const paymentCancellationFailed = z.strictObject({
   type: z.literal('PaymentCancellationFailed'),
   data: z.strictObject({ paymentId, reasonCode: z.string(), reason: z.string().max(300) }),
@@ -54,9 +60,19 @@ export const paymentCancellationFailed = z.strictObject({
 
 export const refundRequested = z.strictObject({
   type: z.literal('RefundRequested'),
-  data: z.strictObject({ paymentId, refundId: z.uuid(), refundNo: z.string().min(1).max(64), amountMinor: minorUnits, currency: currencyCode, reason: z.string().max(200) }),
+  data: z.strictObject({
+    paymentId,
+    refundId: z.uuid(),
+    refundNo: z.string().min(1).max(64),
+    amountMinor: minorUnits,
+    currency: currencyCode,
+    reason: z.string().max(200),
+  }),
 });
-export const refundCompleted = z.strictObject({ type: z.literal('RefundCompleted'), data: z.strictObject({ paymentId, refundId: z.uuid() }) });
+export const refundCompleted = z.strictObject({
+  type: z.literal('RefundCompleted'),
+  data: z.strictObject({ paymentId, refundId: z.uuid() }),
+});
 export const refundFailed = z.strictObject({
   type: z.literal('RefundFailed'),
   data: z.strictObject({ paymentId, refundId: z.uuid(), reasonCode: z.string(), reason: z.string().max(300) }),

@@ -65,7 +65,11 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case 'PaymentCompleted':
       return { ...requireExisting(state), status: 'completed' };
     case 'PaymentFailed':
-      return { ...requireExisting(state), status: 'failed', failure: { reasonCode: event.data.reasonCode, reason: event.data.reason } };
+      return {
+        ...requireExisting(state),
+        status: 'failed',
+        failure: { reasonCode: event.data.reasonCode, reason: event.data.reason },
+      };
     case 'PaymentCancellationRequested':
       return { ...requireExisting(state), status: 'cancelling', cancellationId: event.data.cancellationId };
     case 'PaymentCancelled':
@@ -74,9 +78,21 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       return { ...requireExisting(state), status: 'completed' };
     case 'RefundRequested': {
       const payment = requireExisting(state);
-      const refund: RefundState = { refundId: event.data.refundId, refundNo: event.data.refundNo, amountMinor: event.data.amountMinor, status: 'requested' };
-      const next = { ...payment, refunds: withRefund(payment, refund), refundsInFlightMinor: payment.refundsInFlightMinor + event.data.amountMinor };
-      assert(next.refundedMinor + next.refundsInFlightMinor <= payment.order.amountMinor, 'refunded never exceeds paid (invariant 5)');
+      const refund: RefundState = {
+        refundId: event.data.refundId,
+        refundNo: event.data.refundNo,
+        amountMinor: event.data.amountMinor,
+        status: 'requested',
+      };
+      const next = {
+        ...payment,
+        refunds: withRefund(payment, refund),
+        refundsInFlightMinor: payment.refundsInFlightMinor + event.data.amountMinor,
+      };
+      assert(
+        next.refundedMinor + next.refundsInFlightMinor <= payment.order.amountMinor,
+        'refunded never exceeds paid (invariant 5)',
+      );
       return next;
     }
     case 'RefundCompleted': {
@@ -92,7 +108,11 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case 'RefundFailed': {
       const payment = requireExisting(state);
       const refund = refundById(payment, event.data.refundId);
-      return { ...payment, refunds: withRefund(payment, { ...refund, status: 'failed' }), refundsInFlightMinor: payment.refundsInFlightMinor - refund.amountMinor };
+      return {
+        ...payment,
+        refunds: withRefund(payment, { ...refund, status: 'failed' }),
+        refundsInFlightMinor: payment.refundsInFlightMinor - refund.amountMinor,
+      };
     }
   }
 }

@@ -21,7 +21,10 @@ export const preauthRequested = z.strictObject({
     expiresAt: utcInstant,
   }),
 });
-export const preauthAuthorised = z.strictObject({ type: z.literal('PreauthAuthorised'), data: z.strictObject({ preauthId }) });
+export const preauthAuthorised = z.strictObject({
+  type: z.literal('PreauthAuthorised'),
+  data: z.strictObject({ preauthId }),
+});
 export const preauthDeclined = z.strictObject({
   type: z.literal('PreauthDeclined'),
   data: z.strictObject({ preauthId, reasonCode: z.string(), reason: z.string().max(300) }),
@@ -34,7 +37,10 @@ export const preauthCompletionRequested = z.strictObject({
   type: z.literal('PreauthCompletionRequested'),
   data: z.strictObject({ preauthId, completionId: z.uuid(), capturedMinor: minorUnits }),
 });
-export const preauthCompleted = z.strictObject({ type: z.literal('PreauthCompleted'), data: z.strictObject({ preauthId, completionId: z.uuid() }) });
+export const preauthCompleted = z.strictObject({
+  type: z.literal('PreauthCompleted'),
+  data: z.strictObject({ preauthId, completionId: z.uuid() }),
+});
 export const preauthCompletionFailed = z.strictObject({
   type: z.literal('PreauthCompletionFailed'),
   data: z.strictObject({ preauthId, completionId: z.uuid(), reasonCode: z.string(), reason: z.string().max(300) }),
@@ -44,7 +50,10 @@ export const preauthCompletionCancellationRequested = z.strictObject({
   /** `cancellationId` names this attempt: a cancellation that failed may be asked for again. */
   data: z.strictObject({ preauthId, completionId: z.uuid(), cancellationId: z.uuid() }),
 });
-export const preauthCompletionCancelled = z.strictObject({ type: z.literal('PreauthCompletionCancelled'), data: z.strictObject({ preauthId, completionId: z.uuid() }) });
+export const preauthCompletionCancelled = z.strictObject({
+  type: z.literal('PreauthCompletionCancelled'),
+  data: z.strictObject({ preauthId, completionId: z.uuid() }),
+});
 export const preauthCompletionCancellationFailed = z.strictObject({
   type: z.literal('PreauthCompletionCancellationFailed'),
   data: z.strictObject({ preauthId, completionId: z.uuid(), reasonCode: z.string(), reason: z.string().max(300) }),

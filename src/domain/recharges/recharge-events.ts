@@ -10,7 +10,13 @@ const rechargeId = z.uuid();
 
 export const rechargeRequested = z.strictObject({
   type: z.literal('RechargeRequested'),
-  data: z.strictObject({ rechargeId, accountId: z.string(), amountMinor: minorUnits, currency: currencyCode, channel: z.string() }),
+  data: z.strictObject({
+    rechargeId,
+    accountId: z.string(),
+    amountMinor: minorUnits,
+    currency: currencyCode,
+    channel: z.string(),
+  }),
 });
 export const rechargeCompleted = z.strictObject({
   type: z.literal('RechargeCompleted'),

@@ -20,7 +20,10 @@ export function decideRecharge(command: RechargeAccount, state: AccountState): F
   requireFlag(account, 'mayRecharge');
   requireCurrency(account, command.amount.currency);
   assert(command.amount.amountMinor > 0n, 'a recharge amount is positive');
-  assert(command.channelFeeMinor >= 0n && command.channelFeeMinor <= command.amount.amountMinor, 'a channel fee is within the amount');
+  assert(
+    command.channelFeeMinor >= 0n && command.channelFeeMinor <= command.amount.amountMinor,
+    'a channel fee is within the amount',
+  );
   return [
     {
       type: 'FundsRecharged',

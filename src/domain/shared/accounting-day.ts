@@ -12,9 +12,10 @@ export function accountingDate(instantIso: string, timeZone: string): string {
   const known = lastDayByZone.get(timeZone);
   if (known && instantMs >= known.startMs && instantMs < known.endMs) return known.date;
   const local = DateTime.fromISO(instantIso, { zone: 'utc' }).setZone(timeZone);
-  if (!local.isValid) throw new Error(`cannot place ${instantIso} in time zone ${timeZone}: ${local.invalidReason ?? 'invalid'}`);
+  if (!local.isValid)
+    throw new Error(`cannot place ${instantIso} in time zone ${timeZone}: ${local.invalidReason ?? 'invalid'}`);
   const day = local.startOf('day');
-  const date = local.toISODate()!;
+  const date = local.toISODate();
   lastDayByZone.set(timeZone, { date, startMs: day.toMillis(), endMs: day.plus({ days: 1 }).toMillis() });
   return date;
 }

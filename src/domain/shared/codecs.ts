@@ -13,7 +13,10 @@ export const minorUnits = z.codec(z.string().regex(/^-?(0|[1-9][0-9]{0,19})$/), 
 });
 
 /** A bookable ISO 4217 code; the same text stored and in memory (no transform, so it encodes too). */
-export const currencyCode = z.custom<CurrencyCode>((value) => typeof value === 'string' && isCurrencyCode(value), 'not an ISO 4217 currency');
+export const currencyCode = z.custom<CurrencyCode>(
+  (value) => typeof value === 'string' && isCurrencyCode(value),
+  'not an ISO 4217 currency',
+);
 
 /** An instant, stored as UTC ISO-8601 with milliseconds ("2026-11-21T10:00:00.000Z"). */
 export const utcInstant = z.iso.datetime({ offset: false });

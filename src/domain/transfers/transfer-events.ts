@@ -18,7 +18,10 @@ export const transferRequested = z.strictObject({
     to: partySnapshot,
   }),
 });
-export const transferCompleted = z.strictObject({ type: z.literal('TransferCompleted'), data: z.strictObject({ transferId }) });
+export const transferCompleted = z.strictObject({
+  type: z.literal('TransferCompleted'),
+  data: z.strictObject({ transferId }),
+});
 export const transferFailed = z.strictObject({
   type: z.literal('TransferFailed'),
   data: z.strictObject({ transferId, reasonCode: z.string(), reason: z.string().max(300) }),

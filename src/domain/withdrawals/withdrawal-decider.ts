@@ -17,7 +17,12 @@ export type WithdrawalState =
 export type WithdrawalCommand =
   | { readonly type: 'RequestWithdrawal'; readonly request: Requested }
   | { readonly type: 'CompleteWithdrawal'; readonly payout: Completed }
-  | { readonly type: 'FailWithdrawal'; readonly withdrawalId: string; readonly reasonCode: string; readonly reason: string };
+  | {
+      readonly type: 'FailWithdrawal';
+      readonly withdrawalId: string;
+      readonly reasonCode: string;
+      readonly reason: string;
+    };
 
 export function evolveWithdrawal(state: WithdrawalState, event: WithdrawalEvent): WithdrawalState {
   switch (event.type) {
@@ -26,7 +31,9 @@ export function evolveWithdrawal(state: WithdrawalState, event: WithdrawalEvent)
     case 'WithdrawalCompleted':
       return state.exists ? { ...state, status: 'completed', payout: event.data } : state;
     case 'WithdrawalFailed':
-      return state.exists ? { ...state, status: 'failed', failure: { reasonCode: event.data.reasonCode, reason: event.data.reason } } : state;
+      return state.exists
+        ? { ...state, status: 'failed', failure: { reasonCode: event.data.reasonCode, reason: event.data.reason } }
+        : state;
   }
 }
 
@@ -37,13 +44,23 @@ export function decideWithdrawal(command: WithdrawalCommand, state: WithdrawalSt
     case 'CompleteWithdrawal':
     case 'FailWithdrawal': {
       const id = command.type === 'CompleteWithdrawal' ? command.payout.withdrawalId : command.withdrawalId;
-      if (!state.exists) throw new DomainError('operation_not_found', `withdrawal ${id} does not exist`, { withdrawalId: id });
+      if (!state.exists)
+        throw new DomainError('operation_not_found', `withdrawal ${id} does not exist`, { withdrawalId: id });
       if (state.status !== 'requested') return [];
       return command.type === 'CompleteWithdrawal'
         ? [{ type: 'WithdrawalCompleted', data: command.payout }]
-        : [{ type: 'WithdrawalFailed', data: { withdrawalId: id, reasonCode: command.reasonCode, reason: command.reason } }];
+        : [
+            {
+              type: 'WithdrawalFailed',
+              data: { withdrawalId: id, reasonCode: command.reasonCode, reason: command.reason },
+            },
+          ];
     }
   }
 }
 
-export const withdrawalDecider = { decide: decideWithdrawal, evolve: evolveWithdrawal, initialState: (): WithdrawalState => ({ exists: false }) };
+export const withdrawalDecider = {
+  decide: decideWithdrawal,
+  evolve: evolveWithdrawal,
+  initialState: (): WithdrawalState => ({ exists: false }),
+};

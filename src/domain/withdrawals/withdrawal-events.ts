@@ -21,7 +21,13 @@ export const withdrawalRequested = z.strictObject({
 });
 export const withdrawalCompleted = z.strictObject({
   type: z.literal('WithdrawalCompleted'),
-  data: z.strictObject({ withdrawalId, channel: z.string(), channelOrderNo: z.string(), channelFeeMinor: minorUnits, currency: currencyCode }),
+  data: z.strictObject({
+    withdrawalId,
+    channel: z.string(),
+    channelOrderNo: z.string(),
+    channelFeeMinor: minorUnits,
+    currency: currencyCode,
+  }),
 });
 export const withdrawalFailed = z.strictObject({
   type: z.literal('WithdrawalFailed'),

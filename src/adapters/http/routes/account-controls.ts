@@ -4,7 +4,14 @@ import type { AccountFlags } from '../../../domain/accounts/account-flags.js';
 import { parseAmount } from '../../../domain/money/money.js';
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
-import { accountFlagSwitches, accountFlagsView, accountIdString, amountString, idempotencyHeaders, positionString } from '../api-schemas.js';
+import {
+  accountFlagSwitches,
+  accountFlagsView,
+  accountIdString,
+  amountString,
+  idempotencyHeaders,
+  positionString,
+} from '../api-schemas.js';
 import { flagsViewOf } from './accounts.js';
 import { requireOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
@@ -16,7 +23,12 @@ const flagsBody = z.strictObject({
 });
 
 const controlsView = z
-  .object({ accountId: accountIdString, status: z.enum(['active', 'frozen', 'closed']), flags: accountFlagsView, position: positionString.optional() })
+  .object({
+    accountId: accountIdString,
+    status: z.enum(['active', 'frozen', 'closed']),
+    flags: accountFlagsView,
+    position: positionString.optional(),
+  })
   .meta({ id: 'AccountControls' });
 
 /** Operators change what an account may do (flags) and whether it may do anything (status). */
@@ -39,7 +51,7 @@ export function accountControlRoutes(service: LedgerService): FastifyPluginAsync
       {
         schema: {
           tags: ['accounts'],
-          summary: 'Set an account\'s control flags (operator)',
+          summary: "Set an account's control flags (operator)",
           headers: idempotencyHeaders,
           params,
           body: z.strictObject({ flags: flagsBody, reason: z.string().min(1).max(200) }),
@@ -49,12 +61,21 @@ export function accountControlRoutes(service: LedgerService): FastifyPluginAsync
       async (request, reply) => {
         requireOperator(request);
         const state = await service.commands.getAccountState(request.params.accountId);
-        if (!state.exists) throw new DomainError('account_not_found', `account ${request.params.accountId} does not exist`, { accountId: request.params.accountId });
+        if (!state.exists)
+          throw new DomainError('account_not_found', `account ${request.params.accountId} does not exist`, {
+            accountId: request.params.accountId,
+          });
         const { overdraftLimit, ...switches } = request.body.flags;
-        const overdraftLimitMinor = overdraftLimit === '0' ? 0n : parseAmount(overdraftLimit, state.currency).amountMinor;
+        const overdraftLimitMinor =
+          overdraftLimit === '0' ? 0n : parseAmount(overdraftLimit, state.currency).amountMinor;
         const flags: AccountFlags = { ...switches, overdraftLimitMinor };
         await runCommand(request, reply, service, async (context) => {
-          const handled = await service.commands.changeAccountFlags(request.params.accountId, flags, request.body.reason, context);
+          const handled = await service.commands.changeAccountFlags(
+            request.params.accountId,
+            flags,
+            request.body.reason,
+            context,
+          );
           return { statusCode: 200, body: await view(request.params.accountId, handled.position) };
         });
       },
@@ -66,7 +87,8 @@ export function accountControlRoutes(service: LedgerService): FastifyPluginAsync
         schema: {
           tags: ['accounts'],
           summary: 'Freeze, unfreeze or close a whole account (operator)',
-          description: 'A frozen account refuses new payments, transfers, withdrawals and recharges but still receives money returned to it (refunds, reversals). Closing needs a zero balance and is final.',
+          description:
+            'A frozen account refuses new payments, transfers, withdrawals and recharges but still receives money returned to it (refunds, reversals). Closing needs a zero balance and is final.',
           headers: idempotencyHeaders,
           params,
           body: z.strictObject({ status: z.enum(['active', 'frozen', 'closed']), reason: z.string().min(1).max(200) }),
@@ -76,7 +98,12 @@ export function accountControlRoutes(service: LedgerService): FastifyPluginAsync
       async (request, reply) => {
         requireOperator(request);
         await runCommand(request, reply, service, async (context) => {
-          const handled = await service.commands.changeAccountStatus(request.params.accountId, request.body.status, request.body.reason, context);
+          const handled = await service.commands.changeAccountStatus(
+            request.params.accountId,
+            request.body.status,
+            request.body.reason,
+            context,
+          );
           return { statusCode: 200, body: await view(request.params.accountId, handled.position) };
         });
       },

@@ -8,15 +8,28 @@ import { formatAmount, parseCurrency } from '../../../domain/money/money.js';
 import type { CurrencyCode } from '../../../domain/money/currency.js';
 import { BALANCES_COLLECTION, balancesProjection, type BalanceDocument } from '../../../projections/balances.js';
 import type { LedgerService } from '../../ledger-service.js';
-import { accountFlagsView, accountIdString, currencyString, optionalIdempotencyHeaders, positionString } from '../api-schemas.js';
+import {
+  accountFlagsView,
+  accountIdString,
+  currencyString,
+  optionalIdempotencyHeaders,
+  positionString,
+} from '../api-schemas.js';
 import { requireOperator, requireOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 
 const openAccountBody = z
   .strictObject({
-    ownerId: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/).describe('The entity (user or merchant) that owns the account'),
-    type: z.enum(ACCOUNT_TYPE_NAMES).describe('Account kind; decides the number prefix, default flags and subject code'),
+    ownerId: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9_.:-]+$/)
+      .describe('The entity (user or merchant) that owns the account'),
+    type: z
+      .enum(ACCOUNT_TYPE_NAMES)
+      .describe('Account kind; decides the number prefix, default flags and subject code'),
     currency: currencyString,
     displayName: z.string().max(100).optional().describe('Name shown on statements'),
   })
@@ -101,7 +114,8 @@ export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
         schema: {
           tags: ['accounts'],
           summary: 'Open an account',
-          description: 'Opens a payment account of the given kind and currency under a new system-generated number. Operators only.',
+          description:
+            'Opens a payment account of the given kind and currency under a new system-generated number. Operators only.',
           headers: optionalIdempotencyHeaders,
           body: openAccountBody,
           response: { 201: openedAccountView, ...problemResponses(400, 401, 403, 409, 422, 503) },
@@ -112,7 +126,12 @@ export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
         const currency = parseCurrency(request.body.currency);
         await runCommand(request, reply, service, async (context) => {
           const opened = await service.commands.openAccount(
-            { ownerId: request.body.ownerId, accountType: request.body.type, currency, displayName: request.body.displayName ?? '' },
+            {
+              ownerId: request.body.ownerId,
+              accountType: request.body.type,
+              currency,
+              displayName: request.body.displayName ?? '',
+            },
             context,
           );
           return { statusCode: 201, body: toOpenedView(opened.state, opened.position) };
@@ -127,7 +146,7 @@ export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
           tags: ['accounts'],
           summary: 'Get an account and its balance',
           description:
-            'Reads the balances read model. With `minPosition`, waits (bounded) until the read model has applied that position, so a client reads its own write; answers 503 with Retry-After if it has not in time. The account\'s owner or an operator.',
+            "Reads the balances read model. With `minPosition`, waits (bounded) until the read model has applied that position, so a client reads its own write; answers 503 with Retry-After if it has not in time. The account's owner or an operator.",
           params: z.object({ accountId: accountIdString }),
           querystring: z.strictObject({ minPosition: positionString.optional() }),
           response: { 200: accountView, ...problemResponses(400, 401, 403, 404, 503) },
@@ -136,10 +155,17 @@ export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
       async (request) => {
         const { accountId } = request.params;
         if (request.query.minPosition !== undefined) {
-          await service.projections.waitForPosition(balancesProjection.name, BigInt(request.query.minPosition), service.config.readYourWritesTimeoutMs);
+          await service.projections.waitForPosition(
+            balancesProjection.name,
+            BigInt(request.query.minPosition),
+            service.config.readYourWritesTimeoutMs,
+          );
         }
-        const doc = isValidAccountNumber(accountId) ? await service.readModels.get<BalanceDocument>(BALANCES_COLLECTION, accountId) : null;
-        if (!doc) throw new HttpProblem(404, 'account_not_found', 'Account not found', `account ${accountId} does not exist`);
+        const doc = isValidAccountNumber(accountId)
+          ? await service.readModels.get<BalanceDocument>(BALANCES_COLLECTION, accountId)
+          : null;
+        if (!doc)
+          throw new HttpProblem(404, 'account_not_found', 'Account not found', `account ${accountId} does not exist`);
         requireOwnerOrOperator(request, doc.data.ownerId);
         return toAccountView(doc.data);
       },

@@ -1,6 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BOOK_ACCOUNT_TYPES, CHART_OF_ACCOUNTS, SUB_LEDGER_TYPES, bookAccount, normalSide, type BookAccount } from '../../../domain/books/chart-of-accounts.js';
+import {
+  BOOK_ACCOUNT_TYPES,
+  CHART_OF_ACCOUNTS,
+  SUB_LEDGER_TYPES,
+  bookAccount,
+  normalSide,
+  type BookAccount,
+} from '../../../domain/books/chart-of-accounts.js';
 import type { CurrencyCode } from '../../../domain/money/currency.js';
 import { formatAmount, parseCurrency } from '../../../domain/money/money.js';
 import { MAX_FIND_LIMIT } from '../../../ports/read-model-store.js';
@@ -32,7 +39,9 @@ export const SUB_LEDGER_PAGE_SIZE_MAX = 500;
 
 const side = z.enum(['debit', 'credit']);
 /** Signed amounts (a balance may be on the other side of normal): a decimal string with an optional minus. */
-const signedAmountString = z.string().describe('Decimal amount in major units; negative when on the other side of the account\'s normal balance');
+const signedAmountString = z
+  .string()
+  .describe("Decimal amount in major units; negative when on the other side of the account's normal balance");
 
 const bookAccountView = z
   .object({
@@ -67,7 +76,9 @@ const journalEntryView = z
   })
   .meta({ id: 'JournalEntry' });
 
-const journalView = z.object({ entries: z.array(journalEntryView), nextCursor: z.string().nullable() }).meta({ id: 'JournalPage' });
+const journalView = z
+  .object({ entries: z.array(journalEntryView), nextCursor: z.string().nullable() })
+  .meta({ id: 'JournalPage' });
 
 const movementsView = { debit: amountString, credit: amountString, balance: signedAmountString };
 
@@ -77,8 +88,12 @@ const accountBalancesView = z
     name: z.string(),
     type: z.enum(BOOK_ACCOUNT_TYPES),
     normalSide: side,
-    totals: z.array(z.object({ currency: currencyString, ...movementsView })).describe('The account per currency; balance on its normal side'),
-    subLedgers: z.array(z.object({ type: z.enum(SUB_LEDGER_TYPES), id: z.string(), currency: currencyString, ...movementsView })),
+    totals: z
+      .array(z.object({ currency: currencyString, ...movementsView }))
+      .describe('The account per currency; balance on its normal side'),
+    subLedgers: z.array(
+      z.object({ type: z.enum(SUB_LEDGER_TYPES), id: z.string(), currency: currencyString, ...movementsView }),
+    ),
     nextCursor: z.string().nullable().describe('For the next page of sub-ledgers'),
   })
   .meta({ id: 'BookAccountBalances' });
@@ -91,12 +106,27 @@ const trialBalanceView = z
     totalCredit: amountString,
     balanced: z.boolean().describe('totalDebit equals totalCredit: always true unless the books are broken'),
     entryCount: z.int(),
-    accounts: z.array(z.object({ code: z.string(), name: z.string(), type: z.enum(BOOK_ACCOUNT_TYPES), debit: amountString, credit: amountString })),
+    accounts: z.array(
+      z.object({
+        code: z.string(),
+        name: z.string(),
+        type: z.enum(BOOK_ACCOUNT_TYPES),
+        debit: amountString,
+        credit: amountString,
+      }),
+    ),
   })
   .meta({ id: 'TrialBalance' });
 
 function toBookAccountView(account: BookAccount): z.output<typeof bookAccountView> {
-  return { code: account.code, name: account.name, type: account.type, normalSide: normalSide(account.type), subLedgers: [...account.subLedgers], description: account.description };
+  return {
+    code: account.code,
+    name: account.name,
+    type: account.type,
+    normalSide: normalSide(account.type),
+    subLedgers: [...account.subLedgers],
+    description: account.description,
+  };
 }
 
 /** A code the books posted to: the posting rules only post codes of the chart, so a miss is a bug. */
@@ -131,7 +161,10 @@ function toEntryView(entry: JournalEntryDocument): z.output<typeof journalEntryV
 }
 
 /** Debit and credit totals, and the balance on the account's normal side. */
-function movements(doc: { debitMinor: string; creditMinor: string; netDebitMinor: string; currency: string }, account: BookAccount) {
+function movements(
+  doc: { debitMinor: string; creditMinor: string; netDebitMinor: string; currency: string },
+  account: BookAccount,
+) {
   const net = BigInt(doc.netDebitMinor);
   return {
     debit: major(doc.debitMinor, doc.currency),
@@ -142,13 +175,24 @@ function movements(doc: { debitMinor: string; creditMinor: string; netDebitMinor
 
 function requireBookAccount(code: string): BookAccount {
   const account = bookAccount(code);
-  if (!account) throw new HttpProblem(404, 'book_account_not_found', 'Book account not found', `${code} is not in the chart of accounts`);
+  if (!account)
+    throw new HttpProblem(
+      404,
+      'book_account_not_found',
+      'Book account not found',
+      `${code} is not in the chart of accounts`,
+    );
   return account;
 }
 
 const journalQuery = z.strictObject({
   date: z.iso.date().optional().describe('Entries of this accounting date, in log order'),
-  operationId: z.string().min(1).max(64).optional().describe('Entries of this operation (payment, refund, recharge, freeze...), in log order'),
+  operationId: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe('Entries of this operation (payment, refund, recharge, freeze...), in log order'),
   limit: pageLimit(JOURNAL_PAGE_SIZE_DEFAULT, JOURNAL_PAGE_SIZE_MAX),
   cursor: cursorString.optional(),
   minPosition: minPositionParam,
@@ -162,7 +206,8 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
         schema: {
           tags: ['books'],
           summary: 'The chart of accounts',
-          description: 'Every book account of the internal books: code, name, type, normal side and the sub-ledgers its lines carry. Operators only.',
+          description:
+            'Every book account of the internal books: code, name, type, normal side and the sub-ledgers its lines carry. Operators only.',
           response: { 200: z.object({ accounts: z.array(bookAccountView) }), ...problemResponses(401, 403) },
         },
       },
@@ -200,7 +245,12 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
                 limit,
                 ...after,
               })
-            : await service.readModels.find<JournalEntryDocument>(JOURNAL_ENTRIES_COLLECTION, { where: { operationId: operationId! }, orderBy: 'positionKey', limit, ...after });
+            : await service.readModels.find<JournalEntryDocument>(JOURNAL_ENTRIES_COLLECTION, {
+                where: { operationId: operationId! },
+                orderBy: 'positionKey',
+                limit,
+                ...after,
+              });
         return { entries: page.items.map((doc) => toEntryView(doc.data)), nextCursor: page.nextCursor };
       },
     );
@@ -231,7 +281,10 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
         await awaitReadModel(service, BOOKS_PROJECTION, minPosition);
         const where = { code: account.code, ...(currency !== undefined ? { currency } : {}) };
         // One document per currency the account has moved in: far fewer than a page.
-        const totals = await service.readModels.find<LedgerBalanceDocument>(LEDGER_BALANCES_COLLECTION, { where, limit: MAX_FIND_LIMIT });
+        const totals = await service.readModels.find<LedgerBalanceDocument>(LEDGER_BALANCES_COLLECTION, {
+          where,
+          limit: MAX_FIND_LIMIT,
+        });
         const subLedgers = await service.readModels.find<SubLedgerBalanceDocument>(SUB_LEDGER_BALANCES_COLLECTION, {
           where,
           limit,
@@ -240,7 +293,12 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
         return {
           ...toBookAccountView(account),
           totals: totals.items.map(({ data }) => ({ currency: data.currency, ...movements(data, account) })),
-          subLedgers: subLedgers.items.map(({ data }) => ({ type: data.subLedgerType, id: data.subLedgerId, currency: data.currency, ...movements(data, account) })),
+          subLedgers: subLedgers.items.map(({ data }) => ({
+            type: data.subLedgerType,
+            id: data.subLedgerId,
+            currency: data.currency,
+            ...movements(data, account),
+          })),
           nextCursor: subLedgers.nextCursor,
         };
       },
@@ -254,7 +312,11 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
           summary: 'Trial balance of an accounting day',
           description:
             "The day's movements per book account in one currency, with total debits and total credits, which are equal. The day is cut at midnight in the accounting time zone. A day without entries has an empty, balanced trial balance. One row per book account moved, so it is never longer than the chart of accounts and needs no pages. Operators only.",
-          querystring: z.strictObject({ date: z.iso.date().describe('Accounting date'), currency: currencyString, minPosition: minPositionParam }),
+          querystring: z.strictObject({
+            date: z.iso.date().describe('Accounting date'),
+            currency: currencyString,
+            minPosition: minPositionParam,
+          }),
           response: { 200: trialBalanceView, ...problemResponses(400, 401, 403, 503) },
         },
       },
@@ -263,7 +325,9 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
         const { date, minPosition } = request.query;
         const currency = parseCurrency(request.query.currency);
         await awaitReadModel(service, BOOKS_PROJECTION, minPosition);
-        const doc = (await service.readModels.get<TrialBalanceDocument>(TRIAL_BALANCES_COLLECTION, trialBalanceId(date, currency)))?.data;
+        const doc = (
+          await service.readModels.get<TrialBalanceDocument>(TRIAL_BALANCES_COLLECTION, trialBalanceId(date, currency))
+        )?.data;
         const totalDebitMinor = doc?.totalDebitMinor ?? '0';
         const totalCreditMinor = doc?.totalCreditMinor ?? '0';
         return {

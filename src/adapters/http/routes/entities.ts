@@ -11,21 +11,38 @@ import { requireOperator, requireOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 
-
-const entityIdString = z.string().regex(ENTITY_ID_PATTERN, 'u-, m- or op- followed by a UUID').describe('Entity id: kind prefix (u-, m-, op-) and a UUID');
+const entityIdString = z
+  .string()
+  .regex(ENTITY_ID_PATTERN, 'u-, m- or op- followed by a UUID')
+  .describe('Entity id: kind prefix (u-, m-, op-) and a UUID');
 const entityParams = z.object({ entityId: entityIdString });
-const keyParams = z.object({ entityId: entityIdString, keyNo: z.string().regex(/^[1-9][0-9]{0,3}$/, 'a key number: 1, 2, 3...').describe('Key number within the entity') });
+const keyParams = z.object({
+  entityId: entityIdString,
+  keyNo: z
+    .string()
+    .regex(/^[1-9][0-9]{0,3}$/, 'a key number: 1, 2, 3...')
+    .describe('Key number within the entity'),
+});
 
 const registerEntityBody = z
   .strictObject({
-    kind: z.enum(['user', 'merchant']).describe('Operators are created with the CLI only (ledger admin create-operator)'),
+    kind: z
+      .enum(['user', 'merchant'])
+      .describe('Operators are created with the CLI only (ledger admin create-operator)'),
     displayName: z.string().min(1).max(100),
     mayPay: z.boolean().optional().describe('Whether the entity may pay (default true)'),
     phone: phoneNumber.optional().describe('E.164 ("+8613800138000"), for payment password resets'),
     email: emailAddress.optional().describe('For payment password resets'),
     securityLevel: z.enum(SECURITY_LEVELS).optional().describe('How much proof its payments need (default "standard")'),
   })
-  .meta({ example: { kind: 'merchant', displayName: 'Blue Lantern Tea House', phone: '+8613800138000', email: 'accounts@bluelantern.example' } });
+  .meta({
+    example: {
+      kind: 'merchant',
+      displayName: 'Blue Lantern Tea House',
+      phone: '+8613800138000',
+      email: 'accounts@bluelantern.example',
+    },
+  });
 
 const keyView = z
   .object({
@@ -47,16 +64,27 @@ const entityView = z
     phone: z.string().nullable(),
     email: z.string().nullable(),
     securityLevel: z.enum(SECURITY_LEVELS),
-    paymentPasswordSet: z.boolean().describe('Whether a payment password is set (the password and its hash are never returned)'),
+    paymentPasswordSet: z
+      .boolean()
+      .describe('Whether a payment password is set (the password and its hash are never returned)'),
     keys: z.array(keyView),
   })
   .meta({ id: 'Entity' });
 
 const addKeyBody = z
   .strictObject({
-    publicKey: z.string().min(1).max(MAX_PUBLIC_KEY_TEXT_LENGTH).describe('Ed25519 public key: PEM, or base64 of the DER SubjectPublicKeyInfo'),
+    publicKey: z
+      .string()
+      .min(1)
+      .max(MAX_PUBLIC_KEY_TEXT_LENGTH)
+      .describe('Ed25519 public key: PEM, or base64 of the DER SubjectPublicKeyInfo'),
   })
-  .meta({ example: { publicKey: '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n' } });
+  .meta({
+    example: {
+      publicKey:
+        '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n',
+    },
+  });
 
 const revokeKeyBody = z.strictObject({ reason: z.string().min(1).max(200) }).meta({ example: { reason: 'rotated' } });
 
@@ -68,9 +96,14 @@ const paymentPasswordBody = z
     reset: z
       .strictObject({ verifiedVia: z.enum(['phone', 'email']) })
       .optional()
-      .describe('Reset a forgotten password after verifying the entity through its phone or e-mail (instead of currentPassword)'),
+      .describe(
+        'Reset a forgotten password after verifying the entity through its phone or e-mail (instead of currentPassword)',
+      ),
   })
-  .refine((body) => !(body.currentPassword !== undefined && body.reset !== undefined), 'send currentPassword or reset, not both')
+  .refine(
+    (body) => !(body.currentPassword !== undefined && body.reset !== undefined),
+    'send currentPassword or reset, not both',
+  )
   .meta({ example: { newPassword: '583920', currentPassword: '194857' } });
 
 const paymentPasswordView = z
@@ -137,7 +170,8 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
         schema: {
           tags: ['entities'],
           summary: 'Get an entity',
-          description: 'The entity, its settings and its API keys (public halves). An operator, or the merchant itself.',
+          description:
+            'The entity, its settings and its API keys (public halves). An operator, or the merchant itself.',
           params: entityParams,
           response: { 200: entityView, ...problemResponses(400, 401, 403, 404, 503) },
         },
@@ -146,7 +180,13 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
         // Before the lookup: a merchant learns nothing about other ids, not even whether they exist.
         requireOwnerOrOperator(request, request.params.entityId);
         const entity = await service.entities.get(request.params.entityId);
-        if (!entity) throw new HttpProblem(404, 'entity_not_found', 'Entity not found', `entity ${request.params.entityId} does not exist`);
+        if (!entity)
+          throw new HttpProblem(
+            404,
+            'entity_not_found',
+            'Entity not found',
+            `entity ${request.params.entityId} does not exist`,
+          );
         return toEntityView(entity);
       },
     );
@@ -193,7 +233,13 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
         requireOperator(request);
         const { entityId, keyNo } = request.params;
         await runCommand(request, reply, service, async (context, attempt) => {
-          const { key } = await service.entities.revokeApiKey(entityId, Number(keyNo), request.body.reason, context, attempt);
+          const { key } = await service.entities.revokeApiKey(
+            entityId,
+            Number(keyNo),
+            request.body.reason,
+            context,
+            attempt,
+          );
           return { statusCode: 200, body: toKeyView(entityId, key) };
         });
       },
@@ -218,10 +264,21 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
         const { newPassword, currentPassword, reset } = request.body;
         // Scrub the secrets from the request at once: nothing after this (the idempotency fingerprint,
         // error logging) can see them.
-        request.body = { newPassword: '[redacted]', ...(currentPassword !== undefined ? { currentPassword: '[redacted]' } : {}), ...(reset ? { reset } : {}) };
-        const passwords = reset ? { newPassword, resetVerifiedVia: reset.verifiedVia } : { newPassword, currentPassword: currentPassword ?? null };
+        request.body = {
+          newPassword: '[redacted]',
+          ...(currentPassword !== undefined ? { currentPassword: '[redacted]' } : {}),
+          ...(reset ? { reset } : {}),
+        };
+        const passwords = reset
+          ? { newPassword, resetVerifiedVia: reset.verifiedVia }
+          : { newPassword, currentPassword: currentPassword ?? null };
         await runCommand(request, reply, service, async (context, attempt) => {
-          const { entityId, events } = await service.entities.setPaymentPassword(request.params.entityId, passwords, context, attempt);
+          const { entityId, events } = await service.entities.setPaymentPassword(
+            request.params.entityId,
+            passwords,
+            context,
+            attempt,
+          );
           const set = events.find((event) => event.type === 'PaymentPasswordSet');
           if (!set) throw new Error('setting a payment password records PaymentPasswordSet');
           return { statusCode: 200, body: { entityId, paymentPasswordSet: true, reason: set.data.reason } };
@@ -245,7 +302,12 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
       async (request, reply) => {
         requireOperator(request);
         await runCommand(request, reply, service, async (context, attempt) => {
-          const { state } = await service.entities.changePaymentSettings(request.params.entityId, request.body, context, attempt);
+          const { state } = await service.entities.changePaymentSettings(
+            request.params.entityId,
+            request.body,
+            context,
+            attempt,
+          );
           return { statusCode: 200, body: toEntityView(state) };
         });
       },

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ExistingFreeze } from '../../../commands/freezes/freeze-operations.js';
-import type { CurrencyCode } from '../../../domain/money/currency.js';
 import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
@@ -22,14 +21,21 @@ const freezeView = z
     currency: currencyString,
     reason: z.string(),
     placedBy: z.string(),
-    deductions: z.array(z.object({ deductionId: z.uuid(), amount: amountString, payeeAccountId: accountIdString, status: z.enum(['requested', 'completed', 'failed']) })),
+    deductions: z.array(
+      z.object({
+        deductionId: z.uuid(),
+        amount: amountString,
+        payeeAccountId: accountIdString,
+        status: z.enum(['requested', 'completed', 'failed']),
+      }),
+    ),
     position: positionString.optional(),
   })
   .meta({ id: 'Freeze' });
 
 function toFreezeView(freeze: ExistingFreeze, position?: bigint): z.output<typeof freezeView> {
   const r = freeze.request;
-  const currency = r.currency as CurrencyCode;
+  const currency = r.currency;
   return {
     freezeId: r.freezeId,
     accountId: r.accountId,
@@ -40,7 +46,12 @@ function toFreezeView(freeze: ExistingFreeze, position?: bigint): z.output<typeo
     currency: r.currency,
     reason: r.reason,
     placedBy: r.placedBy,
-    deductions: [...freeze.deductions.values()].map((d) => ({ deductionId: d.deductionId, amount: formatAmount(d.amountMinor, currency), payeeAccountId: d.payeeAccountId, status: d.status })),
+    deductions: [...freeze.deductions.values()].map((d) => ({
+      deductionId: d.deductionId,
+      amount: formatAmount(d.amountMinor, currency),
+      payeeAccountId: d.payeeAccountId,
+      status: d.status,
+    })),
     ...(position !== undefined && position >= 0n ? { position: position.toString() } : {}),
   };
 }
@@ -64,13 +75,18 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
       {
         schema: {
           tags: ['freezes'],
-          summary: 'Freeze part of an account\'s available funds',
+          summary: "Freeze part of an account's available funds",
           description:
             '"Freeze first, deduct when the goods ship": moves the amount from available to frozen; the balance is unchanged. Refused beyond the available funds (422 insufficient_funds). A merchant freezes another owner\'s account only with that owner\'s payment password (payerPassword).',
           headers: idempotencyHeaders,
           params: z.object({ accountId: accountIdString }),
           body: z
-            .strictObject({ amount: amountString, currency: currencyString, reason: z.string().max(200).default(''), payerPassword: payerPasswordField })
+            .strictObject({
+              amount: amountString,
+              currency: currencyString,
+              reason: z.string().max(200).default(''),
+              payerPassword: payerPasswordField,
+            })
             .meta({ example: { amount: '60.00', currency: 'CNY', reason: 'order SO-42 awaiting shipment' } }),
           response: { 201: freezeView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
         },
@@ -79,10 +95,16 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
         const payerPassword = takePayerPassword(request.body);
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
         const account = await service.commands.getAccountState(request.params.accountId);
-        if (!account.exists) throw new DomainError('account_not_found', `account ${request.params.accountId} does not exist`, { accountId: request.params.accountId });
+        if (!account.exists)
+          throw new DomainError('account_not_found', `account ${request.params.accountId} does not exist`, {
+            accountId: request.params.accountId,
+          });
         await requirePayerConsent(service, request, account.ownerId, payerPassword);
         await runCommand(request, reply, service, async (context) => {
-          const { freeze, position } = await service.commands.placeFreeze({ accountId: request.params.accountId, amount, reason: request.body.reason }, context);
+          const { freeze, position } = await service.commands.placeFreeze(
+            { accountId: request.params.accountId, amount, reason: request.body.reason },
+            context,
+          );
           return { statusCode: 201, body: toFreezeView(freeze, position) };
         });
       },
@@ -90,7 +112,14 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/freezes/:freezeId',
-      { schema: { tags: ['freezes'], summary: 'Get a freeze', params: freezeParams, response: { 200: freezeView, ...problemResponses(400, 401, 404) } } },
+      {
+        schema: {
+          tags: ['freezes'],
+          summary: 'Get a freeze',
+          params: freezeParams,
+          response: { 200: freezeView, ...problemResponses(400, 401, 404) },
+        },
+      },
       async (request) => toFreezeView(await ownFreeze(request, request.params.freezeId)),
     );
 
@@ -103,19 +132,37 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
           description: 'Releases `amount`, or everything the freeze still holds when no amount is given.',
           headers: idempotencyHeaders,
           params: freezeParams,
-          body: z.strictObject({ amount: amountString.optional(), currency: currencyString.optional(), reason: z.string().max(200).default('') }).optional(),
+          body: z
+            .strictObject({
+              amount: amountString.optional(),
+              currency: currencyString.optional(),
+              reason: z.string().max(200).default(''),
+            })
+            .optional(),
           response: { 200: freezeView, ...problemResponses(400, 401, 404, 409, 422, 503) },
         },
       },
       async (request, reply) => {
         const freeze = await ownFreeze(request, request.params.freezeId);
         const body = request.body;
-        const amountMinor = body?.amount !== undefined ? parseAmount(body.amount, parseCurrency(body.currency ?? freeze.request.currency)).amountMinor : null;
+        const amountMinor =
+          body?.amount !== undefined
+            ? parseAmount(body.amount, parseCurrency(body.currency ?? freeze.request.currency)).amountMinor
+            : null;
         if (body?.currency !== undefined && body.currency !== freeze.request.currency) {
-          throw new DomainError('currency_mismatch', `freeze ${freeze.request.freezeId} is in ${freeze.request.currency}`, { currency: body.currency });
+          throw new DomainError(
+            'currency_mismatch',
+            `freeze ${freeze.request.freezeId} is in ${freeze.request.currency}`,
+            { currency: body.currency },
+          );
         }
         await runCommand(request, reply, service, async (context) => {
-          const result = await service.commands.releaseFreeze(request.params.freezeId, amountMinor, body?.reason ?? '', context);
+          const result = await service.commands.releaseFreeze(
+            request.params.freezeId,
+            amountMinor,
+            body?.reason ?? '',
+            context,
+          );
           return { statusCode: 200, body: toFreezeView(result.freeze, result.position) };
         });
       },
@@ -127,26 +174,51 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
         schema: {
           tags: ['freezes'],
           summary: 'Deduct from frozen funds to pay a payee',
-          description: 'Takes `amount` out of the frozen funds (balance down) and credits the payee. A merchant deducts only to an account it owns. Refused beyond what the freeze holds (422 deduction_exceeds_frozen).',
+          description:
+            'Takes `amount` out of the frozen funds (balance down) and credits the payee. A merchant deducts only to an account it owns. Refused beyond what the freeze holds (422 deduction_exceeds_frozen).',
           headers: idempotencyHeaders,
           params: freezeParams,
-          body: z.strictObject({ amount: amountString, currency: currencyString, payeeAccountId: accountIdString, memo: z.string().max(200).default('') }),
-          response: { 201: freezeView.extend({ deductionId: z.uuid() }), ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
+          body: z.strictObject({
+            amount: amountString,
+            currency: currencyString,
+            payeeAccountId: accountIdString,
+            memo: z.string().max(200).default(''),
+          }),
+          response: {
+            201: freezeView.extend({ deductionId: z.uuid() }),
+            ...problemResponses(400, 401, 403, 404, 409, 422, 503),
+          },
         },
       },
       async (request, reply) => {
         const freeze = await ownFreeze(request, request.params.freezeId);
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
-        if (amount.currency !== freeze.request.currency) throw new DomainError('currency_mismatch', `freeze ${freeze.request.freezeId} is in ${freeze.request.currency}`, { currency: amount.currency });
+        if (amount.currency !== freeze.request.currency)
+          throw new DomainError(
+            'currency_mismatch',
+            `freeze ${freeze.request.freezeId} is in ${freeze.request.currency}`,
+            { currency: amount.currency },
+          );
         const payee = await service.commands.getAccountState(request.body.payeeAccountId);
-        if (!payee.exists) throw new DomainError('account_not_found', `account ${request.body.payeeAccountId} does not exist`, { accountId: request.body.payeeAccountId });
+        if (!payee.exists)
+          throw new DomainError('account_not_found', `account ${request.body.payeeAccountId} does not exist`, {
+            accountId: request.body.payeeAccountId,
+          });
         requireOwnerOrOperator(request, payee.ownerId);
         await runCommand(request, reply, service, async (context) => {
           const result = await service.commands.deductFromFreeze(
-            { freezeId: request.params.freezeId, amountMinor: amount.amountMinor, payeeAccountId: request.body.payeeAccountId, memo: request.body.memo },
+            {
+              freezeId: request.params.freezeId,
+              amountMinor: amount.amountMinor,
+              payeeAccountId: request.body.payeeAccountId,
+              memo: request.body.memo,
+            },
             context,
           );
-          return { statusCode: 201, body: { ...toFreezeView(result.freeze, result.position), deductionId: result.deductionId } };
+          return {
+            statusCode: 201,
+            body: { ...toFreezeView(result.freeze, result.position), deductionId: result.deductionId },
+          };
         });
       },
     );

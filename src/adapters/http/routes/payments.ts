@@ -11,7 +11,12 @@ import { authoriseCharge, payerPasswordField } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 
-const merchantOrderNo = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/).describe("The merchant's order number: unique per merchant; it pays once");
+const merchantOrderNo = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:-]+$/)
+  .describe("The merchant's order number: unique per merchant; it pays once");
 
 const payBody = z
   .strictObject({
@@ -21,12 +26,29 @@ const payBody = z
     currency: currencyString,
     merchantOrderNo,
     description: z.string().max(200).default(''),
-    payer: z.strictObject({ ip: z.string().max(64).optional(), platform: z.string().max(40).optional() }).optional().describe('Where the payer paid from, kept as a snapshot'),
+    payer: z
+      .strictObject({ ip: z.string().max(64).optional(), platform: z.string().max(40).optional() })
+      .optional()
+      .describe('Where the payer paid from, kept as a snapshot'),
     payerPassword: payerPasswordField,
   })
-  .meta({ example: { payerAccountId: '1015550123456782', payeeAccountId: '2014440123456787', amount: '12.50', currency: 'CNY', merchantOrderNo: 'SO-20261121-0001', description: 'coffee' } });
+  .meta({
+    example: {
+      payerAccountId: '1015550123456782',
+      payeeAccountId: '2014440123456787',
+      amount: '12.50',
+      currency: 'CNY',
+      merchantOrderNo: 'SO-20261121-0001',
+      description: 'coffee',
+    },
+  });
 
-const refundView = z.object({ refundId: z.uuid(), refundNo: z.string(), amount: amountString, status: z.enum(['requested', 'completed', 'failed']) });
+const refundView = z.object({
+  refundId: z.uuid(),
+  refundNo: z.string(),
+  amount: amountString,
+  status: z.enum(['requested', 'completed', 'failed']),
+});
 
 const paymentView = z
   .object({
@@ -63,7 +85,12 @@ export function toPaymentView(payment: ExistingPayment, position?: bigint): z.ou
     initiatedAt: o.initiatedAt,
     accountingDate: o.accountingDate,
     refundedAmount: formatAmount(payment.refundedMinor, o.currency),
-    refunds: [...payment.refunds.values()].map((r) => ({ refundId: r.refundId, refundNo: r.refundNo, amount: formatAmount(r.amountMinor, o.currency), status: r.status })),
+    refunds: [...payment.refunds.values()].map((r) => ({
+      refundId: r.refundId,
+      refundNo: r.refundNo,
+      amount: formatAmount(r.amountMinor, o.currency),
+      status: r.status,
+    })),
     failure: payment.failure ? { code: payment.failure.reasonCode, reason: payment.failure.reason } : null,
     ...(position !== undefined && position >= 0n ? { position: position.toString() } : {}),
   };
@@ -73,7 +100,10 @@ const paymentParams = z.object({ paymentId: z.uuid() });
 
 export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
   /** A merchant sees its own payments only: another's is "not found", not "forbidden" (no probing). */
-  async function visiblePayment(request: Parameters<typeof principalOf>[0], paymentId: string): Promise<ExistingPayment> {
+  async function visiblePayment(
+    request: Parameters<typeof principalOf>[0],
+    paymentId: string,
+  ): Promise<ExistingPayment> {
     const payment = await service.commands.getPayment(paymentId);
     const principal = principalOf(request);
     if (principal.kind !== 'operator' && payment.order.merchantId !== principal.entityId) {
@@ -114,7 +144,9 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
             context,
           );
           if (payment.status === 'failed' && payment.failure) {
-            throw new HttpProblem(422, payment.failure.reasonCode, 'Payment failed', payment.failure.reason, { details: { paymentId: payment.order.paymentId } });
+            throw new HttpProblem(422, payment.failure.reasonCode, 'Payment failed', payment.failure.reason, {
+              details: { paymentId: payment.order.paymentId },
+            });
           }
           return { statusCode: 201, body: toPaymentView(payment, position) };
         });
@@ -124,7 +156,12 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
     app.get(
       '/v1/payments/:paymentId',
       {
-        schema: { tags: ['payments'], summary: 'Query a payment (order status) by id', params: paymentParams, response: { 200: paymentView, ...problemResponses(400, 401, 404) } },
+        schema: {
+          tags: ['payments'],
+          summary: 'Query a payment (order status) by id',
+          params: paymentParams,
+          response: { 200: paymentView, ...problemResponses(400, 401, 404) },
+        },
       },
       async (request) => toPaymentView(await visiblePayment(request, request.params.paymentId)),
     );
@@ -143,7 +180,13 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
       async (request) => {
         const principal = principalOf(request);
         const merchantId = principal.kind === 'operator' ? request.query.merchantId : principal.entityId;
-        if (!merchantId) throw new HttpProblem(400, 'validation_failed', 'Invalid request', 'querystring.merchantId: an operator must name the merchant');
+        if (!merchantId)
+          throw new HttpProblem(
+            400,
+            'validation_failed',
+            'Invalid request',
+            'querystring.merchantId: an operator must name the merchant',
+          );
         return toPaymentView(await visiblePayment(request, paymentIdOf(merchantId, request.query.merchantOrderNo)));
       },
     );
@@ -154,7 +197,8 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
         schema: {
           tags: ['payments'],
           summary: 'Cancel (void) a same-day payment in full',
-          description: 'Only before the accounting day of the payment ends (cut at midnight in the accounting time zone) and before any refund; afterwards use a refund (422 cancel_window_closed).',
+          description:
+            'Only before the accounting day of the payment ends (cut at midnight in the accounting time zone) and before any refund; afterwards use a refund (422 cancel_window_closed).',
           headers: idempotencyHeaders,
           params: paymentParams,
           body: z.strictObject({ reason: z.string().max(200).default('') }).optional(),
@@ -164,7 +208,11 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
       async (request, reply) => {
         await visiblePayment(request, request.params.paymentId);
         await runCommand(request, reply, service, async (context) => {
-          const { payment, position } = await service.commands.cancelPayment(request.params.paymentId, request.body?.reason ?? '', context);
+          const { payment, position } = await service.commands.cancelPayment(
+            request.params.paymentId,
+            request.body?.reason ?? '',
+            context,
+          );
           return { statusCode: 200, body: toPaymentView(payment, position) };
         });
       },
@@ -176,13 +224,26 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
         schema: {
           tags: ['payments'],
           summary: 'Refund a payment, in part or in full',
-          description: 'Several refunds may be made, each with its own refund number; their total never exceeds the payment (422 refund_exceeds_payment). The same refund number again returns the first result.',
+          description:
+            'Several refunds may be made, each with its own refund number; their total never exceeds the payment (422 refund_exceeds_payment). The same refund number again returns the first result.',
           headers: idempotencyHeaders,
           params: paymentParams,
           body: z
-            .strictObject({ refundNo: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/), amount: amountString, currency: currencyString, reason: z.string().max(200).default('') })
+            .strictObject({
+              refundNo: z
+                .string()
+                .min(1)
+                .max(64)
+                .regex(/^[A-Za-z0-9_.:-]+$/),
+              amount: amountString,
+              currency: currencyString,
+              reason: z.string().max(200).default(''),
+            })
             .meta({ example: { refundNo: 'RF-0001', amount: '2.50', currency: 'CNY', reason: 'damaged item' } }),
-          response: { 201: paymentView.extend({ refundId: z.uuid() }), ...problemResponses(400, 401, 404, 409, 422, 503) },
+          response: {
+            201: paymentView.extend({ refundId: z.uuid() }),
+            ...problemResponses(400, 401, 404, 409, 422, 503),
+          },
         },
       },
       async (request, reply) => {
@@ -190,7 +251,12 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
         await runCommand(request, reply, service, async (context) => {
           const { payment, position, refundId } = await service.commands.refundPayment(
-            { paymentId: request.params.paymentId, refundNo: request.body.refundNo, amount, reason: request.body.reason },
+            {
+              paymentId: request.params.paymentId,
+              refundNo: request.body.refundNo,
+              amount,
+              reason: request.body.reason,
+            },
             context,
           );
           return { statusCode: 201, body: { ...toPaymentView(payment, position), refundId } };

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { ExistingPreauth } from '../../../commands/preauths/preauth-operations.js';
-import type { CurrencyCode } from '../../../domain/money/currency.js';
 import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
@@ -20,7 +19,15 @@ const preauthView = z
     preauthId: z.uuid(),
     merchantId: z.string(),
     merchantOrderNo: z.string(),
-    status: z.enum(['requested', 'authorised', 'declined', 'cancelled', 'completing', 'completed', 'cancelling_completion']),
+    status: z.enum([
+      'requested',
+      'authorised',
+      'declined',
+      'cancelled',
+      'completing',
+      'completed',
+      'cancelling_completion',
+    ]),
     amount: amountString.describe('Authorised (held) amount'),
     captured: amountString.nullable().describe('Captured by the completion, while completed'),
     currency: currencyString,
@@ -34,7 +41,7 @@ const preauthView = z
 
 function toPreauthView(preauth: ExistingPreauth, position?: bigint): z.output<typeof preauthView> {
   const r = preauth.request;
-  const currency = r.currency as CurrencyCode;
+  const currency = r.currency;
   return {
     preauthId: r.preauthId,
     merchantId: r.merchantId,
@@ -78,11 +85,27 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
               payeeAccountId: accountIdString,
               amount: amountString,
               currency: currencyString,
-              merchantOrderNo: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/),
-              expiresInSeconds: z.int().min(60).max(MAX_HOLD_DAYS * 86_400).optional(),
+              merchantOrderNo: z
+                .string()
+                .min(1)
+                .max(64)
+                .regex(/^[A-Za-z0-9_.:-]+$/),
+              expiresInSeconds: z
+                .int()
+                .min(60)
+                .max(MAX_HOLD_DAYS * 86_400)
+                .optional(),
               payerPassword: payerPasswordField,
             })
-            .meta({ example: { payerAccountId: '1015550123456782', payeeAccountId: '2014440123456787', amount: '300.00', currency: 'CNY', merchantOrderNo: 'HOTEL-7781' } }),
+            .meta({
+              example: {
+                payerAccountId: '1015550123456782',
+                payeeAccountId: '2014440123456787',
+                amount: '300.00',
+                currency: 'CNY',
+                merchantOrderNo: 'HOTEL-7781',
+              },
+            }),
           response: { 201: preauthView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
         },
       },
@@ -91,9 +114,18 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
         const { payee } = await authoriseCharge(service, request, request.body);
         await runCommand(request, reply, service, async (context) => {
           const holdSeconds = request.body.expiresInSeconds ?? service.config.preauthHoldSeconds;
-          const expiresAt = DateTime.fromISO(context.occurredAt, { zone: 'utc' }).plus({ seconds: holdSeconds }).toISO()!;
+          const expiresAt = DateTime.fromISO(context.occurredAt, { zone: 'utc' })
+            .plus({ seconds: holdSeconds })
+            .toISO()!;
           const { preauth, position } = await service.commands.authorisePreauth(
-            { merchantId: payee.ownerId, merchantOrderNo: request.body.merchantOrderNo, payerAccountId: request.body.payerAccountId, payeeAccountId: request.body.payeeAccountId, amount, expiresAt },
+            {
+              merchantId: payee.ownerId,
+              merchantOrderNo: request.body.merchantOrderNo,
+              payerAccountId: request.body.payerAccountId,
+              payeeAccountId: request.body.payeeAccountId,
+              amount,
+              expiresAt,
+            },
             context,
           );
           return { statusCode: 201, body: toPreauthView(preauth, position) };
@@ -103,7 +135,14 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/preauths/:preauthId',
-      { schema: { tags: ['pre-authorisations'], summary: 'Get a pre-authorisation', params: preauthParams, response: { 200: preauthView, ...problemResponses(400, 401, 404) } } },
+      {
+        schema: {
+          tags: ['pre-authorisations'],
+          summary: 'Get a pre-authorisation',
+          params: preauthParams,
+          response: { 200: preauthView, ...problemResponses(400, 401, 404) },
+        },
+      },
       async (request) => toPreauthView(await ownPreauth(request, request.params.preauthId)),
     );
 
@@ -121,7 +160,11 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
       async (request, reply) => {
         await ownPreauth(request, request.params.preauthId);
         await runCommand(request, reply, service, async (context) => {
-          const { preauth, position } = await service.commands.cancelPreauth(request.params.preauthId, 'merchant', context);
+          const { preauth, position } = await service.commands.cancelPreauth(
+            request.params.preauthId,
+            'merchant',
+            context,
+          );
           return { statusCode: 200, body: toPreauthView(preauth, position) };
         });
       },
@@ -133,7 +176,8 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
         schema: {
           tags: ['pre-authorisations'],
           summary: 'Complete (capture) at most the authorised amount, once',
-          description: 'Pays the payee the captured amount out of the hold and releases the rest. 422 capture_exceeds_authorisation above the hold; 409 when already completed.',
+          description:
+            'Pays the payee the captured amount out of the hold and releases the rest. 422 capture_exceeds_authorisation above the hold; 409 when already completed.',
           headers: idempotencyHeaders,
           params: preauthParams,
           body: z.strictObject({ amount: amountString, currency: currencyString }),
@@ -144,7 +188,11 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
         await ownPreauth(request, request.params.preauthId);
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
         await runCommand(request, reply, service, async (context) => {
-          const { preauth, position } = await service.commands.completePreauth(request.params.preauthId, amount, context);
+          const { preauth, position } = await service.commands.completePreauth(
+            request.params.preauthId,
+            amount,
+            context,
+          );
           return { statusCode: 200, body: toPreauthView(preauth, position) };
         });
       },
@@ -156,7 +204,8 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
         schema: {
           tags: ['pre-authorisations'],
           summary: 'Cancel the completion (always the full captured amount)',
-          description: 'The payee returns the captured amount, the payer gets it back and the full authorised amount is held again: the authorisation is valid again.',
+          description:
+            'The payee returns the captured amount, the payer gets it back and the full authorised amount is held again: the authorisation is valid again.',
           headers: idempotencyHeaders,
           params: preauthParams,
           response: { 200: preauthView, ...problemResponses(400, 401, 404, 409, 422, 503) },
@@ -165,7 +214,10 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
       async (request, reply) => {
         await ownPreauth(request, request.params.preauthId);
         await runCommand(request, reply, service, async (context) => {
-          const { preauth, position } = await service.commands.cancelPreauthCompletion(request.params.preauthId, context);
+          const { preauth, position } = await service.commands.cancelPreauthCompletion(
+            request.params.preauthId,
+            context,
+          );
           return { statusCode: 200, body: toPreauthView(preauth, position) };
         });
       },

@@ -50,12 +50,24 @@ export function rechargeRoutes(service: LedgerService): FastifyPluginAsyncZod {
         const currency = parseCurrency(request.body.currency);
         const amount = parseAmount(request.body.amount, currency);
         await runCommand(request, reply, service, async (context) => {
-          const { recharge, position } = await service.commands.recharge({ accountId: request.body.accountId, amount, channelId: request.body.channel }, context);
+          const { recharge, position } = await service.commands.recharge(
+            { accountId: request.body.accountId, amount, channelId: request.body.channel },
+            context,
+          );
           const r = recharge.request;
           if (recharge.status !== 'completed' || !recharge.charge) {
             // A retry of a recharge that failed, or one still in flight: answer as its outcome says.
-            const failure = recharge.failure ?? { reasonCode: 'operation_state_conflict', reason: `recharge ${r.rechargeId} is ${recharge.status}` };
-            throw new HttpProblem(failure.reasonCode === 'operation_state_conflict' ? 409 : 422, failure.reasonCode, 'Recharge not completed', failure.reason, { details: { rechargeId: r.rechargeId } });
+            const failure = recharge.failure ?? {
+              reasonCode: 'operation_state_conflict',
+              reason: `recharge ${r.rechargeId} is ${recharge.status}`,
+            };
+            throw new HttpProblem(
+              failure.reasonCode === 'operation_state_conflict' ? 409 : 422,
+              failure.reasonCode,
+              'Recharge not completed',
+              failure.reason,
+              { details: { rechargeId: r.rechargeId } },
+            );
           }
           return {
             statusCode: 201,

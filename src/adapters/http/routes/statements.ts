@@ -31,7 +31,10 @@ export const STATEMENT_CSV_MAX_LINES = 50_000;
 const rangeQuery = {
   from: z.iso.datetime({ offset: true }).optional().describe('Lines that occurred at or after this instant (ISO-8601)'),
   to: z.iso.datetime({ offset: true }).optional().describe('Lines that occurred before this instant (exclusive)'),
-  fromDate: z.iso.date().optional().describe('First accounting date (inclusive), in the accounting time zone; not with from/to'),
+  fromDate: z.iso
+    .date()
+    .optional()
+    .describe('First accounting date (inclusive), in the accounting time zone; not with from/to'),
   toDate: z.iso.date().optional().describe('Last accounting date (inclusive); not with from/to'),
   minPosition: minPositionParam,
 };
@@ -48,13 +51,24 @@ const statementLineView = z
     eventId: z.uuid(),
     position: positionString,
     operationId: z.string(),
-    operationKind: z.string().describe('payment, refund, transfer, withdrawal, recharge, freeze, preauth_hold, release, ...'),
-    direction: z.enum(STATEMENT_DIRECTIONS).describe('credit / debit change the balance; freeze / release move available <-> frozen; deduct takes frozen funds'),
+    operationKind: z
+      .string()
+      .describe('payment, refund, transfer, withdrawal, recharge, freeze, preauth_hold, release, ...'),
+    direction: z
+      .enum(STATEMENT_DIRECTIONS)
+      .describe(
+        'credit / debit change the balance; freeze / release move available <-> frozen; deduct takes frozen funds',
+      ),
     amount: amountString,
     balanceAfter: z.string(),
     availableAfter: z.string(),
     frozenAfter: z.string(),
-    counterparty: z.object({ accountId: z.string().nullable(), ownerId: z.string().nullable(), name: z.string().nullable(), channel: z.string().nullable() }),
+    counterparty: z.object({
+      accountId: z.string().nullable(),
+      ownerId: z.string().nullable(),
+      name: z.string().nullable(),
+      channel: z.string().nullable(),
+    }),
     merchantOrderNo: z.string().nullable(),
     channelOrderNo: z.string().nullable(),
     freezeId: z.string().nullable(),
@@ -65,10 +79,20 @@ const statementLineView = z
   .meta({ id: 'StatementLine' });
 
 const statementView = z
-  .object({ accountId: accountIdString, currency: currencyString, lines: z.array(statementLineView), nextCursor: z.string().nullable() })
+  .object({
+    accountId: accountIdString,
+    currency: currencyString,
+    lines: z.array(statementLineView),
+    nextCursor: z.string().nullable(),
+  })
   .meta({ id: 'Statement' });
 
-type RangeQuery = { from?: string | undefined; to?: string | undefined; fromDate?: string | undefined; toDate?: string | undefined };
+type RangeQuery = {
+  from?: string | undefined;
+  to?: string | undefined;
+  fromDate?: string | undefined;
+  toDate?: string | undefined;
+};
 
 function invalidRange(detail: string): HttpProblem {
   return new HttpProblem(400, 'invalid_query', 'Invalid query', detail);
@@ -81,12 +105,17 @@ function invalidRange(detail: string): HttpProblem {
 export function statementRange(accountId: string, query: RangeQuery): NonNullable<FindQuery['range']> {
   const byTime = query.from !== undefined || query.to !== undefined;
   const byDate = query.fromDate !== undefined || query.toDate !== undefined;
-  if (byTime && byDate) throw invalidRange('give either from/to (instants) or fromDate/toDate (accounting dates), not both');
+  if (byTime && byDate)
+    throw invalidRange('give either from/to (instants) or fromDate/toDate (accounting dates), not both');
   const start = compositeKey(accountId, '');
   const end = `${accountId}${KEY_GROUP_END}`;
   if (byDate) {
-    if (query.fromDate !== undefined && query.toDate !== undefined && query.fromDate > query.toDate) throw invalidRange('fromDate is after toDate');
-    const dayAfter = query.toDate === undefined ? undefined : DateTime.fromISO(query.toDate, { zone: 'utc' }).plus({ days: 1 }).toISODate()!;
+    if (query.fromDate !== undefined && query.toDate !== undefined && query.fromDate > query.toDate)
+      throw invalidRange('fromDate is after toDate');
+    const dayAfter =
+      query.toDate === undefined
+        ? undefined
+        : DateTime.fromISO(query.toDate, { zone: 'utc' }).plus({ days: 1 }).toISODate()!;
     return {
       field: 'accountDateKey',
       gte: query.fromDate === undefined ? start : compositeKey(accountId, query.fromDate),
@@ -180,11 +209,13 @@ function toCsvRow(line: StatementLineDocument): string[] {
 }
 
 export function statementRoutes(service: LedgerService): FastifyPluginAsyncZod {
-
   /** The account's statement head, visible to its owner and operators; 404 for an unknown account. */
   async function visibleHead(request: FastifyRequest, accountId: string): Promise<StatementHeadDocument> {
-    const head = isValidAccountNumber(accountId) ? await service.readModels.get<StatementHeadDocument>(STATEMENT_HEADS_COLLECTION, accountId) : null;
-    if (!head) throw new HttpProblem(404, 'account_not_found', 'Account not found', `account ${accountId} does not exist`);
+    const head = isValidAccountNumber(accountId)
+      ? await service.readModels.get<StatementHeadDocument>(STATEMENT_HEADS_COLLECTION, accountId)
+      : null;
+    if (!head)
+      throw new HttpProblem(404, 'account_not_found', 'Account not found', `account ${accountId} does not exist`);
     requireOwnerOrOperator(request, head.data.ownerId);
     return head.data;
   }
@@ -197,7 +228,7 @@ export function statementRoutes(service: LedgerService): FastifyPluginAsyncZod {
           tags: ['statements'],
           summary: 'Get an account statement',
           description:
-            'The external ledger: one line per movement on the account (recharges, debits, credits, freezes, releases, deductions) with the balance, available and frozen funds after it, in sequence (log) order, a page at a time. Filter by occurrence time (`from`/`to`, instants, half-open) or by accounting date (`fromDate`/`toDate`, inclusive); filtered lines come in order of occurrence, then sequence. The account\'s owner or an operator.',
+            "The external ledger: one line per movement on the account (recharges, debits, credits, freezes, releases, deductions) with the balance, available and frozen funds after it, in sequence (log) order, a page at a time. Filter by occurrence time (`from`/`to`, instants, half-open) or by accounting date (`fromDate`/`toDate`, inclusive); filtered lines come in order of occurrence, then sequence. The account's owner or an operator.",
           params: z.object({ accountId: accountIdString }),
           querystring: statementQuery,
           response: { 200: statementView, ...problemResponses(400, 401, 403, 404, 503) },
@@ -214,7 +245,12 @@ export function statementRoutes(service: LedgerService): FastifyPluginAsyncZod {
           limit: request.query.limit,
           ...(request.query.cursor !== undefined ? { after: request.query.cursor } : {}),
         });
-        return { accountId, currency: head.currency, lines: page.items.map((doc) => toLineView(doc.data)), nextCursor: page.nextCursor };
+        return {
+          accountId,
+          currency: head.currency,
+          lines: page.items.map((doc) => toLineView(doc.data)),
+          nextCursor: page.nextCursor,
+        };
       },
     );
 
@@ -241,10 +277,18 @@ export function statementRoutes(service: LedgerService): FastifyPluginAsyncZod {
         const rows: string[][] = [];
         let after: string | null = null;
         do {
-          const page: FindPage<StatementLineDocument> = await service.readModels.find<StatementLineDocument>(STATEMENT_LINES_COLLECTION, { range, orderBy: range.field, limit: MAX_FIND_LIMIT, ...(after ? { after } : {}) });
+          const page: FindPage<StatementLineDocument> = await service.readModels.find<StatementLineDocument>(
+            STATEMENT_LINES_COLLECTION,
+            { range, orderBy: range.field, limit: MAX_FIND_LIMIT, ...(after ? { after } : {}) },
+          );
           for (const doc of page.items) rows.push(toCsvRow(doc.data));
           if (rows.length > STATEMENT_CSV_MAX_LINES) {
-            throw new HttpProblem(422, 'export_too_large', 'Export too large', `the range holds more than ${STATEMENT_CSV_MAX_LINES} lines; export it in smaller date ranges`);
+            throw new HttpProblem(
+              422,
+              'export_too_large',
+              'Export too large',
+              `the range holds more than ${STATEMENT_CSV_MAX_LINES} lines; export it in smaller date ranges`,
+            );
           }
           after = page.nextCursor;
         } while (after !== null);

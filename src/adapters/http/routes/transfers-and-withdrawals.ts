@@ -10,10 +10,22 @@ import { principalOf, requireOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 
-const outcome = { status: z.enum(['requested', 'completed', 'failed']), failure: z.object({ code: z.string(), reason: z.string() }).nullable(), position: positionString.optional() };
+const outcome = {
+  status: z.enum(['requested', 'completed', 'failed']),
+  failure: z.object({ code: z.string(), reason: z.string() }).nullable(),
+  position: positionString.optional(),
+};
 
 const transferView = z
-  .object({ transferId: z.uuid(), fromAccountId: accountIdString, toAccountId: accountIdString, amount: amountString, currency: currencyString, memo: z.string(), ...outcome })
+  .object({
+    transferId: z.uuid(),
+    fromAccountId: accountIdString,
+    toAccountId: accountIdString,
+    amount: amountString,
+    currency: currencyString,
+    memo: z.string(),
+    ...outcome,
+  })
   .meta({ id: 'Transfer' });
 
 const withdrawalView = z
@@ -67,13 +79,20 @@ function toWithdrawalView(w: ExistingWithdrawal, position?: bigint): z.output<ty
 }
 
 /** Moving money out of an account is for its owner (a merchant's own account) or an operator. */
-async function requireSourceOwner(service: LedgerService, request: Parameters<typeof principalOf>[0], accountId: string): Promise<void> {
+async function requireSourceOwner(
+  service: LedgerService,
+  request: Parameters<typeof principalOf>[0],
+  accountId: string,
+): Promise<void> {
   const account = await service.commands.getAccountState(accountId);
   if (!account.exists) throw new DomainError('account_not_found', `account ${accountId} does not exist`, { accountId });
   requireOwnerOrOperator(request, account.ownerId);
 }
 
-function failedProblem(failure: { reasonCode: string; reason: string } | null, id: Record<string, string>): HttpProblem | null {
+function failedProblem(
+  failure: { reasonCode: string; reason: string } | null,
+  id: Record<string, string>,
+): HttpProblem | null {
   return failure ? new HttpProblem(422, failure.reasonCode, 'Operation failed', failure.reason, { details: id }) : null;
 }
 
@@ -85,9 +104,16 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
         schema: {
           tags: ['transfers'],
           summary: 'Transfer between two accounts',
-          description: 'Debits the sender (needs maySendTransfers) and credits the receiver (needs mayReceiveTransfers).',
+          description:
+            'Debits the sender (needs maySendTransfers) and credits the receiver (needs mayReceiveTransfers).',
           headers: idempotencyHeaders,
-          body: z.strictObject({ fromAccountId: accountIdString, toAccountId: accountIdString, amount: amountString, currency: currencyString, memo: z.string().max(200).default('') }),
+          body: z.strictObject({
+            fromAccountId: accountIdString,
+            toAccountId: accountIdString,
+            amount: amountString,
+            currency: currencyString,
+            memo: z.string().max(200).default(''),
+          }),
           response: { 201: transferView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
         },
       },
@@ -95,7 +121,15 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
         await requireSourceOwner(service, request, request.body.fromAccountId);
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
         await runCommand(request, reply, service, async (context) => {
-          const { transfer, position } = await service.commands.transfer({ fromAccountId: request.body.fromAccountId, toAccountId: request.body.toAccountId, amount, memo: request.body.memo }, context);
+          const { transfer, position } = await service.commands.transfer(
+            {
+              fromAccountId: request.body.fromAccountId,
+              toAccountId: request.body.toAccountId,
+              amount,
+              memo: request.body.memo,
+            },
+            context,
+          );
           const problem = failedProblem(transfer.failure, { transferId: transfer.request.transferId });
           if (problem) throw problem;
           return { statusCode: 201, body: toTransferView(transfer, position) };
@@ -105,12 +139,25 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
 
     app.get(
       '/v1/transfers/:transferId',
-      { schema: { tags: ['transfers'], summary: 'Get a transfer', params: z.object({ transferId: z.uuid() }), response: { 200: transferView, ...problemResponses(400, 401, 404) } } },
+      {
+        schema: {
+          tags: ['transfers'],
+          summary: 'Get a transfer',
+          params: z.object({ transferId: z.uuid() }),
+          response: { 200: transferView, ...problemResponses(400, 401, 404) },
+        },
+      },
       async (request) => {
         const transfer = await service.commands.getTransfer(request.params.transferId);
         const principal = principalOf(request);
-        if (principal.kind !== 'operator' && transfer.request.from.ownerId !== principal.entityId && transfer.request.to.ownerId !== principal.entityId) {
-          throw new DomainError('operation_not_found', `transfer ${request.params.transferId} does not exist`, { transferId: request.params.transferId });
+        if (
+          principal.kind !== 'operator' &&
+          transfer.request.from.ownerId !== principal.entityId &&
+          transfer.request.to.ownerId !== principal.entityId
+        ) {
+          throw new DomainError('operation_not_found', `transfer ${request.params.transferId} does not exist`, {
+            transferId: request.params.transferId,
+          });
         }
         return toTransferView(transfer);
       },
@@ -122,7 +169,8 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
         schema: {
           tags: ['withdrawals'],
           summary: 'Withdraw to an external card through a channel',
-          description: 'Debits the account, then pays out through the channel. A declined payout credits the account back and answers 422 channel_declined.',
+          description:
+            'Debits the account, then pays out through the channel. A declined payout credits the account back and answers 422 channel_declined.',
           headers: idempotencyHeaders,
           body: z.strictObject({
             accountId: accountIdString,
@@ -135,7 +183,10 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
               .max(64)
               .regex(/^[A-Za-z0-9_.:-]+$/)
               // A bare run of 12 to 19 digits is a card number: it must never reach the event log.
-              .refine((reference) => !/^[0-9]{12,19}$/.test(reference.replace(/[-. ]/g, '')), 'looks like a card number; send the channel token of the bound card')
+              .refine(
+                (reference) => !/^[0-9]{12,19}$/.test(reference.replace(/[-. ]/g, '')),
+                'looks like a card number; send the channel token of the bound card',
+              )
               .describe("Token of the payee's bound card at the channel (never a card number)"),
           }),
           response: { 201: withdrawalView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
@@ -146,7 +197,12 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
         await runCommand(request, reply, service, async (context) => {
           const { withdrawal, position } = await service.commands.withdraw(
-            { accountId: request.body.accountId, amount, channelId: request.body.channel, payeeReference: request.body.payeeReference },
+            {
+              accountId: request.body.accountId,
+              amount,
+              channelId: request.body.channel,
+              payeeReference: request.body.payeeReference,
+            },
             context,
           );
           const problem = failedProblem(withdrawal.failure, { withdrawalId: withdrawal.request.withdrawalId });
@@ -158,13 +214,22 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
 
     app.get(
       '/v1/withdrawals/:withdrawalId',
-      { schema: { tags: ['withdrawals'], summary: 'Get a withdrawal', params: z.object({ withdrawalId: z.uuid() }), response: { 200: withdrawalView, ...problemResponses(400, 401, 404) } } },
+      {
+        schema: {
+          tags: ['withdrawals'],
+          summary: 'Get a withdrawal',
+          params: z.object({ withdrawalId: z.uuid() }),
+          response: { 200: withdrawalView, ...problemResponses(400, 401, 404) },
+        },
+      },
       async (request) => {
         const withdrawal = await service.commands.getWithdrawal(request.params.withdrawalId);
         const account = await service.commands.getAccountState(withdrawal.request.accountId);
         const principal = principalOf(request);
         if (principal.kind !== 'operator' && (!account.exists || account.ownerId !== principal.entityId)) {
-          throw new DomainError('operation_not_found', `withdrawal ${request.params.withdrawalId} does not exist`, { withdrawalId: request.params.withdrawalId });
+          throw new DomainError('operation_not_found', `withdrawal ${request.params.withdrawalId} does not exist`, {
+            withdrawalId: request.params.withdrawalId,
+          });
         }
         return toWithdrawalView(withdrawal);
       },
