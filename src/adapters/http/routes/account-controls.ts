@@ -17,12 +17,12 @@ import { requireOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { problemResponses } from '../problem-details.js';
 
-const flagsBody = z.strictObject({
+export const flagsBody = z.strictObject({
   ...accountFlagSwitches,
   overdraftLimit: z.union([amountString, z.literal('0')]).describe('Major units; zero unless mayOverdraw'),
 });
 
-const controlsView = z
+export const controlsView = z
   .object({
     accountId: accountIdString,
     status: z.enum(['active', 'frozen', 'closed']),
@@ -30,6 +30,13 @@ const controlsView = z
     position: positionString.optional(),
   })
   .meta({ id: 'AccountControls' });
+
+export const flagsChangeBody = z.strictObject({ flags: flagsBody, reason: z.string().min(1).max(200) });
+
+export const statusChangeBody = z.strictObject({
+  status: z.enum(['active', 'frozen', 'closed']),
+  reason: z.string().min(1).max(200),
+});
 
 /** Operators change what an account may do (flags) and whether it may do anything (status). */
 export function accountControlRoutes(service: LedgerService): FastifyPluginAsyncZod {
@@ -54,7 +61,7 @@ export function accountControlRoutes(service: LedgerService): FastifyPluginAsync
           summary: "Set an account's control flags (operator)",
           headers: idempotencyHeaders,
           params,
-          body: z.strictObject({ flags: flagsBody, reason: z.string().min(1).max(200) }),
+          body: flagsChangeBody,
           response: { 200: controlsView, ...problemResponses(400, 401, 403, 404, 422, 503) },
         },
       },
@@ -91,7 +98,7 @@ export function accountControlRoutes(service: LedgerService): FastifyPluginAsync
             'A frozen account refuses new payments, transfers, withdrawals and recharges but still receives money returned to it (refunds, reversals). Closing needs a zero balance and is final.',
           headers: idempotencyHeaders,
           params,
-          body: z.strictObject({ status: z.enum(['active', 'frozen', 'closed']), reason: z.string().min(1).max(200) }),
+          body: statusChangeBody,
           response: { 200: controlsView, ...problemResponses(400, 401, 403, 404, 422, 503) },
         },
       },

@@ -19,7 +19,7 @@ import { requireOperator, requireOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 
-const openAccountBody = z
+export const openAccountBody = z
   .strictObject({
     ownerId: z
       .string()
@@ -35,7 +35,7 @@ const openAccountBody = z
   })
   .meta({ example: { ownerId: 'u-1001', type: 'wallet', currency: 'CNY' } });
 
-const openedAccountView = z
+export const openedAccountView = z
   .object({
     accountId: accountIdString,
     type: z.enum(ACCOUNT_TYPE_NAMES),
@@ -49,7 +49,7 @@ const openedAccountView = z
   })
   .meta({ id: 'OpenedAccount' });
 
-const accountView = z
+export const accountView = z
   .object({
     accountId: accountIdString,
     type: z.string(),
@@ -66,6 +66,8 @@ const accountView = z
     lastMovementAt: z.string().nullable(),
   })
   .meta({ id: 'Account' });
+
+export const accountQuery = z.strictObject({ minPosition: positionString.optional() });
 
 export function flagsViewOf(flags: AccountFlags, currency: CurrencyCode): z.output<typeof accountFlagsView> {
   const { overdraftLimitMinor, ...switches } = flags;
@@ -148,7 +150,7 @@ export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
           description:
             "Reads the balances read model. With `minPosition`, waits (bounded) until the read model has applied that position, so a client reads its own write; answers 503 with Retry-After if it has not in time. The account's owner or an operator.",
           params: z.object({ accountId: accountIdString }),
-          querystring: z.strictObject({ minPosition: positionString.optional() }),
+          querystring: accountQuery,
           response: { 200: accountView, ...problemResponses(400, 401, 403, 404, 503) },
         },
       },

@@ -43,7 +43,7 @@ const signedAmountString = z
   .string()
   .describe("Decimal amount in major units; negative when on the other side of the account's normal balance");
 
-const bookAccountView = z
+export const bookAccountView = z
   .object({
     code: z.string(),
     name: z.string(),
@@ -64,7 +64,7 @@ const journalLineView = z.object({
   rule: z.string().describe('The posting rule that produced the line (docs/books.md)'),
 });
 
-const journalEntryView = z
+export const journalEntryView = z
   .object({
     entryId: z.uuid().describe('The id of the event that posted it'),
     eventType: z.string(),
@@ -76,13 +76,13 @@ const journalEntryView = z
   })
   .meta({ id: 'JournalEntry' });
 
-const journalView = z
+export const journalView = z
   .object({ entries: z.array(journalEntryView), nextCursor: z.string().nullable() })
   .meta({ id: 'JournalPage' });
 
 const movementsView = { debit: amountString, credit: amountString, balance: signedAmountString };
 
-const accountBalancesView = z
+export const accountBalancesView = z
   .object({
     code: z.string(),
     name: z.string(),
@@ -98,7 +98,7 @@ const accountBalancesView = z
   })
   .meta({ id: 'BookAccountBalances' });
 
-const trialBalanceView = z
+export const trialBalanceView = z
   .object({
     accountingDate: z.string(),
     currency: currencyString,
@@ -117,6 +117,21 @@ const trialBalanceView = z
     ),
   })
   .meta({ id: 'TrialBalance' });
+
+export const chartOfAccountsView = z.object({ accounts: z.array(bookAccountView) });
+
+export const bookBalancesQuery = z.strictObject({
+  currency: currencyString.optional().describe('Only this currency'),
+  limit: pageLimit(SUB_LEDGER_PAGE_SIZE_DEFAULT, SUB_LEDGER_PAGE_SIZE_MAX),
+  cursor: cursorString.optional(),
+  minPosition: minPositionParam,
+});
+
+export const trialBalanceQuery = z.strictObject({
+  date: z.iso.date().describe('Accounting date'),
+  currency: currencyString,
+  minPosition: minPositionParam,
+});
 
 function toBookAccountView(account: BookAccount): z.output<typeof bookAccountView> {
   return {
@@ -185,7 +200,7 @@ function requireBookAccount(code: string): BookAccount {
   return account;
 }
 
-const journalQuery = z.strictObject({
+export const journalQuery = z.strictObject({
   date: z.iso.date().optional().describe('Entries of this accounting date, in log order'),
   operationId: z
     .string()
@@ -208,7 +223,7 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
           summary: 'The chart of accounts',
           description:
             'Every book account of the internal books: code, name, type, normal side and the sub-ledgers its lines carry. Operators only.',
-          response: { 200: z.object({ accounts: z.array(bookAccountView) }), ...problemResponses(401, 403) },
+          response: { 200: chartOfAccountsView, ...problemResponses(401, 403) },
         },
       },
       async (request) => {
@@ -264,12 +279,7 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
           description:
             'Debits, credits and balance of one book account per currency, and of its sub-ledgers (per ledger account, channel or operation), a page of sub-ledgers at a time. Operators only.',
           params: z.object({ code: z.string().regex(/^[0-9]{4}$/, 'a four-digit account code') }),
-          querystring: z.strictObject({
-            currency: currencyString.optional().describe('Only this currency'),
-            limit: pageLimit(SUB_LEDGER_PAGE_SIZE_DEFAULT, SUB_LEDGER_PAGE_SIZE_MAX),
-            cursor: cursorString.optional(),
-            minPosition: minPositionParam,
-          }),
+          querystring: bookBalancesQuery,
           response: { 200: accountBalancesView, ...problemResponses(400, 401, 403, 404, 503) },
         },
       },
@@ -312,11 +322,7 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
           summary: 'Trial balance of an accounting day',
           description:
             "The day's movements per book account in one currency, with total debits and total credits, which are equal. The day is cut at midnight in the accounting time zone. A day without entries has an empty, balanced trial balance. One row per book account moved, so it is never longer than the chart of accounts and needs no pages. Operators only.",
-          querystring: z.strictObject({
-            date: z.iso.date().describe('Accounting date'),
-            currency: currencyString,
-            minPosition: minPositionParam,
-          }),
+          querystring: trialBalanceQuery,
           response: { 200: trialBalanceView, ...problemResponses(400, 401, 403, 503) },
         },
       },

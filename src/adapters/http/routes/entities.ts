@@ -24,7 +24,7 @@ const keyParams = z.object({
     .describe('Key number within the entity'),
 });
 
-const registerEntityBody = z
+export const registerEntityBody = z
   .strictObject({
     kind: z
       .enum(['user', 'merchant'])
@@ -44,7 +44,7 @@ const registerEntityBody = z
     },
   });
 
-const keyView = z
+export const keyView = z
   .object({
     keyId: z.string().describe('Send as X-Ledger-Key-Id'),
     keyNo: z.int(),
@@ -55,7 +55,7 @@ const keyView = z
   })
   .meta({ id: 'ApiKey' });
 
-const entityView = z
+export const entityView = z
   .object({
     entityId: z.string(),
     kind: z.enum(ENTITY_KINDS),
@@ -71,7 +71,7 @@ const entityView = z
   })
   .meta({ id: 'Entity' });
 
-const addKeyBody = z
+export const addKeyBody = z
   .strictObject({
     publicKey: z
       .string()
@@ -86,10 +86,12 @@ const addKeyBody = z
     },
   });
 
-const revokeKeyBody = z.strictObject({ reason: z.string().min(1).max(200) }).meta({ example: { reason: 'rotated' } });
+export const revokeKeyBody = z
+  .strictObject({ reason: z.string().min(1).max(200) })
+  .meta({ example: { reason: 'rotated' } });
 
 const passwordText = z.string().min(1).max(MAX_PAYMENT_PASSWORD_LENGTH);
-const paymentPasswordBody = z
+export const paymentPasswordBody = z
   .strictObject({
     newPassword: passwordText.describe('At least 6 characters; not one repeated character or a run of digits'),
     currentPassword: passwordText.optional().describe('Required to change an existing password'),
@@ -106,11 +108,11 @@ const paymentPasswordBody = z
   )
   .meta({ example: { newPassword: '583920', currentPassword: '194857' } });
 
-const paymentPasswordView = z
+export const paymentPasswordView = z
   .object({ entityId: z.string(), paymentPasswordSet: z.literal(true), reason: z.enum(['initial', 'change', 'reset']) })
   .meta({ id: 'PaymentPasswordSet' });
 
-const paymentSettingsBody = z
+export const paymentSettingsBody = z
   .strictObject({ mayPay: z.boolean().optional(), securityLevel: z.enum(SECURITY_LEVELS).optional() })
   .refine((body) => body.mayPay !== undefined || body.securityLevel !== undefined, 'send mayPay, securityLevel or both')
   .meta({ example: { mayPay: false } });

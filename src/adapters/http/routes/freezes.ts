@@ -10,7 +10,7 @@ import { payerPasswordField, requirePayerConsent, takePayerPassword } from '../p
 import { runCommand } from '../idempotent-command.js';
 import { problemResponses } from '../problem-details.js';
 
-const freezeView = z
+export const freezeView = z
   .object({
     freezeId: z.uuid(),
     accountId: accountIdString,
@@ -32,6 +32,32 @@ const freezeView = z
     position: positionString.optional(),
   })
   .meta({ id: 'Freeze' });
+
+export const placeFreezeBody = z
+  .strictObject({
+    amount: amountString,
+    currency: currencyString,
+    reason: z.string().max(200).default(''),
+    payerPassword: payerPasswordField,
+  })
+  .meta({ example: { amount: '60.00', currency: 'CNY', reason: 'order SO-42 awaiting shipment' } });
+
+export const releaseFreezeBody = z
+  .strictObject({
+    amount: amountString.optional(),
+    currency: currencyString.optional(),
+    reason: z.string().max(200).default(''),
+  })
+  .optional();
+
+export const deductFreezeBody = z.strictObject({
+  amount: amountString,
+  currency: currencyString,
+  payeeAccountId: accountIdString,
+  memo: z.string().max(200).default(''),
+});
+
+export const deductedFreezeView = freezeView.extend({ deductionId: z.uuid() });
 
 function toFreezeView(freeze: ExistingFreeze, position?: bigint): z.output<typeof freezeView> {
   const r = freeze.request;
@@ -80,14 +106,7 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
             '"Freeze first, deduct when the goods ship": moves the amount from available to frozen; the balance is unchanged. Refused beyond the available funds (422 insufficient_funds). A merchant freezes another owner\'s account only with that owner\'s payment password (payerPassword).',
           headers: idempotencyHeaders,
           params: z.object({ accountId: accountIdString }),
-          body: z
-            .strictObject({
-              amount: amountString,
-              currency: currencyString,
-              reason: z.string().max(200).default(''),
-              payerPassword: payerPasswordField,
-            })
-            .meta({ example: { amount: '60.00', currency: 'CNY', reason: 'order SO-42 awaiting shipment' } }),
+          body: placeFreezeBody,
           response: { 201: freezeView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
         },
       },
@@ -132,13 +151,7 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
           description: 'Releases `amount`, or everything the freeze still holds when no amount is given.',
           headers: idempotencyHeaders,
           params: freezeParams,
-          body: z
-            .strictObject({
-              amount: amountString.optional(),
-              currency: currencyString.optional(),
-              reason: z.string().max(200).default(''),
-            })
-            .optional(),
+          body: releaseFreezeBody,
           response: { 200: freezeView, ...problemResponses(400, 401, 404, 409, 422, 503) },
         },
       },
@@ -178,14 +191,9 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
             'Takes `amount` out of the frozen funds (balance down) and credits the payee. A merchant deducts only to an account it owns. Refused beyond what the freeze holds (422 deduction_exceeds_frozen).',
           headers: idempotencyHeaders,
           params: freezeParams,
-          body: z.strictObject({
-            amount: amountString,
-            currency: currencyString,
-            payeeAccountId: accountIdString,
-            memo: z.string().max(200).default(''),
-          }),
+          body: deductFreezeBody,
           response: {
-            201: freezeView.extend({ deductionId: z.uuid() }),
+            201: deductedFreezeView,
             ...problemResponses(400, 401, 403, 404, 409, 422, 503),
           },
         },

@@ -18,7 +18,7 @@ const merchantOrderNo = z
   .regex(/^[A-Za-z0-9_.:-]+$/)
   .describe("The merchant's order number: unique per merchant; it pays once");
 
-const payBody = z
+export const payBody = z
   .strictObject({
     payerAccountId: accountIdString.describe('Wallet the money comes from'),
     payeeAccountId: accountIdString.describe("The merchant's own account the money goes to"),
@@ -50,7 +50,7 @@ const refundView = z.object({
   status: z.enum(['requested', 'completed', 'failed']),
 });
 
-const paymentView = z
+export const paymentView = z
   .object({
     paymentId: z.uuid(),
     merchantId: z.string(),
@@ -69,6 +69,25 @@ const paymentView = z
     position: positionString.optional().describe('Pass as minPosition to read the effects back from the read models'),
   })
   .meta({ id: 'Payment' });
+
+export const paymentLookupQuery = z.strictObject({ merchantOrderNo, merchantId: z.string().min(1).max(64).optional() });
+
+export const cancelPaymentBody = z.strictObject({ reason: z.string().max(200).default('') }).optional();
+
+export const refundBody = z
+  .strictObject({
+    refundNo: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9_.:-]+$/),
+    amount: amountString,
+    currency: currencyString,
+    reason: z.string().max(200).default(''),
+  })
+  .meta({ example: { refundNo: 'RF-0001', amount: '2.50', currency: 'CNY', reason: 'damaged item' } });
+
+export const refundedPaymentView = paymentView.extend({ refundId: z.uuid() });
 
 export function toPaymentView(payment: ExistingPayment, position?: bigint): z.output<typeof paymentView> {
   const o = payment.order;
@@ -173,7 +192,7 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
           tags: ['payments'],
           summary: "Query a payment by the merchant's order number",
           description: 'A merchant finds its own order; an operator names the merchant.',
-          querystring: z.strictObject({ merchantOrderNo, merchantId: z.string().min(1).max(64).optional() }),
+          querystring: paymentLookupQuery,
           response: { 200: paymentView, ...problemResponses(400, 401, 404) },
         },
       },
@@ -201,7 +220,7 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
             'Only before the accounting day of the payment ends (cut at midnight in the accounting time zone) and before any refund; afterwards use a refund (422 cancel_window_closed).',
           headers: idempotencyHeaders,
           params: paymentParams,
-          body: z.strictObject({ reason: z.string().max(200).default('') }).optional(),
+          body: cancelPaymentBody,
           response: { 200: paymentView, ...problemResponses(400, 401, 404, 409, 422, 503) },
         },
       },
@@ -228,20 +247,9 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
             'Several refunds may be made, each with its own refund number; their total never exceeds the payment (422 refund_exceeds_payment). The same refund number again returns the first result.',
           headers: idempotencyHeaders,
           params: paymentParams,
-          body: z
-            .strictObject({
-              refundNo: z
-                .string()
-                .min(1)
-                .max(64)
-                .regex(/^[A-Za-z0-9_.:-]+$/),
-              amount: amountString,
-              currency: currencyString,
-              reason: z.string().max(200).default(''),
-            })
-            .meta({ example: { refundNo: 'RF-0001', amount: '2.50', currency: 'CNY', reason: 'damaged item' } }),
+          body: refundBody,
           response: {
-            201: paymentView.extend({ refundId: z.uuid() }),
+            201: refundedPaymentView,
             ...problemResponses(400, 401, 404, 409, 422, 503),
           },
         },

@@ -14,7 +14,7 @@ import { problemResponses } from '../problem-details.js';
 /** Longest hold a pre-authorisation may ask for; card schemes use days to weeks. */
 const MAX_HOLD_DAYS = 30;
 
-const preauthView = z
+export const preauthView = z
   .object({
     preauthId: z.uuid(),
     merchantId: z.string(),
@@ -38,6 +38,36 @@ const preauthView = z
     position: positionString.optional(),
   })
   .meta({ id: 'PreAuthorisation' });
+
+export const authorisePreauthBody = z
+  .strictObject({
+    payerAccountId: accountIdString,
+    payeeAccountId: accountIdString,
+    amount: amountString,
+    currency: currencyString,
+    merchantOrderNo: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9_.:-]+$/),
+    expiresInSeconds: z
+      .int()
+      .min(60)
+      .max(MAX_HOLD_DAYS * 86_400)
+      .optional(),
+    payerPassword: payerPasswordField,
+  })
+  .meta({
+    example: {
+      payerAccountId: '1015550123456782',
+      payeeAccountId: '2014440123456787',
+      amount: '300.00',
+      currency: 'CNY',
+      merchantOrderNo: 'HOTEL-7781',
+    },
+  });
+
+export const completePreauthBody = z.strictObject({ amount: amountString, currency: currencyString });
 
 function toPreauthView(preauth: ExistingPreauth, position?: bigint): z.output<typeof preauthView> {
   const r = preauth.request;
@@ -79,33 +109,7 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
           summary: 'Pre-authorise: hold an estimated amount on the payer',
           description: `Holds the amount on the payer wallet (available down, frozen up) for the merchant's order, until completed, cancelled, or expired (at most ${MAX_HOLD_DAYS} days; default from the service configuration).`,
           headers: idempotencyHeaders,
-          body: z
-            .strictObject({
-              payerAccountId: accountIdString,
-              payeeAccountId: accountIdString,
-              amount: amountString,
-              currency: currencyString,
-              merchantOrderNo: z
-                .string()
-                .min(1)
-                .max(64)
-                .regex(/^[A-Za-z0-9_.:-]+$/),
-              expiresInSeconds: z
-                .int()
-                .min(60)
-                .max(MAX_HOLD_DAYS * 86_400)
-                .optional(),
-              payerPassword: payerPasswordField,
-            })
-            .meta({
-              example: {
-                payerAccountId: '1015550123456782',
-                payeeAccountId: '2014440123456787',
-                amount: '300.00',
-                currency: 'CNY',
-                merchantOrderNo: 'HOTEL-7781',
-              },
-            }),
+          body: authorisePreauthBody,
           response: { 201: preauthView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
         },
       },
@@ -180,7 +184,7 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
             'Pays the payee the captured amount out of the hold and releases the rest. 422 capture_exceeds_authorisation above the hold; 409 when already completed.',
           headers: idempotencyHeaders,
           params: preauthParams,
-          body: z.strictObject({ amount: amountString, currency: currencyString }),
+          body: completePreauthBody,
           response: { 200: preauthView, ...problemResponses(400, 401, 404, 409, 422, 503) },
         },
       },

@@ -7,7 +7,7 @@ import { requireAccountOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 
-const rechargeBody = z
+export const rechargeBody = z
   .strictObject({
     accountId: accountIdString,
     amount: amountString,
@@ -16,7 +16,7 @@ const rechargeBody = z
   })
   .meta({ example: { accountId: '1015550123456782', amount: '100.00', currency: 'CNY', channel: 'sim-bank' } });
 
-const rechargeView = z
+export const rechargeView = z
   .object({
     rechargeId: z.uuid(),
     accountId: accountIdString,

@@ -39,13 +39,15 @@ const rangeQuery = {
   minPosition: minPositionParam,
 };
 
-const statementQuery = z.strictObject({
+export const statementQuery = z.strictObject({
   ...rangeQuery,
   limit: pageLimit(STATEMENT_PAGE_SIZE_DEFAULT, STATEMENT_PAGE_SIZE_MAX),
   cursor: cursorString.optional(),
 });
 
-const statementLineView = z
+export const statementCsvQuery = z.strictObject(rangeQuery);
+
+export const statementLineView = z
   .object({
     sequence: z.int().describe('1, 2, 3... per account, in log order'),
     eventId: z.uuid(),
@@ -78,7 +80,7 @@ const statementLineView = z
   })
   .meta({ id: 'StatementLine' });
 
-const statementView = z
+export const statementView = z
   .object({
     accountId: accountIdString,
     currency: currencyString,
@@ -262,7 +264,7 @@ export function statementRoutes(service: LedgerService): FastifyPluginAsyncZod {
           summary: 'Export an account statement as CSV',
           description: `The statement's lines in a range, as RFC 4180 CSV (UTF-8, CRLF, a header row; amounts as decimal strings in major units; free-text cells that a spreadsheet would run as a formula start with an apostrophe). At most ${STATEMENT_CSV_MAX_LINES} lines: export a longer statement in several date ranges. The account's owner or an operator.`,
           params: z.object({ accountId: accountIdString }),
-          querystring: z.strictObject(rangeQuery),
+          querystring: statementCsvQuery,
           response: {
             200: { description: 'The statement as CSV', content: { 'text/csv': { schema: z.string() } } },
             ...problemResponses(400, 401, 403, 404, 422, 503),

@@ -16,7 +16,7 @@ const outcome = {
   position: positionString.optional(),
 };
 
-const transferView = z
+export const transferView = z
   .object({
     transferId: z.uuid(),
     fromAccountId: accountIdString,
@@ -28,7 +28,7 @@ const transferView = z
   })
   .meta({ id: 'Transfer' });
 
-const withdrawalView = z
+export const withdrawalView = z
   .object({
     withdrawalId: z.uuid(),
     accountId: accountIdString,
@@ -41,6 +41,32 @@ const withdrawalView = z
     ...outcome,
   })
   .meta({ id: 'Withdrawal' });
+
+export const transferBody = z.strictObject({
+  fromAccountId: accountIdString,
+  toAccountId: accountIdString,
+  amount: amountString,
+  currency: currencyString,
+  memo: z.string().max(200).default(''),
+});
+
+export const withdrawalBody = z.strictObject({
+  accountId: accountIdString,
+  amount: amountString,
+  currency: currencyString,
+  channel: z.string().min(1).max(40),
+  payeeReference: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_.:-]+$/)
+    // A bare run of 12 to 19 digits is a card number: it must never reach the event log.
+    .refine(
+      (reference) => !/^[0-9]{12,19}$/.test(reference.replace(/[-. ]/g, '')),
+      'looks like a card number; send the channel token of the bound card',
+    )
+    .describe("Token of the payee's bound card at the channel (never a card number)"),
+});
 
 function positionField(position?: bigint) {
   return position !== undefined && position >= 0n ? { position: position.toString() } : {};
@@ -107,13 +133,7 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
           description:
             'Debits the sender (needs maySendTransfers) and credits the receiver (needs mayReceiveTransfers).',
           headers: idempotencyHeaders,
-          body: z.strictObject({
-            fromAccountId: accountIdString,
-            toAccountId: accountIdString,
-            amount: amountString,
-            currency: currencyString,
-            memo: z.string().max(200).default(''),
-          }),
+          body: transferBody,
           response: { 201: transferView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
         },
       },
@@ -172,23 +192,7 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
           description:
             'Debits the account, then pays out through the channel. A declined payout credits the account back and answers 422 channel_declined.',
           headers: idempotencyHeaders,
-          body: z.strictObject({
-            accountId: accountIdString,
-            amount: amountString,
-            currency: currencyString,
-            channel: z.string().min(1).max(40),
-            payeeReference: z
-              .string()
-              .min(1)
-              .max(64)
-              .regex(/^[A-Za-z0-9_.:-]+$/)
-              // A bare run of 12 to 19 digits is a card number: it must never reach the event log.
-              .refine(
-                (reference) => !/^[0-9]{12,19}$/.test(reference.replace(/[-. ]/g, '')),
-                'looks like a card number; send the channel token of the bound card',
-              )
-              .describe("Token of the payee's bound card at the channel (never a card number)"),
-          }),
+          body: withdrawalBody,
           response: { 201: withdrawalView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
         },
       },
