@@ -1,164 +1,295 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { signRequest } from './signing.js';
+import type * as Api from './api-types.js';
+import { eachItem } from './pages.js';
+import { ROUTES, pathWithQuery, type PathParams, type QueryValues } from './routes.js';
+import { SignedTransport, type TransportOptions } from './signed-transport.js';
 
 /**
- * A small client for the ledger API: fetch, with every request signed (see signing.ts). Errors come
- * back as LedgerApiError carrying the RFC 9457 problem the server sent.
+ * A typed client for the ledger API: one method per route (routes.ts), every request signed (signing.ts).
+ *
+ * - Commands carry an Idempotency-Key: the one given, or a fresh one per call, kept on every retry, so a
+ *   retried command runs once. Pass your own key (and keep it) to learn a command's outcome after a crash.
+ * - Answers that say "try again" (503, 409 concurrent_modification, 409 idempotency_request_in_progress,
+ *   no answer at all) are retried a bounded number of times with back-off (retry-policy.ts).
+ * - Reads that take `minPosition` wait until the read model has applied that position: pass the
+ *   `position` a command answered to read its effects.
+ * - Listings come a page at a time (`getStatement`) or as async iterators over every page
+ *   (`statementLines`).
+ * - Refusals throw ProblemError, carrying the RFC 9457 problem.
  */
-export interface LedgerClientOptions {
-  /** "https://ledger.example.com" (no trailing path). */
-  readonly baseUrl: string;
-  /** "<entityId>/<keyNo>". */
-  readonly keyId: string;
-  /** PKCS#8 PEM of the Ed25519 private key. */
-  readonly privateKeyPem: string;
-  /** Per request; default 30 s. */
-  readonly timeoutMs?: number;
-  readonly fetch?: typeof fetch;
-}
+export type LedgerClientOptions = TransportOptions;
 
-export interface Problem {
-  readonly type: string;
-  readonly title: string;
-  readonly status: number;
-  readonly code: string;
-  readonly detail: string;
-  readonly [extra: string]: unknown;
-}
-
-export class LedgerApiError extends Error {
-  override readonly name = 'LedgerApiError';
-  constructor(
-    readonly status: number,
-    readonly problem: Problem,
-  ) {
-    super(`${status} ${problem.code}: ${problem.detail}`);
-  }
-}
-
-export interface RequestOptions {
-  /** Sent as Idempotency-Key: retrying with the same key is safe. */
+export interface CommandOptions {
+  /** Sent as Idempotency-Key; default: a fresh UUID per call. 1 to 255 printable ASCII characters. */
   readonly idempotencyKey?: string;
 }
 
-type Json = Record<string, unknown>;
-const DEFAULT_TIMEOUT_MS = 30_000;
+type Route<Path extends string> = { readonly method: 'GET' | 'POST' | 'PUT'; readonly path: Path };
+const NO_PARAMS = {} as const;
 
 export class LedgerClient {
-  private readonly privateKey: KeyObject;
-  private readonly baseUrl: string;
+  private readonly transport: SignedTransport;
 
-  constructor(private readonly options: LedgerClientOptions) {
-    this.privateKey = createPrivateKey(options.privateKeyPem);
-    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+  constructor(options: LedgerClientOptions) {
+    this.transport = new SignedTransport(options);
   }
 
-  /** Any API call; `pathWithQuery` starts with "/". */
-  async request<T = Json>(
-    method: string,
-    pathWithQuery: string,
-    body?: Json,
-    options: RequestOptions = {},
-  ): Promise<T> {
-    const text = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      ...signRequest({
-        method,
-        pathWithQuery,
-        body: text ?? null,
-        keyId: this.options.keyId,
-        privateKeyPem: this.privateKey,
-      }),
-      ...(text !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
-    };
-    const response = await (this.options.fetch ?? fetch)(`${this.baseUrl}${pathWithQuery}`, {
-      method,
-      headers,
-      ...(text !== undefined ? { body: text } : {}),
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+  // Health (unsigned on the server's side; a signature does no harm)
+
+  liveness(): Promise<Api.Health> {
+    return this.read(ROUTES.liveness, NO_PARAMS);
+  }
+
+  /** 200 or 503, both with their checks: readiness is an answer either way. */
+  async readiness(): Promise<Api.Health> {
+    const answer = await this.transport.send({
+      method: 'GET',
+      pathWithQuery: ROUTES.readiness.path,
+      answerStatuses: [503],
     });
-    const payload: unknown = await response.json().catch(() => undefined);
-    if (!response.ok) {
-      const problem = isProblem(payload)
-        ? payload
-        : {
-            type: 'about:blank',
-            title: response.statusText,
-            status: response.status,
-            code: 'http_error',
-            detail: response.statusText,
-          };
-      throw new LedgerApiError(response.status, problem);
-    }
-    return payload as T;
+    return JSON.parse(answer.text) as Api.Health;
   }
 
-  openAccount(
-    account: { ownerId: string; type: string; currency: string; displayName?: string },
-    options?: RequestOptions,
-  ) {
-    return this.request('POST', '/v1/accounts', account, options);
+  // Accounts
+
+  openAccount(body: Api.OpenAccountRequest, options?: CommandOptions): Promise<Api.OpenedAccount> {
+    return this.command(ROUTES.openAccount, NO_PARAMS, body, options);
   }
 
-  getAccount(accountId: string, query: { minPosition?: string } = {}) {
-    const suffix = query.minPosition !== undefined ? `?minPosition=${encodeURIComponent(query.minPosition)}` : '';
-    return this.request('GET', `/v1/accounts/${encodeURIComponent(accountId)}${suffix}`);
+  getAccount(accountId: string, query: Api.AccountQuery = {}): Promise<Api.Account> {
+    return this.read(ROUTES.getAccount, { accountId }, query);
   }
 
-  recharge(
-    recharge: { accountId: string; amount: string; currency: string; channel: string },
-    options: RequestOptions & { idempotencyKey: string },
-  ) {
-    return this.request('POST', '/v1/recharges', recharge, options);
+  setAccountFlags(
+    accountId: string,
+    body: Api.AccountFlagsRequest,
+    options?: CommandOptions,
+  ): Promise<Api.AccountControls> {
+    return this.command(ROUTES.setAccountFlags, { accountId }, body, options);
   }
 
-  registerEntity(
-    entity: {
-      kind: 'user' | 'merchant';
-      displayName: string;
-      mayPay?: boolean;
-      phone?: string;
-      email?: string;
-      securityLevel?: string;
-    },
-    options?: RequestOptions,
-  ) {
-    return this.request('POST', '/v1/entities', entity, options);
+  setAccountStatus(
+    accountId: string,
+    body: Api.AccountStatusRequest,
+    options?: CommandOptions,
+  ): Promise<Api.AccountControls> {
+    return this.command(ROUTES.setAccountStatus, { accountId }, body, options);
   }
 
-  getEntity(entityId: string) {
-    return this.request('GET', `/v1/entities/${encodeURIComponent(entityId)}`);
+  getStatement(accountId: string, query: Api.StatementQuery = {}): Promise<Api.Statement> {
+    return this.read(ROUTES.getStatement, { accountId }, query);
   }
 
-  addKey(entityId: string, publicKey: string, options?: RequestOptions) {
-    return this.request('POST', `/v1/entities/${encodeURIComponent(entityId)}/keys`, { publicKey }, options);
-  }
-
-  revokeKey(entityId: string, keyNo: number, reason: string, options?: RequestOptions) {
-    return this.request(
-      'POST',
-      `/v1/entities/${encodeURIComponent(entityId)}/keys/${keyNo}/revoke`,
-      { reason },
-      options,
+  /** Every line of the statement (in the range asked), page after page. */
+  statementLines(accountId: string, query: Omit<Api.StatementQuery, 'cursor'> = {}) {
+    return eachItem(
+      (cursor) => this.getStatement(accountId, { ...query, cursor }),
+      (page) => page.lines,
     );
   }
 
+  /** RFC 4180 CSV text. */
+  async exportStatementCsv(accountId: string, query: Api.StatementCsvQuery = {}): Promise<string> {
+    const answer = await this.transport.send({
+      method: 'GET',
+      pathWithQuery: pathWithQuery(ROUTES.exportStatementCsv.path, { accountId }, query),
+    });
+    return answer.text;
+  }
+
+  // Entities
+
+  registerEntity(body: Api.RegisterEntityRequest, options?: CommandOptions): Promise<Api.Entity> {
+    return this.command(ROUTES.registerEntity, NO_PARAMS, body, options);
+  }
+
+  getEntity(entityId: string): Promise<Api.Entity> {
+    return this.read(ROUTES.getEntity, { entityId });
+  }
+
+  addKey(entityId: string, body: Api.AddKeyRequest, options?: CommandOptions): Promise<Api.ApiKey> {
+    return this.command(ROUTES.addKey, { entityId }, body, options);
+  }
+
+  revokeKey(
+    entityId: string,
+    keyNo: number,
+    body: Api.RevokeKeyRequest,
+    options?: CommandOptions,
+  ): Promise<Api.ApiKey> {
+    return this.command(ROUTES.revokeKey, { entityId, keyNo: String(keyNo) }, body, options);
+  }
+
+  /** Passwords are kept out of the Idempotency-Key fingerprint: each call gets its own key (the default). */
   setPaymentPassword(
     entityId: string,
-    passwords: { newPassword: string; currentPassword?: string; reset?: { verifiedVia: 'phone' | 'email' } },
-    options?: RequestOptions,
-  ) {
-    return this.request('POST', `/v1/entities/${encodeURIComponent(entityId)}/payment-password`, passwords, options);
+    body: Api.PaymentPasswordRequest,
+    options?: CommandOptions,
+  ): Promise<Api.PaymentPasswordSet> {
+    return this.command(ROUTES.setPaymentPassword, { entityId }, body, options);
   }
-}
 
-function isProblem(value: unknown): value is Problem {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Problem).code === 'string' &&
-    typeof (value as Problem).status === 'number'
-  );
+  changePaymentSettings(
+    entityId: string,
+    body: Api.PaymentSettingsRequest,
+    options?: CommandOptions,
+  ): Promise<Api.Entity> {
+    return this.command(ROUTES.changePaymentSettings, { entityId }, body, options);
+  }
+
+  // Recharges
+
+  recharge(body: Api.RechargeRequest, options?: CommandOptions): Promise<Api.Recharge> {
+    return this.command(ROUTES.recharge, NO_PARAMS, body, options);
+  }
+
+  // Payments
+
+  pay(body: Api.PayRequest, options?: CommandOptions): Promise<Api.Payment> {
+    return this.command(ROUTES.pay, NO_PARAMS, body, options);
+  }
+
+  /** By the merchant's order number; an operator also names the merchant (`merchantId`). */
+  findPayment(query: Api.PaymentLookupQuery): Promise<Api.Payment> {
+    return this.read(ROUTES.findPayment, NO_PARAMS, query);
+  }
+
+  getPayment(paymentId: string): Promise<Api.Payment> {
+    return this.read(ROUTES.getPayment, { paymentId });
+  }
+
+  cancelPayment(paymentId: string, body?: Api.CancelPaymentRequest, options?: CommandOptions): Promise<Api.Payment> {
+    return this.command(ROUTES.cancelPayment, { paymentId }, body, options);
+  }
+
+  refundPayment(paymentId: string, body: Api.RefundRequest, options?: CommandOptions): Promise<Api.RefundedPayment> {
+    return this.command(ROUTES.refundPayment, { paymentId }, body, options);
+  }
+
+  // Freezes
+
+  placeFreeze(accountId: string, body: Api.PlaceFreezeRequest, options?: CommandOptions): Promise<Api.Freeze> {
+    return this.command(ROUTES.placeFreeze, { accountId }, body, options);
+  }
+
+  getFreeze(freezeId: string): Promise<Api.Freeze> {
+    return this.read(ROUTES.getFreeze, { freezeId });
+  }
+
+  /** Everything the freeze still holds when no amount is given. */
+  releaseFreeze(freezeId: string, body?: Api.ReleaseFreezeRequest, options?: CommandOptions): Promise<Api.Freeze> {
+    return this.command(ROUTES.releaseFreeze, { freezeId }, body, options);
+  }
+
+  deductFromFreeze(
+    freezeId: string,
+    body: Api.DeductFromFreezeRequest,
+    options?: CommandOptions,
+  ): Promise<Api.FreezeDeduction> {
+    return this.command(ROUTES.deductFromFreeze, { freezeId }, body, options);
+  }
+
+  // Pre-authorisations
+
+  authorisePreauth(body: Api.AuthorisePreauthRequest, options?: CommandOptions): Promise<Api.Preauth> {
+    return this.command(ROUTES.authorisePreauth, NO_PARAMS, body, options);
+  }
+
+  getPreauth(preauthId: string): Promise<Api.Preauth> {
+    return this.read(ROUTES.getPreauth, { preauthId });
+  }
+
+  cancelPreauth(preauthId: string, options?: CommandOptions): Promise<Api.Preauth> {
+    return this.command(ROUTES.cancelPreauth, { preauthId }, undefined, options);
+  }
+
+  completePreauth(preauthId: string, body: Api.CompletePreauthRequest, options?: CommandOptions): Promise<Api.Preauth> {
+    return this.command(ROUTES.completePreauth, { preauthId }, body, options);
+  }
+
+  cancelPreauthCompletion(preauthId: string, options?: CommandOptions): Promise<Api.Preauth> {
+    return this.command(ROUTES.cancelPreauthCompletion, { preauthId }, undefined, options);
+  }
+
+  // Transfers and withdrawals
+
+  transfer(body: Api.TransferRequest, options?: CommandOptions): Promise<Api.Transfer> {
+    return this.command(ROUTES.transfer, NO_PARAMS, body, options);
+  }
+
+  getTransfer(transferId: string): Promise<Api.Transfer> {
+    return this.read(ROUTES.getTransfer, { transferId });
+  }
+
+  withdraw(body: Api.WithdrawalRequest, options?: CommandOptions): Promise<Api.Withdrawal> {
+    return this.command(ROUTES.withdraw, NO_PARAMS, body, options);
+  }
+
+  getWithdrawal(withdrawalId: string): Promise<Api.Withdrawal> {
+    return this.read(ROUTES.getWithdrawal, { withdrawalId });
+  }
+
+  // Books (operators)
+
+  chartOfAccounts(): Promise<Api.ChartOfAccounts> {
+    return this.read(ROUTES.chartOfAccounts, NO_PARAMS);
+  }
+
+  /** One page of journal entries, by accounting `date` or by `operationId` (exactly one of the two). */
+  getJournal(query: Api.JournalQuery): Promise<Api.JournalPage> {
+    return this.read(ROUTES.getJournal, NO_PARAMS, query);
+  }
+
+  journalEntries(query: Omit<Api.JournalQuery, 'cursor'>) {
+    return eachItem(
+      (cursor) => this.getJournal({ ...query, cursor }),
+      (page) => page.entries,
+    );
+  }
+
+  getBookAccountBalances(code: string, query: Api.BookBalancesQuery = {}): Promise<Api.BookAccountBalances> {
+    return this.read(ROUTES.getBookAccountBalances, { code }, query);
+  }
+
+  /** Every sub-ledger of a book account, page after page. */
+  subLedgerBalances(code: string, query: Omit<Api.BookBalancesQuery, 'cursor'> = {}) {
+    return eachItem(
+      (cursor) => this.getBookAccountBalances(code, { ...query, cursor }),
+      (page) => page.subLedgers,
+    );
+  }
+
+  trialBalance(query: Api.TrialBalanceQuery): Promise<Api.TrialBalance> {
+    return this.read(ROUTES.trialBalance, NO_PARAMS, query);
+  }
+
+  // The two shapes every method above takes
+
+  private async command<Answer, Path extends string>(
+    route: Route<Path>,
+    params: PathParams<Path>,
+    body: unknown,
+    options: CommandOptions = {},
+  ): Promise<Answer> {
+    const answer = await this.transport.send({
+      method: route.method,
+      pathWithQuery: pathWithQuery(route.path, params),
+      // An empty object where the caller gives none: the server reads a body-less POST as a null body,
+      // which its optional-body schemas refuse (400 validation_failed).
+      body: body ?? {},
+      idempotencyKey: options.idempotencyKey ?? SignedTransport.newIdempotencyKey(),
+    });
+    return JSON.parse(answer.text) as Answer;
+  }
+
+  private async read<Answer, Path extends string>(
+    route: Route<Path>,
+    params: PathParams<Path>,
+    query: QueryValues = {},
+  ): Promise<Answer> {
+    const answer = await this.transport.send({
+      method: 'GET',
+      pathWithQuery: pathWithQuery(route.path, params, query),
+    });
+    return JSON.parse(answer.text) as Answer;
+  }
 }

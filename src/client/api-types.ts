@@ -1,0 +1,82 @@
+import type { z } from 'zod';
+import type * as controls from '../adapters/http/routes/account-controls.js';
+import type * as accounts from '../adapters/http/routes/accounts.js';
+import type * as books from '../adapters/http/routes/books.js';
+import type * as entities from '../adapters/http/routes/entities.js';
+import type * as freezes from '../adapters/http/routes/freezes.js';
+import type * as health from '../adapters/http/routes/health.js';
+import type * as payments from '../adapters/http/routes/payments.js';
+import type * as preauths from '../adapters/http/routes/preauths.js';
+import type * as recharges from '../adapters/http/routes/recharges.js';
+import type * as statements from '../adapters/http/routes/statements.js';
+import type * as movements from '../adapters/http/routes/transfers-and-withdrawals.js';
+
+/**
+ * What the client sends and receives, derived from the zod schemas the server validates and serialises
+ * with (type-only imports: none of the server's code is loaded). Requests are the schemas' input types
+ * (defaults may be left out), answers their output types.
+ */
+type In<Schema extends z.ZodType> = z.input<Schema>;
+type Out<Schema extends z.ZodType> = z.output<Schema>;
+/** Page sizes are coerced from the query string on the server (input `unknown`): a number here. */
+type Paged<Query> = Omit<Query, 'limit'> & { readonly limit?: number };
+
+export type Health = Out<typeof health.healthView>;
+
+export type OpenAccountRequest = In<typeof accounts.openAccountBody>;
+export type OpenedAccount = Out<typeof accounts.openedAccountView>;
+export type AccountQuery = In<typeof accounts.accountQuery>;
+export type Account = Out<typeof accounts.accountView>;
+export type AccountFlagsRequest = In<typeof controls.flagsChangeBody>;
+export type AccountStatusRequest = In<typeof controls.statusChangeBody>;
+export type AccountControls = Out<typeof controls.controlsView>;
+
+export type StatementQuery = Paged<In<typeof statements.statementQuery>>;
+export type StatementCsvQuery = In<typeof statements.statementCsvQuery>;
+export type Statement = Out<typeof statements.statementView>;
+export type StatementLine = Out<typeof statements.statementLineView>;
+
+export type RegisterEntityRequest = In<typeof entities.registerEntityBody>;
+export type Entity = Out<typeof entities.entityView>;
+export type AddKeyRequest = In<typeof entities.addKeyBody>;
+export type RevokeKeyRequest = In<typeof entities.revokeKeyBody>;
+export type ApiKey = Out<typeof entities.keyView>;
+export type PaymentPasswordRequest = In<typeof entities.paymentPasswordBody>;
+export type PaymentPasswordSet = Out<typeof entities.paymentPasswordView>;
+export type PaymentSettingsRequest = In<typeof entities.paymentSettingsBody>;
+
+export type RechargeRequest = In<typeof recharges.rechargeBody>;
+export type Recharge = Out<typeof recharges.rechargeView>;
+
+export type PayRequest = In<typeof payments.payBody>;
+export type Payment = Out<typeof payments.paymentView>;
+export type PaymentLookupQuery = In<typeof payments.paymentLookupQuery>;
+export type CancelPaymentRequest = NonNullable<In<typeof payments.cancelPaymentBody>>;
+export type RefundRequest = In<typeof payments.refundBody>;
+export type RefundedPayment = Out<typeof payments.refundedPaymentView>;
+
+export type PlaceFreezeRequest = In<typeof freezes.placeFreezeBody>;
+export type Freeze = Out<typeof freezes.freezeView>;
+export type ReleaseFreezeRequest = NonNullable<In<typeof freezes.releaseFreezeBody>>;
+export type DeductFromFreezeRequest = In<typeof freezes.deductFreezeBody>;
+export type FreezeDeduction = Out<typeof freezes.deductedFreezeView>;
+
+export type AuthorisePreauthRequest = In<typeof preauths.authorisePreauthBody>;
+export type CompletePreauthRequest = In<typeof preauths.completePreauthBody>;
+export type Preauth = Out<typeof preauths.preauthView>;
+
+export type TransferRequest = In<typeof movements.transferBody>;
+export type Transfer = Out<typeof movements.transferView>;
+export type WithdrawalRequest = In<typeof movements.withdrawalBody>;
+export type Withdrawal = Out<typeof movements.withdrawalView>;
+
+export type ChartOfAccounts = Out<typeof books.chartOfAccountsView>;
+export type BookAccount = Out<typeof books.bookAccountView>;
+export type JournalQuery = Paged<In<typeof books.journalQuery>>;
+export type JournalPage = Out<typeof books.journalView>;
+export type JournalEntry = Out<typeof books.journalEntryView>;
+export type BookBalancesQuery = Paged<In<typeof books.bookBalancesQuery>>;
+export type BookAccountBalances = Out<typeof books.accountBalancesView>;
+export type SubLedgerBalance = BookAccountBalances['subLedgers'][number];
+export type TrialBalanceQuery = In<typeof books.trialBalanceQuery>;
+export type TrialBalance = Out<typeof books.trialBalanceView>;

@@ -1,0 +1,11 @@
+/**
+ * The package's client entry, `ledger-core/client`: a typed, signing, retrying client for the ledger API.
+ * It loads nothing of the server at run time (Node's crypto and fetch only).
+ */
+export { LedgerClient, type CommandOptions, type LedgerClientOptions } from './ledger-client.js';
+export { ProblemError, NOT_A_PROBLEM_CODE, type ProblemBody } from './problem-error.js';
+export { RETRY_MAX_ATTEMPTS_LIMIT, type RetryOptions } from './retry-policy.js';
+export { MAX_PAGES_PER_ITERATION } from './pages.js';
+export { ROUTES, type RouteName, type RouteSpec } from './routes.js';
+export { SIGNATURE_HEADERS, sha256Hex, signRequest, signingString, type SignRequestInput } from './signing.js';
+export type * from './api-types.js';

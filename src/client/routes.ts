@@ -1,0 +1,87 @@
+/**
+ * Every route of the API the client calls, one entry per route: the client's methods are named after
+ * these keys, and a test checks that every route of /openapi.json is here. A new route is one line here,
+ * its types in api-types.ts and one small method in ledger-client.ts.
+ */
+export interface RouteSpec {
+  readonly method: 'GET' | 'POST' | 'PUT';
+  /** As the OpenAPI document writes it: parameters in braces. */
+  readonly path: string;
+}
+
+export const ROUTES = {
+  liveness: { method: 'GET', path: '/health/live' },
+  readiness: { method: 'GET', path: '/health/ready' },
+
+  openAccount: { method: 'POST', path: '/v1/accounts' },
+  getAccount: { method: 'GET', path: '/v1/accounts/{accountId}' },
+  setAccountFlags: { method: 'PUT', path: '/v1/accounts/{accountId}/flags' },
+  setAccountStatus: { method: 'PUT', path: '/v1/accounts/{accountId}/status' },
+  getStatement: { method: 'GET', path: '/v1/accounts/{accountId}/statement' },
+  exportStatementCsv: { method: 'GET', path: '/v1/accounts/{accountId}/statement.csv' },
+
+  registerEntity: { method: 'POST', path: '/v1/entities' },
+  getEntity: { method: 'GET', path: '/v1/entities/{entityId}' },
+  addKey: { method: 'POST', path: '/v1/entities/{entityId}/keys' },
+  revokeKey: { method: 'POST', path: '/v1/entities/{entityId}/keys/{keyNo}/revoke' },
+  setPaymentPassword: { method: 'POST', path: '/v1/entities/{entityId}/payment-password' },
+  changePaymentSettings: { method: 'POST', path: '/v1/entities/{entityId}/payment-settings' },
+
+  recharge: { method: 'POST', path: '/v1/recharges' },
+
+  pay: { method: 'POST', path: '/v1/payments' },
+  findPayment: { method: 'GET', path: '/v1/payments' },
+  getPayment: { method: 'GET', path: '/v1/payments/{paymentId}' },
+  cancelPayment: { method: 'POST', path: '/v1/payments/{paymentId}/cancel' },
+  refundPayment: { method: 'POST', path: '/v1/payments/{paymentId}/refunds' },
+
+  placeFreeze: { method: 'POST', path: '/v1/accounts/{accountId}/freezes' },
+  getFreeze: { method: 'GET', path: '/v1/freezes/{freezeId}' },
+  releaseFreeze: { method: 'POST', path: '/v1/freezes/{freezeId}/release' },
+  deductFromFreeze: { method: 'POST', path: '/v1/freezes/{freezeId}/deduct' },
+
+  authorisePreauth: { method: 'POST', path: '/v1/preauths' },
+  getPreauth: { method: 'GET', path: '/v1/preauths/{preauthId}' },
+  cancelPreauth: { method: 'POST', path: '/v1/preauths/{preauthId}/cancel' },
+  completePreauth: { method: 'POST', path: '/v1/preauths/{preauthId}/complete' },
+  cancelPreauthCompletion: { method: 'POST', path: '/v1/preauths/{preauthId}/completion/cancel' },
+
+  transfer: { method: 'POST', path: '/v1/transfers' },
+  getTransfer: { method: 'GET', path: '/v1/transfers/{transferId}' },
+  withdraw: { method: 'POST', path: '/v1/withdrawals' },
+  getWithdrawal: { method: 'GET', path: '/v1/withdrawals/{withdrawalId}' },
+
+  chartOfAccounts: { method: 'GET', path: '/v1/books/chart-of-accounts' },
+  getJournal: { method: 'GET', path: '/v1/books/journal' },
+  getBookAccountBalances: { method: 'GET', path: '/v1/books/accounts/{code}/balances' },
+  trialBalance: { method: 'GET', path: '/v1/books/trial-balance' },
+} as const satisfies Record<string, RouteSpec>;
+
+export type RouteName = keyof typeof ROUTES;
+
+type ParamNames<Path extends string> = Path extends `${string}{${infer Name}}${infer Rest}`
+  ? Name | ParamNames<Rest>
+  : never;
+/** `{ accountId: string }` for "/v1/accounts/{accountId}". */
+export type PathParams<Path extends string> = { readonly [Name in ParamNames<Path>]: string };
+
+/** Values a query may carry; undefined ones are left out. */
+export type QueryValues = { readonly [name: string]: string | number | boolean | undefined };
+
+/** The path with its parameters filled in (URL-encoded) and the query appended, exactly as it is signed and sent. */
+export function pathWithQuery<Path extends string>(
+  path: Path,
+  params: PathParams<Path>,
+  query: QueryValues = {},
+): string {
+  const values = params as Readonly<Record<string, string>>;
+  const filled = path.replace(/\{([A-Za-z]+)\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined || value === '') throw new TypeError(`path parameter ${name} is missing`);
+    return encodeURIComponent(value);
+  });
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) search.append(name, String(value));
+  const text = search.toString();
+  return text === '' ? filled : `${filled}?${text}`;
+}
