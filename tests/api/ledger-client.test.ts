@@ -33,7 +33,7 @@ describe('LedgerClient over HTTP', () => {
       const headers = new Headers(init?.headers);
       calls.push({
         method: init?.method ?? 'GET',
-        path: new URL(String(input)).pathname,
+        path: new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url).pathname,
         status: response.status,
         idempotencyKey: headers.get('idempotency-key'),
       });
