@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { LedgerClient, ProblemError } from 'ledger-core/client';
+
+// The same settings as scripts/signed-curl.sh.
+const keyId = process.env['LEDGER_KEY_ID'] ?? 'op-3a272dbb-a2a3-5d24-bc58-0e47901d0e87/1';
+const keyFile = process.env['LEDGER_KEY_FILE'] ?? `./data/keys/${keyId.split('/')[0]}.pem`;
+const ledger = new LedgerClient({
+  baseUrl: process.env['LEDGER_URL'] ?? 'http://127.0.0.1:3000',
+  keyId,
+  privateKeyPem: readFileSync(keyFile, 'utf8'),
+});
+
+const wallet = await ledger.openAccount({ ownerId: 'u-1001', type: 'wallet', currency: 'CNY' });
+const topUp = await ledger.recharge({
+  accountId: wallet.accountId,
+  amount: '100.00',
+  currency: 'CNY',
+  channel: 'sim-bank',
+});
+const account = await ledger.getAccount(wallet.accountId, { minPosition: topUp.position });
+console.log(account.accountId, account.balance);
+
+try {
+  await ledger.recharge({ accountId: wallet.accountId, amount: '0.001', currency: 'CNY', channel: 'sim-bank' });
+} catch (error) {
+  if (!(error instanceof ProblemError)) throw error;
+  console.log(error.status, error.code, error.problem.detail); // 400 invalid_amount ...
+}
