@@ -14,7 +14,9 @@ import { SignedTransport, type TransportOptions } from './signed-transport.js';
  *   `position` a command answered to read its effects.
  * - Listings come a page at a time (`getStatement`) or as async iterators over every page
  *   (`statementLines`).
- * - Refusals throw ProblemError, carrying the RFC 9457 problem.
+ * - Refusals throw ProblemError, carrying the RFC 9457 problem; a request that got no answer on any
+ *   attempt throws what fetch threw (a command's outcome is then unknown: send it again with the same
+ *   Idempotency-Key to learn it).
  */
 export type LedgerClientOptions = TransportOptions;
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -45,13 +45,34 @@ describe("the docs' examples", () => {
   }, 120_000);
   afterAll(async () => {
     await ledger?.close();
+    // The scratch checkout's node_modules is a link: removing it leaves the real one alone.
+    if (checkout) rmSync(checkout, { recursive: true, force: true });
   });
 
-  it('build the client entry the package exports, with its types', () => {
+  it('build the client entry the package exports, whose types hold the examples to the API', async () => {
     const exported = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).exports['./client'];
     for (const target of [exported.types, exported.default])
       expect(existsSync(join(checkout, target)), target).toBe(true);
-  });
+    // As a consumer's compiler sees the package: `ledger-core/client` resolves to the built .d.ts.
+    const consumer = {
+      compilerOptions: {
+        module: 'NodeNext',
+        target: 'ES2022',
+        strict: true,
+        noEmit: true,
+        types: ['node'],
+        skipLibCheck: true,
+      },
+      include: [EXAMPLES],
+    };
+    writeFileSync(join(checkout, 'tsconfig.json'), JSON.stringify(consumer));
+    const traced = await run('npx', ['tsc', '-p', join(checkout, 'tsconfig.json'), '--traceResolution'], {
+      cwd: checkout,
+    });
+    expect(traced.stdout).toContain(
+      `Module name 'ledger-core/client' was successfully resolved to '${join(checkout, exported.types.slice(2))}'`,
+    );
+  }, 60_000);
 
   describe('docs/getting-started.md', () => {
     it('shows exactly the example program, step by step', () => {
