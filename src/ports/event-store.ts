@@ -6,8 +6,26 @@ import type { JsonObject } from '../domain/shared/json.js';
  * one global log (`$all`) ordered by position, optimistic concurrency by expected revision, idempotent
  * re-append of the same event ids, and catch-up subscriptions to the global log.
  *
+ * Idempotency by event id, what every adapter guarantees for EVERY expected-revision kind:
+ *   - an append whose first event id is among the stream's last IDEMPOTENCY_WINDOW_EVENTS events, followed
+ *     there by exactly the appended ids, is a repeat: nothing is written and it answers as the first did;
+ *   - an append that reuses any of those events' ids otherwise is refused (InvalidEventError or
+ *     WrongExpectedRevisionError): an event id in the window is never stored twice;
+ *   - with an exact expected revision (a number, or 'no_stream' = -1) behind the head, the events right
+ *     after that revision are compared whatever their depth: the same ids there make a repeat.
+ * Beyond the window an adapter may recognise more (SQLite: a unique index over all ids) or not
+ * (EventStoreDB: an append at the head is not checked by the server). Callers never depend on more.
+ *
+ * Outcomes of an append, and what the caller may do next:
+ *   - written: the AppendResult;
+ *   - refused, nothing written: WrongExpectedRevisionError (decide again on the new state),
+ *     InvalidEventError (a bug: do not retry), AppendRefusedError (the store will not take it: operators);
+ *   - unavailable, nothing written: EventStoreUnavailableError (retry later);
+ *   - unknown, may have been written: AppendOutcomeUnknownError. Resolve with `readBackAppend` before
+ *     anything is retried or decided again.
+ *
  * Adapters: `sqlite` (embedded default) and `esdb` (EventStoreDB). Both are held to
- * tests/contract/event-store.contract.ts.
+ * tests/contract/event-store.contract.ts, also through tests/contract/faulty-event-store.ts.
  */
 
 /** What the appender expects the stream's last revision to be. */
@@ -108,6 +126,15 @@ export interface EventStore {
 
 /** Largest number of events one append may carry. Commands produce a handful; more is a bug. */
 export const MAX_EVENTS_PER_APPEND = 100;
+/**
+ * Largest append, in bytes of the events' JSON data and metadata (UTF-8). EventStoreDB refuses appends over
+ * its MaxAppendSize (1 MiB by default, counted on what it stores: our data, metadata and the hash chain's
+ * ~200 bytes per event); half of it keeps every adapter below that whatever the chain adds, and makes the
+ * limit the port's, the same on every engine, checked before anything is written.
+ */
+export const MAX_APPEND_BYTES = 512 * 1024;
+/** See the port's description: how far back every adapter recognises a repeated append at the head. */
+export const IDEMPOTENCY_WINDOW_EVENTS = 1_000;
 /** Largest page a global read returns. */
 export const MAX_READ_ALL_PAGE = 10_000;
 
@@ -130,8 +157,65 @@ export class EventStoreUnavailableError extends Error {
   }
 }
 
+/**
+ * The append may have been written, or not: the store timed out after it was sent, the connection dropped
+ * with it in flight, or the leader did not confirm the commit in time. It may still land later. Resolve it
+ * with `readBackAppend` before retrying or deciding again.
+ */
+export class AppendOutcomeUnknownError extends Error {
+  override readonly name = 'AppendOutcomeUnknownError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The store refuses this append whatever the retry (too large for it, no permission, stream deleted). */
+export class AppendRefusedError extends Error {
+  override readonly name = 'AppendRefusedError';
+  constructor(
+    readonly reason: 'too_large' | 'access_denied' | 'stream_deleted',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 export class InvalidEventError extends Error {
   override readonly name = 'InvalidEventError';
+}
+
+/**
+ * What reading back an append of unknown outcome found, at the revision it expected:
+ *   - `written`: its events are there (answer as if the append had succeeded);
+ *   - `absent`: the stream is still at the expected revision. The append may yet land; appending the same
+ *     events at the same expected revision again is safe, as at most one of the two can commit;
+ *   - `superseded`: other events hold those revisions, so an append expecting that revision can never
+ *     commit now: decide again on the new state.
+ */
+export type ReadBack =
+  | { readonly outcome: 'written'; readonly result: AppendResult }
+  | { readonly outcome: 'absent' }
+  | { readonly outcome: 'superseded' };
+
+/** Resolves an AppendOutcomeUnknownError of an append at an exact expected revision (see ReadBack). */
+export async function readBackAppend(
+  store: EventStore,
+  streamId: string,
+  events: readonly NewEvent[],
+  expected: bigint | 'no_stream',
+): Promise<ReadBack> {
+  const from = expected === 'no_stream' ? 0n : expected + 1n;
+  const found: RecordedEvent[] = [];
+  for await (const event of store.readStream(streamId, { fromRevision: from, maxCount: events.length })) {
+    found.push(event);
+  }
+  if (found.length === 0) return { outcome: 'absent' };
+  const written =
+    found.length === events.length && found.every((event, i) => event.metadata.eventId === events[i]!.metadata.eventId);
+  if (!written) return { outcome: 'superseded' };
+  const last = found[found.length - 1]!;
+  return { outcome: 'written', result: { nextExpectedRevision: last.revision, position: last.position } };
 }
 
 /** Validates what an adapter is asked to append; both adapters call it before touching storage. */
@@ -149,6 +233,7 @@ export function validateAppend(
     throw new InvalidEventError('expected revision must not be negative');
   }
   const ids = new Set<string>();
+  let bytes = 0;
   for (const event of events) {
     if (!eventTypeSchema.safeParse(event.type).success)
       throw new InvalidEventError(`invalid event type: ${event.type}`);
@@ -164,6 +249,10 @@ export function validateAppend(
     if (ids.has(event.metadata.eventId))
       throw new InvalidEventError(`duplicate event id in one append: ${event.metadata.eventId}`);
     ids.add(event.metadata.eventId);
+    bytes += Buffer.byteLength(JSON.stringify(event.data)) + Buffer.byteLength(JSON.stringify(event.metadata));
+  }
+  if (bytes > MAX_APPEND_BYTES) {
+    throw new InvalidEventError(`an append carries at most ${MAX_APPEND_BYTES} bytes of events, got ${bytes}`);
   }
 }
 

@@ -2,17 +2,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENESIS_HASH, chainHash } from '../../src/domain/audit/hash-chain.js';
 import type { JsonObject } from '../../src/domain/shared/json.js';
 import {
+  AppendOutcomeUnknownError,
+  EventStoreUnavailableError,
+  IDEMPOTENCY_WINDOW_EVENTS,
   InvalidEventError,
+  MAX_APPEND_BYTES,
+  MAX_EVENTS_PER_APPEND,
   WrongExpectedRevisionError,
+  readBackAppend,
   type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
   type RecordedEvent,
 } from '../../src/ports/event-store.js';
 import { anEvent, collect, uniqueStream } from '../support/events.js';
+import { FaultyEventStore } from './faulty-event-store.js';
 
 /**
  * The event store contract: what every adapter must do. Run against the embedded SQLite adapter always,
  * and against EventStoreDB when EVENTSTORE_URL is set. Streams are unique per test so the suite can run
- * against a shared, non-empty server.
+ * against a shared, non-empty server. `open` may be called more than once: every call must open the same
+ * storage (another process's connection to it).
  */
 export function eventStoreContract(adapterName: string, open: () => Promise<EventStore>): void {
   describe(`event store contract: ${adapterName}`, () => {
@@ -136,6 +146,198 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
         );
         expect(again).toEqual(first);
         expect(await collect(store.readStream(stream))).toHaveLength(2);
+      });
+    });
+
+    describe('what a real engine does with repeated event ids', () => {
+      const exactHead = (revision: bigint): ExpectedRevision => revision;
+      for (const [kind, expectedFor] of [
+        ['its exact revision', exactHead],
+        ['stream_exists', () => 'stream_exists' as const],
+        ['any', () => 'any' as const],
+      ] as const) {
+        it(`answers a repeat appended at the head with ${kind} as the first, storing nothing`, async () => {
+          const stream = uniqueStream();
+          await store.appendToStream(stream, [anEvent('Opened')], 'no_stream');
+          const debit = [anEvent('Debited'), anEvent('Held')];
+          const first = await store.appendToStream(stream, debit, 0n);
+          // The head is the repeated events themselves: EventStoreDB's server accepts this as new.
+          const again = await store.appendToStream(stream, debit, expectedFor(first.nextExpectedRevision));
+          expect(again).toEqual(first);
+          expect(await collect(store.readStream(stream))).toHaveLength(3);
+        });
+      }
+
+      it('refuses an append at the head that reuses an event id of the window, storing nothing', async () => {
+        const stream = uniqueStream();
+        const reused = anEvent('Debited');
+        await store.appendToStream(stream, [reused], 'no_stream');
+        const moved = await store.appendToStream(stream, [anEvent('Other')], 0n);
+        const error = await store
+          .appendToStream(stream, [anEvent('New'), reused], moved.nextExpectedRevision)
+          .catch((e: unknown) => e);
+        expect(error instanceof InvalidEventError || error instanceof WrongExpectedRevisionError).toBe(true);
+        expect(await collect(store.readStream(stream))).toHaveLength(2);
+      });
+
+      it(`recognises a repeat at the head up to ${IDEMPOTENCY_WINDOW_EVENTS} events back, for every kind`, async () => {
+        const stream = uniqueStream();
+        const step = [anEvent('Debited')];
+        const first = await store.appendToStream(stream, step, 'no_stream');
+        const head = await appendFiller(store, stream, first.nextExpectedRevision, IDEMPOTENCY_WINDOW_EVENTS - 1);
+        for (const expected of [head, 'any', 'stream_exists'] as const) {
+          expect(await store.appendToStream(stream, step, expected)).toEqual(first);
+        }
+        expect(await collect(store.readStream(stream))).toHaveLength(IDEMPOTENCY_WINDOW_EVENTS);
+      });
+
+      it('recognises a repeat behind the head by its exact revision, beyond the window', async () => {
+        const stream = uniqueStream();
+        const opening = [anEvent('Claimed')];
+        const first = await store.appendToStream(stream, opening, 'no_stream');
+        const second = [anEvent('Debited')];
+        const atOne = await store.appendToStream(stream, second, first.nextExpectedRevision);
+        await appendFiller(store, stream, atOne.nextExpectedRevision, IDEMPOTENCY_WINDOW_EVENTS + 5);
+        expect(await store.appendToStream(stream, opening, 'no_stream')).toEqual(first);
+        expect(await store.appendToStream(stream, second, first.nextExpectedRevision)).toEqual(atOne);
+        expect(await collect(store.readStream(stream))).toHaveLength(IDEMPOTENCY_WINDOW_EVENTS + 7);
+      });
+    });
+
+    describe('limits', () => {
+      it(`takes ${MAX_EVENTS_PER_APPEND} events in one append and refuses one more, writing nothing`, async () => {
+        const stream = uniqueStream();
+        const many = Array.from({ length: MAX_EVENTS_PER_APPEND }, (_, i) => anEvent('Numbered', { i }));
+        const result = await store.appendToStream(stream, many, 'no_stream');
+        expect(result.nextExpectedRevision).toBe(BigInt(MAX_EVENTS_PER_APPEND - 1));
+        const tooMany = [...many.map(() => anEvent()), anEvent()];
+        await expect(store.appendToStream(stream, tooMany, 'any')).rejects.toBeInstanceOf(InvalidEventError);
+        expect(await collect(store.readStream(stream))).toHaveLength(MAX_EVENTS_PER_APPEND);
+      });
+
+      it(`takes an append just under ${MAX_APPEND_BYTES} bytes and refuses one over, writing nothing`, async () => {
+        const stream = uniqueStream();
+        // Four events of ~125 KiB each: under the port's limit, and under EventStoreDB's default 1 MiB.
+        const filler = (kib: number) => 'x'.repeat(kib * 1024);
+        const under = Array.from({ length: 4 }, () => anEvent('Large', { text: filler(125) }));
+        await store.appendToStream(stream, under, 'no_stream');
+        const stored = await collect(store.readStream(stream));
+        expect(stored.map((e) => e.data['text'])).toEqual(under.map((e) => e.data['text']));
+        const over = Array.from({ length: 5 }, () => anEvent('Large', { text: filler(105) }));
+        await expect(store.appendToStream(stream, over, 3n)).rejects.toBeInstanceOf(InvalidEventError);
+        expect(await collect(store.readStream(stream))).toHaveLength(4);
+      });
+    });
+
+    describe('positions', () => {
+      it("reads the global log after a position that is no event's", async () => {
+        const prefix = `pos${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+        const a = await store.appendToStream(`${prefix}-a`, [anEvent('A')], 'no_stream');
+        const b = await store.appendToStream(`${prefix}-b`, [anEvent('B')], 'no_stream');
+        for (const after of [a.position - 1n, a.position + 1n, b.position - 1n, b.position + 1n]) {
+          const page = await store.readAll({ after, maxCount: 100, filter: { streamPrefixes: [`${prefix}-`] } });
+          const expected = [a, b].filter((appended) => appended.position > after).map((appended) => appended.position);
+          expect(page.map((e) => e.position)).toEqual(expected);
+        }
+      });
+
+      it('reads nothing after a position above 2^53 beyond the head, and keeps positions exact', async () => {
+        const stream = uniqueStream();
+        const appended = await store.appendToStream(stream, [anEvent()], 'no_stream');
+        expect(typeof appended.position).toBe('bigint');
+        const far = 2n ** 53n + 1n > appended.position ? 2n ** 60n + 1n : appended.position + 2n ** 53n;
+        expect(await store.readAll({ after: far, maxCount: 10 })).toEqual([]);
+        const [event] = await collect(store.readStream(stream));
+        expect(event!.position).toBe(appended.position);
+      });
+
+      it("subscribes after a position that is no event's", async () => {
+        const prefix = `subpos${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+        const a = await store.appendToStream(`${prefix}-a`, [anEvent('A')], 'no_stream');
+        const b = await store.appendToStream(`${prefix}-b`, [anEvent('B')], 'no_stream');
+        const c = await store.appendToStream(`${prefix}-c`, [anEvent('C')], 'no_stream');
+        const after = a.position + 1n;
+        const expected = [a, b, c].filter((appended) => appended.position > after).map((e) => e.position);
+        const subscription = store.subscribeToAll({ after, filter: { streamPrefixes: [`${prefix}-`] } });
+        const received: bigint[] = [];
+        const done = (async () => {
+          for await (const event of subscription) {
+            received.push(event.position);
+            if (received.length === expected.length) break;
+          }
+        })();
+        await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+        await subscription.close();
+        expect(received).toEqual(expected);
+      });
+    });
+
+    describe('concurrent writers', () => {
+      it('never answers an any append with a wrong revision, however many writers collide', async () => {
+        const other = await open();
+        try {
+          const stream = uniqueStream();
+          const attempts = await Promise.allSettled(
+            Array.from({ length: 40 }, (_, i) =>
+              (i % 2 === 0 ? store : other).appendToStream(stream, [anEvent()], 'any'),
+            ),
+          );
+          for (const failed of attempts.filter((a) => a.status === 'rejected')) {
+            expect(failed.reason).toBeInstanceOf(EventStoreUnavailableError);
+          }
+          const written = attempts.filter((a) => a.status === 'fulfilled').length;
+          expect(written).toBeGreaterThan(0);
+          expect(await collect(store.readStream(stream))).toHaveLength(written);
+        } finally {
+          await other.close();
+        }
+      });
+    });
+
+    describe('appends of unknown outcome (through the fault wrapper)', () => {
+      it('reads back an append that timed out after it was written, and its repeat stores nothing', async () => {
+        const faulty = new FaultyEventStore(store);
+        const stream = uniqueStream();
+        const events = [anEvent('Debited')];
+        faulty.failNextAppends('timeout-after-write');
+        await expect(faulty.appendToStream(stream, events, 'no_stream')).rejects.toBeInstanceOf(
+          AppendOutcomeUnknownError,
+        );
+        const back = await readBackAppend(faulty, stream, events, 'no_stream');
+        expect(back.outcome).toBe('written');
+        const again = await faulty.appendToStream(stream, events, 'no_stream');
+        expect(back.outcome === 'written' && back.result).toEqual(again);
+        expect(await collect(store.readStream(stream))).toHaveLength(1);
+      });
+
+      it('re-appends one that was lost or lands late at the same revision: the events are stored once', async () => {
+        const faulty = new FaultyEventStore(store);
+        const stream = uniqueStream();
+        const opened = await faulty.appendToStream(stream, [anEvent('Opened')], 'no_stream');
+        const events = [anEvent('Debited'), anEvent('Held')];
+        faulty.failNextAppends('lands-late');
+        await expect(faulty.appendToStream(stream, events, opened.nextExpectedRevision)).rejects.toBeInstanceOf(
+          AppendOutcomeUnknownError,
+        );
+        expect((await readBackAppend(faulty, stream, events, opened.nextExpectedRevision)).outcome).toBe('absent');
+        const retried = await faulty.appendToStream(stream, events, opened.nextExpectedRevision);
+        // The late commit expected the same revision: it is answered as a repeat, or refused.
+        const [late] = await faulty.releaseLate();
+        if (late!.status === 'fulfilled') expect(late!.value).toEqual(retried);
+        else expect(late!.reason).toBeInstanceOf(WrongExpectedRevisionError);
+        expect(await collect(store.readStream(stream))).toHaveLength(3);
+      });
+
+      it('says superseded when other events took the revision the unknown append expected', async () => {
+        const faulty = new FaultyEventStore(store);
+        const stream = uniqueStream();
+        const events = [anEvent('Debited')];
+        faulty.failNextAppends('lost');
+        await expect(faulty.appendToStream(stream, events, 'no_stream')).rejects.toBeInstanceOf(
+          AppendOutcomeUnknownError,
+        );
+        await store.appendToStream(stream, [anEvent('SomeoneElse')], 'no_stream');
+        expect((await readBackAppend(faulty, stream, events, 'no_stream')).outcome).toBe('superseded');
       });
     });
 
@@ -278,4 +480,14 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
       });
     });
   });
+}
+
+/** Appends `count` small events after `revision`, in appends of the largest size; returns the new head. */
+async function appendFiller(store: EventStore, stream: string, revision: bigint, count: number): Promise<bigint> {
+  let head = revision;
+  for (let left = count; left > 0; left -= MAX_EVENTS_PER_APPEND) {
+    const batch: NewEvent[] = Array.from({ length: Math.min(left, MAX_EVENTS_PER_APPEND) }, () => anEvent('Filler'));
+    head = (await store.appendToStream(stream, batch, head)).nextExpectedRevision;
+  }
+  return head;
 }

@@ -1,16 +1,11 @@
 import {
   BACKWARDS,
-  CancelledError,
-  DeadlineExceededError,
   END,
   EventStoreDBClient,
   FORWARDS,
   NO_STREAM,
-  NotLeaderError,
   START,
   StreamNotFoundError,
-  TimeoutError,
-  UnavailableError,
   WrongExpectedVersionError,
   eventTypeFilter,
   excludeSystemEvents,
@@ -28,10 +23,12 @@ import { GENESIS_HASH, chainHash } from '../../domain/audit/hash-chain.js';
 import type { JsonObject } from '../../domain/shared/json.js';
 import {
   EventStoreUnavailableError,
+  IDEMPOTENCY_WINDOW_EVENTS,
   InvalidEventError,
   MAX_READ_ALL_PAGE,
   WrongExpectedRevisionError,
   matchesFilter,
+  readBackAppend,
   validateAppend,
   type AllSubscription,
   type AppendResult,
@@ -45,16 +42,14 @@ import {
   type RecordedEvent,
   type SubscribeOptions,
 } from '../../ports/event-store.js';
+import { appendErrorOf, isTransportError, messageOf, readErrorOf } from './esdb-errors.js';
 
 /**
- * How many of a stream's latest events the idempotency check looks through for a repeated append.
- * A retry of the same append (lost response, client timeout, double submit) lands well inside it; an
- * append repeated after more than this many later events in the same stream is not recognised as a
- * repeat and is refused as a conflict (or, with 'any'/'stream_exists', stored again).
+ * Appends with 'any' or 'stream_exists' re-read the head and retry when another writer got in between. When
+ * every attempt collides the append fails as unavailable (nothing written), never as a wrong revision: a
+ * caller that expects 'any' cannot act on one, and the embedded adapter never answers it one.
  */
-export const IDEMPOTENCY_WINDOW_EVENTS = 1_000;
-/** Appends with 'any' or 'stream_exists' re-read the head and retry when another writer got in between. */
-export const MAX_APPEND_ATTEMPTS = 5;
+export const MAX_APPEND_ATTEMPTS = 10;
 /** Upper bound of the random pause before such a retry, times the attempt number: writers that collided spread out. */
 export const APPEND_RETRY_BACKOFF_MS = 20;
 /**
@@ -71,14 +66,14 @@ export const MAX_SKIPPED_EVENTS_PER_READ_ALL = 50_000;
 export const MAX_POSITION_RESOLVE_EVENTS = 100_000;
 /** How long `connect` waits for the server to answer its first read. */
 export const CONNECT_TIMEOUT_MS = 5_000;
-
-// gRPC status codes (https://grpc.io/docs/guides/status-codes/) the client sometimes passes through raw.
-const GRPC_INVALID_ARGUMENT = 3;
-const GRPC_DEADLINE_EXCEEDED = 4;
-const GRPC_UNAVAILABLE = 14;
+/**
+ * The commit and prepare positions a server sends for an event it has no `$all` position for (2^64 - 1, an
+ * unsigned -1). Taken as a position, it is above every real one: a read model would never reach it.
+ */
+export const NO_POSITION = 2n ** 64n - 1n;
 
 /** The parts of a recorded event the adapter reads; stream reads and `$all` reads share them. */
-interface EsdbRecord {
+export interface EsdbRecord {
   readonly streamId: string;
   readonly revision: bigint;
   readonly type: string;
@@ -163,7 +158,7 @@ export class EsdbEventStore implements EventStore {
       if (error instanceof EventStoreUnavailableError) throw error;
       // Unreachable, refused, not an EventStoreDB (a proxy answering 404), access denied: at start-up
       // each means the same, there is no event store to use; the reason is in the message.
-      const reason = isUnavailableError(error) ? 'is unreachable' : 'cannot be used';
+      const reason = isTransportError(error) ? 'is unreachable' : 'cannot be used';
       throw new EventStoreUnavailableError(`EventStoreDB at ${this.endpoint} ${reason}: ${messageOf(error)}`, {
         cause: error,
       });
@@ -203,34 +198,39 @@ export class EsdbEventStore implements EventStore {
     return result;
   }
 
+  /**
+   * Every kind reads the idempotency window before appending at the head: the server compares event ids
+   * only for an expected revision behind the head (and, for any / stream_exists, through a bounded cache),
+   * so "writing exactly to the end" is accepted as new whatever the ids, and a step run twice (a resume and
+   * a client retry, or an append that timed out and landed late) would be stored twice.
+   */
   private async appendChained(
     streamId: string,
     events: readonly NewEvent[],
     expected: ExpectedRevision,
   ): Promise<AppendResult> {
     const exact = expected === 'no_stream' || typeof expected === 'bigint';
-    const attempts = exact ? 1 : MAX_APPEND_ATTEMPTS;
     for (let attempt = 1; ; attempt += 1) {
-      // An exact expectation needs only the head; 'any' and 'stream_exists' give no hint of a repeated
-      // append, so they read the idempotency window up front (one read serves both).
-      const tail = await this.readTail(streamId, exact ? 1 : IDEMPOTENCY_WINDOW_EVENTS);
+      const tail = await this.readTail(streamId, IDEMPOTENCY_WINDOW_EVENTS);
       const head = tail[0];
-      if (!accepts(expected, head)) {
-        return this.replayOrConflict(streamId, events, expected, exact ? undefined : tail);
-      }
-      if (!exact) {
-        const replay = findReplay(tail, streamId, events);
-        if (replay) return replay;
-      }
+      if (!accepts(expected, head)) return this.replayOrConflict(streamId, events, expected, tail);
+      const replay = findReplay(tail, streamId, events);
+      if (replay) return replay;
       try {
         return await this.appendAfter(streamId, events, head);
       } catch (error) {
         if (!(error instanceof StreamMovedError)) throw error;
-        if (attempt < attempts) {
+        // Another writer got in between the read and the append (perhaps with these very events).
+        if (exact) return this.replayOrConflict(streamId, events, expected);
+        if (attempt < MAX_APPEND_ATTEMPTS) {
           await sleep(Math.random() * APPEND_RETRY_BACKOFF_MS * attempt);
           continue;
         }
-        return this.replayOrConflict(streamId, events, expected);
+        const replayed = findReplay(await this.readTail(streamId, IDEMPOTENCY_WINDOW_EVENTS), streamId, events);
+        if (replayed) return replayed;
+        throw new EventStoreUnavailableError(
+          `stream ${streamId}: ${MAX_APPEND_ATTEMPTS} appends in a row collided with other writers; nothing was written`,
+        );
       }
     }
   }
@@ -266,26 +266,33 @@ export class EsdbEventStore implements EventStore {
       });
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) throw new StreamMovedError(streamId);
-      throw error;
+      throw appendErrorOf(error, this.endpoint, streamId);
     }
     // With throwOnAppendFailure=false in the connection string the client reports a conflict this way.
     if (!result.success) throw new StreamMovedError(streamId);
-    // The append's position is the commit position of its last event. The server omits it when it
-    // recognised the append as a repeat of one it already holds; then the event itself says.
+    // The append's position is the commit position of its last event. The server omits it (or sends
+    // NO_POSITION) when it recognised the append as a repeat of one it already holds; then the event says.
     const position =
-      result.position && result.position.commit >= 0n
+      result.position && result.position.commit >= 0n && result.position.commit !== NO_POSITION
         ? result.position.commit
         : await this.positionOfRevision(streamId, result.nextExpectedRevision);
     return { nextExpectedRevision: result.nextExpectedRevision, position };
   }
 
-  /** The append cannot go ahead: answer as the original if it is a repeat, else refuse it. */
+  /**
+   * The append cannot go ahead: answer as the original if it is a repeat, else refuse it. An exact expected
+   * revision behind the head is compared with the events right after it, at any depth, as the server does.
+   */
   private async replayOrConflict(
     streamId: string,
     events: readonly NewEvent[],
     expected: ExpectedRevision,
     window?: readonly TailEvent[],
   ): Promise<AppendResult> {
+    if (expected === 'no_stream' || typeof expected === 'bigint') {
+      const back = await readBackAppend(this, streamId, events, expected);
+      if (back.outcome === 'written') return back.result;
+    }
     const tail = window ?? (await this.readTail(streamId, IDEMPOTENCY_WINDOW_EVENTS));
     const replay = findReplay(tail, streamId, events);
     if (replay) return replay;
@@ -349,8 +356,13 @@ export class EsdbEventStore implements EventStore {
       try {
         return await this.scanAll(startOf(after), after, limit, filter);
       } catch (error) {
-        if (after === 'start' || !isInvalidPositionError(error)) throw error;
-        return await this.scanAll(await this.findReadableStart(after), after, limit, filter);
+        // A position that is not a record's is refused by the server, for reads as gRPC Unknown (only
+        // subscriptions say "invalid position", code 3): any answer but a transport failure is worth one
+        // retry from a record position, unless `after` was one already.
+        if (after === 'start' || isTransportError(error)) throw error;
+        const start = await this.findReadableStart(after);
+        if (typeof start === 'object' && start.commit === after) throw error;
+        return await this.scanAll(start, after, limit, filter);
       }
     } catch (error) {
       throw this.toPortError(error);
@@ -454,7 +466,7 @@ export class EsdbEventStore implements EventStore {
           throw new EventStoreUnavailableError(`EventStoreDB at ${store.endpoint} ended the subscription`);
         } catch (error) {
           if (closed) return;
-          if (!startResolved && options.after !== 'start' && isInvalidPositionError(error)) {
+          if (!startResolved && options.after !== 'start' && !isTransportError(error)) {
             // `after` is not a record position (see MAX_POSITION_RESOLVE_EVENTS): start from one before it.
             from = await store.findReadableStart(options.after);
             startResolved = true;
@@ -495,12 +507,9 @@ export class EsdbEventStore implements EventStore {
     if (this.closed) throw new Error('event store is closed');
   }
 
-  /** The port's error for a client error: unavailability becomes EventStoreUnavailableError. */
+  /** The port's error for a client error met while reading: unavailability becomes EventStoreUnavailableError. */
   private toPortError(error: unknown): unknown {
-    if (error instanceof EventStoreUnavailableError || !isUnavailableError(error)) return error;
-    return new EventStoreUnavailableError(`EventStoreDB at ${this.endpoint} is unavailable: ${messageOf(error)}`, {
-      cause: error,
-    });
+    return readErrorOf(error, this.endpoint);
   }
 }
 
@@ -538,11 +547,11 @@ function findReplay(
   return { nextExpectedRevision: last.revision, position: last.position };
 }
 
-function toRecordedEvent(record: EsdbRecord): RecordedEvent {
+export function toRecordedEvent(record: EsdbRecord): RecordedEvent {
   if (!record.isJson || !isPlainObject(record.data) || !isPlainObject(record.metadata)) throw notOurs(record);
   const { prevHash, hash, ...metadata } = record.metadata;
   if (typeof prevHash !== 'string' || typeof hash !== 'string') throw notOurs(record);
-  if (!record.position)
+  if (!record.position || record.position.commit < 0n || record.position.commit >= NO_POSITION)
     throw new Error('EventStoreDB returned an event without its position: version 22.6 or later is required');
   return {
     streamId: record.streamId,
@@ -623,35 +632,6 @@ async function readToEnd<T>(read: StreamingRead<T>): Promise<void> {
 async function stopSubscription(subscription: AllStreamSubscription): Promise<void> {
   await subscription.unsubscribe().catch(() => undefined);
   subscription.destroy();
-}
-
-function isUnavailableError(error: unknown): boolean {
-  if (
-    error instanceof UnavailableError ||
-    error instanceof NotLeaderError ||
-    error instanceof DeadlineExceededError ||
-    error instanceof TimeoutError ||
-    error instanceof CancelledError
-  ) {
-    return true;
-  }
-  // The client passes some transport failures through as plain gRPC errors.
-  const code = grpcCodeOf(error);
-  return code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED;
-}
-
-/** The server refused the start position of a read: it is not the position of a record. */
-function isInvalidPositionError(error: unknown): boolean {
-  return grpcCodeOf(error) === GRPC_INVALID_ARGUMENT && /invalid position/i.test(messageOf(error));
-}
-
-function grpcCodeOf(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  return typeof error.code === 'number' ? error.code : undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The connection string without credentials or options: safe for logs and error messages. */
