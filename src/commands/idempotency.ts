@@ -3,11 +3,13 @@ import { z } from 'zod';
 import type { JsonObject } from '../domain/shared/json.js';
 import type { Clock } from '../ports/clock.js';
 import {
+  AppendOutcomeUnknownError,
   WrongExpectedRevisionError,
   type EventStore,
   type NewEvent,
   type RecordedEvent,
 } from '../ports/event-store.js';
+import { appendKnown } from './append-known.js';
 
 /**
  * Safe retries: the same Idempotency-Key with the same request gets the first response, and the command
@@ -20,7 +22,10 @@ import {
  *   3. `IdempotentResponseRecorded` - the answer, replayed to every later request with that key.
  * A claim whose holder died (no answer after `claimLeaseMs`) is taken over; the command's derived ids make
  * the second run record nothing twice. A failure that is not the client's (storage unavailable) releases
- * the claim so a retry runs at once.
+ * the claim so a retry runs at once, except a write whose outcome is unknown (AppendOutcomeUnknownError):
+ * it may still land, so the claim is kept until its lease ends and the retry runs as a takeover, which
+ * finds what the first run recorded rather than racing a write in flight. Every append here reads back an
+ * unknown outcome before anything is retried (appendKnown).
  */
 export const IDEMPOTENCY_STREAM_PREFIX = 'idempotency-';
 
@@ -97,6 +102,7 @@ export class IdempotencyKeeper {
     } catch (error) {
       const refusal = recordableFailure(error);
       if (!refusal) {
+        if (error instanceof AppendOutcomeUnknownError) throw error;
         await this.append(
           streamId,
           'IdempotencyClaimReleased',
@@ -178,7 +184,7 @@ export class IdempotencyKeeper {
         schemaVersion: 1,
       },
     };
-    const result = await this.eventStore.appendToStream(streamId, [event], expected);
+    const result = await appendKnown(this.eventStore, streamId, [event], expected);
     return result.nextExpectedRevision;
   }
 }

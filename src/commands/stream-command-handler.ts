@@ -1,10 +1,14 @@
 import { decodeEvent, encodeEvent, type LedgerEvent } from '../domain/event-catalogue.js';
 import {
+  AppendOutcomeUnknownError,
+  AppendRefusedError,
+  InvalidEventError,
   MAX_EVENTS_PER_APPEND,
   WrongExpectedRevisionError,
   type EventStore,
   type NewEvent,
 } from '../ports/event-store.js';
+import { appendKnown } from './append-known.js';
 import { deriveEventId, type CommandContext } from './command-context.js';
 
 /** Too many commands wait for one stream: the caller should back off (503 overloaded). */
@@ -91,6 +95,11 @@ type Waiting<Command, Event, State> =
  * - A conflict with another process re-reads the new events and decides the batch again, a bounded
  *   number of times. Refusals are answered only once the batch's events are committed, so a refusal is
  *   never based on state that turned out stale.
+ * - A command decided again (a retry, a resume, a conflict) derives the same event ids, and the event
+ *   store recognises them as a repeat while they are among the stream's last IDEMPOTENCY_WINDOW_EVENTS
+ *   events (src/ports/event-store.ts): the handler relies on nothing further back.
+ * - An append whose outcome the store could not tell is read back before anything else (appendKnown);
+ *   still unknown, it fails the batch with AppendOutcomeUnknownError and forgets the cached state.
  */
 export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
   private readonly cache = new Map<string, CachedStream<State>>();
@@ -168,7 +177,7 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
       }
       try {
         const expected = current.revision < 0n ? 'no_stream' : current.revision;
-        const result = await this.eventStore.appendToStream(streamId, newEvents, expected);
+        const result = await appendKnown(this.eventStore, streamId, newEvents, expected);
         if (result.nextExpectedRevision !== current.revision + BigInt(newEvents.length)) {
           // An idempotent replay: these event ids were recorded before, so nothing new was written. Answer
           // with the stream as stored, not as decided: nothing of this call's decision was recorded.
@@ -199,12 +208,14 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
             );
           continue;
         }
-        if (!(error instanceof WrongExpectedRevisionError) && batch.length > 1) {
+        if (isOneCommandsFault(error) && batch.length > 1) {
           // One command's events could not be stored (e.g. a retried command's ids): run each alone so
           // the others are not refused for it.
           for (const item of batch) await this.runBatch(streamId, [item]);
           return;
         }
+        // The batch may be in the store: what is cached may be behind it.
+        if (error instanceof AppendOutcomeUnknownError) this.cache.delete(streamId);
         for (const item of batch) item.reject(error);
         return;
       }
@@ -276,6 +287,11 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
       if (oldest !== undefined) this.cache.delete(oldest);
     }
   }
+}
+
+/** Errors of the events themselves, not of the store: another batch without them may be stored. */
+function isOneCommandsFault(error: unknown): boolean {
+  return error instanceof InvalidEventError || (error instanceof AppendRefusedError && error.reason === 'too_large');
 }
 
 export function toNewEvent(event: LedgerEvent, index: number, streamId: string, context: CommandContext): NewEvent {

@@ -14,13 +14,14 @@ import {
 
 /**
  * How the next append fails, the ways a real engine's append fails:
+ *   - `none`: it does not (to let earlier appends of a command through);
  *   - `unavailable`: refused before anything is written (no leader, no connection);
  *   - `timeout-after-write`: written, but the answer is lost (a deadline, a dropped connection);
  *   - `lost`: not written, and the caller cannot tell (the request never reached the leader);
  *   - `lands-late`: the caller hears a timeout at once, the append is written when `releaseLate()` is called
  *     (a commit the leader finishes after the client gave up).
  */
-export type AppendFault = 'unavailable' | 'timeout-after-write' | 'lost' | 'lands-late';
+export type AppendFault = 'none' | 'unavailable' | 'timeout-after-write' | 'lost' | 'lands-late';
 
 /**
  * Wraps any event store (the embedded one, or a real EventStoreDB) and injects append faults, so the
@@ -70,6 +71,7 @@ export class FaultyEventStore implements EventStore {
     };
     switch (fault) {
       case undefined:
+      case 'none':
         return write();
       case 'unavailable':
         throw new EventStoreUnavailableError(`injected: ${streamId} unavailable, nothing written`);

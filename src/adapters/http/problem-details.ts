@@ -4,7 +4,11 @@ import { z } from 'zod';
 import { IdempotencyKeyReusedError, IdempotentRequestInProgressError } from '../../commands/idempotency.js';
 import { QueueFullError } from '../../commands/stream-command-handler.js';
 import { DomainError, type DomainErrorCode } from '../../domain/shared/domain-error.js';
-import { EventStoreUnavailableError, WrongExpectedRevisionError } from '../../ports/event-store.js';
+import {
+  AppendOutcomeUnknownError,
+  EventStoreUnavailableError,
+  WrongExpectedRevisionError,
+} from '../../ports/event-store.js';
 import { ChannelUnavailableError } from '../../ports/payment-channel.js';
 import { InvalidQueryError, ReadModelStoreUnavailableError } from '../../ports/read-model-store.js';
 import { PositionWaitTimeoutError } from '../../projections/projection-runner.js';
@@ -142,6 +146,17 @@ export function problemOf(error: unknown): HttpProblem {
       'channel_unavailable',
       'Payment channel unavailable',
       'the payment channel did not answer; retry with the same Idempotency-Key',
+      {},
+      5,
+    );
+  }
+  if (error instanceof AppendOutcomeUnknownError) {
+    // Perhaps recorded: the same key's retry gets the recorded answer, or finishes the operation.
+    return new HttpProblem(
+      503,
+      'storage_unavailable',
+      'Storage unavailable',
+      'the ledger storage did not confirm this request; retry with the same Idempotency-Key',
       {},
       5,
     );

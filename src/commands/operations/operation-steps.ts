@@ -31,6 +31,13 @@ export function stepContext(context: CommandContext, operationId: string, step: 
  * Runs one account step. When `resuming`, first looks for the step's own event among the account's
  * recent events (an earlier run may have recorded it before stopping), and looks again after a refusal
  * (a concurrent run may have recorded it meanwhile), so a done step is never redone or reported refused.
+ *
+ * What this relies on from the event store, and no more: two runs that both find nothing and both decide
+ * the step append the same derived event id, and the store recognises the second as a repeat while the
+ * first is among the account's last IDEMPOTENCY_WINDOW_EVENTS events, for whatever expected revision the
+ * handler appends with (src/ports/event-store.ts). Runs race for milliseconds, far inside that window;
+ * an earlier run's event older than the look-back (RETRY_LOOKBACK_EVENTS) is a limit stated in
+ * docs/production.md.
  */
 export async function runAccountStep(
   deps: OperationDeps,
