@@ -6,6 +6,9 @@
  * `purgeExpired`, or a TTL index), and by then the request's timestamp is outside the skew window, so
  * a replay is refused by the timestamp check instead.
  *
+ * A claim is acknowledged only once it survives a failover (MongoDB: majority write concern): a claim
+ * rolled back with a failed primary would let the same request through again.
+ *
  * Adapters: `sqlite` (embedded default) and `mongo` (MongoDB). Both are held to
  * tests/contract/nonce-registry.contract.ts.
  */
@@ -18,6 +21,18 @@ export interface NonceRegistry {
   close(): Promise<void>;
 }
 
+/** The registry refuses whatever the retry (credentials, permissions): an operator has to act. */
+export class NonceRegistryRefusedError extends Error {
+  override readonly name = 'NonceRegistryRefusedError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * The registry could not say whether the nonce is new (nothing reachable, or a claim it could not confirm):
+ * the request is refused, never let through.
+ */
 export class NonceRegistryUnavailableError extends Error {
   override readonly name = 'NonceRegistryUnavailableError';
   constructor(message: string, options?: { cause?: unknown }) {

@@ -8,8 +8,12 @@ import type { JsonObject } from '../domain/shared/json.js';
  * changes nothing. Each projection keeps a checkpoint (the last position it has fully applied), written
  * in the same batch as its documents.
  *
+ * Durability: a write is acknowledged only once it survives the loss of the node that took it (MongoDB:
+ * majority write concern, journaled), and reads see only such writes (majority read concern, primary), so
+ * a checkpoint or document read back is never one a failover takes away.
+ *
  * Adapters: `sqlite` (embedded default) and `mongo` (MongoDB). Both are held to
- * tests/contract/read-model-store.contract.ts.
+ * tests/contract/read-model-store.contract.ts, also through tests/contract/faulty-read-model-store.ts.
  */
 
 /** A scalar a document field may be queried by. */
@@ -96,8 +100,27 @@ export class InvalidQueryError extends Error {
   override readonly name = 'InvalidQueryError';
 }
 
+/**
+ * Failures by outcome. Every write of the port is idempotent (position-guarded documents, a checkpoint
+ * that only moves forward), so a caller retries the same batch after any of the first two; it must not
+ * believe the batch is stored until a retry succeeds.
+ */
+/** Nothing was written (no primary, no connection): retry later. */
 export class ReadModelStoreUnavailableError extends Error {
-  override readonly name = 'ReadModelStoreUnavailableError';
+  override readonly name: string = 'ReadModelStoreUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The write may or may not have been applied (not confirmed by a majority, connection lost mid-write). */
+export class ReadModelWriteUnknownError extends ReadModelStoreUnavailableError {
+  override readonly name = 'ReadModelWriteUnknownError';
+}
+
+/** The store refuses whatever the retry (credentials, permissions, limits): an operator has to act. */
+export class ReadModelStoreRefusedError extends Error {
+  override readonly name = 'ReadModelStoreRefusedError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }

@@ -1,5 +1,12 @@
-import { MongoClient, MongoNetworkError, MongoServerError, MongoServerSelectionError, type Collection } from 'mongodb';
-import { NonceRegistryUnavailableError, type NonceRegistry } from '../../ports/nonce-registry.js';
+import { randomUUID } from 'node:crypto';
+import { MongoClient, MongoServerError, type Collection } from 'mongodb';
+import {
+  NonceRegistryRefusedError,
+  NonceRegistryUnavailableError,
+  type NonceRegistry,
+} from '../../ports/nonce-registry.js';
+import { durableCollection } from './mongo-concerns.js';
+import { classifyMongoError, describeOutcome } from './mongo-errors.js';
 
 export interface MongoNonceRegistryOptions {
   /** Defaults to the database named in the URL, else DEFAULT_NONCE_DATABASE_NAME. */
@@ -9,6 +16,8 @@ export interface MongoNonceRegistryOptions {
 
 export const DEFAULT_NONCE_DATABASE_NAME = 'ledger';
 export const NONCE_COLLECTION = 'request_nonces';
+/** Read-backs of a claim whose insert the server did not confirm, before the request is refused. */
+export const MAX_CLAIM_READ_BACKS = 2;
 const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 3_000;
 const DUPLICATE_KEY = 11000;
 
@@ -16,6 +25,8 @@ interface NonceRecord {
   keyId: string;
   nonce: string;
   expiresAt: Date;
+  /** Which claim inserted the row: a claim whose insert went unconfirmed recognises its own row by it. */
+  claimId?: string;
 }
 
 /**
@@ -23,6 +34,11 @@ interface NonceRecord {
  * makes exactly one insert of a nonce succeed, and a TTL index on `expiresAt` has the server delete
  * expired rows by itself (its monitor runs about once a minute, so `purgeExpired` also exists for the
  * contract and for deployments that want a tighter bound).
+ *
+ * Claims are written with majority write concern and read back with majority read concern on the primary
+ * (mongo-concerns.ts): a claim acknowledged and then rolled back by a failover would let a replay through.
+ * An insert the server did not confirm is read back by its claim id; still unknown, the request is
+ * refused (NonceRegistryUnavailableError), never accepted.
  */
 export class MongoNonceRegistry implements NonceRegistry {
   readonly engine = 'mongo' as const;
@@ -41,7 +57,7 @@ export class MongoNonceRegistry implements NonceRegistry {
       });
       await client.connect();
       const db = client.db(options.databaseName ?? databaseNameOf(url) ?? DEFAULT_NONCE_DATABASE_NAME);
-      const nonces = db.collection<NonceRecord>(NONCE_COLLECTION);
+      const nonces = durableCollection<NonceRecord>(db, NONCE_COLLECTION);
       await nonces.createIndexes([
         { key: { keyId: 1, nonce: 1 }, name: 'keyId_1_nonce_1', unique: true },
         { key: { expiresAt: 1 }, name: 'expiresAt_ttl', expireAfterSeconds: 0 },
@@ -49,21 +65,40 @@ export class MongoNonceRegistry implements NonceRegistry {
       return new MongoNonceRegistry(client, nonces);
     } catch (error) {
       await client?.close().catch(() => undefined);
-      throw new NonceRegistryUnavailableError(
-        'MongoDB for the nonce registry is unreachable or refused the connection',
-        { cause: error },
-      );
+      if (classifyMongoError(error, 'read') === 'refused') {
+        throw new NonceRegistryRefusedError('MongoDB for the nonce registry refused the connection', { cause: error });
+      }
+      throw new NonceRegistryUnavailableError('MongoDB for the nonce registry is unreachable', { cause: error });
     }
   }
 
   async claim(keyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
-    try {
-      await this.nonces.insertOne({ keyId, nonce, expiresAt });
-      return true;
-    } catch (error) {
-      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false;
-      throw unavailable(error);
+    const claimId = randomUUID();
+    let unconfirmed: unknown;
+    for (let attempt = 0; attempt <= MAX_CLAIM_READ_BACKS; attempt += 1) {
+      try {
+        if (attempt > 0) {
+          // The earlier insert may have landed: whose row is there says whether this claim won.
+          const row = await this.nonces.findOne({ keyId, nonce }, { projection: { claimId: 1 } });
+          if (row) return row.claimId === claimId;
+        }
+        await this.nonces.insertOne({ keyId, nonce, expiresAt, claimId });
+        return true;
+      } catch (error) {
+        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) {
+          // Another claim's row, or this claim's own unconfirmed insert: the next read-back tells which.
+          if (attempt === 0) return false;
+          unconfirmed = error;
+          continue;
+        }
+        const outcome = classifyMongoError(error, attempt === 0 ? 'write' : 'read');
+        if (outcome !== 'unknown' && !(attempt > 0 && outcome === 'unavailable')) throw nonceErrorOf(error, 'write');
+        unconfirmed = error;
+      }
     }
+    throw new NonceRegistryUnavailableError('MongoDB for the nonce registry did not confirm a nonce claim', {
+      cause: unconfirmed,
+    });
   }
 
   async purgeExpired(now: Date, maxRows: number): Promise<number> {
@@ -80,7 +115,7 @@ export class MongoNonceRegistry implements NonceRegistry {
       });
       return result.deletedCount;
     } catch (error) {
-      throw unavailable(error);
+      throw nonceErrorOf(error, 'write');
     }
   }
 
@@ -89,11 +124,13 @@ export class MongoNonceRegistry implements NonceRegistry {
   }
 }
 
-function unavailable(error: unknown): unknown {
-  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) {
-    return new NonceRegistryUnavailableError('MongoDB for the nonce registry is unavailable', { cause: error });
-  }
-  return error;
+/** The port's error for a driver error: unknown outcomes refuse the request like an outage does. */
+export function nonceErrorOf(error: unknown, kind: 'read' | 'write'): unknown {
+  const outcome = classifyMongoError(error, kind);
+  if (outcome === undefined) return error;
+  const message = `MongoDB for the nonce registry ${describeOutcome(outcome)}`;
+  if (outcome === 'refused') return new NonceRegistryRefusedError(message, { cause: error });
+  return new NonceRegistryUnavailableError(message, { cause: error });
 }
 
 /** The database named in the URL's path, if any. */

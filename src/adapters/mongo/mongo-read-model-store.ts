@@ -2,9 +2,7 @@ import {
   Long,
   MongoBulkWriteError,
   MongoClient,
-  MongoNetworkError,
   MongoServerError,
-  MongoServerSelectionError,
   type AnyBulkWriteOperation,
   type ClientSession,
   type Collection,
@@ -19,7 +17,9 @@ import {
   FIELD_NAME_PATTERN,
   InvalidQueryError,
   MAX_WRITES_PER_BATCH,
+  ReadModelStoreRefusedError,
   ReadModelStoreUnavailableError,
+  ReadModelWriteUnknownError,
   decodeCursor,
   encodeCursor,
   validateFindQuery,
@@ -31,6 +31,8 @@ import {
   type ReadModelStore,
   type StoredDocument,
 } from '../../ports/read-model-store.js';
+import { DURABLE_TRANSACTION_OPTIONS, MAJORITY_WRITE_CONCERN, durableCollection } from './mongo-concerns.js';
+import { classifyMongoError, describeOutcome } from './mongo-errors.js';
 
 export interface MongoReadModelStoreOptions {
   /** Defaults to the database named in the URL, else DEFAULT_DATABASE_NAME. */
@@ -74,6 +76,9 @@ interface CheckpointRecord extends Document {
  * harmless. On a replica set (or sharded cluster) a batch and its checkpoint commit in one transaction;
  * on a standalone server they are written one after the other, documents first, which is still correct:
  * a crash in between leaves documents ahead of the checkpoint, and the replay after it changes nothing.
+ *
+ * Every read and write asks for majority concerns on the primary (src/adapters/mongo/mongo-concerns.ts),
+ * and every driver error becomes the port's refused / unavailable / unknown (mongo-errors.ts).
  */
 export class MongoReadModelStore implements ReadModelStore {
   readonly engine = 'mongo' as const;
@@ -108,12 +113,14 @@ export class MongoReadModelStore implements ReadModelStore {
       return store;
     } catch (error) {
       await client?.close().catch(() => undefined);
-      throw new ReadModelStoreUnavailableError(
-        `MongoDB at ${hosts} is unreachable or refused the connection: ${redact(messageOf(error), url)}`,
-        {
+      const message = redact(messageOf(error), url);
+      // Wrong credentials or a bad URL are not an outage: say which, so nobody waits for a server to return.
+      if (classifyMongoError(error, 'read') === 'refused') {
+        throw new ReadModelStoreRefusedError(`MongoDB at ${hosts} refused the connection: ${message}`, {
           cause: error,
-        },
-      );
+        });
+      }
+      throw new ReadModelStoreUnavailableError(`MongoDB at ${hosts} is unreachable: ${message}`, { cause: error });
     }
   }
 
@@ -127,14 +134,14 @@ export class MongoReadModelStore implements ReadModelStore {
         if (!FIELD_NAME_PATTERN.test(field)) throw new InvalidQueryError(`invalid index field: ${field}`);
       }
     }
-    await this.guard(async () => {
+    await this.guard('write', async () => {
       for (const spec of specs) {
         await this.createCollectionIfMissing(spec.name);
         if (spec.indexes.length > 0) {
           // createIndexes is a no-op for an index that already exists with the same keys and name.
-          await this.db
-            .collection(spec.name)
-            .createIndexes(spec.indexes.map((field) => ({ key: { [field]: 1, _id: 1 }, name: `${field}_1__id_1` })));
+          await durableCollection(this.db, spec.name).createIndexes(
+            spec.indexes.map((field) => ({ key: { [field]: 1, _id: 1 }, name: `${field}_1__id_1` })),
+          );
         }
         this.specs.set(spec.name, spec);
       }
@@ -143,7 +150,7 @@ export class MongoReadModelStore implements ReadModelStore {
 
   async get<T extends JsonObject = JsonObject>(collection: string, id: string): Promise<StoredDocument<T> | null> {
     const target = this.collectionFor(collection);
-    const record = await this.guard(() => target.findOne({ _id: id, _deleted: { $ne: true } }));
+    const record = await this.guard('read', () => target.findOne({ _id: id, _deleted: { $ne: true } }));
     return record ? toStoredDocument<T>(record) : null;
   }
 
@@ -155,7 +162,9 @@ export class MongoReadModelStore implements ReadModelStore {
     const found = new Map<string, StoredDocument<T>>();
     for (let i = 0; i < ids.length; i += GET_MANY_CHUNK_SIZE) {
       const chunk = ids.slice(i, i + GET_MANY_CHUNK_SIZE);
-      const records = await this.guard(() => target.find({ _id: { $in: chunk }, _deleted: { $ne: true } }).toArray());
+      const records = await this.guard('read', () =>
+        target.find({ _id: { $in: chunk }, _deleted: { $ne: true } }).toArray(),
+      );
       for (const record of records) found.set(record._id, toStoredDocument<T>(record));
     }
     return found;
@@ -181,7 +190,7 @@ export class MongoReadModelStore implements ReadModelStore {
     // The `{field: 1, _id: 1}` index serves this sort in either direction.
     const sort: Sort = orderField === '_id' ? { _id: direction } : { [orderField]: direction, _id: direction };
     // One more than asked for says whether there is a next page.
-    const records = await this.guard(() =>
+    const records = await this.guard('read', () =>
       target
         .find({ $and: clauses })
         .sort(sort)
@@ -212,7 +221,7 @@ export class MongoReadModelStore implements ReadModelStore {
     }
     const apply = async (session?: ClientSession): Promise<void> => {
       for (const [collection, operations] of operationsByCollection) {
-        await this.bulkUpsert(this.db.collection<StoredRecord>(collection), operations, session);
+        await this.bulkUpsert(durableCollection<StoredRecord>(this.db, collection), operations, session);
       }
       // Written last: without a transaction a crash leaves documents ahead of the checkpoint, never behind.
       await this.checkpoints().updateOne(
@@ -221,12 +230,12 @@ export class MongoReadModelStore implements ReadModelStore {
         { upsert: true, ...(session ? { session } : {}) },
       );
     };
-    await this.guard(async () => {
+    await this.guard('write', async () => {
       if (!this.transactional) return apply();
       const session = this.client.startSession();
       try {
         // withTransaction retries the whole callback on transient errors; the writes are idempotent.
-        await session.withTransaction(() => apply(session));
+        await session.withTransaction(() => apply(session), DURABLE_TRANSACTION_OPTIONS);
       } finally {
         await session.endSession();
       }
@@ -260,7 +269,7 @@ export class MongoReadModelStore implements ReadModelStore {
   }
 
   async getCheckpoint(projection: string): Promise<bigint | 'start'> {
-    const record = await this.guard(() => this.checkpoints().findOne({ _id: projection }));
+    const record = await this.guard('read', () => this.checkpoints().findOne({ _id: projection }));
     return record ? toBigInt(record.position) : 'start';
   }
 
@@ -271,7 +280,7 @@ export class MongoReadModelStore implements ReadModelStore {
    */
   async resetProjection(projection: string, collections: readonly string[]): Promise<void> {
     const targets = collections.map((collection) => this.collectionFor(collection));
-    await this.guard(async () => {
+    await this.guard('write', async () => {
       await this.checkpoints().deleteOne({ _id: projection });
       for (const target of targets) await target.deleteMany({});
     });
@@ -283,34 +292,44 @@ export class MongoReadModelStore implements ReadModelStore {
 
   private collectionFor(collection: string): Collection<StoredRecord> {
     if (!this.specs.has(collection)) throw new InvalidQueryError(`unknown collection: ${collection}`);
-    return this.db.collection<StoredRecord>(collection);
+    return durableCollection<StoredRecord>(this.db, collection);
   }
 
   private checkpoints(): Collection<CheckpointRecord> {
-    return this.db.collection<CheckpointRecord>(CHECKPOINT_COLLECTION);
+    return durableCollection<CheckpointRecord>(this.db, CHECKPOINT_COLLECTION);
   }
 
   private async createCollectionIfMissing(name: string): Promise<void> {
     try {
-      await this.db.createCollection(name);
+      await this.db.createCollection(name, { writeConcern: MAJORITY_WRITE_CONCERN });
     } catch (error) {
       // Already there (from an earlier start, or another process just now).
       if (!(error instanceof MongoServerError && error.code === NAMESPACE_EXISTS)) throw error;
     }
   }
 
-  /** Runs a driver call, turning "no server" into the port's ReadModelStoreUnavailableError. */
-  private async guard<R>(operation: () => Promise<R>): Promise<R> {
+  /** Runs a driver call, turning its failure into the port's error for that outcome. */
+  private async guard<R>(kind: 'read' | 'write', operation: () => Promise<R>): Promise<R> {
     try {
       return await operation();
     } catch (error) {
-      if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) {
-        throw new ReadModelStoreUnavailableError(`MongoDB at ${this.hosts} is unavailable: ${messageOf(error)}`, {
-          cause: error,
-        });
-      }
-      throw error;
+      throw readModelErrorOf(error, kind, this.hosts);
     }
+  }
+}
+
+/** The port's error for a driver error met in a read or a write (see mongo-errors.ts). */
+export function readModelErrorOf(error: unknown, kind: 'read' | 'write', hosts: string): unknown {
+  const outcome = classifyMongoError(error, kind);
+  if (outcome === undefined) return error;
+  const message = `MongoDB at ${hosts} ${describeOutcome(outcome)}: ${messageOf(error)}`;
+  switch (outcome) {
+    case 'refused':
+      return new ReadModelStoreRefusedError(message, { cause: error });
+    case 'unavailable':
+      return new ReadModelStoreUnavailableError(message, { cause: error });
+    case 'unknown':
+      return new ReadModelWriteUnknownError(message, { cause: error });
   }
 }
 
