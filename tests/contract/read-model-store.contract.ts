@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidQueryError, type ReadModelStore } from '../../src/ports/read-model-store.js';
+import {
+  InvalidQueryError,
+  ReadModelStoreUnavailableError,
+  ReadModelWriteUnknownError,
+  type DocumentWrite,
+  type ReadModelStore,
+} from '../../src/ports/read-model-store.js';
+import { FaultyReadModelStore } from './faulty-read-model-store.js';
 
 /**
  * The read-model store contract: what every adapter must do. Run against the embedded SQLite adapter
@@ -88,6 +95,71 @@ export function readModelStoreContract(adapterName: string, open: () => Promise<
         31n,
       );
       expect(await store.get(balances, 'gone')).toBeNull();
+    });
+
+    it('keeps positions above 2^53 exact: a write one above the stored one wins, an equal one does not', async () => {
+      const high = 2n ** 53n + 1n;
+      await store.applyBatch(projection, [{ collection: balances, id: 'big', data: { v: 1 }, position: high }], high);
+      await store.applyBatch(
+        projection,
+        [{ collection: balances, id: 'big', data: { v: 2 }, position: high + 1n }],
+        high + 1n,
+      );
+      await store.applyBatch(
+        projection,
+        [{ collection: balances, id: 'big', data: { v: 3 }, position: high + 1n }],
+        high + 1n,
+      );
+      expect(await store.get(balances, 'big')).toEqual({ id: 'big', position: high + 1n, data: { v: 2 } });
+      expect((await store.getMany(balances, ['big'])).get('big')?.position).toBe(high + 1n);
+      expect(await store.getCheckpoint(projection)).toBe(high + 1n);
+    });
+
+    describe('batches that fail half-way (through the fault wrapper)', () => {
+      const writesAt = (collection: string, from: bigint, version: number): DocumentWrite[] =>
+        Array.from({ length: 10 }, (_, i) => ({
+          collection,
+          id: `doc-${i}`,
+          data: { currency: 'CNY', version, i },
+          position: from + BigInt(i),
+        }));
+
+      it('leaves the checkpoint behind the documents, and a retry of the batch as one clean apply', async () => {
+        const faulty = new FaultyReadModelStore(store);
+        const name = `half-${randomUUID().slice(0, 8)}`;
+        const collection = `half_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+        await faulty.ensureCollections([{ name: collection, indexes: ['currency'] }]);
+        await faulty.applyBatch(name, writesAt(collection, 100n, 1), 109n);
+        const batch = writesAt(collection, 200n, 2);
+        faulty.failNextBatches('half-written');
+        await expect(faulty.applyBatch(name, batch, 209n)).rejects.toBeInstanceOf(ReadModelWriteUnknownError);
+        // Never ahead: the checkpoint still says the batch is to be applied.
+        expect(await faulty.getCheckpoint(name)).toBe(109n);
+        await faulty.applyBatch(name, batch, 209n);
+        const stored = await faulty.getMany(
+          collection,
+          batch.map((write) => write.id),
+        );
+        expect([...stored.values()].map((doc) => [doc.id, doc.position, doc.data['version']]).sort()).toEqual(
+          batch.map((write) => [write.id, write.position, 2]).sort(),
+        );
+        expect(await faulty.getCheckpoint(name)).toBe(209n);
+      });
+
+      it('takes a batch again after an unconfirmed or refused write, changing nothing twice', async () => {
+        const faulty = new FaultyReadModelStore(store);
+        const name = `unconfirmed-${randomUUID().slice(0, 8)}`;
+        const collection = `unc_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+        await faulty.ensureCollections([{ name: collection, indexes: ['currency'] }]);
+        const batch = writesAt(collection, 300n, 1);
+        faulty.failNextBatches('unavailable', 'written-unconfirmed');
+        await expect(faulty.applyBatch(name, batch, 309n)).rejects.toBeInstanceOf(ReadModelStoreUnavailableError);
+        expect(await faulty.getCheckpoint(name)).toBe('start');
+        await expect(faulty.applyBatch(name, batch, 309n)).rejects.toBeInstanceOf(ReadModelWriteUnknownError);
+        await faulty.applyBatch(name, batch, 309n);
+        expect(await faulty.getCheckpoint(name)).toBe(309n);
+        expect((await faulty.get(collection, 'doc-9'))?.position).toBe(309n);
+      });
     });
 
     it('gets many documents by id', async () => {

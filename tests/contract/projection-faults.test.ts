@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { projectionsFor } from '../../src/adapters/ledger-service.js';
+import { MongoReadModelStore } from '../../src/adapters/mongo/mongo-read-model-store.js';
+import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
+import { ProjectionRunner } from '../../src/projections/projection-runner.js';
+import type { JsonObject } from '../../src/domain/shared/json.js';
+import { ReadModelWriteUnknownError, type ReadModelStore } from '../../src/ports/read-model-store.js';
+import { cny, commandFixture, context, openFunded } from '../support/command-fixtures.js';
+import { FaultyReadModelStore } from './faulty-read-model-store.js';
+
+/**
+ * Read models and checkpoints never diverge when a batch write fails half-way: the runner's retry leaves
+ * exactly what a run without the fault leaves. On the embedded store always, and on MongoDB (a database of
+ * its own per run) when MONGODB_URL is set.
+ */
+const projections = projectionsFor('Asia/Shanghai');
+const mongoUrl = process.env['MONGODB_URL'];
+const stores: Array<[string, () => Promise<ReadModelStore>]> = [
+  [
+    'sqlite (embedded)',
+    async () => new SqliteReadModelStore(join(mkdtempSync(join(tmpdir(), 'ledger-rmf-')), 'rm.db')),
+  ],
+];
+if (mongoUrl) {
+  stores.push([
+    'mongo (MONGODB_URL)',
+    () => MongoReadModelStore.connect(mongoUrl, { databaseName: `ledger_faults_${randomUUID().slice(0, 8)}` }),
+  ]);
+}
+
+async function everything(store: ReadModelStore): Promise<Record<string, Record<string, JsonObject>>> {
+  const dump: Record<string, Record<string, JsonObject>> = {};
+  for (const spec of projections.flatMap((projection) => projection.collections)) {
+    const documents: Record<string, JsonObject> = {};
+    let after: string | undefined;
+    do {
+      const page = await store.find(spec.name, { limit: 1_000, ...(after ? { after } : {}) });
+      for (const item of page.items) documents[item.id] = item.data;
+      after = page.nextCursor ?? undefined;
+    } while (after);
+    dump[spec.name] = documents;
+  }
+  return dump;
+}
+
+for (const [engine, open] of stores) {
+  describe(`projections over a batch that failed half-way: ${engine}`, () => {
+    const fixture = commandFixture();
+    let clean: ReadModelStore;
+    let faulty: FaultyReadModelStore;
+
+    beforeAll(async () => {
+      const payer = await openFunded(fixture.commands, 'wallet', '100.00');
+      const payee = await openFunded(fixture.commands, 'merchant_settlement', null, 'm-rmf');
+      for (let i = 0; i < 4; i += 1) {
+        await fixture.commands.pay(
+          {
+            merchantId: 'm-rmf',
+            merchantOrderNo: `order-${i}`,
+            description: '',
+            payerAccountId: payer,
+            payeeAccountId: payee,
+            amount: cny('1.25'),
+            payerIp: null,
+            payerPlatform: null,
+          },
+          context(),
+        );
+      }
+      clean = await open();
+      faulty = new FaultyReadModelStore(await open());
+    });
+    afterAll(async () => {
+      await Promise.all([clean.close(), faulty.close(), fixture.close()]);
+    });
+
+    it('retries to exactly what a run without the fault leaves', async () => {
+      await new ProjectionRunner(fixture.eventStore, clean, projections, { maxBatchEvents: 3 }).catchUp();
+      const runner = new ProjectionRunner(fixture.eventStore, faulty, projections, { maxBatchEvents: 3 });
+      // The first batch of every projection goes through; the balances' second is cut short.
+      faulty.failNextBatches(...projections.map(() => 'none' as const), 'half-written');
+      await expect(runner.catchUp()).rejects.toBeInstanceOf(ReadModelWriteUnknownError);
+      const head = await fixture.eventStore.headPosition();
+      expect(await faulty.getCheckpoint(projections[0]!.name)).not.toBe(head);
+      await runner.catchUp();
+      expect(await everything(faulty)).toEqual(await everything(clean));
+      for (const projection of projections) {
+        expect(await faulty.getCheckpoint(projection.name)).toBe(await clean.getCheckpoint(projection.name));
+      }
+    });
+  });
+}
