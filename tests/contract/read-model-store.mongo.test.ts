@@ -4,7 +4,7 @@ import { readModelStoreContract } from './read-model-store.contract.js';
 
 /**
  * The read-model store contract against MongoDB. Runs when MONGODB_URL is set (see docker-compose.yml,
- * e.g. mongodb://localhost:27017/ledger?replicaSet=rs0&directConnection=true); otherwise reported as
+ * e.g. mongodb://localhost:27017/ledger?replicaSet=rs0; docs/production.md); otherwise reported as
  * skipped, without connecting.
  */
 const url = process.env['MONGODB_URL'];

@@ -230,6 +230,7 @@ describe('MongoDB concerns', () => {
     const durable = durableCollection(client.db(), 'balances');
     expect(durable.writeConcern?.w).toBe('majority');
     expect(durable.writeConcern?.journal).toBe(true);
+    expect(durable.writeConcern?.wtimeoutMS).toBe(10_000);
     expect(durable.readConcern?.level).toBe('majority');
     expect(durable.readPreference?.mode).toBe('primary');
     await client.close();

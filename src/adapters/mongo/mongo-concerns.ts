@@ -18,7 +18,12 @@ import {
  *     write that is later rolled back, nor one a lagging secondary does not have yet.
  * Reporting tools that may read stale data can query secondaries directly; the service never does.
  */
-export const MAJORITY_WRITE_CONCERN = { w: 'majority', journal: true } as const;
+/**
+ * How long a write waits for a majority to confirm it. Without a bound a write blocks for as long as a
+ * majority is unreachable; with it the write fails as "unknown" (a write concern error) and is retried.
+ */
+export const WRITE_CONCERN_TIMEOUT_MS = 10_000;
+export const MAJORITY_WRITE_CONCERN = { w: 'majority', journal: true, wtimeoutMS: WRITE_CONCERN_TIMEOUT_MS } as const;
 export const MAJORITY_READ_CONCERN = { level: 'majority' } as const;
 
 export const DURABLE_COLLECTION_OPTIONS: CollectionOptions = {
