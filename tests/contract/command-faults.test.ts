@@ -21,7 +21,7 @@ import { AppendOutcomeUnknownError, type EventStore } from '../../src/ports/even
 import type { PaymentChannel } from '../../src/ports/payment-channel.js';
 import { cny, context, openFunded } from '../support/command-fixtures.js';
 import { collect } from '../support/events.js';
-import { FaultyEventStore } from './faulty-event-store.js';
+import { FaultyEventStore, type AppendFault } from './faulty-event-store.js';
 
 /**
  * The command side against event stores that fail the way real engines fail: an append that times out
@@ -50,11 +50,15 @@ for (const [engine, open] of engines) {
       await inner.close();
     });
 
-    async function payOnce(payer: string, payee: string, orderNo: string) {
-      return commands.pay(
+    /** A payer with 100.00 pays 12.50 while the store fails its appends as told. */
+    async function payThrough(...faults: AppendFault[]) {
+      const payer = await openFunded(commands, 'wallet', '100.00');
+      const payee = await openFunded(commands, 'merchant_settlement', null, 'm-faults');
+      store.failNextAppends(...faults);
+      const { payment } = await commands.pay(
         {
           merchantId: 'm-faults',
-          merchantOrderNo: orderNo,
+          merchantOrderNo: `order-${randomUUID()}`,
           description: 'faults',
           payerAccountId: payer,
           payeeAccountId: payee,
@@ -64,6 +68,12 @@ for (const [engine, open] of engines) {
         },
         context(),
       );
+      return { payer, payment };
+    }
+
+    async function balanceOf(accountId: string): Promise<bigint | undefined> {
+      const state = await commands.getAccountState(accountId);
+      return state.exists ? state.balanceMinor : undefined;
     }
 
     async function debits(accountId: string): Promise<number> {
@@ -72,28 +82,20 @@ for (const [engine, open] of engines) {
     }
 
     it('completes a payment whose debit timed out after it was written, debiting once', async () => {
-      const payer = await openFunded(commands, 'wallet', '100.00');
-      const payee = await openFunded(commands, 'merchant_settlement', null, 'm-faults');
       // PaymentInitiated goes through; the payer's debit is written but its answer lost.
-      store.failNextAppends('none', 'timeout-after-write');
-      const { payment } = await payOnce(payer, payee, `order-${randomUUID()}`);
+      const { payer, payment } = await payThrough('none', 'timeout-after-write');
       expect(payment.status).toBe('completed');
-      const state = await commands.getAccountState(payer);
-      expect(state.exists && state.balanceMinor).toBe(8_750n);
+      expect(await balanceOf(payer)).toBe(8_750n);
       expect(await debits(payer)).toBe(1);
     });
 
     it('stores a debit once when its timed-out append lands after the retry', async () => {
-      const payer = await openFunded(commands, 'wallet', '100.00');
-      const payee = await openFunded(commands, 'merchant_settlement', null, 'm-faults');
-      store.failNextAppends('none', 'lands-late');
-      const { payment } = await payOnce(payer, payee, `order-${randomUUID()}`);
+      const { payer, payment } = await payThrough('none', 'lands-late');
       expect(payment.status).toBe('completed');
       const [late] = await store.releaseLate();
       expect(late).toBeDefined();
       expect(await debits(payer)).toBe(1);
-      const state = await commands.getAccountState(payer);
-      expect(state.exists && state.balanceMinor).toBe(8_750n);
+      expect(await balanceOf(payer)).toBe(8_750n);
     });
 
     it('records one debit when two runs of a step each decide it (a resume beside a retry)', async () => {
@@ -119,8 +121,7 @@ for (const [engine, open] of engines) {
       // event id at the head of the stream.
       expect((await runAccountStep(second, payer, command, step, false)).ok).toBe(true);
       expect(await debits(payer)).toBe(1);
-      const state = await commands.getAccountState(payer);
-      expect(state.exists && state.balanceMinor).toBe(7_000n);
+      expect(await balanceOf(payer)).toBe(7_000n);
     });
 
     describe('idempotency keys', () => {

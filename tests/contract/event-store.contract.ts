@@ -16,7 +16,7 @@ import {
   type RecordedEvent,
 } from '../../src/ports/event-store.js';
 import { anEvent, collect, uniqueStream } from '../support/events.js';
-import { FaultyEventStore } from './faulty-event-store.js';
+import { FaultyEventStore, type AppendFault } from './faulty-event-store.js';
 
 /**
  * The event store contract: what every adapter must do. Run against the embedded SQLite adapter always,
@@ -299,10 +299,7 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
         const faulty = new FaultyEventStore(store);
         const stream = uniqueStream();
         const events = [anEvent('Debited')];
-        faulty.failNextAppends('timeout-after-write');
-        await expect(faulty.appendToStream(stream, events, 'no_stream')).rejects.toBeInstanceOf(
-          AppendOutcomeUnknownError,
-        );
+        await appendWithFault(faulty, 'timeout-after-write', stream, events, 'no_stream');
         const back = await readBackAppend(faulty, stream, events, 'no_stream');
         expect(back.outcome).toBe('written');
         const again = await faulty.appendToStream(stream, events, 'no_stream');
@@ -315,10 +312,7 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
         const stream = uniqueStream();
         const opened = await faulty.appendToStream(stream, [anEvent('Opened')], 'no_stream');
         const events = [anEvent('Debited'), anEvent('Held')];
-        faulty.failNextAppends('lands-late');
-        await expect(faulty.appendToStream(stream, events, opened.nextExpectedRevision)).rejects.toBeInstanceOf(
-          AppendOutcomeUnknownError,
-        );
+        await appendWithFault(faulty, 'lands-late', stream, events, opened.nextExpectedRevision);
         expect((await readBackAppend(faulty, stream, events, opened.nextExpectedRevision)).outcome).toBe('absent');
         const retried = await faulty.appendToStream(stream, events, opened.nextExpectedRevision);
         // The late commit expected the same revision: it is answered as a repeat, or refused.
@@ -332,10 +326,7 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
         const faulty = new FaultyEventStore(store);
         const stream = uniqueStream();
         const events = [anEvent('Debited')];
-        faulty.failNextAppends('lost');
-        await expect(faulty.appendToStream(stream, events, 'no_stream')).rejects.toBeInstanceOf(
-          AppendOutcomeUnknownError,
-        );
+        await appendWithFault(faulty, 'lost', stream, events, 'no_stream');
         await store.appendToStream(stream, [anEvent('SomeoneElse')], 'no_stream');
         expect((await readBackAppend(faulty, stream, events, 'no_stream')).outcome).toBe('superseded');
       });
@@ -490,4 +481,16 @@ async function appendFiller(store: EventStore, stream: string, revision: bigint,
     head = (await store.appendToStream(stream, batch, head)).nextExpectedRevision;
   }
   return head;
+}
+
+/** An append through the fault wrapper that fails with an unknown outcome, as `fault` says. */
+async function appendWithFault(
+  faulty: FaultyEventStore,
+  fault: AppendFault,
+  stream: string,
+  events: readonly NewEvent[],
+  expected: ExpectedRevision,
+): Promise<void> {
+  faulty.failNextAppends(fault);
+  await expect(faulty.appendToStream(stream, events, expected)).rejects.toBeInstanceOf(AppendOutcomeUnknownError);
 }
