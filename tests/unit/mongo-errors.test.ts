@@ -17,8 +17,8 @@ import {
 import { describe, expect, it } from 'vitest';
 import { durableCollection } from '../../src/adapters/mongo/mongo-concerns.js';
 import { classifyMongoError, type MongoOutcome } from '../../src/adapters/mongo/mongo-errors.js';
-import { nonceErrorOf } from '../../src/adapters/mongo/mongo-nonce-registry.js';
-import { readModelErrorOf } from '../../src/adapters/mongo/mongo-read-model-store.js';
+import { MongoNonceRegistry, nonceErrorOf } from '../../src/adapters/mongo/mongo-nonce-registry.js';
+import { MongoReadModelStore, readModelErrorOf } from '../../src/adapters/mongo/mongo-read-model-store.js';
 import { NonceRegistryRefusedError, NonceRegistryUnavailableError } from '../../src/ports/nonce-registry.js';
 import {
   ReadModelStoreRefusedError,
@@ -234,5 +234,26 @@ describe('MongoDB concerns', () => {
     expect(durable.readConcern?.level).toBe('majority');
     expect(durable.readPreference?.mode).toBe('primary');
     await client.close();
+  });
+});
+
+describe('connecting', () => {
+  it('says refused, not unreachable, for a URL the driver rejects or credentials it cannot use', async () => {
+    for (const url of ['mongodb://db1:27017/ledger?notAnOption=1', 'mongodb://db1:27017/ledger?authMechanism=PLAIN']) {
+      await expect(MongoReadModelStore.connect(url)).rejects.toBeInstanceOf(ReadModelStoreRefusedError);
+      await expect(MongoNonceRegistry.connect(url)).rejects.toBeInstanceOf(NonceRegistryRefusedError);
+    }
+  });
+
+  it('says unreachable when no server answers', async () => {
+    // Port 1 on the loopback: refused at once, so server selection gives up after its timeout.
+    const url = 'mongodb://127.0.0.1:1/ledger';
+    const error = await MongoReadModelStore.connect(url, { serverSelectionTimeoutMs: 200 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReadModelStoreUnavailableError);
+    expect(error).not.toBeInstanceOf(ReadModelStoreRefusedError);
+    expect((error as Error).message).toMatch(/unreachable/);
+    await expect(MongoNonceRegistry.connect(url, { serverSelectionTimeoutMs: 200 })).rejects.toBeInstanceOf(
+      NonceRegistryUnavailableError,
+    );
   });
 });
