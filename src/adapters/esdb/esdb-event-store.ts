@@ -1,10 +1,12 @@
 import {
+  AccessDeniedError,
   BACKWARDS,
   END,
   EventStoreDBClient,
   FORWARDS,
   NO_STREAM,
   START,
+  StreamDeletedError,
   StreamNotFoundError,
   WrongExpectedVersionError,
   eventTypeFilter,
@@ -180,6 +182,10 @@ export class EsdbEventStore implements EventStore {
       // same head and all but one would fail. Other processes are handled by the expected-revision check.
       return await this.queued(streamId, () => this.appendChained(streamId, events, expectedRevision));
     } catch (error) {
+      // Met while reading the stream's tail: as much a refusal of the append as when appending.
+      if (error instanceof StreamDeletedError || error instanceof AccessDeniedError) {
+        throw appendErrorOf(error, this.endpoint, streamId);
+      }
       throw this.toPortError(error);
     }
   }
