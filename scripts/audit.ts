@@ -11,6 +11,7 @@ import { replayReadModels, type ProjectionAudit, type ReplayProgress } from '../
 import { verifyChain } from '../src/audit/verify-chain.js';
 import { loadConfig, type LedgerConfig } from '../src/config.js';
 import { startProgress, type Progress } from './audit-progress.js';
+import { requireEmbeddedStore, requireEvents } from './store-guards.js';
 
 /**
  * `ledger audit verify|replay|export`: the auditor's tools. Results go to stdout as JSON Lines (one
@@ -47,9 +48,11 @@ export async function auditVerify(
   options: { stream?: string },
   output: AuditOutput = processOutput,
 ): Promise<number> {
+  requireEmbeddedStore(config, { readModels: false });
   const eventStore = await openEventStore(config);
   const progress = startProgress(output.stderr, `verify ${options.stream ?? 'all streams'}`, 'events');
   try {
+    await requireEvents(eventStore, config);
     const result = await verifyChain(eventStore, {
       streamId: options.stream,
       onProgress: (done, total) => progress.update(done, total),
@@ -64,7 +67,9 @@ export async function auditVerify(
           `${broken.check} expected ${broken.expected}, found ${broken.found}\n`,
       );
     } else {
-      output.stderr.write(`chain intact: ${result.events} events in ${result.streams} streams\n`);
+      output.stderr.write(
+        `chain intact: ${result.events} events in ${result.streams} streams through position ${String(result.lastPosition)}\n`,
+      );
     }
     const { streams, events, lastPosition } = result;
     await writeJsonLine(output.stdout, {
@@ -83,9 +88,12 @@ export async function auditVerify(
 }
 
 export async function auditReplay(config: LedgerConfig, output: AuditOutput = processOutput): Promise<number> {
+  // Replay compares with the stored read models: a missing file would be created empty and "match".
+  requireEmbeddedStore(config, { readModels: true });
   const eventStore = await openEventStore(config);
   const progress = new StagedProgress(output.stderr);
   try {
+    await requireEvents(eventStore, config);
     const readModels = await openReadModelStore(config);
     try {
       const audits = await replayReadModels(eventStore, readModels, projectionsFor(config.accountingTimeZone), {
@@ -162,11 +170,13 @@ export async function auditExport(
   options: { stream?: string; out?: string },
   output: AuditOutput = processOutput,
 ): Promise<number> {
+  requireEmbeddedStore(config, { readModels: false });
   const eventStore = await openEventStore(config);
   const progress = startProgress(output.stderr, `export ${options.stream ?? 'all streams'}`, 'events');
   const partialPath = options.out === undefined ? undefined : `${options.out}.partial`;
   const file = partialPath === undefined ? undefined : createWriteStream(partialPath, { flags: 'w' });
   try {
+    await requireEvents(eventStore, config);
     if (file) await once(file, 'open');
     const result = await exportLog(eventStore, file ?? output.stdout, {
       streamId: options.stream,

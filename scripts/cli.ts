@@ -17,12 +17,20 @@ program
     'Start the HTTP API and the projections (embedded SQLite under DATA_DIR unless EVENTSTORE_URL / MONGODB_URL are set)',
   )
   .action(async () => {
-    await serve(loadConfig());
+    try {
+      await serve(loadConfig());
+    } catch (error) {
+      // serve closed what it had opened; exit now rather than wait on a client's reconnect timers.
+      console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    }
   });
 
 program
   .command('rebuild')
-  .description('Drop read models and replay them from event zero (run while the service is stopped)')
+  .description(
+    'Drop read models and replay them from event zero (refused while a service holds DATA_DIR or when it holds no ledger)',
+  )
   .option('-p, --projection <name...>', 'only these projections (default: all)')
   .action(async (options: { projection?: string[] }) => {
     await rebuildProjections(loadConfig(), options.projection);

@@ -1,35 +1,64 @@
+import type { FastifyInstance } from 'fastify';
 import type { LedgerConfig } from '../src/config.js';
 import { buildHttpServer } from '../src/adapters/http/server.js';
-import { startLedgerService } from '../src/adapters/ledger-service.js';
+import { startLedgerService, type LedgerService } from '../src/adapters/ledger-service.js';
+import { lockEmbeddedStore } from './store-guards.js';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
+/**
+ * Runs the service until SIGINT/SIGTERM. Fails (and the CLI exits non-zero) when it cannot start:
+ * a rebuild holds DATA_DIR, storage is unreachable or unwritable, the port is taken. Whatever it had
+ * opened by then is closed first: the SQLite files and the DATA_DIR lock are released.
+ */
 export async function serve(config: LedgerConfig): Promise<void> {
-  const service = await startLedgerService(config, {
-    onProjectionError: (error) => console.error('projection runner stopped:', error),
-  });
-  const app = await buildHttpServer(service, { logger: { level: config.logLevel } });
+  // Shared: several services may share the embedded store, but no rebuild may run beside them.
+  const lock = lockEmbeddedStore(config, 'shared');
+  let service: LedgerService | undefined;
+  let app: FastifyInstance | undefined;
+  const release = async () => {
+    try {
+      await app?.close();
+      await service?.close();
+    } finally {
+      lock?.release();
+    }
+  };
+  try {
+    service = await startLedgerService(config, {
+      onProjectionError: (error) => console.error('projection runner stopped:', error),
+    });
+    app = await buildHttpServer(service, { logger: { level: config.logLevel } });
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await release();
+    throw new Error(`cannot listen on ${config.host}:${config.port}: ${errorMessage(error)}`, { cause: error });
+  }
+  const log = app.log;
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down: finishing requests in flight');
+    log.info({ signal }, 'shutting down: finishing requests in flight');
     const timer = setTimeout(() => {
-      app.log.error('shutdown took too long; exiting');
+      log.error('shutdown took too long; exiting');
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     // Stop taking requests and finish those in flight, then stop projections and close the stores:
     // every acknowledged command is already durable, so nothing is lost.
-    await app.close();
-    await service.close();
-    app.log.info('stopped');
+    await release();
+    log.info('stopped');
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  await app.listen({ port: config.port, host: config.host });
-  app.log.info(
+  log.info(
     {
       eventStore: service.eventStore.engine,
       readModels: service.readModels.engine,
@@ -39,4 +68,8 @@ export async function serve(config: LedgerConfig): Promise<void> {
     },
     'ledger ready: API docs at /docs, OpenAPI at /openapi.json',
   );
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

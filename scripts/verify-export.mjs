@@ -3,7 +3,8 @@
 //
 //   node verify-export.mjs export.jsonl      (or: ... | node verify-export.mjs -)
 //
-// Exit codes: 0 every chain holds, 1 a broken link or a malformed line (the first is reported), 2 no input.
+// Exit codes: 0 every chain holds, 1 a broken link or a malformed line (the first is reported), 2 no input
+// (no file named, unreadable, or no events in it: an empty export proves nothing about any ledger).
 // The rule, from src/domain/audit/hash-chain.ts:
 //   hash = sha256_hex(prevHash + "\n" + JCS({ streamId, revision: "<decimal string>", eventId, type, data, metadata }))
 // with prevHash = 64 zeros for a stream's revision 0, and revisions contiguous from 0 per stream.
@@ -81,6 +82,12 @@ async function main(path) {
     }
     lastByStream.set(event.streamId, [event.revision, event.hash]);
     events += 1;
+  }
+  if (events === 0) {
+    console.error(
+      `no events in ${path === '-' ? 'stdin' : path}: an empty export proves nothing; was it exported from the right ledger?`,
+    );
+    return 2;
   }
   console.log(JSON.stringify({ ok: true, events, streams: lastByStream.size }));
   return 0;
