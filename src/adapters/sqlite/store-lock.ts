@@ -2,7 +2,11 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-/** The lock file under DATA_DIR. It is never removed: the lock is the OS lock on it, not its existence. */
+/**
+ * The lock file under DATA_DIR. It is never removed: the lock is the OS lock on it, not its existence
+ * (a service deleting it on exit would unlock it under another service still holding it). An exclusive
+ * holder also has an empty `store.lock-journal` beside it; nothing is ever written to either.
+ */
 export const STORE_LOCK_FILE = 'store.lock';
 
 /**

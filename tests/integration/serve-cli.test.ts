@@ -1,0 +1,90 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lockStore } from '../../src/adapters/sqlite/store-lock.js';
+import { buildCli, freePort, startServe, stopServe, waitReady, type ServeProcess } from '../support/built-cli.js';
+
+/** `ledger serve` as a child process: when it cannot start it says why, exits non-zero and lets go of DATA_DIR. */
+describe('ledger serve refuses to run half-started', () => {
+  let cli = '';
+  const running: ServeProcess[] = [];
+
+  beforeAll(() => {
+    cli = buildCli();
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(running.map((serve) => stopServe(serve)));
+  });
+
+  const freshDataDir = () => mkdtempSync(join(tmpdir(), 'ledger-serve-cli-'));
+
+  /** SQLite deletes a database's -wal and -shm files when its last connection closes cleanly. */
+  const openSqliteSideFiles = (dataDir: string) => readdirSync(dataDir).filter((name) => /-(wal|shm)$/.test(name));
+
+  /** Fails if anyone still holds DATA_DIR's lock (a service, or a failed start that kept it). */
+  const expectUnlocked = (dataDir: string) => lockStore(dataDir, 'exclusive').release();
+
+  it('exits with 1 when another service holds the port, having closed its files and released the lock', async () => {
+    const port = String(await freePort());
+    const holder = startServe(cli, { DATA_DIR: freshDataDir(), PORT: port });
+    running.push(holder);
+    await waitReady(holder);
+
+    const dataDir = freshDataDir();
+    const second = startServe(cli, { DATA_DIR: dataDir, PORT: port });
+    expect(await second.exited()).toBe(1);
+    expect(second.stderr()).toContain(`cannot listen on 127.0.0.1:${port}`);
+    expect(second.stderr()).toContain('EADDRINUSE');
+    // It had opened every store before listening: all closed, the lock given back.
+    expect(readdirSync(dataDir)).toEqual(
+      expect.arrayContaining(['events.sqlite', 'read-models.sqlite', 'nonces.sqlite', 'store.lock']),
+    );
+    expect(openSqliteSideFiles(dataDir)).toEqual([]);
+    expectUnlocked(dataDir);
+    // The service that holds the port is unharmed.
+    expect((await fetch(`${holder.baseUrl}/health/ready`)).ok).toBe(true);
+  });
+
+  it('exits with 1 when the event store is unreachable, releasing the lock on the embedded read models', async () => {
+    const dataDir = freshDataDir();
+    const closedPort = await freePort();
+    const serve = startServe(cli, {
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      EVENTSTORE_URL: `esdb://127.0.0.1:${closedPort}?tls=false`,
+    });
+    expect(await serve.exited()).toBe(1);
+    expect(serve.stderr()).toMatch(new RegExp(`EventStoreDB at esdb://127\\.0\\.0\\.1:${closedPort} is unreachable`));
+    expect(openSqliteSideFiles(dataDir)).toEqual([]);
+    expectUnlocked(dataDir);
+  });
+
+  it('exits with 1 when DATA_DIR cannot be created', async () => {
+    const parent = freshDataDir();
+    writeFileSync(join(parent, 'not-a-folder'), '');
+    const serve = startServe(cli, { DATA_DIR: join(parent, 'not-a-folder', 'data'), PORT: String(await freePort()) });
+    expect(await serve.exited()).toBe(1);
+    expect(serve.stderr()).toMatch(/error: ENOTDIR.*not-a-folder/);
+  });
+
+  it('refuses to start while a rebuild holds DATA_DIR, and starts once it is done', async () => {
+    const dataDir = freshDataDir();
+    const rebuild = lockStore(dataDir, 'exclusive');
+    try {
+      const refused = startServe(cli, { DATA_DIR: dataDir, PORT: String(await freePort()) });
+      expect(await refused.exited()).toBe(1);
+      expect(refused.stderr()).toContain(`DATA_DIR ${dataDir} is locked by a running rebuild`);
+      // Refused before opening anything: no store was created (beside the lock, its transaction's empty journal).
+      expect(readdirSync(dataDir).filter((name) => !name.startsWith('store.lock'))).toEqual([]);
+    } finally {
+      rebuild.release();
+    }
+    const serve = startServe(cli, { DATA_DIR: dataDir, PORT: String(await freePort()) });
+    running.push(serve);
+    await waitReady(serve);
+    expect(await stopServe(serve)).toBe(0);
+    expectUnlocked(dataDir);
+  });
+});
