@@ -68,8 +68,8 @@ export function startServe(cli: string, env: Record<string, string> & { PORT: st
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => (stderr += chunk));
   const exit = new Promise<number | null>((resolveExit) => {
     child.once('exit', (code) => resolveExit(code));
   });
