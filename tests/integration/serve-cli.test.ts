@@ -47,19 +47,29 @@ describe('ledger serve refuses to run half-started', () => {
     expect((await fetch(`${holder.baseUrl}/health/ready`)).ok).toBe(true);
   });
 
-  it('exits with 1 when the event store is unreachable, releasing the lock on the embedded read models', async () => {
-    const dataDir = freshDataDir();
-    const closedPort = await freePort();
-    const serve = startServe(cli, {
-      DATA_DIR: dataDir,
-      PORT: String(await freePort()),
-      EVENTSTORE_URL: `esdb://127.0.0.1:${closedPort}?tls=false`,
-    });
-    expect(await serve.exited()).toBe(1);
-    expect(serve.stderr()).toMatch(new RegExp(`EventStoreDB at esdb://127\\.0\\.0\\.1:${closedPort} is unreachable`));
-    expect(openSqliteSideFiles(dataDir)).toEqual([]);
-    expectUnlocked(dataDir);
-  });
+  it.each([
+    [
+      'EVENTSTORE_URL',
+      (port: number) => `esdb://127.0.0.1:${port}?tls=false`,
+      'EventStoreDB at esdb://127.0.0.1:%d is unreachable',
+    ],
+    [
+      'MONGODB_URL',
+      (port: number) => `mongodb://127.0.0.1:${port}/ledger?directConnection=true`,
+      'MongoDB at 127.0.0.1:%d is unreachable',
+    ],
+  ] as const)(
+    'exits with 1 when %s is unreachable, closing the embedded files and releasing the lock',
+    async (variable, url, message) => {
+      const dataDir = freshDataDir();
+      const closedPort = await freePort();
+      const serve = startServe(cli, { DATA_DIR: dataDir, PORT: String(await freePort()), [variable]: url(closedPort) });
+      expect(await serve.exited()).toBe(1);
+      expect(serve.stderr()).toContain(message.replace('%d', String(closedPort)));
+      expect(openSqliteSideFiles(dataDir)).toEqual([]);
+      expectUnlocked(dataDir);
+    },
+  );
 
   it('exits with 1 when DATA_DIR cannot be created', async () => {
     const parent = freshDataDir();
