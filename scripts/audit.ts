@@ -176,8 +176,9 @@ export async function auditExport(
   const partialPath = options.out === undefined ? undefined : `${options.out}.partial`;
   const file = partialPath === undefined ? undefined : createWriteStream(partialPath, { flags: 'w' });
   try {
-    await requireEvents(eventStore, config);
+    // After the open: the catch below removes the partial file, which must exist by then.
     if (file) await once(file, 'open');
+    await requireEvents(eventStore, config);
     const result = await exportLog(eventStore, file ?? output.stdout, {
       streamId: options.stream,
       onProgress: (done, total) => progress.update(done, total),

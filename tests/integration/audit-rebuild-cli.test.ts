@@ -52,12 +52,15 @@ describe('audit and rebuild refuse what would mislead', () => {
   it('refuses an event store that holds no events', async () => {
     const dataDir = freshDir();
     await new SqliteEventStore(join(dataDir, EVENTS_FILE)).close();
-    for (const args of [['audit', 'verify'], ['audit', 'export'], ['rebuild']]) {
+    const out = join(dataDir, 'export.jsonl');
+    for (const args of [['audit', 'verify'], ['audit', 'export'], ['audit', 'export', '--out', out], ['rebuild']]) {
       const run = runCli(cli, args, { DATA_DIR: dataDir });
       expect(run.status, args.join(' ')).toBe(args[0] === 'audit' ? 2 : 1);
       expect(run.stderr).toContain(`the event store in DATA_DIR ${dataDir} holds no events`);
       expect(run.stdout).toBe('');
     }
+    // No export file, whole or partial, was left behind.
+    expect(readdirSync(dataDir).filter((name) => name.startsWith('export.jsonl'))).toEqual([]);
   });
 
   it('audit replay refuses a ledger without its read models instead of creating them empty', () => {
