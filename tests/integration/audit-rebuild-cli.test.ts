@@ -2,11 +2,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { EVENTS_FILE, READ_MODELS_FILE } from '../../src/adapters/storage.js';
 import { buildAuditedLedger, copyLedger, type AuditedLedger } from '../audit/audit-fixture.js';
-import { buildCli, freePort, runCli, startServe, stopServe, waitReady } from '../support/built-cli.js';
+import { buildCli, freePort, runCli, startServe, stopAllServes, stopServe, waitReady } from '../support/built-cli.js';
 
 const CHECKER = fileURLToPath(new URL('../../scripts/verify-export.mjs', import.meta.url));
 
@@ -25,6 +25,8 @@ describe('audit and rebuild refuse what would mislead', () => {
     cli = buildCli();
     pristine = await buildAuditedLedger();
   }, 120_000);
+
+  afterAll(stopAllServes);
 
   const freshDir = () => mkdtempSync(join(tmpdir(), 'ledger-cli-'));
 

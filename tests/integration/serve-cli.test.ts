@@ -3,20 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockStore } from '../../src/adapters/sqlite/store-lock.js';
-import { buildCli, freePort, startServe, stopServe, waitReady, type ServeProcess } from '../support/built-cli.js';
+import { buildCli, freePort, startServe, stopAllServes, stopServe, waitReady } from '../support/built-cli.js';
 
 /** `ledger serve` as a child process: when it cannot start it says why, exits non-zero and lets go of DATA_DIR. */
 describe('ledger serve refuses to run half-started', () => {
   let cli = '';
-  const running: ServeProcess[] = [];
 
   beforeAll(() => {
     cli = buildCli();
   }, 120_000);
 
-  afterAll(async () => {
-    await Promise.all(running.map((serve) => stopServe(serve)));
-  });
+  afterAll(stopAllServes);
 
   const freshDataDir = () => mkdtempSync(join(tmpdir(), 'ledger-serve-cli-'));
 
@@ -29,7 +26,6 @@ describe('ledger serve refuses to run half-started', () => {
   it('exits with 1 when another service holds the port, having closed its files and released the lock', async () => {
     const port = String(await freePort());
     const holder = startServe(cli, { DATA_DIR: freshDataDir(), PORT: port });
-    running.push(holder);
     await waitReady(holder);
 
     const dataDir = freshDataDir();
@@ -92,7 +88,6 @@ describe('ledger serve refuses to run half-started', () => {
       rebuild.release();
     }
     const serve = startServe(cli, { DATA_DIR: dataDir, PORT: String(await freePort()) });
-    running.push(serve);
     await waitReady(serve);
     expect(await stopServe(serve)).toBe(0);
     expectUnlocked(dataDir);

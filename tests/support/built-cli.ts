@@ -62,6 +62,9 @@ export interface ServeProcess {
   exited(): Promise<number | null>;
 }
 
+/** Every serve child still running, so a failed test leaves none behind (see stopAllServes). */
+const runningServes = new Set<ServeProcess>();
+
 export function startServe(cli: string, env: Record<string, string> & { PORT: string }): ServeProcess {
   const child = spawn(process.execPath, [cli, 'serve'], {
     env: cliEnv({ PREAUTH_EXPIRY_SWEEP_INTERVAL_MS: '0', RECOVERY_SWEEP_INTERVAL_MS: '0', ...env }),
@@ -71,9 +74,19 @@ export function startServe(cli: string, env: Record<string, string> & { PORT: st
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => (stderr += chunk));
   const exit = new Promise<number | null>((resolveExit) => {
-    child.once('exit', (code) => resolveExit(code));
+    child.once('exit', (code) => {
+      runningServes.delete(serve);
+      resolveExit(code);
+    });
   });
-  return { child, baseUrl: `http://127.0.0.1:${env.PORT}`, stderr: () => stderr, exited: () => exit };
+  const serve: ServeProcess = {
+    child,
+    baseUrl: `http://127.0.0.1:${env.PORT}`,
+    stderr: () => stderr,
+    exited: () => exit,
+  };
+  runningServes.add(serve);
+  return serve;
 }
 
 /** Waits until the service answers /health/ready, or fails (with its stderr) if it exits or takes too long. */
@@ -96,6 +109,17 @@ export async function waitReady(serve: ServeProcess): Promise<void> {
 export async function stopServe(serve: ServeProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill(signal);
   return serve.exited();
+}
+
+/** For afterAll: stops every serve child still running (SIGTERM, then SIGKILL if it has not ended within 5 s). */
+export async function stopAllServes(): Promise<void> {
+  await Promise.all(
+    [...runningServes].map(async (serve) => {
+      const killer = setTimeout(() => serve.child.kill('SIGKILL'), 5_000);
+      await stopServe(serve);
+      clearTimeout(killer);
+    }),
+  );
 }
 
 /** A port nobody listens on right now (the OS picks it). */
