@@ -6,7 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { EVENTS_FILE, READ_MODELS_FILE } from '../../src/adapters/storage.js';
 import { buildAuditedLedger, copyLedger, type AuditedLedger } from '../audit/audit-fixture.js';
-import { buildCli, freePort, runCli, startServe, stopAllServes, stopServe, waitReady } from '../support/built-cli.js';
+import {
+  buildCli,
+  freePort,
+  runCli,
+  startServe,
+  removeCli,
+  stopAllServes,
+  stopServe,
+  waitReady,
+} from '../support/built-cli.js';
 
 const CHECKER = fileURLToPath(new URL('../../scripts/verify-export.mjs', import.meta.url));
 
@@ -26,7 +35,10 @@ describe('audit and rebuild refuse what would mislead', () => {
     pristine = await buildAuditedLedger();
   }, 120_000);
 
-  afterAll(stopAllServes);
+  afterAll(async () => {
+    await stopAllServes();
+    removeCli(cli);
+  });
 
   const freshDir = () => mkdtempSync(join(tmpdir(), 'ledger-cli-'));
 

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockStore } from '../../src/adapters/sqlite/store-lock.js';
-import { buildCli, freePort, startServe, stopAllServes, stopServe, waitReady } from '../support/built-cli.js';
+import {
+  buildCli,
+  freePort,
+  startServe,
+  removeCli,
+  stopAllServes,
+  stopServe,
+  waitReady,
+} from '../support/built-cli.js';
 
 /** `ledger serve` as a child process: when it cannot start it says why, exits non-zero and lets go of DATA_DIR. */
 describe('ledger serve refuses to run half-started', () => {
@@ -13,7 +21,10 @@ describe('ledger serve refuses to run half-started', () => {
     cli = buildCli();
   }, 120_000);
 
-  afterAll(stopAllServes);
+  afterAll(async () => {
+    await stopAllServes();
+    removeCli(cli);
+  });
 
   const freshDataDir = () => mkdtempSync(join(tmpdir(), 'ledger-serve-cli-'));
 

@@ -1,8 +1,8 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { once } from 'node:events';
 
 /**
@@ -26,6 +26,11 @@ export function buildCli(): string {
   writeFileSync(join(outDir, 'package.json'), JSON.stringify({ type: 'module' }));
   symlinkSync(join(ROOT, 'node_modules'), join(outDir, 'node_modules'), 'dir');
   return join(outDir, 'scripts/cli.js');
+}
+
+/** For afterAll: removes a build made by buildCli (its node_modules is a link: the real one stays). */
+export function removeCli(cli: string): void {
+  if (cli !== '') rmSync(dirname(dirname(cli)), { recursive: true, force: true });
 }
 
 /** The environment of a CLI run: this process's, without storage URLs a contract-test run may have set. */
