@@ -13,6 +13,7 @@ import { expireDuePreauths } from '../commands/preauths/preauth-expiry.js';
 import { balancesProjection } from '../projections/balances.js';
 import { operationsProjection } from '../projections/operations.js';
 import { booksProjection } from '../projections/books.js';
+import { entitiesProjection } from '../projections/entities.js';
 import { statementsProjection } from '../projections/statements.js';
 import type { Projection } from '../projections/projection.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
@@ -31,6 +32,7 @@ export function projectionsFor(accountingTimeZone: string): readonly Projection[
     operationsProjection,
     statementsProjection(accountingTimeZone),
     booksProjection(accountingTimeZone),
+    entitiesProjection,
   ];
 }
 

@@ -1,12 +1,30 @@
+import type { AccountFlags } from '../domain/accounts/account-flags.js';
 import type { LedgerEvent } from '../domain/event-catalogue.js';
 import type { JsonObject } from '../domain/shared/json.js';
 import type { DocumentChange, EventEnvelope, Projection } from './projection.js';
+import { utcInstantKey } from './read-model-keys.js';
 
 /**
  * Account balances: one document per account with balance, available and frozen funds in minor units
  * (decimal strings: exact, and readable by any reporting tool). balance = available + frozen always.
  */
 export const BALANCES_COLLECTION = 'account_balances';
+
+/** An account's control flags as stored: the limit in minor units, as a decimal string. */
+export interface StoredAccountFlags extends JsonObject {
+  mayRecharge: boolean;
+  mayWithdraw: boolean;
+  mayPay: boolean;
+  mayReceive: boolean;
+  maySendTransfers: boolean;
+  mayReceiveTransfers: boolean;
+  mayOverdraw: boolean;
+  overdraftLimitMinor: string;
+}
+
+function storedFlags(flags: AccountFlags): StoredAccountFlags {
+  return { ...flags, overdraftLimitMinor: flags.overdraftLimitMinor.toString() };
+}
 
 export interface BalanceDocument extends JsonObject {
   accountId: string;
@@ -19,6 +37,7 @@ export interface BalanceDocument extends JsonObject {
   balanceMinor: string;
   availableMinor: string;
   frozenMinor: string;
+  flags: StoredAccountFlags;
   openedAt: string;
   lastMovementAt: string | null;
 }
@@ -51,7 +70,7 @@ function adjustFunds(
 
 export const balancesProjection: Projection = {
   name: 'balances',
-  collections: [{ name: BALANCES_COLLECTION, indexes: ['ownerId', 'accountType', 'currency'] }],
+  collections: [{ name: BALANCES_COLLECTION, indexes: ['ownerId', 'accountType', 'currency', 'status', 'openedAt'] }],
   handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
     switch (event.type) {
       case 'AccountOpened': {
@@ -67,7 +86,8 @@ export const balancesProjection: Projection = {
           balanceMinor: '0',
           availableMinor: '0',
           frozenMinor: '0',
-          openedAt: envelope.metadata.occurredAt,
+          flags: storedFlags(d.flags),
+          openedAt: utcInstantKey(envelope.metadata.occurredAt),
           lastMovementAt: null,
         };
         return [{ collection: BALANCES_COLLECTION, id: d.accountId, apply: () => doc }];
@@ -83,6 +103,20 @@ export const balancesProjection: Projection = {
         return [adjustFunds(event.data.accountId, envelope, 0n, -event.data.amountMinor)];
       case 'FrozenFundsDeducted':
         return [adjustFunds(event.data.accountId, envelope, -event.data.amountMinor, -event.data.amountMinor)];
+      case 'AccountFlagsChanged': {
+        const flags = storedFlags(event.data.flags);
+        return [
+          {
+            collection: BALANCES_COLLECTION,
+            id: event.data.accountId,
+            apply: (previous) => {
+              if (previous === null)
+                throw new Error(`balances: flags change on unknown account ${event.data.accountId}`);
+              return { ...previous, flags };
+            },
+          },
+        ];
+      }
       case 'AccountStatusChanged': {
         const status = event.data.status;
         return [

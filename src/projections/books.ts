@@ -22,6 +22,7 @@ export const JOURNAL_ENTRIES_COLLECTION = 'books_journal_entries';
 export const LEDGER_BALANCES_COLLECTION = 'books_account_balances';
 export const SUB_LEDGER_BALANCES_COLLECTION = 'books_subledger_balances';
 export const TRIAL_BALANCES_COLLECTION = 'books_trial_balances';
+export const ACCOUNTING_DATES_COLLECTION = 'books_accounting_dates';
 
 export interface JournalLineDocument extends JsonObject {
   rule: string;
@@ -181,6 +182,27 @@ function addToTrialBalance(
   };
 }
 
+/** One per accounting day with journal entries: which days a report can ask for. */
+export interface AccountingDateDocument extends JsonObject {
+  accountingDate: string;
+  entryCount: number;
+  /** Currencies with entries that day, sorted. */
+  currencies: string[];
+}
+
+function addToAccountingDate(
+  previous: JsonObject | null,
+  date: string,
+  currencies: readonly string[],
+): AccountingDateDocument {
+  const doc = previous as AccountingDateDocument | null;
+  return {
+    accountingDate: date,
+    entryCount: (doc?.entryCount ?? 0) + 1,
+    currencies: [...new Set([...(doc?.currencies ?? []), ...currencies])].sort(),
+  };
+}
+
 function entryDocument(
   lines: readonly JournalLine[],
   event: LedgerEvent,
@@ -220,6 +242,7 @@ export function booksProjection(timeZone: string): AccountingProjection {
       { name: LEDGER_BALANCES_COLLECTION, indexes: ['code', 'currency'] },
       { name: SUB_LEDGER_BALANCES_COLLECTION, indexes: ['code', 'currency', 'subLedgerId'] },
       { name: TRIAL_BALANCES_COLLECTION, indexes: ['accountingDate', 'currency'] },
+      { name: ACCOUNTING_DATES_COLLECTION, indexes: ['accountingDate'] },
     ],
     handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
       const lines = journalLinesFor(event);
@@ -262,6 +285,12 @@ export function booksProjection(timeZone: string): AccountingProjection {
           apply: (previous) => addToTrialBalance(previous, date, currency, inCurrency),
         });
       }
+      const currencies = [...new Set(lines.map((l) => l.currency))];
+      changes.push({
+        collection: ACCOUNTING_DATES_COLLECTION,
+        id: date,
+        apply: (previous) => addToAccountingDate(previous, date, currencies),
+      });
       return changes;
     },
   };

@@ -1,12 +1,15 @@
 import type { LedgerEvent } from '../domain/event-catalogue.js';
 import type { DocumentChange, EventEnvelope, Projection } from './projection.js';
+import { utcInstantKey } from './read-model-keys.js';
 
 /**
- * Operations: one document per payment, transfer, withdrawal, freeze and pre-authorisation with its
- * current status, for reporting tools, order-status lookups by merchant order number, and the sweep that
- * expires stale pre-authorisation holds. Amounts in minor units (decimal strings).
+ * Operations: one document per payment, recharge, transfer, withdrawal, freeze and pre-authorisation with
+ * its current status, for the list and lookup API, reporting tools, and the sweeps that expire stale
+ * pre-authorisation holds and resume operations cut short. One document per refund besides, so refunds
+ * can be listed by payment and by refund number. Amounts in minor units (decimal strings).
  */
 export const OPERATIONS_COLLECTION = 'operations';
+export const REFUNDS_COLLECTION = 'operation_refunds';
 
 export type OperationDocument = {
   operationId: string;
@@ -14,6 +17,23 @@ export type OperationDocument = {
   status: string;
   merchantId: string | null;
   merchantOrderNo: string | null;
+  /**
+   * The entity whose operation it is, as far as its first event says: the merchant (payments,
+   * pre-authorisations), who placed it (freezes), the sender's owner (transfers); null for recharges and
+   * withdrawals, whose events name only the account (they are found through it).
+   */
+  ownerId: string | null;
+  /** Transfers: the receiving account's owner, who sees the transfer too. Null for other kinds. */
+  counterpartyOwnerId: string | null;
+  /** Recharges and withdrawals: the payment channel; null for other kinds. */
+  channel: string | null;
+  /** Recharges and withdrawals: the channel's reference once completed; null before and for other kinds. */
+  channelOrderNo: string | null;
+  /**
+   * Why it ended so: the error code of a failure, refusal or decline; `merchant` or `expired` for a
+   * cancelled pre-authorisation (a lapsed hold is `expired`); null otherwise.
+   */
+  reasonCode: string | null;
   /** The account money leaves (payer, sender, frozen account). */
   sourceAccountId: string;
   /** The account money goes to, when inside the ledger. */
@@ -37,18 +57,36 @@ export type OperationDocument = {
 
 type NewOperation = Omit<
   OperationDocument,
-  'createdAt' | 'updatedAt' | 'settledBackMinor' | 'expiresAt' | 'pendingParts' | 'inFlight'
-> & { expiresAt?: string };
+  | 'createdAt'
+  | 'updatedAt'
+  | 'settledBackMinor'
+  | 'expiresAt'
+  | 'pendingParts'
+  | 'inFlight'
+  | 'ownerId'
+  | 'counterpartyOwnerId'
+  | 'channel'
+  | 'channelOrderNo'
+  | 'reasonCode'
+> &
+  Partial<Pick<OperationDocument, 'expiresAt' | 'ownerId' | 'counterpartyOwnerId' | 'channel'>>;
 
 function created(envelope: EventEnvelope, doc: NewOperation): DocumentChange {
+  // One fixed-width form, so ranges over createdAt compare instants, whatever precision a command used.
+  const at = utcInstantKey(envelope.metadata.occurredAt);
   const full: OperationDocument = {
     ...doc,
+    ownerId: doc.ownerId ?? null,
+    counterpartyOwnerId: doc.counterpartyOwnerId ?? null,
+    channel: doc.channel ?? null,
+    channelOrderNo: null,
+    reasonCode: null,
     settledBackMinor: '0',
     pendingParts: {},
     expiresAt: doc.expiresAt ?? '',
     inFlight: true,
-    createdAt: envelope.metadata.occurredAt,
-    updatedAt: envelope.metadata.occurredAt,
+    createdAt: at,
+    updatedAt: at,
   };
   return { collection: OPERATIONS_COLLECTION, id: doc.operationId, apply: () => full };
 }
@@ -68,7 +106,7 @@ function updated(
       const next = { ...doc, ...change(doc) };
       const inFlight =
         IN_FLIGHT_STATUSES.has(`${next.kind}:${next.status}`) || Object.keys(next.pendingParts).length > 0;
-      return { ...next, inFlight, updatedAt: envelope.metadata.occurredAt };
+      return { ...next, inFlight, updatedAt: utcInstantKey(envelope.metadata.occurredAt) };
     },
   };
 }
@@ -113,6 +151,57 @@ function partSettled(envelope: EventEnvelope, operationId: string, partId: strin
   }));
 }
 
+/** A refund of a payment, listed by payment and by refund number. */
+export type RefundDocument = {
+  refundId: string;
+  paymentId: string;
+  refundNo: string;
+  status: 'requested' | 'completed' | 'failed';
+  amountMinor: string;
+  currency: string;
+  reason: string;
+  /** Why a failed refund failed (an error code); null otherwise. */
+  reasonCode: string | null;
+  createdAt: string;
+  updatedAt: string;
+};
+
+function refundRequested(
+  envelope: EventEnvelope,
+  d: { paymentId: string; refundId: string; refundNo: string; amountMinor: bigint; currency: string; reason: string },
+): DocumentChange {
+  const at = utcInstantKey(envelope.metadata.occurredAt);
+  const doc: RefundDocument = {
+    refundId: d.refundId,
+    paymentId: d.paymentId,
+    refundNo: d.refundNo,
+    status: 'requested',
+    amountMinor: d.amountMinor.toString(),
+    currency: d.currency,
+    reason: d.reason,
+    reasonCode: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+  return { collection: REFUNDS_COLLECTION, id: d.refundId, apply: () => doc };
+}
+
+function refundEnded(
+  envelope: EventEnvelope,
+  refundId: string,
+  status: 'completed' | 'failed',
+  reasonCode: string | null,
+): DocumentChange {
+  return {
+    collection: REFUNDS_COLLECTION,
+    id: refundId,
+    apply: (previous) => {
+      if (previous === null) throw new Error(`operations: end of unknown refund ${refundId} at ${envelope.position}`);
+      return { ...previous, status, reasonCode, updatedAt: utcInstantKey(envelope.metadata.occurredAt) };
+    },
+  };
+}
+
 export const operationsProjection: Projection = {
   name: 'operations',
   collections: [
@@ -124,11 +213,16 @@ export const operationsProjection: Projection = {
         'merchantId',
         'merchantOrderNo',
         'sourceAccountId',
+        'targetAccountId',
+        'ownerId',
+        'counterpartyOwnerId',
         'expiresAt',
         'inFlight',
+        'createdAt',
         'updatedAt',
       ],
     },
+    { name: REFUNDS_COLLECTION, indexes: ['paymentId', 'refundNo', 'status', 'createdAt'] },
   ],
   handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
     switch (event.type) {
@@ -139,6 +233,7 @@ export const operationsProjection: Projection = {
             operationId: d.paymentId,
             kind: 'payment',
             status: 'initiated',
+            ownerId: d.merchantId,
             merchantId: d.merchantId,
             merchantOrderNo: d.merchantOrderNo,
             sourceAccountId: d.payerAccountId,
@@ -151,7 +246,9 @@ export const operationsProjection: Projection = {
       case 'PaymentCompleted':
         return [updated(envelope, event.data.paymentId, () => ({ status: 'completed' }))];
       case 'PaymentFailed':
-        return [updated(envelope, event.data.paymentId, () => ({ status: 'failed' }))];
+        return [
+          updated(envelope, event.data.paymentId, () => ({ status: 'failed', reasonCode: event.data.reasonCode })),
+        ];
       case 'PaymentCancellationRequested':
         return [updated(envelope, event.data.paymentId, () => ({ status: 'cancelling' }))];
       case 'PaymentCancelled':
@@ -159,11 +256,20 @@ export const operationsProjection: Projection = {
       case 'PaymentCancellationFailed':
         return [updated(envelope, event.data.paymentId, () => ({ status: 'completed' }))];
       case 'RefundRequested':
-        return [partRequested(envelope, event.data.paymentId, event.data.refundId, event.data.amountMinor)];
+        return [
+          partRequested(envelope, event.data.paymentId, event.data.refundId, event.data.amountMinor),
+          refundRequested(envelope, event.data),
+        ];
       case 'RefundCompleted':
-        return [partSettled(envelope, event.data.paymentId, event.data.refundId, true)];
+        return [
+          partSettled(envelope, event.data.paymentId, event.data.refundId, true),
+          refundEnded(envelope, event.data.refundId, 'completed', null),
+        ];
       case 'RefundFailed':
-        return [partSettled(envelope, event.data.paymentId, event.data.refundId, false)];
+        return [
+          partSettled(envelope, event.data.paymentId, event.data.refundId, false),
+          refundEnded(envelope, event.data.refundId, 'failed', event.data.reasonCode),
+        ];
       case 'TransferRequested': {
         const d = event.data;
         return [
@@ -171,6 +277,8 @@ export const operationsProjection: Projection = {
             operationId: d.transferId,
             kind: 'transfer',
             status: 'requested',
+            ownerId: d.from.ownerId,
+            counterpartyOwnerId: d.to.ownerId,
             merchantId: null,
             merchantOrderNo: null,
             sourceAccountId: d.fromAccountId,
@@ -183,7 +291,9 @@ export const operationsProjection: Projection = {
       case 'TransferCompleted':
         return [updated(envelope, event.data.transferId, () => ({ status: 'completed' }))];
       case 'TransferFailed':
-        return [updated(envelope, event.data.transferId, () => ({ status: 'failed' }))];
+        return [
+          updated(envelope, event.data.transferId, () => ({ status: 'failed', reasonCode: event.data.reasonCode })),
+        ];
       case 'RechargeRequested': {
         const d = event.data;
         return [
@@ -197,13 +307,21 @@ export const operationsProjection: Projection = {
             targetAccountId: null,
             amountMinor: d.amountMinor.toString(),
             currency: d.currency,
+            channel: d.channel,
           }),
         ];
       }
       case 'RechargeCompleted':
-        return [updated(envelope, event.data.rechargeId, () => ({ status: 'completed' }))];
+        return [
+          updated(envelope, event.data.rechargeId, () => ({
+            status: 'completed',
+            channelOrderNo: event.data.channelOrderNo,
+          })),
+        ];
       case 'RechargeFailed':
-        return [updated(envelope, event.data.rechargeId, () => ({ status: 'failed' }))];
+        return [
+          updated(envelope, event.data.rechargeId, () => ({ status: 'failed', reasonCode: event.data.reasonCode })),
+        ];
       case 'WithdrawalRequested': {
         const d = event.data;
         return [
@@ -217,13 +335,24 @@ export const operationsProjection: Projection = {
             targetAccountId: null,
             amountMinor: d.amountMinor.toString(),
             currency: d.currency,
+            channel: d.channel,
           }),
         ];
       }
       case 'WithdrawalCompleted':
-        return [updated(envelope, event.data.withdrawalId, () => ({ status: 'completed' }))];
+        return [
+          updated(envelope, event.data.withdrawalId, () => ({
+            status: 'completed',
+            channelOrderNo: event.data.channelOrderNo,
+          })),
+        ];
       case 'WithdrawalFailed':
-        return [updated(envelope, event.data.withdrawalId, () => ({ status: 'failed' }))];
+        return [
+          updated(envelope, event.data.withdrawalId, () => ({
+            status: 'failed',
+            reasonCode: event.data.reasonCode,
+          })),
+        ];
       case 'FreezeRequested': {
         const d = event.data;
         return [
@@ -231,6 +360,7 @@ export const operationsProjection: Projection = {
             operationId: d.freezeId,
             kind: 'freeze',
             status: 'requested',
+            ownerId: d.placedBy,
             merchantId: null,
             merchantOrderNo: null,
             sourceAccountId: d.accountId,
@@ -243,7 +373,9 @@ export const operationsProjection: Projection = {
       case 'FreezePlaced':
         return [updated(envelope, event.data.freezeId, () => ({ status: 'placed' }))];
       case 'FreezeRefused':
-        return [updated(envelope, event.data.freezeId, () => ({ status: 'refused' }))];
+        return [
+          updated(envelope, event.data.freezeId, () => ({ status: 'refused', reasonCode: event.data.reasonCode })),
+        ];
       case 'FreezeDeductionRequested':
         return [partRequested(envelope, event.data.freezeId, event.data.deductionId, event.data.amountMinor)];
       case 'FreezeDeductionCompleted':
@@ -264,6 +396,7 @@ export const operationsProjection: Projection = {
             operationId: d.preauthId,
             kind: 'preauth',
             status: 'requested',
+            ownerId: d.merchantId,
             merchantId: d.merchantId,
             merchantOrderNo: d.merchantOrderNo,
             sourceAccountId: d.payerAccountId,
@@ -277,9 +410,13 @@ export const operationsProjection: Projection = {
       case 'PreauthAuthorised':
         return [updated(envelope, event.data.preauthId, () => ({ status: 'authorised' }))];
       case 'PreauthDeclined':
-        return [updated(envelope, event.data.preauthId, () => ({ status: 'declined' }))];
+        return [
+          updated(envelope, event.data.preauthId, () => ({ status: 'declined', reasonCode: event.data.reasonCode })),
+        ];
       case 'PreauthCancelled':
-        return [updated(envelope, event.data.preauthId, () => ({ status: 'cancelled' }))];
+        return [
+          updated(envelope, event.data.preauthId, () => ({ status: 'cancelled', reasonCode: event.data.reason })),
+        ];
       case 'PreauthCompletionRequested': {
         const captured = event.data.capturedMinor.toString();
         return [

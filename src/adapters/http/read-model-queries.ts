@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import type { FindQuery, IndexValue } from '../../ports/read-model-store.js';
+import { utcInstantKey } from '../../projections/read-model-keys.js';
 import type { LedgerService } from '../ledger-service.js';
 import { positionString } from './api-schemas.js';
+import { HttpProblem } from './problem-details.js';
 
-/** Query pieces shared by the read-model routes (statements, books): pages, cursors, read-your-writes. */
+/** Query pieces shared by the read-model routes (statements, books, lists): pages, cursors, read-your-writes. */
 
 export const cursorString = z
   .string()
@@ -35,4 +38,75 @@ export async function awaitReadModel(
 ): Promise<void> {
   if (minPosition === undefined) return;
   await service.projections.waitForPosition(projection, BigInt(minPosition), service.config.readYourWritesTimeoutMs);
+}
+
+/** Items per page of every list route (accounts, entities, operations, refunds, accounting dates). */
+export const LIST_PAGE_SIZE_DEFAULT = 50;
+export const LIST_PAGE_SIZE_MAX = 200;
+
+/** The query fields every list route takes: a page, its cursor, its order, read-your-writes. */
+export const listQueryFields = {
+  limit: pageLimit(LIST_PAGE_SIZE_DEFAULT, LIST_PAGE_SIZE_MAX),
+  cursor: cursorString.optional(),
+  order: z
+    .enum(['desc', 'asc'])
+    .default('desc')
+    .describe('newest first (default) or oldest first; ties in the same millisecond in id order'),
+  minPosition: minPositionParam,
+};
+
+/** A page of a list: the items, and the cursor of the next page (null on the last). */
+export function listPageView<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    nextCursor: z.string().nullable().describe('Pass as `cursor`, with the same filters, for the next page'),
+  });
+}
+
+export const instantRangeFields = {
+  from: z.iso.datetime({ offset: true }).optional().describe('Created at or after this instant (ISO-8601)'),
+  to: z.iso.datetime({ offset: true }).optional().describe('Created before this instant (exclusive)'),
+};
+
+/** A half-open [from, to) range over an instant field that holds utcInstantKey values; undefined for none. */
+export function instantRange(
+  field: string,
+  from: string | undefined,
+  to: string | undefined,
+): FindQuery['range'] | undefined {
+  if (from === undefined && to === undefined) return undefined;
+  const gte = from === undefined ? undefined : utcInstantKey(from);
+  const lt = to === undefined ? undefined : utcInstantKey(to);
+  if (gte !== undefined && lt !== undefined && gte > lt)
+    throw new HttpProblem(400, 'invalid_query', 'Invalid query', 'from is after to');
+  return { field, ...(gte !== undefined ? { gte } : {}), ...(lt !== undefined ? { lt } : {}) };
+}
+
+/** The parts of a FindQuery that page a list: limit, order, cursor. */
+export function pageOf(
+  query: { limit: number; order: 'asc' | 'desc'; cursor?: string | undefined },
+  orderBy: string,
+): Pick<FindQuery, 'limit' | 'orderBy' | 'direction' | 'after'> {
+  return {
+    limit: query.limit,
+    orderBy,
+    direction: query.order,
+    ...(query.cursor !== undefined ? { after: query.cursor } : {}),
+  };
+}
+
+/** Drops the undefined filters: `where` holds only what the client asked for. */
+export function whereOf(filters: Record<string, IndexValue | undefined>): Record<string, IndexValue> {
+  return Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)) as Record<string, IndexValue>;
+}
+
+/**
+ * Global position at or after the last event of a stream, read after the state a view shows was loaded:
+ * waiting for a read model to reach it includes everything that view shows. 0 for an empty stream.
+ */
+export async function streamPosition(service: LedgerService, streamId: string): Promise<bigint> {
+  for await (const last of service.eventStore.readStream(streamId, { direction: 'backwards', maxCount: 1 })) {
+    return last.position;
+  }
+  return 0n;
 }

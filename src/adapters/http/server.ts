@@ -103,6 +103,7 @@ export async function buildHttpServer(
           name: 'books',
           description: 'Internal double-entry books: chart of accounts, journal, general ledger, trial balance',
         },
+        { name: 'log', description: 'The global event log: its head position, for read-your-writes' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
       // OpenAPI cannot express a request signature; these name the four headers (docs/authentication.md).

@@ -6,6 +6,7 @@ import type { AccountFlags } from '../../../domain/accounts/account-flags.js';
 import type { AccountState } from '../../../domain/accounts/account-state.js';
 import { formatAmount, parseCurrency } from '../../../domain/money/money.js';
 import type { CurrencyCode } from '../../../domain/money/currency.js';
+import type { StoredDocument } from '../../../ports/read-model-store.js';
 import { BALANCES_COLLECTION, balancesProjection, type BalanceDocument } from '../../../projections/balances.js';
 import type { LedgerService } from '../../ledger-service.js';
 import {
@@ -62,8 +63,10 @@ export const accountView = z
     available: z.string(),
     frozen: z.string(),
     balanceMinor: z.string().describe('Balance in minor units (exact integer as a string)'),
+    flags: accountFlagsView.describe('What money may do on it; overdraftLimit in major units'),
     openedAt: z.string(),
     lastMovementAt: z.string().nullable(),
+    position: positionString.describe('Global position of the last event applied to this view of the account'),
   })
   .meta({ id: 'Account' });
 
@@ -89,8 +92,10 @@ function toOpenedView(state: AccountState, position: bigint): z.output<typeof op
   };
 }
 
-export function toAccountView(doc: BalanceDocument): z.output<typeof accountView> {
+export function toAccountView(stored: StoredDocument<BalanceDocument>): z.output<typeof accountView> {
+  const doc = stored.data;
   const currency = doc.currency as CurrencyCode;
+  const { overdraftLimitMinor, ...switches } = doc.flags;
   return {
     accountId: doc.accountId,
     type: doc.accountType,
@@ -103,8 +108,10 @@ export function toAccountView(doc: BalanceDocument): z.output<typeof accountView
     available: formatAmount(BigInt(doc.availableMinor), currency),
     frozen: formatAmount(BigInt(doc.frozenMinor), currency),
     balanceMinor: doc.balanceMinor,
+    flags: { ...switches, overdraftLimit: formatAmount(BigInt(overdraftLimitMinor), currency) },
     openedAt: doc.openedAt,
     lastMovementAt: doc.lastMovementAt,
+    position: stored.position.toString(),
   };
 }
 
@@ -169,7 +176,7 @@ export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
         if (!doc)
           throw new HttpProblem(404, 'account_not_found', 'Account not found', `account ${accountId} does not exist`);
         requireOwnerOrOperator(request, doc.data.ownerId);
-        return toAccountView(doc.data);
+        return toAccountView(doc);
       },
     );
   };

@@ -9,6 +9,7 @@ import type { LedgerService } from '../../ledger-service.js';
 import { optionalIdempotencyHeaders } from '../api-schemas.js';
 import { requireOperator, requireOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
+import { accountsOf, entityAccountsView } from './entity-queries.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 
 const entityIdString = z
@@ -173,9 +174,12 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
           tags: ['entities'],
           summary: 'Get an entity',
           description:
-            'The entity, its settings and its API keys (public halves). An operator, or the merchant itself.',
+            'The entity, its settings, its API keys (public halves) and its accounts (from the balances read model). An operator, or the merchant itself.',
           params: entityParams,
-          response: { 200: entityView, ...problemResponses(400, 401, 403, 404, 503) },
+          response: {
+            200: entityView.extend(entityAccountsView.shape).meta({ id: 'EntityWithAccounts' }),
+            ...problemResponses(400, 401, 403, 404, 503),
+          },
         },
       },
       async (request) => {
@@ -189,7 +193,7 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
             'Entity not found',
             `entity ${request.params.entityId} does not exist`,
           );
-        return toEntityView(entity);
+        return { ...toEntityView(entity), ...(await accountsOf(service, entity.entityId)) };
       },
     );
 

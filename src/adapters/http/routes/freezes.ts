@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ExistingFreeze } from '../../../commands/freezes/freeze-operations.js';
+import { freezeStreamId, type ExistingFreeze } from '../../../commands/freezes/freeze-operations.js';
 import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
@@ -9,6 +9,7 @@ import { principalOf, requireOwnerOrOperator } from '../authorization.js';
 import { payerPasswordField, requirePayerConsent, takePayerPassword } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
 import { problemResponses } from '../problem-details.js';
+import { streamPosition } from '../read-model-queries.js';
 
 export const freezeView = z
   .object({
@@ -139,7 +140,10 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
           response: { 200: freezeView, ...problemResponses(400, 401, 404) },
         },
       },
-      async (request) => toFreezeView(await ownFreeze(request, request.params.freezeId)),
+      async (request) => {
+        const freeze = await ownFreeze(request, request.params.freezeId);
+        return toFreezeView(freeze, await streamPosition(service, freezeStreamId(request.params.freezeId)));
+      },
     );
 
     app.post(

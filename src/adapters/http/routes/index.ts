@@ -1,10 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountControlRoutes } from './account-controls.js';
+import { accountQueryRoutes } from './account-queries.js';
 import { accountRoutes } from './accounts.js';
 import { booksRoutes } from './books.js';
 import { entityRoutes } from './entities.js';
+import { entityQueryRoutes } from './entity-queries.js';
 import { freezeRoutes } from './freezes.js';
+import { logQueryRoutes } from './log-queries.js';
+import { operationQueryRoutes } from './operation-queries.js';
 import { paymentRoutes } from './payments.js';
 import { preauthRoutes } from './preauths.js';
 import { rechargeRoutes } from './recharges.js';
@@ -24,5 +28,9 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(transferAndWithdrawalRoutes(service));
     await app.register(statementRoutes(service));
     await app.register(booksRoutes(service));
+    await app.register(operationQueryRoutes(service));
+    await app.register(accountQueryRoutes(service));
+    await app.register(entityQueryRoutes(service));
+    await app.register(logQueryRoutes(service));
   };
 }

@@ -3,13 +3,14 @@ import { z } from 'zod';
 import type { ExistingPayment } from '../../../domain/payments/payment-state.js';
 import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
 import { DomainError } from '../../../domain/shared/domain-error.js';
-import { paymentIdOf } from '../../../commands/payments/payment-operations.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { principalOf } from '../authorization.js';
 import { authoriseCharge, payerPasswordField } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
+import { paymentStreamId } from '../../../commands/payments/payment-operations.js';
+import { streamPosition } from '../read-model-queries.js';
 
 const merchantOrderNo = z
   .string()
@@ -182,31 +183,9 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
           response: { 200: paymentView, ...problemResponses(400, 401, 404) },
         },
       },
-      async (request) => toPaymentView(await visiblePayment(request, request.params.paymentId)),
-    );
-
-    app.get(
-      '/v1/payments',
-      {
-        schema: {
-          tags: ['payments'],
-          summary: "Query a payment by the merchant's order number",
-          description: 'A merchant finds its own order; an operator names the merchant.',
-          querystring: paymentLookupQuery,
-          response: { 200: paymentView, ...problemResponses(400, 401, 404) },
-        },
-      },
       async (request) => {
-        const principal = principalOf(request);
-        const merchantId = principal.kind === 'operator' ? request.query.merchantId : principal.entityId;
-        if (!merchantId)
-          throw new HttpProblem(
-            400,
-            'validation_failed',
-            'Invalid request',
-            'querystring.merchantId: an operator must name the merchant',
-          );
-        return toPaymentView(await visiblePayment(request, paymentIdOf(merchantId, request.query.merchantOrderNo)));
+        const payment = await visiblePayment(request, request.params.paymentId);
+        return toPaymentView(payment, await streamPosition(service, paymentStreamId(request.params.paymentId)));
       },
     );
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import type { ExistingPreauth } from '../../../commands/preauths/preauth-operations.js';
+import { preauthStreamId, type ExistingPreauth } from '../../../commands/preauths/preauth-operations.js';
 import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
@@ -10,6 +10,7 @@ import { principalOf } from '../authorization.js';
 import { authoriseCharge, payerPasswordField } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
 import { problemResponses } from '../problem-details.js';
+import { streamPosition } from '../read-model-queries.js';
 
 /** Longest hold a pre-authorisation may ask for; card schemes use days to weeks. */
 const MAX_HOLD_DAYS = 30;
@@ -147,7 +148,10 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
           response: { 200: preauthView, ...problemResponses(400, 401, 404) },
         },
       },
-      async (request) => toPreauthView(await ownPreauth(request, request.params.preauthId)),
+      async (request) => {
+        const preauth = await ownPreauth(request, request.params.preauthId);
+        return toPreauthView(preauth, await streamPosition(service, preauthStreamId(request.params.preauthId)));
+      },
     );
 
     app.post(

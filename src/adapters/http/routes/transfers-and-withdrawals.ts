@@ -9,6 +9,9 @@ import { accountIdString, amountString, currencyString, idempotencyHeaders, posi
 import { principalOf, requireOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
+import { transferStreamId } from '../../../commands/transfers/transfer-operations.js';
+import { withdrawalStreamId } from '../../../commands/withdrawals/withdrawal-operations.js';
+import { streamPosition } from '../read-model-queries.js';
 
 const outcome = {
   status: z.enum(['requested', 'completed', 'failed']),
@@ -179,7 +182,7 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
             transferId: request.params.transferId,
           });
         }
-        return toTransferView(transfer);
+        return toTransferView(transfer, await streamPosition(service, transferStreamId(request.params.transferId)));
       },
     );
 
@@ -235,7 +238,10 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
             withdrawalId: request.params.withdrawalId,
           });
         }
-        return toWithdrawalView(withdrawal);
+        return toWithdrawalView(
+          withdrawal,
+          await streamPosition(service, withdrawalStreamId(request.params.withdrawalId)),
+        );
       },
     );
   };
