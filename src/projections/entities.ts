@@ -26,7 +26,13 @@ export interface EntityDocument extends JsonObject {
 function changed(
   entityId: string,
   envelope: EventEnvelope,
-  change: (doc: EntityDocument) => Pick<EntityDocument, 'paymentPasswordSet'> | Pick<EntityDocument, 'mayPay'> | Pick<EntityDocument, 'securityLevel'> | Pick<EntityDocument, 'activeKeyCount'>,
+  change: (
+    doc: EntityDocument,
+  ) =>
+    | Pick<EntityDocument, 'paymentPasswordSet'>
+    | Pick<EntityDocument, 'mayPay'>
+    | Pick<EntityDocument, 'securityLevel'>
+    | Pick<EntityDocument, 'activeKeyCount'>,
 ): DocumentChange {
   return {
     collection: ENTITIES_COLLECTION,

@@ -216,6 +216,7 @@ export const operationsProjection: Projection = {
         'targetAccountId',
         'ownerId',
         'counterpartyOwnerId',
+        'channel',
         'expiresAt',
         'inFlight',
         'createdAt',

@@ -163,6 +163,7 @@ export class ProjectionRunner {
       if (checkpoint !== 'start' && checkpoint >= position) return;
       const fresh = await this.readModels.getCheckpoint(projection);
       if (fresh !== 'start' && fresh >= position) return;
+      if (await this.nothingToApplyUpTo(fresh, position)) return;
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) throw new PositionWaitTimeoutError(position, timeoutMs);
       await new Promise<void>((resolve) => {
@@ -176,6 +177,22 @@ export class ProjectionRunner {
         waiters.add(done);
       });
     }
+  }
+
+  /**
+   * True when no ledger event lies between the checkpoint and `position`, and the log has reached
+   * `position`: the projection has applied everything up to it. The log's head (GET /v1/log/head) is
+   * often an idempotency record, which no read model applies; waiting for it must not time out.
+   */
+  private async nothingToApplyUpTo(checkpoint: bigint | 'start', position: bigint): Promise<boolean> {
+    const head = await this.eventStore.headPosition();
+    if (head === 'start' || head < position) return false;
+    const [next] = await this.eventStore.readAll({
+      after: checkpoint,
+      maxCount: 1,
+      filter: { streamPrefixes: LEDGER_STREAM_PREFIXES },
+    });
+    return next === undefined || next.position > position;
   }
 
   private remember(key: string, doc: { data: JsonObject | null; position: bigint }): void {

@@ -153,11 +153,18 @@ export function accountQueryRoutes(service: LedgerService): FastifyPluginAsyncZo
         // The last line before the bound, over a key that orders an account's lines by time (or by day).
         const range =
           at !== undefined
-            ? { field: 'accountTimeKey', gte: compositeKey(accountId, ''), lt: compositeKey(accountId, utcInstantKey(at)) }
+            ? {
+                field: 'accountTimeKey',
+                gte: compositeKey(accountId, ''),
+                lt: compositeKey(accountId, utcInstantKey(at)),
+              }
             : {
                 field: 'accountDateKey',
                 gte: compositeKey(accountId, ''),
-                lt: compositeKey(accountId, DateTime.fromISO(accountingDate!, { zone: 'utc' }).plus({ days: 1 }).toISODate()!),
+                lt: compositeKey(
+                  accountId,
+                  DateTime.fromISO(accountingDate!, { zone: 'utc' }).plus({ days: 1 }).toISODate()!,
+                ),
               };
         const page = await service.readModels.find<LineDoc>(STATEMENT_LINES_COLLECTION, {
           range,

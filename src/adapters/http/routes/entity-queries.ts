@@ -27,9 +27,7 @@ export const entityAccountView = z
   .meta({ id: 'EntityAccount' });
 
 export const entityAccountsView = z.object({
-  accounts: z
-    .array(entityAccountView)
-    .describe(`Its accounts, oldest first: at most ${ENTITY_VIEW_MAX_ACCOUNTS}`),
+  accounts: z.array(entityAccountView).describe(`Its accounts, oldest first: at most ${ENTITY_VIEW_MAX_ACCOUNTS}`),
   moreAccounts: z.boolean().describe('True when it owns more: list them with GET /v1/accounts?ownerId='),
 });
 
@@ -72,7 +70,10 @@ function toEntitySummary(doc: StoredDocument<EntityDocument>): z.output<typeof e
 }
 
 /** An entity's accounts, as the balances read model has them. */
-export async function accountsOf(service: LedgerService, ownerId: string): Promise<z.output<typeof entityAccountsView>> {
+export async function accountsOf(
+  service: LedgerService,
+  ownerId: string,
+): Promise<z.output<typeof entityAccountsView>> {
   const page = await service.readModels.find<BalanceDocument>(BALANCES_COLLECTION, {
     where: { ownerId },
     orderBy: 'openedAt',

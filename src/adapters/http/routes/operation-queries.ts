@@ -49,11 +49,13 @@ export const operationSummaryView = z
   .object({
     operationId: z.uuid().describe('The payment, recharge, withdrawal, transfer, freeze or pre-authorisation id'),
     kind: z.enum(OPERATION_KINDS),
-    status: z.string().describe('One of the kind\'s statuses (see the list route\'s `status` filter)'),
+    status: z.string().describe("One of the kind's statuses (see the list route's `status` filter)"),
     amount: amountString,
     currency: currencyString,
     sourceAccountId: accountIdString.describe('Payer, sender, or the account recharged, withdrawn from or frozen'),
-    targetAccountId: accountIdString.nullable().describe('Payee or receiver; null when money enters or leaves the ledger'),
+    targetAccountId: accountIdString
+      .nullable()
+      .describe('Payee or receiver; null when money enters or leaves the ledger'),
     merchantId: z.string().nullable().describe('Payments and pre-authorisations'),
     merchantOrderNo: z.string().nullable(),
     ownerId: z
@@ -66,8 +68,12 @@ export const operationSummaryView = z
     reasonCode: z
       .string()
       .nullable()
-      .describe('Why it failed, was refused or declined (an error code); `merchant` or `expired` for a cancelled pre-authorisation'),
-    settledBack: amountString.describe('Refunded (payments), captured (pre-authorisations), deducted (freezes): completed parts'),
+      .describe(
+        'Why it failed, was refused or declined (an error code); `merchant` or `expired` for a cancelled pre-authorisation',
+      ),
+    settledBack: amountString.describe(
+      'Refunded (payments), captured (pre-authorisations), deducted (freezes): completed parts',
+    ),
     pending: amountString.describe('Refunds, deductions, releases or a capture requested and not yet finished'),
     inFlight: z.boolean().describe('Steps remain: the service finishes them (after a crash, by its recovery sweep)'),
     expiresAt: z.string().nullable().describe('Pre-authorisations: when the hold lapses'),
@@ -101,8 +107,16 @@ export type RefundSummaryView = z.output<typeof refundSummaryView>;
 
 export const refundPageView = listPageView(refundSummaryView).meta({ id: 'RefundPage' });
 
-const entityIdFilter = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/);
-const orderNoFilter = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/);
+const entityIdFilter = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:-]+$/);
+const orderNoFilter = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:-]+$/);
 
 function statusFilter(kind: OperationKind) {
   return z.enum(OPERATION_STATUSES[kind]).optional();
@@ -166,7 +180,9 @@ export const refundListQuery = z.strictObject({
   status: z.enum(['requested', 'completed', 'failed']).optional(),
 });
 
-export function toOperationSummary(doc: StoredDocument<OperationDocument & Record<string, never>>): OperationSummaryView {
+export function toOperationSummary(
+  doc: StoredDocument<OperationDocument & Record<string, never>>,
+): OperationSummaryView {
   const d = doc.data as OperationDocument;
   const currency = d.currency as CurrencyCode;
   const pendingMinor = Object.values(d.pendingParts).reduce((sum, part) => sum + BigInt(part), 0n);
@@ -273,7 +289,7 @@ export function operationQueryRoutes(service: LedgerService): FastifyPluginAsync
 
   const listResponses = { 200: operationPageView, ...problemResponses(400, 401, 404, 503) };
   const scoping =
-    ' Newest first by default; `from`/`to` bound the creation instant. Pass `minPosition` (a command\'s `position`) to read your own writes.';
+    " Newest first by default; `from`/`to` bound the creation instant. Pass `minPosition` (a command's `position`) to read your own writes.";
 
   return async (app) => {
     app.get(
@@ -379,7 +395,12 @@ export function operationQueryRoutes(service: LedgerService): FastifyPluginAsync
         const q = request.query;
         await requireOwnAccount(request, q.accountId);
         await awaitReadModel(service, operationsProjection.name, q.minPosition);
-        return listOperations('recharge', q, {}, { status: q.status, sourceAccountId: q.accountId, channel: q.channel });
+        return listOperations(
+          'recharge',
+          q,
+          {},
+          { status: q.status, sourceAccountId: q.accountId, channel: q.channel },
+        );
       },
     );
 
@@ -398,11 +419,16 @@ export function operationQueryRoutes(service: LedgerService): FastifyPluginAsync
         const q = request.query;
         await requireOwnAccount(request, q.accountId);
         await awaitReadModel(service, operationsProjection.name, q.minPosition);
-        return listOperations('withdrawal', q, {}, {
-          status: q.status,
-          sourceAccountId: q.accountId,
-          channel: q.channel,
-        });
+        return listOperations(
+          'withdrawal',
+          q,
+          {},
+          {
+            status: q.status,
+            sourceAccountId: q.accountId,
+            channel: q.channel,
+          },
+        );
       },
     );
 
@@ -451,7 +477,12 @@ export function operationQueryRoutes(service: LedgerService): FastifyPluginAsync
         await awaitReadModel(service, operationsProjection.name, q.minPosition);
         if (principal.kind !== 'operator') {
           if (q.paymentId === undefined)
-            throw new HttpProblem(400, 'invalid_query', 'Invalid query', 'a merchant names one of its payments: paymentId');
+            throw new HttpProblem(
+              400,
+              'invalid_query',
+              'Invalid query',
+              'a merchant names one of its payments: paymentId',
+            );
           const payment = await service.readModels.get<OperationDoc>(OPERATIONS_COLLECTION, q.paymentId);
           const data = payment?.data as OperationDocument | undefined;
           if (data?.kind !== 'payment' || data.ownerId !== principal.entityId) throw notFound('payment', q.paymentId);
