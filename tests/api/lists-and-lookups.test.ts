@@ -50,7 +50,7 @@ describe('lists and lookups over HTTP', () => {
       const pageUrl: string = withPosition(`${url}${url.includes('?') ? '&' : '?'}limit=2`);
       const response = await get(cursor === null ? pageUrl : `${pageUrl}&cursor=${cursor}`, as);
       expect(response.statusCode, response.body).toBe(200);
-      const page = response.json() as { items: Record<string, string>[]; nextCursor: string | null };
+      const page = response.json<{ items: Record<string, string>[]; nextCursor: string | null }>();
       expect(page.items.length).toBeLessThanOrEqual(2);
       ids.push(...page.items.map((item) => item[idField]!));
       cursor = page.nextCursor;
@@ -236,7 +236,7 @@ describe('lists and lookups over HTTP', () => {
       const before = await get(withPosition(`/v1/accounts/${wallet}/balance?at=${encodeURIComponent(startedAt)}`));
       expect(before.statusCode, before.body).toBe(200);
       expect(before.json()).toMatchObject({ balance: '0.00', available: '0.00', frozen: '0.00', lastLine: null });
-      const now = DateTime.utc().plus({ minutes: 1 }).toISO()!;
+      const now = DateTime.utc().plus({ minutes: 1 }).toISO();
       const current = (await get(withPosition(`/v1/accounts/${wallet}`))).json();
       const atNow = (await get(withPosition(`/v1/accounts/${wallet}/balance?at=${encodeURIComponent(now)}`))).json();
       expect(atNow).toMatchObject({
@@ -307,7 +307,7 @@ describe('lists and lookups over HTTP', () => {
       expect(await idsOf('/v1/payments?status=completed&order=asc', shop)).toEqual(paymentIds);
       expect(await idsOf('/v1/payments?status=cancelled', shop)).toEqual([]);
       expect(await idsOf(`/v1/payments?accountId=${wallet}`, shop)).toHaveLength(3);
-      const future = DateTime.utc().plus({ hours: 1 }).toISO()!;
+      const future = DateTime.utc().plus({ hours: 1 }).toISO();
       expect(await idsOf(`/v1/payments?from=${encodeURIComponent(future)}`, shop)).toEqual([]);
       expect(
         await idsOf(`/v1/payments?from=${encodeURIComponent(startedAt)}&to=${encodeURIComponent(future)}`, shop),
