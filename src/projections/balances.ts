@@ -68,6 +68,22 @@ function adjustFunds(
   };
 }
 
+/** A change of an account's flags or status: the funds stay as they are. */
+function settingChanged(
+  accountId: string,
+  what: string,
+  setting: Pick<BalanceDocument, 'flags'> | Pick<BalanceDocument, 'status'>,
+): DocumentChange {
+  return {
+    collection: BALANCES_COLLECTION,
+    id: accountId,
+    apply: (previous) => {
+      if (previous === null) throw new Error(`balances: ${what} change on unknown account ${accountId}`);
+      return { ...previous, ...setting };
+    },
+  };
+}
+
 export const balancesProjection: Projection = {
   name: 'balances',
   collections: [{ name: BALANCES_COLLECTION, indexes: ['ownerId', 'accountType', 'currency', 'status', 'openedAt'] }],
@@ -103,34 +119,10 @@ export const balancesProjection: Projection = {
         return [adjustFunds(event.data.accountId, envelope, 0n, -event.data.amountMinor)];
       case 'FrozenFundsDeducted':
         return [adjustFunds(event.data.accountId, envelope, -event.data.amountMinor, -event.data.amountMinor)];
-      case 'AccountFlagsChanged': {
-        const flags = storedFlags(event.data.flags);
-        return [
-          {
-            collection: BALANCES_COLLECTION,
-            id: event.data.accountId,
-            apply: (previous) => {
-              if (previous === null)
-                throw new Error(`balances: flags change on unknown account ${event.data.accountId}`);
-              return { ...previous, flags };
-            },
-          },
-        ];
-      }
-      case 'AccountStatusChanged': {
-        const status = event.data.status;
-        return [
-          {
-            collection: BALANCES_COLLECTION,
-            id: event.data.accountId,
-            apply: (previous) => {
-              if (previous === null)
-                throw new Error(`balances: status change on unknown account ${event.data.accountId}`);
-              return { ...previous, status };
-            },
-          },
-        ];
-      }
+      case 'AccountFlagsChanged':
+        return [settingChanged(event.data.accountId, 'flags', { flags: storedFlags(event.data.flags) })];
+      case 'AccountStatusChanged':
+        return [settingChanged(event.data.accountId, 'status', { status: event.data.status })];
       default:
         // Events that move no account's funds (entities, keys, ...) leave balances unchanged.
         return [];

@@ -128,20 +128,18 @@ const commonFilters = {
   accountId: accountIdString.optional(),
 };
 
-export const paymentListQuery = z.strictObject({
-  ...commonFilters,
-  accountId: accountIdString.optional().describe("The payer's account"),
-  status: statusFilter('payment'),
-  merchantId: entityIdFilter.optional().describe("Operators: the merchant's payments (a merchant sees its own)"),
-  merchantOrderNo: orderNoFilter.optional().describe("The merchant's order number"),
-});
-export const preauthListQuery = z.strictObject({
-  ...commonFilters,
-  accountId: accountIdString.optional().describe("The payer's account"),
-  status: statusFilter('preauth'),
-  merchantId: entityIdFilter.optional().describe("Operators: the merchant's pre-authorisations"),
-  merchantOrderNo: orderNoFilter.optional(),
-});
+/** Payments and pre-authorisations: a merchant's own, by payer account and order number. */
+function merchantOperationQuery(kind: 'payment' | 'preauth') {
+  return z.strictObject({
+    ...commonFilters,
+    accountId: accountIdString.optional().describe("The payer's account"),
+    status: statusFilter(kind),
+    merchantId: entityIdFilter.optional().describe("Operators: one merchant's (a merchant sees its own)"),
+    merchantOrderNo: orderNoFilter.optional().describe("The merchant's order number"),
+  });
+}
+export const paymentListQuery = merchantOperationQuery('payment');
+export const preauthListQuery = merchantOperationQuery('preauth');
 export const freezeListQuery = z.strictObject({
   ...commonFilters,
   accountId: accountIdString.optional().describe('The frozen account'),
@@ -158,20 +156,17 @@ export const transferListQuery = z.strictObject({
     .default('sent')
     .describe("A merchant's transfers from its accounts (sent, the default) or to them (received); operators: ignored"),
 });
-export const rechargeListQuery = z.strictObject({
-  ...commonFilters,
-  accountId: accountIdString.optional().describe('The account recharged: required for a merchant (one of its own)'),
-  status: statusFilter('recharge'),
-  channel: z.string().min(1).max(40).optional(),
-});
-export const withdrawalListQuery = z.strictObject({
-  ...commonFilters,
-  accountId: accountIdString
-    .optional()
-    .describe('The account withdrawn from: required for a merchant (one of its own)'),
-  status: statusFilter('withdrawal'),
-  channel: z.string().min(1).max(40).optional(),
-});
+/** Recharges and withdrawals: through a channel, found by their account. */
+function channelOperationQuery(kind: 'recharge' | 'withdrawal', account: string) {
+  return z.strictObject({
+    ...commonFilters,
+    accountId: accountIdString.optional().describe(`${account}: required for a merchant (one of its own)`),
+    status: statusFilter(kind),
+    channel: z.string().min(1).max(40).optional(),
+  });
+}
+export const rechargeListQuery = channelOperationQuery('recharge', 'The account recharged');
+export const withdrawalListQuery = channelOperationQuery('withdrawal', 'The account withdrawn from');
 export const refundListQuery = z.strictObject({
   ...listQueryFields,
   ...instantRangeFields,
@@ -287,150 +282,127 @@ export function operationQueryRoutes(service: LedgerService): FastifyPluginAsync
     return { items: page.items.map(toOperationSummary), nextCursor: page.nextCursor };
   }
 
-  const listResponses = { 200: operationPageView, ...problemResponses(400, 401, 404, 503) };
   const scoping =
     " Newest first by default; `from`/`to` bound the creation instant. Pass `minPosition` (a command's `position`) to read your own writes.";
 
-  return async (app) => {
-    app.get(
-      '/v1/payments',
-      {
-        schema: {
-          tags: ['payments'],
-          summary: 'List payments',
-          description: `Payments by merchant, status, payer account, creation instant and merchant order number (the order-status lookup: \`?merchantOrderNo=\`). A merchant sees its own; an operator all, or one merchant's with \`merchantId\`.${scoping}`,
-          querystring: paymentListQuery,
-          response: listResponses,
-        },
-      },
-      async (request) => {
-        const q = request.query;
-        await awaitReadModel(service, operationsProjection.name, q.minPosition);
-        return listOperations('payment', q, ownerScope(request, 'ownerId', q.merchantId), {
-          status: q.status,
-          sourceAccountId: q.accountId,
-          merchantOrderNo: q.merchantOrderNo,
-        });
-      },
-    );
-
-    app.get(
-      '/v1/preauths',
-      {
-        schema: {
-          tags: ['pre-authorisations'],
-          summary: 'List pre-authorisations',
-          description: `Pre-authorisations by merchant, status, payer account, creation instant and merchant order number. A lapsed hold shows as \`cancelled\` with reasonCode \`expired\`. A merchant sees its own; an operator all.${scoping}`,
-          querystring: preauthListQuery,
-          response: listResponses,
-        },
-      },
-      async (request) => {
-        const q = request.query;
-        await awaitReadModel(service, operationsProjection.name, q.minPosition);
-        return listOperations('preauth', q, ownerScope(request, 'ownerId', q.merchantId), {
-          status: q.status,
-          sourceAccountId: q.accountId,
-          merchantOrderNo: q.merchantOrderNo,
-        });
-      },
-    );
-
-    app.get(
-      '/v1/freezes',
-      {
-        schema: {
-          tags: ['freezes'],
-          summary: 'List freezes',
-          description: `Freezes by account, status and creation instant. A merchant sees those it placed; an operator all, or those one entity placed with \`placedBy\`.${scoping}`,
-          querystring: freezeListQuery,
-          response: listResponses,
-        },
-      },
-      async (request) => {
-        const q = request.query;
-        await awaitReadModel(service, operationsProjection.name, q.minPosition);
-        return listOperations('freeze', q, ownerScope(request, 'ownerId', q.placedBy), {
-          status: q.status,
-          sourceAccountId: q.accountId,
-        });
-      },
-    );
-
-    app.get(
-      '/v1/transfers',
-      {
-        schema: {
-          tags: ['transfers'],
-          summary: 'List transfers',
-          description: `Transfers by sending or receiving account, status and creation instant. A merchant sees those from its accounts (\`side=sent\`) or to them (\`side=received\`); an operator all.${scoping}`,
-          querystring: transferListQuery,
-          response: listResponses,
-        },
-      },
-      async (request) => {
-        const q = request.query;
-        await awaitReadModel(service, operationsProjection.name, q.minPosition);
-        const field = q.side === 'received' ? 'counterpartyOwnerId' : 'ownerId';
-        return listOperations('transfer', q, ownerScope(request, field, undefined), {
-          status: q.status,
-          sourceAccountId: q.accountId,
-          targetAccountId: q.toAccountId,
-        });
-      },
-    );
-
-    app.get(
-      '/v1/recharges',
-      {
-        schema: {
-          tags: ['recharges'],
-          summary: 'List recharges',
-          description: `Recharges by account, status, channel and creation instant. A merchant lists those of one of its own accounts (\`accountId\` required; another's answers 404 account_not_found); an operator all.${scoping}`,
-          querystring: rechargeListQuery,
-          response: listResponses,
-        },
-      },
-      async (request) => {
-        const q = request.query;
-        await requireOwnAccount(request, q.accountId);
-        await awaitReadModel(service, operationsProjection.name, q.minPosition);
-        return listOperations(
-          'recharge',
-          q,
-          {},
-          { status: q.status, sourceAccountId: q.accountId, channel: q.channel },
-        );
-      },
-    );
-
-    app.get(
-      '/v1/withdrawals',
-      {
-        schema: {
-          tags: ['withdrawals'],
-          summary: 'List withdrawals',
-          description: `Withdrawals by account, status, channel and creation instant. A merchant lists those of one of its own accounts (\`accountId\` required; another's answers 404 account_not_found); an operator all.${scoping}`,
-          querystring: withdrawalListQuery,
-          response: listResponses,
-        },
-      },
-      async (request) => {
-        const q = request.query;
-        await requireOwnAccount(request, q.accountId);
-        await awaitReadModel(service, operationsProjection.name, q.minPosition);
-        return listOperations(
-          'withdrawal',
-          q,
-          {},
-          {
-            status: q.status,
-            sourceAccountId: q.accountId,
-            channel: q.channel,
+  /** One list route per kind: what it is called, which query it takes, and how a query selects. */
+  function listRoute<Q extends z.ZodType<PageQuery & { minPosition?: string | undefined }>>(route: {
+    path: string;
+    kind: OperationKind;
+    tag: string;
+    summary: string;
+    description: string;
+    query: Q;
+    select(
+      request: FastifyRequest,
+      q: z.output<Q>,
+    ): Promise<{ scope: Record<string, string> | typeof NOTHING; filters: Record<string, string | undefined> }>;
+  }): FastifyPluginAsyncZod {
+    return async (app) => {
+      app.get(
+        route.path,
+        {
+          schema: {
+            tags: [route.tag],
+            summary: route.summary,
+            description: `${route.description}${scoping}`,
+            querystring: route.query,
+            response: { 200: operationPageView, ...problemResponses(400, 401, 404, 503) },
           },
-        );
-      },
+        },
+        async (request) => {
+          const q = request.query as z.output<Q>;
+          const { scope, filters } = await route.select(request, q);
+          await awaitReadModel(service, operationsProjection.name, q.minPosition);
+          return listOperations(route.kind, q, scope, filters);
+        },
+      );
+    };
+  }
+
+  return async (app) => {
+    for (const [kind, path, tag, summary, query, what] of [
+      [
+        'payment',
+        '/v1/payments',
+        'payments',
+        'List payments',
+        paymentListQuery,
+        'Payments by merchant, status, payer account, creation instant and merchant order number (the order-status lookup: `?merchantOrderNo=`).',
+      ],
+      [
+        'preauth',
+        '/v1/preauths',
+        'pre-authorisations',
+        'List pre-authorisations',
+        preauthListQuery,
+        'Pre-authorisations by merchant, status, payer account, creation instant and merchant order number. A lapsed hold shows as `cancelled` with reasonCode `expired`.',
+      ],
+    ] as const) {
+      await app.register(
+        listRoute({
+          path,
+          kind,
+          tag,
+          summary,
+          description: `${what} A merchant sees its own; an operator all, or one merchant's with \`merchantId\`.`,
+          query,
+          select: async (request, q) => ({
+            scope: ownerScope(request, 'ownerId', q.merchantId),
+            filters: { status: q.status, sourceAccountId: q.accountId, merchantOrderNo: q.merchantOrderNo },
+          }),
+        }),
+      );
+    }
+    await app.register(
+      listRoute({
+        path: '/v1/freezes',
+        kind: 'freeze',
+        tag: 'freezes',
+        summary: 'List freezes',
+        description:
+          'Freezes by account, status and creation instant. A merchant sees those it placed; an operator all, or those one entity placed with `placedBy`.',
+        query: freezeListQuery,
+        select: async (request, q) => ({
+          scope: ownerScope(request, 'ownerId', q.placedBy),
+          filters: { status: q.status, sourceAccountId: q.accountId },
+        }),
+      }),
     );
+    await app.register(
+      listRoute({
+        path: '/v1/transfers',
+        kind: 'transfer',
+        tag: 'transfers',
+        summary: 'List transfers',
+        description:
+          'Transfers by sending or receiving account, status and creation instant. A merchant sees those from its accounts (`side=sent`) or to them (`side=received`); an operator all.',
+        query: transferListQuery,
+        select: async (request, q) => ({
+          scope: ownerScope(request, q.side === 'received' ? 'counterpartyOwnerId' : 'ownerId', undefined),
+          filters: { status: q.status, sourceAccountId: q.accountId, targetAccountId: q.toAccountId },
+        }),
+      }),
+    );
+    for (const [kind, path, tag, query] of [
+      ['recharge', '/v1/recharges', 'recharges', rechargeListQuery],
+      ['withdrawal', '/v1/withdrawals', 'withdrawals', withdrawalListQuery],
+    ] as const) {
+      await app.register(
+        listRoute({
+          path,
+          kind,
+          tag,
+          summary: `List ${tag}`,
+          description: `${tag[0]!.toUpperCase()}${tag.slice(1)} by account, status, channel and creation instant. A merchant lists those of one of its own accounts (\`accountId\` required; another's answers 404 account_not_found); an operator all.`,
+          query,
+          select: async (request, q) => {
+            await requireOwnAccount(request, q.accountId);
+            return { scope: {}, filters: { status: q.status, sourceAccountId: q.accountId, channel: q.channel } };
+          },
+        }),
+      );
+    }
 
     app.get(
       '/v1/recharges/:rechargeId',
