@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resumeStalledOperations } from '../../src/commands/operations/resume-operations.js';
 import { expireDuePreauths } from '../../src/commands/preauths/preauth-expiry.js';
+import { encodeEvent } from '../../src/domain/event-catalogue.js';
+import { parseCurrency } from '../../src/domain/money/money.js';
 import { LIST_PAGE_SIZE_MAX } from '../../src/adapters/http/read-model-queries.js';
+import { anEvent } from '../support/events.js';
 import { createCaller, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
 
 /**
@@ -445,6 +449,38 @@ describe('lists and lookups over HTTP', () => {
       expect((await get(`/v1/preauths/${preauthId}`, shop)).json().position).toBe(lapsed.position);
       expect(await idsOf('/v1/preauths', rival)).toEqual([]);
       expect(await idsOf('/v1/preauths?merchantOrderNo=HOLD-1')).toEqual([preauthId]);
+    });
+
+    it('finds a recharge the recovery sweep finished after its request died, with the position of the outcome', async () => {
+      // A process recorded the request and died before charging: no client ever got an answer.
+      const rechargeId = randomUUID();
+      const requested = encodeEvent({
+        type: 'RechargeRequested',
+        data: { rechargeId, accountId: wallet, amountMinor: 321n, currency: parseCurrency('CNY'), channel: 'sim-bank' },
+      });
+      const diedAt = DateTime.utc().minus({ minutes: 10 }).toISO();
+      const { metadata } = anEvent();
+      await ledger.service.eventStore.appendToStream(
+        `recharge-${rechargeId}`,
+        [{ ...requested, metadata: { ...metadata, occurredAt: diedAt, correlationId: rechargeId } }],
+        'no_stream',
+      );
+      const afterDeath = (await get('/v1/log/head')).json().position;
+      const [stalled] = (
+        await get(`/v1/recharges?accountId=${wallet}&status=requested&minPosition=${afterDeath}`)
+      ).json().items;
+      expect(stalled).toMatchObject({ operationId: rechargeId, status: 'requested', inFlight: true });
+
+      const now = DateTime.utc().toISO();
+      const { readModels, commands } = ledger.service;
+      expect(await resumeStalledOperations(commands, readModels, now, 60_000)).toBe(1);
+      const head = (await get('/v1/log/head')).json().position;
+      const recovered = (await get(`/v1/recharges/${rechargeId}?minPosition=${head}`)).json();
+      expect(recovered).toMatchObject({ status: 'completed', amount: '3.21', inFlight: false, channel: 'sim-bank' });
+      expect(BigInt(recovered.position)).toBeGreaterThan(BigInt(stalled.position));
+      // Its position covers the credit: the statement read at it shows the recharge line.
+      const lines = (await get(`/v1/accounts/${wallet}/statement?minPosition=${recovered.position}`)).json().lines;
+      expect(lines.some((l: { operationId: string }) => l.operationId === rechargeId)).toBe(true);
     });
 
     it('refuses a status that the kind does not have', async () => {
