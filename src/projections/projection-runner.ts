@@ -158,12 +158,18 @@ export class ProjectionRunner {
   /** Resolves once `projection` has applied `position` (read-your-writes), or fails after `timeoutMs`. */
   async waitForPosition(projection: string, position: bigint, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    // A checkpoint below a ledger event at or before `position`: nothing to look up until it moves.
+    let pendingFrom: bigint | 'start' | undefined;
     for (;;) {
       const checkpoint = this.checkpoints.get(projection) ?? (await this.readModels.getCheckpoint(projection));
       if (checkpoint !== 'start' && checkpoint >= position) return;
       const fresh = await this.readModels.getCheckpoint(projection);
       if (fresh !== 'start' && fresh >= position) return;
-      if (await this.nothingToApplyUpTo(fresh, position)) return;
+      if (fresh !== pendingFrom) {
+        const left = await this.leftToApplyUpTo(fresh, position);
+        if (left === 'nothing') return;
+        if (left === 'ledger_events') pendingFrom = fresh;
+      }
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) throw new PositionWaitTimeoutError(position, timeoutMs);
       await new Promise<void>((resolve) => {
@@ -180,19 +186,25 @@ export class ProjectionRunner {
   }
 
   /**
-   * True when no ledger event lies between the checkpoint and `position`, and the log has reached
-   * `position`: the projection has applied everything up to it. The log's head (GET /v1/log/head) is
-   * often an idempotency record, which no read model applies; waiting for it must not time out.
+   * What lies between the checkpoint and `position`: ledger events the projection has still to apply,
+   * nothing (the log has reached `position` and only records no read model applies, such as idempotency
+   * records, lie in between: the projection is there), or the log has not reached `position` yet. The
+   * log's head (GET /v1/log/head) is often an idempotency record: waiting for it must not time out.
    */
-  private async nothingToApplyUpTo(checkpoint: bigint | 'start', position: bigint): Promise<boolean> {
+  private async leftToApplyUpTo(
+    checkpoint: bigint | 'start',
+    position: bigint,
+  ): Promise<'ledger_events' | 'nothing' | 'log_behind'> {
+    // The head first: once it has reached `position`, every event at or before it is committed, so the
+    // read that follows sees them all.
     const head = await this.eventStore.headPosition();
-    if (head === 'start' || head < position) return false;
     const [next] = await this.eventStore.readAll({
       after: checkpoint,
       maxCount: 1,
       filter: { streamPrefixes: LEDGER_STREAM_PREFIXES },
     });
-    return next === undefined || next.position > position;
+    if (next !== undefined && next.position <= position) return 'ledger_events';
+    return head !== 'start' && head >= position ? 'nothing' : 'log_behind';
   }
 
   private remember(key: string, doc: { data: JsonObject | null; position: bigint }): void {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resumeStalledOperations } from '../../src/commands/operations/resume-operations.js';
@@ -515,5 +516,32 @@ describe('lists and lookups over HTTP', () => {
       );
       expect((await get('/v1/books/accounting-dates', shop)).statusCode).toBe(403);
     });
+  });
+
+  it('documents every list and lookup route in OpenAPI (tags, summary, description) and in docs/operations.md', async () => {
+    const doc = (await ledger.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const operations = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    for (const path of [
+      '/v1/accounts',
+      '/v1/accounts/{accountId}/balance',
+      '/v1/entities',
+      '/v1/payments',
+      '/v1/refunds',
+      '/v1/recharges',
+      '/v1/recharges/{rechargeId}',
+      '/v1/withdrawals',
+      '/v1/transfers',
+      '/v1/freezes',
+      '/v1/preauths',
+      '/v1/log/head',
+      '/v1/books/accounting-dates',
+    ]) {
+      const route = doc.paths[path]?.get;
+      expect(route, path).toBeDefined();
+      expect(route.tags.length, path).toBeGreaterThan(0);
+      expect(route.summary, path).toEqual(expect.any(String));
+      expect(route.description.length, path).toBeGreaterThan(20);
+      expect(operations, path).toContain(`GET ${path.replace(/\{[A-Za-z]+\}/g, '{id}')}`);
+    }
   });
 });

@@ -148,6 +148,8 @@ export function accountQueryRoutes(service: LedgerService): FastifyPluginAsyncZo
         const { at, accountingDate, minPosition } = request.query;
         if ((at === undefined) === (accountingDate === undefined))
           throw new HttpProblem(400, 'invalid_query', 'Invalid query', 'give exactly one of at and accountingDate');
+        // The account comes from the balances, its funds from the statement: both must have the position.
+        await awaitReadModel(service, balancesProjection.name, minPosition);
         await awaitReadModel(service, STATEMENTS_PROJECTION, minPosition);
         const account = await visibleAccount(request, accountId);
         // The last line before the bound, over a key that orders an account's lines by time (or by day).
