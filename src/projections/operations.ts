@@ -1,6 +1,6 @@
 import type { LedgerEvent } from '../domain/event-catalogue.js';
 import type { DocumentChange, EventEnvelope, Projection } from './projection.js';
-import { utcInstantKey } from './read-model-keys.js';
+import { compositeKey, utcInstantKey } from './read-model-keys.js';
 
 /**
  * Operations: one document per payment, recharge, transfer, withdrawal, freeze and pre-authorisation with
@@ -53,6 +53,17 @@ export type OperationDocument = {
   expiresAt: string;
   createdAt: string;
   updatedAt: string;
+  /**
+   * Composite keys (read-model-keys.ts) that select a group and order it by creation at once, so a list
+   * reads one index range however large the ledger grows: `<kind>|<createdAt>` (every operation of a
+   * kind), `<kind>|<ownerId>|<createdAt>` (one owner's; null without an owner),
+   * `<kind>|<counterpartyOwnerId>|<createdAt>` (transfers received; null for other kinds),
+   * `<kind>|<sourceAccountId>|<createdAt>` (one account's).
+   */
+  kindTimeKey: string;
+  ownerTimeKey: string | null;
+  counterpartyTimeKey: string | null;
+  accountTimeKey: string;
 };
 
 type NewOperation = Omit<
@@ -68,6 +79,10 @@ type NewOperation = Omit<
   | 'channel'
   | 'channelOrderNo'
   | 'reasonCode'
+  | 'kindTimeKey'
+  | 'ownerTimeKey'
+  | 'counterpartyTimeKey'
+  | 'accountTimeKey'
 > &
   Partial<Pick<OperationDocument, 'expiresAt' | 'ownerId' | 'counterpartyOwnerId' | 'channel'>>;
 
@@ -87,6 +102,10 @@ function created(envelope: EventEnvelope, doc: NewOperation): DocumentChange {
     inFlight: true,
     createdAt: at,
     updatedAt: at,
+    kindTimeKey: compositeKey(doc.kind, at),
+    ownerTimeKey: doc.ownerId ? compositeKey(doc.kind, doc.ownerId, at) : null,
+    counterpartyTimeKey: doc.counterpartyOwnerId ? compositeKey(doc.kind, doc.counterpartyOwnerId, at) : null,
+    accountTimeKey: compositeKey(doc.kind, doc.sourceAccountId, at),
   };
   return { collection: OPERATIONS_COLLECTION, id: doc.operationId, apply: () => full };
 }
@@ -219,8 +238,11 @@ export const operationsProjection: Projection = {
         'channel',
         'expiresAt',
         'inFlight',
-        'createdAt',
         'updatedAt',
+        'kindTimeKey',
+        'ownerTimeKey',
+        'counterpartyTimeKey',
+        'accountTimeKey',
       ],
     },
     { name: REFUNDS_COLLECTION, indexes: ['paymentId', 'refundNo', 'status', 'createdAt'] },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FindQuery, IndexValue } from '../../ports/read-model-store.js';
-import { utcInstantKey } from '../../projections/read-model-keys.js';
+import { KEY_GROUP_END, compositeKey, utcInstantKey } from '../../projections/read-model-keys.js';
 import type { LedgerService } from '../ledger-service.js';
 import { positionString } from './api-schemas.js';
 import { HttpProblem } from './problem-details.js';
@@ -80,6 +80,24 @@ export function instantRange(
   if (gte !== undefined && lt !== undefined && gte > lt)
     throw new HttpProblem(400, 'invalid_query', 'Invalid query', 'from is after to');
   return { field, ...(gte !== undefined ? { gte } : {}), ...(lt !== undefined ? { lt } : {}) };
+}
+
+/**
+ * The same over a composite key `<group>|<instant>` (read-model-keys.ts): one group's documents between
+ * two instants, ordered by the key; the whole group without bounds.
+ */
+export function groupInstantRange(
+  field: string,
+  group: string,
+  from: string | undefined,
+  to: string | undefined,
+): NonNullable<FindQuery['range']> {
+  const bounds = instantRange(field, from, to);
+  return {
+    field,
+    gte: compositeKey(group, String(bounds?.gte ?? '')),
+    lt: bounds?.lt === undefined ? `${group}${KEY_GROUP_END}` : compositeKey(group, String(bounds.lt)),
+  };
 }
 
 /** The parts of a FindQuery that page a list: limit, order, cursor. */

@@ -11,7 +11,15 @@ import {
 import type { LedgerService } from '../../ledger-service.js';
 import { principalOf } from '../authorization.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
-import { awaitReadModel, instantRange, minPositionParam, pageOf, whereOf } from '../read-model-queries.js';
+import { compositeKey } from '../../../projections/read-model-keys.js';
+import {
+  awaitReadModel,
+  groupInstantRange,
+  instantRange,
+  minPositionParam,
+  pageOf,
+  whereOf,
+} from '../read-model-queries.js';
 import {
   freezeListQuery,
   operationPageView,
@@ -83,12 +91,22 @@ export function operationQueryRoutes(service: LedgerService): FastifyPluginAsync
     scope: Record<string, string> | typeof NOTHING,
     filters: Record<string, string | undefined>,
   ): Promise<z.output<typeof operationPageView>> {
-    const range = instantRange('createdAt', q.from, q.to);
     if (scope === NOTHING) return { items: [], nextCursor: null };
+    // The narrowest group a composite key gives (an account's, an owner's, the kind's), read as one index
+    // range in creation order; the other filters narrow it further.
+    const account = filters['sourceAccountId'];
+    const [field, group] =
+      account !== undefined
+        ? ['accountTimeKey', compositeKey(kind, account)]
+        : scope['ownerId'] !== undefined
+          ? ['ownerTimeKey', compositeKey(kind, scope['ownerId'])]
+          : scope['counterpartyOwnerId'] !== undefined
+            ? ['counterpartyTimeKey', compositeKey(kind, scope['counterpartyOwnerId'])]
+            : ['kindTimeKey', kind];
     const page = await service.readModels.find<OperationDoc>(OPERATIONS_COLLECTION, {
       where: whereOf({ ...filters, ...scope, kind }),
-      ...(range ? { range } : {}),
-      ...pageOf(q, 'createdAt'),
+      range: groupInstantRange(field, group, q.from, q.to),
+      ...pageOf(q, field),
     });
     return { items: page.items.map(toOperationSummary), nextCursor: page.nextCursor };
   }
