@@ -1,7 +1,7 @@
 import type { LedgerEvent } from '../domain/event-catalogue.js';
 import type { JsonObject } from '../domain/shared/json.js';
 import type { DocumentChange, EventEnvelope, Projection } from './projection.js';
-import { utcInstantKey } from './read-model-keys.js';
+import { compositeKey, utcInstantKey } from './read-model-keys.js';
 
 /**
  * Entities: one document per user, merchant and operator, so operators can list them. Only what a list
@@ -21,6 +21,8 @@ export interface EntityDocument extends JsonObject {
   /** API keys registered and not revoked. */
   activeKeyCount: number;
   registeredAt: string;
+  /** `<kind>|<registeredAt>`: the entities of one kind in registration order, as one index range. */
+  kindTimeKey: string;
 }
 
 function changed(
@@ -48,11 +50,12 @@ function changed(
 
 export const entitiesProjection: Projection = {
   name: ENTITIES_PROJECTION,
-  collections: [{ name: ENTITIES_COLLECTION, indexes: ['kind', 'registeredAt'] }],
+  collections: [{ name: ENTITIES_COLLECTION, indexes: ['registeredAt', 'kindTimeKey'] }],
   handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
     switch (event.type) {
       case 'EntityRegistered': {
         const d = event.data;
+        const at = utcInstantKey(envelope.metadata.occurredAt);
         const doc: EntityDocument = {
           entityId: d.entityId,
           kind: d.kind,
@@ -61,7 +64,8 @@ export const entitiesProjection: Projection = {
           securityLevel: d.securityLevel,
           paymentPasswordSet: false,
           activeKeyCount: 0,
-          registeredAt: utcInstantKey(envelope.metadata.occurredAt),
+          registeredAt: at,
+          kindTimeKey: compositeKey(d.kind, at),
         };
         return [{ collection: ENTITIES_COLLECTION, id: d.entityId, apply: () => doc }];
       }

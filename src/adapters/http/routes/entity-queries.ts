@@ -9,7 +9,14 @@ import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, currencyString, positionString } from '../api-schemas.js';
 import { principalOf } from '../authorization.js';
 import { problemResponses } from '../problem-details.js';
-import { awaitReadModel, instantRange, listPageView, listQueryFields, pageOf, whereOf } from '../read-model-queries.js';
+import {
+  awaitReadModel,
+  groupInstantRange,
+  instantRange,
+  listPageView,
+  listQueryFields,
+  pageOf,
+} from '../read-model-queries.js';
 
 /** Entities to be found again, and the accounts an entity owns. */
 
@@ -122,10 +129,10 @@ export function entityQueryRoutes(service: LedgerService): FastifyPluginAsyncZod
             (range?.lt === undefined || self.data.registeredAt < range.lt);
           return { items: matches ? [toEntitySummary(self)] : [], nextCursor: null };
         }
+        const byKind = q.kind === undefined ? null : groupInstantRange('kindTimeKey', q.kind, q.from, q.to);
         const page = await service.readModels.find<EntityDocument>(ENTITIES_COLLECTION, {
-          where: whereOf({ kind: q.kind }),
-          ...(range ? { range } : {}),
-          ...pageOf(q, 'registeredAt'),
+          ...(byKind ? { range: byKind } : range ? { range } : {}),
+          ...pageOf(q, byKind ? 'kindTimeKey' : 'registeredAt'),
         });
         return { items: page.items.map(toEntitySummary), nextCursor: page.nextCursor };
       },
