@@ -72,6 +72,9 @@ export const entityView = z
   })
   .meta({ id: 'Entity' });
 
+/** GET /v1/entities/{id}: the entity and the accounts it owns. */
+export const entityWithAccountsView = entityView.extend(entityAccountsView.shape).meta({ id: 'EntityWithAccounts' });
+
 export const addKeyBody = z
   .strictObject({
     publicKey: z
@@ -177,7 +180,7 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
             'The entity, its settings, its API keys (public halves) and its accounts (from the balances read model). An operator, or the merchant itself.',
           params: entityParams,
           response: {
-            200: entityView.extend(entityAccountsView.shape).meta({ id: 'EntityWithAccounts' }),
+            200: entityWithAccountsView,
             ...problemResponses(400, 401, 403, 404, 503),
           },
         },

@@ -12,18 +12,12 @@ import type { LedgerService } from '../../ledger-service.js';
 import { principalOf } from '../authorization.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 import { compositeKey } from '../../../projections/read-model-keys.js';
-import {
-  awaitReadModel,
-  groupInstantRange,
-  instantRange,
-  minPositionParam,
-  pageOf,
-  whereOf,
-} from '../read-model-queries.js';
+import { awaitReadModel, groupInstantRange, instantRange, pageOf, whereOf } from '../read-model-queries.js';
 import {
   freezeListQuery,
   operationPageView,
   operationSummaryView,
+  rechargeLookupQuery,
   paymentListQuery,
   preauthListQuery,
   rechargeListQuery,
@@ -242,7 +236,7 @@ export function operationQueryRoutes(service: LedgerService): FastifyPluginAsync
           description:
             "A recharge's status, channel reference and position, from the operations read model: also one completed by the recovery sweep after a crash. With `minPosition`, waits (bounded) until the read model has applied it. The account's owner or an operator; another's recharge answers 404 like an unknown one.",
           params: z.object({ rechargeId: z.uuid() }),
-          querystring: z.strictObject({ minPosition: minPositionParam }),
+          querystring: rechargeLookupQuery,
           response: { 200: operationSummaryView, ...problemResponses(400, 401, 404, 503) },
         },
       },

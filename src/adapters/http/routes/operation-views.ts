@@ -4,7 +4,7 @@ import { formatAmount } from '../../../domain/money/money.js';
 import type { StoredDocument } from '../../../ports/read-model-store.js';
 import type { OperationDocument, RefundDocument } from '../../../projections/operations.js';
 import { accountIdString, amountString, currencyString, positionString } from '../api-schemas.js';
-import { instantRangeFields, listPageView, listQueryFields } from '../read-model-queries.js';
+import { instantRangeFields, listPageView, listQueryFields, minPositionParam } from '../read-model-queries.js';
 
 /**
  * The views and queries of the operation lists (operation-queries.ts): exported, so a typed client takes
@@ -201,3 +201,5 @@ export function toRefundSummary(doc: StoredDocument<RefundDocument & Record<stri
     position: doc.position.toString(),
   };
 }
+
+export const rechargeLookupQuery = z.strictObject({ minPosition: minPositionParam });
