@@ -1,10 +1,14 @@
 import type { z } from 'zod';
 import type * as controls from '../adapters/http/routes/account-controls.js';
+import type * as accountQueries from '../adapters/http/routes/account-queries.js';
 import type * as accounts from '../adapters/http/routes/accounts.js';
 import type * as books from '../adapters/http/routes/books.js';
 import type * as entities from '../adapters/http/routes/entities.js';
+import type * as entityQueries from '../adapters/http/routes/entity-queries.js';
 import type * as freezes from '../adapters/http/routes/freezes.js';
 import type * as health from '../adapters/http/routes/health.js';
+import type * as log from '../adapters/http/routes/log-queries.js';
+import type * as operations from '../adapters/http/routes/operation-views.js';
 import type * as payments from '../adapters/http/routes/payments.js';
 import type * as preauths from '../adapters/http/routes/preauths.js';
 import type * as recharges from '../adapters/http/routes/recharges.js';
@@ -27,6 +31,10 @@ export type OpenAccountRequest = In<typeof accounts.openAccountBody>;
 export type OpenedAccount = Out<typeof accounts.openedAccountView>;
 export type AccountQuery = In<typeof accounts.accountQuery>;
 export type Account = Out<typeof accounts.accountView>;
+export type AccountListQuery = Paged<In<typeof accountQueries.accountListQuery>>;
+export type AccountPage = Out<typeof accountQueries.accountPageView>;
+export type BalanceAsOfQuery = In<typeof accountQueries.balanceAsOfQuery>;
+export type BalanceAsOf = Out<typeof accountQueries.balanceAsOfView>;
 export type AccountFlagsRequest = In<typeof controls.flagsChangeBody>;
 export type AccountStatusRequest = In<typeof controls.statusChangeBody>;
 export type AccountControls = Out<typeof controls.controlsView>;
@@ -38,6 +46,10 @@ export type StatementLine = Out<typeof statements.statementLineView>;
 
 export type RegisterEntityRequest = In<typeof entities.registerEntityBody>;
 export type Entity = Out<typeof entities.entityView>;
+export type EntityWithAccounts = Out<typeof entities.entityWithAccountsView>;
+export type EntityListQuery = Paged<In<typeof entityQueries.entityListQuery>>;
+export type EntityPage = Out<typeof entityQueries.entityPageView>;
+export type EntitySummary = Out<typeof entityQueries.entitySummaryView>;
 export type AddKeyRequest = In<typeof entities.addKeyBody>;
 export type RevokeKeyRequest = In<typeof entities.revokeKeyBody>;
 export type ApiKey = Out<typeof entities.keyView>;
@@ -47,10 +59,19 @@ export type PaymentSettingsRequest = In<typeof entities.paymentSettingsBody>;
 
 export type RechargeRequest = In<typeof recharges.rechargeBody>;
 export type Recharge = Out<typeof recharges.rechargeView>;
+export type RechargeListQuery = Paged<In<typeof operations.rechargeListQuery>>;
+export type RechargeLookupQuery = In<typeof operations.rechargeLookupQuery>;
+
+/** What every operation list (and GET /v1/recharges/{id}) answers: operation summaries, a page at a time. */
+export type OperationSummary = Out<typeof operations.operationSummaryView>;
+export type OperationPage = Out<typeof operations.operationPageView>;
 
 export type PayRequest = In<typeof payments.payBody>;
 export type Payment = Out<typeof payments.paymentView>;
-export type PaymentLookupQuery = In<typeof payments.paymentLookupQuery>;
+export type PaymentListQuery = Paged<In<typeof operations.paymentListQuery>>;
+export type RefundListQuery = Paged<In<typeof operations.refundListQuery>>;
+export type RefundPage = Out<typeof operations.refundPageView>;
+export type RefundSummary = Out<typeof operations.refundSummaryView>;
 export type CancelPaymentRequest = NonNullable<In<typeof payments.cancelPaymentBody>>;
 export type RefundRequest = In<typeof payments.refundBody>;
 export type RefundedPayment = Out<typeof payments.refundedPaymentView>;
@@ -60,15 +81,19 @@ export type Freeze = Out<typeof freezes.freezeView>;
 export type ReleaseFreezeRequest = NonNullable<In<typeof freezes.releaseFreezeBody>>;
 export type DeductFromFreezeRequest = In<typeof freezes.deductFreezeBody>;
 export type FreezeDeduction = Out<typeof freezes.deductedFreezeView>;
+export type FreezeListQuery = Paged<In<typeof operations.freezeListQuery>>;
 
 export type AuthorisePreauthRequest = In<typeof preauths.authorisePreauthBody>;
 export type CompletePreauthRequest = In<typeof preauths.completePreauthBody>;
 export type Preauth = Out<typeof preauths.preauthView>;
+export type PreauthListQuery = Paged<In<typeof operations.preauthListQuery>>;
 
 export type TransferRequest = In<typeof movements.transferBody>;
 export type Transfer = Out<typeof movements.transferView>;
 export type WithdrawalRequest = In<typeof movements.withdrawalBody>;
 export type Withdrawal = Out<typeof movements.withdrawalView>;
+export type TransferListQuery = Paged<In<typeof operations.transferListQuery>>;
+export type WithdrawalListQuery = Paged<In<typeof operations.withdrawalListQuery>>;
 
 export type ChartOfAccounts = Out<typeof books.chartOfAccountsView>;
 export type BookAccount = Out<typeof books.bookAccountView>;
@@ -80,3 +105,7 @@ export type BookAccountBalances = Out<typeof books.accountBalancesView>;
 export type SubLedgerBalance = BookAccountBalances['subLedgers'][number];
 export type TrialBalanceQuery = In<typeof books.trialBalanceQuery>;
 export type TrialBalance = Out<typeof books.trialBalanceView>;
+export type AccountingDateListQuery = Paged<In<typeof log.accountingDateListQuery>>;
+export type AccountingDatePage = Out<typeof log.accountingDatePageView>;
+
+export type LogHead = Out<typeof log.logHeadView>;

@@ -12,8 +12,8 @@ import { SignedTransport, type TransportOptions } from './signed-transport.js';
  *   no answer at all) are retried a bounded number of times with back-off (retry-policy.ts).
  * - Reads that take `minPosition` wait until the read model has applied that position: pass the
  *   `position` a command answered to read its effects.
- * - Listings come a page at a time (`getStatement`) or as async iterators over every page
- *   (`statementLines`).
+ * - Listings come a page at a time (`getStatement`, `listPayments`, ...) or as async iterators over every
+ *   page (`statementLines`, `listed(...)` for any `list...` method).
  * - Refusals throw ProblemError, carrying the RFC 9457 problem; a request that got no answer on any
  *   attempt throws what fetch threw (a command's outcome is then unknown: send it again with the same
  *   Idempotency-Key to learn it).
@@ -61,6 +61,16 @@ export class LedgerClient {
     return this.read(ROUTES.getAccount, { accountId }, query);
   }
 
+  /** One page of accounts (a merchant's own; an operator's by owner, kind, currency, status). */
+  listAccounts(query: Api.AccountListQuery = {}): Promise<Api.AccountPage> {
+    return this.read(ROUTES.listAccounts, NO_PARAMS, query);
+  }
+
+  /** Balance, available and frozen at a past instant (`at`) or at the end of an `accountingDate`. */
+  getBalanceAsOf(accountId: string, query: Api.BalanceAsOfQuery): Promise<Api.BalanceAsOf> {
+    return this.read(ROUTES.getBalanceAsOf, { accountId }, query);
+  }
+
   setAccountFlags(
     accountId: string,
     body: Api.AccountFlagsRequest,
@@ -104,8 +114,12 @@ export class LedgerClient {
     return this.command(ROUTES.registerEntity, NO_PARAMS, body, options);
   }
 
-  getEntity(entityId: string): Promise<Api.Entity> {
+  getEntity(entityId: string): Promise<Api.EntityWithAccounts> {
     return this.read(ROUTES.getEntity, { entityId });
+  }
+
+  listEntities(query: Api.EntityListQuery = {}): Promise<Api.EntityPage> {
+    return this.read(ROUTES.listEntities, NO_PARAMS, query);
   }
 
   addKey(entityId: string, body: Api.AddKeyRequest, options?: CommandOptions): Promise<Api.ApiKey> {
@@ -144,15 +158,25 @@ export class LedgerClient {
     return this.command(ROUTES.recharge, NO_PARAMS, body, options);
   }
 
+  /** A merchant names one of its accounts (`accountId`); an operator may list all. */
+  listRecharges(query: Api.RechargeListQuery = {}): Promise<Api.OperationPage> {
+    return this.read(ROUTES.listRecharges, NO_PARAMS, query);
+  }
+
+  /** Also a recharge the service finished by itself after a crash: its outcome and `position`. */
+  getRecharge(rechargeId: string, query: Api.RechargeLookupQuery = {}): Promise<Api.OperationSummary> {
+    return this.read(ROUTES.getRecharge, { rechargeId }, query);
+  }
+
   // Payments
 
   pay(body: Api.PayRequest, options?: CommandOptions): Promise<Api.Payment> {
     return this.command(ROUTES.pay, NO_PARAMS, body, options);
   }
 
-  /** By the merchant's order number; an operator also names the merchant (`merchantId`). */
-  findPayment(query: Api.PaymentLookupQuery): Promise<Api.Payment> {
-    return this.read(ROUTES.findPayment, NO_PARAMS, query);
+  /** One page of payments; by the merchant's order number with `merchantOrderNo` (at most one per merchant). */
+  listPayments(query: Api.PaymentListQuery = {}): Promise<Api.OperationPage> {
+    return this.read(ROUTES.listPayments, NO_PARAMS, query);
   }
 
   getPayment(paymentId: string): Promise<Api.Payment> {
@@ -167,6 +191,11 @@ export class LedgerClient {
     return this.command(ROUTES.refundPayment, { paymentId }, body, options);
   }
 
+  /** A merchant names one of its payments (`paymentId`); an operator may list all, or by `refundNo`. */
+  listRefunds(query: Api.RefundListQuery = {}): Promise<Api.RefundPage> {
+    return this.read(ROUTES.listRefunds, NO_PARAMS, query);
+  }
+
   // Freezes
 
   placeFreeze(accountId: string, body: Api.PlaceFreezeRequest, options?: CommandOptions): Promise<Api.Freeze> {
@@ -175,6 +204,10 @@ export class LedgerClient {
 
   getFreeze(freezeId: string): Promise<Api.Freeze> {
     return this.read(ROUTES.getFreeze, { freezeId });
+  }
+
+  listFreezes(query: Api.FreezeListQuery = {}): Promise<Api.OperationPage> {
+    return this.read(ROUTES.listFreezes, NO_PARAMS, query);
   }
 
   /** Everything the freeze still holds when no amount is given. */
@@ -200,6 +233,10 @@ export class LedgerClient {
     return this.read(ROUTES.getPreauth, { preauthId });
   }
 
+  listPreauths(query: Api.PreauthListQuery = {}): Promise<Api.OperationPage> {
+    return this.read(ROUTES.listPreauths, NO_PARAMS, query);
+  }
+
   cancelPreauth(preauthId: string, options?: CommandOptions): Promise<Api.Preauth> {
     return this.command(ROUTES.cancelPreauth, { preauthId }, undefined, options);
   }
@@ -222,12 +259,20 @@ export class LedgerClient {
     return this.read(ROUTES.getTransfer, { transferId });
   }
 
+  listTransfers(query: Api.TransferListQuery = {}): Promise<Api.OperationPage> {
+    return this.read(ROUTES.listTransfers, NO_PARAMS, query);
+  }
+
   withdraw(body: Api.WithdrawalRequest, options?: CommandOptions): Promise<Api.Withdrawal> {
     return this.command(ROUTES.withdraw, NO_PARAMS, body, options);
   }
 
   getWithdrawal(withdrawalId: string): Promise<Api.Withdrawal> {
     return this.read(ROUTES.getWithdrawal, { withdrawalId });
+  }
+
+  listWithdrawals(query: Api.WithdrawalListQuery = {}): Promise<Api.OperationPage> {
+    return this.read(ROUTES.listWithdrawals, NO_PARAMS, query);
   }
 
   // Books (operators)
@@ -262,6 +307,31 @@ export class LedgerClient {
 
   trialBalance(query: Api.TrialBalanceQuery): Promise<Api.TrialBalance> {
     return this.read(ROUTES.trialBalance, NO_PARAMS, query);
+  }
+
+  listAccountingDates(query: Api.AccountingDateListQuery = {}): Promise<Api.AccountingDatePage> {
+    return this.read(ROUTES.listAccountingDates, NO_PARAMS, query);
+  }
+
+  // The log
+
+  /** Read with `minPosition` set to its `position` to see everything recorded so far. */
+  logHead(): Promise<Api.LogHead> {
+    return this.read(ROUTES.logHead, NO_PARAMS);
+  }
+
+  /**
+   * Every item of one of the `list...` listings, page after page:
+   * `for await (const p of client.listed((q) => client.listPayments(q), { status: 'completed' }))`.
+   */
+  listed<Query extends { readonly cursor?: string | undefined }, Item>(
+    list: (query: Query) => Promise<{ readonly items: readonly Item[]; readonly nextCursor: string | null }>,
+    query: Omit<Query, 'cursor'>,
+  ) {
+    return eachItem(
+      (cursor) => list({ ...query, cursor } as Query),
+      (page) => page.items,
+    );
   }
 
   // The two shapes every method above takes

@@ -14,13 +14,16 @@ export const ROUTES = {
   readiness: { method: 'GET', path: '/health/ready' },
 
   openAccount: { method: 'POST', path: '/v1/accounts' },
+  listAccounts: { method: 'GET', path: '/v1/accounts' },
   getAccount: { method: 'GET', path: '/v1/accounts/{accountId}' },
   setAccountFlags: { method: 'PUT', path: '/v1/accounts/{accountId}/flags' },
   setAccountStatus: { method: 'PUT', path: '/v1/accounts/{accountId}/status' },
   getStatement: { method: 'GET', path: '/v1/accounts/{accountId}/statement' },
   exportStatementCsv: { method: 'GET', path: '/v1/accounts/{accountId}/statement.csv' },
+  getBalanceAsOf: { method: 'GET', path: '/v1/accounts/{accountId}/balance' },
 
   registerEntity: { method: 'POST', path: '/v1/entities' },
+  listEntities: { method: 'GET', path: '/v1/entities' },
   getEntity: { method: 'GET', path: '/v1/entities/{entityId}' },
   addKey: { method: 'POST', path: '/v1/entities/{entityId}/keys' },
   revokeKey: { method: 'POST', path: '/v1/entities/{entityId}/keys/{keyNo}/revoke' },
@@ -28,33 +31,43 @@ export const ROUTES = {
   changePaymentSettings: { method: 'POST', path: '/v1/entities/{entityId}/payment-settings' },
 
   recharge: { method: 'POST', path: '/v1/recharges' },
+  listRecharges: { method: 'GET', path: '/v1/recharges' },
+  getRecharge: { method: 'GET', path: '/v1/recharges/{rechargeId}' },
 
   pay: { method: 'POST', path: '/v1/payments' },
-  findPayment: { method: 'GET', path: '/v1/payments' },
+  listPayments: { method: 'GET', path: '/v1/payments' },
   getPayment: { method: 'GET', path: '/v1/payments/{paymentId}' },
   cancelPayment: { method: 'POST', path: '/v1/payments/{paymentId}/cancel' },
   refundPayment: { method: 'POST', path: '/v1/payments/{paymentId}/refunds' },
+  listRefunds: { method: 'GET', path: '/v1/refunds' },
 
   placeFreeze: { method: 'POST', path: '/v1/accounts/{accountId}/freezes' },
+  listFreezes: { method: 'GET', path: '/v1/freezes' },
   getFreeze: { method: 'GET', path: '/v1/freezes/{freezeId}' },
   releaseFreeze: { method: 'POST', path: '/v1/freezes/{freezeId}/release' },
   deductFromFreeze: { method: 'POST', path: '/v1/freezes/{freezeId}/deduct' },
 
   authorisePreauth: { method: 'POST', path: '/v1/preauths' },
+  listPreauths: { method: 'GET', path: '/v1/preauths' },
   getPreauth: { method: 'GET', path: '/v1/preauths/{preauthId}' },
   cancelPreauth: { method: 'POST', path: '/v1/preauths/{preauthId}/cancel' },
   completePreauth: { method: 'POST', path: '/v1/preauths/{preauthId}/complete' },
   cancelPreauthCompletion: { method: 'POST', path: '/v1/preauths/{preauthId}/completion/cancel' },
 
   transfer: { method: 'POST', path: '/v1/transfers' },
+  listTransfers: { method: 'GET', path: '/v1/transfers' },
   getTransfer: { method: 'GET', path: '/v1/transfers/{transferId}' },
   withdraw: { method: 'POST', path: '/v1/withdrawals' },
+  listWithdrawals: { method: 'GET', path: '/v1/withdrawals' },
   getWithdrawal: { method: 'GET', path: '/v1/withdrawals/{withdrawalId}' },
 
   chartOfAccounts: { method: 'GET', path: '/v1/books/chart-of-accounts' },
   getJournal: { method: 'GET', path: '/v1/books/journal' },
   getBookAccountBalances: { method: 'GET', path: '/v1/books/accounts/{code}/balances' },
   trialBalance: { method: 'GET', path: '/v1/books/trial-balance' },
+  listAccountingDates: { method: 'GET', path: '/v1/books/accounting-dates' },
+
+  logHead: { method: 'GET', path: '/v1/log/head' },
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof ROUTES;

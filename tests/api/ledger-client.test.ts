@@ -112,10 +112,12 @@ describe('LedgerClient over HTTP', () => {
     });
     expect(paid).toMatchObject({ status: 'completed', amount: '30.00', merchantId: merchant.entityId });
     expect(await shop.getPayment(paid.paymentId)).toMatchObject({ paymentId: paid.paymentId });
-    expect(await shop.findPayment({ merchantOrderNo: 'CLIENT-1' })).toMatchObject({ paymentId: paid.paymentId });
-    expect(await operator.findPayment({ merchantOrderNo: 'CLIENT-1', merchantId: merchant.entityId })).toMatchObject({
-      paymentId: paid.paymentId,
-    });
+    const byOrderNo = { merchantOrderNo: 'CLIENT-1', minPosition: paid.position! };
+    expect((await shop.listPayments(byOrderNo)).items).toMatchObject([{ operationId: paid.paymentId }]);
+    const listed = operator.listed((q) => operator.listPayments(q), { ...byOrderNo, merchantId: merchant.entityId });
+    const found: string[] = [];
+    for await (const payment of listed) found.push(payment.operationId);
+    expect(found).toEqual([paid.paymentId]);
 
     const refunded = await shop.refundPayment(paid.paymentId, { refundNo: 'RF-1', amount: '10.00', currency: 'CNY' });
     expect(refunded).toMatchObject({ refundedAmount: '10.00', refunds: [{ refundNo: 'RF-1', status: 'completed' }] });

@@ -71,8 +71,6 @@ export const paymentView = z
   })
   .meta({ id: 'Payment' });
 
-export const paymentLookupQuery = z.strictObject({ merchantOrderNo, merchantId: z.string().min(1).max(64).optional() });
-
 export const cancelPaymentBody = z.strictObject({ reason: z.string().max(200).default('') }).optional();
 
 export const refundBody = z
