@@ -152,6 +152,8 @@ describe('audit and rebuild refuse what would mislead', () => {
     const rebuilt = runCli(cli, ['rebuild'], { DATA_DIR: ledger.dataDir });
     expect(rebuilt.stderr.replace(/rebuild .*\n?/g, '')).toBe('');
     expect(rebuilt.status).toBe(0);
-    expect(rebuilt.stdout).toMatch(/^rebuilt balances, operations, statements, books: replayed [1-9]\d* events/);
+    expect(rebuilt.stdout).toMatch(
+      /^rebuilt balances, operations, statements, books, entities: replayed [1-9]\d* events/,
+    );
   });
 });
