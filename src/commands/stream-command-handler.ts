@@ -36,8 +36,18 @@ export interface HandledCommand<Event, State> {
   readonly revision: bigint;
   /**
    * Global position at or after this command's last event (the end of the append it was committed in):
-   * waiting for a read model to reach it always includes this command. -1n when nothing was recorded.
+   * waiting for a read model to reach it always includes this command. When the command recorded nothing
+   * (a retry, a step already done), the position of the stream's last event, so an answer derived from
+   * the stream always has one; -1n only for a stream that has no events.
    */
+  readonly position: bigint;
+}
+
+/** A stream's state as loaded, with where it ends. */
+export interface LoadedStream<State> {
+  readonly state: State;
+  readonly revision: bigint;
+  /** Global position of the stream's last event; -1n for a stream with no events. */
   readonly position: bigint;
 }
 
@@ -69,6 +79,8 @@ interface CachedStream<State> {
   state: State;
   /** Last revision folded into `state`; -1n for a stream with no events. */
   revision: bigint;
+  /** Global position of that last event; -1n for a stream with no events. */
+  position: bigint;
 }
 
 type Waiting<Command, Event, State> =
@@ -79,7 +91,7 @@ type Waiting<Command, Event, State> =
       resolve: (r: HandledCommand<Event, State>) => void;
       reject: (e: unknown) => void;
     }
-  | { kind: 'load'; resolve: (r: { state: State; revision: bigint }) => void; reject: (e: unknown) => void };
+  | { kind: 'load'; resolve: (r: LoadedStream<State>) => void; reject: (e: unknown) => void };
 
 /**
  * Load -> decide -> append with the exact expected revision, for one stream at a time.
@@ -119,7 +131,7 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
   }
 
   /** The stream's current state, brought up to date from the event store, in line with queued commands. */
-  load(streamId: string): Promise<{ state: State; revision: bigint }> {
+  load(streamId: string): Promise<LoadedStream<State>> {
     return new Promise((resolve, reject) => this.enqueue(streamId, { kind: 'load', resolve, reject }));
   }
 
@@ -172,7 +184,7 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
         // Nothing to append means no revision check: a refusal decided on the cache is confirmed on the
         // store's current state before it is answered (another process may have changed the stream).
         if (cachedState && outcomes.some((o) => !o.ok)) continue;
-        this.settle(batch, outcomes, -1n);
+        this.settle(batch, outcomes, current.position);
         return;
       }
       try {
@@ -184,9 +196,9 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
           this.cache.delete(streamId);
           const stored = await this.catchUp(streamId);
           for (const item of batch) {
-            if (item.kind === 'load') item.resolve({ state: stored.state, revision: stored.revision });
+            if (item.kind === 'load') item.resolve(stored);
             else
-              item.resolve({ events: [], state: stored.state, revision: stored.revision, position: result.position });
+              item.resolve({ events: [], state: stored.state, revision: stored.revision, position: stored.position });
           }
           return;
         } else {
@@ -194,9 +206,10 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
           this.remember(streamId, {
             state: last?.ok ? last.state : current.state,
             revision: result.nextExpectedRevision,
+            position: result.position,
           });
         }
-        this.settle(batch, outcomes, result.position);
+        this.settle(batch, outcomes, result.position, current.position);
         return;
       } catch (error) {
         if (error instanceof WrongExpectedRevisionError && attempt < this.limits.maxAttempts) {
@@ -228,7 +241,7 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
     let eventCount = 0;
     return batch.map((item) => {
       if (item.kind === 'load')
-        return { ok: true as const, events: [] as Event[], newEvents: [] as NewEvent[], state, revision };
+        return { ok: true as const, events: [] as Event[], newEvents: [] as NewEvent[], state, revision, eventCount };
       try {
         const events = this.decider.decide(item.command, state);
         if (eventCount + events.length > MAX_EVENTS_PER_APPEND)
@@ -238,7 +251,7 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
         state = next;
         revision += BigInt(events.length);
         eventCount += events.length;
-        return { ok: true as const, events, newEvents, state, revision };
+        return { ok: true as const, events, newEvents, state, revision, eventCount };
       } catch (error) {
         return { ok: false as const, error };
       }
@@ -248,33 +261,35 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
   private settle(
     batch: readonly Waiting<Command, Event, State>[],
     outcomes: ReturnType<StreamCommandHandler<Command, Event, State>['decideAll']>,
-    position: bigint,
+    appendedPosition: bigint,
+    positionBefore = appendedPosition,
   ): void {
     batch.forEach((item, index) => {
       const outcome = outcomes[index]!;
       if (!outcome.ok) {
         item.reject(outcome.error);
-      } else if (item.kind === 'load') {
-        item.resolve({ state: outcome.state, revision: outcome.revision });
+        return;
+      }
+      // Whatever this item saw of the stream ends at the append if an earlier item of the batch (or this
+      // one) recorded events, else where the stream ended before it.
+      const position = outcome.eventCount > 0 ? appendedPosition : positionBefore;
+      if (item.kind === 'load') {
+        item.resolve({ state: outcome.state, revision: outcome.revision, position });
       } else {
-        item.resolve({
-          events: outcome.events,
-          state: outcome.state,
-          revision: outcome.revision,
-          position: outcome.events.length > 0 ? position : -1n,
-        });
+        item.resolve({ events: outcome.events, state: outcome.state, revision: outcome.revision, position });
       }
     });
   }
 
   private async catchUp(streamId: string): Promise<CachedStream<State>> {
-    const cached = this.cache.get(streamId) ?? { state: this.decider.initialState(), revision: -1n };
-    let { state, revision } = cached;
+    const cached = this.cache.get(streamId) ?? { state: this.decider.initialState(), revision: -1n, position: -1n };
+    let { state, revision, position } = cached;
     for await (const recorded of this.eventStore.readStream(streamId, { fromRevision: revision + 1n })) {
       state = this.decider.evolve(state, decodeEvent(recorded.type, recorded.data) as Event);
       revision = recorded.revision;
+      position = recorded.position;
     }
-    const current = { state, revision };
+    const current = { state, revision, position };
     this.remember(streamId, current);
     return current;
   }

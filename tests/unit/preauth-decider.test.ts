@@ -24,19 +24,41 @@ const completionRequested = (capturedMinor: bigint): PreauthEvent => ({
   type: 'PreauthCompletionRequested',
   data: { preauthId, completionId, capturedMinor },
 });
+/** One second before `request.expiresAt`, and the instant it expires (a deadline is exclusive). */
+const beforeExpiry = '2026-11-27T23:59:59.000Z';
 const completedEvent: PreauthEvent = { type: 'PreauthCompleted', data: { preauthId, completionId } };
 
 describe('a pre-authorisation', () => {
   it('given an authorisation, when completed within the hold, then the completion is requested', () => {
     spec
       .given([requested, authorised])
-      .when({ type: 'RequestCompletion', preauthId, completionId, capturedMinor: 25_000n })
+      .when({ type: 'RequestCompletion', preauthId, completionId, capturedMinor: 25_000n, nowIso: beforeExpiry })
       .then([completionRequested(25_000n)]);
+  });
+  it('given an authorisation not yet swept, when completed at or after its expiry, then it is refused: the command time decides', () => {
+    for (const nowIso of ['2026-11-28T00:00:00.000Z', '2026-11-28T08:00:00+08:00', '2026-12-05T10:00:00.000Z']) {
+      spec
+        .given([requested, authorised])
+        .when({ type: 'RequestCompletion', preauthId, completionId, capturedMinor: 25_000n, nowIso })
+        .thenRefuses('preauth_expired', { preauthId, expiresAt: request.expiresAt });
+    }
+  });
+  it('given a completion requested before the expiry, when the same completion is retried after it, then nothing new is decided', () => {
+    spec
+      .given([requested, authorised, completionRequested(25_000n)])
+      .when({
+        type: 'RequestCompletion',
+        preauthId,
+        completionId,
+        capturedMinor: 25_000n,
+        nowIso: '2026-11-29T00:00:00.000Z',
+      })
+      .then([]);
   });
   it('given an authorisation, when completed above the hold, then it is refused', () => {
     spec
       .given([requested, authorised])
-      .when({ type: 'RequestCompletion', preauthId, completionId, capturedMinor: 30_001n })
+      .when({ type: 'RequestCompletion', preauthId, completionId, capturedMinor: 30_001n, nowIso: beforeExpiry })
       .thenRefuses('capture_exceeds_authorisation');
   });
   it('given a completed authorisation, when completed again, then it is refused: a completion is captured once', () => {
@@ -47,6 +69,7 @@ describe('a pre-authorisation', () => {
         preauthId,
         completionId: '0190a0a0-0000-7000-8000-0000000000dd',
         capturedMinor: 1n,
+        nowIso: beforeExpiry,
       })
       .thenRefuses('operation_state_conflict');
   });
@@ -55,6 +78,19 @@ describe('a pre-authorisation', () => {
       .given([requested, authorised, completionRequested(10_000n), completedEvent])
       .when({ type: 'RequestCompletionCancellation', preauthId, cancellationId })
       .then([{ type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId, cancellationId } }]);
+  });
+  it('given a cancelled completion, when the same cancellation is retried, then nothing new is decided (its answer is the stream)', () => {
+    spec
+      .given([
+        requested,
+        authorised,
+        completionRequested(10_000n),
+        completedEvent,
+        { type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId, cancellationId } },
+        { type: 'PreauthCompletionCancelled', data: { preauthId, completionId } },
+      ])
+      .when({ type: 'RequestCompletionCancellation', preauthId, cancellationId })
+      .then([]);
   });
   it('given a cancelled completion, when completed again, then the authorisation is valid again', () => {
     const other = '0190a0a0-0000-7000-8000-0000000000ee';
@@ -67,7 +103,7 @@ describe('a pre-authorisation', () => {
         { type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId, cancellationId } },
         { type: 'PreauthCompletionCancelled', data: { preauthId, completionId } },
       ])
-      .when({ type: 'RequestCompletion', preauthId, completionId: other, capturedMinor: 30_000n })
+      .when({ type: 'RequestCompletion', preauthId, completionId: other, capturedMinor: 30_000n, nowIso: beforeExpiry })
       .then([{ type: 'PreauthCompletionRequested', data: { preauthId, completionId: other, capturedMinor: 30_000n } }]);
   });
   it('given an authorisation, when expired before its expiry time, then it is refused', () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ZodType } from 'zod';
 import type { CommandContext } from '../../commands/command-context.js';
 import { requestFingerprint, type CommandResponse, type IdempotencyKeeper } from '../../commands/idempotency.js';
 import { canonicalJson } from '../../domain/audit/canonical-json.js';
@@ -31,7 +32,7 @@ export async function runCommand(
   };
   let response: CommandResponse & { replayed: boolean };
   if (idempotencyKey === null) {
-    response = { ...(await execute(context, { takeover: false })), replayed: false };
+    response = { ...conforming(request, await execute(context, { takeover: false })), replayed: false };
   } else {
     const fingerprint = requestFingerprint([
       request.method,
@@ -41,13 +42,33 @@ export async function runCommand(
     ]);
     response = await deps.idempotency.run(
       { scope, key: idempotencyKey, fingerprint },
-      (attempt) => execute(context, attempt),
+      async (attempt) => conforming(request, await execute(context, attempt)),
       recordableRefusal(request),
     );
   }
   if (response.replayed) reply.header('idempotent-replayed', 'true');
   if (response.statusCode >= 400) reply.type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify);
   await reply.status(response.statusCode).send(response.body);
+}
+
+/**
+ * An answer is checked against the route's response schema before it is recorded: one the schema would
+ * reject (it would be answered 500 for ever after, under that key) is a bug, raised unrecorded instead,
+ * so the claim is released and a retry derives the answer again.
+ */
+function conforming(request: FastifyRequest, response: CommandResponse): CommandResponse {
+  const schemas = (request.routeOptions.schema as { response?: Record<number, unknown> } | undefined)?.response;
+  const schema = schemas?.[response.statusCode];
+  if (!(schema instanceof ZodType)) {
+    throw new Error(`${request.method} ${request.routeOptions.url ?? '?'} documents no ${response.statusCode} answer`);
+  }
+  const checked = schema.safeParse(response.body);
+  if (!checked.success) {
+    throw new Error(
+      `${request.method} ${request.routeOptions.url ?? '?'} derived a ${response.statusCode} answer its schema rejects: ${checked.error.message}`,
+    );
+  }
+  return response;
 }
 
 /** Answers that say "try again", not "no": a retry with the same key must run the command again. */

@@ -71,6 +71,7 @@ const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: string }> 
   duplicate_refund_no: { status: 409, title: 'Duplicate refund number' },
   capture_exceeds_authorisation: { status: 422, title: 'Capture exceeds authorisation' },
   cancel_window_closed: { status: 422, title: 'Cancellation window closed' },
+  preauth_expired: { status: 422, title: 'Pre-authorisation expired' },
   same_account: { status: 400, title: 'Payer and payee are the same account' },
   forbidden: { status: 403, title: 'Forbidden' },
   entity_not_found: { status: 404, title: 'Entity not found' },

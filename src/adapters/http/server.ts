@@ -69,7 +69,11 @@ export async function buildHttpServer(
 
   app.setErrorHandler((error, request, reply) => {
     const problem = problemOf(error);
-    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    // A bug gets its stack in the log; an expected outage answer (read model behind, overloaded, storage or
+    // channel unavailable) is a warning with its code, not a stack trace per request.
+    if (problem.code === 'internal_error') request.log.error({ err: error }, 'request failed');
+    else if (problem.status >= 500)
+      request.log.warn({ code: problem.code, detail: problem.message }, 'request refused');
     return sendProblem(request, reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -82,8 +82,7 @@ export async function drivePlacement(
   resuming: boolean,
 ): Promise<Outcome> {
   const streamId = freezeStreamId(freezeId);
-  const position = -1n;
-  const freeze = await getFreeze(deps, freezeId);
+  const { freeze, position } = await loadFreeze(deps, freezeId);
   if (freeze.status !== 'requested') return { freeze, position };
   const r = freeze.request;
   const frozen = await runAccountStep(
@@ -141,10 +140,10 @@ export async function driveRelease(
   context: CommandContext,
   resuming: boolean,
 ): Promise<Outcome> {
-  const freeze = await getFreeze(deps, freezeId);
+  const { freeze, position } = await loadFreeze(deps, freezeId);
   const release = freeze.releases.get(releaseId);
   if (!release) throw new DomainError('operation_not_found', `release ${releaseId} does not exist`, { releaseId });
-  if (release.applied) return { freeze, position: -1n };
+  if (release.applied) return { freeze, position };
   const step = await runAccountStep(
     deps,
     freeze.request.accountId,
@@ -226,11 +225,11 @@ export async function driveDeduction(
   resuming: boolean,
 ): Promise<Outcome & { deductionId: string }> {
   const streamId = freezeStreamId(freezeId);
-  const freeze = await getFreeze(deps, freezeId);
+  const { freeze, position } = await loadFreeze(deps, freezeId);
   const deduction = freeze.deductions.get(deductionId);
   if (!deduction)
     throw new DomainError('operation_not_found', `deduction ${deductionId} does not exist`, { deductionId });
-  if (deduction.status !== 'requested') return { freeze, position: -1n, deductionId };
+  if (deduction.status !== 'requested') return { freeze, position, deductionId };
   const payer = await loadAccount(deps, freeze.request.accountId);
   const payee = await loadAccount(deps, deduction.payeeAccountId);
   const movement = {
@@ -325,7 +324,12 @@ async function failDeduction(
 }
 
 export async function getFreeze(deps: FreezeDeps, freezeId: string): Promise<ExistingFreeze> {
-  const { state } = await deps.freezes.load(freezeStreamId(freezeId));
+  return (await loadFreeze(deps, freezeId)).freeze;
+}
+
+/** A freeze that must exist, with the position of its stream's last event (an answer's position). */
+export async function loadFreeze(deps: FreezeDeps, freezeId: string): Promise<Outcome> {
+  const { state, position } = await deps.freezes.load(freezeStreamId(freezeId));
   if (!state.exists) throw new DomainError('freeze_not_found', `freeze ${freezeId} does not exist`, { freezeId });
-  return state;
+  return { freeze: state, position };
 }

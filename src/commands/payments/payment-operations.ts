@@ -137,9 +137,9 @@ export async function drivePayment(
   position: bigint,
 ): Promise<PaymentOutcome> {
   const streamId = paymentStreamId(paymentId);
-  const { state } = await deps.payments.load(streamId);
+  const { state, position: streamPosition } = await deps.payments.load(streamId);
   if (!state.exists) throw new DomainError('operation_not_found', `payment ${paymentId} does not exist`, { paymentId });
-  if (state.status !== 'initiated') return { payment: state, position };
+  if (state.status !== 'initiated') return { payment: state, position: maxPosition(position, streamPosition) };
   const order = state.order;
   const amount = { amountMinor: order.amountMinor, currency: order.currency };
   const movement = paymentMovement(paymentId, order.merchantOrderNo, amount, 'payment', order.description);

@@ -112,8 +112,7 @@ export async function driveAuthorisation(
   resuming: boolean,
 ): Promise<Outcome> {
   const streamId = preauthStreamId(preauthId);
-  const position = -1n;
-  const preauth = await getPreauth(deps, preauthId);
+  const { preauth, position } = await loadPreauth(deps, preauthId);
   if (preauth.status !== 'requested') return { preauth, position };
   const r = preauth.request;
   const held = await runAccountStep(
@@ -198,7 +197,13 @@ export async function completePreauth(
     });
   const requested = await deps.preauths.handle(
     streamId,
-    { type: 'RequestCompletion', preauthId, completionId, capturedMinor: amount.amountMinor },
+    {
+      type: 'RequestCompletion',
+      preauthId,
+      completionId,
+      capturedMinor: amount.amountMinor,
+      nowIso: context.occurredAt,
+    },
     stepContext(context, completionId, 'request'),
   );
   const driven = await driveCompletion(deps, preauthId, completionId, context, requested.events.length === 0);
@@ -214,9 +219,9 @@ export async function driveCompletion(
   resuming: boolean,
 ): Promise<Outcome> {
   const streamId = preauthStreamId(preauthId);
-  const preauth = await getPreauth(deps, preauthId);
+  const { preauth, position } = await loadPreauth(deps, preauthId);
   if (preauth.status !== 'completing' || preauth.completion?.completionId !== completionId)
-    return { preauth, position: -1n };
+    return { preauth, position };
   const r = preauth.request;
   const captured = preauth.completion.capturedMinor;
   const [payer, payee] = await Promise.all([loadAccount(deps, r.payerAccountId), loadAccount(deps, r.payeeAccountId)]);
@@ -488,8 +493,13 @@ async function failUncompletion(
 }
 
 export async function getPreauth(deps: PreauthDeps, preauthId: string): Promise<ExistingPreauth> {
-  const { state } = await deps.preauths.load(preauthStreamId(preauthId));
+  return (await loadPreauth(deps, preauthId)).preauth;
+}
+
+/** A pre-authorisation that must exist, with the position of its stream's last event (an answer's position). */
+export async function loadPreauth(deps: PreauthDeps, preauthId: string): Promise<Outcome> {
+  const { state, position } = await deps.preauths.load(preauthStreamId(preauthId));
   if (!state.exists)
     throw new DomainError('operation_not_found', `pre-authorisation ${preauthId} does not exist`, { preauthId });
-  return state;
+  return { preauth: state, position };
 }

@@ -104,11 +104,12 @@ export async function driveRecharge(
   resuming: boolean,
 ): Promise<RechargeOutcome> {
   const streamId = rechargeStreamId(rechargeId);
-  const { state } = await deps.recharges.load(streamId);
+  const { state, position: streamPosition } = await deps.recharges.load(streamId);
   if (!state.exists)
     throw new DomainError('operation_not_found', `recharge ${rechargeId} does not exist`, { rechargeId });
   const r = state.request;
-  if (state.status !== 'requested') return { recharge: state, position: -1n };
+  // Already finished (by an earlier run or the recovery sweep): the answer is the stream's, up to its end.
+  if (state.status !== 'requested') return { recharge: state, position: streamPosition };
   const channel = deps.channels.get(r.channel);
   if (!channel) throw new DomainError('unknown_channel', `no payment channel "${r.channel}"`, { channel: r.channel });
   const amount = { amountMinor: r.amountMinor, currency: r.currency };

@@ -92,9 +92,9 @@ export async function driveTransfer(
   resuming: boolean,
 ): Promise<{ transfer: ExistingTransfer; position: bigint }> {
   const streamId = transferStreamId(transferId);
-  const { state } = await deps.transfers.load(streamId);
+  const { state, position: streamPosition } = await deps.transfers.load(streamId);
   if (!state.exists) throw new Error('a requested transfer exists');
-  if (state.status !== 'requested') return { transfer: state, position: -1n };
+  if (state.status !== 'requested') return { transfer: state, position: streamPosition };
   const r = state.request;
   const movement = {
     amount: { amountMinor: r.amountMinor, currency: r.currency },

@@ -87,8 +87,7 @@ export async function driveWithdrawal(
   resuming: boolean,
 ): Promise<{ withdrawal: ExistingWithdrawal; position: bigint }> {
   const streamId = withdrawalStreamId(withdrawalId);
-  const position = -1n;
-  const { state } = await deps.withdrawals.load(streamId);
+  const { state, position } = await deps.withdrawals.load(streamId);
   if (!state.exists) throw new Error('a requested withdrawal exists');
   if (state.status !== 'requested') return { withdrawal: state, position };
   const r = state.request;

@@ -43,6 +43,8 @@ export type PreauthCommand =
       readonly preauthId: string;
       readonly completionId: string;
       readonly capturedMinor: bigint;
+      /** The command's time (its `occurredAt`): a hold past its expiry captures nothing, however late the sweep. */
+      readonly nowIso: string;
     }
   | { readonly type: 'ConfirmCompletion'; readonly preauthId: string; readonly completionId: string }
   | {
@@ -122,6 +124,14 @@ function requirePreauth(state: PreauthState, preauthId: string): Extract<Preauth
   return state;
 }
 
+/** Whether `deadlineIso` has passed at `nowIso` (instants compared, not strings: offsets may differ). */
+function isPast(deadlineIso: string, nowIso: string): boolean {
+  const deadlineMs = Date.parse(deadlineIso);
+  const nowMs = Date.parse(nowIso);
+  assert(Number.isFinite(deadlineMs) && Number.isFinite(nowMs), 'deadline and command time are ISO-8601 instants');
+  return nowMs >= deadlineMs;
+}
+
 function conflict(preauthId: string, status: PreauthStatus, wanted: string): DomainError {
   return new DomainError('operation_state_conflict', `pre-authorisation ${preauthId} is ${status}; cannot ${wanted}`, {
     preauthId,
@@ -165,7 +175,7 @@ export function decidePreauth(command: PreauthCommand, state: PreauthState): Pre
       const preauth = requirePreauth(state, command.preauthId);
       if (preauth.status === 'cancelled') return [];
       if (preauth.status !== 'authorised') throw conflict(command.preauthId, preauth.status, 'cancel it');
-      if (command.reason === 'expired' && command.nowIso < preauth.request.expiresAt)
+      if (command.reason === 'expired' && !isPast(preauth.request.expiresAt, command.nowIso))
         throw conflict(command.preauthId, preauth.status, 'expire it before its expiry time');
       return [{ type: 'PreauthCancelled', data: { preauthId: command.preauthId, reason: command.reason } }];
     }
@@ -173,6 +183,13 @@ export function decidePreauth(command: PreauthCommand, state: PreauthState): Pre
       const preauth = requirePreauth(state, command.preauthId);
       if (preauth.completion?.completionId === command.completionId) return [];
       if (preauth.status !== 'authorised') throw conflict(command.preauthId, preauth.status, 'complete it');
+      if (isPast(preauth.request.expiresAt, command.nowIso)) {
+        throw new DomainError(
+          'preauth_expired',
+          `pre-authorisation ${command.preauthId} expired at ${preauth.request.expiresAt}; its hold can no longer be captured`,
+          { preauthId: command.preauthId, expiresAt: preauth.request.expiresAt },
+        );
+      }
       if (command.capturedMinor <= 0n || command.capturedMinor > preauth.request.amountMinor) {
         throw new DomainError(
           'capture_exceeds_authorisation',
@@ -215,6 +232,8 @@ export function decidePreauth(command: PreauthCommand, state: PreauthState): Pre
     case 'RequestCompletionCancellation': {
       const preauth = requirePreauth(state, command.preauthId);
       if (preauth.status === 'cancelling_completion') return [];
+      // This very cancellation already gave the capture back (a retry whose answer was lost): done, not a conflict.
+      if (preauth.completionCancellationId === command.cancellationId && preauth.completion === null) return [];
       if (preauth.status !== 'completed' || !preauth.completion)
         throw conflict(command.preauthId, preauth.status, 'cancel its completion');
       return [

@@ -26,6 +26,7 @@ export type DomainErrorCode =
   | 'duplicate_refund_no'
   | 'capture_exceeds_authorisation'
   | 'cancel_window_closed'
+  | 'preauth_expired'
   | 'same_account'
   | 'forbidden'
   | 'entity_not_found'
