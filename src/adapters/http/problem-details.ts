@@ -202,6 +202,15 @@ export function problemOf(error: unknown): HttpProblem {
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpProblem(415, 'unsupported_media_type', 'Unsupported media type', 'send application/json');
+    case 'FST_ERR_BAD_URL':
+      return new HttpProblem(400, 'invalid_url', 'Invalid URL', 'the path is not a valid URL (a bad %-escape)');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new HttpProblem(
+        400,
+        'path_parameter_too_long',
+        'Path parameter too long',
+        'a path parameter is longer than any identifier of this API',
+      );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new HttpProblem(
         400,

@@ -28,7 +28,7 @@ export function pageLimit(defaultSize: number, maxSize: number) {
 export const minPositionParam = positionString
   .optional()
   .describe(
-    'Wait (bounded) until the read model has applied this position: read your own write. 503 with Retry-After if it has not in time',
+    'Wait (bounded) until the read model has applied this position: read your own write. 503 with Retry-After if it has not in time; 400 position_beyond_head if the log has not reached it',
   );
 
 export async function awaitReadModel(
@@ -37,7 +37,18 @@ export async function awaitReadModel(
   minPosition: string | undefined,
 ): Promise<void> {
   if (minPosition === undefined) return;
-  await service.projections.waitForPosition(projection, BigInt(minPosition), service.config.readYourWritesTimeoutMs);
+  const position = BigInt(minPosition);
+  // A position the log has not reached is no write of anyone's: refused at once, not waited for.
+  const head = await service.eventStore.headPosition();
+  if (head === 'start' || position > head) {
+    throw new HttpProblem(
+      400,
+      'position_beyond_head',
+      'Position beyond the log',
+      `minPosition ${minPosition} is beyond the log's last position (${head === 'start' ? 'none yet' : head.toString()}); pass a position this API returned`,
+    );
+  }
+  await service.projections.waitForPosition(projection, position, service.config.readYourWritesTimeoutMs);
 }
 
 /** Items per page of every list route (accounts, entities, operations, refunds, accounting dates). */

@@ -9,8 +9,10 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { eventMetadataSchema } from '../../ports/event-store.js';
 import type { LedgerService } from '../ledger-service.js';
 import type { Principal } from './authorization.js';
+import { answerClientError } from './client-errors.js';
 import { keepRawJsonBody } from './raw-body.js';
 import { installRequestAuthentication } from './request-authentication.js';
 import { HttpProblem, problemOf, sendProblem } from './problem-details.js';
@@ -33,6 +35,15 @@ export interface HttpServerOptions {
 
 /** Largest request body accepted: commands are small; anything larger is a mistake or an attack. */
 export const MAX_BODY_BYTES = 64 * 1024;
+/** Longest path parameter routed (ids are at most 64 characters); longer answers 400 path_parameter_too_long. */
+export const MAX_PATH_PARAM_LENGTH = 100;
+/** What the events' correlation id takes: the event metadata schema's own limit. */
+export const MAX_REQUEST_ID_LENGTH = eventMetadataSchema.shape.correlationId.maxLength ?? 200;
+const REQUEST_ID_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${MAX_REQUEST_ID_LENGTH}}$`);
+
+function acceptedRequestId(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && REQUEST_ID_PATTERN.test(header) ? header : undefined;
+}
 
 export async function buildHttpServer(
   service: LedgerService,
@@ -56,15 +67,34 @@ export async function buildHttpServer(
             ],
           },
     bodyLimit: MAX_BODY_BYTES,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A client's X-Request-Id becomes the events' correlation id: only one the event schema takes is
+    // adopted, any other is refused (400) by the hook below before anything is claimed or recorded.
+    requestIdHeader: false,
+    genReqId: (request) => acceptedRequestId(request.headers['x-request-id']) ?? randomUUID(),
+    maxParamLength: MAX_PATH_PARAM_LENGTH,
     return503OnClosing: true,
+    // Router errors (a bad %-escape, an over-long path parameter) and HTTP framing errors answer problem+json.
+    frameworkErrors: (error, request, reply) => {
+      void sendProblem(request, reply, problemOf(error));
+    },
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  app.addHook('onRequest', async (request) => {
+    const given = request.headers['x-request-id'];
+    if (given !== undefined && acceptedRequestId(given) === undefined) {
+      throw new HttpProblem(
+        400,
+        'invalid_request_id',
+        'Invalid X-Request-Id',
+        `X-Request-Id must be 1 to ${MAX_REQUEST_ID_LENGTH} printable ASCII characters without spaces`,
+      );
+    }
   });
 
   app.setErrorHandler((error, request, reply) => {

@@ -18,6 +18,7 @@ import {
 } from '../api-schemas.js';
 import { requireOperator, requireOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
+import { awaitReadModel, minPositionParam } from '../read-model-queries.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 
 export const openAccountBody = z
@@ -70,7 +71,7 @@ export const accountView = z
   })
   .meta({ id: 'Account' });
 
-export const accountQuery = z.strictObject({ minPosition: positionString.optional() });
+export const accountQuery = z.strictObject({ minPosition: minPositionParam });
 
 export function flagsViewOf(flags: AccountFlags, currency: CurrencyCode): z.output<typeof accountFlagsView> {
   const { overdraftLimitMinor, ...switches } = flags;
@@ -163,13 +164,7 @@ export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
       },
       async (request) => {
         const { accountId } = request.params;
-        if (request.query.minPosition !== undefined) {
-          await service.projections.waitForPosition(
-            balancesProjection.name,
-            BigInt(request.query.minPosition),
-            service.config.readYourWritesTimeoutMs,
-          );
-        }
+        await awaitReadModel(service, balancesProjection.name, request.query.minPosition);
         const doc = isValidAccountNumber(accountId)
           ? await service.readModels.get<BalanceDocument>(BALANCES_COLLECTION, accountId)
           : null;

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openWallet, startTestLedger, type TestLedger } from '../support/test-ledger.js';
+
+/** What every error answer is: problem+json with a stable code, whatever part of the stack refused it. */
+function expectProblem(
+  response: { statusCode: number; headers: Record<string, unknown>; body: string },
+  status: number,
+  code: string,
+) {
+  expect(response.statusCode, response.body).toBe(status);
+  expect(String(response.headers['content-type'])).toMatch(/^application\/problem\+json/);
+  const problem = JSON.parse(response.body) as Record<string, unknown>;
+  expect(problem).toMatchObject({ status, code, type: `urn:ledger:problem:${code}` });
+  expect(response.body).not.toMatch(/FST_|at \w+ \(|node:internal/);
+}
+
+/** Sends raw bytes to a listening server and returns what comes back, parsed as far as HTTP/1.1 goes. */
+async function raw(port: number, bytes: string) {
+  const text = await new Promise<string>((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(bytes));
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('end', () => resolve(received));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer in 5 s')));
+  });
+  const [head = '', body = ''] = text.split('\r\n\r\n');
+  const [statusLine = '', ...headerLines] = head.split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of headerLines) {
+    const colon = line.indexOf(':');
+    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { statusCode: Number(statusLine.split(' ')[1]), headers, body };
+}
+
+describe('hostile and malformed requests', () => {
+  let ledger: TestLedger;
+  let port: number;
+  let wallet: string;
+
+  beforeAll(async () => {
+    ledger = await startTestLedger();
+    wallet = (await openWallet(ledger.app)).accountId;
+    const address = await ledger.app.listen({ host: '127.0.0.1', port: 0 });
+    port = Number(new URL(address).port);
+  });
+  afterAll(async () => {
+    await ledger.close();
+  });
+
+  describe('a signed, valid command with an X-Request-Id the events cannot carry', () => {
+    it('is refused with 400 before anything is claimed or recorded, and the same key then works', async () => {
+      const key = randomUUID();
+      const before = await ledger.service.eventStore.headPosition();
+      const command = (requestId: string) =>
+        ledger.inject({
+          method: 'POST',
+          url: '/v1/recharges',
+          headers: { 'idempotency-key': key, 'x-request-id': requestId },
+          payload: { accountId: wallet, amount: '1.00', currency: 'CNY', channel: 'sim-bank' },
+        });
+      expectProblem(await command('r'.repeat(201)), 400, 'invalid_request_id');
+      expectProblem(await command('has spaces in it'), 400, 'invalid_request_id');
+      expect(await ledger.service.eventStore.headPosition()).toBe(before);
+      const accepted = await command('r'.repeat(200));
+      expect(accepted.statusCode, accepted.body).toBe(201);
+      expect(accepted.headers['x-request-id']).toBe('r'.repeat(200));
+    });
+  });
+
+  describe('?minPosition beyond the log', () => {
+    it('is refused at once with 400, not waited for', async () => {
+      const started = performance.now();
+      const response = await ledger.inject({ method: 'GET', url: `/v1/accounts/${wallet}?minPosition=99999999999` });
+      expectProblem(response, 400, 'position_beyond_head');
+      expect(performance.now() - started).toBeLessThan(1_000);
+      const statement = await ledger.inject({
+        method: 'GET',
+        url: `/v1/accounts/${wallet}/statement?minPosition=99999999999`,
+      });
+      expectProblem(statement, 400, 'position_beyond_head');
+    });
+    it('at a position the log has answers as before', async () => {
+      const opened = await openWallet(ledger.app);
+      const response = await ledger.inject({
+        method: 'GET',
+        url: `/v1/accounts/${opened.accountId}?minPosition=${opened.position}`,
+      });
+      expect(response.statusCode, response.body).toBe(200);
+    });
+  });
+
+  describe('router errors (fastify.inject)', () => {
+    it('a bad %-escape in the path', async () => {
+      expectProblem(await ledger.inject({ method: 'GET', url: '/v1/accounts/%zz' }), 400, 'invalid_url');
+      expectProblem(await ledger.app.inject({ method: 'GET', url: '/v1/accounts/%zz' }), 400, 'invalid_url');
+    });
+    it('an over-long path parameter', async () => {
+      const url = `/v1/accounts/${'1'.repeat(5_000)}`;
+      expectProblem(await ledger.inject({ method: 'GET', url }), 400, 'path_parameter_too_long');
+      expectProblem(await ledger.app.inject({ method: 'GET', url }), 400, 'path_parameter_too_long');
+    });
+    it('an unknown route and a wrong method', async () => {
+      expectProblem(await ledger.inject({ method: 'GET', url: '/v1/nowhere' }), 404, 'not_found');
+      expectProblem(await ledger.inject({ method: 'DELETE', url: `/v1/accounts/${wallet}` }), 404, 'not_found');
+      expectProblem(await ledger.app.inject({ method: 'GET', url: '/v1/nowhere' }), 401, 'signature_missing');
+    });
+    it('an unsigned request for an over-long path', async () => {
+      expectProblem(
+        await ledger.app.inject({ method: 'GET', url: `/v1/${'x'.repeat(9_000)}` }),
+        401,
+        'signature_missing',
+      );
+    });
+  });
+
+  describe('HTTP framing errors (a listening server, raw sockets)', () => {
+    it('a bad %-escape', async () => {
+      expectProblem(
+        await raw(port, 'GET /v1/accounts/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+        400,
+        'invalid_url',
+      );
+    });
+    it('oversized headers', async () => {
+      const response = await raw(port, `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      expectProblem(response, 431, 'headers_too_large');
+      expect(response.headers['connection']).toBe('close');
+    });
+    it('conflicting Content-Length headers', async () => {
+      expectProblem(
+        await raw(
+          port,
+          'POST /v1/recharges HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\n{}',
+        ),
+        400,
+        'invalid_content_length',
+      );
+    });
+    it('a Content-Length that is not a number', async () => {
+      expectProblem(
+        await raw(port, 'POST /v1/recharges HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'),
+        400,
+        'invalid_content_length',
+      );
+    });
+    it('a request line that is not HTTP', async () => {
+      expectProblem(await raw(port, 'HELLO THERE\r\n\r\n'), 400, 'malformed_request');
+    });
+    it('an over-long X-Request-Id on an unsigned request', async () => {
+      expectProblem(
+        await raw(
+          port,
+          `GET /health/live HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${'r'.repeat(300)}\r\nConnection: close\r\n\r\n`,
+        ),
+        400,
+        'invalid_request_id',
+      );
+    });
+    it('an unknown route', async () => {
+      expectProblem(
+        await raw(port, 'GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+        401,
+        'signature_missing',
+      );
+    });
+  });
+});
