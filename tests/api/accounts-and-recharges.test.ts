@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect } from '../support/events.js';
-import { freshKey, openWallet, recharge, startTestLedger, type TestLedger } from '../support/test-ledger.js';
+import {
+  createCaller,
+  freshKey,
+  openWallet,
+  recharge,
+  registerUser,
+  startTestLedger,
+  type TestLedger,
+} from '../support/test-ledger.js';
 
 describe('accounts and recharges over HTTP', () => {
   let ledger: TestLedger;
@@ -17,10 +25,11 @@ describe('accounts and recharges over HTTP', () => {
 
   describe('POST /v1/accounts', () => {
     it('opens a wallet with a 16-digit number whose prefix tells the type', async () => {
+      const userId = await registerUser(ledger.app);
       const response = await ledger.inject({
         method: 'POST',
         url: '/v1/accounts',
-        payload: { ownerId: 'u-1001', type: 'wallet', currency: 'CNY' },
+        payload: { ownerId: userId, type: 'wallet', currency: 'CNY' },
       });
       expect(response.statusCode).toBe(201);
       const body = response.json();
@@ -28,7 +37,7 @@ describe('accounts and recharges over HTTP', () => {
         type: 'wallet',
         currency: 'CNY',
         status: 'active',
-        ownerId: 'u-1001',
+        ownerId: userId,
         subjectCode: '2201',
       });
       expect(body.accountId).toMatch(/^101[0-9]{13}$/);
@@ -38,12 +47,13 @@ describe('accounts and recharges over HTTP', () => {
 
     it('opens one account per Idempotency-Key, however often the request is sent', async () => {
       const key = freshKey();
+      const merchant = await createCaller(ledger.service, 'merchant', 'Shop');
       const send = () =>
         ledger.inject({
           method: 'POST',
           url: '/v1/accounts',
           headers: { 'idempotency-key': key },
-          payload: { ownerId: 'm-1', type: 'merchant_settlement', currency: 'USD' },
+          payload: { ownerId: merchant.entityId, type: 'merchant_settlement', currency: 'USD' },
         });
       const first = await send();
       const second = await send();
@@ -162,6 +172,7 @@ describe('accounts and recharges over HTTP', () => {
         method: 'POST',
         url: '/v1/recharges',
         payload: { accountId: wallet.accountId, amount: '1.00', currency: 'CNY', channel: 'sim-bank' },
+        withoutIdempotencyKey: true,
       });
       expect(response.statusCode).toBe(400);
       expect(response.json().code).toBe('validation_failed');
@@ -215,9 +226,11 @@ describe('accounts and recharges over HTTP', () => {
 
     it('answers 503 with Retry-After when the read model cannot reach minPosition in time', async () => {
       const wallet = await openWallet(ledger.app);
+      // The log's head is the answer just recorded for that request: no balance the read model will show.
+      const head = await ledger.service.eventStore.headPosition();
       const response = await ledger.inject({
         method: 'GET',
-        url: `/v1/accounts/${wallet.accountId}?minPosition=999999999999`,
+        url: `/v1/accounts/${wallet.accountId}?minPosition=${String(head)}`,
       });
       expect(response.statusCode).toBe(503);
       expect(response.headers['retry-after']).toBeDefined();

@@ -95,9 +95,10 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
     it('hides a payment from another merchant, and refuses to pay into an account the merchant does not own', async () => {
       const paid = (await pay('SO-2', '1.00')).json();
       expect((await get(`/v1/payments/${paid.paymentId}`, rival)).statusCode).toBe(404);
+      // Another merchant's account answers like one that does not exist: no existence oracle.
       const intrusion = await pay('SO-3', '1.00', rival);
-      expect(intrusion.statusCode).toBe(403);
-      expect(intrusion.json().code).toBe('forbidden');
+      expect(intrusion.statusCode).toBe(404);
+      expect(intrusion.json().code).toBe('account_not_found');
     });
 
     it("takes money from a user's wallet only with the user's payment password", async () => {
@@ -330,7 +331,8 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
         { fromAccountId: wallet, toAccountId: shopAccount, amount: '1.00', currency: 'CNY' },
         shop,
       );
-      expect(fromOthers.statusCode).toBe(403);
+      expect(fromOthers.statusCode).toBe(404);
+      expect(fromOthers.json().code).toBe('account_not_found');
     });
   });
 

@@ -14,10 +14,13 @@ import {
 describe('request signing (Ed25519)', () => {
   let ledger: TestLedger;
   let walletId: string;
+  /** A registered user, for the wallets the tests open. */
+  let userId: string;
   beforeAll(async () => {
     ledger = await startTestLedger();
     const wallet = await openWallet(ledger.app);
     walletId = wallet.accountId;
+    userId = wallet.ownerId;
     // Reads below go to the balances read model: let it catch up once.
     await ledger.service.projections.waitForPosition('balances', BigInt(wallet.position), 5_000);
   });
@@ -57,6 +60,7 @@ describe('request signing (Ed25519)', () => {
       url: options.sentUrl ?? options.url,
       headers: {
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(method === 'POST' ? { 'idempotency-key': freshKey() } : {}),
         ...(options.headers ? options.headers(signed) : signed),
       },
       ...(body !== undefined ? { payload: body } : {}),
@@ -86,7 +90,7 @@ describe('request signing (Ed25519)', () => {
     const created = await send({
       method: 'POST',
       url: '/v1/accounts',
-      body: JSON.stringify({ ownerId: 'u-9', type: 'wallet', currency: 'CNY' }),
+      body: JSON.stringify({ ownerId: userId, type: 'wallet', currency: 'CNY' }),
     });
     expect(created.statusCode).toBe(201);
     const read = await send({ url: `/v1/accounts/${created.json().accountId}?minPosition=${created.json().position}` });
@@ -189,7 +193,7 @@ describe('request signing (Ed25519)', () => {
 
   it('accepts a nonce once per key: a captured request cannot be replayed', async () => {
     const nonce = `replay-${Date.now()}-abcdefgh`;
-    const body = JSON.stringify({ ownerId: 'u-replay', type: 'wallet', currency: 'CNY' });
+    const body = JSON.stringify({ ownerId: userId, type: 'wallet', currency: 'CNY' });
     const signed = signRequest({
       method: 'POST',
       pathWithQuery: '/v1/accounts',
@@ -198,11 +202,12 @@ describe('request signing (Ed25519)', () => {
       privateKeyPem: ledger.operator.privateKey,
       nonce,
     });
+    const replayKey = freshKey();
     const capture = () =>
       ledger.app.inject({
         method: 'POST',
         url: '/v1/accounts',
-        headers: { 'content-type': 'application/json', ...signed },
+        headers: { 'content-type': 'application/json', 'idempotency-key': replayKey, ...signed },
         payload: body,
       });
     expect((await capture()).statusCode).toBe(201);
@@ -290,15 +295,15 @@ describe('request signing (Ed25519)', () => {
         },
         as,
       );
-    const first = await open(ledger.operator, 'u-a');
-    const second = await open(other, 'u-b');
+    const first = await open(ledger.operator, userId);
+    const second = await open(other, userId);
     expect(first.statusCode).toBe(201);
     expect(second.statusCode).toBe(201);
     expect(second.json().accountId).not.toBe(first.json().accountId);
   });
 
   it('records the signer as the actor of the events it causes', async () => {
-    const wallet = await openWallet(ledger.app, 'CNY', 'u-actor');
+    const wallet = await openWallet(ledger.app, 'CNY');
     const [opened] = await collect(ledger.service.eventStore.readStream(`account-${wallet.accountId}`));
     expect(opened?.metadata.actor).toBe(ledger.operator.entityId);
   });

@@ -5,10 +5,15 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { EVENTS_FILE } from '../../src/adapters/storage.js';
 import { loadConfig, type LedgerConfig } from '../../src/config.js';
-import { openWallet, recharge, startTestLedger } from '../support/test-ledger.js';
+import { openWallet, recharge, registerUser, startTestLedger } from '../support/test-ledger.js';
 
 export const WALLETS = 2;
 export const RECHARGES_PER_WALLET = 3;
+/**
+ * Streams the fixture writes beyond the test ledger's setup: the wallets' owner (a user) and its
+ * Idempotency-Key; each wallet and its key; each recharge and its key.
+ */
+export const FIXTURE_STREAMS = 2 + 2 * WALLETS + 2 * WALLETS * RECHARGES_PER_WALLET;
 
 export interface AuditedLedger {
   readonly dataDir: string;
@@ -25,8 +30,9 @@ export async function buildAuditedLedger(): Promise<AuditedLedger> {
   const ledger = await startTestLedger();
   const accountIds: string[] = [];
   let lastPosition = 0n;
+  const ownerId = await registerUser(ledger.app, 'Audited user');
   for (let w = 0; w < WALLETS; w += 1) {
-    const wallet = await openWallet(ledger.app, 'CNY', `u-audit-${w}`);
+    const wallet = await openWallet(ledger.app, 'CNY', ownerId);
     accountIds.push(wallet.accountId);
     for (let r = 1; r <= RECHARGES_PER_WALLET; r += 1) {
       const response = await recharge(ledger.app, wallet.accountId, `${w + 1}${r}.00`);

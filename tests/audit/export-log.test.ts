@@ -76,8 +76,12 @@ describe('ledger audit export and the third-party checker', () => {
       'type',
     ]);
     expect(lines[0]).toMatchObject({ revision: 0, position: '1', prevHash: GENESIS_HASH });
-    // The test ledger registers its operator first; the first account follows.
-    expect(lines[SETUP_EVENTS]).toMatchObject({ revision: 0, prevHash: GENESIS_HASH, type: 'AccountOpened' });
+    // The test ledger registers its operator first; the wallets' owner and the first account follow.
+    expect(lines[SETUP_EVENTS]).toMatchObject({ revision: 0, prevHash: GENESIS_HASH, type: 'IdempotencyKeyClaimed' });
+    expect(lines.find((line) => line['type'] === 'AccountOpened')).toMatchObject({
+      revision: 0,
+      prevHash: GENESIS_HASH,
+    });
     expect(lines.map((line) => BigInt(line['position'] as string))).toEqual(lines.map((_, i) => BigInt(i + 1)));
     expect(lines.some((line) => String(line['streamId']).startsWith('idempotency-'))).toBe(true);
 

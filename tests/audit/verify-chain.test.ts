@@ -7,8 +7,8 @@ import { verifyChain } from '../../src/audit/verify-chain.js';
 import { UnknownStreamError, auditVerify } from '../../scripts/audit.js';
 import {
   CapturedOutput,
+  FIXTURE_STREAMS,
   RECHARGES_PER_WALLET,
-  WALLETS,
   buildAuditedLedger,
   copyLedger,
   countStoredEvents,
@@ -31,8 +31,8 @@ describe('ledger audit verify', () => {
   it('passes an untouched log, idempotency streams included, whatever the page size', async () => {
     const output = new CapturedOutput();
     expect(await auditVerify(pristine.config, {}, output)).toBe(0);
-    // Each recharge has its own stream and claims an idempotency key (another stream), besides the account streams.
-    const streams = SETUP_STREAMS + WALLETS + 2 * WALLETS * RECHARGES_PER_WALLET;
+    // Each command (registration, opening, recharge) claims an idempotency key: a stream besides its own.
+    const streams = SETUP_STREAMS + FIXTURE_STREAMS;
     expect(output.records()).toEqual([
       {
         kind: 'summary',

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerClient, ProblemError } from '../../src/client/index.js';
-import { createCaller, startTestLedger, type TestLedger } from '../support/test-ledger.js';
+import { createCaller, openWallet, startTestLedger, type TestLedger } from '../support/test-ledger.js';
 
 /**
  * DESIGN 3.2: an account never overdraws, under any concurrency, across any number of service instances.
@@ -41,13 +41,7 @@ describe('200 concurrent debits against funds for 100', () => {
 
     it('succeed exactly 100 times', async () => {
       const merchant = await createCaller(ledger.service, 'merchant', 'Hot shop');
-      const wallet = (
-        await ledger.inject({
-          method: 'POST',
-          url: '/v1/accounts',
-          payload: { ownerId: 'u-hot', type: 'wallet', currency: 'CNY' },
-        })
-      ).json();
+      const wallet = await openWallet(ledger.app);
       const shop = (
         await ledger.inject({
           method: 'POST',
@@ -176,8 +170,12 @@ describe('200 concurrent debits against funds for 100', () => {
 
     it('succeed exactly 100 times, split across both processes', async () => {
       const operator = servers[0]!.operator;
+      const user = await operator.registerEntity(
+        { kind: 'user', displayName: 'Shared' },
+        { idempotencyKey: randomUUID() },
+      );
       const wallet = await operator.openAccount(
-        { ownerId: 'u-shared', type: 'wallet', currency: 'CNY' },
+        { ownerId: String(user['entityId']), type: 'wallet', currency: 'CNY' },
         { idempotencyKey: randomUUID() },
       );
       const shop = await operator.openAccount(

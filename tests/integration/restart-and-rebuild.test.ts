@@ -53,7 +53,7 @@ describe('durability and rebuild on the embedded engines', () => {
     const ledger = await startTestLedger();
     let lastPosition = '0';
     for (let i = 0; i < 5; i += 1) {
-      const wallet = await openWallet(ledger.app, i % 2 === 0 ? 'CNY' : 'USD', `u-${i}`);
+      const wallet = await openWallet(ledger.app, i % 2 === 0 ? 'CNY' : 'USD');
       for (let j = 1; j <= 4; j += 1) {
         const r = await recharge(
           ledger.app,

@@ -34,6 +34,11 @@ export interface SignedInjectOptions {
   /** An object is sent as JSON; a string is sent as it is (as JSON). */
   readonly payload?: object | string;
   readonly headers?: Record<string, string>;
+  /**
+   * Commands (POST, PUT) get a fresh Idempotency-Key unless the headers name one, as the typed client
+   * gives them; true sends none, to test the refusal.
+   */
+  readonly withoutIdempotencyKey?: boolean;
 }
 
 /**
@@ -109,11 +114,13 @@ export function signedInject(
     keyId: as.keyId,
     privateKeyPem: as.privateKey,
   });
+  const isCommand = options.method === 'POST' || options.method === 'PUT';
   const request: InjectOptions = {
     method: options.method,
     url: options.url,
     headers: {
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(isCommand && !options.withoutIdempotencyKey ? { 'idempotency-key': freshKey() } : {}),
       ...signature,
       ...options.headers,
     },
@@ -122,18 +129,33 @@ export function signedInject(
   return app.inject(request);
 }
 
+/** Registers a user (wallets belong to users) and returns its entity id. */
+export async function registerUser(app: FastifyInstance, displayName = 'Test user'): Promise<string> {
+  const response = await signedInject(app, {
+    method: 'POST',
+    url: '/v1/entities',
+    payload: { kind: 'user', displayName },
+  });
+  if (response.statusCode !== 201)
+    throw new Error(`registering a user failed: ${response.statusCode} ${response.body}`);
+  return (response.json() as { entityId: string }).entityId;
+}
+
+/** Opens a wallet for `ownerId`, or for a user registered for it. */
 export async function openWallet(
   app: FastifyInstance,
   currency = 'CNY',
-  ownerId = 'u-1001',
-): Promise<{ accountId: string; position: string }> {
+  ownerId?: string,
+): Promise<{ accountId: string; position: string; ownerId: string }> {
+  const owner = ownerId ?? (await registerUser(app));
   const response = await signedInject(app, {
     method: 'POST',
     url: '/v1/accounts',
-    payload: { ownerId, type: 'wallet', currency },
+    payload: { ownerId: owner, type: 'wallet', currency },
   });
   if (response.statusCode !== 201) throw new Error(`opening a wallet failed: ${response.statusCode} ${response.body}`);
-  return response.json();
+  const opened = response.json() as { accountId: string; position: string };
+  return { accountId: opened.accountId, position: opened.position, ownerId: owner };
 }
 
 let keySeq = 0;

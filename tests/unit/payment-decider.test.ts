@@ -106,7 +106,7 @@ describe('refunding a payment', () => {
         refundRequested(2, 1_500n),
       ])
       .when(refund(3, '5.01'))
-      .thenRefuses('refund_exceeds_payment', { refundableMinor: '500' });
+      .thenRefuses('refund_exceeds_payment', { refundableAmount: '5.00', currency: 'CNY' });
   });
   it('given a failed refund, when refunded again, then its amount is refundable again', () => {
     spec

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { AccountOwners } from '../../commands/accounts/account-owners.js';
+import { DomainError } from '../../domain/shared/domain-error.js';
 import { HttpProblem } from './problem-details.js';
 
 /**
@@ -37,10 +38,26 @@ export function requireOwnerOrOperator(request: FastifyRequest, ownerId: string)
   return principal;
 }
 
+/** The one answer for an account the caller may not see and for one that does not exist: no existence oracle. */
+export function accountNotFound(accountId: string): DomainError {
+  return new DomainError('account_not_found', `account ${accountId} does not exist`, { accountId });
+}
+
+/**
+ * An account the caller must own (or be an operator): another owner's account answers exactly like an
+ * unknown one (404 account_not_found), so account numbers cannot be probed for existence.
+ */
+export function requireAccountOwner(request: FastifyRequest, accountId: string, ownerId: string): Principal {
+  const principal = principalOf(request);
+  if (principal.kind !== 'operator' && principal.entityId !== ownerId) throw accountNotFound(accountId);
+  return principal;
+}
+
 /**
  * For commands on an account: an operator may act on any; a merchant only on an account it owns (its
  * `ownerId`, read from the event store, so an account opened a moment ago counts). An account that does
- * not exist passes: the command refuses it (404) for everyone alike.
+ * not exist passes: the command refuses it (404) for everyone alike, and another owner's account is
+ * refused with that same 404.
  */
 export async function requireAccountOwnerOrOperator(
   request: FastifyRequest,
@@ -50,7 +67,7 @@ export async function requireAccountOwnerOrOperator(
   const principal = principalOf(request);
   if (principal.kind === 'operator') return principal;
   const ownerId = await owners.ownerOf(accountId);
-  return ownerId === undefined ? principal : requireOwnerOrOperator(request, ownerId);
+  return ownerId === undefined ? principal : requireAccountOwner(request, accountId, ownerId);
 }
 
 function forbidden(detail: string): HttpProblem {

@@ -2,8 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { LedgerService } from '../ledger-service.js';
 import type { OpenAccountState } from '../../domain/accounts/account-state.js';
-import { DomainError } from '../../domain/shared/domain-error.js';
-import { principalOf, requireOwnerOrOperator } from './authorization.js';
+import { accountNotFound, principalOf, requireAccountOwner } from './authorization.js';
 import { PayerPasswordGuard } from './payer-password-guard.js';
 import { HttpProblem } from './problem-details.js';
 
@@ -46,6 +45,15 @@ export async function requirePayerConsent(
       "taking money from another owner's account needs that owner's payment password (payerPassword)",
     );
   }
+  // Nothing to guess: a payer who never set a payment password cannot consent until it does (not "does not match").
+  if (owner && owner.paymentPasswordHash === null) {
+    throw new HttpProblem(
+      422,
+      'payer_password_not_set',
+      'Payer has no payment password',
+      `entity ${ownerId} has not set a payment password; an operator sets the first one (POST /v1/entities/{entityId}/payment-password)`,
+    );
+  }
   const lockedMs = payerPasswordGuard.lockedForMs(ownerId);
   if (lockedMs > 0) {
     throw new HttpProblem(
@@ -81,7 +89,7 @@ export async function authoriseCharge(
 ): Promise<{ payer: OpenAccountState; payee: OpenAccountState }> {
   const password = takePayerPassword(body);
   const payee = await existingAccount(service, body.payeeAccountId);
-  requireOwnerOrOperator(request, payee.ownerId);
+  requireAccountOwner(request, body.payeeAccountId, payee.ownerId);
   const payer = await existingAccount(service, body.payerAccountId);
   await requirePayerConsent(service, request, payer.ownerId, password);
   return { payer, payee };
@@ -89,7 +97,7 @@ export async function authoriseCharge(
 
 async function existingAccount(service: LedgerService, accountId: string): Promise<OpenAccountState> {
   const state = await service.commands.getAccountState(accountId);
-  if (!state.exists) throw new DomainError('account_not_found', `account ${accountId} does not exist`, { accountId });
+  if (!state.exists) throw accountNotFound(accountId);
   return state;
 }
 

@@ -54,6 +54,7 @@ const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: string }> 
   unknown_channel: { status: 400, title: 'Unknown payment channel' },
   account_not_found: { status: 404, title: 'Account not found' },
   account_exists: { status: 409, title: 'Account already exists' },
+  account_owner_unfit: { status: 422, title: 'Owner cannot hold this kind of account' },
   account_not_active: { status: 422, title: 'Account is not active' },
   account_flag_denies: { status: 422, title: 'Account does not allow this operation' },
   insufficient_funds: { status: 422, title: 'Insufficient funds' },

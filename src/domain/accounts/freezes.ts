@@ -3,6 +3,7 @@ import { DomainError, assert } from '../shared/domain-error.js';
 import type { CounterpartySnapshot, FrozenFundsDeducted, FrozenFundsReleased, FundsFrozen } from './account-events.js';
 import { requireActive, requireCurrency, requireOpenAccount } from './account-rules.js';
 import { availableMinor, type AccountState, type OpenAccountState, type OpenFreeze } from './account-state.js';
+import { formatAmount } from '../money/money.js';
 
 /** "Freeze first, deduct later": set part of the available funds aside under a freeze id. */
 export interface FreezeFunds {
@@ -84,9 +85,11 @@ export function decideRelease(command: ReleaseFrozenFunds, state: AccountState):
   if (amountMinor <= 0n || amountMinor > remaining) {
     throw new DomainError(
       'release_exceeds_frozen',
-      `freeze ${command.freezeId} holds ${remaining} minor units; cannot release ${amountMinor}`,
+      `freeze ${command.freezeId} holds ${formatAmount(remaining, account.currency)} ${account.currency}; cannot release ${formatAmount(amountMinor, account.currency)}`,
       {
         freezeId: command.freezeId,
+        remainingAmount: formatAmount(remaining, account.currency),
+        currency: account.currency,
       },
     );
   }
@@ -116,12 +119,11 @@ export function decideDeductFrozen(command: DeductFrozenFunds, state: AccountSta
   }
   const remaining = heldBy(account, command.freezeId).remainingMinor;
   if (command.amountMinor <= 0n || command.amountMinor > remaining) {
+    const currency = account.currency;
     throw new DomainError(
       'deduction_exceeds_frozen',
-      `freeze ${command.freezeId} holds ${remaining} minor units; cannot deduct ${command.amountMinor}`,
-      {
-        freezeId: command.freezeId,
-      },
+      `freeze ${command.freezeId} holds ${formatAmount(remaining, currency)} ${currency}; cannot deduct ${formatAmount(command.amountMinor, currency)}`,
+      { freezeId: command.freezeId, remainingAmount: formatAmount(remaining, currency), currency },
     );
   }
   return [

@@ -1,5 +1,6 @@
 import { DomainError, assert } from '../shared/domain-error.js';
 import type { FreezeEvent } from './freeze-events.js';
+import { formatAmount } from '../money/money.js';
 
 type Requested = Extract<FreezeEvent, { type: 'FreezeRequested' }>['data'];
 
@@ -115,6 +116,12 @@ export function evolveFreeze(state: FreezeState, event: FreezeEvent): FreezeStat
   }
 }
 
+/** What a refused release or deduction tells the client: what is left, in major units like every amount. */
+function remainingDetails(freezeId: string, freeze: Extract<FreezeState, { exists: true }>): Record<string, string> {
+  const currency = freeze.request.currency;
+  return { freezeId, remainingAmount: formatAmount(freeze.remainingMinor, currency), currency };
+}
+
 function requireFreeze(state: FreezeState, freezeId: string): Extract<FreezeState, { exists: true }> {
   if (!state.exists) throw new DomainError('freeze_not_found', `freeze ${freezeId} does not exist`, { freezeId });
   return state;
@@ -148,8 +155,8 @@ export function decideFreezeProcess(command: FreezeCommand, state: FreezeState):
       if (amountMinor <= 0n || amountMinor > freeze.remainingMinor) {
         throw new DomainError(
           'release_exceeds_frozen',
-          `freeze ${command.freezeId} holds ${freeze.remainingMinor} minor units`,
-          { freezeId: command.freezeId, remainingMinor: freeze.remainingMinor.toString() },
+          `freeze ${command.freezeId} holds ${formatAmount(freeze.remainingMinor, freeze.request.currency)} ${freeze.request.currency}`,
+          remainingDetails(command.freezeId, freeze),
         );
       }
       return [
@@ -180,8 +187,8 @@ export function decideFreezeProcess(command: FreezeCommand, state: FreezeState):
       if (command.amountMinor <= 0n || command.amountMinor > freeze.remainingMinor) {
         throw new DomainError(
           'deduction_exceeds_frozen',
-          `freeze ${command.freezeId} holds ${freeze.remainingMinor} minor units`,
-          { freezeId: command.freezeId, remainingMinor: freeze.remainingMinor.toString() },
+          `freeze ${command.freezeId} holds ${formatAmount(freeze.remainingMinor, freeze.request.currency)} ${freeze.request.currency}`,
+          remainingDetails(command.freezeId, freeze),
         );
       }
       if (command.payeeAccountId === freeze.request.accountId)

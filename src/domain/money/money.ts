@@ -30,6 +30,18 @@ const DECIMAL_PATTERN = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/;
  * separators, and more decimals than the currency has: "12.345" CNY is an error, not a rounding.
  */
 export function parseAmount(decimal: string, currency: CurrencyCode): Money {
+  const money = parseLimit(decimal, currency);
+  if (money.amountMinor <= 0n) {
+    throw new DomainError('invalid_amount', `amount "${decimal}" must be greater than zero`, { amount: decimal });
+  }
+  return money;
+}
+
+/**
+ * Parses an amount that may be zero, such as a limit ("0.00": no overdraft), with the same rules as
+ * parseAmount otherwise: what the API shows as "0.00" it takes back.
+ */
+export function parseLimit(decimal: string, currency: CurrencyCode): Money {
   const match = DECIMAL_PATTERN.exec(decimal);
   if (!match) {
     throw new DomainError(
@@ -49,9 +61,6 @@ export function parseAmount(decimal: string, currency: CurrencyCode): Money {
     );
   }
   const amountMinor = BigInt(whole) * 10n ** BigInt(exponent) + BigInt(fraction.padEnd(exponent, '0') || '0');
-  if (amountMinor <= 0n) {
-    throw new DomainError('invalid_amount', `amount "${decimal}" must be greater than zero`, { amount: decimal });
-  }
   if (amountMinor > MAX_AMOUNT_MINOR) {
     throw new DomainError('invalid_amount', `amount "${decimal}" exceeds the largest amount a line may carry`, {
       amount: decimal,

@@ -2,6 +2,7 @@ import type { Money } from '../money/money.js';
 import { DomainError } from '../shared/domain-error.js';
 import type { PaymentEvent, PaymentInitiated } from './payment-events.js';
 import { evolvePayment, initialPaymentState, type ExistingPayment, type PaymentState } from './payment-state.js';
+import { formatAmount } from '../money/money.js';
 
 export type PaymentCommand =
   | { readonly type: 'InitiatePayment'; readonly order: PaymentInitiated['data'] }
@@ -160,10 +161,11 @@ export function decidePayment(command: PaymentCommand, state: PaymentState): Pay
       if (command.amount.amountMinor > refundableMinor) {
         throw new DomainError(
           'refund_exceeds_payment',
-          `payment ${command.paymentId} has ${refundableMinor} minor units left to refund`,
+          `payment ${command.paymentId} has ${formatAmount(refundableMinor, payment.order.currency)} ${payment.order.currency} left to refund`,
           {
             paymentId: command.paymentId,
-            refundableMinor: refundableMinor.toString(),
+            refundableAmount: formatAmount(refundableMinor, payment.order.currency),
+            currency: payment.order.currency,
           },
         );
       }

@@ -1,5 +1,6 @@
 import { DomainError, assert } from '../shared/domain-error.js';
 import type { PreauthEvent, PreauthRequested } from './preauth-events.js';
+import { formatAmount } from '../money/money.js';
 
 export type PreauthStatus =
   'requested' | 'authorised' | 'declined' | 'cancelled' | 'completing' | 'completed' | 'cancelling_completion';
@@ -193,10 +194,11 @@ export function decidePreauth(command: PreauthCommand, state: PreauthState): Pre
       if (command.capturedMinor <= 0n || command.capturedMinor > preauth.request.amountMinor) {
         throw new DomainError(
           'capture_exceeds_authorisation',
-          `pre-authorisation ${command.preauthId} holds ${preauth.request.amountMinor} minor units`,
+          `pre-authorisation ${command.preauthId} holds ${formatAmount(preauth.request.amountMinor, preauth.request.currency)} ${preauth.request.currency}`,
           {
             preauthId: command.preauthId,
-            authorisedMinor: preauth.request.amountMinor.toString(),
+            authorisedAmount: formatAmount(preauth.request.amountMinor, preauth.request.currency),
+            currency: preauth.request.currency,
           },
         );
       }

@@ -9,6 +9,7 @@ export type DomainErrorCode =
   | 'currency_mismatch'
   | 'account_not_found'
   | 'account_exists'
+  | 'account_owner_unfit'
   | 'account_not_active'
   | 'account_flag_denies'
   | 'insufficient_funds'

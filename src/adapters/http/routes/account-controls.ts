@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AccountFlags } from '../../../domain/accounts/account-flags.js';
-import { parseAmount } from '../../../domain/money/money.js';
+import { parseLimit } from '../../../domain/money/money.js';
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
 import {
@@ -19,7 +19,7 @@ import { problemResponses } from '../problem-details.js';
 
 export const flagsBody = z.strictObject({
   ...accountFlagSwitches,
-  overdraftLimit: z.union([amountString, z.literal('0')]).describe('Major units; zero unless mayOverdraw'),
+  overdraftLimit: amountString.describe('Major units, as the account view shows it ("0.00"); zero unless mayOverdraw'),
 });
 
 export const controlsView = z
@@ -73,8 +73,7 @@ export function accountControlRoutes(service: LedgerService): FastifyPluginAsync
             accountId: request.params.accountId,
           });
         const { overdraftLimit, ...switches } = request.body.flags;
-        const overdraftLimitMinor =
-          overdraftLimit === '0' ? 0n : parseAmount(overdraftLimit, state.currency).amountMinor;
+        const overdraftLimitMinor = parseLimit(overdraftLimit, state.currency).amountMinor;
         const flags: AccountFlags = { ...switches, overdraftLimitMinor };
         await runCommand(request, reply, service, async (context) => {
           const handled = await service.commands.changeAccountFlags(

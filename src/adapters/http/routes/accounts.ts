@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isValidAccountNumber } from '../../../domain/accounts/account-number.js';
+import { PLATFORM_OWNER_ID, requireFittingOwner } from '../../../domain/accounts/account-owner.js';
 import { ACCOUNT_TYPE_NAMES } from '../../../domain/accounts/account-type.js';
 import type { AccountFlags } from '../../../domain/accounts/account-flags.js';
 import type { AccountState } from '../../../domain/accounts/account-state.js';
@@ -13,13 +14,13 @@ import {
   accountFlagsView,
   accountIdString,
   currencyString,
-  optionalIdempotencyHeaders,
+  idempotencyHeaders,
   positionString,
 } from '../api-schemas.js';
-import { requireOperator, requireOwnerOrOperator } from '../authorization.js';
+import { accountNotFound, requireAccountOwner, requireOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { awaitReadModel, minPositionParam } from '../read-model-queries.js';
-import { HttpProblem, problemResponses } from '../problem-details.js';
+import { problemResponses } from '../problem-details.js';
 
 export const openAccountBody = z
   .strictObject({
@@ -28,7 +29,9 @@ export const openAccountBody = z
       .min(1)
       .max(64)
       .regex(/^[A-Za-z0-9_.:-]+$/)
-      .describe('The entity (user or merchant) that owns the account'),
+      .describe(
+        'Who owns the account: a registered user for a wallet, a registered merchant for a settlement account, "platform" for the platform\'s own kinds (channel_clearing, fee_income, suspense, platform)',
+      ),
     type: z
       .enum(ACCOUNT_TYPE_NAMES)
       .describe('Account kind; decides the number prefix, default flags and subject code'),
@@ -125,15 +128,21 @@ export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
           tags: ['accounts'],
           summary: 'Open an account',
           description:
-            'Opens a payment account of the given kind and currency under a new system-generated number. Operators only.',
-          headers: optionalIdempotencyHeaders,
+            'Opens a payment account of the given kind and currency under a new system-generated number, for an owner that exists and fits the kind (404 entity_not_found, 422 account_owner_unfit). Requires an Idempotency-Key: a retry opens no second account. Operators only.',
+          headers: idempotencyHeaders,
           body: openAccountBody,
-          response: { 201: openedAccountView, ...problemResponses(400, 401, 403, 409, 422, 503) },
+          response: { 201: openedAccountView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
         },
       },
       async (request, reply) => {
         requireOperator(request);
         const currency = parseCurrency(request.body.currency);
+        const { ownerId, type } = request.body;
+        requireFittingOwner(
+          type,
+          ownerId,
+          ownerId === PLATFORM_OWNER_ID ? undefined : await service.entities.get(ownerId),
+        );
         await runCommand(request, reply, service, async (context) => {
           const opened = await service.commands.openAccount(
             {
@@ -168,9 +177,8 @@ export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
         const doc = isValidAccountNumber(accountId)
           ? await service.readModels.get<BalanceDocument>(BALANCES_COLLECTION, accountId)
           : null;
-        if (!doc)
-          throw new HttpProblem(404, 'account_not_found', 'Account not found', `account ${accountId} does not exist`);
-        requireOwnerOrOperator(request, doc.data.ownerId);
+        if (!doc) throw accountNotFound(accountId);
+        requireAccountOwner(request, accountId, doc.data.ownerId);
         return toAccountView(doc);
       },
     );

@@ -6,7 +6,7 @@ import { keyIdOf, type ApiKey, type RegisteredEntity } from '../../../domain/ent
 import { MAX_PAYMENT_PASSWORD_LENGTH } from '../../../domain/entities/password-policy.js';
 import { MAX_PUBLIC_KEY_TEXT_LENGTH, parseEd25519PublicKey, publicKeyFingerprint } from '../../crypto/ed25519-keys.js';
 import type { LedgerService } from '../../ledger-service.js';
-import { optionalIdempotencyHeaders } from '../api-schemas.js';
+import { idempotencyHeaders, optionalIdempotencyHeaders } from '../api-schemas.js';
 import { requireOperator, requireOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { accountsOf, entityAccountsView } from './entity-queries.js';
@@ -155,8 +155,9 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
         schema: {
           tags: ['entities'],
           summary: 'Register a user or a merchant',
-          description: 'Registers a payment entity under a new id (u-... or m-...). Operators only.',
-          headers: optionalIdempotencyHeaders,
+          description:
+            'Registers a payment entity under a new id (u-... or m-...). Requires an Idempotency-Key: the id is derived from it, so a retry registers no second entity. Operators only.',
+          headers: idempotencyHeaders,
           body: registerEntityBody,
           response: { 201: entityView, ...problemResponses(400, 401, 403, 409, 422, 503) },
         },
@@ -207,8 +208,8 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
           tags: ['entities'],
           summary: 'Add an API signing key',
           description:
-            'Registers the public half of an Ed25519 key pair for a merchant or operator; the holder signs requests with the private half (see docs/authentication.md). Up to 5 active keys, so keys rotate without downtime. Operators only.',
-          headers: optionalIdempotencyHeaders,
+            'Registers the public half of an Ed25519 key pair for a merchant or operator; the holder signs requests with the private half (see docs/authentication.md). Up to 5 active keys, so keys rotate without downtime. Requires an Idempotency-Key. Operators only.',
+          headers: idempotencyHeaders,
           params: entityParams,
           body: addKeyBody,
           response: { 201: keyView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },

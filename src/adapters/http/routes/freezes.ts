@@ -5,7 +5,7 @@ import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
-import { principalOf, requireOwnerOrOperator } from '../authorization.js';
+import { accountNotFound, principalOf, requireAccountOwner } from '../authorization.js';
 import { payerPasswordField, requirePayerConsent, takePayerPassword } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
 import { problemResponses } from '../problem-details.js';
@@ -212,11 +212,8 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
             { currency: amount.currency },
           );
         const payee = await service.commands.getAccountState(request.body.payeeAccountId);
-        if (!payee.exists)
-          throw new DomainError('account_not_found', `account ${request.body.payeeAccountId} does not exist`, {
-            accountId: request.body.payeeAccountId,
-          });
-        requireOwnerOrOperator(request, payee.ownerId);
+        if (!payee.exists) throw accountNotFound(request.body.payeeAccountId);
+        requireAccountOwner(request, request.body.payeeAccountId, payee.ownerId);
         await runCommand(request, reply, service, async (context) => {
           const result = await service.commands.deductFromFreeze(
             {

@@ -17,7 +17,7 @@ import {
 } from '../../../projections/statements.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, positionString } from '../api-schemas.js';
-import { requireOwnerOrOperator } from '../authorization.js';
+import { accountNotFound, requireAccountOwner } from '../authorization.js';
 import { csvDocument, inertText } from '../csv.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 import { awaitReadModel, cursorString, minPositionParam, pageLimit } from '../read-model-queries.js';
@@ -216,9 +216,8 @@ export function statementRoutes(service: LedgerService): FastifyPluginAsyncZod {
     const head = isValidAccountNumber(accountId)
       ? await service.readModels.get<StatementHeadDocument>(STATEMENT_HEADS_COLLECTION, accountId)
       : null;
-    if (!head)
-      throw new HttpProblem(404, 'account_not_found', 'Account not found', `account ${accountId} does not exist`);
-    requireOwnerOrOperator(request, head.data.ownerId);
+    if (!head) throw accountNotFound(accountId);
+    requireAccountOwner(request, accountId, head.data.ownerId);
     return head.data;
   }
 

@@ -6,7 +6,7 @@ import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
-import { principalOf, requireOwnerOrOperator } from '../authorization.js';
+import { accountNotFound, principalOf, requireAccountOwner } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 import { transferStreamId } from '../../../commands/transfers/transfer-operations.js';
@@ -114,8 +114,8 @@ async function requireSourceOwner(
   accountId: string,
 ): Promise<void> {
   const account = await service.commands.getAccountState(accountId);
-  if (!account.exists) throw new DomainError('account_not_found', `account ${accountId} does not exist`, { accountId });
-  requireOwnerOrOperator(request, account.ownerId);
+  if (!account.exists) throw accountNotFound(accountId);
+  requireAccountOwner(request, accountId, account.ownerId);
 }
 
 function failedProblem(
