@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { ZodObject } from 'zod';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -15,7 +16,7 @@ import type { Principal } from './authorization.js';
 import { answerClientError } from './client-errors.js';
 import { keepRawJsonBody } from './raw-body.js';
 import { installRequestAuthentication } from './request-authentication.js';
-import { HttpProblem, problemOf, sendProblem } from './problem-details.js';
+import { HttpProblem, impliedProblemStatuses, problemOf, problemResponses, sendProblem } from './problem-details.js';
 import { healthRoutes } from './routes/health.js';
 import { apiRoutes } from './routes/index.js';
 
@@ -71,7 +72,7 @@ export async function buildHttpServer(
     // adopted, any other is refused (400) by the hook below before anything is claimed or recorded.
     requestIdHeader: false,
     genReqId: (request) => acceptedRequestId(request.headers['x-request-id']) ?? randomUUID(),
-    maxParamLength: MAX_PATH_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     return503OnClosing: true,
     // Router errors (a bad %-escape, an over-long path parameter) and HTTP framing errors answer problem+json.
     frameworkErrors: (error, request, reply) => {
@@ -80,6 +81,19 @@ export async function buildHttpServer(
     clientErrorHandler: answerClientError,
   }).withTypeProvider<ZodTypeProvider>();
 
+  // Before any route: every route documents the problems its inputs imply (see impliedProblemStatuses).
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as
+      | { headers?: unknown; body?: unknown; response?: Record<number, unknown>; hide?: boolean }
+      | undefined;
+    if (!schema || schema.hide) return;
+    const statuses = impliedProblemStatuses({
+      url: route.url,
+      takesIdempotencyKey: schema.headers instanceof ZodObject && 'idempotency-key' in schema.headers.shape,
+      takesPayerPassword: schema.body instanceof ZodObject && 'payerPassword' in schema.body.shape,
+    });
+    schema.response = { ...problemResponses(...statuses), ...schema.response };
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', async (request, reply) => {
