@@ -184,6 +184,31 @@ describe('API contracts', () => {
     });
   });
 
+  describe('one way to name the merchant: merchantId, when an operator acts', () => {
+    it('finds an order by number for its merchant, an operator naming it; another merchant sees 404', async () => {
+      const wallet = await openWallet(ledger.app);
+      expect((await recharge(ledger.app, wallet.accountId, '10.00')).statusCode).toBe(201);
+      const paid = await post('/v1/payments', {
+        payerAccountId: wallet.accountId,
+        payeeAccountId: shopAccount,
+        amount: '1.00',
+        currency: 'CNY',
+        merchantOrderNo: 'NAMED-1',
+      });
+      expect(paid.json().merchantId).toBe(shop.entityId);
+      const find = (query: string, as?: Credentials) =>
+        ledger.inject({ method: 'GET', url: `/v1/payments?merchantOrderNo=NAMED-1${query}` }, as);
+      expect((await find(`&merchantId=${shop.entityId}`)).json().paymentId).toBe(paid.json().paymentId);
+      expect((await find('')).json().code).toBe('validation_failed');
+      expect((await find('', shop)).json().paymentId).toBe(paid.json().paymentId);
+      expect((await find(`&merchantId=${shop.entityId}`, shop)).statusCode).toBe(200);
+      const unknown = await find(`&merchantId=${rival.entityId}`, shop);
+      expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'operation_not_found']);
+      expect((await find(`&merchantId=${shop.entityId}`, rival)).statusCode).toBe(404);
+      expect((await find('&merchantId=shop')).json().code).toBe('validation_failed');
+    });
+  });
+
   describe('payer consent', () => {
     it('a payer who never set a payment password is told so, not "does not match"', async () => {
       const wallet = await openWallet(ledger.app);
