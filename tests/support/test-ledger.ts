@@ -138,7 +138,7 @@ export async function registerUser(app: FastifyInstance, displayName = 'Test use
   });
   if (response.statusCode !== 201)
     throw new Error(`registering a user failed: ${response.statusCode} ${response.body}`);
-  return (response.json() as { entityId: string }).entityId;
+  return response.json<{ entityId: string }>().entityId;
 }
 
 /** Opens a wallet for `ownerId`, or for a user registered for it. */
@@ -154,7 +154,7 @@ export async function openWallet(
     payload: { ownerId: owner, type: 'wallet', currency },
   });
   if (response.statusCode !== 201) throw new Error(`opening a wallet failed: ${response.statusCode} ${response.body}`);
-  const opened = response.json() as { accountId: string; position: string };
+  const opened = response.json<{ accountId: string; position: string }>();
   return { accountId: opened.accountId, position: opened.position, ownerId: owner };
 }
 

@@ -84,8 +84,7 @@ export async function buildHttpServer(
   // Before any route: every route documents the problems its inputs imply (see impliedProblemStatuses).
   app.addHook('onRoute', (route) => {
     const schema = route.schema as
-      | { headers?: unknown; body?: unknown; response?: Record<number, unknown>; hide?: boolean }
-      | undefined;
+      { headers?: unknown; body?: unknown; response?: Record<number, unknown>; hide?: boolean } | undefined;
     if (!schema || schema.hide) return;
     const statuses = impliedProblemStatuses({
       url: route.url,
