@@ -10,7 +10,9 @@ const ledger = new LedgerClient({
   privateKeyPem: readFileSync(keyFile, 'utf8'),
 });
 
-const wallet = await ledger.openAccount({ ownerId: 'u-1001', type: 'wallet', currency: 'CNY' });
+// A wallet belongs to a registered user.
+const user = await ledger.registerEntity({ kind: 'user', displayName: 'Zhāng Wěi' });
+const wallet = await ledger.openAccount({ ownerId: user.entityId, type: 'wallet', currency: 'CNY' });
 const topUp = await ledger.recharge({
   accountId: wallet.accountId,
   amount: '100.00',

@@ -7,12 +7,18 @@ const keyFile = process.env['LEDGER_KEY_FILE'] ?? `./data/keys/${keyId.split('/'
 const privateKeyPem = readFileSync(keyFile, 'utf8');
 const baseUrl = process.env['LEDGER_URL'] ?? 'http://127.0.0.1:3000';
 
-const body = JSON.stringify({ ownerId: 'u-1001', type: 'wallet', currency: 'CNY' });
-const pathWithQuery = '/v1/accounts';
-const headers = signRequest({ method: 'POST', pathWithQuery, body, keyId, privateKeyPem });
-const response = await fetch(`${baseUrl}${pathWithQuery}`, {
-  method: 'POST',
-  headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-  body, // exactly the string that was signed
-});
-console.log(response.status, await response.json());
+async function post(pathWithQuery: string, payload: object) {
+  const body = JSON.stringify(payload);
+  const headers = signRequest({ method: 'POST', pathWithQuery, body, keyId, privateKeyPem });
+  const response = await fetch(`${baseUrl}${pathWithQuery}`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    body, // exactly the string that was signed
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+// A wallet belongs to a registered user.
+const user = await post('/v1/entities', { kind: 'user', displayName: 'Zhāng Wěi' });
+const wallet = await post('/v1/accounts', { ownerId: user.json['entityId'], type: 'wallet', currency: 'CNY' });
+console.log(wallet.status, wallet.json);

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerClient, ProblemError, ROUTES, type LedgerClientOptions } from '../../src/client/index.js';
 import { EventStoreUnavailableError, type AppendResult, type EventStore } from '../../src/ports/event-store.js';
 import { openApiRoutes } from '../docs/openapi-routes.js';
-import { createCaller, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
+import { isEntityId } from '../../src/domain/entities/entity-id.js';
+import {
+  createCaller,
+  registerUser,
+  startTestLedger,
+  type Credentials,
+  type TestLedger,
+} from '../support/test-ledger.js';
 
 /** The client against a listening server: real HTTP, real body bytes, every call signed. */
 describe('LedgerClient over HTTP', () => {
@@ -64,8 +71,17 @@ describe('LedgerClient over HTTP', () => {
     };
   }
 
+  /** Wallets belong to registered users: one per name, registered beside the client under test (not through it). */
+  const users = new Map<string, Promise<string>>();
+  function userNamed(name: string): Promise<string> {
+    if (isEntityId(name)) return Promise.resolve(name);
+    const known = users.get(name) ?? registerUser(ledger.app, name);
+    users.set(name, known);
+    return known;
+  }
+
   async function fundedWallet(operator: LedgerClient, owner: string, amount: string) {
-    const wallet = await operator.openAccount({ ownerId: owner, type: 'wallet', currency: 'CNY' });
+    const wallet = await operator.openAccount({ ownerId: await userNamed(owner), type: 'wallet', currency: 'CNY' });
     const recharged = await operator.recharge({
       accountId: wallet.accountId,
       amount,
@@ -144,7 +160,11 @@ describe('LedgerClient over HTTP', () => {
   it('covers freezes, pre-authorisations, transfers, withdrawals, account controls, keys and the books', async () => {
     const operator = clientFor(ledger.operator);
     const wallet = await fundedWallet(operator, 'u-client-more', '500.00');
-    const other = await operator.openAccount({ ownerId: 'u-client-other', type: 'wallet', currency: 'CNY' });
+    const other = await operator.openAccount({
+      ownerId: await userNamed('u-client-other'),
+      type: 'wallet',
+      currency: 'CNY',
+    });
     const till = await operator.openAccount({
       ownerId: merchant.entityId,
       type: 'merchant_settlement',
@@ -380,7 +400,11 @@ describe('LedgerClient over HTTP', () => {
         return fetch(input, init);
       },
     });
-    const opened = await operator.openAccount({ ownerId: 'u-client-drop', type: 'wallet', currency: 'CNY' });
+    const opened = await operator.openAccount({
+      ownerId: await userNamed('u-client-drop'),
+      type: 'wallet',
+      currency: 'CNY',
+    });
     expect(dropped).toBe(1);
     expect(opened.accountId).toMatch(/^101[0-9]{13}$/);
   });
@@ -388,7 +412,11 @@ describe('LedgerClient over HTTP', () => {
   it('iterates a statement page by page, fetching a page only when the loop gets to it', async () => {
     const recorded = recordingFetch();
     const operator = clientFor(ledger.operator, { fetch: recorded.fetch });
-    const wallet = await operator.openAccount({ ownerId: 'u-client-pages', type: 'wallet', currency: 'CNY' });
+    const wallet = await operator.openAccount({
+      ownerId: await userNamed('u-client-pages'),
+      type: 'wallet',
+      currency: 'CNY',
+    });
     let last = '';
     for (const amount of ['1.00', '2.00', '3.00', '4.00', '5.00']) {
       last = (await operator.recharge({ accountId: wallet.accountId, amount, currency: 'CNY', channel: 'sim-bank' }))

@@ -50,7 +50,7 @@ describe('the shell signer', () => {
   });
 
   it('makes a money call: sends an Idempotency-Key, shows the status, and replays under the same key', async () => {
-    const wallet = await openWallet(ledger.app, 'CNY', 'u-signer');
+    const wallet = await openWallet(ledger.app, 'CNY');
     const body = JSON.stringify({ accountId: wallet.accountId, amount: '7.00', currency: 'CNY', channel: 'sim-bank' });
     const first = await signedCurl(['POST', '/v1/recharges', body]);
     expect(first.code).toBe(0);
