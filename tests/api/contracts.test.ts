@@ -35,6 +35,10 @@ describe('API contracts', () => {
     await ledger.close();
   });
 
+  /** An operator's payment from a wallet into the shop's account. */
+  const payShop = (payerAccountId: string, amount: string, merchantOrderNo: string) =>
+    post('/v1/payments', { payerAccountId, payeeAccountId: shopAccount, amount, currency: 'CNY', merchantOrderNo });
+
   describe('what the API returns, it accepts', () => {
     it("an account's flags, as opened and as changed, sent back unchanged", async () => {
       const opened = await post('/v1/accounts', {
@@ -148,13 +152,7 @@ describe('API contracts', () => {
     it('a refund above what is left, and a release above what is frozen', async () => {
       const wallet = await openWallet(ledger.app);
       expect((await recharge(ledger.app, wallet.accountId, '100.00')).statusCode).toBe(201);
-      const paid = await post('/v1/payments', {
-        payerAccountId: wallet.accountId,
-        payeeAccountId: shopAccount,
-        amount: '12.50',
-        currency: 'CNY',
-        merchantOrderNo: 'MAJOR-1',
-      });
+      const paid = await payShop(wallet.accountId, '12.50', 'MAJOR-1');
       expect(paid.statusCode, paid.body).toBe(201);
       const refund = await post(`/v1/payments/${paid.json().paymentId}/refunds`, {
         refundNo: 'R-1',
@@ -188,13 +186,7 @@ describe('API contracts', () => {
     it('finds an order by number for its merchant, an operator naming it; another merchant sees 404', async () => {
       const wallet = await openWallet(ledger.app);
       expect((await recharge(ledger.app, wallet.accountId, '10.00')).statusCode).toBe(201);
-      const paid = await post('/v1/payments', {
-        payerAccountId: wallet.accountId,
-        payeeAccountId: shopAccount,
-        amount: '1.00',
-        currency: 'CNY',
-        merchantOrderNo: 'NAMED-1',
-      });
+      const paid = await payShop(wallet.accountId, '1.00', 'NAMED-1');
       expect(paid.json().merchantId).toBe(shop.entityId);
       const find = (query: string, as?: Credentials) =>
         ledger.inject({ method: 'GET', url: `/v1/payments?merchantOrderNo=NAMED-1${query}` }, as);

@@ -28,6 +28,16 @@ const completionRequested = (capturedMinor: bigint): PreauthEvent => ({
 const beforeExpiry = '2026-11-27T23:59:59.000Z';
 const completedEvent: PreauthEvent = { type: 'PreauthCompleted', data: { preauthId, completionId } };
 
+/** A completion captured, then cancelled: the authorisation is valid again. */
+const completionCancelled: PreauthEvent[] = [
+  requested,
+  authorised,
+  completionRequested(10_000n),
+  completedEvent,
+  { type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId, cancellationId } },
+  { type: 'PreauthCompletionCancelled', data: { preauthId, completionId } },
+];
+
 describe('a pre-authorisation', () => {
   it('given an authorisation, when completed within the hold, then the completion is requested', () => {
     spec
@@ -80,29 +90,12 @@ describe('a pre-authorisation', () => {
       .then([{ type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId, cancellationId } }]);
   });
   it('given a cancelled completion, when the same cancellation is retried, then nothing new is decided (its answer is the stream)', () => {
-    spec
-      .given([
-        requested,
-        authorised,
-        completionRequested(10_000n),
-        completedEvent,
-        { type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId, cancellationId } },
-        { type: 'PreauthCompletionCancelled', data: { preauthId, completionId } },
-      ])
-      .when({ type: 'RequestCompletionCancellation', preauthId, cancellationId })
-      .then([]);
+    spec.given(completionCancelled).when({ type: 'RequestCompletionCancellation', preauthId, cancellationId }).then([]);
   });
   it('given a cancelled completion, when completed again, then the authorisation is valid again', () => {
     const other = '0190a0a0-0000-7000-8000-0000000000ee';
     spec
-      .given([
-        requested,
-        authorised,
-        completionRequested(10_000n),
-        completedEvent,
-        { type: 'PreauthCompletionCancellationRequested', data: { preauthId, completionId, cancellationId } },
-        { type: 'PreauthCompletionCancelled', data: { preauthId, completionId } },
-      ])
+      .given(completionCancelled)
       .when({ type: 'RequestCompletion', preauthId, completionId: other, capturedMinor: 30_000n, nowIso: beforeExpiry })
       .then([{ type: 'PreauthCompletionRequested', data: { preauthId, completionId: other, capturedMinor: 30_000n } }]);
   });
