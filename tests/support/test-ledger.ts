@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { bootstrapEntity } from '../../src/adapters/entity-bootstrap.js';
-import { buildHttpServer } from '../../src/adapters/http/server.js';
+import { buildHttpServer, type HttpServerOptions } from '../../src/adapters/http/server.js';
 import { startLedgerService, type LedgerService } from '../../src/adapters/ledger-service.js';
 import { signRequest } from '../../src/client/signing.js';
 import { loadConfig } from '../../src/config.js';
+import type { Clock } from '../../src/ports/clock.js';
 
 /** Someone who can sign requests: an entity and one of its keys. */
 export interface Credentials {
@@ -55,10 +56,14 @@ const operators = new WeakMap<FastifyInstance, Credentials>();
 export async function startTestLedger(
   dataDir: string = mkdtempSync(join(tmpdir(), 'ledger-test-')),
   env: Record<string, string> = {},
+  options: { readonly clock?: Clock; readonly http?: HttpServerOptions } = {},
 ): Promise<TestLedger> {
   const config = loadConfig({ DATA_DIR: dataDir, READ_YOUR_WRITES_TIMEOUT_MS: '5000', ...env });
-  const service = await startLedgerService(config);
-  const app = await buildHttpServer(service, { logger: process.env['TEST_LOG'] ? { level: 'error' } : false });
+  const service = await startLedgerService(config, options.clock ? { clock: options.clock } : {});
+  const app = await buildHttpServer(
+    service,
+    options.http ?? { logger: process.env['TEST_LOG'] ? { level: 'error' } : false },
+  );
   const operator = await createCaller(service, 'operator', 'Test operator');
   operators.set(app, operator);
   return {

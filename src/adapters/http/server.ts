@@ -30,8 +30,8 @@ declare module 'fastify' {
 }
 
 export interface HttpServerOptions {
-  /** false for tests and benchmarks; otherwise pino options. */
-  readonly logger?: boolean | { level: string };
+  /** false for tests and benchmarks; otherwise pino options (a `stream` to write the lines to, else stdout). */
+  readonly logger?: boolean | { level: string; stream?: { write(line: string): void } };
 }
 
 /** Largest request body accepted: commands are small; anything larger is a mistake or an attack. */
