@@ -73,7 +73,9 @@ export async function buildHttpServer(
     requestIdHeader: false,
     genReqId: (request) => acceptedRequestId(request.headers['x-request-id']) ?? randomUUID(),
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
-    return503OnClosing: true,
+    // Requests that reach a closing instance (pipelined on a busy keep-alive connection) are answered by
+    // the hook below, as problem+json, not by Fastify's own JSON.
+    return503OnClosing: false,
     // Router errors (a bad %-escape, an over-long path parameter) and HTTP framing errors answer problem+json.
     frameworkErrors: (error, request, reply) => {
       void sendProblem(request, reply, problemOf(error));
@@ -97,6 +99,18 @@ export async function buildHttpServer(
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!shuttingDown) return;
+    reply.header('connection', 'close');
+    throw new HttpProblem(
+      503,
+      'shutting_down',
+      'Shutting down',
+      'this instance is shutting down; retry (another instance answers)',
+      {},
+      1,
+    );
   });
   app.addHook('onRequest', async (request) => {
     const given = request.headers['x-request-id'];
