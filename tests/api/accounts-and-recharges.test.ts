@@ -225,13 +225,15 @@ describe('accounts and recharges over HTTP', () => {
     });
 
     it('answers 503 with Retry-After when the read model cannot reach minPosition in time', async () => {
-      const wallet = await openWallet(ledger.app);
-      // The log's head is the answer just recorded for that request: no balance the read model will show.
-      const head = await ledger.service.eventStore.headPosition();
-      const response = await ledger.inject({
+      // A ledger whose read models stopped: what it writes is never applied.
+      const lagging = await startTestLedger(undefined, { READ_YOUR_WRITES_TIMEOUT_MS: '200' });
+      await lagging.service.projections.stop();
+      const wallet = await openWallet(lagging.app);
+      const response = await lagging.inject({
         method: 'GET',
-        url: `/v1/accounts/${wallet.accountId}?minPosition=${String(head)}`,
+        url: `/v1/accounts/${wallet.accountId}?minPosition=${wallet.position}`,
       });
+      await lagging.close();
       expect(response.statusCode).toBe(503);
       expect(response.headers['retry-after']).toBeDefined();
       expect(response.json().code).toBe('read_model_behind');

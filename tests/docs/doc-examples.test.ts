@@ -68,6 +68,8 @@ describe("the docs' examples", () => {
     writeFileSync(join(checkout, 'tsconfig.json'), JSON.stringify(consumer));
     const traced = await run('npx', ['tsc', '-p', join(checkout, 'tsconfig.json'), '--traceResolution'], {
       cwd: checkout,
+      // The trace of every resolution (node's types included) runs past the default 1 MB.
+      maxBuffer: 64 * 1024 * 1024,
     });
     expect(traced.stdout).toContain(
       `Module name 'ledger-core/client' was successfully resolved to '${join(checkout, exported.types.slice(2))}'`,

@@ -15,7 +15,7 @@ import {
 } from '../../../projections/statements.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, currencyString, positionString } from '../api-schemas.js';
-import { principalOf } from '../authorization.js';
+import { accountNotFound, principalOf } from '../authorization.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
 import {
   awaitReadModel,
@@ -83,9 +83,6 @@ type BalanceDoc = BalanceDocument;
 type LineDoc = StatementLineDocument;
 
 export function accountQueryRoutes(service: LedgerService): FastifyPluginAsyncZod {
-  const accountNotFound = (accountId: string) =>
-    new HttpProblem(404, 'account_not_found', 'Account not found', `account ${accountId} does not exist`);
-
   /** The account if the caller may see it; another owner's answers exactly like an unknown one. */
   async function visibleAccount(
     request: Parameters<typeof principalOf>[0],
