@@ -21,3 +21,21 @@ export async function findRecentEvent(
   }
   return undefined;
 }
+
+/**
+ * Finds an event by id among the stream's events at or after a global position (newest first). Exact,
+ * however many events the stream took since: the cost is the number of events after `notBeforePosition`,
+ * which is why callers bound it by when the work that could have written the event began.
+ */
+export async function findEventSince(
+  eventStore: EventStore,
+  streamId: string,
+  eventId: string,
+  notBeforePosition: bigint,
+): Promise<RecordedEvent | undefined> {
+  for await (const event of eventStore.readStream(streamId, { direction: 'backwards' })) {
+    if (event.position < notBeforePosition) return undefined;
+    if (event.metadata.eventId === eventId) return event;
+  }
+  return undefined;
+}

@@ -9,6 +9,7 @@ import {
   loadAccount,
   maxPosition,
   runAccountStep,
+  resumptionOf,
   snapshotOf,
   stepContext,
   type OperationDeps,
@@ -97,7 +98,7 @@ export async function drivePlacement(
       reason: r.reason,
     },
     stepContext(context, freezeId, 'freeze-funds'),
-    resuming,
+    resumptionOf(resuming, streamId),
   );
   const done = await deps.freezes.handle(
     streamId,
@@ -155,7 +156,7 @@ export async function driveRelease(
       reason,
     },
     stepContext(context, releaseId, 'release-funds'),
-    resuming,
+    resumptionOf(resuming, freezeStreamId(freezeId)),
   );
   // The freeze stream reserved this amount, so the account holds it: a refusal here is a broken invariant.
   if (!step.ok)
@@ -252,7 +253,7 @@ export async function driveDeduction(
       counterparty: snapshotOf(payee),
     },
     stepContext(context, deductionId, 'deduct-payer'),
-    resuming,
+    resumptionOf(resuming, streamId),
   );
   if (!deducted.ok) return failDeduction(deps, freezeId, deductionId, deducted.error, false, context);
   const credited = await runAccountStep(
@@ -266,7 +267,7 @@ export async function driveDeduction(
       counterparty: snapshotOf(payer),
     },
     stepContext(context, deductionId, 'credit-payee'),
-    resuming,
+    resumptionOf(resuming, streamId),
   );
   if (!credited.ok) {
     const back = await runAccountStep(
@@ -282,7 +283,7 @@ export async function driveDeduction(
         memo: `reversal: ${credited.error.code}`,
       },
       stepContext(context, deductionId, 'reverse-deduct-payer'),
-      resuming,
+      resumptionOf(resuming, streamId),
     );
     if (!back.ok) throw back.error;
     return failDeduction(deps, freezeId, deductionId, credited.error, true, context);

@@ -6,7 +6,7 @@ import { DomainError } from '../../domain/shared/domain-error.js';
 import type { EventStore } from '../../ports/event-store.js';
 import { accountStreamId, type AccountHandler } from '../accounts/open-account-handler.js';
 import { deriveEventId, type CommandContext } from '../command-context.js';
-import { findRecentEvent } from '../recorded-events.js';
+import { findEventSince } from '../recorded-events.js';
 
 /**
  * The pieces every multi-account operation (payment, refund, transfer, withdrawal, deduction, capture)
@@ -28,39 +28,73 @@ export function stepContext(context: CommandContext, operationId: string, step: 
 }
 
 /**
- * Runs one account step. When `resuming`, first looks for the step's own event among the account's
- * recent events (an earlier run may have recorded it before stopping), and looks again after a refusal
- * (a concurrent run may have recorded it meanwhile), so a done step is never redone or reported refused.
+ * A step run again (a retry, a takeover of a dead request's key, a resume after a crash): an earlier run
+ * may have recorded it. Names the operation's own stream, where the step's part (the operation itself, or
+ * a refund, release, deduction or completion within it) was requested before any of its account steps.
+ */
+export interface Resumption {
+  readonly operationStreamId: string;
+}
+
+/** The resumption of a drive that may be running again, or null for a first run. */
+export function resumptionOf(resuming: boolean, operationStreamId: string): Resumption | null {
+  return resuming ? { operationStreamId } : null;
+}
+
+/** Largest operation stream searched for where a part began (an operation's events are few: its parts). */
+export const MAX_OPERATION_STREAM_EVENTS = 100_000;
+
+/**
+ * Global position before which no account step of this part can lie: the first event of the operation
+ * stream caused by the part (its request or reservation, recorded before any account step), else the
+ * stream's first event. -1n (search everything) when the stream cannot say.
+ */
+export async function partBeganAt(eventStore: EventStore, operationStreamId: string, partId: string): Promise<bigint> {
+  let first: bigint | undefined;
+  for await (const event of eventStore.readStream(operationStreamId, { maxCount: MAX_OPERATION_STREAM_EVENTS })) {
+    first ??= event.position;
+    if (event.metadata.causationId === partId) return event.position;
+  }
+  return first ?? -1n;
+}
+
+/**
+ * Runs one account step. When resuming, first looks for the step's own event on the account (an earlier
+ * run may have recorded it before stopping), and looks again after a refusal (a concurrent run may have
+ * recorded it meanwhile), so a done step is never redone or reported refused.
  *
- * What this relies on from the event store, and no more: two runs that both find nothing and both decide
- * the step append the same derived event id, and the store recognises the second as a repeat while the
- * first is among the account's last IDEMPOTENCY_WINDOW_EVENTS events, for whatever expected revision the
- * handler appends with (src/ports/event-store.ts). Runs race for milliseconds, far inside that window;
- * an earlier run's event older than the look-back (RETRY_LOOKBACK_EVENTS) is a limit stated in
- * docs/production.md.
+ * The look is exact, however busy the account: it reads the account back to where the step's part began
+ * (partBeganAt), not a fixed number of events, so it never depends on the event store recognising a
+ * repeat further back than the port promises. What it relies on from the store, and no more: two runs that
+ * both find nothing and both decide the step append the same derived event id within milliseconds, and the
+ * store recognises the second as a repeat while the first is among the account's last
+ * IDEMPOTENCY_WINDOW_EVENTS events, for whatever expected revision the handler appends with
+ * (src/ports/event-store.ts).
  */
 export async function runAccountStep(
   deps: OperationDeps,
   accountId: string,
   command: AccountCommand,
   context: CommandContext,
-  resuming: boolean,
+  resume: Resumption | null,
 ): Promise<StepOutcome> {
   const streamId = accountStreamId(accountId);
   const ownEventId = deriveEventId(context.operationKey, streamId, 0);
-  if (resuming) {
-    const earlier = await findRecentEvent(deps.eventStore, streamId, ownEventId);
-    if (earlier) return { ok: true, position: earlier.position };
-  }
+  let notBefore: bigint | undefined;
+  const earlierRun = async () => {
+    if (!resume) return undefined;
+    notBefore ??= await partBeganAt(deps.eventStore, resume.operationStreamId, context.causationId ?? '');
+    return findEventSince(deps.eventStore, streamId, ownEventId, notBefore);
+  };
+  const before = await earlierRun();
+  if (before) return { ok: true, position: before.position };
   try {
     const handled = await deps.accounts.handle(streamId, command, context);
     return { ok: true, position: handled.position };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
-    if (resuming) {
-      const earlier = await findRecentEvent(deps.eventStore, streamId, ownEventId);
-      if (earlier) return { ok: true, position: earlier.position };
-    }
+    const meanwhile = await earlierRun();
+    if (meanwhile) return { ok: true, position: meanwhile.position };
     return { ok: false, error };
   }
 }
@@ -116,7 +150,7 @@ export async function moveBetweenAccounts(
   move: TwoAccountMovement,
   context: CommandContext,
   operationKey: string,
-  resuming: boolean,
+  resume: Resumption | null,
 ): Promise<MoveOutcome> {
   const { movement } = move;
   const debit = await runAccountStep(
@@ -124,7 +158,7 @@ export async function moveBetweenAccounts(
     move.fromAccountId,
     { type: 'DebitAccount', ...movement, accountId: move.fromAccountId, counterparty: move.toParty },
     stepContext(context, operationKey, 'debit'),
-    resuming,
+    resume,
   );
   if (!debit.ok) return { ok: false, error: debit.error, position: -1n };
   const credit = await runAccountStep(
@@ -132,7 +166,7 @@ export async function moveBetweenAccounts(
     move.toAccountId,
     { type: 'CreditAccount', ...movement, accountId: move.toAccountId, counterparty: move.fromParty },
     stepContext(context, operationKey, 'credit'),
-    resuming,
+    resume,
   );
   if (credit.ok) return { ok: true, position: maxPosition(debit.position, credit.position) };
   const reversal = await runAccountStep(
@@ -147,7 +181,7 @@ export async function moveBetweenAccounts(
       memo: `reversal: ${credit.error.code}`,
     },
     stepContext(context, operationKey, 'reverse-debit'),
-    resuming,
+    resume,
   );
   // Cannot happen: reversals pass any status but closed, and a closed account holds no money.
   if (!reversal.ok) throw reversal.error;

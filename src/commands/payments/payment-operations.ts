@@ -11,6 +11,7 @@ import {
   loadAccount,
   maxPosition,
   moveBetweenAccounts,
+  resumptionOf,
   snapshotOf,
   stepContext,
   stripParty,
@@ -156,7 +157,7 @@ export async function drivePayment(
     },
     context,
     paymentId,
-    resuming,
+    resumptionOf(resuming, streamId),
   );
   if (!moved.ok) return fail(deps, paymentId, context, moved.error, maxPosition(position, moved.position));
   const completed = await deps.payments.handle(

@@ -5,6 +5,7 @@ import { deriveId, type CommandContext } from '../command-context.js';
 import {
   maxPosition,
   moveBetweenAccounts,
+  resumptionOf,
   stepContext,
   stripParty,
   type MoveOutcome,
@@ -159,6 +160,6 @@ function returnMoney(
     },
     context,
     operationKey,
-    resuming,
+    resumptionOf(resuming, paymentStreamId(order.paymentId)),
   );
 }

@@ -10,6 +10,7 @@ import {
   loadAccount,
   maxPosition,
   runAccountStep,
+  resumptionOf,
   snapshotOf,
   stepContext,
   type OperationDeps,
@@ -127,7 +128,7 @@ export async function driveAuthorisation(
       reason: `pre-authorisation ${r.merchantOrderNo}`,
     },
     stepContext(context, preauthId, 'hold'),
-    resuming,
+    resumptionOf(resuming, streamId),
   );
   const done = await deps.preauths.handle(
     streamId,
@@ -167,7 +168,7 @@ export async function cancelPreauth(
       reason: `pre-authorisation cancelled (${reason})`,
     },
     stepContext(context, preauthId, 'cancel-release'),
-    true,
+    resumptionOf(true, streamId),
   );
   if (!released.ok && released.error.code !== 'freeze_not_found') throw released.error;
   const cancelled = await deps.preauths.handle(streamId, command, stepContext(context, preauthId, 'cancel'));
@@ -250,7 +251,7 @@ export async function driveCompletion(
     r.payerAccountId,
     { type: 'Sequence', accountId: r.payerAccountId, commands: payerSteps },
     stepContext(context, completionId, 'capture-payer'),
-    resuming,
+    resumptionOf(resuming, streamId),
   );
   if (!deducted.ok) return failCompletion(deps, preauthId, completionId, deducted.error, context);
   const movement = {
@@ -270,7 +271,7 @@ export async function driveCompletion(
       counterparty: snapshotOf(payer),
     },
     stepContext(context, completionId, 'credit-payee'),
-    resuming,
+    resumptionOf(resuming, streamId),
   );
   if (!credited.ok) {
     const restored = await runAccountStep(
@@ -299,7 +300,7 @@ export async function driveCompletion(
         ],
       },
       stepContext(context, completionId, 'restore-payer'),
-      resuming,
+      resumptionOf(resuming, streamId),
     );
     if (!restored.ok) throw restored.error;
     return failCompletion(deps, preauthId, completionId, credited.error, context);
@@ -391,7 +392,7 @@ export async function cancelCompletion(
       counterparty: snapshotOf(payer),
     },
     stepContext(context, cancellationId, 'debit-payee'),
-    resuming,
+    resumptionOf(resuming, streamId),
   );
   if (!debited.ok) return failUncompletion(deps, preauthId, completionId, cancellationId, debited.error, context);
   const restored = await runAccountStep(
@@ -399,7 +400,7 @@ export async function cancelCompletion(
     r.payerAccountId,
     restorePayer(r, movement, preauthId, snapshotOf(payee)),
     stepContext(context, cancellationId, 'restore-payer'),
-    resuming,
+    resumptionOf(resuming, streamId),
   );
   if (!restored.ok) {
     // Give the payee its capture back; a reversal goes through whatever the payee's flags and status.
@@ -415,7 +416,7 @@ export async function cancelCompletion(
         memo: `reversal: ${restored.error.code}`,
       },
       stepContext(context, cancellationId, 'reverse-debit-payee'),
-      resuming,
+      resumptionOf(resuming, streamId),
     );
     if (!back.ok) throw back.error;
     return failUncompletion(deps, preauthId, completionId, cancellationId, restored.error, context);

@@ -9,6 +9,7 @@ import {
   loadAccount,
   maxPosition,
   runAccountStep,
+  resumptionOf,
   stepContext,
   type OperationDeps,
 } from '../operations/operation-steps.js';
@@ -139,7 +140,7 @@ export async function driveRecharge(
       channelFeeMinor: charged.feeMinor,
     },
     stepContext(context, rechargeId, 'credit'),
-    resuming,
+    resumptionOf(resuming, streamId),
   );
   if (!credited.ok) return fail(deps, rechargeId, context, credited.error, true);
   const done = await deps.recharges.handle(

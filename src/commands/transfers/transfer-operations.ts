@@ -8,6 +8,7 @@ import {
   loadAccount,
   maxPosition,
   moveBetweenAccounts,
+  resumptionOf,
   snapshotOf,
   stepContext,
   stripParty,
@@ -115,7 +116,7 @@ export async function driveTransfer(
     },
     context,
     transferId,
-    resuming,
+    resumptionOf(resuming, streamId),
   );
   return finish(deps, transferId, context, moved.ok ? null : moved.error, moved.position);
 }

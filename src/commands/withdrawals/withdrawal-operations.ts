@@ -9,6 +9,7 @@ import {
   loadAccount,
   maxPosition,
   runAccountStep,
+  resumptionOf,
   stepContext,
   type OperationDeps,
 } from '../operations/operation-steps.js';
@@ -100,7 +101,7 @@ export async function driveWithdrawal(
     r.accountId,
     { type: 'DebitAccount', ...movement, amount, accountId: r.accountId },
     stepContext(context, withdrawalId, 'debit'),
-    resuming,
+    resumptionOf(resuming, streamId),
   );
   if (!debit.ok)
     return finish(
@@ -124,7 +125,7 @@ export async function driveWithdrawal(
         memo: `payout declined: ${payout.channelErrorCode}`,
       },
       stepContext(context, withdrawalId, 'reverse-debit'),
-      resuming,
+      resumptionOf(resuming, streamId),
     );
     if (!reversal.ok) throw reversal.error;
     return finish(
