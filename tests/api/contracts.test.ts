@@ -182,6 +182,28 @@ describe('API contracts', () => {
     });
   });
 
+  describe('a command whose body is optional takes no body at all', () => {
+    it('cancels a payment and releases a freeze in full, posted with no body and no Content-Type', async () => {
+      const wallet = await openWallet(ledger.app);
+      expect((await recharge(ledger.app, wallet.accountId, '50.00')).statusCode).toBe(201);
+      const paid = await payShop(wallet.accountId, '5.00', 'NO-BODY-1');
+      expect(paid.statusCode, paid.body).toBe(201);
+      const cancelled = await post(`/v1/payments/${paid.json().paymentId}/cancel`);
+      expect(cancelled.statusCode, cancelled.body).toBe(200);
+      expect(cancelled.json().status).toBe('cancelled');
+
+      const frozen = await post(`/v1/accounts/${wallet.accountId}/freezes`, {
+        amount: '10.00',
+        currency: 'CNY',
+        reason: 'order',
+      });
+      expect(frozen.statusCode, frozen.body).toBe(201);
+      const released = await post(`/v1/freezes/${frozen.json().freezeId}/release`);
+      expect(released.statusCode, released.body).toBe(200);
+      expect(released.json()).toMatchObject({ remaining: '0.00', released: '10.00' });
+    });
+  });
+
   describe('one way to name the merchant: merchantId, when an operator acts', () => {
     it('an order is found by number with its merchant named; a merchant naming another finds nothing', async () => {
       const wallet = await openWallet(ledger.app);

@@ -49,7 +49,7 @@ export const releaseFreezeBody = z
     currency: currencyString.optional(),
     reason: z.string().max(200).default(''),
   })
-  .optional();
+  .nullish();
 
 export const deductFreezeBody = z.strictObject({
   amount: amountString,

@@ -71,7 +71,7 @@ export const paymentView = z
   })
   .meta({ id: 'Payment' });
 
-export const cancelPaymentBody = z.strictObject({ reason: z.string().max(200).default('') }).optional();
+export const cancelPaymentBody = z.strictObject({ reason: z.string().max(200).default('') }).nullish();
 
 export const refundBody = z
   .strictObject({
