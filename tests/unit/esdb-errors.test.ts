@@ -5,7 +5,7 @@ import {
   StreamDeletedError,
   convertToCommandError,
 } from '@eventstore/db-client';
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { appendErrorOf, readErrorOf } from '../../src/adapters/esdb/esdb-errors.js';
 import { NO_POSITION, toRecordedEvent } from '../../src/adapters/esdb/esdb-event-store.js';
@@ -14,19 +14,13 @@ import {
   AppendRefusedError,
   EventStoreUnavailableError,
 } from '../../src/ports/event-store.js';
+import { serviceError } from '../support/esdb-service-error.js';
 
 /**
  * EventStoreDB client errors, built the way the client builds them (grpc-js ServiceErrors through the
  * client's own convertToCommandError, or the client's constructors where it calls them itself), and the
  * port outcome each one means. No server is involved: this is the mapping, not storage behaviour.
  */
-function serviceError(code: status, details: string, metadata: Record<string, string> = {}): ServiceError {
-  const map = new Metadata();
-  for (const [key, value] of Object.entries(metadata)) map.set(key, value);
-  // As grpc-js's callErrorFromStatus does.
-  return Object.assign(new Error(`${code} ${status[code]}: ${details}`), { code, details, metadata: map });
-}
-
 const endpoint = 'esdb://node1:2113';
 
 describe('EventStoreDB append errors: refused, unavailable, or unknown outcome', () => {

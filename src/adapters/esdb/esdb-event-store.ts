@@ -85,6 +85,13 @@ export interface EsdbRecord {
   readonly position?: Position;
 }
 
+/**
+ * The part of EventStoreDB's client the adapter calls. `EsdbEventStore.connect` is the way to get a store;
+ * `EsdbEventStore.over` takes any object of this shape, so tests can put the adapter over an emulation of
+ * the server's rules (tests/support/esdb-server-emulator.ts) and see the adapter's own decisions.
+ */
+export type EsdbClient = Pick<EventStoreDBClient, 'appendToStream' | 'readStream' | 'readAll' | 'subscribeToAll' | 'dispose'>;
+
 /** One of a stream's latest events, as the append path needs it. */
 interface TailEvent {
   readonly eventId: string;
@@ -121,7 +128,7 @@ export class EsdbEventStore implements EventStore {
   private readonly appendQueues = new Map<string, Promise<unknown>>();
 
   private constructor(
-    private readonly client: EventStoreDBClient,
+    private readonly client: EsdbClient,
     /** The server, without credentials: for error messages. */
     private readonly endpoint: string,
   ) {}
@@ -129,7 +136,14 @@ export class EsdbEventStore implements EventStore {
   /** Connects and reads once, so a wrong address or a stopped server fails here rather than later. */
   static async connect(connectionString: string): Promise<EsdbEventStore> {
     const endpoint = describeEndpoint(connectionString);
-    const client = EventStoreDBClient.connectionString(connectionString);
+    return EsdbEventStore.over(EventStoreDBClient.connectionString(connectionString), endpoint);
+  }
+
+  /**
+   * A store over a client already made; `endpoint` names the server in messages and must hold no
+   * credentials. Reads once, as `connect` does; on failure the client is disposed.
+   */
+  static async over(client: EsdbClient, endpoint: string): Promise<EsdbEventStore> {
     const store = new EsdbEventStore(client, endpoint);
     try {
       await store.probe();
