@@ -55,8 +55,12 @@ import { serviceError } from './esdb-service-error.js';
  *   `position: undefined`, and a position taken from -1 as an unsigned number is 2^64 - 1. Option
  *   `repeatPosition` chooses what a repeat answers.
  * - `readAll` from a position that is not an event's fails the read with gRPC Unknown (code 2), which the
- *   client turns into UnknownError (Streams.Read.cs answers reads' "invalid position" that way; only
- *   subscriptions answer InvalidArgument, code 3). A position past the end is treated the same here.
+ *   client turns into UnknownError: the read enumerator passes ReadAllResult.InvalidPosition to its
+ *   default case, ReadResponseException.UnknownError (src/KurrentDB.Core/Services/Transport/Enumerators/
+ *   Enumerator.ReadAllForwards.cs). Only subscriptions throw ReadResponseException.InvalidPosition
+ *   (Enumerator.AllSubscription.cs), which RpcExceptions.InvalidPositionException answers as
+ *   InvalidArgument (code 3). A position past the end is treated as a non-record one here (not checked
+ *   against the source).
  * - Positions grow by each record's size, so a position plus or minus one is never an event's. The log
  *   begins with a system event, as a fresh server's `$all` does.
  */
@@ -211,7 +215,13 @@ export class EsdbServerEmulator {
     return { success: true, nextExpectedRevision: last.revision, position: last.position };
   }
 
-  private record(streamName: string, id: string, type: string, data: string, metadata: string | undefined): StoredEvent {
+  private record(
+    streamName: string,
+    id: string,
+    type: string,
+    data: string,
+    metadata: string | undefined,
+  ): StoredEvent {
     const stream = this.streams.get(streamName) ?? [];
     this.streams.set(streamName, stream);
     const stored: StoredEvent = {
@@ -224,7 +234,9 @@ export class EsdbServerEmulator {
       position: { commit: this.nextPosition, prepare: this.nextPosition },
       created: new Date(),
     };
-    this.nextPosition += BigInt(RECORD_OVERHEAD_BYTES + byteLength(data) + byteLength(metadata ?? '') + byteLength(type));
+    this.nextPosition += BigInt(
+      RECORD_OVERHEAD_BYTES + byteLength(data) + byteLength(metadata ?? '') + byteLength(type),
+    );
     stream.push(stored);
     this.log.push(stored);
     this.committed.set(id, stored);
@@ -285,7 +297,7 @@ export class EsdbServerEmulator {
     const at = typeof from === 'object' ? this.log.findIndex((event) => event.position.commit === from.commit) : 0;
     if (at === -1) {
       // Subscriptions, unlike reads, answer a position that is no record's with InvalidArgument.
-      subscription.destroy(convertToCommandError(serviceError(status.INVALID_ARGUMENT, 'Invalid position.')) as Error);
+      subscription.destroy(convertToCommandError(serviceError(status.INVALID_ARGUMENT, 'Invalid position.')));
       return handle;
     }
     // A subscription from a position starts after it.

@@ -90,7 +90,10 @@ export interface EsdbRecord {
  * `EsdbEventStore.over` takes any object of this shape, so tests can put the adapter over an emulation of
  * the server's rules (tests/support/esdb-server-emulator.ts) and see the adapter's own decisions.
  */
-export type EsdbClient = Pick<EventStoreDBClient, 'appendToStream' | 'readStream' | 'readAll' | 'subscribeToAll' | 'dispose'>;
+export type EsdbClient = Pick<
+  EventStoreDBClient,
+  'appendToStream' | 'readStream' | 'readAll' | 'subscribeToAll' | 'dispose'
+>;
 
 /** One of a stream's latest events, as the append path needs it. */
 interface TailEvent {
