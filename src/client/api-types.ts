@@ -62,7 +62,7 @@ export type Recharge = Out<typeof recharges.rechargeView>;
 export type RechargeListQuery = Paged<In<typeof operations.rechargeListQuery>>;
 export type RechargeLookupQuery = In<typeof operations.rechargeLookupQuery>;
 
-/** What every operation list (and GET /v1/recharges/{id}) answers: operation summaries, a page at a time. */
+/** What every operation list answers: operation summaries, a page at a time. */
 export type OperationSummary = Out<typeof operations.operationSummaryView>;
 export type OperationPage = Out<typeof operations.operationPageView>;
 

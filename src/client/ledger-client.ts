@@ -164,7 +164,7 @@ export class LedgerClient {
   }
 
   /** Also a recharge the service finished by itself after a crash: its outcome and `position`. */
-  getRecharge(rechargeId: string, query: Api.RechargeLookupQuery = {}): Promise<Api.OperationSummary> {
+  getRecharge(rechargeId: string, query: Api.RechargeLookupQuery = {}): Promise<Api.Recharge> {
     return this.read(ROUTES.getRecharge, { rechargeId }, query);
   }
 

@@ -45,6 +45,7 @@ import {
 } from './preauths/preauth-operations.js';
 import {
   driveRecharge,
+  rechargeStreamId,
   rechargeAccount,
   type RechargeHandler,
   type RechargeRequest,
@@ -158,6 +159,13 @@ export class LedgerCommands {
 
   refundPayment(request: RefundRequest, context: CommandContext) {
     return refundPayment(this.deps, request, context);
+  }
+
+  async getRecharge(rechargeId: string) {
+    const { state } = await this.deps.recharges.load(rechargeStreamId(rechargeId));
+    if (!state.exists)
+      throw new DomainError('operation_not_found', `recharge ${rechargeId} does not exist`, { rechargeId });
+    return state;
   }
 
   transfer(request: TransferRequest, context: CommandContext) {

@@ -94,6 +94,20 @@ describe('accounts and recharges over HTTP', () => {
   });
 
   describe('POST /v1/recharges and GET /v1/accounts/:id', () => {
+    it('answers one view of a recharge, with the status words of its list, from POST and GET by id', async () => {
+      const wallet = await openWallet(ledger.app);
+      const created = (await recharge(ledger.app, wallet.accountId, '12.00')).json();
+      const read = await ledger.inject({ method: 'GET', url: `/v1/recharges/${created.rechargeId}` });
+      expect(read.statusCode, read.body).toBe(200);
+      expect(read.json()).toEqual(created);
+      const listed = await ledger.inject({
+        method: 'GET',
+        url: `/v1/recharges?accountId=${wallet.accountId}&status=${created.status}&minPosition=${created.position}`,
+      });
+      expect(listed.statusCode, listed.body).toBe(200);
+      expect(listed.json().items.map((item: { operationId: string }) => item.operationId)).toEqual([created.rechargeId]);
+    });
+
     it('credits the wallet and the balance is readable at the returned position', async () => {
       const wallet = await openWallet(ledger.app);
       const response = await recharge(ledger.app, wallet.accountId, '100.00');
@@ -104,7 +118,7 @@ describe('accounts and recharges over HTTP', () => {
         amount: '100.00',
         currency: 'CNY',
         channel: 'sim-bank',
-        status: 'succeeded',
+        status: 'completed',
         channelFee: '0.00',
       });
       expect(body.rechargeId).toMatch(/^[0-9a-f-]{36}$/);

@@ -227,7 +227,7 @@ describe('lists and lookups over HTTP', () => {
       const badCursor = await get('/v1/accounts?cursor=bm90LWEtY3Vyc29y');
       expect(badCursor.statusCode).toBe(400);
       expect(badCursor.headers['content-type']).toContain('application/problem+json');
-      expect(badCursor.json().code).toBe('invalid_query');
+      expect(badCursor.json().code).toBe('cursor_mismatch');
       const tooMany = await get(`/v1/accounts?limit=${LIST_PAGE_SIZE_MAX + 1}`);
       expect(tooMany.statusCode).toBe(400);
       expect(tooMany.json().code).toBe('validation_failed');
@@ -292,6 +292,33 @@ describe('lists and lookups over HTTP', () => {
       const payer = (await get(withPosition(`/v1/entities?kind=user`))).json().items[0];
       expect(payer).toMatchObject({ paymentPasswordSet: true });
       expect(later(payer.position, '1')).toBe(true);
+    });
+
+    it('refuses a cursor sent with other filters, order or resource than the query that returned it', async () => {
+      const cursorOf = async (url: string, as?: Credentials) => {
+        const page = await get(withPosition(url), as);
+        expect(page.statusCode, page.body).toBe(200);
+        expect(page.json().nextCursor, url).toEqual(expect.any(String));
+        return page.json().nextCursor as string;
+      };
+      const reuses: [string, string, Credentials?][] = [
+        ['/v1/entities?limit=1', '/v1/entities?kind=user'],
+        ['/v1/entities?limit=1', '/v1/entities?order=asc'],
+        ['/v1/accounts?limit=1', '/v1/accounts?currency=CNY'],
+        ['/v1/payments?limit=1', '/v1/payments?status=completed', shop],
+        ['/v1/payments?limit=1', '/v1/preauths?limit=1', shop],
+        [`/v1/accounts/${shopAccount}/statement?limit=1`, `/v1/accounts/${wallet}/statement?limit=1`],
+      ];
+      for (const [first, second, as] of reuses) {
+        const cursor = await cursorOf(first, as);
+        const reused = await get(withPosition(`${second}&cursor=${cursor}`), as);
+        expect(reused.statusCode, `${first} -> ${second}`).toBe(400);
+        expect(reused.json().code).toBe('cursor_mismatch');
+        // With its own query (another page size included) the cursor pages on.
+        expect((await get(withPosition(`${first.replace('limit=1', 'limit=2')}&cursor=${cursor}`), as)).statusCode).toBe(
+          200,
+        );
+      }
     });
 
     it('lists the accounts of an entity in its view', async () => {
@@ -376,13 +403,12 @@ describe('lists and lookups over HTTP', () => {
       const byOwner = await get(withPosition(`/v1/recharges/${shopRechargeId}`), shop);
       expect(byOwner.statusCode, byOwner.body).toBe(200);
       expect(byOwner.json()).toMatchObject({
-        operationId: shopRechargeId,
-        kind: 'recharge',
+        rechargeId: shopRechargeId,
         status: 'completed',
         amount: '50.00',
-        sourceAccountId: shopAccount,
+        accountId: shopAccount,
         channel: 'sim-bank',
-        inFlight: false,
+        failure: null,
       });
       expect(byOwner.json().channelOrderNo).toEqual(expect.any(String));
       const balance = (await get(`/v1/accounts/${shopAccount}?minPosition=${byOwner.json().position}`, shop)).json();
@@ -477,7 +503,7 @@ describe('lists and lookups over HTTP', () => {
       expect(await resumeStalledOperations(commands, readModels, now, 60_000)).toBe(1);
       const head = (await get('/v1/log/head')).json().position;
       const recovered = (await get(`/v1/recharges/${rechargeId}?minPosition=${head}`)).json();
-      expect(recovered).toMatchObject({ status: 'completed', amount: '3.21', inFlight: false, channel: 'sim-bank' });
+      expect(recovered).toMatchObject({ status: 'completed', amount: '3.21', failure: null, channel: 'sim-bank' });
       expect(BigInt(recovered.position)).toBeGreaterThan(BigInt(stalled.position));
       // Its position covers the credit: the statement read at it shows the recharge line.
       const lines = (await get(`/v1/accounts/${wallet}/statement?minPosition=${recovered.position}`)).json().lines;

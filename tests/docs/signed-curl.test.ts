@@ -58,7 +58,7 @@ describe('the shell signer', () => {
     const key = /^Idempotency-Key: (\S+)$/m.exec(first.stderr)?.[1];
     expect(key).toMatch(/^[0-9a-f]{32}$/);
     const recharged = JSON.parse(first.stdout);
-    expect(recharged).toMatchObject({ accountId: wallet.accountId, amount: '7.00', status: 'succeeded' });
+    expect(recharged).toMatchObject({ accountId: wallet.accountId, amount: '7.00', status: 'completed' });
 
     const retried = await signedCurl(['POST', '/v1/recharges', body], { LEDGER_IDEMPOTENCY_KEY: key! });
     expect(retried.stderr).toMatch(/^HTTP 201$/m);

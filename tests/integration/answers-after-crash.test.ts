@@ -117,7 +117,7 @@ describe('an operation whose answer was never recorded (a crash) answers its ret
       },
       201,
     );
-    expect(body).toMatchObject({ status: 'succeeded', amount: '10.00' });
+    expect(body).toMatchObject({ status: 'completed', amount: '10.00' });
   });
 
   it('a payment, its refund and a cancellation', async () => {
@@ -264,7 +264,7 @@ describe('an operation whose answer was never recorded (a crash) answers its ret
     const retry = await send(restarted, request);
     expect(retry.statusCode, retry.body).toBe(201);
     expect(retry.json()).toMatchObject({
-      status: 'succeeded',
+      status: 'completed',
       amount: '7.00',
       position: expect.stringMatching(/^[0-9]+$/),
     });

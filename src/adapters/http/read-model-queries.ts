@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { FindQuery, IndexValue } from '../../ports/read-model-store.js';
 import { KEY_GROUP_END, compositeKey, utcInstantKey } from '../../projections/read-model-keys.js';
@@ -12,7 +13,7 @@ export const cursorString = z
   .min(1)
   .max(1_024)
   .regex(/^[A-Za-z0-9_-]+$/, 'a cursor returned as nextCursor')
-  .describe("Opaque: the previous page's `nextCursor`, with the same filters");
+  .describe("Opaque: the previous page's `nextCursor`, with the same filters and order (else 400 cursor_mismatch)");
 
 /** A page size parameter: 1..max, `default` when absent. */
 export function pageLimit(defaultSize: number, maxSize: number) {
@@ -111,16 +112,69 @@ export function groupInstantRange(
   };
 }
 
-/** The parts of a FindQuery that page a list: limit, order, cursor. */
+/**
+ * A list's cursor is bound to the query it pages: the store's cursor (the last item's order value and id)
+ * behind a short digest of what the page selects (the filters, the order, the path's resource, the index
+ * read). The store's cursor alone would page another selection silently wrong (a cursor of all entities
+ * reused with `kind=user` skips or repeats items): such a cursor is refused instead. `limit` is not bound,
+ * so a client may change the page size between pages; `minPosition` only waits.
+ */
+const CURSOR_DIGEST_LENGTH = 12; // base64url characters: 72 bits of SHA-256, far beyond accidental matches
+const UNBOUND_QUERY_FIELDS: ReadonlySet<string> = new Set(['cursor', 'limit', 'minPosition']);
+
+function cursorDigest(query: Readonly<Record<string, unknown>>, selection: string): string {
+  const bound = Object.entries(query)
+    .filter(([field, value]) => !UNBOUND_QUERY_FIELDS.has(field) && value !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return createHash('sha256')
+    .update(JSON.stringify([selection, bound]))
+    .digest('base64url')
+    .slice(0, CURSOR_DIGEST_LENGTH);
+}
+
+/** The store's cursor inside the client's, checked against the query it is sent with. */
+export function cursorAfter(
+  query: Readonly<Record<string, unknown>> & { readonly cursor?: string | undefined },
+  selection: string,
+): { after?: string } {
+  const { cursor } = query;
+  if (cursor === undefined) return {};
+  if (cursor.length <= CURSOR_DIGEST_LENGTH || cursor.slice(0, CURSOR_DIGEST_LENGTH) !== cursorDigest(query, selection))
+    throw new HttpProblem(
+      400,
+      'cursor_mismatch',
+      'Cursor does not fit the query',
+      'the cursor was returned for other filters, order or resource: send it with the query that returned it, or start again without a cursor',
+    );
+  return { after: cursor.slice(CURSOR_DIGEST_LENGTH) };
+}
+
+/** The client's cursor of the next page: the store's, bound to the query; null on the last page. */
+export function boundCursor(
+  query: Readonly<Record<string, unknown>>,
+  selection: string,
+  storeCursor: string | null,
+): string | null {
+  return storeCursor === null ? null : `${cursorDigest(query, selection)}${storeCursor}`;
+}
+
+export interface ListPaging {
+  /** The parts of a FindQuery that page a list: limit, order, the store's cursor. */
+  readonly find: Pick<FindQuery, 'limit' | 'orderBy' | 'direction' | 'after'>;
+  /** The page's `nextCursor` for the client. */
+  next(storeCursor: string | null): string | null;
+}
+
+/** How a list is paged: by `orderBy`, over `selection` (what the query fields do not say: a group read). */
 export function pageOf(
   query: { limit: number; order: 'asc' | 'desc'; cursor?: string | undefined },
   orderBy: string,
-): Pick<FindQuery, 'limit' | 'orderBy' | 'direction' | 'after'> {
+  selection = '',
+): ListPaging {
+  const bound = `${orderBy}|${selection}`;
   return {
-    limit: query.limit,
-    orderBy,
-    direction: query.order,
-    ...(query.cursor !== undefined ? { after: query.cursor } : {}),
+    find: { limit: query.limit, orderBy, direction: query.order, ...cursorAfter(query, bound) },
+    next: (storeCursor) => boundCursor(query, bound, storeCursor),
   };
 }
 

@@ -118,12 +118,13 @@ export function accountQueryRoutes(service: LedgerService): FastifyPluginAsyncZo
         if (principal.kind !== 'operator' && q.ownerId !== undefined && q.ownerId !== principal.entityId)
           return { items: [], nextCursor: null };
         const ownerId = principal.kind === 'operator' ? q.ownerId : principal.entityId;
+        const paging = pageOf(q, 'openedAt', ownerId ?? '');
         const page = await service.readModels.find<BalanceDoc>(BALANCES_COLLECTION, {
           where: whereOf({ ownerId, accountType: q.type, currency: q.currency, status: q.status }),
           ...(range ? { range } : {}),
-          ...pageOf(q, 'openedAt'),
+          ...paging.find,
         });
-        return { items: page.items.map(toAccountView), nextCursor: page.nextCursor };
+        return { items: page.items.map(toAccountView), nextCursor: paging.next(page.nextCursor) };
       },
     );
 

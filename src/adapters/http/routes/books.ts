@@ -28,7 +28,14 @@ import type { LedgerService } from '../../ledger-service.js';
 import { amountString, currencyString, positionString } from '../api-schemas.js';
 import { requireOperator } from '../authorization.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
-import { awaitReadModel, cursorString, minPositionParam, pageLimit } from '../read-model-queries.js';
+import {
+  awaitReadModel,
+  boundCursor,
+  cursorAfter,
+  cursorString,
+  minPositionParam,
+  pageLimit,
+} from '../read-model-queries.js';
 
 /** Journal entries per page: the default, and the most a client may ask for. */
 export const JOURNAL_PAGE_SIZE_DEFAULT = 100;
@@ -246,12 +253,12 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
       },
       async (request) => {
         requireOperator(request);
-        const { date, operationId, limit, cursor, minPosition } = request.query;
+        const { date, operationId, limit, minPosition } = request.query;
         if ((date === undefined) === (operationId === undefined)) {
           throw new HttpProblem(400, 'invalid_query', 'Invalid query', 'give exactly one of date and operationId');
         }
         await awaitReadModel(service, BOOKS_PROJECTION, minPosition);
-        const after = cursor !== undefined ? { after: cursor } : {};
+        const after = cursorAfter(request.query, 'journal');
         const page =
           date !== undefined
             ? await service.readModels.find<JournalEntryDocument>(JOURNAL_ENTRIES_COLLECTION, {
@@ -266,7 +273,10 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
                 limit,
                 ...after,
               });
-        return { entries: page.items.map((doc) => toEntryView(doc.data)), nextCursor: page.nextCursor };
+        return {
+          entries: page.items.map((doc) => toEntryView(doc.data)),
+          nextCursor: boundCursor(request.query, 'journal', page.nextCursor),
+        };
       },
     );
 
@@ -286,7 +296,7 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
       async (request) => {
         requireOperator(request);
         const account = requireBookAccount(request.params.code);
-        const { currency, limit, cursor, minPosition } = request.query;
+        const { currency, limit, minPosition } = request.query;
         if (currency !== undefined) parseCurrency(currency);
         await awaitReadModel(service, BOOKS_PROJECTION, minPosition);
         const where = { code: account.code, ...(currency !== undefined ? { currency } : {}) };
@@ -298,7 +308,7 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
         const subLedgers = await service.readModels.find<SubLedgerBalanceDocument>(SUB_LEDGER_BALANCES_COLLECTION, {
           where,
           limit,
-          ...(cursor !== undefined ? { after: cursor } : {}),
+          ...cursorAfter(request.query, account.code),
         });
         return {
           ...toBookAccountView(account),
@@ -309,7 +319,7 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
             currency: data.currency,
             ...movements(data, account),
           })),
-          nextCursor: subLedgers.nextCursor,
+          nextCursor: boundCursor(request.query, account.code, subLedgers.nextCursor),
         };
       },
     );

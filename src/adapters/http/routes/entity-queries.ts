@@ -130,11 +130,12 @@ export function entityQueryRoutes(service: LedgerService): FastifyPluginAsyncZod
           return { items: matches ? [toEntitySummary(self)] : [], nextCursor: null };
         }
         const byKind = q.kind === undefined ? null : groupInstantRange('kindTimeKey', q.kind, q.from, q.to);
+        const paging = pageOf(q, byKind ? 'kindTimeKey' : 'registeredAt');
         const page = await service.readModels.find<EntityDocument>(ENTITIES_COLLECTION, {
           ...(byKind ? { range: byKind } : range ? { range } : {}),
-          ...pageOf(q, byKind ? 'kindTimeKey' : 'registeredAt'),
+          ...paging.find,
         });
-        return { items: page.items.map(toEntitySummary), nextCursor: page.nextCursor };
+        return { items: page.items.map(toEntitySummary), nextCursor: paging.next(page.nextCursor) };
       },
     );
   };

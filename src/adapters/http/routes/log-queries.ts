@@ -84,9 +84,10 @@ export function logQueryRoutes(service: LedgerService): FastifyPluginAsyncZod {
                 // Dates are YYYY-MM-DD: every date up to toDate sorts below toDate followed by anything.
                 ...(q.toDate !== undefined ? { lt: `${q.toDate}~` } : {}),
               };
+        const paging = pageOf(q, 'accountingDate');
         const page = await service.readModels.find<AccountingDateDocument>(ACCOUNTING_DATES_COLLECTION, {
           ...(range ? { range } : {}),
-          ...pageOf(q, 'accountingDate'),
+          ...paging.find,
         });
         return {
           items: page.items.map(({ data }) => ({
@@ -94,7 +95,7 @@ export function logQueryRoutes(service: LedgerService): FastifyPluginAsyncZod {
             entryCount: data.entryCount,
             currencies: data.currencies,
           })),
-          nextCursor: page.nextCursor,
+          nextCursor: paging.next(page.nextCursor),
         };
       },
     );

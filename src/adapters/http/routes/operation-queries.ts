@@ -16,8 +16,6 @@ import { awaitReadModel, groupInstantRange, instantRange, pageOf, whereOf } from
 import {
   freezeListQuery,
   operationPageView,
-  operationSummaryView,
-  rechargeLookupQuery,
   paymentListQuery,
   preauthListQuery,
   rechargeListQuery,
@@ -97,12 +95,14 @@ export function operationQueryRoutes(service: LedgerService): FastifyPluginAsync
           : scope['counterpartyOwnerId'] !== undefined
             ? ['counterpartyTimeKey', compositeKey(kind, scope['counterpartyOwnerId'])]
             : ['kindTimeKey', kind];
+    // The scope is bound too: a merchant's cursor does not page an operator's list.
+    const paging = pageOf(q, field, JSON.stringify([kind, group, scope]));
     const page = await service.readModels.find<OperationDoc>(OPERATIONS_COLLECTION, {
       where: whereOf({ ...filters, ...scope, kind }),
       range: groupInstantRange(field, group, q.from, q.to),
-      ...pageOf(q, field),
+      ...paging.find,
     });
-    return { items: page.items.map(toOperationSummary), nextCursor: page.nextCursor };
+    return { items: page.items.map(toOperationSummary), nextCursor: paging.next(page.nextCursor) };
   }
 
   const scoping =
@@ -228,34 +228,6 @@ export function operationQueryRoutes(service: LedgerService): FastifyPluginAsync
     }
 
     app.get(
-      '/v1/recharges/:rechargeId',
-      {
-        schema: {
-          tags: ['recharges'],
-          summary: 'Get a recharge',
-          description:
-            "A recharge's status, channel reference and position, from the operations read model: also one completed by the recovery sweep after a crash. With `minPosition`, waits (bounded) until the read model has applied it. The account's owner or an operator; another's recharge answers 404 like an unknown one.",
-          params: z.object({ rechargeId: z.uuid() }),
-          querystring: rechargeLookupQuery,
-          response: { 200: operationSummaryView, ...problemResponses(400, 401, 404, 503) },
-        },
-      },
-      async (request) => {
-        const { rechargeId } = request.params;
-        await awaitReadModel(service, operationsProjection.name, request.query.minPosition);
-        const doc = await service.readModels.get<OperationDoc>(OPERATIONS_COLLECTION, rechargeId);
-        if (!doc || (doc.data as OperationDocument).kind !== 'recharge') throw notFound('recharge', rechargeId);
-        const principal = principalOf(request);
-        if (
-          principal.kind !== 'operator' &&
-          (await service.accountOwners.ownerOf((doc.data as OperationDocument).sourceAccountId)) !== principal.entityId
-        )
-          throw notFound('recharge', rechargeId);
-        return toOperationSummary(doc);
-      },
-    );
-
-    app.get(
       '/v1/refunds',
       {
         schema: {
@@ -283,12 +255,13 @@ export function operationQueryRoutes(service: LedgerService): FastifyPluginAsync
           if (data?.kind !== 'payment' || data.ownerId !== principal.entityId) throw notFound('payment', q.paymentId);
         }
         const range = instantRange('createdAt', q.from, q.to);
+        const paging = pageOf(q, 'createdAt');
         const page = await service.readModels.find<RefundDocument & Record<string, never>>(REFUNDS_COLLECTION, {
           where: whereOf({ paymentId: q.paymentId, refundNo: q.refundNo, status: q.status }),
           ...(range ? { range } : {}),
-          ...pageOf(q, 'createdAt'),
+          ...paging.find,
         });
-        return { items: page.items.map(toRefundSummary), nextCursor: page.nextCursor };
+        return { items: page.items.map(toRefundSummary), nextCursor: paging.next(page.nextCursor) };
       },
     );
   };

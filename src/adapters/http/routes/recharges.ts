@@ -1,11 +1,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
+import { type ExistingRecharge, rechargeStreamId } from '../../../commands/recharges/recharge-handler.js';
+import { DomainError } from '../../../domain/shared/domain-error.js';
+import { operationsProjection } from '../../../projections/operations.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
-import { requireAccountOwnerOrOperator } from '../authorization.js';
+import { principalOf, requireAccountOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
+import { awaitReadModel, streamPosition } from '../read-model-queries.js';
+import { OPERATION_STATUSES, rechargeLookupQuery } from './operation-views.js';
 
 export const rechargeBody = z
   .strictObject({
@@ -16,6 +21,10 @@ export const rechargeBody = z
   })
   .meta({ example: { accountId: '1015550123456782', amount: '100.00', currency: 'CNY', channel: 'sim-bank' } });
 
+/**
+ * One view of a recharge wherever it is answered (POST, GET by id), with the status words of the domain
+ * and of the list's `status` filter (`requested`, `completed`, `failed`).
+ */
 export const rechargeView = z
   .object({
     rechargeId: z.uuid(),
@@ -23,12 +32,31 @@ export const rechargeView = z
     amount: amountString,
     currency: currencyString,
     channel: z.string(),
-    channelOrderNo: z.string(),
-    channelFee: z.string(),
-    status: z.literal('succeeded'),
-    position: positionString.describe('Position of the recharge event: pass as minPosition to read the new balance'),
+    channelOrderNo: z.string().nullable().describe("The channel's reference, once completed"),
+    channelFee: amountString.nullable().describe("The channel's fee, once completed"),
+    status: z.enum(OPERATION_STATUSES.recharge),
+    failure: z.object({ code: z.string(), reason: z.string() }).nullable(),
+    position: positionString.describe(
+      'Global position of the last event of the recharge: pass as minPosition to read the new balance',
+    ),
   })
   .meta({ id: 'Recharge' });
+
+export function toRechargeView(recharge: ExistingRecharge, position: bigint): z.output<typeof rechargeView> {
+  const r = recharge.request;
+  return {
+    rechargeId: r.rechargeId,
+    accountId: r.accountId,
+    amount: formatAmount(r.amountMinor, r.currency),
+    currency: r.currency,
+    channel: r.channel,
+    channelOrderNo: recharge.charge?.channelOrderNo ?? null,
+    channelFee: recharge.charge ? formatAmount(recharge.charge.channelFeeMinor, r.currency) : null,
+    status: recharge.status,
+    failure: recharge.failure ? { code: recharge.failure.reasonCode, reason: recharge.failure.reason } : null,
+    position: position.toString(),
+  };
+}
 
 export function rechargeRoutes(service: LedgerService): FastifyPluginAsyncZod {
   return async (app) => {
@@ -69,21 +97,35 @@ export function rechargeRoutes(service: LedgerService): FastifyPluginAsyncZod {
               { details: { rechargeId: r.rechargeId } },
             );
           }
-          return {
-            statusCode: 201,
-            body: {
-              rechargeId: r.rechargeId,
-              accountId: r.accountId,
-              amount: formatAmount(r.amountMinor, r.currency),
-              currency: r.currency,
-              channel: r.channel,
-              channelOrderNo: recharge.charge.channelOrderNo,
-              channelFee: formatAmount(recharge.charge.channelFeeMinor, r.currency),
-              status: 'succeeded',
-              position: position.toString(),
-            },
-          };
+          return { statusCode: 201, body: toRechargeView(recharge, position) };
         });
+      },
+    );
+
+    app.get(
+      '/v1/recharges/:rechargeId',
+      {
+        schema: {
+          tags: ['recharges'],
+          summary: 'Get a recharge',
+          description:
+            "The recharge as POST /v1/recharges answers it, from its own stream: also one completed by the recovery sweep after a crash, or one that failed. `minPosition` is accepted (the answer is always current). The account's owner or an operator; another's recharge answers 404 like an unknown one.",
+          params: z.object({ rechargeId: z.uuid() }),
+          querystring: rechargeLookupQuery,
+          response: { 200: rechargeView, ...problemResponses(400, 401, 404, 503) },
+        },
+      },
+      async (request) => {
+        const { rechargeId } = request.params;
+        await awaitReadModel(service, operationsProjection.name, request.query.minPosition);
+        const recharge = await service.commands.getRecharge(rechargeId);
+        const principal = principalOf(request);
+        if (
+          principal.kind !== 'operator' &&
+          (await service.accountOwners.ownerOf(recharge.request.accountId)) !== principal.entityId
+        )
+          throw new DomainError('operation_not_found', `recharge ${rechargeId} does not exist`, { rechargeId });
+        return toRechargeView(recharge, await streamPosition(service, rechargeStreamId(rechargeId)));
       },
     );
   };

@@ -20,7 +20,14 @@ import { accountIdString, amountString, currencyString, positionString } from '.
 import { accountNotFound, requireAccountOwner } from '../authorization.js';
 import { csvDocument, inertText } from '../csv.js';
 import { HttpProblem, problemResponses } from '../problem-details.js';
-import { awaitReadModel, cursorString, minPositionParam, pageLimit } from '../read-model-queries.js';
+import {
+  awaitReadModel,
+  boundCursor,
+  cursorAfter,
+  cursorString,
+  minPositionParam,
+  pageLimit,
+} from '../read-model-queries.js';
 
 /** Lines per page of a statement: the default, and the most a client may ask for. */
 export const STATEMENT_PAGE_SIZE_DEFAULT = 100;
@@ -244,13 +251,13 @@ export function statementRoutes(service: LedgerService): FastifyPluginAsyncZod {
           range,
           orderBy: range.field,
           limit: request.query.limit,
-          ...(request.query.cursor !== undefined ? { after: request.query.cursor } : {}),
+          ...cursorAfter(request.query, accountId),
         });
         return {
           accountId,
           currency: head.currency,
           lines: page.items.map((doc) => toLineView(doc.data)),
-          nextCursor: page.nextCursor,
+          nextCursor: boundCursor(request.query, accountId, page.nextCursor),
         };
       },
     );
