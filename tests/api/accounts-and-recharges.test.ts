@@ -91,6 +91,33 @@ describe('accounts and recharges over HTTP', () => {
       expect(response.json()).toMatchObject({ code: 'malformed_json' });
       expect(response.body).not.toMatch(/at .*\.(ts|js):\d+/);
     });
+
+    it('names a prototype key in valid JSON as the invalid field, not as malformed JSON', async () => {
+      for (const [payload, path] of [
+        ['{"ownerId": "u-1", "__proto__": {"admin": true}}', 'body.__proto__'],
+        ['{"ownerId": "u-1", "flags": {"constructor": {"prototype": {}}}}', 'body.flags.constructor'],
+      ] as const) {
+        const before = await eventCount();
+        const response = await ledger.inject({
+          method: 'POST',
+          url: '/v1/accounts',
+          headers: { 'content-type': 'application/json' },
+          payload,
+        });
+        expect(response.statusCode).toBe(400);
+        expect(response.headers['content-type']).toContain('application/problem+json');
+        expect(response.json()).toMatchObject({ code: 'validation_failed', errors: [{ path }] });
+        expect(response.json().detail).toContain(path);
+        expect(await eventCount()).toBe(before);
+      }
+    });
+
+    it('names the body itself "body" when it is of the wrong type', async () => {
+      const response = await ledger.inject({ method: 'POST', url: '/v1/accounts', payload: [] });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().code).toBe('validation_failed');
+      expect(response.json().errors.map((e: { path: string }) => e.path)).toEqual(['body']);
+    });
   });
 
   describe('POST /v1/recharges and GET /v1/accounts/:id', () => {
@@ -105,7 +132,9 @@ describe('accounts and recharges over HTTP', () => {
         url: `/v1/recharges?accountId=${wallet.accountId}&status=${created.status}&minPosition=${created.position}`,
       });
       expect(listed.statusCode, listed.body).toBe(200);
-      expect(listed.json().items.map((item: { operationId: string }) => item.operationId)).toEqual([created.rechargeId]);
+      expect(listed.json().items.map((item: { operationId: string }) => item.operationId)).toEqual([
+        created.rechargeId,
+      ]);
     });
 
     it('credits the wallet and the balance is readable at the returned position', async () => {

@@ -315,9 +315,9 @@ describe('lists and lookups over HTTP', () => {
         expect(reused.statusCode, `${first} -> ${second}`).toBe(400);
         expect(reused.json().code).toBe('cursor_mismatch');
         // With its own query (another page size included) the cursor pages on.
-        expect((await get(withPosition(`${first.replace('limit=1', 'limit=2')}&cursor=${cursor}`), as)).statusCode).toBe(
-          200,
-        );
+        expect(
+          (await get(withPosition(`${first.replace('limit=1', 'limit=2')}&cursor=${cursor}`), as)).statusCode,
+        ).toBe(200);
       }
     });
 

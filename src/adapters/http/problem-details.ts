@@ -178,7 +178,11 @@ export function problemOf(error: unknown): HttpProblem {
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const errors = error.validation.map((issue) => ({
-      path: `${error.validationContext ?? 'request'}${issue.instancePath ? issue.instancePath.replaceAll('/', '.') : ''}`,
+      // `body.amount`, or `body` itself: the root's instance path is '' or '/', never a trailing dot.
+      path: [
+        error.validationContext ?? 'request',
+        ...(issue.instancePath ?? '').split('/').filter((part) => part !== ''),
+      ].join('.'),
       message: issue.message ?? 'invalid',
     }));
     return new HttpProblem(
