@@ -110,7 +110,7 @@ export class LedgerClient {
 
   // Entities
 
-  registerEntity(body: Api.RegisterEntityRequest, options?: CommandOptions): Promise<Api.Entity> {
+  registerEntity(body: Api.RegisterEntityRequest, options?: CommandOptions): Promise<Api.EntityWithAccounts> {
     return this.command(ROUTES.registerEntity, NO_PARAMS, body, options);
   }
 
@@ -148,7 +148,7 @@ export class LedgerClient {
     entityId: string,
     body: Api.PaymentSettingsRequest,
     options?: CommandOptions,
-  ): Promise<Api.Entity> {
+  ): Promise<Api.EntityWithAccounts> {
     return this.command(ROUTES.changePaymentSettings, { entityId }, body, options);
   }
 

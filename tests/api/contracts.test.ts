@@ -75,6 +75,25 @@ describe('API contracts', () => {
       expect(changed.statusCode, changed.body).toBe(200);
       expect(changed.json()).toMatchObject({ mayPay, securityLevel });
     });
+
+    it('one view of an entity, with its accounts, from registration, settings and GET by id', async () => {
+      const registered = await post('/v1/entities', { kind: 'user', displayName: 'One view' });
+      expect(registered.json()).toMatchObject({ accounts: [], moreAccounts: false });
+      const { entityId } = registered.json();
+      const opened = await post('/v1/accounts', { ownerId: entityId, type: 'wallet', currency: 'CNY' });
+      expect(opened.statusCode, opened.body).toBe(201);
+      // The accounts come from the balances read model: wait until it has the new account.
+      await ledger.inject({
+        method: 'GET',
+        url: `/v1/accounts?ownerId=${entityId}&minPosition=${opened.json().position}`,
+      });
+      const read = await ledger.inject({ method: 'GET', url: `/v1/entities/${entityId}` });
+      const changed = await post(`/v1/entities/${entityId}/payment-settings`, { mayPay: false });
+      expect(changed.statusCode, changed.body).toBe(200);
+      expect(Object.keys(changed.json()).sort()).toEqual(Object.keys(read.json()).sort());
+      expect(changed.json()).toMatchObject({ mayPay: false, accounts: read.json().accounts, moreAccounts: false });
+      expect(read.json().accounts.map((a: { accountId: string }) => a.accountId)).toEqual([opened.json().accountId]);
+    });
   });
 
   describe('accounts are opened only for an existing owner of a fitting kind', () => {

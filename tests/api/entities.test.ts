@@ -45,6 +45,8 @@ describe('entities over HTTP', () => {
         securityLevel: 'standard',
         paymentPasswordSet: false,
         keys: [],
+        accounts: [],
+        moreAccounts: false,
       });
       const user = await register({ kind: 'user', displayName: 'Li Wei', mayPay: false, securityLevel: 'high' });
       expect(user.json()).toMatchObject({

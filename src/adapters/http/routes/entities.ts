@@ -147,6 +147,14 @@ function toEntityView(entity: RegisteredEntity): z.output<typeof entityView> {
   };
 }
 
+/** The one view of an entity, wherever it is answered (registration, settings, GET by id). */
+async function toEntityWithAccounts(
+  service: LedgerService,
+  entity: RegisteredEntity,
+): Promise<z.output<typeof entityWithAccountsView>> {
+  return { ...toEntityView(entity), ...(await accountsOf(service, entity.entityId)) };
+}
+
 export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
@@ -159,14 +167,14 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
             'Registers a payment entity under a new id (u-... or m-...). Requires an Idempotency-Key: the id is derived from it, so a retry registers no second entity. Operators only.',
           headers: idempotencyHeaders,
           body: registerEntityBody,
-          response: { 201: entityView, ...problemResponses(400, 401, 403, 409, 422, 503) },
+          response: { 201: entityWithAccountsView, ...problemResponses(400, 401, 403, 409, 422, 503) },
         },
       },
       async (request, reply) => {
         requireOperator(request);
         await runCommand(request, reply, service, async (context) => {
           const { state } = await service.entities.register(request.body, context);
-          return { statusCode: 201, body: toEntityView(state) };
+          return { statusCode: 201, body: await toEntityWithAccounts(service, state) };
         });
       },
     );
@@ -197,7 +205,7 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
             'Entity not found',
             `entity ${request.params.entityId} does not exist`,
           );
-        return { ...toEntityView(entity), ...(await accountsOf(service, entity.entityId)) };
+        return toEntityWithAccounts(service, entity);
       },
     );
 
@@ -306,7 +314,7 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
           headers: optionalIdempotencyHeaders,
           params: entityParams,
           body: paymentSettingsBody,
-          response: { 200: entityView, ...problemResponses(400, 401, 403, 404, 422, 503) },
+          response: { 200: entityWithAccountsView, ...problemResponses(400, 401, 403, 404, 422, 503) },
         },
       },
       async (request, reply) => {
@@ -318,7 +326,7 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
             context,
             attempt,
           );
-          return { statusCode: 200, body: toEntityView(state) };
+          return { statusCode: 200, body: await toEntityWithAccounts(service, state) };
         });
       },
     );
