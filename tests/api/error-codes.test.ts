@@ -101,6 +101,48 @@ describe('error codes', () => {
       }
     });
 
+    /** Per status, the codes a route's OpenAPI response says it can carry. */
+    const documentedOn = (doc: RouteDoc): Map<string, string[]> =>
+      new Map(
+        Object.entries(doc.responses)
+          .filter(([status]) => Number(status) >= 400)
+          .map(([status, response]) => [
+            status,
+            [...((response as { description: string }).description.matchAll(/`([a-z_]+)`/g) ?? [])].map(([, c]) => c!),
+          ]),
+      );
+
+    it('describe every error response as problem+json with the codes its status carries, all in the docs table under it', () => {
+      const table = documentedCodes();
+      for (const { route, doc } of routes()) {
+        for (const [status, response] of Object.entries(doc.responses)) {
+          // Readiness answers its failing checks, not a problem: the one error response that is not one.
+          if (Number(status) < 400 || (route === 'GET /health/ready' && status === '503')) continue;
+          expect(response, `${route} ${status}`).toEqual({
+            description: expect.stringMatching(/`[a-z_]+`/),
+            content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+          });
+        }
+        for (const [status, codes] of documentedOn(doc)) {
+          for (const code of codes) expect(table.get(code), `${route} ${status} ${code}`).toBe(status);
+        }
+      }
+    });
+
+    it('name every code of the docs table on some route, but those answered before any route is found', () => {
+      const inOpenApi = new Set(routes().flatMap(({ doc }) => [...documentedOn(doc).values()].flat()));
+      const beforeRouting = ['not_found', 'request_timeout', 'malformed_request', 'bad_request'];
+      const table = [...documentedCodes().keys()].filter((code) => !beforeRouting.includes(code));
+      expect([...inOpenApi].sort()).toEqual(table.sort());
+    });
+
+    it('document 500 on every route, and 413 and 415 on every route that takes a body', () => {
+      for (const { route, doc } of routes()) {
+        expect(Object.keys(doc.responses), route).toContain('500');
+        if (doc.requestBody) expect(Object.keys(doc.responses), route).toEqual(expect.arrayContaining(['413', '415']));
+      }
+    });
+
     it('document 404 wherever a path names a resource', () => {
       for (const { route, path, doc } of routes()) {
         if (!path.startsWith('/v1/') || !path.includes('{')) continue;

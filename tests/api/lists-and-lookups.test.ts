@@ -241,8 +241,10 @@ describe('lists and lookups over HTTP', () => {
       const before = await get(withPosition(`/v1/accounts/${wallet}/balance?at=${encodeURIComponent(startedAt)}`));
       expect(before.statusCode, before.body).toBe(200);
       expect(before.json()).toMatchObject({ balance: '0.00', available: '0.00', frozen: '0.00', lastLine: null });
-      const now = DateTime.utc().plus({ minutes: 1 }).toISO();
+      // Asked before the account was opened: said so, not only zero.
+      expect(before.json()).toMatchObject({ opened: false, openedAt: expect.any(String) });
       const current = (await get(withPosition(`/v1/accounts/${wallet}`))).json();
+      const now = DateTime.utc().toISO();
       const atNow = (await get(withPosition(`/v1/accounts/${wallet}/balance?at=${encodeURIComponent(now)}`))).json();
       expect(atNow).toMatchObject({
         accountId: wallet,
@@ -253,16 +255,29 @@ describe('lists and lookups over HTTP', () => {
       });
       expect(atNow.frozen).toBe('12.00');
       const today = DateTime.utc().setZone(ledger.service.config.accountingTimeZone).toISODate()!;
-      const endOfDay = (await get(withPosition(`/v1/accounts/${wallet}/balance?accountingDate=${today}`))).json();
-      expect(endOfDay).toMatchObject({ balance: current.balance, accountingDate: today, at: null });
+      expect(atNow).toMatchObject({ opened: true, openedAt: before.json().openedAt });
       const dayBefore = DateTime.fromISO(today).minus({ days: 1 }).toISODate()!;
-      expect((await get(`/v1/accounts/${wallet}/balance?accountingDate=${dayBefore}`)).json().balance).toBe('0.00');
+      const closedDay = (await get(`/v1/accounts/${wallet}/balance?accountingDate=${dayBefore}`)).json();
+      expect(closedDay).toMatchObject({ balance: '0.00', accountingDate: dayBefore, at: null, opened: false });
       // The balance just after the first line (the recharge) is the recharge.
       const firstLine = (await get(withPosition(`/v1/accounts/${wallet}/statement?limit=1`))).json().lines[0];
       const afterFirst = DateTime.fromISO(firstLine.occurredAt).plus({ milliseconds: 1 }).toISO()!;
       const justAfter = (await get(`/v1/accounts/${wallet}/balance?at=${encodeURIComponent(afterFirst)}`)).json();
       expect(justAfter.lastLine.sequence).toBeGreaterThanOrEqual(1);
       expect(BigInt(justAfter.lastLine.position)).toBeGreaterThanOrEqual(BigInt(firstLine.position));
+    });
+
+    it('refuses a balance as of an instant still to come or an accounting day not yet over, as not final', async () => {
+      const later = DateTime.utc().plus({ minutes: 1 }).toISO();
+      const future = await get(`/v1/accounts/${wallet}/balance?at=${encodeURIComponent(later)}`);
+      expect(future.statusCode, future.body).toBe(400);
+      expect(future.json().code).toBe('balance_instant_in_future');
+      const today = DateTime.utc().setZone(ledger.service.config.accountingTimeZone).toISODate()!;
+      for (const day of [today, DateTime.fromISO(today).plus({ days: 1 }).toISODate()!]) {
+        const open = await get(`/v1/accounts/${wallet}/balance?accountingDate=${day}`);
+        expect(open.statusCode, open.body).toBe(422);
+        expect(open.json().code).toBe('accounting_date_not_closed');
+      }
     });
 
     it("refuses a balance query without exactly one of at and accountingDate, and hides others' accounts", async () => {

@@ -245,30 +245,3 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
   if (problem.retryAfterSeconds !== undefined) reply.header('retry-after', String(problem.retryAfterSeconds));
   return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).serializer(JSON.stringify).send(body);
 }
-
-/**
- * The problem responses a route can give whatever it does, by what it takes: added to every route's
- * OpenAPI responses (server.ts, onRoute) so no route can forget one.
- *   - a signed route: 400 (validation, X-Request-Id, minPosition), 401 (signature), 503 (storage);
- *   - an Idempotency-Key: 409 (a request with that key in progress) and 422 (the key reused);
- *   - a payer password: 403 (consent refused), 422 (payer may not pay, no password set), 429 (locked).
- */
-export function impliedProblemStatuses(route: {
-  readonly url: string;
-  readonly takesIdempotencyKey: boolean;
-  readonly takesPayerPassword: boolean;
-}): number[] {
-  if (!route.url.startsWith('/v1/')) return [];
-  return [
-    400,
-    401,
-    503,
-    ...(route.takesIdempotencyKey ? [409, 422] : []),
-    ...(route.takesPayerPassword ? [403, 422, 429] : []),
-  ];
-}
-
-/** The problem responses a route documents in OpenAPI. */
-export function problemResponses(...statuses: number[]): Record<number, typeof problemSchema> {
-  return Object.fromEntries(statuses.map((status) => [status, problemSchema]));
-}

@@ -16,7 +16,8 @@ import type { Principal } from './authorization.js';
 import { answerClientError } from './client-errors.js';
 import { keepRawJsonBody } from './raw-body.js';
 import { installRequestAuthentication } from './request-authentication.js';
-import { HttpProblem, impliedProblemStatuses, problemOf, problemResponses, sendProblem } from './problem-details.js';
+import { HttpProblem, problemOf, sendProblem } from './problem-details.js';
+import { codesOf, impliedProblemCodes, problemResponses } from './problem-responses.js';
 import { healthRoutes } from './routes/health.js';
 import { apiRoutes } from './routes/index.js';
 
@@ -83,17 +84,28 @@ export async function buildHttpServer(
     clientErrorHandler: answerClientError,
   }).withTypeProvider<ZodTypeProvider>();
 
-  // Before any route: every route documents the problems its inputs imply (see impliedProblemStatuses).
+  // Before any route: every route documents the problems its inputs imply (see impliedProblemCodes).
   app.addHook('onRoute', (route) => {
     const schema = route.schema as
-      { headers?: unknown; body?: unknown; response?: Record<number, unknown>; hide?: boolean } | undefined;
+      | {
+          headers?: unknown;
+          querystring?: unknown;
+          body?: unknown;
+          response?: Record<number, unknown>;
+          hide?: boolean;
+        }
+      | undefined;
     if (!schema || schema.hide) return;
-    const statuses = impliedProblemStatuses({
+    const own = schema.response ?? {};
+    const implied = impliedProblemCodes({
       url: route.url,
+      takesBody: schema.body !== undefined,
+      takesMinPosition: schema.querystring instanceof ZodObject && 'minPosition' in schema.querystring.shape,
       takesIdempotencyKey: schema.headers instanceof ZodObject && 'idempotency-key' in schema.headers.shape,
       takesPayerPassword: schema.body instanceof ZodObject && 'payerPassword' in schema.body.shape,
     });
-    schema.response = { ...problemResponses(...statuses), ...schema.response };
+    // The route's own codes and the implied ones, one response per status; its success responses as they are.
+    schema.response = { ...own, ...problemResponses(...codesOf(own), ...implied) };
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

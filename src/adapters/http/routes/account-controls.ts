@@ -15,7 +15,7 @@ import {
 import { flagsViewOf } from './accounts.js';
 import { requireOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
-import { problemResponses } from '../problem-details.js';
+import { problemResponses } from '../problem-responses.js';
 
 export const flagsBody = z.strictObject({
   ...accountFlagSwitches,
@@ -62,7 +62,16 @@ export function accountControlRoutes(service: LedgerService): FastifyPluginAsync
           headers: idempotencyHeaders,
           params,
           body: flagsChangeBody,
-          response: { 200: controlsView, ...problemResponses(400, 401, 403, 404, 422, 503) },
+          response: {
+            200: controlsView,
+            ...problemResponses(
+              'forbidden',
+              'account_not_found',
+              'invalid_flags',
+              'invalid_amount',
+              'account_not_active',
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -98,7 +107,10 @@ export function accountControlRoutes(service: LedgerService): FastifyPluginAsync
           headers: idempotencyHeaders,
           params,
           body: statusChangeBody,
-          response: { 200: controlsView, ...problemResponses(400, 401, 403, 404, 422, 503) },
+          response: {
+            200: controlsView,
+            ...problemResponses('forbidden', 'account_not_found', 'account_not_empty', 'account_not_active'),
+          },
         },
       },
       async (request, reply) => {

@@ -16,7 +16,8 @@ import {
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, currencyString, positionString } from '../api-schemas.js';
 import { accountNotFound, principalOf } from '../authorization.js';
-import { HttpProblem, problemResponses } from '../problem-details.js';
+import { HttpProblem } from '../problem-details.js';
+import { problemResponses } from '../problem-responses.js';
 import {
   awaitReadModel,
   instantRange,
@@ -55,11 +56,15 @@ export const balanceAsOfQuery = z.strictObject({
   at: z.iso
     .datetime({ offset: true })
     .optional()
-    .describe('The funds after every movement that occurred before this instant (exclusive)'),
+    .describe(
+      'The funds after every movement that occurred before this instant (exclusive); not in the future (400 balance_instant_in_future)',
+    ),
   accountingDate: z.iso
     .date()
     .optional()
-    .describe('The funds at the end of this accounting day (midnight in the accounting time zone)'),
+    .describe(
+      'The funds at the end of this accounting day (midnight in the accounting time zone); a closed day only (422 accounting_date_not_closed)',
+    ),
   minPosition: minPositionParam,
 });
 
@@ -69,6 +74,12 @@ export const balanceAsOfView = z
     currency: currencyString,
     at: z.string().nullable().describe('The instant asked for (UTC), or null when asked by accounting date'),
     accountingDate: z.string().nullable(),
+    openedAt: z.string().describe('When the account was opened (UTC)'),
+    opened: z
+      .boolean()
+      .describe(
+        'False when the account was opened after the instant (or day) asked for: it did not exist then, and the funds are zero',
+      ),
     balance: z.string().describe('available + frozen, major units'),
     available: z.string(),
     frozen: z.string(),
@@ -107,7 +118,7 @@ export function accountQueryRoutes(service: LedgerService): FastifyPluginAsyncZo
           description:
             "Accounts by owner, kind, currency, status and opening instant, with balances, flags and status. A merchant sees its own; an operator all, or one owner's with `ownerId`. Newest first by default. Pass `minPosition` to read your own writes.",
           querystring: accountListQuery,
-          response: { 200: accountPageView, ...problemResponses(400, 401, 503) },
+          response: { 200: accountPageView, ...problemResponses('invalid_query', 'cursor_mismatch') },
         },
       },
       async (request) => {
@@ -138,7 +149,15 @@ export function accountQueryRoutes(service: LedgerService): FastifyPluginAsyncZo
             "Balance, available and frozen funds as they were after the last statement line before `at`, or at the end of `accountingDate`: give exactly one. Computed from the statement lines, so it agrees with the statement. Pass `minPosition` to include a recent write. The account's owner or an operator; another's account answers 404 like an unknown one.",
           params: z.object({ accountId: accountIdString }),
           querystring: balanceAsOfQuery,
-          response: { 200: balanceAsOfView, ...problemResponses(400, 401, 404, 503) },
+          response: {
+            200: balanceAsOfView,
+            ...problemResponses(
+              'invalid_query',
+              'account_not_found',
+              'balance_instant_in_future',
+              'accounting_date_not_closed',
+            ),
+          },
         },
       },
       async (request) => {
@@ -150,6 +169,27 @@ export function accountQueryRoutes(service: LedgerService): FastifyPluginAsyncZo
         await awaitReadModel(service, balancesProjection.name, minPosition);
         await awaitReadModel(service, STATEMENTS_PROJECTION, minPosition);
         const account = await visibleAccount(request, accountId);
+        // A balance "as of" an instant is final only once that instant has passed: a later movement could
+        // still occur before a future instant, or on a day not yet over. Refused, not answered as if final.
+        const now = service.clock.now().toUTC();
+        const bound =
+          at !== undefined
+            ? DateTime.fromISO(at, { setZone: true }).toUTC()
+            : DateTime.fromISO(accountingDate!, { zone: service.config.accountingTimeZone }).plus({ days: 1 }).toUTC();
+        if (at !== undefined && bound > now)
+          throw new HttpProblem(
+            400,
+            'balance_instant_in_future',
+            'Instant in the future',
+            `at ${at} has not happened yet: a balance as of it is not known; ask for the current account instead`,
+          );
+        if (accountingDate !== undefined && bound > now)
+          throw new HttpProblem(
+            422,
+            'accounting_date_not_closed',
+            'Accounting day not closed',
+            `accounting day ${accountingDate} ends at ${bound.toISO()}: its end-of-day balance is not final yet`,
+          );
         // The last line before the bound, over a key that orders an account's lines by time (or by day).
         const range =
           at !== undefined
@@ -180,6 +220,8 @@ export function accountQueryRoutes(service: LedgerService): FastifyPluginAsyncZo
           currency,
           at: at === undefined ? null : utcInstantKey(at),
           accountingDate: accountingDate ?? null,
+          openedAt: account.data.openedAt,
+          opened: account.data.openedAt < utcInstantKey(bound.toISO()!),
           balance: amount(line?.balanceAfterMinor),
           available: amount(line?.availableAfterMinor),
           frozen: amount(line?.frozenAfterMinor),

@@ -20,7 +20,7 @@ import {
 import { accountNotFound, requireAccountOwner, requireOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { awaitReadModel, minPositionParam } from '../read-model-queries.js';
-import { problemResponses } from '../problem-details.js';
+import { problemResponses } from '../problem-responses.js';
 
 export const openAccountBody = z
   .strictObject({
@@ -131,7 +131,16 @@ export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
             'Opens a payment account of the given kind and currency under a new system-generated number, for an owner that exists and fits the kind (404 entity_not_found, 422 account_owner_unfit). Requires an Idempotency-Key: a retry opens no second account. Operators only.',
           headers: idempotencyHeaders,
           body: openAccountBody,
-          response: { 201: openedAccountView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
+          response: {
+            201: openedAccountView,
+            ...problemResponses(
+              'forbidden',
+              'unknown_currency',
+              'entity_not_found',
+              'account_exists',
+              'account_owner_unfit',
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -168,7 +177,7 @@ export function accountRoutes(service: LedgerService): FastifyPluginAsyncZod {
             "Reads the balances read model. With `minPosition`, waits (bounded) until the read model has applied that position, so a client reads its own write; answers 503 with Retry-After if it has not in time. The account's owner or an operator.",
           params: z.object({ accountId: accountIdString }),
           querystring: accountQuery,
-          response: { 200: accountView, ...problemResponses(400, 401, 403, 404, 503) },
+          response: { 200: accountView, ...problemResponses('forbidden', 'account_not_found') },
         },
       },
       async (request) => {

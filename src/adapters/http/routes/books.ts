@@ -27,7 +27,8 @@ import { KEY_GROUP_END, compositeKey } from '../../../projections/read-model-key
 import type { LedgerService } from '../../ledger-service.js';
 import { amountString, currencyString, positionString } from '../api-schemas.js';
 import { requireOperator } from '../authorization.js';
-import { HttpProblem, problemResponses } from '../problem-details.js';
+import { HttpProblem } from '../problem-details.js';
+import { problemResponses } from '../problem-responses.js';
 import {
   awaitReadModel,
   boundCursor,
@@ -230,7 +231,7 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
           summary: 'The chart of accounts',
           description:
             'Every book account of the internal books: code, name, type, normal side and the sub-ledgers its lines carry. Operators only.',
-          response: { 200: chartOfAccountsView, ...problemResponses(401, 403) },
+          response: { 200: chartOfAccountsView, ...problemResponses('forbidden') },
         },
       },
       async (request) => {
@@ -248,7 +249,7 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
           description:
             'The double-entry journal: one balanced entry per money-moving event, by accounting date (`date`) or by operation (`operationId`), one of the two, in log order, a page at a time. Operators only.',
           querystring: journalQuery,
-          response: { 200: journalView, ...problemResponses(400, 401, 403, 503) },
+          response: { 200: journalView, ...problemResponses('forbidden', 'invalid_query', 'cursor_mismatch') },
         },
       },
       async (request) => {
@@ -290,7 +291,10 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
             'Debits, credits and balance of one book account per currency, and of its sub-ledgers (per ledger account, channel or operation), a page of sub-ledgers at a time. Operators only.',
           params: z.object({ code: z.string().regex(/^[0-9]{4}$/, 'a four-digit account code') }),
           querystring: bookBalancesQuery,
-          response: { 200: accountBalancesView, ...problemResponses(400, 401, 403, 404, 503) },
+          response: {
+            200: accountBalancesView,
+            ...problemResponses('forbidden', 'unknown_currency', 'cursor_mismatch', 'book_account_not_found'),
+          },
         },
       },
       async (request) => {
@@ -333,7 +337,7 @@ export function booksRoutes(service: LedgerService): FastifyPluginAsyncZod {
           description:
             "The day's movements per book account in one currency, with total debits and total credits, which are equal. The day is cut at midnight in the accounting time zone. A day without entries has an empty, balanced trial balance. One row per book account moved, so it is never longer than the chart of accounts and needs no pages. Operators only.",
           querystring: trialBalanceQuery,
-          response: { 200: trialBalanceView, ...problemResponses(400, 401, 403, 503) },
+          response: { 200: trialBalanceView, ...problemResponses('forbidden', 'invalid_query', 'unknown_currency') },
         },
       },
       async (request) => {

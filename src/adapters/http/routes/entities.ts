@@ -10,7 +10,8 @@ import { idempotencyHeaders, optionalIdempotencyHeaders } from '../api-schemas.j
 import { requireOperator, requireOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { accountsOf, entityAccountsView } from './entity-queries.js';
-import { HttpProblem, problemResponses } from '../problem-details.js';
+import { HttpProblem } from '../problem-details.js';
+import { problemResponses } from '../problem-responses.js';
 
 const entityIdString = z
   .string()
@@ -167,7 +168,10 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
             'Registers a payment entity under a new id (u-... or m-...). Requires an Idempotency-Key: the id is derived from it, so a retry registers no second entity. Operators only.',
           headers: idempotencyHeaders,
           body: registerEntityBody,
-          response: { 201: entityWithAccountsView, ...problemResponses(400, 401, 403, 409, 422, 503) },
+          response: {
+            201: entityWithAccountsView,
+            ...problemResponses('forbidden', 'entity_exists', 'entity_kind_denies'),
+          },
         },
       },
       async (request, reply) => {
@@ -190,7 +194,7 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
           params: entityParams,
           response: {
             200: entityWithAccountsView,
-            ...problemResponses(400, 401, 403, 404, 503),
+            ...problemResponses('forbidden', 'entity_not_found'),
           },
         },
       },
@@ -220,7 +224,17 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
           headers: idempotencyHeaders,
           params: entityParams,
           body: addKeyBody,
-          response: { 201: keyView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
+          response: {
+            201: keyView,
+            ...problemResponses(
+              'forbidden',
+              'invalid_public_key',
+              'entity_not_found',
+              'api_key_exists',
+              'entity_kind_denies',
+              'api_key_limit',
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -244,7 +258,7 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
           headers: optionalIdempotencyHeaders,
           params: keyParams,
           body: revokeKeyBody,
-          response: { 200: keyView, ...problemResponses(400, 401, 403, 404, 503) },
+          response: { 200: keyView, ...problemResponses('forbidden', 'entity_not_found', 'api_key_not_found') },
         },
       },
       async (request, reply) => {
@@ -274,7 +288,17 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
           headers: optionalIdempotencyHeaders,
           params: entityParams,
           body: paymentPasswordBody,
-          response: { 200: paymentPasswordView, ...problemResponses(400, 401, 403, 404, 422, 503) },
+          response: {
+            200: paymentPasswordView,
+            ...problemResponses(
+              'forbidden',
+              'payment_password_weak',
+              'entity_not_found',
+              'payment_password_mismatch',
+              'entity_contact_missing',
+              'entity_kind_denies',
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -314,7 +338,10 @@ export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {
           headers: optionalIdempotencyHeaders,
           params: entityParams,
           body: paymentSettingsBody,
-          response: { 200: entityWithAccountsView, ...problemResponses(400, 401, 403, 404, 422, 503) },
+          response: {
+            200: entityWithAccountsView,
+            ...problemResponses('forbidden', 'entity_not_found', 'entity_kind_denies'),
+          },
         },
       },
       async (request, reply) => {

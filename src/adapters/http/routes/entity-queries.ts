@@ -8,7 +8,7 @@ import { ENTITIES_COLLECTION, ENTITIES_PROJECTION, type EntityDocument } from '.
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, currencyString, positionString } from '../api-schemas.js';
 import { principalOf } from '../authorization.js';
-import { problemResponses } from '../problem-details.js';
+import { problemResponses } from '../problem-responses.js';
 import {
   awaitReadModel,
   groupInstantRange,
@@ -110,7 +110,7 @@ export function entityQueryRoutes(service: LedgerService): FastifyPluginAsyncZod
           description:
             'Users, merchants and operators by kind and registration instant (no contact details: GET /v1/entities/{id} has them). An operator sees all; a merchant only itself. Newest first by default. Pass `minPosition` to read your own writes.',
           querystring: entityListQuery,
-          response: { 200: entityPageView, ...problemResponses(400, 401, 503) },
+          response: { 200: entityPageView, ...problemResponses('invalid_query', 'cursor_mismatch') },
         },
       },
       async (request) => {

@@ -8,7 +8,7 @@ import { accountIdString, amountString, currencyString, idempotencyHeaders, posi
 import { accountNotFound, principalOf, requireAccountOwner } from '../authorization.js';
 import { payerPasswordField, requirePayerConsent, takePayerPassword } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
-import { problemResponses } from '../problem-details.js';
+import { problemResponses } from '../problem-responses.js';
 import { streamPosition } from '../read-model-queries.js';
 
 export const freezeView = z
@@ -108,7 +108,21 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
           headers: idempotencyHeaders,
           params: z.object({ accountId: accountIdString }),
           body: placeFreezeBody,
-          response: { 201: freezeView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
+          response: {
+            201: freezeView,
+            ...problemResponses(
+              'forbidden',
+              'invalid_amount',
+              'unknown_currency',
+              'currency_mismatch',
+              'account_not_found',
+              'freeze_exists',
+              'operation_state_conflict',
+              'insufficient_funds',
+              'account_not_active',
+              'account_flag_denies',
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -137,7 +151,7 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
           tags: ['freezes'],
           summary: 'Get a freeze',
           params: freezeParams,
-          response: { 200: freezeView, ...problemResponses(400, 401, 404) },
+          response: { 200: freezeView, ...problemResponses('freeze_not_found') },
         },
       },
       async (request) => {
@@ -156,7 +170,16 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
           headers: idempotencyHeaders,
           params: freezeParams,
           body: releaseFreezeBody,
-          response: { 200: freezeView, ...problemResponses(400, 401, 404, 409, 422, 503) },
+          response: {
+            200: freezeView,
+            ...problemResponses(
+              'invalid_amount',
+              'currency_mismatch',
+              'freeze_not_found',
+              'operation_state_conflict',
+              'release_exceeds_frozen',
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -198,7 +221,18 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
           body: deductFreezeBody,
           response: {
             201: deductedFreezeView,
-            ...problemResponses(400, 401, 403, 404, 409, 422, 503),
+            ...problemResponses(
+              'forbidden',
+              'invalid_amount',
+              'unknown_currency',
+              'currency_mismatch',
+              'freeze_not_found',
+              'account_not_found',
+              'operation_state_conflict',
+              'deduction_exceeds_frozen',
+              'account_not_active',
+              'account_flag_denies',
+            ),
           },
         },
       },

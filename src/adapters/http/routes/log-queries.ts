@@ -8,7 +8,8 @@ import {
 import type { LedgerService } from '../../ledger-service.js';
 import { currencyString, positionString } from '../api-schemas.js';
 import { principalOf, requireOperator } from '../authorization.js';
-import { HttpProblem, problemResponses } from '../problem-details.js';
+import { HttpProblem } from '../problem-details.js';
+import { problemResponses } from '../problem-responses.js';
 import { awaitReadModel, listPageView, listQueryFields, pageOf } from '../read-model-queries.js';
 
 /** Where the log is, and which accounting days have entries: for reporting tools. */
@@ -47,7 +48,7 @@ export function logQueryRoutes(service: LedgerService): FastifyPluginAsyncZod {
           summary: 'The head of the global log',
           description:
             'The position of the last event recorded. Reading with `minPosition` set to it sees everything recorded until now, including what the service did by itself. Any signed caller.',
-          response: { 200: logHeadView, ...problemResponses(401, 503) },
+          response: { 200: logHeadView, ...problemResponses() },
         },
       },
       async (request) => {
@@ -66,7 +67,10 @@ export function logQueryRoutes(service: LedgerService): FastifyPluginAsyncZod {
           description:
             'The days a trial balance or journal report has something for, newest first by default, with their entry counts and currencies. Operators only.',
           querystring: accountingDateListQuery,
-          response: { 200: accountingDatePageView, ...problemResponses(400, 401, 403, 503) },
+          response: {
+            200: accountingDatePageView,
+            ...problemResponses('forbidden', 'invalid_query', 'cursor_mismatch'),
+          },
         },
       },
       async (request) => {

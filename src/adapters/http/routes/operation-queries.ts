@@ -10,7 +10,8 @@ import {
 } from '../../../projections/operations.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { principalOf } from '../authorization.js';
-import { HttpProblem, problemResponses } from '../problem-details.js';
+import { HttpProblem } from '../problem-details.js';
+import { problemResponses } from '../problem-responses.js';
 import { compositeKey } from '../../../projections/read-model-keys.js';
 import { awaitReadModel, groupInstantRange, instantRange, pageOf, whereOf } from '../read-model-queries.js';
 import {
@@ -130,7 +131,10 @@ export function operationQueryRoutes(service: LedgerService): FastifyPluginAsync
             summary: route.summary,
             description: `${route.description}${scoping}`,
             querystring: route.query,
-            response: { 200: operationPageView, ...problemResponses(400, 401, 404, 503) },
+            response: {
+              200: operationPageView,
+              ...problemResponses('invalid_query', 'cursor_mismatch', 'account_not_found'),
+            },
           },
         },
         async (request) => {
@@ -235,7 +239,10 @@ export function operationQueryRoutes(service: LedgerService): FastifyPluginAsync
           summary: 'List refunds',
           description: `Refunds by payment, refund number, status and creation instant. A merchant lists the refunds of one of its own payments (\`paymentId\` required; another's answers 404 operation_not_found); an operator all, or by refund number across payments.${scoping}`,
           querystring: refundListQuery,
-          response: { 200: refundPageView, ...problemResponses(400, 401, 404, 503) },
+          response: {
+            200: refundPageView,
+            ...problemResponses('invalid_query', 'cursor_mismatch', 'operation_not_found'),
+          },
         },
       },
       async (request) => {

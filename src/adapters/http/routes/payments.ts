@@ -8,7 +8,8 @@ import { accountIdString, amountString, currencyString, idempotencyHeaders, posi
 import { principalOf } from '../authorization.js';
 import { authoriseCharge, payerPasswordField } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
-import { HttpProblem, problemResponses } from '../problem-details.js';
+import { HttpProblem } from '../problem-details.js';
+import { problemResponses } from '../problem-responses.js';
 import { paymentStreamId } from '../../../commands/payments/payment-operations.js';
 import { streamPosition } from '../read-model-queries.js';
 
@@ -141,7 +142,22 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
             "Debits the payer wallet and credits the merchant account, as one operation with its own record. A merchant pays only into an account it owns, and takes money from another owner's wallet only with that owner's payment password (payerPassword; 403 payer_consent_required / payer_password_invalid). The merchant order number is unique per merchant: the same order again returns the first result, different terms are refused (409 duplicate_order_no). Refusals (insufficient_funds, account_not_active, account_flag_denies, currency_mismatch) record nothing.",
           headers: idempotencyHeaders,
           body: payBody,
-          response: { 201: paymentView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
+          response: {
+            201: paymentView,
+            ...problemResponses(
+              'forbidden',
+              'invalid_amount',
+              'unknown_currency',
+              'currency_mismatch',
+              'same_account',
+              'account_not_found',
+              'duplicate_order_no',
+              'operation_state_conflict',
+              'insufficient_funds',
+              'account_not_active',
+              'account_flag_denies',
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -178,7 +194,7 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
           tags: ['payments'],
           summary: 'Query a payment (order status) by id',
           params: paymentParams,
-          response: { 200: paymentView, ...problemResponses(400, 401, 404) },
+          response: { 200: paymentView, ...problemResponses('operation_not_found') },
         },
       },
       async (request) => {
@@ -198,7 +214,16 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
           headers: idempotencyHeaders,
           params: paymentParams,
           body: cancelPaymentBody,
-          response: { 200: paymentView, ...problemResponses(400, 401, 404, 409, 422, 503) },
+          response: {
+            200: paymentView,
+            ...problemResponses(
+              'operation_not_found',
+              'operation_state_conflict',
+              'cancel_window_closed',
+              'account_not_active',
+              'account_flag_denies',
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -227,7 +252,17 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
           body: refundBody,
           response: {
             201: refundedPaymentView,
-            ...problemResponses(400, 401, 404, 409, 422, 503),
+            ...problemResponses(
+              'invalid_amount',
+              'currency_mismatch',
+              'operation_not_found',
+              'duplicate_refund_no',
+              'operation_state_conflict',
+              'refund_exceeds_payment',
+              'insufficient_funds',
+              'account_not_active',
+              'account_flag_denies',
+            ),
           },
         },
       },

@@ -9,7 +9,7 @@ import { accountIdString, amountString, currencyString, idempotencyHeaders, posi
 import { principalOf } from '../authorization.js';
 import { authoriseCharge, payerPasswordField } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
-import { problemResponses } from '../problem-details.js';
+import { problemResponses } from '../problem-responses.js';
 import { streamPosition } from '../read-model-queries.js';
 
 /** Longest hold a pre-authorisation may ask for; card schemes use days to weeks. */
@@ -111,7 +111,22 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
           description: `Holds the amount on the payer wallet (available down, frozen up) for the merchant's order, until completed, cancelled, or expired (at most ${MAX_HOLD_DAYS} days; default from the service configuration).`,
           headers: idempotencyHeaders,
           body: authorisePreauthBody,
-          response: { 201: preauthView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
+          response: {
+            201: preauthView,
+            ...problemResponses(
+              'forbidden',
+              'invalid_amount',
+              'unknown_currency',
+              'currency_mismatch',
+              'same_account',
+              'account_not_found',
+              'duplicate_order_no',
+              'operation_state_conflict',
+              'insufficient_funds',
+              'account_not_active',
+              'account_flag_denies',
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -145,7 +160,7 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
           tags: ['pre-authorisations'],
           summary: 'Get a pre-authorisation',
           params: preauthParams,
-          response: { 200: preauthView, ...problemResponses(400, 401, 404) },
+          response: { 200: preauthView, ...problemResponses('operation_not_found') },
         },
       },
       async (request) => {
@@ -162,7 +177,7 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
           summary: 'Cancel a pre-authorisation (always the full held amount)',
           headers: idempotencyHeaders,
           params: preauthParams,
-          response: { 200: preauthView, ...problemResponses(400, 401, 404, 409, 503) },
+          response: { 200: preauthView, ...problemResponses('operation_not_found', 'operation_state_conflict') },
         },
       },
       async (request, reply) => {
@@ -189,7 +204,19 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
           headers: idempotencyHeaders,
           params: preauthParams,
           body: completePreauthBody,
-          response: { 200: preauthView, ...problemResponses(400, 401, 404, 409, 422, 503) },
+          response: {
+            200: preauthView,
+            ...problemResponses(
+              'invalid_amount',
+              'currency_mismatch',
+              'operation_not_found',
+              'operation_state_conflict',
+              'capture_exceeds_authorisation',
+              'preauth_expired',
+              'account_not_active',
+              'account_flag_denies',
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -216,7 +243,16 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
             'The payee returns the captured amount, the payer gets it back and the full authorised amount is held again: the authorisation is valid again.',
           headers: idempotencyHeaders,
           params: preauthParams,
-          response: { 200: preauthView, ...problemResponses(400, 401, 404, 409, 422, 503) },
+          response: {
+            200: preauthView,
+            ...problemResponses(
+              'operation_not_found',
+              'operation_state_conflict',
+              'insufficient_funds',
+              'account_not_active',
+              'account_flag_denies',
+            ),
+          },
         },
       },
       async (request, reply) => {

@@ -8,7 +8,8 @@ import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { principalOf, requireAccountOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
-import { HttpProblem, problemResponses } from '../problem-details.js';
+import { HttpProblem } from '../problem-details.js';
+import { problemResponses } from '../problem-responses.js';
 import { awaitReadModel, streamPosition } from '../read-model-queries.js';
 import { OPERATION_STATUSES, rechargeLookupQuery } from './operation-views.js';
 
@@ -70,7 +71,22 @@ export function rechargeRoutes(service: LedgerService): FastifyPluginAsyncZod {
             'Charges the payer through the payment channel and credits the account. Requires an Idempotency-Key: a retry with the same key and body returns the first response and moves no money; the same key with another body is refused (422 idempotency_key_reused). An operator, or a merchant on an account it owns.',
           headers: idempotencyHeaders,
           body: rechargeBody,
-          response: { 201: rechargeView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
+          response: {
+            201: rechargeView,
+            ...problemResponses(
+              'forbidden',
+              'invalid_amount',
+              'unknown_currency',
+              'currency_mismatch',
+              'unknown_channel',
+              'account_not_found',
+              'operation_state_conflict',
+              'account_not_active',
+              'account_flag_denies',
+              'channel_declined',
+              'channel_unavailable',
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -112,7 +128,7 @@ export function rechargeRoutes(service: LedgerService): FastifyPluginAsyncZod {
             "The recharge as POST /v1/recharges answers it, from its own stream: also one completed by the recovery sweep after a crash, or one that failed. `minPosition` is accepted (the answer is always current). The account's owner or an operator; another's recharge answers 404 like an unknown one.",
           params: z.object({ rechargeId: z.uuid() }),
           querystring: rechargeLookupQuery,
-          response: { 200: rechargeView, ...problemResponses(400, 401, 404, 503) },
+          response: { 200: rechargeView, ...problemResponses('operation_not_found') },
         },
       },
       async (request) => {

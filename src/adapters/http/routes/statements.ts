@@ -19,7 +19,8 @@ import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, positionString } from '../api-schemas.js';
 import { accountNotFound, requireAccountOwner } from '../authorization.js';
 import { csvDocument, inertText } from '../csv.js';
-import { HttpProblem, problemResponses } from '../problem-details.js';
+import { HttpProblem } from '../problem-details.js';
+import { problemResponses } from '../problem-responses.js';
 import {
   awaitReadModel,
   boundCursor,
@@ -239,7 +240,10 @@ export function statementRoutes(service: LedgerService): FastifyPluginAsyncZod {
             "The external ledger: one line per movement on the account (recharges, debits, credits, freezes, releases, deductions) with the balance, available and frozen funds after it, in sequence (log) order, a page at a time. Filter by occurrence time (`from`/`to`, instants, half-open) or by accounting date (`fromDate`/`toDate`, inclusive); filtered lines come in order of occurrence, then sequence. The account's owner or an operator.",
           params: z.object({ accountId: accountIdString }),
           querystring: statementQuery,
-          response: { 200: statementView, ...problemResponses(400, 401, 403, 404, 503) },
+          response: {
+            200: statementView,
+            ...problemResponses('forbidden', 'invalid_query', 'cursor_mismatch', 'account_not_found'),
+          },
         },
       },
       async (request) => {
@@ -273,7 +277,7 @@ export function statementRoutes(service: LedgerService): FastifyPluginAsyncZod {
           querystring: statementCsvQuery,
           response: {
             200: { description: 'The statement as CSV', content: { 'text/csv': { schema: z.string() } } },
-            ...problemResponses(400, 401, 403, 404, 422, 503),
+            ...problemResponses('forbidden', 'invalid_query', 'account_not_found', 'export_too_large'),
           },
         },
       },

@@ -8,7 +8,8 @@ import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { accountNotFound, principalOf, requireAccountOwner } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
-import { HttpProblem, problemResponses } from '../problem-details.js';
+import { HttpProblem } from '../problem-details.js';
+import { problemResponses } from '../problem-responses.js';
 import { transferStreamId } from '../../../commands/transfers/transfer-operations.js';
 import { withdrawalStreamId } from '../../../commands/withdrawals/withdrawal-operations.js';
 import { streamPosition } from '../read-model-queries.js';
@@ -137,7 +138,21 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
             'Debits the sender (needs maySendTransfers) and credits the receiver (needs mayReceiveTransfers).',
           headers: idempotencyHeaders,
           body: transferBody,
-          response: { 201: transferView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
+          response: {
+            201: transferView,
+            ...problemResponses(
+              'forbidden',
+              'invalid_amount',
+              'unknown_currency',
+              'currency_mismatch',
+              'same_account',
+              'account_not_found',
+              'operation_state_conflict',
+              'insufficient_funds',
+              'account_not_active',
+              'account_flag_denies',
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -167,7 +182,7 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
           tags: ['transfers'],
           summary: 'Get a transfer',
           params: z.object({ transferId: z.uuid() }),
-          response: { 200: transferView, ...problemResponses(400, 401, 404) },
+          response: { 200: transferView, ...problemResponses('operation_not_found') },
         },
       },
       async (request) => {
@@ -196,7 +211,23 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
             'Debits the account, then pays out through the channel. A declined payout credits the account back and answers 422 channel_declined.',
           headers: idempotencyHeaders,
           body: withdrawalBody,
-          response: { 201: withdrawalView, ...problemResponses(400, 401, 403, 404, 409, 422, 503) },
+          response: {
+            201: withdrawalView,
+            ...problemResponses(
+              'forbidden',
+              'invalid_amount',
+              'unknown_currency',
+              'currency_mismatch',
+              'unknown_channel',
+              'account_not_found',
+              'operation_state_conflict',
+              'insufficient_funds',
+              'account_not_active',
+              'account_flag_denies',
+              'channel_declined',
+              'channel_unavailable',
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -226,7 +257,7 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
           tags: ['withdrawals'],
           summary: 'Get a withdrawal',
           params: z.object({ withdrawalId: z.uuid() }),
-          response: { 200: withdrawalView, ...problemResponses(400, 401, 404) },
+          response: { 200: withdrawalView, ...problemResponses('operation_not_found') },
         },
       },
       async (request) => {
