@@ -58,6 +58,28 @@ export function problemStatusOf(code: ProblemCode): number {
     : DOMAIN_STATUS[code as DomainErrorCode].status;
 }
 
+/**
+ * A command that moves an amount on ledger accounts: the caller's right to the account, the amount and its
+ * currency, the accounts found, the operation's state, and the account deciders' refusals.
+ */
+export const MONEY_MOVEMENT_CODES = [
+  'forbidden',
+  'invalid_amount',
+  'unknown_currency',
+  'currency_mismatch',
+  'account_not_found',
+  'operation_state_conflict',
+  'account_not_active',
+  'account_flag_denies',
+] as const satisfies readonly ProblemCode[];
+
+/** Through a payment channel (recharges, withdrawals). */
+export const CHANNEL_CODES = [
+  'unknown_channel',
+  'channel_declined',
+  'channel_unavailable',
+] as const satisfies readonly ProblemCode[];
+
 interface ProblemResponse {
   readonly description: string;
   readonly content: { readonly [PROBLEM_CONTENT_TYPE]: { readonly schema: typeof problemSchema } };

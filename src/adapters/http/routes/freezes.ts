@@ -8,7 +8,7 @@ import { accountIdString, amountString, currencyString, idempotencyHeaders, posi
 import { accountNotFound, principalOf, requireAccountOwner } from '../authorization.js';
 import { payerPasswordField, requirePayerConsent, takePayerPassword } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
-import { problemResponses } from '../problem-responses.js';
+import { MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { streamPosition } from '../read-model-queries.js';
 
 export const freezeView = z
@@ -110,18 +110,7 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
           body: placeFreezeBody,
           response: {
             201: freezeView,
-            ...problemResponses(
-              'forbidden',
-              'invalid_amount',
-              'unknown_currency',
-              'currency_mismatch',
-              'account_not_found',
-              'freeze_exists',
-              'operation_state_conflict',
-              'insufficient_funds',
-              'account_not_active',
-              'account_flag_denies',
-            ),
+            ...problemResponses(...MONEY_MOVEMENT_CODES, 'freeze_exists', 'insufficient_funds'),
           },
         },
       },
@@ -221,18 +210,7 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
           body: deductFreezeBody,
           response: {
             201: deductedFreezeView,
-            ...problemResponses(
-              'forbidden',
-              'invalid_amount',
-              'unknown_currency',
-              'currency_mismatch',
-              'freeze_not_found',
-              'account_not_found',
-              'operation_state_conflict',
-              'deduction_exceeds_frozen',
-              'account_not_active',
-              'account_flag_denies',
-            ),
+            ...problemResponses(...MONEY_MOVEMENT_CODES, 'freeze_not_found', 'deduction_exceeds_frozen'),
           },
         },
       },

@@ -9,7 +9,7 @@ import { principalOf } from '../authorization.js';
 import { authoriseCharge, payerPasswordField } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
-import { problemResponses } from '../problem-responses.js';
+import { MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { paymentStreamId } from '../../../commands/payments/payment-operations.js';
 import { streamPosition } from '../read-model-queries.js';
 
@@ -144,19 +144,7 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
           body: payBody,
           response: {
             201: paymentView,
-            ...problemResponses(
-              'forbidden',
-              'invalid_amount',
-              'unknown_currency',
-              'currency_mismatch',
-              'same_account',
-              'account_not_found',
-              'duplicate_order_no',
-              'operation_state_conflict',
-              'insufficient_funds',
-              'account_not_active',
-              'account_flag_denies',
-            ),
+            ...problemResponses(...MONEY_MOVEMENT_CODES, 'same_account', 'duplicate_order_no', 'insufficient_funds'),
           },
         },
       },

@@ -9,7 +9,7 @@ import { accountIdString, amountString, currencyString, idempotencyHeaders, posi
 import { principalOf } from '../authorization.js';
 import { authoriseCharge, payerPasswordField } from '../payer-consent.js';
 import { runCommand } from '../idempotent-command.js';
-import { problemResponses } from '../problem-responses.js';
+import { MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { streamPosition } from '../read-model-queries.js';
 
 /** Longest hold a pre-authorisation may ask for; card schemes use days to weeks. */
@@ -113,19 +113,7 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
           body: authorisePreauthBody,
           response: {
             201: preauthView,
-            ...problemResponses(
-              'forbidden',
-              'invalid_amount',
-              'unknown_currency',
-              'currency_mismatch',
-              'same_account',
-              'account_not_found',
-              'duplicate_order_no',
-              'operation_state_conflict',
-              'insufficient_funds',
-              'account_not_active',
-              'account_flag_denies',
-            ),
+            ...problemResponses(...MONEY_MOVEMENT_CODES, 'same_account', 'duplicate_order_no', 'insufficient_funds'),
           },
         },
       },

@@ -9,7 +9,7 @@ import { accountIdString, amountString, currencyString, idempotencyHeaders, posi
 import { principalOf, requireAccountOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
-import { problemResponses } from '../problem-responses.js';
+import { CHANNEL_CODES, MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { awaitReadModel, streamPosition } from '../read-model-queries.js';
 import { OPERATION_STATUSES, rechargeLookupQuery } from './operation-views.js';
 
@@ -73,19 +73,7 @@ export function rechargeRoutes(service: LedgerService): FastifyPluginAsyncZod {
           body: rechargeBody,
           response: {
             201: rechargeView,
-            ...problemResponses(
-              'forbidden',
-              'invalid_amount',
-              'unknown_currency',
-              'currency_mismatch',
-              'unknown_channel',
-              'account_not_found',
-              'operation_state_conflict',
-              'account_not_active',
-              'account_flag_denies',
-              'channel_declined',
-              'channel_unavailable',
-            ),
+            ...problemResponses(...MONEY_MOVEMENT_CODES, ...CHANNEL_CODES),
           },
         },
       },

@@ -9,7 +9,7 @@ import { accountIdString, amountString, currencyString, idempotencyHeaders, posi
 import { accountNotFound, principalOf, requireAccountOwner } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
-import { problemResponses } from '../problem-responses.js';
+import { CHANNEL_CODES, MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { transferStreamId } from '../../../commands/transfers/transfer-operations.js';
 import { withdrawalStreamId } from '../../../commands/withdrawals/withdrawal-operations.js';
 import { streamPosition } from '../read-model-queries.js';
@@ -140,18 +140,7 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
           body: transferBody,
           response: {
             201: transferView,
-            ...problemResponses(
-              'forbidden',
-              'invalid_amount',
-              'unknown_currency',
-              'currency_mismatch',
-              'same_account',
-              'account_not_found',
-              'operation_state_conflict',
-              'insufficient_funds',
-              'account_not_active',
-              'account_flag_denies',
-            ),
+            ...problemResponses(...MONEY_MOVEMENT_CODES, 'same_account', 'insufficient_funds'),
           },
         },
       },
@@ -213,20 +202,7 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
           body: withdrawalBody,
           response: {
             201: withdrawalView,
-            ...problemResponses(
-              'forbidden',
-              'invalid_amount',
-              'unknown_currency',
-              'currency_mismatch',
-              'unknown_channel',
-              'account_not_found',
-              'operation_state_conflict',
-              'insufficient_funds',
-              'account_not_active',
-              'account_flag_denies',
-              'channel_declined',
-              'channel_unavailable',
-            ),
+            ...problemResponses(...MONEY_MOVEMENT_CODES, ...CHANNEL_CODES, 'insufficient_funds'),
           },
         },
       },
