@@ -51,6 +51,8 @@ const configSchema = z.object({
   AUTH_MAX_CLOCK_SKEW_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(300_000),
   /** How long an entity's keys are served from memory before re-reading the events written since. */
   AUTH_ENTITY_REFRESH_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  /** A snapshot of an account each time its event count passes a multiple of this; 0 turns snapshots off. */
+  SNAPSHOT_EVERY_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
 });
 
 export type LedgerConfig = {
@@ -70,6 +72,8 @@ export type LedgerConfig = {
   readonly authMaxClockSkewMs: number;
   /** Also the bound on how long a key revoked through another instance still works in this one. */
   readonly authEntityRefreshMs: number;
+  /** 0: no snapshots are taken or read. */
+  readonly snapshotEveryEvents: number;
 };
 
 export class ConfigError extends Error {
@@ -100,5 +104,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     recoveryGraceMs: c.RECOVERY_GRACE_MS,
     authMaxClockSkewMs: c.AUTH_MAX_CLOCK_SKEW_MS,
     authEntityRefreshMs: c.AUTH_ENTITY_REFRESH_MS,
+    snapshotEveryEvents: c.SNAPSHOT_EVERY_EVENTS,
   };
 }

@@ -1,6 +1,7 @@
 import type { LedgerConfig } from '../config.js';
 import { IdempotencyKeeper } from '../commands/idempotency.js';
 import { LedgerCommands } from '../commands/ledger-commands.js';
+import { DEFAULT_HANDLER_LIMITS } from '../commands/stream-command-handler.js';
 import { EntityCommands } from '../commands/entities/entity-commands.js';
 import { AccountOwners } from '../commands/accounts/account-owners.js';
 import type { Clock } from '../ports/clock.js';
@@ -8,6 +9,9 @@ import type { EventStore } from '../ports/event-store.js';
 import type { NonceRegistry } from '../ports/nonce-registry.js';
 import type { PaymentChannel } from '../ports/payment-channel.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
+import type { SnapshotStore } from '../ports/snapshot-store.js';
+import { StreamSnapshots, type SnapshotWarning } from '../commands/stream-snapshots.js';
+import { accountStateCodec } from '../domain/accounts/account-state-codec.js';
 import { resumeStalledOperations } from '../commands/operations/resume-operations.js';
 import { expireDuePreauths } from '../commands/preauths/preauth-expiry.js';
 import { balancesProjection } from '../projections/balances.js';
@@ -19,7 +23,7 @@ import type { Projection } from '../projections/projection.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { SimulatedBank } from './channels/simulated-bank.js';
 import { ScryptPasswordHasher } from './crypto/scrypt-password-hasher.js';
-import { openEventStore, openNonceRegistry, openReadModelStore } from './storage.js';
+import { openEventStore, openNonceRegistry, openReadModelStore, openSnapshotStore } from './storage.js';
 import { systemClock } from './system-clock.js';
 
 /**
@@ -64,6 +68,8 @@ export interface LedgerServiceOptions {
   /** Run the projections in this process (the default); false for tools that only write. */
   readonly runProjections?: boolean;
   readonly onProjectionError?: (error: unknown) => void;
+  /** A snapshot ignored or not saved (the service reads the stream in full instead); console.warn by default. */
+  readonly onSnapshotWarning?: SnapshotWarning;
 }
 
 export async function startLedgerService(
@@ -86,6 +92,19 @@ export async function startLedgerService(
     await Promise.all([eventStore.close(), readModels.close()]);
     throw error;
   }
+  let snapshotStore: SnapshotStore | undefined;
+  try {
+    if (config.snapshotEveryEvents > 0) snapshotStore = await openSnapshotStore(config);
+  } catch (error) {
+    await Promise.all([eventStore.close(), readModels.close(), nonces.close()]);
+    throw error;
+  }
+  const accountSnapshots =
+    snapshotStore &&
+    new StreamSnapshots(eventStore, snapshotStore, accountStateCodec, {
+      everyEvents: config.snapshotEveryEvents,
+      warn: options.onSnapshotWarning,
+    });
   const channels = new Map<string, PaymentChannel>([
     ['sim-bank', new SimulatedBank('sim-bank', clock, BigInt(config.simBankFeePpm))],
   ]);
@@ -95,7 +114,13 @@ export async function startLedgerService(
   });
   if (options.runProjections ?? true) await projections.start();
   else await projections.prepare();
-  const commands = new LedgerCommands(eventStore, channels, config.accountingTimeZone);
+  const commands = new LedgerCommands(
+    eventStore,
+    channels,
+    config.accountingTimeZone,
+    DEFAULT_HANDLER_LIMITS,
+    accountSnapshots,
+  );
   // Background work runs where the projections run (the read models say what is due).
   const background = options.runProjections ?? true;
   const sweeps = [
@@ -129,7 +154,10 @@ export async function startLedgerService(
     async close() {
       for (const sweep of sweeps) clearInterval(sweep);
       await projections.stop();
+      // Snapshots being written read the event store: let them finish (briefly) before it closes.
+      await accountSnapshots?.close();
       await eventStore.close();
+      await snapshotStore?.close();
       await readModels.close();
       await nonces.close();
     },

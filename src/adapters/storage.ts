@@ -3,14 +3,17 @@ import type { LedgerConfig } from '../config.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { NonceRegistry } from '../ports/nonce-registry.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
+import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
 import { SqliteNonceRegistry } from './sqlite/sqlite-nonce-registry.js';
 import { SqliteReadModelStore } from './sqlite/sqlite-read-model-store.js';
+import { SqliteSnapshotStore } from './sqlite/sqlite-snapshot-store.js';
 
 /** File names of the embedded default under DATA_DIR. */
 export const EVENTS_FILE = 'events.sqlite';
 export const READ_MODELS_FILE = 'read-models.sqlite';
 export const NONCES_FILE = 'nonces.sqlite';
+export const SNAPSHOTS_FILE = 'snapshots.sqlite';
 
 // The production clients (gRPC, the MongoDB driver) are loaded only when configured: the embedded
 // default starts fast and never pays for them.
@@ -40,4 +43,15 @@ export async function openNonceRegistry(config: Pick<LedgerConfig, 'mongoUrl' | 
     return MongoNonceRegistry.connect(config.mongoUrl);
   }
   return new SqliteNonceRegistry(join(config.dataDir, NONCES_FILE));
+}
+
+/** Beside the event store: companion `$snapshot-` streams on EventStoreDB, else a sibling SQLite file. */
+export async function openSnapshotStore(
+  config: Pick<LedgerConfig, 'eventStoreUrl' | 'dataDir'>,
+): Promise<SnapshotStore> {
+  if (config.eventStoreUrl) {
+    const { EsdbSnapshotStore } = await import('./esdb/esdb-snapshot-store.js');
+    return EsdbSnapshotStore.connect(config.eventStoreUrl);
+  }
+  return new SqliteSnapshotStore(join(config.dataDir, SNAPSHOTS_FILE));
 }

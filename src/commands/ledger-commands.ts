@@ -2,7 +2,7 @@ import { accountDecider } from '../domain/accounts/account-decider.js';
 import type { AccountEvent } from '../domain/accounts/account-events.js';
 import type { AccountFlags } from '../domain/accounts/account-flags.js';
 import { decodeEvent } from '../domain/event-catalogue.js';
-import type { AccountStatus } from '../domain/accounts/account-state.js';
+import type { AccountState, AccountStatus } from '../domain/accounts/account-state.js';
 import { freezeDecider } from '../domain/freezes/freeze-decider.js';
 import type { Money } from '../domain/money/money.js';
 import { paymentDecider } from '../domain/payments/payment-decider.js';
@@ -56,6 +56,7 @@ import {
   StreamCommandHandler,
   type StreamCommandHandlerLimits,
 } from './stream-command-handler.js';
+import type { StreamSnapshots } from './stream-snapshots.js';
 import {
   driveTransfer,
   transfer,
@@ -92,12 +93,14 @@ export class LedgerCommands {
     channels: ReadonlyMap<string, PaymentChannel>,
     accountingTimeZone: string,
     limits: StreamCommandHandlerLimits = DEFAULT_HANDLER_LIMITS,
+    /** Snapshots of account streams, the ones that grow long; operation streams stay a few events each. */
+    accountSnapshots?: StreamSnapshots<AccountState>,
   ) {
     this.deps = {
       eventStore,
       channels,
       accountingTimeZone,
-      accounts: new StreamCommandHandler(eventStore, accountDecider, limits),
+      accounts: new StreamCommandHandler(eventStore, accountDecider, limits, accountSnapshots),
       payments: new StreamCommandHandler(eventStore, paymentDecider, limits),
       transfers: new StreamCommandHandler(eventStore, transferDecider, limits),
       withdrawals: new StreamCommandHandler(eventStore, withdrawalDecider, limits),

@@ -10,6 +10,7 @@ import {
 } from '../ports/event-store.js';
 import { appendKnown } from './append-known.js';
 import { deriveEventId, type CommandContext } from './command-context.js';
+import type { StreamSnapshots } from './stream-snapshots.js';
 
 /** Too many commands wait for one stream: the caller should back off (503 overloaded). */
 export class QueueFullError extends Error {
@@ -100,6 +101,8 @@ type Waiting<Command, Event, State> =
  *   appended with its revision: if another process wrote meanwhile, the append is refused and only the
  *   events after the cached revision are read. A command on a stream with 100,000 events costs what it
  *   costs on a new one. `load` (for checks and reads) always reads the events after the cached revision.
+ * - A stream not in memory starts from its snapshot when it has one that verifies (stream-snapshots.ts):
+ *   a cold service reads only the events after it, however long the stream.
  * - Commands for the same stream queue in this process; those waiting when the stream is free are
  *   decided one after another against the evolving state and committed in ONE append. A hot merchant
  *   account therefore takes many payments per disk flush instead of one, and never retries against
@@ -122,6 +125,8 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
     private readonly eventStore: EventStore,
     private readonly decider: Decider<Command, Event, State>,
     private readonly limits: StreamCommandHandlerLimits = DEFAULT_HANDLER_LIMITS,
+    /** A stream not in memory starts from its verified snapshot; states are offered for new ones. */
+    private readonly snapshots?: StreamSnapshots<State>,
   ) {}
 
   handle(streamId: string, command: Command, context: CommandContext): Promise<HandledCommand<Event, State>> {
@@ -203,11 +208,13 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
           return;
         } else {
           const last = outcomes.filter((o) => o.ok).at(-1);
-          this.remember(streamId, {
+          const appended = {
             state: last?.ok ? last.state : current.state,
             revision: result.nextExpectedRevision,
             position: result.position,
-          });
+          };
+          this.remember(streamId, appended);
+          this.snapshots?.offer(streamId, current.revision, appended);
         }
         this.settle(batch, outcomes, result.position, current.position);
         return;
@@ -282,7 +289,8 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
   }
 
   private async catchUp(streamId: string): Promise<CachedStream<State>> {
-    const cached = this.cache.get(streamId) ?? { state: this.decider.initialState(), revision: -1n, position: -1n };
+    const cached = this.cache.get(streamId) ??
+      (await this.snapshots?.restore(streamId)) ?? { state: this.decider.initialState(), revision: -1n, position: -1n };
     let { state, revision, position } = cached;
     for await (const recorded of this.eventStore.readStream(streamId, { fromRevision: revision + 1n })) {
       state = this.decider.evolve(state, decodeEvent(recorded.type, recorded.data) as Event);
@@ -291,6 +299,7 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
     }
     const current = { state, revision, position };
     this.remember(streamId, current);
+    this.snapshots?.offer(streamId, cached.revision, current);
     return current;
   }
 

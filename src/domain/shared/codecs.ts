@@ -12,6 +12,15 @@ export const minorUnits = z.codec(z.string().regex(/^-?(0|[1-9][0-9]{0,19})$/), 
   encode: (value) => value.toString(),
 });
 
+/**
+ * A total of minor units folded from many amounts (a balance): one amount has at most 20 digits, a sum of
+ * a long stream's amounts may have more, so a state's totals take up to 39.
+ */
+export const minorUnitsTotal = z.codec(z.string().regex(/^-?(0|[1-9][0-9]{0,38})$/), z.bigint(), {
+  decode: (text) => BigInt(text),
+  encode: (value) => value.toString(),
+});
+
 /** A bookable ISO 4217 code; the same text stored and in memory (no transform, so it encodes too). */
 export const currencyCode = z.custom<CurrencyCode>(
   (value) => typeof value === 'string' && isCurrencyCode(value),
