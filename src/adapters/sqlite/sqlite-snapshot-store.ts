@@ -8,6 +8,9 @@ import {
 } from '../../ports/snapshot-store.js';
 import { openSqliteDatabase } from './open-database.js';
 
+/** How long a snapshot write waits for another process's write lock on the file before giving up. */
+export const SNAPSHOT_BUSY_TIMEOUT_MS = 50;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS snapshots (
   stream_id TEXT    PRIMARY KEY,
@@ -33,6 +36,10 @@ export class SqliteSnapshotStore implements SnapshotStore {
     this.db = openSqliteDatabase(filePath);
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    // Once the table exists (created with the usual wait, so processes starting together all open):
+    // better-sqlite3 waits for another process's write lock synchronously, stalling this process's event
+    // loop, and a snapshot is not worth that. One that meets a busy file is skipped (and taken again later).
+    this.db.pragma(`busy_timeout = ${SNAPSHOT_BUSY_TIMEOUT_MS}`);
     this.statements = {
       // A save at a lower revision than the one held leaves the row alone; at the same one it replaces it.
       upsert: this.db.prepare(
