@@ -2,8 +2,9 @@ import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { SqliteSnapshotStore } from '../../src/adapters/sqlite/sqlite-snapshot-store.js';
+import { SNAPSHOT_BUSY_TIMEOUT_MS, SqliteSnapshotStore } from '../../src/adapters/sqlite/sqlite-snapshot-store.js';
 import { UnreadableSnapshotError } from '../../src/ports/snapshot-store.js';
 import { aSnapshot, snapshotStoreContract } from './snapshot-store.contract.js';
 
@@ -24,6 +25,21 @@ describe('sqlite snapshot store', () => {
     const reopened = new SqliteSnapshotStore(file);
     expect(await reopened.load(saved.streamId)).toEqual(saved);
     await reopened.close();
+  });
+
+  it('gives up a save at once when another process holds the write lock, and saves once it is free', async () => {
+    const file = aFile();
+    const store = new SqliteSnapshotStore(file);
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    const started = performance.now();
+    await expect(store.save(aSnapshot('account-1', 1n))).rejects.toThrow(/locked|busy/i);
+    expect(performance.now() - started).toBeLessThan(SNAPSHOT_BUSY_TIMEOUT_MS * 20);
+    other.exec('ROLLBACK');
+    other.close();
+    await store.save(aSnapshot('account-1', 1n));
+    expect((await store.load('account-1'))?.revision).toBe(1n);
+    await store.close();
   });
 
   it('answers a damaged row with an error, never with another snapshot', async () => {
