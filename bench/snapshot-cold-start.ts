@@ -19,7 +19,7 @@ import { BENCH_CURRENCY, benchAmountMinor, benchContext } from './ledger-fixture
  * The first command on a long account after a cold start, with and without snapshots. Not one of
  * `npm run bench`'s figures (bench/ has the formal cold-start figure); run it alone:
  *
- *   npm run build && node dist/bench/snapshot-cold-start.js [--events 1000000] [--every 1000]
+ *   npm run build && node dist/bench/snapshot-cold-start.js [--events 1000000] [--every 1000] [--repeat 5]
  *
  * How: a service opens a wallet and a second, fresh wallet; with it stopped, `--events` FundsCredited
  * events (decided by the account decider, encoded by toNewEvent, appended through SqliteEventStore with
@@ -29,9 +29,10 @@ import { BENCH_CURRENCY, benchAmountMinor, benchContext } from './ledger-fixture
  *   1. SNAPSHOT_EVERY_EVENTS=0: the long stream is read in full;
  *   2. snapshots on, none stored yet: read in full, and the read takes the snapshot (written after the
  *      answer; the service's close waits for it);
- *   3. snapshots on: the stream starts from that snapshot.
+ *   3. snapshots on: the stream starts from that snapshot (`--repeat` cold services in turn, each one
+ *      recharge newer than the snapshot).
  */
-const USAGE = 'usage: node dist/bench/snapshot-cold-start.js [--events N] [--every N]';
+const USAGE = 'usage: node dist/bench/snapshot-cold-start.js [--events N] [--every N] [--repeat N]';
 const NAME = 'snapshot-cold-start';
 /** Appends in flight while the history is written (each of MAX_EVENTS_PER_APPEND events). */
 const APPENDS_IN_FLIGHT = 20;
@@ -45,13 +46,17 @@ interface ColdRun {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { events: { type: 'string', default: '1000000' }, every: { type: 'string', default: '1000' } },
+    options: {
+      events: { type: 'string', default: '1000000' },
+      every: { type: 'string', default: '1000' },
+      repeat: { type: 'string', default: '5' },
+    },
     strict: true,
   });
   const events = Number(values.events);
   const every = Number(values.every);
-  if (!Number.isSafeInteger(events) || events < 1 || !Number.isSafeInteger(every) || every < 1)
-    throw new Error(USAGE);
+  const repeat = Number(values.repeat);
+  if ([events, every, repeat].some((n) => !Number.isSafeInteger(n) || n < 1)) throw new Error(USAGE);
 
   await withTempDir(NAME, async (dir) => {
     const setup = await startLedgerService(loadConfig({ DATA_DIR: dir, SNAPSHOT_EVERY_EVENTS: '0' }), {
@@ -68,7 +73,8 @@ async function main(): Promise<void> {
     const runs: ColdRun[] = [];
     runs.push(await coldRun(dir, '0', 'snapshots off: full read', longId, freshId));
     runs.push(await coldRun(dir, String(every), 'snapshots on, none yet: full read, takes one', longId, freshId));
-    runs.push(await coldRun(dir, String(every), 'snapshots on: from the snapshot', longId, freshId));
+    for (let i = 1; i <= repeat; i += 1)
+      runs.push(await coldRun(dir, String(every), `snapshots on: from the snapshot (${i}/${repeat})`, longId, freshId));
 
     const snapshots = new SqliteSnapshotStore(join(dir, SNAPSHOTS_FILE));
     const snapshot = await snapshots.load(accountStreamId(longId));
