@@ -22,7 +22,8 @@ printf '%s\n%s\n%s\n%s\n%s' "$METHOD" "$PATH_Q" "$TS" "$NONCE" "$BODY_SHA" > "$T
 SIG=$(openssl pkeyutl -sign -inkey "$LEDGER_KEY_FILE" -rawin -in "$TO_SIGN" \
   | openssl base64 -A | tr '+/' '-_' | tr -d '=')
 
-set -- -sS -o "$ANSWER" -w '%{http_code}' -X "$METHOD" \
+# --globoff: the path is sent as signed; curl would otherwise expand [] and {} into several requests.
+set -- -sS --globoff -o "$ANSWER" -w '%{http_code}' -X "$METHOD" \
   -H "X-Ledger-Key-Id: $LEDGER_KEY_ID" -H "X-Ledger-Timestamp: $TS" \
   -H "X-Ledger-Nonce: $NONCE" -H "X-Ledger-Signature: $SIG"
 case $METHOD in

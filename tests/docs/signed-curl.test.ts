@@ -68,6 +68,17 @@ describe('the shell signer', () => {
     expect(JSON.parse(read.stdout)).toMatchObject({ balance: '7.00' });
   });
 
+  it('sends a path with [] and {} as it signed it: one request, not curl globbing into several', async () => {
+    // No order number has these characters: the query's validation refuses it, which it does only once the
+    // signature held. Globbed, curl sent `?merchantOrderNo=a` and `=b` instead: "HTTP 401401".
+    for (const orderNo of ['{a,b}', '[1-2]']) {
+      const refused = await signedCurl(['GET', `/v1/payments?merchantOrderNo=${orderNo}`]);
+      expect(refused.stderr, orderNo).toMatch(/^HTTP 400$/m);
+      expect(refused.code, orderNo).toBe(1);
+      expect(JSON.parse(refused.stdout), orderNo).toMatchObject({ status: 400, code: 'validation_failed' });
+    }
+  });
+
   it('shows a refusal with its status and exits 1', async () => {
     const refused = await signedCurl(['GET', '/v1/accounts/1019999999999999']);
     expect(refused.code).toBe(1);
