@@ -160,6 +160,22 @@ describe('hostile and malformed requests', () => {
     it('a request line that is not HTTP', async () => {
       expectProblem(await raw(port, 'HELLO THERE\r\n\r\n'), 400, 'malformed_request');
     });
+    it('a request the HTTP parser cannot read: an unknown version, a header name with a space, bare LFs', async () => {
+      for (const request of [
+        'GET /health/live HTTP/1.2\r\nHost: x\r\n\r\n',
+        'GET /health/live HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n',
+        'GET /health/live HTTP/1.1\nHost: x\n\n',
+      ]) {
+        const response = await raw(port, request);
+        expectProblem(response, 400, 'malformed_request');
+        expect(response.headers['connection'], request).toBe('close');
+      }
+    });
+    it('serves HTTP/1.0: malformed_request is not about the version', async () => {
+      const response = await raw(port, 'GET /health/live HTTP/1.0\r\n\r\n');
+      expect(response.statusCode, response.text).toBe(200);
+      expect(JSON.parse(response.body)).toEqual({ status: 'ok' });
+    });
     it('an over-long X-Request-Id on an unsigned request', async () => {
       expectProblem(
         await raw(

@@ -264,22 +264,28 @@ describe('request signing (Ed25519)', () => {
     expectRefused(await ledger.app.inject({ method: 'GET', url: '/docsx' }), 'signature_missing');
   });
 
-  it('refuses a body it cannot verify byte for byte (not JSON)', async () => {
+  it('answers a body that is not JSON 415, once the key and timestamp have passed, before the signature', async () => {
     const body = 'ownerId=u-1';
-    const signed = signRequest({
-      method: 'POST',
-      pathWithQuery: '/v1/accounts',
-      body,
-      keyId: ledger.operator.keyId,
-      privateKeyPem: ledger.operator.privateKey,
-    });
-    const response = await ledger.app.inject({
-      method: 'POST',
-      url: '/v1/accounts',
-      headers: { 'content-type': 'text/plain', ...signed },
-      payload: body,
-    });
-    expectRefused(response, 'signature_invalid');
+    const signedFor = (payload: string) =>
+      signRequest({
+        method: 'POST',
+        pathWithQuery: '/v1/accounts',
+        body: payload,
+        keyId: ledger.operator.keyId,
+        privateKeyPem: ledger.operator.privateKey,
+      });
+    const post = (headers: Record<string, string>) =>
+      ledger.app.inject({ method: 'POST', url: '/v1/accounts', headers, payload: body });
+    for (const contentType of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded']) {
+      // Signed right, or signed for other bytes: the media type is refused before the body's signature.
+      for (const signed of [signedFor(body), signedFor('{}')]) {
+        const response = await post({ 'content-type': contentType, ...signed });
+        expect(response.statusCode, contentType).toBe(415);
+        expect(response.json(), contentType).toMatchObject({ status: 415, code: 'unsupported_media_type' });
+      }
+      // The headers' checks come first: an unsigned request is 401 whatever its body.
+      expectRefused(await post({ 'content-type': contentType }), 'signature_missing');
+    }
   });
 
   it('scopes Idempotency-Keys to the signer: two callers with the same key do not collide', async () => {

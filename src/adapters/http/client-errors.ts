@@ -39,6 +39,6 @@ function classify(nodeCode: string | undefined): [status: number, code: string, 
     case 'HPE_INVALID_CONTENT_LENGTH':
       return [400, 'invalid_content_length', 'the Content-Length header is invalid or conflicts with the framing'];
     default:
-      return [400, 'malformed_request', 'the request is not valid HTTP/1.1'];
+      return [400, 'malformed_request', 'the request cannot be parsed as HTTP'];
   }
 }

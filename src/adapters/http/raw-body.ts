@@ -14,9 +14,12 @@ declare module 'fastify' {
  * prototype-poisoning checks and error codes) is Fastify's own; the body limit is the server's. Fastify
  * answers valid JSON that holds a prototype-poisoning key as if it were not JSON at all: such a body is
  * refused as what it is, naming the key, so a client is not sent looking for a syntax error.
+ * JSON is the only body the API takes: Fastify's text/plain parser goes too, so any other media type is
+ * 415 `unsupported_media_type` (said as such) rather than a body the signature check cannot verify.
  */
 export function keepRawJsonBody(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const bytes = body as Buffer;
     request.rawBody = bytes;

@@ -114,7 +114,9 @@ export function installRequestAuthentication(app: FastifyInstance, options: Requ
     const claim = pending.get(request);
     if (!claim) throw new Error('preValidation without the onRequest authentication step');
     pending.delete(request);
-    // A body the JSON parser did not capture (another content type) cannot be checked, so it is refused.
+    // A body the JSON parser did not capture cannot be checked, so it is refused (no other parser is
+    // installed: other media types are 415 before this hook; this keeps a parser added later from
+    // letting a body through unsigned).
     if (request.body !== undefined && request.body !== null && request.rawBody === undefined) {
       throw unauthorized(reply, 'signature_invalid', 'Invalid signature', 'only application/json bodies can be signed');
     }
