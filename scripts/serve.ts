@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { LedgerConfig } from '../src/config.js';
 import { buildHttpServer } from '../src/adapters/http/server.js';
@@ -13,6 +15,8 @@ const SHUTDOWN_TIMEOUT_MS = 15_000;
  * opened by then is closed first: the SQLite files and the DATA_DIR lock are released.
  */
 export async function serve(config: LedgerConfig): Promise<void> {
+  // Before anything is created: a taken port must not leave a fresh DATA_DIR holding empty stores.
+  await ensureCanListen(config);
   // Shared: several services may share the embedded store, but no rebuild may run beside them.
   const lock = lockEmbeddedStore(config, 'shared');
   let service: LedgerService | undefined;
@@ -37,8 +41,9 @@ export async function serve(config: LedgerConfig): Promise<void> {
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
+    // The port was free when checked, and taken since: the stores stay (closed), as after any failed start.
     await release();
-    throw new Error(`cannot listen on ${config.host}:${config.port}: ${errorMessage(error)}`, { cause: error });
+    throw cannotListen(config, error);
   }
   const log = app.log;
   let closing = false;
@@ -68,6 +73,27 @@ export async function serve(config: LedgerConfig): Promise<void> {
     },
     'ledger ready: API docs at /docs, OpenAPI at /openapi.json',
   );
+}
+
+/**
+ * Binds the port and lets it go at once, so a taken or forbidden port fails the start before any store or
+ * lock file is created. Port 0 (any free port) cannot be taken, so it is not checked.
+ */
+async function ensureCanListen(config: Pick<LedgerConfig, 'host' | 'port'>): Promise<void> {
+  if (config.port === 0) return;
+  const probe = createServer();
+  try {
+    probe.listen({ port: config.port, host: config.host, exclusive: true });
+    await once(probe, 'listening');
+  } catch (error) {
+    throw cannotListen(config, error);
+  } finally {
+    if (probe.listening) await new Promise((closed) => probe.close(closed));
+  }
+}
+
+function cannotListen(config: Pick<LedgerConfig, 'host' | 'port'>, error: unknown): Error {
+  return new Error(`cannot listen on ${config.host}:${config.port}: ${errorMessage(error)}`, { cause: error });
 }
 
 function errorMessage(error: unknown): string {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,22 +34,22 @@ describe('ledger serve refuses to run half-started', () => {
   /** Fails if anyone still holds DATA_DIR's lock (a service, or a failed start that kept it). */
   const expectUnlocked = (dataDir: string) => lockStore(dataDir, 'exclusive').release();
 
-  it('exits with 1 when another service holds the port, having closed its files and released the lock', async () => {
+  it('exits with 1 when another service holds the port, before creating anything in DATA_DIR', async () => {
     const port = String(await freePort());
     const holder = startServe(cli, { DATA_DIR: freshDataDir(), PORT: port });
     await waitReady(holder);
 
     const dataDir = freshDataDir();
-    const second = startServe(cli, { DATA_DIR: dataDir, PORT: port });
-    expect(await second.exited()).toBe(1);
-    expect(second.stderr()).toContain(`cannot listen on 127.0.0.1:${port}`);
-    expect(second.stderr()).toContain('EADDRINUSE');
-    // It had opened every store before listening: all closed, the lock given back.
-    expect(readdirSync(dataDir)).toEqual(
-      expect.arrayContaining(['events.sqlite', 'read-models.sqlite', 'nonces.sqlite', 'store.lock']),
-    );
-    expect(openSqliteSideFiles(dataDir)).toEqual([]);
-    expectUnlocked(dataDir);
+    const notYetThere = join(freshDataDir(), 'data');
+    for (const dir of [dataDir, notYetThere]) {
+      const second = startServe(cli, { DATA_DIR: dir, PORT: port });
+      expect(await second.exited()).toBe(1);
+      expect(second.stderr()).toContain(`cannot listen on 127.0.0.1:${port}`);
+      expect(second.stderr()).toContain('EADDRINUSE');
+    }
+    // The port is checked first: no empty stores, no lock file, no DATA_DIR made for a service that never ran.
+    expect(readdirSync(dataDir)).toEqual([]);
+    expect(existsSync(notYetThere)).toBe(false);
     // The service that holds the port is unharmed.
     expect((await fetch(`${holder.baseUrl}/health/ready`)).ok).toBe(true);
   });
