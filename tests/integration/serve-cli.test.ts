@@ -1,17 +1,22 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockStore } from '../../src/adapters/sqlite/store-lock.js';
 import {
   buildCli,
+  cliEnv,
   freePort,
   startServe,
   removeCli,
   stopAllServes,
   stopServe,
   waitReady,
+  type ServeProcess,
 } from '../support/built-cli.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
 
 /** `ledger serve` as a child process: when it cannot start it says why, exits non-zero and lets go of DATA_DIR. */
 describe('ledger serve refuses to run half-started', () => {
@@ -86,6 +91,48 @@ describe('ledger serve refuses to run half-started', () => {
     expect(serve.stderr()).toMatch(/error: ENOTDIR.*not-a-folder/);
   });
 
+  it('`npm start` stops when npm gets SIGTERM (a supervisor stopping it), not leaving the server running', async () => {
+    // The package's own start script, run by npm in a folder whose dist/ is this test's build.
+    const packageDir = mkdtempSync(join(tmpdir(), 'ledger-npm-start-'));
+    const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    writeFileSync(
+      join(packageDir, 'package.json'),
+      JSON.stringify({ name: 'npm-start', scripts: { start: scripts.start } }),
+    );
+    symlinkSync(dirname(dirname(cli)), join(packageDir, 'dist'), 'dir');
+    const dataDir = freshDataDir();
+    const port = String(await freePort());
+    const npm = spawn('npm', ['start'], {
+      cwd: packageDir,
+      env: cliEnv({ DATA_DIR: dataDir, PORT: port, LOG_LEVEL: 'info', RECOVERY_SWEEP_INTERVAL_MS: '0' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    npm.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    npm.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exit = new Promise<number | null>((resolveExit) => npm.once('exit', resolveExit));
+    const serve: ServeProcess = {
+      child: npm,
+      baseUrl: `http://127.0.0.1:${port}`,
+      stderr: () => stderr,
+      exited: () => exit,
+    };
+    const serverPid = () => Number(/"pid":(\d+)/.exec(stdout)?.[1]);
+    try {
+      await waitReady(serve);
+      npm.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      // The server itself shut down (npm's signal reached it), rather than being orphaned still listening.
+      expect(stdout).toContain('"signal":"SIGTERM"');
+      await expect(fetch(`${serve.baseUrl}/health/live`)).rejects.toThrow();
+      expectUnlocked(dataDir);
+    } finally {
+      // Only if the test failed: the server npm started, left running.
+      if (Number.isInteger(serverPid()) && isRunning(serverPid())) process.kill(serverPid(), 'SIGKILL');
+    }
+  });
+
   it('refuses to start while a rebuild holds DATA_DIR, and starts once it is done', async () => {
     const dataDir = freshDataDir();
     const rebuild = lockStore(dataDir, 'exclusive');
@@ -104,3 +151,12 @@ describe('ledger serve refuses to run half-started', () => {
     expectUnlocked(dataDir);
   });
 });
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
