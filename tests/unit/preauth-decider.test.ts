@@ -40,10 +40,13 @@ const completionCancelled: PreauthEvent[] = [
 
 describe('a pre-authorisation', () => {
   it('given an authorisation, when completed within the hold, then the completion is requested', () => {
-    spec
-      .given([requested, authorised])
-      .when({ type: 'RequestCompletion', preauthId, completionId, capturedMinor: 25_000n, nowIso: beforeExpiry })
-      .then([completionRequested(25_000n)]);
+    // The same instant with an offset: compared as instants, not as strings (which would say it is later).
+    for (const nowIso of [beforeExpiry, '2026-11-28T07:59:59+08:00']) {
+      spec
+        .given([requested, authorised])
+        .when({ type: 'RequestCompletion', preauthId, completionId, capturedMinor: 25_000n, nowIso })
+        .then([completionRequested(25_000n)]);
+    }
   });
   it('given an authorisation not yet swept, when completed at or after its expiry, then it is refused: the command time decides', () => {
     for (const nowIso of ['2026-11-28T00:00:00.000Z', '2026-11-28T08:00:00+08:00', '2026-12-05T10:00:00.000Z']) {

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { DomainError, assert } from '../shared/domain-error.js';
 import type { PreauthEvent, PreauthRequested } from './preauth-events.js';
 import { formatAmount } from '../money/money.js';
@@ -125,12 +126,12 @@ function requirePreauth(state: PreauthState, preauthId: string): Extract<Preauth
   return state;
 }
 
-/** Whether `deadlineIso` has passed at `nowIso` (instants compared, not strings: offsets may differ). */
+/** Whether `deadlineIso` has passed at `nowIso` (instants compared in UTC, not strings: offsets may differ). */
 function isPast(deadlineIso: string, nowIso: string): boolean {
-  const deadlineMs = Date.parse(deadlineIso);
-  const nowMs = Date.parse(nowIso);
-  assert(Number.isFinite(deadlineMs) && Number.isFinite(nowMs), 'deadline and command time are ISO-8601 instants');
-  return nowMs >= deadlineMs;
+  const deadline = DateTime.fromISO(deadlineIso, { zone: 'utc' });
+  const now = DateTime.fromISO(nowIso, { zone: 'utc' });
+  assert(deadline.isValid && now.isValid, 'deadline and command time are ISO-8601 instants');
+  return now.toMillis() >= deadline.toMillis();
 }
 
 function conflict(preauthId: string, status: PreauthStatus, wanted: string): DomainError {
