@@ -112,7 +112,9 @@ type Waiting<Command, Event, State> =
  *   never based on state that turned out stale.
  * - A command decided again (a retry, a resume, a conflict) derives the same event ids, and the event
  *   store recognises them as a repeat while they are among the stream's last IDEMPOTENCY_WINDOW_EVENTS
- *   events (src/ports/event-store.ts): the handler relies on nothing further back.
+ *   events (src/ports/event-store.ts): the handler relies on nothing further back. A batch the store
+ *   refuses for its own events (a repeat beside new commands) while the stream has not moved is run one
+ *   command at a time, so the repeat is answered as one and the others are recorded.
  * - An append whose outcome the store could not tell is read back before anything else (appendKnown);
  *   still unknown, it fails the batch with AppendOutcomeUnknownError and forgets the cached state.
  */
@@ -219,6 +221,23 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
         this.settle(batch, outcomes, result.position, current.position);
         return;
       } catch (error) {
+        if (error instanceof WrongExpectedRevisionError && batch.length > 1) {
+          // Refused although no other writer may have moved the stream: the batch's own events clash with
+          // stored ones (a repeat of a recorded command decided beside new ones, which the store cannot
+          // take as one append). Deciding the batch again would decide the same events: run each alone,
+          // so the repeat is answered as one and the others are recorded.
+          let stored: CachedStream<State>;
+          try {
+            stored = await this.catchUp(streamId);
+          } catch (readError) {
+            for (const item of batch) item.reject(readError);
+            return;
+          }
+          if (stored.revision === current.revision) {
+            for (const item of batch) await this.runBatch(streamId, [item]);
+            return;
+          }
+        }
         if (error instanceof WrongExpectedRevisionError && attempt < this.limits.maxAttempts) {
           // Another process wrote; decide again. From the second conflict on, back off a random few
           // milliseconds so two processes stop colliding in lockstep.

@@ -15,7 +15,7 @@ import {
 } from '../../src/commands/idempotency.js';
 import { LedgerCommands } from '../../src/commands/ledger-commands.js';
 import { runAccountStep, stepContext } from '../../src/commands/operations/operation-steps.js';
-import { StreamCommandHandler } from '../../src/commands/stream-command-handler.js';
+import { DEFAULT_HANDLER_LIMITS, StreamCommandHandler } from '../../src/commands/stream-command-handler.js';
 import { accountDecider } from '../../src/domain/accounts/account-decider.js';
 import { AppendOutcomeUnknownError, type EventStore } from '../../src/ports/event-store.js';
 import type { PaymentChannel } from '../../src/ports/payment-channel.js';
@@ -122,6 +122,42 @@ for (const [engine, open] of engines) {
       expect((await runAccountStep(second, payer, command, step, null)).ok).toBe(true);
       expect(await debits(payer)).toBe(1);
       expect(await balanceOf(payer)).toBe(7_000n);
+    });
+
+    it('records the new commands of a batch that also holds a repeat of a recorded one, and the repeat once', async () => {
+      const payer = await openFunded(commands, 'wallet', '100.00');
+      const streamId = accountStreamId(payer);
+      // Few attempts: a batch that cannot go through should fail fast here, not after 30 backoffs.
+      const accounts = new StreamCommandHandler(store, accountDecider, { ...DEFAULT_HANDLER_LIMITS, maxAttempts: 3 });
+      const debit = (amount: string) => ({
+        type: 'DebitAccount' as const,
+        accountId: payer,
+        amount: cny(amount),
+        kind: 'payment' as const,
+        operationId: randomUUID(),
+        merchantOrderNo: null,
+        counterparty: { accountId: 'x', ownerId: 'x', name: null, channel: null },
+        memo: 'batched with a repeat',
+      });
+      const repeated = { command: debit('10.00'), context: context() };
+      await accounts.handle(streamId, repeated.command, repeated.context);
+      for (const repeatFirst of [true, false]) {
+        // The stream is busy with a first debit, so the repeat (a client retry: same command, same ids) and
+        // the new debit wait together and are decided as one batch.
+        // The handler's drain of the last batch ends after its answers: let it end, so `busy` runs alone.
+        await new Promise((resolve) => setImmediate(resolve));
+        const busy = accounts.handle(streamId, debit('1.00'), context());
+        const handleRepeat = () => accounts.handle(streamId, repeated.command, repeated.context);
+        const handleFresh = () => accounts.handle(streamId, debit('2.00'), context());
+        const repeat = repeatFirst ? handleRepeat() : undefined;
+        const fresh = handleFresh();
+        const [busyResult, repeatResult, freshResult] = await Promise.all([busy, repeat ?? handleRepeat(), fresh]);
+        expect(busyResult.events).toHaveLength(1);
+        expect(freshResult.events).toHaveLength(1);
+        expect(repeatResult.events).toEqual([]);
+      }
+      expect(await debits(payer)).toBe(5);
+      expect(await balanceOf(payer)).toBe(10_000n - 1_000n - 2n * (100n + 200n));
     });
 
     describe('idempotency keys', () => {
