@@ -1,4 +1,5 @@
 import { decodeEvent, encodeEvent, type LedgerEvent } from '../domain/event-catalogue.js';
+import { evictOldest } from '../domain/shared/evict-oldest.js';
 import {
   AppendOutcomeUnknownError,
   AppendRefusedError,
@@ -53,7 +54,7 @@ export interface LoadedStream<State> {
 }
 
 export interface StreamCommandHandlerLimits {
-  /** Streams whose state is kept in memory (least recently used beyond this are dropped). */
+  /** Streams whose state is kept in memory (least recently used beyond this are dropped, 1/64 at once). */
   readonly cachedStreams: number;
   /** Attempts at a batch when another writer (another process) moved the stream meanwhile. */
   readonly maxAttempts: number;
@@ -325,10 +326,7 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
   private remember(streamId: string, entry: CachedStream<State>): void {
     this.cache.delete(streamId);
     this.cache.set(streamId, entry);
-    if (this.cache.size > this.limits.cachedStreams) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
+    evictOldest(this.cache, this.limits.cachedStreams);
   }
 }
 

@@ -1,6 +1,7 @@
 import { decodeEvent } from '../../domain/event-catalogue.js';
 import type { EventStore } from '../../ports/event-store.js';
 import { accountStreamId } from './open-account-handler.js';
+import { evictOldest } from '../../domain/shared/evict-oldest.js';
 
 /** Owners kept in memory; an account's owner never changes, so an entry never goes stale. */
 export const MAX_CACHED_ACCOUNT_OWNERS = 100_000;
@@ -26,10 +27,7 @@ export class AccountOwners {
       const event = decodeEvent(recorded.type, recorded.data);
       if (event.type !== 'AccountOpened') throw new Error(`account ${accountId} does not start with AccountOpened`);
       this.owners.set(accountId, event.data.ownerId);
-      if (this.owners.size > this.maxCached) {
-        const oldest = this.owners.keys().next().value;
-        if (oldest !== undefined) this.owners.delete(oldest);
-      }
+      evictOldest(this.owners, this.maxCached);
       return event.data.ownerId;
     }
     return undefined;

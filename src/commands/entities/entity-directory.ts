@@ -8,6 +8,7 @@ import {
 } from '../../domain/entities/entity-state.js';
 import type { EventStore } from '../../ports/event-store.js';
 import { entityStreamId } from './entity-stream.js';
+import { evictOldest } from '../../domain/shared/evict-oldest.js';
 
 export interface EntityDirectoryOptions {
   /** Entities kept in memory; the least recently used beyond this are dropped. */
@@ -100,9 +101,6 @@ export class EntityDirectory {
   private touch(entityId: string, entry: Entry): void {
     this.entries.delete(entityId);
     this.entries.set(entityId, entry);
-    if (this.entries.size > this.options.maxEntities) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
+    evictOldest(this.entries, this.options.maxEntities);
   }
 }
