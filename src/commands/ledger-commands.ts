@@ -30,7 +30,14 @@ import {
   type FreezeHandler,
   type PlaceFreezeRequest,
 } from './freezes/freeze-operations.js';
-import { drivePayment, getPayment, pay, type PayRequest, type PaymentHandler } from './payments/payment-operations.js';
+import {
+  drivePayment,
+  getPayment,
+  pay,
+  type PayRequest,
+  type PaymentHandler,
+  type PaymentParties,
+} from './payments/payment-operations.js';
 import { cancelPayment, refundPayment, type RefundRequest } from './payments/payment-reversals.js';
 import {
   authorise,
@@ -148,8 +155,8 @@ export class LedgerCommands {
     return rechargeAccount(this.deps, request, context);
   }
 
-  pay(request: PayRequest, context: CommandContext) {
-    return pay(this.deps, request, context);
+  pay(request: PayRequest, context: CommandContext, loaded?: PaymentParties) {
+    return pay(this.deps, request, context, loaded);
   }
 
   getPayment(paymentId: string) {

@@ -56,6 +56,7 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
       currency: 'CNY',
       channel: 'sim-bank',
     });
+
     expect(funded.statusCode).toBe(201);
   });
   afterAll(async () => {
@@ -386,5 +387,26 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
         '/v1/transfers',
       ]),
     );
+  });
+
+  it('reads each stream a payment touches from the event store once, not once per check', async () => {
+    const store = ledger.service.eventStore;
+    const reads = new Map<string, number>();
+    const readStream = store.readStream.bind(store);
+    store.readStream = (streamId, options) => {
+      reads.set(streamId, (reads.get(streamId) ?? 0) + 1);
+      return readStream(streamId, options);
+    };
+    try {
+      expect((await pay(`order-${randomUUID()}`, '1.00')).statusCode).toBe(201);
+    } finally {
+      store.readStream = readStream;
+    }
+    // The payer, the payee, the payer's owner (its consent) and the new payment's stream, each once (and
+    // the caller's entity, when its cached copy is due for a refresh).
+    expect(reads.get(`account-${wallet}`)).toBe(1);
+    expect(reads.get(`account-${shopAccount}`)).toBe(1);
+    expect([...reads.keys()].filter((streamId) => /^(entity-u-|payment-)/.test(streamId))).toHaveLength(2);
+    expect([...reads.entries()].filter(([, count]) => count > 1)).toEqual([]);
   });
 });

@@ -65,7 +65,7 @@ export async function requirePayerConsent(
       Math.ceil(lockedMs / 1000),
     );
   }
-  if (!owner || !(await service.entities.verifyPaymentPassword(ownerId, password))) {
+  if (!owner || !(await service.entities.verifyPaymentPasswordOf(owner, password))) {
     payerPasswordGuard.recordFailure(ownerId);
     throw new HttpProblem(
       403,

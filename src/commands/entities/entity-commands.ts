@@ -167,7 +167,12 @@ export class EntityCommands {
   /** For payment commands: does this password match the entity's payment password? */
   async verifyPaymentPassword(entityId: string, password: string): Promise<boolean> {
     const entity = await this.get(entityId);
-    if (!entity?.paymentPasswordHash) return false;
+    return entity ? this.verifyPaymentPasswordOf(entity, password) : false;
+  }
+
+  /** The same, against the entity as the caller has just loaded it (with `get`): not loaded again. */
+  async verifyPaymentPasswordOf(entity: RegisteredEntity, password: string): Promise<boolean> {
+    if (!entity.paymentPasswordHash) return false;
     return this.passwords.verify(password, entity.paymentPasswordHash);
   }
 

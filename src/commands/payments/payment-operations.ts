@@ -1,10 +1,11 @@
 import { decideCredit, decideDebit, type Movement } from '../../domain/accounts/movements.js';
+import type { OpenAccountState } from '../../domain/accounts/account-state.js';
 import type { Money } from '../../domain/money/money.js';
 import type { PaymentCommand } from '../../domain/payments/payment-decider.js';
 import type { PaymentEvent, PartySnapshot } from '../../domain/payments/payment-events.js';
 import type { ExistingPayment, PaymentState } from '../../domain/payments/payment-state.js';
 import { accountingDate } from '../../domain/shared/accounting-day.js';
-import { DomainError } from '../../domain/shared/domain-error.js';
+import { DomainError, assert } from '../../domain/shared/domain-error.js';
 import { deriveId, type CommandContext } from '../command-context.js';
 import type { StreamCommandHandler } from '../stream-command-handler.js';
 import {
@@ -45,6 +46,16 @@ export interface PayRequest {
   readonly payerPlatform: string | null;
 }
 
+/**
+ * The two accounts as the caller has just loaded them for its own checks (consent, ownership): the payment
+ * checks on them instead of loading each again. Only the up-front check uses them; the debit and the
+ * credit are decided on the accounts' current state, so a change in between is still seen there.
+ */
+export interface PaymentParties {
+  readonly payer: OpenAccountState;
+  readonly payee: OpenAccountState;
+}
+
 export interface PaymentOutcome {
   readonly payment: ExistingPayment;
   /** Position to pass as minPosition to read the operation's effects back. */
@@ -57,15 +68,23 @@ export interface PaymentOutcome {
  * A credit refused after the debit (the payee changed meanwhile) is compensated by crediting the payer
  * back, then the payment is failed: money is never lost between two accounts.
  */
-export async function pay(deps: PaymentDeps, request: PayRequest, context: CommandContext): Promise<PaymentOutcome> {
+export async function pay(
+  deps: PaymentDeps,
+  request: PayRequest,
+  context: CommandContext,
+  loaded?: PaymentParties,
+): Promise<PaymentOutcome> {
   const paymentId = paymentIdOf(request.merchantId, request.merchantOrderNo);
   const streamId = paymentStreamId(paymentId);
   const existing = await deps.payments.load(streamId);
   if (!existing.state.exists) {
-    const [payer, payee] = await Promise.all([
-      loadAccount(deps, request.payerAccountId),
-      loadAccount(deps, request.payeeAccountId),
-    ]);
+    if (loaded) {
+      assert(loaded.payer.accountId === request.payerAccountId, 'the loaded payer is the request payer');
+      assert(loaded.payee.accountId === request.payeeAccountId, 'the loaded payee is the request payee');
+    }
+    const [payer, payee] = loaded
+      ? [loaded.payer, loaded.payee]
+      : await Promise.all([loadAccount(deps, request.payerAccountId), loadAccount(deps, request.payeeAccountId)]);
     const movement = paymentMovement(
       paymentId,
       request.merchantOrderNo,
@@ -100,7 +119,7 @@ export async function pay(deps: PaymentDeps, request: PayRequest, context: Comma
       },
       stepContext(context, paymentId, 'initiate'),
     );
-    return drivePayment(deps, paymentId, context, initiated.events.length === 0, initiated.position);
+    return drivePayment(deps, paymentId, context, initiated.events.length === 0, initiated.position, initiated);
   }
   // The order number was used before: the same order is a retry (resume it), another is refused.
   const order = existing.state.order;
@@ -136,9 +155,11 @@ export async function drivePayment(
   context: CommandContext,
   resuming: boolean,
   position: bigint,
+  /** The payment as the command just handled on it left it (initiation): not loaded again. */
+  current?: { readonly state: PaymentState; readonly position: bigint },
 ): Promise<PaymentOutcome> {
   const streamId = paymentStreamId(paymentId);
-  const { state, position: streamPosition } = await deps.payments.load(streamId);
+  const { state, position: streamPosition } = current ?? (await deps.payments.load(streamId));
   if (!state.exists) throw new DomainError('operation_not_found', `payment ${paymentId} does not exist`, { paymentId });
   if (state.status !== 'initiated') return { payment: state, position: maxPosition(position, streamPosition) };
   const order = state.order;

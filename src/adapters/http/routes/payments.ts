@@ -150,11 +150,11 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
-        const { payee } = await authoriseCharge(service, request, request.body);
+        const parties = await authoriseCharge(service, request, request.body);
         await runCommand(request, reply, service, async (context) => {
           const { payment, position } = await service.commands.pay(
             {
-              merchantId: payee.ownerId,
+              merchantId: parties.payee.ownerId,
               merchantOrderNo: request.body.merchantOrderNo,
               description: request.body.description,
               payerAccountId: request.body.payerAccountId,
@@ -164,6 +164,8 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
               payerPlatform: request.body.payer?.platform ?? null,
             },
             context,
+            // Loaded for the consent check just before: not loaded again.
+            parties,
           );
           if (payment.status === 'failed' && payment.failure) {
             throw new HttpProblem(422, payment.failure.reasonCode, 'Payment failed', payment.failure.reason, {
