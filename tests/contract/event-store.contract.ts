@@ -294,6 +294,33 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
       });
     });
 
+    describe('reading past the head while another connection writes', () => {
+      it("sees another connection's events right after it read, or appended, to the end of the stream", async () => {
+        const other = await open();
+        try {
+          const stream = uniqueStream();
+          const revisions = async (fromRevision: bigint) =>
+            (await collect(store.readStream(stream, { fromRevision }))).map((e) => e.revision);
+          // This connection reads the stream to its end (it has none), then the other creates it.
+          expect(await revisions(0n)).toEqual([]);
+          await other.appendToStream(stream, [anEvent()], 'no_stream');
+          expect(await revisions(0n)).toEqual([0n]);
+          expect(await revisions(1n)).toEqual([]);
+          // This connection appends and reads past its own head; then the other appends after it.
+          await store.appendToStream(stream, [anEvent()], 0n);
+          expect(await revisions(2n)).toEqual([]);
+          await other.appendToStream(stream, [anEvent(), anEvent()], 1n);
+          expect(await revisions(2n)).toEqual([2n, 3n]);
+          // A write to another stream by the other connection changes nothing here.
+          await other.appendToStream(uniqueStream(), [anEvent()], 'no_stream');
+          expect(await revisions(4n)).toEqual([]);
+          expect(await revisions(3n)).toEqual([3n]);
+        } finally {
+          await other.close();
+        }
+      });
+    });
+
     describe('appends of unknown outcome (through the fault wrapper)', () => {
       it('reads back an append that timed out after it was written, and its repeat stores nothing', async () => {
         const faulty = new FaultyEventStore(store);

@@ -53,6 +53,8 @@ interface PendingAppend {
 const STREAM_PAGE_SIZE = 1_000;
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 const MAX_CACHED_FILTER_SHAPES = 64;
+/** Streams whose head this connection remembers (see `knownHeads`); beyond it, all are forgotten. */
+const MAX_KNOWN_HEADS = 200_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -82,6 +84,11 @@ BEGIN SELECT RAISE(ABORT, 'events are immutable: no delete'); END;
  *
  * Several processes may share the file: each commit takes SQLite's write lock (BEGIN IMMEDIATE) and
  * checks revisions inside it, and live subscriptions poll for positions written by other processes.
+ *
+ * A read of a stream from past its head is answered without a query while this connection knows the head:
+ * it remembers the last revision of the streams it appended to or read to the end, and forgets all of it
+ * as soon as `PRAGMA data_version` says another connection (another process) committed. A command on a
+ * cached stream thus checks for newer events with one pragma instead of a query.
  */
 export class SqliteEventStore implements EventStore {
   readonly engine = 'sqlite' as const;
@@ -96,6 +103,14 @@ export class SqliteEventStore implements EventStore {
   private readonly statements;
   /** The per-append savepoint, built once: better-sqlite3 runs a nested transaction as a SAVEPOINT. */
   private readonly appendInSavepoint: (append: PendingAppend) => AppendResult;
+  /**
+   * Per stream, a revision its head is known not to be past (exact after an append or a read to the end),
+   * valid while `PRAGMA data_version` still reads `knownHeadsVersion`: that value changes when another
+   * connection commits, never for this connection's own commits.
+   */
+  private readonly knownHeads = new Map<string, bigint>();
+  private knownHeadsVersion: number | undefined;
+  private readonly dataVersion: Database.Statement;
   /** Global-log queries by filter shape: each shape is prepared once. */
   private readonly readAllStatements = new Map<string, Database.Statement>();
 
@@ -132,6 +147,7 @@ export class SqliteEventStore implements EventStore {
       maxPosition: this.db.prepare(`SELECT max(position) AS position FROM events`).safeIntegers(true),
       columns,
     };
+    this.dataVersion = this.db.prepare('PRAGMA data_version').pluck();
     this.appendInSavepoint = this.db.transaction((append: PendingAppend) => this.applyAppend(append));
   }
 
@@ -167,10 +183,14 @@ export class SqliteEventStore implements EventStore {
       try {
         this.db
           .transaction(() => {
+            // Under the write lock: what others committed before it is seen here, and nobody commits now.
+            this.checkKnownHeads();
             for (const append of batch) {
               try {
                 // A nested transaction is a savepoint: a refused append leaves no partial rows.
                 const result = this.appendInSavepoint(append);
+                // If the commit then fails, the head stays below this: still a bound it is not past.
+                this.knowHead(append.streamId, result.nextExpectedRevision);
                 outcomes.push({ ok: true, result });
               } catch (error) {
                 outcomes.push({ ok: false, error });
@@ -273,6 +293,11 @@ export class SqliteEventStore implements EventStore {
     const backwards = options.direction === 'backwards';
     let remaining = options.maxCount ?? Number.MAX_SAFE_INTEGER;
     let from = options.fromRevision ?? (backwards ? BigInt(Number.MAX_SAFE_INTEGER) : 0n);
+    if (!backwards) {
+      this.checkKnownHeads();
+      const head = this.knownHeads.get(streamId);
+      if (head !== undefined && from > head) return;
+    }
     while (remaining > 0) {
       const limit = Math.min(STREAM_PAGE_SIZE, remaining);
       const rows = (backwards ? this.statements.backwards : this.statements.forwards).all(
@@ -280,12 +305,30 @@ export class SqliteEventStore implements EventStore {
         from,
         limit,
       ) as EventRow[];
+      if (!backwards && rows.length < limit) {
+        // The end of the stream as of the version checked above (a commit since then changes the version).
+        this.knowHead(streamId, rows.length > 0 ? rows[rows.length - 1]!.revision : from - 1n);
+      }
       for (const row of rows) yield toRecordedEvent(row);
       remaining -= rows.length;
       if (rows.length < limit) return;
       from = backwards ? rows[rows.length - 1]!.revision - 1n : rows[rows.length - 1]!.revision + 1n;
       if (from < 0n) return;
     }
+  }
+
+  /** Forgets every known head if another connection committed since they were learnt. */
+  private checkKnownHeads(): void {
+    const version = this.dataVersion.get() as number;
+    if (version === this.knownHeadsVersion) return;
+    this.knownHeads.clear();
+    this.knownHeadsVersion = version;
+  }
+
+  private knowHead(streamId: string, revision: bigint): void {
+    // A bound, not a cache policy: past it, forgetting everything costs one query per stream read.
+    if (this.knownHeads.size >= MAX_KNOWN_HEADS && !this.knownHeads.has(streamId)) this.knownHeads.clear();
+    this.knownHeads.set(streamId, revision);
   }
 
   async readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
