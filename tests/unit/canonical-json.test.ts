@@ -16,6 +16,54 @@ describe('canonical JSON (RFC 8785)', () => {
     );
   });
 
+  it('matches the reference whatever the key order, with index keys and names Object.prototype has', () => {
+    const key = fc.constantFrom(
+      'a',
+      'b',
+      'B',
+      '0',
+      '1',
+      '10',
+      '9',
+      'toString',
+      'constructor',
+      'valueOf',
+      'é',
+      '\u20ac',
+    );
+    const tree = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        fc.jsonValue({ maxDepth: 0 }),
+        fc.array(tie('node'), { maxLength: 3 }),
+        fc.dictionary(key, tie('node'), { maxKeys: 6 }),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(tree, (value) => {
+        expect(canonicalJson(value as JsonValue)).toBe(reference(value));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('matches the reference on more object shapes than are kept, and on shapes whose joined keys collide', () => {
+    const many = Array.from({ length: 1_200 }, (_, i) => ({ [`k${i}`]: i, a: { [String(i % 17)]: i } }));
+    expect(canonicalJson(many)).toBe(reference(many));
+    for (const value of [
+      { 'a\u0000b': 1, c: 2 },
+      { a: 1, 'b\u0000c': 2 },
+      { 'a\u0000b': 3, c: 4 },
+    ]) {
+      expect(canonicalJson(value)).toBe(reference(value));
+    }
+  });
+
+  it('refuses numbers JSON cannot carry', () => {
+    expect(() => canonicalJson({ a: [1, Number.NaN] })).toThrow('finite');
+    expect(() => canonicalJson({ a: { b: Number.POSITIVE_INFINITY } })).toThrow('finite');
+  });
+
   it('keeps a "__proto__" key as an ordinary key', () => {
     const value = JSON.parse('{"b":1,"__proto__":{"x":0}}') as JsonValue;
     expect(canonicalJson(value)).toBe(reference(value));
