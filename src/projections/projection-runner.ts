@@ -45,6 +45,7 @@ export class ProjectionRunner {
   private readonly checkpointPollIntervalMs: number;
   private readonly checkpoints = new Map<string, bigint | 'start'>();
   private readonly maxCachedDocuments: number;
+  private readonly evictionBatch: number;
   /**
    * Documents as this runner last wrote or read them. Every runner applies the same log in the same
    * order, so a cached document equals what any other runner would have built at that position.
@@ -68,6 +69,7 @@ export class ProjectionRunner {
     this.checkpointPollIntervalMs = options.checkpointPollIntervalMs ?? 25;
     // ~1 KB a document: the bound keeps the cache to tens of megabytes whatever the data.
     this.maxCachedDocuments = options.maxCachedDocuments ?? 20_000;
+    this.evictionBatch = Math.max(1, Math.floor(this.maxCachedDocuments / 8));
   }
 
   async prepare(): Promise<void> {
@@ -207,12 +209,20 @@ export class ProjectionRunner {
     return head !== 'start' && head >= position ? 'nothing' : 'log_behind';
   }
 
+  /**
+   * Least recently used first: a Map keeps insertion order, and a document moved to the end on each use.
+   * Evicted in batches of an eighth of the bound: `keys().next()` after many deletions walks the Map's
+   * holes (12.7 us a call when evicting one at a time in a rebuild); one pass per batch is ~1 us a key.
+   */
   private remember(key: string, doc: { data: JsonObject | null; position: bigint }): void {
     this.documents.delete(key);
     this.documents.set(key, doc);
-    if (this.documents.size > this.maxCachedDocuments) {
-      const oldest = this.documents.keys().next().value;
-      if (oldest !== undefined) this.documents.delete(oldest);
+    if (this.documents.size > this.maxCachedDocuments + this.evictionBatch) {
+      let evict = this.documents.size - this.maxCachedDocuments;
+      for (const oldest of this.documents.keys()) {
+        if (evict-- <= 0) break;
+        this.documents.delete(oldest);
+      }
     }
   }
 
