@@ -2,7 +2,12 @@ import { decodeEvent, type LedgerEvent } from '../domain/event-catalogue.js';
 import { LEDGER_STREAM_PREFIXES } from '../domain/stream-categories.js';
 import type { JsonObject } from '../domain/shared/json.js';
 import type { AllSubscription, EventStore, RecordedEvent } from '../ports/event-store.js';
-import type { DocumentWrite, ReadModelStore, StoredDocument } from '../ports/read-model-store.js';
+import {
+  MAX_WRITES_PER_BATCH,
+  type DocumentWrite,
+  type ReadModelStore,
+  type StoredDocument,
+} from '../ports/read-model-store.js';
 import { UNCHANGED, type Projection } from './projection.js';
 
 export interface ProjectionRunnerOptions {
@@ -13,6 +18,15 @@ export interface ProjectionRunnerOptions {
    * document (a busy account's balance) is read from the store once, not once per batch.
    */
   readonly maxCachedDocuments?: number;
+  /**
+   * Live coalescing: events are applied in memory and written (each document's latest version once, with
+   * the checkpoint) when this many have gathered since the last write...
+   */
+  readonly maxPendingEvents?: number;
+  /** ...or this long after the first of them, whichever comes first. */
+  readonly flushIntervalMs?: number;
+  /** ...or when this many documents are waiting to be written (bounds memory whatever the events). */
+  readonly maxPendingDocuments?: number;
   /** How often `waitForPosition` re-reads checkpoints written by another process. */
   readonly checkpointPollIntervalMs?: number;
   readonly onError?: (error: unknown) => void;
@@ -29,6 +43,9 @@ export class PositionWaitTimeoutError extends Error {
 }
 
 const NOTHING_READY = Symbol('nothing-ready');
+const FLUSH_NOW = Symbol('flush-now');
+
+type CachedDocument = { data: JsonObject | null; position: bigint };
 /** Longest pause before the live loop starts again after a failure. */
 const MAX_RESTART_BACKOFF_MS = 30_000;
 
@@ -50,7 +67,7 @@ export class ProjectionRunner {
    * Documents as this runner last wrote or read them. Every runner applies the same log in the same
    * order, so a cached document equals what any other runner would have built at that position.
    */
-  private readonly documents = new Map<string, { data: JsonObject | null; position: bigint }>();
+  private readonly documents = new Map<string, CachedDocument>();
   private subscription: AllSubscription | undefined;
   private loop: Promise<void> | undefined;
   private stopped = false;
@@ -58,6 +75,22 @@ export class ProjectionRunner {
   private failures = 0;
   private interruptBackoff: (() => void) | undefined;
   private readonly waiters = new Set<() => void>();
+  /**
+   * Applied in memory, not yet written: per projection, the latest version of each changed document,
+   * and the position applied up to. The stored checkpoint (`checkpoints`) stays at what is written, so it
+   * never runs ahead of the documents; `waitForPosition` answers from it.
+   */
+  private readonly unwritten = new Map<string, Map<string, CachedDocument>>();
+  private readonly appliedUpTo = new Map<string, bigint>();
+  private unwrittenEvents = 0;
+  private unwrittenDocuments = 0;
+  private firstUnwrittenAtMs: number | undefined;
+  private readonly maxPendingEvents: number;
+  private readonly flushIntervalMs: number;
+  private readonly maxPendingDocuments: number;
+  /** Set by a caller that needs what is applied in memory written now (a read-your-writes wait). */
+  private flushRequested: (() => void) | undefined;
+  private flushWanted = false;
 
   constructor(
     private readonly eventStore: EventStore,
@@ -70,6 +103,20 @@ export class ProjectionRunner {
     // ~1 KB a document: the bound keeps the cache to tens of megabytes whatever the data.
     this.maxCachedDocuments = options.maxCachedDocuments ?? 20_000;
     this.evictionBatch = Math.max(1, Math.floor(this.maxCachedDocuments / 8));
+    this.maxPendingEvents = options.maxPendingEvents ?? 2_000;
+    this.flushIntervalMs = options.flushIntervalMs ?? 20;
+    this.maxPendingDocuments = options.maxPendingDocuments ?? 10_000;
+    if (this.maxPendingDocuments > MAX_WRITES_PER_BATCH)
+      throw new RangeError(`maxPendingDocuments is at most ${MAX_WRITES_PER_BATCH} (one store batch)`);
+  }
+
+  /**
+   * Writes what is applied in memory as soon as the live loop is free (a read-your-writes wait asks for
+   * it, so coalescing never delays an answer by the flush interval).
+   */
+  requestFlush(): void {
+    this.flushWanted = true;
+    this.flushRequested?.();
   }
 
   async prepare(): Promise<void> {
@@ -119,7 +166,7 @@ export class ProjectionRunner {
         this.interruptBackoff = undefined;
         if (this.stopped) return;
         // What was applied is in the store; memory may be ahead of it after a failed write.
-        this.documents.clear();
+        this.forgetUnwritten();
         await this.prepare().catch(() => undefined);
       }
     }
@@ -128,6 +175,7 @@ export class ProjectionRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     this.interruptBackoff?.();
+    this.flushRequested?.();
     await this.subscription?.close();
     await this.loop;
   }
@@ -165,6 +213,7 @@ export class ProjectionRunner {
     for (;;) {
       const checkpoint = this.checkpoints.get(projection) ?? (await this.readModels.getCheckpoint(projection));
       if (checkpoint !== 'start' && checkpoint >= position) return;
+      if (this.unwrittenEvents > 0) this.requestFlush();
       const fresh = await this.readModels.getCheckpoint(projection);
       if (fresh !== 'start' && fresh >= position) return;
       if (fresh !== pendingFrom) {
@@ -214,7 +263,7 @@ export class ProjectionRunner {
    * Evicted in batches of an eighth of the bound: `keys().next()` after many deletions walks the Map's
    * holes (12.7 us a call when evicting one at a time in a rebuild); one pass per batch is ~1 us a key.
    */
-  private remember(key: string, doc: { data: JsonObject | null; position: bigint }): void {
+  private remember(key: string, doc: CachedDocument): void {
     this.documents.delete(key);
     this.documents.set(key, doc);
     if (this.documents.size > this.maxCachedDocuments + this.evictionBatch) {
@@ -239,40 +288,142 @@ export class ProjectionRunner {
   private async consume(subscription: AllSubscription): Promise<void> {
     const iterator = subscription[Symbol.asyncIterator]();
     let pending = iterator.next();
-    while (!this.stopped) {
-      const first = await pending;
-      if (first.done) return;
-      const batch: RecordedEvent[] = [first.value];
-      pending = iterator.next();
-      // Take whatever else is ready now, without waiting for more to arrive.
-      while (batch.length < this.maxBatchEvents) {
-        const next = await Promise.race([
-          pending,
-          new Promise<typeof NOTHING_READY>((resolve) => setImmediate(() => resolve(NOTHING_READY))),
-        ]);
-        if (next === NOTHING_READY) break;
-        if (next.done) break;
-        batch.push(next.value);
+    try {
+      while (!this.stopped) {
+        const first = await this.nextOrFlushTime(pending);
+        if (first === FLUSH_NOW) {
+          await this.flush();
+          continue;
+        }
+        if (first.done) break;
+        const batch: RecordedEvent[] = [first.value];
         pending = iterator.next();
+        // Take whatever else is ready now, without waiting for more to arrive.
+        while (batch.length < this.maxBatchEvents) {
+          const next = await Promise.race([
+            pending,
+            new Promise<typeof NOTHING_READY>((resolve) => setImmediate(() => resolve(NOTHING_READY))),
+          ]);
+          if (next === NOTHING_READY) break;
+          if (next.done) break;
+          batch.push(next.value);
+          pending = iterator.next();
+        }
+        await this.stage(batch);
+        if (this.flushDue()) await this.flush();
       }
-      await this.applyBatch(batch);
-      this.failures = 0;
+      // Stopping (or the log closing) writes what is applied: a graceful stop loses no work.
+      await this.flush();
+    } finally {
+      this.flushRequested = undefined;
     }
   }
 
+  /** The next event, or FLUSH_NOW once the unwritten events are due (interval over, or asked for). */
+  private async nextOrFlushTime(
+    pending: Promise<IteratorResult<RecordedEvent>>,
+  ): Promise<IteratorResult<RecordedEvent> | typeof FLUSH_NOW> {
+    if (this.unwrittenEvents === 0) {
+      this.flushWanted = false;
+      return pending;
+    }
+    if (this.flushDue()) return FLUSH_NOW;
+    const waitMs = this.firstUnwrittenAtMs! + this.flushIntervalMs - performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const due = new Promise<typeof FLUSH_NOW>((resolve) => {
+      timer = setTimeout(() => resolve(FLUSH_NOW), Math.max(0, waitMs));
+      this.flushRequested = () => resolve(FLUSH_NOW);
+    });
+    try {
+      return await Promise.race([pending, due]);
+    } finally {
+      clearTimeout(timer);
+      this.flushRequested = undefined;
+    }
+  }
+
+  private flushDue(): boolean {
+    return (
+      this.unwrittenEvents > 0 &&
+      (this.flushWanted ||
+        this.unwrittenEvents >= this.maxPendingEvents ||
+        this.unwrittenDocuments >= this.maxPendingDocuments ||
+        performance.now() - this.firstUnwrittenAtMs! >= this.flushIntervalMs)
+    );
+  }
+
+  /** Applies a batch and writes it at once (catch-up and rebuild: each page is one write per projection). */
   private async applyBatch(batch: readonly RecordedEvent[]): Promise<void> {
+    try {
+      await this.stage(batch);
+      await this.flush();
+    } catch (error) {
+      this.forgetUnwritten();
+      throw error;
+    }
+  }
+
+  /** Forgets everything not known to be stored: the next batch reads documents and checkpoints again. */
+  private forgetUnwritten(): void {
+    this.documents.clear();
+    this.unwritten.clear();
+    this.appliedUpTo.clear();
+    this.unwrittenEvents = 0;
+    this.unwrittenDocuments = 0;
+    this.firstUnwrittenAtMs = undefined;
+  }
+
+  /**
+   * Writes each projection's unwritten documents with its checkpoint, one store batch per projection.
+   * The checkpoint written is the position applied in memory, and it goes in the same batch as the
+   * documents (the store writes it last where it cannot be atomic): never ahead of them.
+   */
+  private async flush(): Promise<void> {
+    this.flushWanted = false;
+    if (this.appliedUpTo.size === 0) return;
+    for (const projection of this.projections) {
+      const applied = this.appliedUpTo.get(projection.name);
+      if (applied === undefined) continue;
+      const documents = this.unwritten.get(projection.name) ?? new Map<string, CachedDocument>();
+      const writes: DocumentWrite[] = [];
+      for (const [key, doc] of documents) {
+        const [collection, id] = splitDocumentKey(key);
+        writes.push({ collection, id, data: doc.data, position: doc.position });
+      }
+      try {
+        await this.readModels.applyBatch(projection.name, writes, applied);
+      } catch (error) {
+        // The store did not take this batch: forget what we believed it holds, and read it again.
+        this.forgetUnwritten();
+        throw error;
+      }
+      this.checkpoints.set(projection.name, applied);
+      this.appliedUpTo.delete(projection.name);
+      this.unwrittenDocuments -= documents.size;
+      this.unwritten.delete(projection.name);
+    }
+    this.unwrittenEvents = 0;
+    this.unwrittenDocuments = 0;
+    this.firstUnwrittenAtMs = undefined;
+    this.failures = 0;
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /** Applies a batch in memory: the latest version of each changed document waits in `unwritten`. */
+  private async stage(batch: readonly RecordedEvent[]): Promise<void> {
     const decoded: Array<{ recorded: RecordedEvent; event: LedgerEvent }> = batch.map((recorded) => ({
       recorded,
       event: decodeEvent(recorded.type, recorded.data),
     }));
     for (const projection of this.projections) {
-      const checkpoint = this.checkpoints.get(projection.name) ?? 'start';
-      const fresh = decoded.filter(({ recorded }) => checkpoint === 'start' || recorded.position > checkpoint);
+      const done = this.appliedUpTo.get(projection.name) ?? this.checkpoints.get(projection.name) ?? 'start';
+      const fresh = decoded.filter(({ recorded }) => done === 'start' || recorded.position > done);
       if (fresh.length === 0) continue;
       const changesByEvent = fresh.map(({ recorded, event }) => ({
         recorded,
         changes: projection.handle(event, recorded),
       }));
+      const unwritten = this.unwritten.get(projection.name) ?? new Map<string, CachedDocument>();
 
       const keysByCollection = new Map<string, Set<string>>();
       for (const { changes } of changesByEvent) {
@@ -282,18 +433,23 @@ export class ProjectionRunner {
           keysByCollection.set(change.collection, ids);
         }
       }
-      const working = new Map<string, { data: JsonObject | null; position: bigint }>();
+      const working = new Map<string, CachedDocument>();
       const writeOnce = new Set(projection.collections.filter((c) => c.writeOnce).map((c) => c.name));
       for (const [collection, ids] of keysByCollection) {
         if (writeOnce.has(collection)) {
           // Written once, never read back: a replayed write carries the same position and the store ignores it.
-          for (const id of ids) working.set(documentKey(collection, id), { data: null, position: -1n });
+          for (const id of ids) {
+            const key = documentKey(collection, id);
+            working.set(key, unwritten.get(key) ?? { data: null, position: -1n });
+          }
           continue;
         }
         const missing: string[] = [];
         for (const id of ids) {
-          const cached = this.documents.get(documentKey(collection, id));
-          if (cached) working.set(documentKey(collection, id), cached);
+          const key = documentKey(collection, id);
+          // Unwritten first: the cache may have dropped a document that is not in the store yet.
+          const known = unwritten.get(key) ?? this.documents.get(key);
+          if (known) working.set(key, known);
           else missing.push(id);
         }
         if (missing.length === 0) continue;
@@ -303,7 +459,6 @@ export class ProjectionRunner {
           working.set(documentKey(collection, id), { data: doc?.data ?? null, position: doc?.position ?? -1n });
         }
       }
-      const dirty = new Set<string>();
       for (const { recorded, changes } of changesByEvent) {
         for (const change of changes) {
           const key = documentKey(change.collection, change.id);
@@ -311,29 +466,20 @@ export class ProjectionRunner {
           if (current.position >= recorded.position) continue; // already applied: a replay
           const next = change.apply(current.data);
           if (next === UNCHANGED) continue;
-          working.set(key, { data: next, position: recorded.position });
-          dirty.add(key);
+          const doc = { data: next, position: recorded.position };
+          working.set(key, doc);
+          if (!unwritten.has(key)) this.unwrittenDocuments += 1;
+          unwritten.set(key, doc);
         }
       }
-      const writes: DocumentWrite[] = [...dirty].map((key) => {
-        const [collection, id] = splitDocumentKey(key);
-        const doc = working.get(key)!;
-        return { collection, id, data: doc.data, position: doc.position };
-      });
-      const last = fresh[fresh.length - 1]!.recorded.position;
-      try {
-        await this.readModels.applyBatch(projection.name, writes, last);
-      } catch (error) {
-        // The store did not take this batch: forget what we believed it holds, and read it again.
-        this.documents.clear();
-        throw error;
-      }
-      this.checkpoints.set(projection.name, last);
+      this.unwritten.set(projection.name, unwritten);
+      this.appliedUpTo.set(projection.name, fresh[fresh.length - 1]!.recorded.position);
       for (const [key, doc] of working) {
         if (!writeOnce.has(splitDocumentKey(key)[0])) this.remember(key, doc);
       }
     }
-    for (const wake of [...this.waiters]) wake();
+    if (this.unwrittenEvents === 0) this.firstUnwrittenAtMs = performance.now();
+    this.unwrittenEvents += batch.length;
   }
 }
 

@@ -16,9 +16,11 @@ import {
  *   - `unavailable`: refused before anything is written;
  *   - `half-written`: the first half of the documents is stored, the rest and the checkpoint are not (a
  *     non-transactional write cut short, a connection lost mid-batch); the caller hears "unknown";
- *   - `written-unconfirmed`: all of it is stored but the answer is lost (a write concern timeout).
+ *   - `written-unconfirmed`: all of it is stored but the answer is lost (a write concern timeout);
+ *   - `crash-after-documents`: the documents are stored, then the process dies (SIGKILL) before the
+ *     checkpoint is: a non-transactional store's crash between its two writes.
  */
-export type BatchFault = 'none' | 'unavailable' | 'half-written' | 'written-unconfirmed';
+export type BatchFault = 'none' | 'unavailable' | 'half-written' | 'written-unconfirmed' | 'crash-after-documents';
 
 /** Prefix of the checkpoint a half-written batch's documents are written under, so the real one stays put. */
 export const SCRATCH_PROJECTION_PREFIX = 'fault-scratch-';
@@ -53,6 +55,10 @@ export class FaultyReadModelStore implements ReadModelStore {
           checkpoint,
         );
         throw new ReadModelWriteUnknownError(`injected: ${projection}'s batch was cut short half-way`);
+      case 'crash-after-documents':
+        await this.inner.applyBatch(`${SCRATCH_PROJECTION_PREFIX}${projection}`, writes, checkpoint);
+        process.kill(process.pid, 'SIGKILL');
+        throw new Error('unreachable: the process was killed');
       case 'written-unconfirmed':
         await this.inner.applyBatch(projection, writes, checkpoint);
         throw new ReadModelWriteUnknownError(`injected: ${projection}'s batch was written, unconfirmed`);
