@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // The projection worker thread (and child processes tests start this way) runs the TypeScript sources.
+    execArgv: ['--import', './tests/support/typescript-hooks.ts'],
   },
 });

@@ -53,6 +53,8 @@ const configSchema = z.object({
   AUTH_ENTITY_REFRESH_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** A snapshot of an account each time its event count passes a multiple of this; 0 turns snapshots off. */
   SNAPSHOT_EVERY_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
+  /** Where the projections run: a worker thread (the second core), or the request thread. */
+  PROJECTIONS_THREAD: z.enum(['worker', 'main']).default('worker'),
 });
 
 export type LedgerConfig = {
@@ -74,6 +76,7 @@ export type LedgerConfig = {
   readonly authEntityRefreshMs: number;
   /** 0: no snapshots are taken or read. */
   readonly snapshotEveryEvents: number;
+  readonly projectionsThread: 'worker' | 'main';
 };
 
 export class ConfigError extends Error {
@@ -105,5 +108,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     authMaxClockSkewMs: c.AUTH_MAX_CLOCK_SKEW_MS,
     authEntityRefreshMs: c.AUTH_ENTITY_REFRESH_MS,
     snapshotEveryEvents: c.SNAPSHOT_EVERY_EVENTS,
+    projectionsThread: c.PROJECTIONS_THREAD,
   };
 }

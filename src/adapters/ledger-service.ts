@@ -14,34 +14,28 @@ import { StreamSnapshots, type SnapshotWarning } from '../commands/stream-snapsh
 import { accountStateCodec } from '../domain/accounts/account-state-codec.js';
 import { resumeStalledOperations } from '../commands/operations/resume-operations.js';
 import { expireDuePreauths } from '../commands/preauths/preauth-expiry.js';
-import { balancesProjection } from '../projections/balances.js';
-import { operationsProjection } from '../projections/operations.js';
-import { booksProjection } from '../projections/books.js';
-import { entitiesProjection } from '../projections/entities.js';
-import { statementsProjection } from '../projections/statements.js';
 import type { Projection } from '../projections/projection.js';
+import { projectionsFor } from '../projections/all-projections.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
+import { ProjectionWorkerHost } from './projection-worker-host.js';
 import { SimulatedBank } from './channels/simulated-bank.js';
 import { ScryptPasswordHasher } from './crypto/scrypt-password-hasher.js';
 import { openEventStore, openNonceRegistry, openReadModelStore, openSnapshotStore } from './storage.js';
 import { systemClock } from './system-clock.js';
 
-/**
- * Every read model the service keeps, built for the accounting time zone that cuts their days (statements
- * and books date each line). Changing ACCOUNTING_TIME_ZONE changes those dates: rebuild after changing it.
- */
-export function projectionsFor(accountingTimeZone: string): readonly Projection[] {
-  return [
-    balancesProjection,
-    operationsProjection,
-    statementsProjection(accountingTimeZone),
-    booksProjection(accountingTimeZone),
-    entitiesProjection,
-  ];
-}
+export { projectionsFor } from '../projections/all-projections.js';
 
 /** Entities whose keys are kept in memory for request authentication (merchants and operators). */
 const ENTITY_DIRECTORY_SIZE = 10_000;
+
+/** What the request thread needs of the live projections, wherever they run. */
+export interface LiveProjections {
+  /** False while the projections fail and restart (readiness reports it). */
+  readonly healthy: boolean;
+  /** Read-your-writes: resolves once `projection` has written `position`, or fails after `timeoutMs`. */
+  waitForPosition(projection: string, position: bigint, timeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
 
 /** The composition root: stores, channels, command side and projections, wired once. */
 export interface LedgerService {
@@ -57,7 +51,8 @@ export interface LedgerService {
   /** Who owns each account, from the event store (for authorisation). */
   readonly accountOwners: AccountOwners;
   readonly idempotency: IdempotencyKeeper;
-  readonly projections: ProjectionRunner;
+  /** The live projections, in this thread or a worker thread (PROJECTIONS_THREAD). */
+  readonly projections: LiveProjections;
   /** The read models the runner keeps (for the configured accounting time zone). */
   readonly readModelProjections: readonly Projection[];
   close(): Promise<void>;
@@ -109,11 +104,13 @@ export async function startLedgerService(
     ['sim-bank', new SimulatedBank('sim-bank', clock, BigInt(config.simBankFeePpm))],
   ]);
   const readModelProjections = projectionsFor(config.accountingTimeZone);
-  const projections = new ProjectionRunner(eventStore, readModels, readModelProjections, {
-    onError: options.onProjectionError,
-  });
-  if (options.runProjections ?? true) await projections.start();
-  else await projections.prepare();
+  let projections: LiveProjections;
+  try {
+    projections = await startProjections(config, eventStore, readModels, readModelProjections, options);
+  } catch (error) {
+    await Promise.all([eventStore.close(), readModels.close(), nonces.close(), snapshotStore?.close()]);
+    throw error;
+  }
   const commands = new LedgerCommands(
     eventStore,
     channels,
@@ -162,6 +159,38 @@ export async function startLedgerService(
       await nonces.close();
     },
   };
+}
+
+async function startProjections(
+  config: LedgerConfig,
+  eventStore: EventStore,
+  readModels: ReadModelStore,
+  readModelProjections: readonly Projection[],
+  options: LedgerServiceOptions,
+): Promise<LiveProjections> {
+  if ((options.runProjections ?? true) && config.projectionsThread === 'worker') {
+    // This thread's connection serves the queries: it must know the collections too.
+    await readModels.ensureCollections(readModelProjections.flatMap((p) => p.collections));
+    const host = new ProjectionWorkerHost(
+      config,
+      eventStore,
+      readModels,
+      options.onProjectionError ?? ((e) => console.error('projection worker failed; restarting', e)),
+    );
+    try {
+      await host.start();
+    } catch (error) {
+      await host.stop();
+      throw error;
+    }
+    return host;
+  }
+  const runner = new ProjectionRunner(eventStore, readModels, readModelProjections, {
+    onError: options.onProjectionError,
+  });
+  if (options.runProjections ?? true) await runner.start();
+  else await runner.prepare();
+  return runner;
 }
 
 /** Runs `task` every `intervalMs` (0: never), one run at a time, reporting failures without stopping. */

@@ -4,7 +4,7 @@ import type { EventStore } from '../ports/event-store.js';
 import type { NonceRegistry } from '../ports/nonce-registry.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
-import { SqliteEventStore } from './sqlite/sqlite-event-store.js';
+import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
 import { SqliteNonceRegistry } from './sqlite/sqlite-nonce-registry.js';
 import { SqliteReadModelStore } from './sqlite/sqlite-read-model-store.js';
 import { SqliteSnapshotStore } from './sqlite/sqlite-snapshot-store.js';
@@ -19,12 +19,15 @@ export const SNAPSHOTS_FILE = 'snapshots.sqlite';
 // default starts fast and never pays for them.
 
 /** EventStoreDB when EVENTSTORE_URL is set, else the embedded SQLite file. */
-export async function openEventStore(config: Pick<LedgerConfig, 'eventStoreUrl' | 'dataDir'>): Promise<EventStore> {
+export async function openEventStore(
+  config: Pick<LedgerConfig, 'eventStoreUrl' | 'dataDir'>,
+  sqliteOptions: SqliteEventStoreOptions = {},
+): Promise<EventStore> {
   if (config.eventStoreUrl) {
     const { EsdbEventStore } = await import('./esdb/esdb-event-store.js');
     return EsdbEventStore.connect(config.eventStoreUrl);
   }
-  return new SqliteEventStore(join(config.dataDir, EVENTS_FILE));
+  return new SqliteEventStore(join(config.dataDir, EVENTS_FILE), sqliteOptions);
 }
 
 /** MongoDB when MONGODB_URL is set, else the embedded SQLite file. */

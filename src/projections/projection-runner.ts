@@ -8,7 +8,10 @@ import {
   type ReadModelStore,
   type StoredDocument,
 } from '../ports/read-model-store.js';
+import { PositionWaiter } from './position-wait.js';
 import { UNCHANGED, type Projection } from './projection.js';
+
+export { PositionWaitTimeoutError } from './position-wait.js';
 
 export interface ProjectionRunnerOptions {
   /** Most events applied per read-model transaction. */
@@ -30,16 +33,8 @@ export interface ProjectionRunnerOptions {
   /** How often `waitForPosition` re-reads checkpoints written by another process. */
   readonly checkpointPollIntervalMs?: number;
   readonly onError?: (error: unknown) => void;
-}
-
-export class PositionWaitTimeoutError extends Error {
-  override readonly name = 'PositionWaitTimeoutError';
-  constructor(
-    readonly position: bigint,
-    readonly timeoutMs: number,
-  ) {
-    super(`read model did not reach position ${position} within ${timeoutMs} ms`);
-  }
+  /** Told each checkpoint once it is written (a worker thread reports them to the request thread). */
+  readonly onCheckpoint?: (projection: string, position: bigint) => void;
 }
 
 const NOTHING_READY = Symbol('nothing-ready');
@@ -59,7 +54,6 @@ const MAX_RESTART_BACKOFF_MS = 30_000;
  */
 export class ProjectionRunner {
   private readonly maxBatchEvents: number;
-  private readonly checkpointPollIntervalMs: number;
   private readonly checkpoints = new Map<string, bigint | 'start'>();
   private readonly maxCachedDocuments: number;
   private readonly evictionBatch: number;
@@ -74,7 +68,7 @@ export class ProjectionRunner {
   /** Consecutive failures of the live loop; reset once a batch is applied again. */
   private failures = 0;
   private interruptBackoff: (() => void) | undefined;
-  private readonly waiters = new Set<() => void>();
+  private readonly positions: PositionWaiter;
   /**
    * Applied in memory, not yet written: per projection, the latest version of each changed document,
    * and the position applied up to. The stored checkpoint (`checkpoints`) stays at what is written, so it
@@ -99,7 +93,15 @@ export class ProjectionRunner {
     private readonly options: ProjectionRunnerOptions = {},
   ) {
     this.maxBatchEvents = options.maxBatchEvents ?? 1_000;
-    this.checkpointPollIntervalMs = options.checkpointPollIntervalMs ?? 25;
+    this.positions = new PositionWaiter({
+      eventStore,
+      readModels,
+      knownCheckpoint: (projection) => this.checkpoints.get(projection),
+      onBehind: () => {
+        if (this.unwrittenEvents > 0) this.requestFlush();
+      },
+      pollIntervalMs: options.checkpointPollIntervalMs ?? 25,
+    });
     // ~1 KB a document: the bound keeps the cache to tens of megabytes whatever the data.
     this.maxCachedDocuments = options.maxCachedDocuments ?? 20_000;
     this.evictionBatch = Math.max(1, Math.floor(this.maxCachedDocuments / 8));
@@ -206,56 +208,8 @@ export class ProjectionRunner {
   }
 
   /** Resolves once `projection` has applied `position` (read-your-writes), or fails after `timeoutMs`. */
-  async waitForPosition(projection: string, position: bigint, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    // A checkpoint below a ledger event at or before `position`: nothing to look up until it moves.
-    let pendingFrom: bigint | 'start' | undefined;
-    for (;;) {
-      const checkpoint = this.checkpoints.get(projection) ?? (await this.readModels.getCheckpoint(projection));
-      if (checkpoint !== 'start' && checkpoint >= position) return;
-      if (this.unwrittenEvents > 0) this.requestFlush();
-      const fresh = await this.readModels.getCheckpoint(projection);
-      if (fresh !== 'start' && fresh >= position) return;
-      if (fresh !== pendingFrom) {
-        const left = await this.leftToApplyUpTo(fresh, position);
-        if (left === 'nothing') return;
-        if (left === 'ledger_events') pendingFrom = fresh;
-      }
-      const remainingMs = deadline - Date.now();
-      if (remainingMs <= 0) throw new PositionWaitTimeoutError(position, timeoutMs);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(remainingMs, this.checkpointPollIntervalMs));
-        const waiters = this.waiters;
-        function done(): void {
-          clearTimeout(timer);
-          waiters.delete(done);
-          resolve();
-        }
-        waiters.add(done);
-      });
-    }
-  }
-
-  /**
-   * What lies between the checkpoint and `position`: ledger events the projection has still to apply,
-   * nothing (the log has reached `position` and only records no read model applies, such as idempotency
-   * records, lie in between: the projection is there), or the log has not reached `position` yet. The
-   * log's head (GET /v1/log/head) is often an idempotency record: waiting for it must not time out.
-   */
-  private async leftToApplyUpTo(
-    checkpoint: bigint | 'start',
-    position: bigint,
-  ): Promise<'ledger_events' | 'nothing' | 'log_behind'> {
-    // The head first: once it has reached `position`, every event at or before it is committed, so the
-    // read that follows sees them all.
-    const head = await this.eventStore.headPosition();
-    const [next] = await this.eventStore.readAll({
-      after: checkpoint,
-      maxCount: 1,
-      filter: { streamPrefixes: LEDGER_STREAM_PREFIXES },
-    });
-    if (next !== undefined && next.position <= position) return 'ledger_events';
-    return head !== 'start' && head >= position ? 'nothing' : 'log_behind';
+  waitForPosition(projection: string, position: bigint, timeoutMs: number): Promise<void> {
+    return this.positions.waitForPosition(projection, position, timeoutMs);
   }
 
   /**
@@ -398,6 +352,7 @@ export class ProjectionRunner {
         throw error;
       }
       this.checkpoints.set(projection.name, applied);
+      this.options.onCheckpoint?.(projection.name, applied);
       this.appliedUpTo.delete(projection.name);
       this.unwrittenDocuments -= documents.size;
       this.unwritten.delete(projection.name);
@@ -406,7 +361,7 @@ export class ProjectionRunner {
     this.unwrittenDocuments = 0;
     this.firstUnwrittenAtMs = undefined;
     this.failures = 0;
-    for (const wake of [...this.waiters]) wake();
+    this.positions.wake();
   }
 
   /** Applies a batch in memory: the latest version of each changed document waits in `unwritten`. */

@@ -1,0 +1,151 @@
+import { Worker } from 'node:worker_threads';
+import type { LedgerConfig } from '../config.js';
+import type { EventStore } from '../ports/event-store.js';
+import type { ReadModelStore } from '../ports/read-model-store.js';
+import { PositionWaiter } from '../projections/position-wait.js';
+
+/** What the request thread sends the projection worker. */
+export type ToProjectionWorker = { readonly kind: 'flush' } | { readonly kind: 'stop' };
+
+/** What the projection worker sends back. */
+export type FromProjectionWorker =
+  | { readonly kind: 'ready'; readonly checkpoints: ReadonlyArray<readonly [string, bigint | 'start']> }
+  | { readonly kind: 'checkpoint'; readonly projection: string; readonly position: bigint }
+  | { readonly kind: 'error'; readonly error: unknown };
+
+export interface ProjectionWorkerData {
+  readonly config: LedgerConfig;
+}
+
+/** Longest pause before a worker that died is started again. */
+const MAX_RESTART_BACKOFF_MS = 30_000;
+/** How long a graceful stop lets the worker write what it holds before it is terminated. */
+const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * The projections in a worker thread (node:worker_threads): the ProjectionRunner runs there over its own
+ * connections to the stores, so applying events and writing read models take the second core, not the
+ * request thread's. The worker reports each checkpoint it writes; `waitForPosition` answers from those
+ * (and from the store), exactly as the in-thread runner does. A worker that dies is started again after a
+ * back-off; until it is running and applying, `healthy` is false (readiness reports it).
+ */
+export class ProjectionWorkerHost {
+  private worker: Worker | undefined;
+  private readonly checkpoints = new Map<string, bigint | 'start'>();
+  private readonly positions: PositionWaiter;
+  private running = false;
+  private failing = false;
+  private stopping = false;
+  /** Consecutive deaths of the worker; reset once it writes a checkpoint again. */
+  private deaths = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly config: LedgerConfig,
+    eventStore: EventStore,
+    readModels: ReadModelStore,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.positions = new PositionWaiter({
+      eventStore,
+      readModels,
+      knownCheckpoint: (projection) => this.checkpoints.get(projection),
+      onBehind: () => this.post({ kind: 'flush' }),
+      pollIntervalMs: 25,
+    });
+  }
+
+  /** Starts the worker; resolves once it has opened the stores and read its checkpoints. */
+  start(): Promise<void> {
+    const entry = new URL(
+      import.meta.url.endsWith('.ts') ? './projection-worker.ts' : './projection-worker.js',
+      import.meta.url,
+    );
+    const data: ProjectionWorkerData = { config: this.config };
+    const worker = new Worker(entry, { workerData: data, name: 'ledger-projections' });
+    this.worker = worker;
+    let ready: () => void = () => undefined;
+    let failed: (error: unknown) => void = () => undefined;
+    const started = new Promise<void>((resolve, reject) => {
+      ready = resolve;
+      failed = reject;
+    });
+    worker.on('message', (message: FromProjectionWorker) => {
+      switch (message.kind) {
+        case 'ready':
+          for (const [projection, position] of message.checkpoints) this.checkpoints.set(projection, position);
+          this.running = true;
+          this.failing = false;
+          ready();
+          break;
+        case 'checkpoint':
+          this.checkpoints.set(message.projection, message.position);
+          this.failing = false;
+          this.deaths = 0;
+          this.positions.wake();
+          break;
+        case 'error':
+          this.failing = true;
+          this.onError(message.error);
+          break;
+      }
+    });
+    worker.on('error', (error) => {
+      failed(error);
+      this.onError(error);
+    });
+    this.exited = new Promise<void>((resolve) => {
+      worker.once('exit', (code) => {
+        this.running = false;
+        if (this.worker === worker) this.worker = undefined;
+        failed(new Error(`projection worker exited with code ${code} before it was ready`));
+        resolve();
+        if (!this.stopping) this.restartLater(code);
+      });
+    });
+    return started;
+  }
+
+  /** True while the worker is running and applying events; false while it restarts or backs off. */
+  get healthy(): boolean {
+    return this.running && !this.failing;
+  }
+
+  waitForPosition(projection: string, position: bigint, timeoutMs: number): Promise<void> {
+    return this.positions.waitForPosition(projection, position, timeoutMs);
+  }
+
+  /** Ends the worker as a crash would (operations drills, tests): it is restarted like any dead worker. */
+  async killWorker(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
+  /** Graceful: the worker writes what it has applied and closes its connections; terminated if it hangs. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    const worker = this.worker;
+    if (!worker) return;
+    this.post({ kind: 'stop' });
+    const killer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
+    await this.exited;
+    clearTimeout(killer);
+  }
+
+  private restartLater(code: number): void {
+    this.deaths += 1;
+    this.onError(new Error(`projection worker exited with code ${code}; restarting`));
+    const backoffMs = Math.min(MAX_RESTART_BACKOFF_MS, 250 * 2 ** Math.min(this.deaths - 1, 8));
+    this.restartTimer = setTimeout(() => {
+      if (this.stopping) return;
+      // A failed start ends in another exit, which schedules the next attempt.
+      this.start().catch(() => undefined);
+    }, backoffMs);
+    this.restartTimer.unref();
+  }
+
+  private post(message: ToProjectionWorker): void {
+    if (this.running) this.worker?.postMessage(message);
+  }
+}

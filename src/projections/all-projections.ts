@@ -1,0 +1,20 @@
+import { balancesProjection } from './balances.js';
+import { booksProjection } from './books.js';
+import { entitiesProjection } from './entities.js';
+import { operationsProjection } from './operations.js';
+import type { Projection } from './projection.js';
+import { statementsProjection } from './statements.js';
+
+/**
+ * Every read model the service keeps, built for the accounting time zone that cuts their days (statements
+ * and books date each line). Changing ACCOUNTING_TIME_ZONE changes those dates: rebuild after changing it.
+ */
+export function projectionsFor(accountingTimeZone: string): readonly Projection[] {
+  return [
+    balancesProjection,
+    operationsProjection,
+    statementsProjection(accountingTimeZone),
+    booksProjection(accountingTimeZone),
+    entitiesProjection,
+  ];
+}
