@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectionsFor } from '../../src/adapters/ledger-service.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
-import type { JsonObject } from '../../src/domain/shared/json.js';
 import type { DocumentWrite, ReadModelStore } from '../../src/ports/read-model-store.js';
 import { PositionWaitTimeoutError, ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { cny, commandFixture, context, openFunded } from '../support/command-fixtures.js';
+import { readModelContents } from '../support/read-model-contents.js';
 import { FaultyReadModelStore } from './faulty-read-model-store.js';
 
 /**
@@ -20,19 +20,8 @@ import { FaultyReadModelStore } from './faulty-read-model-store.js';
 const projections = projectionsFor('Asia/Shanghai');
 const PAYMENTS = 12;
 
-async function everything(store: ReadModelStore): Promise<Record<string, Record<string, JsonObject>>> {
-  const dump: Record<string, Record<string, JsonObject>> = {};
-  for (const spec of projections.flatMap((projection) => projection.collections)) {
-    const documents: Record<string, JsonObject> = {};
-    let after: string | undefined;
-    do {
-      const page = await store.find(spec.name, { limit: 1_000, ...(after ? { after } : {}) });
-      for (const item of page.items) documents[item.id] = item.data;
-      after = page.nextCursor ?? undefined;
-    } while (after);
-    dump[spec.name] = documents;
-  }
-  return dump;
+function everything(store: ReadModelStore): ReturnType<typeof readModelContents> {
+  return readModelContents(store, projections);
 }
 
 /** Counts the document writes each projection's batches carry. */

@@ -7,9 +7,9 @@ import { projectionsFor } from '../../src/adapters/ledger-service.js';
 import { MongoReadModelStore } from '../../src/adapters/mongo/mongo-read-model-store.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
-import type { JsonObject } from '../../src/domain/shared/json.js';
 import { ReadModelWriteUnknownError, type ReadModelStore } from '../../src/ports/read-model-store.js';
 import { cny, commandFixture, context, openFunded } from '../support/command-fixtures.js';
+import { readModelContents } from '../support/read-model-contents.js';
 import { FaultyReadModelStore } from './faulty-read-model-store.js';
 
 /**
@@ -32,19 +32,8 @@ if (mongoUrl) {
   ]);
 }
 
-async function everything(store: ReadModelStore): Promise<Record<string, Record<string, JsonObject>>> {
-  const dump: Record<string, Record<string, JsonObject>> = {};
-  for (const spec of projections.flatMap((projection) => projection.collections)) {
-    const documents: Record<string, JsonObject> = {};
-    let after: string | undefined;
-    do {
-      const page = await store.find(spec.name, { limit: 1_000, ...(after ? { after } : {}) });
-      for (const item of page.items) documents[item.id] = item.data;
-      after = page.nextCursor ?? undefined;
-    } while (after);
-    dump[spec.name] = documents;
-  }
-  return dump;
+function everything(store: ReadModelStore): ReturnType<typeof readModelContents> {
+  return readModelContents(store, projections);
 }
 
 for (const [engine, open] of stores) {

@@ -82,7 +82,10 @@ describe('durability and rebuild on the embedded engines', () => {
     const ledger = await startTestLedger();
     const wallet = await openWallet(ledger.app);
     const r = await recharge(ledger.app, wallet.accountId, '7.00');
-    await ledger.service.projections.waitForPosition('balances', BigInt(r.json().position), 5_000);
+    // Every projection, not only balances: each writes its own checkpoint, in its own time.
+    for (const projection of PROJECTIONS) {
+      await ledger.service.projections.waitForPosition(projection.name, BigInt(r.json().position), 5_000);
+    }
     const before = await dumpReadModels(ledger.service.readModels);
     await ledger.close();
 

@@ -1,0 +1,22 @@
+import type { JsonObject } from '../../src/domain/shared/json.js';
+import type { ReadModelStore } from '../../src/ports/read-model-store.js';
+import type { Projection } from '../../src/projections/projection.js';
+
+/** Every document of the projections' collections, by collection and id: to compare two stores whole. */
+export async function readModelContents(
+  store: ReadModelStore,
+  projections: readonly Projection[],
+): Promise<Record<string, Record<string, JsonObject>>> {
+  const dump: Record<string, Record<string, JsonObject>> = {};
+  for (const spec of projections.flatMap((projection) => projection.collections)) {
+    const documents: Record<string, JsonObject> = {};
+    let after: string | undefined;
+    do {
+      const page = await store.find(spec.name, { limit: 1_000, ...(after ? { after } : {}) });
+      for (const item of page.items) documents[item.id] = item.data;
+      after = page.nextCursor ?? undefined;
+    } while (after);
+    dump[spec.name] = documents;
+  }
+  return dump;
+}
