@@ -74,13 +74,13 @@ export class ProjectionWorkerHost {
     worker.on('message', (message: FromProjectionWorker) => {
       switch (message.kind) {
         case 'ready':
-          for (const [projection, position] of message.checkpoints) this.checkpoints.set(projection, position);
+          for (const [projection, position] of message.checkpoints) this.advance(projection, position);
           this.running = true;
           this.failing = false;
           ready();
           break;
         case 'checkpoint':
-          this.checkpoints.set(message.projection, message.position);
+          this.advance(message.projection, message.position);
           this.failing = false;
           this.deaths = 0;
           this.positions.wake();
@@ -127,7 +127,9 @@ export class ProjectionWorkerHost {
     clearTimeout(this.restartTimer);
     const worker = this.worker;
     if (!worker) return;
-    this.post({ kind: 'stop' });
+    // A worker still opening its stores has nothing to write: it is ended at once.
+    if (this.running) this.post({ kind: 'stop' });
+    else void worker.terminate();
     const killer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
     await this.exited;
     clearTimeout(killer);
@@ -143,6 +145,16 @@ export class ProjectionWorkerHost {
       this.start().catch(() => undefined);
     }, backoffMs);
     this.restartTimer.unref();
+  }
+
+  /** Checkpoints only move forward: a `ready` read before a `checkpoint` message may arrive after it. */
+  private advance(projection: string, position: bigint | 'start'): void {
+    const known = this.checkpoints.get(projection);
+    if (position === 'start' || (known !== undefined && known !== 'start' && known >= position)) {
+      if (known === undefined) this.checkpoints.set(projection, position);
+      return;
+    }
+    this.checkpoints.set(projection, position);
   }
 
   private post(message: ToProjectionWorker): void {
