@@ -7,7 +7,7 @@ import { BALANCES_COLLECTION } from '../../src/projections/balances.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { loadConfig } from '../../src/config.js';
 import { rebuildProjections } from '../../scripts/rebuild.js';
-import { openWallet, recharge, startTestLedger } from '../support/test-ledger.js';
+import { openWallet, recharge, startTestLedger, type TestLedger } from '../support/test-ledger.js';
 import { join } from 'node:path';
 import type { ReadModelStore } from '../../src/ports/read-model-store.js';
 
@@ -65,7 +65,7 @@ describe('durability and rebuild on the embedded engines', () => {
         lastPosition = r.json().position;
       }
     }
-    await ledger.service.projections.waitForPosition('balances', BigInt(lastPosition), 5_000);
+    await waitForEveryProjection(ledger, BigInt(lastPosition));
     const before = await dumpReadModels(ledger.service.readModels);
     await ledger.close();
 
@@ -82,10 +82,7 @@ describe('durability and rebuild on the embedded engines', () => {
     const ledger = await startTestLedger();
     const wallet = await openWallet(ledger.app);
     const r = await recharge(ledger.app, wallet.accountId, '7.00');
-    // Every projection, not only balances: each writes its own checkpoint, in its own time.
-    for (const projection of PROJECTIONS) {
-      await ledger.service.projections.waitForPosition(projection.name, BigInt(r.json().position), 5_000);
-    }
+    await waitForEveryProjection(ledger, BigInt(r.json().position));
     const before = await dumpReadModels(ledger.service.readModels);
     await ledger.close();
 
@@ -104,3 +101,10 @@ describe('durability and rebuild on the embedded engines', () => {
     await readModels.close();
   });
 });
+
+/** Every projection, not only balances: each writes its own checkpoint, in the worker thread's own time. */
+async function waitForEveryProjection(ledger: TestLedger, position: bigint): Promise<void> {
+  for (const projection of PROJECTIONS) {
+    await ledger.service.projections.waitForPosition(projection.name, position, 5_000);
+  }
+}
