@@ -8,7 +8,7 @@ import { projectionsFor } from '../../src/adapters/ledger-service.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
 import type { DocumentWrite, ReadModelStore } from '../../src/ports/read-model-store.js';
 import { PositionWaitTimeoutError, ProjectionRunner } from '../../src/projections/projection-runner.js';
-import { cny, commandFixture, context, openFunded } from '../support/command-fixtures.js';
+import { commandFixture, payRepeatedly } from '../support/command-fixtures.js';
 import { readModelContents } from '../support/read-model-contents.js';
 import { FaultyReadModelStore } from './faulty-read-model-store.js';
 
@@ -38,23 +38,7 @@ describe('coalesced read-model writes', () => {
   let rebuilt: ReadModelStore;
 
   beforeAll(async () => {
-    const payer = await openFunded(fixture.commands, 'wallet', '100.00');
-    const payee = await openFunded(fixture.commands, 'merchant_settlement', null, 'm-coalesce');
-    for (let i = 0; i < PAYMENTS; i += 1) {
-      await fixture.commands.pay(
-        {
-          merchantId: 'm-coalesce',
-          merchantOrderNo: `order-${i}`,
-          description: '',
-          payerAccountId: payer,
-          payeeAccountId: payee,
-          amount: cny('1.25'),
-          payerIp: null,
-          payerPlatform: null,
-        },
-        context(),
-      );
-    }
+    await payRepeatedly(fixture.commands, 'm-coalesce', PAYMENTS);
     rebuilt = new SqliteReadModelStore(join(mkdtempSync(join(tmpdir(), 'ledger-coalesce-')), 'rebuilt.sqlite'));
     await new ProjectionRunner(fixture.eventStore, rebuilt, projections).catchUp();
   });

@@ -8,7 +8,7 @@ import { MongoReadModelStore } from '../../src/adapters/mongo/mongo-read-model-s
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { ReadModelWriteUnknownError, type ReadModelStore } from '../../src/ports/read-model-store.js';
-import { cny, commandFixture, context, openFunded } from '../support/command-fixtures.js';
+import { commandFixture, payRepeatedly } from '../support/command-fixtures.js';
 import { readModelContents } from '../support/read-model-contents.js';
 import { FaultyReadModelStore } from './faulty-read-model-store.js';
 
@@ -43,23 +43,7 @@ for (const [engine, open] of stores) {
     let faulty: FaultyReadModelStore;
 
     beforeAll(async () => {
-      const payer = await openFunded(fixture.commands, 'wallet', '100.00');
-      const payee = await openFunded(fixture.commands, 'merchant_settlement', null, 'm-rmf');
-      for (let i = 0; i < 4; i += 1) {
-        await fixture.commands.pay(
-          {
-            merchantId: 'm-rmf',
-            merchantOrderNo: `order-${i}`,
-            description: '',
-            payerAccountId: payer,
-            payeeAccountId: payee,
-            amount: cny('1.25'),
-            payerIp: null,
-            payerPlatform: null,
-          },
-          context(),
-        );
-      }
+      await payRepeatedly(fixture.commands, 'm-rmf', 4);
       clean = await open();
       faulty = new FaultyReadModelStore(await open());
     });

@@ -54,3 +54,24 @@ export async function openFunded(
   }
   return opened.accountId;
 }
+
+/** `count` payments of 1.25 from a funded wallet into a merchant account it opens for `merchantId`. */
+export async function payRepeatedly(commands: LedgerCommands, merchantId: string, count: number): Promise<void> {
+  const payer = await openFunded(commands, 'wallet', '100.00');
+  const payee = await openFunded(commands, 'merchant_settlement', null, merchantId);
+  for (let i = 0; i < count; i += 1) {
+    await commands.pay(
+      {
+        merchantId,
+        merchantOrderNo: `order-${i}`,
+        description: '',
+        payerAccountId: payer,
+        payeeAccountId: payee,
+        amount: cny('1.25'),
+        payerIp: null,
+        payerPlatform: null,
+      },
+      context(),
+    );
+  }
+}
