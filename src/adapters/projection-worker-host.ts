@@ -121,7 +121,10 @@ export class ProjectionWorkerHost {
     await this.worker?.terminate();
   }
 
-  /** Graceful: the worker writes what it has applied and closes its connections; terminated if it hangs. */
+  /**
+   * Graceful: the worker writes what it has applied, catches up with the log's head and closes its
+   * connections; terminated if that takes longer than STOP_TIMEOUT_MS.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);

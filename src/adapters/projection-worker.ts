@@ -37,6 +37,9 @@ port.on('message', (message: ToProjectionWorker) => {
     case 'stop':
       void (async () => {
         await runner.stop();
+        // What the request thread committed before stopping is applied too (bounded by the host's stop
+        // timeout; anything left is applied by the next start: the writes are idempotent).
+        await runner.catchUp();
         await Promise.all([eventStore.close(), readModels.close()]);
         port.close();
       })();

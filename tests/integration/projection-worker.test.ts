@@ -57,7 +57,7 @@ describe('projections in a worker thread', () => {
     expect(await rechargeAndRead(wallet.accountId, '4.00')).toBe('9.00');
   });
 
-  it('a graceful stop writes what the worker applied, then ends it', async () => {
+  it('a graceful stop writes everything committed before it, then ends the worker', async () => {
     const wallet = await openWallet(ledger.app);
     const paid = await recharge(ledger.app, wallet.accountId, '5.00');
     await ledger.service.projections.stop();
