@@ -80,7 +80,7 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
     const limitRuns: HttpLoadResult[] = [];
     const measured = { bare: [] as HttpLoadResult[], limit: [] as HttpLoadResult[], service: [] as HttpLoadResult[] };
     let peakRssMiB: number;
-    let committedLimitRows = 0;
+    let committedLimitRows: number;
     try {
       ledger = await startLedger(dir);
       const running = ledger;

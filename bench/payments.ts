@@ -95,7 +95,7 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
     const limitRuns: HttpLoadResult[] = [];
     const measured: Record<Side, HttpLoadResult[]> = { bare: [], limit: [], spread: [], hot: [] };
     let peakRssMiB: number;
-    let committedLimitRows = 0;
+    let committedLimitRows: number;
     try {
       ledger = await startListeningLedger(dir);
       const service = ledger.service;
