@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store.js';
@@ -15,7 +14,7 @@ import {
   type BenchmarkOptions,
   type Figure,
 } from './harness.js';
-import { openAccountEvent, rechargeEvent } from './ledger-fixtures.js';
+import { freshEvent, openAccountEvent, rechargeEvent } from './ledger-fixtures.js';
 
 /**
  * Durable appends under concurrency: 64 callers, each appending one FundsRecharged event at a time to
@@ -129,23 +128,6 @@ async function makeCallers(): Promise<Caller[]> {
       return { streamId: account.streamId, template: await rechargeEvent(account, index), revision: -1n };
     }),
   );
-}
-
-/**
- * A new event like `template`, with the ids that must be unique per append. Copying a template keeps the
- * callers' own cost (zod encoding, name-based UUIDs) out of a figure that is about the store.
- */
-function freshEvent(template: NewEvent): NewEvent {
-  return {
-    type: template.type,
-    data: { ...template.data, rechargeId: randomUUID() },
-    metadata: {
-      ...template.metadata,
-      eventId: randomUUID(),
-      correlationId: randomUUID(),
-      occurredAt: new Date().toISOString(),
-    },
-  };
 }
 
 /** Every caller appends one event at a time, awaiting each, until the time is up. */

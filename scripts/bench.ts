@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import * as appendAndProject from '../bench/append-and-project.js';
 import * as appendConcurrent from '../bench/append-concurrent.js';
 import {
   RESULTS_DIR,
@@ -25,6 +26,7 @@ import * as rebuild1m from '../bench/rebuild-1m.js';
  */
 const BENCHMARKS: readonly Benchmark[] = [
   appendConcurrent,
+  appendAndProject,
   projectionCatchup,
   httpRecharge,
   payments,
