@@ -22,7 +22,7 @@ import {
   type BenchmarkOptions,
   type Figure,
 } from './harness.js';
-import { freshEvent, openAccountEvent, rechargeEvent } from './ledger-fixtures.js';
+import { benchAmountMinor, freshEvent, openAccountEvent, rechargeEvent } from './ledger-fixtures.js';
 import { sumBalances } from './projection-catchup.js';
 
 /**
@@ -179,12 +179,10 @@ async function makeAccounts(): Promise<Account[]> {
     Array.from({ length: ACCOUNTS }, async (_, index) => {
       const opened = openAccountEvent(index);
       const template = await rechargeEvent(opened, index);
-      return {
-        streamId: opened.streamId,
-        openEvent: opened.event,
-        template,
-        amountMinor: BigInt(String(template.data['amountMinor'])),
-      };
+      const amountMinor = benchAmountMinor(index);
+      if (template.data['amountMinor'] !== String(amountMinor))
+        throw new Error(`recharge template ${index} does not carry ${amountMinor} minor units`);
+      return { streamId: opened.streamId, openEvent: opened.event, template, amountMinor };
     }),
   );
 }
