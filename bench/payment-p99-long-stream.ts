@@ -67,7 +67,7 @@ const SIZES = {
 const PRIOR_APPENDS_IN_FLIGHT = 20;
 const CREATED = 201;
 
-interface Setup {
+export interface Setup {
   readonly merchant: BenchMerchant;
   /** Gets the prior events. */
   readonly longAccountId: string;
@@ -190,8 +190,8 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
   });
 }
 
-/** With a first service: a merchant with three settlement accounts, and funded wallets. */
-async function setUp(dir: string): Promise<Setup> {
+/** With a first service: a merchant with three settlement accounts, and `payers` funded wallets. */
+export async function setUp(dir: string, payers = PAYERS): Promise<Setup> {
   const service = await startLedgerService(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }));
   try {
     const [merchant] = await registerMerchants(service, 1);
@@ -200,7 +200,7 @@ async function setUp(dir: string): Promise<Setup> {
       longAccountId: await openMerchantAccount(service, merchant!, 'long'),
       freshAccountId: await openMerchantAccount(service, merchant!, 'fresh'),
       coldFreshAccountId: await openMerchantAccount(service, merchant!, 'cold'),
-      payers: await openFundedWallets(service, PAYERS, WALLET_FUNDS_MINOR),
+      payers: await openFundedWallets(service, payers, WALLET_FUNDS_MINOR),
     };
   } finally {
     await service.close();
@@ -212,7 +212,7 @@ async function setUp(dir: string): Promise<Setup> {
  * decided by the account decider against the evolving state, encoded by toNewEvent with derived ids,
  * appended through SqliteEventStore (hash chain and all) in appends of MAX_EVENTS_PER_APPEND events.
  */
-async function appendPriorCredits(eventsFile: string, setup: Setup, count: number): Promise<void> {
+export async function appendPriorCredits(eventsFile: string, setup: Setup, count: number): Promise<void> {
   const store = new SqliteEventStore(eventsFile);
   try {
     const streamId = accountStreamId(setup.longAccountId);
@@ -298,7 +298,7 @@ function requestArgs(setup: Setup, payeeAccountId: string): PaymentRequestArgs {
 }
 
 /** One signed payment into `payeeAccountId`, sent alone over HTTP; its latency in ms. */
-async function singlePayment(baseUrl: string, setup: Setup, payeeAccountId: string): Promise<number> {
+export async function singlePayment(baseUrl: string, setup: Setup, payeeAccountId: string): Promise<number> {
   const spec = paymentRequests(requestArgs(setup, payeeAccountId))(0);
   const sent = nowMs();
   const response = await fetch(`${baseUrl}${spec.path}`, {

@@ -11,6 +11,7 @@ import {
   type Benchmark,
   type BenchmarkResult,
 } from '../bench/harness.js';
+import * as coldStart1m from '../bench/cold-start-1m.js';
 import * as httpRecharge from '../bench/http-recharge.js';
 import * as paymentP99LongStream from '../bench/payment-p99-long-stream.js';
 import * as payments from '../bench/payments.js';
@@ -31,6 +32,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   httpRecharge,
   payments,
   paymentP99LongStream,
+  coldStart1m,
   rebuild1m,
 ];
 
