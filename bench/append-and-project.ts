@@ -58,7 +58,7 @@ const CALLERS = 64;
 const TARGET_RATIO = 10;
 const SIZES = {
   full: { warmupSeconds: 1, durationSeconds: 10, rounds: 5 },
-  quick: { warmupSeconds: 0.5, durationSeconds: 3, rounds: 3 },
+  quick: { warmupSeconds: 0.5, durationSeconds: 2, rounds: 2 },
 } as const;
 /** How long the live projection may take to apply a round's appends before the benchmark gives up. */
 const CATCH_UP_TIMEOUT_MS = 120_000;

@@ -51,7 +51,7 @@ const TARGET_RATIO = 0.5;
 const ROUNDS = 2;
 const SIZES = {
   full: { warmupSeconds: 2, durationSeconds: 10 },
-  quick: { warmupSeconds: 1, durationSeconds: 4 },
+  quick: { warmupSeconds: 0.5, durationSeconds: 3 },
 } as const;
 /** Wallets opened at once before the load: enough to share commits, few enough not to queue long. */
 const OPEN_WALLETS_IN_FLIGHT = 64;

@@ -40,7 +40,7 @@ import { paymentRequests, type PaymentRequestArgs } from './payment-requests.js'
 
 /**
  * A payment's latency must not grow with the payee account's history: p99 of POST /v1/payments into a
- * merchant account with 100,000 prior events (quick: 20,000), beside p99 of the same payments into a fresh
+ * merchant account with 100,000 prior events (quick: 10,000), beside p99 of the same payments into a fresh
  * merchant account of the same merchant, measured in alternating rounds in the same run. Target: the long
  * account's p99 within 1.5x the fresh one's (the figure's targetRule is 'ratio <= target').
  *
@@ -53,7 +53,7 @@ import { paymentRequests, type PaymentRequestArgs } from './payment-requests.js'
  */
 export const name = 'payment-p99-long-stream';
 
-const PRIOR_EVENTS = { full: 100_000, quick: 20_000 } as const;
+const PRIOR_EVENTS = { full: 100_000, quick: 10_000 } as const;
 const PAYERS = 1_000;
 /** 10,000.00 per wallet: payments of at most 9.99 never exhaust it. */
 const WALLET_FUNDS_MINOR = 1_000_000n;
@@ -61,7 +61,7 @@ const CONNECTIONS = 4;
 const TARGET_MAX_RATIO = 1.5;
 const SIZES = {
   full: { warmupSeconds: 2, durationSeconds: 16, rounds: 4 },
-  quick: { warmupSeconds: 1, durationSeconds: 5, rounds: 2 },
+  quick: { warmupSeconds: 1, durationSeconds: 4, rounds: 2 },
 } as const;
 /** Appends in flight while the prior events are written (each of MAX_EVENTS_PER_APPEND events). */
 const PRIOR_APPENDS_IN_FLIGHT = 20;

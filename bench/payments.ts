@@ -65,7 +65,7 @@ const SPREAD_TARGET = 0.5;
 const HOT_TARGET = 0.8;
 const SIZES = {
   full: { warmupSeconds: 2, durationSeconds: 10, rounds: 2 },
-  quick: { warmupSeconds: 1, durationSeconds: 3, rounds: 1 },
+  quick: { warmupSeconds: 0.5, durationSeconds: 3, rounds: 1 },
 } as const;
 const CREATED = 201;
 
