@@ -1,8 +1,6 @@
-import { join } from 'node:path';
-import { EVENTS_FILE } from '../src/adapters/storage.js';
-import { extraFigure, limitFigure, log, timed, withTempDir, type BenchmarkOptions, type Figure } from './harness.js';
+import { extraFigure, limitFigure, log, withTempDir, type BenchmarkOptions, type Figure } from './harness.js';
 import { startListeningLedger, type RunningLedger } from './payment-ledger.js';
-import { appendPriorCredits, setUp, singlePayment } from './payment-p99-long-stream.js';
+import { prepareLongStream, singlePayment } from './payment-p99-long-stream.js';
 
 /**
  * The first command on a very long stream after a cold start: a signed POST /v1/payments into a merchant
@@ -35,16 +33,7 @@ const TARGET_MAX_MS = 50;
 export async function run(options: BenchmarkOptions): Promise<Figure[]> {
   const priorEvents = options.quick ? PRIOR_EVENTS.quick : PRIOR_EVENTS.full;
   return withTempDir(name, async (dir) => {
-    log(name, `setting up a merchant, its accounts and ${PAYERS} funded wallets`);
-    const setup = await setUp(dir, PAYERS);
-    log(
-      name,
-      `appending ${priorEvents.toLocaleString('en-US')} prior FundsCredited events to the long account, service stopped`,
-    );
-    const { seconds: appendSeconds } = await timed(() =>
-      appendPriorCredits(join(dir, EVENTS_FILE), setup, priorEvents),
-    );
-    log(name, `appended in ${appendSeconds.toFixed(1)} s`);
+    const setup = await prepareLongStream(name, dir, PAYERS, priorEvents);
 
     const firstTouchMs = await withService(dir, async (ledger) => {
       const ms = await singlePayment(ledger.baseUrl, setup, setup.longAccountId);

@@ -7,7 +7,7 @@ import { idempotencyHeaders } from '../src/adapters/http/api-schemas.js';
 import { buildHttpServer } from '../src/adapters/http/server.js';
 import type { LedgerService } from '../src/adapters/ledger-service.js';
 import { openSqliteDatabase } from '../src/adapters/sqlite/open-database.js';
-import { listenLocal, log, type HttpLoadResult } from './harness.js';
+import { extraFigure, listenLocal, log, type Figure, type HttpLoadResult } from './harness.js';
 
 /**
  * The limit route: the most a signed, durable command can do on this stack, the baseline the HTTP
@@ -76,6 +76,22 @@ export function checkLimitRoute(
     benchmark,
     `${ok ? 'check' : 'WARNING'}: the limit route committed ${committedRows} rows for ${acknowledged} acknowledged requests (+ up to ${inFlightAllowance} in flight)`,
   );
+}
+
+/** `<benchmark>-limit-route`: the limit route's rate beside the bare route's (`bareNote` says what that is). */
+export function limitRouteFigure(
+  benchmark: string,
+  limitPerSecond: number,
+  barePerSecond: number,
+  bareNote: string,
+): Figure {
+  return extraFigure({
+    name: `${benchmark}-limit-route`,
+    value: limitPerSecond,
+    unit: 'req/s',
+    baseline: bareNote,
+    baselineValue: barePerSecond,
+  });
 }
 
 function limitRoute(store: GroupCommitInserts, body: ZodType): FastifyPluginAsyncZod {

@@ -83,16 +83,7 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
   const { warmupSeconds, durationSeconds, rounds } = options.quick ? SIZES.quick : SIZES.full;
   const roundSeconds = durationSeconds / rounds;
   return withTempDir(name, async (dir) => {
-    log(name, `setting up a merchant, its accounts and ${PAYERS} funded wallets`);
-    const setup = await setUp(dir);
-    log(
-      name,
-      `appending ${priorEvents.toLocaleString('en-US')} prior FundsCredited events to the long account, service stopped`,
-    );
-    const { seconds: appendSeconds } = await timed(() =>
-      appendPriorCredits(join(dir, EVENTS_FILE), setup, priorEvents),
-    );
-    log(name, `appended in ${appendSeconds.toFixed(1)} s`);
+    const setup = await prepareLongStream(name, dir, PAYERS, priorEvents);
 
     let ledger: RunningLedger | undefined;
     const runs: HttpLoadResult[] = [];
@@ -190,8 +181,29 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
   });
 }
 
+/**
+ * The data of a long-stream benchmark in `dir`: setUp's merchant, accounts and `payers` wallets, then,
+ * with the service stopped, `priorEvents` FundsCredited on the long account (appendPriorCredits).
+ */
+export async function prepareLongStream(
+  benchmark: string,
+  dir: string,
+  payers: number,
+  priorEvents: number,
+): Promise<Setup> {
+  log(benchmark, `setting up a merchant, its accounts and ${payers} funded wallets`);
+  const setup = await setUp(dir, payers);
+  log(
+    benchmark,
+    `appending ${priorEvents.toLocaleString('en-US')} prior FundsCredited events to the long account, service stopped`,
+  );
+  const { seconds: appendSeconds } = await timed(() => appendPriorCredits(join(dir, EVENTS_FILE), setup, priorEvents));
+  log(benchmark, `appended in ${appendSeconds.toFixed(1)} s`);
+  return setup;
+}
+
 /** With a first service: a merchant with three settlement accounts, and `payers` funded wallets. */
-export async function setUp(dir: string, payers = PAYERS): Promise<Setup> {
+async function setUp(dir: string, payers: number): Promise<Setup> {
   const service = await startLedgerService(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }));
   try {
     const [merchant] = await registerMerchants(service, 1);
@@ -212,7 +224,7 @@ export async function setUp(dir: string, payers = PAYERS): Promise<Setup> {
  * decided by the account decider against the evolving state, encoded by toNewEvent with derived ids,
  * appended through SqliteEventStore (hash chain and all) in appends of MAX_EVENTS_PER_APPEND events.
  */
-export async function appendPriorCredits(eventsFile: string, setup: Setup, count: number): Promise<void> {
+async function appendPriorCredits(eventsFile: string, setup: Setup, count: number): Promise<void> {
   const store = new SqliteEventStore(eventsFile);
   try {
     const streamId = accountStreamId(setup.longAccountId);
