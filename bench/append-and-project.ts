@@ -1,12 +1,4 @@
 import { join } from 'node:path';
-import {
-  SQLiteConnectionPool,
-  getSQLiteEventStore,
-  sqliteConnection,
-  sqliteProjection,
-  type SQLiteConnection,
-  type SQLiteEventStore,
-} from '@event-driven-io/emmett-sqlite';
 import { SqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../src/adapters/sqlite/sqlite-read-model-store.js';
 import { balancesProjection } from '../src/projections/balances.js';
@@ -22,6 +14,13 @@ import {
   type BenchmarkOptions,
   type Figure,
 } from './harness.js';
+import {
+  loadEmmettSqlite,
+  type EmmettSqlite,
+  type SQLiteConnection,
+  type SQLiteEventStore,
+  type SQLiteProjectionDefinition,
+} from './emmett-peer.js';
 import { benchAmountMinor, freshEvent, openAccountEvent, rechargeEvent } from './ledger-fixtures.js';
 import { sumBalances } from './projection-catchup.js';
 
@@ -37,7 +36,8 @@ import { sumBalances } from './projection-catchup.js';
  *
  *   ours: SqliteEventStore (group commit, WAL, synchronous=FULL) with the real balances projection run
  *     live by ProjectionRunner into a SqliteReadModelStore, as the service runs it.
- *   Emmett: `@event-driven-io/emmett-sqlite`'s getSQLiteEventStore with an inline projection keeping
+ *   Emmett: `@event-driven-io/emmett-sqlite`'s getSQLiteEventStore (loaded from bench/peer, installed on
+ *     first use: bench/emmett-peer.ts) with an inline projection keeping
  *     (account, currency, balance, version) rows, written in the append's own transaction (Emmett's
  *     SQLite projections; the balances are current when the append is acknowledged). Same durability:
  *     WAL and synchronous=FULL, set and checked on its connection before its first transaction.
@@ -99,7 +99,8 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
     const accounts = await makeAccounts();
     const sides: Side[] = [];
     try {
-      sides.push(await openOurs(dir, accounts), await openEmmett(dir, accounts));
+      const emmettSqlite = await loadEmmettSqlite(name);
+      sides.push(await openOurs(dir, accounts), await openEmmett(emmettSqlite, dir, accounts));
       const appendedMinor = new Map<Side, bigint>(sides.map((side) => [side, 0n]));
       const drive = async (side: Side, seconds: number) => {
         const result = await driveCallers(side, accounts, seconds);
@@ -288,7 +289,7 @@ async function openOurs(dir: string, accounts: readonly Account[]): Promise<Side
 const EMMETT_BALANCES_TABLE = 'bench_balances';
 
 /** Emmett's inline balances projection: one row per account, updated in the append's transaction. */
-const emmettBalances = sqliteProjection({
+const emmettBalances: SQLiteProjectionDefinition = {
   name: EMMETT_BALANCES_TABLE,
   canHandle: ['AccountOpened', 'FundsRecharged'],
   init: async ({ context }) => {
@@ -316,16 +317,21 @@ const emmettBalances = sqliteProjection({
       }
     }
   },
-});
+};
 
-async function openEmmett(dir: string, accounts: readonly Account[]): Promise<Side> {
+async function openEmmett(emmett: EmmettSqlite, dir: string, accounts: readonly Account[]): Promise<Side> {
+  const { SQLiteConnectionPool, getSQLiteEventStore, sqliteConnection, sqliteProjection } = emmett;
   const fileName = join(dir, 'emmett.sqlite');
   const connection = sqliteConnection({ fileName });
   let store: SQLiteEventStore;
   try {
     await setDurability(connection);
     const pool = SQLiteConnectionPool({ fileName, connectionOptions: { singleton: true, connection } });
-    store = getSQLiteEventStore({ fileName, pool, projections: [{ type: 'inline', projection: emmettBalances }] });
+    store = getSQLiteEventStore({
+      fileName,
+      pool,
+      projections: [{ type: 'inline', projection: sqliteProjection(emmettBalances) }],
+    });
     await store.schema.migrate();
   } catch (error) {
     connection.close();
