@@ -72,7 +72,7 @@ export async function loadEmmettSqlite(benchmark: string): Promise<EmmettSqlite>
   if (!existsSync(entry)) {
     log(
       benchmark,
-      `installing the Emmett peer into bench/peer/node_modules (npm ci --prefix bench/peer, once): its sqlite3 driver compiles from source where no prebuilt binary is reachable, about two minutes on 2 cores`,
+      `installing the Emmett peer into bench/peer/node_modules (npm ci --prefix bench/peer, once): its sqlite3 driver compiles from source where no prebuilt binary is reachable, two to three minutes on 2 cores`,
     );
     const started = Date.now();
     installPeer(peerDir);
