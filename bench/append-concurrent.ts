@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { SqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store.js';
 import type { NewEvent } from '../src/ports/event-store.js';
 import {
@@ -15,7 +13,8 @@ import {
   type BenchmarkOptions,
   type Figure,
 } from './harness.js';
-import { openAccountEvent, rechargeEvent } from './ledger-fixtures.js';
+import { freshEvent, openAccountEvent, rechargeEvent } from './ledger-fixtures.js';
+import { openRawAppender } from './raw-appends.js';
 
 /**
  * Durable appends under concurrency: 64 callers, each appending one FundsRecharged event at a time to
@@ -55,7 +54,7 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
   const roundSeconds = durationSeconds / rounds;
   return withTempDir(name, async (dir) => {
     const callers = await makeCallers();
-    const raw = openRawAppender(join(dir, 'raw.sqlite'), callers);
+    const raw = openRawAppender(join(dir, 'raw.sqlite'), callers, 1);
     const store = new SqliteEventStore(join(dir, 'events.sqlite'));
     let baseline: Measured;
     let measured: Measured & { latenciesMs: number[] };
@@ -131,23 +130,6 @@ async function makeCallers(): Promise<Caller[]> {
   );
 }
 
-/**
- * A new event like `template`, with the ids that must be unique per append. Copying a template keeps the
- * callers' own cost (zod encoding, name-based UUIDs) out of a figure that is about the store.
- */
-function freshEvent(template: NewEvent): NewEvent {
-  return {
-    type: template.type,
-    data: { ...template.data, rechargeId: randomUUID() },
-    metadata: {
-      ...template.metadata,
-      eventId: randomUUID(),
-      correlationId: randomUUID(),
-      occurredAt: new Date().toISOString(),
-    },
-  };
-}
-
 /** Every caller appends one event at a time, awaiting each, until the time is up. */
 async function driveCallers(
   store: SqliteEventStore,
@@ -170,67 +152,4 @@ async function driveCallers(
   );
   // Elapsed until the last append was acknowledged, so appends in flight at the deadline count fairly.
   return { count: latenciesMs.length, seconds: (nowMs() - started) / 1000, latenciesMs };
-}
-
-const RAW_SCHEMA = `
-CREATE TABLE events (
-  position   INTEGER PRIMARY KEY AUTOINCREMENT,
-  stream_id  TEXT    NOT NULL,
-  revision   INTEGER NOT NULL,
-  event_id   TEXT    NOT NULL UNIQUE,
-  type       TEXT    NOT NULL,
-  data       TEXT    NOT NULL,
-  metadata   TEXT    NOT NULL,
-  prev_hash  TEXT    NOT NULL,
-  hash       TEXT    NOT NULL,
-  UNIQUE (stream_id, revision)
-)`;
-
-/** A placeholder of a sha256 hex digest's size: the baseline stores, it does not hash. */
-const HASH_SIZED = 'f'.repeat(64);
-
-/**
- * The naive durable append, one row per transaction. Sequential by nature: better-sqlite3 is synchronous,
- * and one transaction per row means one fsync per row whoever calls it.
- */
-function openRawAppender(
-  file: string,
-  callers: readonly Caller[],
-): { insertFor(seconds: number): Measured; close(): void } {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec(RAW_SCHEMA);
-  const insert = db.prepare(
-    `INSERT INTO events (stream_id, revision, event_id, type, data, metadata, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const insertOne = db.transaction((streamId: string, revision: number, event: NewEvent) => {
-    insert.run(
-      streamId,
-      revision,
-      event.metadata.eventId,
-      event.type,
-      JSON.stringify(event.data),
-      JSON.stringify(event.metadata),
-      HASH_SIZED,
-      HASH_SIZED,
-    );
-  });
-  let rows = 0;
-  return {
-    insertFor(seconds) {
-      const started = nowMs();
-      const deadline = started + seconds * 1000;
-      let inserted = 0;
-      while (nowMs() < deadline) {
-        // Round-robin over the callers' streams, so rows look like the store's: many streams, rising revisions.
-        const caller = callers[rows % callers.length]!;
-        insertOne.immediate(caller.streamId, Math.floor(rows / callers.length), freshEvent(caller.template));
-        rows += 1;
-        inserted += 1;
-      }
-      return { count: inserted, seconds: (nowMs() - started) / 1000 };
-    },
-    close: () => db.close(),
-  };
 }

@@ -33,10 +33,11 @@ export interface Benchmark {
  * How a figure's `target` is judged, spelt out in the results file so a reader needs no code:
  *   - 'ratio >= target': a throughput against its baseline (the usual headline figure);
  *   - 'ratio <= target': a cost against its baseline, e.g. a latency at most 1.5x the baseline's;
- *   - 'value <= target': an absolute limit on the value itself, in its unit (e.g. peak memory).
+ *   - 'value <= target': an absolute limit on the value itself, in its unit (e.g. peak memory);
+ *   - 'value >= target': an absolute floor on the value itself, in its unit (e.g. transfers/s).
  * Results files written before this field existed have no `targetRule`: their targets are 'ratio >= target'.
  */
-export type TargetRule = 'ratio >= target' | 'ratio <= target' | 'value <= target';
+export type TargetRule = 'ratio >= target' | 'ratio <= target' | 'value <= target' | 'value >= target';
 
 /**
  * One measured number. Headline figures compare `value` with a baseline measured in the same run
@@ -52,7 +53,7 @@ export interface Figure {
   readonly baseline: string | null;
   readonly baselineValue: number | null;
   readonly ratio: number | null;
-  /** The limit `targetRule` compares with: a ratio, or for 'value <= target' a value in `unit`. */
+  /** The limit `targetRule` compares with: a ratio, or for 'value <= / >= target' a value in `unit`. */
   readonly target: number | null;
   readonly targetRule: TargetRule | null;
   readonly met: boolean | null;
@@ -128,6 +129,26 @@ export function limitFigure(input: {
     targetRule: 'value <= target',
     // Judged on the unrounded value, like the ratios.
     met: Number.isFinite(input.value) && input.value <= input.maximum,
+  };
+}
+
+/**
+ * A figure with an absolute floor on its value (in its unit), e.g. at least 20,000 transfers/s. A
+ * baseline from the same run should be given: the ratio is reported beside it, not judged.
+ */
+export function minimumFigure(input: {
+  name: string;
+  value: number;
+  unit: string;
+  minimum: number;
+  baseline?: string;
+  baselineValue?: number;
+}): Figure {
+  // The same figure as a limit's, judged the other way.
+  return {
+    ...limitFigure({ ...input, maximum: input.minimum }),
+    targetRule: 'value >= target',
+    met: Number.isFinite(input.value) && input.value >= input.minimum,
   };
 }
 
@@ -230,6 +251,8 @@ function formatTarget(figure: Figure): string {
       return `<= ${figure.target}`;
     case 'value <= target':
       return `value <= ${formatNumber(figure.target)} ${figure.unit}`;
+    case 'value >= target':
+      return `value >= ${formatNumber(figure.target)} ${figure.unit}`;
   }
 }
 

@@ -91,3 +91,20 @@ export async function rechargeEvent(account: OpenedAccount, sequence: number): P
   );
   return toNewEvent(recharged!, 0, account.streamId, context);
 }
+
+/**
+ * A new event like `template`, with the ids that must be unique per append. Copying a template keeps the
+ * callers' own cost (zod encoding, name-based UUIDs) out of a figure that is about the store.
+ */
+export function freshEvent(template: NewEvent): NewEvent {
+  return {
+    type: template.type,
+    data: { ...template.data, rechargeId: randomUUID() },
+    metadata: {
+      ...template.metadata,
+      eventId: randomUUID(),
+      correlationId: randomUUID(),
+      occurredAt: new Date().toISOString(),
+    },
+  };
+}

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { bootstrapEntity } from '../src/adapters/entity-bootstrap.js';
 import { buildHttpServer } from '../src/adapters/http/server.js';
-import { projectionsFor, startLedgerService, type LedgerService } from '../src/adapters/ledger-service.js';
+import {
+  projectionsFor,
+  startLedgerService,
+  type LedgerService,
+  type LedgerServiceOptions,
+} from '../src/adapters/ledger-service.js';
 import { loadConfig } from '../src/config.js';
 import { listenLocal, mapConcurrent } from './harness.js';
 import { BENCH_CURRENCY, benchContext } from './ledger-fixtures.js';
@@ -35,8 +40,8 @@ export interface RunningLedger {
 }
 
 /** The real service on the embedded engines in `dir` (new or existing), listening on 127.0.0.1. */
-export async function startListeningLedger(dir: string): Promise<RunningLedger> {
-  const service = await startLedgerService(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }));
+export async function startListeningLedger(dir: string, options: LedgerServiceOptions = {}): Promise<RunningLedger> {
+  const service = await startLedgerService(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }), options);
   let app: FastifyInstance | undefined;
   const close = async () => {
     await app?.close();

@@ -40,7 +40,7 @@ import { paymentRequests, type PaymentRequestArgs } from './payment-requests.js'
 
 /**
  * A payment's latency must not grow with the payee account's history: p99 of POST /v1/payments into a
- * merchant account with 100,000 prior events (quick: 20,000), beside p99 of the same payments into a fresh
+ * merchant account with 100,000 prior events (quick: 10,000), beside p99 of the same payments into a fresh
  * merchant account of the same merchant, measured in alternating rounds in the same run. Target: the long
  * account's p99 within 1.5x the fresh one's (the figure's targetRule is 'ratio <= target').
  *
@@ -53,7 +53,7 @@ import { paymentRequests, type PaymentRequestArgs } from './payment-requests.js'
  */
 export const name = 'payment-p99-long-stream';
 
-const PRIOR_EVENTS = { full: 100_000, quick: 20_000 } as const;
+const PRIOR_EVENTS = { full: 100_000, quick: 10_000 } as const;
 const PAYERS = 1_000;
 /** 10,000.00 per wallet: payments of at most 9.99 never exhaust it. */
 const WALLET_FUNDS_MINOR = 1_000_000n;
@@ -61,13 +61,13 @@ const CONNECTIONS = 4;
 const TARGET_MAX_RATIO = 1.5;
 const SIZES = {
   full: { warmupSeconds: 2, durationSeconds: 16, rounds: 4 },
-  quick: { warmupSeconds: 1, durationSeconds: 5, rounds: 2 },
+  quick: { warmupSeconds: 1, durationSeconds: 4, rounds: 2 },
 } as const;
 /** Appends in flight while the prior events are written (each of MAX_EVENTS_PER_APPEND events). */
 const PRIOR_APPENDS_IN_FLIGHT = 20;
 const CREATED = 201;
 
-interface Setup {
+export interface Setup {
   readonly merchant: BenchMerchant;
   /** Gets the prior events. */
   readonly longAccountId: string;
@@ -83,16 +83,7 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
   const { warmupSeconds, durationSeconds, rounds } = options.quick ? SIZES.quick : SIZES.full;
   const roundSeconds = durationSeconds / rounds;
   return withTempDir(name, async (dir) => {
-    log(name, `setting up a merchant, its accounts and ${PAYERS} funded wallets`);
-    const setup = await setUp(dir);
-    log(
-      name,
-      `appending ${priorEvents.toLocaleString('en-US')} prior FundsCredited events to the long account, service stopped`,
-    );
-    const { seconds: appendSeconds } = await timed(() =>
-      appendPriorCredits(join(dir, EVENTS_FILE), setup, priorEvents),
-    );
-    log(name, `appended in ${appendSeconds.toFixed(1)} s`);
+    const setup = await prepareLongStream(name, dir, PAYERS, priorEvents);
 
     let ledger: RunningLedger | undefined;
     const runs: HttpLoadResult[] = [];
@@ -190,8 +181,29 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
   });
 }
 
-/** With a first service: a merchant with three settlement accounts, and funded wallets. */
-async function setUp(dir: string): Promise<Setup> {
+/**
+ * The data of a long-stream benchmark in `dir`: setUp's merchant, accounts and `payers` wallets, then,
+ * with the service stopped, `priorEvents` FundsCredited on the long account (appendPriorCredits).
+ */
+export async function prepareLongStream(
+  benchmark: string,
+  dir: string,
+  payers: number,
+  priorEvents: number,
+): Promise<Setup> {
+  log(benchmark, `setting up a merchant, its accounts and ${payers} funded wallets`);
+  const setup = await setUp(dir, payers);
+  log(
+    benchmark,
+    `appending ${priorEvents.toLocaleString('en-US')} prior FundsCredited events to the long account, service stopped`,
+  );
+  const { seconds: appendSeconds } = await timed(() => appendPriorCredits(join(dir, EVENTS_FILE), setup, priorEvents));
+  log(benchmark, `appended in ${appendSeconds.toFixed(1)} s`);
+  return setup;
+}
+
+/** With a first service: a merchant with three settlement accounts, and `payers` funded wallets. */
+async function setUp(dir: string, payers: number): Promise<Setup> {
   const service = await startLedgerService(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }));
   try {
     const [merchant] = await registerMerchants(service, 1);
@@ -200,7 +212,7 @@ async function setUp(dir: string): Promise<Setup> {
       longAccountId: await openMerchantAccount(service, merchant!, 'long'),
       freshAccountId: await openMerchantAccount(service, merchant!, 'fresh'),
       coldFreshAccountId: await openMerchantAccount(service, merchant!, 'cold'),
-      payers: await openFundedWallets(service, PAYERS, WALLET_FUNDS_MINOR),
+      payers: await openFundedWallets(service, payers, WALLET_FUNDS_MINOR),
     };
   } finally {
     await service.close();
@@ -298,7 +310,7 @@ function requestArgs(setup: Setup, payeeAccountId: string): PaymentRequestArgs {
 }
 
 /** One signed payment into `payeeAccountId`, sent alone over HTTP; its latency in ms. */
-async function singlePayment(baseUrl: string, setup: Setup, payeeAccountId: string): Promise<number> {
+export async function singlePayment(baseUrl: string, setup: Setup, payeeAccountId: string): Promise<number> {
   const spec = paymentRequests(requestArgs(setup, payeeAccountId))(0);
   const sent = nowMs();
   const response = await fetch(`${baseUrl}${spec.path}`, {

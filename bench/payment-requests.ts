@@ -26,6 +26,8 @@ export interface PaymentRequestArgs {
   readonly keyPrefix: string;
   /** False only for a server that checks no signature (the bare baseline): see RechargeRequestArgs.signEachRequest. */
   readonly signEachRequest: boolean;
+  /** Where the requests go: PAYMENT_PATH unless another route takes the same requests (the limit route). */
+  readonly path?: string;
 }
 
 export const PAYMENT_PATH = '/v1/payments';
@@ -43,7 +45,7 @@ export function paymentRequests(args: PaymentRequestArgs): (sequence: number) =>
     const body = paymentBody(args, sequence);
     const request = {
       method: 'POST',
-      path: PAYMENT_PATH,
+      path: args.path ?? PAYMENT_PATH,
       body,
       idempotencyKey: `${args.keyPrefix}-${sequence}`,
     } as const;

@@ -159,8 +159,8 @@ export function rawRead(eventsFile: string): { rows: number; seconds: number } {
   }
 }
 
-/** The rebuilt read model must be right, not just fast: every account, and every recharge counted once. */
-async function checkBalances(readModels: SqliteReadModelStore, expectedTotalMinor: bigint): Promise<void> {
+/** Accounts in the balances read model and the sum of their balances (minor units). */
+export async function sumBalances(readModels: SqliteReadModelStore): Promise<{ accounts: number; totalMinor: bigint }> {
   const FIND_PAGE_LIMIT = 1_000;
   let accounts = 0;
   let totalMinor = 0n;
@@ -176,6 +176,12 @@ async function checkBalances(readModels: SqliteReadModelStore, expectedTotalMino
     }
     after = page.nextCursor ?? undefined;
   } while (after);
+  return { accounts, totalMinor };
+}
+
+/** The rebuilt read model must be right, not just fast: every account, and every recharge counted once. */
+async function checkBalances(readModels: SqliteReadModelStore, expectedTotalMinor: bigint): Promise<void> {
+  const { accounts, totalMinor } = await sumBalances(readModels);
   if (accounts !== ACCOUNTS || totalMinor !== expectedTotalMinor) {
     throw new Error(
       `balances read model: ${accounts} accounts holding ${totalMinor}, expected ${ACCOUNTS} holding ${expectedTotalMinor}`,

@@ -27,7 +27,11 @@ export interface RechargeRequestArgs {
    * which would make the load generator, not the server, the bottleneck.
    */
   readonly signEachRequest: boolean;
+  /** Where the requests go: RECHARGE_PATH unless another route takes the same requests (the limit route). */
+  readonly path?: string;
 }
+
+export const RECHARGE_PATH = '/v1/recharges';
 
 /** The request factory runHttpLoad names: one request per sequence number. */
 export function rechargeRequests(args: RechargeRequestArgs): (sequence: number) => HttpRequestSpec {
@@ -41,7 +45,7 @@ export function rechargeRequests(args: RechargeRequestArgs): (sequence: number) 
     const body = JSON.stringify({ accountId, amount: benchAmount(sequence), currency: 'CNY', channel: 'sim-bank' });
     const request = {
       method: 'POST',
-      path: '/v1/recharges',
+      path: args.path ?? RECHARGE_PATH,
       body,
       idempotencyKey: `${args.keyPrefix}-${sequence}`,
     } as const;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import * as appendAndProject from '../bench/append-and-project.js';
 import * as appendConcurrent from '../bench/append-concurrent.js';
 import {
   RESULTS_DIR,
@@ -10,6 +11,7 @@ import {
   type Benchmark,
   type BenchmarkResult,
 } from '../bench/harness.js';
+import * as coldStart1m from '../bench/cold-start-1m.js';
 import * as httpRecharge from '../bench/http-recharge.js';
 import * as paymentP99LongStream from '../bench/payment-p99-long-stream.js';
 import * as payments from '../bench/payments.js';
@@ -25,10 +27,12 @@ import * as rebuild1m from '../bench/rebuild-1m.js';
  */
 const BENCHMARKS: readonly Benchmark[] = [
   appendConcurrent,
+  appendAndProject,
   projectionCatchup,
   httpRecharge,
   payments,
   paymentP99LongStream,
+  coldStart1m,
   rebuild1m,
 ];
 

@@ -5,6 +5,10 @@ const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.me
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
+const peerManifest = JSON.parse(readFileSync(new URL('../../bench/peer/package.json', import.meta.url), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies?: Record<string, string>;
+};
 const doc = readFileSync(new URL('../../docs/dependencies.md', import.meta.url), 'utf8');
 
 /** The `| \`package\` | version | why |` rows of the section whose heading starts with `heading`. */
@@ -29,5 +33,13 @@ describe('dependencies', () => {
       expect(version, `${name} must be an exact version`).toMatch(/^\d+\.\d+\.\d+$/);
     }
     expect(Object.fromEntries(documentedVersions(heading))).toEqual(pinned);
+  });
+
+  it('every package of the benchmark peer (bench/peer) is pinned exactly and documented with that version', () => {
+    expect(peerManifest.devDependencies, 'bench/peer has dependencies only').toBeUndefined();
+    for (const [name, version] of Object.entries(peerManifest.dependencies)) {
+      expect(version, `${name} must be an exact version`).toMatch(/^\d+\.\d+\.\d+$/);
+    }
+    expect(Object.fromEntries(documentedVersions('Benchmark peer'))).toEqual(peerManifest.dependencies);
   });
 });
