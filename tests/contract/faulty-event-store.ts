@@ -1,16 +1,11 @@
 import {
   AppendOutcomeUnknownError,
   EventStoreUnavailableError,
-  type AllSubscription,
   type AppendResult,
-  type EventStore,
   type ExpectedRevision,
   type NewEvent,
-  type ReadAllOptions,
-  type ReadStreamOptions,
-  type RecordedEvent,
-  type SubscribeOptions,
 } from '../../src/ports/event-store.js';
+import { EventStoreWrapper } from './event-store-wrapper.js';
 
 /**
  * How the next append fails, the ways a real engine's append fails:
@@ -28,16 +23,11 @@ export type AppendFault = 'none' | 'unavailable' | 'timeout-after-write' | 'lost
  * contract and the command side are tested against what a real engine does when it fails. Reads and
  * subscriptions pass through.
  */
-export class FaultyEventStore implements EventStore {
-  readonly engine: EventStore['engine'];
+export class FaultyEventStore extends EventStoreWrapper {
   private readonly faults: AppendFault[] = [];
   private readonly late: Array<() => Promise<AppendResult>> = [];
   /** Appends that reached the inner store, faulty or not. */
   appendsWritten = 0;
-
-  constructor(private readonly inner: EventStore) {
-    this.engine = inner.engine;
-  }
 
   /** The next appends (one per fault, in order) fail this way; appends to other streams count too. */
   failNextAppends(...faults: AppendFault[]): void {
@@ -84,25 +74,5 @@ export class FaultyEventStore implements EventStore {
         this.late.push(write);
         throw new AppendOutcomeUnknownError(`injected: the append to ${streamId} timed out; it will land later`);
     }
-  }
-
-  readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent> {
-    return this.inner.readStream(streamId, options);
-  }
-
-  readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
-    return this.inner.readAll(options);
-  }
-
-  headPosition(): Promise<bigint | 'start'> {
-    return this.inner.headPosition();
-  }
-
-  subscribeToAll(options: SubscribeOptions): AllSubscription {
-    return this.inner.subscribeToAll(options);
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

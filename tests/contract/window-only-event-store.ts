@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import {
   IDEMPOTENCY_WINDOW_EVENTS,
-  type AllSubscription,
   type AppendResult,
-  type EventStore,
   type ExpectedRevision,
   type NewEvent,
-  type ReadAllOptions,
-  type ReadStreamOptions,
-  type RecordedEvent,
-  type SubscribeOptions,
 } from '../../src/ports/event-store.js';
+import { EventStoreWrapper } from './event-store-wrapper.js';
 import { collect } from '../support/events.js';
 
 /**
@@ -20,15 +15,9 @@ import { collect } from '../support/events.js';
  * through this wrapper cannot lean on that. Every other call passes through. Test-only: it reads the whole
  * stream on each append.
  */
-export class WindowOnlyEventStore implements EventStore {
+export class WindowOnlyEventStore extends EventStoreWrapper {
   /** Appends that repeated ids from beyond the window and were stored again. */
   storedAgain = 0;
-
-  constructor(private readonly inner: EventStore) {}
-
-  get engine(): EventStore['engine'] {
-    return this.inner.engine;
-  }
 
   async appendToStream(
     streamId: string,
@@ -43,21 +32,5 @@ export class WindowOnlyEventStore implements EventStore {
     this.storedAgain += 1;
     const again = events.map((e) => ({ ...e, metadata: { ...e.metadata, eventId: randomUUID() } }));
     return this.inner.appendToStream(streamId, again, expectedRevision);
-  }
-
-  readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent> {
-    return this.inner.readStream(streamId, options);
-  }
-  readAll(options: ReadAllOptions): Promise<RecordedEvent[]> {
-    return this.inner.readAll(options);
-  }
-  headPosition(): Promise<bigint | 'start'> {
-    return this.inner.headPosition();
-  }
-  subscribeToAll(options: SubscribeOptions): AllSubscription {
-    return this.inner.subscribeToAll(options);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
