@@ -300,7 +300,7 @@ class LogWriter {
   }
 }
 
-async function generateLog(
+export async function generateLog(
   eventsFile: string,
   size: { events: number; wallets: number; merchants: number },
 ): Promise<Generated> {

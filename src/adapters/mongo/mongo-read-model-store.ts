@@ -31,6 +31,7 @@ import {
   type ReadModelStore,
   type StoredDocument,
 } from '../../ports/read-model-store.js';
+import { MAX_STAGED_WRITES_PER_CALL, type ReadModelStaging } from '../../ports/read-model-staging.js';
 import { DURABLE_TRANSACTION_OPTIONS, MAJORITY_WRITE_CONCERN, durableCollection } from './mongo-concerns.js';
 import { classifyMongoError, describeOutcome } from './mongo-errors.js';
 
@@ -39,6 +40,12 @@ export interface MongoReadModelStoreOptions {
   readonly databaseName?: string;
   /** How long the driver looks for a usable server before an operation fails. */
   readonly serverSelectionTimeoutMs?: number;
+  /**
+   * A rebuild's staging area (src/ports/read-model-staging.ts): every collection, the checkpoints'
+   * included, is `<prefix><name>`, and indexes wait for `completeProjection`. The prefix must not be able
+   * to begin a read-model name (COLLECTION_NAME_PATTERN), so staging never meets a live collection.
+   */
+  readonly stagingPrefix?: string;
 }
 
 export const DEFAULT_DATABASE_NAME = 'ledger';
@@ -80,7 +87,7 @@ interface CheckpointRecord extends Document {
  * Every read and write asks for majority concerns on the primary (src/adapters/mongo/mongo-concerns.ts),
  * and every driver error becomes the port's refused / unavailable / unknown (mongo-errors.ts).
  */
-export class MongoReadModelStore implements ReadModelStore {
+export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
   readonly engine = 'mongo' as const;
   private readonly specs = new Map<string, CollectionSpec>();
 
@@ -91,11 +98,16 @@ export class MongoReadModelStore implements ReadModelStore {
     private readonly transactional: boolean,
     /** Hosts from the URL, without credentials: for error messages. */
     private readonly hosts: string,
+    /** Set for a rebuild's staging area (see MongoReadModelStoreOptions.stagingPrefix). */
+    private readonly stagingPrefix: string | undefined,
   ) {}
 
   /** Connects and pings, so a wrong address or a stopped server fails here rather than later. */
   static async connect(url: string, options: MongoReadModelStoreOptions = {}): Promise<MongoReadModelStore> {
     const hosts = hostsOf(url);
+    const prefix = options.stagingPrefix;
+    if (prefix !== undefined && (prefix === '' || COLLECTION_NAME_PATTERN.test(prefix)))
+      throw new Error(`a staging prefix must not begin a read-model name: ${JSON.stringify(prefix)}`);
     let client: MongoClient | undefined;
     try {
       client = new MongoClient(url, {
@@ -107,9 +119,9 @@ export class MongoReadModelStore implements ReadModelStore {
       const hello = await db.command({ hello: 1 });
       // Transactions need a replica set member (setName) or a mongos router ('isdbgrid').
       const transactional = typeof hello['setName'] === 'string' || hello['msg'] === 'isdbgrid';
-      const store = new MongoReadModelStore(client, db, transactional, hosts);
+      const store = new MongoReadModelStore(client, db, transactional, hosts, prefix);
       // Created up front: implicit creation inside a transaction is not allowed on every deployment.
-      await store.createCollectionIfMissing(CHECKPOINT_COLLECTION);
+      await store.createCollectionIfMissing(store.physical(CHECKPOINT_COLLECTION));
       return store;
     } catch (error) {
       await client?.close().catch(() => undefined);
@@ -136,16 +148,20 @@ export class MongoReadModelStore implements ReadModelStore {
     }
     await this.guard('write', async () => {
       for (const spec of specs) {
-        await this.createCollectionIfMissing(spec.name);
-        if (spec.indexes.length > 0) {
-          // createIndexes is a no-op for an index that already exists with the same keys and name.
-          await durableCollection(this.db, spec.name).createIndexes(
-            spec.indexes.map((field) => ({ key: { [field]: 1, _id: 1 }, name: `${field}_1__id_1` })),
-          );
-        }
+        await this.createCollectionIfMissing(this.physical(spec.name));
+        // A staging area builds its indexes once its documents are in (completeProjection).
+        if (this.stagingPrefix === undefined) await this.createIndexes(spec);
         this.specs.set(spec.name, spec);
       }
     });
+  }
+
+  /** createIndexes is a no-op for an index that already exists with the same keys and name. */
+  private async createIndexes(spec: CollectionSpec): Promise<void> {
+    if (spec.indexes.length === 0) return;
+    await durableCollection(this.db, this.physical(spec.name)).createIndexes(
+      spec.indexes.map((field) => ({ key: { [field]: 1, _id: 1 }, name: `${field}_1__id_1` })),
+    );
   }
 
   async get<T extends JsonObject = JsonObject>(collection: string, id: string): Promise<StoredDocument<T> | null> {
@@ -268,6 +284,110 @@ export class MongoReadModelStore implements ReadModelStore {
     }
   }
 
+  /**
+   * Staging only (ReadModelStaging): documents without a checkpoint. Write-once documents are inserted,
+   * so one written twice fails on its _id.
+   */
+  async writeDocuments(writes: readonly DocumentWrite[]): Promise<void> {
+    this.assertStaging('writeDocuments');
+    if (writes.length > MAX_STAGED_WRITES_PER_CALL)
+      throw new InvalidQueryError(`a staged write carries at most ${MAX_STAGED_WRITES_PER_CALL} documents`);
+    const operationsByCollection = new Map<string, AnyBulkWriteOperation<StoredRecord>[]>();
+    for (const write of winningWrites(writes)) {
+      this.collectionFor(write.collection);
+      if (write.data !== null) assertStorable(write.collection, write.id, write.data);
+      const operations = operationsByCollection.get(write.collection) ?? [];
+      operations.push(
+        this.specs.get(write.collection)!.writeOnce
+          ? { insertOne: { document: recordOf(write) as StoredRecord } }
+          : guardedUpsert(write),
+      );
+      operationsByCollection.set(write.collection, operations);
+    }
+    await this.guard('write', async () => {
+      for (const [collection, operations] of operationsByCollection) {
+        await durableCollection<StoredRecord>(this.db, this.physical(collection)).bulkWrite(operations, {
+          ordered: false,
+        });
+      }
+    });
+  }
+
+  /** Staging only (ReadModelStaging): the collections' indexes, then the checkpoint. */
+  async completeProjection(
+    projection: string,
+    collections: readonly string[],
+    checkpoint: bigint | 'start',
+  ): Promise<void> {
+    this.assertStaging('completeProjection');
+    const specs = collections.map((collection) => {
+      this.collectionFor(collection);
+      return this.specs.get(collection)!;
+    });
+    await this.guard('write', async () => {
+      for (const spec of specs) await this.createIndexes(spec);
+      if (checkpoint !== 'start') {
+        await this.checkpoints().insertOne({ _id: projection, position: Long.fromBigInt(checkpoint) });
+      }
+    });
+  }
+
+  /** Drops every collection of a staging area (what an interrupted rebuild left). */
+  async dropStaged(prefix: string): Promise<void> {
+    await this.guard('write', async () => {
+      const names = await this.db
+        .listCollections({ name: { $regex: `^${escapeRegex(prefix)}` } }, { nameOnly: true })
+        .toArray();
+      for (const { name } of names) await this.db.dropCollection(name, { writeConcern: MAJORITY_WRITE_CONCERN });
+    });
+  }
+
+  /**
+   * Swaps a completed staging area in, projection by projection: the live checkpoint goes first, then each
+   * collection is renamed over the live one (renameCollection with dropTarget: atomic per collection), then
+   * the rebuilt checkpoint is set. MongoDB cannot rename several collections at once, so between a
+   * projection's first rename and its checkpoint (milliseconds) its collections may be part old, part new;
+   * a crash there leaves that projection without a checkpoint: nothing claims it is up to date
+   * (read-your-writes waits refuse), and the next rebuild builds it whole again. Stop every instance before
+   * rebuilding, as always.
+   */
+  async swapInStaged(
+    prefix: string,
+    projections: readonly { readonly name: string; readonly collections: readonly string[] }[],
+  ): Promise<void> {
+    if (this.stagingPrefix !== undefined) throw new Error('swapInStaged runs on the live store, not on a staging one');
+    const staged = durableCollection<CheckpointRecord>(this.db, `${prefix}${CHECKPOINT_COLLECTION}`);
+    await this.guard('write', async () => {
+      for (const projection of projections) {
+        const rebuilt = await staged.findOne({ _id: projection.name });
+        await this.checkpoints().deleteOne({ _id: projection.name });
+        for (const collection of projection.collections) {
+          await this.db.renameCollection(`${prefix}${collection}`, collection, {
+            dropTarget: true,
+            writeConcern: MAJORITY_WRITE_CONCERN,
+          });
+        }
+        if (rebuilt) {
+          await this.checkpoints().replaceOne(
+            { _id: projection.name },
+            { position: rebuilt.position },
+            { upsert: true },
+          );
+        }
+      }
+      await this.db.dropCollection(`${prefix}${CHECKPOINT_COLLECTION}`, { writeConcern: MAJORITY_WRITE_CONCERN });
+    });
+  }
+
+  private assertStaging(method: string): void {
+    if (this.stagingPrefix === undefined) throw new Error(`${method} is for a staging store (stagingPrefix)`);
+  }
+
+  /** The MongoDB collection that holds `name` here. */
+  private physical(name: string): string {
+    return `${this.stagingPrefix ?? ''}${name}`;
+  }
+
   async getCheckpoint(projection: string): Promise<bigint | 'start'> {
     const record = await this.guard('read', () => this.checkpoints().findOne({ _id: projection }));
     return record ? toBigInt(record.position) : 'start';
@@ -292,11 +412,11 @@ export class MongoReadModelStore implements ReadModelStore {
 
   private collectionFor(collection: string): Collection<StoredRecord> {
     if (!this.specs.has(collection)) throw new InvalidQueryError(`unknown collection: ${collection}`);
-    return durableCollection<StoredRecord>(this.db, collection);
+    return durableCollection<StoredRecord>(this.db, this.physical(collection));
   }
 
   private checkpoints(): Collection<CheckpointRecord> {
-    return durableCollection<CheckpointRecord>(this.db, CHECKPOINT_COLLECTION);
+    return durableCollection<CheckpointRecord>(this.db, this.physical(CHECKPOINT_COLLECTION));
   }
 
   private async createCollectionIfMissing(name: string): Promise<void> {
@@ -355,10 +475,7 @@ function winningWrites(writes: readonly DocumentWrite[]): DocumentWrite[] {
  */
 function guardedUpsert(write: DocumentWrite): AnyBulkWriteOperation<StoredRecord> {
   const position = Long.fromBigInt(write.position);
-  const replacement: Document =
-    write.data === null
-      ? { _id: write.id, _position: position, _deleted: true }
-      : { _id: write.id, _position: position, ...write.data };
+  const replacement = recordOf(write);
   return {
     updateOne: {
       filter: { _id: write.id },
@@ -378,6 +495,18 @@ function guardedUpsert(write: DocumentWrite): AnyBulkWriteOperation<StoredRecord
       upsert: true,
     },
   };
+}
+
+/** A write as stored: a tombstone keeps just the position. */
+function recordOf(write: DocumentWrite): Document {
+  const position = Long.fromBigInt(write.position);
+  return write.data === null
+    ? { _id: write.id, _position: position, _deleted: true }
+    : { _id: write.id, _position: position, ...write.data };
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**

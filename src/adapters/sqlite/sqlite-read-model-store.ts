@@ -16,7 +16,22 @@ import {
   type ReadModelStore,
   type StoredDocument,
 } from '../../ports/read-model-store.js';
+import { MAX_STAGED_WRITES_PER_CALL, type ReadModelStaging } from '../../ports/read-model-staging.js';
 import { openSqliteDatabase } from './open-database.js';
+
+export interface SqliteReadModelStoreOptions {
+  /**
+   * Bulk mode, for `ledger rebuild` building a new file that nothing else opens until it is complete
+   * (src/ports/read-model-staging.ts): one connection holding the file exclusively, no journal and no
+   * flush to disk (a crash leaves a file the next rebuild deletes; the rebuild flushes the finished file
+   * itself), the indexes a build does not need deferred to `completeProjection`, write-once documents
+   * inserted. Pages are written once, into the file, not into a WAL and then again into the file.
+   */
+  readonly bulk?: boolean;
+}
+
+/** Bulk mode's page cache (KiB): several builders run at once within a memory bound. */
+const BULK_CACHE_KIB = 8 * 1024;
 
 interface DocumentRow {
   id: string;
@@ -27,21 +42,36 @@ interface DocumentRow {
 
 /**
  * The embedded read-model store: a SQLite file beside the event store's. One table per collection
- * (`rm_<name>`: id, position, doc JSON), an expression index per declared field, and a checkpoint table.
+ * (`rm_<name>`: id, position, doc JSON) with a unique index on id, an expression index per declared
+ * field, and a checkpoint table. Tables made before the unique id index (WITHOUT ROWID, id the primary
+ * key) are served by the same statements; a rebuild writes the current layout.
  */
-export class SqliteReadModelStore implements ReadModelStore {
+export class SqliteReadModelStore implements ReadModelStore, ReadModelStaging {
   readonly engine = 'sqlite' as const;
   private readonly db: Database.Database;
+  private readonly bulk: boolean;
   private readonly specs = new Map<string, CollectionSpec>();
   private readonly upserts = new Map<string, Database.Statement>();
+  /** Bulk mode: write-once collections' plain inserts. */
+  private readonly inserts = new Map<string, Database.Statement>();
+  /** Bulk mode: index statements deferred to completeProjection, by collection. */
+  private readonly deferredIndexes = new Map<string, string[]>();
   /** Prepared statements by SQL text: queries repeat (a handful of shapes per collection). */
   private readonly prepared = new Map<string, Database.Statement>();
 
-  constructor(filePath: string) {
+  constructor(filePath: string, options: SqliteReadModelStoreOptions = {}) {
     this.db = openSqliteDatabase(filePath);
-    // Read models are derived: after an operating-system crash a lost last batch is re-applied from the
-    // checkpoint (which was lost with it), so no flush per batch is needed. The event store keeps FULL.
-    this.db.pragma('synchronous = NORMAL');
+    this.bulk = options.bulk ?? false;
+    if (this.bulk) {
+      this.db.pragma('locking_mode = EXCLUSIVE');
+      this.db.pragma('journal_mode = OFF');
+      this.db.pragma('synchronous = OFF');
+      this.db.pragma(`cache_size = -${BULK_CACHE_KIB}`);
+    } else {
+      // Read models are derived: after an operating-system crash a lost last batch is re-applied from the
+      // checkpoint (which was lost with it), so no flush per batch is needed. The event store keeps FULL.
+      this.db.pragma('synchronous = NORMAL');
+    }
     this.db.exec(`CREATE TABLE IF NOT EXISTS rm_checkpoints (projection TEXT PRIMARY KEY, position INTEGER NOT NULL)`);
   }
 
@@ -52,23 +82,48 @@ export class SqliteReadModelStore implements ReadModelStore {
       for (const field of spec.indexes) {
         if (!FIELD_NAME_PATTERN.test(field)) throw new InvalidQueryError(`invalid index field: ${field}`);
       }
-      const table = tableOf(spec.name);
-      this.db.exec(
-        `CREATE TABLE IF NOT EXISTS ${table} (id TEXT PRIMARY KEY, position INTEGER NOT NULL, doc TEXT) WITHOUT ROWID`,
-      );
-      for (const field of spec.indexes) {
-        this.db.exec(`CREATE INDEX IF NOT EXISTS ${table}__${field} ON ${table} (json_extract(doc, '$.${field}'), id)`);
-      }
+      const table = readModelTable(spec.name);
+      // One transaction: another process creating the same table meanwhile sees all of it or none.
+      this.db
+        .transaction(() => {
+          const exists = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table);
+          if (!exists) {
+            // Rows in the order written (write-once documents arrive in log order, so a build appends), id
+            // unique beside them. In bulk mode a write-once collection is never read back during the build,
+            // so its id index can wait; the others' is needed to read back and replace documents.
+            this.db.exec(`CREATE TABLE ${table} (id TEXT NOT NULL, position INTEGER NOT NULL, doc TEXT)`);
+            const idIndex = `CREATE UNIQUE INDEX ${table}___id ON ${table} (id)`;
+            if (this.bulk && spec.writeOnce) this.defer(spec.name, idIndex);
+            else this.db.exec(idIndex);
+          }
+          for (const field of spec.indexes) {
+            const index = `CREATE INDEX IF NOT EXISTS ${table}__${field} ON ${table} (json_extract(doc, '$.${field}'), id)`;
+            if (this.bulk) this.defer(spec.name, index);
+            else this.db.exec(index);
+          }
+        })
+        .immediate();
       this.specs.set(spec.name, spec);
-      this.upserts.set(
-        spec.name,
-        this.db.prepare(
-          `INSERT INTO ${table} (id, position, doc) VALUES (?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET position = excluded.position, doc = excluded.doc
-           WHERE excluded.position > ${table}.position`,
-        ),
-      );
+      if (this.bulk && spec.writeOnce) {
+        // No unique id index to conflict on until completeProjection: plain inserts.
+        this.inserts.set(spec.name, this.db.prepare(`INSERT INTO ${table} (id, position, doc) VALUES (?, ?, ?)`));
+      } else {
+        this.upserts.set(
+          spec.name,
+          this.db.prepare(
+            `INSERT INTO ${table} (id, position, doc) VALUES (?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET position = excluded.position, doc = excluded.doc
+             WHERE excluded.position > ${table}.position`,
+          ),
+        );
+      }
     }
+  }
+
+  private defer(collection: string, sql: string): void {
+    const statements = this.deferredIndexes.get(collection) ?? [];
+    if (!statements.includes(sql)) statements.push(sql);
+    this.deferredIndexes.set(collection, statements);
   }
 
   /** A prepared statement for `sql`, prepared once; the bound only guards against unbounded shapes. */
@@ -83,7 +138,7 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   private tableFor(collection: string): string {
     if (!this.specs.has(collection)) throw new InvalidQueryError(`unknown collection: ${collection}`);
-    return tableOf(collection);
+    return readModelTable(collection);
   }
 
   async get<T extends JsonObject = JsonObject>(collection: string, id: string): Promise<StoredDocument<T> | null> {
@@ -153,6 +208,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async applyBatch(projection: string, writes: readonly DocumentWrite[], checkpoint: bigint): Promise<void> {
+    if (this.bulk) throw new Error('a store in bulk mode is a staging area: writeDocuments, then completeProjection');
     if (writes.length > MAX_WRITES_PER_BATCH)
       throw new InvalidQueryError(`a batch carries at most ${MAX_WRITES_PER_BATCH} writes`);
     for (const write of writes) this.tableFor(write.collection);
@@ -167,6 +223,43 @@ export class SqliteReadModelStore implements ReadModelStore {
          ON CONFLICT (projection) DO UPDATE SET position = max(position, excluded.position)`,
       ).run(projection, checkpoint);
     })();
+  }
+
+  /** Bulk mode (ReadModelStaging): documents without a checkpoint, write-once ones inserted. */
+  async writeDocuments(writes: readonly DocumentWrite[]): Promise<void> {
+    if (!this.bulk) throw new Error('writeDocuments is for a store opened in bulk mode; use applyBatch');
+    if (writes.length > MAX_STAGED_WRITES_PER_CALL)
+      throw new InvalidQueryError(`a staged write carries at most ${MAX_STAGED_WRITES_PER_CALL} documents`);
+    for (const write of writes) this.tableFor(write.collection);
+    this.db.transaction(() => {
+      for (const write of writes) {
+        (this.inserts.get(write.collection) ?? this.upserts.get(write.collection)!).run(
+          write.id,
+          write.position,
+          write.data === null ? null : JSON.stringify(write.data),
+        );
+      }
+    })();
+  }
+
+  /**
+   * Bulk mode (ReadModelStaging): the deferred indexes of `collections`, then the checkpoint. A
+   * write-once document written twice fails here, on its unique id index.
+   */
+  async completeProjection(
+    projection: string,
+    collections: readonly string[],
+    checkpoint: bigint | 'start',
+  ): Promise<void> {
+    if (!this.bulk) throw new Error('completeProjection is for a store opened in bulk mode');
+    for (const collection of collections) {
+      this.tableFor(collection);
+      for (const sql of this.deferredIndexes.get(collection) ?? []) this.db.exec(sql);
+      this.deferredIndexes.delete(collection);
+    }
+    if (checkpoint !== 'start') {
+      this.statement(`INSERT INTO rm_checkpoints (projection, position) VALUES (?, ?)`).run(projection, checkpoint);
+    }
   }
 
   async getCheckpoint(projection: string): Promise<bigint | 'start'> {
@@ -190,7 +283,8 @@ export class SqliteReadModelStore implements ReadModelStore {
 
 const MAX_PREPARED_STATEMENTS = 2_048;
 
-function tableOf(collection: string): string {
+/** The table a collection's documents live in. */
+export function readModelTable(collection: string): string {
   return `rm_${collection}`;
 }
 
