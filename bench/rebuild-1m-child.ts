@@ -1,12 +1,14 @@
-import { projectionsFor } from '../src/adapters/ledger-service.js';
+import { join } from 'node:path';
+import { rebuildReadModelsInBulk } from '../src/adapters/bulk-rebuild.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../src/adapters/sqlite/sqlite-read-model-store.js';
+import { EVENTS_FILE, READ_MODELS_FILE } from '../src/adapters/storage.js';
+import { DEFAULT_ACCOUNTING_TIME_ZONE } from '../src/projections/accounting-zone.js';
+import { projectionsFor } from '../src/projections/all-projections.js';
 import { BALANCES_COLLECTION, type BalanceDocument } from '../src/projections/balances.js';
-import { ProjectionRunner } from '../src/projections/projection-runner.js';
 import { MAX_FIND_LIMIT } from '../src/ports/read-model-store.js';
 import { nowMs } from './harness.js';
 import { rawRead } from './projection-catchup.js';
-import { DEFAULT_ACCOUNTING_TIME_ZONE } from '../src/projections/accounting-zone.js';
 
 /** Every read model, for the default accounting time zone (the one these runs configure). */
 const PROJECTIONS = projectionsFor(DEFAULT_ACCOUNTING_TIME_ZONE);
@@ -16,21 +18,16 @@ const PROJECTIONS = projectionsFor(DEFAULT_ACCOUNTING_TIME_ZONE);
  * measured work's alone (plus what Node and the modules take, as in `ledger rebuild`), not the log
  * generator's. Started by bench/rebuild-1m.ts with one job as JSON in argv[2], before the log is made:
  * it loads its code, says 'ready', waits for 'go' (so it runs the code the log was made with, even if
- * dist/ is rebuilt meanwhile), runs the job and reports one message over IPC.
+ * dist/ is rebuilt meanwhile; the rebuild's worker threads load theirs when they start), runs the job
+ * and reports one message over IPC.
  *
- *   rebuild: every projection in PROJECTIONS (as they are at run time) caught up from event zero into a
- *            fresh read-model file with ProjectionRunner.catchUp, the path `ledger rebuild` takes.
+ *   rebuild: every projection in PROJECTIONS (as they are at run time) rebuilt from event zero in bulk
+ *            (rebuildReadModelsInBulk, the path `ledger rebuild` takes) into the DATA_DIR `dataDir`.
  *   raw:     the baseline, projection-catchup's raw better-sqlite3 read of every row with JSON.parse.
  */
 
 export type RebuildChildJob =
-  | {
-      readonly kind: 'rebuild';
-      readonly eventsFile: string;
-      readonly readModelsFile: string;
-      readonly maxBatchEvents: number;
-    }
-  | { readonly kind: 'raw'; readonly eventsFile: string };
+  { readonly kind: 'rebuild'; readonly dataDir: string } | { readonly kind: 'raw'; readonly eventsFile: string };
 
 export type RebuildChildReport =
   | {
@@ -49,29 +46,41 @@ export type RebuildChildReport =
   | { readonly ok: false; readonly error: string };
 
 async function rebuild(job: Extract<RebuildChildJob, { kind: 'rebuild' }>): Promise<RebuildChildReport> {
-  const eventStore = new SqliteEventStore(job.eventsFile);
-  const readModels = new SqliteReadModelStore(job.readModelsFile);
+  const eventStore = new SqliteEventStore(join(job.dataDir, EVENTS_FILE));
+  const head = await eventStore.headPosition();
+  await eventStore.close();
+  if (head === 'start') throw new Error('the log is empty');
+  const started = nowMs();
+  const tally = await rebuildReadModelsInBulk({
+    config: {
+      dataDir: job.dataDir,
+      eventStoreUrl: undefined,
+      mongoUrl: undefined,
+      accountingTimeZone: DEFAULT_ACCOUNTING_TIME_ZONE,
+    },
+    projections: PROJECTIONS,
+    through: head,
+  });
+  const seconds = (nowMs() - started) / 1000;
+  // The whole process's peak, its worker threads included (they are threads of this process).
+  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  // Checked after the peak is taken: the checks' own reads must not count.
+  const readModels = new SqliteReadModelStore(join(job.dataDir, READ_MODELS_FILE));
   try {
-    const runner = new ProjectionRunner(eventStore, readModels, PROJECTIONS, { maxBatchEvents: job.maxBatchEvents });
-    const started = nowMs();
-    const events = await runner.catchUp();
-    const seconds = (nowMs() - started) / 1000;
-    const peakRssBytes = process.resourceUsage().maxRSS * 1024;
-    // Checked after the peak is taken: the checks' own reads must not count.
+    await readModels.ensureCollections(PROJECTIONS.flatMap((p) => p.collections));
     const checkpoints: Record<string, string> = {};
     for (const projection of PROJECTIONS)
       checkpoints[projection.name] = String(await readModels.getCheckpoint(projection.name));
     return {
       ok: true,
-      events,
+      events: tally.events,
       seconds,
       peakRssBytes,
       checkpoints,
-      head: String(await eventStore.headPosition()),
+      head: String(head),
       balances: await sumBalances(readModels),
     };
   } finally {
-    await eventStore.close();
     await readModels.close();
   }
 }

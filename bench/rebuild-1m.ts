@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { SimulatedBank } from '../src/adapters/channels/simulated-bank.js';
 import { projectionsFor } from '../src/adapters/ledger-service.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store.js';
+import { EVENTS_FILE } from '../src/adapters/storage.js';
 import { systemClock } from '../src/adapters/system-clock.js';
 import { accountStreamId } from '../src/commands/accounts/open-account-handler.js';
 import { deriveId, type CommandContext } from '../src/commands/command-context.js';
@@ -40,10 +41,10 @@ const PROJECTIONS = projectionsFor(DEFAULT_ACCOUNTING_TIME_ZONE);
 
 /**
  * Rebuilding every read model from a log of 1,000,000 events (quick: 50,000): all projections in
- * PROJECTIONS (as the list is at run time) caught up from event zero into a fresh SqliteReadModelStore
- * with ProjectionRunner.catchUp and maxBatchEvents 5,000, the path and batch size of `ledger rebuild`
- * (scripts/rebuild.ts), in a child process of its own (bench/rebuild-1m-child.ts), whose peak RSS is
- * therefore the rebuild's alone.
+ * PROJECTIONS (as the list is at run time) rebuilt from event zero in bulk mode, the path of
+ * `ledger rebuild` (scripts/rebuild.ts -> rebuildReadModelsInBulk: worker threads, staging files, the
+ * swap into DATA_DIR/read-models.sqlite), with its default limits, in a child process of its own
+ * (bench/rebuild-1m-child.ts), whose peak RSS (worker threads included) is therefore the rebuild's alone.
  *
  * The log is made like the command side makes it (the real deciders, toNewEvent, appended through
  * SqliteEventStore with its hash chain): wallets and merchant accounts opened, wallets recharged, and
@@ -61,8 +62,6 @@ const PROJECTIONS = projectionsFor(DEFAULT_ACCOUNTING_TIME_ZONE);
  */
 export const name = 'rebuild-1m';
 
-/** scripts/rebuild.ts's batch size (events per read-model transaction). */
-const REBUILD_MAX_BATCH_EVENTS = 5_000;
 const TARGET_RATIO = 0.4;
 const PEAK_RSS_MAX_MB = 400;
 /** The whole rebuild of SIZES.full.events, all projections (issue 9's target). */
@@ -87,21 +86,14 @@ const MB = 1e6;
 export async function run(options: BenchmarkOptions): Promise<Figure[]> {
   const size = options.quick ? SIZES.quick : SIZES.full;
   return withTempDir(name, async (dir) => {
-    const eventsFile = join(dir, 'events.sqlite');
+    // The directory is laid out as a DATA_DIR: the rebuild finds the log in it and swaps its result in.
+    const eventsFile = join(dir, EVENTS_FILE);
     // The children start first, loading the code the log is made with (see rebuild-1m-child.ts).
     const started: Child[] = [];
     try {
       const children = {
         rawBefore: await startChild({ kind: 'raw', eventsFile }, started),
-        rebuild: await startChild(
-          {
-            kind: 'rebuild',
-            eventsFile,
-            readModelsFile: join(dir, 'read-models.sqlite'),
-            maxBatchEvents: REBUILD_MAX_BATCH_EVENTS,
-          },
-          started,
-        ),
+        rebuild: await startChild({ kind: 'rebuild', dataDir: dir }, started),
         rawAfter: await startChild({ kind: 'raw', eventsFile }, started),
       };
       return await generateAndMeasure(options, size, eventsFile, children);

@@ -29,7 +29,7 @@ program
 program
   .command('rebuild')
   .description(
-    'Drop read models and replay them from event zero (refused while a service holds DATA_DIR or when it holds no ledger)',
+    'Rebuild read models from event zero beside the live ones, then swap them in (refused while a service holds DATA_DIR or when it holds no ledger)',
   )
   .option('-p, --projection <name...>', 'only these projections (default: all)')
   .action(async (options: { projection?: string[] }) => {

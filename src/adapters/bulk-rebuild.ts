@@ -54,12 +54,12 @@ export type FromBulkRebuildWorker =
 
 /**
  * Each worker's V8 heap. Its live data is its batch, its document cache and its pending writes (30-70 MB
- * on the 1,000,000-event benchmark); measured there, 24 MB of young generation and 112 MB of old kept the
- * collector to about a fifth of the CPU within the 400 MB bound, where 3-16 MB young or 64 MB old
- * doubled it, and no limits let a worker grow past 500 MB. A worker that outgrows them stops the rebuild
- * (ERR_WORKER_OUT_OF_MEMORY) rather than the machine.
+ * on the 1,000,000-event benchmark). Measured there on 2 cores: 36 MB of young generation and 112 MB of
+ * old kept the collector near a fifth of the CPU with the whole rebuild under 400 MB; 3-16 MB young or
+ * 64 MB old doubled its share, and without limits one worker grew past 500 MB. A worker that outgrows
+ * them stops the rebuild (ERR_WORKER_OUT_OF_MEMORY) rather than the machine.
  */
-const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 24, maxOldGenerationSizeMb: 112 } as const;
+const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 36, maxOldGenerationSizeMb: 112 } as const;
 
 export interface BulkRebuildRun {
   readonly config: BulkRebuildConfig;
@@ -104,14 +104,14 @@ export async function rebuildReadModelsInBulk(
 }
 
 /** Where a rebuild builds, for its engine: each worker's target, and how the result is swapped in. */
-interface StagingArea {
+export interface StagingArea {
   target(worker: number): StagingTarget;
   /** Removes what an interrupted rebuild left. */
   discard(): Promise<void>;
   swapIn(rebuilt: readonly RebuiltProjection[], workers: number): Promise<void>;
 }
 
-interface RebuiltProjection {
+export interface RebuiltProjection {
   readonly name: string;
   readonly collections: readonly string[];
 }
@@ -119,7 +119,7 @@ interface RebuiltProjection {
 /** MongoDB staging collections: `_rebuild.<collection>`, a name no read model can have. */
 const MONGO_STAGING_PREFIX = '_rebuild.';
 
-function stagingAreaFor(config: BulkRebuildConfig): StagingArea {
+export function stagingAreaFor(config: BulkRebuildConfig): StagingArea {
   if (config.mongoUrl) return mongoStagingArea(config.mongoUrl);
   const liveFile = join(config.dataDir, READ_MODELS_FILE);
   return {

@@ -20,12 +20,13 @@ export interface BulkRebuildLimits extends BulkBuilderLimits {
 /**
  * Measured on the 1,000,000-event benchmark (10,100 accounts): a cache that holds every account's
  * documents (balances, statement heads, account sub-ledgers) with room for the operations in flight
- * writes each document about once; 8,000 wrote hot documents and read them back again and again. A
- * ledger with more accounts than the cache holds costs more writes and reads, not more memory.
+ * writes each document about once (with bulk-builder.ts's eviction, which lets single-batch documents go
+ * first); 8,000 wrote hot documents and read them back again and again. A ledger with more accounts than
+ * the cache holds costs more writes and reads, not more memory.
  */
 export const DEFAULT_BULK_REBUILD_LIMITS: BulkRebuildLimits = {
   maxBatchEvents: 1_000,
-  maxCachedDocuments: 14_000,
+  maxCachedDocuments: 12_000,
   maxPendingWrites: 2_000,
 };
 

@@ -293,17 +293,21 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
     if (writes.length > MAX_STAGED_WRITES_PER_CALL)
       throw new InvalidQueryError(`a staged write carries at most ${MAX_STAGED_WRITES_PER_CALL} documents`);
     const operationsByCollection = new Map<string, AnyBulkWriteOperation<StoredRecord>[]>();
-    for (const write of winningWrites(writes)) {
+    const add = (write: DocumentWrite, operation: AnyBulkWriteOperation<StoredRecord>) => {
+      const operations = operationsByCollection.get(write.collection) ?? [];
+      operations.push(operation);
+      operationsByCollection.set(write.collection, operations);
+    };
+    const replaceable: DocumentWrite[] = [];
+    for (const write of writes) {
       this.collectionFor(write.collection);
       if (write.data !== null) assertStorable(write.collection, write.id, write.data);
-      const operations = operationsByCollection.get(write.collection) ?? [];
-      operations.push(
-        this.specs.get(write.collection)!.writeOnce
-          ? { insertOne: { document: recordOf(write) as StoredRecord } }
-          : guardedUpsert(write),
-      );
-      operationsByCollection.set(write.collection, operations);
+      // Every write-once write is an insert, two of one id in the same call included: the second fails.
+      if (this.specs.get(write.collection)!.writeOnce)
+        add(write, { insertOne: { document: recordOf(write) as StoredRecord } });
+      else replaceable.push(write);
     }
+    for (const write of winningWrites(replaceable)) add(write, guardedUpsert(write));
     await this.guard('write', async () => {
       for (const [collection, operations] of operationsByCollection) {
         await durableCollection<StoredRecord>(this.db, this.physical(collection)).bulkWrite(operations, {
@@ -375,7 +379,7 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
           );
         }
       }
-      await this.db.dropCollection(`${prefix}${CHECKPOINT_COLLECTION}`, { writeConcern: MAJORITY_WRITE_CONCERN });
+      await this.dropStaged(`${prefix}${CHECKPOINT_COLLECTION}`);
     });
   }
 
