@@ -374,7 +374,7 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
         if (rebuilt) {
           await this.checkpoints().replaceOne(
             { _id: projection.name },
-            { position: rebuilt.position },
+            { position: Long.fromBigInt(toBigInt(rebuilt.position)) },
             { upsert: true },
           );
         }
