@@ -79,13 +79,77 @@ export interface ReadModelStore {
   /**
    * Applies document writes and moves the projection's checkpoint forward, atomically where the engine
    * allows. A write whose position is not above the document's stored position is skipped; a checkpoint
-   * never moves backwards.
+   * never moves backwards. With a `fence`, the batch is refused (LeaseLostError, nothing written) unless
+   * the fence's token is still the lease's current one, checked in the same transaction as the writes.
    */
-  applyBatch(projection: string, writes: readonly DocumentWrite[], checkpoint: bigint): Promise<void>;
+  applyBatch(
+    projection: string,
+    writes: readonly DocumentWrite[],
+    checkpoint: bigint,
+    fence?: LeaseFence,
+  ): Promise<void>;
   getCheckpoint(projection: string): Promise<bigint | 'start'>;
+  /**
+   * Takes the named lease for `holder` when it is free (never held, released, or expired by the store's
+   * clock), with the next fencing token; null when someone holds it. Atomic: of several callers at once,
+   * at most one gets it.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseGrant | null>;
+  /**
+   * Extends a lease `ttlMs` from now (the store's clock) while `grant`'s holder and token are still the
+   * current ones (even past its expiry, if nobody took it since: its token still fences out nobody else);
+   * null once it was taken over or released.
+   */
+  renewLease(grant: LeaseGrant, ttlMs: number): Promise<LeaseGrant | null>;
+  /** Frees a lease at once if `grant` still holds it (a graceful stop: another instance need not wait). */
+  releaseLease(grant: LeaseGrant): Promise<void>;
+  /** Every lease the store knows, with the store's clock, for status output. */
+  listLeases(): Promise<LeaseState[]>;
+  /**
+   * Frees every lease, keeping their tokens: for a tool that holds the store exclusively (`ledger rebuild`
+   * under the DATA_DIR lock), so no holder can be alive, and a lease a killed service left behind does
+   * not keep the next service waiting for it to expire.
+   */
+  freeAllLeases(): Promise<void>;
   /** Removes a projection's documents and checkpoint (before a rebuild). */
   resetProjection(projection: string, collections: readonly string[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A lease held: who holds it, its fencing token and until when (the store's clock, ms since the epoch). */
+export interface LeaseGrant {
+  readonly name: string;
+  readonly holder: string;
+  /** Strictly increasing per lease name, whoever acquires it: a later holder always has a larger one. */
+  readonly token: bigint;
+  readonly expiresAtMs: number;
+}
+
+/** A lease as stored, read with the store's clock: expired when `expiresAtMs <= nowMs`. */
+export interface LeaseState {
+  readonly name: string;
+  /** null: released (or freed by a rebuild). */
+  readonly holder: string | null;
+  readonly token: bigint;
+  readonly expiresAtMs: number;
+  readonly nowMs: number;
+}
+
+/** What a fenced `applyBatch` carries: the lease and the token its writer acquired it with. */
+export interface LeaseFence {
+  readonly lease: string;
+  readonly token: bigint;
+}
+
+/** Lease TTLs a store accepts: long enough to renew in, short enough that a dead holder is replaced. */
+export const MIN_LEASE_TTL_MS = 100;
+export const MAX_LEASE_TTL_MS = 10 * 60_000;
+
+/** Checks a TTL before it reaches a store; both adapters call it. */
+export function validateLeaseTtl(ttlMs: number): void {
+  if (!Number.isInteger(ttlMs) || ttlMs < MIN_LEASE_TTL_MS || ttlMs > MAX_LEASE_TTL_MS) {
+    throw new InvalidQueryError(`a lease TTL is an integer from ${MIN_LEASE_TTL_MS} to ${MAX_LEASE_TTL_MS} ms`);
+  }
 }
 
 /** Largest page `find` returns. */
@@ -123,6 +187,22 @@ export class ReadModelStoreRefusedError extends Error {
   override readonly name = 'ReadModelStoreRefusedError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+  }
+}
+
+/**
+ * A fenced batch was refused: its lease was taken over (a later token is current) or freed. Nothing was
+ * written; the writer no longer holds the lease and must stop (retrying cannot succeed).
+ */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+  constructor(
+    readonly fence: LeaseFence,
+    readonly currentToken: bigint | null,
+  ) {
+    super(
+      `lease ${fence.lease} is no longer held with token ${fence.token} (current: ${currentToken ?? 'none'}): batch refused`,
+    );
   }
 }
 

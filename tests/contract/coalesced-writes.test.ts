@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectionsFor } from '../../src/adapters/ledger-service.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
-import type { DocumentWrite, ReadModelStore } from '../../src/ports/read-model-store.js';
+import type { DocumentWrite, LeaseFence, ReadModelStore } from '../../src/ports/read-model-store.js';
 import { PositionWaitTimeoutError, ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { commandFixture, payRepeatedly } from '../support/command-fixtures.js';
 import { readModelContents } from '../support/read-model-contents.js';
@@ -27,9 +27,14 @@ function everything(store: ReadModelStore): ReturnType<typeof readModelContents>
 /** Counts the document writes each projection's batches carry. */
 class CountingReadModelStore extends FaultyReadModelStore {
   readonly writes = new Map<string, number>();
-  override async applyBatch(projection: string, writes: readonly DocumentWrite[], checkpoint: bigint) {
+  override async applyBatch(
+    projection: string,
+    writes: readonly DocumentWrite[],
+    checkpoint: bigint,
+    fence?: LeaseFence,
+  ) {
     this.writes.set(projection, (this.writes.get(projection) ?? 0) + writes.length);
-    return super.applyBatch(projection, writes, checkpoint);
+    return super.applyBatch(projection, writes, checkpoint, fence);
   }
 }
 

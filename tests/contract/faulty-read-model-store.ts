@@ -6,6 +6,9 @@ import {
   type DocumentWrite,
   type FindPage,
   type FindQuery,
+  type LeaseFence,
+  type LeaseGrant,
+  type LeaseState,
   type ReadModelStore,
   type StoredDocument,
 } from '../../src/ports/read-model-store.js';
@@ -41,11 +44,16 @@ export class FaultyReadModelStore implements ReadModelStore {
     this.faults.push(...faults);
   }
 
-  async applyBatch(projection: string, writes: readonly DocumentWrite[], checkpoint: bigint): Promise<void> {
+  async applyBatch(
+    projection: string,
+    writes: readonly DocumentWrite[],
+    checkpoint: bigint,
+    fence?: LeaseFence,
+  ): Promise<void> {
     const fault = this.faults.shift() ?? 'none';
     switch (fault) {
       case 'none':
-        return this.inner.applyBatch(projection, writes, checkpoint);
+        return this.inner.applyBatch(projection, writes, checkpoint, fence);
       case 'unavailable':
         throw new ReadModelStoreUnavailableError(`injected: ${projection}'s batch refused, nothing written`);
       case 'half-written':
@@ -60,7 +68,7 @@ export class FaultyReadModelStore implements ReadModelStore {
         process.kill(process.pid, 'SIGKILL');
         throw new Error('unreachable: the process was killed');
       case 'written-unconfirmed':
-        await this.inner.applyBatch(projection, writes, checkpoint);
+        await this.inner.applyBatch(projection, writes, checkpoint, fence);
         throw new ReadModelWriteUnknownError(`injected: ${projection}'s batch was written, unconfirmed`);
     }
   }
@@ -86,6 +94,26 @@ export class FaultyReadModelStore implements ReadModelStore {
 
   getCheckpoint(projection: string): Promise<bigint | 'start'> {
     return this.inner.getCheckpoint(projection);
+  }
+
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseGrant | null> {
+    return this.inner.acquireLease(name, holder, ttlMs);
+  }
+
+  renewLease(grant: LeaseGrant, ttlMs: number): Promise<LeaseGrant | null> {
+    return this.inner.renewLease(grant, ttlMs);
+  }
+
+  releaseLease(grant: LeaseGrant): Promise<void> {
+    return this.inner.releaseLease(grant);
+  }
+
+  listLeases(): Promise<LeaseState[]> {
+    return this.inner.listLeases();
+  }
+
+  freeAllLeases(): Promise<void> {
+    return this.inner.freeAllLeases();
   }
 
   resetProjection(projection: string, collections: readonly string[]): Promise<void> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   InvalidQueryError,
+  LeaseLostError,
   ReadModelStoreUnavailableError,
   ReadModelWriteUnknownError,
   type DocumentWrite,
@@ -243,6 +244,109 @@ export function readModelStoreContract(adapterName: string, open: () => Promise<
       expect(await store.getCheckpoint(p)).toBe('start');
       await store.applyBatch(p, [{ collection: c, id: 'x', data: { a: 2 }, position: 1n }], 1n);
       expect((await store.get(c, 'x'))?.data).toEqual({ a: 2 });
+    });
+
+    describe('leases', () => {
+      const TTL_MS = 300;
+      const lease = (label: string) => `lease-${label}-${run}`;
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+      it('is held by one holder at a time, also when several ask at once', async () => {
+        const name = lease('exclusive');
+        const attempts = await Promise.all(
+          ['a', 'b', 'c', 'd'].map((holder) => store.acquireLease(name, holder, 60_000)),
+        );
+        const granted = attempts.filter((grant) => grant !== null);
+        expect(granted).toHaveLength(1);
+        expect(granted[0]).toMatchObject({ name, token: 1n });
+        expect(await store.acquireLease(name, granted[0]!.holder, 60_000)).toBeNull();
+        const [state] = (await store.listLeases()).filter((l) => l.name === name);
+        expect(state).toMatchObject({ name, holder: granted[0]!.holder, token: 1n });
+        expect(state!.expiresAtMs - state!.nowMs).toBeGreaterThan(50_000);
+        expect(state!.expiresAtMs - state!.nowMs).toBeLessThanOrEqual(60_000);
+      });
+
+      it('is renewed by its holder only, and renewal keeps it past its first expiry', async () => {
+        const name = lease('renew');
+        const grant = (await store.acquireLease(name, 'a', TTL_MS))!;
+        expect(await store.renewLease({ ...grant, holder: 'b' }, TTL_MS)).toBeNull();
+        expect(await store.renewLease({ ...grant, token: grant.token + 1n }, TTL_MS)).toBeNull();
+        for (let i = 0; i < 4; i += 1) {
+          await sleep(TTL_MS / 3);
+          const renewed = await store.renewLease(grant, TTL_MS);
+          expect(renewed).toMatchObject({ name, holder: 'a', token: grant.token });
+        }
+        // Held for more than a TTL in all: nobody else could take it.
+        expect(await store.acquireLease(name, 'b', TTL_MS)).toBeNull();
+      });
+
+      it('is taken over once expired, with a larger token; the old holder can no longer renew it', async () => {
+        const name = lease('takeover');
+        const first = (await store.acquireLease(name, 'a', TTL_MS))!;
+        expect(await store.acquireLease(name, 'b', TTL_MS)).toBeNull();
+        await sleep(TTL_MS + 100);
+        const second = await store.acquireLease(name, 'b', TTL_MS);
+        expect(second).toMatchObject({ name, holder: 'b' });
+        expect(second!.token).toBeGreaterThan(first.token);
+        expect(await store.renewLease(first, TTL_MS)).toBeNull();
+        await store.releaseLease(first); // a stale release changes nothing
+        expect((await store.listLeases()).find((l) => l.name === name)).toMatchObject({ holder: 'b' });
+      });
+
+      it('is free at once when released; tokens keep growing across releases and holders', async () => {
+        const name = lease('release');
+        const tokens: bigint[] = [];
+        for (const holder of ['a', 'b', 'a', 'c']) {
+          const grant = (await store.acquireLease(name, holder, 60_000))!;
+          expect(grant).not.toBeNull();
+          tokens.push(grant.token);
+          await store.releaseLease(grant);
+          expect((await store.listLeases()).find((l) => l.name === name)).toMatchObject({ holder: null });
+        }
+        expect(tokens).toEqual([1n, 2n, 3n, 4n]);
+        const held = (await store.acquireLease(name, 'd', 60_000))!;
+        await store.freeAllLeases();
+        expect(await store.renewLease(held, 60_000)).toBeNull();
+        expect((await store.acquireLease(name, 'e', 60_000))?.token).toBe(6n);
+      });
+
+      it("refuses a stale holder's fenced batch: no document, no checkpoint written", async () => {
+        const name = lease('fence');
+        const p = `fenced-${run}`;
+        const old = (await store.acquireLease(name, 'old', TTL_MS))!;
+        const write = (v: number, position: bigint): DocumentWrite => ({
+          collection: balances,
+          id: `fenced-${run}`,
+          data: { currency: 'CNY', v },
+          position,
+        });
+        await store.applyBatch(p, [write(1, 100n)], 100n, { lease: name, token: old.token });
+        await sleep(TTL_MS + 100);
+        // Expired but not taken over: the token is still the current one, so the write is no one else's.
+        await store.applyBatch(p, [write(2, 101n)], 101n, { lease: name, token: old.token });
+        const taker = (await store.acquireLease(name, 'new', TTL_MS))!;
+        const refused = store.applyBatch(p, [write(3, 200n)], 200n, { lease: name, token: old.token });
+        await expect(refused).rejects.toBeInstanceOf(LeaseLostError);
+        await expect(refused).rejects.toMatchObject({ currentToken: taker.token });
+        expect((await store.get(balances, `fenced-${run}`))?.data).toEqual({ currency: 'CNY', v: 2 });
+        expect(await store.getCheckpoint(p)).toBe(101n);
+        await store.applyBatch(p, [write(4, 201n)], 201n, { lease: name, token: taker.token });
+        expect(await store.getCheckpoint(p)).toBe(201n);
+        await store.releaseLease(taker);
+        // Released: even its last holder's token fences nothing any more.
+        await expect(
+          store.applyBatch(p, [write(5, 202n)], 202n, { lease: name, token: taker.token }),
+        ).rejects.toBeInstanceOf(LeaseLostError);
+        await expect(store.applyBatch(p, [], 203n, { lease: lease('never-taken'), token: 1n })).rejects.toBeInstanceOf(
+          LeaseLostError,
+        );
+        expect(await store.getCheckpoint(p)).toBe(201n);
+      });
+
+      it('refuses TTLs out of bounds', async () => {
+        await expect(store.acquireLease(lease('ttl'), 'a', 0)).rejects.toBeInstanceOf(InvalidQueryError);
+        await expect(store.acquireLease(lease('ttl'), 'a', 1.5)).rejects.toBeInstanceOf(InvalidQueryError);
+      });
     });
   });
 }

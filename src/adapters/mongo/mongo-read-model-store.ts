@@ -16,6 +16,7 @@ import {
   COLLECTION_NAME_PATTERN,
   FIELD_NAME_PATTERN,
   InvalidQueryError,
+  LeaseLostError,
   MAX_WRITES_PER_BATCH,
   ReadModelStoreRefusedError,
   ReadModelStoreUnavailableError,
@@ -23,11 +24,15 @@ import {
   decodeCursor,
   encodeCursor,
   validateFindQuery,
+  validateLeaseTtl,
   type CollectionSpec,
   type DocumentWrite,
   type FindPage,
   type FindQuery,
   type IndexValue,
+  type LeaseFence,
+  type LeaseGrant,
+  type LeaseState,
   type ReadModelStore,
   type StoredDocument,
 } from '../../ports/read-model-store.js';
@@ -52,6 +57,11 @@ export const DEFAULT_DATABASE_NAME = 'ledger';
 export const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 3_000;
 /** Projection checkpoints: `{ _id: projection, position }`. Not available as a read-model collection name. */
 export const CHECKPOINT_COLLECTION = 'projection_checkpoints';
+/**
+ * Named leases: `{ _id: name, holder, token, expiresAt }`, judged by the server's clock (`$$NOW`), so
+ * instances on hosts whose clocks differ agree on when a lease has expired. Not a collection name either.
+ */
+export const LEASE_COLLECTION = 'projection_leases';
 /** Ids per `$in` query in `getMany`: keeps each query document small whatever the caller asks for. */
 const GET_MANY_CHUNK_SIZE = 1_000;
 /** Top-level fields the adapter keeps beside a document's data fields. */
@@ -66,6 +76,13 @@ interface StoredRecord extends Document {
   /** Int64; the driver returns it as a number when it fits in 53 bits, else as a Long. */
   _position: unknown;
   _deleted?: true;
+}
+
+interface LeaseRecord extends Document {
+  _id: string;
+  holder: string | null;
+  token: unknown;
+  expiresAt: Date;
 }
 
 interface CheckpointRecord extends Document {
@@ -122,6 +139,8 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
       const store = new MongoReadModelStore(client, db, transactional, hosts, prefix);
       // Created up front: implicit creation inside a transaction is not allowed on every deployment.
       await store.createCollectionIfMissing(store.physical(CHECKPOINT_COLLECTION));
+      // Leases are the live store's only: never staged, never renamed by a rebuild's swap.
+      await store.createCollectionIfMissing(LEASE_COLLECTION);
       return store;
     } catch (error) {
       await client?.close().catch(() => undefined);
@@ -140,8 +159,8 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
     for (const spec of specs) {
       if (!COLLECTION_NAME_PATTERN.test(spec.name))
         throw new InvalidQueryError(`invalid collection name: ${spec.name}`);
-      if (spec.name === CHECKPOINT_COLLECTION)
-        throw new InvalidQueryError(`${CHECKPOINT_COLLECTION} is reserved for checkpoints`);
+      if (spec.name === CHECKPOINT_COLLECTION || spec.name === LEASE_COLLECTION)
+        throw new InvalidQueryError(`${spec.name} is reserved for checkpoints and leases`);
       for (const field of spec.indexes) {
         if (!FIELD_NAME_PATTERN.test(field)) throw new InvalidQueryError(`invalid index field: ${field}`);
       }
@@ -222,7 +241,12 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
     return { items: page.map((record) => toStoredDocument<T>(record)), nextCursor };
   }
 
-  async applyBatch(projection: string, writes: readonly DocumentWrite[], checkpoint: bigint): Promise<void> {
+  async applyBatch(
+    projection: string,
+    writes: readonly DocumentWrite[],
+    checkpoint: bigint,
+    fence?: LeaseFence,
+  ): Promise<void> {
     if (writes.length > MAX_WRITES_PER_BATCH)
       throw new InvalidQueryError(`a batch carries at most ${MAX_WRITES_PER_BATCH} writes`);
     for (const write of writes) {
@@ -236,6 +260,7 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
       operationsByCollection.set(write.collection, operations);
     }
     const apply = async (session?: ClientSession): Promise<void> => {
+      if (fence) await this.checkFence(fence, session);
       for (const [collection, operations] of operationsByCollection) {
         await this.bulkUpsert(durableCollection<StoredRecord>(this.db, collection), operations, session);
       }
@@ -256,6 +281,94 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
         await session.endSession();
       }
     });
+  }
+
+  /**
+   * The fence is a write to the lease document, not a read: inside the batch's transaction, a takeover
+   * committed meanwhile makes it a write conflict (the transaction is run again, and then refused), where a
+   * read would not be checked at commit. Without transactions (a standalone server) it is checked before
+   * the writes, which leaves a takeover between the check and the writes unfenced: run a replica set.
+   */
+  private async checkFence(fence: LeaseFence, session?: ClientSession): Promise<void> {
+    const fenced = await this.leases().updateOne(
+      { _id: fence.lease, holder: { $ne: null }, token: Long.fromBigInt(fence.token) },
+      { $currentDate: { fencedAt: true } },
+      session ? { session } : {},
+    );
+    if (fenced.matchedCount === 1) return;
+    const current = await this.leases().findOne({ _id: fence.lease }, session ? { session } : {});
+    throw new LeaseLostError(fence, current ? toBigInt(current.token) : null);
+  }
+
+  /**
+   * One conditional upsert: the filter matches a lease that is free or expired by the server's clock, and
+   * the update pipeline takes it with the next token. A lease someone holds does not match, so the upsert
+   * tries to insert its _id and fails on the duplicate key: that is the answer "held" (also when two
+   * instances race to create a lease that did not exist: the loser's insert fails the same way).
+   */
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseGrant | null> {
+    validateLeaseTtl(ttlMs);
+    const taken = await this.guard('write', async () => {
+      try {
+        return await this.leases().findOneAndUpdate(
+          { _id: name, $or: [{ holder: null }, { $expr: { $lte: ['$expiresAt', '$$NOW'] } }] },
+          [
+            {
+              $set: {
+                holder: { $literal: holder },
+                token: { $add: [{ $ifNull: ['$token', Long.ZERO] }, Long.ONE] },
+                expiresAt: { $add: ['$$NOW', ttlMs] },
+              },
+            },
+          ],
+          { upsert: true, returnDocument: 'after' },
+        );
+      } catch (error) {
+        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return null;
+        throw error;
+      }
+    });
+    return taken ? toGrant(taken) : null;
+  }
+
+  async renewLease(grant: LeaseGrant, ttlMs: number): Promise<LeaseGrant | null> {
+    validateLeaseTtl(ttlMs);
+    const renewed = await this.guard('write', () =>
+      this.leases().findOneAndUpdate(
+        { _id: grant.name, holder: grant.holder, token: Long.fromBigInt(grant.token) },
+        [{ $set: { expiresAt: { $add: ['$$NOW', ttlMs] } } }],
+        { returnDocument: 'after' },
+      ),
+    );
+    return renewed ? toGrant(renewed) : null;
+  }
+
+  async releaseLease(grant: LeaseGrant): Promise<void> {
+    await this.guard('write', () =>
+      this.leases().updateOne(
+        { _id: grant.name, holder: grant.holder, token: Long.fromBigInt(grant.token) },
+        { $set: { holder: null, expiresAt: new Date(0) } },
+      ),
+    );
+  }
+
+  async listLeases(): Promise<LeaseState[]> {
+    const records = await this.guard('read', () =>
+      this.leases()
+        .aggregate<LeaseRecord & { now: Date }>([{ $sort: { _id: 1 } }, { $addFields: { now: '$$NOW' } }])
+        .toArray(),
+    );
+    return records.map((record) => ({
+      name: record._id,
+      holder: record.holder ?? null,
+      token: toBigInt(record.token),
+      expiresAtMs: record.expiresAt.getTime(),
+      nowMs: record.now.getTime(),
+    }));
+  }
+
+  async freeAllLeases(): Promise<void> {
+    await this.guard('write', () => this.leases().updateMany({}, { $set: { holder: null, expiresAt: new Date(0) } }));
   }
 
   /**
@@ -419,6 +532,10 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
     return durableCollection<StoredRecord>(this.db, this.physical(collection));
   }
 
+  private leases(): Collection<LeaseRecord> {
+    return durableCollection<LeaseRecord>(this.db, LEASE_COLLECTION);
+  }
+
   private checkpoints(): Collection<CheckpointRecord> {
     return durableCollection<CheckpointRecord>(this.db, this.physical(CHECKPOINT_COLLECTION));
   }
@@ -557,6 +674,16 @@ function assertStorable(collection: string, id: string, data: JsonObject): void 
 function toStoredDocument<T extends JsonObject>(record: StoredRecord): StoredDocument<T> {
   const { _id, _position, _deleted, ...data } = record;
   return { id: _id, position: toBigInt(_position), data: data as T };
+}
+
+function toGrant(record: LeaseRecord): LeaseGrant {
+  if (record.holder === null) throw new Error(`lease ${record._id} came back without a holder`);
+  return {
+    name: record._id,
+    holder: record.holder,
+    token: toBigInt(record.token),
+    expiresAtMs: record.expiresAt.getTime(),
+  };
 }
 
 function toBigInt(value: unknown): bigint {

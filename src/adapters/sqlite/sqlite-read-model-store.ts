@@ -4,15 +4,20 @@ import {
   COLLECTION_NAME_PATTERN,
   FIELD_NAME_PATTERN,
   InvalidQueryError,
+  LeaseLostError,
   MAX_WRITES_PER_BATCH,
   decodeCursor,
   encodeCursor,
   validateFindQuery,
+  validateLeaseTtl,
   type CollectionSpec,
   type DocumentWrite,
   type FindPage,
   type FindQuery,
   type IndexValue,
+  type LeaseFence,
+  type LeaseGrant,
+  type LeaseState,
   type ReadModelStore,
   type StoredDocument,
 } from '../../ports/read-model-store.js';
@@ -62,6 +67,7 @@ export class SqliteReadModelStore implements ReadModelStore, ReadModelStaging {
   private readonly deferredIndexes = new Map<string, string[]>();
   /** Prepared statements by SQL text: queries repeat (a handful of shapes per collection). */
   private readonly prepared = new Map<string, Database.Statement>();
+  private leasesTableReady = false;
 
   constructor(filePath: string, options: SqliteReadModelStoreOptions = {}) {
     this.db = openSqliteDatabase(filePath);
@@ -211,22 +217,123 @@ export class SqliteReadModelStore implements ReadModelStore, ReadModelStaging {
     return { items: page.map((row) => toDocument<T>(row)), nextCursor };
   }
 
-  async applyBatch(projection: string, writes: readonly DocumentWrite[], checkpoint: bigint): Promise<void> {
+  async applyBatch(
+    projection: string,
+    writes: readonly DocumentWrite[],
+    checkpoint: bigint,
+    fence?: LeaseFence,
+  ): Promise<void> {
     if (this.bulk) throw new Error('a store in bulk mode is a staging area: writeDocuments, then completeProjection');
     if (writes.length > MAX_WRITES_PER_BATCH)
       throw new InvalidQueryError(`a batch carries at most ${MAX_WRITES_PER_BATCH} writes`);
     for (const write of writes) this.tableFor(write.collection);
-    this.db.transaction(() => {
-      for (const write of writes) {
-        this.upserts
-          .get(write.collection)!
-          .run(write.id, write.position, write.data === null ? null : JSON.stringify(write.data));
-      }
-      this.statement(
-        `INSERT INTO rm_checkpoints (projection, position) VALUES (?, ?)
+    // Immediate: the write lock is taken before the fence is read, so no takeover commits in between.
+    this.db
+      .transaction(() => {
+        if (fence) this.checkFence(fence);
+        for (const write of writes) {
+          this.upserts
+            .get(write.collection)!
+            .run(write.id, write.position, write.data === null ? null : JSON.stringify(write.data));
+        }
+        this.statement(
+          `INSERT INTO rm_checkpoints (projection, position) VALUES (?, ?)
          ON CONFLICT (projection) DO UPDATE SET position = max(position, excluded.position)`,
-      ).run(projection, checkpoint);
-    })();
+        ).run(projection, checkpoint);
+      })
+      .immediate();
+  }
+
+  /**
+   * Made on first use, not when the file is opened: a file no lease was ever taken in (a rebuild's staging
+   * file) has no lease table, and the one a live file has is carried over as any other table.
+   */
+  private ensureLeasesTable(): void {
+    if (this.leasesTableReady) return;
+    this.db.exec(LEASES_TABLE_SQL);
+    this.leasesTableReady = true;
+  }
+
+  /** Inside a write transaction: throws LeaseLostError unless `fence` is the lease's current holding. */
+  private checkFence(fence: LeaseFence): void {
+    this.ensureLeasesTable();
+    const row = this.statement(`SELECT holder, token FROM rm__leases WHERE name = ?`).get(fence.lease) as
+      { holder: string | null; token: bigint } | undefined;
+    if (!row || row.holder === null || row.token !== fence.token) throw new LeaseLostError(fence, row?.token ?? null);
+  }
+
+  /**
+   * Leases are judged by the store's clock: SQLite's `now`, the clock of the one host whose processes
+   * share this file, read inside the write transaction, so every instance judges expiry by the same clock.
+   */
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseGrant | null> {
+    validateLeaseTtl(ttlMs);
+    this.ensureLeasesTable();
+    return this.db
+      .transaction((): LeaseGrant | null => {
+        const nowMs = this.storeNowMs();
+        const row = this.statement(`SELECT holder, token, expires_at_ms FROM rm__leases WHERE name = ?`).get(name) as
+          LeaseRow | undefined;
+        if (row && row.holder !== null && Number(row.expires_at_ms) > nowMs) return null;
+        const token = (row?.token ?? 0n) + 1n;
+        const expiresAtMs = nowMs + ttlMs;
+        this.statement(
+          `INSERT INTO rm__leases (name, holder, token, expires_at_ms) VALUES (?, ?, ?, ?)
+           ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, token = excluded.token,
+             expires_at_ms = excluded.expires_at_ms`,
+        ).run(name, holder, token, expiresAtMs);
+        return { name, holder, token, expiresAtMs };
+      })
+      .immediate();
+  }
+
+  async renewLease(grant: LeaseGrant, ttlMs: number): Promise<LeaseGrant | null> {
+    validateLeaseTtl(ttlMs);
+    this.ensureLeasesTable();
+    return this.db
+      .transaction((): LeaseGrant | null => {
+        const expiresAtMs = this.storeNowMs() + ttlMs;
+        const renewed = this.statement(
+          `UPDATE rm__leases SET expires_at_ms = ? WHERE name = ? AND holder = ? AND token = ?`,
+        ).run(expiresAtMs, grant.name, grant.holder, grant.token);
+        return renewed.changes === 1 ? { ...grant, expiresAtMs } : null;
+      })
+      .immediate();
+  }
+
+  async releaseLease(grant: LeaseGrant): Promise<void> {
+    this.ensureLeasesTable();
+    this.statement(
+      `UPDATE rm__leases SET holder = NULL, expires_at_ms = 0 WHERE name = ? AND holder = ? AND token = ?`,
+    ).run(grant.name, grant.holder, grant.token);
+  }
+
+  async listLeases(): Promise<LeaseState[]> {
+    this.ensureLeasesTable();
+    const nowMs = this.storeNowMs();
+    const rows = this.statement(
+      `SELECT name, holder, token, expires_at_ms FROM rm__leases ORDER BY name`,
+    ).all() as (LeaseRow & { name: string })[];
+    return rows.map((row) => ({
+      name: row.name,
+      holder: row.holder,
+      token: row.token,
+      expiresAtMs: Number(row.expires_at_ms),
+      nowMs,
+    }));
+  }
+
+  async freeAllLeases(): Promise<void> {
+    this.ensureLeasesTable();
+    this.statement(`UPDATE rm__leases SET holder = NULL, expires_at_ms = 0`).run();
+  }
+
+  /** The store's clock, ms since the epoch (the Julian day of 1970-01-01 is 2440587.5). */
+  private storeNowMs(): number {
+    const row = this.statement(`SELECT CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) AS now_ms`).get() as {
+      now_ms: bigint;
+    };
+    return Number(row.now_ms);
   }
 
   /** Bulk mode (ReadModelStaging): documents without a checkpoint, write-once ones inserted. */
@@ -286,6 +393,19 @@ export class SqliteReadModelStore implements ReadModelStore, ReadModelStaging {
 }
 
 const MAX_PREPARED_STATEMENTS = 2_048;
+
+/**
+ * Named leases (src/ports/read-model-store.ts): a released lease keeps its row, so tokens only grow. Two
+ * underscores: no collection's table (`rm_` and a name starting with a letter) can take this name.
+ */
+const LEASES_TABLE_SQL = `CREATE TABLE IF NOT EXISTS rm__leases (
+  name TEXT PRIMARY KEY, holder TEXT, token INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL)`;
+
+interface LeaseRow {
+  holder: string | null;
+  token: bigint;
+  expires_at_ms: bigint;
+}
 
 /** The table a collection's documents live in. */
 export function readModelTable(collection: string): string {
