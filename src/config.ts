@@ -55,6 +55,11 @@ const configSchema = z.object({
   SNAPSHOT_EVERY_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
   /** Where the projections run: a worker thread (the second core), or the request thread. */
   PROJECTIONS_THREAD: z.enum(['worker', 'main']).default('worker'),
+  /**
+   * The projections lease: one instance among those sharing the stores runs the projections, renewing
+   * every third of this; when it dies another takes over within this long.
+   */
+  PROJECTION_LEASE_TTL_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
 });
 
 export type LedgerConfig = {
@@ -77,6 +82,7 @@ export type LedgerConfig = {
   /** 0: no snapshots are taken or read. */
   readonly snapshotEveryEvents: number;
   readonly projectionsThread: 'worker' | 'main';
+  readonly projectionLeaseTtlMs: number;
 };
 
 export class ConfigError extends Error {
@@ -109,5 +115,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     authEntityRefreshMs: c.AUTH_ENTITY_REFRESH_MS,
     snapshotEveryEvents: c.SNAPSHOT_EVERY_EVENTS,
     projectionsThread: c.PROJECTIONS_THREAD,
+    projectionLeaseTtlMs: c.PROJECTION_LEASE_TTL_MS,
   };
 }

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { LedgerConfig } from '../config.js';
 import { IdempotencyKeeper } from '../commands/idempotency.js';
 import { LedgerCommands } from '../commands/ledger-commands.js';
@@ -16,6 +18,7 @@ import { resumeStalledOperations } from '../commands/operations/resume-operation
 import { expireDuePreauths } from '../commands/preauths/preauth-expiry.js';
 import type { Projection } from '../projections/projection.js';
 import { projectionsFor } from '../projections/all-projections.js';
+import { LeasedProjections, leaseTimingFor } from '../projections/leased-projections.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { ProjectionWorkerHost } from './projection-worker-host.js';
 import { SimulatedBank } from './channels/simulated-bank.js';
@@ -32,6 +35,10 @@ const ENTITY_DIRECTORY_SIZE = 10_000;
 export interface LiveProjections {
   /** False while the projections fail and restart (readiness reports it). */
   readonly healthy: boolean;
+  /** This instance's holder id for the projections lease; undefined when it runs no projections. */
+  readonly holder: string | undefined;
+  /** True while this instance holds the projections lease and runs them. */
+  readonly holding: boolean;
   /** Read-your-writes: resolves once `projection` has written `position`, or fails after `timeoutMs`. */
   waitForPosition(projection: string, position: bigint, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -168,11 +175,27 @@ async function startProjections(
   readModelProjections: readonly Projection[],
   options: LedgerServiceOptions,
 ): Promise<LiveProjections> {
-  if ((options.runProjections ?? true) && config.projectionsThread === 'worker') {
+  if (!(options.runProjections ?? true)) {
+    // A tool that only writes: no lease, no live loop; it may still wait for positions others write.
+    const runner = new ProjectionRunner(eventStore, readModels, readModelProjections);
+    await runner.prepare();
+    return {
+      holder: undefined,
+      holding: false,
+      get healthy() {
+        return runner.healthy;
+      },
+      waitForPosition: (projection, position, timeoutMs) => runner.waitForPosition(projection, position, timeoutMs),
+      stop: () => runner.stop(),
+    };
+  }
+  const holder = projectionLeaseHolder();
+  if (config.projectionsThread === 'worker') {
     // This thread's connection serves the queries: it must know the collections too.
     await readModels.ensureCollections(readModelProjections.flatMap((p) => p.collections));
     const host = new ProjectionWorkerHost(
       config,
+      holder,
       eventStore,
       readModels,
       options.onProjectionError ?? ((e) => console.error('projection worker failed; restarting', e)),
@@ -185,12 +208,24 @@ async function startProjections(
     }
     return host;
   }
-  const runner = new ProjectionRunner(eventStore, readModels, readModelProjections, {
-    onError: options.onProjectionError,
+  const live = new LeasedProjections(eventStore, readModels, readModelProjections, {
+    holder,
+    timing: leaseTimingFor(config.projectionLeaseTtlMs),
+    ...(options.onProjectionError ? { onError: options.onProjectionError } : {}),
+    onLeaseChange: (_grant, reason) => {
+      if (reason !== undefined) console.warn(`projections lease: ${reason}`);
+    },
   });
-  if (options.runProjections ?? true) await runner.start();
-  else await runner.prepare();
-  return runner;
+  await live.start();
+  return live;
+}
+
+/**
+ * Unique per process start, and readable in status output: which host and process holds the lease. The
+ * random part tells a restarted process (same pid in a container) from the one before it.
+ */
+function projectionLeaseHolder(): string {
+  return `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
 }
 
 /** Runs `task` every `intervalMs` (0: never), one run at a time, reporting failures without stopping. */

@@ -11,10 +11,14 @@ export type ToProjectionWorker = { readonly kind: 'flush' } | { readonly kind: '
 export type FromProjectionWorker =
   | { readonly kind: 'ready'; readonly checkpoints: ReadonlyArray<readonly [string, bigint | 'start']> }
   | { readonly kind: 'checkpoint'; readonly projection: string; readonly position: bigint }
+  /** The worker took the projections lease (its token) or stopped holding it (null, and why). */
+  | { readonly kind: 'lease'; readonly token: bigint | null; readonly reason?: string }
   | { readonly kind: 'error'; readonly error: unknown };
 
 export interface ProjectionWorkerData {
   readonly config: LedgerConfig;
+  /** The holder id the worker takes the projections lease under. */
+  readonly holder: string;
 }
 
 /** Longest pause before a worker that died is started again. */
@@ -35,6 +39,8 @@ export class ProjectionWorkerHost {
   private readonly positions: PositionWaiter;
   private running = false;
   private failing = false;
+  /** The worker's token while it holds the projections lease, else null. */
+  private leaseToken: bigint | null = null;
   private stopping = false;
   /** Consecutive deaths of the worker; reset once it writes a checkpoint again. */
   private deaths = 0;
@@ -43,6 +49,8 @@ export class ProjectionWorkerHost {
 
   constructor(
     private readonly config: LedgerConfig,
+    /** This instance's holder id for the projections lease. */
+    readonly holder: string,
     eventStore: EventStore,
     readModels: ReadModelStore,
     private readonly onError: (error: unknown) => void,
@@ -62,7 +70,7 @@ export class ProjectionWorkerHost {
       import.meta.url.endsWith('.ts') ? './projection-worker.ts' : './projection-worker.js',
       import.meta.url,
     );
-    const data: ProjectionWorkerData = { config: this.config };
+    const data: ProjectionWorkerData = { config: this.config, holder: this.holder };
     const worker = new Worker(entry, { workerData: data, name: 'ledger-projections' });
     this.worker = worker;
     let ready: () => void = () => undefined;
@@ -85,6 +93,12 @@ export class ProjectionWorkerHost {
           this.deaths = 0;
           this.positions.wake();
           break;
+        case 'lease':
+          // Taking or losing the lease is no failure: a standby serves reads from the store.
+          this.failing = false;
+          this.leaseToken = message.token;
+          if (message.reason !== undefined) console.warn(`projections lease: ${message.reason}`);
+          break;
         case 'error':
           this.failing = true;
           this.onError(message.error);
@@ -98,6 +112,7 @@ export class ProjectionWorkerHost {
     this.exited = new Promise<void>((resolve) => {
       worker.once('exit', (code) => {
         this.running = false;
+        this.leaseToken = null;
         if (this.worker === worker) this.worker = undefined;
         failed(new Error(`projection worker exited with code ${code} before it was ready`));
         resolve();
@@ -105,6 +120,11 @@ export class ProjectionWorkerHost {
       });
     });
     return started;
+  }
+
+  /** True while this instance's worker holds the projections lease (and runs them). */
+  get holding(): boolean {
+    return this.running && this.leaseToken !== null;
   }
 
   /** True while the worker is running and applying events; false while it restarts or backs off. */

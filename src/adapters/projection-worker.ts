@@ -1,12 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { projectionsFor } from '../projections/all-projections.js';
-import { ProjectionRunner } from '../projections/projection-runner.js';
+import { LeasedProjections, leaseTimingFor } from '../projections/leased-projections.js';
 import type { FromProjectionWorker, ProjectionWorkerData, ToProjectionWorker } from './projection-worker-host.js';
 import { openEventStore, openReadModelStore } from './storage.js';
 
 /**
- * The projection worker thread (see projection-worker-host.ts): a ProjectionRunner over its own
- * connections to the stores, reporting each checkpoint it writes to the request thread.
+ * The projection worker thread (see projection-worker-host.ts): the projections, under the projections
+ * lease (LeasedProjections), over their own connections to the stores, reporting each checkpoint they
+ * write to the request thread.
  */
 
 /**
@@ -17,29 +18,33 @@ const LIVE_POLL_INTERVAL_MS = 5;
 
 const port = parentPort;
 if (!port) throw new Error('projection-worker.ts runs as a worker thread');
-const { config } = workerData as ProjectionWorkerData;
+const { config, holder } = workerData as ProjectionWorkerData;
 const send = (message: FromProjectionWorker): void => port.postMessage(message);
 
 const eventStore = await openEventStore(config, { livePollIntervalMs: LIVE_POLL_INTERVAL_MS });
 const readModels = await openReadModelStore(config);
 const projections = projectionsFor(config.accountingTimeZone);
-const runner = new ProjectionRunner(eventStore, readModels, projections, {
+const live = new LeasedProjections(eventStore, readModels, projections, {
+  holder,
+  timing: leaseTimingFor(config.projectionLeaseTtlMs),
   onError: (error) => send({ kind: 'error', error: cloneable(error) }),
   onCheckpoint: (projection, position) => send({ kind: 'checkpoint', projection, position }),
+  onLeaseChange: (grant, reason) =>
+    send({ kind: 'lease', token: grant?.token ?? null, ...(reason === undefined ? {} : { reason }) }),
 });
-await runner.start();
+await live.start();
 
 port.on('message', (message: ToProjectionWorker) => {
   switch (message.kind) {
     case 'flush':
-      runner.requestFlush();
+      live.requestFlush();
       break;
     case 'stop':
       void (async () => {
-        await runner.stop();
-        // What the request thread committed before stopping is applied too (bounded by the host's stop
-        // timeout; anything left is applied by the next start: the writes are idempotent).
-        await runner.catchUp();
+        // The holder writes what it applied and what the request thread committed before stopping (bounded
+        // by the host's stop timeout; anything left is applied by the next holder: the writes are
+        // idempotent), then releases the lease.
+        await live.stop();
         await Promise.all([eventStore.close(), readModels.close()]);
         port.close();
       })();

@@ -91,8 +91,9 @@ export interface ReadModelStore {
   getCheckpoint(projection: string): Promise<bigint | 'start'>;
   /**
    * Takes the named lease for `holder` when it is free (never held, released, or expired by the store's
-   * clock), with the next fencing token; null when someone holds it. Atomic: of several callers at once,
-   * at most one gets it.
+   * clock) or already `holder`'s (a restarted worker of the same instance), with the next fencing token,
+   * which fences off whatever wrote under the previous one; null when someone else holds it. Atomic: of
+   * several callers at once, at most one gets it.
    */
   acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseGrant | null>;
   /**

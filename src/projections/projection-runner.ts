@@ -3,8 +3,10 @@ import { LEDGER_STREAM_PREFIXES } from '../domain/stream-categories.js';
 import type { JsonObject } from '../domain/shared/json.js';
 import type { AllSubscription, EventStore, RecordedEvent } from '../ports/event-store.js';
 import {
+  LeaseLostError,
   MAX_WRITES_PER_BATCH,
   type DocumentWrite,
+  type LeaseFence,
   type ReadModelStore,
   type StoredDocument,
 } from '../ports/read-model-store.js';
@@ -35,6 +37,11 @@ export interface ProjectionRunnerOptions {
   readonly onError?: (error: unknown) => void;
   /** Told each checkpoint once it is written (a worker thread reports them to the request thread). */
   readonly onCheckpoint?: (projection: string, position: bigint) => void;
+  /**
+   * The lease this runner holds (src/projections/leased-projections.ts): every batch is written fenced by
+   * it, and once the store refuses one (LeaseLostError: taken over) the live loop ends instead of retrying.
+   */
+  readonly fence?: LeaseFence;
 }
 
 const NOTHING_READY = Symbol('nothing-ready');
@@ -154,6 +161,12 @@ export class ProjectionRunner {
         return;
       } catch (error) {
         if (this.stopped) return;
+        if (error instanceof LeaseLostError) {
+          // Someone else holds the lease now: retrying cannot succeed, and must not be tried.
+          this.failures += 1;
+          this.options.onError?.(error);
+          return;
+        }
         this.failures += 1;
         (this.options.onError ?? ((e) => console.error('projection runner failed; restarting', e)))(error);
         await this.subscription?.close().catch(() => undefined);
@@ -345,7 +358,7 @@ export class ProjectionRunner {
         writes.push({ collection, id, data: doc.data, position: doc.position });
       }
       try {
-        await this.readModels.applyBatch(projection.name, writes, applied);
+        await this.readModels.applyBatch(projection.name, writes, applied, this.options.fence);
       } catch (error) {
         // The store did not take this batch: forget what we believed it holds, and read it again.
         this.forgetUnwritten();

@@ -259,9 +259,17 @@ export function readModelStoreContract(adapterName: string, open: () => Promise<
         const granted = attempts.filter((grant) => grant !== null);
         expect(granted).toHaveLength(1);
         expect(granted[0]).toMatchObject({ name, token: 1n });
-        expect(await store.acquireLease(name, granted[0]!.holder, 60_000)).toBeNull();
+        const others = ['a', 'b', 'c', 'd'].filter((holder) => holder !== granted[0]!.holder);
+        for (const holder of others) expect(await store.acquireLease(name, holder, 60_000)).toBeNull();
+        // Its own holder may take it again (a restarted worker of the same instance): a new token, which
+        // fences off what the previous one would still write.
+        const again = (await store.acquireLease(name, granted[0]!.holder, 60_000))!;
+        expect(again.token).toBe(2n);
+        await expect(
+          store.applyBatch(`p-${name}`, [], 1n, { lease: name, token: granted[0]!.token }),
+        ).rejects.toBeInstanceOf(LeaseLostError);
         const [state] = (await store.listLeases()).filter((l) => l.name === name);
-        expect(state).toMatchObject({ name, holder: granted[0]!.holder, token: 1n });
+        expect(state).toMatchObject({ name, holder: granted[0]!.holder, token: 2n });
         expect(state!.expiresAtMs - state!.nowMs).toBeGreaterThan(50_000);
         expect(state!.expiresAtMs - state!.nowMs).toBeLessThanOrEqual(60_000);
       });

@@ -301,7 +301,8 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
   }
 
   /**
-   * One conditional upsert: the filter matches a lease that is free or expired by the server's clock, and
+   * One conditional upsert: the filter matches a lease that is free, expired by the server's clock or
+   * already `holder`'s, and
    * the update pipeline takes it with the next token. A lease someone holds does not match, so the upsert
    * tries to insert its _id and fails on the duplicate key: that is the answer "held" (also when two
    * instances race to create a lease that did not exist: the loser's insert fails the same way).
@@ -311,7 +312,7 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
     const taken = await this.guard('write', async () => {
       try {
         return await this.leases().findOneAndUpdate(
-          { _id: name, $or: [{ holder: null }, { $expr: { $lte: ['$expiresAt', '$$NOW'] } }] },
+          { _id: name, $or: [{ holder: null }, { holder }, { $expr: { $lte: ['$expiresAt', '$$NOW'] } }] },
           [
             {
               $set: {

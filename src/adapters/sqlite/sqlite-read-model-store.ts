@@ -274,7 +274,7 @@ export class SqliteReadModelStore implements ReadModelStore, ReadModelStaging {
         const nowMs = this.storeNowMs();
         const row = this.statement(`SELECT holder, token, expires_at_ms FROM rm__leases WHERE name = ?`).get(name) as
           LeaseRow | undefined;
-        if (row && row.holder !== null && Number(row.expires_at_ms) > nowMs) return null;
+        if (row && row.holder !== null && row.holder !== holder && Number(row.expires_at_ms) > nowMs) return null;
         const token = (row?.token ?? 0n) + 1n;
         const expiresAtMs = nowMs + ttlMs;
         this.statement(
