@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../src/config.js';
 import { adminCommand } from './admin.js';
 import { auditCommand } from './audit.js';
+import { printProjectionStatus } from './projection-status.js';
 import { rebuildProjections } from './rebuild.js';
 import { serve } from './serve.js';
 
@@ -34,6 +35,13 @@ program
   .option('-p, --projection <name...>', 'only these projections (default: all)')
   .action(async (options: { projection?: string[] }) => {
     await rebuildProjections(loadConfig(), options.projection);
+  });
+
+program
+  .command('projections')
+  .description("Show each read model's checkpoint and which service instance holds the projections lease, until when")
+  .action(async () => {
+    await printProjectionStatus(loadConfig());
   });
 
 program.addCommand(auditCommand());

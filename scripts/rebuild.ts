@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { LedgerConfig } from '../src/config.js';
 import { rebuildReadModelsInBulk } from '../src/adapters/bulk-rebuild.js';
-import { openEventStore } from '../src/adapters/storage.js';
+import { openEventStore, openReadModelStore } from '../src/adapters/storage.js';
 import { projectionsFor } from '../src/projections/all-projections.js';
 import { lockEmbeddedStore, requireEmbeddedStore, requireEvents } from './store-guards.js';
 
@@ -33,6 +33,7 @@ export async function rebuildProjections(config: LedgerConfig, names?: readonly 
   requireEmbeddedStore(config, { readModels: false });
   const lock = lockEmbeddedStore(config, 'exclusive');
   try {
+    if (lock) await freeLeasesLeftBehind(config);
     // The builders open their own connections: this one finds the head they read through.
     const eventStore = await openEventStore(config);
     let head: bigint | 'start';
@@ -82,5 +83,19 @@ export async function rebuildProjections(config: LedgerConfig, names?: readonly 
     return summary;
   } finally {
     lock?.release();
+  }
+}
+
+/**
+ * Under the exclusive DATA_DIR lock no service is running (every one holds the lock shared), so a
+ * projections lease still held in the store was left by one that was killed: freed here, the next
+ * service takes it at once instead of waiting out its TTL. Tokens are kept, so they still only grow.
+ */
+async function freeLeasesLeftBehind(config: LedgerConfig): Promise<void> {
+  const readModels = await openReadModelStore(config);
+  try {
+    await readModels.freeAllLeases();
+  } finally {
+    await readModels.close();
   }
 }

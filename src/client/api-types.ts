@@ -11,6 +11,7 @@ import type * as log from '../adapters/http/routes/log-queries.js';
 import type * as operations from '../adapters/http/routes/operation-views.js';
 import type * as payments from '../adapters/http/routes/payments.js';
 import type * as preauths from '../adapters/http/routes/preauths.js';
+import type * as projections from '../adapters/http/routes/projection-status.js';
 import type * as recharges from '../adapters/http/routes/recharges.js';
 import type * as statements from '../adapters/http/routes/statements.js';
 import type * as movements from '../adapters/http/routes/transfers-and-withdrawals.js';
@@ -109,3 +110,4 @@ export type AccountingDateListQuery = Paged<In<typeof log.accountingDateListQuer
 export type AccountingDatePage = Out<typeof log.accountingDatePageView>;
 
 export type LogHead = Out<typeof log.logHeadView>;
+export type ProjectionStatus = Out<typeof projections.projectionStatusView>;

@@ -320,6 +320,11 @@ export class LedgerClient {
     return this.read(ROUTES.logHead, NO_PARAMS);
   }
 
+  /** Each read model's checkpoint, and which instance holds the projections lease until when. Operators only. */
+  getProjectionStatus(): Promise<Api.ProjectionStatus> {
+    return this.read(ROUTES.getProjectionStatus, NO_PARAMS);
+  }
+
   /**
    * Every item of one of the `list...` listings, page after page:
    * `for await (const p of client.listed((q) => client.listPayments(q), { status: 'completed' }))`.

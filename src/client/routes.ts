@@ -68,6 +68,7 @@ export const ROUTES = {
   listAccountingDates: { method: 'GET', path: '/v1/books/accounting-dates' },
 
   logHead: { method: 'GET', path: '/v1/log/head' },
+  getProjectionStatus: { method: 'GET', path: '/v1/projections' },
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof ROUTES;

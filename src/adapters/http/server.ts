@@ -176,7 +176,11 @@ export async function buildHttpServer(
           name: 'books',
           description: 'Internal double-entry books: chart of accounts, journal, general ledger, trial balance',
         },
-        { name: 'log', description: 'The global event log: its head position, for read-your-writes' },
+        {
+          name: 'log',
+          description:
+            'The global event log: its head position, for read-your-writes; projection checkpoints and lease',
+        },
         { name: 'health', description: 'Liveness and readiness' },
       ],
       // OpenAPI cannot express a request signature; these name the four headers (docs/authentication.md).

@@ -10,6 +10,7 @@ import { freezeRoutes } from './freezes.js';
 import { logQueryRoutes } from './log-queries.js';
 import { operationQueryRoutes } from './operation-queries.js';
 import { paymentRoutes } from './payments.js';
+import { projectionStatusRoutes } from './projection-status.js';
 import { preauthRoutes } from './preauths.js';
 import { rechargeRoutes } from './recharges.js';
 import { statementRoutes } from './statements.js';
@@ -32,5 +33,6 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(accountQueryRoutes(service));
     await app.register(entityQueryRoutes(service));
     await app.register(logQueryRoutes(service));
+    await app.register(projectionStatusRoutes(service));
   };
 }
