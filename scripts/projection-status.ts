@@ -10,8 +10,7 @@ import { requireEmbeddedStore } from './store-guards.js';
  * no lock and changes nothing a service reads).
  */
 export async function printProjectionStatus(config: LedgerConfig): Promise<ProjectionStatus> {
-  // Only the read models are read: the event store may be anywhere.
-  requireEmbeddedStore({ ...config, eventStoreUrl: config.eventStoreUrl ?? 'not read' }, { readModels: true });
+  requireEmbeddedStore(config, { readModels: true, events: false });
   const readModels = await openReadModelStore(config);
   try {
     const status = await readProjectionStatus(readModels, projectionsFor(config.accountingTimeZone));

@@ -20,9 +20,9 @@ export class NoStoreError extends Error {
 type StoreConfig = Pick<LedgerConfig, 'dataDir' | 'eventStoreUrl' | 'mongoUrl'>;
 
 /** Throws NoStoreError unless the embedded files this tool reads are already there (checked before opening them). */
-export function requireEmbeddedStore(config: StoreConfig, needs: { readModels: boolean }): void {
+export function requireEmbeddedStore(config: StoreConfig, needs: { readModels: boolean; events?: boolean }): void {
   const files = [
-    ...(config.eventStoreUrl ? [] : [EVENTS_FILE]),
+    ...(config.eventStoreUrl || needs.events === false ? [] : [EVENTS_FILE]),
     ...(needs.readModels && !config.mongoUrl ? [READ_MODELS_FILE] : []),
   ];
   const missing = files.filter((file) => !existsSync(join(config.dataDir, file)));

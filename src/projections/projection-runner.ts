@@ -161,14 +161,11 @@ export class ProjectionRunner {
         return;
       } catch (error) {
         if (this.stopped) return;
-        if (error instanceof LeaseLostError) {
-          // Someone else holds the lease now: retrying cannot succeed, and must not be tried.
-          this.failures += 1;
-          this.options.onError?.(error);
-          return;
-        }
         this.failures += 1;
-        (this.options.onError ?? ((e) => console.error('projection runner failed; restarting', e)))(error);
+        const report = this.options.onError ?? ((e) => console.error('projection runner failed; restarting', e));
+        report(error);
+        // Someone else holds the lease now: retrying cannot succeed, and must not be tried.
+        if (error instanceof LeaseLostError) return;
         await this.subscription?.close().catch(() => undefined);
         const backoffMs = Math.min(MAX_RESTART_BACKOFF_MS, 250 * 2 ** Math.min(this.failures, 8));
         await new Promise<void>((resolve) => {

@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
-import { encodeEvent } from '../../src/domain/event-catalogue.js';
 import { entitiesProjection } from '../../src/projections/entities.js';
 import { PositionWaitTimeoutError, ProjectionRunner } from '../../src/projections/projection-runner.js';
-import { anEvent, uniqueStream } from '../support/events.js';
+import { anEvent, uniqueStream, userRegistered } from '../support/events.js';
 
 /**
  * Waiting for a position that is no ledger event (the log's head is often an idempotency record, which no
@@ -18,21 +17,6 @@ describe('waiting for a position', () => {
   const store = new SqliteEventStore(join(dataDir, 'events.sqlite'));
   const readModels = new SqliteReadModelStore(join(dataDir, 'read-models.sqlite'));
   const runner = new ProjectionRunner(store, readModels, [entitiesProjection]);
-  const registered = (entityId: string) => ({
-    ...anEvent(),
-    ...encodeEvent({
-      type: 'EntityRegistered',
-      data: {
-        entityId,
-        kind: 'user',
-        displayName: 'U',
-        mayPay: true,
-        phone: null,
-        email: null,
-        securityLevel: 'standard',
-      },
-    }),
-  });
   afterAll(async () => {
     await store.close();
     await readModels.close();
@@ -40,7 +24,7 @@ describe('waiting for a position', () => {
 
   it('returns at a non-ledger head once the ledger events before it are applied, and not before', async () => {
     const entityId = 'u-00000000-0000-4000-8000-000000000001';
-    await store.appendToStream(`entity-${entityId}`, [registered(entityId)], 'no_stream');
+    await store.appendToStream(`entity-${entityId}`, [userRegistered(entityId)], 'no_stream');
     const record = await store.appendToStream(uniqueStream('idempotency'), [anEvent()], 'no_stream');
     // The entity's registration is not applied yet: waiting for the head must wait for it.
     await expect(runner.waitForPosition('entities', record.position, 100)).rejects.toBeInstanceOf(

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JsonObject } from '../../src/domain/shared/json.js';
 import type { NewEvent } from '../../src/ports/event-store.js';
+import { encodeEvent } from '../../src/domain/event-catalogue.js';
 
 /** A valid event for storage tests; only the parts a test cares about need saying. */
 export function anEvent(
@@ -20,6 +21,25 @@ export function anEvent(
       occurredAt: '2026-11-21T10:00:00.000Z',
       schemaVersion: 1,
     },
+  };
+}
+
+/** A user's registration, as stored: an event the entities projection applies (to entity-<entityId>). */
+export function userRegistered(entityId: string): NewEvent {
+  return {
+    ...anEvent(),
+    ...encodeEvent({
+      type: 'EntityRegistered',
+      data: {
+        entityId,
+        kind: 'user',
+        displayName: 'U',
+        mayPay: true,
+        phone: null,
+        email: null,
+        securityLevel: 'standard',
+      },
+    }),
   };
 }
 

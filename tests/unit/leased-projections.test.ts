@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
-import { encodeEvent } from '../../src/domain/event-catalogue.js';
 import { entitiesProjection } from '../../src/projections/entities.js';
 import { LeasedProjections, PROJECTIONS_LEASE, leaseTimingFor } from '../../src/projections/leased-projections.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
-import { anEvent } from '../support/events.js';
+import { userRegistered } from '../support/events.js';
 import { canonicalDump } from '../support/read-model-documents.js';
 
 const TTL_MS = 600;
@@ -48,22 +47,17 @@ describe('LeasedProjections', () => {
     };
     const register = async (eventStore: SqliteEventStore): Promise<bigint> => {
       const entityId = `u-${randomUUID()}`;
-      const event = encodeEvent({
-        type: 'EntityRegistered',
-        data: {
-          entityId,
-          kind: 'user',
-          displayName: 'U',
-          mayPay: true,
-          phone: null,
-          email: null,
-          securityLevel: 'standard',
-        },
-      });
-      const appended = await eventStore.appendToStream(`entity-${entityId}`, [{ ...anEvent(), ...event }], 'no_stream');
-      return appended.position;
+      return (await eventStore.appendToStream(`entity-${entityId}`, [userRegistered(entityId)], 'no_stream')).position;
     };
-    return { dataDir, errors, instance, register };
+    /** Two instances, started one after the other: the first takes the lease. */
+    const startPair = async () => {
+      const a = instance('a');
+      const b = instance('b');
+      await a.live.start();
+      await b.live.start();
+      return { a, b };
+    };
+    return { dataDir, errors, startPair, register };
   }
 
   async function eventually(condition: () => boolean, withinMs: number): Promise<number> {
@@ -76,11 +70,8 @@ describe('LeasedProjections', () => {
   }
 
   it('runs in one instance; the other answers read-your-writes exactly from the shared checkpoints', async () => {
-    const { instance, register } = fleet();
-    const a = instance('a');
-    const b = instance('b');
-    await a.live.start();
-    await b.live.start();
+    const { startPair, register } = fleet();
+    const { a, b } = await startPair();
     expect([a.live.holding, b.live.holding]).toEqual([true, false]);
     expect(b.live.healthy).toBe(true);
     for (let i = 0; i < 5; i += 1) {
@@ -96,11 +87,8 @@ describe('LeasedProjections', () => {
   });
 
   it('stops at once when the lease is taken from it, and the other takes over with a larger token', async () => {
-    const { dataDir, instance, register } = fleet();
-    const a = instance('a');
-    const b = instance('b');
-    await a.live.start();
-    await b.live.start();
+    const { dataDir, startPair, register } = fleet();
+    const { a, b } = await startPair();
     // What a rebuild does under the exclusive lock: every lease freed. The holder hears it at its next renewal.
     const tool = new SqliteReadModelStore(join(dataDir, 'read-models.sqlite'));
     await tool.freeAllLeases();
@@ -115,11 +103,8 @@ describe('LeasedProjections', () => {
   });
 
   it('stops its projections within the TTL when it cannot renew, and the other takes over', async () => {
-    const { instance, register } = fleet();
-    const a = instance('a');
-    const b = instance('b');
-    await a.live.start();
-    await b.live.start();
+    const { startPair, register } = fleet();
+    const { a, b } = await startPair();
     expect(a.live.holding).toBe(true);
     await register(b.eventStore);
     // Its read-model store stops answering (closed under it): renewals fail.
@@ -133,11 +118,8 @@ describe('LeasedProjections', () => {
   });
 
   it('releases on a graceful stop: the other takes over at its next poll, not a TTL later', async () => {
-    const { dataDir, instance, register } = fleet();
-    const a = instance('a');
-    const b = instance('b');
-    await a.live.start();
-    await b.live.start();
+    const { dataDir, startPair, register } = fleet();
+    const { a, b } = await startPair();
     for (let i = 0; i < 3; i += 1) await register(a.eventStore);
     await a.live.stop();
     expect(a.changes).toEqual([1n, null]);
