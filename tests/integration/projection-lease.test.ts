@@ -130,4 +130,26 @@ describe('the projections lease between two ledger serve processes', () => {
     expect(shown.stdout).toContain('lease projections: free (released; token 2)');
     expect(shown.stdout).toMatch(/balances\s+checkpoint \d+/);
   }, 90_000);
+
+  it('a lease a killed service left does not hold up the service started after a rebuild', async () => {
+    const killed = startServe(cli, { ...env, PORT: String(await freePort()) });
+    await waitReady(killed);
+    const held = await status(killed);
+    expect(held.instance.holding).toBe(true);
+    expect(await stopServe(killed, 'SIGKILL')).toBeNull();
+
+    // Under the exclusive lock no service can be alive: the rebuild frees the lease it left.
+    const rebuilt = runCli(cli, ['rebuild'], env);
+    expect(rebuilt.status, rebuilt.stderr).toBe(0);
+    const shown = runCli(cli, ['projections'], env);
+    expect(shown.stdout).toContain(`lease projections: free (released; token ${held.leases[0]!.token})`);
+
+    // A TTL far beyond this test: only a freed lease lets the next service run the projections at once.
+    const next = startServe(cli, { ...env, PROJECTION_LEASE_TTL_MS: '600000', PORT: String(await freePort()) });
+    await waitReady(next);
+    const after = await status(next);
+    expect(after.instance.holding).toBe(true);
+    expect(BigInt(after.leases[0]!.token)).toBe(BigInt(held.leases[0]!.token) + 1n);
+    expect(await stopServe(next)).toBe(0);
+  }, 90_000);
 });
