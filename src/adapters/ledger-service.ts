@@ -125,19 +125,22 @@ export async function startLedgerService(
     DEFAULT_HANDLER_LIMITS,
     accountSnapshots,
   );
-  // Background work runs where the projections run (the read models say what is due).
+  // Background work runs where the projections run (the read models say what is due): in the instance
+  // holding the projections lease, so several instances do not sweep the same operations at once (the
+  // commands would stay correct, by their expected revisions, but repeat the work and its conflicts).
   const background = options.runProjections ?? true;
+  const whileHolding = (task: () => Promise<unknown>) => async () => (projections.holding ? task() : undefined);
   const sweeps = [
     startPeriodic(
       'pre-authorisation expiry sweep',
       background ? config.preauthExpirySweepIntervalMs : 0,
-      () => expireDuePreauths(commands, readModels, clock.now().toISO()!),
+      whileHolding(() => expireDuePreauths(commands, readModels, clock.now().toISO()!)),
       options.onProjectionError,
     ),
     startPeriodic(
       'recovery sweep',
       background ? config.recoverySweepIntervalMs : 0,
-      () => resumeStalledOperations(commands, readModels, clock.now().toISO()!, config.recoveryGraceMs),
+      whileHolding(() => resumeStalledOperations(commands, readModels, clock.now().toISO()!, config.recoveryGraceMs)),
       options.onProjectionError,
     ),
   ];
