@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../src/config.js';
 import { adminCommand } from './admin.js';
 import { auditCommand } from './audit.js';
+import { channelsCommand } from './channels.js';
 import { printProjectionStatus } from './projection-status.js';
 import { rebuildProjections } from './rebuild.js';
 import { serve } from './serve.js';
@@ -46,6 +47,7 @@ program
 
 program.addCommand(auditCommand());
 program.addCommand(adminCommand());
+program.addCommand(channelsCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? `error: ${error.message}` : error);
