@@ -58,10 +58,11 @@ export async function dispatchNotices(
 
 async function deliver(settings: DispatchSettings, url: string, notice: WireNotification, attempt: number): Promise<void> {
   const body = JSON.stringify(notice);
-  const timestampMs = settings.nowMs();
+  const atMs = settings.nowMs();
   const headers = {
     'content-type': 'application/json',
-    ...signatureHeaders(settings.key, { kind: 'POST', path: new URL(url).pathname, timestampMs, nonce: newNonce(), body }),
+    // Signed with the real clock, as the receiver checks freshness against its own.
+    ...signatureHeaders(settings.key, { kind: 'POST', path: new URL(url).pathname, timestampMs: Date.now(), nonce: newNonce(), body }),
   };
   let statusCode: number | null = null;
   try {
@@ -75,7 +76,7 @@ async function deliver(settings: DispatchSettings, url: string, notice: WireNoti
     orderNo: notice.out_trade_no,
     seq: notice.seq,
     attempt,
-    atMs: timestampMs,
+    atMs,
     result: acknowledged ? 'acknowledged' : statusCode === null ? 'failed' : 'refused',
     statusCode,
   });

@@ -51,7 +51,8 @@ export function buildSimulatorServer(simulator: ChannelSimulator): FastifyInstan
     const headers = signatureHeaders(simulator.key(channelId), {
       kind: 'RESPONSE',
       path: request.url,
-      timestampMs: simulator.nowMs(),
+      // The wire's clock is the real one: a test that moves the channels' business clock keeps valid signatures.
+      timestampMs: Date.now(),
       nonce: typeof nonce === 'string' ? nonce : '',
       body,
     });
@@ -63,7 +64,7 @@ export function buildSimulatorServer(simulator: ChannelSimulator): FastifyInstan
     if (!simulator.channel(channelId)) return reply.code(404).send({ error: `no channel ${channelId}` });
     if (!(WIRE_OPERATIONS as string[]).includes(operation)) return answer(reply, request, channelId, 404, simulator.refusal(channelId, 'not_supported'));
     const raw = request.channelBody ?? Buffer.alloc(0);
-    const check = checkSignature(simulator.key(channelId), { kind: 'POST', path: request.url, headers: request.headers, body: raw }, simulator.nowMs());
+    const check = checkSignature(simulator.key(channelId), { kind: 'POST', path: request.url, headers: request.headers, body: raw }, Date.now());
     if (check !== 'valid') return answer(reply, request, channelId, 401, simulator.refusal(channelId, 'signature_invalid'));
     let parsed: unknown;
     try {
