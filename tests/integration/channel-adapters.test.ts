@@ -80,20 +80,37 @@ describe('channel adapters against the simulator process', () => {
       const bank = channel(SIMULATED_BANK);
       const contractNo = await bindCard(bank, simulator, elementsOf(0), orderNo('bind'));
       const no = orderNo('pay');
-      const request = { orderNo: no, amount: cny(12_345n), instrument: { method: 'quick_pay' as const, contractNo }, notifyUrl: null, description: 'test' };
+      const request = {
+        orderNo: no,
+        amount: cny(12_345n),
+        instrument: { method: 'quick_pay' as const, contractNo },
+        notifyUrl: null,
+        description: 'test',
+      };
       const first = await bank.charge(request, quick);
       const schedule = simulatedProfiles[SIMULATED_BANK]!.capabilities.charges[0]!.fee;
       expect(first).toMatchObject({ status: 'succeeded', feeMinor: feeMinor(schedule, 12_345n) });
       expect(await bank.charge(request, quick)).toEqual(first);
-      expect(await bank.charge({ ...request, amount: cny(1n) }, quick)).toMatchObject({ status: 'declined', code: 'order_conflict', channelCode: 'E2001' });
+      expect(await bank.charge({ ...request, amount: cny(1n) }, quick)).toMatchObject({
+        status: 'declined',
+        code: 'order_conflict',
+        channelCode: 'E2001',
+      });
       const queried = await bank.queryOrder(no, quick);
-      expect(queried).toMatchObject({ status: 'succeeded', order: { state: 'succeeded', amount: cny(12_345n), refundedMinor: 0n } });
+      expect(queried).toMatchObject({
+        status: 'succeeded',
+        order: { state: 'succeeded', amount: cny(12_345n), refundedMinor: 0n },
+      });
     });
 
     it('refuses a wrong SMS code and mismatched elements with distinct codes, and unsigns', async () => {
       const bank = channel(SIMULATED_BANK);
       const mismatch = { ...elementsOf(0), idNumber: idNumber('TEST99999999999999') };
-      expect(await bank.verifyElements({ requestNo: orderNo('bind'), elements: mismatch }, quick)).toMatchObject({ status: 'declined', code: 'elements_mismatch', channelCode: 'E1101' });
+      expect(await bank.verifyElements({ requestNo: orderNo('bind'), elements: mismatch }, quick)).toMatchObject({
+        status: 'declined',
+        code: 'elements_mismatch',
+        channelCode: 'E1101',
+      });
       const requestNo = orderNo('bind');
       const verified = await bank.verifyElements({ requestNo, elements: elementsOf(1) }, quick);
       expect(verified).toMatchObject({ status: 'succeeded', step: 'code_sent', maskedPhone: '100****0002' });
@@ -101,14 +118,37 @@ describe('channel adapters against the simulator process', () => {
       const outbox: { verificationId: string; code: string }[] = await simulator.control('GET', '/sms-outbox');
       const code = outbox.find((sms) => sms.verificationId === verified.verificationId)!.code;
       const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
-      expect(await bank.sign({ requestNo, verificationId: verified.verificationId, code: secretText(wrong) }, quick)).toMatchObject({ status: 'declined', code: 'verification_code_invalid' });
-      const signed = await bank.sign({ requestNo, verificationId: verified.verificationId, code: secretText(code) }, quick);
-      expect(signed).toMatchObject({ status: 'succeeded', maskedCard: `000000******${testCardholders[1]!.cardNumber.slice(-4)}` });
+      expect(
+        await bank.sign({ requestNo, verificationId: verified.verificationId, code: secretText(wrong) }, quick),
+      ).toMatchObject({ status: 'declined', code: 'verification_code_invalid' });
+      const signed = await bank.sign(
+        { requestNo, verificationId: verified.verificationId, code: secretText(code) },
+        quick,
+      );
+      expect(signed).toMatchObject({
+        status: 'succeeded',
+        maskedCard: `000000******${testCardholders[1]!.cardNumber.slice(-4)}`,
+      });
       if (signed.status !== 'succeeded') throw new Error('not signed');
-      expect(await bank.contractStatus(signed.contractNo, quick)).toMatchObject({ status: 'succeeded', state: 'active' });
+      expect(await bank.contractStatus(signed.contractNo, quick)).toMatchObject({
+        status: 'succeeded',
+        state: 'active',
+      });
       expect(await bank.unsign(signed.contractNo, quick)).toMatchObject({ status: 'succeeded' });
-      expect(await bank.contractStatus(signed.contractNo, quick)).toMatchObject({ status: 'succeeded', state: 'terminated' });
-      const charge = await bank.charge({ orderNo: orderNo('pay'), amount: cny(100n), instrument: { method: 'quick_pay', contractNo: signed.contractNo }, notifyUrl: null, description: 'x' }, quick);
+      expect(await bank.contractStatus(signed.contractNo, quick)).toMatchObject({
+        status: 'succeeded',
+        state: 'terminated',
+      });
+      const charge = await bank.charge(
+        {
+          orderNo: orderNo('pay'),
+          amount: cny(100n),
+          instrument: { method: 'quick_pay', contractNo: signed.contractNo },
+          notifyUrl: null,
+          description: 'x',
+        },
+        quick,
+      );
       expect(charge).toMatchObject({ status: 'declined', code: 'contract_invalid', channelCode: 'E1104' });
     });
 
@@ -116,39 +156,105 @@ describe('channel adapters against the simulator process', () => {
       const bank = channel(SIMULATED_BANK);
       const contractNo = await bindCard(bank, simulator, elementsOf(0), orderNo('bind'));
       const charge = (no: string, amountMinor: bigint) =>
-        bank.charge({ orderNo: no, amount: cny(amountMinor), instrument: { method: 'quick_pay', contractNo }, notifyUrl: null, description: 'x' }, quick);
+        bank.charge(
+          {
+            orderNo: no,
+            amount: cny(amountMinor),
+            instrument: { method: 'quick_pay', contractNo },
+            notifyUrl: null,
+            description: 'x',
+          },
+          quick,
+        );
       const voided = orderNo('pay');
       await charge(voided, 5_000n);
       expect(await bank.cancel({ orderNo: voided }, quick)).toMatchObject({ status: 'succeeded' });
       expect(await bank.queryOrder(voided, quick)).toMatchObject({ order: { state: 'cancelled', feeMinor: 0n } });
-      expect(await bank.refund({ refundNo: orderNo('refund'), orderNo: voided, amount: cny(1n), notifyUrl: null }, quick)).toMatchObject({ code: 'order_closed' });
+      expect(
+        await bank.refund({ refundNo: orderNo('refund'), orderNo: voided, amount: cny(1n), notifyUrl: null }, quick),
+      ).toMatchObject({ code: 'order_closed' });
 
       const refunded = orderNo('pay');
       await charge(refunded, 10_000n);
       const refundNo = orderNo('refund');
-      expect(await bank.refund({ refundNo, orderNo: refunded, amount: cny(4_000n), notifyUrl: null }, quick)).toMatchObject({ status: 'succeeded' });
-      expect(await bank.refund({ refundNo: orderNo('refund'), orderNo: refunded, amount: cny(6_001n), notifyUrl: null }, quick)).toMatchObject({ status: 'declined', code: 'refund_exceeds_payment', channelCode: 'E2004' });
-      expect(await bank.queryRefund(refundNo, quick)).toMatchObject({ status: 'succeeded', refund: { state: 'succeeded', amount: cny(4_000n) } });
-      expect(await bank.cancel({ orderNo: refunded }, quick)).toMatchObject({ status: 'declined', code: 'cancel_not_allowed' });
+      expect(
+        await bank.refund({ refundNo, orderNo: refunded, amount: cny(4_000n), notifyUrl: null }, quick),
+      ).toMatchObject({ status: 'succeeded' });
+      expect(
+        await bank.refund(
+          { refundNo: orderNo('refund'), orderNo: refunded, amount: cny(6_001n), notifyUrl: null },
+          quick,
+        ),
+      ).toMatchObject({ status: 'declined', code: 'refund_exceeds_payment', channelCode: 'E2004' });
+      expect(await bank.queryRefund(refundNo, quick)).toMatchObject({
+        status: 'succeeded',
+        refund: { state: 'succeeded', amount: cny(4_000n) },
+      });
+      expect(await bank.cancel({ orderNo: refunded }, quick)).toMatchObject({
+        status: 'declined',
+        code: 'cancel_not_allowed',
+      });
 
-      expect(await bank.payout({ orderNo: orderNo('payout'), amount: cny(2_000n), contractNo }, quick)).toMatchObject({ status: 'succeeded', feeMinor: 100n });
+      expect(await bank.payout({ orderNo: orderNo('payout'), amount: cny(2_000n), contractNo }, quick)).toMatchObject({
+        status: 'succeeded',
+        feeMinor: 100n,
+      });
       const balance = await bank.balance(CNY, quick);
       expect(balance).toMatchObject({ status: 'succeeded', available: { currency: CNY } });
     });
 
     it("maps the channels' own decline codes to ours", async () => {
-      await simulator.control('PUT', `/channels/${SIMULATED_BANK}/failures`, { declineRatePpm: 1_000_000, declineWith: ['card_restricted'] });
-      await simulator.control('PUT', `/channels/${SIMULATED_CARD_NETWORK}/failures`, { declineRatePpm: 1_000_000, declineWith: ['limit_exceeded'] });
+      await simulator.control('PUT', `/channels/${SIMULATED_BANK}/failures`, {
+        declineRatePpm: 1_000_000,
+        declineWith: ['card_restricted'],
+      });
+      await simulator.control('PUT', `/channels/${SIMULATED_CARD_NETWORK}/failures`, {
+        declineRatePpm: 1_000_000,
+        declineWith: ['limit_exceeded'],
+      });
       const bankContract = await bindCard(channel(SIMULATED_BANK), simulator, elementsOf(0), orderNo('bind'));
-      const networkContract = await bindCard(channel(SIMULATED_CARD_NETWORK), simulator, elementsOf(2), orderNo('bind'));
+      const networkContract = await bindCard(
+        channel(SIMULATED_CARD_NETWORK),
+        simulator,
+        elementsOf(2),
+        orderNo('bind'),
+      );
       const pay = (id: string, contractNo: string) =>
-        channel(id).charge({ orderNo: orderNo('pay'), amount: cny(500n), instrument: { method: 'quick_pay', contractNo }, notifyUrl: null, description: 'x' }, quick);
-      expect(await pay(SIMULATED_BANK, bankContract)).toEqual({ status: 'declined', code: 'card_restricted', message: 'the card is frozen or restricted', channelCode: 'E1003', channelMessage: 'card frozen or restricted' });
-      expect(await pay(SIMULATED_CARD_NETWORK, networkContract)).toMatchObject({ status: 'declined', code: 'limit_exceeded', channelCode: '61' });
+        channel(id).charge(
+          {
+            orderNo: orderNo('pay'),
+            amount: cny(500n),
+            instrument: { method: 'quick_pay', contractNo },
+            notifyUrl: null,
+            description: 'x',
+          },
+          quick,
+        );
+      expect(await pay(SIMULATED_BANK, bankContract)).toEqual({
+        status: 'declined',
+        code: 'card_restricted',
+        message: 'the card is frozen or restricted',
+        channelCode: 'E1003',
+        channelMessage: 'card frozen or restricted',
+      });
+      expect(await pay(SIMULATED_CARD_NETWORK, networkContract)).toMatchObject({
+        status: 'declined',
+        code: 'limit_exceeded',
+        channelCode: '61',
+      });
       await simulator.control('PUT', `/channels/${SIMULATED_CARD_NETWORK}/failures`, noFailures);
       // The fourth test cardholder has 1.00 on the card: the issuer refuses 2.00 as not sufficient funds.
       const poorContract = await bindCard(channel(SIMULATED_CARD_NETWORK), simulator, elementsOf(3), orderNo('bind'));
-      const poor = await channel(SIMULATED_CARD_NETWORK).charge({ orderNo: orderNo('pay'), amount: cny(200n), instrument: { method: 'quick_pay', contractNo: poorContract }, notifyUrl: null, description: 'x' }, quick);
+      const poor = await channel(SIMULATED_CARD_NETWORK).charge(
+        {
+          orderNo: orderNo('pay'),
+          amount: cny(200n),
+          instrument: { method: 'quick_pay', contractNo: poorContract },
+          notifyUrl: null,
+          description: 'x',
+        },
+        quick,
+      );
       expect(poor).toMatchObject({ status: 'declined', code: 'insufficient_funds', channelCode: '51' });
     });
 
@@ -158,11 +264,23 @@ describe('channel adapters against the simulator process', () => {
       await simulator.control('PUT', `/channels/${SIMULATED_BANK}/failures`, { timeoutRatePpm: 1_000_000 });
       const no = orderNo('pay');
       const startedMs = Date.now();
-      const outcome = await bank.charge({ orderNo: no, amount: cny(700n), instrument: { method: 'quick_pay', contractNo }, notifyUrl: null, description: 'x' }, { timeoutMs: 300 });
+      const outcome = await bank.charge(
+        {
+          orderNo: no,
+          amount: cny(700n),
+          instrument: { method: 'quick_pay', contractNo },
+          notifyUrl: null,
+          description: 'x',
+        },
+        { timeoutMs: 300 },
+      );
       expect(outcome).toMatchObject({ status: 'unknown', reason: 'timeout' });
       expect(Date.now() - startedMs).toBeLessThan(3_000);
       await simulator.control('PUT', `/channels/${SIMULATED_BANK}/failures`, { timeoutRatePpm: 0 });
-      expect(await bank.queryOrder(no, quick)).toMatchObject({ status: 'succeeded', order: { state: 'succeeded', amount: cny(700n) } });
+      expect(await bank.queryOrder(no, quick)).toMatchObject({
+        status: 'succeeded',
+        order: { state: 'succeeded', amount: cny(700n) },
+      });
     });
 
     it('an outage is unavailable and records nothing; so is a refused connection', async () => {
@@ -173,20 +291,38 @@ describe('channel adapters against the simulator process', () => {
         outageWindows: [{ from: new Date(now - 60_000).toISOString(), to: new Date(now + 60_000).toISOString() }],
       });
       const no = orderNo('pay');
-      expect(await bank.charge({ orderNo: no, amount: cny(700n), instrument: { method: 'quick_pay', contractNo }, notifyUrl: null, description: 'x' }, quick)).toMatchObject({ status: 'unavailable', reason: 'outage' });
+      expect(
+        await bank.charge(
+          {
+            orderNo: no,
+            amount: cny(700n),
+            instrument: { method: 'quick_pay', contractNo },
+            notifyUrl: null,
+            description: 'x',
+          },
+          quick,
+        ),
+      ).toMatchObject({ status: 'unavailable', reason: 'outage' });
       const records = await simulator.control('GET', `/channels/${SIMULATED_BANK}/records`);
       expect(records.orders.some((order: { orderNo: string }) => order.orderNo === no)).toBe(false);
       await simulator.control('PUT', `/channels/${SIMULATED_BANK}/failures`, { outageWindows: [] });
       expect(await bank.queryOrder(no, quick)).toMatchObject({ status: 'declined', code: 'order_not_found' });
 
       const port = await freePort();
-      const closedPort = simulatedChannelAdapters(defaultSimulatorConfig(SEED), () => fetchTransport(`http://127.0.0.1:${port}`)).get(SIMULATED_BANK)!;
-      expect(await closedPort.queryOrder(no, quick)).toMatchObject({ status: 'unavailable', reason: 'connection_refused' });
+      const closedPort = simulatedChannelAdapters(defaultSimulatorConfig(SEED), () =>
+        fetchTransport(`http://127.0.0.1:${port}`),
+      ).get(SIMULATED_BANK)!;
+      expect(await closedPort.queryOrder(no, quick)).toMatchObject({
+        status: 'unavailable',
+        reason: 'connection_refused',
+      });
     });
 
     it('a call outside the capabilities is declined unsent', async () => {
       const wallet = channel(SIMULATED_PLATFORM);
-      expect(await wallet.payout({ orderNo: orderNo('payout'), amount: cny(1n), contractNo: 'x' }, quick)).toMatchObject({ status: 'declined', code: 'not_supported', channelCode: '' });
+      expect(
+        await wallet.payout({ orderNo: orderNo('payout'), amount: cny(1n), contractNo: 'x' }, quick),
+      ).toMatchObject({ status: 'declined', code: 'not_supported', channelCode: '' });
       await expect(wallet.balance(CNY, { timeoutMs: 0 })).rejects.toThrow(/timeoutMs/);
     });
   });
@@ -198,46 +334,106 @@ describe('channel adapters against the simulator process', () => {
       expect(verified).toMatchObject({ status: 'succeeded', step: 'signed' });
       if (verified.status !== 'succeeded' || verified.step !== 'signed') throw new Error('not signed');
       const no = orderNo('pay');
-      const charged = await network.charge({ orderNo: no, amount: cny(10_000n), instrument: { method: 'quick_pay', contractNo: verified.contractNo }, notifyUrl: receiver.url(SIMULATED_CARD_NETWORK), description: 'x' }, quick);
+      const charged = await network.charge(
+        {
+          orderNo: no,
+          amount: cny(10_000n),
+          instrument: { method: 'quick_pay', contractNo: verified.contractNo },
+          notifyUrl: receiver.url(SIMULATED_CARD_NETWORK),
+          description: 'x',
+        },
+        quick,
+      );
       expect(charged).toMatchObject({ status: 'succeeded', feeMinor: 38n });
-      const [settled] = await eventually(() => notifications(SIMULATED_CARD_NETWORK, no).length > 0 && notifications(SIMULATED_CARD_NETWORK, no));
-      expect(settled).toMatchObject({ kind: 'settlement', state: 'succeeded', amount: cny(10_000n), feeMinor: 38n, sequence: 1 });
-      expect(await network.cancel({ orderNo: no }, quick)).toMatchObject({ status: 'declined', code: 'cancel_not_allowed', channelCode: 'Y5' });
+      const [settled] = await eventually(
+        () => notifications(SIMULATED_CARD_NETWORK, no).length > 0 && notifications(SIMULATED_CARD_NETWORK, no),
+      );
+      expect(settled).toMatchObject({
+        kind: 'settlement',
+        state: 'succeeded',
+        amount: cny(10_000n),
+        feeMinor: 38n,
+        sequence: 1,
+      });
+      expect(await network.cancel({ orderNo: no }, quick)).toMatchObject({
+        status: 'declined',
+        code: 'cancel_not_allowed',
+        channelCode: 'Y5',
+      });
     });
   });
 
   describe('a wallet platform: the result by signed callback', () => {
     const payByWallet = (no: string) =>
-      channel(SIMULATED_PLATFORM).charge({ orderNo: no, amount: cny(2_000n), instrument: { method: 'platform_pay', platform: 'wechat' }, notifyUrl: receiver.url(SIMULATED_PLATFORM), description: 'x' }, quick);
+      channel(SIMULATED_PLATFORM).charge(
+        {
+          orderNo: no,
+          amount: cny(2_000n),
+          instrument: { method: 'platform_pay', platform: 'wechat' },
+          notifyUrl: receiver.url(SIMULATED_PLATFORM),
+          description: 'x',
+        },
+        quick,
+      );
 
     it('answers pending with a pay page, then posts progress and result; a tampered or stale callback is refused', async () => {
       const no = orderNo('pay');
       const accepted = await payByWallet(no);
-      expect(accepted).toMatchObject({ status: 'pending', payerActionUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:[0-9]+\/pay\//) });
-      const received = await eventually(() => notifications(SIMULATED_PLATFORM, no).length === 2 && notifications(SIMULATED_PLATFORM, no));
-      expect(received.map((n) => [n.sequence, n.state])).toEqual([[1, 'pending'], [2, 'succeeded']]);
+      expect(accepted).toMatchObject({
+        status: 'pending',
+        payerActionUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:[0-9]+\/pay\//),
+      });
+      const received = await eventually(
+        () => notifications(SIMULATED_PLATFORM, no).length === 2 && notifications(SIMULATED_PLATFORM, no),
+      );
+      expect(received.map((n) => [n.sequence, n.state])).toEqual([
+        [1, 'pending'],
+        [2, 'succeeded'],
+      ]);
       expect(received[1]).toMatchObject({ kind: 'payment', feeMinor: 12n, amount: cny(2_000n) });
-      expect(await channel(SIMULATED_PLATFORM).queryOrder(no, quick)).toMatchObject({ order: { state: 'succeeded', feeMinor: 12n } });
+      expect(await channel(SIMULATED_PLATFORM).queryOrder(no, quick)).toMatchObject({
+        order: { state: 'succeeded', feeMinor: 12n },
+      });
 
-      const original = receiver.received.find((callback) => callback.message.rawBody.includes(`"seq":2`) && callback.message.rawBody.includes(no))!;
-      const check = (message: typeof original.message, nowMs = Date.now()) => channel(SIMULATED_PLATFORM).verifyNotification(message, nowMs);
-      expect(check(original.message)).toMatchObject({ ok: true, acknowledgement: { statusCode: 200, body: '{"code":"SUCCESS","message":"OK"}' } });
+      const original = receiver.received.find(
+        (callback) => callback.message.rawBody.includes(`"seq":2`) && callback.message.rawBody.includes(no),
+      )!;
+      const check = (message: typeof original.message, nowMs = Date.now()) =>
+        channel(SIMULATED_PLATFORM).verifyNotification(message, nowMs);
+      expect(check(original.message)).toMatchObject({
+        ok: true,
+        acknowledgement: { statusCode: 200, body: '{"code":"SUCCESS","message":"OK"}' },
+      });
       const tampered = Buffer.from(original.message.rawBody.toString().replace('"amt":"2000"', '"amt":"200000"'));
       expect(check({ ...original.message, rawBody: tampered })).toEqual({ ok: false, reason: 'bad_signature' });
-      expect(check({ ...original.message, path: '/v1/channel-notifications/other' })).toEqual({ ok: false, reason: 'bad_signature' });
+      expect(check({ ...original.message, path: '/v1/channel-notifications/other' })).toEqual({
+        ok: false,
+        reason: 'bad_signature',
+      });
       expect(check(original.message, Date.now() + 10 * 60_000)).toEqual({ ok: false, reason: 'stale_timestamp' });
-      expect(channel(SIMULATED_BANK).verifyNotification(original.message, Date.now())).toEqual({ ok: false, reason: 'bad_signature' });
+      expect(channel(SIMULATED_BANK).verifyNotification(original.message, Date.now())).toEqual({
+        ok: false,
+        reason: 'bad_signature',
+      });
     });
 
     it('delivers duplicates and out-of-order callbacks as configured, and loses them when told', async () => {
-      await simulator.control('PUT', `/channels/${SIMULATED_PLATFORM}/failures`, { duplicateCallbackRatePpm: 1_000_000, outOfOrderCallbackRatePpm: 1_000_000 });
+      await simulator.control('PUT', `/channels/${SIMULATED_PLATFORM}/failures`, {
+        duplicateCallbackRatePpm: 1_000_000,
+        outOfOrderCallbackRatePpm: 1_000_000,
+      });
       const no = orderNo('pay');
       await payByWallet(no);
-      const received = await eventually(() => notifications(SIMULATED_PLATFORM, no).length === 4 && notifications(SIMULATED_PLATFORM, no));
+      const received = await eventually(
+        () => notifications(SIMULATED_PLATFORM, no).length === 4 && notifications(SIMULATED_PLATFORM, no),
+      );
       expect(received.map((n) => n.sequence)).toEqual([2, 2, 1, 1]);
       expect(new Set(received.map((n) => n.notificationId)).size).toBe(2);
 
-      await simulator.control('PUT', `/channels/${SIMULATED_PLATFORM}/failures`, { ...noFailures, lostCallbackRatePpm: 1_000_000 });
+      await simulator.control('PUT', `/channels/${SIMULATED_PLATFORM}/failures`, {
+        ...noFailures,
+        lostCallbackRatePpm: 1_000_000,
+      });
       const lost = orderNo('pay');
       await payByWallet(lost);
       const logged = await eventuallyAsync(async () => {
@@ -248,7 +444,9 @@ describe('channel adapters against the simulator process', () => {
       expect(logged.map((attempt: { result: string }) => attempt.result)).toEqual(['lost', 'lost']);
       expect(notifications(SIMULATED_PLATFORM, lost)).toEqual([]);
       // The poller's way out: the order query knows.
-      expect(await channel(SIMULATED_PLATFORM).queryOrder(lost, quick)).toMatchObject({ order: { state: 'succeeded' } });
+      expect(await channel(SIMULATED_PLATFORM).queryOrder(lost, quick)).toMatchObject({
+        order: { state: 'succeeded' },
+      });
     });
 
     it('resends a callback the receiver did not acknowledge, re-signed, on the schedule', async () => {
@@ -259,13 +457,24 @@ describe('channel adapters against the simulator process', () => {
       await payByWallet(no);
       const attempts = await eventuallyAsync(async () => {
         const { callbacks } = await simulator.control('GET', `/channels/${SIMULATED_PLATFORM}/records`);
-        const mine = callbacks.filter((attempt: { orderNo: string; seq: number }) => attempt.orderNo === no && attempt.seq === 1);
+        const mine = callbacks.filter(
+          (attempt: { orderNo: string; seq: number }) => attempt.orderNo === no && attempt.seq === 1,
+        );
         return mine.some((attempt: { result: string }) => attempt.result === 'acknowledged') ? mine : undefined;
       });
-      expect(attempts.map((attempt: { attempt: number; result: string }) => [attempt.attempt, attempt.result])).toEqual([[1, 'refused'], [2, 'acknowledged']]);
-      const deliveries = receiver.received.filter((callback) => callback.message.rawBody.includes(no) && callback.message.rawBody.includes('"seq":1'));
+      expect(attempts.map((attempt: { attempt: number; result: string }) => [attempt.attempt, attempt.result])).toEqual(
+        [
+          [1, 'refused'],
+          [2, 'acknowledged'],
+        ],
+      );
+      const deliveries = receiver.received.filter(
+        (callback) => callback.message.rawBody.includes(no) && callback.message.rawBody.includes('"seq":1'),
+      );
       expect(deliveries).toHaveLength(2);
-      expect(deliveries[0]!.message.headers['x-channel-nonce']).not.toBe(deliveries[1]!.message.headers['x-channel-nonce']);
+      expect(deliveries[0]!.message.headers['x-channel-nonce']).not.toBe(
+        deliveries[1]!.message.headers['x-channel-nonce'],
+      );
       expect(deliveries[1]!.receivedAtMs - deliveries[0]!.receivedAtMs).toBeGreaterThanOrEqual(150);
     });
 
@@ -274,14 +483,19 @@ describe('channel adapters against the simulator process', () => {
       await payByWallet(no);
       await eventually(() => notifications(SIMULATED_PLATFORM, no).length === 2);
       const refundNo = orderNo('refund');
-      const accepted = await channel(SIMULATED_PLATFORM).refund({ refundNo, orderNo: no, amount: cny(500n), notifyUrl: receiver.url(SIMULATED_PLATFORM) }, quick);
+      const accepted = await channel(SIMULATED_PLATFORM).refund(
+        { refundNo, orderNo: no, amount: cny(500n), notifyUrl: receiver.url(SIMULATED_PLATFORM) },
+        quick,
+      );
       expect(accepted).toMatchObject({ status: 'pending' });
       const [refunded] = await eventually(() => {
         const found = notifications(SIMULATED_PLATFORM, no).filter((n) => n.kind === 'refund');
         return found.length > 0 && found;
       });
       expect(refunded).toMatchObject({ refundNo, state: 'succeeded', amount: cny(500n), sequence: 3 });
-      expect(await channel(SIMULATED_PLATFORM).queryRefund(refundNo, quick)).toMatchObject({ refund: { state: 'succeeded' } });
+      expect(await channel(SIMULATED_PLATFORM).queryRefund(refundNo, quick)).toMatchObject({
+        refund: { state: 'succeeded' },
+      });
     });
   });
 
@@ -290,14 +504,29 @@ describe('channel adapters against the simulator process', () => {
     await simulator.control('PUT', '/clock', { now: '2026-03-10T02:00:00.000Z' });
     const contractNo = await bindCard(bank, simulator, elementsOf(0), orderNo('bind'));
     const paid = orderNo('pay');
-    await bank.charge({ orderNo: paid, amount: cny(99_999n), instrument: { method: 'quick_pay', contractNo }, notifyUrl: null, description: 'x' }, quick);
+    await bank.charge(
+      {
+        orderNo: paid,
+        amount: cny(99_999n),
+        instrument: { method: 'quick_pay', contractNo },
+        notifyUrl: null,
+        description: 'x',
+      },
+      quick,
+    );
     const refundNo = orderNo('refund');
     await bank.refund({ refundNo, orderNo: paid, amount: cny(1_000n), notifyUrl: null }, quick);
-    expect(await bank.statement('2026-03-10', quick)).toMatchObject({ status: 'declined', code: 'statement_not_ready' });
+    expect(await bank.statement('2026-03-10', quick)).toMatchObject({
+      status: 'declined',
+      code: 'statement_not_ready',
+    });
     await simulator.control('PUT', '/clock', { now: '2026-03-10T16:00:00.000Z' });
     const downloaded = await bank.statement('2026-03-10', quick);
     if (downloaded.status !== 'succeeded') throw new Error(JSON.stringify(downloaded));
-    expect(downloaded.statement).toMatchObject({ format: 'sim-statement-csv/1', fileName: `${SIMULATED_BANK}-LEDGER0001-2026-03-10.csv` });
+    expect(downloaded.statement).toMatchObject({
+      format: 'sim-statement-csv/1',
+      fileName: `${SIMULATED_BANK}-LEDGER0001-2026-03-10.csv`,
+    });
     const rows: Record<string, string>[] = parse(downloaded.statement.content, { columns: true });
     const mine = rows.filter((row) => row.out_trade_no === paid);
     expect(mine.map((row) => [row.type, row.amount, row.fee, row.out_refund_no, row.state])).toEqual([

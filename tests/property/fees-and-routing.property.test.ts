@@ -71,14 +71,27 @@ const inputs: fc.Arbitrary<RoutingInputs> = fc.record({
   request: fc.record({
     operation: fc.constantFrom('charge' as const, 'payout' as const),
     choice: fc.oneof(
-      fc.record({ method: fc.constant('quick_pay' as const), bankCode: fc.constantFrom('CITY', 'ICBC', 'XYZ'), cardKind: fc.constantFrom('debit' as const, 'credit' as const) }),
+      fc.record({
+        method: fc.constant('quick_pay' as const),
+        bankCode: fc.constantFrom('CITY', 'ICBC', 'XYZ'),
+        cardKind: fc.constantFrom('debit' as const, 'credit' as const),
+      }),
       fc.record({ method: fc.constant('online_banking' as const), bankCode: fc.constantFrom('CITY', 'ICBC') }),
-      fc.record({ method: fc.constant('platform_pay' as const), platform: fc.constantFrom('wechat', 'alipay', 'other') }),
+      fc.record({
+        method: fc.constant('platform_pay' as const),
+        platform: fc.constantFrom('wechat', 'alipay', 'other'),
+      }),
     ),
-    amount: fc.bigInt({ min: 1n, max: 6_000_000n }).map((amountMinor) => ({ amountMinor, currency: parseCurrency('CNY') })),
+    amount: fc
+      .bigInt({ min: 1n, max: 6_000_000n })
+      .map((amountMinor) => ({ amountMinor, currency: parseCurrency('CNY') })),
   }),
-  health: fc.tuple(...channels.map(() => snapshot)).map((snapshots) => Object.fromEntries(channels.map((c, i) => [c.channelId, snapshots[i]!]))),
-  dailyUsedMinor: fc.tuple(...channels.map(() => fc.bigInt({ min: 0n, max: 200_000_000n }))).map((used) => Object.fromEntries(channels.map((c, i) => [c.channelId, used[i]!]))),
+  health: fc
+    .tuple(...channels.map(() => snapshot))
+    .map((snapshots) => Object.fromEntries(channels.map((c, i) => [c.channelId, snapshots[i]!]))),
+  dailyUsedMinor: fc
+    .tuple(...channels.map(() => fc.bigInt({ min: 0n, max: 200_000_000n })))
+    .map((used) => Object.fromEntries(channels.map((c, i) => [c.channelId, used[i]!]))),
   drawPpm: fc.integer({ min: 0, max: 999_999 }),
 });
 

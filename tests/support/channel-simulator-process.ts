@@ -10,6 +10,8 @@ const root = resolve(import.meta.dirname, '../..');
 export interface SimulatorProcess {
   readonly url: string;
   readonly child: ChildProcess;
+  /** The control endpoint's JSON answer, read field by field as tests read `inject(...).json()`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test's view of JSON, as inject's json() gives
   control(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<any>;
   stop(): Promise<void>;
 }
@@ -18,15 +20,25 @@ export interface SimulatorProcess {
 export async function startSimulatorProcess(seed: string): Promise<SimulatorProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', './tests/support/typescript-hooks.ts', 'scripts/cli.ts', 'channels', 'simulate', '--port', '0', '--seed', seed],
+    [
+      '--import',
+      './tests/support/typescript-hooks.ts',
+      'scripts/cli.ts',
+      'channels',
+      'simulate',
+      '--port',
+      '0',
+      '--seed',
+      seed,
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
   let errors = '';
-  child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`simulator did not start: ${errors}`)), 20_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /^listening (http:\/\/127\.0\.0\.1:[0-9]+)$/m.exec(output);
       if (match) {
@@ -70,19 +82,22 @@ export interface NotifyReceiver {
 
 export async function startNotifyReceiver(): Promise<NotifyReceiver> {
   const received: ReceivedCallback[] = [];
-  let server: Server | undefined;
   const receiver: NotifyReceiver = {
     url: () => '',
     received,
     statusFor: () => 200,
-    close: () => new Promise<void>((done) => (server ? server.close(() => done()) : done())),
+    close: () => new Promise<void>((done) => server.close(() => done())),
   };
-  server = createServer((request, response) => {
+  const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       received.push({
-        message: { path: new URL(request.url!, 'http://x').pathname, headers: request.headers, rawBody: Buffer.concat(chunks) },
+        message: {
+          path: new URL(request.url!, 'http://x').pathname,
+          headers: request.headers,
+          rawBody: Buffer.concat(chunks),
+        },
         receivedAtMs: Date.now(),
       });
       response.statusCode = receiver.statusFor(received.length);
@@ -120,7 +135,10 @@ export async function bindCard(
   if (verified.step === 'signed') return verified.contractNo;
   const outbox: { verificationId: string; code: string }[] = await simulator.control('GET', '/sms-outbox');
   const sms = outbox.find((message) => message.verificationId === verified.verificationId)!;
-  const signed = await channel.sign({ requestNo, verificationId: verified.verificationId, code: secretText(sms.code) }, { timeoutMs: 5_000 });
+  const signed = await channel.sign(
+    { requestNo, verificationId: verified.verificationId, code: secretText(sms.code) },
+    { timeoutMs: 5_000 },
+  );
   if (signed.status !== 'succeeded') throw new Error(`sign: ${JSON.stringify(signed)}`);
   return signed.contractNo;
 }

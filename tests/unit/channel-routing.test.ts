@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SIMULATED_BANK, SIMULATED_CARD_NETWORK, SIMULATED_PLATFORM, simulatedProfiles } from '../../src/adapters/channels/simulator/default-simulator-config.js';
+import {
+  SIMULATED_BANK,
+  SIMULATED_CARD_NETWORK,
+  SIMULATED_PLATFORM,
+  simulatedProfiles,
+} from '../../src/adapters/channels/simulator/default-simulator-config.js';
 import type { HealthSnapshot } from '../../src/domain/channels/channel-health.js';
 import type { PayerChoice } from '../../src/domain/channels/channel-profile.js';
 import { decodeRoutingDecision, encodeRoutingDecision } from '../../src/domain/channels/routing-record.js';
@@ -14,10 +19,28 @@ const rules: RoutingRules = {
   maxMeanLatencyMs: 2_000,
   channels: Object.values(simulatedProfiles),
 };
-const healthy: HealthSnapshot = { breaker: 'closed', admits: true, sampleCount: 100, successRatePpm: 990_000, meanLatencyMs: 120 };
-const open: HealthSnapshot = { breaker: 'open', admits: false, sampleCount: 20, successRatePpm: 0, meanLatencyMs: 5_000 };
+const healthy: HealthSnapshot = {
+  breaker: 'closed',
+  admits: true,
+  sampleCount: 100,
+  successRatePpm: 990_000,
+  meanLatencyMs: 120,
+};
+const open: HealthSnapshot = {
+  breaker: 'open',
+  admits: false,
+  sampleCount: 20,
+  successRatePpm: 0,
+  meanLatencyMs: 5_000,
+};
 const degraded: HealthSnapshot = { ...healthy, successRatePpm: 700_000 };
-const probing: HealthSnapshot = { breaker: 'half_open', admits: true, sampleCount: 3, successRatePpm: 0, meanLatencyMs: 0 };
+const probing: HealthSnapshot = {
+  breaker: 'half_open',
+  admits: true,
+  sampleCount: 3,
+  successRatePpm: 0,
+  meanLatencyMs: 0,
+};
 const probeBusy: HealthSnapshot = { ...probing, admits: false };
 
 const icbcDebit: PayerChoice = { method: 'quick_pay', bankCode: 'ICBC', cardKind: 'debit' };
@@ -34,8 +57,17 @@ function inputs(changes: {
 }): RoutingInputs {
   return {
     rules,
-    request: { operation: changes.operation ?? 'charge', choice: changes.choice ?? cityCredit, amount: { amountMinor: changes.amountMinor ?? 10_000n, currency: parseCurrency('CNY') } },
-    health: { [SIMULATED_BANK]: healthy, [SIMULATED_CARD_NETWORK]: healthy, [SIMULATED_PLATFORM]: healthy, ...changes.health } as Record<string, HealthSnapshot>,
+    request: {
+      operation: changes.operation ?? 'charge',
+      choice: changes.choice ?? cityCredit,
+      amount: { amountMinor: changes.amountMinor ?? 10_000n, currency: parseCurrency('CNY') },
+    },
+    health: {
+      [SIMULATED_BANK]: healthy,
+      [SIMULATED_CARD_NETWORK]: healthy,
+      [SIMULATED_PLATFORM]: healthy,
+      ...changes.health,
+    },
     dailyUsedMinor: { ...changes.used } as Record<string, bigint>,
     drawPpm: changes.drawPpm ?? 999_999,
   };
@@ -43,20 +75,92 @@ function inputs(changes: {
 
 describe('routing', () => {
   it.each([
-    ['ICBC debit: only the card network covers ICBC', inputs({ choice: icbcDebit }), SIMULATED_CARD_NETWORK, 'cheapest_healthy', 38n],
-    ['CITY credit: the bank (0.2 %) is cheaper than the network (0.38 %)', inputs({}), SIMULATED_BANK, 'cheapest_healthy', 20n],
-    ['CITY credit with the bank open: traffic moves to the network', inputs({ health: { [SIMULATED_BANK]: open } }), SIMULATED_CARD_NETWORK, 'cheapest_healthy', 38n],
-    ['CITY credit with the bank degraded: the healthy network first', inputs({ health: { [SIMULATED_BANK]: degraded } }), SIMULATED_CARD_NETWORK, 'cheapest_healthy', 38n],
-    ['all degraded: the cheapest degraded one', inputs({ health: { [SIMULATED_BANK]: degraded, [SIMULATED_CARD_NETWORK]: degraded } }), SIMULATED_BANK, 'cheapest_degraded', 20n],
-    ['a half-open bank gets its probe (it is the cheapest)', inputs({ health: { [SIMULATED_BANK]: probing } }), SIMULATED_BANK, 'cheapest_healthy', 20n],
-    ['a half-open bank whose probe is out: the network', inputs({ health: { [SIMULATED_BANK]: probeBusy } }), SIMULATED_CARD_NETWORK, 'cheapest_healthy', 38n],
-    ['a draw inside the exploration share takes another healthy channel', inputs({ drawPpm: 49_999 }), SIMULATED_CARD_NETWORK, 'exploration', 38n],
+    [
+      'ICBC debit: only the card network covers ICBC',
+      inputs({ choice: icbcDebit }),
+      SIMULATED_CARD_NETWORK,
+      'cheapest_healthy',
+      38n,
+    ],
+    [
+      'CITY credit: the bank (0.2 %) is cheaper than the network (0.38 %)',
+      inputs({}),
+      SIMULATED_BANK,
+      'cheapest_healthy',
+      20n,
+    ],
+    [
+      'CITY credit with the bank open: traffic moves to the network',
+      inputs({ health: { [SIMULATED_BANK]: open } }),
+      SIMULATED_CARD_NETWORK,
+      'cheapest_healthy',
+      38n,
+    ],
+    [
+      'CITY credit with the bank degraded: the healthy network first',
+      inputs({ health: { [SIMULATED_BANK]: degraded } }),
+      SIMULATED_CARD_NETWORK,
+      'cheapest_healthy',
+      38n,
+    ],
+    [
+      'all degraded: the cheapest degraded one',
+      inputs({ health: { [SIMULATED_BANK]: degraded, [SIMULATED_CARD_NETWORK]: degraded } }),
+      SIMULATED_BANK,
+      'cheapest_degraded',
+      20n,
+    ],
+    [
+      'a half-open bank gets its probe (it is the cheapest)',
+      inputs({ health: { [SIMULATED_BANK]: probing } }),
+      SIMULATED_BANK,
+      'cheapest_healthy',
+      20n,
+    ],
+    [
+      'a half-open bank whose probe is out: the network',
+      inputs({ health: { [SIMULATED_BANK]: probeBusy } }),
+      SIMULATED_CARD_NETWORK,
+      'cheapest_healthy',
+      38n,
+    ],
+    [
+      'a draw inside the exploration share takes another healthy channel',
+      inputs({ drawPpm: 49_999 }),
+      SIMULATED_CARD_NETWORK,
+      'exploration',
+      38n,
+    ],
     ['the bank caps its fee at 20.00', inputs({ amountMinor: 5_000_000n }), SIMULATED_BANK, 'cheapest_healthy', 2_000n],
-    ["above the network's 20,000.00 per transaction only the bank is left", inputs({ amountMinor: 3_000_000n, health: { [SIMULATED_BANK]: degraded } }), SIMULATED_BANK, 'cheapest_degraded', 2_000n],
-    ["the bank's day is full: the network", inputs({ used: { [SIMULATED_BANK]: 99_995_000n } }), SIMULATED_CARD_NETWORK, 'cheapest_healthy', 38n],
+    [
+      "above the network's 20,000.00 per transaction only the bank is left",
+      inputs({ amountMinor: 3_000_000n, health: { [SIMULATED_BANK]: degraded } }),
+      SIMULATED_BANK,
+      'cheapest_degraded',
+      2_000n,
+    ],
+    [
+      "the bank's day is full: the network",
+      inputs({ used: { [SIMULATED_BANK]: 99_995_000n } }),
+      SIMULATED_CARD_NETWORK,
+      'cheapest_healthy',
+      38n,
+    ],
     ['WeChat: the wallet platform', inputs({ choice: wechat }), SIMULATED_PLATFORM, 'cheapest_healthy', 60n],
-    ['payout to a CITY card: the bank (1.00 flat) over the network (2.00)', inputs({ operation: 'payout' }), SIMULATED_BANK, 'cheapest_healthy', 100n],
-    ['too few samples say nothing against a channel', inputs({ health: { [SIMULATED_BANK]: { ...degraded, sampleCount: 5 } } }), SIMULATED_BANK, 'cheapest_healthy', 20n],
+    [
+      'payout to a CITY card: the bank (1.00 flat) over the network (2.00)',
+      inputs({ operation: 'payout' }),
+      SIMULATED_BANK,
+      'cheapest_healthy',
+      100n,
+    ],
+    [
+      'too few samples say nothing against a channel',
+      inputs({ health: { [SIMULATED_BANK]: { ...degraded, sampleCount: 5 } } }),
+      SIMULATED_BANK,
+      'cheapest_healthy',
+      20n,
+    ],
   ])('%s', (_name, given, chosen, reason, fee) => {
     expect(route(given)).toMatchObject({ chosen, reason, chosenFeeMinor: fee });
   });
@@ -71,7 +175,12 @@ describe('routing', () => {
 
   it('says why each channel was left out', () => {
     const decision = route(inputs({ choice: icbcDebit, amountMinor: 2_500_000n }));
-    expect(decision.candidates.map((candidate) => [candidate.channelId, candidate.standing === 'excluded' ? candidate.excludedBecause : candidate.standing])).toEqual([
+    expect(
+      decision.candidates.map((candidate) => [
+        candidate.channelId,
+        candidate.standing === 'excluded' ? candidate.excludedBecause : candidate.standing,
+      ]),
+    ).toEqual([
       [SIMULATED_BANK, 'not_offered'],
       [SIMULATED_CARD_NETWORK, 'above_transaction_maximum'],
       [SIMULATED_PLATFORM, 'not_offered'],
@@ -79,7 +188,9 @@ describe('routing', () => {
   });
 
   it('an auditor replays a stored decision from its JSON alone and gets the same answer', () => {
-    const decision = route(inputs({ health: { [SIMULATED_BANK]: probing }, used: { [SIMULATED_CARD_NETWORK]: 1_000n }, drawPpm: 12_345 }));
+    const decision = route(
+      inputs({ health: { [SIMULATED_BANK]: probing }, used: { [SIMULATED_CARD_NETWORK]: 1_000n }, drawPpm: 12_345 }),
+    );
     const stored = JSON.stringify(encodeRoutingDecision(decision));
     // What an auditor has: the event's JSON, nothing of the live system.
     const recorded = decodeRoutingDecision(JSON.parse(stored));

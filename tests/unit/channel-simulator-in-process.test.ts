@@ -2,7 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { injectTransport } from '../../src/adapters/channels/channel-transport.js';
 import { simulatedChannelAdapters } from '../../src/adapters/channels/simulated-channel-adapters.js';
 import { ChannelSimulator } from '../../src/adapters/channels/simulator/channel-simulator.js';
-import { defaultSimulatorConfig, SIMULATED_BANK, SIMULATED_PLATFORM, testCardholders } from '../../src/adapters/channels/simulator/default-simulator-config.js';
+import {
+  defaultSimulatorConfig,
+  SIMULATED_BANK,
+  SIMULATED_PLATFORM,
+  testCardholders,
+} from '../../src/adapters/channels/simulator/default-simulator-config.js';
 import { buildSimulatorServer } from '../../src/adapters/channels/simulator/simulator-server.js';
 import { parseSimulatorConfig, type SimulatorConfig } from '../../src/adapters/channels/simulator/simulator-config.js';
 import { signatureHeaders } from '../../src/adapters/channels/wire/wire-signing.js';
@@ -50,7 +55,10 @@ async function bind(channel: ChannelPort, simulator: ChannelSimulator, requestNo
   );
   if (verified.status !== 'succeeded' || verified.step !== 'code_sent') throw new Error(JSON.stringify(verified));
   const code = simulator.smsOutbox().find((sms) => sms.verificationId === verified.verificationId)!.code;
-  const signed = await channel.sign({ requestNo, verificationId: verified.verificationId, code: secretText(code) }, quick);
+  const signed = await channel.sign(
+    { requestNo, verificationId: verified.verificationId, code: secretText(code) },
+    quick,
+  );
   if (signed.status !== 'succeeded') throw new Error(JSON.stringify(signed));
   return signed.contractNo;
 }
@@ -58,13 +66,25 @@ async function bind(channel: ChannelPort, simulator: ChannelSimulator, requestNo
 async function run(seed: string): Promise<string[]> {
   const config = defaultSimulatorConfig(seed);
   const { simulator, channels } = inProcess(config);
-  simulator.setFailures(SIMULATED_BANK, { declineRatePpm: 300_000, declineWith: ['insufficient_funds', 'card_restricted'] });
+  simulator.setFailures(SIMULATED_BANK, {
+    declineRatePpm: 300_000,
+    declineWith: ['insufficient_funds', 'card_restricted'],
+  });
   const bank = channels.get(SIMULATED_BANK)!;
   const contractNo = await bind(bank, simulator, 'bind-1');
   // Concurrent, so arrival order varies: the draws are keyed by order number, not by arrival.
   const outcomes = await Promise.all(
     Array.from({ length: 40 }, (_, i) =>
-      bank.charge({ orderNo: `order-${i}`, amount: { amountMinor: 1_000n + BigInt(i), currency: CNY }, instrument: { method: 'quick_pay', contractNo }, notifyUrl: null, description: 'x' }, quick),
+      bank.charge(
+        {
+          orderNo: `order-${i}`,
+          amount: { amountMinor: 1_000n + BigInt(i), currency: CNY },
+          instrument: { method: 'quick_pay', contractNo },
+          notifyUrl: null,
+          description: 'x',
+        },
+        quick,
+      ),
     ),
   );
   return outcomes.map((outcome) => (outcome.status === 'declined' ? outcome.code : outcome.status));
@@ -87,7 +107,13 @@ describe('the channel simulator in-process', () => {
       app.inject({
         method: 'POST',
         url: path,
-        headers: { 'content-type': 'application/json', ...signatureHeaders({ keyId: `${SIMULATED_BANK}-key-1`, secret }, { kind: 'POST', path, timestampMs, nonce: 'n1', body }) },
+        headers: {
+          'content-type': 'application/json',
+          ...signatureHeaders(
+            { keyId: `${SIMULATED_BANK}-key-1`, secret },
+            { kind: 'POST', path, timestampMs, nonce: 'n1', body },
+          ),
+        },
         payload: body,
       });
     const right = Buffer.from(config.channels[SIMULATED_BANK]!.secretBase64, 'base64');
@@ -100,17 +126,42 @@ describe('the channel simulator in-process', () => {
     const config = defaultSimulatorConfig('privacy');
     const { simulator, app, channels, posted } = inProcess(config);
     const contractNo = await bind(channels.get(SIMULATED_BANK)!, simulator, 'bind-1');
-    await channels.get(SIMULATED_BANK)!.charge({ orderNo: 'o-1', amount: { amountMinor: 500n, currency: CNY }, instrument: { method: 'quick_pay', contractNo }, notifyUrl: null, description: 'x' }, quick);
-    await channels.get(SIMULATED_PLATFORM)!.charge({ orderNo: 'o-2', amount: { amountMinor: 500n, currency: CNY }, instrument: { method: 'platform_pay', platform: 'alipay' }, notifyUrl: 'http://127.0.0.1:9/n', description: 'x' }, quick);
+    await channels.get(SIMULATED_BANK)!.charge(
+      {
+        orderNo: 'o-1',
+        amount: { amountMinor: 500n, currency: CNY },
+        instrument: { method: 'quick_pay', contractNo },
+        notifyUrl: null,
+        description: 'x',
+      },
+      quick,
+    );
+    await channels.get(SIMULATED_PLATFORM)!.charge(
+      {
+        orderNo: 'o-2',
+        amount: { amountMinor: 500n, currency: CNY },
+        instrument: { method: 'platform_pay', platform: 'alipay' },
+        notifyUrl: 'http://127.0.0.1:9/n',
+        description: 'x',
+      },
+      quick,
+    );
     await new Promise((done) => setTimeout(done, 400));
-    const kept = JSON.stringify([(await app.inject({ method: 'GET', url: `/control/channels/${SIMULATED_BANK}/records` })).body, (await app.inject({ method: 'GET', url: '/control/sms-outbox' })).body, posted]);
+    const kept = JSON.stringify([
+      (await app.inject({ method: 'GET', url: `/control/channels/${SIMULATED_BANK}/records` })).body,
+      (await app.inject({ method: 'GET', url: '/control/sms-outbox' })).body,
+      posted,
+    ]);
     const holder = testCardholders[0]!;
-    for (const secret of [holder.cardNumber, holder.idNumber, holder.holderName, holder.phone]) expect(kept).not.toContain(secret);
+    for (const secret of [holder.cardNumber, holder.idNumber, holder.holderName, holder.phone])
+      expect(kept).not.toContain(secret);
     expect(posted.map((post) => JSON.parse(post.body).seq)).toEqual([1, 2]);
   });
 
   it('a configuration file is checked: keys long enough, profiles named as their channel', () => {
-    const json = JSON.parse(JSON.stringify(defaultSimulatorConfig('file'), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    const json = JSON.parse(
+      JSON.stringify(defaultSimulatorConfig('file'), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+    );
     expect(parseSimulatorConfig(json).channels[SIMULATED_BANK]!.profile.limits.perTransactionMaxMinor).toBe(5_000_000n);
     json.channels[SIMULATED_BANK].secretBase64 = Buffer.alloc(31).toString('base64').padEnd(44, '=');
     expect(() => parseSimulatorConfig(json)).toThrow(/shorter than 32 bytes/);
@@ -121,7 +172,7 @@ describe('sensitive text', () => {
   it('shows only its masked form to strings, JSON and inspection', async () => {
     const { inspect } = await import('node:util');
     const card = cardNumber('6222021234567890123');
-    expect(`${card}`).toBe('622202*********0123');
+    expect(String(card)).toBe('622202*********0123');
     expect(JSON.stringify({ card })).toBe('{"card":"622202*********0123"}');
     expect(inspect({ card })).not.toContain('1234567890');
     expect(card.reveal()).toBe('6222021234567890123');

@@ -1,6 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { healthSnapshot, newChannelHealth, recordAdmission, recordCall, type ChannelHealth, type HealthPolicy } from '../../src/domain/channels/channel-health.js';
-import { admit, breakerAt, closedBreaker, mayAdmit, recordResult, type BreakerPolicy, type BreakerState } from '../../src/domain/channels/circuit-breaker.js';
+import {
+  healthSnapshot,
+  newChannelHealth,
+  recordAdmission,
+  recordCall,
+  type ChannelHealth,
+  type HealthPolicy,
+} from '../../src/domain/channels/channel-health.js';
+import {
+  admit,
+  breakerAt,
+  closedBreaker,
+  mayAdmit,
+  recordResult,
+  type BreakerPolicy,
+  type BreakerState,
+} from '../../src/domain/channels/circuit-breaker.js';
 
 const policy: BreakerPolicy = { failureThreshold: 3, openMs: 30_000, maxProbes: 1, probeTimeoutMs: 10_000 };
 
@@ -9,7 +24,8 @@ type Step = { atMs: number; failed: boolean } | { atMs: number; admit: true };
 /** Given results (and admissions) in order, when asked at `nowMs`, then the breaker is in this state. */
 function given(steps: readonly Step[]) {
   const state = steps.reduce<BreakerState>(
-    (breaker, step) => ('admit' in step ? admit(breaker, policy, step.atMs) : recordResult(breaker, policy, step.atMs, step.failed)),
+    (breaker, step) =>
+      'admit' in step ? admit(breaker, policy, step.atMs) : recordResult(breaker, policy, step.atMs, step.failed),
     closedBreaker,
   );
   return {
@@ -28,31 +44,49 @@ const probe = (atMs: number) => ({ atMs, admit: true as const });
 
 describe('circuit breaker', () => {
   it('stays closed below the threshold of consecutive failures', () => {
-    given([fail(1), fail(2)]).at(3).then({ state: 'closed', consecutiveFailures: 2 }, true);
+    given([fail(1), fail(2)])
+      .at(3)
+      .then({ state: 'closed', consecutiveFailures: 2 }, true);
   });
   it('a success in between resets the count', () => {
-    given([fail(1), fail(2), pass(3), fail(4), fail(5)]).at(6).then({ state: 'closed', consecutiveFailures: 2 }, true);
+    given([fail(1), fail(2), pass(3), fail(4), fail(5)])
+      .at(6)
+      .then({ state: 'closed', consecutiveFailures: 2 }, true);
   });
   it('opens on the threshold and admits nothing while open', () => {
-    given([fail(1), fail(2), fail(3)]).at(29_999).then({ state: 'open', openedAtMs: 3 }, false);
+    given([fail(1), fail(2), fail(3)])
+      .at(29_999)
+      .then({ state: 'open', openedAtMs: 3 }, false);
   });
   it('half-opens when the open time is up', () => {
-    given([fail(1), fail(2), fail(3)]).at(30_003).then({ state: 'half_open', probeStartedAtMs: [] }, true);
+    given([fail(1), fail(2), fail(3)])
+      .at(30_003)
+      .then({ state: 'half_open', probeStartedAtMs: [] }, true);
   });
   it('half-open admits one probe at a time', () => {
-    given([fail(1), fail(2), fail(3), probe(30_003)]).at(30_004).then({ state: 'half_open', probeStartedAtMs: [30_003] }, false);
+    given([fail(1), fail(2), fail(3), probe(30_003)])
+      .at(30_004)
+      .then({ state: 'half_open', probeStartedAtMs: [30_003] }, false);
   });
   it("frees a probe's slot when it never reports", () => {
-    given([fail(1), fail(2), fail(3), probe(30_003)]).at(40_003).then({ state: 'half_open', probeStartedAtMs: [] }, true);
+    given([fail(1), fail(2), fail(3), probe(30_003)])
+      .at(40_003)
+      .then({ state: 'half_open', probeStartedAtMs: [] }, true);
   });
   it("closes on the probe's success", () => {
-    given([fail(1), fail(2), fail(3), probe(30_003), pass(30_050)]).at(30_051).then(closedBreaker, true);
+    given([fail(1), fail(2), fail(3), probe(30_003), pass(30_050)])
+      .at(30_051)
+      .then(closedBreaker, true);
   });
   it("opens again on the probe's failure, for another open time", () => {
-    given([fail(1), fail(2), fail(3), probe(30_003), fail(30_050)]).at(60_049).then({ state: 'open', openedAtMs: 30_050 }, false);
+    given([fail(1), fail(2), fail(3), probe(30_003), fail(30_050)])
+      .at(60_049)
+      .then({ state: 'open', openedAtMs: 30_050 }, false);
   });
   it('ignores a late answer while open', () => {
-    given([fail(1), fail(2), fail(3), pass(10)]).at(11).then({ state: 'open', openedAtMs: 3 }, false);
+    given([fail(1), fail(2), fail(3), pass(10)])
+      .at(11)
+      .then({ state: 'open', openedAtMs: 3 }, false);
   });
   it('refuses to admit while open', () => {
     expect(() => admit({ state: 'open', openedAtMs: 0 }, policy, 1)).toThrow(RangeError);
@@ -65,19 +99,33 @@ describe('channel health over a sliding window', () => {
     recordCall(health, healthPolicy, { atMs, failed, latencyMs });
 
   it('with no sample: full success, no latency, closed', () => {
-    expect(healthSnapshot(newChannelHealth, healthPolicy, 0)).toEqual({ breaker: 'closed', admits: true, sampleCount: 0, successRatePpm: 1_000_000, meanLatencyMs: 0 });
+    expect(healthSnapshot(newChannelHealth, healthPolicy, 0)).toEqual({
+      breaker: 'closed',
+      admits: true,
+      sampleCount: 0,
+      successRatePpm: 1_000_000,
+      meanLatencyMs: 0,
+    });
   });
   it('counts success rate and mean latency over the window; declines count as the channel working', () => {
     let health = newChannelHealth;
     health = record(health, 1_000, false, 100);
     health = record(health, 2_000, true, 300);
     health = record(health, 3_000, false, 200);
-    expect(healthSnapshot(health, healthPolicy, 3_000)).toMatchObject({ sampleCount: 3, successRatePpm: 666_666, meanLatencyMs: 200 });
+    expect(healthSnapshot(health, healthPolicy, 3_000)).toMatchObject({
+      sampleCount: 3,
+      successRatePpm: 666_666,
+      meanLatencyMs: 200,
+    });
   });
   it('forgets samples older than the window', () => {
     let health = record(newChannelHealth, 0, true, 1_000);
     health = record(health, 50_000, false, 10);
-    expect(healthSnapshot(health, healthPolicy, 70_000)).toMatchObject({ sampleCount: 1, successRatePpm: 1_000_000, meanLatencyMs: 10 });
+    expect(healthSnapshot(health, healthPolicy, 70_000)).toMatchObject({
+      sampleCount: 1,
+      successRatePpm: 1_000_000,
+      meanLatencyMs: 10,
+    });
   });
   it('keeps at most maxSamples, the newest', () => {
     let health = newChannelHealth;

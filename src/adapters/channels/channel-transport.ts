@@ -69,7 +69,10 @@ export function injectTransport(app: FastifyInstance): ChannelTransport {
       ]);
       if (response === 'timeout') return { kind: 'timeout' };
       const headers = Object.fromEntries(
-        Object.entries(response.headers).map(([name, value]) => [name, typeof value === 'number' ? String(value) : value]),
+        Object.entries(response.headers).map(([name, value]) => [
+          name,
+          typeof value === 'number' ? String(value) : value,
+        ]),
       );
       return { kind: 'answer', statusCode: response.statusCode, headers, body: response.body };
     } finally {

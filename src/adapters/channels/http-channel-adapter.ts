@@ -97,7 +97,11 @@ export class HttpChannelAdapter implements ChannelPort {
     this.profile = settings.profile;
   }
 
-  async #call<Op extends WireOperation>(operation: Op, data: WireRequest<Op>, options: CallOptions): Promise<Answered<Op>> {
+  async #call<Op extends WireOperation>(
+    operation: Op,
+    data: WireRequest<Op>,
+    options: CallOptions,
+  ): Promise<Answered<Op>> {
     const maxTimeoutMs = this.settings.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS;
     if (!Number.isSafeInteger(options.timeoutMs) || options.timeoutMs < 1 || options.timeoutMs > maxTimeoutMs)
       throw new RangeError(`timeoutMs must be an integer in 1..${maxTimeoutMs}`);
@@ -119,12 +123,21 @@ export class HttpChannelAdapter implements ChannelPort {
       case 'failed':
         return unknown('system_error', `connection lost after sending: ${result.detail}`);
       case 'refused':
-        return { meaning: 'failed', outcome: { status: 'unavailable', reason: 'connection_refused', detail: result.detail } };
+        return {
+          meaning: 'failed',
+          outcome: { status: 'unavailable', reason: 'connection_refused', detail: result.detail },
+        };
       case 'answer':
         break;
     }
-    const signature = checkSignature(this.settings.key, { kind: 'RESPONSE', path, headers: result.headers, body: result.body }, Date.now(), nonce);
-    if (signature !== 'valid') return unknown('bad_answer', `answer signature ${signature} (HTTP ${result.statusCode})`);
+    const signature = checkSignature(
+      this.settings.key,
+      { kind: 'RESPONSE', path, headers: result.headers, body: result.body },
+      Date.now(),
+      nonce,
+    );
+    if (signature !== 'valid')
+      return unknown('bad_answer', `answer signature ${signature} (HTTP ${result.statusCode})`);
     let envelope;
     try {
       envelope = responseEnvelope.parse(JSON.parse(result.body));
@@ -136,29 +149,51 @@ export class HttpChannelAdapter implements ChannelPort {
       case 'success':
       case 'accepted': {
         const parsed = wireAnswers[operation].safeParse(envelope.data);
-        if (!parsed.success) return unknown('bad_answer', `${operation} answer data does not match version ${WIRE_VERSION}`);
+        if (!parsed.success)
+          return unknown('bad_answer', `${operation} answer data does not match version ${WIRE_VERSION}`);
         return { meaning, data: parsed.data as WireAnswer<Op> };
       }
       case 'busy':
-        return { meaning: 'failed', outcome: { status: 'unavailable', reason: 'outage', detail: `${envelope.ret_code} ${envelope.ret_msg}` } };
+        return {
+          meaning: 'failed',
+          outcome: { status: 'unavailable', reason: 'outage', detail: `${envelope.ret_code} ${envelope.ret_msg}` },
+        };
       case 'system_error':
         return unknown('system_error', `${envelope.ret_code} ${envelope.ret_msg}`);
       default:
         return {
           meaning: 'failed',
-          outcome: { status: 'declined', code: meaning, message: declineMessage(meaning), channelCode: envelope.ret_code, channelMessage: envelope.ret_msg },
+          outcome: {
+            status: 'declined',
+            code: meaning,
+            message: declineMessage(meaning),
+            channelCode: envelope.ret_code,
+            channelMessage: envelope.ret_msg,
+          },
         };
     }
   }
 
   #unsupported(what: string): Declined {
-    return { status: 'declined', code: 'not_supported', message: `${this.channelId} does not offer ${what}`, channelCode: '', channelMessage: '' };
+    return {
+      status: 'declined',
+      code: 'not_supported',
+      message: `${this.channelId} does not offer ${what}`,
+      channelCode: '',
+      channelMessage: '',
+    };
   }
 
   #trade(answer: WireAnswer<'charge'> | WireAnswer<'payout'>): ChargeOutcome {
     if (answer.trade_state === 'SUCCESS')
-      return { status: 'succeeded', channelOrderNo: answer.trade_no, feeMinor: BigInt(answer.fee), channelTime: answer.time };
-    if (answer.trade_state === 'PROCESSING') return { status: 'pending', channelOrderNo: answer.trade_no, payerActionUrl: answer.pay_url };
+      return {
+        status: 'succeeded',
+        channelOrderNo: answer.trade_no,
+        feeMinor: BigInt(answer.fee),
+        channelTime: answer.time,
+      };
+    if (answer.trade_state === 'PROCESSING')
+      return { status: 'pending', channelOrderNo: answer.trade_no, payerActionUrl: answer.pay_url };
     return { status: 'unknown', reason: 'bad_answer', detail: `a success code with trade state ${answer.trade_state}` };
   }
 
@@ -176,7 +211,8 @@ export class HttpChannelAdapter implements ChannelPort {
           ? { pay_method: 'EBANK' as const, bank_code: instrument.bankCode, return_url: instrument.returnUrl }
           : { pay_method: 'WALLET' as const, platform: instrument.platform }),
     };
-    if (!this.profile.capabilities.charges.some((offer) => offer.method === instrument.method)) return this.#unsupported(instrument.method);
+    if (!this.profile.capabilities.charges.some((offer) => offer.method === instrument.method))
+      return this.#unsupported(instrument.method);
     const answered = await this.#call('charge', data, options);
     return answered.meaning === 'failed' ? answered.outcome : this.#trade(answered.data);
   }
@@ -185,7 +221,12 @@ export class HttpChannelAdapter implements ChannelPort {
     if (!this.profile.capabilities.payout) return this.#unsupported('payouts');
     const answered = await this.#call(
       'payout',
-      { out_trade_no: request.orderNo, amt: request.amount.amountMinor.toString(), ccy: request.amount.currency, contract_no: request.contractNo },
+      {
+        out_trade_no: request.orderNo,
+        amt: request.amount.amountMinor.toString(),
+        ccy: request.amount.currency,
+        contract_no: request.contractNo,
+      },
       options,
     );
     return answered.meaning === 'failed' ? answered.outcome : this.#trade(answered.data);
@@ -250,7 +291,8 @@ export class HttpChannelAdapter implements ChannelPort {
         refundNo: refund.out_refund_no,
         orderNo: refund.out_trade_no,
         channelRefundNo: refund.refund_no,
-        state: refund.refund_state === 'PROCESSING' ? 'pending' : refund.refund_state === 'SUCCESS' ? 'succeeded' : 'failed',
+        state:
+          refund.refund_state === 'PROCESSING' ? 'pending' : refund.refund_state === 'SUCCESS' ? 'succeeded' : 'failed',
         amount: { amountMinor: BigInt(refund.amt), currency: parseCurrency(refund.ccy) },
         channelTime: refund.time,
       },
@@ -296,12 +338,18 @@ export class HttpChannelAdapter implements ChannelPort {
     if (answered.meaning === 'failed') return answered.outcome;
     const answer = answered.data;
     return answer.step === 'SMS_SENT'
-      ? { status: 'succeeded', step: 'code_sent', verificationId: answer.verification_id, maskedPhone: answer.phone_masked }
+      ? {
+          status: 'succeeded',
+          step: 'code_sent',
+          verificationId: answer.verification_id,
+          maskedPhone: answer.phone_masked,
+        }
       : { status: 'succeeded', step: 'signed', contractNo: answer.contract_no, maskedCard: answer.card_masked };
   }
 
   async sign(request: SignRequest, options: CallOptions): Promise<SignOutcome> {
-    if (this.profile.capabilities.contracts !== 'verify_then_sign') return this.#unsupported('signing with an SMS code');
+    if (this.profile.capabilities.contracts !== 'verify_then_sign')
+      return this.#unsupported('signing with an SMS code');
     const answered = await this.#call(
       'contract.sign',
       { request_no: request.requestNo, verification_id: request.verificationId, sms_code: request.code.reveal() },
@@ -329,7 +377,11 @@ export class HttpChannelAdapter implements ChannelPort {
   }
 
   verifyNotification(message: InboundHttpMessage, nowMs: number): NotificationCheck {
-    const signature = checkSignature(this.settings.key, { kind: 'POST', path: message.path, headers: message.headers, body: message.rawBody }, nowMs);
+    const signature = checkSignature(
+      this.settings.key,
+      { kind: 'POST', path: message.path, headers: message.headers, body: message.rawBody },
+      nowMs,
+    );
     if (signature !== 'valid') return { ok: false, reason: signature };
     let parsed;
     try {

@@ -77,7 +77,11 @@ export function assertChannelProfile(profile: ChannelProfile): void {
   if (!/^[a-z][a-z0-9-]{1,31}$/.test(profile.channelId))
     throw new RangeError(`channel id "${profile.channelId}" is not 2-32 lowercase letters, digits or dashes`);
   const { perTransactionMinMinor, perTransactionMaxMinor, dailyMaxMinor } = profile.limits;
-  if (perTransactionMinMinor < 1n || perTransactionMaxMinor < perTransactionMinMinor || dailyMaxMinor < perTransactionMaxMinor)
+  if (
+    perTransactionMinMinor < 1n ||
+    perTransactionMaxMinor < perTransactionMinMinor ||
+    dailyMaxMinor < perTransactionMaxMinor
+  )
     throw new RangeError(`channel ${profile.channelId}: limits must satisfy 1 <= min <= max <= daily`);
   for (const offer of profile.capabilities.charges) assertFeeSchedule(offer.fee);
   if (profile.capabilities.payout) assertFeeSchedule(profile.capabilities.payout.fee);

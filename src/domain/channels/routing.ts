@@ -82,7 +82,11 @@ export function assertRoutingInputs(inputs: RoutingInputs): void {
   const { rules, drawPpm } = inputs;
   if (!Number.isSafeInteger(drawPpm) || drawPpm < 0 || drawPpm >= 1_000_000)
     throw new RangeError(`draw ${drawPpm} is not an integer in [0, 1000000)`);
-  if (!Number.isSafeInteger(rules.explorationSharePpm) || rules.explorationSharePpm < 0 || rules.explorationSharePpm > 1_000_000)
+  if (
+    !Number.isSafeInteger(rules.explorationSharePpm) ||
+    rules.explorationSharePpm < 0 ||
+    rules.explorationSharePpm > 1_000_000
+  )
     throw new RangeError('explorationSharePpm must be an integer in [0, 1000000]');
   const ids = new Set(rules.channels.map((channel) => channel.channelId));
   if (ids.size !== rules.channels.length) throw new RangeError('the routing rules list a channel twice');

@@ -3,12 +3,23 @@ import { DateTime } from 'luxon';
 import { chargeOfferFor } from '../../../domain/channels/channel-profile.js';
 import { feeMinor } from '../../../domain/channels/fee-schedule.js';
 import { cardNumber as maskedCardOf, phoneNumber } from '../../../domain/shared/sensitive-text.js';
-import { WIRE_VERSION, type TradeState, type WireNotification, type WireOperation, type WireRequest } from '../wire/wire-messages.js';
+import {
+  WIRE_VERSION,
+  type TradeState,
+  type WireNotification,
+  type WireOperation,
+  type WireRequest,
+} from '../wire/wire-messages.js';
 import type { ChannelKey } from '../wire/wire-signing.js';
 import { CHANNEL_DIALECTS, type SimulatedRefusal } from './channel-dialects.js';
 import { dispatchNotices, type CallbackPost } from './notice-dispatcher.js';
 import { drawBetween, drawPpm, happens } from './seeded-draw.js';
-import { failureModes, type FailureModes, type SimulatedChannelConfig, type SimulatorConfig } from './simulator-config.js';
+import {
+  failureModes,
+  type FailureModes,
+  type SimulatedChannelConfig,
+  type SimulatorConfig,
+} from './simulator-config.js';
 import type { CallbackAttempt, ChannelRecords, OrderRecord, SmsMessage } from './simulator-records.js';
 import { statementCsv, STATEMENT_FORMAT } from './statement-file.js';
 
@@ -21,7 +32,12 @@ export interface SimulatedAnswer {
 
 /** How the answer goes out: after `latencyMs`, or held for `heldMs` (an injected timeout), or busy. */
 export type SimulatedReply =
-  | { readonly kind: 'answer'; readonly answer: SimulatedAnswer; readonly latencyMs: number; readonly heldMs: number | null }
+  | {
+      readonly kind: 'answer';
+      readonly answer: SimulatedAnswer;
+      readonly latencyMs: number;
+      readonly heldMs: number | null;
+    }
   | { readonly kind: 'busy'; readonly answer: SimulatedAnswer };
 
 /** Bounds on what a long run keeps in memory beyond its orders: callback log and SMS outbox. */
@@ -117,7 +133,9 @@ export class ChannelSimulator {
   isBusy(channelId: string): boolean {
     const { failures } = this.#channel(channelId);
     const nowMs = this.nowMs();
-    return failures.outage || failures.outageWindows.some((w) => Date.parse(w.from) <= nowMs && nowMs < Date.parse(w.to));
+    return (
+      failures.outage || failures.outageWindows.some((w) => Date.parse(w.from) <= nowMs && nowMs < Date.parse(w.to))
+    );
   }
 
   /** One request, already authenticated and parsed. */
@@ -189,7 +207,10 @@ export class ChannelSimulator {
   }
 
   #tradeNo(channelId: string, kind: string, orderNo: string): string {
-    const prefix = channelId.replace(/[^a-z0-9]/g, '').slice(0, 6).toUpperCase();
+    const prefix = channelId
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 6)
+      .toUpperCase();
     return `${prefix}${kind}${createHash('sha256').update(`${this.config.seed}:${orderNo}`).digest('hex').slice(0, 20).toUpperCase()}`;
   }
 
@@ -203,7 +224,12 @@ export class ChannelSimulator {
     const today = this.#dayOf(this.nowMs());
     let usedMinor = 0n;
     for (const order of this.records(channelId).orders.values()) {
-      if (order.kind === kind && order.state !== 'FAIL' && order.state !== 'CLOSED' && this.#dayOf(order.createdAtMs) === today)
+      if (
+        order.kind === kind &&
+        order.state !== 'FAIL' &&
+        order.state !== 'CLOSED' &&
+        this.#dayOf(order.createdAtMs) === today
+      )
         usedMinor += order.amountMinor;
     }
     return usedMinor + amountMinor <= limits.dailyMaxMinor;
@@ -220,7 +246,10 @@ export class ChannelSimulator {
       trade_state: order.state,
       fee: order.feeMinor.toString(),
       time: this.#time(order.completedAtMs ?? order.createdAtMs),
-      pay_url: order.method === 'EBANK' || order.method === 'WALLET' ? `${this.dependencies.publicBaseUrl ?? ''}/pay/${order.channelOrderNo}` : null,
+      pay_url:
+        order.method === 'EBANK' || order.method === 'WALLET'
+          ? `${this.dependencies.publicBaseUrl ?? ''}/pay/${order.channelOrderNo}`
+          : null,
     };
   }
 
@@ -232,7 +261,8 @@ export class ChannelSimulator {
 
   #failed(channelId: string, order: OrderRecord): SimulatedAnswer {
     const dialect = CHANNEL_DIALECTS[this.#channel(channelId).kind];
-    const refusal = (Object.entries(dialect.refusals).find(([, [code]]) => code === order.failCode)?.[0] ?? 'insufficient_funds') as SimulatedRefusal;
+    const refusal = (Object.entries(dialect.refusals).find(([, [code]]) => code === order.failCode)?.[0] ??
+      'insufficient_funds') as SimulatedRefusal;
     return this.refusal(channelId, refusal);
   }
 
@@ -250,7 +280,11 @@ export class ChannelSimulator {
       cardholder = this.#activeContract(channelId, request.contract_no);
       if (cardholder === null) return this.refusal(channelId, 'contract_invalid');
       const holder = this.config.cardholders[cardholder]!;
-      offer = chargeOfferFor(channel.profile, { method: 'quick_pay', bankCode: holder.bankCode, cardKind: holder.cardKind });
+      offer = chargeOfferFor(channel.profile, {
+        method: 'quick_pay',
+        bankCode: holder.bankCode,
+        cardKind: holder.cardKind,
+      });
     } else if (request.pay_method === 'EBANK') {
       offer = chargeOfferFor(channel.profile, { method: 'online_banking', bankCode: request.bank_code ?? '' });
     } else {
@@ -284,7 +318,9 @@ export class ChannelSimulator {
       this.#later(delayMs, async () => this.#completeAsync(channelId, order));
       return this.#ok(channelId, this.#orderAnswer(order)!, true);
     }
-    const refusal = this.#draftDecline(channelId, order) ?? (this.config.cardholders[cardholder!]!.balanceMinor < amountMinor ? 'insufficient_funds' : null);
+    const refusal =
+      this.#draftDecline(channelId, order) ??
+      (this.config.cardholders[cardholder!]!.balanceMinor < amountMinor ? 'insufficient_funds' : null);
     if (refusal) return this.#fail(channelId, order, refusal);
     this.config.cardholders[cardholder!]!.balanceMinor -= amountMinor;
     this.#succeed(channelId, order);
@@ -310,7 +346,8 @@ export class ChannelSimulator {
     order.state = 'SUCCESS';
     order.completedAtMs = this.nowMs();
     const records = this.records(channelId);
-    records.merchantBalanceMinor += order.kind === 'PAY' ? order.amountMinor - order.feeMinor : -(order.amountMinor + order.feeMinor);
+    records.merchantBalanceMinor +=
+      order.kind === 'PAY' ? order.amountMinor - order.feeMinor : -(order.amountMinor + order.feeMinor);
   }
 
   #fail(channelId: string, order: OrderRecord, refusal: SimulatedRefusal): SimulatedAnswer {
@@ -337,7 +374,13 @@ export class ChannelSimulator {
     await this.#notify(channelId, order.notifyUrl, notices);
   }
 
-  #notice(channelId: string, type: WireNotification['notify_type'], order: OrderRecord, refundNo: string | null, state?: TradeState): WireNotification {
+  #notice(
+    channelId: string,
+    type: WireNotification['notify_type'],
+    order: OrderRecord,
+    refundNo: string | null,
+    state?: TradeState,
+  ): WireNotification {
     order.noticeSeq += 1;
     const refund = refundNo ? this.records(channelId).refunds.get(refundNo)! : null;
     return {
@@ -370,7 +413,8 @@ export class ChannelSimulator {
         post: this.dependencies.post,
         log: (attempt: CallbackAttempt) => {
           records.callbacks.push(attempt);
-          if (records.callbacks.length > MAX_CALLBACK_LOG) records.callbacks.splice(0, records.callbacks.length - MAX_CALLBACK_LOG);
+          if (records.callbacks.length > MAX_CALLBACK_LOG)
+            records.callbacks.splice(0, records.callbacks.length - MAX_CALLBACK_LOG);
         },
         later: (delayMs, task) => this.#later(delayMs, task),
       },
@@ -422,7 +466,9 @@ export class ChannelSimulator {
       noticeSeq: 0,
     };
     records.orders.set(order.orderNo, order);
-    const refusal = this.#draftDecline(channelId, order) ?? (records.merchantBalanceMinor < amountMinor + order.feeMinor ? 'insufficient_funds' : null);
+    const refusal =
+      this.#draftDecline(channelId, order) ??
+      (records.merchantBalanceMinor < amountMinor + order.feeMinor ? 'insufficient_funds' : null);
     if (refusal) return this.#fail(channelId, order, refusal);
     this.config.cardholders[cardholder]!.balanceMinor += amountMinor;
     this.#succeed(channelId, order);
@@ -435,8 +481,17 @@ export class ChannelSimulator {
     const requestKey = JSON.stringify(request);
     const existing = records.refunds.get(request.out_refund_no);
     const refundAnswer = (refund: NonNullable<typeof existing>) =>
-      this.#ok(channelId, { refund_no: refund.channelRefundNo, refund_state: refund.state, time: this.#time(refund.completedAtMs ?? refund.createdAtMs) }, refund.state === 'PROCESSING');
-    if (existing) return existing.requestKey === requestKey ? refundAnswer(existing) : this.refusal(channelId, 'order_conflict');
+      this.#ok(
+        channelId,
+        {
+          refund_no: refund.channelRefundNo,
+          refund_state: refund.state,
+          time: this.#time(refund.completedAtMs ?? refund.createdAtMs),
+        },
+        refund.state === 'PROCESSING',
+      );
+    if (existing)
+      return existing.requestKey === requestKey ? refundAnswer(existing) : this.refusal(channelId, 'order_conflict');
     if (!channel.profile.capabilities.refund) return this.refusal(channelId, 'not_supported');
     const order = records.orders.get(request.out_trade_no);
     if (!order || order.kind !== 'PAY') return this.refusal(channelId, 'order_not_found');
@@ -469,7 +524,8 @@ export class ChannelSimulator {
       const delayMs = drawBetween(this.config.seed, channel.asyncResultMs, channelId, refund.refundNo, 'async');
       this.#later(delayMs, async () => {
         complete();
-        if (refund.notifyUrl) await this.#notify(channelId, refund.notifyUrl, [this.#notice(channelId, 'REFUND', order, refund.refundNo)]);
+        if (refund.notifyUrl)
+          await this.#notify(channelId, refund.notifyUrl, [this.#notice(channelId, 'REFUND', order, refund.refundNo)]);
       });
       return refundAnswer(refund);
     }
@@ -535,11 +591,18 @@ export class ChannelSimulator {
   #balance(channelId: string, request: WireRequest<'balance'>): SimulatedAnswer {
     const channel = this.#channel(channelId);
     if (!channel.profile.currencies.includes(request.ccy as never)) return this.refusal(channelId, 'not_supported');
-    return this.#ok(channelId, { available: this.records(channelId).merchantBalanceMinor.toString(), ccy: request.ccy, time: this.#time(this.nowMs()) });
+    return this.#ok(channelId, {
+      available: this.records(channelId).merchantBalanceMinor.toString(),
+      ccy: request.ccy,
+      time: this.#time(this.nowMs()),
+    });
   }
 
   #statement(channelId: string, request: WireRequest<'statement'>): SimulatedAnswer {
-    const dayEndMs = DateTime.fromISO(request.bill_date, { zone: this.config.timeZone }).plus({ days: 1 }).startOf('day').toMillis();
+    const dayEndMs = DateTime.fromISO(request.bill_date, { zone: this.config.timeZone })
+      .plus({ days: 1 })
+      .startOf('day')
+      .toMillis();
     // A day's statement exists once the day is over in the channel's time zone.
     if (this.nowMs() < dayEndMs) return this.refusal(channelId, 'statement_not_ready');
     return this.#ok(channelId, {
@@ -549,14 +612,23 @@ export class ChannelSimulator {
     });
   }
 
-  #contractAnswer(channelId: string, requestNo: string, requestKey: string, answer: () => SimulatedAnswer): SimulatedAnswer {
+  #contractAnswer(
+    channelId: string,
+    requestNo: string,
+    requestKey: string,
+    answer: () => SimulatedAnswer,
+  ): SimulatedAnswer {
     const records = this.records(channelId);
     const seen = records.contractAnswers.get(requestNo);
-    if (seen) return seen.requestKey === requestKey ? (seen.answer as SimulatedAnswer) : this.refusal(channelId, 'order_conflict');
+    if (seen)
+      return seen.requestKey === requestKey
+        ? (seen.answer as SimulatedAnswer)
+        : this.refusal(channelId, 'order_conflict');
     const given = answer();
     // Refusals of a wrong SMS code are not kept: the payer may try again with the same request number.
     const dialect = CHANNEL_DIALECTS[this.#channel(channelId).kind];
-    if (given.code === dialect.success || given.code === dialect.accepted) records.contractAnswers.set(requestNo, { requestKey, answer: given });
+    if (given.code === dialect.success || given.code === dialect.accepted)
+      records.contractAnswers.set(requestNo, { requestKey, answer: given });
     return given;
   }
 
@@ -570,11 +642,14 @@ export class ChannelSimulator {
       const index = this.config.cardholders.findIndex((holder) => holder.cardNumber === request.card_no);
       const holder = this.config.cardholders[index];
       if (!holder) return this.refusal(channelId, 'card_invalid');
-      if (!chargeOfferFor(channel.profile, { method: 'quick_pay', bankCode: holder.bankCode, cardKind: holder.cardKind }))
+      if (
+        !chargeOfferFor(channel.profile, { method: 'quick_pay', bankCode: holder.bankCode, cardKind: holder.cardKind })
+      )
         return this.refusal(channelId, 'not_supported');
       if (holder.holderName !== request.name || holder.idNumber !== request.id_no || holder.phone !== request.phone)
         return this.refusal(channelId, 'elements_mismatch');
-      if (holder.cardKind === 'credit' && (!request.expiry || !request.cvn2)) return this.refusal(channelId, 'param_error');
+      if (holder.cardKind === 'credit' && (!request.expiry || !request.cvn2))
+        return this.refusal(channelId, 'param_error');
       const records = this.records(channelId);
       const maskedCard = maskedCardOf(holder.cardNumber).masked;
       if (signing === 'sign_at_verify') {
@@ -606,7 +681,13 @@ export class ChannelSimulator {
       if (contract.cardholder === cardholder && contract.state === 'ACTIVE') return contract.contractNo;
     }
     const contractNo = this.#tradeNo(channelId, 'C', requestNo);
-    records.contracts.set(contractNo, { contractNo, cardholder, maskedCard, signedAtMs: this.nowMs(), state: 'ACTIVE' });
+    records.contracts.set(contractNo, {
+      contractNo,
+      cardholder,
+      maskedCard,
+      signedAtMs: this.nowMs(),
+      state: 'ACTIVE',
+    });
     return contractNo;
   }
 
@@ -615,8 +696,10 @@ export class ChannelSimulator {
     return this.#contractAnswer(channelId, `sign:${request.request_no}`, requestKey, () => {
       const records = this.records(channelId);
       const verification = records.verifications.get(request.verification_id);
-      if (!verification || verification.requestNo !== request.request_no) return this.refusal(channelId, 'order_not_found');
-      if (this.nowMs() >= verification.expiresAtMs || verification.attemptsLeft <= 0) return this.refusal(channelId, 'code_expired');
+      if (!verification || verification.requestNo !== request.request_no)
+        return this.refusal(channelId, 'order_not_found');
+      if (this.nowMs() >= verification.expiresAtMs || verification.attemptsLeft <= 0)
+        return this.refusal(channelId, 'code_expired');
       if (request.sms_code !== verification.code) {
         verification.attemptsLeft -= 1;
         return this.refusal(channelId, 'code_invalid');
@@ -644,6 +727,12 @@ export class ChannelSimulator {
 
 /** What identifies a request's order at the channel, for the per-order attempt count. */
 function requestKeyOf(operation: WireOperation, request: Record<string, unknown>): string {
-  const key = request.out_refund_no ?? request.out_trade_no ?? request.request_no ?? request.contract_no ?? request.bill_date ?? request.ccy;
+  const key =
+    request.out_refund_no ??
+    request.out_trade_no ??
+    request.request_no ??
+    request.contract_no ??
+    request.bill_date ??
+    request.ccy;
   return `${operation}:${String(key)}`;
 }

@@ -98,7 +98,11 @@ export const simulatedProfiles: Readonly<Record<string, ChannelProfile>> = {
   },
 };
 
-const KINDS = { [SIMULATED_BANK]: 'bank', [SIMULATED_CARD_NETWORK]: 'card_network', [SIMULATED_PLATFORM]: 'platform' } as const;
+const KINDS = {
+  [SIMULATED_BANK]: 'bank',
+  [SIMULATED_CARD_NETWORK]: 'card_network',
+  [SIMULATED_PLATFORM]: 'platform',
+} as const;
 
 /** The key a channel of the default configuration uses, derived from the seed (local use only). */
 export function simulatedChannelSecret(seed: string, channelId: string): Buffer {

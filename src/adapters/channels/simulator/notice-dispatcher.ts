@@ -42,7 +42,15 @@ export async function dispatchNotices(
   const { seed, channelId } = settings;
   if (happens(seed, failures.lostCallbackRatePpm, channelId, orderKey, 'lost')) {
     for (const notice of notices) {
-      settings.log({ notifyId: notice.notify_id, orderNo: notice.out_trade_no, seq: notice.seq, attempt: 0, atMs: settings.nowMs(), result: 'lost', statusCode: null });
+      settings.log({
+        notifyId: notice.notify_id,
+        orderNo: notice.out_trade_no,
+        seq: notice.seq,
+        attempt: 0,
+        atMs: settings.nowMs(),
+        result: 'lost',
+        statusCode: null,
+      });
     }
     return;
   }
@@ -56,15 +64,26 @@ export async function dispatchNotices(
   }
 }
 
-async function deliver(settings: DispatchSettings, url: string, notice: WireNotification, attempt: number): Promise<void> {
+async function deliver(
+  settings: DispatchSettings,
+  url: string,
+  notice: WireNotification,
+  attempt: number,
+): Promise<void> {
   const body = JSON.stringify(notice);
   const atMs = settings.nowMs();
   const headers = {
     'content-type': 'application/json',
     // Signed with the real clock, as the receiver checks freshness against its own.
-    ...signatureHeaders(settings.key, { kind: 'POST', path: new URL(url).pathname, timestampMs: Date.now(), nonce: newNonce(), body }),
+    ...signatureHeaders(settings.key, {
+      kind: 'POST',
+      path: new URL(url).pathname,
+      timestampMs: Date.now(),
+      nonce: newNonce(),
+      body,
+    }),
   };
-  let statusCode: number | null = null;
+  let statusCode: number | null;
   try {
     statusCode = await settings.post(url, headers, body, settings.timeoutMs);
   } catch {

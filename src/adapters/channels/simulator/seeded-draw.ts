@@ -13,7 +13,11 @@ export function drawPpm(seed: string, ...purpose: readonly (string | number)[]):
 }
 
 /** A draw in [min, max], whole numbers. */
-export function drawBetween(seed: string, range: { min: number; max: number }, ...purpose: readonly (string | number)[]): number {
+export function drawBetween(
+  seed: string,
+  range: { min: number; max: number },
+  ...purpose: readonly (string | number)[]
+): number {
   return range.min + Math.floor((drawPpm(seed, ...purpose) * (range.max - range.min + 1)) / 1_000_000);
 }
 

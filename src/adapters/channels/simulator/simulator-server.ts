@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { requestEnvelope, WIRE_OPERATIONS, WIRE_VERSION, wireRequests, type WireOperation } from '../wire/wire-messages.js';
+import {
+  requestEnvelope,
+  WIRE_OPERATIONS,
+  WIRE_VERSION,
+  wireRequests,
+  type WireOperation,
+} from '../wire/wire-messages.js';
 import { checkSignature, signatureHeaders, SIGNATURE_HEADERS } from '../wire/wire-signing.js';
 import { ChannelSimulator, type SimulatedAnswer } from './channel-simulator.js';
 import type { CallbackPost } from './notice-dispatcher.js';
@@ -45,7 +51,13 @@ export function buildSimulatorServer(simulator: ChannelSimulator): FastifyInstan
     done(null, null);
   });
 
-  const answer = (reply: FastifyReply, request: FastifyRequest, channelId: string, statusCode: number, given: SimulatedAnswer) => {
+  const answer = (
+    reply: FastifyReply,
+    request: FastifyRequest,
+    channelId: string,
+    statusCode: number,
+    given: SimulatedAnswer,
+  ) => {
     const body = JSON.stringify({ ver: WIRE_VERSION, ret_code: given.code, ret_msg: given.message, data: given.data });
     const nonce = request.headers[SIGNATURE_HEADERS.nonce];
     const headers = signatureHeaders(simulator.key(channelId), {
@@ -59,37 +71,48 @@ export function buildSimulatorServer(simulator: ChannelSimulator): FastifyInstan
     return reply.code(statusCode).headers(headers).type('application/json').send(body);
   };
 
-  app.post<{ Params: { channelId: string; operation: string } }>('/:channelId/v1/:operation', async (request, reply) => {
-    const { channelId, operation } = request.params;
-    if (!simulator.channel(channelId)) return reply.code(404).send({ error: `no channel ${channelId}` });
-    if (!(WIRE_OPERATIONS as string[]).includes(operation)) return answer(reply, request, channelId, 404, simulator.refusal(channelId, 'not_supported'));
-    const raw = request.channelBody ?? Buffer.alloc(0);
-    const check = checkSignature(simulator.key(channelId), { kind: 'POST', path: request.url, headers: request.headers, body: raw }, Date.now());
-    if (check !== 'valid') return answer(reply, request, channelId, 401, simulator.refusal(channelId, 'signature_invalid'));
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw.toString('utf8'));
-    } catch {
-      parsed = null;
-    }
-    const envelope = requestEnvelope.safeParse(parsed);
-    const op = operation as WireOperation;
-    const data = envelope.success ? wireRequests[op].safeParse(envelope.data.data) : null;
-    if (!envelope.success || envelope.data.mch_id !== simulator.config.merchantId || !data?.success)
-      return answer(reply, request, channelId, 400, simulator.refusal(channelId, 'param_error'));
-    const replyPlan = simulator.handle(channelId, op, data.data as never);
-    if (replyPlan.kind === 'busy') return answer(reply, request, channelId, 503, replyPlan.answer);
-    try {
-      if (replyPlan.latencyMs > 0) await sleep(replyPlan.latencyMs, undefined, { signal: closing.signal });
-      if (replyPlan.heldMs !== null) await sleep(replyPlan.heldMs, undefined, { signal: closing.signal });
-    } catch {
-      return reply.hijack();
-    }
-    return answer(reply, request, channelId, 200, replyPlan.answer);
-  });
+  app.post<{ Params: { channelId: string; operation: string } }>(
+    '/:channelId/v1/:operation',
+    async (request, reply) => {
+      const { channelId, operation } = request.params;
+      if (!simulator.channel(channelId)) return reply.code(404).send({ error: `no channel ${channelId}` });
+      if (!(WIRE_OPERATIONS as string[]).includes(operation))
+        return answer(reply, request, channelId, 404, simulator.refusal(channelId, 'not_supported'));
+      const raw = request.channelBody ?? Buffer.alloc(0);
+      const check = checkSignature(
+        simulator.key(channelId),
+        { kind: 'POST', path: request.url, headers: request.headers, body: raw },
+        Date.now(),
+      );
+      if (check !== 'valid')
+        return answer(reply, request, channelId, 401, simulator.refusal(channelId, 'signature_invalid'));
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw.toString('utf8'));
+      } catch {
+        parsed = null;
+      }
+      const envelope = requestEnvelope.safeParse(parsed);
+      const op = operation as WireOperation;
+      const data = envelope.success ? wireRequests[op].safeParse(envelope.data.data) : null;
+      if (!envelope.success || envelope.data.mch_id !== simulator.config.merchantId || !data?.success)
+        return answer(reply, request, channelId, 400, simulator.refusal(channelId, 'param_error'));
+      const replyPlan = simulator.handle(channelId, op, data.data);
+      if (replyPlan.kind === 'busy') return answer(reply, request, channelId, 503, replyPlan.answer);
+      try {
+        if (replyPlan.latencyMs > 0) await sleep(replyPlan.latencyMs, undefined, { signal: closing.signal });
+        if (replyPlan.heldMs !== null) await sleep(replyPlan.heldMs, undefined, { signal: closing.signal });
+      } catch {
+        return reply.hijack();
+      }
+      return answer(reply, request, channelId, 200, replyPlan.answer);
+    },
+  );
 
   app.get<{ Params: { tradeNo: string } }>('/pay/:tradeNo', async (request, reply) =>
-    reply.type('text/plain').send(`simulated payer page for ${request.params.tradeNo}: the result is sent to the notify URL`),
+    reply
+      .type('text/plain')
+      .send(`simulated payer page for ${request.params.tradeNo}: the result is sent to the notify URL`),
   );
 
   app.get('/control/channels', async (_request, reply) =>
@@ -114,7 +137,9 @@ export function buildSimulatorServer(simulator: ChannelSimulator): FastifyInstan
 
   app.put<{ Params: { channelId: string } }>('/control/channels/:channelId/failures', async (request, reply) => {
     if (!knownChannel(request.params.channelId, reply)) return reply;
-    const changes = failureModes.partial().safeParse(JSON.parse((request.channelBody ?? Buffer.from('{}')).toString('utf8')));
+    const changes = failureModes
+      .partial()
+      .safeParse(JSON.parse((request.channelBody ?? Buffer.from('{}')).toString('utf8')));
     if (!changes.success) return reply.code(400).send({ error: z.prettifyError(changes.error) });
     return reply.type('application/json').send(json(simulator.setFailures(request.params.channelId, changes.data)));
   });
@@ -133,10 +158,14 @@ export function buildSimulatorServer(simulator: ChannelSimulator): FastifyInstan
     );
   });
 
-  app.get('/control/sms-outbox', async (_request, reply) => reply.type('application/json').send(json(simulator.smsOutbox())));
+  app.get('/control/sms-outbox', async (_request, reply) =>
+    reply.type('application/json').send(json(simulator.smsOutbox())),
+  );
 
   app.put('/control/clock', async (request, reply) => {
-    const body = z.strictObject({ now: z.iso.datetime().nullable() }).safeParse(JSON.parse((request.channelBody ?? Buffer.from('{}')).toString('utf8')));
+    const body = z
+      .strictObject({ now: z.iso.datetime().nullable() })
+      .safeParse(JSON.parse((request.channelBody ?? Buffer.from('{}')).toString('utf8')));
     if (!body.success) return reply.code(400).send({ error: z.prettifyError(body.error) });
     simulator.setNow(body.data.now === null ? null : Date.parse(body.data.now));
     return reply.send({ now: new Date(simulator.nowMs()).toISOString() });

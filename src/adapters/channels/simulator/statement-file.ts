@@ -44,7 +44,19 @@ export function statementCsv(
     const currency = parseCurrency(order.currency);
     rows.push({
       atMs: order.completedAtMs,
-      fields: [time(order.completedAtMs), merchantId, order.channelOrderNo, order.orderNo, order.kind, '', '', order.currency, formatAmount(order.amountMinor, currency), formatAmount(order.feeMinor, currency), order.state],
+      fields: [
+        time(order.completedAtMs),
+        merchantId,
+        order.channelOrderNo,
+        order.orderNo,
+        order.kind,
+        '',
+        '',
+        order.currency,
+        formatAmount(order.amountMinor, currency),
+        formatAmount(order.feeMinor, currency),
+        order.state,
+      ],
     });
   }
   for (const refund of records.refunds.values()) {
@@ -53,9 +65,24 @@ export function statementCsv(
     const currency = parseCurrency(refund.currency);
     rows.push({
       atMs: refund.completedAtMs,
-      fields: [time(refund.completedAtMs), merchantId, order.channelOrderNo, refund.orderNo, 'REFUND', refund.refundNo, refund.channelRefundNo, refund.currency, formatAmount(refund.amountMinor, currency), formatAmount(0n, currency), refund.state],
+      fields: [
+        time(refund.completedAtMs),
+        merchantId,
+        order.channelOrderNo,
+        refund.orderNo,
+        'REFUND',
+        refund.refundNo,
+        refund.channelRefundNo,
+        refund.currency,
+        formatAmount(refund.amountMinor, currency),
+        formatAmount(0n, currency),
+        refund.state,
+      ],
     });
   }
   rows.sort((a, b) => a.atMs - b.atMs);
-  return stringify(rows.map((row) => row.fields), { header: true, columns: [...STATEMENT_COLUMNS], record_delimiter: 'windows' });
+  return stringify(
+    rows.map((row) => row.fields),
+    { header: true, columns: [...STATEMENT_COLUMNS], record_delimiter: 'windows' },
+  );
 }

@@ -62,10 +62,20 @@ export const wireRequests = {
     name: z.string().min(1).max(64),
     id_no: z.string().min(6).max(32),
     phone: z.string().regex(/^[0-9]{6,15}$/),
-    expiry: z.string().regex(/^[0-9]{4}$/).optional(),
-    cvn2: z.string().regex(/^[0-9]{3}$/).optional(),
+    expiry: z
+      .string()
+      .regex(/^[0-9]{4}$/)
+      .optional(),
+    cvn2: z
+      .string()
+      .regex(/^[0-9]{3}$/)
+      .optional(),
   }),
-  'contract.sign': z.strictObject({ request_no: orderNo, verification_id: z.string().max(64), sms_code: z.string().max(8) }),
+  'contract.sign': z.strictObject({
+    request_no: orderNo,
+    verification_id: z.string().max(64),
+    sms_code: z.string().max(8),
+  }),
   'contract.unsign': z.strictObject({ contract_no: z.string().max(64) }),
   'contract.query': z.strictObject({ contract_no: z.string().max(64) }),
 } as const;
@@ -75,8 +85,20 @@ export const WIRE_OPERATIONS = Object.keys(wireRequests) as WireOperation[];
 export type WireRequest<Op extends WireOperation> = z.infer<(typeof wireRequests)[Op]>;
 
 export const wireAnswers = {
-  charge: z.strictObject({ trade_no: z.string(), trade_state: tradeState, fee: amount, time: instant, pay_url: z.string().nullable() }),
-  payout: z.strictObject({ trade_no: z.string(), trade_state: tradeState, fee: amount, time: instant, pay_url: z.null() }),
+  charge: z.strictObject({
+    trade_no: z.string(),
+    trade_state: tradeState,
+    fee: amount,
+    time: instant,
+    pay_url: z.string().nullable(),
+  }),
+  payout: z.strictObject({
+    trade_no: z.string(),
+    trade_state: tradeState,
+    fee: amount,
+    time: instant,
+    pay_url: z.null(),
+  }),
   refund: z.strictObject({ refund_no: z.string(), refund_state: refundState, time: instant }),
   cancel: z.strictObject({ time: instant }),
   'order.query': z.strictObject({
