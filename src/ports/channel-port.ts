@@ -273,3 +273,11 @@ export interface ChannelPort {
   /** Verifies a message posted to our notify endpoint for this channel (signature, freshness, shape). */
   verifyNotification(message: InboundHttpMessage, nowMs: number): NotificationCheck;
 }
+
+/**
+ * For a channel's health and breaker: the channel failing (no answer, busy, a system error), as opposed
+ * to the channel answering, even with a refusal (insufficient funds is the channel working).
+ */
+export function isChannelFailure(outcome: { readonly status: Outcome<object>['status'] | 'pending' }): boolean {
+  return outcome.status === 'unknown' || outcome.status === 'unavailable';
+}

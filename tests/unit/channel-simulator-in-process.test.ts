@@ -13,7 +13,7 @@ import { parseSimulatorConfig, type SimulatorConfig } from '../../src/adapters/c
 import { signatureHeaders } from '../../src/adapters/channels/wire/wire-signing.js';
 import { parseCurrency } from '../../src/domain/money/money.js';
 import { cardNumber, idNumber, personName, phoneNumber, secretText } from '../../src/domain/shared/sensitive-text.js';
-import type { ChannelPort } from '../../src/ports/channel-port.js';
+import { isChannelFailure, type ChannelPort } from '../../src/ports/channel-port.js';
 
 const CNY = parseCurrency('CNY');
 const quick = { timeoutMs: 2_000 };
@@ -156,6 +156,42 @@ describe('the channel simulator in-process', () => {
     for (const secret of [holder.cardNumber, holder.idNumber, holder.holderName, holder.phone])
       expect(kept).not.toContain(secret);
     expect(posted.map((post) => JSON.parse(post.body).seq)).toEqual([1, 2]);
+  });
+
+  it("enforces the channel's per-transaction and daily limits", async () => {
+    const config = defaultSimulatorConfig('limits');
+    const { simulator, channels } = inProcess(config);
+    const wallet = channels.get(SIMULATED_PLATFORM)!;
+    const pay = (orderNo: string, amountMinor: bigint) =>
+      wallet.charge(
+        {
+          orderNo,
+          amount: { amountMinor, currency: CNY },
+          instrument: { method: 'platform_pay', platform: 'wechat' },
+          notifyUrl: null,
+          description: 'x',
+        },
+        quick,
+      );
+    expect(await pay('big', 5_000_001n)).toMatchObject({
+      status: 'declined',
+      code: 'limit_exceeded',
+      channelCode: 'AMOUNT_LIMIT',
+    });
+    // 200,000,000 a day: forty orders of the per-transaction maximum fill it, the forty-first is refused.
+    for (let i = 0; i < 40; i++) expect(await pay(`day-${i}`, 5_000_000n)).toMatchObject({ status: 'pending' });
+    expect(await pay('day-40', 1n)).toMatchObject({ status: 'declined', code: 'limit_exceeded' });
+    // The next day (the channel's clock) starts afresh.
+    simulator.setNow(Date.now() + 86_400_000);
+    expect(await pay('next-day', 1n)).toMatchObject({ status: 'pending' });
+  });
+
+  it('counts only no-answer, busy and system errors as the channel failing', () => {
+    expect(
+      ['succeeded', 'pending', 'declined', 'unknown', 'unavailable'].map((status) =>
+        isChannelFailure({ status: status as 'unknown' }),
+      ),
+    ).toEqual([false, false, false, true, true]);
   });
 
   it('a configuration file is checked: keys long enough, profiles named as their channel', () => {

@@ -293,7 +293,7 @@ export class ChannelSimulator {
     if (!offer) return this.refusal(channelId, 'not_supported');
     if (!this.#withinLimits(channelId, amountMinor, 'PAY')) return this.refusal(channelId, 'limit_exceeded');
     const nowMs = this.nowMs();
-    const order: OrderRecord = {
+    const order = newOrder({
       orderNo: request.out_trade_no,
       channelOrderNo: this.#tradeNo(channelId, 'P', request.out_trade_no),
       kind: 'PAY',
@@ -304,14 +304,8 @@ export class ChannelSimulator {
       createdAtMs: nowMs,
       notifyUrl: request.notify_url ?? null,
       cardholder,
-      state: 'PROCESSING',
       feeMinor: feeMinor(offer.fee, amountMinor),
-      completedAtMs: null,
-      failCode: null,
-      refundedMinor: 0n,
-      settled: false,
-      noticeSeq: 0,
-    };
+    });
     records.orders.set(order.orderNo, order);
     if (request.pay_method !== 'QUICK') {
       const delayMs = drawBetween(this.config.seed, channel.asyncResultMs, channelId, order.orderNo, 'async');
@@ -446,7 +440,7 @@ export class ChannelSimulator {
     if (cardholder === null) return this.refusal(channelId, 'contract_invalid');
     const amountMinor = BigInt(request.amt);
     if (!this.#withinLimits(channelId, amountMinor, 'PAYOUT')) return this.refusal(channelId, 'limit_exceeded');
-    const order: OrderRecord = {
+    const order = newOrder({
       orderNo: request.out_trade_no,
       channelOrderNo: this.#tradeNo(channelId, 'O', request.out_trade_no),
       kind: 'PAYOUT',
@@ -457,14 +451,8 @@ export class ChannelSimulator {
       createdAtMs: this.nowMs(),
       notifyUrl: null,
       cardholder,
-      state: 'PROCESSING',
       feeMinor: feeMinor(payout.fee, amountMinor),
-      completedAtMs: null,
-      failCode: null,
-      refundedMinor: 0n,
-      settled: false,
-      noticeSeq: 0,
-    };
+    });
     records.orders.set(order.orderNo, order);
     const refusal =
       this.#draftDecline(channelId, order) ??
@@ -723,6 +711,21 @@ export class ChannelSimulator {
     if (!contract) return this.refusal(channelId, 'contract_invalid');
     return this.#ok(channelId, { contract_state: contract.state, card_masked: contract.maskedCard });
   }
+}
+
+/** A new order, processing, nothing refunded, settled or notified yet. */
+function newOrder(
+  fields: Omit<OrderRecord, 'state' | 'completedAtMs' | 'failCode' | 'refundedMinor' | 'settled' | 'noticeSeq'>,
+): OrderRecord {
+  return {
+    ...fields,
+    state: 'PROCESSING',
+    completedAtMs: null,
+    failCode: null,
+    refundedMinor: 0n,
+    settled: false,
+    noticeSeq: 0,
+  };
 }
 
 /** What identifies a request's order at the channel, for the per-order attempt count. */
