@@ -60,7 +60,7 @@ describe('channel adapters against the simulator process', () => {
       .flatMap((check) => (check.ok && check.notification.orderNo === orderNoWanted ? [check.notification] : []));
 
   beforeAll(async () => {
-    simulator = await startSimulatorProcess(SEED);
+    simulator = await startSimulatorProcess(['--seed', SEED]);
     receiver = await startNotifyReceiver();
     channels = simulatedChannelAdapters(defaultSimulatorConfig(SEED), () => fetchTransport(simulator.url));
   }, 30_000);

@@ -17,7 +17,7 @@ export interface SimulatorProcess {
 }
 
 /** `ledger channels simulate` as a child process on a free loopback port, from the TypeScript sources. */
-export async function startSimulatorProcess(seed: string): Promise<SimulatorProcess> {
+export async function startSimulatorProcess(options: readonly string[]): Promise<SimulatorProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -28,8 +28,7 @@ export async function startSimulatorProcess(seed: string): Promise<SimulatorProc
       'simulate',
       '--port',
       '0',
-      '--seed',
-      seed,
+      ...options,
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -9,7 +9,11 @@ import {
   testCardholders,
 } from '../../src/adapters/channels/simulator/default-simulator-config.js';
 import { buildSimulatorServer } from '../../src/adapters/channels/simulator/simulator-server.js';
-import { parseSimulatorConfig, type SimulatorConfig } from '../../src/adapters/channels/simulator/simulator-config.js';
+import {
+  parseSimulatorConfig,
+  simulatorConfig,
+  type SimulatorConfig,
+} from '../../src/adapters/channels/simulator/simulator-config.js';
 import { signatureHeaders } from '../../src/adapters/channels/wire/wire-signing.js';
 import { parseCurrency } from '../../src/domain/money/money.js';
 import { cardNumber, idNumber, personName, phoneNumber, secretText } from '../../src/domain/shared/sensitive-text.js';
@@ -195,9 +199,7 @@ describe('the channel simulator in-process', () => {
   });
 
   it('a configuration file is checked: keys long enough, profiles named as their channel', () => {
-    const json = JSON.parse(
-      JSON.stringify(defaultSimulatorConfig('file'), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
-    );
+    const json = JSON.parse(JSON.stringify(simulatorConfig.encode(defaultSimulatorConfig('file'))));
     expect(parseSimulatorConfig(json).channels[SIMULATED_BANK]!.profile.limits.perTransactionMaxMinor).toBe(5_000_000n);
     json.channels[SIMULATED_BANK].secretBase64 = Buffer.alloc(31).toString('base64').padEnd(44, '=');
     expect(() => parseSimulatorConfig(json)).toThrow(/shorter than 32 bytes/);
