@@ -76,6 +76,7 @@ export class ChannelSimulator {
         callbacks: [],
         contractAnswers: new Map(),
         attempts: new Map(),
+        dailyUsedMinor: new Map(),
         merchantBalanceMinor: channel.merchantBalanceMinor,
       });
     }
@@ -221,18 +222,15 @@ export class ChannelSimulator {
   #withinLimits(channelId: string, amountMinor: bigint, kind: 'PAY' | 'PAYOUT'): boolean {
     const { limits } = this.#channel(channelId).profile;
     if (amountMinor < limits.perTransactionMinMinor || amountMinor > limits.perTransactionMaxMinor) return false;
-    const today = this.#dayOf(this.nowMs());
-    let usedMinor = 0n;
-    for (const order of this.records(channelId).orders.values()) {
-      if (
-        order.kind === kind &&
-        order.state !== 'FAIL' &&
-        order.state !== 'CLOSED' &&
-        this.#dayOf(order.createdAtMs) === today
-      )
-        usedMinor += order.amountMinor;
-    }
+    const usedMinor = this.records(channelId).dailyUsedMinor.get(`${kind}:${this.#dayOf(this.nowMs())}`) ?? 0n;
     return usedMinor + amountMinor <= limits.dailyMaxMinor;
+  }
+
+  /** Counts an order towards its day's total (`sign` 1 when it is taken, -1 when it fails or closes). */
+  #countTowardsDay(channelId: string, order: OrderRecord, sign: 1n | -1n): void {
+    const used = this.records(channelId).dailyUsedMinor;
+    const key = `${order.kind}:${this.#dayOf(order.createdAtMs)}`;
+    used.set(key, (used.get(key) ?? 0n) + sign * order.amountMinor);
   }
 
   #activeContract(channelId: string, contractNo: string | undefined): number | null {
@@ -307,6 +305,7 @@ export class ChannelSimulator {
       feeMinor: feeMinor(offer.fee, amountMinor),
     });
     records.orders.set(order.orderNo, order);
+    this.#countTowardsDay(channelId, order, 1n);
     if (request.pay_method !== 'QUICK') {
       const delayMs = drawBetween(this.config.seed, channel.asyncResultMs, channelId, order.orderNo, 'async');
       this.#later(delayMs, async () => this.#completeAsync(channelId, order));
@@ -347,6 +346,7 @@ export class ChannelSimulator {
   #fail(channelId: string, order: OrderRecord, refusal: SimulatedRefusal): SimulatedAnswer {
     const answer = this.refusal(channelId, refusal);
     order.state = 'FAIL';
+    this.#countTowardsDay(channelId, order, -1n);
     order.feeMinor = 0n;
     order.failCode = answer.code;
     order.completedAtMs = this.nowMs();
@@ -454,6 +454,7 @@ export class ChannelSimulator {
       feeMinor: feeMinor(payout.fee, amountMinor),
     });
     records.orders.set(order.orderNo, order);
+    this.#countTowardsDay(channelId, order, 1n);
     const refusal =
       this.#draftDecline(channelId, order) ??
       (records.merchantBalanceMinor < amountMinor + order.feeMinor ? 'insufficient_funds' : null);
@@ -545,6 +546,7 @@ export class ChannelSimulator {
     if (!order) return this.refusal(channelId, 'order_not_found');
     if (order.state === 'PROCESSING' && this.nowMs() - order.createdAtMs >= this.#channel(channelId).orderExpiryMs) {
       order.state = 'CLOSED';
+      this.#countTowardsDay(channelId, order, -1n);
       order.completedAtMs = this.nowMs();
       order.feeMinor = 0n;
     }

@@ -88,5 +88,7 @@ export interface ChannelRecords {
   readonly contractAnswers: Map<string, { readonly requestKey: string; readonly answer: unknown }>;
   /** Requests seen per (operation, order number): the attempt number in a draw's purpose. */
   readonly attempts: Map<string, number>;
+  /** Amounts of live (not failed or closed) orders by `${kind}:${day}`, for the daily limits. */
+  readonly dailyUsedMinor: Map<string, bigint>;
   merchantBalanceMinor: bigint;
 }
