@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { chargeOfferFor } from '../../../domain/channels/channel-profile.js';
 import { feeMinor } from '../../../domain/channels/fee-schedule.js';
-import { cardNumber as maskedCardOf, phoneNumber } from '../../../domain/shared/sensitive-text.js';
 import {
   WIRE_VERSION,
   type TradeState,
@@ -21,7 +20,8 @@ import {
   type SimulatorConfig,
 } from './simulator-config.js';
 import type { CallbackAttempt, ChannelRecords, OrderRecord, SmsMessage } from './simulator-records.js';
-import { statementCsv, STATEMENT_FORMAT } from './statement-file.js';
+import { SimulatedContracts } from './simulated-contracts.js';
+import { SimulatedQueries } from './simulated-queries.js';
 
 /** A channel's answer before it is enveloped and signed: its own code and message, and the data. */
 export interface SimulatedAnswer {
@@ -40,9 +40,8 @@ export type SimulatedReply =
     }
   | { readonly kind: 'busy'; readonly answer: SimulatedAnswer };
 
-/** Bounds on what a long run keeps in memory beyond its orders: callback log and SMS outbox. */
+/** A bound on what a long run keeps in memory beyond its orders: the callback log. */
 const MAX_CALLBACK_LOG = 10_000;
-const MAX_SMS_OUTBOX = 1_000;
 
 export interface SimulatorDependencies {
   readonly post: CallbackPost;
@@ -59,7 +58,8 @@ export interface SimulatorDependencies {
 export class ChannelSimulator {
   readonly #records = new Map<string, ChannelRecords>();
   readonly #timers = new Set<NodeJS.Timeout>();
-  readonly #sms: SmsMessage[] = [];
+  readonly #contracts = new SimulatedContracts(this);
+  readonly #queries = new SimulatedQueries(this);
   #fixedNowMs: number | null = null;
   #closed = false;
 
@@ -100,16 +100,16 @@ export class ChannelSimulator {
   }
 
   key(channelId: string): ChannelKey {
-    const channel = this.#channel(channelId);
+    const channel = this.channelConfig(channelId);
     return { keyId: channel.keyId, secret: Buffer.from(channel.secretBase64, 'base64') };
   }
 
   failures(channelId: string): FailureModes {
-    return this.#channel(channelId).failures;
+    return this.channelConfig(channelId).failures;
   }
 
   setFailures(channelId: string, changes: Partial<FailureModes>): FailureModes {
-    const channel = this.#channel(channelId);
+    const channel = this.channelConfig(channelId);
     const failures = failureModes.parse({ ...channel.failures, ...changes });
     this.config.channels[channelId] = { ...channel, failures };
     return failures;
@@ -122,7 +122,7 @@ export class ChannelSimulator {
   }
 
   smsOutbox(): readonly SmsMessage[] {
-    return this.#sms;
+    return this.#contracts.smsOutbox();
   }
 
   close(): void {
@@ -132,7 +132,7 @@ export class ChannelSimulator {
   }
 
   isBusy(channelId: string): boolean {
-    const { failures } = this.#channel(channelId);
+    const { failures } = this.channelConfig(channelId);
     const nowMs = this.nowMs();
     return (
       failures.outage || failures.outageWindows.some((w) => Date.parse(w.from) <= nowMs && nowMs < Date.parse(w.to))
@@ -141,7 +141,7 @@ export class ChannelSimulator {
 
   /** One request, already authenticated and parsed. */
   handle<Op extends WireOperation>(channelId: string, operation: Op, request: WireRequest<Op>): SimulatedReply {
-    const channel = this.#channel(channelId);
+    const channel = this.channelConfig(channelId);
     const dialect = CHANNEL_DIALECTS[channel.kind];
     if (this.isBusy(channelId)) {
       return { kind: 'busy', answer: { code: dialect.busy, message: 'system busy, nothing accepted', data: null } };
@@ -157,7 +157,7 @@ export class ChannelSimulator {
     return { kind: 'answer', answer, latencyMs, heldMs: held ? channel.heldAnswerMs : null };
   }
 
-  #channel(channelId: string): SimulatedChannelConfig {
+  channelConfig(channelId: string): SimulatedChannelConfig {
     const channel = this.config.channels[channelId];
     if (!channel) throw new RangeError(`no simulated channel ${channelId}`);
     return channel;
@@ -174,32 +174,32 @@ export class ChannelSimulator {
       case 'cancel':
         return this.#cancel(channelId, request as WireRequest<'cancel'>);
       case 'order.query':
-        return this.#orderQuery(channelId, request as WireRequest<'order.query'>);
+        return this.#queries.order(channelId, request as WireRequest<'order.query'>);
       case 'refund.query':
-        return this.#refundQuery(channelId, request as WireRequest<'refund.query'>);
+        return this.#queries.refund(channelId, request as WireRequest<'refund.query'>);
       case 'balance':
-        return this.#balance(channelId, request as WireRequest<'balance'>);
+        return this.#queries.balance(channelId, request as WireRequest<'balance'>);
       case 'statement':
-        return this.#statement(channelId, request as WireRequest<'statement'>);
+        return this.#queries.statement(channelId, request as WireRequest<'statement'>);
       case 'contract.verify':
-        return this.#verify(channelId, request as WireRequest<'contract.verify'>);
+        return this.#contracts.verify(channelId, request as WireRequest<'contract.verify'>);
       case 'contract.sign':
-        return this.#sign(channelId, request as WireRequest<'contract.sign'>);
+        return this.#contracts.sign(channelId, request as WireRequest<'contract.sign'>);
       case 'contract.unsign':
-        return this.#unsign(channelId, request as WireRequest<'contract.unsign'>);
+        return this.#contracts.unsign(channelId, request as WireRequest<'contract.unsign'>);
       case 'contract.query':
-        return this.#contractQuery(channelId, request as WireRequest<'contract.query'>);
+        return this.#contracts.query(channelId, request as WireRequest<'contract.query'>);
     }
     throw new RangeError(`unknown operation ${String(operation)}`);
   }
 
-  #ok(channelId: string, data: Record<string, unknown>, accepted = false): SimulatedAnswer {
-    const dialect = CHANNEL_DIALECTS[this.#channel(channelId).kind];
+  ok(channelId: string, data: Record<string, unknown>, accepted = false): SimulatedAnswer {
+    const dialect = CHANNEL_DIALECTS[this.channelConfig(channelId).kind];
     return { code: accepted ? dialect.accepted : dialect.success, message: accepted ? 'accepted' : 'ok', data };
   }
 
   refusal(channelId: string, refusal: SimulatedRefusal): SimulatedAnswer {
-    const [code, message] = CHANNEL_DIALECTS[this.#channel(channelId).kind].refusals[refusal];
+    const [code, message] = CHANNEL_DIALECTS[this.channelConfig(channelId).kind].refusals[refusal];
     return { code, message, data: null };
   }
 
@@ -207,7 +207,8 @@ export class ChannelSimulator {
     return new Date(atMs).toISOString();
   }
 
-  #tradeNo(channelId: string, kind: string, orderNo: string): string {
+  /** The channel's own number for an order, refund, verification or contract of ours: stable per seed. */
+  tradeNo(channelId: string, kind: string, orderNo: string): string {
     const prefix = channelId
       .replace(/[^a-z0-9]/g, '')
       .slice(0, 6)
@@ -220,14 +221,14 @@ export class ChannelSimulator {
   }
 
   #withinLimits(channelId: string, amountMinor: bigint, kind: 'PAY' | 'PAYOUT'): boolean {
-    const { limits } = this.#channel(channelId).profile;
+    const { limits } = this.channelConfig(channelId).profile;
     if (amountMinor < limits.perTransactionMinMinor || amountMinor > limits.perTransactionMaxMinor) return false;
     const usedMinor = this.records(channelId).dailyUsedMinor.get(`${kind}:${this.#dayOf(this.nowMs())}`) ?? 0n;
     return usedMinor + amountMinor <= limits.dailyMaxMinor;
   }
 
   /** Counts an order towards its day's total (`sign` 1 when it is taken, -1 when it fails or closes). */
-  #countTowardsDay(channelId: string, order: OrderRecord, sign: 1n | -1n): void {
+  countTowardsDay(channelId: string, order: OrderRecord, sign: 1n | -1n): void {
     const used = this.records(channelId).dailyUsedMinor;
     const key = `${order.kind}:${this.#dayOf(order.createdAtMs)}`;
     used.set(key, (used.get(key) ?? 0n) + sign * order.amountMinor);
@@ -254,18 +255,18 @@ export class ChannelSimulator {
   #replayOrder(channelId: string, order: OrderRecord, requestKey: string): SimulatedAnswer {
     if (order.requestKey !== requestKey) return this.refusal(channelId, 'order_conflict');
     if (order.state === 'FAIL') return this.#failed(channelId, order);
-    return this.#ok(channelId, this.#orderAnswer(order)!, order.state === 'PROCESSING');
+    return this.ok(channelId, this.#orderAnswer(order)!, order.state === 'PROCESSING');
   }
 
   #failed(channelId: string, order: OrderRecord): SimulatedAnswer {
-    const dialect = CHANNEL_DIALECTS[this.#channel(channelId).kind];
+    const dialect = CHANNEL_DIALECTS[this.channelConfig(channelId).kind];
     const refusal = (Object.entries(dialect.refusals).find(([, [code]]) => code === order.failCode)?.[0] ??
       'insufficient_funds') as SimulatedRefusal;
     return this.refusal(channelId, refusal);
   }
 
   #charge(channelId: string, request: WireRequest<'charge'>): SimulatedAnswer {
-    const channel = this.#channel(channelId);
+    const channel = this.channelConfig(channelId);
     const records = this.records(channelId);
     const requestKey = JSON.stringify(request);
     const existing = records.orders.get(request.out_trade_no);
@@ -293,7 +294,7 @@ export class ChannelSimulator {
     const nowMs = this.nowMs();
     const order = newOrder({
       orderNo: request.out_trade_no,
-      channelOrderNo: this.#tradeNo(channelId, 'P', request.out_trade_no),
+      channelOrderNo: this.tradeNo(channelId, 'P', request.out_trade_no),
       kind: 'PAY',
       method: request.pay_method,
       amountMinor,
@@ -305,11 +306,11 @@ export class ChannelSimulator {
       feeMinor: feeMinor(offer.fee, amountMinor),
     });
     records.orders.set(order.orderNo, order);
-    this.#countTowardsDay(channelId, order, 1n);
+    this.countTowardsDay(channelId, order, 1n);
     if (request.pay_method !== 'QUICK') {
       const delayMs = drawBetween(this.config.seed, channel.asyncResultMs, channelId, order.orderNo, 'async');
       this.#later(delayMs, async () => this.#completeAsync(channelId, order));
-      return this.#ok(channelId, this.#orderAnswer(order)!, true);
+      return this.ok(channelId, this.#orderAnswer(order)!, true);
     }
     const refusal =
       this.#draftDecline(channelId, order) ??
@@ -325,11 +326,11 @@ export class ChannelSimulator {
         await this.#notify(channelId, order.notifyUrl!, [this.#notice(channelId, 'SETTLE', order, null)]);
       });
     }
-    return this.#ok(channelId, this.#orderAnswer(order)!);
+    return this.ok(channelId, this.#orderAnswer(order)!);
   }
 
   #draftDecline(channelId: string, order: OrderRecord): SimulatedRefusal | null {
-    const { failures } = this.#channel(channelId);
+    const { failures } = this.channelConfig(channelId);
     const draw = drawPpm(this.config.seed, channelId, order.orderNo, 'decline');
     if (draw >= failures.declineRatePpm) return null;
     return failures.declineWith[draw % failures.declineWith.length]!;
@@ -346,7 +347,7 @@ export class ChannelSimulator {
   #fail(channelId: string, order: OrderRecord, refusal: SimulatedRefusal): SimulatedAnswer {
     const answer = this.refusal(channelId, refusal);
     order.state = 'FAIL';
-    this.#countTowardsDay(channelId, order, -1n);
+    this.countTowardsDay(channelId, order, -1n);
     order.feeMinor = 0n;
     order.failCode = answer.code;
     order.completedAtMs = this.nowMs();
@@ -359,7 +360,7 @@ export class ChannelSimulator {
     if (refusal) this.#fail(channelId, order, refusal);
     else this.#succeed(channelId, order);
     if (!order.notifyUrl) return;
-    const kind = this.#channel(channelId).kind;
+    const kind = this.channelConfig(channelId).kind;
     // A platform tells the payer's progress first (USERPAYING), then the result: two notices that can cross.
     const notices =
       kind === 'platform'
@@ -412,7 +413,7 @@ export class ChannelSimulator {
         },
         later: (delayMs, task) => this.#later(delayMs, task),
       },
-      this.#channel(channelId).failures,
+      this.channelConfig(channelId).failures,
       url,
       notices,
     );
@@ -429,7 +430,7 @@ export class ChannelSimulator {
   }
 
   #payout(channelId: string, request: WireRequest<'payout'>): SimulatedAnswer {
-    const channel = this.#channel(channelId);
+    const channel = this.channelConfig(channelId);
     const records = this.records(channelId);
     const requestKey = JSON.stringify(request);
     const existing = records.orders.get(request.out_trade_no);
@@ -442,7 +443,7 @@ export class ChannelSimulator {
     if (!this.#withinLimits(channelId, amountMinor, 'PAYOUT')) return this.refusal(channelId, 'limit_exceeded');
     const order = newOrder({
       orderNo: request.out_trade_no,
-      channelOrderNo: this.#tradeNo(channelId, 'O', request.out_trade_no),
+      channelOrderNo: this.tradeNo(channelId, 'O', request.out_trade_no),
       kind: 'PAYOUT',
       method: 'PAYOUT',
       amountMinor,
@@ -454,23 +455,23 @@ export class ChannelSimulator {
       feeMinor: feeMinor(payout.fee, amountMinor),
     });
     records.orders.set(order.orderNo, order);
-    this.#countTowardsDay(channelId, order, 1n);
+    this.countTowardsDay(channelId, order, 1n);
     const refusal =
       this.#draftDecline(channelId, order) ??
       (records.merchantBalanceMinor < amountMinor + order.feeMinor ? 'insufficient_funds' : null);
     if (refusal) return this.#fail(channelId, order, refusal);
     this.config.cardholders[cardholder]!.balanceMinor += amountMinor;
     this.#succeed(channelId, order);
-    return this.#ok(channelId, this.#orderAnswer(order)!);
+    return this.ok(channelId, this.#orderAnswer(order)!);
   }
 
   #refund(channelId: string, request: WireRequest<'refund'>): SimulatedAnswer {
-    const channel = this.#channel(channelId);
+    const channel = this.channelConfig(channelId);
     const records = this.records(channelId);
     const requestKey = JSON.stringify(request);
     const existing = records.refunds.get(request.out_refund_no);
     const refundAnswer = (refund: NonNullable<typeof existing>) =>
-      this.#ok(
+      this.ok(
         channelId,
         {
           refund_no: refund.channelRefundNo,
@@ -491,7 +492,7 @@ export class ChannelSimulator {
     const refund = {
       refundNo: request.out_refund_no,
       orderNo: order.orderNo,
-      channelRefundNo: this.#tradeNo(channelId, 'R', request.out_refund_no),
+      channelRefundNo: this.tradeNo(channelId, 'R', request.out_refund_no),
       amountMinor,
       currency: order.currency,
       requestKey,
@@ -523,11 +524,11 @@ export class ChannelSimulator {
   }
 
   #cancel(channelId: string, request: WireRequest<'cancel'>): SimulatedAnswer {
-    const channel = this.#channel(channelId);
+    const channel = this.channelConfig(channelId);
     if (!channel.profile.capabilities.cancel) return this.refusal(channelId, 'not_supported');
     const order = this.records(channelId).orders.get(request.out_trade_no);
     if (!order || order.kind !== 'PAY') return this.refusal(channelId, 'order_not_found');
-    if (order.state === 'CANCELLED') return this.#ok(channelId, { time: this.#time(order.completedAtMs!) });
+    if (order.state === 'CANCELLED') return this.ok(channelId, { time: this.#time(order.completedAtMs!) });
     const sameDay = this.#dayOf(order.createdAtMs) === this.#dayOf(this.nowMs());
     if (order.state !== 'SUCCESS' || order.settled || order.refundedMinor > 0n || !sameDay)
       return this.refusal(channelId, 'cancel_not_allowed');
@@ -538,180 +539,7 @@ export class ChannelSimulator {
     records.merchantBalanceMinor -= order.amountMinor - order.feeMinor;
     order.feeMinor = 0n;
     if (order.cardholder !== null) this.config.cardholders[order.cardholder]!.balanceMinor += order.amountMinor;
-    return this.#ok(channelId, { time: this.#time(order.completedAtMs) });
-  }
-
-  #orderQuery(channelId: string, request: WireRequest<'order.query'>): SimulatedAnswer {
-    const order = this.records(channelId).orders.get(request.out_trade_no);
-    if (!order) return this.refusal(channelId, 'order_not_found');
-    if (order.state === 'PROCESSING' && this.nowMs() - order.createdAtMs >= this.#channel(channelId).orderExpiryMs) {
-      order.state = 'CLOSED';
-      this.#countTowardsDay(channelId, order, -1n);
-      order.completedAtMs = this.nowMs();
-      order.feeMinor = 0n;
-    }
-    return this.#ok(channelId, {
-      out_trade_no: order.orderNo,
-      trade_no: order.channelOrderNo,
-      kind: order.kind,
-      trade_state: order.state,
-      amt: order.amountMinor.toString(),
-      ccy: order.currency,
-      fee: order.feeMinor.toString(),
-      refunded_amt: order.refundedMinor.toString(),
-      time: this.#time(order.completedAtMs ?? order.createdAtMs),
-      fail_code: order.failCode,
-    });
-  }
-
-  #refundQuery(channelId: string, request: WireRequest<'refund.query'>): SimulatedAnswer {
-    const refund = this.records(channelId).refunds.get(request.out_refund_no);
-    if (!refund) return this.refusal(channelId, 'order_not_found');
-    return this.#ok(channelId, {
-      out_refund_no: refund.refundNo,
-      out_trade_no: refund.orderNo,
-      refund_no: refund.channelRefundNo,
-      refund_state: refund.state,
-      amt: refund.amountMinor.toString(),
-      ccy: refund.currency,
-      time: this.#time(refund.completedAtMs ?? refund.createdAtMs),
-    });
-  }
-
-  #balance(channelId: string, request: WireRequest<'balance'>): SimulatedAnswer {
-    const channel = this.#channel(channelId);
-    if (!channel.profile.currencies.includes(request.ccy as never)) return this.refusal(channelId, 'not_supported');
-    return this.#ok(channelId, {
-      available: this.records(channelId).merchantBalanceMinor.toString(),
-      ccy: request.ccy,
-      time: this.#time(this.nowMs()),
-    });
-  }
-
-  #statement(channelId: string, request: WireRequest<'statement'>): SimulatedAnswer {
-    const dayEndMs = DateTime.fromISO(request.bill_date, { zone: this.config.timeZone })
-      .plus({ days: 1 })
-      .startOf('day')
-      .toMillis();
-    // A day's statement exists once the day is over in the channel's time zone.
-    if (this.nowMs() < dayEndMs) return this.refusal(channelId, 'statement_not_ready');
-    return this.#ok(channelId, {
-      format: STATEMENT_FORMAT,
-      file_name: `${channelId}-${this.config.merchantId}-${request.bill_date}.csv`,
-      content: statementCsv(this.records(channelId), this.config.merchantId, request.bill_date, this.config.timeZone),
-    });
-  }
-
-  #contractAnswer(
-    channelId: string,
-    requestNo: string,
-    requestKey: string,
-    answer: () => SimulatedAnswer,
-  ): SimulatedAnswer {
-    const records = this.records(channelId);
-    const seen = records.contractAnswers.get(requestNo);
-    if (seen)
-      return seen.requestKey === requestKey
-        ? (seen.answer as SimulatedAnswer)
-        : this.refusal(channelId, 'order_conflict');
-    const given = answer();
-    // Refusals of a wrong SMS code are not kept: the payer may try again with the same request number.
-    const dialect = CHANNEL_DIALECTS[this.#channel(channelId).kind];
-    if (given.code === dialect.success || given.code === dialect.accepted)
-      records.contractAnswers.set(requestNo, { requestKey, answer: given });
-    return given;
-  }
-
-  #verify(channelId: string, request: WireRequest<'contract.verify'>): SimulatedAnswer {
-    // The card number never enters the kept request key in clear: a hash of the whole request stands for it.
-    const requestKey = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-    return this.#contractAnswer(channelId, `verify:${request.request_no}`, requestKey, () => {
-      const channel = this.#channel(channelId);
-      const signing = channel.profile.capabilities.contracts;
-      if (!signing) return this.refusal(channelId, 'not_supported');
-      const index = this.config.cardholders.findIndex((holder) => holder.cardNumber === request.card_no);
-      const holder = this.config.cardholders[index];
-      if (!holder) return this.refusal(channelId, 'card_invalid');
-      if (
-        !chargeOfferFor(channel.profile, { method: 'quick_pay', bankCode: holder.bankCode, cardKind: holder.cardKind })
-      )
-        return this.refusal(channelId, 'not_supported');
-      if (holder.holderName !== request.name || holder.idNumber !== request.id_no || holder.phone !== request.phone)
-        return this.refusal(channelId, 'elements_mismatch');
-      if (holder.cardKind === 'credit' && (!request.expiry || !request.cvn2))
-        return this.refusal(channelId, 'param_error');
-      const records = this.records(channelId);
-      const maskedCard = maskedCardOf(holder.cardNumber).masked;
-      if (signing === 'sign_at_verify') {
-        const contractNo = this.#signContract(channelId, index, maskedCard, request.request_no);
-        return this.#ok(channelId, { step: 'SIGNED', contract_no: contractNo, card_masked: maskedCard });
-      }
-      const verificationId = this.#tradeNo(channelId, 'V', request.request_no);
-      const code = String(drawPpm(this.config.seed, channelId, request.request_no, 'sms')).padStart(6, '0');
-      records.verifications.set(verificationId, {
-        verificationId,
-        requestNo: request.request_no,
-        cardholder: index,
-        code,
-        expiresAtMs: this.nowMs() + this.config.smsCodeTtlMs,
-        attemptsLeft: this.config.smsCodeAttempts,
-        contractNo: null,
-      });
-      const maskedPhone = phoneNumber(holder.phone).masked;
-      this.#sms.push({ channelId, verificationId, maskedPhone, code, sentAtMs: this.nowMs() });
-      if (this.#sms.length > MAX_SMS_OUTBOX) this.#sms.splice(0, this.#sms.length - MAX_SMS_OUTBOX);
-      return this.#ok(channelId, { step: 'SMS_SENT', verification_id: verificationId, phone_masked: maskedPhone });
-    });
-  }
-
-  #signContract(channelId: string, cardholder: number, maskedCard: string, requestNo: string): string {
-    const records = this.records(channelId);
-    for (const contract of records.contracts.values()) {
-      // The bank keeps one live agreement per card and merchant: binding again returns it.
-      if (contract.cardholder === cardholder && contract.state === 'ACTIVE') return contract.contractNo;
-    }
-    const contractNo = this.#tradeNo(channelId, 'C', requestNo);
-    records.contracts.set(contractNo, {
-      contractNo,
-      cardholder,
-      maskedCard,
-      signedAtMs: this.nowMs(),
-      state: 'ACTIVE',
-    });
-    return contractNo;
-  }
-
-  #sign(channelId: string, request: WireRequest<'contract.sign'>): SimulatedAnswer {
-    const requestKey = `${request.verification_id}:${createHash('sha256').update(request.sms_code).digest('hex')}`;
-    return this.#contractAnswer(channelId, `sign:${request.request_no}`, requestKey, () => {
-      const records = this.records(channelId);
-      const verification = records.verifications.get(request.verification_id);
-      if (!verification || verification.requestNo !== request.request_no)
-        return this.refusal(channelId, 'order_not_found');
-      if (this.nowMs() >= verification.expiresAtMs || verification.attemptsLeft <= 0)
-        return this.refusal(channelId, 'code_expired');
-      if (request.sms_code !== verification.code) {
-        verification.attemptsLeft -= 1;
-        return this.refusal(channelId, 'code_invalid');
-      }
-      const maskedCard = maskedCardOf(this.config.cardholders[verification.cardholder]!.cardNumber).masked;
-      verification.contractNo = this.#signContract(channelId, verification.cardholder, maskedCard, request.request_no);
-      verification.attemptsLeft = 0;
-      return this.#ok(channelId, { contract_no: verification.contractNo, card_masked: maskedCard });
-    });
-  }
-
-  #unsign(channelId: string, request: WireRequest<'contract.unsign'>): SimulatedAnswer {
-    const contract = this.records(channelId).contracts.get(request.contract_no);
-    if (!contract) return this.refusal(channelId, 'contract_invalid');
-    contract.state = 'TERMINATED';
-    return this.#ok(channelId, { time: this.#time(this.nowMs()) });
-  }
-
-  #contractQuery(channelId: string, request: WireRequest<'contract.query'>): SimulatedAnswer {
-    const contract = this.records(channelId).contracts.get(request.contract_no);
-    if (!contract) return this.refusal(channelId, 'contract_invalid');
-    return this.#ok(channelId, { contract_state: contract.state, card_masked: contract.maskedCard });
+    return this.ok(channelId, { time: this.#time(order.completedAtMs) });
   }
 }
 
