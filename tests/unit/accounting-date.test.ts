@@ -44,4 +44,45 @@ describe('accounting date', () => {
       expect(accountingDate(iso, 'Europe/London')).toBe(direct(iso, 'Europe/London'));
     }
   });
+
+  it('agrees with luxon on instants in time order (the cached day) through daylight-saving changes', () => {
+    // Runs of instants minutes apart around each zone's changes of offset, in order, as a log has them, so
+    // most answers come from the cached day's bounds; zones with half-hour steps, changes at midnight
+    // (America/Santiago, America/Havana) and a skipped day (Pacific/Apia, 2011-12-30).
+    const zones = [
+      'Europe/London',
+      'America/New_York',
+      'Australia/Lord_Howe',
+      'America/Santiago',
+      'America/Havana',
+      'Asia/Kathmandu',
+      'Pacific/Apia',
+    ] as const;
+    const changes = zones.flatMap((zone) => {
+      const found: number[] = [];
+      let at = DateTime.fromISO('2011-01-01T00:00:00Z', { zone });
+      for (let day = 0; day < 365 * 16 && found.length < 40; day += 1) {
+        const next = at.plus({ days: 1 });
+        if (next.offset !== at.offset) found.push(next.toMillis());
+        at = next;
+      }
+      return found.map((ms) => ({ zone, ms }));
+    });
+    expect(changes.length).toBeGreaterThan(100);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...changes),
+        fc.array(fc.integer({ min: 1, max: 3 * 3_600_000 }), { minLength: 1, maxLength: 40 }),
+        ({ zone, ms }, steps) => {
+          let instantMs = ms - 30 * 3_600_000;
+          for (const step of steps) {
+            instantMs += step;
+            const iso = new Date(instantMs).toISOString();
+            expect(accountingDate(iso, zone)).toBe(direct(iso, zone));
+          }
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+  });
 });
