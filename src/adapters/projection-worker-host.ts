@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { LedgerConfig } from '../config.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
+import { projectionsFor } from '../projections/all-projections.js';
 import { PositionWaiter } from '../projections/position-wait.js';
 
 /** What the request thread sends the projection worker. */
@@ -55,9 +56,12 @@ export class ProjectionWorkerHost {
     readModels: ReadModelStore,
     private readonly onError: (error: unknown) => void,
   ) {
+    // The worker runs these (projection-worker.ts): a wait looks for the event types each of them reads.
+    const projections = projectionsFor(config.accountingTimeZone);
     this.positions = new PositionWaiter({
       eventStore,
       readModels,
+      eventTypesOf: (name) => projections.find((p) => p.name === name)?.eventTypes,
       knownCheckpoint: (projection) => this.checkpoints.get(projection),
       onBehind: () => this.post({ kind: 'flush' }),
       pollIntervalMs: 25,

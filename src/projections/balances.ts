@@ -87,6 +87,17 @@ function settingChanged(
 export const balancesProjection: Projection = {
   name: 'balances',
   collections: [{ name: BALANCES_COLLECTION, indexes: ['ownerId', 'accountType', 'currency', 'status', 'openedAt'] }],
+  eventTypes: [
+    'AccountOpened',
+    'FundsRecharged',
+    'FundsCredited',
+    'FundsDebited',
+    'FundsFrozen',
+    'FrozenFundsReleased',
+    'FrozenFundsDeducted',
+    'AccountFlagsChanged',
+    'AccountStatusChanged',
+  ],
   handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
     switch (event.type) {
       case 'AccountOpened': {

@@ -1,6 +1,6 @@
 import type { Side, SubLedgerType } from '../domain/books/chart-of-accounts.js';
 import type { JournalLine } from '../domain/books/journal.js';
-import { journalLinesFor, operationIdOf } from '../domain/books/posting-rules.js';
+import { POSTING_EVENT_TYPES, journalLinesFor, operationIdOf } from '../domain/books/posting-rules.js';
 import type { LedgerEvent } from '../domain/event-catalogue.js';
 import { accountingDate } from '../domain/shared/accounting-day.js';
 import type { JsonObject } from '../domain/shared/json.js';
@@ -244,6 +244,8 @@ export function booksProjection(timeZone: string): AccountingProjection {
       { name: TRIAL_BALANCES_COLLECTION, indexes: ['accountingDate', 'currency'] },
       { name: ACCOUNTING_DATES_COLLECTION, indexes: ['accountingDate'] },
     ],
+    // Only events that post journal lines (journalLinesFor answers null for every other).
+    eventTypes: POSTING_EVENT_TYPES,
     handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
       const lines = journalLinesFor(event);
       if (lines === null || lines.length === 0) return [];

@@ -51,6 +51,14 @@ function changed(
 export const entitiesProjection: Projection = {
   name: ENTITIES_PROJECTION,
   collections: [{ name: ENTITIES_COLLECTION, indexes: ['registeredAt', 'kindTimeKey'] }],
+  eventTypes: [
+    'EntityRegistered',
+    'PaymentPasswordSet',
+    'EntityMayPayChanged',
+    'EntitySecurityLevelChanged',
+    'ApiKeyRegistered',
+    'ApiKeyRevoked',
+  ],
   handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
     switch (event.type) {
       case 'EntityRegistered': {

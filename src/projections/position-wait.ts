@@ -1,5 +1,5 @@
 import { LEDGER_STREAM_PREFIXES } from '../domain/stream-categories.js';
-import type { EventStore } from '../ports/event-store.js';
+import type { EventFilter, EventStore } from '../ports/event-store.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
 
 export class PositionWaitTimeoutError extends Error {
@@ -21,6 +21,12 @@ export interface PositionWaitOptions {
   readonly onBehind: () => void;
   /** How often a wait re-reads checkpoints written elsewhere (another process or thread). */
   readonly pollIntervalMs: number;
+  /**
+   * The event types a projection reads (Projection.eventTypes): its runner reads the log for those only,
+   * so its checkpoint stops at the last of them; later events of other types are nothing for it to
+   * apply. Undefined for a projection not known here: any ledger event counts.
+   */
+  readonly eventTypesOf: (projection: string) => readonly string[] | undefined;
 }
 
 /**
@@ -51,7 +57,7 @@ export class PositionWaiter {
       const fresh = await readModels.getCheckpoint(projection);
       if (fresh !== 'start' && fresh >= position) return;
       if (fresh !== pendingFrom) {
-        const left = await this.leftToApplyUpTo(fresh, position);
+        const left = await this.leftToApplyUpTo(projection, fresh, position);
         if (left === 'nothing') return;
         if (left === 'ledger_events') pendingFrom = fresh;
       }
@@ -71,12 +77,13 @@ export class PositionWaiter {
   }
 
   /**
-   * What lies between the checkpoint and `position`: ledger events the projection has still to apply,
-   * nothing (the log has reached `position` and only records no read model applies, such as idempotency
-   * records, lie in between: the projection is there), or the log has not reached `position` yet. The
+   * What lies between the checkpoint and `position`: events the projection has still to apply,
+   * nothing (the log has reached `position` and only events the projection does not read lie in between,
+   * such as idempotency records: the projection is there), or the log has not reached `position` yet. The
    * log's head (GET /v1/log/head) is often an idempotency record: waiting for it must not time out.
    */
   private async leftToApplyUpTo(
+    projection: string,
     checkpoint: bigint | 'start',
     position: bigint,
   ): Promise<'ledger_events' | 'nothing' | 'log_behind'> {
@@ -84,11 +91,9 @@ export class PositionWaiter {
     // The head first: once it has reached `position`, every event at or before it is committed, so the
     // read that follows sees them all.
     const head = await eventStore.headPosition();
-    const [next] = await eventStore.readAll({
-      after: checkpoint,
-      maxCount: 1,
-      filter: { streamPrefixes: LEDGER_STREAM_PREFIXES },
-    });
+    const eventTypes = this.options.eventTypesOf(projection);
+    const filter: EventFilter = eventTypes ? { eventTypes } : { streamPrefixes: LEDGER_STREAM_PREFIXES };
+    const [next] = await eventStore.readAll({ after: checkpoint, maxCount: 1, filter });
     if (next !== undefined && next.position <= position) return 'ledger_events';
     return head !== 'start' && head >= position ? 'nothing' : 'log_behind';
   }

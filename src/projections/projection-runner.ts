@@ -1,7 +1,6 @@
 import { decodeEvent, type LedgerEvent } from '../domain/event-catalogue.js';
-import { LEDGER_STREAM_PREFIXES } from '../domain/stream-categories.js';
 import type { JsonObject } from '../domain/shared/json.js';
-import type { AllSubscription, EventStore, RecordedEvent } from '../ports/event-store.js';
+import type { AllSubscription, EventFilter, EventStore, RecordedEvent } from '../ports/event-store.js';
 import {
   LeaseLostError,
   MAX_WRITES_PER_BATCH,
@@ -11,7 +10,7 @@ import {
   type StoredDocument,
 } from '../ports/read-model-store.js';
 import { PositionWaiter } from './position-wait.js';
-import { UNCHANGED, type Projection } from './projection.js';
+import { UNCHANGED, isLedgerStream, logFilterFor, type Projection } from './projection.js';
 
 export { PositionWaitTimeoutError } from './position-wait.js';
 
@@ -92,6 +91,8 @@ export class ProjectionRunner {
   /** Set by a caller that needs what is applied in memory written now (a read-your-writes wait). */
   private flushRequested: (() => void) | undefined;
   private flushWanted = false;
+  /** The event types some projection here reads: the log is read for these only. */
+  private readonly filter: EventFilter;
 
   constructor(
     private readonly eventStore: EventStore,
@@ -100,9 +101,11 @@ export class ProjectionRunner {
     private readonly options: ProjectionRunnerOptions = {},
   ) {
     this.maxBatchEvents = options.maxBatchEvents ?? 1_000;
+    this.filter = logFilterFor(projections);
     this.positions = new PositionWaiter({
       eventStore,
       readModels,
+      eventTypesOf: (name) => projections.find((p) => p.name === name)?.eventTypes,
       knownCheckpoint: (projection) => this.checkpoints.get(projection),
       onBehind: () => {
         if (this.unwrittenEvents > 0) this.requestFlush();
@@ -155,7 +158,7 @@ export class ProjectionRunner {
       try {
         this.subscription = this.eventStore.subscribeToAll({
           after: this.lowestCheckpoint(),
-          filter: { streamPrefixes: LEDGER_STREAM_PREFIXES },
+          filter: this.filter,
         });
         await this.consume(this.subscription);
         return;
@@ -193,8 +196,13 @@ export class ProjectionRunner {
   }
 
   /**
-   * Applies everything up to the log's current head, then returns (used by rebuild and audits).
-   * `onProgress` gets the position reached after each batch.
+   * Applies everything up to the log's current head, then returns the number of events read (used by
+   * audits and tests). `onProgress` gets the position reached after each batch.
+   *
+   * Every checkpoint ends at the head at least: the log is read for the projections' event types only, so
+   * the last event read may lie before it, yet nothing any of them reads lies between (the head was read
+   * first, and every event at or before it was committed by then). A bulk rebuild through the same head
+   * ends at the same checkpoints.
    */
   async catchUp(onProgress?: (position: bigint, events: number) => void): Promise<number> {
     await this.prepare();
@@ -203,17 +211,21 @@ export class ProjectionRunner {
     let applied = 0;
     let after = this.lowestCheckpoint();
     while (after === 'start' || after < head) {
-      const page = await this.eventStore.readAll({
-        after,
-        maxCount: this.maxBatchEvents,
-        filter: { streamPrefixes: LEDGER_STREAM_PREFIXES },
-      });
+      const page = await this.eventStore.readAll({ after, maxCount: this.maxBatchEvents, filter: this.filter });
       if (page.length === 0) break;
       await this.applyBatch(page);
       applied += page.length;
       after = page[page.length - 1]!.position;
       onProgress?.(after, applied);
     }
+    for (const projection of this.projections) {
+      const checkpoint = this.checkpoints.get(projection.name) ?? 'start';
+      if (checkpoint !== 'start' && checkpoint >= head) continue;
+      await this.readModels.applyBatch(projection.name, [], head);
+      this.checkpoints.set(projection.name, head);
+      this.options.onCheckpoint?.(projection.name, head);
+    }
+    this.positions.wake();
     return applied;
   }
 
@@ -376,10 +388,12 @@ export class ProjectionRunner {
 
   /** Applies a batch in memory: the latest version of each changed document waits in `unwritten`. */
   private async stage(batch: readonly RecordedEvent[]): Promise<void> {
-    const decoded: Array<{ recorded: RecordedEvent; event: LedgerEvent }> = batch.map((recorded) => ({
-      recorded,
-      event: decodeEvent(recorded.type, recorded.data),
-    }));
+    const decoded: Array<{ recorded: RecordedEvent; event: LedgerEvent }> = [];
+    for (const recorded of batch) {
+      if (isLedgerStream(recorded.streamId))
+        decoded.push({ recorded, event: decodeEvent(recorded.type, recorded.data) });
+    }
+    if (decoded.length === 0) return;
     for (const projection of this.projections) {
       const done = this.appliedUpTo.get(projection.name) ?? this.checkpoints.get(projection.name) ?? 'start';
       const fresh = decoded.filter(({ recorded }) => done === 'start' || recorded.position > done);
@@ -444,7 +458,7 @@ export class ProjectionRunner {
       }
     }
     if (this.unwrittenEvents === 0) this.firstUnwrittenAtMs = performance.now();
-    this.unwrittenEvents += batch.length;
+    this.unwrittenEvents += decoded.length;
   }
 }
 

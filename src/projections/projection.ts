@@ -1,6 +1,7 @@
-import type { LedgerEvent } from '../domain/event-catalogue.js';
+import type { LedgerEvent, LedgerEventType } from '../domain/event-catalogue.js';
+import { LEDGER_STREAM_PREFIXES } from '../domain/stream-categories.js';
 import type { JsonObject } from '../domain/shared/json.js';
-import type { RecordedEvent } from '../ports/event-store.js';
+import type { EventFilter, RecordedEvent } from '../ports/event-store.js';
 import type { CollectionSpec } from '../ports/read-model-store.js';
 
 /** Where an event came from, for projections that record it (statements, journals). */
@@ -23,5 +24,27 @@ export interface DocumentChange {
 export interface Projection {
   readonly name: string;
   readonly collections: readonly CollectionSpec[];
+  /**
+   * The event types `handle` reads. Any other event changes none of its documents, so the log is read
+   * for the union of these (logFilterFor): a rebuild of balances and statements reads account events only.
+   */
+  readonly eventTypes: readonly LedgerEventType[];
   handle(event: LedgerEvent, envelope: EventEnvelope): readonly DocumentChange[];
+}
+
+/**
+ * The global-log filter for `projections`: the event types any of them reads, so the store leaves the
+ * others unread and undecoded. Ledger event types are written to ledger streams only (the idempotency
+ * records have types of their own), so this reads a subset of the LEDGER_STREAM_PREFIXES filter; the
+ * prefixes are checked again on what it returns (readsEvent), as a filter takes prefixes or types, not both.
+ */
+export function logFilterFor(projections: readonly Projection[]): EventFilter {
+  const types = new Set<string>();
+  for (const projection of projections) for (const type of projection.eventTypes) types.add(type);
+  return { eventTypes: [...types].sort() };
+}
+
+/** Whether an event read through logFilterFor belongs to the ledger (see there). */
+export function isLedgerStream(streamId: string): boolean {
+  return LEDGER_STREAM_PREFIXES.some((prefix) => streamId.startsWith(prefix));
 }

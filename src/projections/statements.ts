@@ -89,6 +89,17 @@ interface Movement {
 
 const NOBODY: CounterpartySnapshot = { accountId: null, ownerId: null, name: null, channel: null };
 
+/** An account's opening (its statement head) and every event movementOf reads. */
+const STATEMENT_EVENT_TYPES = [
+  'AccountOpened',
+  'FundsRecharged',
+  'FundsDebited',
+  'FundsCredited',
+  'FundsFrozen',
+  'FrozenFundsReleased',
+  'FrozenFundsDeducted',
+] as const;
+
 function movementOf(event: LedgerEvent): Movement | null {
   switch (event.type) {
     case 'FundsRecharged': {
@@ -285,6 +296,7 @@ export function statementsProjection(timeZone: string): AccountingProjection {
       },
       { name: STATEMENT_HEADS_COLLECTION, indexes: [] },
     ],
+    eventTypes: STATEMENT_EVENT_TYPES,
     handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
       if (event.type === 'AccountOpened') {
         const d = event.data;

@@ -29,6 +29,7 @@ function rulesProjection(lineIdOf: (position: bigint) => string): Projection {
       { name: COUNTERS, indexes: ['n'] },
       { name: LINES, indexes: ['position'], writeOnce: true },
     ],
+    eventTypes: ['FundsRecharged'],
     handle(event, envelope) {
       if (event.type !== 'FundsRecharged') return [];
       const line = (text: string): DocumentChange => ({
