@@ -85,6 +85,7 @@ export class LeasedProjections {
     this.positions = new PositionWaiter({
       eventStore,
       readModels,
+      eventTypesOf: (name) => projections.find((p) => p.name === name)?.eventTypes,
       knownCheckpoint: (projection) => this.checkpoints.get(projection),
       onBehind: () => this.runner?.requestFlush(),
       pollIntervalMs: 25,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
+import { encodeEvent } from '../../src/domain/event-catalogue.js';
 import { entitiesProjection } from '../../src/projections/entities.js';
 import { PositionWaitTimeoutError, ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { anEvent, uniqueStream, userRegistered } from '../support/events.js';
@@ -47,7 +48,7 @@ describe('waiting for a position', () => {
     await live.start();
     try {
       const entityId = 'u-00000000-0000-4000-8000-000000000002';
-      const entity = await store.appendToStream(`entity-${entityId}`, [registered(entityId)], 'no_stream');
+      const entity = await store.appendToStream(`entity-${entityId}`, [userRegistered(entityId)], 'no_stream');
       await live.waitForPosition('entities', entity.position, 5_000);
       const statusChanged = {
         ...anEvent(),
