@@ -14,11 +14,21 @@ import type { ReadModelStore } from '../../src/ports/read-model-store.js';
 /** Every read model, for the default accounting time zone (the one these runs configure). */
 const PROJECTIONS = projectionsFor('Asia/Shanghai');
 
+/**
+ * Every projection's checkpoint, by name. A live runner's stops at the last event its projections read; a
+ * catch-up (a graceful stop's) and a rebuild end it at the head they read through.
+ */
+async function checkpointsOf(store: ReadModelStore): Promise<Record<string, string>> {
+  const checkpoints: Record<string, string> = {};
+  for (const projection of PROJECTIONS)
+    checkpoints[projection.name] = String(await store.getCheckpoint(projection.name));
+  return checkpoints;
+}
+
 /** Every document of every projection, in a canonical order: two equal dumps mean identical read models. */
 async function dumpReadModels(store: ReadModelStore): Promise<string> {
   const lines: string[] = [];
   for (const projection of PROJECTIONS) {
-    lines.push(`checkpoint ${projection.name} ${String(await store.getCheckpoint(projection.name))}`);
     for (const { name } of projection.collections) {
       let after: string | undefined;
       for (;;) {
@@ -69,13 +79,17 @@ describe('durability and rebuild on the embedded engines', () => {
     const before = await dumpReadModels(ledger.service.readModels);
     await ledger.close();
 
-    await rebuildProjections(loadConfig({ DATA_DIR: ledger.dataDir }));
+    const rebuilt = await rebuildProjections(loadConfig({ DATA_DIR: ledger.dataDir }));
     const readModels = new SqliteReadModelStore(join(ledger.dataDir, READ_MODELS_FILE));
     await readModels.ensureCollections(PROJECTIONS.flatMap((p) => p.collections));
     const after = await dumpReadModels(readModels);
+    const checkpoints = await checkpointsOf(readModels);
     await readModels.close();
     expect(after).toBe(before);
     expect(before).toContain(BALANCES_COLLECTION);
+    // Every checkpoint at the position the rebuild read through: at or after the last recharge.
+    expect(BigInt(String(rebuilt.lastPosition))).toBeGreaterThanOrEqual(BigInt(lastPosition));
+    for (const projection of PROJECTIONS) expect(checkpoints[projection.name]).toBe(String(rebuilt.lastPosition));
   });
 
   it('changes nothing when the same range of the log is applied twice', async () => {
@@ -85,6 +99,9 @@ describe('durability and rebuild on the embedded engines', () => {
     await waitForEveryProjection(ledger, BigInt(r.json().position));
     const before = await dumpReadModels(ledger.service.readModels);
     await ledger.close();
+    const readModelsAtStop = new SqliteReadModelStore(join(ledger.dataDir, READ_MODELS_FILE));
+    const checkpointsBefore = await checkpointsOf(readModelsAtStop);
+    await readModelsAtStop.close();
 
     // A runner under another name has no checkpoint, so it replays the whole log over the existing
     // documents: each document's stored position must make every replayed event a no-op.
@@ -97,6 +114,7 @@ describe('durability and rebuild on the embedded engines', () => {
     );
     expect(await replayer.catchUp()).toBeGreaterThan(0);
     expect(await dumpReadModels(readModels)).toBe(before);
+    expect(await checkpointsOf(readModels)).toEqual(checkpointsBefore);
     await eventStore.close();
     await readModels.close();
   });
