@@ -1,3 +1,4 @@
+import { FUNDS_MOVEMENT_EVENT_TYPES } from '../domain/accounts/account-events.js';
 import type { AccountFlags } from '../domain/accounts/account-flags.js';
 import type { LedgerEvent } from '../domain/event-catalogue.js';
 import type { JsonObject } from '../domain/shared/json.js';
@@ -87,17 +88,7 @@ function settingChanged(
 export const balancesProjection: Projection = {
   name: 'balances',
   collections: [{ name: BALANCES_COLLECTION, indexes: ['ownerId', 'accountType', 'currency', 'status', 'openedAt'] }],
-  eventTypes: [
-    'AccountOpened',
-    'FundsRecharged',
-    'FundsCredited',
-    'FundsDebited',
-    'FundsFrozen',
-    'FrozenFundsReleased',
-    'FrozenFundsDeducted',
-    'AccountFlagsChanged',
-    'AccountStatusChanged',
-  ],
+  eventTypes: ['AccountOpened', ...FUNDS_MOVEMENT_EVENT_TYPES, 'AccountFlagsChanged', 'AccountStatusChanged'],
   handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
     switch (event.type) {
       case 'AccountOpened': {

@@ -47,6 +47,8 @@ const NOTHING_READY = Symbol('nothing-ready');
 const FLUSH_NOW = Symbol('flush-now');
 
 type CachedDocument = { data: JsonObject | null; position: bigint };
+/** A catch-up writes what it has applied every this many events (see catchUp). */
+const CATCH_UP_FLUSH_EVENTS = 20_000;
 /** Longest pause before the live loop starts again after a failure. */
 const MAX_RESTART_BACKOFF_MS = 30_000;
 
@@ -197,7 +199,12 @@ export class ProjectionRunner {
 
   /**
    * Applies everything up to the log's current head, then returns the number of events read (used by
-   * audits and tests). `onProgress` gets the position reached after each batch.
+   * audits, a worker's graceful stop and tests). `onProgress` gets the position read after each page.
+   *
+   * Pages are applied in memory and written every CATCH_UP_FLUSH_EVENTS events (or maxPendingDocuments
+   * documents), not once per page: a hot document (a balance) is written once per write, not once per
+   * page, and a commit of a read-model file costs its WAL writes whatever it carries (measured: commits
+   * per page were two thirds of a balances catch-up's time on a 1,000,000-event log).
    *
    * Every checkpoint ends at the head at least: the log is read for the projections' event types only, so
    * the last event read may lie before it, yet nothing any of them reads lies between (the head was read
@@ -210,18 +217,26 @@ export class ProjectionRunner {
     if (head === 'start') return 0;
     let applied = 0;
     let after = this.lowestCheckpoint();
-    while (after === 'start' || after < head) {
-      const page = await this.eventStore.readAll({ after, maxCount: this.maxBatchEvents, filter: this.filter });
-      if (page.length === 0) break;
-      await this.applyBatch(page);
-      applied += page.length;
-      after = page[page.length - 1]!.position;
-      onProgress?.(after, applied);
+    try {
+      while (after === 'start' || after < head) {
+        const page = await this.eventStore.readAll({ after, maxCount: this.maxBatchEvents, filter: this.filter });
+        if (page.length === 0) break;
+        await this.stage(page);
+        if (this.unwrittenEvents >= CATCH_UP_FLUSH_EVENTS || this.unwrittenDocuments >= this.maxPendingDocuments)
+          await this.flush();
+        applied += page.length;
+        after = page[page.length - 1]!.position;
+        onProgress?.(after, applied);
+      }
+      await this.flush();
+    } catch (error) {
+      this.forgetUnwritten();
+      throw error;
     }
     for (const projection of this.projections) {
       const checkpoint = this.checkpoints.get(projection.name) ?? 'start';
       if (checkpoint !== 'start' && checkpoint >= head) continue;
-      await this.readModels.applyBatch(projection.name, [], head);
+      await this.readModels.applyBatch(projection.name, [], head, this.options.fence);
       this.checkpoints.set(projection.name, head);
       this.options.onCheckpoint?.(projection.name, head);
     }
@@ -326,17 +341,6 @@ export class ProjectionRunner {
         this.unwrittenDocuments >= this.maxPendingDocuments ||
         performance.now() - this.firstUnwrittenAtMs! >= this.flushIntervalMs)
     );
-  }
-
-  /** Applies a batch and writes it at once (catch-up and rebuild: each page is one write per projection). */
-  private async applyBatch(batch: readonly RecordedEvent[]): Promise<void> {
-    try {
-      await this.stage(batch);
-      await this.flush();
-    } catch (error) {
-      this.forgetUnwritten();
-      throw error;
-    }
   }
 
   /** Forgets everything not known to be stored: the next batch reads documents and checkpoints again. */

@@ -1,4 +1,4 @@
-import type { CounterpartySnapshot } from '../domain/accounts/account-events.js';
+import { FUNDS_MOVEMENT_EVENT_TYPES, type CounterpartySnapshot } from '../domain/accounts/account-events.js';
 import type { LedgerEvent } from '../domain/event-catalogue.js';
 import { accountingDate } from '../domain/shared/accounting-day.js';
 import type { JsonObject } from '../domain/shared/json.js';
@@ -90,15 +90,7 @@ interface Movement {
 const NOBODY: CounterpartySnapshot = { accountId: null, ownerId: null, name: null, channel: null };
 
 /** An account's opening (its statement head) and every event movementOf reads. */
-const STATEMENT_EVENT_TYPES = [
-  'AccountOpened',
-  'FundsRecharged',
-  'FundsDebited',
-  'FundsCredited',
-  'FundsFrozen',
-  'FrozenFundsReleased',
-  'FrozenFundsDeducted',
-] as const;
+const STATEMENT_EVENT_TYPES = ['AccountOpened', ...FUNDS_MOVEMENT_EVENT_TYPES] as const;
 
 function movementOf(event: LedgerEvent): Movement | null {
   switch (event.type) {

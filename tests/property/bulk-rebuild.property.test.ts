@@ -13,7 +13,7 @@ import { projectionsFor } from '../../src/projections/all-projections.js';
 import { rebuildProjectionsInBulk, type BulkRebuildLimits } from '../../src/projections/bulk-rebuild.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { commandFixture } from '../support/command-fixtures.js';
-import { openScenarioAccounts, runStep, scenarioStep, type ScenarioRecord } from '../support/ledger-scenarios.js';
+import { runScenario, scenarioStep } from '../support/ledger-scenarios.js';
 import { canonicalDump } from '../support/read-model-documents.js';
 
 /** Every read model, for the default accounting time zone (the one these runs configure). */
@@ -85,9 +85,7 @@ describe('the bulk rebuild gives the live runner its read models byte for byte',
         async (steps, liveBatchEvents, bulkLimits, workers) => {
           const fixture = commandFixture();
           try {
-            const accounts = await openScenarioAccounts(fixture.commands);
-            const record: ScenarioRecord = { payments: [], freezes: [], preauths: [], refusals: 0 };
-            for (const [seq, step] of steps.entries()) await runStep(fixture.commands, accounts, record, step, seq);
+            await runScenario(fixture.commands, steps);
             const liveFile = join(fixture.dataDir, 'live.sqlite');
             await liveReadModels(fixture.eventStore, liveFile, liveBatchEvents);
 
@@ -132,10 +130,7 @@ describe('the bulk rebuild gives the live runner its read models byte for byte',
   it('through the worker threads and the swap, replacing read models already there', async () => {
     const fixture = commandFixture();
     try {
-      const accounts = await openScenarioAccounts(fixture.commands);
-      const record: ScenarioRecord = { payments: [], freezes: [], preauths: [], refusals: 0 };
-      const steps = fc.sample(scenarioStep, { numRuns: 40, seed: 9 });
-      for (const [seq, step] of steps.entries()) await runStep(fixture.commands, accounts, record, step, seq);
+      await runScenario(fixture.commands, fc.sample(scenarioStep, { numRuns: 40, seed: 9 }));
       const liveFile = join(fixture.dataDir, 'live.sqlite');
       await liveReadModels(fixture.eventStore, liveFile, 7);
       const head = await fixture.eventStore.headPosition();

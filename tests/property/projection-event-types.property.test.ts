@@ -4,7 +4,7 @@ import { decodeEvent } from '../../src/domain/event-catalogue.js';
 import { isLedgerStream } from '../../src/projections/projection.js';
 import { projectionsFor } from '../../src/projections/all-projections.js';
 import { commandFixture } from '../support/command-fixtures.js';
-import { openScenarioAccounts, runStep, scenarioStep, type ScenarioRecord } from '../support/ledger-scenarios.js';
+import { runScenario, scenarioStep } from '../support/ledger-scenarios.js';
 
 const PROJECTIONS = projectionsFor('Asia/Shanghai');
 
@@ -22,9 +22,7 @@ describe("a projection's declared event types", () => {
       fc.asyncProperty(fc.array(scenarioStep, { minLength: 5, maxLength: 40 }), async (steps) => {
         const fixture = commandFixture();
         try {
-          const accounts = await openScenarioAccounts(fixture.commands);
-          const record: ScenarioRecord = { payments: [], freezes: [], preauths: [], refusals: 0 };
-          for (const [seq, step] of steps.entries()) await runStep(fixture.commands, accounts, record, step, seq);
+          await runScenario(fixture.commands, steps);
           const log = await fixture.eventStore.readAll({ after: 'start', maxCount: 10_000 });
           for (const recorded of log) {
             if (!isLedgerStream(recorded.streamId)) continue;

@@ -92,6 +92,17 @@ export async function openScenarioAccounts(commands: LedgerCommands): Promise<Sc
   return { wallets, merchants, merchantOwners };
 }
 
+/** Opens the scenario's accounts and runs `steps` on them, in order: what they did. */
+export async function runScenario(
+  commands: LedgerCommands,
+  steps: readonly ScenarioStep[],
+): Promise<{ accounts: ScenarioAccounts; record: ScenarioRecord }> {
+  const accounts = await openScenarioAccounts(commands);
+  const record: ScenarioRecord = { payments: [], freezes: [], preauths: [], refusals: 0 };
+  for (const [seq, step] of steps.entries()) await runStep(commands, accounts, record, step, seq);
+  return { accounts, record };
+}
+
 const money = (amountMinor: bigint) => ({ amountMinor, currency: CNY });
 const nth = <T>(items: readonly T[], index: number): T | undefined =>
   items.length === 0 ? undefined : items[index % items.length];

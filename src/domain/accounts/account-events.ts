@@ -144,6 +144,16 @@ export const accountEventSchemas = [
   accountStatusChanged,
 ] as const;
 
+/** The events that move an account's funds (balance or frozen), in the order the catalogue lists them. */
+export const FUNDS_MOVEMENT_EVENT_TYPES = [
+  'FundsRecharged',
+  'FundsDebited',
+  'FundsCredited',
+  'FundsFrozen',
+  'FrozenFundsReleased',
+  'FrozenFundsDeducted',
+] as const;
+
 export type AccountOpened = z.output<typeof accountOpened>;
 export type FundsRecharged = z.output<typeof fundsRecharged>;
 export type FundsDebited = z.output<typeof fundsDebited>;

@@ -1,4 +1,4 @@
-import { MOVEMENT_KINDS, type MovementKind } from '../accounts/account-events.js';
+import { FUNDS_MOVEMENT_EVENT_TYPES, MOVEMENT_KINDS, type MovementKind } from '../accounts/account-events.js';
 import type { LedgerEvent } from '../event-catalogue.js';
 import type { CurrencyCode } from '../money/currency.js';
 import { bookAccount, type Side, type SubLedgerType } from './chart-of-accounts.js';
@@ -13,15 +13,7 @@ import { assertBalanced, type JournalLine } from './journal.js';
  * Movements between internal accounts post against 2290 (payments in transit) per operation: each account
  * event posts on its own, in its own entry, and an operation whose legs have all happened nets to zero.
  */
-export const POSTING_EVENT_TYPES = [
-  'FundsRecharged',
-  'FundsDebited',
-  'FundsCredited',
-  'FundsFrozen',
-  'FrozenFundsReleased',
-  'FrozenFundsDeducted',
-  'WithdrawalCompleted',
-] as const;
+export const POSTING_EVENT_TYPES = [...FUNDS_MOVEMENT_EVENT_TYPES, 'WithdrawalCompleted'] as const;
 export type PostingEventType = (typeof POSTING_EVENT_TYPES)[number];
 
 /** Money that leaves for, or comes back from, outside the ledger through a channel. */
