@@ -31,6 +31,8 @@ export interface ProjectionRunnerOptions {
   readonly flushIntervalMs?: number;
   /** ...or when this many documents are waiting to be written (bounds memory whatever the events). */
   readonly maxPendingDocuments?: number;
+  /** `catchUp` writes what it has applied once this many events have gathered (or maxPendingDocuments). */
+  readonly catchUpFlushEvents?: number;
   /** How often `waitForPosition` re-reads checkpoints written by another process. */
   readonly checkpointPollIntervalMs?: number;
   readonly onError?: (error: unknown) => void;
@@ -47,8 +49,6 @@ const NOTHING_READY = Symbol('nothing-ready');
 const FLUSH_NOW = Symbol('flush-now');
 
 type CachedDocument = { data: JsonObject | null; position: bigint };
-/** A catch-up writes what it has applied every this many events (see catchUp). */
-const CATCH_UP_FLUSH_EVENTS = 20_000;
 /** Longest pause before the live loop starts again after a failure. */
 const MAX_RESTART_BACKOFF_MS = 30_000;
 
@@ -90,6 +90,7 @@ export class ProjectionRunner {
   private readonly maxPendingEvents: number;
   private readonly flushIntervalMs: number;
   private readonly maxPendingDocuments: number;
+  private readonly catchUpFlushEvents: number;
   /** Set by a caller that needs what is applied in memory written now (a read-your-writes wait). */
   private flushRequested: (() => void) | undefined;
   private flushWanted = false;
@@ -120,6 +121,7 @@ export class ProjectionRunner {
     this.maxPendingEvents = options.maxPendingEvents ?? 2_000;
     this.flushIntervalMs = options.flushIntervalMs ?? 20;
     this.maxPendingDocuments = options.maxPendingDocuments ?? 10_000;
+    this.catchUpFlushEvents = options.catchUpFlushEvents ?? 20_000;
     if (this.maxPendingDocuments > MAX_WRITES_PER_BATCH)
       throw new RangeError(`maxPendingDocuments is at most ${MAX_WRITES_PER_BATCH} (one store batch)`);
   }
@@ -201,7 +203,7 @@ export class ProjectionRunner {
    * Applies everything up to the log's current head, then returns the number of events read (used by
    * audits, a worker's graceful stop and tests). `onProgress` gets the position read after each page.
    *
-   * Pages are applied in memory and written every CATCH_UP_FLUSH_EVENTS events (or maxPendingDocuments
+   * Pages are applied in memory and written every catchUpFlushEvents events (or maxPendingDocuments
    * documents), not once per page: a hot document (a balance) is written once per write, not once per
    * page, and a commit of a read-model file costs its WAL writes whatever it carries (measured: commits
    * per page were two thirds of a balances catch-up's time on a 1,000,000-event log).
@@ -222,7 +224,7 @@ export class ProjectionRunner {
         const page = await this.eventStore.readAll({ after, maxCount: this.maxBatchEvents, filter: this.filter });
         if (page.length === 0) break;
         await this.stage(page);
-        if (this.unwrittenEvents >= CATCH_UP_FLUSH_EVENTS || this.unwrittenDocuments >= this.maxPendingDocuments)
+        if (this.unwrittenEvents >= this.catchUpFlushEvents || this.unwrittenDocuments >= this.maxPendingDocuments)
           await this.flush();
         applied += page.length;
         after = page[page.length - 1]!.position;

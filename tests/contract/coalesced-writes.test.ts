@@ -51,6 +51,28 @@ describe('coalesced read-model writes', () => {
     await Promise.all([rebuilt.close(), fixture.close()]);
   });
 
+  it('catches up in a write per catchUpFlushEvents events, not per page, to the same read models', async () => {
+    const counted = async (catchUpFlushEvents: number) => {
+      const store = new CountingReadModelStore(
+        new SqliteReadModelStore(join(mkdtempSync(join(tmpdir(), 'ledger-coalesce-')), 'rm.sqlite')),
+      );
+      await new ProjectionRunner(fixture.eventStore, store, projections, {
+        maxBatchEvents: 4,
+        catchUpFlushEvents,
+      }).catchUp();
+      const contents = await everything(store);
+      await store.close();
+      return { writes: store.writes.get('balances') ?? 0, contents };
+    };
+    const perPage = await counted(1);
+    const coalesced = await counted(10_000);
+    expect(coalesced.contents).toEqual(await everything(rebuilt));
+    expect(perPage.contents).toEqual(coalesced.contents);
+    // The payer's and the merchant's balance once each, against once per page they changed in.
+    expect(coalesced.writes).toBe(2);
+    expect(perPage.writes).toBeGreaterThan(coalesced.writes * 2);
+  });
+
   it('writes a busy document once per flush, and a read-your-writes wait does not sit out the interval', async () => {
     const store = new CountingReadModelStore(
       new SqliteReadModelStore(join(mkdtempSync(join(tmpdir(), 'ledger-coalesce-')), 'rm.sqlite')),
