@@ -107,6 +107,13 @@ export interface AllSubscription extends AsyncIterable<RecordedEvent> {
   close(): Promise<void>;
 }
 
+/** One stream's part of a multi-stream append. */
+export interface StreamAppend {
+  readonly streamId: string;
+  readonly events: readonly NewEvent[];
+  readonly expectedRevision: ExpectedRevision;
+}
+
 export interface EventStore {
   readonly engine: 'sqlite' | 'esdb';
   appendToStream(
@@ -114,6 +121,15 @@ export interface EventStore {
     events: readonly NewEvent[],
     expectedRevision: ExpectedRevision,
   ): Promise<AppendResult>;
+  /**
+   * Optional capability: appends to several streams in ONE commit, all or nothing. Each stream's part is
+   * judged exactly as `appendToStream` judges an append (expected revision, idempotency by event id: a part
+   * that repeats the stream's events writes nothing and answers as the first did); one part refused refuses
+   * the whole, and nothing of it is written. Answers one AppendResult per part, in order. A stream appears
+   * at most once. Engines without it (EventStoreDB through the named client) leave it undefined: callers
+   * then append stream by stream, a process that must stay correct without the atomicity.
+   */
+  appendToStreams?(appends: readonly StreamAppend[]): Promise<AppendResult[]>;
   /** Events of one stream. A stream that does not exist reads as empty. */
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   /** One page of the global log. */
@@ -133,6 +149,12 @@ export const MAX_EVENTS_PER_APPEND = 100;
  * limit the port's, the same on every engine, checked before anything is written.
  */
 export const MAX_APPEND_BYTES = 512 * 1024;
+/** Most streams one multi-stream append may touch: a batch of 1,000 transfers touches ~2,000. */
+export const MAX_STREAMS_PER_MULTI_APPEND = 4_096;
+/** Most events one multi-stream append may carry (a stream's part may then exceed MAX_EVENTS_PER_APPEND). */
+export const MAX_EVENTS_PER_MULTI_APPEND = 10_000;
+/** Largest multi-stream append, counted as MAX_APPEND_BYTES is: one commit stays a few MiB of WAL. */
+export const MAX_MULTI_APPEND_BYTES = 16 * 1024 * 1024;
 /** See the port's description: how far back every adapter recognises a repeated append at the head. */
 export const IDEMPOTENCY_WINDOW_EVENTS = 1_000;
 /** Largest page a global read returns. */
@@ -224,15 +246,56 @@ export function validateAppend(
   events: readonly NewEvent[],
   expectedRevision: ExpectedRevision,
 ): void {
-  if (!streamIdSchema.safeParse(streamId).success) throw new InvalidEventError(`invalid stream id: ${streamId}`);
-  if (events.length === 0) throw new InvalidEventError('an append needs at least one event');
   if (events.length > MAX_EVENTS_PER_APPEND) {
     throw new InvalidEventError(`an append carries at most ${MAX_EVENTS_PER_APPEND} events, got ${events.length}`);
   }
+  const bytes = validateStreamPart(streamId, events, expectedRevision, new Set());
+  if (bytes > MAX_APPEND_BYTES) {
+    throw new InvalidEventError(`an append carries at most ${MAX_APPEND_BYTES} bytes of events, got ${bytes}`);
+  }
+}
+
+/** Validates a multi-stream append: every part as an append, plus the limits of the whole. */
+export function validateMultiAppend(appends: readonly StreamAppend[]): void {
+  if (appends.length === 0) throw new InvalidEventError('a multi-stream append needs at least one stream');
+  if (appends.length > MAX_STREAMS_PER_MULTI_APPEND) {
+    throw new InvalidEventError(
+      `a multi-stream append touches at most ${MAX_STREAMS_PER_MULTI_APPEND} streams, got ${appends.length}`,
+    );
+  }
+  const streams = new Set<string>();
+  const ids = new Set<string>();
+  let events = 0;
+  let bytes = 0;
+  for (const append of appends) {
+    if (streams.has(append.streamId))
+      throw new InvalidEventError(`stream ${append.streamId} appears twice in one multi-stream append`);
+    streams.add(append.streamId);
+    events += append.events.length;
+    if (events > MAX_EVENTS_PER_MULTI_APPEND) {
+      throw new InvalidEventError(`a multi-stream append carries at most ${MAX_EVENTS_PER_MULTI_APPEND} events`);
+    }
+    bytes += validateStreamPart(append.streamId, append.events, append.expectedRevision, ids);
+  }
+  if (bytes > MAX_MULTI_APPEND_BYTES) {
+    throw new InvalidEventError(
+      `a multi-stream append carries at most ${MAX_MULTI_APPEND_BYTES} bytes of events, got ${bytes}`,
+    );
+  }
+}
+
+/** Checks one stream's part; `ids` collects event ids across parts (an id is never stored twice). */
+function validateStreamPart(
+  streamId: string,
+  events: readonly NewEvent[],
+  expectedRevision: ExpectedRevision,
+  ids: Set<string>,
+): number {
+  if (!streamIdSchema.safeParse(streamId).success) throw new InvalidEventError(`invalid stream id: ${streamId}`);
+  if (events.length === 0) throw new InvalidEventError('an append needs at least one event');
   if (typeof expectedRevision === 'bigint' && expectedRevision < 0n) {
     throw new InvalidEventError('expected revision must not be negative');
   }
-  const ids = new Set<string>();
   let bytes = 0;
   for (const event of events) {
     if (!eventTypeSchema.safeParse(event.type).success)
@@ -251,9 +314,7 @@ export function validateAppend(
     ids.add(event.metadata.eventId);
     bytes += Buffer.byteLength(JSON.stringify(event.data)) + Buffer.byteLength(JSON.stringify(event.metadata));
   }
-  if (bytes > MAX_APPEND_BYTES) {
-    throw new InvalidEventError(`an append carries at most ${MAX_APPEND_BYTES} bytes of events, got ${bytes}`);
-  }
+  return bytes;
 }
 
 export function matchesFilter(filter: EventFilter | undefined, streamId: string, type: string): boolean {

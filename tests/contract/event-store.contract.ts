@@ -8,12 +8,16 @@ import {
   InvalidEventError,
   MAX_APPEND_BYTES,
   MAX_EVENTS_PER_APPEND,
+  MAX_EVENTS_PER_MULTI_APPEND,
+  MAX_MULTI_APPEND_BYTES,
+  MAX_STREAMS_PER_MULTI_APPEND,
   WrongExpectedRevisionError,
   readBackAppend,
   type EventStore,
   type ExpectedRevision,
   type NewEvent,
   type RecordedEvent,
+  type StreamAppend,
 } from '../../src/ports/event-store.js';
 import { anEvent, collect, uniqueStream } from '../support/events.js';
 import { FaultyEventStore, type AppendFault } from './faulty-event-store.js';
@@ -416,6 +420,187 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
           expect(event.hash).toBe(recomputed);
           prevHash = event.hash;
         }
+      });
+    });
+
+    describe('multi-stream append (where the engine has it)', () => {
+      /** The capability, or a skip of the test on an engine without it. */
+      function multi(ctx: { skip: () => void }): (appends: readonly StreamAppend[]) => Promise<bigint[]> {
+        const append = store.appendToStreams?.bind(store);
+        if (!append) {
+          ctx.skip();
+          throw new Error('unreachable: skipped');
+        }
+        return async (appends) => (await append(appends)).map((r) => r.nextExpectedRevision);
+      }
+
+      it('appends to several streams in one commit, each numbered as its own', async (ctx) => {
+        const append = multi(ctx);
+        const [a, b] = [uniqueStream(), uniqueStream()];
+        await store.appendToStream(b, [anEvent('Before')], 'no_stream');
+        const results = await store.appendToStreams!([
+          { streamId: a, events: [anEvent('A1'), anEvent('A2')], expectedRevision: 'no_stream' },
+          { streamId: b, events: [anEvent('B1')], expectedRevision: 0n },
+        ]);
+        expect(results.map((r) => r.nextExpectedRevision)).toEqual([1n, 1n]);
+        const [eventsA, eventsB] = [await collect(store.readStream(a)), await collect(store.readStream(b))];
+        expect(eventsA.map((e) => e.type)).toEqual(['A1', 'A2']);
+        expect(eventsB.map((e) => e.type)).toEqual(['Before', 'B1']);
+        expect(results[0]!.position).toBe(eventsA[1]!.position);
+        expect(results[1]!.position).toBe(eventsB[1]!.position);
+        // One commit: the positions of its events are consecutive in the global log.
+        const log = await store.readAll({ after: eventsA[0]!.position - 1n, maxCount: 3 });
+        expect(log.map((e) => e.type)).toEqual(['A1', 'A2', 'B1']);
+        expect(await append([{ streamId: a, events: [anEvent('A3')], expectedRevision: 1n }])).toEqual([2n]);
+      });
+
+      it('writes nothing on any stream when one stream conflicts', async (ctx) => {
+        const append = multi(ctx);
+        const [a, b] = [uniqueStream(), uniqueStream()];
+        await store.appendToStream(b, [anEvent(), anEvent()], 'no_stream');
+        const head = await store.headPosition();
+        const error = await append([
+          { streamId: a, events: [anEvent('A1')], expectedRevision: 'no_stream' },
+          { streamId: b, events: [anEvent('B1')], expectedRevision: 0n },
+        ]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(WrongExpectedRevisionError);
+        expect((error as WrongExpectedRevisionError).streamId).toBe(b);
+        expect((error as WrongExpectedRevisionError).actual).toBe(1n);
+        expect(await collect(store.readStream(a))).toEqual([]);
+        expect((await collect(store.readStream(b))).length).toBe(2);
+        expect(await store.readAll({ after: head, maxCount: 10, filter: { streamPrefixes: [a, b] } })).toEqual([]);
+      });
+
+      it('answers a repeat as the first did and stores nothing twice, also beside a new part', async (ctx) => {
+        const append = multi(ctx);
+        const [a, b, c] = [uniqueStream(), uniqueStream(), uniqueStream()];
+        const parts: StreamAppend[] = [
+          { streamId: a, events: [anEvent('A1'), anEvent('A2')], expectedRevision: 'no_stream' },
+          { streamId: b, events: [anEvent('B1')], expectedRevision: 'no_stream' },
+        ];
+        const first = await store.appendToStreams!(parts);
+        const again = await store.appendToStreams!(parts);
+        expect(again).toEqual(first);
+        const withNew = await append([
+          ...parts,
+          { streamId: c, events: [anEvent('C1')], expectedRevision: 'no_stream' },
+        ]);
+        expect(withNew).toEqual([1n, 0n, 0n]);
+        expect((await collect(store.readStream(a))).length).toBe(2);
+        expect((await collect(store.readStream(b))).length).toBe(1);
+        // A repeat recognised by a single-stream append too: the rules per stream are appendToStream's.
+        const single = await store.appendToStream(b, parts[1]!.events, 'no_stream');
+        expect(single).toEqual(first[1]);
+      });
+
+      it('refuses an event id used in another stream, writing nothing', async (ctx) => {
+        const append = multi(ctx);
+        const [a, b] = [uniqueStream(), uniqueStream()];
+        const used = anEvent('Used');
+        await store.appendToStream(a, [used], 'no_stream');
+        const error = await append([
+          { streamId: a, events: [anEvent('A2')], expectedRevision: 0n },
+          { streamId: b, events: [used], expectedRevision: 'no_stream' },
+        ]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(Error);
+        expect((await collect(store.readStream(a))).length).toBe(1);
+        expect(await collect(store.readStream(b))).toEqual([]);
+      });
+
+      it("keeps every stream's hash chain intact", async (ctx) => {
+        const append = multi(ctx);
+        const [a, b] = [uniqueStream(), uniqueStream()];
+        await store.appendToStream(a, [anEvent('A0')], 'no_stream');
+        await append([
+          { streamId: a, events: [anEvent('A1'), anEvent('A2')], expectedRevision: 0n },
+          { streamId: b, events: [anEvent('B0')], expectedRevision: 'no_stream' },
+        ]);
+        await append([{ streamId: b, events: [anEvent('B1')], expectedRevision: 0n }]);
+        for (const stream of [a, b]) {
+          let prevHash = GENESIS_HASH;
+          for (const event of await collect(store.readStream(stream))) {
+            expect(event.prevHash).toBe(prevHash);
+            expect(event.hash).toBe(
+              chainHash(prevHash, {
+                streamId: event.streamId,
+                revision: event.revision,
+                eventId: event.metadata.eventId,
+                type: event.type,
+                data: event.data,
+                metadata: event.metadata,
+              }),
+            );
+            prevHash = event.hash;
+          }
+        }
+      });
+
+      it('lets exactly one of concurrent multi-appends expecting the same revision win', async (ctx) => {
+        const append = multi(ctx);
+        const shared = uniqueStream();
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 8 }, () =>
+            append([
+              { streamId: uniqueStream(), events: [anEvent()], expectedRevision: 'no_stream' },
+              { streamId: shared, events: [anEvent()], expectedRevision: 'no_stream' },
+            ]),
+          ),
+        );
+        expect(outcomes.filter((o) => o.status === 'fulfilled').length).toBe(1);
+        expect((await collect(store.readStream(shared))).length).toBe(1);
+      });
+
+      it(`takes ${MAX_STREAMS_PER_MULTI_APPEND} streams and refuses one more, or a stream twice, writing nothing`, async (ctx) => {
+        const append = multi(ctx);
+        const parts = (count: number): StreamAppend[] =>
+          Array.from({ length: count }, () => ({
+            streamId: uniqueStream(),
+            events: [anEvent()],
+            expectedRevision: 'no_stream' as const,
+          }));
+        const most = parts(MAX_STREAMS_PER_MULTI_APPEND);
+        expect((await append(most)).length).toBe(MAX_STREAMS_PER_MULTI_APPEND);
+        const tooMany = parts(MAX_STREAMS_PER_MULTI_APPEND + 1);
+        await expect(append(tooMany)).rejects.toBeInstanceOf(InvalidEventError);
+        expect(await collect(store.readStream(tooMany[0]!.streamId))).toEqual([]);
+        const twice = parts(1);
+        await expect(append([...twice, { ...twice[0]!, events: [anEvent()] }])).rejects.toBeInstanceOf(
+          InvalidEventError,
+        );
+        expect(await collect(store.readStream(twice[0]!.streamId))).toEqual([]);
+      });
+
+      it(`takes ${MAX_EVENTS_PER_MULTI_APPEND} events (more than one append's on a stream) and refuses one more`, async (ctx) => {
+        const append = multi(ctx);
+        const [a, b] = [uniqueStream(), uniqueStream()];
+        const half = MAX_EVENTS_PER_MULTI_APPEND / 2;
+        const events = (count: number) => Array.from({ length: count }, () => anEvent('Filler'));
+        await expect(
+          append([
+            { streamId: a, events: events(half), expectedRevision: 'no_stream' },
+            { streamId: b, events: events(half + 1), expectedRevision: 'no_stream' },
+          ]),
+        ).rejects.toBeInstanceOf(InvalidEventError);
+        expect(await collect(store.readStream(a))).toEqual([]);
+        expect(
+          await append([
+            { streamId: a, events: events(half), expectedRevision: 'no_stream' },
+            { streamId: b, events: events(half), expectedRevision: 'no_stream' },
+          ]),
+        ).toEqual([BigInt(half - 1), BigInt(half - 1)]);
+      });
+
+      it(`refuses more than ${MAX_MULTI_APPEND_BYTES} bytes, writing nothing`, async (ctx) => {
+        const append = multi(ctx);
+        const chunk = 'x'.repeat(400 * 1024);
+        const count = Math.ceil(MAX_MULTI_APPEND_BYTES / chunk.length) + 1;
+        const parts = Array.from({ length: count }, () => ({
+          streamId: uniqueStream(),
+          events: [anEvent('Big', { chunk })],
+          expectedRevision: 'no_stream' as const,
+        }));
+        await expect(append(parts)).rejects.toBeInstanceOf(InvalidEventError);
+        expect(await collect(store.readStream(parts[0]!.streamId))).toEqual([]);
       });
     });
 

@@ -7,6 +7,7 @@ import {
   MAX_READ_ALL_PAGE,
   WrongExpectedRevisionError,
   validateAppend,
+  validateMultiAppend,
   type AllSubscription,
   type AppendResult,
   type EventFilter,
@@ -17,6 +18,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppend,
   type SubscribeOptions,
 } from '../../ports/event-store.js';
 import { openSqliteDatabase } from './open-database.js';
@@ -42,11 +44,10 @@ interface EventRow {
   hash: string;
 }
 
+/** One caller's append (one stream, or several at once): committed in its own savepoint, all or nothing. */
 interface PendingAppend {
-  readonly streamId: string;
-  readonly events: readonly NewEvent[];
-  readonly expectedRevision: ExpectedRevision;
-  readonly resolve: (result: AppendResult) => void;
+  readonly appends: readonly StreamAppend[];
+  readonly resolve: (results: AppendResult[]) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -80,7 +81,8 @@ BEGIN SELECT RAISE(ABORT, 'events are immutable: no delete'); END;
  *
  * Group commit: appends arriving while the previous commit runs are queued and committed together in one
  * transaction (one fsync), each checked against its own expected revision inside a savepoint, so one
- * caller's conflict never fails another's append. A caller's promise resolves only after the commit.
+ * caller's conflict never fails another's append. A caller's promise resolves only after the commit. A
+ * multi-stream append (`appendToStreams`) is one such savepoint over all its streams.
  *
  * Several processes may share the file: each commit takes SQLite's write lock (BEGIN IMMEDIATE) and
  * checks revisions inside it, and live subscriptions poll for positions written by other processes.
@@ -102,7 +104,7 @@ export class SqliteEventStore implements EventStore {
   private readonly liveWaiters = new Set<() => void>();
   private readonly statements;
   /** The per-append savepoint, built once: better-sqlite3 runs a nested transaction as a SAVEPOINT. */
-  private readonly appendInSavepoint: (append: PendingAppend) => AppendResult;
+  private readonly appendInSavepoint: (append: PendingAppend) => AppendResult[];
   /**
    * Per stream, a revision its head is known not to be past (exact after an append or a read to the end),
    * valid while `PRAGMA data_version` still reads `knownHeadsVersion`: that value changes when another
@@ -148,7 +150,9 @@ export class SqliteEventStore implements EventStore {
       columns,
     };
     this.dataVersion = this.db.prepare('PRAGMA data_version').pluck();
-    this.appendInSavepoint = this.db.transaction((append: PendingAppend) => this.applyAppend(append));
+    this.appendInSavepoint = this.db.transaction((append: PendingAppend) =>
+      append.appends.map((a) => this.applyAppend(a)),
+    );
   }
 
   appendToStream(
@@ -156,14 +160,31 @@ export class SqliteEventStore implements EventStore {
     events: readonly NewEvent[],
     expectedRevision: ExpectedRevision,
   ): Promise<AppendResult> {
-    if (this.closed) return Promise.reject(new Error('event store is closed'));
     try {
       validateAppend(streamId, events, expectedRevision);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ streamId, events, expectedRevision, resolve, reject });
+    return this.enqueue([{ streamId, events, expectedRevision }]).then((results) => results[0]!);
+  }
+
+  /**
+   * Several streams in one savepoint of the group commit: a part refused rolls back every part, and the
+   * commit that carries it is the same single fsync as the appends beside it.
+   */
+  appendToStreams(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    try {
+      validateMultiAppend(appends);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return this.enqueue(appends);
+  }
+
+  private enqueue(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    if (this.closed) return Promise.reject(new Error('event store is closed'));
+    return new Promise<AppendResult[]>((resolve, reject) => {
+      this.pending.push({ appends, resolve, reject });
       if (this.pending.length >= this.maxAppendsPerCommit) {
         this.flush();
       } else if (!this.flushScheduled) {
@@ -179,7 +200,7 @@ export class SqliteEventStore implements EventStore {
     this.flushScheduled = false;
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.maxAppendsPerCommit);
-      const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+      const outcomes: Array<{ ok: true; results: AppendResult[] } | { ok: false; error: unknown }> = [];
       try {
         this.db
           .transaction(() => {
@@ -188,10 +209,10 @@ export class SqliteEventStore implements EventStore {
             for (const append of batch) {
               try {
                 // A nested transaction is a savepoint: a refused append leaves no partial rows.
-                const result = this.appendInSavepoint(append);
+                const results = this.appendInSavepoint(append);
                 // If the commit then fails, the head stays below this: still a bound it is not past.
-                this.knowHead(append.streamId, result.nextExpectedRevision);
-                outcomes.push({ ok: true, result });
+                append.appends.forEach((a, i) => this.knowHead(a.streamId, results[i]!.nextExpectedRevision));
+                outcomes.push({ ok: true, results });
               } catch (error) {
                 outcomes.push({ ok: false, error });
               }
@@ -205,14 +226,14 @@ export class SqliteEventStore implements EventStore {
       }
       batch.forEach((append, index) => {
         const outcome = outcomes[index]!;
-        if (outcome.ok) append.resolve(outcome.result);
+        if (outcome.ok) append.resolve(outcome.results);
         else append.reject(outcome.error);
       });
       this.wakeLiveSubscriptions();
     }
   }
 
-  private applyAppend(append: PendingAppend): AppendResult {
+  private applyAppend(append: StreamAppend): AppendResult {
     const { streamId, events, expectedRevision } = append;
     const replay = this.findIdempotentReplay(streamId, events);
     if (replay) return replay;
