@@ -60,6 +60,8 @@ const configSchema = z.object({
    * every third of this; when it dies another takes over within this long.
    */
   PROJECTION_LEASE_TTL_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
+  /** `auto`: an operation in one commit where the event store can (SQLite); `off`: always the per-stream process. */
+  ONE_COMMIT: z.enum(['auto', 'off']).default('auto'),
 });
 
 export type LedgerConfig = {
@@ -83,6 +85,7 @@ export type LedgerConfig = {
   readonly snapshotEveryEvents: number;
   readonly projectionsThread: 'worker' | 'main';
   readonly projectionLeaseTtlMs: number;
+  readonly oneCommit: 'auto' | 'off';
 };
 
 export class ConfigError extends Error {
@@ -116,5 +119,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     snapshotEveryEvents: c.SNAPSHOT_EVERY_EVENTS,
     projectionsThread: c.PROJECTIONS_THREAD,
     projectionLeaseTtlMs: c.PROJECTION_LEASE_TTL_MS,
+    oneCommit: c.ONE_COMMIT,
   };
 }

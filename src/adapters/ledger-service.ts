@@ -124,6 +124,7 @@ export async function startLedgerService(
     config.accountingTimeZone,
     DEFAULT_HANDLER_LIMITS,
     accountSnapshots,
+    config.oneCommit === 'auto',
   );
   // Background work runs where the projections run (the read models say what is due): in the instance
   // holding the projections lease, so several instances do not sweep the same operations at once (the

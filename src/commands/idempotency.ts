@@ -8,6 +8,7 @@ import {
   type EventStore,
   type NewEvent,
   type RecordedEvent,
+  type StreamAppend,
 } from '../ports/event-store.js';
 import { appendKnown } from './append-known.js';
 
@@ -28,6 +29,8 @@ import { appendKnown } from './append-known.js';
  * unknown outcome before anything is retried (appendKnown).
  */
 export const IDEMPOTENCY_STREAM_PREFIX = 'idempotency-';
+/** The answer body's field that holds a position (see `recorded.positionField`). */
+const POSITION_FIELD = 'position';
 
 export interface IdempotentRequest {
   /** Whose keys these are (the merchant): keys of different scopes never collide. */
@@ -70,7 +73,16 @@ const claimed = z.strictObject({
   claimedAt: z.string(),
   claimId: z.uuid(),
 });
-const recorded = z.strictObject({ statusCode: z.int().min(200).max(599), body: z.record(z.string(), z.any()) });
+const recorded = z.strictObject({
+  statusCode: z.int().min(200).max(599),
+  body: z.record(z.string(), z.any()),
+  /**
+   * An answer recorded in the same commit as the operation (one-commit.ts) cannot know that commit's
+   * position: this names the body's field that holds it, answered as this event's own position (the last
+   * of that commit, so at or after every event of the operation).
+   */
+  positionField: z.literal(POSITION_FIELD).optional(),
+});
 const released = z.strictObject({ claimId: z.uuid(), reason: z.string() });
 
 export function requestFingerprint(parts: readonly string[]): string {
@@ -86,12 +98,47 @@ export class IdempotencyKeeper {
     private readonly claimLeaseMs = 30_000,
   ) {}
 
+  /** True when this keeper's store can record a key's claim and answer in an operation's own commit. */
+  get joinsOneCommit(): boolean {
+    return typeof this.eventStore.appendToStreams === 'function';
+  }
+
+  streamIdOf(request: IdempotentRequest): string {
+    return `${IDEMPOTENCY_STREAM_PREFIX}${requestFingerprint([request.scope, request.key]).slice(0, 40)}`;
+  }
+
+  /**
+   * The key's claim and answer as one part of the operation's own commit, for a key never used before
+   * (expected: no stream). Another request that took the key first makes the whole commit conflict on
+   * this stream, and `run` then answers as usual (a replay, in progress, or reused). A `position` in the
+   * body is answered, now and on every replay, as the answer event's own position (`positionField`).
+   */
+  answerInOneCommit(request: IdempotentRequest, response: CommandResponse): StreamAppend {
+    const claim = {
+      scope: request.scope,
+      fingerprint: request.fingerprint,
+      claimedAt: this.clock.now().toISO()!,
+      claimId: randomUUID(),
+    };
+    const answer: JsonObject = { statusCode: response.statusCode, body: response.body };
+    if (POSITION_FIELD in response.body) answer.positionField = POSITION_FIELD;
+    const streamId = this.streamIdOf(request);
+    return {
+      streamId,
+      events: [
+        this.event(streamId, 'IdempotencyKeyClaimed', claim),
+        this.event(streamId, 'IdempotentResponseRecorded', answer),
+      ],
+      expectedRevision: 'no_stream',
+    };
+  }
+
   async run(
     request: IdempotentRequest,
     execute: (attempt: ExecutionAttempt) => Promise<CommandResponse>,
     recordableFailure: RecordableFailure,
   ): Promise<CommandResponse & { replayed: boolean }> {
-    const streamId = `${IDEMPOTENCY_STREAM_PREFIX}${requestFingerprint([request.scope, request.key]).slice(0, 40)}`;
+    const streamId = this.streamIdOf(request);
     const claimId = randomUUID();
     const claim = await this.claim(streamId, request, claimId);
     if ('response' in claim) return { ...claim.response, replayed: true };
@@ -148,7 +195,10 @@ export class IdempotencyKeeper {
     const last = history[history.length - 1]!;
     if (last.type === 'IdempotentResponseRecorded') {
       const answer = recorded.parse(last.data);
-      return { response: { statusCode: answer.statusCode, body: answer.body } };
+      const body = answer.positionField
+        ? { ...answer.body, [answer.positionField]: last.position.toString() }
+        : answer.body;
+      return { response: { statusCode: answer.statusCode, body } };
     }
     const lastClaim = [...history].reverse().find((e) => e.type === 'IdempotencyKeyClaimed')!;
     const claimAgeMs = this.clock.now().toMillis() - Date.parse(claimed.parse(lastClaim.data).claimedAt);
@@ -171,7 +221,12 @@ export class IdempotencyKeeper {
     data: JsonObject,
     expected: bigint | 'no_stream',
   ): Promise<bigint> {
-    const event: NewEvent = {
+    const result = await appendKnown(this.eventStore, streamId, [this.event(streamId, type, data)], expected);
+    return result.nextExpectedRevision;
+  }
+
+  private event(streamId: string, type: string, data: JsonObject): NewEvent {
+    return {
       type,
       data,
       metadata: {
@@ -184,8 +239,6 @@ export class IdempotencyKeeper {
         schemaVersion: 1,
       },
     };
-    const result = await appendKnown(this.eventStore, streamId, [event], expected);
-    return result.nextExpectedRevision;
   }
 }
 

@@ -34,6 +34,7 @@ import {
   drivePayment,
   getPayment,
   pay,
+  payInOneCommit,
   type PayRequest,
   type PaymentHandler,
   type PaymentParties,
@@ -79,6 +80,7 @@ import {
   type WithdrawalRequest,
 } from './withdrawals/withdrawal-operations.js';
 import { DomainError } from '../domain/shared/domain-error.js';
+import { OneCommitCoordinator } from './one-commit.js';
 
 /** The write side's front door: every command the ledger accepts, and reads of operation state. */
 export class LedgerCommands {
@@ -94,6 +96,8 @@ export class LedgerCommands {
     readonly channels: ReadonlyMap<string, PaymentChannel>;
     readonly accountingTimeZone: string;
   };
+  /** One commit per operation where the engine has a multi-stream append; null: every operation is a process. */
+  readonly oneCommit: OneCommitCoordinator | null;
 
   constructor(
     eventStore: EventStore,
@@ -102,6 +106,8 @@ export class LedgerCommands {
     limits: StreamCommandHandlerLimits = DEFAULT_HANDLER_LIMITS,
     /** Snapshots of account streams, the ones that grow long; operation streams stay a few events each. */
     accountSnapshots?: StreamSnapshots<AccountState>,
+    /** False: every operation runs as its process of separate appends, whatever the engine can do. */
+    oneCommit = true,
   ) {
     this.deps = {
       eventStore,
@@ -115,6 +121,7 @@ export class LedgerCommands {
       preauths: new StreamCommandHandler(eventStore, preauthDecider, limits),
       recharges: new StreamCommandHandler(eventStore, rechargeDecider, limits),
     };
+    this.oneCommit = oneCommit ? OneCommitCoordinator.of(eventStore) : null;
   }
 
   openAccount(request: OpenAccountRequest, context: CommandContext) {
@@ -157,6 +164,11 @@ export class LedgerCommands {
 
   pay(request: PayRequest, context: CommandContext, loaded?: PaymentParties) {
     return pay(this.deps, request, context, loaded);
+  }
+
+  /** A new payment decided whole for one commit (see payInOneCommit), or null: run `pay`. */
+  payInOneCommit(request: PayRequest, context: CommandContext) {
+    return payInOneCommit(this.deps, request, context);
   }
 
   getPayment(paymentId: string) {

@@ -126,7 +126,8 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
 
   constructor(
     private readonly eventStore: EventStore,
-    private readonly decider: Decider<Command, Event, State>,
+    /** Also decides for the one-commit path (one-commit.ts), on the states this handler loads. */
+    readonly decider: Decider<Command, Event, State>,
     private readonly limits: StreamCommandHandlerLimits = DEFAULT_HANDLER_LIMITS,
     /** A stream not in memory starts from its verified snapshot; states are offered for new ones. */
     private readonly snapshots?: StreamSnapshots<State>,
@@ -327,6 +328,27 @@ export class StreamCommandHandler<Command, Event extends LedgerEvent, State> {
     this.cache.delete(streamId);
     this.cache.set(streamId, entry);
     evictOldest(this.cache, this.limits.cachedStreams);
+  }
+
+  /**
+   * Events committed to the stream by another path of this process (one-commit.ts): the state after them,
+   * at the revision and position the store answered. Kept only if it is newer than what is cached, so the
+   * cache never goes back; a stale entry would be caught by the next append's expected revision anyway.
+   */
+  committedElsewhere(streamId: string, entry: LoadedStream<State>): void {
+    const cached = this.cache.get(streamId);
+    if (cached && cached.revision >= entry.revision) return;
+    this.remember(streamId, { state: entry.state, revision: entry.revision, position: entry.position });
+  }
+
+  /** The cached state, without any I/O (it may be behind the store: appends check the revision). */
+  cached(streamId: string): LoadedStream<State> | undefined {
+    return this.cache.get(streamId);
+  }
+
+  /** Forgets the cached state (its events may have been written meanwhile, or not): the next use reads. */
+  forget(streamId: string): void {
+    this.cache.delete(streamId);
   }
 }
 

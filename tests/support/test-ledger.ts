@@ -58,7 +58,9 @@ export async function startTestLedger(
   env: Record<string, string> = {},
   options: { readonly clock?: Clock; readonly http?: HttpServerOptions } = {},
 ): Promise<TestLedger> {
-  const config = loadConfig({ DATA_DIR: dataDir, READ_YOUR_WRITES_TIMEOUT_MS: '5000', ...env });
+  // ONE_COMMIT=off in the environment runs a suite on the per-stream process path (the fallback engines take).
+  const oneCommit = process.env['ONE_COMMIT'] ? { ONE_COMMIT: process.env['ONE_COMMIT'] } : {};
+  const config = loadConfig({ DATA_DIR: dataDir, READ_YOUR_WRITES_TIMEOUT_MS: '5000', ...oneCommit, ...env });
   const service = await startLedgerService(config, options.clock ? { clock: options.clock } : {});
   const app = await buildHttpServer(
     service,

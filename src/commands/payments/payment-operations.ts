@@ -8,9 +8,12 @@ import { accountingDate } from '../../domain/shared/accounting-day.js';
 import { DomainError, assert } from '../../domain/shared/domain-error.js';
 import { deriveId, type CommandContext } from '../command-context.js';
 import type { StreamCommandHandler } from '../stream-command-handler.js';
+import { accountStreamId } from '../accounts/open-account-handler.js';
+import { OneCommitUnsuitableError, type OneCommitDecisions, type TrackedStream } from '../one-commit.js';
 import {
   loadAccount,
   maxPosition,
+  requireExisting,
   moveBetweenAccounts,
   resumptionOf,
   snapshotOf,
@@ -100,23 +103,7 @@ export async function pay(
     const payeeSnapshot: PartySnapshot = { ...snapshotOf(payee), ip: null, platform: null };
     const initiated = await deps.payments.handle(
       streamId,
-      {
-        type: 'InitiatePayment',
-        order: {
-          paymentId,
-          merchantId: request.merchantId,
-          merchantOrderNo: request.merchantOrderNo,
-          description: request.description,
-          payerAccountId: payer.accountId,
-          payeeAccountId: payee.accountId,
-          amountMinor: request.amount.amountMinor,
-          currency: request.amount.currency,
-          payer: payerSnapshot,
-          payee: payeeSnapshot,
-          initiatedAt: context.occurredAt,
-          accountingDate: accountingDate(context.occurredAt, deps.accountingTimeZone),
-        },
-      },
+      { type: 'InitiatePayment', order: paymentOrder(deps, request, context, paymentId, payerSnapshot, payeeSnapshot) },
       stepContext(context, paymentId, 'initiate'),
     );
     return drivePayment(deps, paymentId, context, initiated.events.length === 0, initiated.position, initiated);
@@ -136,6 +123,97 @@ export async function pay(
     );
   }
   return drivePayment(deps, paymentId, context, true, -1n);
+}
+
+/**
+ * A new payment decided whole, for one commit (src/commands/one-commit.ts): the same commands, checks
+ * and derived event ids as `pay` and `drivePayment`, decided on the loaded states: PaymentInitiated,
+ * the payer's debit, the payee's credit, PaymentCompleted. A refusal throws before anything is kept. A
+ * payment that exists already (a retry, a duplicate order number) is the process's to answer; so is a
+ * payment from an account to itself (null: it is refused there).
+ */
+export function payInOneCommit(
+  deps: PaymentDeps,
+  request: PayRequest,
+  context: CommandContext,
+): { streams: TrackedStream[]; decide: (decisions: OneCommitDecisions) => ExistingPayment } | null {
+  if (request.payerAccountId === request.payeeAccountId) return null;
+  const paymentId = paymentIdOf(request.merchantId, request.merchantOrderNo);
+  const streamId = paymentStreamId(paymentId);
+  const [payerStream, payeeStream] = [accountStreamId(request.payerAccountId), accountStreamId(request.payeeAccountId)];
+  const streams = [
+    { handler: deps.payments, streamId },
+    { handler: deps.accounts, streamId: payerStream },
+    { handler: deps.accounts, streamId: payeeStream },
+  ];
+  const decide = (decisions: OneCommitDecisions): ExistingPayment => {
+    if (decisions.state(deps.payments, streamId).exists) throw new OneCommitUnsuitableError('the payment exists');
+    const payer = requireExisting(decisions.state(deps.accounts, payerStream), request.payerAccountId);
+    const payee = requireExisting(decisions.state(deps.accounts, payeeStream), request.payeeAccountId);
+    const movement = paymentMovement(
+      paymentId,
+      request.merchantOrderNo,
+      request.amount,
+      'payment',
+      request.description,
+    );
+    // Both sides checked before anything is decided, in the process's order (same refusal, same code).
+    decideDebit({ ...movement, accountId: payer.accountId, counterparty: snapshotOf(payee) }, payer);
+    decideCredit({ ...movement, accountId: payee.accountId, counterparty: snapshotOf(payer) }, payee);
+    const payerSnapshot: PartySnapshot = { ...snapshotOf(payer), ip: request.payerIp, platform: request.payerPlatform };
+    const payeeSnapshot: PartySnapshot = { ...snapshotOf(payee), ip: null, platform: null };
+    decisions.decide(
+      deps.payments,
+      streamId,
+      { type: 'InitiatePayment', order: paymentOrder(deps, request, context, paymentId, payerSnapshot, payeeSnapshot) },
+      stepContext(context, paymentId, 'initiate'),
+    );
+    decisions.decide(
+      deps.accounts,
+      payerStream,
+      { type: 'DebitAccount', ...movement, accountId: payer.accountId, counterparty: stripParty(payeeSnapshot) },
+      stepContext(context, paymentId, 'debit'),
+    );
+    decisions.decide(
+      deps.accounts,
+      payeeStream,
+      { type: 'CreditAccount', ...movement, accountId: payee.accountId, counterparty: stripParty(payerSnapshot) },
+      stepContext(context, paymentId, 'credit'),
+    );
+    const completed = decisions.decide(
+      deps.payments,
+      streamId,
+      { type: 'CompletePayment', paymentId },
+      stepContext(context, paymentId, 'complete'),
+    );
+    assert(completed.state.exists, 'a completed payment exists');
+    return completed.state;
+  };
+  return { streams, decide };
+}
+
+function paymentOrder(
+  deps: PaymentDeps,
+  request: PayRequest,
+  context: CommandContext,
+  paymentId: string,
+  payer: PartySnapshot,
+  payee: PartySnapshot,
+) {
+  return {
+    paymentId,
+    merchantId: request.merchantId,
+    merchantOrderNo: request.merchantOrderNo,
+    description: request.description,
+    payerAccountId: request.payerAccountId,
+    payeeAccountId: request.payeeAccountId,
+    amountMinor: request.amount.amountMinor,
+    currency: request.amount.currency,
+    payer,
+    payee,
+    initiatedAt: context.occurredAt,
+    accountingDate: accountingDate(context.occurredAt, deps.accountingTimeZone),
+  };
 }
 
 function paymentMovement(

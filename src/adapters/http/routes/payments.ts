@@ -7,7 +7,7 @@ import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { principalOf } from '../authorization.js';
 import { authoriseCharge, payerPasswordField } from '../payer-consent.js';
-import { runCommand } from '../idempotent-command.js';
+import { POSITION_PLACEHOLDER, runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
 import { MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { paymentStreamId } from '../../../commands/payments/payment-operations.js';
@@ -151,29 +151,43 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
       async (request, reply) => {
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
         const parties = await authoriseCharge(service, request, request.body);
-        await runCommand(request, reply, service, async (context) => {
-          const { payment, position } = await service.commands.pay(
-            {
-              merchantId: parties.payee.ownerId,
-              merchantOrderNo: request.body.merchantOrderNo,
-              description: request.body.description,
-              payerAccountId: request.body.payerAccountId,
-              payeeAccountId: request.body.payeeAccountId,
-              amount,
-              payerIp: request.body.payer?.ip ?? null,
-              payerPlatform: request.body.payer?.platform ?? null,
-            },
-            context,
+        const payRequest = {
+          merchantId: parties.payee.ownerId,
+          merchantOrderNo: request.body.merchantOrderNo,
+          description: request.body.description,
+          payerAccountId: request.body.payerAccountId,
+          payeeAccountId: request.body.payeeAccountId,
+          amount,
+          payerIp: request.body.payer?.ip ?? null,
+          payerPlatform: request.body.payer?.platform ?? null,
+        };
+        await runCommand(
+          request,
+          reply,
+          service,
+          async (context) => {
             // Loaded for the consent check just before: not loaded again.
-            parties,
-          );
-          if (payment.status === 'failed' && payment.failure) {
-            throw new HttpProblem(422, payment.failure.reasonCode, 'Payment failed', payment.failure.reason, {
-              details: { paymentId: payment.order.paymentId },
-            });
-          }
-          return { statusCode: 201, body: toPaymentView(payment, position) };
-        });
+            const { payment, position } = await service.commands.pay(payRequest, context, parties);
+            if (payment.status === 'failed' && payment.failure) {
+              throw new HttpProblem(422, payment.failure.reasonCode, 'Payment failed', payment.failure.reason, {
+                details: { paymentId: payment.order.paymentId },
+              });
+            }
+            return { statusCode: 201, body: toPaymentView(payment, position) };
+          },
+          (context) => {
+            const whole = service.commands.payInOneCommit(payRequest, context);
+            return (
+              whole && {
+                streams: whole.streams,
+                decide: (decisions) => ({
+                  statusCode: 201,
+                  body: toPaymentView(whole.decide(decisions), POSITION_PLACEHOLDER),
+                }),
+              }
+            );
+          },
+        );
       },
     );
 
