@@ -89,7 +89,7 @@ export async function startLedgerService(
   }
   let nonces: NonceRegistry;
   try {
-    nonces = await openNonceRegistry(config);
+    nonces = await openNonceRegistry(config, eventStore);
   } catch (error) {
     await Promise.all([eventStore.close(), readModels.close()]);
     throw error;

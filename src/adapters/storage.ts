@@ -5,6 +5,7 @@ import type { NonceRegistry } from '../ports/nonce-registry.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
+import { EventStoreNonceRegistry } from './sqlite/event-store-nonce-registry.js';
 import { SqliteNonceRegistry } from './sqlite/sqlite-nonce-registry.js';
 import { SqliteReadModelStore } from './sqlite/sqlite-read-model-store.js';
 import { SqliteSnapshotStore } from './sqlite/sqlite-snapshot-store.js';
@@ -39,12 +40,20 @@ export async function openReadModelStore(config: Pick<LedgerConfig, 'mongoUrl' |
   return new SqliteReadModelStore(join(config.dataDir, READ_MODELS_FILE));
 }
 
-/** MongoDB when MONGODB_URL is set (shared by every instance), else the embedded SQLite file. */
-export async function openNonceRegistry(config: Pick<LedgerConfig, 'mongoUrl' | 'dataDir'>): Promise<NonceRegistry> {
+/**
+ * MongoDB when MONGODB_URL is set (shared by every instance; majority, journaled writes: durable when
+ * acknowledged); else, beside the embedded event store, in its file and its group commits (durable before
+ * the request runs, no fsync of its own); else (EventStoreDB without MongoDB) its own SQLite file.
+ */
+export async function openNonceRegistry(
+  config: Pick<LedgerConfig, 'mongoUrl' | 'dataDir'>,
+  eventStore?: EventStore,
+): Promise<NonceRegistry> {
   if (config.mongoUrl) {
     const { MongoNonceRegistry } = await import('./mongo/mongo-nonce-registry.js');
     return MongoNonceRegistry.connect(config.mongoUrl);
   }
+  if (eventStore instanceof SqliteEventStore) return new EventStoreNonceRegistry(eventStore);
   return new SqliteNonceRegistry(join(config.dataDir, NONCES_FILE));
 }
 

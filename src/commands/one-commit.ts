@@ -47,6 +47,12 @@ type AnyHandler = StreamCommandHandler<any, any, any>;
 export interface TrackedStream {
   readonly handler: AnyHandler;
   readonly streamId: string;
+  /**
+   * The operation creates this stream (its id is new: derived from a new key or order number): the first
+   * attempt decides on the empty stream without reading it. If it exists after all, the append's expected
+   * revision (no stream) refuses the commit, and the retry reads it.
+   */
+  readonly expectNew?: boolean;
 }
 
 /** The operation cannot be done in one commit (it was begun, or must be resumed): run its process. */
@@ -148,6 +154,10 @@ export class OneCommitDecisions {
   }
 }
 
+function emptyStream(handler: AnyHandler): LoadedStream<unknown> {
+  return { state: handler.decider.initialState() as unknown, revision: -1n, position: -1n };
+}
+
 interface ReadyOperation {
   readonly streams: readonly TrackedStream[];
   readonly loaded: readonly LoadedStream<unknown>[];
@@ -196,8 +206,9 @@ export class OneCommitCoordinator {
       // expected revision catches any other writer); a retry reads what was written since.
       loaded = await Promise.all(
         streams.map((s): Promise<LoadedStream<unknown>> => {
-          const cached = attempt === 1 ? s.handler.cached(s.streamId) : undefined;
-          return cached ? Promise.resolve(cached) : s.handler.load(s.streamId);
+          if (attempt > 1) return s.handler.load(s.streamId);
+          const first = s.handler.cached(s.streamId) ?? (s.expectNew ? emptyStream(s.handler) : undefined);
+          return first ? Promise.resolve(first) : s.handler.load(s.streamId);
         }),
       );
     } catch (error) {

@@ -2,7 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { EventStoreNonceRegistry } from '../../src/adapters/sqlite/event-store-nonce-registry.js';
+import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteNonceRegistry } from '../../src/adapters/sqlite/sqlite-nonce-registry.js';
+import { anEvent, uniqueStream } from '../support/events.js';
 import { nonceRegistryContract } from './nonce-registry.contract.js';
 
 nonceRegistryContract(
@@ -35,6 +39,44 @@ describe('sqlite nonce registry', () => {
     await b.close();
     const reopened = new SqliteNonceRegistry(file);
     expect(await reopened.claim('m-x/1', 'nonce-0000000000001', until)).toBe(false);
+    await reopened.close();
+  });
+});
+
+const eventsFile = () => join(mkdtempSync(join(tmpdir(), 'ledger-nonces-')), 'events.sqlite');
+nonceRegistryContract('sqlite, in the event store commits', async () => {
+  const store = new SqliteEventStore(eventsFile());
+  return new (class extends EventStoreNonceRegistry {
+    override async close() {
+      await store.close();
+    }
+  })(store);
+});
+
+describe('nonces in the event store commits', () => {
+  it('answers a claim once it is committed (another connection sees it), sharing the commit of appends', async () => {
+    const file = eventsFile();
+    const [a, b] = [new SqliteEventStore(file), new SqliteEventStore(file)];
+    const until = new Date(Date.now() + 60_000);
+    const stream = uniqueStream();
+    // Claimed and appended in the same turn: one group commit takes both.
+    const [claimed, appended] = await Promise.all([
+      new EventStoreNonceRegistry(a).claim('m-x/1', 'nonce-0000000000001', until),
+      a.appendToStream(stream, [anEvent()], 'no_stream'),
+    ]);
+    expect([claimed, appended.nextExpectedRevision]).toEqual([true, 0n]);
+    const raw = new Database(file, { readonly: true });
+    expect(raw.prepare('SELECT count(*) FROM nonces').pluck().get()).toBe(1);
+    raw.close();
+    expect(await new EventStoreNonceRegistry(b).claim('m-x/1', 'nonce-0000000000001', until)).toBe(false);
+    const racing = await Promise.all([
+      new EventStoreNonceRegistry(a).claim('m-x/1', 'nonce-0000000000002', until),
+      new EventStoreNonceRegistry(b).claim('m-x/1', 'nonce-0000000000002', until),
+    ]);
+    expect(racing.sort()).toEqual([false, true]);
+    await Promise.all([a.close(), b.close()]);
+    const reopened = new SqliteEventStore(file);
+    expect(await new EventStoreNonceRegistry(reopened).claim('m-x/1', 'nonce-0000000000001', until)).toBe(false);
     await reopened.close();
   });
 });

@@ -51,7 +51,18 @@ interface PendingAppend {
   readonly reject: (error: unknown) => void;
 }
 
+/** A nonce claim waiting for the next group commit (see `claimNonce`). */
+interface PendingNonce {
+  readonly keyId: string;
+  readonly nonce: string;
+  readonly expiresAtMs: number;
+  readonly resolve: (fresh: boolean) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 const STREAM_PAGE_SIZE = 1_000;
+/** Most nonce claims one commit takes (each a one-row insert). */
+const MAX_NONCES_PER_COMMIT = 4_096;
 const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 const MAX_CACHED_FILTER_SHAPES = 64;
 /** Streams whose head this connection remembers (see `knownHeads`); beyond it, all are forgotten. */
@@ -74,6 +85,13 @@ CREATE TRIGGER IF NOT EXISTS events_are_immutable_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are immutable: no update'); END;
 CREATE TRIGGER IF NOT EXISTS events_are_immutable_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are immutable: no delete'); END;
+CREATE TABLE IF NOT EXISTS nonces (
+  key_id TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (key_id, nonce)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at_ms);
 `;
 
 /**
@@ -99,6 +117,7 @@ export class SqliteEventStore implements EventStore {
   private readonly livePollIntervalMs: number;
   private readonly subscriptionPageSize: number;
   private readonly pending: PendingAppend[] = [];
+  private readonly pendingNonces: PendingNonce[] = [];
   private flushScheduled = false;
   private closed = false;
   private readonly liveWaiters = new Set<() => void>();
@@ -148,6 +167,14 @@ export class SqliteEventStore implements EventStore {
         .safeIntegers(true),
       maxPosition: this.db.prepare(`SELECT max(position) AS position FROM events`).safeIntegers(true),
       columns,
+      claimNonce: this.db.prepare<[string, string, number]>(
+        'INSERT OR IGNORE INTO nonces (key_id, nonce, expires_at_ms) VALUES (?, ?, ?)',
+      ),
+      // Bounded: one purge never holds the write lock for long, whatever piled up.
+      purgeNonces: this.db.prepare<[number, number]>(
+        `DELETE FROM nonces WHERE (key_id, nonce) IN (
+           SELECT key_id, nonce FROM nonces WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?)`,
+      ),
     };
     this.dataVersion = this.db.prepare('PRAGMA data_version').pluck();
     this.appendInSavepoint = this.db.transaction((append: PendingAppend) =>
@@ -185,27 +212,54 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return Promise.reject(new Error('event store is closed'));
     return new Promise<AppendResult[]>((resolve, reject) => {
       this.pending.push({ appends, resolve, reject });
-      if (this.pending.length >= this.maxAppendsPerCommit) {
-        this.flush();
-      } else if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        // setImmediate, not a microtask: appends from every request parsed in this turn of the event
-        // loop join the same commit.
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush(this.pending.length >= this.maxAppendsPerCommit);
     });
+  }
+
+  /**
+   * Claims a signed request's nonce in the next group commit (the nonces table of this file): true when
+   * it was not held yet. Answered after that commit, so a claimed nonce is on disk (synchronous=FULL)
+   * before the request it authorises runs, without a commit of its own: it shares the fsync of the
+   * appends beside it. The primary key makes a second claim, by any process, a no-op that answers false.
+   */
+  claimNonce(keyId: string, nonce: string, expiresAt: Date): Promise<boolean> {
+    if (this.closed) return Promise.reject(new Error('event store is closed'));
+    return new Promise<boolean>((resolve, reject) => {
+      this.pendingNonces.push({ keyId, nonce, expiresAtMs: expiresAt.getTime(), resolve, reject });
+      this.scheduleFlush(this.pendingNonces.length >= MAX_NONCES_PER_COMMIT);
+    });
+  }
+
+  /** Removes at most `maxRows` nonces that expired at or before `now`. */
+  purgeExpiredNonces(now: Date, maxRows: number): number {
+    return this.statements.purgeNonces.run(now.getTime(), maxRows).changes;
+  }
+
+  private scheduleFlush(now: boolean): void {
+    if (now) {
+      this.flush();
+    } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // setImmediate, not a microtask: appends from every request parsed in this turn of the event
+      // loop join the same commit.
+      setImmediate(() => this.flush());
+    }
   }
 
   private flush(): void {
     this.flushScheduled = false;
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 || this.pendingNonces.length > 0) {
       const batch = this.pending.splice(0, this.maxAppendsPerCommit);
+      const nonces = this.pendingNonces.splice(0, MAX_NONCES_PER_COMMIT);
       const outcomes: Array<{ ok: true; results: AppendResult[] } | { ok: false; error: unknown }> = [];
+      const fresh: boolean[] = [];
       try {
         this.db
           .transaction(() => {
             // Under the write lock: what others committed before it is seen here, and nobody commits now.
             this.checkKnownHeads();
+            for (const n of nonces)
+              fresh.push(this.statements.claimNonce.run(n.keyId, n.nonce, n.expiresAtMs).changes === 1);
             for (const append of batch) {
               try {
                 // A nested transaction is a savepoint: a refused append leaves no partial rows.
@@ -222,14 +276,16 @@ export class SqliteEventStore implements EventStore {
       } catch (error) {
         // The commit itself failed (disk full, I/O error): nothing in this batch is durable.
         for (const append of batch) append.reject(error);
+        for (const n of nonces) n.reject(error);
         continue;
       }
+      nonces.forEach((n, index) => n.resolve(fresh[index]!));
       batch.forEach((append, index) => {
         const outcome = outcomes[index]!;
         if (outcome.ok) append.resolve(outcome.results);
         else append.reject(outcome.error);
       });
-      this.wakeLiveSubscriptions();
+      if (batch.length > 0) this.wakeLiveSubscriptions();
     }
   }
 
@@ -433,7 +489,7 @@ export class SqliteEventStore implements EventStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.pending.length > 0) this.flush();
+    if (this.pending.length > 0 || this.pendingNonces.length > 0) this.flush();
     this.closed = true;
     this.wakeLiveSubscriptions();
     this.db.close();

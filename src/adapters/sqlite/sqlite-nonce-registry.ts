@@ -3,7 +3,9 @@ import type { NonceRegistry } from '../../ports/nonce-registry.js';
 import { openSqliteDatabase } from './open-database.js';
 
 /**
- * The embedded nonce registry: its own SQLite file (WAL), shared safely by several processes.
+ * A nonce registry in its own SQLite file (WAL), shared safely by several processes: for an EventStoreDB
+ * event store without MongoDB. Beside the embedded event store, EventStoreNonceRegistry keeps nonces in
+ * the event store's own commits instead (durable, no fsync of its own).
  *
  * synchronous=NORMAL, unlike the event store: in WAL mode a commit survives the process dying, and only an
  * operating-system crash or power cut can lose the last few commits. A nonce lost that way lets a captured

@@ -142,7 +142,7 @@ export function payInOneCommit(
   const streamId = paymentStreamId(paymentId);
   const [payerStream, payeeStream] = [accountStreamId(request.payerAccountId), accountStreamId(request.payeeAccountId)];
   const streams = [
-    { handler: deps.payments, streamId },
+    { handler: deps.payments, streamId, expectNew: true },
     { handler: deps.accounts, streamId: payerStream },
     { handler: deps.accounts, streamId: payeeStream },
   ];
