@@ -29,8 +29,14 @@ import { appendKnown } from './append-known.js';
  * unknown outcome before anything is retried (appendKnown).
  */
 export const IDEMPOTENCY_STREAM_PREFIX = 'idempotency-';
-/** The answer body's field that holds a position (see `recorded.positionField`). */
+/** The answer body's field that holds a position (see `recorded.positionOf`). */
 const POSITION_FIELD = 'position';
+
+/** Where a one-commit answer's position is: the operation's last event, at this revision of this stream. */
+export interface AnswerPosition {
+  readonly streamId: string;
+  readonly revision: bigint;
+}
 
 export interface IdempotentRequest {
   /** Whose keys these are (the merchant): keys of different scopes never collide. */
@@ -78,10 +84,10 @@ const recorded = z.strictObject({
   body: z.record(z.string(), z.any()),
   /**
    * An answer recorded in the same commit as the operation (one-commit.ts) cannot know that commit's
-   * position: this names the body's field that holds it, answered as this event's own position (the last
-   * of that commit, so at or after every event of the operation).
+   * positions: the body's `position` is then the position of this event of the operation (its last),
+   * read back when the answer is replayed.
    */
-  positionField: z.literal(POSITION_FIELD).optional(),
+  positionOf: z.strictObject({ streamId: z.string(), revision: z.string().regex(/^[0-9]+$/) }).optional(),
 });
 const released = z.strictObject({ claimId: z.uuid(), reason: z.string() });
 
@@ -111,26 +117,59 @@ export class IdempotencyKeeper {
    * The key's claim and answer as one part of the operation's own commit, for a key never used before
    * (expected: no stream). Another request that took the key first makes the whole commit conflict on
    * this stream, and `run` then answers as usual (a replay, in progress, or reused). A `position` in the
-   * body is answered, now and on every replay, as the answer event's own position (`positionField`).
+   * body is answered on every replay as the position of the operation's event `at` (`positionOf`).
    */
-  answerInOneCommit(request: IdempotentRequest, response: CommandResponse): StreamAppend {
+  answerInOneCommit(request: IdempotentRequest, response: CommandResponse, at?: AnswerPosition): StreamAppend {
+    const claimed = this.claimInOneCommit(request);
+    const answer = this.answerAfterClaim(request, response, at);
+    return { ...claimed, events: [...claimed.events, ...answer.events] };
+  }
+
+  /**
+   * The key's claim alone, as part of the first commit of an operation done in two (a recharge: the
+   * request before the card is charged): `answerAfterClaim` records the answer in the second, and
+   * `releaseAfterClaim` gives the key back if the second cannot be made.
+   */
+  claimInOneCommit(request: IdempotentRequest): StreamAppend & { readonly claimId: string } {
+    const claimId = randomUUID();
     const claim = {
       scope: request.scope,
       fingerprint: request.fingerprint,
       claimedAt: this.clock.now().toISO()!,
-      claimId: randomUUID(),
+      claimId,
     };
-    const answer: JsonObject = { statusCode: response.statusCode, body: response.body };
-    if (POSITION_FIELD in response.body) answer.positionField = POSITION_FIELD;
     const streamId = this.streamIdOf(request);
     return {
       streamId,
-      events: [
-        this.event(streamId, 'IdempotencyKeyClaimed', claim),
-        this.event(streamId, 'IdempotentResponseRecorded', answer),
-      ],
+      events: [this.event(streamId, 'IdempotencyKeyClaimed', claim)],
       expectedRevision: 'no_stream',
+      claimId,
     };
+  }
+
+  /** The answer, right after the key's first claim (revision 0): see `answerInOneCommit` for `position`. */
+  answerAfterClaim(request: IdempotentRequest, response: CommandResponse, at?: AnswerPosition): StreamAppend {
+    const answer: JsonObject = { statusCode: response.statusCode, body: response.body };
+    if (at && POSITION_FIELD in response.body)
+      answer.positionOf = { streamId: at.streamId, revision: at.revision.toString() };
+    const streamId = this.streamIdOf(request);
+    return {
+      streamId,
+      events: [this.event(streamId, 'IdempotentResponseRecorded', answer)],
+      expectedRevision: 0n,
+    };
+  }
+
+  /** Gives the key back after a failure that is not the client's, as `run` does (best effort). */
+  async releaseAfterClaim(request: IdempotentRequest, claimId: string, error: unknown): Promise<void> {
+    // An unknown outcome may still land: the claim is kept until its lease ends (see the class comment).
+    if (error instanceof AppendOutcomeUnknownError) return;
+    await this.append(
+      this.streamIdOf(request),
+      'IdempotencyClaimReleased',
+      { claimId, reason: errorName(error) },
+      0n,
+    ).catch(() => undefined);
   }
 
   async run(
@@ -195,8 +234,8 @@ export class IdempotencyKeeper {
     const last = history[history.length - 1]!;
     if (last.type === 'IdempotentResponseRecorded') {
       const answer = recorded.parse(last.data);
-      const body = answer.positionField
-        ? { ...answer.body, [answer.positionField]: last.position.toString() }
+      const body = answer.positionOf
+        ? { ...answer.body, [POSITION_FIELD]: (await this.positionOf(answer.positionOf)).toString() }
         : answer.body;
       return { response: { statusCode: answer.statusCode, body } };
     }
@@ -223,6 +262,15 @@ export class IdempotencyKeeper {
   ): Promise<bigint> {
     const result = await appendKnown(this.eventStore, streamId, [this.event(streamId, type, data)], expected);
     return result.nextExpectedRevision;
+  }
+
+  private async positionOf(at: { streamId: string; revision: string }): Promise<bigint> {
+    for await (const event of this.eventStore.readStream(at.streamId, {
+      fromRevision: BigInt(at.revision),
+      maxCount: 1,
+    }))
+      return event.position;
+    throw new Error(`the answer's event ${at.streamId}@${at.revision} is not in the store`);
   }
 
   private event(streamId: string, type: string, data: JsonObject): NewEvent {

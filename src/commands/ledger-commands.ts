@@ -55,6 +55,7 @@ import {
   driveRecharge,
   rechargeStreamId,
   rechargeAccount,
+  rechargeInTwoCommits,
   type RechargeHandler,
   type RechargeRequest,
 } from './recharges/recharge-handler.js';
@@ -160,6 +161,11 @@ export class LedgerCommands {
 
   recharge(request: RechargeRequest, context: CommandContext) {
     return rechargeAccount(this.deps, request, context);
+  }
+
+  /** A new recharge in two commits (see rechargeInTwoCommits), or null: run `recharge`. */
+  rechargeInTwoCommits(request: RechargeRequest, context: CommandContext) {
+    return rechargeInTwoCommits(this.deps, request, context);
   }
 
   pay(request: PayRequest, context: CommandContext, loaded?: PaymentParties) {

@@ -130,6 +130,24 @@ export class OneCommitDecisions {
     this.untracked.push(append);
   }
 
+  /** The stream's revision as decided so far in this commit. */
+  revision(streamId: string): bigint {
+    const entry = this.loaded.get(streamId);
+    assert(entry !== undefined, `stream ${streamId} was named by the operation`);
+    return this.written.get(streamId)?.revision ?? entry.revision;
+  }
+
+  /**
+   * Commits this stream's part after the other decided ones: its last event then has the highest
+   * position of the operation's events, and answers for all of them (read-your-writes).
+   */
+  placeLast(streamId: string): void {
+    const written = this.written.get(streamId);
+    if (!written) return;
+    this.written.delete(streamId);
+    this.written.set(streamId, written);
+  }
+
   /** Drops every decision: the operation was refused, and only untracked parts (its answer) are kept. */
   discardDecisions(): void {
     this.written.clear();
@@ -163,7 +181,7 @@ interface ReadyOperation {
   readonly loaded: readonly LoadedStream<unknown>[];
   readonly decide: (decisions: OneCommitDecisions) => unknown;
   readonly attempt: number;
-  readonly resolve: (outcome: { value: unknown; results: AppendResult[] }) => void;
+  readonly resolve: (outcome: { value: unknown; results: ReadonlyMap<string, AppendResult> }) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -171,23 +189,27 @@ export class OneCommitCoordinator {
   private readonly ready: ReadyOperation[] = [];
   private roundRunning = false;
 
-  private constructor(private readonly append: (appends: readonly StreamAppend[]) => Promise<AppendResult[]>) {}
+  private constructor(private readonly eventStore: EventStore) {}
 
   /** The coordinator of this store, or null when the engine has no multi-stream append (the process path). */
   static of(eventStore: EventStore): OneCommitCoordinator | null {
-    const append = eventStore.appendToStreams?.bind(eventStore);
-    return append ? new OneCommitCoordinator(append) : null;
+    return eventStore.appendToStreams ? new OneCommitCoordinator(eventStore) : null;
+  }
+
+  private append(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
+    const append = this.eventStore.appendToStreams;
+    assert(append !== undefined, 'the coordinator is made only for a store with a multi-stream append');
+    return append.call(this.eventStore, appends);
   }
 
   /**
    * Loads `streams`, lets `decide` decide on them, and commits what it decided in one multi-stream append.
-   * Returns `decide`'s value with the store's answer for each part (in `parts()` order: decided streams,
-   * then the untracked parts).
+   * Returns `decide`'s value with the store's answer for each stream it appended to.
    */
   commit<T>(
     streams: readonly TrackedStream[],
     decide: (decisions: OneCommitDecisions) => T,
-  ): Promise<{ value: T; results: AppendResult[] }> {
+  ): Promise<{ value: T; results: ReadonlyMap<string, AppendResult> }> {
     return new Promise((resolve, reject) => {
       void this.load(streams, decide, 1, resolve as ReadyOperation['resolve'], reject);
     });
@@ -261,7 +283,7 @@ export class OneCommitCoordinator {
       }
       const { value, tracked, appends } = decided;
       if (appends.length === 0) {
-        op.resolve({ value, results: [] });
+        op.resolve({ value, results: new Map() });
         return Promise.resolve();
       }
       for (const w of tracked) decidedInRound.set(w.tracked.streamId, { state: w.state, revision: w.revision });
@@ -280,7 +302,7 @@ export class OneCommitCoordinator {
               w.tracked.handler.forget(w.tracked.streamId);
             }
           });
-          op.resolve({ value, results });
+          op.resolve({ value, results: new Map(appends.map((a, i) => [a.streamId, results[i]!])) });
         },
         (error: unknown) => this.retryOrReject(op, error),
       );

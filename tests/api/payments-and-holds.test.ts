@@ -403,10 +403,12 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
       store.readStream = readStream;
     }
     // The payer, the payee, the payer's owner (its consent) and the new payment's stream, each once (and
-    // the caller's entity, when its cached copy is due for a refresh).
+    // the caller's entity, when its cached copy is due for a refresh). In one commit the new payment's
+    // stream is not read at all: its expected revision (no stream) says whether it is new.
     expect(reads.get(`account-${wallet}`)).toBe(1);
     expect(reads.get(`account-${shopAccount}`)).toBe(1);
-    expect([...reads.keys()].filter((streamId) => /^(entity-u-|payment-)/.test(streamId))).toHaveLength(2);
+    const newStreamReads = ledger.service.commands.oneCommit ? 1 : 2;
+    expect([...reads.keys()].filter((streamId) => /^(entity-u-|payment-)/.test(streamId))).toHaveLength(newStreamReads);
     expect([...reads.entries()].filter(([, count]) => count > 1)).toEqual([]);
   });
 });

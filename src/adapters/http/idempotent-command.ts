@@ -14,7 +14,7 @@ import {
   type OneCommitDecisions,
   type TrackedStream,
 } from '../../commands/one-commit.js';
-import { WrongExpectedRevisionError } from '../../ports/event-store.js';
+import { WrongExpectedRevisionError, type AppendResult } from '../../ports/event-store.js';
 import { canonicalJson } from '../../domain/audit/canonical-json.js';
 import type { JsonObject, JsonValue } from '../../domain/shared/json.js';
 import type { Clock } from '../../ports/clock.js';
@@ -27,7 +27,21 @@ import { PROBLEM_CONTENT_TYPE, problemOf, problemType } from './problem-details.
  */
 export interface OneCommitCommand {
   readonly streams: readonly TrackedStream[];
+  /** The operation's own stream: its last event's position is the answer's (committed after the others). */
+  readonly positionStream: string;
   decide(decisions: OneCommitDecisions): CommandResponse;
+}
+
+/**
+ * A command done in two commits, for work that must wait for part of the operation to be durable (a
+ * recharge's request before the card is charged): `first` records that part with the key's claim (a
+ * refusal there is answered at once, recording nothing else); `second`, after the first commit, gives
+ * the rest, which is committed with the answer. A refusal decided in the second keeps its events (an
+ * operation's recorded failure) beside the answer.
+ */
+export interface TwoCommitCommand {
+  readonly first: { readonly streams: readonly TrackedStream[]; decide(decisions: OneCommitDecisions): void };
+  second(): Promise<OneCommitCommand>;
 }
 
 /** The placeholder a one-commit answer's `position` has until the commit is known. */
@@ -51,7 +65,7 @@ export async function runCommand(
     commands?: { readonly oneCommit: OneCommitCoordinator | null };
   },
   execute: (context: CommandContext, attempt: { takeover: boolean }) => Promise<CommandResponse>,
-  oneCommit?: (context: CommandContext) => OneCommitCommand | null,
+  oneCommit?: (context: CommandContext) => OneCommitCommand | TwoCommitCommand | null,
 ): Promise<void> {
   const key = request.headers['idempotency-key'];
   const idempotencyKey = typeof key === 'string' && key.length > 0 ? key : null;
@@ -77,7 +91,11 @@ export async function runCommand(
     const idempotent = { scope, key: idempotencyKey, fingerprint };
     const coordinator = deps.commands?.oneCommit;
     const command = coordinator && deps.idempotency.joinsOneCommit ? oneCommit?.(context) : null;
-    const committed = command ? await inOneCommit(request, deps.idempotency, coordinator!, command, idempotent) : null;
+    const committed = !command
+      ? null
+      : 'first' in command
+        ? await inTwoCommits(request, deps.idempotency, coordinator!, command, idempotent)
+        : await inOneCommit(request, deps.idempotency, coordinator!, command, idempotent);
     response =
       committed ??
       (await deps.idempotency.run(
@@ -113,17 +131,89 @@ async function inOneCommit(
         decisions.discardDecisions();
         response = refused;
       }
-      decisions.appendUntracked(idempotency.answerInOneCommit(idempotent, response));
+      decisions.appendUntracked(
+        idempotency.answerInOneCommit(idempotent, response, answerPosition(decisions, command)),
+      );
       return response;
     });
-    // The answer is the commit's last part: its position is at or after every event of the operation.
-    return { ...withPosition(value, results.at(-1)!.position), replayed: false };
+    return { ...answeredAt(value, results, command), replayed: false };
   } catch (error) {
     const keyTaken =
       error instanceof WrongExpectedRevisionError && error.streamId === idempotency.streamIdOf(idempotent);
     if (error instanceof OneCommitUnsuitableError || keyTaken) return null;
     throw error;
   }
+}
+
+/** The first part with the key's claim, the rest with its answer; null when the process must answer. */
+async function inTwoCommits(
+  request: FastifyRequest,
+  idempotency: IdempotencyKeeper,
+  coordinator: OneCommitCoordinator,
+  command: TwoCommitCommand,
+  idempotent: IdempotentRequest,
+): Promise<(CommandResponse & { replayed: boolean }) | null> {
+  const refusal = recordableRefusal(request);
+  const claim = idempotency.claimInOneCommit(idempotent);
+  let refused: CommandResponse | undefined;
+  try {
+    const { results } = await coordinator.commit(command.first.streams, (decisions) => {
+      try {
+        command.first.decide(decisions);
+        decisions.appendUntracked(claim);
+      } catch (error) {
+        const answer = refusal(error);
+        if (!answer || error instanceof OneCommitUnsuitableError) throw error;
+        decisions.confirmRefusal();
+        decisions.discardDecisions();
+        refused = answer;
+        decisions.appendUntracked(idempotency.answerInOneCommit(idempotent, refused));
+      }
+    });
+    if (refused) return { ...refused, replayed: false };
+  } catch (error) {
+    const keyTaken = error instanceof WrongExpectedRevisionError && error.streamId === claim.streamId;
+    if (error instanceof OneCommitUnsuitableError || keyTaken) return null;
+    throw error;
+  }
+  // The key is ours and the first part durable: from here on a failure gives the key back (a retry then
+  // resumes the operation as its process), and a refusal is the answer.
+  try {
+    const rest = await command.second();
+    const { value, results } = await coordinator.commit(rest.streams, (decisions) => {
+      let response: CommandResponse;
+      try {
+        response = conforming(request, withPosition(rest.decide(decisions), POSITION_PLACEHOLDER));
+      } catch (error) {
+        const answer = refusal(error);
+        if (!answer) throw error;
+        response = answer;
+      }
+      decisions.appendUntracked(idempotency.answerAfterClaim(idempotent, response, answerPosition(decisions, rest)));
+      return response;
+    });
+    return { ...answeredAt(value, results, rest), replayed: false };
+  } catch (error) {
+    await idempotency.releaseAfterClaim(idempotent, claim.claimId, error);
+    throw error;
+  }
+}
+
+/** Where the answer's position will be: the operation stream's last event, committed last of its events. */
+function answerPosition(decisions: OneCommitDecisions, command: OneCommitCommand) {
+  decisions.placeLast(command.positionStream);
+  return { streamId: command.positionStream, revision: decisions.revision(command.positionStream) };
+}
+
+/** The answer with the position the commit gave the operation stream's last event. */
+function answeredAt(
+  response: CommandResponse,
+  results: ReadonlyMap<string, AppendResult>,
+  command: OneCommitCommand,
+): CommandResponse {
+  const appended = results.get(command.positionStream);
+  // Nothing appended to it (the operation was finished meanwhile): its position as it stands is the answer's.
+  return appended ? withPosition(response, appended.position) : response;
 }
 
 /** The body with its `position` (when it has one) set to this one. */

@@ -136,7 +136,11 @@ export function payInOneCommit(
   deps: PaymentDeps,
   request: PayRequest,
   context: CommandContext,
-): { streams: TrackedStream[]; decide: (decisions: OneCommitDecisions) => ExistingPayment } | null {
+): {
+  streams: TrackedStream[];
+  positionStream: string;
+  decide: (decisions: OneCommitDecisions) => ExistingPayment;
+} | null {
   if (request.payerAccountId === request.payeeAccountId) return null;
   const paymentId = paymentIdOf(request.merchantId, request.merchantOrderNo);
   const streamId = paymentStreamId(paymentId);
@@ -189,7 +193,7 @@ export function payInOneCommit(
     assert(completed.state.exists, 'a completed payment exists');
     return completed.state;
   };
-  return { streams, decide };
+  return { streams, positionStream: streamId, decide };
 }
 
 function paymentOrder(

@@ -2,18 +2,22 @@ import type { Money } from '../../domain/money/money.js';
 import type { RechargeCommand, RechargeState } from '../../domain/recharges/recharge-decider.js';
 import type { RechargeEvent } from '../../domain/recharges/recharge-events.js';
 import { decideRecharge } from '../../domain/recharges/recharge.js';
-import { DomainError } from '../../domain/shared/domain-error.js';
+import { DomainError, assert } from '../../domain/shared/domain-error.js';
 import type { PaymentChannel } from '../../ports/payment-channel.js';
 import { deriveId, type CommandContext } from '../command-context.js';
 import {
   loadAccount,
   maxPosition,
+  requireExisting,
   runAccountStep,
   resumptionOf,
   stepContext,
   type OperationDeps,
 } from '../operations/operation-steps.js';
 import type { StreamCommandHandler } from '../stream-command-handler.js';
+import { accountStreamId } from '../accounts/open-account-handler.js';
+import { OneCommitUnsuitableError, type OneCommitDecisions, type TrackedStream } from '../one-commit.js';
+import type { ChannelChargeOutcome } from '../../ports/payment-channel.js';
 
 export type RechargeHandler = StreamCommandHandler<RechargeCommand, RechargeEvent, RechargeState>;
 export type ExistingRecharge = Extract<RechargeState, { exists: true }>;
@@ -78,16 +82,7 @@ export async function rechargeAccount(
     );
     const requested = await deps.recharges.handle(
       streamId,
-      {
-        type: 'RequestRecharge',
-        request: {
-          rechargeId,
-          accountId: account.accountId,
-          amountMinor: request.amount.amountMinor,
-          currency: request.amount.currency,
-          channel: channel.id,
-        },
-      },
+      { type: 'RequestRecharge', request: rechargeRequestOf(rechargeId, account.accountId, request, channel.id) },
       stepContext(context, rechargeId, 'request'),
     );
     position = requested.position;
@@ -95,6 +90,139 @@ export async function rechargeAccount(
   }
   const driven = await driveRecharge(deps, rechargeId, context, resuming);
   return { ...driven, position: maxPosition(position, driven.position) };
+}
+
+/** One commit of an operation done in two: the streams it decides on, and the decision. */
+export interface CommitPlan<T> {
+  readonly streams: readonly TrackedStream[];
+  /** The operation's own stream (see OneCommitCommand.positionStream). */
+  readonly positionStream: string;
+  readonly decide: (decisions: OneCommitDecisions) => T;
+}
+
+/**
+ * A new recharge in two commits (src/commands/one-commit.ts), with the same commands, checks and derived
+ * ids as `rechargeAccount` and `driveRecharge`: first the request (checked on the account), durable before
+ * any card is charged; then, after the charge, the credit and the completion (or the failure) together.
+ * A crash between the two leaves a requested recharge, which a retry or the recovery sweep resumes as a
+ * process. Null when the process must answer (an unknown channel, refused there).
+ */
+export function rechargeInTwoCommits(
+  deps: RechargeDeps,
+  request: RechargeRequest,
+  context: CommandContext,
+): { request: CommitPlan<void>; finish: () => Promise<CommitPlan<ExistingRecharge>> } | null {
+  const channel = deps.channels.get(request.channelId);
+  if (!channel) return null;
+  const rechargeId = deriveId(context.operationKey, 'recharge');
+  const streamId = rechargeStreamId(rechargeId);
+  const accountStream = accountStreamId(request.accountId);
+  const requested: CommitPlan<void> = {
+    streams: [
+      { handler: deps.recharges, streamId, expectNew: true },
+      { handler: deps.accounts, streamId: accountStream },
+    ],
+    positionStream: streamId,
+    decide: (decisions) => {
+      if (decisions.state(deps.recharges, streamId).exists) throw new OneCommitUnsuitableError('the recharge exists');
+      const account = requireExisting(decisions.state(deps.accounts, accountStream), request.accountId);
+      // Check the account before charging anyone's card: a refused recharge moves no external money.
+      decideRecharge(
+        {
+          rechargeId,
+          accountId: account.accountId,
+          amount: request.amount,
+          channel: channel.id,
+          channelOrderNo: 'not-yet-charged',
+          channelFeeMinor: 0n,
+        },
+        account,
+      );
+      decisions.decide(
+        deps.recharges,
+        streamId,
+        { type: 'RequestRecharge', request: rechargeRequestOf(rechargeId, account.accountId, request, channel.id) },
+        stepContext(context, rechargeId, 'request'),
+      );
+    },
+  };
+  const finish = async (): Promise<CommitPlan<ExistingRecharge>> => {
+    const charged = await channel.charge({ orderNo: rechargeId, amount: request.amount, payerReference: null });
+    return {
+      streams: [
+        { handler: deps.recharges, streamId },
+        { handler: deps.accounts, streamId: accountStream },
+      ],
+      positionStream: streamId,
+      decide: (decisions) => {
+        const state = decisions.state(deps.recharges, streamId);
+        assert(state.exists, 'the recharge was requested in the first commit');
+        // Finished meanwhile (the recovery sweep): the answer is the stream's.
+        if (state.status !== 'requested') return state;
+        const failWith = (error: DomainError, chargedAtChannel: boolean): never => {
+          decisions.decide(
+            deps.recharges,
+            streamId,
+            { type: 'FailRecharge', rechargeId, reasonCode: error.code, reason: error.message, chargedAtChannel },
+            stepContext(context, rechargeId, 'fail'),
+          );
+          throw error;
+        };
+        if (charged.status === 'declined') return failWith(declined(channel.id, charged), false);
+        try {
+          decisions.decide(
+            deps.accounts,
+            accountStream,
+            {
+              type: 'RechargeAccount',
+              rechargeId,
+              accountId: request.accountId,
+              amount: request.amount,
+              channel: channel.id,
+              channelOrderNo: charged.channelOrderNo,
+              channelFeeMinor: charged.feeMinor,
+            },
+            stepContext(context, rechargeId, 'credit'),
+          );
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          decisions.confirmRefusal();
+          return failWith(error, true);
+        }
+        const done = decisions.decide(
+          deps.recharges,
+          streamId,
+          {
+            type: 'CompleteRecharge',
+            rechargeId,
+            channelOrderNo: charged.channelOrderNo,
+            channelFeeMinor: charged.feeMinor,
+          },
+          stepContext(context, rechargeId, 'complete'),
+        );
+        assert(done.state.exists, 'a completed recharge exists');
+        return done.state;
+      },
+    };
+  };
+  return { request: requested, finish };
+}
+
+function rechargeRequestOf(rechargeId: string, accountId: string, request: RechargeRequest, channelId: string) {
+  return {
+    rechargeId,
+    accountId,
+    amountMinor: request.amount.amountMinor,
+    currency: request.amount.currency,
+    channel: channelId,
+  };
+}
+
+function declined(channelId: string, charged: Extract<ChannelChargeOutcome, { status: 'declined' }>): DomainError {
+  return new DomainError('channel_declined', `${channelId} declined the charge: ${charged.channelErrorMessage}`, {
+    channel: channelId,
+    channelErrorCode: charged.channelErrorCode,
+  });
 }
 
 /** Takes a requested recharge to its end; safe to call again at any point (a retry, a resume after a crash). */
@@ -116,16 +244,7 @@ export async function driveRecharge(
   const amount = { amountMinor: r.amountMinor, currency: r.currency };
   const charged = await channel.charge({ orderNo: rechargeId, amount, payerReference: null });
   if (charged.status === 'declined') {
-    return fail(
-      deps,
-      rechargeId,
-      context,
-      new DomainError('channel_declined', `${channel.id} declined the charge: ${charged.channelErrorMessage}`, {
-        channel: channel.id,
-        channelErrorCode: charged.channelErrorCode,
-      }),
-      false,
-    );
+    return fail(deps, rechargeId, context, declined(channel.id, charged), false);
   }
   const credited = await runAccountStep(
     deps,

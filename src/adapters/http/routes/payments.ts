@@ -180,6 +180,7 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
             return (
               whole && {
                 streams: whole.streams,
+                positionStream: whole.positionStream,
                 decide: (decisions) => ({
                   statusCode: 201,
                   body: toPaymentView(whole.decide(decisions), POSITION_PLACEHOLDER),

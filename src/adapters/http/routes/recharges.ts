@@ -7,7 +7,7 @@ import { operationsProjection } from '../../../projections/operations.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { principalOf, requireAccountOwnerOrOperator } from '../authorization.js';
-import { runCommand } from '../idempotent-command.js';
+import { POSITION_PLACEHOLDER, runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
 import { CHANNEL_CODES, MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { awaitReadModel, streamPosition } from '../read-model-queries.js';
@@ -81,11 +81,8 @@ export function rechargeRoutes(service: LedgerService): FastifyPluginAsyncZod {
         await requireAccountOwnerOrOperator(request, service.accountOwners, request.body.accountId);
         const currency = parseCurrency(request.body.currency);
         const amount = parseAmount(request.body.amount, currency);
-        await runCommand(request, reply, service, async (context) => {
-          const { recharge, position } = await service.commands.recharge(
-            { accountId: request.body.accountId, amount, channelId: request.body.channel },
-            context,
-          );
+        const rechargeRequest = { accountId: request.body.accountId, amount, channelId: request.body.channel };
+        const answer = (recharge: ExistingRecharge, position: bigint) => {
           const r = recharge.request;
           if (recharge.status !== 'completed' || !recharge.charge) {
             // A retry of a recharge that failed, or one still in flight: answer as its outcome says.
@@ -102,7 +99,32 @@ export function rechargeRoutes(service: LedgerService): FastifyPluginAsyncZod {
             );
           }
           return { statusCode: 201, body: toRechargeView(recharge, position) };
-        });
+        };
+        await runCommand(
+          request,
+          reply,
+          service,
+          async (context) => {
+            const { recharge, position } = await service.commands.recharge(rechargeRequest, context);
+            return answer(recharge, position);
+          },
+          (context) => {
+            const inTwo = service.commands.rechargeInTwoCommits(rechargeRequest, context);
+            return (
+              inTwo && {
+                first: inTwo.request,
+                second: async () => {
+                  const rest = await inTwo.finish();
+                  return {
+                    streams: rest.streams,
+                    positionStream: rest.positionStream,
+                    decide: (d) => answer(rest.decide(d), POSITION_PLACEHOLDER),
+                  };
+                },
+              }
+            );
+          },
+        );
       },
     );
 
