@@ -153,7 +153,7 @@ export class OneCommitDecisions {
     this.written.clear();
   }
 
-  /** The parts of the commit: decided streams first, untracked ones last (their events get the highest positions). */
+  /** The parts of the commit: decided streams first (in the order decided, see placeLast), untracked ones last. */
   parts(): { tracked: Written[]; appends: StreamAppend[] } {
     const tracked = [...this.written.values()];
     const appends: StreamAppend[] = tracked.map((w) => ({
@@ -197,9 +197,9 @@ export class OneCommitCoordinator {
   }
 
   private append(appends: readonly StreamAppend[]): Promise<AppendResult[]> {
-    const append = this.eventStore.appendToStreams;
-    assert(append !== undefined, 'the coordinator is made only for a store with a multi-stream append');
-    return append.call(this.eventStore, appends);
+    const store = this.eventStore;
+    assert(typeof store.appendToStreams === 'function', 'the coordinator is made only for a multi-stream append');
+    return store.appendToStreams(appends);
   }
 
   /**

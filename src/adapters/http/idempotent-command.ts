@@ -157,7 +157,7 @@ async function inTwoCommits(
   const claim = idempotency.claimInOneCommit(idempotent);
   let refused: CommandResponse | undefined;
   try {
-    const { results } = await coordinator.commit(command.first.streams, (decisions) => {
+    await coordinator.commit(command.first.streams, (decisions) => {
       try {
         command.first.decide(decisions);
         decisions.appendUntracked(claim);
