@@ -234,8 +234,8 @@ export class LedgerCommands {
     return deductFromFreeze(this.deps, request, context);
   }
 
-  authorisePreauth(request: AuthoriseRequest, context: CommandContext) {
-    return authorise(this.deps, request, context);
+  authorisePreauth(request: AuthoriseRequest, context: CommandContext, loaded?: PaymentParties) {
+    return authorise(this.deps, request, context, loaded);
   }
 
   getPreauth(preauthId: string) {

@@ -1,4 +1,4 @@
-import { decodeEvent, encodeEvent, type LedgerEvent } from '../domain/event-catalogue.js';
+import { decodeEvent, encodeOwnEvent, type LedgerEvent } from '../domain/event-catalogue.js';
 import { evictOldest } from '../domain/shared/evict-oldest.js';
 import {
   AppendOutcomeUnknownError,
@@ -358,7 +358,7 @@ function isOneCommandsFault(error: unknown): boolean {
 }
 
 export function toNewEvent(event: LedgerEvent, index: number, streamId: string, context: CommandContext): NewEvent {
-  const { type, data } = encodeEvent(event);
+  const { type, data } = encodeOwnEvent(event);
   return {
     type,
     data,

@@ -7,7 +7,7 @@ import { rechargeEventSchemas, type RechargeEvent } from './recharges/recharge-e
 import { transferEventSchemas, type TransferEvent } from './transfers/transfer-events.js';
 import { withdrawalEventSchemas, type WithdrawalEvent } from './withdrawals/withdrawal-events.js';
 import { entityEventSchemas, type EntityEvent } from './entities/entity-events.js';
-import type { JsonObject } from './shared/json.js';
+import type { JsonObject, JsonValue } from './shared/json.js';
 
 /**
  * Every event type the ledger records, with the zod schema that validates, decodes and documents it.
@@ -51,6 +51,32 @@ export function encodeEvent(event: LedgerEvent): { type: LedgerEventType; data: 
   if (!schema) throw new Error(`unknown event type: ${event.type}`);
   const encoded = (schema as z.ZodType<LedgerEvent, { type: string; data: JsonObject }>).encode(event);
   return { type: event.type, data: encoded.data };
+}
+
+/**
+ * Domain event -> stored form, for an event the code itself just decided: not validated again (the
+ * deciders build events from validated commands and states; zod checks them at the edges and on every
+ * read from storage, `decodeEvent`). The stored form differs from the domain form only by its amounts,
+ * bigints held as decimal strings (the codecs in shared/codecs.ts), so that is all this converts.
+ * tests/unit/event-encoding.test.ts holds it equal to `encodeEvent` on the events a whole ledger records.
+ */
+export function encodeOwnEvent(event: LedgerEvent): { type: LedgerEventType; data: JsonObject } {
+  return { type: event.type, data: toStored(event.data) as JsonObject };
+}
+
+function toStored(value: unknown): JsonValue | undefined {
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return value.map((item) => toStored(item) ?? null);
+  if (value !== null && typeof value === 'object') {
+    const stored: JsonObject = {};
+    for (const [key, item] of Object.entries(value)) {
+      const converted = toStored(item);
+      // Absent, as zod leaves an optional field that is undefined.
+      if (converted !== undefined) stored[key] = converted;
+    }
+    return stored;
+  }
+  return value as JsonValue | undefined;
 }
 
 /** Stored form -> domain event, validated. */

@@ -405,21 +405,7 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
         const stream = uniqueStream();
         const first = await store.appendToStream(stream, [anEvent('A'), anEvent('B')], 'no_stream');
         await store.appendToStream(stream, [anEvent('C')], first.nextExpectedRevision);
-        const events = await collect(store.readStream(stream));
-        let prevHash = GENESIS_HASH;
-        for (const event of events) {
-          expect(event.prevHash).toBe(prevHash);
-          const recomputed = chainHash(prevHash, {
-            streamId: event.streamId,
-            revision: event.revision,
-            eventId: event.metadata.eventId,
-            type: event.type,
-            data: event.data,
-            metadata: event.metadata,
-          });
-          expect(event.hash).toBe(recomputed);
-          prevHash = event.hash;
-        }
+        expectChained(await collect(store.readStream(stream)));
       });
     });
 
@@ -516,23 +502,7 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
           { streamId: b, events: [anEvent('B0')], expectedRevision: 'no_stream' },
         ]);
         await append([{ streamId: b, events: [anEvent('B1')], expectedRevision: 0n }]);
-        for (const stream of [a, b]) {
-          let prevHash = GENESIS_HASH;
-          for (const event of await collect(store.readStream(stream))) {
-            expect(event.prevHash).toBe(prevHash);
-            expect(event.hash).toBe(
-              chainHash(prevHash, {
-                streamId: event.streamId,
-                revision: event.revision,
-                eventId: event.metadata.eventId,
-                type: event.type,
-                data: event.data,
-                metadata: event.metadata,
-              }),
-            );
-            prevHash = event.hash;
-          }
-        }
+        for (const stream of [a, b]) expectChained(await collect(store.readStream(stream)));
       });
 
       it('lets exactly one of concurrent multi-appends expecting the same revision win', async (ctx) => {
@@ -683,6 +653,24 @@ export function eventStoreContract(adapterName: string, open: () => Promise<Even
       });
     });
   });
+}
+
+/** Every event of a stream, read in order, is chained to its predecessor by its recomputed hash. */
+function expectChained(events: readonly RecordedEvent[]): void {
+  let prevHash = GENESIS_HASH;
+  for (const event of events) {
+    expect(event.prevHash).toBe(prevHash);
+    const recomputed = chainHash(prevHash, {
+      streamId: event.streamId,
+      revision: event.revision,
+      eventId: event.metadata.eventId,
+      type: event.type,
+      data: event.data,
+      metadata: event.metadata,
+    });
+    expect(event.hash).toBe(recomputed);
+    prevHash = event.hash;
+  }
 }
 
 /** Appends `count` small events after `revision`, in appends of the largest size; returns the new head. */

@@ -21,6 +21,7 @@ import {
   type StreamAppend,
   type SubscribeOptions,
 } from '../../ports/event-store.js';
+import { CLAIM_NONCE_SQL, NONCES_SCHEMA, PURGE_NONCES_SQL } from './nonces-table.js';
 import { openSqliteDatabase } from './open-database.js';
 
 export interface SqliteEventStoreOptions {
@@ -85,14 +86,7 @@ CREATE TRIGGER IF NOT EXISTS events_are_immutable_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are immutable: no update'); END;
 CREATE TRIGGER IF NOT EXISTS events_are_immutable_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are immutable: no delete'); END;
-CREATE TABLE IF NOT EXISTS nonces (
-  key_id TEXT NOT NULL,
-  nonce TEXT NOT NULL,
-  expires_at_ms INTEGER NOT NULL,
-  PRIMARY KEY (key_id, nonce)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at_ms);
-`;
+${NONCES_SCHEMA}`;
 
 /**
  * The embedded event store: one SQLite file, WAL, synchronous=FULL.
@@ -167,14 +161,8 @@ export class SqliteEventStore implements EventStore {
         .safeIntegers(true),
       maxPosition: this.db.prepare(`SELECT max(position) AS position FROM events`).safeIntegers(true),
       columns,
-      claimNonce: this.db.prepare<[string, string, number]>(
-        'INSERT OR IGNORE INTO nonces (key_id, nonce, expires_at_ms) VALUES (?, ?, ?)',
-      ),
-      // Bounded: one purge never holds the write lock for long, whatever piled up.
-      purgeNonces: this.db.prepare<[number, number]>(
-        `DELETE FROM nonces WHERE (key_id, nonce) IN (
-           SELECT key_id, nonce FROM nonces WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?)`,
-      ),
+      claimNonce: this.db.prepare<[string, string, number]>(CLAIM_NONCE_SQL),
+      purgeNonces: this.db.prepare<[number, number]>(PURGE_NONCES_SQL),
     };
     this.dataVersion = this.db.prepare('PRAGMA data_version').pluck();
     this.appendInSavepoint = this.db.transaction((append: PendingAppend) =>

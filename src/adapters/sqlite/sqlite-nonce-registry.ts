@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { NonceRegistry } from '../../ports/nonce-registry.js';
+import { CLAIM_NONCE_SQL, NONCES_SCHEMA, PURGE_NONCES_SQL } from './nonces-table.js';
 import { openSqliteDatabase } from './open-database.js';
 
 /**
@@ -23,21 +24,9 @@ export class SqliteNonceRegistry implements NonceRegistry {
   constructor(filePath: string) {
     this.db = openSqliteDatabase(filePath);
     this.db.pragma('synchronous = NORMAL');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS nonces (
-        key_id TEXT NOT NULL,
-        nonce TEXT NOT NULL,
-        expires_at_ms INTEGER NOT NULL,
-        PRIMARY KEY (key_id, nonce)
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS nonces_by_expiry ON nonces (expires_at_ms);
-    `);
-    this.insert = this.db.prepare('INSERT OR IGNORE INTO nonces (key_id, nonce, expires_at_ms) VALUES (?, ?, ?)');
-    // Bounded: one purge never holds the write lock for long, whatever piled up.
-    this.purge = this.db.prepare(
-      `DELETE FROM nonces WHERE (key_id, nonce) IN (
-         SELECT key_id, nonce FROM nonces WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?)`,
-    );
+    this.db.exec(NONCES_SCHEMA);
+    this.insert = this.db.prepare(CLAIM_NONCE_SQL);
+    this.purge = this.db.prepare(PURGE_NONCES_SQL);
   }
 
   async claim(keyId: string, nonce: string, expiresAt: Date): Promise<boolean> {

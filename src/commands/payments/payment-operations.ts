@@ -88,17 +88,9 @@ export async function pay(
     const [payer, payee] = loaded
       ? [loaded.payer, loaded.payee]
       : await Promise.all([loadAccount(deps, request.payerAccountId), loadAccount(deps, request.payeeAccountId)]);
-    const movement = paymentMovement(
-      paymentId,
-      request.merchantOrderNo,
-      request.amount,
-      'payment',
-      request.description,
-    );
     if (request.payerAccountId === request.payeeAccountId)
       throw new DomainError('same_account', 'a payment needs two different accounts');
-    decideDebit({ ...movement, accountId: payer.accountId, counterparty: snapshotOf(payee) }, payer);
-    decideCredit({ ...movement, accountId: payee.accountId, counterparty: snapshotOf(payer) }, payee);
+    checkPayment(paymentId, request, payer, payee);
     const payerSnapshot: PartySnapshot = { ...snapshotOf(payer), ip: request.payerIp, platform: request.payerPlatform };
     const payeeSnapshot: PartySnapshot = { ...snapshotOf(payee), ip: null, platform: null };
     const initiated = await deps.payments.handle(
@@ -154,16 +146,8 @@ export function payInOneCommit(
     if (decisions.state(deps.payments, streamId).exists) throw new OneCommitUnsuitableError('the payment exists');
     const payer = requireExisting(decisions.state(deps.accounts, payerStream), request.payerAccountId);
     const payee = requireExisting(decisions.state(deps.accounts, payeeStream), request.payeeAccountId);
-    const movement = paymentMovement(
-      paymentId,
-      request.merchantOrderNo,
-      request.amount,
-      'payment',
-      request.description,
-    );
-    // Both sides checked before anything is decided, in the process's order (same refusal, same code).
-    decideDebit({ ...movement, accountId: payer.accountId, counterparty: snapshotOf(payee) }, payer);
-    decideCredit({ ...movement, accountId: payee.accountId, counterparty: snapshotOf(payer) }, payee);
+    // Both sides checked before anything is decided, as the process checks them (same refusal, same code).
+    const movement = checkPayment(paymentId, request, payer, payee);
     const payerSnapshot: PartySnapshot = { ...snapshotOf(payer), ip: request.payerIp, platform: request.payerPlatform };
     const payeeSnapshot: PartySnapshot = { ...snapshotOf(payee), ip: null, platform: null };
     decisions.decide(
@@ -194,6 +178,14 @@ export function payInOneCommit(
     return completed.state;
   };
   return { streams, positionStream: streamId, decide };
+}
+
+/** Checks the debit and the credit of a new payment on the two accounts as they are: throws a refusal. */
+function checkPayment(paymentId: string, request: PayRequest, payer: OpenAccountState, payee: OpenAccountState) {
+  const movement = paymentMovement(paymentId, request.merchantOrderNo, request.amount, 'payment', request.description);
+  decideDebit({ ...movement, accountId: payer.accountId, counterparty: snapshotOf(payee) }, payer);
+  decideCredit({ ...movement, accountId: payee.accountId, counterparty: snapshotOf(payer) }, payee);
+  return movement;
 }
 
 function paymentOrder(

@@ -4,7 +4,8 @@ import { decideFreeze } from '../../domain/accounts/freezes.js';
 import type { Money } from '../../domain/money/money.js';
 import { decidePreauth, type PreauthCommand, type PreauthState } from '../../domain/preauths/preauth-decider.js';
 import type { PreauthEvent } from '../../domain/preauths/preauth-events.js';
-import { DomainError } from '../../domain/shared/domain-error.js';
+import { DomainError, assert } from '../../domain/shared/domain-error.js';
+import type { PaymentParties } from '../payments/payment-operations.js';
 import { deriveId, type CommandContext } from '../command-context.js';
 import {
   loadAccount,
@@ -48,16 +49,21 @@ export async function authorise(
   deps: PreauthDeps,
   request: AuthoriseRequest,
   context: CommandContext,
+  /** The two accounts as the caller just loaded them for its checks (see PaymentParties): not loaded again. */
+  loaded?: PaymentParties,
 ): Promise<Outcome> {
   const preauthId = preauthIdOf(request.merchantId, request.merchantOrderNo);
   const streamId = preauthStreamId(preauthId);
   const existing = await deps.preauths.load(streamId);
   if (!existing.state.exists) {
     // Check everything before recording anything: a refused request changes nothing.
-    const [payer, payee] = await Promise.all([
-      loadAccount(deps, request.payerAccountId),
-      loadAccount(deps, request.payeeAccountId),
-    ]);
+    if (loaded) {
+      assert(loaded.payer.accountId === request.payerAccountId, 'the loaded payer is the request payer');
+      assert(loaded.payee.accountId === request.payeeAccountId, 'the loaded payee is the request payee');
+    }
+    const [payer, payee] = loaded
+      ? [loaded.payer, loaded.payee]
+      : await Promise.all([loadAccount(deps, request.payerAccountId), loadAccount(deps, request.payeeAccountId)]);
     decideFreeze(
       {
         accountId: payer.accountId,

@@ -1,3 +1,4 @@
+import type { OpenAccountState } from '../../domain/accounts/account-state.js';
 import type { Money } from '../../domain/money/money.js';
 import type { RechargeCommand, RechargeState } from '../../domain/recharges/recharge-decider.js';
 import type { RechargeEvent } from '../../domain/recharges/recharge-events.js';
@@ -67,19 +68,8 @@ export async function rechargeAccount(
   let position = -1n;
   let resuming = true;
   if (!existing.state.exists) {
-    // Check the account before charging anyone's card: a refused recharge moves no external money.
     const account = await loadAccount(deps, request.accountId);
-    decideRecharge(
-      {
-        rechargeId,
-        accountId: account.accountId,
-        amount: request.amount,
-        channel: channel.id,
-        channelOrderNo: 'not-yet-charged',
-        channelFeeMinor: 0n,
-      },
-      account,
-    );
+    checkRechargeable(rechargeId, account, request, channel.id);
     const requested = await deps.recharges.handle(
       streamId,
       { type: 'RequestRecharge', request: rechargeRequestOf(rechargeId, account.accountId, request, channel.id) },
@@ -126,18 +116,7 @@ export function rechargeInTwoCommits(
     decide: (decisions) => {
       if (decisions.state(deps.recharges, streamId).exists) throw new OneCommitUnsuitableError('the recharge exists');
       const account = requireExisting(decisions.state(deps.accounts, accountStream), request.accountId);
-      // Check the account before charging anyone's card: a refused recharge moves no external money.
-      decideRecharge(
-        {
-          rechargeId,
-          accountId: account.accountId,
-          amount: request.amount,
-          channel: channel.id,
-          channelOrderNo: 'not-yet-charged',
-          channelFeeMinor: 0n,
-        },
-        account,
-      );
+      checkRechargeable(rechargeId, account, request, channel.id);
       decisions.decide(
         deps.recharges,
         streamId,
@@ -206,6 +185,26 @@ export function rechargeInTwoCommits(
     };
   };
   return { request: requested, finish };
+}
+
+/** Checks the account before charging anyone's card: a refused recharge moves no external money. */
+function checkRechargeable(
+  rechargeId: string,
+  account: OpenAccountState,
+  request: RechargeRequest,
+  channelId: string,
+): void {
+  decideRecharge(
+    {
+      rechargeId,
+      accountId: account.accountId,
+      amount: request.amount,
+      channel: channelId,
+      channelOrderNo: 'not-yet-charged',
+      channelFeeMinor: 0n,
+    },
+    account,
+  );
 }
 
 function rechargeRequestOf(rechargeId: string, accountId: string, request: RechargeRequest, channelId: string) {

@@ -119,7 +119,8 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
-        const { payee } = await authoriseCharge(service, request, request.body);
+        const parties = await authoriseCharge(service, request, request.body);
+        const { payee } = parties;
         await runCommand(request, reply, service, async (context) => {
           const holdSeconds = request.body.expiresInSeconds ?? service.config.preauthHoldSeconds;
           const expiresAt = DateTime.fromISO(context.occurredAt, { zone: 'utc' })
@@ -135,6 +136,8 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
               expiresAt,
             },
             context,
+            // Loaded for the consent check just before: not loaded again.
+            parties,
           );
           return { statusCode: 201, body: toPreauthView(preauth, position) };
         });
