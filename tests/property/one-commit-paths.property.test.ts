@@ -52,8 +52,11 @@ class CountingStore extends SqliteEventStore {
   }
 }
 
-async function openLedger(fundsMinor: readonly bigint[]): Promise<Ledger & { store: CountingStore }> {
-  const store = new CountingStore(join(mkdtempSync(join(tmpdir(), 'ledger-one-commit-')), 'events.sqlite'));
+async function openLedger(
+  fundsMinor: readonly bigint[],
+  file = join(mkdtempSync(join(tmpdir(), 'ledger-one-commit-')), 'events.sqlite'),
+): Promise<Ledger & { store: CountingStore; file: string }> {
+  const store = new CountingStore(file);
   const channels = new Map<string, PaymentChannel>([['sim-bank', new SimulatedBank('sim-bank', systemClock)]]);
   const fixture = { commands: new LedgerCommands(store, channels, 'Asia/Shanghai'), close: () => store.close() };
   const wallets: string[] = [];
@@ -64,7 +67,7 @@ async function openLedger(fundsMinor: readonly bigint[]): Promise<Ledger & { sto
   for (let i = 0; i < MERCHANTS; i += 1) {
     merchants.push(await openFunded(fixture.commands, 'merchant_settlement', null, `m-${i}`));
   }
-  return { commands: fixture.commands, wallets, merchants, close: fixture.close, store };
+  return { commands: fixture.commands, wallets, merchants, close: fixture.close, store, file };
 }
 
 function request(ledger: Ledger, p: Payment, orderNo: string): PayRequest {
@@ -199,6 +202,41 @@ describe('one commit per payment and the per-stream process', () => {
       expect(merchant.exists && merchant.balanceMinor).toBe(3_000n);
     } finally {
       await ledger.close();
+    }
+  });
+
+  it('keep every balance with a second writer on the same file (another connection, as another process)', async () => {
+    const first = await openLedger([5_000n, 5_000n, 5_000n]);
+    // The second writer: its own connection and its own handlers and caches, on the same accounts.
+    const store = new CountingStore(first.file);
+    const channels = new Map<string, PaymentChannel>([['sim-bank', new SimulatedBank('sim-bank', systemClock)]]);
+    const second: Ledger = {
+      commands: new LedgerCommands(store, channels, 'Asia/Shanghai'),
+      wallets: first.wallets,
+      merchants: first.merchants,
+      close: () => store.close(),
+    };
+    try {
+      // Warm both caches, so each decides on a state the other then moves.
+      for (const ledger of [first, second]) {
+        for (const accountId of [...ledger.wallets, ...ledger.merchants])
+          await ledger.commands.getAccountState(accountId);
+      }
+      const round = Array.from({ length: 40 }, (_, i) => ({
+        payer: i % WALLETS,
+        payee: i % MERCHANTS,
+        amountMinor: 700n,
+      }));
+      const [a, b] = await Promise.all([run(first, [round], true), run(second, [round.slice().reverse()], true)]);
+      const paid = [...a.values(), ...b.values()].filter(Boolean).length;
+      // 15,000 in the wallets pays at most 21 payments of 7.00: the rest are refused, none overdraws.
+      expect(paid).toBe(21);
+      await balances(first, [5_000n, 5_000n, 5_000n]);
+      await wholePayments(first, paid);
+      // The writers did collide: some payments were decided again on the other's events.
+      expect(first.store.multiAppends + store.multiAppends).toBeGreaterThan(paid);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
     }
   });
 });
