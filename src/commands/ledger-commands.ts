@@ -69,6 +69,7 @@ import type { StreamSnapshots } from './stream-snapshots.js';
 import {
   driveTransfer,
   transfer,
+  transferInOneCommit,
   transferStreamId,
   type TransferHandler,
   type TransferRequest,
@@ -198,6 +199,11 @@ export class LedgerCommands {
 
   transfer(request: TransferRequest, context: CommandContext) {
     return transfer(this.deps, request, context);
+  }
+
+  /** A new transfer decided whole for one commit (see transferInOneCommit), or null: run `transfer`. */
+  transferInOneCommit(request: TransferRequest, context: CommandContext) {
+    return transferInOneCommit(this.deps, request, context);
   }
 
   async getTransfer(transferId: string) {

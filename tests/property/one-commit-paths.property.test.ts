@@ -28,12 +28,20 @@ interface Payment {
   readonly payer: number;
   readonly payee: number;
   readonly amountMinor: bigint;
+  /** A wallet-to-wallet transfer to the next wallet instead of a payment to the merchant. */
+  readonly transfer?: boolean;
 }
 
 const payment: fc.Arbitrary<Payment> = fc.record({
   payer: fc.nat({ max: WALLETS - 1 }),
   payee: fc.nat({ max: MERCHANTS - 1 }),
   amountMinor: fc.bigInt({ min: 1n, max: 4_000n }),
+});
+const paymentOrTransfer: fc.Arbitrary<Payment> = fc.record({
+  payer: fc.nat({ max: WALLETS - 1 }),
+  payee: fc.nat({ max: MERCHANTS - 1 }),
+  amountMinor: fc.bigInt({ min: 1n, max: 4_000n }),
+  transfer: fc.boolean(),
 });
 
 interface Ledger {
@@ -91,6 +99,7 @@ async function run(ledger: Ledger, rounds: readonly Payment[][], oneCommit: bool
     const settled = await Promise.allSettled(
       round.map(async (p) => {
         const orderNo = `order-${(seq += 1)}`;
+        if (p.transfer) return [`transfer-${seq}`, await moveToNextWallet(ledger, p, oneCommit)] as const;
         const pay = request(ledger, p, orderNo);
         if (!oneCommit) {
           const { payment: paid } = await ledger.commands.pay(pay, context());
@@ -109,6 +118,21 @@ async function run(ledger: Ledger, rounds: readonly Payment[][], oneCommit: bool
     });
   }
   return outcomes;
+}
+
+/** A transfer from the payer's wallet to the next wallet, by either path: true when it completed. */
+async function moveToNextWallet(ledger: Ledger, p: Payment, oneCommit: boolean): Promise<boolean> {
+  const move = {
+    fromAccountId: ledger.wallets[p.payer]!,
+    toAccountId: ledger.wallets[(p.payer + 1) % WALLETS]!,
+    amount: { amountMinor: p.amountMinor, currency: CNY },
+    memo: '',
+  };
+  if (!oneCommit) return (await ledger.commands.transfer(move, context())).transfer.status === 'completed';
+  const whole = ledger.commands.transferInOneCommit(move, context());
+  if (!whole || !ledger.commands.oneCommit) throw new Error('the embedded store commits an operation whole');
+  await ledger.commands.oneCommit.commit(whole.streams, whole.decide);
+  return true;
 }
 
 /** Balances in account order, after checking each account's own invariants and the ledger's total. */
@@ -151,20 +175,24 @@ describe('one commit per payment and the per-stream process', () => {
     { minLength: WALLETS, maxLength: WALLETS },
   );
 
-  it('agree exactly, payment by payment', async () => {
+  it('agree exactly, payment (or transfer) by payment', async () => {
     await fc.assert(
-      fc.asyncProperty(funds, fc.array(payment, { minLength: 1, maxLength: 12 }), async (fundsMinor, payments) => {
-        const [a, b] = [await openLedger(fundsMinor), await openLedger(fundsMinor)];
-        try {
-          const rounds = payments.map((p) => [p]);
-          const [process, whole] = [await run(a, rounds, false), await run(b, rounds, true)];
-          expect([...whole.values()]).toEqual([...process.values()]);
-          expect(await balances(b, fundsMinor)).toEqual(await balances(a, fundsMinor));
-          await wholePayments(b, [...whole.values()].filter(Boolean).length);
-        } finally {
-          await Promise.all([a.close(), b.close()]);
-        }
-      }),
+      fc.asyncProperty(
+        funds,
+        fc.array(paymentOrTransfer, { minLength: 1, maxLength: 12 }),
+        async (fundsMinor, payments) => {
+          const [a, b] = [await openLedger(fundsMinor), await openLedger(fundsMinor)];
+          try {
+            const rounds = payments.map((p) => [p]);
+            const [process, whole] = [await run(a, rounds, false), await run(b, rounds, true)];
+            expect([...whole.values()]).toEqual([...process.values()]);
+            expect(await balances(b, fundsMinor)).toEqual(await balances(a, fundsMinor));
+            await wholePayments(b, [...whole].filter(([key, paid]) => paid && key.startsWith('order-')).length);
+          } finally {
+            await Promise.all([a.close(), b.close()]);
+          }
+        },
+      ),
       { numRuns: 15 },
     );
   }, 120_000);

@@ -1,12 +1,13 @@
 import { decideCredit, decideDebit } from '../../domain/accounts/movements.js';
 import type { Money } from '../../domain/money/money.js';
-import { DomainError } from '../../domain/shared/domain-error.js';
+import { DomainError, assert } from '../../domain/shared/domain-error.js';
 import type { TransferCommand, TransferState } from '../../domain/transfers/transfer-decider.js';
 import type { TransferEvent } from '../../domain/transfers/transfer-events.js';
 import { deriveId, type CommandContext } from '../command-context.js';
 import {
   loadAccount,
   maxPosition,
+  requireExisting,
   moveBetweenAccounts,
   resumptionOf,
   snapshotOf,
@@ -15,6 +16,9 @@ import {
   type OperationDeps,
 } from '../operations/operation-steps.js';
 import type { StreamCommandHandler } from '../stream-command-handler.js';
+import type { OpenAccountState } from '../../domain/accounts/account-state.js';
+import { accountStreamId } from '../accounts/open-account-handler.js';
+import { OneCommitUnsuitableError, type OneCommitDecisions, type TrackedStream } from '../one-commit.js';
 
 export type TransferHandler = StreamCommandHandler<TransferCommand, TransferEvent, TransferState>;
 export type ExistingTransfer = Extract<TransferState, { exists: true }>;
@@ -52,30 +56,10 @@ export async function transfer(
       loadAccount(deps, request.fromAccountId),
       loadAccount(deps, request.toAccountId),
     ]);
-    const movement = {
-      amount: request.amount,
-      kind: 'transfer' as const,
-      operationId: transferId,
-      merchantOrderNo: null,
-      memo: request.memo,
-    };
-    decideDebit({ ...movement, accountId: from.accountId, counterparty: snapshotOf(to) }, from);
-    decideCredit({ ...movement, accountId: to.accountId, counterparty: snapshotOf(from) }, to);
+    checkTransfer(transferId, request, from, to);
     const requested = await deps.transfers.handle(
       streamId,
-      {
-        type: 'RequestTransfer',
-        request: {
-          transferId,
-          fromAccountId: from.accountId,
-          toAccountId: to.accountId,
-          amountMinor: request.amount.amountMinor,
-          currency: request.amount.currency,
-          memo: request.memo,
-          from: { ...snapshotOf(from), ip: null, platform: null },
-          to: { ...snapshotOf(to), ip: null, platform: null },
-        },
-      },
+      { type: 'RequestTransfer', request: transferRequestOf(transferId, request, from, to) },
       stepContext(context, transferId, 'request'),
     );
     position = requested.position;
@@ -83,6 +67,93 @@ export async function transfer(
   }
   const driven = await driveTransfer(deps, transferId, context, resuming);
   return { transfer: driven.transfer, position: maxPosition(position, driven.position) };
+}
+
+/**
+ * A new transfer decided whole, for one commit (src/commands/one-commit.ts): the same commands, checks and
+ * derived ids as `transfer` and `driveTransfer` (request, debit, credit, completion), decided on the
+ * loaded states; a refusal throws before anything is kept. A transfer that exists (a retry) is the
+ * process's to answer; so is one from an account to itself (null: refused there).
+ */
+export function transferInOneCommit(
+  deps: TransferDeps,
+  request: TransferRequest,
+  context: CommandContext,
+): {
+  streams: TrackedStream[];
+  positionStream: string;
+  decide: (decisions: OneCommitDecisions) => ExistingTransfer;
+} | null {
+  if (request.fromAccountId === request.toAccountId) return null;
+  const transferId = deriveId(context.operationKey, 'transfer');
+  const streamId = transferStreamId(transferId);
+  const [fromStream, toStream] = [accountStreamId(request.fromAccountId), accountStreamId(request.toAccountId)];
+  const streams = [
+    { handler: deps.transfers, streamId, expectNew: true },
+    { handler: deps.accounts, streamId: fromStream },
+    { handler: deps.accounts, streamId: toStream },
+  ];
+  const decide = (decisions: OneCommitDecisions): ExistingTransfer => {
+    if (decisions.state(deps.transfers, streamId).exists) throw new OneCommitUnsuitableError('the transfer exists');
+    const from = requireExisting(decisions.state(deps.accounts, fromStream), request.fromAccountId);
+    const to = requireExisting(decisions.state(deps.accounts, toStream), request.toAccountId);
+    const movement = checkTransfer(transferId, request, from, to);
+    const requested = transferRequestOf(transferId, request, from, to);
+    decisions.decide(
+      deps.transfers,
+      streamId,
+      { type: 'RequestTransfer', request: requested },
+      stepContext(context, transferId, 'request'),
+    );
+    decisions.decide(
+      deps.accounts,
+      fromStream,
+      { type: 'DebitAccount', ...movement, accountId: from.accountId, counterparty: stripParty(requested.to) },
+      stepContext(context, transferId, 'debit'),
+    );
+    decisions.decide(
+      deps.accounts,
+      toStream,
+      { type: 'CreditAccount', ...movement, accountId: to.accountId, counterparty: stripParty(requested.from) },
+      stepContext(context, transferId, 'credit'),
+    );
+    const done = decisions.decide(
+      deps.transfers,
+      streamId,
+      { type: 'CompleteTransfer', transferId },
+      stepContext(context, transferId, 'complete'),
+    );
+    assert(done.state.exists, 'a completed transfer exists');
+    return done.state;
+  };
+  return { streams, positionStream: streamId, decide };
+}
+
+/** Checks the debit and the credit of a new transfer on the two accounts as they are: throws a refusal. */
+function checkTransfer(transferId: string, request: TransferRequest, from: OpenAccountState, to: OpenAccountState) {
+  const movement = {
+    amount: request.amount,
+    kind: 'transfer' as const,
+    operationId: transferId,
+    merchantOrderNo: null,
+    memo: request.memo,
+  };
+  decideDebit({ ...movement, accountId: from.accountId, counterparty: snapshotOf(to) }, from);
+  decideCredit({ ...movement, accountId: to.accountId, counterparty: snapshotOf(from) }, to);
+  return movement;
+}
+
+function transferRequestOf(transferId: string, request: TransferRequest, from: OpenAccountState, to: OpenAccountState) {
+  return {
+    transferId,
+    fromAccountId: from.accountId,
+    toAccountId: to.accountId,
+    amountMinor: request.amount.amountMinor,
+    currency: request.amount.currency,
+    memo: request.memo,
+    from: { ...snapshotOf(from), ip: null, platform: null },
+    to: { ...snapshotOf(to), ip: null, platform: null },
+  };
 }
 
 /** Takes a requested transfer to its end; safe to call again at any point (a retry, a resume after a crash). */

@@ -7,7 +7,7 @@ import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { accountNotFound, principalOf, requireAccountOwner } from '../authorization.js';
-import { runCommand } from '../idempotent-command.js';
+import { POSITION_PLACEHOLDER, runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
 import { CHANNEL_CODES, MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { transferStreamId } from '../../../commands/transfers/transfer-operations.js';
@@ -147,20 +147,36 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
       async (request, reply) => {
         await requireSourceOwner(service, request, request.body.fromAccountId);
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
-        await runCommand(request, reply, service, async (context) => {
-          const { transfer, position } = await service.commands.transfer(
-            {
-              fromAccountId: request.body.fromAccountId,
-              toAccountId: request.body.toAccountId,
-              amount,
-              memo: request.body.memo,
-            },
-            context,
-          );
-          const problem = failedProblem(transfer.failure, { transferId: transfer.request.transferId });
-          if (problem) throw problem;
-          return { statusCode: 201, body: toTransferView(transfer, position) };
-        });
+        const transferRequest = {
+          fromAccountId: request.body.fromAccountId,
+          toAccountId: request.body.toAccountId,
+          amount,
+          memo: request.body.memo,
+        };
+        await runCommand(
+          request,
+          reply,
+          service,
+          async (context) => {
+            const { transfer, position } = await service.commands.transfer(transferRequest, context);
+            const problem = failedProblem(transfer.failure, { transferId: transfer.request.transferId });
+            if (problem) throw problem;
+            return { statusCode: 201, body: toTransferView(transfer, position) };
+          },
+          (context) => {
+            const whole = service.commands.transferInOneCommit(transferRequest, context);
+            return (
+              whole && {
+                streams: whole.streams,
+                positionStream: whole.positionStream,
+                decide: (decisions) => ({
+                  statusCode: 201,
+                  body: toTransferView(whole.decide(decisions), POSITION_PLACEHOLDER),
+                }),
+              }
+            );
+          },
+        );
       },
     );
 
