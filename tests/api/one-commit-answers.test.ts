@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openWallet, startTestLedger, type TestLedger } from '../support/test-ledger.js';
+
+/**
+ * Answers of operations recorded in one commit (payments, transfers) or two (recharges): a retry with the
+ * same key replays the first answer exactly, its position included (read back from the operation's last
+ * event), and that position is the operation stream's own, as GET by id answers it. Refusals replay too.
+ * On the process path (ONE_COMMIT=off) the same holds: the suite says what either path must do.
+ */
+describe('answers of one-commit operations', () => {
+  let ledger: TestLedger;
+  let wallet: string;
+  let otherWallet: string;
+  let shopAccount: string;
+
+  const post = (url: string, payload: object, key = randomUUID()) =>
+    ledger.inject({ method: 'POST', url, payload, headers: { 'idempotency-key': key } });
+
+  beforeAll(async () => {
+    ledger = await startTestLedger();
+    wallet = (await openWallet(ledger.app)).accountId;
+    otherWallet = (await openWallet(ledger.app)).accountId;
+    const shop = (await post('/v1/entities', { kind: 'merchant', displayName: 'Shop' })).json<{ entityId: string }>();
+    shopAccount = (
+      await post('/v1/accounts', { ownerId: shop.entityId, type: 'merchant_settlement', currency: 'CNY' })
+    ).json<{ accountId: string }>().accountId;
+  });
+  afterAll(async () => {
+    await ledger.close();
+  });
+
+  async function answeredTwice(url: string, payload: object, status: number) {
+    const key = randomUUID();
+    const first = await post(url, payload, key);
+    expect(first.statusCode, first.body).toBe(status);
+    const again = await post(url, payload, key);
+    expect([again.statusCode, again.headers['idempotent-replayed'], again.json()]).toEqual([
+      status,
+      'true',
+      first.json(),
+    ]);
+    return first.json<Record<string, string>>();
+  }
+
+  it('a recharge, a payment and a transfer replay exactly, with the position GET by id gives', async () => {
+    const recharged = await answeredTwice(
+      '/v1/recharges',
+      { accountId: wallet, amount: '50.00', currency: 'CNY', channel: 'sim-bank' },
+      201,
+    );
+    const readRecharge = await ledger.inject({ method: 'GET', url: `/v1/recharges/${recharged['rechargeId']}` });
+    expect(readRecharge.json()).toEqual(recharged);
+
+    const paid = await answeredTwice(
+      '/v1/payments',
+      {
+        payerAccountId: wallet,
+        payeeAccountId: shopAccount,
+        amount: '12.00',
+        currency: 'CNY',
+        merchantOrderNo: 'OC-1',
+      },
+      201,
+    );
+    const readPayment = await ledger.inject({ method: 'GET', url: `/v1/payments/${paid['paymentId']}` });
+    expect(readPayment.json()).toEqual(paid);
+
+    const moved = await answeredTwice(
+      '/v1/transfers',
+      { fromAccountId: wallet, toAccountId: otherWallet, amount: '3.00', currency: 'CNY' },
+      201,
+    );
+    const readTransfer = await ledger.inject({ method: 'GET', url: `/v1/transfers/${moved['transferId']}` });
+    expect(readTransfer.json()).toEqual(moved);
+
+    // The position answers a read-your-writes wait with every effect of the operations applied.
+    const balance = await ledger.inject({
+      method: 'GET',
+      url: `/v1/accounts/${wallet}?minPosition=${moved['position']}`,
+    });
+    expect(balance.json()).toMatchObject({ balance: '35.00' });
+  });
+
+  it('a refusal replays as the refusal, recording nothing else', async () => {
+    const refused = await answeredTwice(
+      '/v1/payments',
+      {
+        payerAccountId: wallet,
+        payeeAccountId: shopAccount,
+        amount: '999.00',
+        currency: 'CNY',
+        merchantOrderNo: 'OC-2',
+      },
+      422,
+    );
+    expect(refused['code']).toBe('insufficient_funds');
+    const declined = await answeredTwice(
+      '/v1/recharges',
+      { accountId: wallet, amount: '10.99', currency: 'CNY', channel: 'sim-bank' },
+      422,
+    );
+    expect(declined['code']).toBe('channel_declined');
+  });
+});
