@@ -32,6 +32,24 @@ export interface OneCommitCommand {
   decide(decisions: OneCommitDecisions): CommandResponse;
 }
 
+/** A command decided whole by the command layer, answered `statusCode` with its `view`; null stays null. */
+export function answeredInOneCommit<T>(
+  whole: {
+    readonly streams: readonly TrackedStream[];
+    readonly positionStream: string;
+    readonly decide: (decisions: OneCommitDecisions) => T;
+  } | null,
+  statusCode: number,
+  view: (value: T, position: bigint) => JsonObject,
+): OneCommitCommand | null {
+  if (!whole) return null;
+  return {
+    streams: whole.streams,
+    positionStream: whole.positionStream,
+    decide: (decisions) => ({ statusCode, body: view(whole.decide(decisions), POSITION_PLACEHOLDER) }),
+  };
+}
+
 /**
  * A command done in two commits, for work that must wait for part of the operation to be durable (a
  * recharge's request before the card is charged): `first` records that part with the key's claim (a

@@ -2,7 +2,7 @@ import type { AccountCommand } from '../../domain/accounts/account-decider.js';
 import type { CounterpartySnapshot, MovementKind } from '../../domain/accounts/account-events.js';
 import type { Movement } from '../../domain/accounts/movements.js';
 import type { AccountState, OpenAccountState } from '../../domain/accounts/account-state.js';
-import { DomainError } from '../../domain/shared/domain-error.js';
+import { DomainError, assert } from '../../domain/shared/domain-error.js';
 import type { EventStore } from '../../ports/event-store.js';
 import { accountStreamId, type AccountHandler } from '../accounts/open-account-handler.js';
 import { deriveEventId, type CommandContext } from '../command-context.js';
@@ -103,6 +103,22 @@ export async function runAccountStep(
 export async function loadAccount(deps: OperationDeps, accountId: string): Promise<OpenAccountState> {
   const { state } = await deps.accounts.load(accountStreamId(accountId));
   return requireExisting(state, accountId);
+}
+
+/**
+ * The two parties of a charge (payer, payee): as the caller just loaded them for its own checks, when it
+ * did (consent, ownership), else loaded now.
+ */
+export async function chargeParties(
+  deps: OperationDeps,
+  request: { readonly payerAccountId: string; readonly payeeAccountId: string },
+  loaded?: { readonly payer: OpenAccountState; readonly payee: OpenAccountState },
+): Promise<[OpenAccountState, OpenAccountState]> {
+  if (!loaded)
+    return Promise.all([loadAccount(deps, request.payerAccountId), loadAccount(deps, request.payeeAccountId)]);
+  assert(loaded.payer.accountId === request.payerAccountId, 'the loaded payer is the request payer');
+  assert(loaded.payee.accountId === request.payeeAccountId, 'the loaded payee is the request payee');
+  return [loaded.payer, loaded.payee];
 }
 
 export function requireExisting(state: AccountState, accountId: string): OpenAccountState {

@@ -11,7 +11,7 @@ import type { StreamCommandHandler } from '../stream-command-handler.js';
 import { accountStreamId } from '../accounts/open-account-handler.js';
 import { OneCommitUnsuitableError, type OneCommitDecisions, type TrackedStream } from '../one-commit.js';
 import {
-  loadAccount,
+  chargeParties,
   maxPosition,
   requireExisting,
   moveBetweenAccounts,
@@ -81,13 +81,7 @@ export async function pay(
   const streamId = paymentStreamId(paymentId);
   const existing = await deps.payments.load(streamId);
   if (!existing.state.exists) {
-    if (loaded) {
-      assert(loaded.payer.accountId === request.payerAccountId, 'the loaded payer is the request payer');
-      assert(loaded.payee.accountId === request.payeeAccountId, 'the loaded payee is the request payee');
-    }
-    const [payer, payee] = loaded
-      ? [loaded.payer, loaded.payee]
-      : await Promise.all([loadAccount(deps, request.payerAccountId), loadAccount(deps, request.payeeAccountId)]);
+    const [payer, payee] = await chargeParties(deps, request, loaded);
     if (request.payerAccountId === request.payeeAccountId)
       throw new DomainError('same_account', 'a payment needs two different accounts');
     checkPayment(paymentId, request, payer, payee);

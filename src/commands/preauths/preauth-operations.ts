@@ -4,10 +4,11 @@ import { decideFreeze } from '../../domain/accounts/freezes.js';
 import type { Money } from '../../domain/money/money.js';
 import { decidePreauth, type PreauthCommand, type PreauthState } from '../../domain/preauths/preauth-decider.js';
 import type { PreauthEvent } from '../../domain/preauths/preauth-events.js';
-import { DomainError, assert } from '../../domain/shared/domain-error.js';
+import { DomainError } from '../../domain/shared/domain-error.js';
 import type { PaymentParties } from '../payments/payment-operations.js';
 import { deriveId, type CommandContext } from '../command-context.js';
 import {
+  chargeParties,
   loadAccount,
   maxPosition,
   runAccountStep,
@@ -57,13 +58,7 @@ export async function authorise(
   const existing = await deps.preauths.load(streamId);
   if (!existing.state.exists) {
     // Check everything before recording anything: a refused request changes nothing.
-    if (loaded) {
-      assert(loaded.payer.accountId === request.payerAccountId, 'the loaded payer is the request payer');
-      assert(loaded.payee.accountId === request.payeeAccountId, 'the loaded payee is the request payee');
-    }
-    const [payer, payee] = loaded
-      ? [loaded.payer, loaded.payee]
-      : await Promise.all([loadAccount(deps, request.payerAccountId), loadAccount(deps, request.payeeAccountId)]);
+    const [payer, payee] = await chargeParties(deps, request, loaded);
     decideFreeze(
       {
         accountId: payer.accountId,

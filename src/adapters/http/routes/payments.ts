@@ -7,7 +7,7 @@ import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { principalOf } from '../authorization.js';
 import { authoriseCharge, payerPasswordField } from '../payer-consent.js';
-import { POSITION_PLACEHOLDER, runCommand } from '../idempotent-command.js';
+import { answeredInOneCommit, runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
 import { MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { paymentStreamId } from '../../../commands/payments/payment-operations.js';
@@ -175,19 +175,7 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
             }
             return { statusCode: 201, body: toPaymentView(payment, position) };
           },
-          (context) => {
-            const whole = service.commands.payInOneCommit(payRequest, context);
-            return (
-              whole && {
-                streams: whole.streams,
-                positionStream: whole.positionStream,
-                decide: (decisions) => ({
-                  statusCode: 201,
-                  body: toPaymentView(whole.decide(decisions), POSITION_PLACEHOLDER),
-                }),
-              }
-            );
-          },
+          (context) => answeredInOneCommit(service.commands.payInOneCommit(payRequest, context), 201, toPaymentView),
         );
       },
     );

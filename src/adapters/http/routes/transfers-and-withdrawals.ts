@@ -7,7 +7,7 @@ import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { accountNotFound, principalOf, requireAccountOwner } from '../authorization.js';
-import { POSITION_PLACEHOLDER, runCommand } from '../idempotent-command.js';
+import { answeredInOneCommit, runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
 import { CHANNEL_CODES, MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { transferStreamId } from '../../../commands/transfers/transfer-operations.js';
@@ -163,19 +163,8 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
             if (problem) throw problem;
             return { statusCode: 201, body: toTransferView(transfer, position) };
           },
-          (context) => {
-            const whole = service.commands.transferInOneCommit(transferRequest, context);
-            return (
-              whole && {
-                streams: whole.streams,
-                positionStream: whole.positionStream,
-                decide: (decisions) => ({
-                  statusCode: 201,
-                  body: toTransferView(whole.decide(decisions), POSITION_PLACEHOLDER),
-                }),
-              }
-            );
-          },
+          (context) =>
+            answeredInOneCommit(service.commands.transferInOneCommit(transferRequest, context), 201, toTransferView),
         );
       },
     );
