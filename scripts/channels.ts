@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { defaultSimulatorConfig } from '../src/adapters/channels/simulator/default-simulator-config.js';
+import { SMS_SEND_PATH } from '../src/adapters/sms/sms-wire.js';
 import { parseSimulatorConfig } from '../src/adapters/channels/simulator/simulator-config.js';
 import { startChannelSimulator } from '../src/adapters/channels/simulator/simulator-server.js';
 
@@ -30,6 +31,8 @@ export function channelsCommand(): Command {
       console.log(`listening ${running.url}`);
       for (const [channelId, channel] of Object.entries(config.channels))
         console.log(`channel ${channelId} (${channel.kind}) at ${running.url}/${channelId}/v1, key ${channel.keyId}`);
+      if (config.smsGateway)
+        console.log(`sms gateway at ${running.url}${SMS_SEND_PATH}, key ${config.smsGateway.keyId}`);
       const stop = () => {
         void running.close().then(() => process.exit(0));
       };

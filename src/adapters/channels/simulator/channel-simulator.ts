@@ -22,6 +22,8 @@ import {
 import type { CallbackAttempt, ChannelRecords, OrderRecord, SmsMessage } from './simulator-records.js';
 import { SimulatedContracts } from './simulated-contracts.js';
 import { SimulatedQueries } from './simulated-queries.js';
+import { SimulatedSmsGateway } from './simulated-sms-gateway.js';
+import { SmsOutbox } from './sms-outbox.js';
 
 /** A channel's answer before it is enveloped and signed: its own code and message, and the data. */
 export interface SimulatedAnswer {
@@ -60,6 +62,10 @@ export class ChannelSimulator {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #contracts = new SimulatedContracts(this);
   readonly #queries = new SimulatedQueries(this);
+  /** Every SMS sent: the banks' bind-card codes and the SMS gateway's messages. */
+  readonly outbox = new SmsOutbox();
+  /** The SMS provider, when the configuration has one. */
+  readonly smsGateway: SimulatedSmsGateway | null;
   #fixedNowMs: number | null = null;
   #closed = false;
 
@@ -67,6 +73,7 @@ export class ChannelSimulator {
     readonly config: SimulatorConfig,
     private readonly dependencies: SimulatorDependencies,
   ) {
+    this.smsGateway = config.smsGateway ? new SimulatedSmsGateway(this, config.smsGateway) : null;
     for (const [channelId, channel] of Object.entries(config.channels)) {
       this.#records.set(channelId, {
         orders: new Map(),
@@ -122,7 +129,7 @@ export class ChannelSimulator {
   }
 
   smsOutbox(): readonly SmsMessage[] {
-    return this.#contracts.smsOutbox();
+    return this.outbox.messages();
   }
 
   close(): void {

@@ -160,5 +160,10 @@ export function defaultSimulatorConfig(seed = 'ledger'): SimulatorConfig {
     smsCodeAttempts: 3,
     channels,
     cardholders: [...testCardholders],
+    smsGateway: {
+      keyId: 'sim-sms-key-1',
+      secretBase64: simulatedChannelSecret(seed, 'sim-sms').toString('base64'),
+      failures: { dropRatePpm: 0, delayMs: { min: 0, max: 0 }, outage: false },
+    },
   };
 }

@@ -5,10 +5,6 @@ import type { WireRequest } from '../wire/wire-messages.js';
 import { CHANNEL_DIALECTS } from './channel-dialects.js';
 import type { ChannelSimulator, SimulatedAnswer } from './channel-simulator.js';
 import { drawPpm } from './seeded-draw.js';
-import type { SmsMessage } from './simulator-records.js';
-
-/** The SMS outbox keeps the last this many messages. */
-const MAX_SMS_OUTBOX = 1_000;
 
 /**
  * The simulated channels' bind-card contracts: the issuer checks the four elements against its
@@ -17,13 +13,7 @@ const MAX_SMS_OUTBOX = 1_000;
  * merchant. Answers are idempotent by our request number; the records keep masked cards only.
  */
 export class SimulatedContracts {
-  readonly #sms: SmsMessage[] = [];
-
   constructor(private readonly core: ChannelSimulator) {}
-
-  smsOutbox(): readonly SmsMessage[] {
-    return this.#sms;
-  }
 
   #contractAnswer(
     channelId: string,
@@ -81,8 +71,7 @@ export class SimulatedContracts {
         contractNo: null,
       });
       const maskedPhone = phoneNumber(holder.phone).masked;
-      this.#sms.push({ channelId, verificationId, maskedPhone, code, sentAtMs: this.core.nowMs() });
-      if (this.#sms.length > MAX_SMS_OUTBOX) this.#sms.splice(0, this.#sms.length - MAX_SMS_OUTBOX);
+      this.core.outbox.push({ channelId, verificationId, maskedPhone, code, sentAtMs: this.core.nowMs() });
       return this.core.ok(channelId, { step: 'SMS_SENT', verification_id: verificationId, phone_masked: maskedPhone });
     });
   }

@@ -77,6 +77,27 @@ export const simulatedCardholder = z.strictObject({
 
 export type SimulatedCardholder = z.output<typeof simulatedCardholder>;
 
+export const smsGatewayFailures = z.strictObject({
+  /** Share of accepted messages never delivered: answered as sent, yet absent from the outbox (a lost SMS). */
+  dropRatePpm: ppm,
+  /** Time before the gateway answers; past the client's timeout, the outcome is `unknown`. */
+  delayMs: range,
+  /** Answers busy (HTTP 503), accepting nothing, until set false. */
+  outage: z.boolean(),
+});
+
+export type SmsGatewayFailures = z.infer<typeof smsGatewayFailures>;
+
+/** The simulated SMS provider (`POST /sms/v1/send`): its signing key and failure injection. */
+export const smsGatewayConfig = z.strictObject({
+  keyId: z.string().min(1).max(64),
+  /** The HMAC key, base64, at least 32 bytes. */
+  secretBase64: z.string().min(44),
+  failures: smsGatewayFailures,
+});
+
+export type SmsGatewayConfig = z.output<typeof smsGatewayConfig>;
+
 export const simulatorConfig = z.strictObject({
   seed: z.string().min(1).max(128),
   /** Our merchant id at every simulated channel. */
@@ -92,6 +113,8 @@ export const simulatorConfig = z.strictObject({
   smsCodeAttempts: z.int().min(1).max(10),
   channels: z.record(z.string().regex(/^[a-z][a-z0-9-]{1,31}$/), simulatedChannelConfig),
   cardholders: z.array(simulatedCardholder).max(10_000),
+  /** Absent: no SMS gateway (a configuration of channels only). */
+  smsGateway: smsGatewayConfig.optional(),
 });
 
 export type SimulatorConfig = z.output<typeof simulatorConfig>;
@@ -105,5 +128,7 @@ export function parseSimulatorConfig(json: unknown): SimulatorConfig {
     if (Buffer.from(channel.secretBase64, 'base64').length < 32)
       throw new RangeError(`channel ${channelId}: the key is shorter than 32 bytes`);
   }
+  if (config.smsGateway && Buffer.from(config.smsGateway.secretBase64, 'base64').length < 32)
+    throw new RangeError('the SMS gateway key is shorter than 32 bytes');
   return config;
 }

@@ -58,7 +58,11 @@ export interface VerificationRecord {
   contractNo: string | null;
 }
 
-/** An SMS the simulated bank sent: the phone masked; the code in clear (the test reads it, as a payer would). */
+/**
+ * An SMS the simulator sent: the phone masked; the code in clear (the test reads it, as a payer would).
+ * From a bank's bind-card verify: `channelId` is the bank and `verificationId` its verification; from the
+ * SMS gateway: `channelId` is `sms-gateway` and `verificationId` our message id.
+ */
 export interface SmsMessage {
   readonly channelId: string;
   readonly verificationId: string;

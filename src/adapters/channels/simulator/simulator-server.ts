@@ -12,12 +12,13 @@ import { checkSignature, signatureHeaders, SIGNATURE_HEADERS } from '../wire/wir
 import { ChannelSimulator, type SimulatedAnswer } from './channel-simulator.js';
 import type { CallbackPost } from './notice-dispatcher.js';
 import { failureModes, type SimulatorConfig } from './simulator-config.js';
+import { addSmsGatewayRoutes } from './sms-gateway-routes.js';
 
 /**
  * The channel simulator on the network: `POST /{channel}/v1/{operation}` speaks each channel's signed wire
  * protocol (requests verified, answers signed over the request's nonce), and `/control/...` lets tests
  * and operators set failure modes, fix the clock and read what the channels recorded (their orders,
- * callback deliveries, SMS outbox). It listens on loopback only: the control endpoints are not
+ * callback deliveries, SMS outbox), and `/sms/v1/send` is a simulated SMS provider. It listens on loopback only: the control endpoints are not
  * authenticated, as a test double's are not.
  */
 declare module 'fastify' {
@@ -170,6 +171,8 @@ export function buildSimulatorServer(simulator: ChannelSimulator): FastifyInstan
     simulator.setNow(body.data.now === null ? null : Date.parse(body.data.now));
     return reply.send({ now: new Date(simulator.nowMs()).toISOString() });
   });
+
+  addSmsGatewayRoutes(app, simulator, closing.signal);
 
   app.get('/control/health', async (_request, reply) => reply.send({ status: 'ok' }));
   return app;
