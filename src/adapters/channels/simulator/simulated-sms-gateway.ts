@@ -3,7 +3,7 @@ import { phoneNumber } from '../../../domain/shared/sensitive-text.js';
 import { evictOldest } from '../../../domain/shared/evict-oldest.js';
 import { SMS_CODES, type SmsSendRequest } from '../../sms/sms-wire.js';
 import type { ChannelKey } from '../wire/wire-signing.js';
-import type { ChannelSimulator } from './channel-simulator.js';
+import type { ChannelSimulator, SimulatedAnswer } from './channel-simulator.js';
 import { drawBetween, happens } from './seeded-draw.js';
 import { smsGatewayFailures, type SmsGatewayConfig, type SmsGatewayFailures } from './simulator-config.js';
 
@@ -22,18 +22,12 @@ const MAX_REMEMBERED_MESSAGES = 10_000;
 /** The templates this provider was given (a real one approves each template in advance). */
 const TEMPLATES = new Set(['payment_step_up']);
 
-export interface SmsAnswer {
-  readonly code: string;
-  readonly message: string;
-  readonly data: Record<string, unknown> | null;
-}
-
 export type SmsReply =
-  | { readonly kind: 'busy'; readonly answer: SmsAnswer }
-  | { readonly kind: 'answer'; readonly answer: SmsAnswer; readonly delayMs: number };
+  | { readonly kind: 'busy'; readonly answer: SimulatedAnswer }
+  | { readonly kind: 'answer'; readonly answer: SimulatedAnswer; readonly delayMs: number };
 
 export class SimulatedSmsGateway {
-  readonly #answers = new Map<string, { readonly requestKey: string; readonly answer: SmsAnswer }>();
+  readonly #answers = new Map<string, { readonly requestKey: string; readonly answer: SimulatedAnswer }>();
   #failures: SmsGatewayFailures;
   readonly #key: ChannelKey;
   #accepted = 0;
@@ -59,7 +53,7 @@ export class SimulatedSmsGateway {
     return this.#failures;
   }
 
-  refusal(code: string, message: string): SmsAnswer {
+  refusal(code: string, message: string): SimulatedAnswer {
     return { code, message, data: null };
   }
 
@@ -99,7 +93,7 @@ export class SimulatedSmsGateway {
         code: request.params.code,
         sentAtMs,
       });
-    const answer: SmsAnswer = {
+    const answer: SimulatedAnswer = {
       code: SMS_CODES.ok,
       message: 'accepted',
       data: { message_id: request.message_id, accepted_at: new Date(sentAtMs).toISOString() },

@@ -1,17 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import {
-  requestEnvelope,
-  WIRE_OPERATIONS,
-  WIRE_VERSION,
-  wireRequests,
-  type WireOperation,
-} from '../wire/wire-messages.js';
-import { checkSignature, signatureHeaders, SIGNATURE_HEADERS } from '../wire/wire-signing.js';
+import { requestEnvelope, WIRE_OPERATIONS, wireRequests, type WireOperation } from '../wire/wire-messages.js';
+import { checkSignature } from '../wire/wire-signing.js';
 import { ChannelSimulator, type SimulatedAnswer } from './channel-simulator.js';
 import type { CallbackPost } from './notice-dispatcher.js';
 import { failureModes, type SimulatorConfig } from './simulator-config.js';
+import { sendSignedAnswer } from './signed-answer.js';
 import { addSmsGatewayRoutes } from './sms-gateway-routes.js';
 
 /**
@@ -58,19 +53,7 @@ export function buildSimulatorServer(simulator: ChannelSimulator): FastifyInstan
     channelId: string,
     statusCode: number,
     given: SimulatedAnswer,
-  ) => {
-    const body = JSON.stringify({ ver: WIRE_VERSION, ret_code: given.code, ret_msg: given.message, data: given.data });
-    const nonce = request.headers[SIGNATURE_HEADERS.nonce];
-    const headers = signatureHeaders(simulator.key(channelId), {
-      kind: 'RESPONSE',
-      path: request.url,
-      // The wire's clock is the real one: a test that moves the channels' business clock keeps valid signatures.
-      timestampMs: Date.now(),
-      nonce: typeof nonce === 'string' ? nonce : '',
-      body,
-    });
-    return reply.code(statusCode).headers(headers).type('application/json').send(body);
-  };
+  ) => sendSignedAnswer(reply, request, simulator.key(channelId), statusCode, given);
 
   app.post<{ Params: { channelId: string; operation: string } }>(
     '/:channelId/v1/:operation',

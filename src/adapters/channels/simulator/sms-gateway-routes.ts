@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { requestEnvelope, WIRE_VERSION } from '../wire/wire-messages.js';
-import { checkSignature, signatureHeaders, SIGNATURE_HEADERS } from '../wire/wire-signing.js';
-import type { ChannelSimulator } from './channel-simulator.js';
+import { requestEnvelope } from '../wire/wire-messages.js';
+import { checkSignature } from '../wire/wire-signing.js';
+import type { ChannelSimulator, SimulatedAnswer } from './channel-simulator.js';
+import { sendSignedAnswer } from './signed-answer.js';
 import { SMS_CODES, SMS_SEND_PATH, smsSendRequest } from '../../sms/sms-wire.js';
-import type { SmsAnswer } from './simulated-sms-gateway.js';
 import { smsGatewayFailures } from './simulator-config.js';
 
 /**
@@ -17,18 +17,8 @@ export function addSmsGatewayRoutes(app: FastifyInstance, simulator: ChannelSimu
   const gateway = simulator.smsGateway;
   if (!gateway) return;
 
-  const answer = (reply: FastifyReply, request: FastifyRequest, statusCode: number, given: SmsAnswer) => {
-    const body = JSON.stringify({ ver: WIRE_VERSION, ret_code: given.code, ret_msg: given.message, data: given.data });
-    const nonce = request.headers[SIGNATURE_HEADERS.nonce];
-    const headers = signatureHeaders(gateway.key(), {
-      kind: 'RESPONSE',
-      path: request.url,
-      timestampMs: Date.now(),
-      nonce: typeof nonce === 'string' ? nonce : '',
-      body,
-    });
-    return reply.code(statusCode).headers(headers).type('application/json').send(body);
-  };
+  const answer = (reply: FastifyReply, request: FastifyRequest, statusCode: number, given: SimulatedAnswer) =>
+    sendSignedAnswer(reply, request, gateway.key(), statusCode, given);
 
   app.post(SMS_SEND_PATH, async (request, reply) => {
     const raw = request.channelBody ?? Buffer.alloc(0);
