@@ -13,7 +13,7 @@ function port(value: string): number {
 
 /**
  * `ledger channels simulate`: the channel simulator as its own process on 127.0.0.1, until SIGINT or
- * SIGTERM. Prints one line `listening <url>` first (a test waits for it), then a line per channel.
+ * SIGTERM. Prints one line `listening <url>` first (a test waits for it), then a line per channel and the SMS gateway.
  */
 export function channelsCommand(): Command {
   const channels = new Command('channels').description('Payment channels: run the channel simulator');

@@ -95,7 +95,8 @@ export function decideStepUp(command: StepUpCommand, state: StepUpState): StepUp
   const atMs = msOf(command.at);
   if (command.type === 'IssueChallenge') {
     if (state.status !== 'none') {
-      // The same issue again (a retried command) changes nothing; another one under this id is a bug upstream.
+      // The same issue again (a retried command) changes nothing, and its caller must not text its new code:
+      // the payer holds the first. Another payment under this id is a bug upstream.
       if (state.paymentId === command.paymentId) return [];
       throw conflict(state, 'already_issued');
     }
