@@ -6,8 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   defaultSimulatorConfig,
   SIMULATED_PLATFORM,
+  simulatedChannelSecret,
 } from '../../src/adapters/channels/simulator/default-simulator-config.js';
 import { simulatorConfig } from '../../src/adapters/channels/simulator/simulator-config.js';
+import { fetchTransport } from '../../src/adapters/channels/channel-transport.js';
+import { HttpSmsGateway } from '../../src/adapters/sms/http-sms-gateway.js';
+import { phoneNumber, secretText } from '../../src/domain/shared/sensitive-text.js';
 import { startSimulatorProcess } from '../support/channel-simulator-process.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -39,6 +43,54 @@ describe('ledger channels simulate', () => {
       await simulator.stop();
     }
     expect(simulator.child.exitCode).toBe(0);
+  });
+
+  it('runs the SMS gateway of a --config file with its failure modes, and none when the file has none', async () => {
+    const config = defaultSimulatorConfig('sms-file');
+    const withOutage = join(dir, 'sms-outage.json');
+    writeFileSync(
+      withOutage,
+      JSON.stringify(
+        simulatorConfig.encode({
+          ...config,
+          smsGateway: { ...config.smsGateway!, failures: { ...config.smsGateway!.failures, outage: true } },
+        }),
+      ),
+    );
+    const { smsGateway: _gateway, ...channelsOnly } = config;
+    const withoutGateway = join(dir, 'no-sms.json');
+    writeFileSync(withoutGateway, JSON.stringify(simulatorConfig.encode(channelsOnly)));
+    const message = {
+      messageId: 'm-1',
+      phone: phoneNumber('13800000001'),
+      template: 'payment_step_up' as const,
+      code: secretText('123456'),
+    };
+    const key = { keyId: 'sim-sms-key-1', secret: simulatedChannelSecret('sms-file', 'sim-sms') };
+    for (const [file, outcome] of [
+      [withOutage, 'unavailable'],
+      // No gateway: an unsigned 404, which the adapter cannot take for a refusal.
+      [withoutGateway, 'unknown'],
+    ] as const) {
+      const simulator = await startSimulatorProcess(['--config', file]);
+      try {
+        const gateway = new HttpSmsGateway({
+          key,
+          accountId: config.merchantId,
+          transport: fetchTransport(simulator.url),
+        });
+        expect((await gateway.send(message, { timeoutMs: 5_000 })).outcome).toBe(outcome);
+        const unsigned = await fetch(`${simulator.url}/sms/v1/send`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+        // With a gateway, an unsigned request is refused; without one, there is no such route.
+        expect(unsigned.status).toBe(outcome === 'unknown' ? 404 : 401);
+      } finally {
+        await simulator.stop();
+      }
+    }
   });
 
   it('refuses a configuration it cannot run, and a bad port, with a message and a non-zero exit', () => {
