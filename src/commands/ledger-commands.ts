@@ -8,6 +8,7 @@ import type { Money } from '../domain/money/money.js';
 import { paymentDecider } from '../domain/payments/payment-decider.js';
 import { preauthDecider } from '../domain/preauths/preauth-decider.js';
 import { transferDecider } from '../domain/transfers/transfer-decider.js';
+import { transferBatchDecider } from '../domain/transfers/transfer-batch-decider.js';
 import { withdrawalDecider } from '../domain/withdrawals/withdrawal-decider.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { PaymentChannel } from '../ports/payment-channel.js';
@@ -75,6 +76,13 @@ import {
   type TransferRequest,
 } from './transfers/transfer-operations.js';
 import {
+  runTransferBatch,
+  transferBatchInOneCommit,
+  transferBatchStreamId,
+  type TransferBatchHandler,
+  type TransferBatchRequest,
+} from './transfers/transfer-batch.js';
+import {
   driveWithdrawal,
   withdraw,
   withdrawalStreamId,
@@ -91,6 +99,7 @@ export class LedgerCommands {
     readonly accounts: AccountHandler;
     readonly payments: PaymentHandler;
     readonly transfers: TransferHandler;
+    readonly batches: TransferBatchHandler;
     readonly withdrawals: WithdrawalHandler;
     readonly freezes: FreezeHandler;
     readonly preauths: PreauthHandler;
@@ -118,6 +127,7 @@ export class LedgerCommands {
       accounts: new StreamCommandHandler(eventStore, accountDecider, limits, accountSnapshots),
       payments: new StreamCommandHandler(eventStore, paymentDecider, limits),
       transfers: new StreamCommandHandler(eventStore, transferDecider, limits),
+      batches: new StreamCommandHandler(eventStore, transferBatchDecider, limits),
       withdrawals: new StreamCommandHandler(eventStore, withdrawalDecider, limits),
       freezes: new StreamCommandHandler(eventStore, freezeDecider, limits),
       preauths: new StreamCommandHandler(eventStore, preauthDecider, limits),
@@ -210,6 +220,23 @@ export class LedgerCommands {
     const { state } = await this.deps.transfers.load(transferStreamId(transferId));
     if (!state.exists)
       throw new DomainError('operation_not_found', `transfer ${transferId} does not exist`, { transferId });
+    return state;
+  }
+
+  /** A transfer batch as its process (engines without a multi-stream append; see runTransferBatch). */
+  transferBatch(request: TransferBatchRequest, context: CommandContext) {
+    return runTransferBatch(this.deps, request, context);
+  }
+
+  /** A new transfer batch decided whole for one commit (see transferBatchInOneCommit). */
+  transferBatchInOneCommit(request: TransferBatchRequest, context: CommandContext) {
+    return transferBatchInOneCommit(this.deps, request, context);
+  }
+
+  async getTransferBatch(batchId: string) {
+    const { state } = await this.deps.batches.load(transferBatchStreamId(batchId));
+    if (!state.recorded)
+      throw new DomainError('operation_not_found', `transfer batch ${batchId} does not exist`, { batchId });
     return state;
   }
 

@@ -5,6 +5,7 @@ import { paymentEventSchemas, type PaymentEvent } from './payments/payment-event
 import { preauthEventSchemas, type PreauthEvent } from './preauths/preauth-events.js';
 import { rechargeEventSchemas, type RechargeEvent } from './recharges/recharge-events.js';
 import { transferEventSchemas, type TransferEvent } from './transfers/transfer-events.js';
+import { transferBatchEventSchemas, type TransferBatchEvent } from './transfers/transfer-batch-events.js';
 import { withdrawalEventSchemas, type WithdrawalEvent } from './withdrawals/withdrawal-events.js';
 import { entityEventSchemas, type EntityEvent } from './entities/entity-events.js';
 import type { JsonObject, JsonValue } from './shared/json.js';
@@ -18,6 +19,7 @@ const SCHEMAS = [
   ...accountEventSchemas,
   ...paymentEventSchemas,
   ...transferEventSchemas,
+  ...transferBatchEventSchemas,
   ...withdrawalEventSchemas,
   ...freezeEventSchemas,
   ...preauthEventSchemas,
@@ -29,6 +31,7 @@ export type LedgerEvent =
   | AccountEvent
   | PaymentEvent
   | TransferEvent
+  | TransferBatchEvent
   | WithdrawalEvent
   | FreezeEvent
   | PreauthEvent

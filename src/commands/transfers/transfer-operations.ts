@@ -85,48 +85,63 @@ export function transferInOneCommit(
   decide: (decisions: OneCommitDecisions) => ExistingTransfer;
 } | null {
   if (request.fromAccountId === request.toAccountId) return null;
+  const streamId = transferStreamId(deriveId(context.operationKey, 'transfer'));
+  const streams = [
+    { handler: deps.transfers, streamId, expectNew: true },
+    { handler: deps.accounts, streamId: accountStreamId(request.fromAccountId) },
+    { handler: deps.accounts, streamId: accountStreamId(request.toAccountId) },
+  ];
+  const decide = (decisions: OneCommitDecisions) => decideNewTransfer(deps, request, context, decisions);
+  return { streams, positionStream: streamId, decide };
+}
+
+/**
+ * Decides a new transfer on the states decided so far (its request, debit, credit and completion), or
+ * throws its refusal before deciding anything. The streams (its own, expected new, and both accounts')
+ * must be among those the commit loaded. Also decides each item of a transfer batch.
+ */
+export function decideNewTransfer(
+  deps: TransferDeps,
+  request: TransferRequest,
+  context: CommandContext,
+  decisions: OneCommitDecisions,
+): ExistingTransfer {
+  if (request.fromAccountId === request.toAccountId)
+    throw new DomainError('same_account', 'a transfer needs two different accounts');
   const transferId = deriveId(context.operationKey, 'transfer');
   const streamId = transferStreamId(transferId);
   const [fromStream, toStream] = [accountStreamId(request.fromAccountId), accountStreamId(request.toAccountId)];
-  const streams = [
-    { handler: deps.transfers, streamId, expectNew: true },
-    { handler: deps.accounts, streamId: fromStream },
-    { handler: deps.accounts, streamId: toStream },
-  ];
-  const decide = (decisions: OneCommitDecisions): ExistingTransfer => {
-    if (decisions.state(deps.transfers, streamId).exists) throw new OneCommitUnsuitableError('the transfer exists');
-    const from = requireExisting(decisions.state(deps.accounts, fromStream), request.fromAccountId);
-    const to = requireExisting(decisions.state(deps.accounts, toStream), request.toAccountId);
-    const movement = checkTransfer(transferId, request, from, to);
-    const requested = transferRequestOf(transferId, request, from, to);
-    decisions.decide(
-      deps.transfers,
-      streamId,
-      { type: 'RequestTransfer', request: requested },
-      stepContext(context, transferId, 'request'),
-    );
-    decisions.decide(
-      deps.accounts,
-      fromStream,
-      { type: 'DebitAccount', ...movement, accountId: from.accountId, counterparty: stripParty(requested.to) },
-      stepContext(context, transferId, 'debit'),
-    );
-    decisions.decide(
-      deps.accounts,
-      toStream,
-      { type: 'CreditAccount', ...movement, accountId: to.accountId, counterparty: stripParty(requested.from) },
-      stepContext(context, transferId, 'credit'),
-    );
-    const done = decisions.decide(
-      deps.transfers,
-      streamId,
-      { type: 'CompleteTransfer', transferId },
-      stepContext(context, transferId, 'complete'),
-    );
-    assert(done.state.exists, 'a completed transfer exists');
-    return done.state;
-  };
-  return { streams, positionStream: streamId, decide };
+  if (decisions.state(deps.transfers, streamId).exists) throw new OneCommitUnsuitableError('the transfer exists');
+  const from = requireExisting(decisions.state(deps.accounts, fromStream), request.fromAccountId);
+  const to = requireExisting(decisions.state(deps.accounts, toStream), request.toAccountId);
+  const movement = checkTransfer(transferId, request, from, to);
+  const requested = transferRequestOf(transferId, request, from, to);
+  decisions.decide(
+    deps.transfers,
+    streamId,
+    { type: 'RequestTransfer', request: requested },
+    stepContext(context, transferId, 'request'),
+  );
+  decisions.decide(
+    deps.accounts,
+    fromStream,
+    { type: 'DebitAccount', ...movement, accountId: from.accountId, counterparty: stripParty(requested.to) },
+    stepContext(context, transferId, 'debit'),
+  );
+  decisions.decide(
+    deps.accounts,
+    toStream,
+    { type: 'CreditAccount', ...movement, accountId: to.accountId, counterparty: stripParty(requested.from) },
+    stepContext(context, transferId, 'credit'),
+  );
+  const done = decisions.decide(
+    deps.transfers,
+    streamId,
+    { type: 'CompleteTransfer', transferId },
+    stepContext(context, transferId, 'complete'),
+  );
+  assert(done.state.exists, 'a completed transfer exists');
+  return done.state;
 }
 
 /** Checks the debit and the credit of a new transfer on the two accounts as they are: throws a refusal. */

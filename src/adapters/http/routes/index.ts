@@ -14,6 +14,7 @@ import { projectionStatusRoutes } from './projection-status.js';
 import { preauthRoutes } from './preauths.js';
 import { rechargeRoutes } from './recharges.js';
 import { statementRoutes } from './statements.js';
+import { transferBatchRoutes } from './transfer-batches.js';
 import { transferAndWithdrawalRoutes } from './transfers-and-withdrawals.js';
 
 /** Every /v1 resource, one plugin per resource. */
@@ -27,6 +28,7 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(freezeRoutes(service));
     await app.register(preauthRoutes(service));
     await app.register(transferAndWithdrawalRoutes(service));
+    await app.register(transferBatchRoutes(service));
     await app.register(statementRoutes(service));
     await app.register(booksRoutes(service));
     await app.register(operationQueryRoutes(service));
