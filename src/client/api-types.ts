@@ -15,6 +15,7 @@ import type * as projections from '../adapters/http/routes/projection-status.js'
 import type * as recharges from '../adapters/http/routes/recharges.js';
 import type * as statements from '../adapters/http/routes/statements.js';
 import type * as movements from '../adapters/http/routes/transfers-and-withdrawals.js';
+import type * as batches from '../adapters/http/routes/transfer-batches.js';
 
 /**
  * What the client sends and receives, derived from the zod schemas the server validates and serialises
@@ -91,6 +92,8 @@ export type PreauthListQuery = Paged<In<typeof operations.preauthListQuery>>;
 
 export type TransferRequest = In<typeof movements.transferBody>;
 export type Transfer = Out<typeof movements.transferView>;
+export type TransferBatchRequest = In<typeof batches.transferBatchBody>;
+export type TransferBatch = Out<typeof batches.transferBatchView>;
 export type WithdrawalRequest = In<typeof movements.withdrawalBody>;
 export type Withdrawal = Out<typeof movements.withdrawalView>;
 export type TransferListQuery = Paged<In<typeof operations.transferListQuery>>;

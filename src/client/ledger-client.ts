@@ -263,6 +263,15 @@ export class LedgerClient {
     return this.read(ROUTES.listTransfers, NO_PARAMS, query);
   }
 
+  /** Up to MAX_TRANSFER_BATCH_ITEMS transfers under one key; each item's result is in the answer. */
+  transferBatch(body: Api.TransferBatchRequest, options?: CommandOptions): Promise<Api.TransferBatch> {
+    return this.command(ROUTES.transferBatch, NO_PARAMS, body, options);
+  }
+
+  getTransferBatch(batchId: string): Promise<Api.TransferBatch> {
+    return this.read(ROUTES.getTransferBatch, { batchId });
+  }
+
   withdraw(body: Api.WithdrawalRequest, options?: CommandOptions): Promise<Api.Withdrawal> {
     return this.command(ROUTES.withdraw, NO_PARAMS, body, options);
   }

@@ -57,6 +57,8 @@ export const ROUTES = {
   transfer: { method: 'POST', path: '/v1/transfers' },
   listTransfers: { method: 'GET', path: '/v1/transfers' },
   getTransfer: { method: 'GET', path: '/v1/transfers/{transferId}' },
+  transferBatch: { method: 'POST', path: '/v1/transfer-batches' },
+  getTransferBatch: { method: 'GET', path: '/v1/transfer-batches/{batchId}' },
   withdraw: { method: 'POST', path: '/v1/withdrawals' },
   listWithdrawals: { method: 'GET', path: '/v1/withdrawals' },
   getWithdrawal: { method: 'GET', path: '/v1/withdrawals/{withdrawalId}' },

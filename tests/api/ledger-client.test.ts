@@ -211,6 +211,21 @@ describe('LedgerClient over HTTP', () => {
       currency: 'CNY',
     });
     expect(await operator.getTransfer(sent.transferId)).toMatchObject({ status: 'completed' });
+    const batch = await operator.transferBatch({
+      mode: 'independent',
+      items: [
+        {
+          fromAccountId: wallet.accountId,
+          toAccountId: other.accountId,
+          amount: '1.00',
+          currency: 'CNY',
+          reference: 'b-1',
+        },
+        { fromAccountId: other.accountId, toAccountId: wallet.accountId, amount: '9999.00', currency: 'CNY' },
+      ],
+    });
+    expect(batch).toMatchObject({ status: 'partially_applied', appliedCount: 1 });
+    expect(await operator.getTransferBatch(batch.batchId)).toEqual(batch);
     const payout = await operator.withdraw({
       accountId: wallet.accountId,
       amount: '20.00',

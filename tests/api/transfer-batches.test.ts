@@ -48,7 +48,9 @@ describe.each(['auto', 'off'])('transfer batches (ONE_COMMIT=%s)', (oneCommit) =
     ledger = await startTestLedger(undefined, { ONE_COMMIT: oneCommit });
     shop = await createCaller(ledger.service, 'merchant', 'Payroll shop');
     rival = await createCaller(ledger.service, 'merchant', 'Rival');
-    [a, b, c] = await Promise.all([1, 2, 3].map(async () => (await openWallet(ledger.app)).accountId));
+    a = (await openWallet(ledger.app)).accountId;
+    b = (await openWallet(ledger.app)).accountId;
+    c = (await openWallet(ledger.app)).accountId;
     expect((await recharge(ledger.app, a, '100.00')).statusCode).toBe(201);
     const opened = await ledger.inject({
       method: 'POST',
