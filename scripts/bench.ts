@@ -3,6 +3,7 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as appendAndProject from '../bench/append-and-project.js';
 import * as appendConcurrent from '../bench/append-concurrent.js';
+import * as batchTransfers from '../bench/batch-transfers.js';
 import {
   RESULTS_DIR,
   formatResultsTable,
@@ -31,6 +32,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   projectionCatchup,
   httpRecharge,
   payments,
+  batchTransfers,
   paymentP99LongStream,
   coldStart1m,
   rebuild1m,
