@@ -56,7 +56,7 @@ describe('a transfer batch on the per-item process path', () => {
       const state = await commands.getAccountState(accountId);
       return state.exists ? state.balanceMinor : null;
     };
-    return { commands, a, b, c, batch, balance, close: () => store.close() };
+    return { commands, store, a, b, c, batch, balance, close: () => store.close() };
   }
 
   it('all_or_nothing: compensates the items that ran before the refused one', async () => {
@@ -83,6 +83,28 @@ describe('a transfer batch on the per-item process path', () => {
         ['refused', 'insufficient_funds'],
       ]);
       expect([await l.balance(l.a), await l.balance(l.b), await l.balance(l.c)]).toEqual([0n, 500n, 500n]);
+    } finally {
+      await l.close();
+    }
+  });
+
+  it('all_or_nothing: a retry after a crash before the record finishes the compensation, not the batch', async () => {
+    const l = await ledgerWithConcurrentSpend();
+    try {
+      const append = l.store.appendToStream.bind(l.store);
+      let crash = true;
+      l.store.appendToStream = (streamId, events, expected) => {
+        if (crash && streamId.startsWith('transferbatch-')) {
+          crash = false;
+          return Promise.reject(new Error('the process died before recording the batch'));
+        }
+        return append(streamId, events, expected);
+      };
+      const same = context();
+      await expect(l.commands.transferBatch(l.batch('all_or_nothing'), same)).rejects.toThrow('died');
+      const { batch } = await l.commands.transferBatch(l.batch('all_or_nothing'), same);
+      expect(batch.items.map((i) => i.status)).toEqual(['compensated', 'not_applied']);
+      expect([await l.balance(l.a), await l.balance(l.b), await l.balance(l.c)]).toEqual([500n, 0n, 500n]);
     } finally {
       await l.close();
     }

@@ -234,8 +234,9 @@ export async function runTransferBatch(
     new Map(streams.map((tracked, i) => [tracked.streamId, { tracked, ...loaded[i]! }])),
     false,
   );
-  const decided = decideItems(deps, request, context, batchId, decisions);
-  const items = [...decided];
+  const items = (await compensationBegun(deps, request, context, batchId))
+    ? await finishCompensation(deps, request, context, batchId, decisions)
+    : decideItems(deps, request, context, batchId, decisions);
   for (let index = 0; index < items.length; index++) {
     if (items[index]!.status !== 'completed') continue;
     const outcome = await runItem(deps, request.items[index]!, itemContext(context, batchId, index));
@@ -263,6 +264,55 @@ export async function runTransferBatch(
   );
   assert(record.state.recorded, 'a recorded batch is recorded');
   return { batch: record.state, position: record.position };
+}
+
+/** The id of the reverse transfer that compensates item `index` (see `compensate`). */
+function compensationTransferId(context: CommandContext, batchId: string, index: number): string {
+  return itemTransferId(context, batchId, index + MAX_TRANSFER_BATCH_ITEMS);
+}
+
+/** True when an earlier run of this all_or_nothing batch stopped while compensating (a takeover resumes it). */
+async function compensationBegun(
+  deps: TransferBatchDeps,
+  request: TransferBatchRequest,
+  context: CommandContext,
+  batchId: string,
+): Promise<boolean> {
+  if (request.mode !== 'all_or_nothing') return false;
+  const reversals = await Promise.all(
+    request.items.map((_, i) => deps.transfers.load(transferStreamId(compensationTransferId(context, batchId, i)))),
+  );
+  return reversals.some((reversal) => reversal.state.exists);
+}
+
+/**
+ * Finishes what an earlier run began: the items before the first that did not complete ran and are
+ * compensated, whatever the states say now (deciding them again could apply a batch already undone).
+ * That item keeps its recorded failure when it has one; the rest are not applied.
+ */
+async function finishCompensation(
+  deps: TransferBatchDeps,
+  request: TransferBatchRequest,
+  context: CommandContext,
+  batchId: string,
+  decisions: OneCommitDecisions,
+): Promise<TransferBatchItem[]> {
+  const states = request.items.map((_, i) =>
+    decisions.state(deps.transfers, transferStreamId(itemTransferId(context, batchId, i))),
+  );
+  const ran = states.findIndex((state) => !state.exists || state.status !== 'completed');
+  assert(ran > 0, 'a batch being compensated ran its first item and stopped before its last');
+  const items = request.items.map((item, i) => {
+    const transferId = itemTransferId(context, batchId, i);
+    const state = states[i]!;
+    if (i < ran) return itemOf(item, transferId, 'completed', null);
+    if (i === ran && state.exists && state.failure) {
+      return itemOf(item, transferId, 'refused', { code: state.failure.reasonCode, reason: state.failure.reason });
+    }
+    return itemOf(item, transferId, 'not_applied', null);
+  });
+  await compensate(deps, request, context, batchId, items, ran);
+  return items;
 }
 
 /** Runs one accepted item as its transfer process: null when it completed, else why it did not. */
@@ -303,6 +353,7 @@ async function compensate(
       memo: `reverses ${items[index]!.transferId}`,
       reference: null,
     };
+    // The reversal's id is compensationTransferId(context, batchId, index): a resumed run finds it.
     const undone = await runItem(deps, reversal, itemContext(context, batchId, index + MAX_TRANSFER_BATCH_ITEMS));
     items[index] =
       undone === null ? { ...items[index]!, status: 'compensated' } : { ...items[index]!, failure: undone };
