@@ -5,6 +5,7 @@ import { decodeEvent } from '../domain/event-catalogue.js';
 import type { AccountState, AccountStatus } from '../domain/accounts/account-state.js';
 import { freezeDecider } from '../domain/freezes/freeze-decider.js';
 import type { Money } from '../domain/money/money.js';
+import type { ExistingPayment } from '../domain/payments/payment-state.js';
 import { paymentDecider } from '../domain/payments/payment-decider.js';
 import { preauthDecider } from '../domain/preauths/preauth-decider.js';
 import { transferDecider } from '../domain/transfers/transfer-decider.js';
@@ -40,7 +41,7 @@ import {
   type PaymentHandler,
   type PaymentParties,
 } from './payments/payment-operations.js';
-import { cancelPayment, refundPayment, type RefundRequest } from './payments/payment-reversals.js';
+import { cancelPayment, refundInOneCommit, refundPayment, type RefundRequest } from './payments/payment-reversals.js';
 import {
   authorise,
   cancelCompletion,
@@ -198,6 +199,11 @@ export class LedgerCommands {
 
   refundPayment(request: RefundRequest, context: CommandContext) {
     return refundPayment(this.deps, request, context);
+  }
+
+  /** A new refund of `payment` decided whole for one commit (see refundInOneCommit). */
+  refundInOneCommit(request: RefundRequest, context: CommandContext, payment: ExistingPayment) {
+    return refundInOneCommit(this.deps, request, context, payment);
   }
 
   async getRecharge(rechargeId: string) {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWallet, startTestLedger, type TestLedger } from '../support/test-ledger.js';
 
 /**
- * Answers of operations recorded in one commit (payments, transfers) or two (recharges): a retry with the
+ * Answers of operations recorded in one commit (payments, refunds, transfers) or two (recharges): a retry with the
  * same key replays the first answer exactly, its position included (read back from the operation's last
  * event), and that position is the operation stream's own, as GET by id answers it. Refusals replay too.
  * On the process path (ONE_COMMIT=off) the same holds: the suite says what either path must do.
@@ -82,6 +82,57 @@ describe('answers of one-commit operations', () => {
     expect(balance.json()).toMatchObject({ balance: '35.00' });
   });
 
+  it('a refund replays exactly, with the position GET by id gives, in one multi-stream append', async () => {
+    const paid = await answeredTwice(
+      '/v1/payments',
+      { payerAccountId: wallet, payeeAccountId: shopAccount, amount: '4.00', currency: 'CNY', merchantOrderNo: 'OC-3' },
+      201,
+    );
+    const store = ledger.service.eventStore;
+    const calls: string[] = [];
+    const [appendToStream, appendToStreams] = [store.appendToStream.bind(store), store.appendToStreams?.bind(store)];
+    store.appendToStream = (...args) => {
+      calls.push(`one:${args[0]}`);
+      return appendToStream(...args);
+    };
+    if (appendToStreams) {
+      store.appendToStreams = (appends) => {
+        calls.push(`many:${appends.map((a) => a.streamId.split('-')[0]).join(',')}`);
+        return appendToStreams(appends);
+      };
+    }
+    const url = `/v1/payments/${paid['paymentId']}/refunds`;
+    const payload = { refundNo: 'OC-3-R1', amount: '1.50', currency: 'CNY' };
+    const key = randomUUID();
+    let first: Awaited<ReturnType<typeof post>>;
+    try {
+      first = await post(url, payload, key);
+    } finally {
+      store.appendToStream = appendToStream;
+      if (appendToStreams) store.appendToStreams = appendToStreams;
+    }
+    expect(first.statusCode, first.body).toBe(201);
+    const again = await post(url, payload, key);
+    expect([again.statusCode, again.headers['idempotent-replayed'], again.json()]).toEqual([201, 'true', first.json()]);
+    // Request, payee debit, payer credit, completion, the key's claim and answer: one commit where the
+    // engine can (the payment stream last: its last event's position answers); else one append at a time.
+    if (ledger.service.commands.oneCommit) {
+      expect(calls).toEqual(['many:account,account,payment,idempotency']);
+    } else {
+      expect(calls.filter((c) => c.startsWith('many:'))).toEqual([]);
+      expect(calls.filter((c) => c.startsWith('one:account-'))).toHaveLength(2);
+    }
+    const refunded = first.json<Record<string, string>>();
+    const readPayment = await ledger.inject({ method: 'GET', url: `/v1/payments/${paid['paymentId']}` });
+    const { refundId, ...view } = refunded;
+    expect(refundId).toEqual(expect.any(String));
+    expect(readPayment.json()).toEqual(view);
+    expect(view).toMatchObject({ refundedAmount: '1.50' });
+    const payer = await ledger.inject({ method: 'GET', url: `/v1/accounts/${wallet}?minPosition=${view['position']}` });
+    const shop = await ledger.inject({ method: 'GET', url: `/v1/accounts/${shopAccount}` });
+    expect([payer.json().balance, shop.json().balance]).toEqual(['32.50', '14.50']);
+  });
+
   it('a refusal replays as the refusal, recording nothing else', async () => {
     const refused = await answeredTwice(
       '/v1/payments',
@@ -101,5 +152,18 @@ describe('answers of one-commit operations', () => {
       422,
     );
     expect(declined['code']).toBe('channel_declined');
+    const paid = await answeredTwice(
+      '/v1/payments',
+      { payerAccountId: wallet, payeeAccountId: shopAccount, amount: '2.00', currency: 'CNY', merchantOrderNo: 'OC-4' },
+      201,
+    );
+    const tooMuch = await answeredTwice(
+      `/v1/payments/${paid['paymentId']}/refunds`,
+      { refundNo: 'OC-4-R1', amount: '2.01', currency: 'CNY' },
+      422,
+    );
+    expect(tooMuch['code']).toBe('refund_exceeds_payment');
+    const read = await ledger.inject({ method: 'GET', url: `/v1/payments/${paid['paymentId']}` });
+    expect(read.json()).toEqual(paid);
   });
 });

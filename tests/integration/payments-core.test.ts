@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableMinor } from '../../src/domain/accounts/account-state.js';
 import { DomainError } from '../../src/domain/shared/domain-error.js';
+import { OneCommitUnsuitableError } from '../../src/commands/one-commit.js';
 import { cny, commandFixture, context, openFunded } from '../support/command-fixtures.js';
 
 type Fixture = ReturnType<typeof commandFixture>;
@@ -202,6 +203,39 @@ describe('payments core, on the embedded event store', () => {
         context(),
       );
       expect(after.refundedMinor).toBe(500n);
+    });
+
+    it('decides a refund whole for one commit, and leaves one the merchant cannot cover to the process', async () => {
+      const { payer, merchant, paymentId } = await paid('30.00');
+      const coordinator = f.commands.oneCommit;
+      if (!coordinator) throw new Error('the embedded store commits an operation whole');
+      const payment = await f.commands.getPayment(paymentId);
+      const refund = (refundNo: string, amount: string) => {
+        const command = f.commands.refundInOneCommit(
+          { paymentId, refundNo, amount: cny(amount), reason: '' },
+          context(),
+          payment,
+        );
+        return coordinator.commit(command.streams, command.decide);
+      };
+      const { value } = await refund('whole-1', '10.00');
+      expect(value.payment.refunds.get('whole-1')?.status).toBe('completed');
+      expect(await balances(f, payer)).toMatchObject({ balance: 8_000n });
+      expect(await balances(f, merchant)).toMatchObject({ balance: 2_000n });
+      // The same refund number again, and a refund the merchant cannot cover, are the process's to answer.
+      await expect(refund('whole-1', '10.00')).rejects.toBeInstanceOf(OneCommitUnsuitableError);
+      const state = await f.commands.getAccountState(merchant);
+      if (!state.exists) throw new Error('no account');
+      const other = await openFunded(f.commands, 'wallet', null);
+      await f.commands.changeAccountFlags(merchant, { ...state.flags, maySendTransfers: true }, 'test', context());
+      await f.commands.transfer(
+        { fromAccountId: merchant, toAccountId: other, amount: cny('15.00'), memo: '' },
+        context(),
+      );
+      await expect(refund('whole-2', '10.00')).rejects.toBeInstanceOf(OneCommitUnsuitableError);
+      const after = await f.commands.getPayment(paymentId);
+      expect(after.refunds.has('whole-2')).toBe(false);
+      expect(await balances(f, merchant)).toMatchObject({ balance: 500n });
     });
   });
 

@@ -1,7 +1,10 @@
 import type { Money } from '../../domain/money/money.js';
 import type { ExistingPayment } from '../../domain/payments/payment-state.js';
 import { accountingDate } from '../../domain/shared/accounting-day.js';
+import { DomainError, assert } from '../../domain/shared/domain-error.js';
+import { accountStreamId } from '../accounts/open-account-handler.js';
 import { deriveId, type CommandContext } from '../command-context.js';
+import { OneCommitUnsuitableError, type OneCommitDecisions, type TrackedStream } from '../one-commit.js';
 import {
   maxPosition,
   moveBetweenAccounts,
@@ -89,7 +92,7 @@ export async function refundPayment(
 ): Promise<PaymentOutcome & { refundId: string }> {
   const { paymentId } = request;
   const streamId = paymentStreamId(paymentId);
-  const refundId = deriveId(`${paymentId}\u0000${request.refundNo}`, 'refund');
+  const refundId = refundIdOf(request);
   const requested = await deps.payments.handle(
     streamId,
     {
@@ -133,6 +136,104 @@ export async function refundPayment(
     position: maxPosition(requested.position, moved.position, outcome.position),
     refundId,
   };
+}
+
+function refundIdOf(request: RefundRequest): string {
+  return deriveId(`${request.paymentId}\u0000${request.refundNo}`, 'refund');
+}
+
+/** The refund's movement from payee to payer, as `returnMoney` makes it for the process. */
+function refundMovement(payment: ExistingPayment, request: RefundRequest, refundId: string) {
+  const { order } = payment;
+  const memo = request.reason || `refund ${request.refundNo} of ${order.merchantOrderNo}`;
+  return {
+    amount: request.amount,
+    kind: 'refund' as const,
+    operationId: refundId,
+    merchantOrderNo: order.merchantOrderNo,
+    memo,
+  };
+}
+
+/**
+ * A new refund decided whole, for one commit (src/commands/one-commit.ts): the same commands, checks and
+ * derived event ids as `refundPayment` and `returnMoney`, decided on the loaded states: RefundRequested,
+ * the payee's debit, the payer's credit, RefundCompleted. `payment` is the payment as the caller just
+ * loaded it (its two accounts never change). A refusal of the request throws before anything is kept; a
+ * refund number used before (a retry) or a debit or credit the accounts would refuse (the process records
+ * the failed refund, or compensates) is the process's to answer.
+ */
+export function refundInOneCommit(
+  deps: PaymentDeps,
+  request: RefundRequest,
+  context: CommandContext,
+  payment: ExistingPayment,
+): {
+  streams: TrackedStream[];
+  positionStream: string;
+  decide: (decisions: OneCommitDecisions) => { payment: ExistingPayment; refundId: string };
+} {
+  const { paymentId } = request;
+  assert(payment.order.paymentId === paymentId, 'the loaded payment is the one refunded');
+  const streamId = paymentStreamId(paymentId);
+  const refundId = refundIdOf(request);
+  const [payeeStream, payerStream] = [
+    accountStreamId(payment.order.payeeAccountId),
+    accountStreamId(payment.order.payerAccountId),
+  ];
+  const streams = [
+    { handler: deps.payments, streamId },
+    { handler: deps.accounts, streamId: payeeStream },
+    { handler: deps.accounts, streamId: payerStream },
+  ];
+  const decide = (decisions: OneCommitDecisions) => {
+    const current = decisions.state(deps.payments, streamId);
+    if (current.exists && current.refunds.has(request.refundNo))
+      throw new OneCommitUnsuitableError('the refund number was used before');
+    const requested = decisions.decide(
+      deps.payments,
+      streamId,
+      {
+        type: 'RequestRefund',
+        paymentId,
+        refundId,
+        refundNo: request.refundNo,
+        amount: request.amount,
+        reason: request.reason,
+      },
+      stepContext(context, refundId, 'refund-request'),
+    );
+    assert(requested.state.exists, 'a requested refund is of an existing payment');
+    const { order } = requested.state;
+    const movement = refundMovement(requested.state, request, refundId);
+    try {
+      decisions.decide(
+        deps.accounts,
+        payeeStream,
+        { type: 'DebitAccount', ...movement, accountId: order.payeeAccountId, counterparty: stripParty(order.payer) },
+        stepContext(context, refundId, 'debit'),
+      );
+      decisions.decide(
+        deps.accounts,
+        payerStream,
+        { type: 'CreditAccount', ...movement, accountId: order.payerAccountId, counterparty: stripParty(order.payee) },
+        stepContext(context, refundId, 'credit'),
+      );
+    } catch (error) {
+      // The process records this refund's failure (and a compensation): it answers, on the stored states.
+      if (error instanceof DomainError) throw new OneCommitUnsuitableError(`the refund would fail: ${error.code}`);
+      throw error;
+    }
+    const completed = decisions.decide(
+      deps.payments,
+      streamId,
+      { type: 'CompleteRefund', paymentId, refundId },
+      stepContext(context, refundId, 'refund-complete'),
+    );
+    assert(completed.state.exists, 'a completed refund is of an existing payment');
+    return { payment: completed.state, refundId };
+  };
+  return { streams, positionStream: streamId, decide };
 }
 
 /** Payee back to payer: the payment's movement in reverse, compensated if the payer cannot take it. */

@@ -260,20 +260,29 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        await visiblePayment(request, request.params.paymentId);
+        const visible = await visiblePayment(request, request.params.paymentId);
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
-        await runCommand(request, reply, service, async (context) => {
-          const { payment, position, refundId } = await service.commands.refundPayment(
-            {
-              paymentId: request.params.paymentId,
-              refundNo: request.body.refundNo,
-              amount,
-              reason: request.body.reason,
-            },
-            context,
-          );
-          return { statusCode: 201, body: { ...toPaymentView(payment, position), refundId } };
+        const refundRequest = {
+          paymentId: request.params.paymentId,
+          refundNo: request.body.refundNo,
+          amount,
+          reason: request.body.reason,
+        };
+        const refundedView = (refunded: { payment: ExistingPayment; refundId: string }, position: bigint) => ({
+          ...toPaymentView(refunded.payment, position),
+          refundId: refunded.refundId,
         });
+        await runCommand(
+          request,
+          reply,
+          service,
+          async (context) => {
+            const { position, ...refunded } = await service.commands.refundPayment(refundRequest, context);
+            return { statusCode: 201, body: refundedView(refunded, position) };
+          },
+          (context) =>
+            answeredInOneCommit(service.commands.refundInOneCommit(refundRequest, context, visible), 201, refundedView),
+        );
       },
     );
   };
