@@ -86,6 +86,7 @@ import {
 import {
   driveWithdrawal,
   withdraw,
+  withdrawalInTwoCommits,
   withdrawalStreamId,
   type WithdrawalHandler,
   type WithdrawalRequest,
@@ -248,6 +249,11 @@ export class LedgerCommands {
 
   withdraw(request: WithdrawalRequest, context: CommandContext) {
     return withdraw(this.deps, request, context);
+  }
+
+  /** A new withdrawal in two commits (see withdrawalInTwoCommits), or null: run `withdraw`. */
+  withdrawalInTwoCommits(request: WithdrawalRequest, context: CommandContext) {
+    return withdrawalInTwoCommits(this.deps, request, context);
   }
 
   async getWithdrawal(withdrawalId: string) {

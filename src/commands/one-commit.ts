@@ -55,6 +55,14 @@ export interface TrackedStream {
   readonly expectNew?: boolean;
 }
 
+/** One commit of an operation done in two (a recharge, a withdrawal): the streams it decides on, and the decision. */
+export interface CommitPlan<T> {
+  readonly streams: readonly TrackedStream[];
+  /** The operation's own stream (see OneCommitCommand.positionStream). */
+  readonly positionStream: string;
+  readonly decide: (decisions: OneCommitDecisions) => T;
+}
+
 /** The operation cannot be done in one commit (it was begun, or must be resumed): run its process. */
 export class OneCommitUnsuitableError extends Error {
   override readonly name = 'OneCommitUnsuitableError';

@@ -43,6 +43,29 @@ describe('answers of one-commit operations', () => {
     return first.json<Record<string, string>>();
   }
 
+  /** What `run` appends: each multi-stream append by its streams' kinds, each single append by its stream. */
+  async function appendsOf<T>(run: () => Promise<T>): Promise<{ value: T; calls: string[] }> {
+    const store = ledger.service.eventStore;
+    const calls: string[] = [];
+    const [appendToStream, appendToStreams] = [store.appendToStream.bind(store), store.appendToStreams?.bind(store)];
+    store.appendToStream = (...args) => {
+      calls.push(`one:${args[0]}`);
+      return appendToStream(...args);
+    };
+    if (appendToStreams) {
+      store.appendToStreams = (appends) => {
+        calls.push(`many:${appends.map((a) => a.streamId.split('-')[0]).join(',')}`);
+        return appendToStreams(appends);
+      };
+    }
+    try {
+      return { value: await run(), calls };
+    } finally {
+      store.appendToStream = appendToStream;
+      if (appendToStreams) store.appendToStreams = appendToStreams;
+    }
+  }
+
   it('a recharge, a payment and a transfer replay exactly, with the position GET by id gives', async () => {
     const recharged = await answeredTwice(
       '/v1/recharges',
@@ -88,29 +111,10 @@ describe('answers of one-commit operations', () => {
       { payerAccountId: wallet, payeeAccountId: shopAccount, amount: '4.00', currency: 'CNY', merchantOrderNo: 'OC-3' },
       201,
     );
-    const store = ledger.service.eventStore;
-    const calls: string[] = [];
-    const [appendToStream, appendToStreams] = [store.appendToStream.bind(store), store.appendToStreams?.bind(store)];
-    store.appendToStream = (...args) => {
-      calls.push(`one:${args[0]}`);
-      return appendToStream(...args);
-    };
-    if (appendToStreams) {
-      store.appendToStreams = (appends) => {
-        calls.push(`many:${appends.map((a) => a.streamId.split('-')[0]).join(',')}`);
-        return appendToStreams(appends);
-      };
-    }
     const url = `/v1/payments/${paid['paymentId']}/refunds`;
     const payload = { refundNo: 'OC-3-R1', amount: '1.50', currency: 'CNY' };
     const key = randomUUID();
-    let first: Awaited<ReturnType<typeof post>>;
-    try {
-      first = await post(url, payload, key);
-    } finally {
-      store.appendToStream = appendToStream;
-      if (appendToStreams) store.appendToStreams = appendToStreams;
-    }
+    const { value: first, calls } = await appendsOf(() => post(url, payload, key));
     expect(first.statusCode, first.body).toBe(201);
     const again = await post(url, payload, key);
     expect([again.statusCode, again.headers['idempotent-replayed'], again.json()]).toEqual([201, 'true', first.json()]);
@@ -131,6 +135,54 @@ describe('answers of one-commit operations', () => {
     const payer = await ledger.inject({ method: 'GET', url: `/v1/accounts/${wallet}?minPosition=${view['position']}` });
     const shop = await ledger.inject({ method: 'GET', url: `/v1/accounts/${shopAccount}` });
     expect([payer.json().balance, shop.json().balance]).toEqual(['32.50', '14.50']);
+  });
+
+  /** The wallet's balance as the command side holds it (the read models may lag without a position). */
+  async function balanceMinor(): Promise<bigint> {
+    const state = await ledger.service.commands.getAccountState(wallet);
+    if (!state.exists) throw new Error('the wallet exists');
+    return state.balanceMinor;
+  }
+
+  it('a withdrawal (paid out or declined) replays exactly, in two multi-stream appends', async () => {
+    for (const [amount, status] of [
+      ['1.00', 201],
+      ['0.99', 422],
+    ] as const) {
+      const payload = { accountId: wallet, amount, currency: 'CNY', channel: 'sim-bank', payeeReference: 'card-tok-1' };
+      const key = randomUUID();
+      const before = await balanceMinor();
+      const { value: first, calls } = await appendsOf(() => post('/v1/withdrawals', payload, key));
+      expect(first.statusCode, first.body).toBe(status);
+      const again = await post('/v1/withdrawals', payload, key);
+      expect([again.statusCode, again.headers['idempotent-replayed'], again.json()]).toEqual([
+        status,
+        'true',
+        first.json(),
+      ]);
+      // The request and the debit with the key's claim, durable before the payout; then the completion (or
+      // the debit's reversal and the failure) with the answer. The process appends one stream at a time.
+      if (ledger.service.commands.oneCommit) {
+        expect(calls).toEqual([
+          'many:withdrawal,account,idempotency',
+          status === 201 ? 'many:withdrawal,idempotency' : 'many:account,withdrawal,idempotency',
+        ]);
+      } else {
+        expect(calls.filter((c) => c.startsWith('many:'))).toEqual([]);
+      }
+      expect(await balanceMinor()).toBe(before - (status === 201 ? 100n : 0n));
+    }
+    const answered = (
+      await post('/v1/withdrawals', {
+        accountId: wallet,
+        amount: '2.00',
+        currency: 'CNY',
+        channel: 'sim-bank',
+        payeeReference: 'card-tok-1',
+      })
+    ).json<Record<string, string>>();
+    const read = await ledger.inject({ method: 'GET', url: `/v1/withdrawals/${answered['withdrawalId']}` });
+    expect(read.json()).toEqual(answered);
   });
 
   it('a refusal replays as the refusal, recording nothing else', async () => {

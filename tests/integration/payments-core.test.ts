@@ -404,5 +404,31 @@ describe('payments core, on the embedded event store', () => {
       expect(withdrawal.status).toBe('failed');
       expect(await balances(f, a)).toMatchObject({ balance: 2_000n });
     });
+
+    it('resumes, as its process, a withdrawal whose first commit is all that was recorded', async () => {
+      const coordinator = f.commands.oneCommit;
+      if (!coordinator) throw new Error('the embedded store commits an operation whole');
+      for (const [amount, status, balance] of [
+        ['5.00', 'completed', 1_500n],
+        ['5.99', 'failed', 2_000n],
+      ] as const) {
+        const a = await openFunded(f.commands, 'wallet', '20.00');
+        const request = { accountId: a, amount: cny(amount), channelId: 'sim-bank', payeeReference: 'card-tok-1' };
+        const ctx = context();
+        const inTwo = f.commands.withdrawalInTwoCommits(request, ctx);
+        if (!inTwo) throw new Error('a known channel takes two commits');
+        // The request and the debit are durable; the process stopped before the payout (a crash).
+        await coordinator.commit(inTwo.request.streams, inTwo.request.decide);
+        expect(await balances(f, a)).toMatchObject({ balance: 2_000n - request.amount.amountMinor });
+        const { withdrawal } = await f.commands.withdraw(request, ctx);
+        expect(withdrawal.status).toBe(status);
+        expect(await balances(f, a)).toMatchObject({ balance });
+        // The debit was recorded once, by the first commit: the process found it instead of debiting again.
+        const debits = (await f.commands.getAccountEvents(a)).filter(
+          (e) => e.type === 'FundsDebited' && e.data.kind === 'withdrawal',
+        );
+        expect(debits).toHaveLength(1);
+      }
+    });
   });
 });

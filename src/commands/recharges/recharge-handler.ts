@@ -17,7 +17,7 @@ import {
 } from '../operations/operation-steps.js';
 import type { StreamCommandHandler } from '../stream-command-handler.js';
 import { accountStreamId } from '../accounts/open-account-handler.js';
-import { OneCommitUnsuitableError, type OneCommitDecisions, type TrackedStream } from '../one-commit.js';
+import { OneCommitUnsuitableError, type CommitPlan } from '../one-commit.js';
 import type { ChannelChargeOutcome } from '../../ports/payment-channel.js';
 
 export type RechargeHandler = StreamCommandHandler<RechargeCommand, RechargeEvent, RechargeState>;
@@ -80,14 +80,6 @@ export async function rechargeAccount(
   }
   const driven = await driveRecharge(deps, rechargeId, context, resuming);
   return { ...driven, position: maxPosition(position, driven.position) };
-}
-
-/** One commit of an operation done in two: the streams it decides on, and the decision. */
-export interface CommitPlan<T> {
-  readonly streams: readonly TrackedStream[];
-  /** The operation's own stream (see OneCommitCommand.positionStream). */
-  readonly positionStream: string;
-  readonly decide: (decisions: OneCommitDecisions) => T;
 }
 
 /**

@@ -1,13 +1,16 @@
 import { decideDebit } from '../../domain/accounts/movements.js';
 import type { Money } from '../../domain/money/money.js';
-import { DomainError } from '../../domain/shared/domain-error.js';
+import { DomainError, assert } from '../../domain/shared/domain-error.js';
 import type { WithdrawalCommand, WithdrawalState } from '../../domain/withdrawals/withdrawal-decider.js';
 import type { WithdrawalEvent } from '../../domain/withdrawals/withdrawal-events.js';
 import type { PaymentChannel } from '../../ports/payment-channel.js';
+import { accountStreamId } from '../accounts/open-account-handler.js';
 import { deriveId, type CommandContext } from '../command-context.js';
+import { OneCommitUnsuitableError, type CommitPlan, type OneCommitDecisions } from '../one-commit.js';
 import {
   loadAccount,
   maxPosition,
+  requireExisting,
   runAccountStep,
   resumptionOf,
   stepContext,
@@ -60,17 +63,7 @@ export async function withdraw(
     decideDebit({ ...movement, accountId: account.accountId }, account);
     const requested = await deps.withdrawals.handle(
       streamId,
-      {
-        type: 'RequestWithdrawal',
-        request: {
-          withdrawalId,
-          accountId: account.accountId,
-          amountMinor: request.amount.amountMinor,
-          currency: request.amount.currency,
-          channel: channel.id,
-          payeeReference: request.payeeReference,
-        },
-      },
+      requestCommand(withdrawalId, account.accountId, request, channel.id),
       stepContext(context, withdrawalId, 'request'),
     );
     position = requested.position;
@@ -78,6 +71,145 @@ export async function withdraw(
   }
   const driven = await driveWithdrawal(deps, withdrawalId, context, resuming);
   return { withdrawal: driven.withdrawal, position: maxPosition(position, driven.position) };
+}
+
+function requestCommand(
+  withdrawalId: string,
+  accountId: string,
+  request: WithdrawalRequest,
+  channelId: string,
+): WithdrawalCommand {
+  return {
+    type: 'RequestWithdrawal',
+    request: {
+      withdrawalId,
+      accountId,
+      amountMinor: request.amount.amountMinor,
+      currency: request.amount.currency,
+      channel: channelId,
+      payeeReference: request.payeeReference,
+    },
+  };
+}
+
+/**
+ * A new withdrawal in two commits (src/commands/one-commit.ts), with the same commands, checks and derived
+ * event ids as `withdraw` and `driveWithdrawal`: first the request and the wallet's debit (with the key's
+ * claim), durable before the payout is sent; then, after the payout, its completion, or the debit's
+ * reversal and the failure, with the answer. A withdrawal that exists already, or an unknown channel, is
+ * the process's to answer (null or OneCommitUnsuitableError).
+ */
+export function withdrawalInTwoCommits(
+  deps: WithdrawalDeps,
+  request: WithdrawalRequest,
+  context: CommandContext,
+): { request: CommitPlan<void>; finish: () => Promise<CommitPlan<ExistingWithdrawal>> } | null {
+  const channel = deps.channels.get(request.channelId);
+  if (!channel) return null;
+  const withdrawalId = deriveId(context.operationKey, 'withdrawal');
+  const streamId = withdrawalStreamId(withdrawalId);
+  const accountStream = accountStreamId(request.accountId);
+  const movement = withdrawalMovement(withdrawalId, request.amount, request.payeeReference, channel.id);
+  const streams = [
+    { handler: deps.withdrawals, streamId },
+    { handler: deps.accounts, streamId: accountStream },
+  ];
+  const requested: CommitPlan<void> = {
+    streams: [{ ...streams[0]!, expectNew: true }, streams[1]!],
+    positionStream: streamId,
+    decide: (decisions) => {
+      if (decisions.state(deps.withdrawals, streamId).exists)
+        throw new OneCommitUnsuitableError('the withdrawal exists');
+      const account = requireExisting(decisions.state(deps.accounts, accountStream), request.accountId);
+      // Checked before anything is decided, as the process checks it: a refusal records nothing.
+      decideDebit({ ...movement, accountId: account.accountId }, account);
+      decisions.decide(
+        deps.withdrawals,
+        streamId,
+        requestCommand(withdrawalId, account.accountId, request, channel.id),
+        stepContext(context, withdrawalId, 'request'),
+      );
+      decisions.decide(
+        deps.accounts,
+        accountStream,
+        { type: 'DebitAccount', ...movement, accountId: account.accountId },
+        stepContext(context, withdrawalId, 'debit'),
+      );
+    },
+  };
+  const finish = async (): Promise<CommitPlan<ExistingWithdrawal>> => {
+    const payout = await channel.payout({
+      orderNo: withdrawalId,
+      amount: request.amount,
+      payeeReference: request.payeeReference,
+    });
+    return {
+      streams,
+      positionStream: streamId,
+      decide: (decisions: OneCommitDecisions) => {
+        const state = decisions.state(deps.withdrawals, streamId);
+        assert(state.exists, 'the withdrawal was requested in the first commit');
+        // Finished meanwhile (a resume by the process): the answer is the stream's.
+        if (state.status !== 'requested') return state;
+        const finishWith = (command: WithdrawalCommand) => {
+          const done = decisions.decide(
+            deps.withdrawals,
+            streamId,
+            command,
+            stepContext(context, withdrawalId, command.type),
+          );
+          assert(done.state.exists, 'a finished withdrawal exists');
+          return done.state;
+        };
+        if (payout.status === 'declined') {
+          creditBack(() =>
+            decisions.decide(
+              deps.accounts,
+              accountStream,
+              {
+                type: 'CreditAccount',
+                ...movement,
+                kind: 'withdrawal_reversal',
+                accountId: request.accountId,
+                memo: `payout declined: ${payout.channelErrorCode}`,
+              },
+              stepContext(context, withdrawalId, 'reverse-debit'),
+            ),
+          );
+          return finishWith({
+            type: 'FailWithdrawal',
+            withdrawalId,
+            reasonCode: 'channel_declined',
+            reason: payout.channelErrorMessage,
+          });
+        }
+        return finishWith({
+          type: 'CompleteWithdrawal',
+          payout: {
+            withdrawalId,
+            channel: channel.id,
+            channelOrderNo: payout.channelOrderNo,
+            channelFeeMinor: payout.feeMinor,
+            currency: request.amount.currency,
+          },
+        });
+      },
+    };
+  };
+  return { request: requested, finish };
+}
+
+/**
+ * The debit's reversal after a declined payout. It cannot be refused (reversals pass any status but
+ * closed, and a closed account holds no money); if it were, it is a bug, not the withdrawal's answer.
+ */
+function creditBack(decide: () => unknown): void {
+  try {
+    decide();
+  } catch (error) {
+    if (error instanceof DomainError) throw new Error(`a withdrawal's reversal was refused: ${error.code}`);
+    throw error;
+  }
 }
 
 /** Takes a requested withdrawal to its end; safe to call again at any point (a retry, a resume after a crash). */

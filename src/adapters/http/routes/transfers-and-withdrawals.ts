@@ -7,7 +7,7 @@ import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { accountNotFound, principalOf, requireAccountOwner } from '../authorization.js';
-import { answeredInOneCommit, runCommand } from '../idempotent-command.js';
+import { answeredInOneCommit, POSITION_PLACEHOLDER, runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
 import { CHANNEL_CODES, MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { transferStreamId } from '../../../commands/transfers/transfer-operations.js';
@@ -214,20 +214,42 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
       async (request, reply) => {
         await requireSourceOwner(service, request, request.body.accountId);
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
-        await runCommand(request, reply, service, async (context) => {
-          const { withdrawal, position } = await service.commands.withdraw(
-            {
-              accountId: request.body.accountId,
-              amount,
-              channelId: request.body.channel,
-              payeeReference: request.body.payeeReference,
-            },
-            context,
-          );
+        const withdrawalRequest = {
+          accountId: request.body.accountId,
+          amount,
+          channelId: request.body.channel,
+          payeeReference: request.body.payeeReference,
+        };
+        const answer = (withdrawal: ExistingWithdrawal, position: bigint) => {
           const problem = failedProblem(withdrawal.failure, { withdrawalId: withdrawal.request.withdrawalId });
           if (problem) throw problem;
           return { statusCode: 201, body: toWithdrawalView(withdrawal, position) };
-        });
+        };
+        await runCommand(
+          request,
+          reply,
+          service,
+          async (context) => {
+            const { withdrawal, position } = await service.commands.withdraw(withdrawalRequest, context);
+            return answer(withdrawal, position);
+          },
+          (context) => {
+            const inTwo = service.commands.withdrawalInTwoCommits(withdrawalRequest, context);
+            return (
+              inTwo && {
+                first: inTwo.request,
+                second: async () => {
+                  const rest = await inTwo.finish();
+                  return {
+                    streams: rest.streams,
+                    positionStream: rest.positionStream,
+                    decide: (d) => answer(rest.decide(d), POSITION_PLACEHOLDER),
+                  };
+                },
+              }
+            );
+          },
+        );
       },
     );
 
