@@ -10,6 +10,7 @@ import {
 } from '../../commands/idempotency.js';
 import {
   OneCommitUnsuitableError,
+  type CommitPlan,
   type OneCommitCoordinator,
   type OneCommitDecisions,
   type TrackedStream,
@@ -60,6 +61,28 @@ export function answeredInOneCommit<T>(
 export interface TwoCommitCommand {
   readonly first: { readonly streams: readonly TrackedStream[]; decide(decisions: OneCommitDecisions): void };
   second(): Promise<OneCommitCommand>;
+}
+
+/**
+ * A command done in two commits by the command layer (`request`, then `finish` after the external step),
+ * answered by `answer` (which may throw the refusal); null stays null.
+ */
+export function answeredInTwoCommits<T>(
+  inTwo: { readonly request: CommitPlan<void>; readonly finish: () => Promise<CommitPlan<T>> } | null,
+  answer: (value: T, position: bigint) => CommandResponse,
+): TwoCommitCommand | null {
+  if (!inTwo) return null;
+  return {
+    first: inTwo.request,
+    second: async () => {
+      const rest = await inTwo.finish();
+      return {
+        streams: rest.streams,
+        positionStream: rest.positionStream,
+        decide: (decisions) => answer(rest.decide(decisions), POSITION_PLACEHOLDER),
+      };
+    },
+  };
 }
 
 /** The placeholder a one-commit answer's `position` has until the commit is known. */

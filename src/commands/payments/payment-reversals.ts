@@ -95,14 +95,7 @@ export async function refundPayment(
   const refundId = refundIdOf(request);
   const requested = await deps.payments.handle(
     streamId,
-    {
-      type: 'RequestRefund',
-      paymentId,
-      refundId,
-      refundNo: request.refundNo,
-      amount: request.amount,
-      reason: request.reason,
-    },
+    requestRefund(request, refundId),
     stepContext(context, refundId, 'refund-request'),
   );
   const payment = requested.state as ExistingPayment;
@@ -136,6 +129,11 @@ export async function refundPayment(
     position: maxPosition(requested.position, moved.position, outcome.position),
     refundId,
   };
+}
+
+function requestRefund(request: RefundRequest, refundId: string) {
+  const { paymentId, refundNo, amount, reason } = request;
+  return { type: 'RequestRefund' as const, paymentId, refundId, refundNo, amount, reason };
 }
 
 function refundIdOf(request: RefundRequest): string {
@@ -193,14 +191,7 @@ export function refundInOneCommit(
     const requested = decisions.decide(
       deps.payments,
       streamId,
-      {
-        type: 'RequestRefund',
-        paymentId,
-        refundId,
-        refundNo: request.refundNo,
-        amount: request.amount,
-        reason: request.reason,
-      },
+      requestRefund(request, refundId),
       stepContext(context, refundId, 'refund-request'),
     );
     assert(requested.state.exists, 'a requested refund is of an existing payment');

@@ -3,7 +3,7 @@ import type { Money } from '../../domain/money/money.js';
 import { DomainError, assert } from '../../domain/shared/domain-error.js';
 import type { WithdrawalCommand, WithdrawalState } from '../../domain/withdrawals/withdrawal-decider.js';
 import type { WithdrawalEvent } from '../../domain/withdrawals/withdrawal-events.js';
-import type { PaymentChannel } from '../../ports/payment-channel.js';
+import type { ChannelPayoutOutcome, PaymentChannel } from '../../ports/payment-channel.js';
 import { accountStreamId } from '../accounts/open-account-handler.js';
 import { deriveId, type CommandContext } from '../command-context.js';
 import { OneCommitUnsuitableError, type CommitPlan, type OneCommitDecisions } from '../one-commit.js';
@@ -176,23 +176,8 @@ export function withdrawalInTwoCommits(
               stepContext(context, withdrawalId, 'reverse-debit'),
             ),
           );
-          return finishWith({
-            type: 'FailWithdrawal',
-            withdrawalId,
-            reasonCode: 'channel_declined',
-            reason: payout.channelErrorMessage,
-          });
         }
-        return finishWith({
-          type: 'CompleteWithdrawal',
-          payout: {
-            withdrawalId,
-            channel: channel.id,
-            channelOrderNo: payout.channelOrderNo,
-            channelFeeMinor: payout.feeMinor,
-            currency: request.amount.currency,
-          },
-        });
+        return finishWith(payoutFinish(withdrawalId, channel.id, request.amount.currency, payout));
       },
     };
   };
@@ -207,7 +192,8 @@ function creditBack(decide: () => unknown): void {
   try {
     decide();
   } catch (error) {
-    if (error instanceof DomainError) throw new Error(`a withdrawal's reversal was refused: ${error.code}`);
+    if (error instanceof DomainError)
+      throw new Error(`a withdrawal's reversal was refused: ${error.code}`, { cause: error });
     throw error;
   }
 }
@@ -264,7 +250,7 @@ export async function driveWithdrawal(
       deps,
       withdrawalId,
       context,
-      { type: 'FailWithdrawal', withdrawalId, reasonCode: 'channel_declined', reason: payout.channelErrorMessage },
+      payoutFinish(withdrawalId, channel.id, r.currency, payout),
       maxPosition(position, reversal.position),
     );
   }
@@ -272,18 +258,30 @@ export async function driveWithdrawal(
     deps,
     withdrawalId,
     context,
-    {
-      type: 'CompleteWithdrawal',
-      payout: {
-        withdrawalId,
-        channel: channel.id,
-        channelOrderNo: payout.channelOrderNo,
-        channelFeeMinor: payout.feeMinor,
-        currency: r.currency,
-      },
-    },
+    payoutFinish(withdrawalId, channel.id, r.currency, payout),
     maxPosition(position, debit.position),
   );
+}
+
+/** The command that ends a withdrawal after its payout: completed, or failed when the channel declined. */
+function payoutFinish(
+  withdrawalId: string,
+  channelId: string,
+  currency: Money['currency'],
+  payout: ChannelPayoutOutcome,
+): WithdrawalCommand {
+  if (payout.status === 'declined')
+    return { type: 'FailWithdrawal', withdrawalId, reasonCode: 'channel_declined', reason: payout.channelErrorMessage };
+  return {
+    type: 'CompleteWithdrawal',
+    payout: {
+      withdrawalId,
+      channel: channelId,
+      channelOrderNo: payout.channelOrderNo,
+      channelFeeMinor: payout.feeMinor,
+      currency,
+    },
+  };
 }
 
 function withdrawalMovement(withdrawalId: string, amount: Money, payeeReference: string, channelId: string) {

@@ -7,7 +7,7 @@ import { operationsProjection } from '../../../projections/operations.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { principalOf, requireAccountOwnerOrOperator } from '../authorization.js';
-import { POSITION_PLACEHOLDER, runCommand } from '../idempotent-command.js';
+import { answeredInTwoCommits, runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
 import { CHANNEL_CODES, MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { awaitReadModel, streamPosition } from '../read-model-queries.js';
@@ -108,22 +108,7 @@ export function rechargeRoutes(service: LedgerService): FastifyPluginAsyncZod {
             const { recharge, position } = await service.commands.recharge(rechargeRequest, context);
             return answer(recharge, position);
           },
-          (context) => {
-            const inTwo = service.commands.rechargeInTwoCommits(rechargeRequest, context);
-            return (
-              inTwo && {
-                first: inTwo.request,
-                second: async () => {
-                  const rest = await inTwo.finish();
-                  return {
-                    streams: rest.streams,
-                    positionStream: rest.positionStream,
-                    decide: (d) => answer(rest.decide(d), POSITION_PLACEHOLDER),
-                  };
-                },
-              }
-            );
-          },
+          (context) => answeredInTwoCommits(service.commands.rechargeInTwoCommits(rechargeRequest, context), answer),
         );
       },
     );

@@ -7,7 +7,7 @@ import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { accountNotFound, principalOf, requireAccountOwner } from '../authorization.js';
-import { answeredInOneCommit, POSITION_PLACEHOLDER, runCommand } from '../idempotent-command.js';
+import { answeredInOneCommit, answeredInTwoCommits, runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
 import { CHANNEL_CODES, MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { transferStreamId } from '../../../commands/transfers/transfer-operations.js';
@@ -233,22 +233,8 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
             const { withdrawal, position } = await service.commands.withdraw(withdrawalRequest, context);
             return answer(withdrawal, position);
           },
-          (context) => {
-            const inTwo = service.commands.withdrawalInTwoCommits(withdrawalRequest, context);
-            return (
-              inTwo && {
-                first: inTwo.request,
-                second: async () => {
-                  const rest = await inTwo.finish();
-                  return {
-                    streams: rest.streams,
-                    positionStream: rest.positionStream,
-                    decide: (d) => answer(rest.decide(d), POSITION_PLACEHOLDER),
-                  };
-                },
-              }
-            );
-          },
+          (context) =>
+            answeredInTwoCommits(service.commands.withdrawalInTwoCommits(withdrawalRequest, context), answer),
         );
       },
     );
