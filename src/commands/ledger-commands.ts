@@ -27,6 +27,7 @@ import {
   driveRelease,
   getFreeze,
   placeFreeze,
+  placeFreezeInOneCommit,
   releaseFreeze,
   type DeductRequest,
   type FreezeHandler,
@@ -265,6 +266,11 @@ export class LedgerCommands {
 
   placeFreeze(request: PlaceFreezeRequest, context: CommandContext) {
     return placeFreeze(this.deps, request, context);
+  }
+
+  /** A new freeze decided whole for one commit (see placeFreezeInOneCommit). */
+  placeFreezeInOneCommit(request: PlaceFreezeRequest, context: CommandContext) {
+    return placeFreezeInOneCommit(this.deps, request, context);
   }
 
   getFreeze(freezeId: string) {

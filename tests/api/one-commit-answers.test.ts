@@ -185,6 +185,29 @@ describe('answers of one-commit operations', () => {
     expect(read.json()).toEqual(answered);
   });
 
+  it('a freeze replays exactly, with the position GET by id gives, in one multi-stream append', async () => {
+    const url = `/v1/accounts/${wallet}/freezes`;
+    const payload = { amount: '1.25', currency: 'CNY', reason: 'order OC-5' };
+    const key = randomUUID();
+    const before = await balanceMinor();
+    const { value: first, calls } = await appendsOf(() => post(url, payload, key));
+    expect(first.statusCode, first.body).toBe(201);
+    const again = await post(url, payload, key);
+    expect([again.statusCode, again.headers['idempotent-replayed'], again.json()]).toEqual([201, 'true', first.json()]);
+    // The request, FundsFrozen on the account, the confirmation and the key's claim and answer.
+    if (ledger.service.commands.oneCommit) expect(calls).toEqual(['many:account,freeze,idempotency']);
+    else expect(calls.filter((c) => c.startsWith('many:'))).toEqual([]);
+    const placed = first.json<Record<string, string>>();
+    expect(placed).toMatchObject({ status: 'placed', amount: '1.25', remaining: '1.25' });
+    const read = await ledger.inject({ method: 'GET', url: `/v1/freezes/${placed['freezeId']}` });
+    expect(read.json()).toEqual(placed);
+    const account = await ledger.service.commands.getAccountState(wallet);
+    if (!account.exists) throw new Error('the wallet exists');
+    expect([account.balanceMinor, account.frozenMinor >= 125n]).toEqual([before, true]);
+    const beyond = await answeredTwice(url, { amount: '100000.00', currency: 'CNY', reason: 'too much' }, 422);
+    expect(beyond['code']).toBe('insufficient_funds');
+  });
+
   it('a refusal replays as the refusal, recording nothing else', async () => {
     const refused = await answeredTwice(
       '/v1/payments',

@@ -3,11 +3,14 @@ import { decideFreeze } from '../../domain/accounts/freezes.js';
 import type { FreezeCommand, FreezeState } from '../../domain/freezes/freeze-decider.js';
 import type { FreezeEvent } from '../../domain/freezes/freeze-events.js';
 import type { Money } from '../../domain/money/money.js';
-import { DomainError } from '../../domain/shared/domain-error.js';
+import { DomainError, assert } from '../../domain/shared/domain-error.js';
+import { accountStreamId } from '../accounts/open-account-handler.js';
 import { deriveId, type CommandContext } from '../command-context.js';
+import { OneCommitUnsuitableError, type OneCommitDecisions, type TrackedStream } from '../one-commit.js';
 import {
   loadAccount,
   maxPosition,
+  requireExisting,
   runAccountStep,
   resumptionOf,
   snapshotOf,
@@ -54,18 +57,7 @@ export async function placeFreeze(
     );
     const requested = await deps.freezes.handle(
       streamId,
-      {
-        type: 'RequestFreeze',
-        request: {
-          freezeId,
-          accountId: account.accountId,
-          ownerId: account.ownerId,
-          placedBy: context.actor,
-          amountMinor: request.amount.amountMinor,
-          currency: request.amount.currency,
-          reason: request.reason,
-        },
-      },
+      requestFreeze(freezeId, account, request, context),
       stepContext(context, freezeId, 'request'),
     );
     position = requested.position;
@@ -73,6 +65,92 @@ export async function placeFreeze(
   }
   const driven = await drivePlacement(deps, freezeId, context, resuming);
   return { freeze: driven.freeze, position: maxPosition(position, driven.position) };
+}
+
+function requestFreeze(
+  freezeId: string,
+  account: { readonly accountId: string; readonly ownerId: string },
+  request: PlaceFreezeRequest,
+  context: CommandContext,
+): FreezeCommand {
+  return {
+    type: 'RequestFreeze',
+    request: {
+      freezeId,
+      accountId: account.accountId,
+      ownerId: account.ownerId,
+      placedBy: context.actor,
+      amountMinor: request.amount.amountMinor,
+      currency: request.amount.currency,
+      reason: request.reason,
+    },
+  };
+}
+
+function freezeFunds(freezeId: string, r: ExistingFreeze['request']) {
+  return {
+    type: 'FreezeFunds' as const,
+    accountId: r.accountId,
+    freezeId,
+    amount: { amountMinor: r.amountMinor, currency: r.currency },
+    purpose: 'freeze' as const,
+    reason: r.reason,
+  };
+}
+
+/**
+ * A new freeze decided whole, for one commit (src/commands/one-commit.ts): the same commands, check and
+ * derived event ids as `placeFreeze` and `drivePlacement`, decided on the loaded states: the request,
+ * FundsFrozen on the account, the confirmation. A refusal (beyond the available funds) throws before
+ * anything is kept; a freeze that exists already (a retry) is the process's to answer.
+ */
+export function placeFreezeInOneCommit(
+  deps: FreezeDeps,
+  request: PlaceFreezeRequest,
+  context: CommandContext,
+): {
+  streams: TrackedStream[];
+  positionStream: string;
+  decide: (decisions: OneCommitDecisions) => ExistingFreeze;
+} {
+  const freezeId = deriveId(context.operationKey, 'freeze');
+  const streamId = freezeStreamId(freezeId);
+  const accountStream = accountStreamId(request.accountId);
+  const streams = [
+    { handler: deps.freezes, streamId, expectNew: true },
+    { handler: deps.accounts, streamId: accountStream },
+  ];
+  const decide = (decisions: OneCommitDecisions): ExistingFreeze => {
+    if (decisions.state(deps.freezes, streamId).exists) throw new OneCommitUnsuitableError('the freeze exists');
+    const account = requireExisting(decisions.state(deps.accounts, accountStream), request.accountId);
+    // Checked before anything is decided, as the process checks it: a refusal records nothing.
+    decideFreeze(
+      { accountId: account.accountId, freezeId, amount: request.amount, purpose: 'freeze', reason: request.reason },
+      account,
+    );
+    const requested = decisions.decide(
+      deps.freezes,
+      streamId,
+      requestFreeze(freezeId, account, request, context),
+      stepContext(context, freezeId, 'request'),
+    );
+    assert(requested.state.exists, 'a requested freeze exists');
+    decisions.decide(
+      deps.accounts,
+      accountStream,
+      freezeFunds(freezeId, requested.state.request),
+      stepContext(context, freezeId, 'freeze-funds'),
+    );
+    const placed = decisions.decide(
+      deps.freezes,
+      streamId,
+      { type: 'ConfirmFreeze', freezeId },
+      stepContext(context, freezeId, 'outcome'),
+    );
+    assert(placed.state.exists, 'a placed freeze exists');
+    return placed.state;
+  };
+  return { streams, positionStream: streamId, decide };
 }
 
 /** Takes a requested freeze to placed or refused; safe to call again (a retry, a resume after a crash). */
@@ -89,14 +167,7 @@ export async function drivePlacement(
   const frozen = await runAccountStep(
     deps,
     r.accountId,
-    {
-      type: 'FreezeFunds',
-      accountId: r.accountId,
-      freezeId,
-      amount: { amountMinor: r.amountMinor, currency: r.currency },
-      purpose: 'freeze',
-      reason: r.reason,
-    },
+    freezeFunds(freezeId, r),
     stepContext(context, freezeId, 'freeze-funds'),
     resumptionOf(resuming, streamId),
   );

@@ -7,7 +7,7 @@ import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { accountNotFound, principalOf, requireAccountOwner } from '../authorization.js';
 import { payerPasswordField, requirePayerConsent, takePayerPassword } from '../payer-consent.js';
-import { runCommand } from '../idempotent-command.js';
+import { answeredInOneCommit, runCommand } from '../idempotent-command.js';
 import { MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { streamPosition } from '../read-model-queries.js';
 
@@ -123,13 +123,18 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
             accountId: request.params.accountId,
           });
         await requirePayerConsent(service, request, account.ownerId, payerPassword);
-        await runCommand(request, reply, service, async (context) => {
-          const { freeze, position } = await service.commands.placeFreeze(
-            { accountId: request.params.accountId, amount, reason: request.body.reason },
-            context,
-          );
-          return { statusCode: 201, body: toFreezeView(freeze, position) };
-        });
+        const freezeRequest = { accountId: request.params.accountId, amount, reason: request.body.reason };
+        await runCommand(
+          request,
+          reply,
+          service,
+          async (context) => {
+            const { freeze, position } = await service.commands.placeFreeze(freezeRequest, context);
+            return { statusCode: 201, body: toFreezeView(freeze, position) };
+          },
+          (context) =>
+            answeredInOneCommit(service.commands.placeFreezeInOneCommit(freezeRequest, context), 201, toFreezeView),
+        );
       },
     );
 
