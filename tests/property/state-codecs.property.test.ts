@@ -31,8 +31,10 @@ describe('the account state codec', () => {
       }),
       { numRuns: 300 },
     );
-    // The property means little unless many histories left freezes open.
-    expect(withFreezes).toBeGreaterThan(100);
+    // The property means little unless many histories left freezes open. Measured over 40 seeds: 99-135
+    // of 300 (mean ~116, sd ~8); a bound of 100 failed about one run in twenty. 75 sits five deviations
+    // below the mean and still fails a generator that makes half as many.
+    expect(withFreezes).toBeGreaterThan(75);
   });
 
   it('decides what follows exactly as the folded state does', () => {
