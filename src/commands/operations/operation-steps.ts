@@ -6,6 +6,7 @@ import { DomainError, assert } from '../../domain/shared/domain-error.js';
 import type { EventStore } from '../../ports/event-store.js';
 import { accountStreamId, type AccountHandler } from '../accounts/open-account-handler.js';
 import { deriveEventId, type CommandContext } from '../command-context.js';
+import type { OneCommitDecisions } from '../one-commit.js';
 import { findEventSince } from '../recorded-events.js';
 
 /**
@@ -202,4 +203,31 @@ export async function moveBetweenAccounts(
   // Cannot happen: reversals pass any status but closed, and a closed account holds no money.
   if (!reversal.ok) throw reversal.error;
   return { ok: false, error: credit.error, position: maxPosition(debit.position, reversal.position) };
+}
+
+/**
+ * moveBetweenAccounts' debit and credit, decided in one commit on the states `decisions` holds (both
+ * accounts' streams must be among those it loaded), with the same commands and step ids, so either path
+ * resumes the other. A refusal throws: there is no compensation to decide, as nothing is committed yet.
+ */
+export function decideDebitAndCredit(
+  deps: OperationDeps,
+  decisions: OneCommitDecisions,
+  move: Omit<TwoAccountMovement, 'reversalKind'>,
+  context: CommandContext,
+  operationKey: string,
+): void {
+  const { movement } = move;
+  decisions.decide(
+    deps.accounts,
+    accountStreamId(move.fromAccountId),
+    { type: 'DebitAccount', ...movement, accountId: move.fromAccountId, counterparty: move.toParty },
+    stepContext(context, operationKey, 'debit'),
+  );
+  decisions.decide(
+    deps.accounts,
+    accountStreamId(move.toAccountId),
+    { type: 'CreditAccount', ...movement, accountId: move.toAccountId, counterparty: move.fromParty },
+    stepContext(context, operationKey, 'credit'),
+  );
 }

@@ -11,6 +11,7 @@ import type { StreamCommandHandler } from '../stream-command-handler.js';
 import { accountStreamId } from '../accounts/open-account-handler.js';
 import { OneCommitUnsuitableError, type OneCommitDecisions, type TrackedStream } from '../one-commit.js';
 import {
+  decideDebitAndCredit,
   chargeParties,
   maxPosition,
   requireExisting,
@@ -150,17 +151,18 @@ export function payInOneCommit(
       { type: 'InitiatePayment', order: paymentOrder(deps, request, context, paymentId, payerSnapshot, payeeSnapshot) },
       stepContext(context, paymentId, 'initiate'),
     );
-    decisions.decide(
-      deps.accounts,
-      payerStream,
-      { type: 'DebitAccount', ...movement, accountId: payer.accountId, counterparty: stripParty(payeeSnapshot) },
-      stepContext(context, paymentId, 'debit'),
-    );
-    decisions.decide(
-      deps.accounts,
-      payeeStream,
-      { type: 'CreditAccount', ...movement, accountId: payee.accountId, counterparty: stripParty(payerSnapshot) },
-      stepContext(context, paymentId, 'credit'),
+    decideDebitAndCredit(
+      deps,
+      decisions,
+      {
+        fromAccountId: payer.accountId,
+        toAccountId: payee.accountId,
+        fromParty: stripParty(payerSnapshot),
+        toParty: stripParty(payeeSnapshot),
+        movement,
+      },
+      context,
+      paymentId,
     );
     const completed = decisions.decide(
       deps.payments,

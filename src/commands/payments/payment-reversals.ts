@@ -6,6 +6,7 @@ import { accountStreamId } from '../accounts/open-account-handler.js';
 import { deriveId, type CommandContext } from '../command-context.js';
 import { OneCommitUnsuitableError, type OneCommitDecisions, type TrackedStream } from '../one-commit.js';
 import {
+  decideDebitAndCredit,
   maxPosition,
   moveBetweenAccounts,
   resumptionOf,
@@ -198,17 +199,18 @@ export function refundInOneCommit(
     const { order } = requested.state;
     const movement = refundMovement(requested.state, request, refundId);
     try {
-      decisions.decide(
-        deps.accounts,
-        payeeStream,
-        { type: 'DebitAccount', ...movement, accountId: order.payeeAccountId, counterparty: stripParty(order.payer) },
-        stepContext(context, refundId, 'debit'),
-      );
-      decisions.decide(
-        deps.accounts,
-        payerStream,
-        { type: 'CreditAccount', ...movement, accountId: order.payerAccountId, counterparty: stripParty(order.payee) },
-        stepContext(context, refundId, 'credit'),
+      decideDebitAndCredit(
+        deps,
+        decisions,
+        {
+          fromAccountId: order.payeeAccountId,
+          toAccountId: order.payerAccountId,
+          fromParty: stripParty(order.payee),
+          toParty: stripParty(order.payer),
+          movement,
+        },
+        context,
+        refundId,
       );
     } catch (error) {
       // The process records this refund's failure (and a compensation): it answers, on the stored states.

@@ -5,6 +5,7 @@ import type { TransferCommand, TransferState } from '../../domain/transfers/tran
 import type { TransferEvent } from '../../domain/transfers/transfer-events.js';
 import { deriveId, type CommandContext } from '../command-context.js';
 import {
+  decideDebitAndCredit,
   loadAccount,
   maxPosition,
   requireExisting,
@@ -122,17 +123,18 @@ export function decideNewTransfer(
     { type: 'RequestTransfer', request: requested },
     stepContext(context, transferId, 'request'),
   );
-  decisions.decide(
-    deps.accounts,
-    fromStream,
-    { type: 'DebitAccount', ...movement, accountId: from.accountId, counterparty: stripParty(requested.to) },
-    stepContext(context, transferId, 'debit'),
-  );
-  decisions.decide(
-    deps.accounts,
-    toStream,
-    { type: 'CreditAccount', ...movement, accountId: to.accountId, counterparty: stripParty(requested.from) },
-    stepContext(context, transferId, 'credit'),
+  decideDebitAndCredit(
+    deps,
+    decisions,
+    {
+      fromAccountId: from.accountId,
+      toAccountId: to.accountId,
+      fromParty: stripParty(requested.from),
+      toParty: stripParty(requested.to),
+      movement,
+    },
+    context,
+    transferId,
   );
   const done = decisions.decide(
     deps.transfers,
