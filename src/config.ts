@@ -62,6 +62,16 @@ const configSchema = z.object({
   PROJECTION_LEASE_TTL_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
   /** `auto`: an operation in one commit where the event store can (SQLite); `off`: always the per-stream process. */
   ONE_COMMIT: z.enum(['auto', 'off']).default('auto'),
+  /** The channel simulator process (`ledger channels simulate`); unset: a simulator runs inside the service. */
+  CHANNELS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  /** Seed of the simulated channels' keys (and of the in-process simulator's draws): the simulator's `--seed`. */
+  CHANNELS_SEED: z.string().min(1).max(100).default('ledger'),
+  /** Our base URL as the channels reach it (their callbacks); default http://HOST:PORT. */
+  PUBLIC_BASE_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  /** Timeout of every call to a channel: a call that takes longer has an unknown outcome, asked again later. */
+  CHANNEL_CALL_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(10_000),
+  /** Share of routing decisions (parts per million) sent to a healthy channel other than the cheapest. */
+  CHANNEL_EXPLORATION_PPM: z.coerce.number().int().min(0).max(1_000_000).default(20_000),
 });
 
 export type LedgerConfig = {
@@ -86,6 +96,11 @@ export type LedgerConfig = {
   readonly projectionsThread: 'worker' | 'main';
   readonly projectionLeaseTtlMs: number;
   readonly oneCommit: 'auto' | 'off';
+  readonly channelsUrl: string | undefined;
+  readonly channelsSeed: string;
+  readonly publicBaseUrl: string;
+  readonly channelCallTimeoutMs: number;
+  readonly channelExplorationPpm: number;
 };
 
 export class ConfigError extends Error {
@@ -120,5 +135,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     projectionsThread: c.PROJECTIONS_THREAD,
     projectionLeaseTtlMs: c.PROJECTION_LEASE_TTL_MS,
     oneCommit: c.ONE_COMMIT,
+    channelsUrl: c.CHANNELS_URL,
+    channelsSeed: c.CHANNELS_SEED,
+    publicBaseUrl: c.PUBLIC_BASE_URL ?? `http://${c.HOST.includes(':') ? `[${c.HOST}]` : c.HOST}:${c.PORT}`,
+    channelCallTimeoutMs: c.CHANNEL_CALL_TIMEOUT_MS,
+    channelExplorationPpm: c.CHANNEL_EXPLORATION_PPM,
   };
 }

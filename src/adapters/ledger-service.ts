@@ -22,6 +22,7 @@ import { LeasedProjections, leaseTimingFor } from '../projections/leased-project
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { ProjectionWorkerHost } from './projection-worker-host.js';
 import { SimulatedBank } from './channels/simulated-bank.js';
+import { setUpChannels, type ChannelSetup, type ChannelSetupOptions } from './channels/channel-setup.js';
 import { ScryptPasswordHasher } from './crypto/scrypt-password-hasher.js';
 import { openEventStore, openNonceRegistry, openReadModelStore, openSnapshotStore } from './storage.js';
 import { systemClock } from './system-clock.js';
@@ -62,6 +63,8 @@ export interface LedgerService {
   readonly projections: LiveProjections;
   /** The read models the runner keeps (for the configured accounting time zone). */
   readonly readModelProjections: readonly Projection[];
+  /** The payment channels (ports, router, live health), the SMS gateway, the in-process simulator if any. */
+  readonly channels: ChannelSetup;
   close(): Promise<void>;
 }
 
@@ -72,6 +75,8 @@ export interface LedgerServiceOptions {
   readonly onProjectionError?: (error: unknown) => void;
   /** A snapshot ignored or not saved (the service reads the stream in full instead); console.warn by default. */
   readonly onSnapshotWarning?: SnapshotWarning;
+  /** The in-process channel simulator's callback delivery and configuration (tests). */
+  readonly channels?: ChannelSetupOptions;
 }
 
 export async function startLedgerService(
@@ -110,12 +115,29 @@ export async function startLedgerService(
   const channels = new Map<string, PaymentChannel>([
     ['sim-bank', new SimulatedBank('sim-bank', clock, BigInt(config.simBankFeePpm))],
   ]);
+  const channelSetup = setUpChannels(
+    {
+      channelsUrl: config.channelsUrl,
+      channelsSeed: config.channelsSeed,
+      publicBaseUrl: config.publicBaseUrl,
+      callTimeoutMs: config.channelCallTimeoutMs,
+      explorationSharePpm: config.channelExplorationPpm,
+      accountingTimeZone: config.accountingTimeZone,
+    },
+    { nowMs: () => clock.now().toMillis(), ...options.channels },
+  );
   const readModelProjections = projectionsFor(config.accountingTimeZone);
   let projections: LiveProjections;
   try {
     projections = await startProjections(config, eventStore, readModels, readModelProjections, options);
   } catch (error) {
-    await Promise.all([eventStore.close(), readModels.close(), nonces.close(), snapshotStore?.close()]);
+    await Promise.all([
+      eventStore.close(),
+      readModels.close(),
+      nonces.close(),
+      snapshotStore?.close(),
+      channelSetup.close(),
+    ]);
     throw error;
   }
   const commands = new LedgerCommands(
@@ -159,9 +181,11 @@ export async function startLedgerService(
     idempotency: new IdempotencyKeeper(eventStore, clock),
     projections,
     readModelProjections,
+    channels: channelSetup,
     async close() {
       for (const sweep of sweeps) clearInterval(sweep);
       await projections.stop();
+      await channelSetup.close();
       // Snapshots being written read the event store: let them finish (briefly) before it closes.
       await accountSnapshots?.close();
       await eventStore.close();
