@@ -6,7 +6,7 @@ import {
   defaultSimulatorConfig,
 } from '../../src/adapters/channels/simulator/default-simulator-config.js';
 import { parseCurrency } from '../../src/domain/money/money.js';
-import type { RoutingRequest } from '../../src/domain/channels/routing.js';
+import { route, type RoutingRequest } from '../../src/domain/channels/routing.js';
 
 const CNY = parseCurrency('CNY');
 const setups: ChannelSetup[] = [];
@@ -103,6 +103,14 @@ describe('the channel gateway', () => {
     advance(14 * 3_600_000);
     expect(gateway.route(cityQuickPay(10_000n)).chosen).toBe(SIMULATED_BANK);
     expect(gateway.standings().find((s) => s.channelId === SIMULATED_BANK)!.dailyUsedMinor.charge).toBe(0n);
+  });
+
+  it("routes only among the channels it is told (a bound card's contracts), and the record replays", async () => {
+    const { gateway } = channels();
+    const decision = gateway.route(cityQuickPay(10_000n), [SIMULATED_CARD_NETWORK]);
+    expect(decision.chosen).toBe(SIMULATED_CARD_NETWORK);
+    expect(decision.candidates.map((c) => c.channelId)).toEqual([SIMULATED_CARD_NETWORK]);
+    expect(route(decision.inputs)).toEqual(decision);
   });
 
   it('gives each channel its notify URL and knows only its own channels', () => {

@@ -103,16 +103,22 @@ export class ChannelGateway {
     return { ...this.settings.routing, channels: [...this.#ports.values()].map((port) => port.profile) };
   }
 
-  /** Chooses a channel now: every channel's health snapshot, today's usage and one fresh draw go into the decision. */
-  route(request: RoutingRequest): RoutingDecision {
+  /**
+   * Chooses a channel now: every channel's health snapshot, today's usage and one fresh draw go into the
+   * decision. `onlyChannels` (e.g. those holding a bound card's contract; `channelsHolding`) narrows the
+   * rules the router sees, so the recorded inputs still replay to the same answer.
+   */
+  route(request: RoutingRequest, onlyChannels: readonly string[] | null = null): RoutingDecision {
     const nowMs = this.settings.nowMs();
+    const rules = this.rules();
+    const channels = onlyChannels ? rules.channels.filter((c) => onlyChannels.includes(c.channelId)) : rules.channels;
     const health = Object.fromEntries(
-      [...this.#health].map(([id, h]) => [id, healthSnapshot(h, this.settings.health, nowMs)]),
+      channels.map((c) => [c.channelId, healthSnapshot(this.#healthOf(c.channelId), this.settings.health, nowMs)]),
     );
     const dailyUsedMinor = Object.fromEntries(
-      this.channelIds.map((id) => [id, this.#usedToday(id, request.operation, nowMs)]),
+      channels.map((c) => [c.channelId, this.#usedToday(c.channelId, request.operation, nowMs)]),
     );
-    return route({ rules: this.rules(), request, health, dailyUsedMinor, drawPpm: this.settings.drawPpm() });
+    return route({ rules: { ...rules, channels }, request, health, dailyUsedMinor, drawPpm: this.settings.drawPpm() });
   }
 
   /**
