@@ -7,6 +7,8 @@ import {
 } from '../../src/adapters/channels/simulator/default-simulator-config.js';
 import { parseCurrency } from '../../src/domain/money/money.js';
 import { route, type RoutingRequest } from '../../src/domain/channels/routing.js';
+import { chargeInstrumentAt, channelsHolding } from '../../src/domain/channels/payer-instrument.js';
+import { bindTestCard } from '../support/channel-cards.js';
 
 const CNY = parseCurrency('CNY');
 const setups: ChannelSetup[] = [];
@@ -119,5 +121,28 @@ describe('the channel gateway', () => {
     expect(gateway.port('nope')).toBeUndefined();
     expect(gateway.verifyNotification('nope', { path: '/x', headers: {}, rawBody: Buffer.from('{}') })).toBeNull();
     expect(gateway.channelIds).toEqual(['sim-citybank', 'sim-cardnet', 'sim-wallet']);
+  });
+});
+
+describe('a test card bound at the simulated channels', () => {
+  it('is signed at every channel offering quick pay for its bank, and a charge through its contract succeeds', async () => {
+    const { setup, gateway } = channels();
+    const card = await bindTestCard(setup, 0);
+    expect(card.contracts.map((c) => c.channelId)).toEqual([SIMULATED_BANK, SIMULATED_CARD_NETWORK]);
+    const decision = gateway.route(cityQuickPay(10_000n), channelsHolding({ method: 'quick_pay', card }));
+    const chosen = decision.chosen!;
+    const outcome = await gateway.call(chosen, (port, options) =>
+      port.charge(
+        {
+          orderNo: 'gw-bound-1',
+          amount: { amountMinor: 10_000n, currency: CNY },
+          instrument: chargeInstrumentAt({ method: 'quick_pay', card }, chosen)!,
+          notifyUrl: null,
+          description: 'gateway test',
+        },
+        options,
+      ),
+    );
+    expect(outcome).toMatchObject({ status: 'succeeded', feeMinor: 20n });
   });
 });
