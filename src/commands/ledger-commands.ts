@@ -22,6 +22,7 @@ import {
 import type { CommandContext } from './command-context.js';
 import {
   deductFromFreeze,
+  deductInOneCommit,
   driveDeduction,
   drivePlacement,
   driveRelease,
@@ -29,7 +30,9 @@ import {
   placeFreeze,
   placeFreezeInOneCommit,
   releaseFreeze,
+  releaseInOneCommit,
   type DeductRequest,
+  type ExistingFreeze,
   type FreezeHandler,
   type PlaceFreezeRequest,
 } from './freezes/freeze-operations.js';
@@ -42,7 +45,13 @@ import {
   type PaymentHandler,
   type PaymentParties,
 } from './payments/payment-operations.js';
-import { cancelPayment, refundInOneCommit, refundPayment, type RefundRequest } from './payments/payment-reversals.js';
+import {
+  cancelInOneCommit,
+  cancelPayment,
+  refundInOneCommit,
+  refundPayment,
+  type RefundRequest,
+} from './payments/payment-reversals.js';
 import {
   authorise,
   cancelCompletion,
@@ -199,6 +208,11 @@ export class LedgerCommands {
     return cancelPayment(this.deps, paymentId, reason, context);
   }
 
+  /** A new cancellation of `payment` decided whole for one commit (see cancelInOneCommit). */
+  cancelInOneCommit(paymentId: string, reason: string, context: CommandContext, payment: ExistingPayment) {
+    return cancelInOneCommit(this.deps, paymentId, reason, context, payment);
+  }
+
   refundPayment(request: RefundRequest, context: CommandContext) {
     return refundPayment(this.deps, request, context);
   }
@@ -281,8 +295,18 @@ export class LedgerCommands {
     return releaseFreeze(this.deps, freezeId, amountMinor, reason, context);
   }
 
+  /** A new release of `freeze` decided whole for one commit (see releaseInOneCommit). */
+  releaseInOneCommit(freeze: ExistingFreeze, amountMinor: bigint | null, reason: string, context: CommandContext) {
+    return releaseInOneCommit(this.deps, freeze, amountMinor, reason, context);
+  }
+
   deductFromFreeze(request: DeductRequest, context: CommandContext) {
     return deductFromFreeze(this.deps, request, context);
+  }
+
+  /** A new deduction from `freeze` decided whole for one commit (see deductInOneCommit), or null: run `deductFromFreeze`. */
+  deductInOneCommit(freeze: ExistingFreeze, request: DeductRequest, context: CommandContext) {
+    return deductInOneCommit(this.deps, freeze, request, context);
   }
 
   authorisePreauth(request: AuthoriseRequest, context: CommandContext, loaded?: PaymentParties) {

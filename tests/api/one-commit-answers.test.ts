@@ -137,10 +137,10 @@ describe('answers of one-commit operations', () => {
     expect([payer.json().balance, shop.json().balance]).toEqual(['32.50', '14.50']);
   });
 
-  /** The wallet's balance as the command side holds it (the read models may lag without a position). */
-  async function balanceMinor(): Promise<bigint> {
-    const state = await ledger.service.commands.getAccountState(wallet);
-    if (!state.exists) throw new Error('the wallet exists');
+  /** An account's balance (the wallet's by default) as the command side holds it (the read models may lag without a position). */
+  async function balanceMinor(accountId = wallet): Promise<bigint> {
+    const state = await ledger.service.commands.getAccountState(accountId);
+    if (!state.exists) throw new Error(`account ${accountId} exists`);
     return state.balanceMinor;
   }
 
@@ -206,6 +206,122 @@ describe('answers of one-commit operations', () => {
     expect([account.balanceMinor, account.frozenMinor >= 125n]).toEqual([before, true]);
     const beyond = await answeredTwice(url, { amount: '100000.00', currency: 'CNY', reason: 'too much' }, 422);
     expect(beyond['code']).toBe('insufficient_funds');
+  });
+
+  /** A shop account of its own, paid `amount` from the wallet: the payment's answer. */
+  async function paidToNewShop(amount: string, orderNo: string) {
+    const shop = (await post('/v1/entities', { kind: 'merchant', displayName: orderNo })).json<{ entityId: string }>();
+    const account = (
+      await post('/v1/accounts', { ownerId: shop.entityId, type: 'merchant_settlement', currency: 'CNY' })
+    ).json<{ accountId: string }>().accountId;
+    const payload = {
+      payerAccountId: wallet,
+      payeeAccountId: account,
+      amount,
+      currency: 'CNY',
+      merchantOrderNo: orderNo,
+    };
+    return { account, paid: await answeredTwice('/v1/payments', payload, 201) };
+  }
+
+  it('a cancellation replays exactly, with the position GET by id gives, in one multi-stream append', async () => {
+    const { account, paid } = await paidToNewShop('3.00', 'OC-6');
+    const url = `/v1/payments/${paid['paymentId']}/cancel`;
+    const before = await balanceMinor();
+    const key = randomUUID();
+    const { value: first, calls } = await appendsOf(() => post(url, { reason: 'asked' }, key));
+    expect(first.statusCode, first.body).toBe(200);
+    const again = await post(url, { reason: 'asked' }, key);
+    expect([again.statusCode, again.headers['idempotent-replayed'], again.json()]).toEqual([200, 'true', first.json()]);
+    // The request, the payee's debit, the payer's credit, the completion and the key's claim and answer.
+    if (ledger.service.commands.oneCommit) expect(calls).toEqual(['many:account,account,payment,idempotency']);
+    else expect(calls.filter((c) => c.startsWith('many:'))).toEqual([]);
+    const cancelled = first.json<Record<string, string>>();
+    expect(cancelled).toMatchObject({ status: 'cancelled' });
+    const read = await ledger.inject({ method: 'GET', url: `/v1/payments/${paid['paymentId']}` });
+    expect(read.json()).toEqual(cancelled);
+    const shop = await ledger.inject({
+      method: 'GET',
+      url: `/v1/accounts/${account}?minPosition=${cancelled['position']}`,
+    });
+    expect([await balanceMinor(), shop.json().balance]).toEqual([before + 300n, '0.00']);
+    // Cancelled already: a new key answers the payment as it is, recording nothing.
+    const { value: twice, calls: none } = await appendsOf(() => post(url, {}));
+    expect([twice.statusCode, twice.json()]).toEqual([200, cancelled]);
+    expect(none.filter((c) => !c.includes('idempotency'))).toEqual([]);
+  });
+
+  it('a cancellation refused (refunded before, or the merchant cannot cover it) replays the refusal on both paths', async () => {
+    const { paid } = await paidToNewShop('2.00', 'OC-7');
+    await answeredTwice(
+      `/v1/payments/${paid['paymentId']}/refunds`,
+      { refundNo: 'OC-7-R1', amount: '0.50', currency: 'CNY' },
+      201,
+    );
+    const refunded = await answeredTwice(`/v1/payments/${paid['paymentId']}/cancel`, {}, 409);
+    expect(refunded['code']).toBe('operation_state_conflict');
+
+    // Most of the merchant's money is frozen: the payee's debit is refused, and the failed cancellation recorded.
+    const moved = await paidToNewShop('2.00', 'OC-8');
+    await answeredTwice(`/v1/accounts/${moved.account}/freezes`, { amount: '1.50', currency: 'CNY' }, 201);
+    const before = await balanceMinor();
+    const uncovered = await answeredTwice(`/v1/payments/${moved.paid['paymentId']}/cancel`, {}, 422);
+    expect(uncovered['code']).toBe('insufficient_funds');
+    const read = await ledger.inject({ method: 'GET', url: `/v1/payments/${moved.paid['paymentId']}` });
+    expect(read.json()).toMatchObject({ status: 'completed' });
+    expect(await balanceMinor()).toBe(before);
+  });
+
+  it("a freeze's release and deduction replay exactly, each in one multi-stream append, and refusals replay", async () => {
+    const [walletBefore, shopBefore] = [await balanceMinor(), await balanceMinor(shopAccount)];
+    const placed = await answeredTwice(`/v1/accounts/${wallet}/freezes`, { amount: '4.00', currency: 'CNY' }, 201);
+    const freezeUrl = `/v1/freezes/${placed['freezeId']}`;
+    const cases = [
+      {
+        url: `${freezeUrl}/release`,
+        payload: { amount: '1.00', currency: 'CNY' },
+        status: 200,
+        parts: 'account,freeze',
+      },
+      {
+        url: `${freezeUrl}/deduct`,
+        payload: { amount: '2.50', currency: 'CNY', payeeAccountId: shopAccount, memo: 'shipped' },
+        status: 201,
+        parts: 'account,account,freeze',
+      },
+    ];
+    for (const { url, payload, status, parts } of cases) {
+      const key = randomUUID();
+      const { value: first, calls } = await appendsOf(() => post(url, payload, key));
+      expect(first.statusCode, first.body).toBe(status);
+      const again = await post(url, payload, key);
+      expect([again.statusCode, again.headers['idempotent-replayed'], again.json()]).toEqual([
+        status,
+        'true',
+        first.json(),
+      ]);
+      if (ledger.service.commands.oneCommit) expect(calls).toEqual([`many:${parts},idempotency`]);
+      else expect(calls.filter((c) => c.startsWith('many:'))).toEqual([]);
+      const { deductionId, ...view } = first.json<Record<string, string>>();
+      expect(deductionId === undefined || typeof deductionId === 'string').toBe(true);
+      const read = await ledger.inject({ method: 'GET', url: freezeUrl });
+      expect(read.json()).toEqual(view);
+    }
+    const freeze = (await ledger.inject({ method: 'GET', url: freezeUrl })).json<Record<string, unknown>>();
+    expect(freeze).toMatchObject({ remaining: '0.50', released: '1.00' });
+    expect(freeze['deductions']).toEqual([expect.objectContaining({ amount: '2.50', status: 'completed' })]);
+    // 1.00 back to available, 2.50 from the wallet's frozen funds to the shop, 0.50 still frozen.
+    expect([await balanceMinor(), await balanceMinor(shopAccount)]).toEqual([walletBefore - 250n, shopBefore + 250n]);
+
+    const tooMuchReleased = await answeredTwice(`${freezeUrl}/release`, { amount: '0.51', currency: 'CNY' }, 422);
+    expect(tooMuchReleased['code']).toBe('release_exceeds_frozen');
+    const tooMuchDeducted = await answeredTwice(
+      `${freezeUrl}/deduct`,
+      { amount: '0.51', currency: 'CNY', payeeAccountId: shopAccount },
+      422,
+    );
+    expect(tooMuchDeducted['code']).toBe('deduction_exceeds_frozen');
+    expect((await ledger.inject({ method: 'GET', url: freezeUrl })).json()).toEqual(freeze);
   });
 
   it('a refusal replays as the refusal, recording nothing else', async () => {

@@ -3,6 +3,7 @@ import { decideFreeze } from '../../domain/accounts/freezes.js';
 import type { FreezeCommand, FreezeState } from '../../domain/freezes/freeze-decider.js';
 import type { FreezeEvent } from '../../domain/freezes/freeze-events.js';
 import type { Money } from '../../domain/money/money.js';
+import type { OpenAccountState } from '../../domain/accounts/account-state.js';
 import { DomainError, assert } from '../../domain/shared/domain-error.js';
 import { accountStreamId } from '../accounts/open-account-handler.js';
 import { deriveId, type CommandContext } from '../command-context.js';
@@ -219,13 +220,7 @@ export async function driveRelease(
   const step = await runAccountStep(
     deps,
     freeze.request.accountId,
-    {
-      type: 'ReleaseFrozenFunds',
-      accountId: freeze.request.accountId,
-      freezeId,
-      amountMinor: release.amountMinor,
-      reason,
-    },
+    releaseFrozenFunds(freeze, release.amountMinor, reason),
     stepContext(context, releaseId, 'release-funds'),
     resumptionOf(resuming, freezeStreamId(freezeId)),
   );
@@ -238,6 +233,73 @@ export async function driveRelease(
     stepContext(context, releaseId, 'applied'),
   );
   return { freeze: applied.state as ExistingFreeze, position: maxPosition(step.position, applied.position) };
+}
+
+function releaseFrozenFunds(freeze: ExistingFreeze, amountMinor: bigint, reason: string) {
+  const { accountId, freezeId } = freeze.request;
+  return { type: 'ReleaseFrozenFunds' as const, accountId, freezeId, amountMinor, reason };
+}
+
+/**
+ * A new release decided whole, for one commit (src/commands/one-commit.ts): the same commands and derived
+ * event ids as `releaseFreeze` and `driveRelease`, decided on the loaded states: the reservation on the
+ * freeze, FrozenFundsReleased on the account, the confirmation. `freeze` is the freeze as the caller just
+ * loaded it (its account never changes). A refusal of the reservation throws before anything is kept; a
+ * release that exists already (a retry), or one the account would refuse, is the process's to answer.
+ */
+export function releaseInOneCommit(
+  deps: FreezeDeps,
+  freeze: ExistingFreeze,
+  amountMinor: bigint | null,
+  reason: string,
+  context: CommandContext,
+): {
+  streams: TrackedStream[];
+  positionStream: string;
+  decide: (decisions: OneCommitDecisions) => ExistingFreeze;
+} {
+  const { freezeId, accountId } = freeze.request;
+  const releaseId = deriveId(context.operationKey, 'release');
+  const streamId = freezeStreamId(freezeId);
+  const accountStream = accountStreamId(accountId);
+  const streams = [
+    { handler: deps.freezes, streamId },
+    { handler: deps.accounts, streamId: accountStream },
+  ];
+  const decide = (decisions: OneCommitDecisions): ExistingFreeze => {
+    const current = decisions.state(deps.freezes, streamId);
+    if (current.exists && current.releases.has(releaseId)) throw new OneCommitUnsuitableError('the release exists');
+    const reserved = decisions.decide(
+      deps.freezes,
+      streamId,
+      { type: 'ReleaseFreeze', freezeId, releaseId, amountMinor, reason },
+      stepContext(context, releaseId, 'reserve'),
+    );
+    assert(reserved.state.exists, 'a release is of an existing freeze');
+    const release = reserved.state.releases.get(releaseId);
+    assert(release !== undefined, 'the release was reserved');
+    try {
+      decisions.decide(
+        deps.accounts,
+        accountStream,
+        releaseFrozenFunds(reserved.state, release.amountMinor, reason),
+        stepContext(context, releaseId, 'release-funds'),
+      );
+    } catch (error) {
+      // The process reports the broken invariant, on the stored states.
+      if (error instanceof DomainError) throw new OneCommitUnsuitableError(`the release would fail: ${error.code}`);
+      throw error;
+    }
+    const applied = decisions.decide(
+      deps.freezes,
+      streamId,
+      { type: 'ConfirmRelease', freezeId, releaseId },
+      stepContext(context, releaseId, 'applied'),
+    );
+    assert(applied.state.exists, 'a released freeze exists');
+    return applied.state;
+  };
+  return { streams, positionStream: streamId, decide };
 }
 
 export interface DeductRequest {
@@ -262,30 +324,133 @@ export async function deductFromFreeze(
   const current = await getFreeze(deps, request.freezeId);
   const payer = await loadAccount(deps, current.request.accountId);
   const payee = await loadAccount(deps, request.payeeAccountId);
-  const amount = { amountMinor: request.amountMinor, currency: current.request.currency };
-  const movement = {
-    amount,
-    kind: 'freeze_deduction' as const,
-    operationId: deductionId,
-    merchantOrderNo: null,
-    memo: request.memo,
-  };
-  if (!current.deductions.has(deductionId))
-    decideCredit({ ...movement, accountId: payee.accountId, counterparty: snapshotOf(payer) }, payee);
+  if (!current.deductions.has(deductionId)) checkDeductionPayee(current, request, deductionId, payer, payee);
   const reserved = await deps.freezes.handle(
     streamId,
-    {
-      type: 'RequestDeduction',
-      freezeId: request.freezeId,
-      deductionId,
-      amountMinor: request.amountMinor,
-      payeeAccountId: request.payeeAccountId,
-      memo: request.memo,
-    },
+    requestDeduction(request, deductionId),
     stepContext(context, deductionId, 'reserve'),
   );
   const driven = await driveDeduction(deps, request.freezeId, deductionId, context, reserved.events.length === 0);
   return { ...driven, position: maxPosition(reserved.position, driven.position) };
+}
+
+function requestDeduction(request: DeductRequest, deductionId: string): FreezeCommand {
+  const { freezeId, amountMinor, payeeAccountId, memo } = request;
+  return { type: 'RequestDeduction', freezeId, deductionId, amountMinor, payeeAccountId, memo };
+}
+
+/** The payee's credit of a deduction, without the account and counterparty. */
+function deductionMovement(freeze: ExistingFreeze, amountMinor: bigint, deductionId: string, memo: string) {
+  return {
+    amount: { amountMinor, currency: freeze.request.currency },
+    kind: 'freeze_deduction' as const,
+    operationId: deductionId,
+    merchantOrderNo: null,
+    memo,
+  };
+}
+
+function deductFrozenFunds(freeze: ExistingFreeze, amountMinor: bigint, deductionId: string, payee: OpenAccountState) {
+  const { accountId, freezeId } = freeze.request;
+  return {
+    type: 'DeductFrozenFunds' as const,
+    accountId,
+    freezeId,
+    amountMinor,
+    kind: 'freeze_deduction' as const,
+    operationId: deductionId,
+    counterparty: snapshotOf(payee),
+  };
+}
+
+/** A payee that cannot take the money refuses a new deduction before anything moves (the money stays frozen). */
+function checkDeductionPayee(
+  freeze: ExistingFreeze,
+  request: DeductRequest,
+  deductionId: string,
+  payer: OpenAccountState,
+  payee: OpenAccountState,
+): void {
+  const movement = deductionMovement(freeze, request.amountMinor, deductionId, request.memo);
+  decideCredit({ ...movement, accountId: payee.accountId, counterparty: snapshotOf(payer) }, payee);
+}
+
+/**
+ * A new deduction decided whole, for one commit (src/commands/one-commit.ts): the same commands, checks and
+ * derived event ids as `deductFromFreeze` and `driveDeduction`, decided on the loaded states: the
+ * reservation on the freeze, the payer's deduction from frozen funds, the payee's credit, the completion.
+ * `freeze` is the freeze as the caller just loaded it (its account never changes). A refusal (the payee
+ * cannot take it, beyond what the freeze holds) throws before anything is kept; a deduction that exists
+ * already (a retry), one the accounts would refuse once reserved (the process records its failure), or
+ * one to the freeze's own account (null) is the process's to answer.
+ */
+export function deductInOneCommit(
+  deps: FreezeDeps,
+  freeze: ExistingFreeze,
+  request: DeductRequest,
+  context: CommandContext,
+): {
+  streams: TrackedStream[];
+  positionStream: string;
+  decide: (decisions: OneCommitDecisions) => { freeze: ExistingFreeze; deductionId: string };
+} | null {
+  assert(freeze.request.freezeId === request.freezeId, 'the loaded freeze is the one deducted from');
+  if (request.payeeAccountId === freeze.request.accountId) return null;
+  const deductionId = deriveId(context.operationKey, 'deduction');
+  const streamId = freezeStreamId(request.freezeId);
+  const [payerStream, payeeStream] = [
+    accountStreamId(freeze.request.accountId),
+    accountStreamId(request.payeeAccountId),
+  ];
+  const streams = [
+    { handler: deps.freezes, streamId },
+    { handler: deps.accounts, streamId: payerStream },
+    { handler: deps.accounts, streamId: payeeStream },
+  ];
+  const decide = (decisions: OneCommitDecisions) => {
+    const current = decisions.state(deps.freezes, streamId);
+    if (!current.exists || current.deductions.has(deductionId))
+      throw new OneCommitUnsuitableError('the deduction exists');
+    const payer = requireExisting(decisions.state(deps.accounts, payerStream), freeze.request.accountId);
+    const payee = requireExisting(decisions.state(deps.accounts, payeeStream), request.payeeAccountId);
+    // Checked before anything is decided, as the process checks it: a refusal records nothing.
+    checkDeductionPayee(current, request, deductionId, payer, payee);
+    const reserved = decisions.decide(
+      deps.freezes,
+      streamId,
+      requestDeduction(request, deductionId),
+      stepContext(context, deductionId, 'reserve'),
+    );
+    assert(reserved.state.exists, 'a deduction is of an existing freeze');
+    try {
+      decisions.decide(
+        deps.accounts,
+        payerStream,
+        deductFrozenFunds(reserved.state, request.amountMinor, deductionId, payee),
+        stepContext(context, deductionId, 'deduct-payer'),
+      );
+      const movement = deductionMovement(reserved.state, request.amountMinor, deductionId, request.memo);
+      decisions.decide(
+        deps.accounts,
+        payeeStream,
+        { type: 'CreditAccount', ...movement, accountId: payee.accountId, counterparty: snapshotOf(payer) },
+        stepContext(context, deductionId, 'credit-payee'),
+      );
+    } catch (error) {
+      // The process records this deduction's failure (and a compensation): it answers, on the stored states.
+      if (error instanceof DomainError) throw new OneCommitUnsuitableError(`the deduction would fail: ${error.code}`);
+      throw error;
+    }
+    const done = decisions.decide(
+      deps.freezes,
+      streamId,
+      { type: 'CompleteDeduction', freezeId: request.freezeId, deductionId },
+      stepContext(context, deductionId, 'complete'),
+    );
+    assert(done.state.exists, 'a deducted freeze exists');
+    return { freeze: done.state, deductionId };
+  };
+  return { streams, positionStream: streamId, decide };
 }
 
 /** Takes a reserved deduction to completed or failed; safe to call again (a retry, a resume after a crash). */
@@ -304,25 +469,11 @@ export async function driveDeduction(
   if (deduction.status !== 'requested') return { freeze, position, deductionId };
   const payer = await loadAccount(deps, freeze.request.accountId);
   const payee = await loadAccount(deps, deduction.payeeAccountId);
-  const movement = {
-    amount: { amountMinor: deduction.amountMinor, currency: freeze.request.currency },
-    kind: 'freeze_deduction' as const,
-    operationId: deductionId,
-    merchantOrderNo: null,
-    memo: deduction.memo,
-  };
+  const movement = deductionMovement(freeze, deduction.amountMinor, deductionId, deduction.memo);
   const deducted = await runAccountStep(
     deps,
     payer.accountId,
-    {
-      type: 'DeductFrozenFunds',
-      accountId: payer.accountId,
-      freezeId: freezeId,
-      amountMinor: deduction.amountMinor,
-      kind: 'freeze_deduction',
-      operationId: deductionId,
-      counterparty: snapshotOf(payee),
-    },
+    deductFrozenFunds(freeze, deduction.amountMinor, deductionId, payee),
     stepContext(context, deductionId, 'deduct-payer'),
     resumptionOf(resuming, streamId),
   );
@@ -330,13 +481,7 @@ export async function driveDeduction(
   const credited = await runAccountStep(
     deps,
     deduction.payeeAccountId,
-    {
-      type: 'CreditAccount',
-      ...movement,
-      amount: { amountMinor: deduction.amountMinor, currency: freeze.request.currency },
-      accountId: deduction.payeeAccountId,
-      counterparty: snapshotOf(payer),
-    },
+    { type: 'CreditAccount', ...movement, accountId: deduction.payeeAccountId, counterparty: snapshotOf(payer) },
     stepContext(context, deductionId, 'credit-payee'),
     resumptionOf(resuming, streamId),
   );
@@ -348,7 +493,6 @@ export async function driveDeduction(
         type: 'CreditAccount',
         ...movement,
         kind: 'freeze_deduction_reversal',
-        amount: { amountMinor: deduction.amountMinor, currency: freeze.request.currency },
         accountId: payer.accountId,
         counterparty: snapshotOf(payee),
         memo: `reversal: ${credited.error.code}`,

@@ -37,27 +37,21 @@ export async function cancelPayment(
   const cancellationId = inProgress ?? deriveId(context.operationKey, 'cancellation');
   const requested = await deps.payments.handle(
     streamId,
-    {
-      type: 'RequestCancellation',
-      paymentId,
-      cancellationId,
-      reason,
-      todayAccountingDate: accountingDate(context.occurredAt, deps.accountingTimeZone),
-    },
+    requestCancellation(deps, paymentId, cancellationId, reason, context),
     stepContext(context, cancellationId, 'request'),
   );
   const payment = requested.state as ExistingPayment;
   if (payment.status !== 'cancelling' || payment.cancellationId !== cancellationId)
     return { payment, position: requested.position };
   const resuming = requested.events.length === 0;
-  const amount = { amountMinor: payment.order.amountMinor, currency: payment.order.currency };
+  const { amount, memo } = cancellationMovement(payment);
   const moved = await returnMoney(
     deps,
     payment,
     amount,
     'payment_cancellation',
     cancellationId,
-    `cancellation of ${payment.order.merchantOrderNo}`,
+    memo,
     context,
     resuming,
   );
@@ -77,6 +71,106 @@ export async function cancelPayment(
     payment: outcome.state as ExistingPayment,
     position: maxPosition(requested.position, moved.position, outcome.position),
   };
+}
+
+function requestCancellation(
+  deps: PaymentDeps,
+  paymentId: string,
+  cancellationId: string,
+  reason: string,
+  context: CommandContext,
+) {
+  return {
+    type: 'RequestCancellation' as const,
+    paymentId,
+    cancellationId,
+    reason,
+    todayAccountingDate: accountingDate(context.occurredAt, deps.accountingTimeZone),
+  };
+}
+
+/** The cancellation's movement from payee to payer, as `returnMoney` makes it for the process. */
+function cancellationMovement(payment: ExistingPayment) {
+  const { order } = payment;
+  return {
+    amount: { amountMinor: order.amountMinor, currency: order.currency },
+    kind: 'payment_cancellation' as const,
+    operationId: order.paymentId,
+    merchantOrderNo: order.merchantOrderNo,
+    memo: `cancellation of ${order.merchantOrderNo}`,
+  };
+}
+
+/**
+ * A new cancellation decided whole, for one commit (src/commands/one-commit.ts): the same commands, checks
+ * and derived event ids as `cancelPayment` and `returnMoney`, decided on the loaded states:
+ * PaymentCancellationRequested, the payee's debit, the payer's credit, PaymentCancelled. `payment` is the
+ * payment as the caller just loaded it (its two accounts never change). A refusal of the request (not the
+ * same day, refunded, not completed) throws before anything is kept; a cancellation begun or done already,
+ * or a debit or credit the accounts would refuse (the process records the failed cancellation), is the
+ * process's to answer.
+ */
+export function cancelInOneCommit(
+  deps: PaymentDeps,
+  paymentId: string,
+  reason: string,
+  context: CommandContext,
+  payment: ExistingPayment,
+): {
+  streams: TrackedStream[];
+  positionStream: string;
+  decide: (decisions: OneCommitDecisions) => ExistingPayment;
+} {
+  assert(payment.order.paymentId === paymentId, 'the loaded payment is the one cancelled');
+  const streamId = paymentStreamId(paymentId);
+  const cancellationId = deriveId(context.operationKey, 'cancellation');
+  const streams = [
+    { handler: deps.payments, streamId },
+    { handler: deps.accounts, streamId: accountStreamId(payment.order.payeeAccountId) },
+    { handler: deps.accounts, streamId: accountStreamId(payment.order.payerAccountId) },
+  ];
+  const decide = (decisions: OneCommitDecisions): ExistingPayment => {
+    const current = decisions.state(deps.payments, streamId);
+    if (current.exists && (current.status === 'cancelling' || current.status === 'cancelled'))
+      throw new OneCommitUnsuitableError(`the payment is ${current.status}`);
+    const requested = decisions.decide(
+      deps.payments,
+      streamId,
+      requestCancellation(deps, paymentId, cancellationId, reason, context),
+      stepContext(context, cancellationId, 'request'),
+    );
+    assert(requested.state.exists, 'a cancellation is of an existing payment');
+    const { order } = requested.state;
+    try {
+      decideDebitAndCredit(
+        deps,
+        decisions,
+        {
+          fromAccountId: order.payeeAccountId,
+          toAccountId: order.payerAccountId,
+          fromParty: stripParty(order.payee),
+          toParty: stripParty(order.payer),
+          movement: cancellationMovement(requested.state),
+        },
+        context,
+        cancellationId,
+      );
+    } catch (error) {
+      // The process records this cancellation's failure (and a compensation): it answers, on the stored states.
+      if (error instanceof DomainError)
+        throw new OneCommitUnsuitableError(`the cancellation would fail: ${error.code}`);
+      throw error;
+    }
+    const completed = decisions.decide(
+      deps.payments,
+      streamId,
+      { type: 'CompleteCancellation', paymentId },
+      stepContext(context, cancellationId, 'complete'),
+    );
+    assert(completed.state.exists, 'a cancelled payment exists');
+    return completed.state;
+  };
+  return { streams, positionStream: streamId, decide };
 }
 
 export interface RefundRequest {

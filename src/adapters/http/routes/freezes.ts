@@ -190,15 +190,22 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
             { currency: body.currency },
           );
         }
-        await runCommand(request, reply, service, async (context) => {
-          const result = await service.commands.releaseFreeze(
-            request.params.freezeId,
-            amountMinor,
-            body?.reason ?? '',
-            context,
-          );
-          return { statusCode: 200, body: toFreezeView(result.freeze, result.position) };
-        });
+        const reason = body?.reason ?? '';
+        await runCommand(
+          request,
+          reply,
+          service,
+          async (context) => {
+            const result = await service.commands.releaseFreeze(request.params.freezeId, amountMinor, reason, context);
+            return { statusCode: 200, body: toFreezeView(result.freeze, result.position) };
+          },
+          (context) =>
+            answeredInOneCommit(
+              service.commands.releaseInOneCommit(freeze, amountMinor, reason, context),
+              200,
+              toFreezeView,
+            ),
+        );
       },
     );
 
@@ -231,21 +238,27 @@ export function freezeRoutes(service: LedgerService): FastifyPluginAsyncZod {
         const payee = await service.commands.getAccountState(request.body.payeeAccountId);
         if (!payee.exists) throw accountNotFound(request.body.payeeAccountId);
         requireAccountOwner(request, request.body.payeeAccountId, payee.ownerId);
-        await runCommand(request, reply, service, async (context) => {
-          const result = await service.commands.deductFromFreeze(
-            {
-              freezeId: request.params.freezeId,
-              amountMinor: amount.amountMinor,
-              payeeAccountId: request.body.payeeAccountId,
-              memo: request.body.memo,
-            },
-            context,
-          );
-          return {
-            statusCode: 201,
-            body: { ...toFreezeView(result.freeze, result.position), deductionId: result.deductionId },
-          };
+        const deductRequest = {
+          freezeId: request.params.freezeId,
+          amountMinor: amount.amountMinor,
+          payeeAccountId: request.body.payeeAccountId,
+          memo: request.body.memo,
+        };
+        const deductedView = (deducted: { freeze: ExistingFreeze; deductionId: string }, position: bigint) => ({
+          ...toFreezeView(deducted.freeze, position),
+          deductionId: deducted.deductionId,
         });
+        await runCommand(
+          request,
+          reply,
+          service,
+          async (context) => {
+            const { position, ...deducted } = await service.commands.deductFromFreeze(deductRequest, context);
+            return { statusCode: 201, body: deductedView(deducted, position) };
+          },
+          (context) =>
+            answeredInOneCommit(service.commands.deductInOneCommit(freeze, deductRequest, context), 201, deductedView),
+        );
       },
     );
   };

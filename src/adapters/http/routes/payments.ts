@@ -220,15 +220,27 @@ export function paymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        await visiblePayment(request, request.params.paymentId);
-        await runCommand(request, reply, service, async (context) => {
-          const { payment, position } = await service.commands.cancelPayment(
-            request.params.paymentId,
-            request.body?.reason ?? '',
-            context,
-          );
-          return { statusCode: 200, body: toPaymentView(payment, position) };
-        });
+        const visible = await visiblePayment(request, request.params.paymentId);
+        const reason = request.body?.reason ?? '';
+        await runCommand(
+          request,
+          reply,
+          service,
+          async (context) => {
+            const { payment, position } = await service.commands.cancelPayment(
+              request.params.paymentId,
+              reason,
+              context,
+            );
+            return { statusCode: 200, body: toPaymentView(payment, position) };
+          },
+          (context) =>
+            answeredInOneCommit(
+              service.commands.cancelInOneCommit(request.params.paymentId, reason, context, visible),
+              200,
+              toPaymentView,
+            ),
+        );
       },
     );
 
