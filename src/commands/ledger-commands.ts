@@ -54,13 +54,18 @@ import {
 } from './payments/payment-reversals.js';
 import {
   authorise,
+  authoriseInOneCommit,
   cancelCompletion,
+  cancelCompletionInOneCommit,
   cancelPreauth,
+  cancelPreauthInOneCommit,
+  completeInOneCommit,
   completePreauth,
   driveAuthorisation,
   driveCompletion,
   getPreauth,
   type AuthoriseRequest,
+  type ExistingPreauth,
   type PreauthHandler,
 } from './preauths/preauth-operations.js';
 import {
@@ -313,6 +318,11 @@ export class LedgerCommands {
     return authorise(this.deps, request, context, loaded);
   }
 
+  /** A new pre-authorisation decided whole for one commit (see authoriseInOneCommit), or null: run `authorisePreauth`. */
+  authoriseInOneCommit(request: AuthoriseRequest, context: CommandContext) {
+    return authoriseInOneCommit(this.deps, request, context);
+  }
+
   getPreauth(preauthId: string) {
     return getPreauth(this.deps, preauthId);
   }
@@ -321,12 +331,27 @@ export class LedgerCommands {
     return cancelPreauth(this.deps, preauthId, reason, context);
   }
 
+  /** A merchant's cancellation of `preauth` decided whole for one commit (see cancelPreauthInOneCommit). */
+  cancelPreauthInOneCommit(preauth: ExistingPreauth, context: CommandContext) {
+    return cancelPreauthInOneCommit(this.deps, preauth, context);
+  }
+
   completePreauth(preauthId: string, amount: Money, context: CommandContext) {
     return completePreauth(this.deps, preauthId, amount, context);
   }
 
+  /** A new completion of `preauth` decided whole for one commit (see completeInOneCommit). */
+  completeInOneCommit(preauth: ExistingPreauth, amount: Money, context: CommandContext) {
+    return completeInOneCommit(this.deps, preauth, amount, context);
+  }
+
   cancelPreauthCompletion(preauthId: string, context: CommandContext) {
     return cancelCompletion(this.deps, preauthId, context);
+  }
+
+  /** A new cancellation of `preauth`'s completion decided whole for one commit (see cancelCompletionInOneCommit). */
+  cancelCompletionInOneCommit(preauth: ExistingPreauth, context: CommandContext) {
+    return cancelCompletionInOneCommit(this.deps, preauth, context);
   }
 
   /**

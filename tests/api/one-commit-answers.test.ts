@@ -324,6 +324,125 @@ describe('answers of one-commit operations', () => {
     expect((await ledger.inject({ method: 'GET', url: freezeUrl })).json()).toEqual(freeze);
   });
 
+  it('a pre-authorisation, its completion, the completion cancelled and the cancellation each replay exactly, in one multi-stream append', async () => {
+    const [walletBefore, shopBefore] = [await balanceMinor(), await balanceMinor(shopAccount)];
+    const frozenMinor = async () => {
+      const state = await ledger.service.commands.getAccountState(wallet);
+      if (!state.exists) throw new Error('the wallet exists');
+      return state.frozenMinor;
+    };
+    const frozenBefore = await frozenMinor();
+    const authorisation = {
+      payerAccountId: wallet,
+      payeeAccountId: shopAccount,
+      amount: '5.00',
+      currency: 'CNY',
+      merchantOrderNo: 'OC-9',
+    };
+    let preauthId = '';
+    const url = (path: string) => (path === '' ? '/v1/preauths' : `/v1/preauths/${preauthId}${path}`);
+    // The payer is held (the payee only checked); captured below the hold (the rest released) to the payee;
+    // the capture given back and held again; the hold released. Each with the key's claim and answer.
+    const steps = [
+      {
+        path: '',
+        payload: authorisation,
+        status: 201,
+        parts: 'account,preauth',
+        view: { status: 'authorised' },
+        frozen: 500n,
+        moved: 0n,
+      },
+      {
+        path: '/complete',
+        payload: { amount: '3.00', currency: 'CNY' },
+        status: 200,
+        parts: 'account,account,preauth',
+        view: { status: 'completed', captured: '3.00' },
+        frozen: 0n,
+        moved: 300n,
+      },
+      {
+        path: '/completion/cancel',
+        payload: {},
+        status: 200,
+        parts: 'account,account,preauth',
+        view: { status: 'authorised', captured: null },
+        frozen: 500n,
+        moved: 0n,
+      },
+      {
+        path: '/cancel',
+        payload: {},
+        status: 200,
+        parts: 'account,preauth',
+        view: { status: 'cancelled', cancelReason: 'merchant' },
+        frozen: 0n,
+        moved: 0n,
+      },
+    ];
+    for (const step of steps) {
+      const key = randomUUID();
+      const { value: first, calls } = await appendsOf(() => post(url(step.path), step.payload, key));
+      expect(first.statusCode, first.body).toBe(step.status);
+      const again = await post(url(step.path), step.payload, key);
+      expect([again.statusCode, again.headers['idempotent-replayed'], again.json()]).toEqual([
+        step.status,
+        'true',
+        first.json(),
+      ]);
+      if (ledger.service.commands.oneCommit) expect(calls).toEqual([`many:${step.parts},idempotency`]);
+      else expect(calls.filter((c) => c.startsWith('many:'))).toEqual([]);
+      const answered = first.json<Record<string, string>>();
+      expect(answered).toMatchObject(step.view);
+      preauthId = answered['preauthId']!;
+      const read = await ledger.inject({ method: 'GET', url: `/v1/preauths/${preauthId}` });
+      expect(read.json()).toEqual(answered);
+      expect([await frozenMinor(), await balanceMinor(), await balanceMinor(shopAccount)]).toEqual([
+        frozenBefore + step.frozen,
+        walletBefore - step.moved,
+        shopBefore + step.moved,
+      ]);
+    }
+  });
+
+  it('pre-authorisation refusals replay as the refusal on both paths, recording nothing', async () => {
+    const tooMuch = await answeredTwice(
+      '/v1/preauths',
+      {
+        payerAccountId: wallet,
+        payeeAccountId: shopAccount,
+        amount: '100000.00',
+        currency: 'CNY',
+        merchantOrderNo: 'OC-10',
+      },
+      422,
+    );
+    expect(tooMuch['code']).toBe('insufficient_funds');
+    const held = await answeredTwice(
+      '/v1/preauths',
+      {
+        payerAccountId: wallet,
+        payeeAccountId: shopAccount,
+        amount: '1.00',
+        currency: 'CNY',
+        merchantOrderNo: 'OC-11',
+      },
+      201,
+    );
+    const preauthUrl = `/v1/preauths/${held['preauthId']}`;
+    const over = await answeredTwice(`${preauthUrl}/complete`, { amount: '1.01', currency: 'CNY' }, 422);
+    expect(over['code']).toBe('capture_exceeds_authorisation');
+    const notCompleted = await answeredTwice(`${preauthUrl}/completion/cancel`, {}, 409);
+    expect(notCompleted['code']).toBe('operation_state_conflict');
+    expect((await ledger.inject({ method: 'GET', url: preauthUrl })).json()).toEqual(held);
+    const cancelled = await answeredTwice(`${preauthUrl}/cancel`, {}, 200);
+    const notAuthorised = await answeredTwice(`${preauthUrl}/complete`, { amount: '0.50', currency: 'CNY' }, 409);
+    expect(notAuthorised['code']).toBe('operation_state_conflict');
+    // Cancelled already: a new key answers it as it is.
+    expect((await post(`${preauthUrl}/cancel`, {})).json()).toEqual(cancelled);
+  });
+
   it('a refusal replays as the refusal, recording nothing else', async () => {
     const refused = await answeredTwice(
       '/v1/payments',

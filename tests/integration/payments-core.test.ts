@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableMinor } from '../../src/domain/accounts/account-state.js';
 import { DomainError } from '../../src/domain/shared/domain-error.js';
-import { OneCommitUnsuitableError } from '../../src/commands/one-commit.js';
+import {
+  OneCommitUnsuitableError,
+  type OneCommitDecisions,
+  type TrackedStream,
+} from '../../src/commands/one-commit.js';
 import { cny, commandFixture, context, openFunded } from '../support/command-fixtures.js';
 
 type Fixture = ReturnType<typeof commandFixture>;
@@ -375,6 +379,97 @@ describe('payments core, on the embedded event store', () => {
       const { preauth: completed } = await f.commands.completePreauth(preauthId, cny('40.00'), context());
       expect(completed.status).toBe('completed');
       expect(await balances(f, payer)).toEqual({ balance: 6_000n, available: 6_000n, frozen: 0n });
+    });
+  });
+
+  describe('one commit, then the process under the same key', () => {
+    /** Commits `whole` in one multi-stream append, as the HTTP layer does for a new key. */
+    async function inOneCommit<T>(
+      whole: { streams: readonly TrackedStream[]; decide: (decisions: OneCommitDecisions) => T } | null,
+    ): Promise<T> {
+      const coordinator = f.commands.oneCommit;
+      if (!coordinator || !whole) throw new Error('the embedded store commits an operation whole');
+      return (await coordinator.commit(whole.streams, whole.decide)).value;
+    }
+
+    it('finds each operation done and moves no money again (cancellation, release, deduction, pre-authorisation)', async () => {
+      const payer = await openFunded(f.commands, 'wallet', '100.00');
+      const merchant = await openFunded(f.commands, 'merchant_settlement', null, 'm-o');
+      const { payment } = await f.commands.pay(
+        {
+          merchantId: 'm-o',
+          merchantOrderNo: `o-${Math.random()}`,
+          description: '',
+          payerAccountId: payer,
+          payeeAccountId: merchant,
+          amount: cny('10.00'),
+          payerIp: null,
+          payerPlatform: null,
+        },
+        context(),
+      );
+      const paymentId = payment.order.paymentId;
+      const cancelling = context();
+      const cancelled = await inOneCommit(f.commands.cancelInOneCommit(paymentId, 'asked', cancelling, payment));
+      expect(cancelled.status).toBe('cancelled');
+      expect((await f.commands.cancelPayment(paymentId, 'asked', cancelling)).payment.status).toBe('cancelled');
+      expect(await balances(f, payer)).toMatchObject({ balance: 10_000n });
+      expect(await balances(f, merchant)).toMatchObject({ balance: 0n });
+
+      const { freeze } = await f.commands.placeFreeze(
+        { accountId: payer, amount: cny('30.00'), reason: '' },
+        context(),
+      );
+      const freezeId = freeze.request.freezeId;
+      const releasing = context();
+      await inOneCommit(f.commands.releaseInOneCommit(freeze, 1_000n, 'part', releasing));
+      await f.commands.releaseFreeze(freezeId, 1_000n, 'part', releasing);
+      expect(await balances(f, payer)).toEqual({ balance: 10_000n, available: 8_000n, frozen: 2_000n });
+      const deduct = { freezeId, amountMinor: 1_500n, payeeAccountId: merchant, memo: 'shipped' };
+      const deducting = context();
+      const deducted = await inOneCommit(
+        f.commands.deductInOneCommit(await f.commands.getFreeze(freezeId), deduct, deducting),
+      );
+      const again = await f.commands.deductFromFreeze(deduct, deducting);
+      expect(again.deductionId).toBe(deducted.deductionId);
+      expect(await balances(f, payer)).toEqual({ balance: 8_500n, available: 8_000n, frozen: 500n });
+      expect(await balances(f, merchant)).toMatchObject({ balance: 1_500n });
+
+      const authorisation = {
+        merchantId: 'm-o',
+        merchantOrderNo: `o-${Math.random()}`,
+        payerAccountId: payer,
+        payeeAccountId: merchant,
+        amount: cny('40.00'),
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      };
+      const authorising = context();
+      const held = await inOneCommit(f.commands.authoriseInOneCommit(authorisation, authorising));
+      expect((await f.commands.authorisePreauth(authorisation, authorising)).preauth).toEqual(held);
+      expect(await balances(f, payer)).toEqual({ balance: 8_500n, available: 4_000n, frozen: 4_500n });
+      const preauthId = held.request.preauthId;
+      const completing = context();
+      await inOneCommit(f.commands.completeInOneCommit(held, cny('25.00'), completing));
+      expect((await f.commands.completePreauth(preauthId, cny('25.00'), completing)).preauth.status).toBe('completed');
+      expect(await balances(f, payer)).toEqual({ balance: 6_000n, available: 5_500n, frozen: 500n });
+      expect(await balances(f, merchant)).toMatchObject({ balance: 4_000n });
+      const uncompleting = context();
+      const completed = await f.commands.getPreauth(preauthId);
+      await inOneCommit(f.commands.cancelCompletionInOneCommit(completed, uncompleting));
+      expect((await f.commands.cancelPreauthCompletion(preauthId, uncompleting)).preauth.status).toBe('authorised');
+      expect(await balances(f, payer)).toEqual({ balance: 8_500n, available: 4_000n, frozen: 4_500n });
+      // A second cancellation of the completion (another key) is refused: the authorisation is valid again.
+      await expect(inOneCommit(f.commands.cancelCompletionInOneCommit(completed, context()))).rejects.toMatchObject({
+        code: 'operation_state_conflict',
+      });
+      const cancelling2 = context();
+      await inOneCommit(f.commands.cancelPreauthInOneCommit(await f.commands.getPreauth(preauthId), cancelling2));
+      expect((await f.commands.cancelPreauth(preauthId, 'merchant', cancelling2)).preauth.status).toBe('cancelled');
+      expect(await balances(f, payer)).toEqual({ balance: 8_500n, available: 8_000n, frozen: 500n });
+      // Cancelled already: the process answers it as it is.
+      await expect(
+        inOneCommit(f.commands.cancelPreauthInOneCommit(await f.commands.getPreauth(preauthId), context())),
+      ).rejects.toBeInstanceOf(OneCommitUnsuitableError);
     });
   });
 

@@ -8,7 +8,8 @@ import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { principalOf } from '../authorization.js';
 import { authoriseCharge, payerPasswordField } from '../payer-consent.js';
-import { runCommand } from '../idempotent-command.js';
+import { answeredInOneCommit, runCommand } from '../idempotent-command.js';
+import type { CommandContext } from '../../../commands/command-context.js';
 import { MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { streamPosition } from '../read-model-queries.js';
 
@@ -121,26 +122,41 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
         const parties = await authoriseCharge(service, request, request.body);
         const { payee } = parties;
-        await runCommand(request, reply, service, async (context) => {
+        // The hold's expiry is judged from the command's time, as every deadline is.
+        const authoriseRequest = (context: CommandContext) => {
           const holdSeconds = request.body.expiresInSeconds ?? service.config.preauthHoldSeconds;
           const expiresAt = DateTime.fromISO(context.occurredAt, { zone: 'utc' })
             .plus({ seconds: holdSeconds })
             .toISO()!;
-          const { preauth, position } = await service.commands.authorisePreauth(
-            {
-              merchantId: payee.ownerId,
-              merchantOrderNo: request.body.merchantOrderNo,
-              payerAccountId: request.body.payerAccountId,
-              payeeAccountId: request.body.payeeAccountId,
-              amount,
-              expiresAt,
-            },
-            context,
-            // Loaded for the consent check just before: not loaded again.
-            parties,
-          );
-          return { statusCode: 201, body: toPreauthView(preauth, position) };
-        });
+          return {
+            merchantId: payee.ownerId,
+            merchantOrderNo: request.body.merchantOrderNo,
+            payerAccountId: request.body.payerAccountId,
+            payeeAccountId: request.body.payeeAccountId,
+            amount,
+            expiresAt,
+          };
+        };
+        await runCommand(
+          request,
+          reply,
+          service,
+          async (context) => {
+            const { preauth, position } = await service.commands.authorisePreauth(
+              authoriseRequest(context),
+              context,
+              // Loaded for the consent check just before: not loaded again.
+              parties,
+            );
+            return { statusCode: 201, body: toPreauthView(preauth, position) };
+          },
+          (context) =>
+            answeredInOneCommit(
+              service.commands.authoriseInOneCommit(authoriseRequest(context), context),
+              201,
+              toPreauthView,
+            ),
+        );
       },
     );
 
@@ -172,15 +188,22 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        await ownPreauth(request, request.params.preauthId);
-        await runCommand(request, reply, service, async (context) => {
-          const { preauth, position } = await service.commands.cancelPreauth(
-            request.params.preauthId,
-            'merchant',
-            context,
-          );
-          return { statusCode: 200, body: toPreauthView(preauth, position) };
-        });
+        const visible = await ownPreauth(request, request.params.preauthId);
+        await runCommand(
+          request,
+          reply,
+          service,
+          async (context) => {
+            const { preauth, position } = await service.commands.cancelPreauth(
+              request.params.preauthId,
+              'merchant',
+              context,
+            );
+            return { statusCode: 200, body: toPreauthView(preauth, position) };
+          },
+          (context) =>
+            answeredInOneCommit(service.commands.cancelPreauthInOneCommit(visible, context), 200, toPreauthView),
+        );
       },
     );
 
@@ -211,16 +234,23 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        await ownPreauth(request, request.params.preauthId);
+        const visible = await ownPreauth(request, request.params.preauthId);
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
-        await runCommand(request, reply, service, async (context) => {
-          const { preauth, position } = await service.commands.completePreauth(
-            request.params.preauthId,
-            amount,
-            context,
-          );
-          return { statusCode: 200, body: toPreauthView(preauth, position) };
-        });
+        await runCommand(
+          request,
+          reply,
+          service,
+          async (context) => {
+            const { preauth, position } = await service.commands.completePreauth(
+              request.params.preauthId,
+              amount,
+              context,
+            );
+            return { statusCode: 200, body: toPreauthView(preauth, position) };
+          },
+          (context) =>
+            answeredInOneCommit(service.commands.completeInOneCommit(visible, amount, context), 200, toPreauthView),
+        );
       },
     );
 
@@ -247,14 +277,21 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        await ownPreauth(request, request.params.preauthId);
-        await runCommand(request, reply, service, async (context) => {
-          const { preauth, position } = await service.commands.cancelPreauthCompletion(
-            request.params.preauthId,
-            context,
-          );
-          return { statusCode: 200, body: toPreauthView(preauth, position) };
-        });
+        const visible = await ownPreauth(request, request.params.preauthId);
+        await runCommand(
+          request,
+          reply,
+          service,
+          async (context) => {
+            const { preauth, position } = await service.commands.cancelPreauthCompletion(
+              request.params.preauthId,
+              context,
+            );
+            return { statusCode: 200, body: toPreauthView(preauth, position) };
+          },
+          (context) =>
+            answeredInOneCommit(service.commands.cancelCompletionInOneCommit(visible, context), 200, toPreauthView),
+        );
       },
     );
   };
