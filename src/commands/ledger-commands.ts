@@ -54,12 +54,8 @@ import {
 } from './payments/payment-reversals.js';
 import {
   authorise,
-  authoriseInOneCommit,
   cancelCompletion,
-  cancelCompletionInOneCommit,
   cancelPreauth,
-  cancelPreauthInOneCommit,
-  completeInOneCommit,
   completePreauth,
   driveAuthorisation,
   driveCompletion,
@@ -68,6 +64,12 @@ import {
   type ExistingPreauth,
   type PreauthHandler,
 } from './preauths/preauth-operations.js';
+import {
+  authoriseInOneCommit,
+  cancelCompletionInOneCommit,
+  cancelPreauthInOneCommit,
+  completeInOneCommit,
+} from './preauths/preauth-one-commit.js';
 import {
   driveRecharge,
   rechargeStreamId,

@@ -1,5 +1,5 @@
 import type { LedgerEvent } from '../domain/event-catalogue.js';
-import { assert } from '../domain/shared/domain-error.js';
+import { DomainError, assert } from '../domain/shared/domain-error.js';
 import {
   WrongExpectedRevisionError,
   type AppendResult,
@@ -66,6 +66,20 @@ export interface CommitPlan<T> {
 /** The operation cannot be done in one commit (it was begun, or must be resumed): run its process. */
 export class OneCommitUnsuitableError extends Error {
   override readonly name = 'OneCommitUnsuitableError';
+}
+
+/**
+ * Decides account steps that the process, were they refused, would record as the operation's failure
+ * (with a compensation): a refusal here leaves the operation to the process, which records and answers
+ * it on the stored states (`what` names the part, for the error).
+ */
+export function decidedOrLeftToProcess<T>(what: string, decide: () => T): T {
+  try {
+    return decide();
+  } catch (error) {
+    if (error instanceof DomainError) throw new OneCommitUnsuitableError(`${what} would fail: ${error.code}`);
+    throw error;
+  }
 }
 
 /** A refusal was decided on cached states: the coordinator reads the streams and decides again. */

@@ -7,7 +7,12 @@ import type { OpenAccountState } from '../../domain/accounts/account-state.js';
 import { DomainError, assert } from '../../domain/shared/domain-error.js';
 import { accountStreamId } from '../accounts/open-account-handler.js';
 import { deriveId, type CommandContext } from '../command-context.js';
-import { OneCommitUnsuitableError, type OneCommitDecisions, type TrackedStream } from '../one-commit.js';
+import {
+  OneCommitUnsuitableError,
+  decidedOrLeftToProcess,
+  type OneCommitDecisions,
+  type TrackedStream,
+} from '../one-commit.js';
 import {
   loadAccount,
   maxPosition,
@@ -275,21 +280,19 @@ export function releaseInOneCommit(
       { type: 'ReleaseFreeze', freezeId, releaseId, amountMinor, reason },
       stepContext(context, releaseId, 'reserve'),
     );
-    assert(reserved.state.exists, 'a release is of an existing freeze');
-    const release = reserved.state.releases.get(releaseId);
+    const reservedFreeze = reserved.state;
+    assert(reservedFreeze.exists, 'a release is of an existing freeze');
+    const release = reservedFreeze.releases.get(releaseId);
     assert(release !== undefined, 'the release was reserved');
-    try {
+    // The process reports the broken invariant, on the stored states.
+    decidedOrLeftToProcess('the release', () => {
       decisions.decide(
         deps.accounts,
         accountStream,
-        releaseFrozenFunds(reserved.state, release.amountMinor, reason),
+        releaseFrozenFunds(reservedFreeze, release.amountMinor, reason),
         stepContext(context, releaseId, 'release-funds'),
       );
-    } catch (error) {
-      // The process reports the broken invariant, on the stored states.
-      if (error instanceof DomainError) throw new OneCommitUnsuitableError(`the release would fail: ${error.code}`);
-      throw error;
-    }
+    });
     const applied = decisions.decide(
       deps.freezes,
       streamId,
@@ -421,26 +424,24 @@ export function deductInOneCommit(
       requestDeduction(request, deductionId),
       stepContext(context, deductionId, 'reserve'),
     );
-    assert(reserved.state.exists, 'a deduction is of an existing freeze');
-    try {
+    const reservedFreeze = reserved.state;
+    assert(reservedFreeze.exists, 'a deduction is of an existing freeze');
+    // The process records this deduction's failure (and a compensation): it answers, on the stored states.
+    decidedOrLeftToProcess('the deduction', () => {
       decisions.decide(
         deps.accounts,
         payerStream,
-        deductFrozenFunds(reserved.state, request.amountMinor, deductionId, payee),
+        deductFrozenFunds(reservedFreeze, request.amountMinor, deductionId, payee),
         stepContext(context, deductionId, 'deduct-payer'),
       );
-      const movement = deductionMovement(reserved.state, request.amountMinor, deductionId, request.memo);
+      const movement = deductionMovement(reservedFreeze, request.amountMinor, deductionId, request.memo);
       decisions.decide(
         deps.accounts,
         payeeStream,
         { type: 'CreditAccount', ...movement, accountId: payee.accountId, counterparty: snapshotOf(payer) },
         stepContext(context, deductionId, 'credit-payee'),
       );
-    } catch (error) {
-      // The process records this deduction's failure (and a compensation): it answers, on the stored states.
-      if (error instanceof DomainError) throw new OneCommitUnsuitableError(`the deduction would fail: ${error.code}`);
-      throw error;
-    }
+    });
     const done = decisions.decide(
       deps.freezes,
       streamId,

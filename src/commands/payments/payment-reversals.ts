@@ -1,10 +1,15 @@
 import type { Money } from '../../domain/money/money.js';
 import type { ExistingPayment } from '../../domain/payments/payment-state.js';
 import { accountingDate } from '../../domain/shared/accounting-day.js';
-import { DomainError, assert } from '../../domain/shared/domain-error.js';
+import { assert } from '../../domain/shared/domain-error.js';
 import { accountStreamId } from '../accounts/open-account-handler.js';
 import { deriveId, type CommandContext } from '../command-context.js';
-import { OneCommitUnsuitableError, type OneCommitDecisions, type TrackedStream } from '../one-commit.js';
+import {
+  OneCommitUnsuitableError,
+  decidedOrLeftToProcess,
+  type OneCommitDecisions,
+  type TrackedStream,
+} from '../one-commit.js';
 import {
   decideDebitAndCredit,
   maxPosition,
@@ -139,9 +144,11 @@ export function cancelInOneCommit(
       requestCancellation(deps, paymentId, cancellationId, reason, context),
       stepContext(context, cancellationId, 'request'),
     );
-    assert(requested.state.exists, 'a cancellation is of an existing payment');
-    const { order } = requested.state;
-    try {
+    const cancelling = requested.state;
+    assert(cancelling.exists, 'a cancellation is of an existing payment');
+    const { order } = cancelling;
+    // The process records this cancellation's failure (and a compensation): it answers, on the stored states.
+    decidedOrLeftToProcess('the cancellation', () => {
       decideDebitAndCredit(
         deps,
         decisions,
@@ -150,17 +157,12 @@ export function cancelInOneCommit(
           toAccountId: order.payerAccountId,
           fromParty: stripParty(order.payee),
           toParty: stripParty(order.payer),
-          movement: cancellationMovement(requested.state),
+          movement: cancellationMovement(cancelling),
         },
         context,
         cancellationId,
       );
-    } catch (error) {
-      // The process records this cancellation's failure (and a compensation): it answers, on the stored states.
-      if (error instanceof DomainError)
-        throw new OneCommitUnsuitableError(`the cancellation would fail: ${error.code}`);
-      throw error;
-    }
+    });
     const completed = decisions.decide(
       deps.payments,
       streamId,
@@ -292,7 +294,8 @@ export function refundInOneCommit(
     assert(requested.state.exists, 'a requested refund is of an existing payment');
     const { order } = requested.state;
     const movement = refundMovement(requested.state, request, refundId);
-    try {
+    // The process records this refund's failure (and a compensation): it answers, on the stored states.
+    decidedOrLeftToProcess('the refund', () => {
       decideDebitAndCredit(
         deps,
         decisions,
@@ -306,11 +309,7 @@ export function refundInOneCommit(
         context,
         refundId,
       );
-    } catch (error) {
-      // The process records this refund's failure (and a compensation): it answers, on the stored states.
-      if (error instanceof DomainError) throw new OneCommitUnsuitableError(`the refund would fail: ${error.code}`);
-      throw error;
-    }
+    });
     const completed = decisions.decide(
       deps.payments,
       streamId,
