@@ -1,7 +1,9 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { preauthStreamId, type ExistingPreauth } from '../../../commands/preauths/preauth-operations.js';
+import type { PreauthInOneCommit } from '../../../commands/preauths/preauth-one-commit.js';
 import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
@@ -102,6 +104,28 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
     return preauth;
   }
 
+  /**
+   * A command on an existing pre-authorisation, answered 200 with its view: by its process (`process`),
+   * or decided whole in one commit (`whole`) where the engine can.
+   */
+  function onPreauth(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    process: (context: CommandContext) => Promise<{ preauth: ExistingPreauth; position: bigint }>,
+    whole: (context: CommandContext) => PreauthInOneCommit,
+  ): Promise<void> {
+    return runCommand(
+      request,
+      reply,
+      service,
+      async (context) => {
+        const { preauth, position } = await process(context);
+        return { statusCode: 200, body: toPreauthView(preauth, position) };
+      },
+      (context) => answeredInOneCommit(whole(context), 200, toPreauthView),
+    );
+  }
+
   return async (app) => {
     app.post(
       '/v1/preauths',
@@ -189,20 +213,11 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const visible = await ownPreauth(request, request.params.preauthId);
-        await runCommand(
+        await onPreauth(
           request,
           reply,
-          service,
-          async (context) => {
-            const { preauth, position } = await service.commands.cancelPreauth(
-              request.params.preauthId,
-              'merchant',
-              context,
-            );
-            return { statusCode: 200, body: toPreauthView(preauth, position) };
-          },
-          (context) =>
-            answeredInOneCommit(service.commands.cancelPreauthInOneCommit(visible, context), 200, toPreauthView),
+          (context) => service.commands.cancelPreauth(request.params.preauthId, 'merchant', context),
+          (context) => service.commands.cancelPreauthInOneCommit(visible, context),
         );
       },
     );
@@ -236,20 +251,11 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
       async (request, reply) => {
         const visible = await ownPreauth(request, request.params.preauthId);
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
-        await runCommand(
+        await onPreauth(
           request,
           reply,
-          service,
-          async (context) => {
-            const { preauth, position } = await service.commands.completePreauth(
-              request.params.preauthId,
-              amount,
-              context,
-            );
-            return { statusCode: 200, body: toPreauthView(preauth, position) };
-          },
-          (context) =>
-            answeredInOneCommit(service.commands.completeInOneCommit(visible, amount, context), 200, toPreauthView),
+          (context) => service.commands.completePreauth(request.params.preauthId, amount, context),
+          (context) => service.commands.completeInOneCommit(visible, amount, context),
         );
       },
     );
@@ -278,19 +284,11 @@ export function preauthRoutes(service: LedgerService): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const visible = await ownPreauth(request, request.params.preauthId);
-        await runCommand(
+        await onPreauth(
           request,
           reply,
-          service,
-          async (context) => {
-            const { preauth, position } = await service.commands.cancelPreauthCompletion(
-              request.params.preauthId,
-              context,
-            );
-            return { statusCode: 200, body: toPreauthView(preauth, position) };
-          },
-          (context) =>
-            answeredInOneCommit(service.commands.cancelCompletionInOneCommit(visible, context), 200, toPreauthView),
+          (context) => service.commands.cancelPreauthCompletion(request.params.preauthId, context),
+          (context) => service.commands.cancelCompletionInOneCommit(visible, context),
         );
       },
     );
