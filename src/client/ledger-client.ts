@@ -272,6 +272,11 @@ export class LedgerClient {
     return this.read(ROUTES.getTransferBatch, { batchId });
   }
 
+  /** The caller's transfer batches, each as a whole (getTransferBatch for the items). */
+  listTransferBatches(query: Api.TransferBatchListQuery = {}): Promise<Api.TransferBatchPage> {
+    return this.read(ROUTES.listTransferBatches, NO_PARAMS, query);
+  }
+
   withdraw(body: Api.WithdrawalRequest, options?: CommandOptions): Promise<Api.Withdrawal> {
     return this.command(ROUTES.withdraw, NO_PARAMS, body, options);
   }

@@ -58,6 +58,7 @@ export const ROUTES = {
   listTransfers: { method: 'GET', path: '/v1/transfers' },
   getTransfer: { method: 'GET', path: '/v1/transfers/{transferId}' },
   transferBatch: { method: 'POST', path: '/v1/transfer-batches' },
+  listTransferBatches: { method: 'GET', path: '/v1/transfer-batches' },
   getTransferBatch: { method: 'GET', path: '/v1/transfer-batches/{batchId}' },
   withdraw: { method: 'POST', path: '/v1/withdrawals' },
   listWithdrawals: { method: 'GET', path: '/v1/withdrawals' },

@@ -11,4 +11,6 @@ export const LEDGER_STREAM_PREFIXES = [
   'preauth-',
   'recharge-',
   'entity-',
+  // A transfer batch's record (`transferbatch-`: no other prefix above matches it), for its list.
+  'transferbatch-',
 ] as const;

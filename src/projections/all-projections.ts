@@ -4,6 +4,7 @@ import { entitiesProjection } from './entities.js';
 import { operationsProjection } from './operations.js';
 import type { Projection } from './projection.js';
 import { statementsProjection } from './statements.js';
+import { transferBatchesProjection } from './transfer-batches.js';
 
 /**
  * Every read model the service keeps, built for the accounting time zone that cuts their days (statements
@@ -16,5 +17,6 @@ export function projectionsFor(accountingTimeZone: string): readonly Projection[
     statementsProjection(accountingTimeZone),
     booksProjection(accountingTimeZone),
     entitiesProjection,
+    transferBatchesProjection,
   ];
 }

@@ -226,6 +226,8 @@ describe('LedgerClient over HTTP', () => {
     });
     expect(batch).toMatchObject({ status: 'partially_applied', appliedCount: 1 });
     expect(await operator.getTransferBatch(batch.batchId)).toEqual(batch);
+    const batches = await operator.listTransferBatches({ status: 'partially_applied', minPosition: batch.position });
+    expect(batches.items.map((b) => b.batchId)).toContain(batch.batchId);
     const payout = await operator.withdraw({
       accountId: wallet.accountId,
       amount: '20.00',

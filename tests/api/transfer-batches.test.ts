@@ -155,6 +155,73 @@ describe.each(['auto', 'off'])('transfer batches (ONE_COMMIT=%s)', (oneCommit) =
     expect(unknown.statusCode).toBe(404);
   });
 
+  it("lists the caller's own batches, newest first, paged and filtered; another merchant's are invisible", async () => {
+    const list = async (query: string, as?: Credentials) => {
+      const url = query === '' ? '/v1/transfer-batches' : `/v1/transfer-batches?${query}`;
+      const listed = await ledger.inject({ method: 'GET', url }, as);
+      expect(listed.statusCode, listed.body).toBe(200);
+      return listed.json<{ items: Array<Record<string, unknown>>; nextCursor: string | null }>();
+    };
+    const made: BatchAnswer[] = [];
+    for (const amount of ['0.01', '0.02', '999.00']) {
+      const answered = await batch({ mode: 'independent', items: [item(shopAccount, c, amount)] }, shop);
+      expect(answered.statusCode, answered.body).toBe(201);
+      made.push(answered.json<BatchAnswer>());
+    }
+    const rivals = await batch({ mode: 'independent', items: [item(shopAccount, c, '0.01')] }, rival);
+    const rivalBatch = rivals.json<BatchAnswer>();
+    const at = made[2]!.position!;
+    const summary = (answer: BatchAnswer, status: string, appliedCount: number) =>
+      expect.objectContaining({
+        batchId: answer.batchId,
+        ownerId: shop.entityId,
+        mode: 'independent',
+        status,
+        itemCount: 1,
+        appliedCount,
+        createdAt: expect.stringMatching(/Z$/),
+      });
+
+    // The shop's own: the three batches above and the one of the test before, newest first.
+    const own = await list(`minPosition=${rivalBatch.position}`, shop);
+    expect(own.items.slice(0, 3)).toEqual([
+      summary(made[2]!, 'refused', 0),
+      summary(made[1]!, 'applied', 1),
+      summary(made[0]!, 'applied', 1),
+    ]);
+    expect(own.items.map((i) => i['ownerId'])).toEqual(own.items.map(() => shop.entityId));
+    expect(own.items.map((i) => i['batchId'])).not.toContain(rivalBatch.batchId);
+    // Each item's position answers a read-your-writes wait for the batch.
+    expect(BigInt(own.items[0]!['position'] as string)).toBeGreaterThanOrEqual(BigInt(at));
+
+    // Pages of one, oldest first: the cursor is bound to the query.
+    const first = await list(`limit=1&order=asc&status=applied&minPosition=${at}`, shop);
+    expect(first.items).toHaveLength(1);
+    const second = await list(`limit=1&order=asc&status=applied&cursor=${first.nextCursor}`, shop);
+    expect(second.items.map((i) => i['batchId'])).not.toEqual(first.items.map((i) => i['batchId']));
+    const mismatched = await ledger.inject(
+      { method: 'GET', url: `/v1/transfer-batches?limit=1&order=desc&status=applied&cursor=${first.nextCursor}` },
+      shop,
+    );
+    expect([mismatched.statusCode, mismatched.json().code]).toEqual([400, 'cursor_mismatch']);
+    const refusedOnes = await list('status=refused', shop);
+    expect(refusedOnes.items.map((i) => i['batchId'])).toContain(made[2]!.batchId);
+    expect(refusedOnes.items.every((i) => i['status'] === 'refused')).toBe(true);
+    const later = await list(`from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, shop);
+    expect(later.items).toEqual([]);
+
+    // Another merchant sees only its own, and naming the shop gives it an empty page.
+    const theirs = await list('', rival);
+    expect(theirs.items.map((i) => i['batchId'])).toEqual([rivalBatch.batchId]);
+    expect((await list(`merchantId=${shop.entityId}`, rival)).items).toEqual([]);
+    // The operator sees every batch (its own too), or one merchant's.
+    const all = await list('limit=200');
+    expect(all.items.map((i) => i['batchId'])).toEqual(expect.arrayContaining([rivalBatch.batchId, made[0]!.batchId]));
+    expect(all.items.some((i) => i['ownerId'] === null)).toBe(true);
+    const shops = await list(`merchantId=${shop.entityId}&limit=200`);
+    expect(shops.items.map((i) => i['batchId'])).toEqual(own.items.map((i) => i['batchId']));
+  });
+
   it('refuses bad input with a problem and changes nothing', async () => {
     const tooMany = Array.from({ length: MAX_TRANSFER_BATCH_ITEMS + 1 }, () => item(a, b, '0.01'));
     const cases: Array<[object, number, string]> = [

@@ -103,7 +103,8 @@ describe('coalesced read-model writes', () => {
 
   it('a process killed between the documents and the checkpoint leaves the checkpoint behind, and recovers exactly', async () => {
     const dataDir = fixture.dataDir;
-    // Store batch 13: the third flush (five projections a flush), its third projection.
+    // The third flush (a store batch per projection a flush), its third projection.
+    const crashAtBatch = 2 * projections.length + 3;
     const child = spawn(
       process.execPath,
       [
@@ -111,7 +112,7 @@ describe('coalesced read-model writes', () => {
         join(import.meta.dirname, '../support/typescript-hooks.ts'),
         join(import.meta.dirname, 'coalesced-crash-child.ts'),
         dataDir,
-        '13',
+        String(crashAtBatch),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );

@@ -45,6 +45,14 @@ export const transferBatchRecorded = z.strictObject({
   }),
 });
 
+/** A recorded batch as a whole: every item moved (applied), none did (refused), or some. */
+export const transferBatchStatuses = ['applied', 'partially_applied', 'refused'] as const;
+export type TransferBatchStatus = (typeof transferBatchStatuses)[number];
+
+export function transferBatchStatus(appliedCount: number, itemCount: number): TransferBatchStatus {
+  return appliedCount === itemCount ? 'applied' : appliedCount === 0 ? 'refused' : 'partially_applied';
+}
+
 export const transferBatchEventSchemas = [transferBatchItemsRecorded, transferBatchRecorded] as const;
 export type TransferBatchEvent = z.output<(typeof transferBatchEventSchemas)[number]>;
 export type TransferBatchItem = z.output<typeof transferBatchItem>;

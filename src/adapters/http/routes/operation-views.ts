@@ -86,7 +86,8 @@ export type RefundSummaryView = z.output<typeof refundSummaryView>;
 
 export const refundPageView = listPageView(refundSummaryView).meta({ id: 'RefundPage' });
 
-const entityIdFilter = z
+/** An entity id in a list's filter (merchantId, placedBy). */
+export const entityIdFilter = z
   .string()
   .min(1)
   .max(64)

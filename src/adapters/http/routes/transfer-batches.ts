@@ -5,13 +5,35 @@ import { transferBatchStreamId } from '../../../commands/transfers/transfer-batc
 import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import { MAX_TRANSFER_BATCH_ITEMS } from '../../../domain/transfers/transfer-batch-decider.js';
-import { transferBatchItemStatuses, transferBatchModes } from '../../../domain/transfers/transfer-batch-events.js';
+import {
+  transferBatchItemStatuses,
+  transferBatchModes,
+  transferBatchStatus,
+  transferBatchStatuses,
+} from '../../../domain/transfers/transfer-batch-events.js';
+import type { StoredDocument } from '../../../ports/read-model-store.js';
+import {
+  TRANSFER_BATCHES_COLLECTION,
+  TRANSFER_BATCHES_PROJECTION,
+  type TransferBatchDocument,
+} from '../../../projections/transfer-batches.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { principalOf } from '../authorization.js';
 import { answeredInOneCommit, runCommand } from '../idempotent-command.js';
 import { MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
-import { streamPosition } from '../read-model-queries.js';
+import {
+  awaitReadModel,
+  groupInstantRange,
+  instantRange,
+  instantRangeFields,
+  listPageView,
+  listQueryFields,
+  pageOf,
+  streamPosition,
+  whereOf,
+} from '../read-model-queries.js';
+import { entityIdFilter } from './operation-views.js';
 import { transferBody } from './transfers-and-withdrawals.js';
 
 /**
@@ -40,13 +62,15 @@ export const transferBatchBody = z.strictObject({
     .describe(`1 to ${MAX_TRANSFER_BATCH_ITEMS} transfers, decided in this order`),
 });
 
+const batchStatus = z
+  .enum(transferBatchStatuses)
+  .describe('applied: every item moved; refused: none did (all_or_nothing: one item was refused)');
+
 export const transferBatchView = z
   .object({
     batchId: z.uuid(),
     mode: z.enum(transferBatchModes),
-    status: z
-      .enum(['applied', 'partially_applied', 'refused'])
-      .describe('applied: every item moved; refused: none did (all_or_nothing: one item was refused)'),
+    status: batchStatus,
     appliedCount: z.int(),
     items: z.array(
       z.object({
@@ -75,7 +99,7 @@ function toBatchView(batch: RecordedTransferBatch, position?: bigint): z.output<
   return {
     batchId: batch.batchId,
     mode: batch.mode,
-    status: applied === batch.items.length ? 'applied' : applied === 0 ? 'refused' : 'partially_applied',
+    status: transferBatchStatus(applied, batch.items.length),
     appliedCount: applied,
     items: batch.items.map((item, index) => ({
       index,
@@ -90,6 +114,42 @@ function toBatchView(batch: RecordedTransferBatch, position?: bigint): z.output<
       failure: item.failure,
     })),
     ...(position !== undefined && position >= 0n ? { position: position.toString() } : {}),
+  };
+}
+
+export const transferBatchSummaryView = z
+  .object({
+    batchId: z.uuid().describe('GET /v1/transfer-batches/{batchId} gives its items'),
+    ownerId: z.string().nullable().describe("The merchant whose request it was; null: an operator's"),
+    mode: z.enum(transferBatchModes),
+    status: batchStatus,
+    itemCount: z.int(),
+    appliedCount: z.int(),
+    createdAt: z.string().describe('UTC'),
+    position: positionString.describe('Global position of the event that recorded it'),
+  })
+  .meta({ id: 'TransferBatchSummary' });
+
+export const transferBatchPageView = listPageView(transferBatchSummaryView).meta({ id: 'TransferBatchPage' });
+
+export const transferBatchListQuery = z.strictObject({
+  ...listQueryFields,
+  ...instantRangeFields,
+  status: batchStatus.optional(),
+  merchantId: entityIdFilter.optional().describe("Operators: one merchant's (a merchant sees its own)"),
+});
+
+function toBatchSummary(doc: StoredDocument<TransferBatchDocument>): z.output<typeof transferBatchSummaryView> {
+  const d = doc.data;
+  return {
+    batchId: d.batchId,
+    ownerId: d.ownerId,
+    mode: d.mode as z.output<typeof transferBatchSummaryView>['mode'],
+    status: d.status as z.output<typeof transferBatchSummaryView>['status'],
+    itemCount: d.itemCount,
+    appliedCount: d.appliedCount,
+    createdAt: d.createdAt,
+    position: doc.position.toString(),
   };
 }
 
@@ -144,6 +204,41 @@ export function transferBatchRoutes(service: LedgerService): FastifyPluginAsyncZ
           (context) =>
             answeredInOneCommit(service.commands.transferBatchInOneCommit(batchRequest, context), 201, toBatchView),
         );
+      },
+    );
+
+    app.get(
+      '/v1/transfer-batches',
+      {
+        schema: {
+          tags: ['transfers'],
+          summary: 'List transfer batches',
+          description:
+            "Batches by status and creation instant, each as a whole (GET /v1/transfer-batches/{batchId} for its items). A merchant sees its own; an operator all (its own batches too), or one merchant's with `merchantId`. Newest first by default. Pass `minPosition` (a command's `position`) to read your own writes.",
+          querystring: transferBatchListQuery,
+          response: { 200: transferBatchPageView, ...problemResponses('invalid_query', 'cursor_mismatch') },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const principal = principalOf(request);
+        await awaitReadModel(service, TRANSFER_BATCHES_PROJECTION, q.minPosition);
+        // A merchant's list is its own: naming another merchant gets an empty page, as an unknown one would.
+        const owner = principal.kind === 'operator' ? q.merchantId : principal.entityId;
+        if (principal.kind !== 'operator' && q.merchantId !== undefined && q.merchantId !== owner)
+          return { items: [], nextCursor: null };
+        const range =
+          owner === undefined
+            ? instantRange('createdAt', q.from, q.to)
+            : groupInstantRange('ownerTimeKey', owner, q.from, q.to);
+        // The owner is bound too: a merchant's cursor does not page an operator's list.
+        const paging = pageOf(q, owner === undefined ? 'createdAt' : 'ownerTimeKey', JSON.stringify([owner ?? null]));
+        const page = await service.readModels.find<TransferBatchDocument>(TRANSFER_BATCHES_COLLECTION, {
+          where: whereOf({ status: q.status }),
+          ...(range ? { range } : {}),
+          ...paging.find,
+        });
+        return { items: page.items.map(toBatchSummary), nextCursor: paging.next(page.nextCursor) };
       },
     );
 
