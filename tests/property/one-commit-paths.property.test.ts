@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -7,6 +8,12 @@ import { SimulatedBank } from '../../src/adapters/channels/simulated-bank.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { systemClock } from '../../src/adapters/system-clock.js';
 import { LedgerCommands } from '../../src/commands/ledger-commands.js';
+import {
+  OneCommitUnsuitableError,
+  type OneCommitDecisions,
+  type TrackedStream,
+} from '../../src/commands/one-commit.js';
+import { preauthIdOf } from '../../src/commands/preauths/preauth-operations.js';
 import type { PayRequest } from '../../src/commands/payments/payment-operations.js';
 import type { StreamAppend } from '../../src/ports/event-store.js';
 import type { PaymentChannel } from '../../src/ports/payment-channel.js';
@@ -267,4 +274,313 @@ describe('one commit per payment and the per-stream process', () => {
       await Promise.all([first.close(), second.close()]);
     }
   });
+});
+
+/**
+ * The other operations decided in one commit (a freeze's release and deduction, a payment's cancellation,
+ * a pre-authorisation's hold, capture, capture cancelled and cancellation), or left to their process where
+ * the one-commit form says so (OneCommitUnsuitableError or null, as the HTTP layer falls back), against the
+ * same operations run as processes: the same outcomes step by step, the same balances and frozen amounts.
+ */
+type HoldStep =
+  | { readonly op: 'freeze'; readonly wallet: number; readonly amountMinor: bigint }
+  | { readonly op: 'release'; readonly freeze: number; readonly amountMinor: bigint | null }
+  | { readonly op: 'deduct'; readonly freeze: number; readonly merchant: number; readonly amountMinor: bigint }
+  | { readonly op: 'pay'; readonly wallet: number; readonly merchant: number; readonly amountMinor: bigint }
+  | { readonly op: 'cancel'; readonly payment: number }
+  | { readonly op: 'preauth'; readonly wallet: number; readonly merchant: number; readonly amountMinor: bigint }
+  | { readonly op: 'complete'; readonly preauth: number; readonly amountMinor: bigint }
+  | { readonly op: 'uncomplete'; readonly preauth: number }
+  | { readonly op: 'preauthCancel'; readonly preauth: number };
+
+const walletIndex = fc.nat({ max: WALLETS - 1 });
+const merchantIndex = fc.nat({ max: MERCHANTS - 1 });
+const stepAmount = fc.bigInt({ min: 1n, max: 1_500n });
+const earlier = fc.nat({ max: 20 });
+// Weighted towards what later steps name (freezes, payments, holds), so that most steps act on something.
+const holdStep: fc.Arbitrary<HoldStep> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({ op: fc.constant('freeze' as const), wallet: walletIndex, amountMinor: stepAmount }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('release' as const),
+      freeze: earlier,
+      amountMinor: fc.option(stepAmount, { nil: null }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('deduct' as const),
+      freeze: earlier,
+      merchant: merchantIndex,
+      amountMinor: stepAmount,
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('pay' as const),
+      wallet: walletIndex,
+      merchant: merchantIndex,
+      amountMinor: stepAmount,
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('cancel' as const), payment: earlier }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('preauth' as const),
+      wallet: walletIndex,
+      merchant: merchantIndex,
+      amountMinor: stepAmount,
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant('complete' as const), preauth: earlier, amountMinor: stepAmount }),
+  },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('uncomplete' as const), preauth: earlier }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('preauthCancel' as const), preauth: earlier }) },
+);
+
+/**
+ * Every kind once, each within what the smallest wallet holds (20.00), before the random steps: each run
+ * then decides every kind in one commit at least once, whatever the random steps refuse.
+ */
+const TOUR: readonly HoldStep[] = [
+  { op: 'freeze', wallet: 0, amountMinor: 500n },
+  { op: 'release', freeze: 0, amountMinor: 100n },
+  { op: 'deduct', freeze: 0, merchant: 0, amountMinor: 100n },
+  { op: 'pay', wallet: 0, merchant: 1, amountMinor: 300n },
+  { op: 'cancel', payment: 0 },
+  { op: 'preauth', wallet: 0, merchant: 0, amountMinor: 800n },
+  { op: 'complete', preauth: 0, amountMinor: 300n },
+  { op: 'uncomplete', preauth: 0 },
+  { op: 'preauthCancel', preauth: 0 },
+];
+
+/** What a ledger made so far, by index: steps name earlier ones by index (modulo how many there are). */
+interface Made {
+  readonly freezes: string[];
+  readonly payments: string[];
+  readonly preauths: string[];
+}
+
+/** The kinds of step committed whole: the property says little unless every kind was (see TOUR). */
+const committedWhole = new Set<string>();
+
+/** Runs `whole` in one commit when it can be; else (or when it says it cannot) `process`, as the HTTP layer does. */
+async function eitherPath(
+  ledger: Ledger,
+  step: HoldStep['op'],
+  oneCommit: boolean,
+  whole: () => { streams: readonly TrackedStream[]; decide: (decisions: OneCommitDecisions) => unknown } | null,
+  process: () => Promise<unknown>,
+): Promise<void> {
+  const coordinator = ledger.commands.oneCommit;
+  const plan = oneCommit ? whole() : null;
+  if (plan && coordinator) {
+    try {
+      await coordinator.commit(plan.streams, plan.decide);
+      committedWhole.add(step);
+      return;
+    } catch (error) {
+      if (!(error instanceof OneCommitUnsuitableError)) throw error;
+    }
+  }
+  await process();
+}
+
+/** One step by either path: 'done', 'skipped' (nothing earlier to name) or the refusal's code. */
+async function holdOutcome(ledger: Ledger, made: Made, step: HoldStep, oneCommit: boolean): Promise<string> {
+  const { commands } = ledger;
+  const nth = (list: string[], index: number) => (list.length === 0 ? undefined : list[index % list.length]);
+  const ctx = context();
+  try {
+    switch (step.op) {
+      case 'freeze': {
+        const { freeze } = await commands.placeFreeze(
+          {
+            accountId: ledger.wallets[step.wallet]!,
+            amount: { amountMinor: step.amountMinor, currency: CNY },
+            reason: '',
+          },
+          ctx,
+        );
+        made.freezes.push(freeze.request.freezeId);
+        return 'done';
+      }
+      case 'release': {
+        const freezeId = nth(made.freezes, step.freeze);
+        if (freezeId === undefined) return 'skipped';
+        const freeze = await commands.getFreeze(freezeId);
+        await eitherPath(
+          ledger,
+          step.op,
+          oneCommit,
+          () => commands.releaseInOneCommit(freeze, step.amountMinor, '', ctx),
+          () => commands.releaseFreeze(freezeId, step.amountMinor, '', ctx),
+        );
+        return 'done';
+      }
+      case 'deduct': {
+        const freezeId = nth(made.freezes, step.freeze);
+        if (freezeId === undefined) return 'skipped';
+        const freeze = await commands.getFreeze(freezeId);
+        const request = {
+          freezeId,
+          amountMinor: step.amountMinor,
+          payeeAccountId: ledger.merchants[step.merchant]!,
+          memo: '',
+        };
+        await eitherPath(
+          ledger,
+          step.op,
+          oneCommit,
+          () => commands.deductInOneCommit(freeze, request, ctx),
+          () => commands.deductFromFreeze(request, ctx),
+        );
+        return 'done';
+      }
+      case 'pay': {
+        const { payment } = await commands.pay(
+          request(
+            ledger,
+            { payer: step.wallet, payee: step.merchant, amountMinor: step.amountMinor },
+            `hold-${randomUUID()}`,
+          ),
+          ctx,
+        );
+        if (payment.status !== 'completed') return payment.failure?.reasonCode ?? 'failed';
+        made.payments.push(payment.order.paymentId);
+        return 'done';
+      }
+      case 'cancel': {
+        const paymentId = nth(made.payments, step.payment);
+        if (paymentId === undefined) return 'skipped';
+        const payment = await commands.getPayment(paymentId);
+        await eitherPath(
+          ledger,
+          step.op,
+          oneCommit,
+          () => commands.cancelInOneCommit(paymentId, '', ctx, payment),
+          () => commands.cancelPayment(paymentId, '', ctx),
+        );
+        return 'done';
+      }
+      case 'preauth': {
+        const authorisation = {
+          merchantId: `m-${step.merchant}`,
+          merchantOrderNo: `hold-${randomUUID()}`,
+          payerAccountId: ledger.wallets[step.wallet]!,
+          payeeAccountId: ledger.merchants[step.merchant]!,
+          amount: { amountMinor: step.amountMinor, currency: CNY },
+          expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        };
+        await eitherPath(
+          ledger,
+          step.op,
+          oneCommit,
+          () => commands.authoriseInOneCommit(authorisation, ctx),
+          () => commands.authorisePreauth(authorisation, ctx),
+        );
+        made.preauths.push(preauthIdOf(authorisation.merchantId, authorisation.merchantOrderNo));
+        return 'done';
+      }
+      case 'complete':
+      case 'uncomplete':
+      case 'preauthCancel': {
+        const preauthId = nth(made.preauths, step.preauth);
+        if (preauthId === undefined) return 'skipped';
+        const preauth = await commands.getPreauth(preauthId);
+        if (step.op === 'complete') {
+          const amount = { amountMinor: step.amountMinor, currency: CNY };
+          await eitherPath(
+            ledger,
+            step.op,
+            oneCommit,
+            () => commands.completeInOneCommit(preauth, amount, ctx),
+            () => commands.completePreauth(preauthId, amount, ctx),
+          );
+        } else if (step.op === 'uncomplete') {
+          await eitherPath(
+            ledger,
+            step.op,
+            oneCommit,
+            () => commands.cancelCompletionInOneCommit(preauth, ctx),
+            () => commands.cancelPreauthCompletion(preauthId, ctx),
+          );
+        } else {
+          await eitherPath(
+            ledger,
+            step.op,
+            oneCommit,
+            () => commands.cancelPreauthInOneCommit(preauth, ctx),
+            () => commands.cancelPreauth(preauthId, 'merchant', ctx),
+          );
+        }
+        return 'done';
+      }
+    }
+  } catch (error) {
+    if (error instanceof DomainError) return error.code;
+    throw error;
+  }
+}
+
+/** Balance and frozen amount of every account, after each account's own invariants and the ledger's total. */
+async function holdings(ledger: Ledger, fundsMinor: readonly bigint[]): Promise<Array<[bigint, bigint]>> {
+  await balances(ledger, fundsMinor);
+  const all: Array<[bigint, bigint]> = [];
+  for (const accountId of [...ledger.wallets, ...ledger.merchants]) {
+    const state = await ledger.commands.getAccountState(accountId);
+    if (!state.exists) throw new Error(`account ${accountId} vanished`);
+    all.push([state.balanceMinor, state.frozenMinor]);
+  }
+  return all;
+}
+
+describe('one commit per freeze, cancellation and pre-authorisation step and their processes', () => {
+  it('agree exactly, step by step', async () => {
+    const funds = fc.array(
+      fc.integer({ min: 20, max: 200 }).map((units) => BigInt(units) * 100n),
+      { minLength: WALLETS, maxLength: WALLETS },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        funds,
+        fc.array(holdStep, { minLength: 10, maxLength: 30 }).map((rest) => [...TOUR, ...rest]),
+        async (fundsMinor, steps) => {
+          const [a, b] = [await openLedger(fundsMinor), await openLedger(fundsMinor)];
+          try {
+            const [madeA, madeB]: Made[] = [
+              { freezes: [], payments: [], preauths: [] },
+              { freezes: [], payments: [], preauths: [] },
+            ];
+            for (const step of steps) {
+              const [process, whole] = [
+                await holdOutcome(a, madeA!, step, false),
+                await holdOutcome(b, madeB!, step, true),
+              ];
+              expect(
+                whole,
+                JSON.stringify(step, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+              ).toBe(process);
+            }
+            expect(await holdings(b, fundsMinor)).toEqual(await holdings(a, fundsMinor));
+          } finally {
+            await Promise.all([a.close(), b.close()]);
+          }
+        },
+      ),
+      { numRuns: 20 },
+    );
+    expect([...committedWhole].sort()).toEqual(
+      ['cancel', 'complete', 'deduct', 'preauth', 'preauthCancel', 'release', 'uncomplete'].sort(),
+    );
+  }, 120_000);
 });
