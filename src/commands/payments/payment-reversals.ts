@@ -1,3 +1,4 @@
+import type { Movement } from '../../domain/accounts/movements.js';
 import type { Money } from '../../domain/money/money.js';
 import type { ExistingPayment } from '../../domain/payments/payment-state.js';
 import { accountingDate } from '../../domain/shared/accounting-day.js';
@@ -146,23 +147,7 @@ export function cancelInOneCommit(
     );
     const cancelling = requested.state;
     assert(cancelling.exists, 'a cancellation is of an existing payment');
-    const { order } = cancelling;
-    // The process records this cancellation's failure (and a compensation): it answers, on the stored states.
-    decidedOrLeftToProcess('the cancellation', () => {
-      decideDebitAndCredit(
-        deps,
-        decisions,
-        {
-          fromAccountId: order.payeeAccountId,
-          toAccountId: order.payerAccountId,
-          fromParty: stripParty(order.payee),
-          toParty: stripParty(order.payer),
-          movement: cancellationMovement(cancelling),
-        },
-        context,
-        cancellationId,
-      );
-    });
+    decideMoneyBack(deps, decisions, cancelling, cancellationMovement(cancelling), context, cancellationId);
     const completed = decisions.decide(
       deps.payments,
       streamId,
@@ -292,24 +277,14 @@ export function refundInOneCommit(
       stepContext(context, refundId, 'refund-request'),
     );
     assert(requested.state.exists, 'a requested refund is of an existing payment');
-    const { order } = requested.state;
-    const movement = refundMovement(requested.state, request, refundId);
-    // The process records this refund's failure (and a compensation): it answers, on the stored states.
-    decidedOrLeftToProcess('the refund', () => {
-      decideDebitAndCredit(
-        deps,
-        decisions,
-        {
-          fromAccountId: order.payeeAccountId,
-          toAccountId: order.payerAccountId,
-          fromParty: stripParty(order.payee),
-          toParty: stripParty(order.payer),
-          movement,
-        },
-        context,
-        refundId,
-      );
-    });
+    decideMoneyBack(
+      deps,
+      decisions,
+      requested.state,
+      refundMovement(requested.state, request, refundId),
+      context,
+      refundId,
+    );
     const completed = decisions.decide(
       deps.payments,
       streamId,
@@ -320,6 +295,36 @@ export function refundInOneCommit(
     return { payment: completed.state, refundId };
   };
   return { streams, positionStream: streamId, decide };
+}
+
+/**
+ * `returnMoney`'s debit of the payee and credit of the payer, decided in one commit. A refusal is the
+ * process's to answer: it records the failed refund or cancellation (and a compensation), on the stored states.
+ */
+function decideMoneyBack(
+  deps: PaymentDeps,
+  decisions: OneCommitDecisions,
+  payment: ExistingPayment,
+  movement: Omit<Movement, 'accountId' | 'counterparty'>,
+  context: CommandContext,
+  operationKey: string,
+): void {
+  const { order } = payment;
+  decidedOrLeftToProcess(`the ${movement.kind}`, () =>
+    decideDebitAndCredit(
+      deps,
+      decisions,
+      {
+        fromAccountId: order.payeeAccountId,
+        toAccountId: order.payerAccountId,
+        fromParty: stripParty(order.payee),
+        toParty: stripParty(order.payer),
+        movement,
+      },
+      context,
+      operationKey,
+    ),
+  );
 }
 
 /** Payee back to payer: the payment's movement in reverse, compensated if the payer cannot take it. */
