@@ -46,7 +46,6 @@ const configSchema = z.object({
   /** How long an operation must have been quiet before the sweep resumes it (a live request is left alone). */
   RECOVERY_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   /** Fee the simulated bank channel charges, in parts per million of the amount. */
-  SIM_BANK_FEE_PPM: z.coerce.number().int().min(0).max(1_000_000).default(0),
   /** How far a signed request's X-Ledger-Timestamp may be from our clock, either way. */
   AUTH_MAX_CLOCK_SKEW_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(300_000),
   /** How long an entity's keys are served from memory before re-reading the events written since. */
@@ -83,7 +82,6 @@ export type LedgerConfig = {
   readonly accountingTimeZone: string;
   readonly logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   readonly readYourWritesTimeoutMs: number;
-  readonly simBankFeePpm: number;
   readonly preauthHoldSeconds: number;
   readonly preauthExpirySweepIntervalMs: number;
   readonly recoverySweepIntervalMs: number;
@@ -124,7 +122,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     accountingTimeZone: c.ACCOUNTING_TIME_ZONE,
     logLevel: c.LOG_LEVEL,
     readYourWritesTimeoutMs: c.READ_YOUR_WRITES_TIMEOUT_MS,
-    simBankFeePpm: c.SIM_BANK_FEE_PPM,
     preauthHoldSeconds: c.PREAUTH_HOLD_SECONDS,
     preauthExpirySweepIntervalMs: c.PREAUTH_EXPIRY_SWEEP_INTERVAL_MS,
     recoverySweepIntervalMs: c.RECOVERY_SWEEP_INTERVAL_MS,

@@ -9,7 +9,6 @@ import { AccountOwners } from '../commands/accounts/account-owners.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { NonceRegistry } from '../ports/nonce-registry.js';
-import type { PaymentChannel } from '../ports/payment-channel.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { StreamSnapshots, type SnapshotWarning } from '../commands/stream-snapshots.js';
@@ -21,7 +20,6 @@ import { projectionsFor } from '../projections/all-projections.js';
 import { LeasedProjections, leaseTimingFor } from '../projections/leased-projections.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { ProjectionWorkerHost } from './projection-worker-host.js';
-import { SimulatedBank } from './channels/simulated-bank.js';
 import { setUpChannels, type ChannelSetup, type ChannelSetupOptions } from './channels/channel-setup.js';
 import { ScryptPasswordHasher } from './crypto/scrypt-password-hasher.js';
 import { openEventStore, openNonceRegistry, openReadModelStore, openSnapshotStore } from './storage.js';
@@ -112,9 +110,6 @@ export async function startLedgerService(
       everyEvents: config.snapshotEveryEvents,
       warn: options.onSnapshotWarning,
     });
-  const channels = new Map<string, PaymentChannel>([
-    ['sim-bank', new SimulatedBank('sim-bank', clock, BigInt(config.simBankFeePpm))],
-  ]);
   const channelSetup = setUpChannels(
     {
       channelsUrl: config.channelsUrl,
@@ -142,7 +137,7 @@ export async function startLedgerService(
   }
   const commands = new LedgerCommands(
     eventStore,
-    channels,
+    channelSetup.gateway,
     config.accountingTimeZone,
     DEFAULT_HANDLER_LIMITS,
     accountSnapshots,

@@ -12,7 +12,7 @@ import { transferDecider } from '../domain/transfers/transfer-decider.js';
 import { transferBatchDecider } from '../domain/transfers/transfer-batch-decider.js';
 import { withdrawalDecider } from '../domain/withdrawals/withdrawal-decider.js';
 import type { EventStore } from '../ports/event-store.js';
-import type { PaymentChannel } from '../ports/payment-channel.js';
+import type { ChannelGateway } from './channels/channel-gateway.js';
 import {
   accountStreamId,
   openAccount,
@@ -123,7 +123,7 @@ export class LedgerCommands {
     readonly freezes: FreezeHandler;
     readonly preauths: PreauthHandler;
     readonly recharges: RechargeHandler;
-    readonly channels: ReadonlyMap<string, PaymentChannel>;
+    readonly gateway: ChannelGateway;
     readonly accountingTimeZone: string;
   };
   /** One commit per operation where the engine has a multi-stream append; null: every operation is a process. */
@@ -131,7 +131,7 @@ export class LedgerCommands {
 
   constructor(
     eventStore: EventStore,
-    channels: ReadonlyMap<string, PaymentChannel>,
+    gateway: ChannelGateway,
     accountingTimeZone: string,
     limits: StreamCommandHandlerLimits = DEFAULT_HANDLER_LIMITS,
     /** Snapshots of account streams, the ones that grow long; operation streams stay a few events each. */
@@ -141,7 +141,7 @@ export class LedgerCommands {
   ) {
     this.deps = {
       eventStore,
-      channels,
+      gateway,
       accountingTimeZone,
       accounts: new StreamCommandHandler(eventStore, accountDecider, limits, accountSnapshots),
       payments: new StreamCommandHandler(eventStore, paymentDecider, limits),
@@ -187,6 +187,11 @@ export class LedgerCommands {
       { type: 'ChangeAccountStatus', accountId, status, reason },
       context,
     );
+  }
+
+  /** The channels recharges and withdrawals are routed among and sent through. */
+  get gateway(): ChannelGateway {
+    return this.deps.gateway;
   }
 
   recharge(request: RechargeRequest, context: CommandContext) {
@@ -236,6 +241,22 @@ export class LedgerCommands {
     return state;
   }
 
+  /**
+   * A recharge as it stands, after asking its channel once for the order when its answer was not final
+   * (pending, unknown): a client looking at it need not wait for the recovery sweep's next query.
+   */
+  async resolveRecharge(rechargeId: string, context: CommandContext) {
+    const state = await this.getRecharge(rechargeId);
+    if (state.status !== 'requested' || !state.awaiting) return state;
+    try {
+      return (await driveRecharge(this.deps, rechargeId, context, true, true)).recharge;
+    } catch (error) {
+      // A refusal is the recharge's recorded outcome (failed): the stream answers it.
+      if (!(error instanceof DomainError)) throw error;
+      return this.getRecharge(rechargeId);
+    }
+  }
+
   transfer(request: TransferRequest, context: CommandContext) {
     return transfer(this.deps, request, context);
   }
@@ -283,6 +304,13 @@ export class LedgerCommands {
     if (!state.exists)
       throw new DomainError('operation_not_found', `withdrawal ${withdrawalId} does not exist`, { withdrawalId });
     return state;
+  }
+
+  /** A withdrawal as it stands, after asking its channel once when its payout's answer was not final. */
+  async resolveWithdrawal(withdrawalId: string, context: CommandContext) {
+    const state = await this.getWithdrawal(withdrawalId);
+    if (state.status !== 'requested' || !state.awaiting) return state;
+    return (await driveWithdrawal(this.deps, withdrawalId, context, true, true)).withdrawal;
   }
 
   placeFreeze(request: PlaceFreezeRequest, context: CommandContext) {

@@ -262,9 +262,12 @@ export const operationsProjection: Projection = {
     'TransferCompleted',
     'TransferFailed',
     'RechargeRequested',
+    'RechargeRouted',
+    'RechargeAwaitingChannel',
     'RechargeCompleted',
     'RechargeFailed',
     'WithdrawalRequested',
+    'WithdrawalAwaitingChannel',
     'WithdrawalCompleted',
     'WithdrawalFailed',
     'FreezeRequested',
@@ -373,6 +376,12 @@ export const operationsProjection: Projection = {
           }),
         ];
       }
+      case 'RechargeRouted':
+        return [updated(envelope, event.data.rechargeId, () => ({ channel: event.data.channel }))];
+      case 'RechargeAwaitingChannel':
+        return [updated(envelope, event.data.rechargeId, () => ({}))];
+      case 'WithdrawalAwaitingChannel':
+        return [updated(envelope, event.data.withdrawalId, () => ({}))];
       case 'RechargeCompleted':
         return [
           updated(envelope, event.data.rechargeId, () => ({

@@ -37,6 +37,11 @@ export interface ChannelSetupOptions {
   readonly callbackPost?: CallbackPost;
   /** Overrides the default simulator configuration (tests: latency, failures, limits). */
   readonly simulatorConfig?: SimulatorConfig;
+  /**
+   * An in-process simulator made by the caller, which outlives this service (tests restarting the service
+   * in front of the same channels: their orders and contracts stay, as a bank's do); the caller closes it.
+   */
+  readonly simulator?: ChannelSimulator;
   readonly nowMs?: () => number;
 }
 
@@ -64,15 +69,17 @@ export const CHANNEL_NOTIFICATIONS_PATH = '/v1/channel-notifications';
  * HTTP). Real channels would be configured here the same way: a profile, keys and a base URL each.
  */
 export function setUpChannels(config: ChannelSetupConfig, options: ChannelSetupOptions = {}): ChannelSetup {
-  const simulatorConfig = options.simulatorConfig ?? defaultSimulatorConfig(config.channelsSeed);
+  const simulatorConfig =
+    options.simulator?.config ?? options.simulatorConfig ?? defaultSimulatorConfig(config.channelsSeed);
   let simulator: ChannelSimulator | null = null;
   let transport: ChannelTransport;
   let closeTransport = async () => {};
   if (config.channelsUrl) {
     transport = fetchTransport(config.channelsUrl);
   } else {
-    simulator = new ChannelSimulator(simulatorConfig, { post: options.callbackPost ?? fetchCallbackPost });
-    const app = buildSimulatorServer(simulator);
+    simulator =
+      options.simulator ?? new ChannelSimulator(simulatorConfig, { post: options.callbackPost ?? fetchCallbackPost });
+    const app = buildSimulatorServer(simulator, { ownsSimulator: options.simulator === undefined });
     transport = injectTransport(app);
     closeTransport = () => app.close();
   }

@@ -9,7 +9,6 @@ import {
   EventStoreUnavailableError,
   WrongExpectedRevisionError,
 } from '../../ports/event-store.js';
-import { ChannelUnavailableError } from '../../ports/payment-channel.js';
 import { InvalidQueryError, ReadModelStoreUnavailableError } from '../../ports/read-model-store.js';
 import { PositionWaitTimeoutError } from '../../projections/projection-runner.js';
 
@@ -47,6 +46,15 @@ export class HttpProblem extends Error {
   }
 }
 
+/**
+ * The status of an operation's recorded failure: 503 when no channel took it, 409 for a state conflict,
+ * else 422 (the request was fine; the operation failed).
+ */
+export function failureStatus(reasonCode: string): number {
+  if (reasonCode === 'channel_unavailable') return 503;
+  return reasonCode === 'operation_state_conflict' ? 409 : 422;
+}
+
 export const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: string }> = {
   invalid_amount: { status: 400, title: 'Invalid amount' },
   unknown_currency: { status: 400, title: 'Unknown currency' },
@@ -59,6 +67,7 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: str
   account_flag_denies: { status: 422, title: 'Account does not allow this operation' },
   insufficient_funds: { status: 422, title: 'Insufficient funds' },
   channel_declined: { status: 422, title: 'Payment channel declined' },
+  channel_unavailable: { status: 503, title: 'Payment channel unavailable' },
   freeze_exists: { status: 409, title: 'Freeze already exists' },
   freeze_not_found: { status: 404, title: 'Freeze not found' },
   release_exceeds_frozen: { status: 422, title: 'Release exceeds frozen amount' },
@@ -139,17 +148,6 @@ export function problemOf(error: unknown): HttpProblem {
       'too many commands are waiting for this account; retry shortly',
       {},
       1,
-    );
-  }
-  if (error instanceof ChannelUnavailableError) {
-    // The operation stays in flight with what it recorded; a retry (same key) or the recovery sweep finishes it.
-    return new HttpProblem(
-      503,
-      'channel_unavailable',
-      'Payment channel unavailable',
-      'the payment channel did not answer; retry with the same Idempotency-Key',
-      {},
-      5,
     );
   }
   if (error instanceof AppendOutcomeUnknownError) {

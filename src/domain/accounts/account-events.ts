@@ -30,7 +30,7 @@ export const fundsRecharged = z.strictObject({
     subjectCode: z.string(),
     amountMinor: minorUnits,
     currency: currencyCode,
-    /** Payment channel the money came through ("sim-bank"). */
+    /** Payment channel the money came through (e.g. "sim-citybank"), as routed. */
     channel: z.string().min(1).max(40),
     /** The channel's own reference for the charge, for reconciliation. */
     channelOrderNo: z.string().min(1).max(64),

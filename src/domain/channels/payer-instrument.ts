@@ -13,7 +13,14 @@ import type { PayerChoice } from './channel-profile.js';
 export const MAX_CONTRACTS_PER_CARD = 8;
 
 const code = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" or "-", at most 32');
-const contractNo = z.string().regex(/^[\x21-\x7e]{1,64}$/, 'printable ASCII without spaces, at most 64');
+const contractNo = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,64}$/, 'printable ASCII without spaces, at most 64')
+  // A bare run of 12 to 19 digits is a card number: it must never reach the event log.
+  .refine(
+    (value) => !/^[0-9]{12,19}$/.test(value.replace(/[-.]/g, '')),
+    "looks like a card number; send the channel's contract number of the bound card",
+  );
 const returnUrl = z.url({ protocol: /^https?$/ }).max(2_000);
 
 export const boundCardJson = z.strictObject({

@@ -14,6 +14,7 @@ export type DomainErrorCode =
   | 'account_flag_denies'
   | 'insufficient_funds'
   | 'channel_declined'
+  | 'channel_unavailable'
   | 'freeze_exists'
   | 'freeze_not_found'
   | 'release_exceeds_frozen'

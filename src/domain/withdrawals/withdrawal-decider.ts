@@ -1,3 +1,4 @@
+import type { AwaitingChannel } from '../channels/awaiting-channel.js';
 import { DomainError } from '../shared/domain-error.js';
 import type { WithdrawalEvent } from './withdrawal-events.js';
 
@@ -10,12 +11,15 @@ export type WithdrawalState =
       readonly exists: true;
       readonly request: Requested;
       readonly status: 'requested' | 'completed' | 'failed';
+      /** The payout's answer was not final (pending, unknown): resolved by an order query. */
+      readonly awaiting: AwaitingChannel | null;
       readonly payout: Completed | null;
       readonly failure: { reasonCode: string; reason: string } | null;
     };
 
 export type WithdrawalCommand =
   | { readonly type: 'RequestWithdrawal'; readonly request: Requested }
+  | { readonly type: 'AwaitWithdrawalChannel'; readonly withdrawalId: string; readonly awaiting: AwaitingChannel }
   | { readonly type: 'CompleteWithdrawal'; readonly payout: Completed }
   | {
       readonly type: 'FailWithdrawal';
@@ -27,12 +31,22 @@ export type WithdrawalCommand =
 export function evolveWithdrawal(state: WithdrawalState, event: WithdrawalEvent): WithdrawalState {
   switch (event.type) {
     case 'WithdrawalRequested':
-      return { exists: true, request: event.data, status: 'requested', payout: null, failure: null };
+      return { exists: true, request: event.data, status: 'requested', awaiting: null, payout: null, failure: null };
+    case 'WithdrawalAwaitingChannel': {
+      if (!state.exists) return state;
+      const { withdrawalId: _id, ...awaiting } = event.data;
+      return { ...state, awaiting };
+    }
     case 'WithdrawalCompleted':
-      return state.exists ? { ...state, status: 'completed', payout: event.data } : state;
+      return state.exists ? { ...state, status: 'completed', awaiting: null, payout: event.data } : state;
     case 'WithdrawalFailed':
       return state.exists
-        ? { ...state, status: 'failed', failure: { reasonCode: event.data.reasonCode, reason: event.data.reason } }
+        ? {
+            ...state,
+            status: 'failed',
+            awaiting: null,
+            failure: { reasonCode: event.data.reasonCode, reason: event.data.reason },
+          }
         : state;
   }
 }
@@ -41,12 +55,15 @@ export function decideWithdrawal(command: WithdrawalCommand, state: WithdrawalSt
   switch (command.type) {
     case 'RequestWithdrawal':
       return state.exists ? [] : [{ type: 'WithdrawalRequested', data: command.request }];
+    case 'AwaitWithdrawalChannel':
     case 'CompleteWithdrawal':
     case 'FailWithdrawal': {
       const id = command.type === 'CompleteWithdrawal' ? command.payout.withdrawalId : command.withdrawalId;
       if (!state.exists)
         throw new DomainError('operation_not_found', `withdrawal ${id} does not exist`, { withdrawalId: id });
       if (state.status !== 'requested') return [];
+      if (command.type === 'AwaitWithdrawalChannel')
+        return [{ type: 'WithdrawalAwaitingChannel', data: { withdrawalId: id, ...command.awaiting } }];
       return command.type === 'CompleteWithdrawal'
         ? [{ type: 'WithdrawalCompleted', data: command.payout }]
         : [

@@ -167,3 +167,39 @@ export function defaultSimulatorConfig(seed = 'ledger'): SimulatorConfig {
     },
   };
 }
+
+/** A cardholder balance no load run spends: 10^10 CNY. */
+const UNLIMITED_MINOR = 1_000_000_000_000n;
+
+/**
+ * The default channels for load runs (benchmarks) and tests that exercise the ledger rather than the
+ * channels: no latency, cardholders and our merchant balances that never run out, and (with
+ * `raiseLimits`) per-transaction and daily limits no run reaches. Fees, capabilities and answers stay.
+ */
+export function simulatorConfigForLoad(seed = 'ledger', { raiseLimits = false } = {}): SimulatorConfig {
+  const config = defaultSimulatorConfig(seed);
+  return {
+    ...config,
+    channels: Object.fromEntries(
+      Object.entries(config.channels).map(([id, channel]) => [
+        id,
+        {
+          ...channel,
+          latencyMs: { min: 0, max: 0 },
+          merchantBalanceMinor: UNLIMITED_MINOR,
+          profile: raiseLimits
+            ? {
+                ...channel.profile,
+                limits: {
+                  ...channel.profile.limits,
+                  perTransactionMaxMinor: UNLIMITED_MINOR,
+                  dailyMaxMinor: UNLIMITED_MINOR * 1_000n,
+                },
+              }
+            : channel.profile,
+        },
+      ]),
+    ),
+    cardholders: config.cardholders.map((holder) => ({ ...holder, balanceMinor: UNLIMITED_MINOR })),
+  };
+}

@@ -33,13 +33,17 @@ function json(value: unknown): string {
   return JSON.stringify(value, (_key, field: unknown) => (typeof field === 'bigint' ? field.toString() : field));
 }
 
-export function buildSimulatorServer(simulator: ChannelSimulator): FastifyInstance {
+/**
+ * The simulator's HTTP server. `ownsSimulator` false: the simulator outlives this server (a test restarting
+ * the service in front of the same channels, as a real bank outlives our process); its owner closes it.
+ */
+export function buildSimulatorServer(simulator: ChannelSimulator, { ownsSimulator = true } = {}): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
   // Held answers (injected timeouts) and latency sleeps end when the server closes.
   const closing = new AbortController();
   app.addHook('onClose', async () => {
     closing.abort();
-    simulator.close();
+    if (ownsSimulator) simulator.close();
   });
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {

@@ -8,10 +8,12 @@ import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { accountNotFound, principalOf, requireAccountOwner } from '../authorization.js';
 import { answeredInOneCommit, answeredInTwoCommits, runCommand } from '../idempotent-command.js';
-import { HttpProblem } from '../problem-details.js';
+import { HttpProblem, failureStatus } from '../problem-details.js';
 import { CHANNEL_CODES, MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { transferStreamId } from '../../../commands/transfers/transfer-operations.js';
 import { withdrawalStreamId } from '../../../commands/withdrawals/withdrawal-operations.js';
+import { boundCardJson } from '../../../domain/channels/payer-instrument.js';
+import { lookupContext, routingFields, routingFieldsOf } from './channel-answer-view.js';
 import { streamPosition } from '../read-model-queries.js';
 
 const outcome = {
@@ -38,10 +40,11 @@ export const withdrawalView = z
     accountId: accountIdString,
     amount: amountString,
     currency: currencyString,
-    channel: z.string(),
-    payeeReference: z.string(),
+    channel: z.string().describe('The channel paying out, as routed'),
+    payeeReference: z.string().describe("The payee card's contract number at that channel"),
     channelOrderNo: z.string().nullable(),
     channelFee: amountString.nullable(),
+    ...routingFields,
     ...outcome,
   })
   .meta({ id: 'Withdrawal' });
@@ -58,18 +61,9 @@ export const withdrawalBody = z.strictObject({
   accountId: accountIdString,
   amount: amountString,
   currency: currencyString,
-  channel: z.string().min(1).max(40),
-  payeeReference: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[A-Za-z0-9_.:-]+$/)
-    // A bare run of 12 to 19 digits is a card number: it must never reach the event log.
-    .refine(
-      (reference) => !/^[0-9]{12,19}$/.test(reference.replace(/[-. ]/g, '')),
-      'looks like a card number; send the channel token of the bound card',
-    )
-    .describe("Token of the payee's bound card at the channel (never a card number)"),
+  payee: boundCardJson.describe(
+    "The payee's bound card: its bank, kind and contract at each channel holding it (contract numbers, never a card number). The router chooses the channel among those.",
+  ),
 });
 
 function positionField(position?: bigint) {
@@ -102,6 +96,7 @@ function toWithdrawalView(w: ExistingWithdrawal, position?: bigint): z.output<ty
     payeeReference: r.payeeReference,
     channelOrderNo: w.payout?.channelOrderNo ?? null,
     channelFee: w.payout ? formatAmount(w.payout.channelFeeMinor, r.currency) : null,
+    ...routingFieldsOf(r.routing, w.awaiting),
     status: w.status,
     failure: w.failure ? { code: w.failure.reasonCode, reason: w.failure.reason } : null,
     ...positionField(position),
@@ -123,7 +118,11 @@ function failedProblem(
   failure: { reasonCode: string; reason: string } | null,
   id: Record<string, string>,
 ): HttpProblem | null {
-  return failure ? new HttpProblem(422, failure.reasonCode, 'Operation failed', failure.reason, { details: id }) : null;
+  return failure
+    ? new HttpProblem(failureStatus(failure.reasonCode), failure.reasonCode, 'Operation failed', failure.reason, {
+        details: id,
+      })
+    : null;
 }
 
 export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPluginAsyncZod {
@@ -202,11 +201,12 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
           tags: ['withdrawals'],
           summary: 'Withdraw to an external card through a channel',
           description:
-            'Debits the account, then pays out through the channel. A declined payout credits the account back and answers 422 channel_declined.',
+            "Routes the payout among the channels holding the payee card's contract (the decision recorded with its inputs), debits the account, then pays out there: 201. A declined payout credits the account back and answers 422 channel_declined; a channel that accepted nothing, 503 channel_unavailable (credited back too). When the payout's answer is not final (pending, or unknown: a timeout), 202 with the withdrawal `requested` and the account debited: the service asks the channel for the order (never pays out again) and finishes it; GET shows it.",
           headers: idempotencyHeaders,
           body: withdrawalBody,
           response: {
             201: withdrawalView,
+            202: withdrawalView,
             ...problemResponses(...MONEY_MOVEMENT_CODES, ...CHANNEL_CODES, 'insufficient_funds'),
           },
         },
@@ -217,12 +217,13 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
         const withdrawalRequest = {
           accountId: request.body.accountId,
           amount,
-          channelId: request.body.channel,
-          payeeReference: request.body.payeeReference,
+          payee: request.body.payee,
         };
         const answer = (withdrawal: ExistingWithdrawal, position: bigint) => {
           const problem = failedProblem(withdrawal.failure, { withdrawalId: withdrawal.request.withdrawalId });
           if (problem) throw problem;
+          if (withdrawal.status === 'requested' && withdrawal.awaiting)
+            return { statusCode: 202, body: toWithdrawalView(withdrawal, position) };
           return { statusCode: 201, body: toWithdrawalView(withdrawal, position) };
         };
         await runCommand(
@@ -250,14 +251,18 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
         },
       },
       async (request) => {
-        const withdrawal = await service.commands.getWithdrawal(request.params.withdrawalId);
-        const account = await service.commands.getAccountState(withdrawal.request.accountId);
+        const found = await service.commands.getWithdrawal(request.params.withdrawalId);
+        const account = await service.commands.getAccountState(found.request.accountId);
         const principal = principalOf(request);
         if (principal.kind !== 'operator' && (!account.exists || account.ownerId !== principal.entityId)) {
           throw new DomainError('operation_not_found', `withdrawal ${request.params.withdrawalId} does not exist`, {
             withdrawalId: request.params.withdrawalId,
           });
         }
+        const withdrawal = await service.commands.resolveWithdrawal(
+          request.params.withdrawalId,
+          lookupContext(request, service.clock, request.params.withdrawalId),
+        );
         return toWithdrawalView(
           withdrawal,
           await streamPosition(service, withdrawalStreamId(request.params.withdrawalId)),
