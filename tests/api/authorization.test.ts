@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCaller, freshKey, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
+import {
+  createCaller,
+  freshKey,
+  startTestLedger,
+  type Credentials,
+  type TestLedger,
+  payerOf,
+} from '../support/test-ledger.js';
 
 describe('authorisation: operators, and merchants on their own resources', () => {
   let ledger: TestLedger;
@@ -61,13 +68,14 @@ describe('authorisation: operators, and merchants on their own resources', () =>
   });
 
   it('lets a merchant recharge its own account only; an operator recharges any', async () => {
+    const payer = await payerOf(ledger.app);
     const recharge = (accountId: string, as?: Credentials) =>
       ledger.inject(
         {
           method: 'POST',
           url: '/v1/recharges',
           headers: { 'idempotency-key': freshKey() },
-          payload: { accountId, amount: '5.00', currency: 'CNY', channel: 'sim-bank' },
+          payload: { accountId, amount: '5.00', currency: 'CNY', payer },
         },
         as,
       );
@@ -88,7 +96,7 @@ describe('authorisation: operators, and merchants on their own resources', () =>
       url: `/v1/accounts/${accountId}/flags`,
       payload: { flags: { ...flags, mayRecharge: true }, reason: 'merchant top-ups' },
     });
-    const payload = { accountId, amount: '5.00', currency: 'CNY', channel: 'sim-bank' };
+    const payload = { accountId, amount: '5.00', currency: 'CNY', payer: await payerOf(ledger.app) };
     const own = await ledger.inject(
       { method: 'POST', url: '/v1/recharges', headers: { 'idempotency-key': freshKey() }, payload },
       merchantA,
@@ -108,7 +116,7 @@ describe('authorisation: operators, and merchants on their own resources', () =>
         method: 'POST',
         url: '/v1/recharges',
         headers: { 'idempotency-key': freshKey() },
-        payload: { accountId: '1010000000000018', amount: '1.00', currency: 'CNY', channel: 'sim-bank' },
+        payload: { accountId: '1010000000000018', amount: '1.00', currency: 'CNY', payer: await payerOf(ledger.app) },
       },
       merchantA,
     );

@@ -8,6 +8,7 @@ import {
   startTestLedger,
   type Credentials,
   type TestLedger,
+  payerOf,
 } from '../support/test-ledger.js';
 
 /** The API's contracts with its clients: what it shows it takes back, one shape for every refusal. */
@@ -275,7 +276,7 @@ describe('API contracts', () => {
         const statement = await ledger.inject({ method: 'GET', url: `/v1/accounts/${accountId}/statement` }, rival);
         const recharged = await post(
           '/v1/recharges',
-          { accountId, amount: '1.00', currency: 'CNY', channel: 'sim-bank' },
+          { accountId, amount: '1.00', currency: 'CNY', payer: await payerOf(ledger.app) },
           rival,
         );
         const transfer = await post(

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/client/signing.js';
-import { openWallet, startTestLedger, type TestLedger } from '../support/test-ledger.js';
+import { openWallet, startTestLedger, type TestLedger, payerOf } from '../support/test-ledger.js';
 
 /** What every error answer is: problem+json with a stable code, whatever part of the stack refused it. */
 function expectProblem(
@@ -65,12 +65,13 @@ describe('hostile and malformed requests', () => {
     it('is refused with 400 before anything is claimed or recorded, and the same key then works', async () => {
       const key = randomUUID();
       const before = await ledger.service.eventStore.headPosition();
+      const payer = await payerOf(ledger.app);
       const command = (requestId: string) =>
         ledger.inject({
           method: 'POST',
           url: '/v1/recharges',
           headers: { 'idempotency-key': key, 'x-request-id': requestId },
-          payload: { accountId: wallet, amount: '1.00', currency: 'CNY', channel: 'sim-bank' },
+          payload: { accountId: wallet, amount: '1.00', currency: 'CNY', payer },
         });
       expectProblem(await command('r'.repeat(201)), 400, 'invalid_request_id');
       expectProblem(await command('has spaces in it'), 400, 'invalid_request_id');

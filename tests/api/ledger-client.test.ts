@@ -10,6 +10,8 @@ import {
   startTestLedger,
   type Credentials,
   type TestLedger,
+  payerOf,
+  payeeOf,
 } from '../support/test-ledger.js';
 
 /** The client against a listening server: real HTTP, real body bytes, every call signed. */
@@ -89,7 +91,7 @@ describe('LedgerClient over HTTP', () => {
       accountId: wallet.accountId,
       amount,
       currency: 'CNY',
-      channel: 'sim-bank',
+      payer: await payerOf(ledger.app),
     });
     return { accountId: wallet.accountId, position: recharged.position };
   }
@@ -232,8 +234,7 @@ describe('LedgerClient over HTTP', () => {
       accountId: wallet.accountId,
       amount: '20.00',
       currency: 'CNY',
-      channel: 'sim-bank',
-      payeeReference: 'card-token-1',
+      payee: await payeeOf(ledger.app),
     });
     expect(await operator.getWithdrawal(payout.withdrawalId)).toMatchObject({ status: 'completed' });
 
@@ -282,7 +283,7 @@ describe('LedgerClient over HTTP', () => {
     expect(recharged!.idempotencyKey).toMatch(/^[0-9a-f-]{36}$/);
     expect(opened!.idempotencyKey).not.toBe(recharged!.idempotencyKey);
 
-    const body = { accountId: wallet.accountId, amount: '1.00', currency: 'CNY', channel: 'sim-bank' };
+    const body = { accountId: wallet.accountId, amount: '1.00', currency: 'CNY', payer: await payerOf(ledger.app) };
     const first = await operator.recharge(body, { idempotencyKey: 'client-test-recharge-1' });
     const again = await operator.recharge(body, { idempotencyKey: 'client-test-recharge-1' });
     expect(again).toEqual(first);
@@ -307,7 +308,7 @@ describe('LedgerClient over HTTP', () => {
         accountId: wallet.accountId,
         amount: '5.00',
         currency: 'CNY',
-        channel: 'sim-bank',
+        payer: await payerOf(ledger.app),
       });
       expect(recorded.calls.map((call) => call.status)).toEqual([503, 201]);
       expect(new Set(recorded.calls.map((call) => call.idempotencyKey)).size).toBe(1);
@@ -333,7 +334,7 @@ describe('LedgerClient over HTTP', () => {
       return proceed();
     });
     const second = recordingFetch();
-    const body = { accountId: wallet.accountId, amount: '2.00', currency: 'CNY', channel: 'sim-bank' };
+    const body = { accountId: wallet.accountId, amount: '2.00', currency: 'CNY', payer: await payerOf(ledger.app) };
     try {
       const first = operator.recharge(body, { idempotencyKey: 'client-test-in-progress' });
       const secondClient = clientFor(ledger.operator, {
@@ -368,7 +369,7 @@ describe('LedgerClient over HTTP', () => {
     recorded.calls.length = 0;
     try {
       const error = await operator
-        .recharge({ accountId: wallet.accountId, amount: '1.00', currency: 'CNY', channel: 'sim-bank' })
+        .recharge({ accountId: wallet.accountId, amount: '1.00', currency: 'CNY', payer: await payerOf(ledger.app) })
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ProblemError);
       expect(error).toMatchObject({ status: 503, code: 'storage_unavailable', attempts: 2 });
@@ -439,8 +440,14 @@ describe('LedgerClient over HTTP', () => {
     });
     let last = '';
     for (const amount of ['1.00', '2.00', '3.00', '4.00', '5.00']) {
-      last = (await operator.recharge({ accountId: wallet.accountId, amount, currency: 'CNY', channel: 'sim-bank' }))
-        .position;
+      last = (
+        await operator.recharge({
+          accountId: wallet.accountId,
+          amount,
+          currency: 'CNY',
+          payer: await payerOf(ledger.app),
+        })
+      ).position;
     }
     const statementPages = () => recorded.calls.filter((call) => call.path.endsWith('/statement')).length;
 

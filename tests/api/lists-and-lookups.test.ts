@@ -8,7 +8,14 @@ import { encodeEvent } from '../../src/domain/event-catalogue.js';
 import { parseCurrency } from '../../src/domain/money/money.js';
 import { LIST_PAGE_SIZE_MAX } from '../../src/adapters/http/read-model-queries.js';
 import { anEvent } from '../support/events.js';
-import { createCaller, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
+import {
+  createCaller,
+  startTestLedger,
+  type Credentials,
+  type TestLedger,
+  payerOf,
+  payeeOf,
+} from '../support/test-ledger.js';
 
 /**
  * Finding again what one made: every list and lookup, scoped by who asks (a merchant its own, an operator
@@ -108,12 +115,17 @@ describe('lists and lookups over HTTP', () => {
       200,
     );
     walletRechargeId = track(
-      await post('/v1/recharges', { accountId: wallet, amount: '500.00', currency: 'CNY', channel: 'sim-bank' }),
+      await post('/v1/recharges', {
+        accountId: wallet,
+        amount: '500.00',
+        currency: 'CNY',
+        payer: await payerOf(ledger.app),
+      }),
     )['rechargeId']!;
     shopRechargeId = track(
       await post(
         '/v1/recharges',
-        { accountId: shopAccount, amount: '50.00', currency: 'CNY', channel: 'sim-bank' },
+        { accountId: shopAccount, amount: '50.00', currency: 'CNY', payer: await payerOf(ledger.app) },
         shop,
       ),
     )['rechargeId']!;
@@ -177,7 +189,7 @@ describe('lists and lookups over HTTP', () => {
     withdrawalId = track(
       await post(
         '/v1/withdrawals',
-        { accountId: shopAccount, amount: '2.00', currency: 'CNY', channel: 'sim-bank', payeeReference: 'card-tok-1' },
+        { accountId: shopAccount, amount: '2.00', currency: 'CNY', payee: await payeeOf(ledger.app) },
         shop,
       ),
     )['withdrawalId']!;
@@ -422,7 +434,7 @@ describe('lists and lookups over HTTP', () => {
         status: 'completed',
         amount: '50.00',
         accountId: shopAccount,
-        channel: 'sim-bank',
+        channel: 'sim-citybank',
         failure: null,
       });
       expect(byOwner.json().channelOrderNo).toEqual(expect.any(String));
@@ -498,7 +510,14 @@ describe('lists and lookups over HTTP', () => {
       const rechargeId = randomUUID();
       const requested = encodeEvent({
         type: 'RechargeRequested',
-        data: { rechargeId, accountId: wallet, amountMinor: 321n, currency: parseCurrency('CNY'), channel: 'sim-bank' },
+        data: {
+          rechargeId,
+          accountId: wallet,
+          amountMinor: 321n,
+          currency: parseCurrency('CNY'),
+          channel: 'sim-citybank',
+          instrument: await payerOf(ledger.app),
+        },
       });
       const diedAt = DateTime.utc().minus({ minutes: 10 }).toISO();
       const { metadata } = anEvent();
@@ -518,7 +537,12 @@ describe('lists and lookups over HTTP', () => {
       expect(await resumeStalledOperations(commands, readModels, now, 60_000)).toBe(1);
       const head = (await get('/v1/log/head')).json().position;
       const recovered = (await get(`/v1/recharges/${rechargeId}?minPosition=${head}`)).json();
-      expect(recovered).toMatchObject({ status: 'completed', amount: '3.21', failure: null, channel: 'sim-bank' });
+      expect(recovered).toMatchObject({
+        status: 'completed',
+        amount: '3.21',
+        failure: null,
+        channel: 'sim-citybank',
+      });
       expect(BigInt(recovered.position)).toBeGreaterThan(BigInt(stalled.position));
       // Its position covers the credit: the statement read at it shows the recharge line.
       const lines = (await get(`/v1/accounts/${wallet}/statement?minPosition=${recovered.position}`)).json().lines;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openWallet, startTestLedger, type TestLedger } from '../support/test-ledger.js';
+import { whileChannelsDecline } from '../support/test-channels.js';
+import { openWallet, startTestLedger, type TestLedger, payerOf, payeeOf } from '../support/test-ledger.js';
 
 /**
  * Answers of operations recorded in one commit (payments, refunds, transfers) or two (recharges): a retry with the
@@ -69,7 +70,7 @@ describe('answers of one-commit operations', () => {
   it('a recharge, a payment and a transfer replay exactly, with the position GET by id gives', async () => {
     const recharged = await answeredTwice(
       '/v1/recharges',
-      { accountId: wallet, amount: '50.00', currency: 'CNY', channel: 'sim-bank' },
+      { accountId: wallet, amount: '50.00', currency: 'CNY', payer: await payerOf(ledger.app) },
       201,
     );
     const readRecharge = await ledger.inject({ method: 'GET', url: `/v1/recharges/${recharged['rechargeId']}` });
@@ -149,10 +150,14 @@ describe('answers of one-commit operations', () => {
       ['1.00', 201],
       ['0.99', 422],
     ] as const) {
-      const payload = { accountId: wallet, amount, currency: 'CNY', channel: 'sim-bank', payeeReference: 'card-tok-1' };
+      const payload = { accountId: wallet, amount, currency: 'CNY', payee: await payeeOf(ledger.app) };
       const key = randomUUID();
       const before = await balanceMinor();
-      const { value: first, calls } = await appendsOf(() => post('/v1/withdrawals', payload, key));
+      // The 0.99 payout is the one the channels decline (no amount is declined by its digits).
+      const send = () => appendsOf(() => post('/v1/withdrawals', payload, key));
+      const { value: first, calls } = await (status === 422
+        ? whileChannelsDecline(ledger.service.channels, send)
+        : send());
       expect(first.statusCode, first.body).toBe(status);
       const again = await post('/v1/withdrawals', payload, key);
       expect([again.statusCode, again.headers['idempotent-replayed'], again.json()]).toEqual([
@@ -177,8 +182,7 @@ describe('answers of one-commit operations', () => {
         accountId: wallet,
         amount: '2.00',
         currency: 'CNY',
-        channel: 'sim-bank',
-        payeeReference: 'card-tok-1',
+        payee: await payeeOf(ledger.app),
       })
     ).json<Record<string, string>>();
     const read = await ledger.inject({ method: 'GET', url: `/v1/withdrawals/${answered['withdrawalId']}` });
@@ -456,10 +460,9 @@ describe('answers of one-commit operations', () => {
       422,
     );
     expect(refused['code']).toBe('insufficient_funds');
-    const declined = await answeredTwice(
-      '/v1/recharges',
-      { accountId: wallet, amount: '10.99', currency: 'CNY', channel: 'sim-bank' },
-      422,
+    const payer = await payerOf(ledger.app);
+    const declined = await whileChannelsDecline(ledger.service.channels, () =>
+      answeredTwice('/v1/recharges', { accountId: wallet, amount: '10.99', currency: 'CNY', payer }, 422),
     );
     expect(declined['code']).toBe('channel_declined');
     const paid = await answeredTwice(

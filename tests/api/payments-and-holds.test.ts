@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCaller, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
+import { whileChannelsDecline } from '../support/test-channels.js';
+import {
+  createCaller,
+  startTestLedger,
+  type Credentials,
+  type TestLedger,
+  payerOf,
+  payeeOf,
+} from '../support/test-ledger.js';
 
 describe('payments, refunds, freezes, pre-authorisations, transfers and withdrawals over HTTP', () => {
   let ledger: TestLedger;
@@ -54,7 +62,7 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
       accountId: wallet,
       amount: '500.00',
       currency: 'CNY',
-      channel: 'sim-bank',
+      payer: await payerOf(ledger.app),
     });
 
     expect(funded.statusCode).toBe(201);
@@ -303,14 +311,14 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
       expect(moved.json().status).toBe('completed');
       const paidOut = await post(
         '/v1/withdrawals',
-        { accountId: shopAccount, amount: '2.00', currency: 'CNY', channel: 'sim-bank', payeeReference: 'card-tok-9' },
+        { accountId: shopAccount, amount: '2.00', currency: 'CNY', payee: await payeeOf(ledger.app) },
         shop,
       );
-      expect(paidOut.json()).toMatchObject({ status: 'completed', channelFee: '0.00' });
-      const declined = await post(
-        '/v1/withdrawals',
-        { accountId: shopAccount, amount: '0.99', currency: 'CNY', channel: 'sim-bank', payeeReference: 'card-tok-9' },
-        shop,
+      // The bank pays out for 1.00 flat, the card network for 2.00: the bank is chosen.
+      expect(paidOut.json()).toMatchObject({ status: 'completed', channel: 'sim-citybank', channelFee: '1.00' });
+      const payee = await payeeOf(ledger.app);
+      const declined = await whileChannelsDecline(ledger.service.channels, () =>
+        post('/v1/withdrawals', { accountId: shopAccount, amount: '0.99', currency: 'CNY', payee }, shop),
       );
       expect(declined.statusCode).toBe(422);
       expect(declined.json().code).toBe('channel_declined');
@@ -320,8 +328,7 @@ describe('payments, refunds, freezes, pre-authorisations, transfers and withdraw
           accountId: shopAccount,
           amount: '1.00',
           currency: 'CNY',
-          channel: 'sim-bank',
-          payeeReference: '6222-0212-3456-7890',
+          payee: { ...payee, contracts: [{ channelId: 'sim-citybank', contractNo: '6222-0212-3456-7890' }] },
         },
         shop,
       );

@@ -9,6 +9,7 @@ import {
   startTestLedger,
   type Credentials,
   type TestLedger,
+  payerOf,
 } from '../support/test-ledger.js';
 
 describe('request signing (Ed25519)', () => {
@@ -139,7 +140,12 @@ describe('request signing (Ed25519)', () => {
 
   it('refuses a body changed after signing, and records nothing', async () => {
     const before = await eventCount();
-    const signedBody = JSON.stringify({ accountId: walletId, amount: '1.00', currency: 'CNY', channel: 'sim-bank' });
+    const signedBody = JSON.stringify({
+      accountId: walletId,
+      amount: '1.00',
+      currency: 'CNY',
+      payer: await payerOf(ledger.app),
+    });
     const response = await send({
       method: 'POST',
       url: '/v1/recharges',

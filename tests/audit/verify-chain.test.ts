@@ -154,7 +154,7 @@ describe('ledger audit verify', () => {
     tamperWithEventsFile(ledger.dataDir, (db) => {
       const row = eventRow(db, damaged, 3);
       db.prepare('UPDATE events SET data = ? WHERE position = ?').run(
-        row.data.replace('"channel":"sim-bank"', '"channel":"sim-banK"'),
+        row.data.replace('"channel":"sim-', '"channel":"SIM-'),
         row.position,
       );
     });

@@ -3,7 +3,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimulatedBank } from '../../src/adapters/channels/simulated-bank.js';
 import { EsdbEventStore } from '../../src/adapters/esdb/esdb-event-store.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { systemClock } from '../../src/adapters/system-clock.js';
@@ -18,10 +17,10 @@ import { runAccountStep, stepContext } from '../../src/commands/operations/opera
 import { DEFAULT_HANDLER_LIMITS, StreamCommandHandler } from '../../src/commands/stream-command-handler.js';
 import { accountDecider } from '../../src/domain/accounts/account-decider.js';
 import { AppendOutcomeUnknownError, type EventStore } from '../../src/ports/event-store.js';
-import type { PaymentChannel } from '../../src/ports/payment-channel.js';
 import { cny, context, openFunded } from '../support/command-fixtures.js';
 import { collect } from '../support/events.js';
 import { FaultyEventStore, type AppendFault } from './faulty-event-store.js';
+import { testChannels } from '../support/test-channels.js';
 
 /**
  * The command side against event stores that fail the way real engines fail: an append that times out
@@ -39,7 +38,7 @@ for (const [engine, open] of engines) {
     let inner: EventStore;
     let store: FaultyEventStore;
     let commands: LedgerCommands;
-    const channels = new Map<string, PaymentChannel>([['sim-bank', new SimulatedBank('sim-bank', systemClock)]]);
+    const channels = testChannels().gateway;
 
     beforeAll(async () => {
       inner = await open();

@@ -3,20 +3,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimulatedBank } from '../../src/adapters/channels/simulated-bank.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
-import { systemClock } from '../../src/adapters/system-clock.js';
 import { accountStreamId } from '../../src/commands/accounts/open-account-handler.js';
 import { LedgerCommands } from '../../src/commands/ledger-commands.js';
 import { RETRY_LOOKBACK_EVENTS } from '../../src/commands/recorded-events.js';
 import { StreamCommandHandler } from '../../src/commands/stream-command-handler.js';
 import { accountDecider } from '../../src/domain/accounts/account-decider.js';
 import { EventStoreUnavailableError, IDEMPOTENCY_WINDOW_EVENTS } from '../../src/ports/event-store.js';
-import type { PaymentChannel } from '../../src/ports/payment-channel.js';
 import { cny, context, openFunded } from '../support/command-fixtures.js';
 import { collect } from '../support/events.js';
 import { FaultyEventStore } from './faulty-event-store.js';
 import { WindowOnlyEventStore } from './window-only-event-store.js';
+import { testChannels } from '../support/test-channels.js';
 
 /**
  * An operation resumed long after its first step, on a busy account: the step must be found however many
@@ -34,7 +32,7 @@ describe('an operation resumed after its account took more events than any look-
     inner = new SqliteEventStore(join(mkdtempSync(join(tmpdir(), 'ledger-deep-resume-')), 'e.db'));
     windowOnly = new WindowOnlyEventStore(inner);
     faulty = new FaultyEventStore(windowOnly);
-    const channels = new Map<string, PaymentChannel>([['sim-bank', new SimulatedBank('sim-bank', systemClock)]]);
+    const channels = testChannels().gateway;
     commands = new LedgerCommands(faulty, channels, 'Asia/Shanghai');
   });
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openWallet, startTestLedger, type TestLedger } from '../support/test-ledger.js';
+import { openWallet, startTestLedger, type TestLedger, payerOf } from '../support/test-ledger.js';
 import { codeBlocks } from './markdown-blocks.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -51,7 +51,12 @@ describe('the shell signer', () => {
 
   it('makes a money call: sends an Idempotency-Key, shows the status, and replays under the same key', async () => {
     const wallet = await openWallet(ledger.app, 'CNY');
-    const body = JSON.stringify({ accountId: wallet.accountId, amount: '7.00', currency: 'CNY', channel: 'sim-bank' });
+    const body = JSON.stringify({
+      accountId: wallet.accountId,
+      amount: '7.00',
+      currency: 'CNY',
+      payer: await payerOf(ledger.app),
+    });
     const first = await signedCurl(['POST', '/v1/recharges', body]);
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/^HTTP 201$/m);

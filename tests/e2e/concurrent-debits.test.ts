@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerClient, ProblemError } from '../../src/client/index.js';
-import { createCaller, openWallet, startTestLedger, type TestLedger } from '../support/test-ledger.js';
+import { createCaller, openWallet, startTestLedger, type TestLedger, payerOf } from '../support/test-ledger.js';
+import type { PayerInstrument } from '../../src/domain/channels/payer-instrument.js';
+import { startSimulatorProcess, type SimulatorProcess } from '../support/channel-simulator-process.js';
+import { bindCardAtSimulatorProcess } from '../support/test-channels.js';
 
 /**
  * DESIGN 3.2: an account never overdraws, under any concurrency, across any number of service instances.
@@ -53,7 +56,7 @@ describe('200 concurrent debits against funds for 100', () => {
         method: 'POST',
         url: '/v1/recharges',
         headers: { 'idempotency-key': randomUUID() },
-        payload: { accountId: wallet.accountId, amount: FUNDS, currency: 'CNY', channel: 'sim-bank' },
+        payload: { accountId: wallet.accountId, amount: FUNDS, currency: 'CNY', payer: await payerOf(ledger.app) },
       });
       expect(funded.statusCode).toBe(201);
       const responses = await Promise.all(
@@ -94,6 +97,8 @@ describe('200 concurrent debits against funds for 100', () => {
   describe('two service processes sharing the embedded store', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ledger-2proc-'));
     const processes: ChildProcess[] = [];
+    let bank: SimulatorProcess;
+    let payer: PayerInstrument;
     /** Per process: an operator client and a merchant client. */
     let servers: Array<{ operator: LedgerClient; merchant: LedgerClient }> = [];
     let merchantId = '';
@@ -125,7 +130,16 @@ describe('200 concurrent debits against funds for 100', () => {
     beforeAll(async () => {
       // The processes run the built service, exactly as `npm start` does.
       execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-      const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', PREAUTH_EXPIRY_SWEEP_INTERVAL_MS: '0' };
+      // Both processes charge at one channel simulator process, as two instances share a real bank.
+      bank = await startSimulatorProcess(['--seed', 'ledger']);
+      payer = { method: 'quick_pay', card: await bindCardAtSimulatorProcess(bank.url) };
+      const env = {
+        ...process.env,
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+        PREAUTH_EXPIRY_SWEEP_INTERVAL_MS: '0',
+        CHANNELS_URL: bank.url,
+      };
       const cli = (name: string, keyOut: string) =>
         execFileSync('node', ['dist/scripts/cli.js', 'admin', 'create-merchant', '--name', name, '--key-out', keyOut], {
           env,
@@ -166,6 +180,7 @@ describe('200 concurrent debits against funds for 100', () => {
             }),
         ),
       );
+      await bank.stop();
     });
 
     it('succeed exactly 100 times, split across both processes', async () => {
@@ -183,7 +198,7 @@ describe('200 concurrent debits against funds for 100', () => {
         { idempotencyKey: randomUUID() },
       );
       await operator.recharge(
-        { accountId: wallet.accountId, amount: FUNDS, currency: 'CNY', channel: 'sim-bank' },
+        { accountId: wallet.accountId, amount: FUNDS, currency: 'CNY', payer },
         { idempotencyKey: randomUUID() },
       );
 

@@ -15,6 +15,7 @@ import {
 } from '../../src/projections/statements.js';
 import { CNY, commandFixture, context, cny } from '../support/command-fixtures.js';
 import { allDocuments } from '../support/read-model-documents.js';
+import { payerFor } from '../support/test-channels.js';
 
 /**
  * The accounting day is cut at midnight in the accounting time zone. In Asia/Shanghai (UTC+8),
@@ -30,9 +31,9 @@ async function rechargeAcrossMidnight() {
     { ownerId: 'u-midnight', accountType: 'wallet', currency: CNY, displayName: '' },
     context({ occurredAt: '2026-11-21T15:00:00.000Z' }),
   );
-  const recharge = (amount: string, occurredAt: string) =>
+  const recharge = async (amount: string, occurredAt: string) =>
     fixture.commands.recharge(
-      { accountId: opened.accountId, amount: cny(amount), channelId: 'sim-bank' },
+      { accountId: opened.accountId, amount: cny(amount), payer: await payerFor(fixture.commands) },
       context({ occurredAt }),
     );
   await recharge('10.00', LAST_SECOND_OF_21ST);
@@ -64,8 +65,9 @@ describe('the accounting day', () => {
     expect(
       trialBalances.map((t) => [t.accountingDate, t.currency, t.totalDebitMinor, t.totalCreditMinor, t.entryCount]),
     ).toEqual([
-      ['2026-11-21', 'CNY', '1000', '1000', 1],
-      ['2026-11-22', 'CNY', '250', '250', 1],
+      // Each recharge with the card network's fee (0.38 %: 0.04 of 10.00, 0.01 of 2.50) booked the same day.
+      ['2026-11-21', 'CNY', '1004', '1004', 1],
+      ['2026-11-22', 'CNY', '251', '251', 1],
     ]);
     expect(entries.map((e) => [e.occurredAt, e.accountingDate]).sort()).toEqual([
       [LAST_SECOND_OF_21ST, '2026-11-21'],
@@ -76,15 +78,16 @@ describe('the accounting day', () => {
       [2, FIRST_SECOND_OF_22ND, '2026-11-22', '1250'],
     ]);
     expect(trialBalances[0]!.accounts).toEqual([
-      { code: '1122', debitMinor: '1000', creditMinor: '0' },
+      { code: '1122', debitMinor: '1000', creditMinor: '4' },
       { code: '2201', debitMinor: '0', creditMinor: '1000' },
+      { code: '6603', debitMinor: '4', creditMinor: '0' },
     ]);
   });
 
   it('follows the configured zone: in UTC both fall on the 21st', async () => {
     const { trialBalances, lines } = await project('UTC');
     expect(trialBalances.map((t) => [t.accountingDate, t.totalDebitMinor, t.entryCount])).toEqual([
-      ['2026-11-21', '1250', 2],
+      ['2026-11-21', '1255', 2],
     ]);
     expect(lines.map((l) => l.accountingDate)).toEqual(['2026-11-21', '2026-11-21']);
   });

@@ -2,13 +2,19 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHttpServer } from '../../src/adapters/http/server.js';
-import { SimulatedBank } from '../../src/adapters/channels/simulated-bank.js';
 import { IdempotencyKeeper } from '../../src/commands/idempotency.js';
 import { LedgerCommands } from '../../src/commands/ledger-commands.js';
 import { resumeStalledOperations } from '../../src/commands/operations/resume-operations.js';
 import { EventStoreUnavailableError, type EventStore } from '../../src/ports/event-store.js';
 import type { Clock } from '../../src/ports/clock.js';
-import { signedInject, startTestLedger, type SignedInjectOptions, type TestLedger } from '../support/test-ledger.js';
+import {
+  signedInject,
+  startTestLedger,
+  type SignedInjectOptions,
+  type TestLedger,
+  payerOf,
+  payeeOf,
+} from '../support/test-ledger.js';
 
 /**
  * A process that dies after an operation's last event but before its answer is recorded: the store is the
@@ -78,7 +84,7 @@ describe('an operation whose answer was never recorded (a crash) answers its ret
     await setup({
       method: 'POST',
       url: '/v1/recharges',
-      payload: { accountId: wallet, amount: '1000.00', currency: 'CNY', channel: 'sim-bank' },
+      payload: { accountId: wallet, amount: '1000.00', currency: 'CNY', payer: await payerOf(ledger.app) },
     });
   });
   afterAll(async () => {
@@ -116,7 +122,7 @@ describe('an operation whose answer was never recorded (a crash) answers its ret
       {
         method: 'POST',
         url: '/v1/recharges',
-        payload: { accountId: wallet, amount: '10.00', currency: 'CNY', channel: 'sim-bank' },
+        payload: { accountId: wallet, amount: '10.00', currency: 'CNY', payer: await payerOf(ledger.app) },
       },
       201,
     );
@@ -169,7 +175,7 @@ describe('an operation whose answer was never recorded (a crash) answers its ret
       {
         method: 'POST',
         url: '/v1/withdrawals',
-        payload: { accountId: wallet, amount: '4.00', currency: 'CNY', channel: 'sim-bank', payeeReference: 'tok_1' },
+        payload: { accountId: wallet, amount: '4.00', currency: 'CNY', payee: await payeeOf(ledger.app) },
       },
       201,
     );
@@ -242,14 +248,14 @@ describe('an operation whose answer was never recorded (a crash) answers its ret
     // This process dies after the card is charged, before the credit: the recharge stays in flight.
     const dyingCommands = new LedgerCommands(
       losing(ledger.service.eventStore, (_type, streamId) => streamId.startsWith('account-')),
-      new Map([['sim-bank', new SimulatedBank('sim-bank', ledger.service.clock)]]),
+      ledger.service.channels.gateway,
       ledger.service.config.accountingTimeZone,
     );
     const crashing = await buildHttpServer({ ...ledger.service, commands: dyingCommands });
     const request = {
       method: 'POST' as const,
       url: '/v1/recharges',
-      payload: { accountId: wallet, amount: '7.00', currency: 'CNY', channel: 'sim-bank' },
+      payload: { accountId: wallet, amount: '7.00', currency: 'CNY', payer: await payerOf(ledger.app) },
       headers: { 'idempotency-key': randomUUID() },
     };
     const first = await send(crashing, request);
@@ -271,5 +277,15 @@ describe('an operation whose answer was never recorded (a crash) answers its ret
       amount: '7.00',
       position: expect.stringMatching(/^[0-9]+$/),
     });
+    // Charged once: one order at one channel under the recharge id (the resume sent the same order
+    // number, which the channel answers as before), and one credit.
+    const rechargeId = retry.json().rechargeId;
+    const simulator = ledger.service.channels.simulator!;
+    const orders = ledger.service.channels.gateway.channelIds.map((id) => simulator.records(id).orders.get(rechargeId));
+    expect(orders.filter((order) => order !== undefined).map((order) => order.state)).toEqual(['SUCCESS']);
+    const credits = (await ledger.service.commands.getAccountEvents(wallet)).filter(
+      (e) => e.type === 'FundsRecharged' && e.data.rechargeId === rechargeId,
+    );
+    expect(credits).toHaveLength(1);
   });
 });

@@ -7,6 +7,7 @@ import {
   type TrackedStream,
 } from '../../src/commands/one-commit.js';
 import { cny, commandFixture, context, openFunded } from '../support/command-fixtures.js';
+import { payeeFor, whileChannelsDecline } from '../support/test-channels.js';
 
 type Fixture = ReturnType<typeof commandFixture>;
 
@@ -483,7 +484,7 @@ describe('payments core, on the embedded event store', () => {
       );
       expect(transfer.status).toBe('completed');
       const { withdrawal } = await f.commands.withdraw(
-        { accountId: b, amount: cny('5.00'), channelId: 'sim-bank', payeeReference: 'card-tok-1' },
+        { accountId: b, amount: cny('5.00'), payee: await payeeFor(f.commands) },
         context(),
       );
       expect(withdrawal.status).toBe('completed');
@@ -492,9 +493,9 @@ describe('payments core, on the embedded event store', () => {
 
     it('credits the wallet back when the channel declines the payout', async () => {
       const a = await openFunded(f.commands, 'wallet', '20.00');
-      const { withdrawal } = await f.commands.withdraw(
-        { accountId: a, amount: cny('5.99'), channelId: 'sim-bank', payeeReference: 'card-tok-1' },
-        context(),
+      const payee = await payeeFor(f.commands);
+      const { withdrawal } = await whileChannelsDecline(f.channels, () =>
+        f.commands.withdraw({ accountId: a, amount: cny('5.99'), payee }, context()),
       );
       expect(withdrawal.status).toBe('failed');
       expect(await balances(f, a)).toMatchObject({ balance: 2_000n });
@@ -508,14 +509,15 @@ describe('payments core, on the embedded event store', () => {
         ['5.99', 'failed', 2_000n],
       ] as const) {
         const a = await openFunded(f.commands, 'wallet', '20.00');
-        const request = { accountId: a, amount: cny(amount), channelId: 'sim-bank', payeeReference: 'card-tok-1' };
+        const request = { accountId: a, amount: cny(amount), payee: await payeeFor(f.commands) };
         const ctx = context();
         const inTwo = f.commands.withdrawalInTwoCommits(request, ctx);
         if (!inTwo) throw new Error('a known channel takes two commits');
         // The request and the debit are durable; the process stopped before the payout (a crash).
         await coordinator.commit(inTwo.request.streams, inTwo.request.decide);
         expect(await balances(f, a)).toMatchObject({ balance: 2_000n - request.amount.amountMinor });
-        const { withdrawal } = await f.commands.withdraw(request, ctx);
+        const resume = () => f.commands.withdraw(request, ctx);
+        const { withdrawal } = await (status === 'failed' ? whileChannelsDecline(f.channels, resume) : resume());
         expect(withdrawal.status).toBe(status);
         expect(await balances(f, a)).toMatchObject({ balance });
         // The debit was recorded once, by the first commit: the process found it instead of debiting again.

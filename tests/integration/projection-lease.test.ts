@@ -6,6 +6,7 @@ import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.j
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
 import { EVENTS_FILE, READ_MODELS_FILE } from '../../src/adapters/storage.js';
 import type { ProjectionStatus } from '../../src/client/api-types.js';
+import type { PayerInstrument } from '../../src/domain/channels/payer-instrument.js';
 import { LedgerClient } from '../../src/client/ledger-client.js';
 import { projectionsFor } from '../../src/projections/all-projections.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
@@ -20,7 +21,9 @@ import {
   waitReady,
   type ServeProcess,
 } from '../support/built-cli.js';
+import { startSimulatorProcess, type SimulatorProcess } from '../support/channel-simulator-process.js';
 import { canonicalDump } from '../support/read-model-documents.js';
+import { bindCardAtSimulatorProcess } from '../support/test-channels.js';
 
 const TTL_MS = 1_500;
 
@@ -32,11 +35,17 @@ const TTL_MS = 1_500;
 describe('the projections lease between two ledger serve processes', () => {
   let cli = '';
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-lease-'));
-  const env = { DATA_DIR: dataDir, PROJECTION_LEASE_TTL_MS: String(TTL_MS) };
+  // Both processes charge at one channel simulator process, as two instances share a real bank.
+  const env: Record<string, string> = { DATA_DIR: dataDir, PROJECTION_LEASE_TTL_MS: String(TTL_MS) };
   let keyId = '';
   let privateKeyPem = '';
+  let bank: SimulatorProcess;
+  let payer: PayerInstrument;
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    bank = await startSimulatorProcess(['--seed', 'ledger']);
+    env['CHANNELS_URL'] = bank.url;
+    payer = { method: 'quick_pay', card: await bindCardAtSimulatorProcess(bank.url) };
     cli = buildCli();
     const created = runCli(cli, ['admin', 'create-operator', '--name', 'Lease drill'], env);
     expect(created.status).toBe(0);
@@ -47,6 +56,7 @@ describe('the projections lease between two ledger serve processes', () => {
   afterAll(async () => {
     await stopAllServes();
     removeCli(cli);
+    await bank.stop();
   });
 
   const clientOf = (serve: ServeProcess) => new LedgerClient({ baseUrl: serve.baseUrl, keyId, privateKeyPem });
@@ -54,7 +64,12 @@ describe('the projections lease between two ledger serve processes', () => {
 
   /** Recharges through `via` and reads the balance back through `readVia` at the position it answered. */
   async function rechargeAndRead(via: ServeProcess, readVia: ServeProcess, accountId: string): Promise<string> {
-    const recharged = await clientOf(via).recharge({ accountId, amount: '1.00', currency: 'CNY', channel: 'sim-bank' });
+    const recharged = await clientOf(via).recharge({
+      accountId,
+      amount: '1.00',
+      currency: 'CNY',
+      payer,
+    });
     const account = await clientOf(readVia).getAccount(accountId, { minPosition: recharged.position });
     return account.balance;
   }

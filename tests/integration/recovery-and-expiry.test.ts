@@ -2,10 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SimulatedBank } from '../../src/adapters/channels/simulated-bank.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
-import { systemClock } from '../../src/adapters/system-clock.js';
 import { LedgerCommands } from '../../src/commands/ledger-commands.js';
 import { resumeStalledOperations } from '../../src/commands/operations/resume-operations.js';
 import { expireDuePreauths } from '../../src/commands/preauths/preauth-expiry.js';
@@ -14,6 +12,7 @@ import { EventStoreUnavailableError, type EventStore } from '../../src/ports/eve
 import { operationsProjection } from '../../src/projections/operations.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { context, cny, openFunded } from '../support/command-fixtures.js';
+import { testChannels, payerFor } from '../support/test-channels.js';
 
 /**
  * A process that dies mid-operation: the event store is the real embedded one, and the n-th append
@@ -35,7 +34,9 @@ function dyingAfter(store: EventStore, appends: number): EventStore {
   });
 }
 
-const channels = () => new Map([['sim-bank', new SimulatedBank('sim-bank', systemClock)]]);
+// One bank for every instance of a test (the one that dies, the one restarted): its orders and contracts stay.
+const sharedChannels = testChannels();
+const channels = () => sharedChannels.gateway;
 const later = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
 
 describe('recovery and expiry sweeps', () => {
@@ -95,7 +96,7 @@ describe('recovery and expiry sweeps', () => {
     // The request is recorded, the channel charges the card, then death before the credit.
     const dying = new LedgerCommands(dyingAfter(store, 1), channels(), 'Asia/Shanghai');
     await expect(
-      dying.recharge({ accountId: wallet, amount: cny('42.00'), channelId: 'sim-bank' }, context()),
+      dying.recharge({ accountId: wallet, amount: cny('42.00'), payer: await payerFor(dying) }, context()),
     ).rejects.toBeInstanceOf(EventStoreUnavailableError);
     await runner.catchUp();
 

@@ -2,12 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SimulatedBank } from '../../src/adapters/channels/simulated-bank.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
-import { systemClock } from '../../src/adapters/system-clock.js';
 import { LedgerCommands } from '../../src/commands/ledger-commands.js';
-import type { PaymentChannel } from '../../src/ports/payment-channel.js';
 import { CNY, context, cny, openFunded } from '../support/command-fixtures.js';
+import { testChannels } from '../support/test-channels.js';
 
 /**
  * The batch on an engine without a multi-stream append: items run as transfer processes after every
@@ -19,7 +17,7 @@ describe('a transfer batch on the per-item process path', () => {
     // No multi-stream append: a store wrapper that hides it, as the EventStoreDB adapter has none.
     const store = new SqliteEventStore(join(mkdtempSync(join(tmpdir(), 'ledger-batch-fallback-')), 'events.sqlite'));
     Object.defineProperty(store, 'appendToStreams', { value: undefined });
-    const channels = new Map<string, PaymentChannel>([['sim-bank', new SimulatedBank('sim-bank', systemClock)]]);
+    const channels = testChannels().gateway;
     const commands = new LedgerCommands(store, channels, 'Asia/Shanghai');
     expect(commands.oneCommit).toBeNull();
     const [a, b, c] = [

@@ -3,14 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SimulatedBank } from '../../src/adapters/channels/simulated-bank.js';
 import { projectionsFor } from '../../src/adapters/ledger-service.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
-import { systemClock } from '../../src/adapters/system-clock.js';
 import { LedgerCommands } from '../../src/commands/ledger-commands.js';
 import { availableMinor, type OpenAccountState } from '../../src/domain/accounts/account-state.js';
-import type { PaymentChannel } from '../../src/ports/payment-channel.js';
 import type { ReadModelStore } from '../../src/ports/read-model-store.js';
 import {
   JOURNAL_ENTRIES_COLLECTION,
@@ -39,6 +36,7 @@ import {
   type ScenarioRecord,
 } from '../support/ledger-scenarios.js';
 import { allDocuments, canonicalDump } from '../support/read-model-documents.js';
+import { testChannels } from '../support/test-channels.js';
 
 /** Every read model, for the default accounting time zone (the one these runs configure). */
 const PROJECTIONS = projectionsFor('Asia/Shanghai');
@@ -54,18 +52,18 @@ const PROJECTIONS = projectionsFor('Asia/Shanghai');
  *      every account's sub-ledgers equal its funds;
  *   6. projecting from zero in one go gives the documents projected in several catch-ups.
  */
-const CHANNEL_FEE_PPM = 6_000n;
-
+/** The simulated channels charge their fees (0.2 % to 0.38 % a charge, 1.00 or 2.00 a payout). */
 function feeChargingFixture() {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-books-'));
   const eventStore = new SqliteEventStore(join(dataDir, 'events.sqlite'));
-  const channels = new Map<string, PaymentChannel>([
-    ['sim-bank', new SimulatedBank('sim-bank', systemClock, CHANNEL_FEE_PPM)],
-  ]);
+  const channels = testChannels();
   return {
     eventStore,
-    commands: new LedgerCommands(eventStore, channels, 'Asia/Shanghai'),
-    close: () => eventStore.close(),
+    commands: new LedgerCommands(eventStore, channels.gateway, 'Asia/Shanghai'),
+    close: async () => {
+      await channels.close();
+      await eventStore.close();
+    },
   };
 }
 

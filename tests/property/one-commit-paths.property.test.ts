@@ -4,9 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimulatedBank } from '../../src/adapters/channels/simulated-bank.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
-import { systemClock } from '../../src/adapters/system-clock.js';
 import { LedgerCommands } from '../../src/commands/ledger-commands.js';
 import {
   OneCommitUnsuitableError,
@@ -16,10 +14,10 @@ import {
 import { preauthIdOf } from '../../src/commands/preauths/preauth-operations.js';
 import type { PayRequest } from '../../src/commands/payments/payment-operations.js';
 import type { StreamAppend } from '../../src/ports/event-store.js';
-import type { PaymentChannel } from '../../src/ports/payment-channel.js';
 import { availableMinor } from '../../src/domain/accounts/account-state.js';
 import { DomainError } from '../../src/domain/shared/domain-error.js';
 import { context, openFunded, CNY } from '../support/command-fixtures.js';
+import { testChannels } from '../support/test-channels.js';
 
 /**
  * A payment decided whole in one commit (src/commands/one-commit.ts) and the same payment run as its
@@ -72,7 +70,7 @@ async function openLedger(
   file = join(mkdtempSync(join(tmpdir(), 'ledger-one-commit-')), 'events.sqlite'),
 ): Promise<Ledger & { store: CountingStore; file: string }> {
   const store = new CountingStore(file);
-  const channels = new Map<string, PaymentChannel>([['sim-bank', new SimulatedBank('sim-bank', systemClock)]]);
+  const channels = testChannels().gateway;
   const fixture = { commands: new LedgerCommands(store, channels, 'Asia/Shanghai'), close: () => store.close() };
   const wallets: string[] = [];
   for (const funds of fundsMinor) {
@@ -244,7 +242,7 @@ describe('one commit per payment and the per-stream process', () => {
     const first = await openLedger([5_000n, 5_000n, 5_000n]);
     // The second writer: its own connection and its own handlers and caches, on the same accounts.
     const store = new CountingStore(first.file);
-    const channels = new Map<string, PaymentChannel>([['sim-bank', new SimulatedBank('sim-bank', systemClock)]]);
+    const channels = testChannels().gateway;
     const second: Ledger = {
       commands: new LedgerCommands(store, channels, 'Asia/Shanghai'),
       wallets: first.wallets,

@@ -3,17 +3,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SimulatedBank } from '../../src/adapters/channels/simulated-bank.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
-import { systemClock } from '../../src/adapters/system-clock.js';
 import { LedgerCommands } from '../../src/commands/ledger-commands.js';
 import { DEFAULT_HANDLER_LIMITS } from '../../src/commands/stream-command-handler.js';
 import type { TransferBatchRequest } from '../../src/commands/transfers/transfer-batch.js';
 import { DomainError } from '../../src/domain/shared/domain-error.js';
 import type { TransferBatchMode } from '../../src/domain/transfers/transfer-batch-events.js';
 import type { StreamAppend } from '../../src/ports/event-store.js';
-import type { PaymentChannel } from '../../src/ports/payment-channel.js';
 import { CNY, context, openFunded } from '../support/command-fixtures.js';
+import { testChannels } from '../support/test-channels.js';
 
 /**
  * A batch leaves the ledger as the same transfers run one by one would: the same items refused (each
@@ -39,7 +37,7 @@ class CountingStore extends SqliteEventStore {
 
 async function openLedger(fundsMinor: readonly bigint[], oneCommit: boolean) {
   const store = new CountingStore(join(mkdtempSync(join(tmpdir(), 'ledger-batch-')), 'events.sqlite'));
-  const channels = new Map<string, PaymentChannel>([['sim-bank', new SimulatedBank('sim-bank', systemClock)]]);
+  const channels = testChannels().gateway;
   const commands = new LedgerCommands(store, channels, 'Asia/Shanghai', DEFAULT_HANDLER_LIMITS, undefined, oneCommit);
   const wallets: string[] = [];
   for (const funds of fundsMinor) wallets.push(await openFunded(commands, 'wallet', (Number(funds) / 100).toFixed(2)));

@@ -19,8 +19,6 @@ export async function bindTestCard(
 ): Promise<BoundCard> {
   const holder = testCardholders[holderIndex];
   if (!holder) throw new RangeError(`no test cardholder ${holderIndex}`);
-  const simulator = channels.simulator;
-  if (!simulator) throw new Error('bindTestCard reads the in-process simulator: CHANNELS_URL must be unset');
   const elements = {
     cardNumber: cardNumber(holder.cardNumber),
     holderName: personName(holder.holderName),
@@ -49,6 +47,8 @@ export async function bindTestCard(
       contracts.push({ channelId, contractNo: verified.contractNo });
       continue;
     }
+    const simulator = channels.simulator;
+    if (!simulator) throw new Error(`binding at ${channelId} reads the SMS code from the in-process simulator`);
     const sms = simulator.smsOutbox().find((message) => message.verificationId === verified.verificationId);
     if (!sms) throw new Error(`no SMS code for ${verified.verificationId}`);
     const signed = await port.sign(

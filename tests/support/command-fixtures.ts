@@ -2,21 +2,28 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimulatedBank } from '../../src/adapters/channels/simulated-bank.js';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
-import { systemClock } from '../../src/adapters/system-clock.js';
 import type { CommandContext } from '../../src/commands/command-context.js';
 import { LedgerCommands } from '../../src/commands/ledger-commands.js';
 import type { AccountType } from '../../src/domain/accounts/account-type.js';
 import { parseAmount, parseCurrency } from '../../src/domain/money/money.js';
-import type { PaymentChannel } from '../../src/ports/payment-channel.js';
+import { payerFor, testChannels } from './test-channels.js';
 
 /** The write side on a real embedded event store, without HTTP: for operation-level tests. */
 export function commandFixture(dataDir = mkdtempSync(join(tmpdir(), 'ledger-cmd-'))) {
   const eventStore = new SqliteEventStore(join(dataDir, 'events.sqlite'));
-  const channels = new Map<string, PaymentChannel>([['sim-bank', new SimulatedBank('sim-bank', systemClock)]]);
-  const commands = new LedgerCommands(eventStore, channels, 'Asia/Shanghai');
-  return { eventStore, commands, dataDir, close: () => eventStore.close() };
+  const channels = testChannels();
+  const commands = new LedgerCommands(eventStore, channels.gateway, 'Asia/Shanghai');
+  return {
+    eventStore,
+    commands,
+    channels,
+    dataDir,
+    close: async () => {
+      await channels.close();
+      await eventStore.close();
+    },
+  };
 }
 
 export function context(overrides: Partial<CommandContext> = {}): CommandContext {
@@ -47,7 +54,10 @@ export async function openFunded(
   );
   if (amount !== null) {
     if (type === 'wallet') {
-      await commands.recharge({ accountId: opened.accountId, amount: cny(amount), channelId: 'sim-bank' }, context());
+      await commands.recharge(
+        { accountId: opened.accountId, amount: cny(amount), payer: await payerFor(commands) },
+        context(),
+      );
     } else {
       throw new Error('only wallets are funded by recharge in fixtures');
     }

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { LedgerCommands } from '../../src/commands/ledger-commands.js';
 import { DomainError } from '../../src/domain/shared/domain-error.js';
 import { CNY, context, openFunded } from './command-fixtures.js';
+import { payeeFor, payerFor } from './test-channels.js';
 
 /**
  * Random sequences of ledger operations for property tests: recharges, payments, refunds, cancellations,
@@ -119,7 +120,11 @@ export async function runStep(
     switch (step.op) {
       case 'recharge':
         await commands.recharge(
-          { accountId: accounts.wallets[step.wallet]!, amount: money(step.amountMinor), channelId: 'sim-bank' },
+          {
+            accountId: accounts.wallets[step.wallet]!,
+            amount: money(step.amountMinor),
+            payer: await payerFor(commands),
+          },
           context(),
         );
         return;
@@ -170,8 +175,7 @@ export async function runStep(
           {
             accountId: accounts.wallets[step.wallet]!,
             amount: money(step.amountMinor),
-            channelId: 'sim-bank',
-            payeeReference: 'card-token',
+            payee: await payeeFor(commands),
           },
           context(),
         );

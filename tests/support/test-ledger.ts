@@ -8,7 +8,10 @@ import { buildHttpServer, type HttpServerOptions } from '../../src/adapters/http
 import { startLedgerService, type LedgerService } from '../../src/adapters/ledger-service.js';
 import { signRequest } from '../../src/client/signing.js';
 import { loadConfig } from '../../src/config.js';
+import type { ChannelSimulator } from '../../src/adapters/channels/simulator/channel-simulator.js';
+import type { BoundCard, PayerInstrument } from '../../src/domain/channels/payer-instrument.js';
 import type { Clock } from '../../src/ports/clock.js';
+import { registerTestChannels, testCard, testChannelOptions, testPayer } from './test-channels.js';
 
 /** Someone who can sign requests: an entity and one of its keys. */
 export interface Credentials {
@@ -51,23 +54,56 @@ export const SETUP_EVENTS = 2;
 
 /** Each app's test operator, so helpers taking only `app` (openWallet, recharge) can sign. */
 const operators = new WeakMap<FastifyInstance, Credentials>();
+/** Each app's service, so helpers taking only `app` find its channels (the test card). */
+const services = new WeakMap<FastifyInstance, LedgerService>();
+
+/** Quick pay with the test card at this app's channels: the `payer` of a recharge body. */
+export function payerOf(app: FastifyInstance): Promise<PayerInstrument> {
+  const service = services.get(app);
+  if (!service) throw new Error('not an app of startTestLedger');
+  return testPayer(service.channels);
+}
+
+/** The test card at this app's channels: the `payee` of a withdrawal body. */
+export function payeeOf(app: FastifyInstance): Promise<BoundCard> {
+  const service = services.get(app);
+  if (!service) throw new Error('not an app of startTestLedger');
+  return testCard(service.channels);
+}
 
 /** A whole ledger on the embedded engines in a fresh temporary directory (or the one given), with a test operator. */
 export async function startTestLedger(
   dataDir: string = mkdtempSync(join(tmpdir(), 'ledger-test-')),
   env: Record<string, string> = {},
-  options: { readonly clock?: Clock; readonly http?: HttpServerOptions } = {},
+  options: {
+    readonly clock?: Clock;
+    readonly http?: HttpServerOptions;
+    /** Channels that outlive this service (a test restarting it in front of the same bank). */
+    readonly simulator?: ChannelSimulator;
+  } = {},
 ): Promise<TestLedger> {
   // ONE_COMMIT=off in the environment runs a suite on the per-stream process path (the fallback engines take).
   const oneCommit = process.env['ONE_COMMIT'] ? { ONE_COMMIT: process.env['ONE_COMMIT'] } : {};
-  const config = loadConfig({ DATA_DIR: dataDir, READ_YOUR_WRITES_TIMEOUT_MS: '5000', ...oneCommit, ...env });
-  const service = await startLedgerService(config, options.clock ? { clock: options.clock } : {});
+  // No exploration: a test's recharges go to the cheapest channel, so their fees are known.
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    READ_YOUR_WRITES_TIMEOUT_MS: '5000',
+    CHANNEL_EXPLORATION_PPM: '0',
+    ...oneCommit,
+    ...env,
+  });
+  const service = await startLedgerService(config, {
+    ...(options.clock ? { clock: options.clock } : {}),
+    channels: testChannelOptions(options.simulator),
+  });
+  registerTestChannels(service.channels);
   const app = await buildHttpServer(
     service,
     options.http ?? { logger: process.env['TEST_LOG'] ? { level: 'error' } : false },
   );
   const operator = await createCaller(service, 'operator', 'Test operator');
   operators.set(app, operator);
+  services.set(app, service);
   return {
     service,
     app,
@@ -182,6 +218,6 @@ export async function recharge(
     method: 'POST',
     url: '/v1/recharges',
     headers: { 'idempotency-key': key },
-    payload: { accountId, amount, currency, channel: 'sim-bank' },
+    payload: { accountId, amount, currency, payer: await payerOf(app) },
   });
 }

@@ -6,6 +6,7 @@ import { UNCHANGED, type DocumentChange, type Projection } from '../../src/proje
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { cny, commandFixture, context, openFunded } from '../support/command-fixtures.js';
 import { canonicalDump } from '../support/read-model-documents.js';
+import { payerFor } from '../support/test-channels.js';
 
 /**
  * The live runner's rules that no shipped projection happens to lean on today, pinned on a projection made
@@ -58,7 +59,10 @@ describe('the bulk builder keeps the live runner rules', () => {
     for (let i = 0; i < 5; i += 1) wallets.push(await openFunded(fixture.commands, 'wallet', '1.00'));
     for (let i = 0; i < 40; i += 1) {
       const accountId = wallets[(i * 3) % wallets.length]!;
-      await fixture.commands.recharge({ accountId, amount: cny('0.10'), channelId: 'sim-bank' }, context());
+      await fixture.commands.recharge(
+        { accountId, amount: cny('0.10'), payer: await payerFor(fixture.commands) },
+        context(),
+      );
     }
   });
   afterAll(() => fixture.close());
