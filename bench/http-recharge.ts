@@ -24,7 +24,7 @@ import {
   type HttpLoadResult,
 } from './harness.js';
 import { LIMIT_PATH, checkLimitRoute, limitRouteFigure, startLimitRoute, type LimitRoute } from './limit-route.js';
-import { waitForProjections } from './payment-ledger.js';
+import { waitForProjections, BENCH_CHANNELS, benchPayer } from './payment-ledger.js';
 import { RECHARGE_PATH, signedRequest, type RechargeRequestArgs, type RequestSigner } from './recharge-requests.js';
 import { rechargeBody } from '../src/adapters/http/routes/recharges.js';
 
@@ -65,6 +65,8 @@ interface Target {
   /** The route posted to: RECHARGE_PATH, or the limit route's. */
   readonly path: string;
   readonly accountIds: readonly string[];
+  /** See RechargeRequestArgs.payer. */
+  readonly payer: unknown;
   readonly signer: RequestSigner;
   /** See RechargeRequestArgs.signEachRequest. */
   readonly signEachRequest: boolean;
@@ -203,6 +205,16 @@ function reportRun(label: string, result: HttpLoadResult): void {
   }
 }
 
+/** A payer of the recharge body's shape for the bare baseline, which never charges anyone. */
+const BASELINE_PAYER = {
+  method: 'quick_pay',
+  card: {
+    bankCode: 'CITY',
+    cardKind: 'debit',
+    contracts: [{ channelId: 'sim-citybank', contractNo: 'SIMCITC0000000000000000000' }],
+  },
+};
+
 async function startBareFastify(): Promise<{ app: FastifyInstance; target: Target }> {
   const bare = await startBareRoute(RECHARGE_PATH, (body) => ({
     accountId: typeof body['accountId'] === 'string' ? body['accountId'] : null,
@@ -214,6 +226,8 @@ async function startBareFastify(): Promise<{ app: FastifyInstance; target: Targe
       baseUrl: bare.baseUrl,
       path: RECHARGE_PATH,
       accountIds: [BASELINE_ACCOUNT_ID],
+      // The bare route reads the body without looking at the payer: the same one keeps the bytes comparable.
+      payer: BASELINE_PAYER,
       signer: bare.signer,
       signEachRequest: false,
     },
@@ -253,7 +267,9 @@ async function startLedger(
   dir: string,
   wallets: number,
 ): Promise<{ service: LedgerService; target: Target; close(): Promise<void> }> {
-  const service = await startLedgerService(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }));
+  const service = await startLedgerService(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }), {
+    channels: BENCH_CHANNELS,
+  });
   let app: FastifyInstance | undefined;
   const close = async () => {
     await app?.close();
@@ -271,7 +287,12 @@ async function startLedger(
     const signer: RequestSigner = { keyId: operator.keyId, privateKeyPem: operator.privateKeyPem };
     log(name, `opening ${wallets} wallets`);
     const accountIds = await openWallets(app, signer, wallets);
-    return { service, target: { baseUrl, path: RECHARGE_PATH, accountIds, signer, signEachRequest: true }, close };
+    const payer = await benchPayer(service);
+    return {
+      service,
+      target: { baseUrl, path: RECHARGE_PATH, accountIds, payer, signer, signEachRequest: true },
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
@@ -320,6 +341,7 @@ function load(target: Target, durationSeconds: number): Promise<HttpLoadResult> 
   const args: RechargeRequestArgs = {
     path: target.path,
     accountIds: target.accountIds,
+    payer: target.payer,
     keyPrefix: `bench-${randomUUID()}`,
     signer: target.signer,
     signEachRequest: target.signEachRequest,

@@ -13,6 +13,10 @@ import { listenLocal, mapConcurrent } from './harness.js';
 import { BENCH_CURRENCY, benchContext } from './ledger-fixtures.js';
 import type { RequestSigner } from './recharge-requests.js';
 import { DEFAULT_ACCOUNTING_TIME_ZONE } from '../src/projections/accounting-zone.js';
+import type { ChannelSetupOptions } from '../src/adapters/channels/channel-setup.js';
+import { simulatorConfigForLoad } from '../src/adapters/channels/simulator/default-simulator-config.js';
+import type { PayerInstrument } from '../src/domain/channels/payer-instrument.js';
+import { bindTestCard } from '../tests/support/channel-cards.js';
 
 /** Every read model, for the default accounting time zone (the one these runs configure). */
 const PROJECTIONS = projectionsFor(DEFAULT_ACCOUNTING_TIME_ZONE);
@@ -39,9 +43,33 @@ export interface RunningLedger {
   close(): Promise<void>;
 }
 
+/**
+ * The channels of a benchmark's service: the in-process simulator with no latency, and balances and limits
+ * no run reaches, so a figure measures the ledger's side of a channel call (signing, the simulator's
+ * handling through inject, verification), not a bank's latency.
+ */
+export const BENCH_CHANNELS: ChannelSetupOptions = {
+  simulatorConfig: simulatorConfigForLoad('ledger', { raiseLimits: true }),
+};
+
+const payers = new WeakMap<LedgerService, Promise<PayerInstrument>>();
+
+/** Quick pay with a test card bound at the service's channels (once per service): what bench recharges pay with. */
+export function benchPayer(service: LedgerService): Promise<PayerInstrument> {
+  let payer = payers.get(service);
+  if (!payer) {
+    payer = bindTestCard(service.channels).then((card) => ({ method: 'quick_pay' as const, card }));
+    payers.set(service, payer);
+  }
+  return payer;
+}
+
 /** The real service on the embedded engines in `dir` (new or existing), listening on 127.0.0.1. */
 export async function startListeningLedger(dir: string, options: LedgerServiceOptions = {}): Promise<RunningLedger> {
-  const service = await startLedgerService(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }), options);
+  const service = await startLedgerService(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }), {
+    channels: BENCH_CHANNELS,
+    ...options,
+  });
   let app: FastifyInstance | undefined;
   const close = async () => {
     await app?.close();
@@ -98,7 +126,7 @@ export async function openMerchantAccount(
   return opened.accountId;
 }
 
-/** `count` wallets, each recharged once with `fundsMinor` through the simulated bank; their account ids. */
+/** `count` wallets, each recharged once with `fundsMinor` through the simulated channels; their account ids. */
 export async function openFundedWallets(service: LedgerService, count: number, fundsMinor: bigint): Promise<string[]> {
   const run = randomUUID();
   const indexes = Array.from({ length: count }, (_, index) => index);
@@ -116,7 +144,7 @@ export async function openFundedWallets(service: LedgerService, count: number, f
       {
         accountId: opened.accountId,
         amount: { amountMinor: fundsMinor, currency: BENCH_CURRENCY },
-        channelId: 'sim-bank',
+        payer: await benchPayer(service),
       },
       benchContext(`fund-wallet-${run}-${index}`),
     );

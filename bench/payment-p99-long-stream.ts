@@ -35,6 +35,7 @@ import {
   waitForProjections,
   type BenchMerchant,
   type RunningLedger,
+  BENCH_CHANNELS,
 } from './payment-ledger.js';
 import { paymentRequests, type PaymentRequestArgs } from './payment-requests.js';
 
@@ -204,7 +205,9 @@ export async function prepareLongStream(
 
 /** With a first service: a merchant with three settlement accounts, and `payers` funded wallets. */
 async function setUp(dir: string, payers: number): Promise<Setup> {
-  const service = await startLedgerService(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }));
+  const service = await startLedgerService(loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent' }), {
+    channels: BENCH_CHANNELS,
+  });
   try {
     const [merchant] = await registerMerchants(service, 1);
     return {

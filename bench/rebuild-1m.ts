@@ -1,11 +1,9 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SimulatedBank } from '../src/adapters/channels/simulated-bank.js';
 import { projectionsFor } from '../src/adapters/ledger-service.js';
 import { SqliteEventStore } from '../src/adapters/sqlite/sqlite-event-store.js';
 import { EVENTS_FILE } from '../src/adapters/storage.js';
-import { systemClock } from '../src/adapters/system-clock.js';
 import { accountStreamId } from '../src/commands/accounts/open-account-handler.js';
 import { deriveId, type CommandContext } from '../src/commands/command-context.js';
 import { snapshotOf, stepContext, stripParty } from '../src/commands/operations/operation-steps.js';
@@ -32,7 +30,7 @@ import {
   type BenchmarkOptions,
   type Figure,
 } from './harness.js';
-import { BENCH_CURRENCY } from './ledger-fixtures.js';
+import { BENCH_CHANNEL_ID, BENCH_CURRENCY, benchCharge } from './ledger-fixtures.js';
 import { rawRead } from './projection-catchup.js';
 import type { RebuildChildJob, RebuildChildReport } from './rebuild-1m-child.js';
 
@@ -80,7 +78,6 @@ const FIRST_RECHARGE_MINOR = 500_000n;
 const RECHARGE_EVERY = 10;
 /** Appends queued before waiting for their commits (the store commits 512 appends per transaction). */
 const APPENDS_IN_FLIGHT = 4_096;
-const CHANNEL_ID = 'sim-bank';
 const MB = 1e6;
 
 export async function run(options: BenchmarkOptions): Promise<Figure[]> {
@@ -298,7 +295,6 @@ export async function generateLog(
 ): Promise<Generated> {
   const store = new SqliteEventStore(eventsFile);
   const writer = new LogWriter(store);
-  const bank = new SimulatedBank(CHANNEL_ID, systemClock);
   const accounts = new Map<string, OpenAccountState>();
   const startMs = Date.now() - LOG_DAYS * 86_400_000;
   // Events are timed evenly over LOG_DAYS, by how far through the log they are.
@@ -342,16 +338,14 @@ export async function generateLog(
     const context = contextAt(`recharge-${recharges}`);
     const rechargeId = deriveId(context.operationKey, 'recharge');
     const amount: Money = { amountMinor, currency: BENCH_CURRENCY };
-    const charged = await bank.charge({ orderNo: rechargeId, amount, payerReference: null });
-    if (charged.status !== 'succeeded')
-      throw new Error(`the simulated bank declined a bench recharge of ${amountMinor}`);
+    const charged = benchCharge(rechargeId, amount);
     const [recharged] = accountDecider.decide(
       {
         type: 'RechargeAccount',
         rechargeId,
         accountId,
         amount,
-        channel: CHANNEL_ID,
+        channel: BENCH_CHANNEL_ID,
         channelOrderNo: charged.channelOrderNo,
         channelFeeMinor: charged.feeMinor,
       },

@@ -18,6 +18,8 @@ export interface RequestSigner {
 export interface RechargeRequestArgs {
   /** Wallets to recharge, opened beforehand. */
   readonly accountIds: readonly string[];
+  /** How every request pays: quick pay with a card bound at the service's channels (plain JSON for the worker). */
+  readonly payer: unknown;
   /** Prefix of this run's Idempotency-Keys: distinct per load run, so no key is ever reused. */
   readonly keyPrefix: string;
   readonly signer: RequestSigner;
@@ -42,7 +44,7 @@ export function rechargeRequests(args: RechargeRequestArgs): (sequence: number) 
   return (sequence) => {
     // A scattered but deterministic pick: concurrent requests mostly hit different wallets, sometimes the same.
     const accountId = args.accountIds[(Math.imul(sequence, 0x9e3779b1) >>> 0) % args.accountIds.length]!;
-    const body = JSON.stringify({ accountId, amount: benchAmount(sequence), currency: 'CNY', channel: 'sim-bank' });
+    const body = JSON.stringify({ accountId, amount: benchAmount(sequence), currency: 'CNY', payer: args.payer });
     const request = {
       method: 'POST',
       path: args.path ?? RECHARGE_PATH,

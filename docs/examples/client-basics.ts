@@ -13,17 +13,18 @@ const ledger = new LedgerClient({
 // A wallet belongs to a registered user.
 const user = await ledger.registerEntity({ kind: 'user', displayName: 'Zhāng Wěi' });
 const wallet = await ledger.openAccount({ ownerId: user.entityId, type: 'wallet', currency: 'CNY' });
-const topUp = await ledger.recharge({
-  accountId: wallet.accountId,
-  amount: '100.00',
-  currency: 'CNY',
-  channel: 'sim-bank',
-});
+// Paid in a wallet app (platform pay): `requested` until the platform has the money, then completed.
+const payer = { method: 'platform_pay', platform: 'wechat', returnUrl: null } as const;
+let topUp = await ledger.recharge({ accountId: wallet.accountId, amount: '100.00', currency: 'CNY', payer });
+while (topUp.status === 'requested') {
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  topUp = await ledger.getRecharge(topUp.rechargeId);
+}
 const account = await ledger.getAccount(wallet.accountId, { minPosition: topUp.position });
 console.log(account.accountId, account.balance);
 
 try {
-  await ledger.recharge({ accountId: wallet.accountId, amount: '0.001', currency: 'CNY', channel: 'sim-bank' });
+  await ledger.recharge({ accountId: wallet.accountId, amount: '0.001', currency: 'CNY', payer });
 } catch (error) {
   if (!(error instanceof ProblemError)) throw error;
   console.log(error.status, error.code, error.problem.detail); // 400 invalid_amount ...

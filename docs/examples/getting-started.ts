@@ -42,12 +42,18 @@ const till = await operator.openAccount({
 });
 console.log('wallet', wallet.accountId, 'till', till.accountId);
 
-const topUp = await operator.recharge({
+// The payer pays in a wallet app (platform pay): the recharge answers `requested` with the pay page,
+// and completes once the platform has the money (the simulated one pays a moment later).
+let topUp = await operator.recharge({
   accountId: wallet.accountId,
   amount: '100.00',
   currency: 'CNY',
-  channel: 'sim-bank',
+  payer: { method: 'platform_pay', platform: 'wechat', returnUrl: null },
 });
+while (topUp.status === 'requested') {
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  topUp = await operator.getRecharge(topUp.rechargeId); // asks the platform when the answer is pending
+}
 const topped = await operator.getAccount(wallet.accountId, { minPosition: topUp.position });
 console.log('wallet balance', topped.balance);
 
