@@ -66,7 +66,7 @@ describe('recharges under kill -9, resumed against the same bank', () => {
       };
       const rechargeIds = (await allEvents())
         .filter((e) => e.type === 'RechargeRequested')
-        .map((e) => String(e.data['rechargeId']));
+        .map((e) => e.data['rechargeId'] as string);
       expect(rechargeIds.length).toBeGreaterThanOrEqual(acked.size);
       // What the recovery sweep does for each (here directly, without waiting for the read models).
       for (const rechargeId of rechargeIds)
@@ -77,7 +77,7 @@ describe('recharges under kill -9, resumed against the same bank', () => {
       for (const rechargeId of acked) expect(rechargeIds).toContain(rechargeId);
       const credits = (await allEvents())
         .filter((e) => e.type === 'FundsRecharged')
-        .map((e) => String(e.data['rechargeId']))
+        .map((e) => e.data['rechargeId'] as string)
         .sort();
       expect(credits).toEqual([...rechargeIds].sort());
       const records = await bank.control('GET', `/channels/${SIMULATED_CARD_NETWORK}/records`);
