@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { EVENTS_FILE } from '../../src/adapters/storage.js';
-import type { RecordedEvent } from '../../src/ports/event-store.js';
+import { runAndKill, wholeLog } from '../support/killed-child.js';
 
 /**
  * kill -9 of a process taking payments in one commit each, at a random moment: every payment in the
@@ -15,44 +13,19 @@ import type { RecordedEvent } from '../../src/ports/event-store.js';
  */
 const ACKS_BEFORE_KILL = [5, 40];
 
-async function runAndKill(acksBeforeKill: number): Promise<{ dataDir: string; acked: Set<string> }> {
+async function runPaymentsAndKill(acksBeforeKill: number): Promise<{ dataDir: string; acked: Set<string> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-one-commit-crash-'));
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      join(import.meta.dirname, '../support/typescript-hooks.ts'),
-      join(import.meta.dirname, 'one-commit-crash-child.ts'),
-      dataDir,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ONE_COMMIT: 'auto' } },
-  );
-  const acked = new Set<string>();
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-    child.on('exit', (code, signal) => resolve(signal ?? code)),
-  );
-  for await (const line of createInterface({ input: child.stdout })) {
-    if (line.startsWith('ack ')) acked.add(line.slice(4));
-    // Killed a random moment after the count, wherever the payments in flight are.
-    if (acked.size === acksBeforeKill) setTimeout(() => child.kill('SIGKILL'), Math.random() * 20);
-  }
-  expect(await exited).toBe('SIGKILL');
+  const acked = await runAndKill(join(import.meta.dirname, 'one-commit-crash-child.ts'), [dataDir], acksBeforeKill);
   return { dataDir, acked };
 }
 
 describe('one commit per payment under kill -9', () => {
   for (const acks of ACKS_BEFORE_KILL) {
     it(`leaves no half payment, and loses none acknowledged (killed after ${acks})`, async () => {
-      const { dataDir, acked } = await runAndKill(acks);
+      const { dataDir, acked } = await runPaymentsAndKill(acks);
       const store = new SqliteEventStore(join(dataDir, EVENTS_FILE));
       try {
-        const events: RecordedEvent[] = [];
-        for (let after: bigint | 'start' = 'start'; ;) {
-          const page = await store.readAll({ after, maxCount: 10_000 });
-          if (page.length === 0) break;
-          events.push(...page);
-          after = page.at(-1)!.position;
-        }
+        const events = await wholeLog(store);
         const byStream = new Map<string, string[]>();
         for (const e of events) byStream.set(e.streamId, [...(byStream.get(e.streamId) ?? []), e.type]);
         const payments = [...byStream].filter(([id]) => id.startsWith('payment-'));

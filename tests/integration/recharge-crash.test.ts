@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATED_CARD_NETWORK } from '../../src/adapters/channels/simulator/default-simulator-config.js';
-import type { RecordedEvent } from '../../src/ports/event-store.js';
 import { startSimulatorProcess, type SimulatorProcess } from '../support/channel-simulator-process.js';
 import { context } from '../support/command-fixtures.js';
+import { runAndKill, wholeLog } from '../support/killed-child.js';
 import { startTestLedger } from '../support/test-ledger.js';
 
 /**
@@ -30,40 +28,16 @@ describe('recharges under kill -9, resumed against the same bank', () => {
 
   it('charges each recharge once and credits it once', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ledger-recharge-crash-'));
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        join(import.meta.dirname, '../support/typescript-hooks.ts'),
-        join(import.meta.dirname, 'recharge-crash-child.ts'),
-        dataDir,
-        bank.url,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ONE_COMMIT: 'auto' } },
+    const acked = await runAndKill(
+      join(import.meta.dirname, 'recharge-crash-child.ts'),
+      [dataDir, bank.url],
+      ACKS_BEFORE_KILL,
     );
-    const acked = new Set<string>();
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-      child.on('exit', (code, signal) => resolve(signal ?? code)),
-    );
-    for await (const line of createInterface({ input: child.stdout })) {
-      if (line.startsWith('ack ')) acked.add(line.slice(4));
-      // Killed a random moment after the count, wherever the recharges in flight are.
-      if (acked.size === ACKS_BEFORE_KILL) setTimeout(() => child.kill('SIGKILL'), Math.random() * 20);
-    }
-    expect(await exited).toBe('SIGKILL');
 
     const ledger = await startTestLedger(dataDir, { CHANNELS_URL: bank.url, RECOVERY_SWEEP_INTERVAL_MS: '0' });
     try {
       const { eventStore, commands } = ledger.service;
-      const allEvents = async () => {
-        const events: RecordedEvent[] = [];
-        for (let after: bigint | 'start' = 'start'; ;) {
-          const page = await eventStore.readAll({ after, maxCount: 10_000 });
-          if (page.length === 0) return events;
-          events.push(...page);
-          after = page.at(-1)!.position;
-        }
-      };
+      const allEvents = () => wholeLog(eventStore);
       const rechargeIds = (await allEvents())
         .filter((e) => e.type === 'RechargeRequested')
         .map((e) => e.data['rechargeId'] as string);
