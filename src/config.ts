@@ -71,6 +71,35 @@ const configSchema = z.object({
   CHANNEL_CALL_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(10_000),
   /** Share of routing decisions (parts per million) sent to a healthy channel other than the cheapest. */
   CHANNEL_EXPLORATION_PPM: z.coerce.number().int().min(0).max(1_000_000).default(20_000),
+  /** base64 of at least 32 random bytes: the key every endpoint's signing secret is derived from. */
+  WEBHOOK_SECRET_KEY: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9+/]{43,}={0,2}$/, 'must be base64 of at least 32 bytes')
+      .optional(),
+  ),
+  /** 1: webhook URLs may point at private, loopback and link-local addresses (development, tests). */
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
+  /** Comma-separated hosts allowed whatever they resolve to (an internal receiver you trust). */
+  WEBHOOK_ALLOWED_HOSTS: z.string().default(''),
+  /** 1: plain http:// webhook URLs are accepted besides https://. */
+  WEBHOOK_ALLOW_HTTP: z.enum(['0', '1']).default('0'),
+  /** How long one delivery may take, connection to answer. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** First retry delay; later ones grow by WEBHOOK_RETRY_FACTOR up to WEBHOOK_RETRY_MAX_DELAY_MS. */
+  WEBHOOK_RETRY_INITIAL_DELAY_MS: z.coerce.number().int().min(1).max(3_600_000).default(5_000),
+  WEBHOOK_RETRY_MAX_DELAY_MS: z.coerce.number().int().min(1).max(604_800_000).default(86_400_000),
+  WEBHOOK_RETRY_FACTOR: z.coerce.number().min(1).max(100).default(3),
+  /** Attempts of one message (the first included) before it is marked failed. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+  /** Deliveries in flight per process, and to one endpoint. */
+  WEBHOOK_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(64),
+  WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(4),
+  /** How often the outbox subscription and the dispatcher look for work; 0 turns webhooks off in this process. */
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(250),
+  /** How long a rotated-out secret still signs, beside the new one. */
+  WEBHOOK_SECRET_OVERLAP_SECONDS: z.coerce.number().int().min(0).max(604_800).default(86_400),
 });
 
 export type LedgerConfig = {
@@ -99,7 +128,25 @@ export type LedgerConfig = {
   readonly publicBaseUrl: string;
   readonly channelCallTimeoutMs: number;
   readonly channelExplorationPpm: number;
+  readonly webhooks: WebhookConfig;
 };
+
+export interface WebhookConfig {
+  readonly secretKey: string | undefined;
+  readonly allowPrivate: boolean;
+  readonly allowedHosts: readonly string[];
+  readonly allowHttp: boolean;
+  readonly timeoutMs: number;
+  readonly retryInitialDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  readonly retryFactor: number;
+  readonly maxAttempts: number;
+  readonly maxInFlight: number;
+  readonly endpointConcurrency: number;
+  /** 0: no outbox subscription or dispatcher in this process. */
+  readonly pollIntervalMs: number;
+  readonly secretOverlapSeconds: number;
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -137,5 +184,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     publicBaseUrl: c.PUBLIC_BASE_URL ?? `http://${c.HOST.includes(':') ? `[${c.HOST}]` : c.HOST}:${c.PORT}`,
     channelCallTimeoutMs: c.CHANNEL_CALL_TIMEOUT_MS,
     channelExplorationPpm: c.CHANNEL_EXPLORATION_PPM,
+    webhooks: {
+      secretKey: c.WEBHOOK_SECRET_KEY,
+      allowPrivate: c.WEBHOOK_ALLOW_PRIVATE === '1',
+      allowedHosts: c.WEBHOOK_ALLOWED_HOSTS.split(',')
+        .map((host) => host.trim())
+        .filter((host) => host !== ''),
+      allowHttp: c.WEBHOOK_ALLOW_HTTP === '1',
+      timeoutMs: c.WEBHOOK_TIMEOUT_MS,
+      retryInitialDelayMs: c.WEBHOOK_RETRY_INITIAL_DELAY_MS,
+      retryMaxDelayMs: Math.max(c.WEBHOOK_RETRY_MAX_DELAY_MS, c.WEBHOOK_RETRY_INITIAL_DELAY_MS),
+      retryFactor: c.WEBHOOK_RETRY_FACTOR,
+      maxAttempts: c.WEBHOOK_MAX_ATTEMPTS,
+      maxInFlight: c.WEBHOOK_MAX_IN_FLIGHT,
+      endpointConcurrency: c.WEBHOOK_ENDPOINT_CONCURRENCY,
+      pollIntervalMs: c.WEBHOOK_POLL_INTERVAL_MS,
+      secretOverlapSeconds: c.WEBHOOK_SECRET_OVERLAP_SECONDS,
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { LedgerConfig } from '../config.js';
 import { IdempotencyKeeper } from '../commands/idempotency.js';
@@ -22,7 +23,17 @@ import { ProjectionRunner } from '../projections/projection-runner.js';
 import { ProjectionWorkerHost } from './projection-worker-host.js';
 import { setUpChannels, type ChannelSetup, type ChannelSetupOptions } from './channels/channel-setup.js';
 import { ScryptPasswordHasher } from './crypto/scrypt-password-hasher.js';
-import { openEventStore, openNonceRegistry, openReadModelStore, openSnapshotStore } from './storage.js';
+import {
+  openEventStore,
+  openNonceRegistry,
+  openReadModelStore,
+  openSnapshotStore,
+  openWebhookOutbox,
+} from './storage.js';
+import { WebhookEndpointCommands } from '../commands/webhooks/webhook-endpoint-commands.js';
+import type { WebhookOutboxStore } from '../ports/webhook-outbox.js';
+import { startWebhookNotifications, type WebhookNotifications } from './webhooks/webhook-notifications.js';
+import { WebhookSecrets } from './webhooks/webhook-secrets.js';
 import { systemClock } from './system-clock.js';
 
 export { projectionsFor } from '../projections/all-projections.js';
@@ -63,6 +74,11 @@ export interface LedgerService {
   readonly readModelProjections: readonly Projection[];
   /** The payment channels (ports, router, live health), the SMS gateway, the in-process simulator if any. */
   readonly channels: ChannelSetup;
+  /** Merchants' webhook endpoints (their streams), the outbox of messages owed to them, and the machinery. */
+  readonly webhookEndpoints: WebhookEndpointCommands;
+  readonly webhookOutbox: WebhookOutboxStore;
+  readonly webhookSecrets: WebhookSecrets;
+  readonly webhooks: WebhookNotifications;
   close(): Promise<void>;
 }
 
@@ -104,6 +120,16 @@ export async function startLedgerService(
     await Promise.all([eventStore.close(), readModels.close(), nonces.close()]);
     throw error;
   }
+  let webhookOutbox: WebhookOutboxStore;
+  let webhookSecrets: WebhookSecrets;
+  try {
+    webhookOutbox = await openWebhookOutbox(config);
+    mkdirSync(config.dataDir, { recursive: true });
+    webhookSecrets = WebhookSecrets.load(config.webhooks.secretKey, config.dataDir);
+  } catch (error) {
+    await Promise.all([eventStore.close(), readModels.close(), nonces.close(), snapshotStore?.close()]);
+    throw error;
+  }
   const accountSnapshots =
     snapshotStore &&
     new StreamSnapshots(eventStore, snapshotStore, accountStateCodec, {
@@ -132,6 +158,7 @@ export async function startLedgerService(
       nonces.close(),
       snapshotStore?.close(),
       channelSetup.close(),
+      webhookOutbox.close(),
     ]);
     throw error;
   }
@@ -162,6 +189,19 @@ export async function startLedgerService(
       options.onProjectionError,
     ),
   ];
+  const webhookEndpoints = new WebhookEndpointCommands(eventStore);
+  const webhooks = startWebhookNotifications(config.webhooks, {
+    eventStore,
+    outbox: webhookOutbox,
+    endpoints: webhookEndpoints,
+    secrets: webhookSecrets,
+    clock,
+    background,
+    // The subscription runs where the projections run, as the sweeps do (it would be correct anywhere:
+    // its messages are idempotent; one instance spares the others the work).
+    subscribe: () => projections.holding,
+    onError: options.onProjectionError ?? ((e) => console.error('webhooks failed; retrying', e)),
+  });
   return {
     config,
     clock,
@@ -177,8 +217,13 @@ export async function startLedgerService(
     projections,
     readModelProjections,
     channels: channelSetup,
+    webhookEndpoints,
+    webhookOutbox,
+    webhookSecrets,
+    webhooks,
     async close() {
       for (const sweep of sweeps) clearInterval(sweep);
+      await webhooks.stop();
       await projections.stop();
       await channelSetup.close();
       // Snapshots being written read the event store: let them finish (briefly) before it closes.
@@ -187,6 +232,7 @@ export async function startLedgerService(
       await snapshotStore?.close();
       await readModels.close();
       await nonces.close();
+      await webhookOutbox.close();
     },
   };
 }

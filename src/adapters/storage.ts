@@ -4,17 +4,20 @@ import type { EventStore } from '../ports/event-store.js';
 import type { NonceRegistry } from '../ports/nonce-registry.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
+import type { WebhookOutboxStore } from '../ports/webhook-outbox.js';
 import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
 import { EventStoreNonceRegistry } from './sqlite/event-store-nonce-registry.js';
 import { SqliteNonceRegistry } from './sqlite/sqlite-nonce-registry.js';
 import { SqliteReadModelStore } from './sqlite/sqlite-read-model-store.js';
 import { SqliteSnapshotStore } from './sqlite/sqlite-snapshot-store.js';
+import { SqliteWebhookOutbox } from './sqlite/sqlite-webhook-outbox.js';
 
 /** File names of the embedded default under DATA_DIR. */
 export const EVENTS_FILE = 'events.sqlite';
 export const READ_MODELS_FILE = 'read-models.sqlite';
 export const NONCES_FILE = 'nonces.sqlite';
 export const SNAPSHOTS_FILE = 'snapshots.sqlite';
+export const WEBHOOK_OUTBOX_FILE = 'webhook-outbox.sqlite';
 
 // The production clients (gRPC, the MongoDB driver) are loaded only when configured: the embedded
 // default starts fast and never pays for them.
@@ -66,4 +69,13 @@ export async function openSnapshotStore(
     return EsdbSnapshotStore.connect(config.eventStoreUrl);
   }
   return new SqliteSnapshotStore(join(config.dataDir, SNAPSHOTS_FILE));
+}
+
+/** MongoDB when MONGODB_URL is set (shared by every instance), else its own SQLite file under DATA_DIR. */
+export async function openWebhookOutbox(config: Pick<LedgerConfig, 'mongoUrl' | 'dataDir'>): Promise<WebhookOutboxStore> {
+  if (config.mongoUrl) {
+    const { MongoWebhookOutbox } = await import('./mongo/mongo-webhook-outbox.js');
+    return MongoWebhookOutbox.connect(config.mongoUrl);
+  }
+  return new SqliteWebhookOutbox(join(config.dataDir, WEBHOOK_OUTBOX_FILE));
 }

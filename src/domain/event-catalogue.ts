@@ -8,6 +8,7 @@ import { transferEventSchemas, type TransferEvent } from './transfers/transfer-e
 import { transferBatchEventSchemas, type TransferBatchEvent } from './transfers/transfer-batch-events.js';
 import { withdrawalEventSchemas, type WithdrawalEvent } from './withdrawals/withdrawal-events.js';
 import { entityEventSchemas, type EntityEvent } from './entities/entity-events.js';
+import { webhookEventSchemas, type WebhookEndpointEvent } from './webhooks/webhook-events.js';
 import type { JsonObject, JsonValue } from './shared/json.js';
 
 /**
@@ -25,6 +26,7 @@ const SCHEMAS = [
   ...preauthEventSchemas,
   ...rechargeEventSchemas,
   ...entityEventSchemas,
+  ...webhookEventSchemas,
 ] as const;
 
 export type LedgerEvent =
@@ -36,7 +38,8 @@ export type LedgerEvent =
   | FreezeEvent
   | PreauthEvent
   | RechargeEvent
-  | EntityEvent;
+  | EntityEvent
+  | WebhookEndpointEvent;
 export type LedgerEventType = LedgerEvent['type'];
 
 type EventSchema = (typeof SCHEMAS)[number];

@@ -13,4 +13,6 @@ export const LEDGER_STREAM_PREFIXES = [
   'entity-',
   // A transfer batch's record (`transferbatch-`: no other prefix above matches it), for its list.
   'transferbatch-',
+  // A merchant's webhook endpoint, for its list.
+  'webhook-',
 ] as const;

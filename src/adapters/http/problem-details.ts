@@ -94,6 +94,11 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: str
   api_key_not_found: { status: 404, title: 'API key not found' },
   api_key_limit: { status: 422, title: 'Too many API keys' },
   invalid_public_key: { status: 400, title: 'Invalid public key' },
+  invalid_webhook_url: { status: 400, title: 'Invalid webhook URL' },
+  webhook_url_not_allowed: { status: 422, title: 'Webhook URL not allowed' },
+  webhook_endpoint_not_found: { status: 404, title: 'Webhook endpoint not found' },
+  webhook_endpoint_exists: { status: 409, title: 'Webhook endpoint already exists' },
+  webhook_message_not_found: { status: 404, title: 'Webhook message not found' },
   invariant_violated: { status: 500, title: 'Internal error' },
 };
 

@@ -42,3 +42,9 @@ export const DURABLE_TRANSACTION_OPTIONS: TransactionOptions = {
 export function durableCollection<T extends Document>(db: Db, name: string): Collection<T> {
   return db.collection<T>(name, DURABLE_COLLECTION_OPTIONS);
 }
+
+/** The database named in a connection URL's path, if any. */
+export function databaseNameOf(url: string): string | undefined {
+  const name = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]+)/i.exec(url)?.[1];
+  return name ? decodeURIComponent(name) : undefined;
+}

@@ -42,6 +42,11 @@ export type DomainErrorCode =
   | 'api_key_limit'
   | 'invalid_public_key'
   | 'unknown_channel'
+  | 'invalid_webhook_url'
+  | 'webhook_url_not_allowed'
+  | 'webhook_endpoint_not_found'
+  | 'webhook_endpoint_exists'
+  | 'webhook_message_not_found'
   | 'invariant_violated';
 
 export class DomainError extends Error {
