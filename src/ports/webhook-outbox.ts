@@ -117,11 +117,6 @@ export interface WebhookOutboxStore {
 export const MAX_OUTBOX_PAGE = 1_000;
 export const MAX_OUTBOX_ENQUEUE = 10_000;
 
-/** Positions as fixed-width decimal strings: sortable as text on every engine. */
-export function positionKey(position: bigint): string {
-  return position.toString().padStart(20, '0');
-}
-
 /** Attempts ordered by time, ties by id: the key both adapters sort and page them by. */
 export function attemptKey(startedAtMs: number, attemptId: string): string {
   return `${String(startedAtMs).padStart(15, '0')}|${attemptId}`;

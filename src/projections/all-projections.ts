@@ -5,6 +5,7 @@ import { operationsProjection } from './operations.js';
 import type { Projection } from './projection.js';
 import { statementsProjection } from './statements.js';
 import { transferBatchesProjection } from './transfer-batches.js';
+import { webhookEndpointsProjection } from './webhook-endpoints.js';
 
 /**
  * Every read model the service keeps, built for the accounting time zone that cuts their days (statements
@@ -18,5 +19,6 @@ export function projectionsFor(accountingTimeZone: string): readonly Projection[
     booksProjection(accountingTimeZone),
     entitiesProjection,
     transferBatchesProjection,
+    webhookEndpointsProjection,
   ];
 }

@@ -89,6 +89,24 @@ export function answeredInTwoCommits<T>(
 export const POSITION_PLACEHOLDER = 0n;
 
 /**
+ * The command context of a request: its actor, its Idempotency-Key (the operation key is derived from
+ * both, so a retry derives the same ids) or a fresh operation key without one, and the clock's time.
+ */
+export function commandContextOf(request: FastifyRequest, clock: Clock): CommandContext {
+  const key = request.headers['idempotency-key'];
+  const idempotencyKey = typeof key === 'string' && key.length > 0 ? key : null;
+  const scope = request.actor ?? 'anonymous';
+  return {
+    actor: scope,
+    correlationId: request.id,
+    causationId: null,
+    idempotencyKey,
+    operationKey: idempotencyKey ? `${scope}\u0000${idempotencyKey}` : randomUUID(),
+    occurredAt: clock.now().toISO()!,
+  };
+}
+
+/**
  * Runs a command under the request's Idempotency-Key (when it has one): builds the command context,
  * records the response or the business refusal, and replays it for a retry with the same key.
  * Requests without a key (allowed only where the route says so) run once, unguarded.
@@ -108,17 +126,8 @@ export async function runCommand(
   execute: (context: CommandContext, attempt: { takeover: boolean }) => Promise<CommandResponse>,
   oneCommit?: (context: CommandContext) => OneCommitCommand | TwoCommitCommand | null,
 ): Promise<void> {
-  const key = request.headers['idempotency-key'];
-  const idempotencyKey = typeof key === 'string' && key.length > 0 ? key : null;
-  const scope = request.actor ?? 'anonymous';
-  const context: CommandContext = {
-    actor: scope,
-    correlationId: request.id,
-    causationId: null,
-    idempotencyKey,
-    operationKey: idempotencyKey ? `${scope}\u0000${idempotencyKey}` : randomUUID(),
-    occurredAt: deps.clock.now().toISO()!,
-  };
+  const context = commandContextOf(request, deps.clock);
+  const { idempotencyKey, actor: scope } = context;
   let response: CommandResponse & { replayed: boolean };
   if (idempotencyKey === null) {
     response = { ...conforming(request, await execute(context, { takeover: false })), replayed: false };

@@ -7,7 +7,6 @@ import {
   outboxPageOf,
   MAX_OUTBOX_ENQUEUE,
   MAX_OUTBOX_PAGE,
-  positionKey,
   type ClaimedMessage,
   type DeliveryAttempt,
   type MessageSettlement,
@@ -17,6 +16,7 @@ import {
   type OutboxPageQuery,
   type WebhookOutboxStore,
 } from '../../ports/webhook-outbox.js';
+import { positionKey } from '../../projections/read-model-keys.js';
 import { openSqliteDatabase } from './open-database.js';
 
 const SCHEMA = `

@@ -16,6 +16,8 @@ import { rechargeRoutes } from './recharges.js';
 import { statementRoutes } from './statements.js';
 import { transferBatchRoutes } from './transfer-batches.js';
 import { transferAndWithdrawalRoutes } from './transfers-and-withdrawals.js';
+import { webhookDeliveryRoutes } from './webhook-deliveries.js';
+import { webhookEndpointRoutes } from './webhook-endpoints.js';
 
 /** Every /v1 resource, one plugin per resource. */
 export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
@@ -36,5 +38,7 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(entityQueryRoutes(service));
     await app.register(logQueryRoutes(service));
     await app.register(projectionStatusRoutes(service));
+    await app.register(webhookEndpointRoutes(service));
+    await app.register(webhookDeliveryRoutes(service));
   };
 }
