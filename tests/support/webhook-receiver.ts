@@ -44,12 +44,13 @@ export class WebhookReceiver {
           this.inFlight -= 1;
         };
         if (answer === 'hang') {
-          const release = () => {
-            done();
-            res.destroy();
-          };
+          // Until the sender gives up (its timeout closes the connection) or the receiver closes.
+          const release = () => res.destroy();
           this.hanging.add(release);
-          res.on('close', () => this.hanging.delete(release));
+          res.on('close', () => {
+            this.hanging.delete(release);
+            done();
+          });
           return;
         }
         setTimeout(() => {

@@ -44,6 +44,8 @@ export class WebhookDispatcher {
   private looking = false;
   private lookAgain = false;
   private stopped = false;
+  /** Aborts the requests in flight at stop: each is then settled as unanswered and retried later. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly outbox: WebhookOutboxStore,
@@ -85,10 +87,11 @@ export class WebhookDispatcher {
       });
   }
 
-  /** Stops claiming; waits for the deliveries in flight (each bounded by the request timeout). */
+  /** Stops claiming; aborts the requests in flight and waits for their attempts to be recorded. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    this.stopping.abort(new Error('the service is stopping'));
     await Promise.allSettled([...this.running]);
   }
 
@@ -134,7 +137,7 @@ export class WebhookDispatcher {
       return;
     }
     const headers = this.signedHeaders(endpoint, message, startedAt.toJSDate(), startedAt.toUTC().toISO()!);
-    const result = await this.sender.send(endpoint.url, headers, message.payload, startedAt.toMillis());
+    const result = await this.sender.send(endpoint.url, headers, message.payload, startedAt.toMillis(), this.stopping.signal);
     const endedAtMs = this.clock.now().toMillis();
     const attemptNo = message.attempts + 1;
     const base = {

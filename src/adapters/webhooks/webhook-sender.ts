@@ -31,7 +31,13 @@ export class WebhookSender {
     private readonly timeoutMs: number,
   ) {}
 
-  async send(urlText: string, headers: Record<string, string>, body: string, nowMs: number): Promise<SendResult> {
+  async send(
+    urlText: string,
+    headers: Record<string, string>,
+    body: string,
+    nowMs: number,
+    signal?: AbortSignal,
+  ): Promise<SendResult> {
     const url = new URL(urlText);
     let lookup;
     try {
@@ -61,6 +67,7 @@ export class WebhookSender {
             'user-agent': 'ledger-core-webhooks/1',
           },
           agent: false,
+          ...(signal ? { signal } : {}),
         },
         (res: IncomingMessage) => {
           let received = 0;
