@@ -16,6 +16,8 @@ import type * as recharges from '../adapters/http/routes/recharges.js';
 import type * as statements from '../adapters/http/routes/statements.js';
 import type * as movements from '../adapters/http/routes/transfers-and-withdrawals.js';
 import type * as batches from '../adapters/http/routes/transfer-batches.js';
+import type * as webhookDeliveries from '../adapters/http/routes/webhook-deliveries.js';
+import type * as webhooks from '../adapters/http/routes/webhook-endpoints.js';
 
 /**
  * What the client sends and receives, derived from the zod schemas the server validates and serialises
@@ -114,6 +116,19 @@ export type TrialBalanceQuery = In<typeof books.trialBalanceQuery>;
 export type TrialBalance = Out<typeof books.trialBalanceView>;
 export type AccountingDateListQuery = Paged<In<typeof log.accountingDateListQuery>>;
 export type AccountingDatePage = Out<typeof log.accountingDatePageView>;
+
+export type RegisterWebhookEndpointRequest = In<typeof webhooks.registerWebhookEndpointBody>;
+export type UpdateWebhookEndpointRequest = In<typeof webhooks.updateWebhookEndpointBody>;
+export type WebhookEndpoint = Out<typeof webhooks.webhookEndpointView>;
+export type WebhookEndpointWithSecret = Out<typeof webhooks.webhookEndpointWithSecretView>;
+export type WebhookEndpointListQuery = Paged<In<typeof webhooks.webhookEndpointListQuery>>;
+export type WebhookEndpointPage = Out<typeof webhooks.webhookEndpointPageView>;
+export type WebhookMessage = Out<typeof webhookDeliveries.webhookMessageView>;
+export type WebhookMessageListQuery = Paged<In<typeof webhookDeliveries.webhookMessageListQuery>>;
+export type WebhookMessagePage = Out<typeof webhookDeliveries.webhookMessagePageView>;
+export type WebhookDelivery = Out<typeof webhookDeliveries.webhookDeliveryView>;
+export type WebhookDeliveryListQuery = Paged<In<typeof webhookDeliveries.webhookDeliveryListQuery>>;
+export type WebhookDeliveryPage = Out<typeof webhookDeliveries.webhookDeliveryPageView>;
 
 export type LogHead = Out<typeof log.logHeadView>;
 export type ProjectionStatus = Out<typeof projections.projectionStatusView>;

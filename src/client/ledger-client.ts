@@ -329,6 +329,65 @@ export class LedgerClient {
 
   // The log
 
+  // Webhooks (merchants)
+
+  /** The answer holds the endpoint's signing secret: the only time it is shown. */
+  registerWebhookEndpoint(
+    body: Api.RegisterWebhookEndpointRequest,
+    options?: CommandOptions,
+  ): Promise<Api.WebhookEndpointWithSecret> {
+    return this.command(ROUTES.registerWebhookEndpoint, NO_PARAMS, body, options);
+  }
+
+  listWebhookEndpoints(query: Api.WebhookEndpointListQuery = {}): Promise<Api.WebhookEndpointPage> {
+    return this.read(ROUTES.listWebhookEndpoints, NO_PARAMS, query);
+  }
+
+  getWebhookEndpoint(endpointId: string): Promise<Api.WebhookEndpoint> {
+    return this.read(ROUTES.getWebhookEndpoint, { endpointId });
+  }
+
+  updateWebhookEndpoint(
+    endpointId: string,
+    body: Api.UpdateWebhookEndpointRequest,
+    options?: CommandOptions,
+  ): Promise<Api.WebhookEndpoint> {
+    return this.command(ROUTES.updateWebhookEndpoint, { endpointId }, body, options);
+  }
+
+  disableWebhookEndpoint(endpointId: string, options?: CommandOptions): Promise<Api.WebhookEndpoint> {
+    return this.command(ROUTES.disableWebhookEndpoint, { endpointId }, undefined, options);
+  }
+
+  enableWebhookEndpoint(endpointId: string, options?: CommandOptions): Promise<Api.WebhookEndpoint> {
+    return this.command(ROUTES.enableWebhookEndpoint, { endpointId }, undefined, options);
+  }
+
+  deleteWebhookEndpoint(endpointId: string, options?: CommandOptions): Promise<Api.WebhookEndpoint> {
+    return this.command(ROUTES.deleteWebhookEndpoint, { endpointId }, undefined, options);
+  }
+
+  /** A new secret (in the answer only); the previous one keeps signing beside it during the overlap. */
+  rotateWebhookSecret(endpointId: string, options?: CommandOptions): Promise<Api.WebhookEndpointWithSecret> {
+    return this.command(ROUTES.rotateWebhookSecret, { endpointId }, undefined, options);
+  }
+
+  listWebhookMessages(endpointId: string, query: Api.WebhookMessageListQuery = {}): Promise<Api.WebhookMessagePage> {
+    return this.read(ROUTES.listWebhookMessages, { endpointId }, query);
+  }
+
+  listWebhookDeliveries(
+    endpointId: string,
+    query: Api.WebhookDeliveryListQuery = {},
+  ): Promise<Api.WebhookDeliveryPage> {
+    return this.read(ROUTES.listWebhookDeliveries, { endpointId }, query);
+  }
+
+  /** Each call is one more delivery of the message (no Idempotency-Key semantics). */
+  redeliverWebhookMessage(endpointId: string, messageId: string): Promise<Api.WebhookMessage> {
+    return this.command(ROUTES.redeliverWebhookMessage, { endpointId, messageId }, undefined);
+  }
+
   /** Read with `minPosition` set to its `position` to see everything recorded so far. */
   logHead(): Promise<Api.LogHead> {
     return this.read(ROUTES.logHead, NO_PARAMS);

@@ -70,6 +70,21 @@ export const ROUTES = {
   trialBalance: { method: 'GET', path: '/v1/books/trial-balance' },
   listAccountingDates: { method: 'GET', path: '/v1/books/accounting-dates' },
 
+  registerWebhookEndpoint: { method: 'POST', path: '/v1/webhook-endpoints' },
+  listWebhookEndpoints: { method: 'GET', path: '/v1/webhook-endpoints' },
+  getWebhookEndpoint: { method: 'GET', path: '/v1/webhook-endpoints/{endpointId}' },
+  updateWebhookEndpoint: { method: 'PUT', path: '/v1/webhook-endpoints/{endpointId}' },
+  disableWebhookEndpoint: { method: 'POST', path: '/v1/webhook-endpoints/{endpointId}/disable' },
+  enableWebhookEndpoint: { method: 'POST', path: '/v1/webhook-endpoints/{endpointId}/enable' },
+  deleteWebhookEndpoint: { method: 'POST', path: '/v1/webhook-endpoints/{endpointId}/delete' },
+  rotateWebhookSecret: { method: 'POST', path: '/v1/webhook-endpoints/{endpointId}/secret/rotate' },
+  listWebhookMessages: { method: 'GET', path: '/v1/webhook-endpoints/{endpointId}/messages' },
+  listWebhookDeliveries: { method: 'GET', path: '/v1/webhook-endpoints/{endpointId}/deliveries' },
+  redeliverWebhookMessage: {
+    method: 'POST',
+    path: '/v1/webhook-endpoints/{endpointId}/messages/{messageId}/redeliveries',
+  },
+
   logHead: { method: 'GET', path: '/v1/log/head' },
   getProjectionStatus: { method: 'GET', path: '/v1/projections' },
 } as const satisfies Record<string, RouteSpec>;

@@ -184,7 +184,7 @@ export function webhookEndpointRoutes(service: LedgerService): FastifyPluginAsyn
           body: registerWebhookEndpointBody,
           response: {
             201: webhookEndpointWithSecretView,
-            ...problemResponses('forbidden', 'invalid_webhook_url', 'webhook_url_not_allowed'),
+            ...problemResponses('forbidden', 'invalid_webhook_url', 'webhook_url_not_allowed', 'webhook_endpoint_exists'),
           },
         },
       },
