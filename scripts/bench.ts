@@ -18,6 +18,7 @@ import * as paymentP99LongStream from '../bench/payment-p99-long-stream.js';
 import * as payments from '../bench/payments.js';
 import * as projectionCatchup from '../bench/projection-catchup.js';
 import * as rebuild1m from '../bench/rebuild-1m.js';
+import * as webhookDeliveries from '../bench/webhook-deliveries.js';
 
 /**
  * `npm run bench [-- --quick] [-- --only <name>]`: runs the benchmarks, writes bench/results/<name>.json
@@ -36,6 +37,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   paymentP99LongStream,
   coldStart1m,
   rebuild1m,
+  webhookDeliveries,
 ];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only <name>]...

@@ -73,6 +73,11 @@ export interface MessageSettlement {
   readonly nowMs: number;
 }
 
+export interface ClaimSettlement extends MessageSettlement {
+  readonly messageId: string;
+  readonly claimToken: string;
+}
+
 export interface OutboxPageQuery {
   readonly limit: number;
   readonly direction: 'asc' | 'desc';
@@ -93,10 +98,16 @@ export interface WebhookOutboxStore {
   enqueue(messages: readonly NewOutboxMessage[], checkpoint: bigint): Promise<void>;
   /** Pending messages due at `nowMs` and not claimed (or whose claim expired), soonest first. */
   dueMessages(nowMs: number, limit: number): Promise<OutboxMessage[]>;
-  /** Claims a due, unclaimed message until `untilMs`; null when it is not due or someone else holds it. */
-  claim(messageId: string, nowMs: number, untilMs: number): Promise<ClaimedMessage | null>;
-  /** Records the attempt (always) and the new state (only while the claim is still `claimToken`'s): whether it was. */
-  settle(messageId: string, claimToken: string, settlement: MessageSettlement): Promise<boolean>;
+  /**
+   * Claims those of the messages that are due and unclaimed, until `untilMs`, in one write; the others
+   * (not due, held by someone else) are left out of the answer.
+   */
+  claim(messageIds: readonly string[], nowMs: number, untilMs: number): Promise<ClaimedMessage[]>;
+  /**
+   * Records each attempt (always) and each message's new state (only while its claim is still
+   * `claimToken`'s), all in one write: per settlement, whether the claim was still held.
+   */
+  settle(settlements: readonly ClaimSettlement[]): Promise<boolean[]>;
   getMessage(messageId: string): Promise<OutboxMessage | null>;
   /** An endpoint's messages in log order. */
   listMessages(endpointId: string, query: OutboxPageQuery): Promise<OutboxPage<OutboxMessage>>;
@@ -113,7 +124,7 @@ export interface WebhookOutboxStore {
   close(): Promise<void>;
 }
 
-/** Largest page a list or `dueMessages` returns, and largest batch `enqueue` takes. */
+/** Largest page a list or `dueMessages` returns, and most messages one `claim` or `settle` takes. */
 export const MAX_OUTBOX_PAGE = 1_000;
 export const MAX_OUTBOX_ENQUEUE = 10_000;
 
@@ -143,6 +154,10 @@ export function outboxPageOf<R, T>(
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   return { items: items.map(map), nextCursor: more ? encodeOutboxCursor(sortKeyOf(items.at(-1)!)) : null };
+}
+
+export function checkOutboxBatch(size: number): void {
+  if (size > MAX_OUTBOX_PAGE) throw new RangeError(`at most ${MAX_OUTBOX_PAGE} messages at once`);
 }
 
 export function checkOutboxPage(query: OutboxPageQuery): void {

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeliveryAttempt, NewOutboxMessage, WebhookOutboxStore } from '../../src/ports/webhook-outbox.js';
+import type {
+  DeliveryAttempt,
+  MessageSettlement,
+  NewOutboxMessage,
+  WebhookOutboxStore,
+} from '../../src/ports/webhook-outbox.js';
 
 /**
  * The webhook outbox contract: what every adapter must do. Run against SQLite always, and against MongoDB
@@ -39,6 +44,11 @@ export function webhookOutboxContract(adapterName: string, open: () => Promise<W
       nextAttemptAtMs: T0 + 60_000,
       ...overrides,
     });
+
+    const claimOne = async (messageId: string, nowMs: number, untilMs: number) =>
+      (await outbox.claim([messageId], nowMs, untilMs))[0] ?? null;
+    const settleOne = async (messageId: string, claimToken: string, settlement: MessageSettlement) =>
+      (await outbox.settle([{ ...settlement, messageId, claimToken }]))[0];
 
     beforeAll(async () => {
       outbox = await open();
@@ -79,17 +89,17 @@ export function webhookOutboxContract(adapterName: string, open: () => Promise<W
     it('lets exactly one of many concurrent claims win, and gives the message back when the claim expires', async () => {
       const m = message(randomUUID());
       await outbox.enqueue([m], position);
-      const claims = await Promise.all(Array.from({ length: 10 }, () => outbox.claim(m.messageId, T0, T0 + 30_000)));
+      const claims = await Promise.all(Array.from({ length: 10 }, () => claimOne(m.messageId, T0, T0 + 30_000)));
       const won = claims.filter((c) => c !== null);
       expect(won).toHaveLength(1);
       expect((await outbox.dueMessages(T0 + 29_999, 1_000)).map((d) => d.messageId)).not.toContain(m.messageId);
-      expect(await outbox.claim(m.messageId, T0 + 29_999, T0 + 60_000)).toBeNull();
+      expect(await claimOne(m.messageId, T0 + 29_999, T0 + 60_000)).toBeNull();
       // A dead dispatcher's claim: due again once it expires.
       expect((await outbox.dueMessages(T0 + 30_000, 1_000)).map((d) => d.messageId)).toContain(m.messageId);
-      const again = await outbox.claim(m.messageId, T0 + 30_000, T0 + 60_000);
+      const again = await claimOne(m.messageId, T0 + 30_000, T0 + 60_000);
       expect(again?.claimToken).not.toBe(won[0]!.claimToken);
       // The first claimer's late settle logs its attempt but does not overwrite the newer claim's state.
-      const late = await outbox.settle(m.messageId, won[0]!.claimToken, {
+      const late = await settleOne(m.messageId, won[0]!.claimToken, {
         state: 'delivered',
         nextAttemptAtMs: null,
         attempt: attempt(m, 1, { statusCode: 200, outcome: 'delivered', nextAttemptAtMs: null }),
@@ -99,7 +109,7 @@ export function webhookOutboxContract(adapterName: string, open: () => Promise<W
       expect((await outbox.getMessage(m.messageId))?.state).toBe('pending');
       expect((await outbox.listAttempts(m.endpointId, { limit: 10, direction: 'asc' })).items).toHaveLength(1);
       expect(
-        await outbox.settle(m.messageId, again!.claimToken, {
+        await settleOne(m.messageId, again!.claimToken, {
           state: 'delivered',
           nextAttemptAtMs: null,
           attempt: attempt(m, 2, { statusCode: 200, outcome: 'delivered', nextAttemptAtMs: null }),
@@ -113,7 +123,7 @@ export function webhookOutboxContract(adapterName: string, open: () => Promise<W
         lastStatusCode: 200,
         nextAttemptAtMs: null,
       });
-      expect(await outbox.claim(m.messageId, T0 + 100_000, T0 + 130_000)).toBeNull();
+      expect(await claimOne(m.messageId, T0 + 100_000, T0 + 130_000)).toBeNull();
     });
 
     it('lists due messages soonest first, and a retried one only from its next attempt', async () => {
@@ -123,8 +133,8 @@ export function webhookOutboxContract(adapterName: string, open: () => Promise<W
       await outbox.enqueue([late, early], position);
       const due = (await outbox.dueMessages(T0, 1_000)).filter((d) => d.endpointId === endpointId);
       expect(due.map((d) => d.messageId)).toEqual([early.messageId, late.messageId]);
-      const claimed = await outbox.claim(early.messageId, T0, T0 + 30_000);
-      await outbox.settle(early.messageId, claimed!.claimToken, {
+      const claimed = await claimOne(early.messageId, T0, T0 + 30_000);
+      await settleOne(early.messageId, claimed!.claimToken, {
         state: 'pending',
         nextAttemptAtMs: T0 + 60_000,
         attempt: attempt(early, 1),
@@ -141,14 +151,18 @@ export function webhookOutboxContract(adapterName: string, open: () => Promise<W
     it('settles without an attempt (a discarded message) and counts nothing', async () => {
       const m = message(randomUUID());
       await outbox.enqueue([m], position);
-      const claimed = await outbox.claim(m.messageId, T0, T0 + 30_000);
-      await outbox.settle(m.messageId, claimed!.claimToken, {
+      const claimed = await claimOne(m.messageId, T0, T0 + 30_000);
+      await settleOne(m.messageId, claimed!.claimToken, {
         state: 'discarded',
         nextAttemptAtMs: null,
         attempt: null,
         nowMs: T0 + 5,
       });
-      expect(await outbox.getMessage(m.messageId)).toMatchObject({ state: 'discarded', attempts: 0, updatedAtMs: T0 + 5 });
+      expect(await outbox.getMessage(m.messageId)).toMatchObject({
+        state: 'discarded',
+        attempts: 0,
+        updatedAtMs: T0 + 5,
+      });
     });
 
     it("pages an endpoint's messages and attempts both ways, with cursors", async () => {
@@ -164,8 +178,8 @@ export function webhookOutboxContract(adapterName: string, open: () => Promise<W
       expect(desc.nextCursor).toBeNull();
 
       for (const [i, m] of messages.entries()) {
-        const claimed = await outbox.claim(m.messageId, T0, T0 + 30_000);
-        await outbox.settle(m.messageId, claimed!.claimToken, {
+        const claimed = await claimOne(m.messageId, T0, T0 + 30_000);
+        await settleOne(m.messageId, claimed!.claimToken, {
           state: 'pending',
           nextAttemptAtMs: T0 + 60_000,
           attempt: attempt(m, 1, { startedAtMs: T0 + i }),
@@ -177,15 +191,19 @@ export function webhookOutboxContract(adapterName: string, open: () => Promise<W
       expect([...first.items, ...second.items].map((a) => a.messageId)).toEqual(
         messages.map((m) => m.messageId).reverse(),
       );
-      const one = await outbox.listAttempts(endpointId, { limit: 10, direction: 'asc', messageId: messages[1]!.messageId });
+      const one = await outbox.listAttempts(endpointId, {
+        limit: 10,
+        direction: 'asc',
+        messageId: messages[1]!.messageId,
+      });
       expect(one.items).toEqual([attempt(messages[1]!, 1, { startedAtMs: T0 + 1 })]);
     });
 
     it('redelivers a message whatever its state: due at once, attempts counted afresh, any claim dropped', async () => {
       const m = message(randomUUID());
       await outbox.enqueue([m], position);
-      const claimed = await outbox.claim(m.messageId, T0, T0 + 30_000);
-      await outbox.settle(m.messageId, claimed!.claimToken, {
+      const claimed = await claimOne(m.messageId, T0, T0 + 30_000);
+      await settleOne(m.messageId, claimed!.claimToken, {
         state: 'failed',
         nextAttemptAtMs: null,
         attempt: attempt(m, 1, { outcome: 'failed', nextAttemptAtMs: null }),
@@ -193,11 +211,54 @@ export function webhookOutboxContract(adapterName: string, open: () => Promise<W
       });
       const due = await outbox.redeliver(m.messageId, T0 + 1_000);
       expect(due).toMatchObject({ state: 'pending', attempts: 0, totalAttempts: 1, nextAttemptAtMs: T0 + 1_000 });
-      const inFlight = await outbox.claim(m.messageId, T0 + 1_000, T0 + 31_000);
+      const inFlight = await claimOne(m.messageId, T0 + 1_000, T0 + 31_000);
       expect(inFlight).not.toBeNull();
       await outbox.redeliver(m.messageId, T0 + 2_000);
-      expect(await outbox.claim(m.messageId, T0 + 2_000, T0 + 32_000)).not.toBeNull();
+      expect(await claimOne(m.messageId, T0 + 2_000, T0 + 32_000)).not.toBeNull();
       expect(await outbox.redeliver(`msg_${randomUUID()}`, T0)).toBeNull();
+    });
+
+    it('claims and settles batches in one call: only the due and unclaimed are claimed', async () => {
+      const endpointId = randomUUID();
+      const [a, b, c] = [message(endpointId), message(endpointId), message(endpointId, { createdAtMs: T0 + 10_000 })];
+      await outbox.enqueue([a, b, c], position);
+      await claimOne(b.messageId, T0, T0 + 30_000);
+      const claimed = await outbox.claim(
+        [a.messageId, b.messageId, c.messageId, `msg_${randomUUID()}`],
+        T0,
+        T0 + 30_000,
+      );
+      expect(claimed.map((m) => m.messageId)).toEqual([a.messageId]);
+      const [other] = await outbox.claim([c.messageId], T0 + 10_000, T0 + 40_000);
+      const held = await outbox.settle([
+        {
+          messageId: a.messageId,
+          claimToken: claimed[0]!.claimToken,
+          state: 'delivered',
+          nextAttemptAtMs: null,
+          attempt: null,
+          nowMs: T0 + 11_000,
+        },
+        {
+          messageId: c.messageId,
+          claimToken: 'not-the-claim',
+          state: 'delivered',
+          nextAttemptAtMs: null,
+          attempt: null,
+          nowMs: T0 + 11_000,
+        },
+        {
+          messageId: c.messageId,
+          claimToken: other!.claimToken,
+          state: 'failed',
+          nextAttemptAtMs: null,
+          attempt: null,
+          nowMs: T0 + 11_000,
+        },
+      ]);
+      expect(held).toEqual([true, false, true]);
+      expect((await outbox.getMessage(a.messageId))?.state).toBe('delivered');
+      expect((await outbox.getMessage(c.messageId))?.state).toBe('failed');
     });
 
     it('refuses pages and batches over its limits', async () => {

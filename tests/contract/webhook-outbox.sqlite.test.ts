@@ -29,12 +29,12 @@ describe('sqlite webhook outbox', () => {
       ],
       1n,
     );
-    expect(await a.claim('msg_00000000-0000-4000-8000-000000000001', T0, T0 + 1_000)).not.toBeNull();
-    expect(await b.claim('msg_00000000-0000-4000-8000-000000000001', T0, T0 + 1_000)).toBeNull();
+    expect(await a.claim(['msg_00000000-0000-4000-8000-000000000001'], T0, T0 + 1_000)).toHaveLength(1);
+    expect(await b.claim(['msg_00000000-0000-4000-8000-000000000001'], T0, T0 + 1_000)).toEqual([]);
     await Promise.all([a.close(), b.close()]);
     const reopened = new SqliteWebhookOutbox(file);
     expect(await reopened.getCheckpoint()).toBe(1n);
-    expect(await reopened.claim('msg_00000000-0000-4000-8000-000000000001', T0 + 1_000, T0 + 2_000)).not.toBeNull();
+    expect(await reopened.claim(['msg_00000000-0000-4000-8000-000000000001'], T0 + 1_000, T0 + 2_000)).toHaveLength(1);
     await reopened.close();
   });
 });

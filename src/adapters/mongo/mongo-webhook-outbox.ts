@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient, type ClientSession, type Collection, type Db, type Filter } from 'mongodb';
 import {
   attemptKey,
+  checkOutboxBatch,
   checkOutboxPage,
   decodeOutboxCursor,
   outboxPageOf,
@@ -9,7 +10,7 @@ import {
   MAX_OUTBOX_PAGE,
   type ClaimedMessage,
   type DeliveryAttempt,
-  type MessageSettlement,
+  type ClaimSettlement,
   type NewOutboxMessage,
   type OutboxMessage,
   type OutboxPage,
@@ -159,44 +160,56 @@ export class MongoWebhookOutbox implements WebhookOutboxStore {
     return records.map(toMessage);
   }
 
-  async claim(messageId: string, nowMs: number, untilMs: number): Promise<ClaimedMessage | null> {
+  async claim(messageIds: readonly string[], nowMs: number, untilMs: number): Promise<ClaimedMessage[]> {
     if (!(untilMs > nowMs)) throw new RangeError('a claim ends after it starts');
-    const claimToken = randomUUID();
-    const record = await this.messages().findOneAndUpdate(
-      { _id: messageId, ...this.dueFilter(nowMs) },
-      { $set: { claimToken, claimExpiresAtMs: untilMs } },
-      { returnDocument: 'after' },
+    checkOutboxBatch(messageIds.length);
+    // Each claim is atomic on its document; they go to the server together.
+    const claimed = await Promise.all(
+      messageIds.map(async (messageId) => {
+        const claimToken = randomUUID();
+        const record = await this.messages().findOneAndUpdate(
+          { _id: messageId, ...this.dueFilter(nowMs) },
+          { $set: { claimToken, claimExpiresAtMs: untilMs } },
+          { returnDocument: 'after' },
+        );
+        return record ? [{ ...toMessage(record), claimToken }] : [];
+      }),
     );
-    return record ? { ...toMessage(record), claimToken } : null;
+    return claimed.flat();
   }
 
-  async settle(messageId: string, claimToken: string, s: MessageSettlement): Promise<boolean> {
+  async settle(settlements: readonly ClaimSettlement[]): Promise<boolean[]> {
+    checkOutboxBatch(settlements.length);
     return this.inTransaction(async (session) => {
-      if (s.attempt) {
-        const { attemptId, ...attempt } = s.attempt;
-        await this.attempts().updateOne(
-          { _id: attemptId },
-          { $setOnInsert: { ...attempt, sortKey: attemptKey(attempt.startedAtMs, attemptId) } },
-          { upsert: true, session },
-        );
-      }
-      const counted = s.attempt ? 1 : 0;
-      const result = await this.messages().updateOne(
-        { _id: messageId, claimToken },
-        {
-          $set: {
-            state: s.state,
-            nextAttemptAtMs: s.nextAttemptAtMs,
-            updatedAtMs: s.nowMs,
-            claimToken: null,
-            claimExpiresAtMs: 0,
-            ...(s.attempt ? { lastStatusCode: s.attempt.statusCode, lastError: s.attempt.error } : {}),
+      const held: boolean[] = [];
+      for (const s of settlements) {
+        if (s.attempt) {
+          const { attemptId, ...attempt } = s.attempt;
+          await this.attempts().updateOne(
+            { _id: attemptId },
+            { $setOnInsert: { ...attempt, sortKey: attemptKey(attempt.startedAtMs, attemptId) } },
+            { upsert: true, session },
+          );
+        }
+        const counted = s.attempt ? 1 : 0;
+        const result = await this.messages().updateOne(
+          { _id: s.messageId, claimToken: s.claimToken },
+          {
+            $set: {
+              state: s.state,
+              nextAttemptAtMs: s.nextAttemptAtMs,
+              updatedAtMs: s.nowMs,
+              claimToken: null,
+              claimExpiresAtMs: 0,
+              ...(s.attempt ? { lastStatusCode: s.attempt.statusCode, lastError: s.attempt.error } : {}),
+            },
+            $inc: { attempts: counted, totalAttempts: counted },
           },
-          $inc: { attempts: counted, totalAttempts: counted },
-        },
-        { session },
-      );
-      return result.matchedCount === 1;
+          { session },
+        );
+        held.push(result.matchedCount === 1);
+      }
+      return held;
     });
   }
 

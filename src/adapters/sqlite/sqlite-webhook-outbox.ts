@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import {
   attemptKey,
+  checkOutboxBatch,
   checkOutboxPage,
   decodeOutboxCursor,
   outboxPageOf,
@@ -9,7 +10,7 @@ import {
   MAX_OUTBOX_PAGE,
   type ClaimedMessage,
   type DeliveryAttempt,
-  type MessageSettlement,
+  type ClaimSettlement,
   type NewOutboxMessage,
   type OutboxMessage,
   type OutboxPage,
@@ -144,7 +145,8 @@ export class SqliteWebhookOutbox implements WebhookOutboxStore {
   private readonly insertMessage: Database.Statement;
   private readonly moveCheckpoint: Database.Statement;
   private readonly enqueueAll: (messages: readonly NewOutboxMessage[], checkpoint: bigint) => void;
-  private readonly settleAll: (messageId: string, claimToken: string, settlement: MessageSettlement) => boolean;
+  private readonly settleAll: (settlements: readonly ClaimSettlement[]) => boolean[];
+  private readonly claimAll: (messageIds: readonly string[], nowMs: number, untilMs: number) => ClaimedMessage[];
 
   constructor(filePath: string) {
     this.db = openSqliteDatabase(filePath);
@@ -179,21 +181,36 @@ export class SqliteWebhookOutbox implements WebhookOutboxStore {
       last_error = CASE WHEN @counted = 1 THEN @error ELSE last_error END,
       updated_at_ms = @nowMs, claim_token = NULL, claim_expires_at_ms = 0
       WHERE message_id = @messageId AND claim_token = @claimToken`);
-    this.settleAll = this.db.transaction((messageId: string, claimToken: string, s: MessageSettlement) => {
-      if (s.attempt) insertAttempt.run({ ...s.attempt, sortKey: attemptKey(s.attempt.startedAtMs, s.attempt.attemptId) });
-      return (
-        updateSettled.run({
-          messageId,
-          claimToken,
-          state: s.state,
-          nextAttemptAtMs: s.nextAttemptAtMs,
-          counted: s.attempt ? 1 : 0,
-          statusCode: s.attempt?.statusCode ?? null,
-          error: s.attempt?.error ?? null,
-          nowMs: s.nowMs,
-        }).changes === 1
-      );
-    });
+    this.settleAll = this.db.transaction((settlements: readonly ClaimSettlement[]) =>
+      settlements.map((s) => {
+        if (s.attempt)
+          insertAttempt.run({ ...s.attempt, sortKey: attemptKey(s.attempt.startedAtMs, s.attempt.attemptId) });
+        return (
+          updateSettled.run({
+            messageId: s.messageId,
+            claimToken: s.claimToken,
+            state: s.state,
+            nextAttemptAtMs: s.nextAttemptAtMs,
+            counted: s.attempt ? 1 : 0,
+            statusCode: s.attempt?.statusCode ?? null,
+            error: s.attempt?.error ?? null,
+            nowMs: s.nowMs,
+          }).changes === 1
+        );
+      }),
+    );
+    const claimOne = this.db.prepare(
+      `UPDATE webhook_messages SET claim_token = ?, claim_expires_at_ms = ?
+       WHERE message_id = ? AND state = 'pending' AND next_attempt_at_ms <= ? AND claim_expires_at_ms <= ?
+       RETURNING *`,
+    );
+    this.claimAll = this.db.transaction((messageIds: readonly string[], nowMs: number, untilMs: number) =>
+      messageIds.flatMap((messageId) => {
+        const claimToken = randomUUID();
+        const row = claimOne.get(claimToken, untilMs, messageId, nowMs, nowMs) as MessageRow | undefined;
+        return row ? [{ ...toMessage(row), claimToken }] : [];
+      }),
+    );
   }
 
   async getCheckpoint(): Promise<bigint | 'start'> {
@@ -219,21 +236,16 @@ export class SqliteWebhookOutbox implements WebhookOutboxStore {
     return rows.map(toMessage);
   }
 
-  async claim(messageId: string, nowMs: number, untilMs: number): Promise<ClaimedMessage | null> {
+  async claim(messageIds: readonly string[], nowMs: number, untilMs: number): Promise<ClaimedMessage[]> {
     if (!(untilMs > nowMs)) throw new RangeError('a claim ends after it starts');
-    const claimToken = randomUUID();
-    const row = this.db
-      .prepare(
-        `UPDATE webhook_messages SET claim_token = ?, claim_expires_at_ms = ?
-         WHERE message_id = ? AND state = 'pending' AND next_attempt_at_ms <= ? AND claim_expires_at_ms <= ?
-         RETURNING *`,
-      )
-      .get(claimToken, untilMs, messageId, nowMs, nowMs) as MessageRow | undefined;
-    return row ? { ...toMessage(row), claimToken } : null;
+    checkOutboxBatch(messageIds.length);
+    // One transaction, one disk flush, for the whole batch.
+    return this.claimAll(messageIds, nowMs, untilMs);
   }
 
-  async settle(messageId: string, claimToken: string, settlement: MessageSettlement): Promise<boolean> {
-    return this.settleAll(messageId, claimToken, settlement);
+  async settle(settlements: readonly ClaimSettlement[]): Promise<boolean[]> {
+    checkOutboxBatch(settlements.length);
+    return this.settleAll(settlements);
   }
 
   async getMessage(messageId: string): Promise<OutboxMessage | null> {

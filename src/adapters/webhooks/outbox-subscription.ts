@@ -140,7 +140,11 @@ export class WebhookOutboxSubscription {
     );
     if (targets.length === 0) return [];
     // Standard Webhooks payload: the type, when it happened, and the data.
-    const payload = JSON.stringify({ type: row.webhookType, timestamp: recorded.metadata.occurredAt, data: built.data });
+    const payload = JSON.stringify({
+      type: row.webhookType,
+      timestamp: recorded.metadata.occurredAt,
+      data: built.data,
+    });
     const createdAtMs = Date.parse(recorded.metadata.occurredAt);
     return targets.map((endpoint) => ({
       messageId: messageIdOf(recorded.metadata.eventId, endpoint.endpointId),

@@ -4,7 +4,14 @@ import type { WebhookEndpointCommands } from '../../commands/webhooks/webhook-en
 import { nextAttempt, type RetrySchedule } from '../../domain/webhooks/retry-schedule.js';
 import { signingVersionsAt, type WebhookEndpoint } from '../../domain/webhooks/webhook-endpoint-state.js';
 import type { Clock } from '../../ports/clock.js';
-import type { ClaimedMessage, DeliveryAttempt, MessageSettlement, WebhookOutboxStore } from '../../ports/webhook-outbox.js';
+import {
+  MAX_OUTBOX_PAGE,
+  type ClaimedMessage,
+  type ClaimSettlement,
+  type DeliveryAttempt,
+  type MessageSettlement,
+  type WebhookOutboxStore,
+} from '../../ports/webhook-outbox.js';
 import type { WebhookSecrets } from './webhook-secrets.js';
 import type { SendResult, WebhookSender } from './webhook-sender.js';
 
@@ -44,6 +51,9 @@ export class WebhookDispatcher {
   private looking = false;
   private lookAgain = false;
   private stopped = false;
+  private readonly settling: { item: ClaimSettlement; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private flushing = false;
+  private flushScheduled = false;
   /** Aborts the requests in flight at stop: each is then settled as unanswered and retried later. */
   private readonly stopping = new AbortController();
 
@@ -104,13 +114,18 @@ export class WebhookDispatcher {
     if (free <= 0) return;
     const nowMs = this.clock.now().toMillis();
     const due = await this.outbox.dueMessages(nowMs, Math.min(this.limits.batchSize, free));
+    // Within both bounds, counting what this look picks: one claim (one write) for them all.
+    const picked: string[] = [];
+    const perEndpoint = new Map(this.perEndpoint);
     for (const message of due) {
-      if (this.stopped || this.inFlight >= this.limits.maxInFlight) return;
-      if ((this.perEndpoint.get(message.endpointId) ?? 0) >= this.limits.perEndpointConcurrency) continue;
-      const claimed = await this.outbox.claim(message.messageId, nowMs, nowMs + this.limits.claimTtlMs);
-      if (!claimed) continue;
-      this.track(claimed);
+      const inFlightThere = perEndpoint.get(message.endpointId) ?? 0;
+      if (inFlightThere >= this.limits.perEndpointConcurrency) continue;
+      perEndpoint.set(message.endpointId, inFlightThere + 1);
+      picked.push(message.messageId);
     }
+    if (picked.length === 0 || this.stopped) return;
+    const claimed = await this.outbox.claim(picked, nowMs, nowMs + this.limits.claimTtlMs);
+    for (const message of claimed) this.track(message);
   }
 
   private track(message: ClaimedMessage): void {
@@ -124,7 +139,8 @@ export class WebhookDispatcher {
         if (left === 0) this.perEndpoint.delete(message.endpointId);
         else this.perEndpoint.set(message.endpointId, left);
         this.running.delete(delivery);
-        this.wake();
+        // Once half the slots are free (not at every finish): one look and one claim then take many.
+        if (this.inFlight <= this.limits.maxInFlight / 2) this.wake();
       });
     this.running.add(delivery);
   }
@@ -133,11 +149,22 @@ export class WebhookDispatcher {
     const endpoint = await this.endpoints.get(message.endpointId);
     const startedAt = this.clock.now();
     if (!endpoint || endpoint.status !== 'enabled') {
-      await this.settle(message, { state: 'discarded', nextAttemptAtMs: null, attempt: null, nowMs: startedAt.toMillis() });
+      await this.settle(message, {
+        state: 'discarded',
+        nextAttemptAtMs: null,
+        attempt: null,
+        nowMs: startedAt.toMillis(),
+      });
       return;
     }
     const headers = this.signedHeaders(endpoint, message, startedAt.toJSDate(), startedAt.toUTC().toISO()!);
-    const result = await this.sender.send(endpoint.url, headers, message.payload, startedAt.toMillis(), this.stopping.signal);
+    const result = await this.sender.send(
+      endpoint.url,
+      headers,
+      message.payload,
+      startedAt.toMillis(),
+      this.stopping.signal,
+    );
     const endedAtMs = this.clock.now().toMillis();
     const attemptNo = message.attempts + 1;
     const base = {
@@ -152,7 +179,12 @@ export class WebhookDispatcher {
     };
     const settled = this.outcomeOf(result, attemptNo, endedAtMs);
     const attempt: DeliveryAttempt = { ...base, outcome: settled.outcome, nextAttemptAtMs: settled.nextAttemptAtMs };
-    await this.settle(message, { state: settled.state, nextAttemptAtMs: settled.nextAttemptAtMs, attempt, nowMs: endedAtMs });
+    await this.settle(message, {
+      state: settled.state,
+      nextAttemptAtMs: settled.nextAttemptAtMs,
+      attempt,
+      nowMs: endedAtMs,
+    });
     if (settled.outcome === 'gone') await this.endpoints.disable(message.endpointId, 'gone', this.contextOf(message));
   }
 
@@ -188,9 +220,38 @@ export class WebhookDispatcher {
     };
   }
 
-  private async settle(message: ClaimedMessage, settlement: MessageSettlement): Promise<void> {
-    // false: the claim was taken over (it expired, or a redelivery dropped it); the attempt is logged anyway.
-    await this.outbox.settle(message.messageId, message.claimToken, settlement);
+  /**
+   * Group commit: settlements queue while one write is in flight, and the next write takes them all. A
+   * false answer means the claim was taken over (it expired, or a redelivery dropped it): the attempt is
+   * logged anyway, the newer claim's state stands.
+   */
+  private settle(message: ClaimedMessage, settlement: MessageSettlement): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.settling.push({
+        item: { ...settlement, messageId: message.messageId, claimToken: message.claimToken },
+        resolve,
+        reject,
+      });
+      void this.flushSettlements();
+    });
+  }
+
+  private async flushSettlements(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.settling.length > 0) {
+        const batch = this.settling.splice(0, MAX_OUTBOX_PAGE);
+        try {
+          await this.outbox.settle(batch.map((queued) => queued.item));
+          for (const queued of batch) queued.resolve();
+        } catch (error) {
+          for (const queued of batch) queued.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 
   /** The 410's command, under a key derived from the attempt (disabling a disabled endpoint records nothing). */

@@ -1,6 +1,10 @@
 import type { WebhookConfig } from '../../config.js';
 import type { WebhookEndpointCommands } from '../../commands/webhooks/webhook-endpoint-commands.js';
-import { checkRetrySchedule, DEFAULT_RETRY_SCHEDULE, type RetrySchedule } from '../../domain/webhooks/retry-schedule.js';
+import {
+  checkRetrySchedule,
+  DEFAULT_RETRY_SCHEDULE,
+  type RetrySchedule,
+} from '../../domain/webhooks/retry-schedule.js';
 import type { Clock } from '../../ports/clock.js';
 import type { EventStore } from '../../ports/event-store.js';
 import type { WebhookOutboxStore } from '../../ports/webhook-outbox.js';
