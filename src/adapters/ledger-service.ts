@@ -120,16 +120,23 @@ export async function startLedgerService(
     await Promise.all([eventStore.close(), readModels.close(), nonces.close()]);
     throw error;
   }
-  let webhookOutbox: WebhookOutboxStore;
+  let webhookOutbox: WebhookOutboxStore | undefined;
   let webhookSecrets: WebhookSecrets;
   try {
     webhookOutbox = await openWebhookOutbox(config);
     mkdirSync(config.dataDir, { recursive: true });
     webhookSecrets = WebhookSecrets.load(config.webhooks.secretKey, config.dataDir);
   } catch (error) {
-    await Promise.all([eventStore.close(), readModels.close(), nonces.close(), snapshotStore?.close()]);
+    await Promise.all([
+      eventStore.close(),
+      readModels.close(),
+      nonces.close(),
+      snapshotStore?.close(),
+      webhookOutbox?.close(),
+    ]);
     throw error;
   }
+  const outbox: WebhookOutboxStore = webhookOutbox;
   const accountSnapshots =
     snapshotStore &&
     new StreamSnapshots(eventStore, snapshotStore, accountStateCodec, {
@@ -158,7 +165,7 @@ export async function startLedgerService(
       nonces.close(),
       snapshotStore?.close(),
       channelSetup.close(),
-      webhookOutbox.close(),
+      outbox.close(),
     ]);
     throw error;
   }
@@ -192,7 +199,7 @@ export async function startLedgerService(
   const webhookEndpoints = new WebhookEndpointCommands(eventStore);
   const webhooks = startWebhookNotifications(config.webhooks, {
     eventStore,
-    outbox: webhookOutbox,
+    outbox,
     endpoints: webhookEndpoints,
     secrets: webhookSecrets,
     clock,
@@ -218,7 +225,7 @@ export async function startLedgerService(
     readModelProjections,
     channels: channelSetup,
     webhookEndpoints,
-    webhookOutbox,
+    webhookOutbox: outbox,
     webhookSecrets,
     webhooks,
     async close() {
@@ -232,7 +239,7 @@ export async function startLedgerService(
       await snapshotStore?.close();
       await readModels.close();
       await nonces.close();
-      await webhookOutbox.close();
+      await outbox.close();
     },
   };
 }
