@@ -72,7 +72,9 @@ export async function openSnapshotStore(
 }
 
 /** MongoDB when MONGODB_URL is set (shared by every instance), else its own SQLite file under DATA_DIR. */
-export async function openWebhookOutbox(config: Pick<LedgerConfig, 'mongoUrl' | 'dataDir'>): Promise<WebhookOutboxStore> {
+export async function openWebhookOutbox(
+  config: Pick<LedgerConfig, 'mongoUrl' | 'dataDir'>,
+): Promise<WebhookOutboxStore> {
   if (config.mongoUrl) {
     const { MongoWebhookOutbox } = await import('./mongo/mongo-webhook-outbox.js');
     return MongoWebhookOutbox.connect(config.mongoUrl);

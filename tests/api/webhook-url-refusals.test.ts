@@ -73,7 +73,10 @@ describe('webhook URLs the service refuses', () => {
       expect(receiver.received).toHaveLength(0);
       // An allow-listed host is reached whatever it resolves to.
       const listed = new WebhookSender(new UrlGuard({ allowPrivate: false, allowedHosts: ['127.0.0.1'] }), 1_000);
-      expect(await listed.send(receiver.url, {}, '{}', Date.now())).toMatchObject({ kind: 'answered', statusCode: 200 });
+      expect(await listed.send(receiver.url, {}, '{}', Date.now())).toMatchObject({
+        kind: 'answered',
+        statusCode: 200,
+      });
       expect(receiver.received).toHaveLength(1);
     } finally {
       await receiver.close();

@@ -19,7 +19,10 @@ describe('webhooks over HTTP, to a real receiver', () => {
 
   const get = (url: string, as?: Credentials) => ledger.inject({ method: 'GET', url }, as);
   const post = (url: string, as: Credentials, payload?: object) =>
-    ledger.inject({ method: 'POST', url, headers: { 'idempotency-key': randomUUID() }, ...(payload ? { payload } : {}) }, as);
+    ledger.inject(
+      { method: 'POST', url, headers: { 'idempotency-key': randomUUID() }, ...(payload ? { payload } : {}) },
+      as,
+    );
   const ofPayment = (paymentId: string) => (r: ReceivedWebhook) =>
     (JSON.parse(r.body) as { data: { paymentId?: string } }).data.paymentId === paymentId;
 
@@ -41,7 +44,9 @@ describe('webhooks over HTTP, to a real receiver', () => {
   });
   afterEach(async () => {
     // Endpoints of one test do not receive the next test's messages.
-    const page = (await get('/v1/webhook-endpoints?limit=200', shop.merchant)).json<{ items: { endpointId: string }[] }>();
+    const page = (await get('/v1/webhook-endpoints?limit=200', shop.merchant)).json<{
+      items: { endpointId: string }[];
+    }>();
     for (const { endpointId } of page.items) await post(`/v1/webhook-endpoints/${endpointId}/delete`, shop.merchant);
     await receiver.close();
   });
@@ -70,7 +75,7 @@ describe('webhooks over HTTP, to a real receiver', () => {
 
     // The secret is in no event, no read model, no GET answer.
     const everything: string[] = [];
-    for (let after: bigint | 'start' = 'start'; ; ) {
+    for (let after: bigint | 'start' = 'start'; ;) {
       const page = await ledger.service.eventStore.readAll({ after, maxCount: 1_000 });
       if (page.length === 0) break;
       everything.push(...page.map((e) => JSON.stringify(e.data)));
@@ -94,7 +99,10 @@ describe('webhooks over HTTP, to a real receiver', () => {
   });
 
   it('keeps endpoints to their merchant: another merchant gets 404, an operator sees them all', async () => {
-    const endpoint = await registerEndpoint(ledger, shop.merchant, { url: receiver.url, eventTypes: ['payment.failed'] });
+    const endpoint = await registerEndpoint(ledger, shop.merchant, {
+      url: receiver.url,
+      eventTypes: ['payment.failed'],
+    });
     for (const url of [
       `/v1/webhook-endpoints/${endpoint.endpointId}`,
       `/v1/webhook-endpoints/${endpoint.endpointId}/messages`,
@@ -142,7 +150,10 @@ describe('webhooks over HTTP, to a real receiver', () => {
   });
 
   it('retries a failing endpoint with growing intervals, and logs every attempt', async () => {
-    const endpoint = await registerEndpoint(ledger, shop.merchant, { url: receiver.url, eventTypes: ['payment.succeeded'] });
+    const endpoint = await registerEndpoint(ledger, shop.merchant, {
+      url: receiver.url,
+      eventTypes: ['payment.succeeded'],
+    });
     receiver.answer = (_r, index) => (index < 3 ? { status: 500 } : { status: 204 });
     const paid = await shop.pay(`WH-${randomUUID()}`, '2.00');
     await receiver.waitFor((all) => all.length === 4, 15_000);
@@ -168,7 +179,10 @@ describe('webhooks over HTTP, to a real receiver', () => {
   });
 
   it('gives up after the last attempt of the schedule, and a manual redelivery sends the message again', async () => {
-    const endpoint = await registerEndpoint(ledger, shop.merchant, { url: receiver.url, eventTypes: ['payment.succeeded'] });
+    const endpoint = await registerEndpoint(ledger, shop.merchant, {
+      url: receiver.url,
+      eventTypes: ['payment.succeeded'],
+    });
     receiver.answer = () => ({ status: 503 });
     await shop.pay(`WH-${randomUUID()}`, '3.00');
     const failed = await waitForState(endpoint.endpointId, 'failed', 15_000);
@@ -192,20 +206,27 @@ describe('webhooks over HTTP, to a real receiver', () => {
   });
 
   it('disables an endpoint that answers 410 Gone, and makes no more messages for it', async () => {
-    const endpoint = await registerEndpoint(ledger, shop.merchant, { url: receiver.url, eventTypes: ['payment.succeeded'] });
+    const endpoint = await registerEndpoint(ledger, shop.merchant, {
+      url: receiver.url,
+      eventTypes: ['payment.succeeded'],
+    });
     receiver.answer = () => ({ status: 410 });
     await shop.pay(`WH-${randomUUID()}`, '4.00');
     await waitForState(endpoint.endpointId, 'failed');
-    await expect.poll(async () => (await get(`/v1/webhook-endpoints/${endpoint.endpointId}`, shop.merchant)).json()).toMatchObject({
-      status: 'disabled',
-      disabledReason: 'gone',
-    });
+    await expect
+      .poll(async () => (await get(`/v1/webhook-endpoints/${endpoint.endpointId}`, shop.merchant)).json())
+      .toMatchObject({
+        status: 'disabled',
+        disabledReason: 'gone',
+      });
     await shop.pay(`WH-${randomUUID()}`, '4.01');
     await ledger.service.webhooks.catchUp();
     const messages = (await get(`/v1/webhook-endpoints/${endpoint.endpointId}/messages`, shop.merchant)).json();
     expect(messages.items).toHaveLength(1);
     expect(receiver.received).toHaveLength(1);
-    expect((await get(`/v1/webhook-endpoints/${endpoint.endpointId}/deliveries`, shop.merchant)).json().items[0]).toMatchObject({
+    expect(
+      (await get(`/v1/webhook-endpoints/${endpoint.endpointId}/deliveries`, shop.merchant)).json().items[0],
+    ).toMatchObject({
       statusCode: 410,
       outcome: 'gone',
     });
@@ -221,7 +242,10 @@ describe('webhooks over HTTP, to a real receiver', () => {
   });
 
   it('signs with both secrets during a rotation overlap, then with the new one only', async () => {
-    const endpoint = await registerEndpoint(ledger, shop.merchant, { url: receiver.url, eventTypes: ['payment.succeeded'] });
+    const endpoint = await registerEndpoint(ledger, shop.merchant, {
+      url: receiver.url,
+      eventTypes: ['payment.succeeded'],
+    });
     const rotated = await post(`/v1/webhook-endpoints/${endpoint.endpointId}/secret/rotate`, shop.merchant);
     expect(rotated.statusCode).toBe(200);
     const { secret: newSecret, secretVersion, previousSecretValidUntil } = rotated.json();
@@ -254,9 +278,16 @@ describe('webhooks over HTTP, to a real receiver', () => {
   });
 
   it('changes, disables, enables and deletes an endpoint; a disabled endpoint gets nothing', async () => {
-    const endpoint = await registerEndpoint(ledger, shop.merchant, { url: receiver.url, eventTypes: ['payment.succeeded'] });
+    const endpoint = await registerEndpoint(ledger, shop.merchant, {
+      url: receiver.url,
+      eventTypes: ['payment.succeeded'],
+    });
     const changed = await ledger.inject(
-      { method: 'PUT', url: `/v1/webhook-endpoints/${endpoint.endpointId}`, payload: { description: 'renamed', eventTypes: null } },
+      {
+        method: 'PUT',
+        url: `/v1/webhook-endpoints/${endpoint.endpointId}`,
+        payload: { description: 'renamed', eventTypes: null },
+      },
       shop.merchant,
     );
     expect(changed.json()).toMatchObject({ description: 'renamed', eventTypes: null });
@@ -266,7 +297,9 @@ describe('webhooks over HTTP, to a real receiver', () => {
     });
     await shop.pay(`WH-${randomUUID()}`, '7.00');
     await ledger.service.webhooks.catchUp();
-    expect((await post(`/v1/webhook-endpoints/${endpoint.endpointId}/enable`, shop.merchant)).json().status).toBe('enabled');
+    expect((await post(`/v1/webhook-endpoints/${endpoint.endpointId}/enable`, shop.merchant)).json().status).toBe(
+      'enabled',
+    );
     const paid = await shop.pay(`WH-${randomUUID()}`, '7.01');
     await receiver.waitFor((all) => all.some(ofPayment(paid.paymentId)));
     expect(receiver.received.every(ofPayment(paid.paymentId))).toBe(true);
@@ -275,7 +308,10 @@ describe('webhooks over HTTP, to a real receiver', () => {
   });
 
   it('pages the delivery log with cursors bound to the query', async () => {
-    const endpoint = await registerEndpoint(ledger, shop.merchant, { url: receiver.url, eventTypes: ['payment.succeeded'] });
+    const endpoint = await registerEndpoint(ledger, shop.merchant, {
+      url: receiver.url,
+      eventTypes: ['payment.succeeded'],
+    });
     for (let i = 0; i < 3; i += 1) await shop.pay(`WH-${randomUUID()}`, '0.20');
     await receiver.waitFor((all) => all.length === 3);
     await waitForState(endpoint.endpointId, 'delivered');
@@ -298,7 +334,8 @@ describe('webhooks over HTTP, to a real receiver', () => {
         state: string;
         messageId: string;
       }[];
-      if (items.length > 0 && items.every((m) => m.state === state)) return items[0] as never as Record<string, unknown> & { messageId: string };
+      if (items.length > 0 && items.every((m) => m.state === state))
+        return items[0] as never as Record<string, unknown> & { messageId: string };
       if (Date.now() > deadline) throw new Error(`messages not ${state}: ${JSON.stringify(items)}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }

@@ -34,7 +34,7 @@ describe('webhooks across a restart', () => {
     const paid = new Set<string>();
     let secret = '';
     let inFlightAtKill = 0;
-    for await (const line of createInterface({ input: child.stdout! })) {
+    for await (const line of createInterface({ input: child.stdout })) {
       if (line.startsWith('endpoint ')) secret = line.split(' ')[2]!;
       if (line.startsWith('paid ')) paid.add(line.slice(5));
       if (paid.size >= 20 && receiver.received.length >= 3 && child.exitCode === null && inFlightAtKill === 0) {
@@ -49,21 +49,18 @@ describe('webhooks across a restart', () => {
     const ledger = await startTestLedger(dataDir, WEBHOOK_TEST_ENV);
     try {
       // The claims of the dead process expire (2 x timeout + 5 s), then its messages go out again.
-      await receiver.waitFor(
-        (all) => {
-          const verified = new Set(
-            all.flatMap((r) => {
-              try {
-                return [(WebhookReceiver.verify(r, secret) as { data: { paymentId: string } }).data.paymentId];
-              } catch {
-                return [];
-              }
-            }),
-          );
-          return [...paid].every((id) => verified.has(id));
-        },
-        30_000,
-      );
+      await receiver.waitFor((all) => {
+        const verified = new Set(
+          all.flatMap((r) => {
+            try {
+              return [(WebhookReceiver.verify(r, secret) as { data: { paymentId: string } }).data.paymentId];
+            } catch {
+              return [];
+            }
+          }),
+        );
+        return [...paid].every((id) => verified.has(id));
+      }, 30_000);
       // One message per completed payment in the outbox (none lost, none made twice), all delivered in the end.
       const completed = await countEvents(ledger.service.eventStore, 'PaymentCompleted');
       expect(completed).toBeGreaterThanOrEqual(paid.size);
@@ -119,7 +116,7 @@ describe('webhooks across a restart', () => {
 
 async function countEvents(store: SqliteEventStore | { readAll: SqliteEventStore['readAll'] }, type: string) {
   let count = 0;
-  for (let after: bigint | 'start' = 'start'; ; ) {
+  for (let after: bigint | 'start' = 'start'; ;) {
     const page = await store.readAll({ after, maxCount: 1_000, filter: { eventTypes: [type] } });
     if (page.length === 0) return count;
     count += page.length;

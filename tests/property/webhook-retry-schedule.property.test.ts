@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkRetrySchedule, retryDelayBounds, retryDelayMs, type RetrySchedule } from '../../src/domain/webhooks/retry-schedule.js';
+import {
+  checkRetrySchedule,
+  retryDelayBounds,
+  retryDelayMs,
+  type RetrySchedule,
+} from '../../src/domain/webhooks/retry-schedule.js';
 
 const schedule: fc.Arbitrary<RetrySchedule> = fc
   .record({
@@ -19,19 +24,24 @@ const schedule: fc.Arbitrary<RetrySchedule> = fc
 describe('webhook retry schedule, for any valid schedule', () => {
   it('has non-decreasing bounds within [initial * (1 - jitter), max], and draws within them', () => {
     fc.assert(
-      fc.property(schedule, fc.integer({ min: 1, max: 200 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (s, n, random) => {
-        checkRetrySchedule(s);
-        const here = retryDelayBounds(s, n);
-        const next = retryDelayBounds(s, n + 1);
-        expect(next.minMs).toBeGreaterThanOrEqual(here.minMs);
-        expect(next.maxMs).toBeGreaterThanOrEqual(here.maxMs);
-        expect(here.minMs).toBeLessThanOrEqual(here.maxMs);
-        expect(here.minMs).toBeGreaterThanOrEqual(Math.floor(s.initialDelayMs * (1 - s.jitterRatio)));
-        expect(here.maxMs).toBeLessThanOrEqual(s.maxDelayMs);
-        const drawn = retryDelayMs(s, n, random);
-        expect(drawn).toBeGreaterThanOrEqual(here.minMs);
-        expect(drawn).toBeLessThanOrEqual(here.maxMs);
-      }),
+      fc.property(
+        schedule,
+        fc.integer({ min: 1, max: 200 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (s, n, random) => {
+          checkRetrySchedule(s);
+          const here = retryDelayBounds(s, n);
+          const next = retryDelayBounds(s, n + 1);
+          expect(next.minMs).toBeGreaterThanOrEqual(here.minMs);
+          expect(next.maxMs).toBeGreaterThanOrEqual(here.maxMs);
+          expect(here.minMs).toBeLessThanOrEqual(here.maxMs);
+          expect(here.minMs).toBeGreaterThanOrEqual(Math.floor(s.initialDelayMs * (1 - s.jitterRatio)));
+          expect(here.maxMs).toBeLessThanOrEqual(s.maxDelayMs);
+          const drawn = retryDelayMs(s, n, random);
+          expect(drawn).toBeGreaterThanOrEqual(here.minMs);
+          expect(drawn).toBeLessThanOrEqual(here.maxMs);
+        },
+      ),
       { numRuns: 500 },
     );
   });

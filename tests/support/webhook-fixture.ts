@@ -27,7 +27,9 @@ export async function payingMerchant(ledger: TestLedger, name = 'Shop'): Promise
     ledger.inject({ method: 'POST', url, payload, headers: { 'idempotency-key': randomUUID() } }, as);
   const merchant = await createCaller(ledger.service, 'merchant', name);
   const payer = (await post('/v1/entities', { kind: 'user', displayName: 'Payer' })).json<{ entityId: string }>();
-  expect((await post(`/v1/entities/${payer.entityId}/payment-password`, { newPassword: PAYER_PASSWORD })).statusCode).toBe(200);
+  expect(
+    (await post(`/v1/entities/${payer.entityId}/payment-password`, { newPassword: PAYER_PASSWORD })).statusCode,
+  ).toBe(200);
   const wallet = (await post('/v1/accounts', { ownerId: payer.entityId, type: 'wallet', currency: 'CNY' })).json()
     .accountId as string;
   const shopAccount = (

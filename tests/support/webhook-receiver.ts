@@ -12,8 +12,7 @@ export interface ReceivedWebhook {
 
 /** How the receiver answers a request: a status and headers, or never (a black hole). */
 export type ReceiverAnswer =
-  | { readonly status: number; readonly headers?: Record<string, string>; readonly delayMs?: number }
-  | 'hang';
+  { readonly status: number; readonly headers?: Record<string, string>; readonly delayMs?: number } | 'hang';
 
 /**
  * A real webhook receiver on a loopback port (node:http), as a merchant runs one: it records every
@@ -80,7 +79,8 @@ export class WebhookReceiver {
   async waitFor(predicate: (received: readonly ReceivedWebhook[]) => boolean, timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.received)) {
-      if (Date.now() > deadline) throw new Error(`receiver: condition not met in ${timeoutMs} ms (${this.received.length} received)`);
+      if (Date.now() > deadline)
+        throw new Error(`receiver: condition not met in ${timeoutMs} ms (${this.received.length} received)`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }

@@ -36,7 +36,14 @@ describe('webhook endpoint decider', () => {
       .then([registered]);
     spec
       .given([registered])
-      .when({ type: 'RegisterWebhookEndpoint', endpointId, merchantId: 'm-1', url: 'https://x.example/', eventTypes: null, description: '' })
+      .when({
+        type: 'RegisterWebhookEndpoint',
+        endpointId,
+        merchantId: 'm-1',
+        url: 'https://x.example/',
+        eventTypes: null,
+        description: '',
+      })
       .thenRefuses('webhook_endpoint_exists');
   });
 

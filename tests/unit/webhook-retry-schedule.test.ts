@@ -14,7 +14,9 @@ describe('webhook retry schedule', () => {
 
   it('grows from seconds to a day, with up to 20% jitter off', () => {
     const nominal = Array.from({ length: 11 }, (_, i) => retryDelayBounds(s, i + 1).maxMs);
-    expect(nominal).toEqual([5_000, 15_000, 45_000, 135_000, 405_000, 1_215_000, 3_645_000, 10_935_000, 32_805_000, 86_400_000, 86_400_000]);
+    expect(nominal).toEqual([
+      5_000, 15_000, 45_000, 135_000, 405_000, 1_215_000, 3_645_000, 10_935_000, 32_805_000, 86_400_000, 86_400_000,
+    ]);
     expect(retryDelayBounds(s, 1)).toEqual({ minMs: 4_000, maxMs: 5_000 });
     expect(retryDelayBounds(s, 1_000)).toEqual({ minMs: 69_120_000, maxMs: 86_400_000 });
   });

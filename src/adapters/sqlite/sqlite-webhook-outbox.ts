@@ -215,8 +215,7 @@ export class SqliteWebhookOutbox implements WebhookOutboxStore {
 
   async getCheckpoint(): Promise<bigint | 'start'> {
     const position = this.db.prepare('SELECT position FROM webhook_outbox_checkpoint WHERE id = 1').pluck().get() as
-      | string
-      | undefined;
+      string | undefined;
     return position === undefined ? 'start' : BigInt(position);
   }
 
@@ -250,8 +249,7 @@ export class SqliteWebhookOutbox implements WebhookOutboxStore {
 
   async getMessage(messageId: string): Promise<OutboxMessage | null> {
     const row = this.db.prepare('SELECT * FROM webhook_messages WHERE message_id = ?').get(messageId) as
-      | MessageRow
-      | undefined;
+      MessageRow | undefined;
     return row ? toMessage(row) : null;
   }
 

@@ -1,7 +1,4 @@
-import {
-  webhookEndpointDecider,
-  type WebhookEndpointCommand,
-} from '../../domain/webhooks/webhook-endpoint-decider.js';
+import { webhookEndpointDecider, type WebhookEndpointCommand } from '../../domain/webhooks/webhook-endpoint-decider.js';
 import type { WebhookEndpoint, WebhookEndpointState } from '../../domain/webhooks/webhook-endpoint-state.js';
 import type { WebhookEventType } from '../../domain/webhooks/webhook-event-types.js';
 import type { WebhookEndpointEvent } from '../../domain/webhooks/webhook-events.js';

@@ -110,11 +110,7 @@ export const ORDER_NOTIFICATIONS: Readonly<Partial<Record<LedgerEventType, Order
     status('completion_cancelling'),
   ),
   PreauthCompletionCancelled: row('preauth.completion_cancelled', preauthOrder, status('authorised')),
-  PreauthCompletionCancellationFailed: row(
-    'preauth.completion_cancellation_failed',
-    preauthOrder,
-    status('completed'),
-  ),
+  PreauthCompletionCancellationFailed: row('preauth.completion_cancellation_failed', preauthOrder, status('completed')),
 };
 
 /** The ledger event types the outbox reads for orders. */

@@ -41,7 +41,10 @@ export function checkRetrySchedule(schedule: RetrySchedule): void {
 export function retryDelayBounds(schedule: RetrySchedule, attemptNo: number): { minMs: number; maxMs: number } {
   if (!(Number.isInteger(attemptNo) && attemptNo >= 1)) throw new RangeError('attemptNo starts at 1');
   // factor^(n-1) overflows to Infinity for large n; the cap takes it back to maxDelayMs.
-  const nominal = Math.min(schedule.maxDelayMs, Math.round(schedule.initialDelayMs * schedule.factor ** (attemptNo - 1)));
+  const nominal = Math.min(
+    schedule.maxDelayMs,
+    Math.round(schedule.initialDelayMs * schedule.factor ** (attemptNo - 1)),
+  );
   return { minMs: Math.floor(nominal * (1 - schedule.jitterRatio)), maxMs: nominal };
 }
 

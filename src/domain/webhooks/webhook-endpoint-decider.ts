@@ -21,7 +21,11 @@ interface EndpointSettings {
 
 /** The webhook endpoint decider in Emmett's shape. Who may act was checked before (the endpoint's merchant). */
 export type WebhookEndpointCommand =
-  | ({ readonly type: 'RegisterWebhookEndpoint'; readonly endpointId: string; readonly merchantId: string } & EndpointSettings)
+  | ({
+      readonly type: 'RegisterWebhookEndpoint';
+      readonly endpointId: string;
+      readonly merchantId: string;
+    } & EndpointSettings)
   | ({ readonly type: 'UpdateWebhookEndpoint'; readonly endpointId: string } & Partial<EndpointSettings>)
   | { readonly type: 'DisableWebhookEndpoint'; readonly endpointId: string; readonly reason: 'merchant' | 'gone' }
   | { readonly type: 'EnableWebhookEndpoint'; readonly endpointId: string }
@@ -36,7 +40,9 @@ export type WebhookEndpointCommand =
 
 function requireEndpoint(state: WebhookEndpointState, endpointId: string): WebhookEndpoint {
   if (!state.exists || state.status === 'deleted')
-    throw new DomainError('webhook_endpoint_not_found', `webhook endpoint ${endpointId} does not exist`, { endpointId });
+    throw new DomainError('webhook_endpoint_not_found', `webhook endpoint ${endpointId} does not exist`, {
+      endpointId,
+    });
   return state;
 }
 
@@ -48,12 +54,21 @@ export function decideWebhookEndpoint(
   switch (command.type) {
     case 'RegisterWebhookEndpoint': {
       if (state.exists)
-        throw new DomainError('webhook_endpoint_exists', `webhook endpoint ${endpointId} already exists`, { endpointId });
+        throw new DomainError('webhook_endpoint_exists', `webhook endpoint ${endpointId} already exists`, {
+          endpointId,
+        });
       const { merchantId, url, eventTypes, description } = command;
       return [
         {
           type: 'WebhookEndpointRegistered',
-          data: { endpointId, merchantId, url, eventTypes: eventTypes && [...eventTypes], description, secretVersion: 1 },
+          data: {
+            endpointId,
+            merchantId,
+            url,
+            eventTypes: eventTypes && [...eventTypes],
+            description,
+            secretVersion: 1,
+          },
         },
       ];
     }
@@ -68,7 +83,10 @@ export function decideWebhookEndpoint(
         JSON.stringify(eventTypes) === JSON.stringify(endpoint.eventTypes);
       if (same) return [];
       return [
-        { type: 'WebhookEndpointUpdated', data: { endpointId, url, eventTypes: eventTypes && [...eventTypes], description } },
+        {
+          type: 'WebhookEndpointUpdated',
+          data: { endpointId, url, eventTypes: eventTypes && [...eventTypes], description },
+        },
       ];
     }
     case 'DisableWebhookEndpoint': {
@@ -101,7 +119,7 @@ export function decideWebhookEndpoint(
             endpointId,
             secretVersion: endpoint.secretVersion + 1,
             previousVersion: endpoint.secretVersion,
-            previousValidUntil: at.plus({ seconds: command.overlapSeconds }).toUTC().toISO()!,
+            previousValidUntil: at.plus({ seconds: command.overlapSeconds }).toUTC().toISO(),
           },
         },
       ];

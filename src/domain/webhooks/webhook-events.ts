@@ -32,7 +32,12 @@ export const webhookEndpointRegistered = z.strictObject({
 
 export const webhookEndpointUpdated = z.strictObject({
   type: z.literal('WebhookEndpointUpdated'),
-  data: z.strictObject({ endpointId, url: webhookUrl, eventTypes: webhookEventTypeFilter, description: webhookDescription }),
+  data: z.strictObject({
+    endpointId,
+    url: webhookUrl,
+    eventTypes: webhookEventTypeFilter,
+    description: webhookDescription,
+  }),
 });
 
 /** merchant: asked for; gone: the endpoint answered 410 Gone (Standard Webhooks: stop sending). */

@@ -100,7 +100,10 @@ export const webhookEndpointListQuery = z.strictObject({
   merchantId: z.string().min(1).max(100).optional().describe("Operators: one merchant's endpoints"),
 });
 
-export function toWebhookEndpointView(endpoint: WebhookEndpoint, position: bigint): z.output<typeof webhookEndpointView> {
+export function toWebhookEndpointView(
+  endpoint: WebhookEndpoint,
+  position: bigint,
+): z.output<typeof webhookEndpointView> {
   return {
     endpointId: endpoint.endpointId,
     merchantId: endpoint.merchantId,
@@ -184,7 +187,12 @@ export function webhookEndpointRoutes(service: LedgerService): FastifyPluginAsyn
           body: registerWebhookEndpointBody,
           response: {
             201: webhookEndpointWithSecretView,
-            ...problemResponses('forbidden', 'invalid_webhook_url', 'webhook_url_not_allowed', 'webhook_endpoint_exists'),
+            ...problemResponses(
+              'forbidden',
+              'invalid_webhook_url',
+              'webhook_url_not_allowed',
+              'webhook_endpoint_exists',
+            ),
           },
         },
       },
@@ -229,7 +237,8 @@ export function webhookEndpointRoutes(service: LedgerService): FastifyPluginAsyn
         const principal = principalOf(request);
         const merchantId = principal.kind === 'operator' ? q.merchantId : principal.entityId;
         await awaitReadModel(service, WEBHOOK_ENDPOINTS_PROJECTION, q.minPosition);
-        const byMerchant = merchantId === undefined ? null : groupInstantRange('merchantTimeKey', merchantId, undefined, undefined);
+        const byMerchant =
+          merchantId === undefined ? null : groupInstantRange('merchantTimeKey', merchantId, undefined, undefined);
         const paging = pageOf(q, byMerchant ? 'merchantTimeKey' : 'createdAt', merchantId ?? '');
         const page = await service.readModels.find<WebhookEndpointDocument>(WEBHOOK_ENDPOINTS_COLLECTION, {
           ...(byMerchant ? { range: byMerchant } : {}),
@@ -270,7 +279,12 @@ export function webhookEndpointRoutes(service: LedgerService): FastifyPluginAsyn
           body: updateWebhookEndpointBody,
           response: {
             200: webhookEndpointView,
-            ...problemResponses('forbidden', 'webhook_endpoint_not_found', 'invalid_webhook_url', 'webhook_url_not_allowed'),
+            ...problemResponses(
+              'forbidden',
+              'webhook_endpoint_not_found',
+              'invalid_webhook_url',
+              'webhook_url_not_allowed',
+            ),
           },
         },
       },
@@ -292,9 +306,17 @@ export function webhookEndpointRoutes(service: LedgerService): FastifyPluginAsyn
     );
 
     const actions = [
-      ['disable', 'Disable a webhook endpoint', 'No messages are made for it, and those due are discarded, until it is enabled again.'],
+      [
+        'disable',
+        'Disable a webhook endpoint',
+        'No messages are made for it, and those due are discarded, until it is enabled again.',
+      ],
       ['enable', 'Enable a webhook endpoint', 'Messages are made for it again (from the events after this one).'],
-      ['delete', 'Delete a webhook endpoint', 'For good: its id answers 404 from now on, and its messages are discarded.'],
+      [
+        'delete',
+        'Delete a webhook endpoint',
+        'For good: its id answers 404 from now on, and its messages are discarded.',
+      ],
     ] as const;
     for (const [action, summary, description] of actions) {
       app.post(
@@ -337,7 +359,10 @@ export function webhookEndpointRoutes(service: LedgerService): FastifyPluginAsyn
             'A new secret, shown only in this answer. The previous one keeps signing beside it (two `v1,` signatures per message) for WEBHOOK_SECRET_OVERLAP_SECONDS (default 24 h) from now, so the receiver can switch over. Its merchant only.',
           headers: idempotencyHeaders,
           params: endpointParams,
-          response: { 200: webhookEndpointWithSecretView, ...problemResponses('forbidden', 'webhook_endpoint_not_found') },
+          response: {
+            200: webhookEndpointWithSecretView,
+            ...problemResponses('forbidden', 'webhook_endpoint_not_found'),
+          },
         },
       },
       async (request, reply) => {
