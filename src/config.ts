@@ -152,6 +152,18 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/**
+ * For a service that sends webhooks: with shared stores every instance must derive the same endpoint
+ * secrets, so the key must be configured (each would otherwise generate its own in its DATA_DIR, and sign
+ * with secrets the merchants were never given).
+ */
+export function checkWebhookKeyShared(config: LedgerConfig): void {
+  if ((config.eventStoreUrl !== undefined || config.mongoUrl !== undefined) && config.webhooks.secretKey === undefined)
+    throw new ConfigError(
+      'invalid configuration: WEBHOOK_SECRET_KEY: required when the stores are shared (EVENTSTORE_URL or MONGODB_URL): every instance must derive the same webhook secrets',
+    );
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { LedgerConfig } from '../config.js';
+import { checkWebhookKeyShared, type LedgerConfig } from '../config.js';
 import { IdempotencyKeeper } from '../commands/idempotency.js';
 import { LedgerCommands } from '../commands/ledger-commands.js';
 import { DEFAULT_HANDLER_LIMITS } from '../commands/stream-command-handler.js';
@@ -98,6 +98,8 @@ export async function startLedgerService(
   options: LedgerServiceOptions = {},
 ): Promise<LedgerService> {
   const clock = options.clock ?? systemClock;
+  // A service that runs the background work sends webhooks; tools that only write never sign.
+  if (options.runProjections ?? true) checkWebhookKeyShared(config);
   const eventStore = await openEventStore(config);
   let readModels: ReadModelStore;
   try {

@@ -48,3 +48,16 @@ describe('webhook retry schedule', () => {
     expect(parseRetryAfter(undefined, now)).toBeNull();
   });
 });
+
+describe('webhook configuration', () => {
+  it('requires WEBHOOK_SECRET_KEY when the stores are shared, so every instance signs alike', async () => {
+    const { checkWebhookKeyShared, loadConfig, ConfigError } = await import('../../src/config.js');
+    expect(() => checkWebhookKeyShared(loadConfig({ MONGODB_URL: 'mongodb://db:27017/ledger' }))).toThrow(ConfigError);
+    expect(() => checkWebhookKeyShared(loadConfig({ EVENTSTORE_URL: 'esdb://db:2113' }))).toThrow(/WEBHOOK_SECRET_KEY/);
+    const key = Buffer.alloc(32, 9).toString('base64');
+    const shared = loadConfig({ MONGODB_URL: 'mongodb://db:27017/ledger', WEBHOOK_SECRET_KEY: key });
+    expect(() => checkWebhookKeyShared(shared)).not.toThrow();
+    expect(shared.webhooks.secretKey).toBe(key);
+    expect(() => checkWebhookKeyShared(loadConfig({}))).not.toThrow();
+  });
+});
