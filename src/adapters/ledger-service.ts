@@ -98,8 +98,6 @@ export async function startLedgerService(
   options: LedgerServiceOptions = {},
 ): Promise<LedgerService> {
   const clock = options.clock ?? systemClock;
-  // A service that runs the background work sends webhooks; tools that only write never sign.
-  if (options.runProjections ?? true) checkWebhookKeyShared(config);
   const eventStore = await openEventStore(config);
   let readModels: ReadModelStore;
   try {
@@ -125,6 +123,8 @@ export async function startLedgerService(
   let webhookOutbox: WebhookOutboxStore | undefined;
   let webhookSecrets: WebhookSecrets;
   try {
+    // A service that runs the background work sends webhooks; tools that only write never sign.
+    if (options.runProjections ?? true) checkWebhookKeyShared(config);
     webhookOutbox = await openWebhookOutbox(config);
     mkdirSync(config.dataDir, { recursive: true });
     webhookSecrets = WebhookSecrets.load(config.webhooks.secretKey, config.dataDir);

@@ -271,8 +271,9 @@ describe('webhooks over HTTP, to a real receiver', () => {
 
   it('sends at most WEBHOOK_ENDPOINT_CONCURRENCY requests to one endpoint at once', async () => {
     await registerEndpoint(ledger, shop.merchant, { url: receiver.url, eventTypes: ['payment.succeeded'] });
-    receiver.answer = () => ({ status: 200, delayMs: 150 });
-    for (let i = 0; i < 8; i += 1) await shop.pay(`WH-${randomUUID()}`, '0.10');
+    receiver.answer = () => ({ status: 200, delayMs: 300 });
+    // All at once: eight messages due together, for an endpoint that takes 300 ms an answer.
+    await Promise.all(Array.from({ length: 8 }, () => shop.pay(`WH-${randomUUID()}`, '0.10')));
     await receiver.waitFor((all) => all.length === 8 && receiver.inFlight === 0, 15_000);
     expect(receiver.maxInFlight).toBe(2);
   });

@@ -130,7 +130,8 @@ export class WebhookOutboxSubscription {
       return [];
     }
     const row = ORDER_NOTIFICATIONS[recorded.type as keyof typeof ORDER_NOTIFICATIONS];
-    if (!row) return [];
+    // No endpoint anywhere (the usual case before merchants register any): the order is not even read.
+    if (!row || !this.anyEnabled()) return [];
     const event = decodeEvent(recorded.type, recorded.data);
     const built = row.build(event, recorded.revision === 0n ? event : await this.originOf(recorded.streamId));
     if (!built) return [];
@@ -156,6 +157,11 @@ export class WebhookOutboxSubscription {
       payload,
       createdAtMs,
     }));
+  }
+
+  private anyEnabled(): boolean {
+    for (const endpoint of this.endpoints.values()) if (endpoint.enabled) return true;
+    return false;
   }
 
   /** An order stream's first event (it names the merchant and the order), cached. */
