@@ -96,8 +96,12 @@ export interface WebhookOutboxStore {
   getCheckpoint(): Promise<bigint | 'start'>;
   /** Inserts the messages not already there and moves the checkpoint to `checkpoint` (never backwards), atomically. */
   enqueue(messages: readonly NewOutboxMessage[], checkpoint: bigint): Promise<void>;
-  /** Pending messages due at `nowMs` and not claimed (or whose claim expired), soonest first. */
-  dueMessages(nowMs: number, limit: number): Promise<OutboxMessage[]>;
+  /**
+   * Pending messages due at `nowMs` and not claimed (or whose claim expired), soonest first, but none of
+   * `excludeEndpoints` (those the caller cannot send more to now: a busy endpoint's backlog must not fill
+   * every page while other endpoints' messages wait behind it).
+   */
+  dueMessages(nowMs: number, limit: number, excludeEndpoints?: readonly string[]): Promise<OutboxMessage[]>;
   /**
    * Claims those of the messages that are due and unclaimed, until `untilMs`, in one write; the others
    * (not due, held by someone else) are left out of the answer.

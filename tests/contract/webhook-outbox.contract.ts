@@ -148,6 +148,18 @@ export function webhookOutboxContract(adapterName: string, open: () => Promise<W
       expect((await outbox.dueMessages(T0 + 60_000, 1)).length).toBe(1);
     });
 
+    it("leaves the excluded endpoints' messages out of the due ones", async () => {
+      const [busy, idle] = [randomUUID(), randomUUID()];
+      const backlog = Array.from({ length: 5 }, () => message(busy, { createdAtMs: T0 - 10_000 }));
+      const waiting = message(idle, { createdAtMs: T0 - 5_000 });
+      await outbox.enqueue([...backlog, waiting], position);
+      const ours = (ids: string[]) => ids.filter((id) => [...backlog, waiting].some((m) => m.messageId === id));
+      const all = (await outbox.dueMessages(T0, 1_000)).map((m) => m.messageId);
+      expect(ours(all)).toEqual([...backlog.map((m) => m.messageId).sort(), waiting.messageId]);
+      const others = (await outbox.dueMessages(T0, 1_000, [busy])).map((m) => m.messageId);
+      expect(ours(others)).toEqual([waiting.messageId]);
+    });
+
     it('settles without an attempt (a discarded message) and counts nothing', async () => {
       const m = message(randomUUID());
       await outbox.enqueue([m], position);

@@ -152,10 +152,15 @@ export class MongoWebhookOutbox implements WebhookOutboxStore {
     return { state: 'pending', nextAttemptAtMs: { $lte: nowMs }, claimExpiresAtMs: { $lte: nowMs } };
   }
 
-  async dueMessages(nowMs: number, limit: number): Promise<OutboxMessage[]> {
+  async dueMessages(nowMs: number, limit: number, excludeEndpoints: readonly string[] = []): Promise<OutboxMessage[]> {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_OUTBOX_PAGE) throw new RangeError('bad limit');
+    checkOutboxBatch(excludeEndpoints.length);
+    const filter: Filter<MessageRecord> = {
+      ...this.dueFilter(nowMs),
+      ...(excludeEndpoints.length > 0 ? { endpointId: { $nin: [...excludeEndpoints] } } : {}),
+    };
     const records = await this.messages()
-      .find(this.dueFilter(nowMs), { sort: { nextAttemptAtMs: 1, _id: 1 }, limit })
+      .find(filter, { sort: { nextAttemptAtMs: 1, _id: 1 }, limit })
       .toArray();
     return records.map(toMessage);
   }

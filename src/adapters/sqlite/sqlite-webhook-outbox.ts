@@ -224,14 +224,17 @@ export class SqliteWebhookOutbox implements WebhookOutboxStore {
     this.enqueueAll(messages, checkpoint);
   }
 
-  async dueMessages(nowMs: number, limit: number): Promise<OutboxMessage[]> {
+  async dueMessages(nowMs: number, limit: number, excludeEndpoints: readonly string[] = []): Promise<OutboxMessage[]> {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_OUTBOX_PAGE) throw new RangeError('bad limit');
+    checkOutboxBatch(excludeEndpoints.length);
+    const excluded =
+      excludeEndpoints.length === 0 ? '' : `AND endpoint_id NOT IN (${excludeEndpoints.map(() => '?').join(', ')})`;
     const rows = this.db
       .prepare(
         `SELECT * FROM webhook_messages WHERE state = 'pending' AND next_attempt_at_ms <= ? AND claim_expires_at_ms <= ?
-         ORDER BY next_attempt_at_ms, message_id LIMIT ?`,
+         ${excluded} ORDER BY next_attempt_at_ms, message_id LIMIT ?`,
       )
-      .all(nowMs, nowMs, limit) as MessageRow[];
+      .all(nowMs, nowMs, ...excludeEndpoints, limit) as MessageRow[];
     return rows.map(toMessage);
   }
 

@@ -113,7 +113,10 @@ export class WebhookDispatcher {
     const free = this.limits.maxInFlight - this.inFlight;
     if (free <= 0) return;
     const nowMs = this.clock.now().toMillis();
-    const due = await this.outbox.dueMessages(nowMs, Math.min(this.limits.batchSize, free));
+    const busy = [...this.perEndpoint]
+      .filter(([, count]) => count >= this.limits.perEndpointConcurrency)
+      .map(([endpointId]) => endpointId);
+    const due = await this.outbox.dueMessages(nowMs, Math.min(this.limits.batchSize, free), busy);
     // Within both bounds, counting what this look picks: one claim (one write) for them all.
     const picked: string[] = [];
     const perEndpoint = new Map(this.perEndpoint);
