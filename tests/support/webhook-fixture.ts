@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { createCaller, type Credentials, type TestLedger } from './test-ledger.js';
+import { createCaller, recharge, type Credentials, type TestLedger } from './test-ledger.js';
 
 /** Environment for a ledger whose webhooks reach a loopback receiver on a short schedule. */
 export const WEBHOOK_TEST_ENV: Record<string, string> = {
@@ -35,10 +35,11 @@ export async function payingMerchant(ledger: TestLedger, name = 'Shop'): Promise
   const shopAccount = (
     await post('/v1/accounts', { ownerId: merchant.entityId, type: 'merchant_settlement', currency: 'CNY' })
   ).json().accountId as string;
-  expect(
-    (await post('/v1/recharges', { accountId: wallet, amount: '100000.00', currency: 'CNY', channel: 'sim-bank' }))
-      .statusCode,
-  ).toBe(201);
+  // Within the channels' per-transaction limit; enough for every test's payments.
+  for (let i = 0; i < 2; i += 1) {
+    const funded = await recharge(ledger.app, wallet, '500.00');
+    expect(funded.statusCode, funded.body).toBe(201);
+  }
   return {
     merchant,
     async pay(orderNo, amount) {
