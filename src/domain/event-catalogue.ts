@@ -9,6 +9,9 @@ import { transferBatchEventSchemas, type TransferBatchEvent } from './transfers/
 import { withdrawalEventSchemas, type WithdrawalEvent } from './withdrawals/withdrawal-events.js';
 import { entityEventSchemas, type EntityEvent } from './entities/entity-events.js';
 import { webhookEventSchemas, type WebhookEndpointEvent } from './webhooks/webhook-events.js';
+import { channelPaymentEventSchemas } from './channel-payments/channel-payment-events.js';
+import type { ChannelPaymentEvent } from './channel-payments/channel-payment-decider.js';
+import { stepUpEventSchemas } from './risk/step-up-events.js';
 import type { JsonObject, JsonValue } from './shared/json.js';
 
 /**
@@ -27,6 +30,8 @@ const SCHEMAS = [
   ...rechargeEventSchemas,
   ...entityEventSchemas,
   ...webhookEventSchemas,
+  ...channelPaymentEventSchemas,
+  ...stepUpEventSchemas,
 ] as const;
 
 export type LedgerEvent =
@@ -39,7 +44,8 @@ export type LedgerEvent =
   | PreauthEvent
   | RechargeEvent
   | EntityEvent
-  | WebhookEndpointEvent;
+  | WebhookEndpointEvent
+  | ChannelPaymentEvent;
 export type LedgerEventType = LedgerEvent['type'];
 
 type EventSchema = (typeof SCHEMAS)[number];

@@ -10,6 +10,7 @@ export const LEDGER_STREAM_PREFIXES = [
   'freeze-',
   'preauth-',
   'recharge-',
+  'chanpay-',
   'entity-',
   // A transfer batch's record (`transferbatch-`: no other prefix above matches it), for its list.
   'transferbatch-',

@@ -54,6 +54,7 @@ export const MOVEMENT_KINDS = [
   'preauth_capture',
   'preauth_capture_reversal',
   'preauth_completion_cancellation',
+  'channel_payment',
 ] as const;
 export type MovementKind = (typeof MOVEMENT_KINDS)[number];
 

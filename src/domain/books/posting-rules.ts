@@ -13,14 +13,20 @@ import { assertBalanced, type JournalLine } from './journal.js';
  * Movements between internal accounts post against 2290 (payments in transit) per operation: each account
  * event posts on its own, in its own entry, and an operation whose legs have all happened nets to zero.
  */
-export const POSTING_EVENT_TYPES = [...FUNDS_MOVEMENT_EVENT_TYPES, 'WithdrawalCompleted'] as const;
+export const POSTING_EVENT_TYPES = [
+  ...FUNDS_MOVEMENT_EVENT_TYPES,
+  'WithdrawalCompleted',
+  'ChannelPaymentCompleted',
+] as const;
 export type PostingEventType = (typeof POSTING_EVENT_TYPES)[number];
 
 /** Money that leaves for, or comes back from, outside the ledger through a channel. */
 export const CHANNEL_MOVEMENT_KINDS: readonly MovementKind[] = ['withdrawal', 'withdrawal_reversal'];
+/** A payer's money paid in through a channel to a merchant (a channel payment's payee credit). */
+export const CHANNEL_PAYMENT_KINDS: readonly MovementKind[] = ['channel_payment'];
 /** Money that moves between internal accounts (its other leg is another account's event). */
 export const INTERNAL_MOVEMENT_KINDS: readonly MovementKind[] = MOVEMENT_KINDS.filter(
-  (kind) => !CHANNEL_MOVEMENT_KINDS.includes(kind),
+  (kind) => !CHANNEL_MOVEMENT_KINDS.includes(kind) && !CHANNEL_PAYMENT_KINDS.includes(kind),
 );
 
 /** `subject`: the subject code of the event's ledger account (2201 for a wallet, 2202 for a merchant...). */
@@ -100,6 +106,26 @@ export const POSTING_RULES: readonly PostingRule[] = [
     meaning: 'A declined payout comes back: the channel holds the money again, we owe it to the account holder again.',
   },
   {
+    id: 'channel-payment',
+    event: 'FundsCredited',
+    kinds: CHANNEL_PAYMENT_KINDS,
+    amount: 'amount',
+    debit: leg('1122', 'channel'),
+    credit: leg(SUBJECT, 'account'),
+    meaning:
+      'A payer paid a merchant through the channel: the channel holds the gross for us, we owe it to the merchant.',
+  },
+  {
+    id: 'channel-payment-return',
+    event: 'FundsDebited',
+    kinds: CHANNEL_PAYMENT_KINDS,
+    amount: 'amount',
+    debit: leg(SUBJECT, 'account'),
+    credit: leg('1122', 'channel'),
+    meaning:
+      "A channel payment's money goes back to the payer through the channel, out of what the channel holds for us.",
+  },
+  {
     id: 'freeze',
     event: 'FundsFrozen',
     kinds: ['freeze'],
@@ -160,6 +186,15 @@ export const POSTING_RULES: readonly PostingRule[] = [
     debit: leg('6603', 'channel'),
     credit: leg('1122', 'channel'),
     meaning: 'The channel charges for the payout out of what it holds for us.',
+  },
+  {
+    id: 'channel-payment-fee',
+    event: 'ChannelPaymentCompleted',
+    amount: 'fee',
+    debit: leg('6603', 'channel'),
+    credit: leg('1122', 'channel'),
+    meaning:
+      "The channel keeps its fee for a channel payment out of what it holds for us (the merchant's credit is gross).",
   },
 ];
 
@@ -254,6 +289,19 @@ function factsOf(event: LedgerEvent): PostingFacts | null {
         accountId: null,
         channel: d.channel,
         operationId: d.withdrawalId,
+        kind: null,
+        amountMinor: 0n,
+        feeMinor: d.channelFeeMinor,
+        currency: d.currency,
+      };
+    }
+    case 'ChannelPaymentCompleted': {
+      const d = event.data;
+      return {
+        subjectCode: null,
+        accountId: null,
+        channel: d.channel,
+        operationId: d.paymentId,
         kind: null,
         amountMinor: 0n,
         feeMinor: d.channelFeeMinor,

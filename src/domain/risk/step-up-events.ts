@@ -2,13 +2,11 @@ import { z } from 'zod';
 import { utcInstant } from '../shared/codecs.js';
 
 /**
- * Facts of a step-up challenge's stream (`stepup-<challengeId>`): a one-time SMS code sent to the payer
+ * Facts of a step-up challenge, recorded on the stream of the payment it guards (a channel payment's
+ * `chanpay-<paymentId>`, so the payment and its challenge are one consistency boundary): a one-time SMS code sent to the payer
  * before a payment flagged `step_up` may continue. The code itself is never here: only its keyed hash
  * (HMAC under a server key and the challenge id, so six digits cannot be brute-forced from the events),
  * and the phone only masked.
- *
- * These schemas follow the event catalogue's style but are not registered in it yet: the catalogue is on
- * the command path, which the channel payment operation (issue 10 item 5) changes; it adds them there.
  */
 const challengeId = z.uuid();
 /** HMAC-SHA256, base64url: 43 characters. */

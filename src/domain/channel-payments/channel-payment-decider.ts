@@ -1,0 +1,422 @@
+import { decideStepUp, evolveStepUp, initialStepUpState, type StepUpState } from '../risk/step-up-decider.js';
+import type { StepUpEvent, StepUpPolicy } from '../risk/step-up-events.js';
+import type { RiskAssessment, RiskVerdict } from '../risk/risk-assessment.js';
+import type { RoutingDecision } from '../channels/routing.js';
+import { DomainError, assert } from '../shared/domain-error.js';
+import type { ChannelPaymentOrder, ChannelPaymentOwnEvent, LearntBy } from './channel-payment-events.js';
+
+/**
+ * The channel payment as an Emmett decider. The process (src/commands/channel-payments) drives it:
+ * created (routed) -> risk assessed (blocked: failed; step-up: awaiting the payer's code; else ready) ->
+ * submitted (just before the channel is called) -> the channel's word: succeeded, pending, declined
+ * (failed), unknown, or closed (expired) -> completed once the payee is credited.
+ *
+ * The rules that keep results exact: a result applies once, and only to an order the channel may hold
+ * (submitted, pending or unknown); a result for a finished order, a repeated one, or one older than the
+ * last applied (by the channel's `sequence`) changes nothing; a `pending` never undoes a `succeeded`; an
+ * `unknown` is never closed by us, only by the channel's word (a query or a callback). Deadlines (the
+ * step-up's) are judged by the command's `at`.
+ */
+export type ChannelPaymentEvent = ChannelPaymentOwnEvent | StepUpEvent;
+
+export type ChannelPaymentStatus =
+  | 'created'
+  | 'awaiting_verification'
+  | 'ready'
+  | 'submitted'
+  | 'pending'
+  | 'unknown'
+  | 'succeeded'
+  | 'completed'
+  | 'failed'
+  | 'expired';
+
+/** Statuses in which the channel may hold the order: only these take a channel result. */
+const AT_CHANNEL: readonly ChannelPaymentStatus[] = ['submitted', 'pending', 'unknown'];
+/** Nothing happens to these any more. */
+export const FINISHED_STATUSES: readonly ChannelPaymentStatus[] = ['completed', 'failed', 'expired'];
+/** Most channel attempts per payment (a reroute after `unavailable` is one more). */
+export const MAX_CHANNEL_ATTEMPTS = 3;
+
+export interface ExistingChannelPayment {
+  readonly exists: true;
+  readonly order: ChannelPaymentOrder;
+  readonly status: ChannelPaymentStatus;
+  /** The channel now in charge (the first routing decision's, or a reroute's). */
+  readonly channel: string;
+  readonly attempts: number;
+  readonly verdict: RiskVerdict | null;
+  readonly stepUp: StepUpState;
+  readonly channelOrderNo: string | null;
+  readonly payerActionUrl: string | null;
+  readonly feeMinor: bigint | null;
+  readonly channelTime: string | null;
+  readonly learntBy: LearntBy | null;
+  readonly failure: {
+    readonly reasonCode: string;
+    readonly reason: string;
+    readonly channelCode: string | null;
+  } | null;
+  /** The highest channel sequence applied (callbacks carry one): an older message is stale. */
+  readonly lastSequence: number | null;
+}
+
+export type ChannelPaymentState = { readonly exists: false } | ExistingChannelPayment;
+
+export interface ChallengeToIssue {
+  readonly challengeId: string;
+  readonly maskedPhone: string;
+  readonly codeHmac: string;
+  readonly policy: StepUpPolicy;
+}
+
+/** What the channel said, in our terms (the port's outcomes and order states, mapped by the process). */
+export type ChannelResult =
+  | {
+      readonly kind: 'succeeded';
+      readonly channelOrderNo: string;
+      readonly feeMinor: bigint;
+      readonly channelTime: string;
+    }
+  | { readonly kind: 'pending'; readonly channelOrderNo: string; readonly payerActionUrl: string | null }
+  | { readonly kind: 'declined'; readonly code: string; readonly message: string; readonly channelCode: string }
+  | { readonly kind: 'unknown'; readonly reason: 'timeout' | 'system_error' | 'bad_answer'; readonly detail: string }
+  /** The channel closed the order unpaid. */
+  | { readonly kind: 'closed'; readonly state: 'closed' | 'cancelled' };
+
+export type ChannelPaymentCommand =
+  | { readonly type: 'CreateChannelPayment'; readonly order: ChannelPaymentOrder }
+  | {
+      readonly type: 'AssessChannelPaymentRisk';
+      readonly paymentId: string;
+      readonly assessment: RiskAssessment;
+      /** Required when the verdict is step_up: the challenge whose code was made for the payer. */
+      readonly challenge: ChallengeToIssue | null;
+      readonly at: string;
+    }
+  | { readonly type: 'VerifyStepUpCode'; readonly paymentId: string; readonly codeHmac: string; readonly at: string }
+  | { readonly type: 'ResendStepUpCode'; readonly paymentId: string; readonly codeHmac: string; readonly at: string }
+  | { readonly type: 'ExpireStepUp'; readonly paymentId: string; readonly at: string }
+  | {
+      readonly type: 'RerouteChannelPayment';
+      readonly paymentId: string;
+      readonly routing: RoutingDecision;
+      readonly at: string;
+    }
+  | { readonly type: 'SubmitChannelPayment'; readonly paymentId: string; readonly at: string }
+  | {
+      readonly type: 'RecordChannelResult';
+      readonly paymentId: string;
+      readonly result: ChannelResult;
+      readonly learntBy: LearntBy;
+      /** The channel's sequence of the message (callbacks); null for answers and queries. */
+      readonly sequence: number | null;
+      readonly at: string;
+    }
+  /** Nothing reached a channel (no channel, every channel unavailable): failed with our code. */
+  | {
+      readonly type: 'FailChannelPayment';
+      readonly paymentId: string;
+      readonly reasonCode: string;
+      readonly reason: string;
+      readonly at: string;
+    }
+  | { readonly type: 'CompleteChannelPayment'; readonly paymentId: string };
+
+export function initialChannelPaymentState(): ChannelPaymentState {
+  return { exists: false };
+}
+
+function requirePayment(state: ChannelPaymentState, paymentId: string): ExistingChannelPayment {
+  if (!state.exists)
+    throw new DomainError('operation_not_found', `channel payment ${paymentId} does not exist`, { paymentId });
+  assert(state.order.paymentId === paymentId, 'a command names the payment of its stream');
+  return state;
+}
+
+function conflict(payment: ExistingChannelPayment, reason: string): DomainError {
+  return new DomainError('operation_state_conflict', `channel payment ${payment.order.paymentId}: ${reason}`, {
+    paymentId: payment.order.paymentId,
+    status: payment.status,
+    reason,
+  });
+}
+
+function failed(
+  paymentId: string,
+  reasonCode: string,
+  reason: string,
+  at: string,
+  channelCode: string | null = null,
+  learntBy: LearntBy | null = null,
+): ChannelPaymentEvent {
+  return { type: 'ChannelPaymentFailed', data: { paymentId, reasonCode, reason, channelCode, learntBy, at } };
+}
+
+/** The step-up decider on the payment's challenge; a challenge that fails fails the payment with it. */
+function onChallenge(
+  payment: ExistingChannelPayment,
+  command: Parameters<typeof decideStepUp>[0],
+  at: string,
+): ChannelPaymentEvent[] {
+  if (payment.stepUp.status === 'none') throw conflict(payment, 'no_verification_required');
+  const events: ChannelPaymentEvent[] = decideStepUp(command, payment.stepUp);
+  const failure = events.find((event) => event.type === 'StepUpFailed');
+  if (failure && payment.status === 'awaiting_verification') {
+    const code = failure.data.reason === 'expired' ? 'verification_code_expired' : 'verification_failed';
+    events.push(failed(payment.order.paymentId, code, `step-up verification failed: ${failure.data.reason}`, at));
+  }
+  return events;
+}
+
+function decideResult(
+  payment: ExistingChannelPayment,
+  command: Extract<ChannelPaymentCommand, { type: 'RecordChannelResult' }>,
+): ChannelPaymentEvent[] {
+  const paymentId = payment.order.paymentId;
+  // Late (the order is over or not yet at the channel), or older than a message already applied: no-op.
+  if (!AT_CHANNEL.includes(payment.status)) return [];
+  if (command.sequence !== null && payment.lastSequence !== null && command.sequence <= payment.lastSequence) return [];
+  const { result, learntBy, sequence, at } = command;
+  switch (result.kind) {
+    case 'succeeded':
+      assert(
+        result.feeMinor >= 0n && result.feeMinor <= payment.order.amountMinor,
+        'a channel fee is within the amount',
+      );
+      return [
+        {
+          type: 'ChannelPaymentSucceeded',
+          data: {
+            paymentId,
+            channel: payment.channel,
+            channelOrderNo: result.channelOrderNo,
+            feeMinor: result.feeMinor,
+            channelTime: result.channelTime,
+            learntBy,
+            sequence,
+            at,
+          },
+        },
+      ];
+    case 'pending':
+      // Already pending: the same news again.
+      if (payment.status === 'pending') return [];
+      return [
+        {
+          type: 'ChannelPaymentPending',
+          data: {
+            paymentId,
+            channelOrderNo: result.channelOrderNo,
+            payerActionUrl: result.payerActionUrl,
+            sequence,
+            at,
+          },
+        },
+      ];
+    case 'declined':
+      return [failed(paymentId, 'channel_declined', result.message, at, result.channelCode, learntBy)];
+    case 'unknown':
+      // Only a call's outcome makes an order unknown; a pending or unknown order stays as it is.
+      if (payment.status !== 'submitted') return [];
+      return [{ type: 'ChannelPaymentUnknown', data: { paymentId, reason: result.reason, detail: result.detail, at } }];
+    case 'closed':
+      return [{ type: 'ChannelPaymentExpired', data: { paymentId, channelState: result.state, learntBy, at } }];
+  }
+}
+
+export function decideChannelPayment(
+  command: ChannelPaymentCommand,
+  state: ChannelPaymentState,
+): ChannelPaymentEvent[] {
+  if (command.type === 'CreateChannelPayment') {
+    // The same merchant order number again: the process compares terms; the stream already holds the order.
+    if (state.exists) return [];
+    assert(command.order.amountMinor > 0n, 'a channel payment amount is positive');
+    assert(command.order.routing.chosen !== null, 'a channel payment is created with a chosen channel');
+    return [{ type: 'ChannelPaymentCreated', data: command.order }];
+  }
+  const payment = requirePayment(state, command.paymentId);
+  const paymentId = payment.order.paymentId;
+  switch (command.type) {
+    case 'AssessChannelPaymentRisk': {
+      if (payment.status !== 'created') return [];
+      const { assessment } = command;
+      const assessed: ChannelPaymentEvent = {
+        type: 'ChannelPaymentRiskAssessed',
+        data: { paymentId, assessment },
+      };
+      if (assessment.verdict === 'block') {
+        const rules = assessment.fired.filter((rule) => rule.action === 'block').map((rule) => rule.ruleId);
+        return [assessed, failed(paymentId, 'risk_blocked', `blocked by risk rules: ${rules.join(', ')}`, command.at)];
+      }
+      if (assessment.verdict !== 'step_up') return [assessed];
+      assert(command.challenge !== null, 'a step-up verdict comes with its challenge');
+      const issued = decideStepUp(
+        { type: 'IssueChallenge', paymentId, ...command.challenge, at: command.at },
+        initialStepUpState(),
+      );
+      return [assessed, ...issued];
+    }
+    case 'VerifyStepUpCode':
+      return onChallenge(
+        payment,
+        { type: 'VerifyCode', challengeId: challengeIdOf(payment), codeHmac: command.codeHmac, at: command.at },
+        command.at,
+      );
+    case 'ResendStepUpCode':
+      return onChallenge(
+        payment,
+        { type: 'ResendCode', challengeId: challengeIdOf(payment), codeHmac: command.codeHmac, at: command.at },
+        command.at,
+      );
+    case 'ExpireStepUp':
+      if (payment.status !== 'awaiting_verification') return [];
+      return onChallenge(
+        payment,
+        { type: 'ExpireChallenge', challengeId: challengeIdOf(payment), at: command.at },
+        command.at,
+      );
+    case 'RerouteChannelPayment': {
+      if (payment.status !== 'submitted') throw conflict(payment, 'not_at_a_channel');
+      if (payment.attempts >= MAX_CHANNEL_ATTEMPTS) throw conflict(payment, 'attempts_exhausted');
+      const chosen = command.routing.chosen;
+      assert(chosen !== null && chosen !== payment.channel, 'a reroute chooses another channel');
+      return [
+        {
+          type: 'ChannelPaymentRerouted',
+          data: { paymentId, fromChannel: payment.channel, routing: command.routing, at: command.at },
+        },
+      ];
+    }
+    case 'SubmitChannelPayment':
+      if (payment.status !== 'ready') return [];
+      return [
+        {
+          type: 'ChannelPaymentSubmitted',
+          data: { paymentId, channel: payment.channel, attempt: payment.attempts + 1, at: command.at },
+        },
+      ];
+    case 'RecordChannelResult':
+      return decideResult(payment, command);
+    case 'FailChannelPayment':
+      // Only before the channel may hold the order: one it may hold is closed by the channel's word only.
+      if (FINISHED_STATUSES.includes(payment.status)) return [];
+      if (payment.status === 'pending' || payment.status === 'unknown' || payment.status === 'succeeded')
+        throw conflict(payment, 'at_the_channel');
+      return [failed(paymentId, command.reasonCode, command.reason, command.at)];
+    case 'CompleteChannelPayment': {
+      if (payment.status === 'completed') return [];
+      if (payment.status !== 'succeeded') throw conflict(payment, 'not_succeeded');
+      return [
+        {
+          type: 'ChannelPaymentCompleted',
+          data: {
+            paymentId,
+            channel: payment.channel,
+            channelOrderNo: payment.channelOrderNo!,
+            amountMinor: payment.order.amountMinor,
+            channelFeeMinor: payment.feeMinor!,
+            currency: payment.order.currency,
+          },
+        },
+      ];
+    }
+  }
+}
+
+function challengeIdOf(payment: ExistingChannelPayment): string {
+  if (payment.stepUp.status === 'none') throw conflict(payment, 'no_verification_required');
+  return payment.stepUp.challengeId;
+}
+
+function withSequence(payment: ExistingChannelPayment, sequence: number | null): number | null {
+  if (sequence === null) return payment.lastSequence;
+  return payment.lastSequence === null ? sequence : Math.max(payment.lastSequence, sequence);
+}
+
+export function evolveChannelPayment(state: ChannelPaymentState, event: ChannelPaymentEvent): ChannelPaymentState {
+  if (event.type === 'ChannelPaymentCreated') {
+    assert(!state.exists, 'a channel payment is created once');
+    return {
+      exists: true,
+      order: event.data,
+      status: 'created',
+      channel: event.data.routing.chosen!,
+      attempts: 0,
+      verdict: null,
+      stepUp: initialStepUpState(),
+      channelOrderNo: null,
+      payerActionUrl: null,
+      feeMinor: null,
+      channelTime: null,
+      learntBy: null,
+      failure: null,
+      lastSequence: null,
+    };
+  }
+  assert(state.exists, `${event.type} follows ChannelPaymentCreated`);
+  const payment = state;
+  switch (event.type) {
+    case 'ChannelPaymentRiskAssessed': {
+      const verdict = event.data.assessment.verdict;
+      return {
+        ...payment,
+        verdict,
+        status: verdict === 'block' ? 'created' : verdict === 'step_up' ? 'awaiting_verification' : 'ready',
+      };
+    }
+    case 'StepUpChallengeIssued':
+    case 'StepUpCodeResent':
+    case 'StepUpCodeRejected':
+    case 'StepUpFailed':
+      return { ...payment, stepUp: evolveStepUp(payment.stepUp, event) };
+    case 'StepUpVerified':
+      return {
+        ...payment,
+        stepUp: evolveStepUp(payment.stepUp, event),
+        status: payment.status === 'awaiting_verification' ? 'ready' : payment.status,
+      };
+    case 'ChannelPaymentRerouted':
+      return { ...payment, channel: event.data.routing.chosen!, status: 'ready' };
+    case 'ChannelPaymentSubmitted':
+      return { ...payment, status: 'submitted', attempts: event.data.attempt };
+    case 'ChannelPaymentPending':
+      return {
+        ...payment,
+        status: 'pending',
+        channelOrderNo: event.data.channelOrderNo,
+        payerActionUrl: event.data.payerActionUrl,
+        lastSequence: withSequence(payment, event.data.sequence),
+      };
+    case 'ChannelPaymentSucceeded':
+      return {
+        ...payment,
+        status: 'succeeded',
+        channelOrderNo: event.data.channelOrderNo,
+        feeMinor: event.data.feeMinor,
+        channelTime: event.data.channelTime,
+        learntBy: event.data.learntBy,
+        lastSequence: withSequence(payment, event.data.sequence),
+      };
+    case 'ChannelPaymentFailed':
+      return {
+        ...payment,
+        status: 'failed',
+        learntBy: event.data.learntBy,
+        failure: { reasonCode: event.data.reasonCode, reason: event.data.reason, channelCode: event.data.channelCode },
+      };
+    case 'ChannelPaymentUnknown':
+      return { ...payment, status: 'unknown' };
+    case 'ChannelPaymentExpired':
+      return { ...payment, status: 'expired', learntBy: event.data.learntBy };
+    case 'ChannelPaymentCompleted':
+      return { ...payment, status: 'completed' };
+  }
+}
+
+export const channelPaymentDecider = {
+  decide: decideChannelPayment,
+  evolve: evolveChannelPayment,
+  initialState: initialChannelPaymentState,
+};
