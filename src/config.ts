@@ -100,6 +100,16 @@ const configSchema = z.object({
   WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(250),
   /** How long a rotated-out secret still signs, beside the new one. */
   WEBHOOK_SECRET_OVERLAP_SECONDS: z.coerce.number().int().min(0).max(604_800).default(86_400),
+  /** How often the poller asks channels about pending and unknown channel payments (0: never). */
+  CHANNEL_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  /** Key of the step-up codes' HMAC (base64, at least 32 bytes); unset: a random key per process start. */
+  STEP_UP_CODE_KEY: z.preprocess(
+    emptyAsUndefined,
+    z
+      .base64()
+      .refine((text) => Buffer.from(text, 'base64').length >= 32, 'must be at least 32 bytes')
+      .optional(),
+  ),
 });
 
 export type LedgerConfig = {
@@ -129,6 +139,9 @@ export type LedgerConfig = {
   readonly channelCallTimeoutMs: number;
   readonly channelExplorationPpm: number;
   readonly webhooks: WebhookConfig;
+  readonly channelPollIntervalMs: number;
+  /** Shared by every instance, so a code sent by one verifies on another; undefined: random per process. */
+  readonly stepUpCodeKey: Buffer | undefined;
 };
 
 export interface WebhookConfig {
@@ -213,5 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       pollIntervalMs: c.WEBHOOK_POLL_INTERVAL_MS,
       secretOverlapSeconds: c.WEBHOOK_SECRET_OVERLAP_SECONDS,
     },
+    channelPollIntervalMs: c.CHANNEL_POLL_INTERVAL_MS,
+    stepUpCodeKey: c.STEP_UP_CODE_KEY === undefined ? undefined : Buffer.from(c.STEP_UP_CODE_KEY, 'base64'),
   };
 }

@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { checkWebhookKeyShared, type LedgerConfig } from '../config.js';
 import { IdempotencyKeeper } from '../commands/idempotency.js';
 import { LedgerCommands } from '../commands/ledger-commands.js';
+import type { CommandContext } from '../commands/command-context.js';
 import { DEFAULT_HANDLER_LIMITS } from '../commands/stream-command-handler.js';
 import { EntityCommands } from '../commands/entities/entity-commands.js';
 import { AccountOwners } from '../commands/accounts/account-owners.js';
@@ -15,6 +16,16 @@ import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { StreamSnapshots, type SnapshotWarning } from '../commands/stream-snapshots.js';
 import { accountStateCodec } from '../domain/accounts/account-state-codec.js';
 import { resumeStalledOperations } from '../commands/operations/resume-operations.js';
+import {
+  ChannelPaymentCommands,
+  DEFAULT_STEP_UP_POLICY,
+  defaultRiskRules,
+} from '../commands/channel-payments/channel-payment-commands.js';
+import { ChannelPaymentPoller } from '../commands/channel-payments/channel-payment-poller.js';
+import { ReadModelRiskHistory } from '../commands/channel-payments/read-model-risk-history.js';
+import type { RiskRules } from '../domain/risk/risk-rules.js';
+import type { StepUpPolicy } from '../domain/risk/step-up-events.js';
+import { OneTimeCodes } from './crypto/one-time-codes.js';
 import { expireDuePreauths } from '../commands/preauths/preauth-expiry.js';
 import type { Projection } from '../projections/projection.js';
 import { projectionsFor } from '../projections/all-projections.js';
@@ -79,6 +90,10 @@ export interface LedgerService {
   readonly webhookOutbox: WebhookOutboxStore;
   readonly webhookSecrets: WebhookSecrets;
   readonly webhooks: WebhookNotifications;
+  /** Payments through the channels (routing, risk, step-up, asynchronous results). */
+  readonly channelPayments: ChannelPaymentCommands;
+  /** The poller of pending and unknown channel payments (run periodically; tests sweep it themselves). */
+  readonly channelPaymentPoller: ChannelPaymentPoller;
   close(): Promise<void>;
 }
 
@@ -91,6 +106,8 @@ export interface LedgerServiceOptions {
   readonly onSnapshotWarning?: SnapshotWarning;
   /** The in-process channel simulator's callback delivery and configuration (tests). */
   readonly channels?: ChannelSetupOptions;
+  /** The channel payments' risk rules and step-up policy (default: defaultRiskRules, DEFAULT_STEP_UP_POLICY). */
+  readonly channelPayments?: { readonly riskRules?: RiskRules; readonly stepUpPolicy?: StepUpPolicy };
 }
 
 export async function startLedgerService(
@@ -179,6 +196,27 @@ export async function startLedgerService(
     accountSnapshots,
     config.oneCommit === 'auto',
   );
+  const channelPayments = new ChannelPaymentCommands({
+    eventStore,
+    accounts: commands.accountHandler,
+    gateway: channelSetup.gateway,
+    riskRules: options.channelPayments?.riskRules ?? defaultRiskRules(config.accountingTimeZone),
+    riskHistory: new ReadModelRiskHistory(readModels, config.accountingTimeZone),
+    stepUpPolicy: options.channelPayments?.stepUpPolicy ?? DEFAULT_STEP_UP_POLICY,
+    // Without a configured key, codes verify only in the process that sent them (until it restarts).
+    codes: new OneTimeCodes(config.stepUpCodeKey ?? randomBytes(32)),
+    sms: channelSetup.sms,
+    accountingTimeZone: config.accountingTimeZone,
+  });
+  const resumer = {
+    resumeOperation: (
+      kind: Parameters<LedgerCommands['resumeOperation']>[0] | 'channel_payment',
+      id: string,
+      context: CommandContext,
+    ) =>
+      kind === 'channel_payment' ? channelPayments.resume(id, context) : commands.resumeOperation(kind, id, context),
+  };
+  const poller = new ChannelPaymentPoller(channelPayments, readModels);
   // Background work runs where the projections run (the read models say what is due): in the instance
   // holding the projections lease, so several instances do not sweep the same operations at once (the
   // commands would stay correct, by their expected revisions, but repeat the work and its conflicts).
@@ -194,7 +232,13 @@ export async function startLedgerService(
     startPeriodic(
       'recovery sweep',
       background ? config.recoverySweepIntervalMs : 0,
-      whileHolding(() => resumeStalledOperations(commands, readModels, clock.now().toISO()!, config.recoveryGraceMs)),
+      whileHolding(() => resumeStalledOperations(resumer, readModels, clock.now().toISO()!, config.recoveryGraceMs)),
+      options.onProjectionError,
+    ),
+    startPeriodic(
+      'channel payment poller',
+      background ? config.channelPollIntervalMs : 0,
+      whileHolding(() => poller.sweep(clock.now().toISO()!)),
       options.onProjectionError,
     ),
   ];
@@ -230,6 +274,8 @@ export async function startLedgerService(
     webhookOutbox: outbox,
     webhookSecrets,
     webhooks,
+    channelPayments,
+    channelPaymentPoller: poller,
     async close() {
       for (const sweep of sweeps) clearInterval(sweep);
       await webhooks.stop();

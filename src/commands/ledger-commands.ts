@@ -155,6 +155,11 @@ export class LedgerCommands {
     this.oneCommit = oneCommit ? OneCommitCoordinator.of(eventStore) : null;
   }
 
+  /** The account streams' handler, shared with operations decided elsewhere (channel payments). */
+  get accountHandler(): AccountHandler {
+    return this.deps.accounts;
+  }
+
   openAccount(request: OpenAccountRequest, context: CommandContext) {
     return openAccount(this.deps.eventStore, this.deps.accounts, request, context);
   }

@@ -13,7 +13,7 @@ export const REFUNDS_COLLECTION = 'operation_refunds';
 
 export type OperationDocument = {
   operationId: string;
-  kind: 'payment' | 'transfer' | 'withdrawal' | 'freeze' | 'preauth' | 'recharge';
+  kind: 'payment' | 'transfer' | 'withdrawal' | 'freeze' | 'preauth' | 'recharge' | 'channel_payment';
   status: string;
   merchantId: string | null;
   merchantOrderNo: string | null;
@@ -141,6 +141,12 @@ const IN_FLIGHT_STATUSES: ReadonlySet<string> = new Set([
   'preauth:requested',
   'preauth:completing',
   'preauth:cancelling_completion',
+  // A channel payment with a step of its own to take; pending and unknown ones wait for the channel's word
+  // (the poller asks), one awaiting verification for the payer.
+  'channel_payment:created',
+  'channel_payment:ready',
+  'channel_payment:submitted',
+  'channel_payment:succeeded',
 ]);
 
 const plus = (a: string, b: bigint) => (BigInt(a) + b).toString();
@@ -288,8 +294,22 @@ export const operationsProjection: Projection = {
     'PreauthCompletionCancelled',
     'PreauthCompletionCancellationRequested',
     'PreauthCompletionCancellationFailed',
+    'ChannelPaymentCreated',
+    'ChannelPaymentRiskAssessed',
+    'StepUpChallengeIssued',
+    'StepUpVerified',
+    'ChannelPaymentRerouted',
+    'ChannelPaymentSubmitted',
+    'ChannelPaymentPending',
+    'ChannelPaymentSucceeded',
+    'ChannelPaymentFailed',
+    'ChannelPaymentUnknown',
+    'ChannelPaymentExpired',
+    'ChannelPaymentCompleted',
   ],
   handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
+    const channelPayment = channelPaymentChange(event, envelope);
+    if (channelPayment) return [channelPayment];
     switch (event.type) {
       case 'PaymentInitiated': {
         const d = event.data;
@@ -523,3 +543,61 @@ export const operationsProjection: Projection = {
     }
   },
 };
+
+/**
+ * A channel payment's document: money comes in from outside to the payee's account (source and target
+ * both the payee, as a recharge's names its account), owned by the merchant. While it awaits the payer's
+ * code, `expiresAt` is when the challenge lapses (the poller closes it then).
+ */
+function channelPaymentChange(event: LedgerEvent, envelope: EventEnvelope): DocumentChange | null {
+  const status = (id: string, next: string, more: Partial<OperationDocument> = {}) =>
+    updated(envelope, id, () => ({ status: next, ...more }));
+  switch (event.type) {
+    case 'ChannelPaymentCreated': {
+      const d = event.data;
+      return created(envelope, {
+        operationId: d.paymentId,
+        kind: 'channel_payment',
+        status: 'created',
+        ownerId: d.merchantId,
+        merchantId: d.merchantId,
+        merchantOrderNo: d.merchantOrderNo,
+        sourceAccountId: d.payeeAccountId,
+        targetAccountId: d.payeeAccountId,
+        amountMinor: d.amountMinor.toString(),
+        currency: d.currency,
+        channel: d.routing.chosen,
+      });
+    }
+    case 'ChannelPaymentRiskAssessed': {
+      const verdict = event.data.assessment.verdict;
+      return verdict === 'block'
+        ? null
+        : status(event.data.paymentId, verdict === 'step_up' ? 'awaiting_verification' : 'ready');
+    }
+    case 'StepUpChallengeIssued':
+      return updated(envelope, event.data.paymentId, () => ({
+        expiresAt: utcInstantKey(event.data.challengeExpiresAt),
+      }));
+    case 'StepUpVerified':
+      return status(event.data.paymentId, 'ready', { expiresAt: '' });
+    case 'ChannelPaymentRerouted':
+      return status(event.data.paymentId, 'ready', { channel: event.data.routing.chosen });
+    case 'ChannelPaymentSubmitted':
+      return status(event.data.paymentId, 'submitted', { channel: event.data.channel });
+    case 'ChannelPaymentPending':
+      return status(event.data.paymentId, 'pending', { channelOrderNo: event.data.channelOrderNo });
+    case 'ChannelPaymentSucceeded':
+      return status(event.data.paymentId, 'succeeded', { channelOrderNo: event.data.channelOrderNo });
+    case 'ChannelPaymentFailed':
+      return status(event.data.paymentId, 'failed', { reasonCode: event.data.reasonCode, expiresAt: '' });
+    case 'ChannelPaymentUnknown':
+      return status(event.data.paymentId, 'unknown');
+    case 'ChannelPaymentExpired':
+      return status(event.data.paymentId, 'expired', { reasonCode: event.data.channelState });
+    case 'ChannelPaymentCompleted':
+      return status(event.data.paymentId, 'completed');
+    default:
+      return null;
+  }
+}

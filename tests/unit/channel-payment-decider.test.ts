@@ -157,6 +157,7 @@ describe('channel payment decider', () => {
             paymentId,
             reasonCode: 'risk_blocked',
             reason: 'blocked by risk rules: blocked-payers',
+            declineCode: null,
             channelCode: null,
             learntBy: null,
             at,
@@ -205,6 +206,7 @@ describe('channel payment decider', () => {
             paymentId,
             reasonCode: 'verification_failed',
             reason: 'step-up verification failed: attempts_exhausted',
+            declineCode: null,
             channelCode: null,
             learntBy: null,
             at: later,
@@ -231,6 +233,7 @@ describe('channel payment decider', () => {
             paymentId,
             reasonCode: 'verification_code_expired',
             reason: 'step-up verification failed: expired',
+            declineCode: null,
             channelCode: null,
             learntBy: null,
             at: end,
@@ -300,6 +303,14 @@ describe('channel payment decider', () => {
       .given(given)
       .when(result(success, 'query'))
       .then([succeededBy('query', null)]);
+    // The channel has no such order: sent again under the same order number (the channel keeps it once).
+    spec
+      .given(given)
+      .when({ type: 'ResubmitChannelPayment', paymentId, at: later })
+      .then([
+        { type: 'ChannelPaymentSubmitted', data: { paymentId, channel: SIMULATED_PLATFORM, attempt: 2, at: later } },
+      ]);
+    spec.given([created, assessedAllow, submitted]).when({ type: 'ResubmitChannelPayment', paymentId, at }).then([]);
     spec
       .given(given)
       .when(result({ kind: 'closed', state: 'closed' }, 'query'))
@@ -320,6 +331,7 @@ describe('channel payment decider', () => {
             paymentId,
             reasonCode: 'channel_declined',
             reason: 'not enough',
+            declineCode: 'insufficient_funds',
             channelCode: 'E51',
             learntBy: 'answer',
             at: later,
@@ -378,7 +390,15 @@ describe('channel payment decider', () => {
       .then([
         {
           type: 'ChannelPaymentFailed',
-          data: { paymentId, reasonCode: 'channel_unavailable', reason: 'down', channelCode: null, learntBy: null, at },
+          data: {
+            paymentId,
+            reasonCode: 'channel_unavailable',
+            reason: 'down',
+            declineCode: null,
+            channelCode: null,
+            learntBy: null,
+            at,
+          },
         },
       ]);
   });
@@ -388,5 +408,28 @@ describe('channel payment decider', () => {
       .given([created, assessedAllow])
       .when(result(success, 'notification', 1))
       .then([]);
+  });
+});
+
+describe('channel payment decider, step-up without a phone', () => {
+  it('fails with verification_unavailable when no code can be sent', () => {
+    spec
+      .given([created])
+      .when({ type: 'AssessChannelPaymentRisk', paymentId, assessment: stepUp, challenge: null, at })
+      .then([
+        { type: 'ChannelPaymentRiskAssessed', data: { paymentId, assessment: stepUp } },
+        {
+          type: 'ChannelPaymentFailed',
+          data: {
+            paymentId,
+            reasonCode: 'verification_unavailable',
+            reason: 'step-up required, but no code can be sent',
+            declineCode: null,
+            channelCode: null,
+            learntBy: null,
+            at,
+          },
+        },
+      ]);
   });
 });

@@ -2,7 +2,11 @@ import { DateTime } from 'luxon';
 import type { ReadModelStore } from '../../ports/read-model-store.js';
 import { OPERATIONS_COLLECTION, type OperationDocument } from '../../projections/operations.js';
 import { deriveId, type CommandContext } from '../command-context.js';
-import type { LedgerCommands } from '../ledger-commands.js';
+
+/** Drives one operation on after a crash (LedgerCommands, and channel payments beside it). */
+export interface OperationResumer {
+  resumeOperation(kind: OperationDocument['kind'], operationId: string, context: CommandContext): Promise<void>;
+}
 
 /** Most operations one sweep looks at; the next sweep takes the rest. */
 export const MAX_RESUMES_PER_SWEEP = 200;
@@ -15,7 +19,7 @@ export const MAX_RESUMES_PER_SWEEP = 200;
  * step once.
  */
 export async function resumeStalledOperations(
-  commands: LedgerCommands,
+  commands: OperationResumer,
   readModels: ReadModelStore,
   nowIso: string,
   graceMs: number,

@@ -31,8 +31,15 @@ const RETURNS_MONEY: ReadonlySet<MovementKind> = new Set([
   'preauth_completion_cancellation',
 ]);
 
+/**
+ * Money already taken from a payer outside the ledger (through a channel): its credit is owed whatever
+ * the account's status since, and the operation checked the account before the payer was charged.
+ */
+const PAID_IN_ALREADY: ReadonlySet<MovementKind> = new Set(['channel_payment']);
+
 function requireStatusFor(account: OpenAccountState, kind: MovementKind): void {
-  const allowed = RETURNS_MONEY.has(kind) ? account.status !== 'closed' : account.status === 'active';
+  const allowed =
+    RETURNS_MONEY.has(kind) || PAID_IN_ALREADY.has(kind) ? account.status !== 'closed' : account.status === 'active';
   if (!allowed) {
     throw new DomainError('account_not_active', `account ${account.accountId} is ${account.status}`, {
       accountId: account.accountId,

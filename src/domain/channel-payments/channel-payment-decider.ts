@@ -55,6 +55,7 @@ export interface ExistingChannelPayment {
   readonly failure: {
     readonly reasonCode: string;
     readonly reason: string;
+    readonly declineCode: string | null;
     readonly channelCode: string | null;
   } | null;
   /** The highest channel sequence applied (callbacks carry one): an older message is stale. */
@@ -90,7 +91,7 @@ export type ChannelPaymentCommand =
       readonly type: 'AssessChannelPaymentRisk';
       readonly paymentId: string;
       readonly assessment: RiskAssessment;
-      /** Required when the verdict is step_up: the challenge whose code was made for the payer. */
+      /** The challenge whose code was made for the payer, for a step_up verdict; null when none can be sent. */
       readonly challenge: ChallengeToIssue | null;
       readonly at: string;
     }
@@ -104,6 +105,8 @@ export type ChannelPaymentCommand =
       readonly at: string;
     }
   | { readonly type: 'SubmitChannelPayment'; readonly paymentId: string; readonly at: string }
+  /** The channel says it has no such order (an unknown call never reached it): send it again, same order number. */
+  | { readonly type: 'ResubmitChannelPayment'; readonly paymentId: string; readonly at: string }
   | {
       readonly type: 'RecordChannelResult';
       readonly paymentId: string;
@@ -147,10 +150,21 @@ function failed(
   reasonCode: string,
   reason: string,
   at: string,
-  channelCode: string | null = null,
+  decline: { readonly code: string; readonly channelCode: string } | null = null,
   learntBy: LearntBy | null = null,
 ): ChannelPaymentEvent {
-  return { type: 'ChannelPaymentFailed', data: { paymentId, reasonCode, reason, channelCode, learntBy, at } };
+  return {
+    type: 'ChannelPaymentFailed',
+    data: {
+      paymentId,
+      reasonCode,
+      reason,
+      declineCode: decline?.code ?? null,
+      channelCode: decline?.channelCode ?? null,
+      learntBy,
+      at,
+    },
+  };
 }
 
 /** The step-up decider on the payment's challenge; a challenge that fails fails the payment with it. */
@@ -215,7 +229,7 @@ function decideResult(
         },
       ];
     case 'declined':
-      return [failed(paymentId, 'channel_declined', result.message, at, result.channelCode, learntBy)];
+      return [failed(paymentId, 'channel_declined', result.message, at, result, learntBy)];
     case 'unknown':
       // Only a call's outcome makes an order unknown; a pending or unknown order stays as it is.
       if (payment.status !== 'submitted') return [];
@@ -251,7 +265,12 @@ export function decideChannelPayment(
         return [assessed, failed(paymentId, 'risk_blocked', `blocked by risk rules: ${rules.join(', ')}`, command.at)];
       }
       if (assessment.verdict !== 'step_up') return [assessed];
-      assert(command.challenge !== null, 'a step-up verdict comes with its challenge');
+      // No phone to text (or no SMS gateway): a payment that must be verified cannot go on.
+      if (command.challenge === null)
+        return [
+          assessed,
+          failed(paymentId, 'verification_unavailable', 'step-up required, but no code can be sent', command.at),
+        ];
       const issued = decideStepUp(
         { type: 'IssueChallenge', paymentId, ...command.challenge, at: command.at },
         initialStepUpState(),
@@ -291,6 +310,14 @@ export function decideChannelPayment(
     }
     case 'SubmitChannelPayment':
       if (payment.status !== 'ready') return [];
+      return [
+        {
+          type: 'ChannelPaymentSubmitted',
+          data: { paymentId, channel: payment.channel, attempt: payment.attempts + 1, at: command.at },
+        },
+      ];
+    case 'ResubmitChannelPayment':
+      if (payment.status !== 'unknown') return [];
       return [
         {
           type: 'ChannelPaymentSubmitted',
@@ -404,7 +431,12 @@ export function evolveChannelPayment(state: ChannelPaymentState, event: ChannelP
         ...payment,
         status: 'failed',
         learntBy: event.data.learntBy,
-        failure: { reasonCode: event.data.reasonCode, reason: event.data.reason, channelCode: event.data.channelCode },
+        failure: {
+          reasonCode: event.data.reasonCode,
+          reason: event.data.reason,
+          declineCode: event.data.declineCode,
+          channelCode: event.data.channelCode,
+        },
       };
     case 'ChannelPaymentUnknown':
       return { ...payment, status: 'unknown' };

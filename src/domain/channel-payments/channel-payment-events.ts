@@ -100,6 +100,8 @@ export const channelPaymentFailed = z.strictObject({
     /** Ours: risk_blocked, verification_failed, channel_declined, channel_unavailable, no_channel_available... */
     reasonCode: z.string().min(1).max(64),
     reason,
+    /** Our code for what the channel refused (insufficient_funds, card_restricted...); null otherwise. */
+    declineCode: z.string().max(64).nullable(),
     /** The channel's own code when the channel refused; null otherwise. */
     channelCode: z.string().max(64).nullable(),
     learntBy: z.enum(LEARNT_BY).nullable(),

@@ -47,6 +47,12 @@ export type DomainErrorCode =
   | 'webhook_endpoint_not_found'
   | 'webhook_endpoint_exists'
   | 'webhook_message_not_found'
+  | 'no_channel_available'
+  | 'risk_blocked'
+  | 'verification_code_invalid'
+  | 'verification_code_expired'
+  | 'verification_failed'
+  | 'verification_unavailable'
   | 'invariant_violated';
 
 export class DomainError extends Error {

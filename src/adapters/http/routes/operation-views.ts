@@ -11,7 +11,15 @@ import { instantRangeFields, listPageView, listQueryFields, minPositionParam } f
  * its types from the same schemas as the server.
  */
 
-export const OPERATION_KINDS = ['payment', 'recharge', 'withdrawal', 'transfer', 'freeze', 'preauth'] as const;
+export const OPERATION_KINDS = [
+  'payment',
+  'recharge',
+  'withdrawal',
+  'transfer',
+  'freeze',
+  'preauth',
+  'channel_payment',
+] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 /** Every status an operation of each kind can be in (src/projections/operations.ts). */
@@ -22,6 +30,18 @@ export const OPERATION_STATUSES = {
   transfer: ['requested', 'completed', 'failed'],
   freeze: ['requested', 'placed', 'refused'],
   preauth: ['requested', 'authorised', 'declined', 'cancelled', 'completing', 'completed', 'cancelling_completion'],
+  channel_payment: [
+    'created',
+    'awaiting_verification',
+    'ready',
+    'submitted',
+    'pending',
+    'unknown',
+    'succeeded',
+    'completed',
+    'failed',
+    'expired',
+  ],
 } as const satisfies Record<OperationKind, readonly string[]>;
 
 export const operationSummaryView = z
@@ -42,8 +62,11 @@ export const operationSummaryView = z
       .nullable()
       .describe('The merchant (payments, pre-authorisations), who placed it (freezes), the sender (transfers)'),
     counterpartyOwnerId: z.string().nullable().describe("Transfers: the receiving account's owner"),
-    channel: z.string().nullable().describe('Recharges and withdrawals'),
-    channelOrderNo: z.string().nullable().describe("Recharges and withdrawals: the channel's reference once completed"),
+    channel: z.string().nullable().describe('Recharges, withdrawals and channel payments'),
+    channelOrderNo: z
+      .string()
+      .nullable()
+      .describe("Recharges, withdrawals and channel payments: the channel's reference once it gave one"),
     reasonCode: z
       .string()
       .nullable()
@@ -109,7 +132,7 @@ const commonFilters = {
 };
 
 /** Payments and pre-authorisations: a merchant's own, by payer account and order number. */
-function merchantOperationQuery(kind: 'payment' | 'preauth') {
+function merchantOperationQuery(kind: 'payment' | 'preauth' | 'channel_payment') {
   return z.strictObject({
     ...commonFilters,
     accountId: accountIdString.optional().describe("The payer's account"),
@@ -120,6 +143,7 @@ function merchantOperationQuery(kind: 'payment' | 'preauth') {
 }
 export const paymentListQuery = merchantOperationQuery('payment');
 export const preauthListQuery = merchantOperationQuery('preauth');
+export const channelPaymentListQuery = merchantOperationQuery('channel_payment');
 export const freezeListQuery = z.strictObject({
   ...commonFilters,
   accountId: accountIdString.optional().describe('The frozen account'),

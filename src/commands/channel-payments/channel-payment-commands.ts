@@ -1,0 +1,144 @@
+import {
+  channelPaymentDecider,
+  type ExistingChannelPayment,
+} from '../../domain/channel-payments/channel-payment-decider.js';
+import { parseRiskRules, type RiskRules } from '../../domain/risk/risk-rules.js';
+import type { StepUpPolicy } from '../../domain/risk/step-up-events.js';
+import { DomainError } from '../../domain/shared/domain-error.js';
+import type { SensitiveText } from '../../domain/shared/sensitive-text.js';
+import type { ChannelNotification } from '../../ports/channel-port.js';
+import type { EventStore } from '../../ports/event-store.js';
+import type { SmsGateway } from '../../ports/sms-gateway.js';
+import type { AccountHandler } from '../accounts/open-account-handler.js';
+import type { ChannelGateway } from '../channels/channel-gateway.js';
+import type { CommandContext } from '../command-context.js';
+import { DEFAULT_HANDLER_LIMITS, StreamCommandHandler } from '../stream-command-handler.js';
+import {
+  applyNotification,
+  expireStepUp,
+  queryChannelPayment,
+  resendStepUpCode,
+  verifyStepUpCode,
+} from './channel-payment-later.js';
+import {
+  channelPaymentStreamId,
+  createChannelPayment,
+  driveChannelPayment,
+  type ChannelPaymentDeps,
+  type ChannelPaymentRequest,
+  type RiskHistorySource,
+  type StepUpCodes,
+} from './channel-payment-process.js';
+
+/**
+ * The risk rules a service runs with unless given others: a payer's single payment above 5,000.00 CNY
+ * asks for an SMS code, above 50,000.00 it is blocked; a merchant taking more than 600 channel payments
+ * a minute, or 10,000,000.00 a day, goes to review (recorded, not stopped).
+ */
+export function defaultRiskRules(timeZone: string): RiskRules {
+  return parseRiskRules({
+    ruleVersion: 'channel-risk-1',
+    timeZone,
+    rules: [
+      {
+        id: 'payer-txn-block',
+        kind: 'amount_per_transaction',
+        party: 'payer',
+        currency: 'CNY',
+        maxMinor: '5000000',
+        action: 'block',
+      },
+      {
+        id: 'payer-txn-step-up',
+        kind: 'amount_per_transaction',
+        party: 'payer',
+        currency: 'CNY',
+        maxMinor: '500000',
+        action: 'step_up',
+      },
+      { id: 'merchant-burst', kind: 'velocity', party: 'merchant', maxCount: 600, windowMinutes: 1, action: 'review' },
+      {
+        id: 'merchant-day',
+        kind: 'amount_per_day',
+        party: 'merchant',
+        currency: 'CNY',
+        maxMinor: '1000000000',
+        action: 'review',
+      },
+    ],
+  });
+}
+
+/** A code lives 5 minutes, the challenge 15; 5 wrong codes in all, 3 codes sent at most, 60 s apart. */
+export const DEFAULT_STEP_UP_POLICY: StepUpPolicy = {
+  codeTtlMs: 5 * 60_000,
+  challengeTtlMs: 15 * 60_000,
+  maxAttempts: 5,
+  maxSends: 3,
+  minResendIntervalMs: 60_000,
+};
+
+export interface ChannelPaymentSetup {
+  readonly eventStore: EventStore;
+  /** The ledger's account handler (LedgerCommands'), so a payee's stream is decided in one place. */
+  readonly accounts: AccountHandler;
+  readonly gateway: ChannelGateway;
+  readonly riskRules: RiskRules;
+  readonly riskHistory: RiskHistorySource;
+  readonly stepUpPolicy: StepUpPolicy;
+  readonly codes: StepUpCodes;
+  readonly sms: SmsGateway | null;
+  readonly accountingTimeZone: string;
+}
+
+/** The channel payments' front door: every command on them, and reads of their state. */
+export class ChannelPaymentCommands {
+  private readonly deps: ChannelPaymentDeps;
+
+  constructor(setup: ChannelPaymentSetup) {
+    this.deps = {
+      ...setup,
+      channelPayments: new StreamCommandHandler(setup.eventStore, channelPaymentDecider, DEFAULT_HANDLER_LIMITS),
+    };
+  }
+
+  get gateway(): ChannelGateway {
+    return this.deps.gateway;
+  }
+
+  create(request: ChannelPaymentRequest, context: CommandContext) {
+    return createChannelPayment(this.deps, request, context);
+  }
+
+  async get(paymentId: string): Promise<{ payment: ExistingChannelPayment; position: bigint }> {
+    const { state, position } = await this.deps.channelPayments.load(channelPaymentStreamId(paymentId));
+    if (!state.exists)
+      throw new DomainError('operation_not_found', `channel payment ${paymentId} does not exist`, { paymentId });
+    return { payment: state, position };
+  }
+
+  verify(paymentId: string, code: SensitiveText, context: CommandContext) {
+    return verifyStepUpCode(this.deps, paymentId, code, context);
+  }
+
+  resendCode(paymentId: string, phone: SensitiveText, context: CommandContext) {
+    return resendStepUpCode(this.deps, paymentId, phone, context);
+  }
+
+  expireStepUp(paymentId: string, context: CommandContext) {
+    return expireStepUp(this.deps, paymentId, context);
+  }
+
+  applyNotification(channelId: string, notification: ChannelNotification, context: CommandContext) {
+    return applyNotification(this.deps, channelId, notification, context);
+  }
+
+  queryChannelPayment(paymentId: string, context: CommandContext) {
+    return queryChannelPayment(this.deps, paymentId, context);
+  }
+
+  /** After a crash (the recovery sweep): on from where the stream stops, asking the channel before charging. */
+  async resume(paymentId: string, context: CommandContext): Promise<void> {
+    await driveChannelPayment(this.deps, paymentId, context, { phone: null, resuming: true });
+  }
+}

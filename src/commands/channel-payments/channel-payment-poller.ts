@@ -1,0 +1,114 @@
+import { evictOldest } from '../../domain/shared/evict-oldest.js';
+import type { ReadModelStore } from '../../ports/read-model-store.js';
+import { OPERATIONS_COLLECTION, type OperationDocument } from '../../projections/operations.js';
+import { deriveId, type CommandContext } from '../command-context.js';
+
+/** Payments one sweep asks about (or expires), per status; the next sweep takes the rest. */
+export const MAX_POLLS_PER_SWEEP = 100;
+/** Payments one sweep reads per status to find those due (ten pages): a bounded scan, oldest first. */
+export const MAX_SCANNED_PER_SWEEP = 1_000;
+/** The first query this long after the payment became pending or unknown; each next one twice as late. */
+export const FIRST_POLL_DELAY_MS = 5_000;
+/** Never longer than this between two queries of one payment. */
+export const MAX_POLL_DELAY_MS = 10 * 60_000;
+/** Payments whose query schedule is kept in memory (the oldest forgotten first: they are queried again). */
+const MAX_TRACKED_PAYMENTS = 10_000;
+
+/** The delay before query number `attempt + 1` (0-based): doubling from FIRST_POLL_DELAY_MS, bounded. */
+export function pollDelayMs(attempt: number): number {
+  return Math.min(MAX_POLL_DELAY_MS, FIRST_POLL_DELAY_MS * 2 ** Math.min(attempt, 20));
+}
+
+/** What the poller asks of the channel payments (ChannelPaymentCommands). */
+export interface PolledPayments {
+  queryChannelPayment(
+    paymentId: string,
+    context: CommandContext,
+  ): Promise<{ readonly answered: boolean; readonly payment: { readonly status: string } }>;
+  expireStepUp(paymentId: string, context: CommandContext): Promise<unknown>;
+}
+
+/**
+ * The poller of results that did not come (a lost callback, a timeout): a periodic sweep over the channel
+ * payments the operations read model shows pending or unknown, asking each channel for the order with a
+ * growing, bounded backoff, and closing step-up challenges whose time is over. The schedule is derived
+ * from when the payment last changed (the read model's `updatedAt`) and how many queries this process
+ * made since; it lives in memory, so after a restart every such payment is asked once, then backs off
+ * again. A bounded batch per sweep, oldest first.
+ */
+export class ChannelPaymentPoller {
+  readonly #schedule = new Map<string, { attempts: number; nextAtMs: number }>();
+
+  constructor(
+    private readonly payments: PolledPayments,
+    private readonly readModels: ReadModelStore,
+    private readonly onFailure: (paymentId: string, error: unknown) => void = (id, error) =>
+      console.error(`polling channel payment ${id} failed`, error),
+  ) {}
+
+  /** One sweep at `nowIso`; the number of payments asked about or expired. */
+  async sweep(nowIso: string): Promise<number> {
+    const nowMs = Date.parse(nowIso);
+    let acted = 0;
+    for (const status of ['pending', 'unknown'] as const) {
+      acted += await this.#scan(status, async (doc) => {
+        const known = this.#schedule.get(doc.operationId);
+        const nextAtMs = known?.nextAtMs ?? Date.parse(doc.updatedAt) + pollDelayMs(0);
+        if (nowMs < nextAtMs) return false;
+        const asked = await this.payments.queryChannelPayment(doc.operationId, contextOf(doc.operationId, nowIso));
+        this.#schedule.delete(doc.operationId);
+        if (asked.payment.status === 'pending' || asked.payment.status === 'unknown') {
+          const attempts = (known?.attempts ?? 0) + 1;
+          this.#schedule.set(doc.operationId, { attempts, nextAtMs: nowMs + pollDelayMs(attempts) });
+          evictOldest(this.#schedule, MAX_TRACKED_PAYMENTS);
+        }
+        return true;
+      });
+    }
+    acted += await this.#scan('awaiting_verification', async (doc) => {
+      if (doc.expiresAt === '' || nowIso < doc.expiresAt) return false;
+      await this.payments.expireStepUp(doc.operationId, contextOf(doc.operationId, nowIso));
+      return true;
+    });
+    return acted;
+  }
+
+  /** Reads one status's payments oldest first, pages of 100, until MAX_POLLS_PER_SWEEP were acted on. */
+  async #scan(status: string, act: (doc: OperationDocument) => Promise<boolean>): Promise<number> {
+    let acted = 0;
+    let after: string | undefined;
+    for (let scanned = 0; scanned < MAX_SCANNED_PER_SWEEP && acted < MAX_POLLS_PER_SWEEP;) {
+      const page = await this.readModels.find(OPERATIONS_COLLECTION, {
+        where: { kind: 'channel_payment', status },
+        orderBy: 'updatedAt',
+        limit: MAX_POLLS_PER_SWEEP,
+        ...(after ? { after } : {}),
+      });
+      for (const { data } of page.items) {
+        const doc = data as unknown as OperationDocument;
+        scanned += 1;
+        if (acted >= MAX_POLLS_PER_SWEEP) break;
+        try {
+          if (await act(doc)) acted += 1;
+        } catch (error) {
+          acted += 1;
+          this.onFailure(doc.operationId, error);
+        }
+      }
+      if (page.nextCursor === null) break;
+      after = page.nextCursor;
+    }
+    return acted;
+  }
+}
+
+function contextOf(paymentId: string, nowIso: string): CommandContext {
+  return {
+    actor: 'channel-poller',
+    correlationId: paymentId,
+    causationId: paymentId,
+    idempotencyKey: null,
+    operationKey: deriveId(paymentId, `poll\u0000${nowIso}`),
+    occurredAt: nowIso,
+  };
+}
