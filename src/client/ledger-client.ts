@@ -183,6 +183,43 @@ export class LedgerClient {
     return this.read(ROUTES.getPayment, { paymentId });
   }
 
+  // Channel payments
+
+  /** Answers the order as it stands: completed, pending (send the payer to payerActionUrl), awaiting_verification... */
+  payThroughChannel(body: Api.ChannelPaymentRequest, options?: CommandOptions): Promise<Api.ChannelPayment> {
+    return this.command(ROUTES.payThroughChannel, NO_PARAMS, body, options);
+  }
+
+  listChannelPayments(query: Api.ChannelPaymentListQuery = {}): Promise<Api.OperationPage> {
+    return this.read(ROUTES.listChannelPayments, NO_PARAMS, query);
+  }
+
+  /** A pending or unknown payment is asked about at its channel first. */
+  getChannelPayment(paymentId: string): Promise<Api.ChannelPayment> {
+    return this.read(ROUTES.getChannelPayment, { paymentId });
+  }
+
+  verifyChannelPayment(
+    paymentId: string,
+    body: Api.ChannelPaymentVerificationRequest,
+    options?: CommandOptions,
+  ): Promise<Api.ChannelPayment> {
+    return this.command(ROUTES.verifyChannelPayment, { paymentId }, body, options);
+  }
+
+  resendChannelPaymentCode(
+    paymentId: string,
+    body: Api.ChannelPaymentResendRequest,
+    options?: CommandOptions,
+  ): Promise<Api.ChannelPayment> {
+    return this.command(ROUTES.resendChannelPaymentCode, { paymentId }, body, options);
+  }
+
+  /** Operators: the routing table and each channel's health. */
+  listChannels(): Promise<Api.ChannelStandings> {
+    return this.read(ROUTES.listChannels, NO_PARAMS);
+  }
+
   cancelPayment(paymentId: string, body?: Api.CancelPaymentRequest, options?: CommandOptions): Promise<Api.Payment> {
     return this.command(ROUTES.cancelPayment, { paymentId }, body, options);
   }

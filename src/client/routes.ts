@@ -1,7 +1,8 @@
 /**
  * Every route of the API the client calls, one entry per route: the client's methods are named after
  * these keys, and a test checks that every route of /openapi.json is here. A new route is one line here,
- * its types in api-types.ts and one small method in ledger-client.ts.
+ * its types in api-types.ts and one small method in ledger-client.ts. The channels' notify endpoint
+ * (`POST /v1/channel-notifications/{channel}`) is not here: channels call it, signed with their own keys.
  */
 export interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'PUT';
@@ -40,6 +41,13 @@ export const ROUTES = {
   cancelPayment: { method: 'POST', path: '/v1/payments/{paymentId}/cancel' },
   refundPayment: { method: 'POST', path: '/v1/payments/{paymentId}/refunds' },
   listRefunds: { method: 'GET', path: '/v1/refunds' },
+
+  payThroughChannel: { method: 'POST', path: '/v1/channel-payments' },
+  listChannelPayments: { method: 'GET', path: '/v1/channel-payments' },
+  getChannelPayment: { method: 'GET', path: '/v1/channel-payments/{paymentId}' },
+  verifyChannelPayment: { method: 'POST', path: '/v1/channel-payments/{paymentId}/verification' },
+  resendChannelPaymentCode: { method: 'POST', path: '/v1/channel-payments/{paymentId}/verification/resend' },
+  listChannels: { method: 'GET', path: '/v1/channels' },
 
   placeFreeze: { method: 'POST', path: '/v1/accounts/{accountId}/freezes' },
   listFreezes: { method: 'GET', path: '/v1/freezes' },

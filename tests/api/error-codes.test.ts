@@ -146,6 +146,8 @@ describe('error codes', () => {
     it('document 404 wherever a path names a resource', () => {
       for (const { route, path, doc } of routes()) {
         if (!path.startsWith('/v1/') || !path.includes('{')) continue;
+        // The channels' notify endpoint names a channel, not a resource: an unknown one is 400 unknown_channel.
+        if (path.startsWith('/v1/channel-notifications/')) continue;
         expect(Object.keys(doc.responses), route).toContain('404');
       }
     });

@@ -97,7 +97,8 @@ describe('LedgerClient over HTTP', () => {
   }
 
   it('has a method for every route of the OpenAPI document, and no route the server lacks', async () => {
-    const served = await openApiRoutes(ledger.app);
+    // The channels' notify endpoint is theirs (signed with their keys), not a merchant's to call.
+    const served = (await openApiRoutes(ledger.app)).filter((route) => !route.includes('/v1/channel-notifications/'));
     const covered = Object.values(ROUTES).map((route) => `${route.method} ${route.path}`);
     expect([...covered].sort()).toEqual([...served].sort());
     const client = clientFor(ledger.operator);

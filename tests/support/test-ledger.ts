@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { bootstrapEntity } from '../../src/adapters/entity-bootstrap.js';
 import { buildHttpServer, type HttpServerOptions } from '../../src/adapters/http/server.js';
-import { startLedgerService, type LedgerService } from '../../src/adapters/ledger-service.js';
+import {
+  startLedgerService,
+  type LedgerService,
+  type LedgerServiceOptions,
+} from '../../src/adapters/ledger-service.js';
 import { signRequest } from '../../src/client/signing.js';
 import { loadConfig } from '../../src/config.js';
 import type { ChannelSimulator } from '../../src/adapters/channels/simulator/channel-simulator.js';
@@ -80,6 +84,8 @@ export async function startTestLedger(
     readonly http?: HttpServerOptions;
     /** Channels that outlive this service (a test restarting it in front of the same bank). */
     readonly simulator?: ChannelSimulator;
+    /** More of the service's options (the channels' callback delivery, channel payments' risk rules). */
+    readonly service?: LedgerServiceOptions;
   } = {},
 ): Promise<TestLedger> {
   // ONE_COMMIT=off in the environment runs a suite on the per-stream process path (the fallback engines take).
@@ -93,8 +99,9 @@ export async function startTestLedger(
     ...env,
   });
   const service = await startLedgerService(config, {
+    ...options.service,
     ...(options.clock ? { clock: options.clock } : {}),
-    channels: testChannelOptions(options.simulator),
+    channels: { ...testChannelOptions(options.simulator), ...options.service?.channels },
   });
   registerTestChannels(service.channels);
   const app = await buildHttpServer(

@@ -132,7 +132,8 @@ export function impliedProblemCodes(route: {
   readonly takesPayerPassword: boolean;
 }): ProblemCode[] {
   const always: ProblemCode[] = ['headers_too_large', 'internal_error'];
-  if (!route.url.startsWith('/v1/')) return always;
+  // The channels' notify endpoint is signed by the channel, not a merchant: its route names its own codes.
+  if (!route.url.startsWith('/v1/') || route.url.startsWith('/v1/channel-notifications/')) return always;
   return [
     ...always,
     'validation_failed',

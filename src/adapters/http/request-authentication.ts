@@ -9,6 +9,7 @@ import { NonceRegistryUnavailableError, type NonceRegistry } from '../../ports/n
 import { ed25519KeyObject } from '../crypto/ed25519-keys.js';
 import type { Principal } from './authorization.js';
 import { HttpProblem } from './problem-details.js';
+import { CHANNEL_NOTIFICATIONS_PATH } from '../channels/channel-setup.js';
 
 /**
  * Every request except the exempt ones must be signed with an Ed25519 key the ledger knows
@@ -27,9 +28,13 @@ export interface RequestAuthenticationOptions {
   readonly maxClockSkewMs: number;
 }
 
-/** Paths served without a signature: probes for load balancers, and the API's own documentation. */
+/**
+ * Paths served without a merchant's signature: probes for load balancers, the API's own documentation,
+ * and the channels' notify endpoint (authenticated by the channel's own signature instead).
+ */
 export function isExemptPath(path: string): boolean {
   return (
+    path.startsWith(`${CHANNEL_NOTIFICATIONS_PATH}/`) ||
     path === '/health/live' ||
     path === '/health/ready' ||
     path === '/openapi.json' ||

@@ -166,6 +166,11 @@ export async function buildHttpServer(
         { name: 'accounts', description: 'Payment accounts and balances' },
         { name: 'recharges', description: 'Top-ups from payment channels' },
         { name: 'payments', description: 'Balance payments, cancellations, refunds, order status' },
+        {
+          name: 'channel payments',
+          description: 'Payments through payment channels: routing, risk and step-up, asynchronous results',
+        },
+        { name: 'channels', description: "The channels' routing table and health; their notify endpoint" },
         { name: 'freezes', description: 'Freeze, release, deduct' },
         { name: 'pre-authorisations', description: 'Authorise, cancel, complete, cancel completion' },
         { name: 'transfers', description: 'Transfers between accounts' },

@@ -4,6 +4,8 @@ import { accountControlRoutes } from './account-controls.js';
 import { accountQueryRoutes } from './account-queries.js';
 import { accountRoutes } from './accounts.js';
 import { booksRoutes } from './books.js';
+import { channelNotificationRoutes, channelRoutes } from './channel-notifications.js';
+import { channelPaymentRoutes } from './channel-payments.js';
 import { entityRoutes } from './entities.js';
 import { entityQueryRoutes } from './entity-queries.js';
 import { freezeRoutes } from './freezes.js';
@@ -27,6 +29,9 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(rechargeRoutes(service));
     await app.register(accountControlRoutes(service));
     await app.register(paymentRoutes(service));
+    await app.register(channelPaymentRoutes(service));
+    await app.register(channelRoutes(service));
+    await app.register(channelNotificationRoutes(service));
     await app.register(freezeRoutes(service));
     await app.register(preauthRoutes(service));
     await app.register(transferAndWithdrawalRoutes(service));

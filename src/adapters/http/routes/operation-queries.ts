@@ -15,6 +15,7 @@ import { problemResponses } from '../problem-responses.js';
 import { compositeKey } from '../../../projections/read-model-keys.js';
 import { awaitReadModel, groupInstantRange, instantRange, pageOf, whereOf } from '../read-model-queries.js';
 import {
+  channelPaymentListQuery,
   freezeListQuery,
   operationPageView,
   paymentListQuery,
@@ -156,6 +157,14 @@ export function operationQueryRoutes(service: LedgerService): FastifyPluginAsync
         'List payments',
         paymentListQuery,
         'Payments by merchant, status, payer account, creation instant and merchant order number (the order-status lookup: `?merchantOrderNo=`).',
+      ],
+      [
+        'channel_payment',
+        '/v1/channel-payments',
+        'channel payments',
+        'List channel payments',
+        channelPaymentListQuery,
+        'Channel payments by merchant, status, payee account (`accountId`), creation instant and merchant order number (the order-status lookup: `?merchantOrderNo=`).',
       ],
       [
         'preauth',
