@@ -1,7 +1,10 @@
 import type { ChannelSetup } from '../../src/adapters/channels/channel-setup.js';
-import { testCardholders } from '../../src/adapters/channels/simulator/default-simulator-config.js';
+import {
+  testCardholderElements,
+  testCardholders,
+} from '../../src/adapters/channels/simulator/default-simulator-config.js';
 import type { BoundCard } from '../../src/domain/channels/payer-instrument.js';
-import { cardNumber, idNumber, personName, phoneNumber, secretText } from '../../src/domain/shared/sensitive-text.js';
+import { secretText } from '../../src/domain/shared/sensitive-text.js';
 
 const TIMEOUT = { timeoutMs: 5_000 };
 
@@ -19,14 +22,7 @@ export async function bindTestCard(
 ): Promise<BoundCard> {
   const holder = testCardholders[holderIndex];
   if (!holder) throw new RangeError(`no test cardholder ${holderIndex}`);
-  const elements = {
-    cardNumber: cardNumber(holder.cardNumber),
-    holderName: personName(holder.holderName),
-    idNumber: idNumber(holder.idNumber),
-    phone: phoneNumber(holder.phone),
-    expiry: null,
-    cvn2: null,
-  };
+  const elements = testCardholderElements(holder);
   const targets =
     channelIds ??
     channels.gateway.channelIds.filter((id) => {

@@ -8,8 +8,6 @@ import { DomainError } from '../../domain/shared/domain-error.js';
 import type { SensitiveText } from '../../domain/shared/sensitive-text.js';
 import type { ChannelNotification } from '../../ports/channel-port.js';
 import type { EventStore } from '../../ports/event-store.js';
-import type { SmsGateway } from '../../ports/sms-gateway.js';
-import type { AccountHandler } from '../accounts/open-account-handler.js';
 import type { ChannelGateway } from '../channels/channel-gateway.js';
 import type { CommandContext } from '../command-context.js';
 import { DEFAULT_HANDLER_LIMITS, StreamCommandHandler } from '../stream-command-handler.js';
@@ -26,8 +24,6 @@ import {
   driveChannelPayment,
   type ChannelPaymentDeps,
   type ChannelPaymentRequest,
-  type RiskHistorySource,
-  type StepUpCodes,
 } from './channel-payment-process.js';
 
 /**
@@ -78,18 +74,11 @@ export const DEFAULT_STEP_UP_POLICY: StepUpPolicy = {
   minResendIntervalMs: 60_000,
 };
 
-export interface ChannelPaymentSetup {
-  readonly eventStore: EventStore;
-  /** The ledger's account handler (LedgerCommands'), so a payee's stream is decided in one place. */
-  readonly accounts: AccountHandler;
-  readonly gateway: ChannelGateway;
-  readonly riskRules: RiskRules;
-  readonly riskHistory: RiskHistorySource;
-  readonly stepUpPolicy: StepUpPolicy;
-  readonly codes: StepUpCodes;
-  readonly sms: SmsGateway | null;
-  readonly accountingTimeZone: string;
-}
+/**
+ * What the channel payments are built from: the deps without their own stream handler (made here).
+ * `accounts` must be the ledger's account handler (LedgerCommands'), so a payee's stream is decided in one place.
+ */
+export type ChannelPaymentSetup = Omit<ChannelPaymentDeps, 'channelPayments'> & { readonly eventStore: EventStore };
 
 /** The channel payments' front door: every command on them, and reads of their state. */
 export class ChannelPaymentCommands {

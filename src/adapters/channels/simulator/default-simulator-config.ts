@@ -4,6 +4,8 @@ import type { ChannelProfile } from '../../../domain/channels/channel-profile.js
 import type { CurrencyCode } from '../../../domain/money/currency.js';
 import { parseCurrency } from '../../../domain/money/money.js';
 import { noFailures, type SimulatedCardholder, type SimulatorConfig } from './simulator-config.js';
+import { cardNumber, idNumber, personName, phoneNumber } from '../../../domain/shared/sensitive-text.js';
+import type { CardholderElements } from '../../../ports/channel-port.js';
 
 /**
  * The three simulated channels `ledger channels simulate` runs when given no --config: a bank answering
@@ -201,5 +203,17 @@ export function simulatorConfigForLoad(seed = 'ledger', { raiseLimits = false } 
       ]),
     ),
     cardholders: config.cardholders.map((holder) => ({ ...holder, balanceMinor: UNLIMITED_MINOR })),
+  };
+}
+
+/** A test cardholder's four elements as a channel takes them (a debit card: no expiry or CVN2). */
+export function testCardholderElements(holder: SimulatedCardholder): CardholderElements {
+  return {
+    cardNumber: cardNumber(holder.cardNumber),
+    holderName: personName(holder.holderName),
+    idNumber: idNumber(holder.idNumber),
+    phone: phoneNumber(holder.phone),
+    expiry: null,
+    cvn2: null,
   };
 }

@@ -13,13 +13,8 @@ import { principalOf, requireAccountOwnerOrOperator } from '../authorization.js'
 import { runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
 import { MONEY_MOVEMENT_CODES, problemResponses, type ProblemCode } from '../problem-responses.js';
-
-const merchantOrderNo = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_.:-]+$/)
-  .describe("The merchant's order number: unique per merchant; it pays once");
+import { OPERATION_STATUSES } from './operation-views.js';
+import { merchantOrderNo } from './payments.js';
 
 export const channelPaymentBody = z
   .strictObject({
@@ -56,18 +51,8 @@ export const channelPaymentBody = z
     },
   });
 
-export const CHANNEL_PAYMENT_STATUSES = [
-  'created',
-  'awaiting_verification',
-  'ready',
-  'submitted',
-  'pending',
-  'unknown',
-  'succeeded',
-  'completed',
-  'failed',
-  'expired',
-] as const;
+/** As the operations read model names them (the decider's statuses). */
+export const CHANNEL_PAYMENT_STATUSES = OPERATION_STATUSES.channel_payment;
 
 export const channelPaymentView = z
   .object({

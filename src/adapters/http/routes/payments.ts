@@ -13,7 +13,7 @@ import { MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js'
 import { paymentStreamId } from '../../../commands/payments/payment-operations.js';
 import { streamPosition } from '../read-model-queries.js';
 
-const merchantOrderNo = z
+export const merchantOrderNo = z
   .string()
   .min(1)
   .max(64)

@@ -1,0 +1,120 @@
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  defaultSimulatorConfig,
+  SIMULATED_BANK,
+  SIMULATED_PLATFORM,
+  testCardholderElements,
+  testCardholders,
+} from '../../src/adapters/channels/simulator/default-simulator-config.js';
+import {
+  bindCard,
+  eventually,
+  startSimulatorProcess,
+  type SimulatorProcess,
+} from '../support/channel-simulator-process.js';
+import { createCaller, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
+
+const SEED = 'channel-payments-process';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+/**
+ * Channel payments against the simulator PROCESS (`ledger channels simulate` on a free loopback port,
+ * CHANNELS_URL set), with the service listening on its own port, so the channel's callback reaches the
+ * notify endpoint over real HTTP, signed with the channel's key.
+ */
+describe('channel payments against the simulator process', () => {
+  let simulator: SimulatorProcess;
+  let ledger: TestLedger;
+  let shop: Credentials;
+  let shopAccount: string;
+  let seq = 0;
+  const post = (url: string, payload: object, as: Credentials = shop) =>
+    ledger.inject({ method: 'POST', url, payload, headers: { 'idempotency-key': randomUUID() } }, as);
+  const pay = (instrument: object, amount: string) =>
+    post('/v1/channel-payments', {
+      payeeAccountId: shopAccount,
+      amount,
+      currency: 'CNY',
+      merchantOrderNo: `PROC-${process.pid}-${++seq}`,
+      instrument,
+      payer: { ip: '198.51.100.9', deviceId: 'dev-process-1' },
+    });
+
+  beforeAll(async () => {
+    simulator = await startSimulatorProcess(['--seed', SEED]);
+    const port = await freePort();
+    ledger = await startTestLedger(
+      undefined,
+      {
+        CHANNELS_URL: simulator.url,
+        CHANNELS_SEED: SEED,
+        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+        CHANNEL_POLL_INTERVAL_MS: '0',
+        CHANNEL_EXPLORATION_PPM: '0',
+      },
+      {
+        // The adapters' keys are the process's: its seed's default configuration.
+        service: { channels: { simulatorConfig: defaultSimulatorConfig(SEED) } },
+      },
+    );
+    await ledger.app.listen({ port, host: '127.0.0.1' });
+    shop = await createCaller(ledger.service, 'merchant', 'Process shop');
+    shopAccount = (
+      await post(
+        '/v1/accounts',
+        { ownerId: shop.entityId, type: 'merchant_settlement', currency: 'CNY' },
+        ledger.operator,
+      )
+    ).json<{ accountId: string }>().accountId;
+  }, 30_000);
+
+  afterAll(async () => {
+    await ledger?.close();
+    await simulator?.stop();
+  });
+
+  it('a quick pay with a card bound at the bank completes at once; a platform pay by the callback over HTTP', async () => {
+    const holder = testCardholders[0]!;
+    const contractNo = await bindCard(
+      ledger.service.channels.gateway.port(SIMULATED_BANK)!,
+      simulator,
+      testCardholderElements(holder),
+      `bind-${Date.now()}`,
+    );
+    const card = {
+      bankCode: holder.bankCode,
+      cardKind: holder.cardKind,
+      contracts: [{ channelId: SIMULATED_BANK, contractNo }],
+    };
+    const quick = await pay({ method: 'quick_pay', card }, '100.00');
+    expect(quick.statusCode, quick.body).toBe(201);
+    expect(quick.json()).toMatchObject({ status: 'completed', channel: SIMULATED_BANK, channelFee: '0.20' });
+
+    const platform = await pay({ method: 'platform_pay', platform: 'alipay', returnUrl: null }, '66.00');
+    expect(platform.statusCode, platform.body).toBe(201);
+    const { paymentId, status } = platform.json<{ paymentId: string; status: string }>();
+    expect(status).toBe('pending');
+    const done = await eventually(async () => {
+      const { payment } = await ledger.service.channelPayments.get(paymentId);
+      return payment.status === 'completed' ? payment : undefined;
+    });
+    expect(done.learntBy).toBe('notification');
+    const records = await simulator.control('GET', `/channels/${SIMULATED_PLATFORM}/records`);
+    expect(
+      (records.callbacks as { orderNo: string; statusCode: number | null }[]).some(
+        (c) => c.orderNo === paymentId && c.statusCode === 200,
+      ),
+    ).toBe(true);
+  }, 30_000);
+});
