@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import * as appendAndProject from '../bench/append-and-project.js';
 import * as appendConcurrent from '../bench/append-concurrent.js';
 import * as batchTransfers from '../bench/batch-transfers.js';
+import * as channelPayments from '../bench/channel-payments.js';
 import {
   RESULTS_DIR,
   formatResultsTable,
@@ -33,6 +34,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   projectionCatchup,
   httpRecharge,
   payments,
+  channelPayments,
   batchTransfers,
   paymentP99LongStream,
   coldStart1m,
