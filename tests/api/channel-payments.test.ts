@@ -472,10 +472,29 @@ describe('channel payments over HTTP, through the in-process simulator', () => {
       status: 'completed',
       verification: { status: 'verified', attemptsLeft: 4 },
     });
+    // A new code is not sent sooner than the policy allows.
+    const resend = await post(`/v1/channel-payments/${waiting.paymentId}/verification/resend`, { phone });
+    expect(resend.statusCode).toBe(409);
     // A payment that asked for no code refuses a verification.
     const plain = (await pay(quickPay(), '100.00')).json<{ paymentId: string }>();
     const conflict = await post(`/v1/channel-payments/${plain.paymentId}/verification`, { code: '123456' });
     expect(conflict.statusCode).toBe(409);
+  });
+
+  it('the poller closes a challenge whose time is over: the payment fails verification_code_expired', async () => {
+    const response = await pay(quickPay(), '2000.00', { payer: { ...payer, phone: '13800138001' } });
+    const { paymentId, status } = response.json<{ paymentId: string; status: string }>();
+    expect(status).toBe('awaiting_verification');
+    await eventually(async () => {
+      const doc = await ledger.service.readModels.get('operations', paymentId);
+      return (doc?.data as { expiresAt?: string } | undefined)?.expiresAt ? true : undefined;
+    }, 'the read model to know when the challenge lapses');
+    expect(await ledger.service.channelPaymentPoller.sweep(DateTime.utc().plus({ minutes: 1 }).toISO())).toBe(0);
+    expect((await streamOf(paymentId)).status).toBe('awaiting_verification');
+    await ledger.service.channelPaymentPoller.sweep(DateTime.utc().plus({ minutes: 16 }).toISO());
+    const failed = await streamOf(paymentId);
+    expect(failed).toMatchObject({ status: 'failed', failure: { reasonCode: 'verification_code_expired' } });
+    expect(simulator.records(SIMULATED_BANK).orders.has(paymentId)).toBe(false);
   });
 
   it('risk blocks a listed device (nothing reaches a channel); no channel for an instrument nobody carries', async () => {

@@ -66,7 +66,7 @@ export class ChannelPaymentPoller {
       });
     }
     acted += await this.#scan('awaiting_verification', async (doc) => {
-      if (doc.expiresAt === '' || nowIso < doc.expiresAt) return false;
+      if (doc.expiresAt === '' || nowMs < Date.parse(doc.expiresAt)) return false;
       await this.payments.expireStepUp(doc.operationId, contextOf(doc.operationId, nowIso));
       return true;
     });

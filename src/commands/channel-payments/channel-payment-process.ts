@@ -241,7 +241,8 @@ export async function driveChannelPayment(
         continue;
       }
       case 'submitted': {
-        const next = submittedHere || !options.resuming ? await charge(deps, state) : await askThenCharge(deps, state);
+        // Only a submission this run recorded is charged blindly; any other may have reached the channel.
+        const next = submittedHere ? await charge(deps, state) : await askThenCharge(deps, state);
         submittedHere = false;
         if (next.kind === 'result') {
           await recordResult(run, state, loaded.revision, next.result, next.learntBy, null, context.occurredAt);
