@@ -122,8 +122,14 @@ export class ChannelPaymentCommands {
     return applyNotification(this.deps, channelId, notification, context);
   }
 
+  /** The poller's query: an unknown order the channel never got is sent again (same order number). */
   queryChannelPayment(paymentId: string, context: CommandContext) {
-    return queryChannelPayment(this.deps, paymentId, context);
+    return queryChannelPayment(this.deps, paymentId, context, true);
+  }
+
+  /** A status request's query: records what the channel says, sends nothing. */
+  askChannel(paymentId: string, context: CommandContext) {
+    return queryChannelPayment(this.deps, paymentId, context, false);
   }
 
   /** After a crash (the recovery sweep): on from where the stream stops, asking the channel before charging. */

@@ -135,14 +135,16 @@ export async function applyNotification(
 }
 
 /**
- * Asks the channel about a pending or unknown payment and records what it says; an order the channel
- * does not know (the charge never reached it) is charged again under the same order number by the drive.
- * Returns the payment as it stands after, and whether the channel answered.
+ * Asks the channel about a pending or unknown payment and records what it says. An unknown order the
+ * channel does not know (the charge never reached it) is sent again under the same order number when
+ * `resubmit` (the poller's work; a status request only looks). Returns the payment as it stands after,
+ * and whether the channel answered.
  */
 export async function queryChannelPayment(
   deps: ChannelPaymentDeps,
   paymentId: string,
   context: CommandContext,
+  resubmit: boolean,
 ): Promise<ChannelPaymentOutcome & { readonly answered: boolean }> {
   const { payment, revision, position } = await existing(deps, paymentId);
   if (payment.status !== 'pending' && payment.status !== 'unknown') return { payment, position, answered: false };
@@ -151,7 +153,7 @@ export async function queryChannelPayment(
   if (result === null) return { payment, position, answered: false };
   if (result === 'not_found') {
     // Only an unknown order can be one the channel never got: submit it again (same order number).
-    if (payment.status !== 'unknown') return { payment, position, answered: true };
+    if (payment.status !== 'unknown' || !resubmit) return { payment, position, answered: true };
     await deps.channelPayments.handle(
       channelPaymentStreamId(paymentId),
       { type: 'ResubmitChannelPayment', paymentId, at: context.occurredAt },

@@ -270,7 +270,7 @@ export function channelPaymentRoutes(service: LedgerService): FastifyPluginAsync
         const { paymentId } = request.params;
         const { payment, position } = await visible(request, paymentId);
         if (payment.status === 'pending' || payment.status === 'unknown') {
-          const asked = await payments.queryChannelPayment(paymentId, readContext(request, paymentId));
+          const asked = await payments.askChannel(paymentId, readContext(request, paymentId));
           return toChannelPaymentView(asked.payment, asked.position);
         }
         return toChannelPaymentView(payment, position);
