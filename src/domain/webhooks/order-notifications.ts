@@ -1,5 +1,6 @@
 import type { LedgerEvent, LedgerEventType } from '../event-catalogue.js';
 import { formatAmount } from '../money/money.js';
+import type { ChannelPaymentOrder } from '../channel-payments/channel-payment-events.js';
 import type { PaymentInitiated } from '../payments/payment-events.js';
 import type { PreauthRequested } from '../preauths/preauth-events.js';
 import type { CurrencyCode } from '../money/currency.js';
@@ -44,6 +45,25 @@ function preauthOrder(origin: LedgerEvent): { merchantId: string; data: JsonObje
       amount: formatAmount(d.amountMinor, d.currency),
       currency: d.currency,
       expiresAt: d.expiresAt,
+    },
+  };
+}
+
+/**
+ * A channel payment's common part: never its instrument (the channels' contract numbers), its payer
+ * snapshot or its routing record; the merchant learns the channel once it took the money.
+ */
+function channelPaymentOrder(origin: LedgerEvent): { merchantId: string; data: JsonObject } | undefined {
+  if (origin.type !== 'ChannelPaymentCreated') return undefined;
+  const d: ChannelPaymentOrder = origin.data;
+  return {
+    merchantId: d.merchantId,
+    data: {
+      paymentId: d.paymentId,
+      merchantOrderNo: d.merchantOrderNo,
+      amount: formatAmount(d.amountMinor, d.currency),
+      currency: d.currency,
+      method: d.instrument.method,
     },
   };
 }
@@ -111,6 +131,21 @@ export const ORDER_NOTIFICATIONS: Readonly<Partial<Record<LedgerEventType, Order
   ),
   PreauthCompletionCancelled: row('preauth.completion_cancelled', preauthOrder, status('authorised')),
   PreauthCompletionCancellationFailed: row('preauth.completion_cancellation_failed', preauthOrder, status('completed')),
+  ChannelPaymentCreated: row('channel_payment.created', channelPaymentOrder, () => ({ status: 'processing' })),
+  // Only what the merchant acts on: never the code's HMAC or the policy.
+  StepUpChallengeIssued: row('channel_payment.awaiting_verification', channelPaymentOrder, (event): JsonObject => {
+    if (event.type !== 'StepUpChallengeIssued') return {};
+    const { maskedPhone, codeExpiresAt, challengeExpiresAt } = event.data;
+    return { status: 'awaiting_verification', maskedPhone, codeExpiresAt, challengeExpiresAt };
+  }),
+  ChannelPaymentPending: row('channel_payment.pending', channelPaymentOrder, status('pending')),
+  ChannelPaymentCompleted: row('channel_payment.succeeded', channelPaymentOrder, (event, origin): JsonObject => {
+    if (event.type !== 'ChannelPaymentCompleted' || origin.type !== 'ChannelPaymentCreated') return {};
+    const { channel, channelOrderNo, channelFeeMinor, currency } = event.data;
+    return { status: 'succeeded', channel, channelOrderNo, channelFee: formatAmount(channelFeeMinor, currency) };
+  }),
+  ChannelPaymentFailed: row('channel_payment.failed', channelPaymentOrder, status('failed')),
+  ChannelPaymentExpired: row('channel_payment.expired', channelPaymentOrder, status('expired')),
 };
 
 /** The ledger event types the outbox reads for orders. */

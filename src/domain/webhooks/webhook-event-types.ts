@@ -23,6 +23,12 @@ export const WEBHOOK_EVENT_TYPES = [
   'preauth.completion_cancellation_requested',
   'preauth.completion_cancelled',
   'preauth.completion_cancellation_failed',
+  'channel_payment.created',
+  'channel_payment.awaiting_verification',
+  'channel_payment.pending',
+  'channel_payment.succeeded',
+  'channel_payment.failed',
+  'channel_payment.expired',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
