@@ -16,7 +16,7 @@ import { DEFAULT_ACCOUNTING_TIME_ZONE } from '../src/projections/accounting-zone
 import type { ChannelSetupOptions } from '../src/adapters/channels/channel-setup.js';
 import { simulatorConfigForLoad } from '../src/adapters/channels/simulator/default-simulator-config.js';
 import type { PayerInstrument } from '../src/domain/channels/payer-instrument.js';
-import { bindTestCard } from '../tests/support/channel-cards.js';
+import { bindTestCard } from '../src/adapters/channels/simulator/test-card-binding.js';
 
 /** Every read model, for the default accounting time zone (the one these runs configure). */
 const PROJECTIONS = projectionsFor(DEFAULT_ACCOUNTING_TIME_ZONE);

@@ -17,7 +17,7 @@ import {
   type Figure,
 } from './harness.js';
 import { BENCH_CURRENCY, benchContext } from './ledger-fixtures.js';
-import { openFundedWallets, openMerchantAccount, registerMerchants } from './payment-ledger.js';
+import { BENCH_CHANNELS, openFundedWallets, openMerchantAccount, registerMerchants } from './payment-ledger.js';
 
 /**
  * Webhook deliveries/s to a local receiver (node:http on 127.0.0.1 answering 204 at once). Payments are
@@ -124,8 +124,10 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
     const receiver = await startReceiver();
     try {
       const dataDir = join(dir, 'ledger');
+      // The bench channels: balances and limits no setup reaches (the default test cards would run dry).
       const setup = await startLedgerService(
         loadConfig({ DATA_DIR: dataDir, ...WEBHOOK_ENV, WEBHOOK_POLL_INTERVAL_MS: '0' }),
+        { channels: BENCH_CHANNELS },
       );
       try {
         await makePayments(setup, size.payments, size.endpoints, receiver.url);
@@ -135,7 +137,9 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
       log(name, `${size.payments} payments to ${size.endpoints} endpoints: ${messages} messages owed`);
 
       const started = nowMs();
-      const service = await startLedgerService(loadConfig({ DATA_DIR: dataDir, ...WEBHOOK_ENV }));
+      const service = await startLedgerService(loadConfig({ DATA_DIR: dataDir, ...WEBHOOK_ENV }), {
+        channels: BENCH_CHANNELS,
+      });
       log(name, `service started in ${Math.round(nowMs() - started)} ms`);
       try {
         const deadline = started + DELIVERY_TIMEOUT_MS;

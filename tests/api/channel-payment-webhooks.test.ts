@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATED_BANK } from '../../src/adapters/channels/simulator/default-simulator-config.js';
 import type { BoundCard } from '../../src/domain/channels/payer-instrument.js';
-import { bindTestCard } from '../support/channel-cards.js';
+import { bindTestCard } from '../../src/adapters/channels/simulator/test-card-binding.js';
 import { createCaller, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
 import { WebhookReceiver, type ReceivedWebhook } from '../support/webhook-receiver.js';
 import { registerEndpoint, WEBHOOK_TEST_ENV } from '../support/webhook-fixture.js';

@@ -18,7 +18,7 @@ import type { BoundCard } from '../../src/domain/channels/payer-instrument.js';
 import { parseRiskRules } from '../../src/domain/risk/risk-rules.js';
 import { phoneNumber } from '../../src/domain/shared/sensitive-text.js';
 import { newNonce, signatureHeaders } from '../../src/adapters/channels/wire/wire-signing.js';
-import { bindTestCard } from '../support/channel-cards.js';
+import { bindTestCard } from '../../src/adapters/channels/simulator/test-card-binding.js';
 import { createCaller, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
 
 /** The service's clock, moved by the tests (the breaker's open time, the poller's schedule). */

@@ -8,7 +8,7 @@ import {
 import { parseCurrency } from '../../src/domain/money/money.js';
 import { route, type RoutingRequest } from '../../src/domain/channels/routing.js';
 import { chargeInstrumentAt, channelsHolding } from '../../src/domain/channels/payer-instrument.js';
-import { bindTestCard } from '../support/channel-cards.js';
+import { bindTestCard } from '../../src/adapters/channels/simulator/test-card-binding.js';
 
 const CNY = parseCurrency('CNY');
 const setups: ChannelSetup[] = [];

@@ -18,7 +18,7 @@ import { FINISHED_STATUSES } from '../../src/domain/channel-payments/channel-pay
 import { decodeEvent } from '../../src/domain/event-catalogue.js';
 import { parseCurrency } from '../../src/domain/money/money.js';
 import { loadConfig } from '../../src/config.js';
-import { bindTestCard } from '../support/channel-cards.js';
+import { bindTestCard } from '../../src/adapters/channels/simulator/test-card-binding.js';
 
 const CNY = parseCurrency('CNY');
 

@@ -13,7 +13,7 @@ import type { SimulatorConfig } from '../../src/adapters/channels/simulator/simu
 import type { ChannelGateway } from '../../src/commands/channels/channel-gateway.js';
 import type { LedgerCommands } from '../../src/commands/ledger-commands.js';
 import type { BoundCard, PayerInstrument } from '../../src/domain/channels/payer-instrument.js';
-import { bindTestCard } from './channel-cards.js';
+import { bindTestCard } from '../../src/adapters/channels/simulator/test-card-binding.js';
 
 /**
  * The default simulated channels (same profiles, fees and limits) for tests: no latency, async results

@@ -1,15 +1,12 @@
-import type { ChannelSetup } from '../../src/adapters/channels/channel-setup.js';
-import {
-  testCardholderElements,
-  testCardholders,
-} from '../../src/adapters/channels/simulator/default-simulator-config.js';
-import type { BoundCard } from '../../src/domain/channels/payer-instrument.js';
-import { secretText } from '../../src/domain/shared/sensitive-text.js';
+import type { ChannelSetup } from '../channel-setup.js';
+import { testCardholderElements, testCardholders } from './default-simulator-config.js';
+import type { BoundCard } from '../../../domain/channels/payer-instrument.js';
+import { secretText } from '../../../domain/shared/sensitive-text.js';
 
 const TIMEOUT = { timeoutMs: 5_000 };
 
 /**
- * Binds one of the simulator's test cardholders' cards at the given channels (default: every channel
+ * For tests and benchmarks against the in-process simulator (never for a real channel). Binds one of the simulator's test cardholders' cards at the given channels (default: every channel
  * offering contracts for its bank) straight through the channel ports, as the bind-card flow (issue 11)
  * will: verify the four elements, sign with the SMS code the bank sent (read from the in-process
  * simulator's outbox), or take the contract at once where the channel signs at verify. Returns the card
