@@ -82,6 +82,18 @@ describe('the channel gateway', () => {
     expect(gateway.route(cityQuickPay(10_000n)).chosen).toBe(SIMULATED_BANK);
   });
 
+  it('never routes a payment to a channel whose minimum fee is more than the amount', () => {
+    const { gateway } = channels();
+    // sim-citybank's quick pay takes at least 0.10: a 0.04 payment goes to the card network (0.38%, no minimum).
+    const decision = gateway.route(cityQuickPay(4n));
+    expect(decision.chosen).toBe(SIMULATED_CARD_NETWORK);
+    expect(decision.candidates.find((c) => c.channelId === SIMULATED_BANK)).toMatchObject({
+      standing: 'excluded',
+      excludedBecause: 'fee_exceeds_amount',
+    });
+    expect(route(decision.inputs)).toEqual(decision);
+  });
+
   it('counts a timeout as an unknown outcome and a failure', async () => {
     const { gateway, simulator } = channels({ callTimeoutMs: 50 });
     simulator.setFailures(SIMULATED_BANK, { timeoutRatePpm: 1_000_000 });

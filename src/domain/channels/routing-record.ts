@@ -76,6 +76,7 @@ const candidate = z.union([
       'daily_limit_reached',
       'breaker_open',
       'probe_in_flight',
+      'fee_exceeds_amount',
     ]),
     health: healthSnapshot,
   }),

@@ -51,7 +51,9 @@ export type ExclusionReason =
   | 'above_transaction_maximum'
   | 'daily_limit_reached'
   | 'breaker_open'
-  | 'probe_in_flight';
+  | 'probe_in_flight'
+  /** Its fee schedule (a minimum fee) would take more than the amount: the payment would cost us money to take. */
+  | 'fee_exceeds_amount';
 
 export type Candidate =
   | {
@@ -122,12 +124,9 @@ function assess(inputs: RoutingInputs, channel: ChannelProfile): Candidate {
   const usedMinor = inputs.dailyUsedMinor[channel.channelId] ?? 0n;
   if (usedMinor + amountMinor > channel.limits.dailyMaxMinor) return excluded('daily_limit_reached');
   if (!health.admits) return excluded(health.breaker === 'open' ? 'breaker_open' : 'probe_in_flight');
-  return {
-    channelId: channel.channelId,
-    standing: standingOf(inputs.rules, health),
-    feeMinor: feeMinor(schedule, amountMinor),
-    health,
-  };
+  const fee = feeMinor(schedule, amountMinor);
+  if (fee > amountMinor) return excluded('fee_exceeds_amount');
+  return { channelId: channel.channelId, standing: standingOf(inputs.rules, health), feeMinor: fee, health };
 }
 
 type Eligible = Extract<Candidate, { standing: 'healthy' | 'degraded' }>;
