@@ -52,7 +52,7 @@ export type ExclusionReason =
   | 'daily_limit_reached'
   | 'breaker_open'
   | 'probe_in_flight'
-  /** Its fee schedule (a minimum fee) would take more than the amount: the payment would cost us money to take. */
+  /** A charge whose fee (a minimum fee) would take more than the amount the channel takes. */
   | 'fee_exceeds_amount';
 
 export type Candidate =
@@ -125,7 +125,9 @@ function assess(inputs: RoutingInputs, channel: ChannelProfile): Candidate {
   if (usedMinor + amountMinor > channel.limits.dailyMaxMinor) return excluded('daily_limit_reached');
   if (!health.admits) return excluded(health.breaker === 'open' ? 'breaker_open' : 'probe_in_flight');
   const fee = feeMinor(schedule, amountMinor);
-  if (fee > amountMinor) return excluded('fee_exceeds_amount');
+  // A charge's fee comes out of what the channel took, so it cannot exceed it; a payout's fee is paid
+  // beside the amount (a small withdrawal may cost more than it moves).
+  if (request.operation === 'charge' && fee > amountMinor) return excluded('fee_exceeds_amount');
   return { channelId: channel.channelId, standing: standingOf(inputs.rules, health), feeMinor: fee, health };
 }
 
