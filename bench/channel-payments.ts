@@ -35,7 +35,7 @@ import {
  *
  *   channel-payments: channel payments/s. Baseline, same run, alternating rounds: balance payments/s
  *     (service.commands.pay, wallet to merchant, the same 32 in flight). No target: a channel payment is
- *     two processes' worth of work (a signed channel round trip, seven events on two streams); the ratio
+ *     two processes' worth of work (a signed channel round trip, six events on two streams); the ratio
  *     says what the channel path costs.
  *   balance-payments-during-outage: balance payments/s while channel payments keep arriving at a fixed
  *     rate (half the channel payments/s just measured) against the card network in an outage (refused
