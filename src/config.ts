@@ -110,6 +110,8 @@ const configSchema = z.object({
       .refine((text) => Buffer.from(text, 'base64').length >= 32, 'must be at least 32 bytes')
       .optional(),
   ),
+  /** A JSON file of channel-payment risk rules (risk-rules.ts's schema); unset: the built-in defaults. */
+  RISK_RULES_FILE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
 });
 
 export type LedgerConfig = {
@@ -142,6 +144,7 @@ export type LedgerConfig = {
   readonly channelPollIntervalMs: number;
   /** Shared by every instance, so a code sent by one verifies on another; undefined: random per process. */
   readonly stepUpCodeKey: Buffer | undefined;
+  readonly riskRulesFile: string | undefined;
 };
 
 export interface WebhookConfig {
@@ -228,5 +231,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     },
     channelPollIntervalMs: c.CHANNEL_POLL_INTERVAL_MS,
     stepUpCodeKey: c.STEP_UP_CODE_KEY === undefined ? undefined : Buffer.from(c.STEP_UP_CODE_KEY, 'base64'),
+    riskRulesFile: c.RISK_RULES_FILE,
   };
 }

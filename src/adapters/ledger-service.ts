@@ -22,6 +22,7 @@ import {
   defaultRiskRules,
 } from '../commands/channel-payments/channel-payment-commands.js';
 import { ChannelPaymentPoller } from '../commands/channel-payments/channel-payment-poller.js';
+import { loadRiskRulesFile } from './risk-rules-file.js';
 import { ReadModelRiskHistory } from '../commands/channel-payments/read-model-risk-history.js';
 import type { RiskRules } from '../domain/risk/risk-rules.js';
 import type { StepUpPolicy } from '../domain/risk/step-up-events.js';
@@ -115,6 +116,12 @@ export async function startLedgerService(
   options: LedgerServiceOptions = {},
 ): Promise<LedgerService> {
   const clock = options.clock ?? systemClock;
+  // Before any store is opened: a bad rules file stops the start with nothing to close.
+  const riskRules =
+    options.channelPayments?.riskRules ??
+    (config.riskRulesFile === undefined
+      ? defaultRiskRules(config.accountingTimeZone)
+      : loadRiskRulesFile(config.riskRulesFile, config.accountingTimeZone));
   const eventStore = await openEventStore(config);
   let readModels: ReadModelStore;
   try {
@@ -200,7 +207,7 @@ export async function startLedgerService(
     eventStore,
     accounts: commands.accountHandler,
     gateway: channelSetup.gateway,
-    riskRules: options.channelPayments?.riskRules ?? defaultRiskRules(config.accountingTimeZone),
+    riskRules,
     riskHistory: new ReadModelRiskHistory(readModels, config.accountingTimeZone),
     stepUpPolicy: options.channelPayments?.stepUpPolicy ?? DEFAULT_STEP_UP_POLICY,
     // Without a configured key, codes verify only in the process that sent them (until it restarts).

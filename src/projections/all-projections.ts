@@ -2,6 +2,7 @@ import { balancesProjection } from './balances.js';
 import { booksProjection } from './books.js';
 import { entitiesProjection } from './entities.js';
 import { operationsProjection } from './operations.js';
+import { payerHistoryProjection } from './payer-history.js';
 import type { Projection } from './projection.js';
 import { statementsProjection } from './statements.js';
 import { transferBatchesProjection } from './transfer-batches.js';
@@ -20,5 +21,6 @@ export function projectionsFor(accountingTimeZone: string): readonly Projection[
     entitiesProjection,
     transferBatchesProjection,
     webhookEndpointsProjection,
+    payerHistoryProjection,
   ];
 }

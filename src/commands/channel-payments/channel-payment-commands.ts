@@ -27,13 +27,15 @@ import {
 } from './channel-payment-process.js';
 
 /**
- * The risk rules a service runs with unless given others: a payer's single payment above 5,000.00 CNY
- * asks for an SMS code, above 50,000.00 it is blocked; a merchant taking more than 600 channel payments
- * a minute, or 10,000,000.00 a day, goes to review (recorded, not stopped).
+ * The risk rules a service runs with unless given others (RISK_RULES_FILE, or the service's options): a
+ * payer's single payment above 5,000.00 CNY asks for an SMS code, above 50,000.00 it is blocked; a payer
+ * paying one merchant more than 60 times in 10 minutes, or more than 200,000.00 in a day, is asked for a
+ * code; a payer's new device, and a merchant taking more than 600 channel payments a minute or
+ * 10,000,000.00 a day, go to review (recorded, not stopped).
  */
 export function defaultRiskRules(timeZone: string): RiskRules {
   return parseRiskRules({
-    ruleVersion: 'channel-risk-1',
+    ruleVersion: 'channel-risk-2',
     timeZone,
     rules: [
       {
@@ -52,6 +54,18 @@ export function defaultRiskRules(timeZone: string): RiskRules {
         maxMinor: '500000',
         action: 'step_up',
       },
+      // A person does not pay one merchant 60 times in 10 minutes, nor 200,000.00 in a day, unasked.
+      { id: 'payer-burst', kind: 'velocity', party: 'payer', maxCount: 60, windowMinutes: 10, action: 'step_up' },
+      {
+        id: 'payer-day',
+        kind: 'amount_per_day',
+        party: 'payer',
+        currency: 'CNY',
+        maxMinor: '20000000',
+        action: 'step_up',
+      },
+      // A new device alone is common (a new phone): worth an operator's look, not the payer's trouble.
+      { id: 'payer-new-device', kind: 'new_device', action: 'review' },
       { id: 'merchant-burst', kind: 'velocity', party: 'merchant', maxCount: 600, windowMinutes: 1, action: 'review' },
       {
         id: 'merchant-day',
