@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readOrCreateKeyFile } from '../crypto/key-file.js';
 
 /** Where the embedded default keeps its generated webhook key, under DATA_DIR. */
 export const WEBHOOK_KEY_FILE = 'webhook-secret.key';
@@ -25,17 +25,10 @@ export class WebhookSecrets {
    */
   static load(configuredKey: string | undefined, dataDir: string): WebhookSecrets {
     if (configuredKey !== undefined) return new WebhookSecrets(Buffer.from(configuredKey, 'base64'));
-    const file = join(dataDir, WEBHOOK_KEY_FILE);
-    if (!existsSync(file)) {
-      // 'wx': of two processes starting at once, one writes and the other reads what it wrote.
-      try {
-        writeFileSync(file, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { flag: 'wx', mode: 0o600 });
-        chmodSync(file, 0o600);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-    }
-    return new WebhookSecrets(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64'));
+    const { text } = readOrCreateKeyFile(join(dataDir, WEBHOOK_KEY_FILE), () =>
+      randomBytes(KEY_BYTES).toString('base64'),
+    );
+    return new WebhookSecrets(Buffer.from(text, 'base64'));
   }
 
   secretOf(endpointId: string, version: number): string {
