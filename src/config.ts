@@ -112,6 +112,25 @@ const configSchema = z.object({
   ),
   /** A JSON file of channel-payment risk rules (risk-rules.ts's schema); unset: the built-in defaults. */
   RISK_RULES_FILE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  /**
+   * The vault's key-encryption keys: `<version>:<base64 of 32 bytes>` entries, comma-separated, the highest
+   * version current. VAULT_KEK_FILE names a file holding the same (one entry a line). Required when the
+   * stores are shared; unset in the embedded default: a key file generated under DATA_DIR.
+   */
+  VAULT_KEK: z.preprocess(emptyAsUndefined, z.string().max(2_000).optional()),
+  VAULT_KEK_FILE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  /** The embedded vault's SQLite file (default DATA_DIR/vault.sqlite); unused with MONGODB_URL. */
+  VAULT_SQLITE_FILE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  /** Key of the card fingerprints' HMAC (base64, at least 32 bytes): required when the stores are shared. */
+  CARD_FINGERPRINT_KEY: z.preprocess(
+    emptyAsUndefined,
+    z
+      .base64()
+      .refine((text) => Buffer.from(text, 'base64').length >= 32, 'must be at least 32 bytes')
+      .optional(),
+  ),
+  /** An operator's card BIN table (CSV, the shipped table's columns) used instead of data/card-bins.csv. */
+  CARD_BIN_TABLE_FILE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
 });
 
 export type LedgerConfig = {
@@ -145,7 +164,23 @@ export type LedgerConfig = {
   /** Shared by every instance, so a code sent by one verifies on another; undefined: random per process. */
   readonly stepUpCodeKey: Buffer | undefined;
   readonly riskRulesFile: string | undefined;
+  readonly vault: VaultConfig;
+  readonly cards: CardsConfig;
 };
+
+export interface VaultConfig {
+  /** The KEK entries (VAULT_KEK), or the file holding them (VAULT_KEK_FILE); both unset: generated. */
+  readonly kek: string | undefined;
+  readonly kekFile: string | undefined;
+  readonly sqliteFile: string | undefined;
+}
+
+export interface CardsConfig {
+  /** undefined: a key file generated under DATA_DIR (the embedded default). */
+  readonly fingerprintKey: Buffer | undefined;
+  /** undefined: the table shipped in data/card-bins.csv. */
+  readonly binTableFile: string | undefined;
+}
 
 export interface WebhookConfig {
   readonly secretKey: string | undefined;
@@ -180,8 +215,27 @@ export function checkWebhookKeyShared(config: LedgerConfig): void {
     );
 }
 
+/**
+ * With shared stores the vault's ciphertexts and the fingerprints in the log are shared by every instance:
+ * each must have the same KEKs and fingerprint key, and a key generated beside one instance's data would
+ * make the others' data unreadable (or the fingerprints not match). So they must be configured.
+ */
+export function checkVaultKeysShared(config: LedgerConfig): void {
+  if (config.eventStoreUrl === undefined && config.mongoUrl === undefined) return;
+  if (config.vault.kek === undefined && config.vault.kekFile === undefined)
+    throw new ConfigError(
+      'invalid configuration: VAULT_KEK or VAULT_KEK_FILE: required when the stores are shared (EVENTSTORE_URL or MONGODB_URL): the vault key-encryption key must be configured, never generated beside the data',
+    );
+  if (config.cards.fingerprintKey === undefined)
+    throw new ConfigError(
+      'invalid configuration: CARD_FINGERPRINT_KEY: required when the stores are shared (EVENTSTORE_URL or MONGODB_URL): every instance must compute the same card fingerprints',
+    );
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const parsed = configSchema.safeParse(env);
+  if (parsed.success && parsed.data.VAULT_KEK !== undefined && parsed.data.VAULT_KEK_FILE !== undefined)
+    throw new ConfigError('invalid configuration: VAULT_KEK, VAULT_KEK_FILE: set one of them, not both');
   if (!parsed.success) {
     throw new ConfigError(
       `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
@@ -232,5 +286,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     channelPollIntervalMs: c.CHANNEL_POLL_INTERVAL_MS,
     stepUpCodeKey: c.STEP_UP_CODE_KEY === undefined ? undefined : Buffer.from(c.STEP_UP_CODE_KEY, 'base64'),
     riskRulesFile: c.RISK_RULES_FILE,
+    vault: { kek: c.VAULT_KEK, kekFile: c.VAULT_KEK_FILE, sqliteFile: c.VAULT_SQLITE_FILE },
+    cards: {
+      fingerprintKey: c.CARD_FINGERPRINT_KEY === undefined ? undefined : Buffer.from(c.CARD_FINGERPRINT_KEY, 'base64'),
+      binTableFile: c.CARD_BIN_TABLE_FILE,
+    },
   };
 }

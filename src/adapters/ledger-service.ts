@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { checkWebhookKeyShared, type LedgerConfig } from '../config.js';
+import { checkVaultKeysShared, checkWebhookKeyShared, type LedgerConfig } from '../config.js';
 import { IdempotencyKeeper } from '../commands/idempotency.js';
 import { LedgerCommands } from '../commands/ledger-commands.js';
 import type { CommandContext } from '../commands/command-context.js';
@@ -40,8 +40,15 @@ import {
   openNonceRegistry,
   openReadModelStore,
   openSnapshotStore,
+  openVaultStore,
   openWebhookOutbox,
 } from './storage.js';
+import type { SecretVault } from '../ports/secret-vault.js';
+import type { BinTable } from '../domain/cards/bin-table.js';
+import { EnvelopeVault } from './crypto/envelope-vault.js';
+import { ConfiguredKeyEncryptionKeys } from './crypto/configured-key-encryption-keys.js';
+import { CardFingerprints } from './crypto/card-fingerprints.js';
+import { loadBinTable } from './cards/bin-table-file.js';
 import { WebhookEndpointCommands } from '../commands/webhooks/webhook-endpoint-commands.js';
 import type { WebhookOutboxStore } from '../ports/webhook-outbox.js';
 import { startWebhookNotifications, type WebhookNotifications } from './webhooks/webhook-notifications.js';
@@ -95,6 +102,12 @@ export interface LedgerService {
   readonly channelPayments: ChannelPaymentCommands;
   /** The poller of pending and unknown channel payments (run periodically; tests sweep it themselves). */
   readonly channelPaymentPoller: ChannelPaymentPoller;
+  /** Card and identity data, sealed (its own store: DATA_DIR/vault.sqlite, or MongoDB collections). */
+  readonly vault: SecretVault;
+  /** The card BIN table (the shipped one, or CARD_BIN_TABLE_FILE). */
+  readonly cardBins: BinTable;
+  /** Keyed fingerprints of card numbers, to find a card bound twice. */
+  readonly cardFingerprints: CardFingerprints;
   close(): Promise<void>;
 }
 
@@ -109,6 +122,8 @@ export interface LedgerServiceOptions {
   readonly channels?: ChannelSetupOptions;
   /** The channel payments' risk rules and step-up policy (default: defaultRiskRules, DEFAULT_STEP_UP_POLICY). */
   readonly channelPayments?: { readonly riskRules?: RiskRules; readonly stepUpPolicy?: StepUpPolicy };
+  /** Told when the embedded default generates its vault KEK file (console.warn by default). */
+  readonly onKeyGenerated?: (message: string) => void;
 }
 
 export async function startLedgerService(
@@ -163,6 +178,23 @@ export async function startLedgerService(
     throw error;
   }
   const outbox: WebhookOutboxStore = webhookOutbox;
+  let vault: SecretVault;
+  let cardBins: BinTable;
+  let cardFingerprints: CardFingerprints;
+  try {
+    checkVaultKeysShared(config);
+    const keks = ConfiguredKeyEncryptionKeys.load({ ...config.vault, dataDir: config.dataDir }, (file) =>
+      (options.onKeyGenerated ?? console.warn)(
+        `vault: generated a key-encryption key in ${file} (mode 0600), beside the data it protects: configure VAULT_KEK_FILE or VAULT_KEK outside DATA_DIR for anything but development`,
+      ),
+    );
+    cardBins = loadBinTable(config.cards.binTableFile);
+    cardFingerprints = CardFingerprints.load(config.cards.fingerprintKey, config.dataDir);
+    vault = new EnvelopeVault(await openVaultStore(config), keks, clock);
+  } catch (error) {
+    await Promise.all([eventStore.close(), readModels.close(), nonces.close(), snapshotStore?.close(), outbox.close()]);
+    throw error;
+  }
   const accountSnapshots =
     snapshotStore &&
     new StreamSnapshots(eventStore, snapshotStore, accountStateCodec, {
@@ -192,6 +224,7 @@ export async function startLedgerService(
       snapshotStore?.close(),
       channelSetup.close(),
       outbox.close(),
+      vault.close(),
     ]);
     throw error;
   }
@@ -283,6 +316,9 @@ export async function startLedgerService(
     webhooks,
     channelPayments,
     channelPaymentPoller: poller,
+    vault,
+    cardBins,
+    cardFingerprints,
     async close() {
       for (const sweep of sweeps) clearInterval(sweep);
       await webhooks.stop();
@@ -295,6 +331,7 @@ export async function startLedgerService(
       await readModels.close();
       await nonces.close();
       await outbox.close();
+      await vault.close();
     },
   };
 }

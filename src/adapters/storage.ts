@@ -5,12 +5,14 @@ import type { NonceRegistry } from '../ports/nonce-registry.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import type { WebhookOutboxStore } from '../ports/webhook-outbox.js';
+import type { VaultKeyStore } from '../ports/secret-vault.js';
 import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
 import { EventStoreNonceRegistry } from './sqlite/event-store-nonce-registry.js';
 import { SqliteNonceRegistry } from './sqlite/sqlite-nonce-registry.js';
 import { SqliteReadModelStore } from './sqlite/sqlite-read-model-store.js';
 import { SqliteSnapshotStore } from './sqlite/sqlite-snapshot-store.js';
 import { SqliteWebhookOutbox } from './sqlite/sqlite-webhook-outbox.js';
+import { SqliteVaultStore } from './sqlite/sqlite-vault-store.js';
 
 /** File names of the embedded default under DATA_DIR. */
 export const EVENTS_FILE = 'events.sqlite';
@@ -18,6 +20,7 @@ export const READ_MODELS_FILE = 'read-models.sqlite';
 export const NONCES_FILE = 'nonces.sqlite';
 export const SNAPSHOTS_FILE = 'snapshots.sqlite';
 export const WEBHOOK_OUTBOX_FILE = 'webhook-outbox.sqlite';
+export const VAULT_FILE = 'vault.sqlite';
 
 // The production clients (gRPC, the MongoDB driver) are loaded only when configured: the embedded
 // default starts fast and never pays for them.
@@ -80,4 +83,19 @@ export async function openWebhookOutbox(
     return MongoWebhookOutbox.connect(config.mongoUrl);
   }
   return new SqliteWebhookOutbox(join(config.dataDir, WEBHOOK_OUTBOX_FILE));
+}
+
+/**
+ * The vault's store: MongoDB when MONGODB_URL is set (collections of the production database), else its
+ * own SQLite file (VAULT_SQLITE_FILE, default DATA_DIR/vault.sqlite), never the event store's: the log is
+ * exported and audited whole, the vault never leaves its store.
+ */
+export async function openVaultStore(
+  config: Pick<LedgerConfig, 'mongoUrl' | 'dataDir' | 'vault'>,
+): Promise<VaultKeyStore> {
+  if (config.mongoUrl) {
+    const { MongoVaultStore } = await import('./mongo/mongo-vault-store.js');
+    return MongoVaultStore.connect(config.mongoUrl);
+  }
+  return new SqliteVaultStore(config.vault.sqliteFile ?? join(config.dataDir, VAULT_FILE));
 }

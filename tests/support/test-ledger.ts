@@ -99,6 +99,8 @@ export async function startTestLedger(
     ...env,
   });
   const service = await startLedgerService(config, {
+    // Every test ledger has a fresh DATA_DIR, so a generated vault KEK: no warning for each.
+    onKeyGenerated: () => {},
     ...options.service,
     ...(options.clock ? { clock: options.clock } : {}),
     channels: { ...testChannelOptions(options.simulator), ...options.service?.channels },

@@ -111,9 +111,15 @@ export function simulatedChannelSecret(seed: string, channelId: string): Buffer 
   return createHmac('sha256', `ledger-channel-simulator:${seed}`).update(channelId).digest();
 }
 
-/** A made-up card number of the test range (starts 000000, so no issuer's), with a valid Luhn digit. */
+/**
+ * A made-up card number of the test range (starts 000000, so no issuer's), with a valid Luhn digit. The
+ * serial sits in digits 7 to 10, so each test card has a 10-digit BIN of its own: the test rows of
+ * resources/card-bins.csv name its bank and kind.
+ */
 export function testCardNumber(serial: number): string {
-  const body = `000000${String(serial).padStart(9, '0')}`;
+  if (!Number.isInteger(serial) || serial < 1 || serial > 9_999)
+    throw new RangeError('a test card serial is 1 to 9999');
+  const body = `000000${String(serial).padStart(4, '0')}00000`;
   return `${body}${luhnCheckDigit(body)}`;
 }
 
