@@ -7,6 +7,7 @@ import { channelsCommand } from './channels.js';
 import { printProjectionStatus } from './projection-status.js';
 import { rebuildProjections } from './rebuild.js';
 import { serve } from './serve.js';
+import { vaultCommand } from './vault.js';
 
 const program = new Command()
   .name('ledger')
@@ -48,6 +49,7 @@ program
 program.addCommand(auditCommand());
 program.addCommand(adminCommand());
 program.addCommand(channelsCommand());
+program.addCommand(vaultCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? `error: ${error.message}` : error);

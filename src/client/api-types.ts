@@ -3,6 +3,7 @@ import type * as controls from '../adapters/http/routes/account-controls.js';
 import type * as accountQueries from '../adapters/http/routes/account-queries.js';
 import type * as accounts from '../adapters/http/routes/accounts.js';
 import type * as books from '../adapters/http/routes/books.js';
+import type * as cards from '../adapters/http/routes/cards.js';
 import type * as channelPayments from '../adapters/http/routes/channel-payments.js';
 import type * as channels from '../adapters/http/routes/channel-notifications.js';
 import type * as entities from '../adapters/http/routes/entities.js';
@@ -125,6 +126,9 @@ export type TrialBalanceQuery = In<typeof books.trialBalanceQuery>;
 export type TrialBalance = Out<typeof books.trialBalanceView>;
 export type AccountingDateListQuery = Paged<In<typeof log.accountingDateListQuery>>;
 export type AccountingDatePage = Out<typeof log.accountingDatePageView>;
+
+export type CardLookupRequest = In<typeof cards.cardLookupBody>;
+export type CardLookup = Out<typeof cards.cardLookupView>;
 
 export type RegisterWebhookEndpointRequest = In<typeof webhooks.registerWebhookEndpointBody>;
 export type UpdateWebhookEndpointRequest = In<typeof webhooks.updateWebhookEndpointBody>;

@@ -425,6 +425,11 @@ export class LedgerClient {
     return this.command(ROUTES.redeliverWebhookMessage, { endpointId, messageId }, undefined);
   }
 
+  /** The bank, kind and network of a card number (sent in the body, never the URL); records nothing. */
+  lookupCard(body: Api.CardLookupRequest): Promise<Api.CardLookup> {
+    return this.command(ROUTES.lookupCard, NO_PARAMS, body);
+  }
+
   /** Read with `minPosition` set to its `position` to see everything recorded so far. */
   logHead(): Promise<Api.LogHead> {
     return this.read(ROUTES.logHead, NO_PARAMS);

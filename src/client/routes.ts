@@ -93,6 +93,8 @@ export const ROUTES = {
     path: '/v1/webhook-endpoints/{endpointId}/messages/{messageId}/redeliveries',
   },
 
+  lookupCard: { method: 'POST', path: '/v1/cards/lookup' },
+
   logHead: { method: 'GET', path: '/v1/log/head' },
   getProjectionStatus: { method: 'GET', path: '/v1/projections' },
 } as const satisfies Record<string, RouteSpec>;

@@ -22,6 +22,7 @@ const HTTP_PROBLEM_STATUS = {
   path_parameter_too_long: 400,
   invalid_content_length: 400,
   balance_instant_in_future: 400,
+  card_number_invalid: 400,
   signature_missing: 401,
   signature_invalid: 401,
   timestamp_skewed: 401,

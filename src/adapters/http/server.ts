@@ -66,6 +66,8 @@ export async function buildHttpServer(
               'req.body.payerPassword',
               'req.body.newPassword',
               'req.body.currentPassword',
+              // Fastify logs no bodies; should a log line ever carry one, card numbers stay out of it.
+              'req.body.cardNumber',
             ],
           },
     bodyLimit: MAX_BODY_BYTES,
@@ -175,6 +177,7 @@ export async function buildHttpServer(
         { name: 'pre-authorisations', description: 'Authorise, cancel, complete, cancel completion' },
         { name: 'transfers', description: 'Transfers between accounts' },
         { name: 'withdrawals', description: 'Payouts to external cards' },
+        { name: 'cards', description: 'Card identification (BIN, network, Luhn); card data never in clear at rest' },
         { name: 'entities', description: 'Users, merchants and operators; payment passwords and API signing keys' },
         { name: 'statements', description: 'Account statements (the single-entry external ledger), JSON and CSV' },
         {

@@ -4,6 +4,7 @@ import { accountControlRoutes } from './account-controls.js';
 import { accountQueryRoutes } from './account-queries.js';
 import { accountRoutes } from './accounts.js';
 import { booksRoutes } from './books.js';
+import { cardRoutes } from './cards.js';
 import { channelNotificationRoutes, channelRoutes } from './channel-notifications.js';
 import { channelPaymentRoutes } from './channel-payments.js';
 import { entityRoutes } from './entities.js';
@@ -45,5 +46,6 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(projectionStatusRoutes(service));
     await app.register(webhookEndpointRoutes(service));
     await app.register(webhookDeliveryRoutes(service));
+    await app.register(cardRoutes(service));
   };
 }
