@@ -19,6 +19,7 @@ import * as paymentP99LongStream from '../bench/payment-p99-long-stream.js';
 import * as payments from '../bench/payments.js';
 import * as projectionCatchup from '../bench/projection-catchup.js';
 import * as rebuild1m from '../bench/rebuild-1m.js';
+import * as vault from '../bench/vault.js';
 import * as webhookDeliveries from '../bench/webhook-deliveries.js';
 
 /**
@@ -40,6 +41,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   coldStart1m,
   rebuild1m,
   webhookDeliveries,
+  vault,
 ];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only <name>]...
