@@ -7,6 +7,15 @@ import { z } from 'zod';
  */
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 
+/** An optional key: base64 of at least 32 bytes. */
+const optionalKey32 = z.preprocess(
+  emptyAsUndefined,
+  z
+    .base64()
+    .refine((text) => Buffer.from(text, 'base64').length >= 32, 'must be at least 32 bytes')
+    .optional(),
+);
+
 const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -103,13 +112,7 @@ const configSchema = z.object({
   /** How often the poller asks channels about pending and unknown channel payments (0: never). */
   CHANNEL_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
   /** Key of the step-up codes' HMAC (base64, at least 32 bytes); unset: a random key per process start. */
-  STEP_UP_CODE_KEY: z.preprocess(
-    emptyAsUndefined,
-    z
-      .base64()
-      .refine((text) => Buffer.from(text, 'base64').length >= 32, 'must be at least 32 bytes')
-      .optional(),
-  ),
+  STEP_UP_CODE_KEY: optionalKey32,
   /** A JSON file of channel-payment risk rules (risk-rules.ts's schema); unset: the built-in defaults. */
   RISK_RULES_FILE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   /**
@@ -122,14 +125,8 @@ const configSchema = z.object({
   /** The embedded vault's SQLite file (default DATA_DIR/vault.sqlite); unused with MONGODB_URL. */
   VAULT_SQLITE_FILE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   /** Key of the card fingerprints' HMAC (base64, at least 32 bytes): required when the stores are shared. */
-  CARD_FINGERPRINT_KEY: z.preprocess(
-    emptyAsUndefined,
-    z
-      .base64()
-      .refine((text) => Buffer.from(text, 'base64').length >= 32, 'must be at least 32 bytes')
-      .optional(),
-  ),
-  /** An operator's card BIN table (CSV, the shipped table's columns) used instead of data/card-bins.csv. */
+  CARD_FINGERPRINT_KEY: optionalKey32,
+  /** An operator's card BIN table (CSV, the shipped table's columns) used instead of resources/card-bins.csv. */
   CARD_BIN_TABLE_FILE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
 });
 
