@@ -9,7 +9,7 @@ import { once } from 'node:events';
  * The real command line, run as a child process the way an operator runs it: `node <build>/scripts/cli.js`.
  * Each test file builds its own copy in a temporary folder (test files run in parallel: one rebuilding
  * dist/ while another starts `node dist/...` could load a half-written file), linked to the project's
- * node_modules and marked as ES modules like the package.
+ * node_modules and resources/ and marked as ES modules like the package.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -25,6 +25,8 @@ export function buildCli(): string {
   );
   writeFileSync(join(outDir, 'package.json'), JSON.stringify({ type: 'module' }));
   symlinkSync(join(ROOT, 'node_modules'), join(outDir, 'node_modules'), 'dir');
+  // The data the build reads at run time (the card BIN table), found beside it as beside dist/ in the project.
+  symlinkSync(join(ROOT, 'resources'), join(outDir, 'resources'), 'dir');
   return join(outDir, 'scripts/cli.js');
 }
 

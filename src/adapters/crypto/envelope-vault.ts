@@ -77,9 +77,9 @@ export class EnvelopeVault implements SecretVault {
     const stored = await this.store.getDataKey(secret.subjectId);
     if (stored === null) throw new VaultIntegrityError('the secret has no data key');
     if (stored.wrappedKey === null) return 'erased';
-    const dataKey = this.unwrap(stored);
     if (secret.nonce.length !== NONCE_BYTES || secret.sealed.length < TAG_BYTES)
       throw new VaultIntegrityError('malformed ciphertext');
+    const dataKey = this.unwrap(stored);
     try {
       const decipher = createDecipheriv('aes-256-gcm', dataKey, secret.nonce);
       decipher.setAAD(secretAad(secret.reference, secret.subjectId, secret.purpose));
