@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startTestLedger } from '../support/test-ledger.js';
-import { payingMerchant, registerEndpoint, WEBHOOK_TEST_ENV } from '../support/webhook-fixture.js';
+import { payingMerchant, registerEndpoint, RESTART_TEST_ENV } from '../support/webhook-fixture.js';
 
 /**
  * Child process of webhooks-restart.test.ts: a ledger over DATA_DIR (argv[2]) whose merchant has an
@@ -9,7 +9,7 @@ import { payingMerchant, registerEndpoint, WEBHOOK_TEST_ENV } from '../support/w
  */
 const [dataDir, url] = process.argv.slice(2);
 if (dataDir === undefined || url === undefined) throw new Error('usage: <dataDir> <receiver url>');
-const ledger = await startTestLedger(dataDir, WEBHOOK_TEST_ENV);
+const ledger = await startTestLedger(dataDir, RESTART_TEST_ENV);
 const shop = await payingMerchant(ledger);
 const endpoint = await registerEndpoint(ledger, shop.merchant, { url, eventTypes: ['payment.succeeded'] });
 console.log(`endpoint ${endpoint.endpointId} ${endpoint.secret}`);

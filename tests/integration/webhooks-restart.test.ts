@@ -10,7 +10,7 @@ import type { NewOutboxMessage, WebhookOutboxStore } from '../../src/ports/webho
 import { SqliteWebhookOutbox } from '../../src/adapters/sqlite/sqlite-webhook-outbox.js';
 import { startTestLedger } from '../support/test-ledger.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
-import { payingMerchant, registerEndpoint, WEBHOOK_TEST_ENV } from '../support/webhook-fixture.js';
+import { payingMerchant, registerEndpoint, RESTART_TEST_ENV, WEBHOOK_TEST_ENV } from '../support/webhook-fixture.js';
 
 /** Every message at least once, whatever happens to the service between making it and delivering it. */
 describe('webhooks across a restart', () => {
@@ -46,7 +46,7 @@ describe('webhooks across a restart', () => {
     expect(inFlightAtKill).toBeGreaterThan(0);
 
     receiver.answer = () => ({ status: 200 });
-    const ledger = await startTestLedger(dataDir, WEBHOOK_TEST_ENV);
+    const ledger = await startTestLedger(dataDir, RESTART_TEST_ENV);
     try {
       // The claims of the dead process expire (2 x timeout + 5 s), then its messages go out again.
       await receiver.waitFor((all) => {

@@ -14,6 +14,13 @@ export const WEBHOOK_TEST_ENV: Record<string, string> = {
   WEBHOOK_MAX_ATTEMPTS: '4',
 };
 
+/**
+ * For the kill -9 test: its first process answers nothing until it is killed, after 20 payments, which
+ * takes longer than four 1 s timeouts on a loaded machine. A message that ran out of attempts then would
+ * be `failed` before the restart is ever tested, so this test's messages get attempts to spare.
+ */
+export const RESTART_TEST_ENV: Record<string, string> = { ...WEBHOOK_TEST_ENV, WEBHOOK_MAX_ATTEMPTS: '20' };
+
 export const PAYER_PASSWORD = '739184';
 
 /** A merchant with a settlement account, and a funded payer wallet it can charge. */
