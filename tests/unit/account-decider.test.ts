@@ -87,6 +87,27 @@ describe('recharging an account', () => {
       ]);
   });
 
+  it('a channel fee above the amount is credited all the same (the recharge process records the anomaly)', () => {
+    spec
+      .given([walletOpened])
+      .when({ ...recharge('0.05'), channelFeeMinor: 10n } as AccountCommand)
+      .then([
+        {
+          type: 'FundsRecharged',
+          data: {
+            rechargeId: '0190a0a0-0000-7000-8000-000000000001',
+            accountId,
+            subjectCode: '2201',
+            amountMinor: 5n,
+            currency: CNY,
+            channel: 'sim-bank',
+            channelOrderNo: 'SIM-1',
+            channelFeeMinor: 10n,
+          },
+        },
+      ]);
+  });
+
   it('given no account, when recharged, then it is refused: account not found', () => {
     spec.given([]).when(recharge('1.00')).thenRefuses('account_not_found');
   });

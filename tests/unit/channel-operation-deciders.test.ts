@@ -106,6 +106,19 @@ describe('the recharge process decider on the channel path', () => {
     expect(state).toMatchObject({ status: 'completed', awaiting: null, channel: 'sim-citybank' });
   });
 
+  it('a channel fee above the amount completes the recharge and records the anomaly (never a stuck recharge)', () => {
+    spec
+      .given([requested])
+      .when({ type: 'CompleteRecharge', rechargeId, channelOrderNo: 'SIMCITP-1', channelFeeMinor: 10_001n })
+      .then([
+        { type: 'RechargeCompleted', data: { rechargeId, channelOrderNo: 'SIMCITP-1', channelFeeMinor: 10_001n } },
+        {
+          type: 'RechargeFeeAnomalyRecorded',
+          data: { rechargeId, channel: 'sim-citybank', amountMinor: 10_000n, currency: CNY, reportedFeeMinor: 10_001n },
+        },
+      ]);
+  });
+
   it('still decodes and replays a recharge recorded before routing', () => {
     const stored = encodeEvent(legacyRequested);
     const decoded = decodeEvent(stored.type, stored.data);

@@ -265,6 +265,32 @@ describe('channel payment decider', () => {
       .then([]);
   });
 
+  it('a channel fee above the amount: succeeded all the same, with the anomaly recorded for review', () => {
+    const given = [created, assessedAllow, submitted];
+    const scheduled = order.routing.candidates.find((c) => c.channelId === SIMULATED_PLATFORM);
+    spec
+      .given(given)
+      .when(result({ ...success, feeMinor: 12_346n }))
+      .then([
+        {
+          ...succeededBy('answer', null),
+          data: { ...succeededBy('answer', null).data, feeMinor: 12_346n },
+        } as ChannelPaymentEvent,
+        {
+          type: 'ChannelPaymentFeeAnomalyRecorded',
+          data: {
+            paymentId,
+            channel: SIMULATED_PLATFORM,
+            amountMinor: 12_345n,
+            currency: CNY,
+            reportedFeeMinor: 12_346n,
+            scheduledFeeMinor: scheduled && scheduled.standing !== 'excluded' ? scheduled.feeMinor : null,
+            at: later,
+          },
+        },
+      ]);
+  });
+
   it('out of order: a pending after succeeded changes nothing; an older sequence is stale', () => {
     const given = [created, assessedAllow, submitted];
     spec

@@ -44,6 +44,8 @@ export interface ExistingChannelPayment {
   readonly status: ChannelPaymentStatus;
   /** The channel now in charge (the first routing decision's, or a reroute's). */
   readonly channel: string;
+  /** The routing decision that chose `channel` (the order's, or the last reroute's). */
+  readonly routing: RoutingDecision;
   readonly attempts: number;
   readonly verdict: RiskVerdict | null;
   readonly stepUp: StepUpState;
@@ -60,6 +62,8 @@ export interface ExistingChannelPayment {
   } | null;
   /** The highest channel sequence applied (callbacks carry one): an older message is stale. */
   readonly lastSequence: number | null;
+  /** The fee the channel reported above the amount, for an operator's review; null when none was. */
+  readonly feeAnomaly: { readonly reportedFeeMinor: bigint; readonly scheduledFeeMinor: bigint | null } | null;
 }
 
 export type ChannelPaymentState = { readonly exists: false } | ExistingChannelPayment;
@@ -193,12 +197,9 @@ function decideResult(
   if (command.sequence !== null && payment.lastSequence !== null && command.sequence <= payment.lastSequence) return [];
   const { result, learntBy, sequence, at } = command;
   switch (result.kind) {
-    case 'succeeded':
-      assert(
-        result.feeMinor >= 0n && result.feeMinor <= payment.order.amountMinor,
-        'a channel fee is within the amount',
-      );
-      return [
+    case 'succeeded': {
+      assert(result.feeMinor >= 0n, 'a channel fee is not negative');
+      const succeeded: ChannelPaymentEvent[] = [
         {
           type: 'ChannelPaymentSucceeded',
           data: {
@@ -213,6 +214,10 @@ function decideResult(
           },
         },
       ];
+      // A fee above the amount is the channel's anomaly, not ours to refuse: the money moved. Recorded for review.
+      if (result.feeMinor > payment.order.amountMinor) succeeded.push(feeAnomaly(payment, result.feeMinor, at));
+      return succeeded;
+    }
     case 'pending':
       // Already pending: the same news again.
       if (payment.status === 'pending') return [];
@@ -237,6 +242,22 @@ function decideResult(
     case 'closed':
       return [{ type: 'ChannelPaymentExpired', data: { paymentId, channelState: result.state, learntBy, at } }];
   }
+}
+
+function feeAnomaly(payment: ExistingChannelPayment, reportedFeeMinor: bigint, at: string): ChannelPaymentEvent {
+  const candidate = payment.routing.candidates.find((c) => c.channelId === payment.channel);
+  return {
+    type: 'ChannelPaymentFeeAnomalyRecorded',
+    data: {
+      paymentId: payment.order.paymentId,
+      channel: payment.channel,
+      amountMinor: payment.order.amountMinor,
+      currency: payment.order.currency,
+      reportedFeeMinor,
+      scheduledFeeMinor: candidate && candidate.standing !== 'excluded' ? candidate.feeMinor : null,
+      at,
+    },
+  };
 }
 
 export function decideChannelPayment(
@@ -370,6 +391,7 @@ export function evolveChannelPayment(state: ChannelPaymentState, event: ChannelP
       order: event.data,
       status: 'created',
       channel: event.data.routing.chosen!,
+      routing: event.data.routing,
       attempts: 0,
       verdict: null,
       stepUp: initialStepUpState(),
@@ -380,6 +402,7 @@ export function evolveChannelPayment(state: ChannelPaymentState, event: ChannelP
       learntBy: null,
       failure: null,
       lastSequence: null,
+      feeAnomaly: null,
     };
   }
   assert(state.exists, `${event.type} follows ChannelPaymentCreated`);
@@ -405,7 +428,7 @@ export function evolveChannelPayment(state: ChannelPaymentState, event: ChannelP
         status: payment.status === 'awaiting_verification' ? 'ready' : payment.status,
       };
     case 'ChannelPaymentRerouted':
-      return { ...payment, channel: event.data.routing.chosen!, status: 'ready' };
+      return { ...payment, channel: event.data.routing.chosen!, routing: event.data.routing, status: 'ready' };
     case 'ChannelPaymentSubmitted':
       return { ...payment, status: 'submitted', attempts: event.data.attempt };
     case 'ChannelPaymentPending':
@@ -425,6 +448,11 @@ export function evolveChannelPayment(state: ChannelPaymentState, event: ChannelP
         channelTime: event.data.channelTime,
         learntBy: event.data.learntBy,
         lastSequence: withSequence(payment, event.data.sequence),
+      };
+    case 'ChannelPaymentFeeAnomalyRecorded':
+      return {
+        ...payment,
+        feeAnomaly: { reportedFeeMinor: event.data.reportedFeeMinor, scheduledFeeMinor: event.data.scheduledFeeMinor },
       };
     case 'ChannelPaymentFailed':
       return {

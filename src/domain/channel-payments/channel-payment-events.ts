@@ -120,6 +120,26 @@ export const channelPaymentUnknown = z.strictObject({
   }),
 });
 
+/**
+ * The channel reported a fee above the amount (against its own schedule, which routing checked): the
+ * payment still completes with the amount the channel really moved and the fee it says it kept (the
+ * books show what happened; 1122 carries the difference until reconciliation settles it with the
+ * channel), and this fact is what an operator reviews. Recorded beside `ChannelPaymentSucceeded`.
+ */
+export const channelPaymentFeeAnomalyRecorded = z.strictObject({
+  type: z.literal('ChannelPaymentFeeAnomalyRecorded'),
+  data: z.strictObject({
+    paymentId,
+    channel: z.string(),
+    amountMinor: minorUnits,
+    currency: currencyCode,
+    reportedFeeMinor: minorUnits,
+    /** The fee the routing decision computed from the channel's schedule; null when it is not in the decision. */
+    scheduledFeeMinor: minorUnits.nullable(),
+    at: utcInstant,
+  }),
+});
+
 /** The channel closed the order without payment (the payer never paid): over, nothing moved. */
 export const channelPaymentExpired = z.strictObject({
   type: z.literal('ChannelPaymentExpired'),
@@ -151,6 +171,7 @@ export const channelPaymentEventSchemas = [
   channelPaymentSubmitted,
   channelPaymentPending,
   channelPaymentSucceeded,
+  channelPaymentFeeAnomalyRecorded,
   channelPaymentFailed,
   channelPaymentUnknown,
   channelPaymentExpired,

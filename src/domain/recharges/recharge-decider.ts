@@ -83,6 +83,9 @@ export function evolveRecharge(state: RechargeState, event: RechargeEvent): Rech
             charge: { channelOrderNo: event.data.channelOrderNo, channelFeeMinor: event.data.channelFeeMinor },
           }
         : state;
+    case 'RechargeFeeAnomalyRecorded':
+      // A fact for review: the recharge is what RechargeCompleted made it.
+      return state;
     case 'RechargeFailed':
       return state.exists
         ? {
@@ -122,13 +125,27 @@ export function decideRechargeProcess(command: RechargeCommand, state: RechargeS
           rechargeId,
         });
       return [{ type: 'RechargeAwaitingChannel', data: { rechargeId, ...command.awaiting } }];
-    case 'CompleteRecharge':
-      return [
+    case 'CompleteRecharge': {
+      const completed: RechargeEvent[] = [
         {
           type: 'RechargeCompleted',
           data: { rechargeId, channelOrderNo: command.channelOrderNo, channelFeeMinor: command.channelFeeMinor },
         },
       ];
+      const { amountMinor, currency } = state.request;
+      if (command.channelFeeMinor > amountMinor)
+        completed.push({
+          type: 'RechargeFeeAnomalyRecorded',
+          data: {
+            rechargeId,
+            channel: state.channel,
+            amountMinor,
+            currency,
+            reportedFeeMinor: command.channelFeeMinor,
+          },
+        });
+      return completed;
+    }
     case 'FailRecharge':
       return [
         {

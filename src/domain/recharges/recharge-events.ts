@@ -49,6 +49,17 @@ export const rechargeCompleted = z.strictObject({
   type: z.literal('RechargeCompleted'),
   data: z.strictObject({ rechargeId, channelOrderNo: z.string(), channelFeeMinor: minorUnits }),
 });
+/** The channel reported a fee above the amount: the recharge completed all the same; an operator reviews this. */
+export const rechargeFeeAnomalyRecorded = z.strictObject({
+  type: z.literal('RechargeFeeAnomalyRecorded'),
+  data: z.strictObject({
+    rechargeId,
+    channel: z.string(),
+    amountMinor: minorUnits,
+    currency: currencyCode,
+    reportedFeeMinor: minorUnits,
+  }),
+});
 export const rechargeFailed = z.strictObject({
   type: z.literal('RechargeFailed'),
   data: z.strictObject({
@@ -65,6 +76,7 @@ export const rechargeEventSchemas = [
   rechargeRouted,
   rechargeAwaitingChannel,
   rechargeCompleted,
+  rechargeFeeAnomalyRecorded,
   rechargeFailed,
 ] as const;
 export type RechargeEvent = z.output<(typeof rechargeEventSchemas)[number]>;

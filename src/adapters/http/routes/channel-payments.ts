@@ -74,6 +74,12 @@ export const channelPaymentView = z
     payerActionUrl: z.string().nullable().describe('Pending: where to send the payer (a bank page, a pay page or QR)'),
     channelFee: amountString.nullable().describe("The channel's fee, once it succeeded (the platform's expense)"),
     learntBy: z.enum(['answer', 'notification', 'query']).nullable().describe('How the outcome was learnt'),
+    feeAnomaly: z
+      .object({ reportedFee: amountString, scheduledFee: amountString.nullable() })
+      .nullable()
+      .describe(
+        'The channel reported a fee above the amount (against its schedule): the payment completed all the same; an operator reviews it with the channel',
+      ),
     verification: z
       .object({
         maskedPhone: z.string(),
@@ -117,6 +123,13 @@ export function toChannelPaymentView(
     payerActionUrl: payment.payerActionUrl,
     channelFee: payment.feeMinor === null ? null : formatAmount(payment.feeMinor, o.currency),
     learntBy: payment.learntBy,
+    feeAnomaly: payment.feeAnomaly && {
+      reportedFee: formatAmount(payment.feeAnomaly.reportedFeeMinor, o.currency),
+      scheduledFee:
+        payment.feeAnomaly.scheduledFeeMinor === null
+          ? null
+          : formatAmount(payment.feeAnomaly.scheduledFeeMinor, o.currency),
+    },
     verification: challenge && {
       maskedPhone: o.payer.maskedPhone ?? '',
       status: challenge.status,
