@@ -10,6 +10,7 @@ import { withdrawalEventSchemas, type WithdrawalEvent } from './withdrawals/with
 import { entityEventSchemas, type EntityEvent } from './entities/entity-events.js';
 import { webhookEventSchemas, type WebhookEndpointEvent } from './webhooks/webhook-events.js';
 import { channelPaymentEventSchemas } from './channel-payments/channel-payment-events.js';
+import { channelRefundEventSchemas } from './channel-payments/channel-refund-events.js';
 import type { ChannelPaymentEvent } from './channel-payments/channel-payment-decider.js';
 import { stepUpEventSchemas } from './risk/step-up-events.js';
 import type { JsonObject, JsonValue } from './shared/json.js';
@@ -31,6 +32,7 @@ const SCHEMAS = [
   ...entityEventSchemas,
   ...webhookEventSchemas,
   ...channelPaymentEventSchemas,
+  ...channelRefundEventSchemas,
   ...stepUpEventSchemas,
 ] as const;
 

@@ -167,8 +167,15 @@ function partRequested(
   }));
 }
 
-function partSettled(envelope: EventEnvelope, operationId: string, partId: string, completed: boolean): DocumentChange {
+function partSettled(
+  envelope: EventEnvelope,
+  operationId: string,
+  partId: string,
+  completed: boolean,
+  more: Partial<OperationDocument> = {},
+): DocumentChange {
   return updated(envelope, operationId, (doc) => ({
+    ...more,
     settledBackMinor: completed
       ? plus(doc.settledBackMinor, BigInt(doc.pendingParts[partId] ?? '0'))
       : doc.settledBackMinor,
@@ -181,7 +188,8 @@ export type RefundDocument = {
   refundId: string;
   paymentId: string;
   refundNo: string;
-  status: 'requested' | 'completed' | 'failed';
+  /** Channel payments' refunds also: submitted (sent to the channel), pending and unknown (the poller asks). */
+  status: 'requested' | 'submitted' | 'pending' | 'unknown' | 'completed' | 'failed';
   amountMinor: string;
   currency: string;
   reason: string;
@@ -214,7 +222,7 @@ function refundRequested(
 function refundEnded(
   envelope: EventEnvelope,
   refundId: string,
-  status: 'completed' | 'failed',
+  status: RefundDocument['status'],
   reasonCode: string | null,
 ): DocumentChange {
   return {
@@ -251,7 +259,7 @@ export const operationsProjection: Projection = {
         'accountTimeKey',
       ],
     },
-    { name: REFUNDS_COLLECTION, indexes: ['paymentId', 'refundNo', 'status', 'createdAt'] },
+    { name: REFUNDS_COLLECTION, indexes: ['paymentId', 'refundNo', 'status', 'createdAt', 'updatedAt'] },
   ],
   // The operations' own streams' events; the account movements they cause are the statements' and books'.
   eventTypes: [
@@ -306,10 +314,20 @@ export const operationsProjection: Projection = {
     'ChannelPaymentUnknown',
     'ChannelPaymentExpired',
     'ChannelPaymentCompleted',
+    'ChannelRefundRequested',
+    'ChannelRefundSubmitted',
+    'ChannelRefundPending',
+    'ChannelRefundUnknown',
+    'ChannelRefundSucceeded',
+    'ChannelRefundFailed',
+    'ChannelRefundReleased',
+    'ChannelPaymentCancelled',
   ],
   handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {
     const channelPayment = channelPaymentChange(event, envelope);
     if (channelPayment) return [channelPayment];
+    const channelRefund = channelRefundChanges(event, envelope);
+    if (channelRefund) return channelRefund;
     switch (event.type) {
       case 'PaymentInitiated': {
         const d = event.data;
@@ -597,6 +615,44 @@ function channelPaymentChange(event: LedgerEvent, envelope: EventEnvelope): Docu
       return status(event.data.paymentId, 'expired', { reasonCode: event.data.channelState });
     case 'ChannelPaymentCompleted':
       return status(event.data.paymentId, 'completed');
+    default:
+      return null;
+  }
+}
+
+/**
+ * A channel payment's refunds and cancellation: a refund document each (listed with the balance payments'
+ * refunds), reserved on the payment's document while open. A declined refund whose held money is not yet
+ * released stays open (in flight) until `ChannelRefundReleased`, so the recovery sweep releases it after a
+ * crash; a succeeded cancellation makes the payment `cancelled`.
+ */
+function channelRefundChanges(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] | null {
+  switch (event.type) {
+    case 'ChannelRefundRequested':
+      return [
+        partRequested(envelope, event.data.paymentId, event.data.refundId, event.data.amountMinor),
+        refundRequested(envelope, event.data),
+      ];
+    case 'ChannelRefundSubmitted':
+      return [refundEnded(envelope, event.data.refundId, 'submitted', null)];
+    case 'ChannelRefundPending':
+      return [refundEnded(envelope, event.data.refundId, 'pending', null)];
+    case 'ChannelRefundUnknown':
+      return [refundEnded(envelope, event.data.refundId, 'unknown', null)];
+    case 'ChannelRefundSucceeded': {
+      const { paymentId, refundId } = event.data;
+      return [partSettled(envelope, paymentId, refundId, true), refundEnded(envelope, refundId, 'completed', null)];
+    }
+    case 'ChannelRefundFailed': {
+      const ended = refundEnded(envelope, event.data.refundId, 'failed', event.data.reasonCode);
+      return event.data.held
+        ? [ended]
+        : [partSettled(envelope, event.data.paymentId, event.data.refundId, false), ended];
+    }
+    case 'ChannelRefundReleased':
+      return [partSettled(envelope, event.data.paymentId, event.data.refundId, false)];
+    case 'ChannelPaymentCancelled':
+      return [updated(envelope, event.data.paymentId, () => ({ status: 'cancelled' }))];
     default:
       return null;
   }

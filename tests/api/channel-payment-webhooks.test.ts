@@ -80,4 +80,68 @@ describe('channel payment webhooks', () => {
       expect(message.body).not.toContain('customer-webhook');
     }
   });
+
+  it("tells the merchant of a refund and a cancellation, without the card's contracts or the payer's details", async () => {
+    const endpoint = await registerEndpoint(ledger, shop, {
+      url: receiver.url,
+      eventTypes: [
+        'channel_payment.refund.created',
+        'channel_payment.refund.succeeded',
+        'channel_payment.refund.failed',
+        'channel_payment.cancelled',
+      ],
+    });
+    const payNow = async (amount: string) => {
+      const paid = await post('/v1/channel-payments', {
+        payeeAccountId: shopAccount,
+        amount,
+        currency: 'CNY',
+        merchantOrderNo: `CPR-${randomUUID()}`,
+        instrument: { method: 'quick_pay', card },
+        payer: { ip: '198.51.100.10', deviceId: 'dev-refund', payerId: 'customer-refund' },
+      });
+      expect(paid.statusCode, paid.body).toBe(201);
+      return paid.json<{ paymentId: string }>().paymentId;
+    };
+    const refunded = await payNow('50.00');
+    const refund = await post(`/v1/channel-payments/${refunded}/refunds`, {
+      refundNo: 'RF-W1',
+      amount: '20.00',
+      currency: 'CNY',
+    });
+    expect(refund.statusCode, refund.body).toBe(201);
+    const cancelled = await payNow('30.00');
+    expect((await post(`/v1/channel-payments/${cancelled}/cancel`, {})).statusCode).toBe(200);
+    const wanted: [string, string][] = [
+      [refunded, 'channel_payment.refund.created'],
+      [refunded, 'channel_payment.refund.succeeded'],
+      [cancelled, 'channel_payment.refund.created'],
+      [cancelled, 'channel_payment.refund.succeeded'],
+      [cancelled, 'channel_payment.cancelled'],
+    ];
+    const isWanted = (r: ReceivedWebhook) =>
+      wanted.some(([paymentId, type]) => bodyOf(r).data.paymentId === paymentId && bodyOf(r).type === type);
+    await receiver.waitFor((all) => all.filter(isWanted).length >= wanted.length);
+    const messages = receiver.received.filter(isWanted);
+    for (const message of messages) WebhookReceiver.verify(message, endpoint.secret);
+    const of = (paymentId: string, type: string) =>
+      messages.map(bodyOf).find((body) => body.type === type && body.data.paymentId === paymentId);
+    expect(of(refunded, 'channel_payment.refund.created')?.data).toMatchObject({
+      status: 'processing',
+      kind: 'refund',
+      refundNo: 'RF-W1',
+      refundAmount: '20.00',
+    });
+    expect(of(refunded, 'channel_payment.refund.succeeded')?.data).toMatchObject({
+      status: 'succeeded',
+      kind: 'refund',
+    });
+    expect(of(cancelled, 'channel_payment.cancelled')?.data).toMatchObject({ status: 'cancelled', amount: '30.00' });
+    for (const message of messages) {
+      for (const contract of card.contracts) expect(message.body).not.toContain(contract.contractNo);
+      expect(message.body).not.toContain('198.51.100.10');
+      expect(message.body).not.toContain('customer-refund');
+      expect(message.body).not.toContain('dev-refund');
+    }
+  });
 });

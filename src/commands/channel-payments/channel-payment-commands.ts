@@ -19,6 +19,15 @@ import {
   verifyStepUpCode,
 } from './channel-payment-later.js';
 import {
+  applyRefundNotification,
+  cancelChannelPayment,
+  driveChannelRefund,
+  queryChannelRefund,
+  refundChannelPayment,
+  type ChannelRefundRequest,
+} from './channel-refund-process.js';
+import { refundById, type ChannelRefundState } from '../../domain/channel-payments/channel-refund-rules.js';
+import {
   channelPaymentStreamId,
   createChannelPayment,
   driveChannelPayment,
@@ -132,8 +141,30 @@ export class ChannelPaymentCommands {
     return expireStepUp(this.deps, paymentId, context);
   }
 
-  applyNotification(channelId: string, notification: ChannelNotification, context: CommandContext) {
-    return applyNotification(this.deps, channelId, notification, context);
+  /** A verified callback: a payment's result, or a refund's. Null when it is about no order of ours. */
+  async applyNotification(channelId: string, notification: ChannelNotification, context: CommandContext) {
+    return notification.kind === 'refund'
+      ? applyRefundNotification(this.deps, channelId, notification, context)
+      : applyNotification(this.deps, channelId, notification, context);
+  }
+  refund(request: ChannelRefundRequest, context: CommandContext) {
+    return refundChannelPayment(this.deps, request, context);
+  }
+  cancel(paymentId: string, reason: string, context: CommandContext) {
+    return cancelChannelPayment(this.deps, paymentId, reason, context);
+  }
+  async getRefund(
+    paymentId: string,
+    refundId: string,
+  ): Promise<{ payment: ExistingChannelPayment; refund: ChannelRefundState; position: bigint }> {
+    const { payment, position } = await this.get(paymentId);
+    const refund = refundById(payment, refundId);
+    if (!refund) throw new DomainError('operation_not_found', `refund ${refundId} does not exist`, { refundId });
+    return { payment, refund, position };
+  }
+  /** A pending or unknown refund: the channel is asked (the poller's query, and a refund GET's). */
+  queryRefund(paymentId: string, refundId: string, context: CommandContext) {
+    return queryChannelRefund(this.deps, paymentId, refundId, context);
   }
 
   /** The poller's query: an unknown order the channel never got is sent again (same order number). */
@@ -148,6 +179,14 @@ export class ChannelPaymentCommands {
 
   /** After a crash (the recovery sweep): on from where the stream stops, asking the channel before charging. */
   async resume(paymentId: string, context: CommandContext): Promise<void> {
-    await driveChannelPayment(this.deps, paymentId, context, { phone: null, resuming: true });
+    const { payment } = await driveChannelPayment(this.deps, paymentId, context, { phone: null, resuming: true });
+    // Refunds with a step of their own to take (pending and unknown ones wait for the channel: the poller's).
+    for (const refund of payment.refunds.values()) {
+      const stalled =
+        refund.status === 'requested' ||
+        refund.status === 'submitted' ||
+        (refund.status === 'failed' && refund.held && !refund.released);
+      if (stalled) await driveChannelRefund(this.deps, paymentId, refund.refundId, context, true);
+    }
   }
 }

@@ -1,6 +1,11 @@
 import { evictOldest } from '../../domain/shared/evict-oldest.js';
 import type { ReadModelStore } from '../../ports/read-model-store.js';
-import { OPERATIONS_COLLECTION, type OperationDocument } from '../../projections/operations.js';
+import {
+  OPERATIONS_COLLECTION,
+  REFUNDS_COLLECTION,
+  type OperationDocument,
+  type RefundDocument,
+} from '../../projections/operations.js';
 import { deriveId, type CommandContext } from '../command-context.js';
 
 /** Payments one sweep asks about (or expires), per status; the next sweep takes the rest. */
@@ -26,6 +31,11 @@ export interface PolledPayments {
     context: CommandContext,
   ): Promise<{ readonly answered: boolean; readonly payment: { readonly status: string } }>;
   expireStepUp(paymentId: string, context: CommandContext): Promise<unknown>;
+  queryRefund(
+    paymentId: string,
+    refundId: string,
+    context: CommandContext,
+  ): Promise<{ readonly answered: boolean; readonly refund: { readonly status: string } }>;
 }
 
 /**
@@ -51,48 +61,73 @@ export class ChannelPaymentPoller {
     const nowMs = Date.parse(nowIso);
     let acted = 0;
     for (const status of ['pending', 'unknown'] as const) {
-      acted += await this.#scan(status, async (doc) => {
-        const known = this.#schedule.get(doc.operationId);
-        const nextAtMs = known?.nextAtMs ?? Date.parse(doc.updatedAt) + pollDelayMs(0);
-        if (nowMs < nextAtMs) return false;
-        const asked = await this.payments.queryChannelPayment(doc.operationId, contextOf(doc.operationId, nowIso));
-        this.#schedule.delete(doc.operationId);
-        if (asked.payment.status === 'pending' || asked.payment.status === 'unknown') {
-          const attempts = (known?.attempts ?? 0) + 1;
-          this.#schedule.set(doc.operationId, { attempts, nextAtMs: nowMs + pollDelayMs(attempts) });
-          evictOldest(this.#schedule, MAX_TRACKED_PAYMENTS);
-        }
-        return true;
+      acted += await this.#scan(OPERATIONS_COLLECTION, { kind: 'channel_payment', status }, (data) => {
+        const doc = data as unknown as OperationDocument;
+        return this.#askWithBackoff(doc.operationId, doc.updatedAt, nowMs, async () => {
+          const asked = await this.payments.queryChannelPayment(doc.operationId, contextOf(doc.operationId, nowIso));
+          return asked.payment.status;
+        });
+      });
+      // A refund the channel has not finished: asked by the same bounded backoff, never refunded again.
+      acted += await this.#scan(REFUNDS_COLLECTION, { status }, (data) => {
+        const doc = data as unknown as RefundDocument;
+        return this.#askWithBackoff(doc.refundId, doc.updatedAt, nowMs, async () => {
+          const asked = await this.payments.queryRefund(doc.paymentId, doc.refundId, contextOf(doc.refundId, nowIso));
+          return asked.refund.status;
+        });
       });
     }
-    acted += await this.#scan('awaiting_verification', async (doc) => {
-      if (doc.expiresAt === '' || nowMs < Date.parse(doc.expiresAt)) return false;
-      await this.payments.expireStepUp(doc.operationId, contextOf(doc.operationId, nowIso));
-      return true;
-    });
+    acted += await this.#scan(
+      OPERATIONS_COLLECTION,
+      { kind: 'channel_payment', status: 'awaiting_verification' },
+      async (data) => {
+        const doc = data as unknown as OperationDocument;
+        if (doc.expiresAt === '' || nowMs < Date.parse(doc.expiresAt)) return false;
+        await this.payments.expireStepUp(doc.operationId, contextOf(doc.operationId, nowIso));
+        return true;
+      },
+    );
     return acted;
   }
 
-  /** Reads one status's payments oldest first, pages of 100, until MAX_POLLS_PER_SWEEP were acted on. */
-  async #scan(status: string, act: (doc: OperationDocument) => Promise<boolean>): Promise<number> {
+  /** Asks about one payment or refund when its time has come; while still open, the next ask is later. */
+  async #askWithBackoff(id: string, updatedAt: string, nowMs: number, ask: () => Promise<string>): Promise<boolean> {
+    const known = this.#schedule.get(id);
+    const nextAtMs = known?.nextAtMs ?? Date.parse(updatedAt) + pollDelayMs(0);
+    if (nowMs < nextAtMs) return false;
+    const status = await ask();
+    this.#schedule.delete(id);
+    if (status === 'pending' || status === 'unknown') {
+      const attempts = (known?.attempts ?? 0) + 1;
+      this.#schedule.set(id, { attempts, nextAtMs: nowMs + pollDelayMs(attempts) });
+      evictOldest(this.#schedule, MAX_TRACKED_PAYMENTS);
+    }
+    return true;
+  }
+
+  /** Reads one selection oldest first, pages of 100, until MAX_POLLS_PER_SWEEP were acted on. */
+  async #scan(
+    collection: string,
+    where: Record<string, string>,
+    act: (data: Record<string, unknown>) => Promise<boolean>,
+  ): Promise<number> {
     let acted = 0;
     let after: string | undefined;
     for (let scanned = 0; scanned < MAX_SCANNED_PER_SWEEP && acted < MAX_POLLS_PER_SWEEP;) {
-      const page = await this.readModels.find(OPERATIONS_COLLECTION, {
-        where: { kind: 'channel_payment', status },
+      const page = await this.readModels.find(collection, {
+        where,
         orderBy: 'updatedAt',
         limit: MAX_POLLS_PER_SWEEP,
         ...(after ? { after } : {}),
       });
-      for (const { data } of page.items) {
-        const doc = data as unknown as OperationDocument;
+      for (const { id, data } of page.items) {
         scanned += 1;
         if (acted >= MAX_POLLS_PER_SWEEP) break;
         try {
-          if (await act(doc)) acted += 1;
+          if (await act(data)) acted += 1;
         } catch (error) {
           acted += 1;
-          this.onFailure(doc.operationId, error);
+          this.onFailure(id, error);
         }
       }
       if (page.nextCursor === null) break;

@@ -17,6 +17,7 @@ export const POSTING_EVENT_TYPES = [
   ...FUNDS_MOVEMENT_EVENT_TYPES,
   'WithdrawalCompleted',
   'ChannelPaymentCompleted',
+  'ChannelRefundSucceeded',
 ] as const;
 export type PostingEventType = (typeof POSTING_EVENT_TYPES)[number];
 
@@ -196,6 +197,15 @@ export const POSTING_RULES: readonly PostingRule[] = [
     meaning:
       "The channel keeps its fee for a channel payment out of what it holds for us (the merchant's credit is gross).",
   },
+  {
+    id: 'channel-cancellation-fee',
+    event: 'ChannelRefundSucceeded',
+    amount: 'fee',
+    debit: leg('1122', 'channel'),
+    credit: leg('6603', 'channel'),
+    meaning:
+      "A channel payment voided the same day: the channel gives its fee back with the charge (the merchant's debit returns the gross).",
+  },
 ];
 
 /** What the rules need to know of an event, whatever its type. */
@@ -305,6 +315,19 @@ function factsOf(event: LedgerEvent): PostingFacts | null {
         kind: null,
         amountMinor: 0n,
         feeMinor: d.channelFeeMinor,
+        currency: d.currency,
+      };
+    }
+    case 'ChannelRefundSucceeded': {
+      const d = event.data;
+      return {
+        subjectCode: null,
+        accountId: null,
+        channel: d.channel,
+        operationId: d.refundId,
+        kind: null,
+        amountMinor: 0n,
+        feeMinor: d.feeReturnedMinor,
         currency: d.currency,
       };
     }

@@ -4,6 +4,15 @@ import type { RiskAssessment, RiskVerdict } from '../risk/risk-assessment.js';
 import type { RoutingDecision } from '../channels/routing.js';
 import { DomainError, assert } from '../shared/domain-error.js';
 import type { ChannelPaymentOrder, ChannelPaymentOwnEvent, LearntBy } from './channel-payment-events.js';
+import type { ChannelRefundEvent } from './channel-refund-events.js';
+import {
+  CHANNEL_REFUND_COMMAND_TYPES,
+  NO_REFUNDS,
+  decideChannelRefund,
+  evolveChannelRefunds,
+  type ChannelRefundCommand,
+  type ChannelRefunds,
+} from './channel-refund-rules.js';
 
 /**
  * The channel payment as an Emmett decider. The process (src/commands/channel-payments) drives it:
@@ -15,9 +24,10 @@ import type { ChannelPaymentOrder, ChannelPaymentOwnEvent, LearntBy } from './ch
  * (submitted, pending or unknown); a result for a finished order, a repeated one, or one older than the
  * last applied (by the channel's `sequence`) changes nothing; a `pending` never undoes a `succeeded`; an
  * `unknown` is never closed by us, only by the channel's word (a query or a callback). Deadlines (the
- * step-up's) are judged by the command's `at`.
+ * step-up's) are judged by the command's `at`. A completed payment's refunds and its cancellation are
+ * decided here too, on the same state (channel-refund-rules.ts); a succeeded cancellation makes it `cancelled`.
  */
-export type ChannelPaymentEvent = ChannelPaymentOwnEvent | StepUpEvent;
+export type ChannelPaymentEvent = ChannelPaymentOwnEvent | StepUpEvent | ChannelRefundEvent;
 
 export type ChannelPaymentStatus =
   | 'created'
@@ -29,16 +39,17 @@ export type ChannelPaymentStatus =
   | 'succeeded'
   | 'completed'
   | 'failed'
-  | 'expired';
+  | 'expired'
+  | 'cancelled';
 
 /** Statuses in which the channel may hold the order: only these take a channel result. */
 const AT_CHANNEL: readonly ChannelPaymentStatus[] = ['submitted', 'pending', 'unknown'];
 /** Nothing happens to these any more. */
-export const FINISHED_STATUSES: readonly ChannelPaymentStatus[] = ['completed', 'failed', 'expired'];
+export const FINISHED_STATUSES: readonly ChannelPaymentStatus[] = ['completed', 'failed', 'expired', 'cancelled'];
 /** Most channel attempts per payment (a reroute after `unavailable` is one more). */
 export const MAX_CHANNEL_ATTEMPTS = 3;
 
-export interface ExistingChannelPayment {
+export interface ExistingChannelPayment extends ChannelRefunds {
   readonly exists: true;
   readonly order: ChannelPaymentOrder;
   readonly status: ChannelPaymentStatus;
@@ -128,7 +139,8 @@ export type ChannelPaymentCommand =
       readonly reason: string;
       readonly at: string;
     }
-  | { readonly type: 'CompleteChannelPayment'; readonly paymentId: string };
+  | { readonly type: 'CompleteChannelPayment'; readonly paymentId: string }
+  | ChannelRefundCommand;
 
 export function initialChannelPaymentState(): ChannelPaymentState {
   return { exists: false };
@@ -273,6 +285,7 @@ export function decideChannelPayment(
   }
   const payment = requirePayment(state, command.paymentId);
   const paymentId = payment.order.paymentId;
+  if (isRefundCommand(command)) return decideChannelRefund(payment, command);
   switch (command.type) {
     case 'AssessChannelPaymentRisk': {
       if (payment.status !== 'created') return [];
@@ -373,6 +386,10 @@ export function decideChannelPayment(
   }
 }
 
+function isRefundCommand(command: ChannelPaymentCommand): command is ChannelRefundCommand {
+  return (CHANNEL_REFUND_COMMAND_TYPES as readonly string[]).includes(command.type);
+}
+
 function challengeIdOf(payment: ExistingChannelPayment): string {
   if (payment.stepUp.status === 'none') throw conflict(payment, 'no_verification_required');
   return payment.stepUp.challengeId;
@@ -403,6 +420,7 @@ export function evolveChannelPayment(state: ChannelPaymentState, event: ChannelP
       failure: null,
       lastSequence: null,
       feeAnomaly: null,
+      ...NO_REFUNDS,
     };
   }
   assert(state.exists, `${event.type} follows ChannelPaymentCreated`);
@@ -472,6 +490,17 @@ export function evolveChannelPayment(state: ChannelPaymentState, event: ChannelP
       return { ...payment, status: 'expired', learntBy: event.data.learntBy };
     case 'ChannelPaymentCompleted':
       return { ...payment, status: 'completed' };
+    case 'ChannelRefundRequested':
+    case 'ChannelRefundSubmitted':
+    case 'ChannelRefundPending':
+    case 'ChannelRefundUnknown':
+    case 'ChannelRefundFailed':
+    case 'ChannelRefundReleased':
+      return { ...payment, ...evolveChannelRefunds(payment, event) };
+    case 'ChannelRefundSucceeded':
+      return { ...payment, ...evolveChannelRefunds(payment, event) };
+    case 'ChannelPaymentCancelled':
+      return { ...payment, status: 'cancelled' };
   }
 }
 

@@ -146,6 +146,23 @@ export const ORDER_NOTIFICATIONS: Readonly<Partial<Record<LedgerEventType, Order
   }),
   ChannelPaymentFailed: row('channel_payment.failed', channelPaymentOrder, status('failed')),
   ChannelPaymentExpired: row('channel_payment.expired', channelPaymentOrder, status('expired')),
+  // A refund's (or a cancellation's, `kind`) own fields; its unknown stretch is ours to resolve, not news.
+  ChannelRefundRequested: row('channel_payment.refund.created', channelPaymentOrder, (event): JsonObject => {
+    if (event.type !== 'ChannelRefundRequested') return {};
+    const { refundId, kind, refundNo, amountMinor, currency, reason } = event.data;
+    return {
+      status: 'processing',
+      refundId,
+      kind,
+      refundNo,
+      refundAmount: formatAmount(amountMinor, currency),
+      reason,
+    };
+  }),
+  ChannelRefundPending: row('channel_payment.refund.pending', channelPaymentOrder, status('pending')),
+  ChannelRefundSucceeded: row('channel_payment.refund.succeeded', channelPaymentOrder, status('succeeded')),
+  ChannelRefundFailed: row('channel_payment.refund.failed', channelPaymentOrder, status('failed')),
+  ChannelPaymentCancelled: row('channel_payment.cancelled', channelPaymentOrder, status('cancelled')),
 };
 
 /** The ledger event types the outbox reads for orders. */

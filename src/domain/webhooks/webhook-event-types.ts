@@ -29,6 +29,11 @@ export const WEBHOOK_EVENT_TYPES = [
   'channel_payment.succeeded',
   'channel_payment.failed',
   'channel_payment.expired',
+  'channel_payment.refund.created',
+  'channel_payment.refund.pending',
+  'channel_payment.refund.succeeded',
+  'channel_payment.refund.failed',
+  'channel_payment.cancelled',
 ] as const;
 
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];

@@ -62,7 +62,7 @@ export const channelPaymentView = z
     status: z
       .enum(CHANNEL_PAYMENT_STATUSES)
       .describe(
-        "awaiting_verification: POST the payer's SMS code to .../verification; pending: the payer acts at payerActionUrl, the result comes by callback or query; unknown: the channel is asked until it says; completed: the payee is credited",
+        "awaiting_verification: POST the payer's SMS code to .../verification; pending: the payer acts at payerActionUrl, the result comes by callback or query; unknown: the channel is asked until it says; completed: the payee is credited; cancelled: voided the same day (the whole amount back to the payer)",
       ),
     amount: amountString,
     currency: currencyString,
@@ -73,6 +73,7 @@ export const channelPaymentView = z
     channelOrderNo: z.string().nullable(),
     payerActionUrl: z.string().nullable().describe('Pending: where to send the payer (a bank page, a pay page or QR)'),
     channelFee: amountString.nullable().describe("The channel's fee, once it succeeded (the platform's expense)"),
+    refundedAmount: amountString.describe('Refunded (or cancelled) so far: what the channel confirmed'),
     learntBy: z.enum(['answer', 'notification', 'query']).nullable().describe('How the outcome was learnt'),
     feeAnomaly: z
       .object({ reportedFee: amountString, scheduledFee: amountString.nullable() })
@@ -122,6 +123,7 @@ export function toChannelPaymentView(
     channelOrderNo: payment.channelOrderNo,
     payerActionUrl: payment.payerActionUrl,
     channelFee: payment.feeMinor === null ? null : formatAmount(payment.feeMinor, o.currency),
+    refundedAmount: formatAmount(payment.refundedMinor, o.currency),
     learntBy: payment.learntBy,
     feeAnomaly: payment.feeAnomaly && {
       reportedFee: formatAmount(payment.feeAnomaly.reportedFeeMinor, o.currency),
@@ -190,29 +192,32 @@ export const resendBody = z
   })
   .meta({ example: { phone: '13800138000' } });
 
+/** A merchant sees its own channel payments only: another's is "not found", not "forbidden". */
+export async function visibleChannelPayment(service: LedgerService, request: FastifyRequest, paymentId: string) {
+  const found = await service.channelPayments.get(paymentId);
+  const principal = principalOf(request);
+  if (principal.kind !== 'operator' && found.payment.order.merchantId !== principal.entityId)
+    throw new DomainError('operation_not_found', `channel payment ${paymentId} does not exist`, { paymentId });
+  return found;
+}
+
+/** The context of a status read that asks the channel once and records what it says. */
+export function statusReadContext(service: LedgerService, request: FastifyRequest, id: string): CommandContext {
+  const now = service.clock.now().toISO()!;
+  return {
+    actor: request.actor ?? 'anonymous',
+    correlationId: request.id,
+    causationId: null,
+    idempotencyKey: null,
+    operationKey: deriveId(id, `status\u0000${request.id}\u0000${now}`),
+    occurredAt: now,
+  };
+}
+
 export function channelPaymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
   const payments = service.channelPayments;
-
-  /** A merchant sees its own channel payments only: another's is "not found", not "forbidden". */
-  async function visible(request: FastifyRequest, paymentId: string) {
-    const found = await payments.get(paymentId);
-    const principal = principalOf(request);
-    if (principal.kind !== 'operator' && found.payment.order.merchantId !== principal.entityId)
-      throw new DomainError('operation_not_found', `channel payment ${paymentId} does not exist`, { paymentId });
-    return found;
-  }
-
-  function readContext(request: FastifyRequest, paymentId: string): CommandContext {
-    const now = service.clock.now().toISO()!;
-    return {
-      actor: request.actor ?? 'anonymous',
-      correlationId: request.id,
-      causationId: null,
-      idempotencyKey: null,
-      operationKey: deriveId(paymentId, `status\u0000${request.id}\u0000${now}`),
-      occurredAt: now,
-    };
-  }
+  const visible = (request: FastifyRequest, paymentId: string) => visibleChannelPayment(service, request, paymentId);
+  const readContext = (request: FastifyRequest, paymentId: string) => statusReadContext(service, request, paymentId);
 
   return async (app) => {
     app.post(

@@ -7,6 +7,7 @@ import { booksRoutes } from './books.js';
 import { cardRoutes } from './cards.js';
 import { channelNotificationRoutes, channelRoutes } from './channel-notifications.js';
 import { channelPaymentRoutes } from './channel-payments.js';
+import { channelRefundRoutes } from './channel-refunds.js';
 import { entityRoutes } from './entities.js';
 import { entityQueryRoutes } from './entity-queries.js';
 import { freezeRoutes } from './freezes.js';
@@ -31,6 +32,7 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(accountControlRoutes(service));
     await app.register(paymentRoutes(service));
     await app.register(channelPaymentRoutes(service));
+    await app.register(channelRefundRoutes(service));
     await app.register(channelRoutes(service));
     await app.register(channelNotificationRoutes(service));
     await app.register(freezeRoutes(service));

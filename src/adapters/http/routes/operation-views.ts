@@ -41,6 +41,7 @@ export const OPERATION_STATUSES = {
     'completed',
     'failed',
     'expired',
+    'cancelled',
   ],
 } as const satisfies Record<OperationKind, readonly string[]>;
 
@@ -95,7 +96,9 @@ export const refundSummaryView = z
     refundId: z.uuid(),
     paymentId: z.uuid(),
     refundNo: z.string(),
-    status: z.enum(['requested', 'completed', 'failed']),
+    status: z
+      .enum(['requested', 'submitted', 'pending', 'unknown', 'completed', 'failed'])
+      .describe("submitted, pending, unknown: a channel payment's refund the channel has, or may have"),
     amount: amountString,
     currency: currencyString,
     reason: z.string(),
