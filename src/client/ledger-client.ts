@@ -215,6 +215,33 @@ export class LedgerClient {
     return this.command(ROUTES.resendChannelPaymentCode, { paymentId }, body, options);
   }
 
+  /** Through the payment's channel: completed, or (the channel has not said yet) pending or unknown. */
+  refundChannelPayment(
+    paymentId: string,
+    body: Api.RefundRequest,
+    options?: CommandOptions,
+  ): Promise<Api.ChannelRefund> {
+    return this.command(ROUTES.refundChannelPayment, { paymentId }, body, options);
+  }
+
+  listChannelPaymentRefunds(paymentId: string): Promise<Api.ChannelRefundList> {
+    return this.read(ROUTES.listChannelPaymentRefunds, { paymentId });
+  }
+
+  /** Asks the channel once while the refund is pending or unknown. */
+  getChannelPaymentRefund(paymentId: string, refundId: string): Promise<Api.ChannelRefund> {
+    return this.read(ROUTES.getChannelPaymentRefund, { paymentId, refundId });
+  }
+
+  /** A same-day void of the whole payment, where its channel has one. */
+  cancelChannelPayment(
+    paymentId: string,
+    body?: Api.CancelPaymentRequest,
+    options?: CommandOptions,
+  ): Promise<Api.ChannelRefund> {
+    return this.command(ROUTES.cancelChannelPayment, { paymentId }, body, options);
+  }
+
   /** Operators: the routing table and each channel's health. */
   listChannels(): Promise<Api.ChannelStandings> {
     return this.read(ROUTES.listChannels, NO_PARAMS);

@@ -47,6 +47,10 @@ export const ROUTES = {
   getChannelPayment: { method: 'GET', path: '/v1/channel-payments/{paymentId}' },
   verifyChannelPayment: { method: 'POST', path: '/v1/channel-payments/{paymentId}/verification' },
   resendChannelPaymentCode: { method: 'POST', path: '/v1/channel-payments/{paymentId}/verification/resend' },
+  refundChannelPayment: { method: 'POST', path: '/v1/channel-payments/{paymentId}/refunds' },
+  listChannelPaymentRefunds: { method: 'GET', path: '/v1/channel-payments/{paymentId}/refunds' },
+  getChannelPaymentRefund: { method: 'GET', path: '/v1/channel-payments/{paymentId}/refunds/{refundId}' },
+  cancelChannelPayment: { method: 'POST', path: '/v1/channel-payments/{paymentId}/cancel' },
   listChannels: { method: 'GET', path: '/v1/channels' },
 
   placeFreeze: { method: 'POST', path: '/v1/accounts/{accountId}/freezes' },

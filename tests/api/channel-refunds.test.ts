@@ -377,4 +377,25 @@ describe('refunds and cancellations of channel payments, through the in-process 
     expect(noVoid.statusCode).toBe(409);
     expect(noVoid.json()).toMatchObject({ details: { reason: 'cancel_not_supported' } });
   });
+
+  it('the OpenAPI document describes the refund routes with examples, and the notify endpoint takes raw bytes', async () => {
+    const doc = (await ledger.app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: object }> } }>>;
+      components: { schemas: Record<string, { example?: unknown }> };
+    }>();
+    const refundPost = doc.paths['/v1/channel-payments/{paymentId}/refunds']?.['post'];
+    expect(JSON.stringify(refundPost?.requestBody)).toContain('RF-0001');
+    expect(doc.components.schemas['ChannelRefund']?.example).toMatchObject({ kind: 'refund', status: 'completed' });
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/channel-payments/{paymentId}/refunds/{refundId}',
+        '/v1/channel-payments/{paymentId}/cancel',
+      ]),
+    );
+    const notify = doc.paths['/v1/channel-notifications/{channel}']?.['post'];
+    expect(notify?.requestBody?.content['application/json']?.schema).toMatchObject({
+      type: 'string',
+      format: 'binary',
+    });
+  });
 });

@@ -137,9 +137,11 @@ describe('error codes', () => {
     });
 
     it('document 500 on every route, and 413 and 415 on every route that takes a body', () => {
-      for (const { route, doc } of routes()) {
+      for (const { route, path, doc } of routes()) {
         expect(Object.keys(doc.responses), route).toContain('500');
-        if (doc.requestBody) expect(Object.keys(doc.responses), route).toEqual(expect.arrayContaining(['413', '415']));
+        // The channels' notify endpoint takes any media type (the channel's own bytes): it cannot answer 415.
+        const bodyCodes = path.startsWith('/v1/channel-notifications/') ? ['413'] : ['413', '415'];
+        if (doc.requestBody) expect(Object.keys(doc.responses), route).toEqual(expect.arrayContaining(bodyCodes));
       }
     });
 

@@ -20,6 +20,7 @@ import { HttpProblem, problemOf, sendProblem } from './problem-details.js';
 import { codesOf, impliedProblemCodes, problemResponses } from './problem-responses.js';
 import { healthRoutes } from './routes/health.js';
 import { apiRoutes } from './routes/index.js';
+import { describeRawNotificationBody } from './routes/channel-notifications.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -224,7 +225,7 @@ export async function buildHttpServer(
       },
       security: [{ ledgerKeyId: [], ledgerTimestamp: [], ledgerNonce: [], ledgerSignature: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: (input) => describeRawNotificationBody(jsonSchemaTransform(input)),
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });

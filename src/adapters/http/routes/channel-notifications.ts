@@ -21,6 +21,28 @@ const channelParams = z.object({ channel: z.string().min(1).max(32) });
  * Applied through the decider, so a duplicate, a stale `sequence` or a result for a finished order changes
  * nothing, and answered with the channel's acknowledgement so it stops resending.
  */
+/**
+ * The OpenAPI description of the notify endpoint's body, which no schema validates (the route keeps the
+ * raw bytes: the channel's signature is over them): added to the document by the swagger transform.
+ */
+export function describeRawNotificationBody<T extends { schema: object; url: string }>(transformed: T): T {
+  if (!transformed.url.startsWith(`${CHANNEL_NOTIFICATIONS_PATH}/`)) return transformed;
+  const body = {
+    type: 'string',
+    format: 'binary',
+    description:
+      "The channel's signed message, exactly as it sent it (its own format and content type; the signature, in the channel's headers, covers the path and these bytes). At most 64 KiB.",
+  };
+  return {
+    ...transformed,
+    schema: {
+      ...transformed.schema,
+      body,
+      consumes: ['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/xml'],
+    },
+  };
+}
+
 export function channelNotificationRoutes(service: LedgerService): FastifyPluginAsyncZod {
   return async (app) => {
     app.removeAllContentTypeParsers();
@@ -43,6 +65,7 @@ export function channelNotificationRoutes(service: LedgerService): FastifyPlugin
               'timestamp_skewed',
               'validation_failed',
               'unknown_channel',
+              'body_too_large',
               'storage_unavailable',
               'shutting_down',
             ),
