@@ -117,4 +117,41 @@ describe('channel payments against the simulator process', () => {
       ),
     ).toBe(true);
   }, 30_000);
+
+  it('refunds over HTTP: at the bank at once, at the platform by its signed refund callback', async () => {
+    const holder = testCardholders[0]!;
+    const contractNo = await bindCard(
+      ledger.service.channels.gateway.port(SIMULATED_BANK)!,
+      simulator,
+      testCardholderElements(holder),
+      `bind-refund-${Date.now()}`,
+    );
+    const card = {
+      bankCode: holder.bankCode,
+      cardKind: holder.cardKind,
+      contracts: [{ channelId: SIMULATED_BANK, contractNo }],
+    };
+    const quick = (await pay({ method: 'quick_pay', card }, '50.00')).json<{ paymentId: string }>();
+    const refund = (paymentId: string, amount: string) =>
+      post(`/v1/channel-payments/${paymentId}/refunds`, { refundNo: 'RF-1', amount, currency: 'CNY' });
+    const atBank = await refund(quick.paymentId, '20.00');
+    expect(atBank.statusCode, atBank.body).toBe(201);
+    expect(atBank.json()).toMatchObject({ status: 'completed', learntBy: 'answer', channel: SIMULATED_BANK });
+
+    const platform = (await pay({ method: 'platform_pay', platform: 'alipay', returnUrl: null }, '30.00')).json<{
+      paymentId: string;
+    }>();
+    await eventually(async () => {
+      const { payment } = await ledger.service.channelPayments.get(platform.paymentId);
+      return payment.status === 'completed' ? payment : undefined;
+    });
+    const atPlatform = await refund(platform.paymentId, '30.00');
+    expect(atPlatform.statusCode, atPlatform.body).toBe(202);
+    const refunded = await eventually(async () => {
+      const { payment } = await ledger.service.channelPayments.get(platform.paymentId);
+      const found = payment.refunds.get('RF-1');
+      return found?.status === 'completed' ? found : undefined;
+    });
+    expect(refunded.learntBy).toBe('notification');
+  }, 30_000);
 });

@@ -25,6 +25,8 @@ const CNY = parseCurrency('CNY');
 const paymentArbitrary = fc.record({
   amountMinor: fc.bigInt({ min: 1n, max: 400_000n }),
   method: fc.constantFrom('quick_pay', 'platform_pay'),
+  /** Two refunds raced for this share of the amount each (0: none): together they may ask for more than was paid. */
+  refundPpm: fc.constantFrom(0n, 300_000n, 600_000n),
 });
 const failuresArbitrary = fc.record({
   declineRatePpm: fc.constantFrom(0, 500_000),
@@ -55,8 +57,9 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10
 
 /**
  * Over random channel payments through the in-process simulator, with random declines, lost, duplicated
- * and reordered callbacks and timeouts (each resolved by the poller): money is conserved between the
- * channel and the ledger, every entry balances, the fees are booked, and no order is charged twice.
+ * and reordered callbacks and timeouts (each resolved by the poller), and refunds raced two at a time:
+ * money is conserved between the channel and the ledger, every entry balances, the fees are booked, no
+ * order is charged twice, and no payment is refunded above what was paid (1122 less what was refunded).
  */
 describe('channel payments, whatever the channels do', () => {
   it('conserve money: the payee gets the gross of what the channel took, the fee is our expense, books balance', async () => {
@@ -107,6 +110,7 @@ describe('channel payments, whatever the channels do', () => {
           async (payments, failures) => {
             for (const id of [SIMULATED_BANK, SIMULATED_CARD_NETWORK, SIMULATED_PLATFORM])
               simulator.setFailures(id, { ...noFailures, ...failures, declineWith: ['insufficient_funds'] });
+            const run: { paymentId: string; refundPpm: bigint }[] = [];
             for (const p of payments) {
               const outcome = await live.channelPayments
                 .create(
@@ -129,7 +133,10 @@ describe('channel payments, whatever the channels do', () => {
                   if ((error as { code?: string }).code === 'no_channel_available') return null;
                   throw error;
                 });
-              if (outcome) paid.push(outcome.payment.order.paymentId);
+              if (outcome) {
+                paid.push(outcome.payment.order.paymentId);
+                run.push({ paymentId: outcome.payment.order.paymentId, refundPpm: p.refundPpm });
+              }
             }
             for (const id of [SIMULATED_BANK, SIMULATED_CARD_NETWORK, SIMULATED_PLATFORM])
               simulator.setFailures(id, noFailures);
@@ -142,6 +149,39 @@ describe('channel payments, whatever the channels do', () => {
               }
               return true;
             }, 'every payment to finish');
+            // Refunds, two raced per payment, through the same failures (timeouts resolved by the poller).
+            for (const id of [SIMULATED_BANK, SIMULATED_CARD_NETWORK, SIMULATED_PLATFORM])
+              simulator.setFailures(id, { ...noFailures, timeoutRatePpm: failures.timeoutRatePpm });
+            for (const { paymentId, refundPpm } of run) {
+              const { payment } = await live.channelPayments.get(paymentId);
+              if (payment.status !== 'completed' || refundPpm === 0n) continue;
+              const amountMinor = (payment.order.amountMinor * refundPpm) / 1_000_000n || 1n;
+              await Promise.all(
+                ['A', 'B'].map((no) =>
+                  live.channelPayments
+                    .refund(
+                      { paymentId, refundNo: `RF-${no}`, amount: { amountMinor, currency: CNY }, reason: '' },
+                      context(),
+                    )
+                    .catch((error: unknown) => {
+                      // The other took what was left: refused before anything was held or sent.
+                      if ((error as { code?: string }).code === 'refund_exceeds_payment') return null;
+                      throw error;
+                    }),
+                ),
+              );
+            }
+            for (const id of [SIMULATED_BANK, SIMULATED_CARD_NETWORK, SIMULATED_PLATFORM])
+              simulator.setFailures(id, noFailures);
+            await until(async () => {
+              await live.channelPaymentPoller.sweep(DateTime.utc().plus({ hours: 1 }).toISO());
+              for (const { paymentId } of run) {
+                const { payment } = await live.channelPayments.get(paymentId);
+                for (const refund of payment.refunds.values())
+                  if (refund.status !== 'completed' && refund.status !== 'failed') return false;
+              }
+              return true;
+            }, 'every refund to finish');
           },
         ),
         { numRuns: 8 },
@@ -162,6 +202,7 @@ describe('channel payments, whatever the channels do', () => {
       expect([...totals.values()].reduce((a, b) => a + b, 0n)).toBe(0n);
       let grossMinor = 0n;
       let feesMinor = 0n;
+      let refundedMinor = 0n;
       for (const id of paid) {
         const { payment } = await service.channelPayments.get(id);
         const order = [SIMULATED_BANK, SIMULATED_CARD_NETWORK, SIMULATED_PLATFORM]
@@ -174,14 +215,21 @@ describe('channel payments, whatever the channels do', () => {
           expect(order[0]?.feeMinor).toBe(payment.feeMinor);
           grossMinor += payment.order.amountMinor;
           feesMinor += payment.feeMinor!;
+          // Never refunded above what was paid, and the channel refunded exactly what the ledger says.
+          expect(payment.refundedMinor).toBeLessThanOrEqual(payment.order.amountMinor);
+          expect(order[0]?.refundedMinor).toBe(payment.refundedMinor);
+          refundedMinor += payment.refundedMinor;
+          for (const refund of payment.refunds.values())
+            if (refund.status === 'failed') expect(refund.released).toBe(refund.held);
         } else {
           expect(order[0]?.state ?? 'NONE').not.toBe('SUCCESS');
         }
       }
-      expect(totals.get('1122') ?? 0n).toBe(grossMinor - feesMinor);
+      expect(totals.get('1122') ?? 0n).toBe(grossMinor - feesMinor - refundedMinor);
       expect(totals.get('6603') ?? 0n).toBe(feesMinor);
       const payee = await service.commands.getAccountState(payeeAccountId);
-      expect(payee.exists && payee.balanceMinor).toBe(grossMinor);
+      expect(payee.exists && payee.balanceMinor).toBe(grossMinor - refundedMinor);
+      expect(refundedMinor).toBeGreaterThan(0n);
       expect(paid.length).toBeGreaterThan(5);
     } finally {
       await service?.close();
