@@ -37,6 +37,9 @@ import {
  *     (service.commands.pay, wallet to merchant, the same 32 in flight). No target: a channel payment is
  *     two processes' worth of work (a signed channel round trip, six events on two streams); the ratio
  *     says what the channel path costs.
+ *   channel-refunds: full refunds/s of the channel payments just measured, through the same card network
+ *     (request, the merchant's debit, Submitted, the channel's answer, Succeeded), the same in flight.
+ *     Baseline: the channel payments/s of the same run.
  *   balance-payments-during-outage: balance payments/s while channel payments keep arriving at a fixed
  *     rate (half the channel payments/s just measured) against the card network in an outage (refused
  *     `unavailable`, then at once by the open breaker). Baseline, same run, alternating: balance
@@ -54,9 +57,15 @@ const SIZES = {
   quick: { roundSeconds: 1.5, rounds: 1 },
 } as const;
 const OUTAGE_TARGET = 0.9;
+/** Payments kept for the refund round: more than a round at the measured rates refunds. */
+const MAX_REFUNDED = 20_000;
 
-/** Runs `task` in IN_FLIGHT lanes for `seconds`; the number of tasks that finished. */
-async function forSeconds(seconds: number, task: (index: number) => Promise<unknown>): Promise<number> {
+/** Runs `task` in IN_FLIGHT lanes for `seconds` (or until `enough`); the number of tasks that finished. */
+async function forSeconds(
+  seconds: number,
+  task: (index: number) => Promise<unknown>,
+  enough: () => boolean = () => false,
+): Promise<number> {
   const untilMs = Date.now() + seconds * 1_000;
   let done = 0;
   let next = 0;
@@ -64,7 +73,7 @@ async function forSeconds(seconds: number, task: (index: number) => Promise<unkn
     Array.from({ length: IN_FLIGHT }, (_, lane) => lane),
     IN_FLIGHT,
     async () => {
-      while (Date.now() < untilMs) {
+      while (Date.now() < untilMs && !enough()) {
         await task(next++);
         done += 1;
       }
@@ -100,9 +109,11 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
       await waitForProjections(service);
       const runId = randomUUID().slice(0, 8);
       let seq = 0;
+      /** Channel payments completed in the measured rounds, each refunded in full in the refund round. */
+      const completed: string[] = [];
       const channelPayment = async () => {
         const n = seq++;
-        await service.channelPayments
+        const outcome = await service.channelPayments
           .create(
             {
               merchantId: merchant!.entityId,
@@ -116,6 +127,8 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
             benchContext(`chanpay-${runId}-${n}`),
           )
           .catch(() => undefined); // refused during the outage: counted all the same, it is the load
+        if (outcome?.payment.status === 'completed' && completed.length < MAX_REFUNDED)
+          completed.push(outcome.payment.order.paymentId);
       };
       const balancePayment = async (i: number) => {
         const n = seq++;
@@ -144,6 +157,32 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
         name,
         `channel payments ${(channelDone / seconds).toFixed(0)}/s, balance payments ${(balanceDone / seconds).toFixed(0)}/s`,
       );
+
+      // Refunds of those payments in full through the same channel, the same in flight, until time or payments run out.
+      const toRefund = completed.splice(0);
+      let refunded = 0;
+      const refundStartedMs = Date.now();
+      await forSeconds(
+        roundSeconds * rounds,
+        async (i) => {
+          const paymentId = toRefund[i];
+          if (paymentId === undefined) return new Promise((resolve) => setTimeout(resolve, 1));
+          const { payment } = await service.channelPayments.get(paymentId);
+          const done = await service.channelPayments.refund(
+            {
+              paymentId,
+              refundNo: 'RF-1',
+              amount: { amountMinor: payment.order.amountMinor, currency: BENCH_CURRENCY },
+              reason: '',
+            },
+            benchContext(`refund-${runId}-${i}`),
+          );
+          if (done.refund.status === 'completed') refunded += 1;
+        },
+        () => refunded >= toRefund.length,
+      );
+      const refundSeconds = (Date.now() - refundStartedMs) / 1_000;
+      log(name, `channel refunds ${(refunded / refundSeconds).toFixed(0)}/s (${refunded} of ${toRefund.length})`);
 
       // Balance payments beside channel payments arriving at a fixed rate, healthy network then an outage.
       const ratePerSecond = Math.max(1, Math.floor(channelDone / seconds / 2));
@@ -176,6 +215,13 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
           unit: 'payments/s',
           baseline: 'balance payments/s (commands.pay), same run, same in flight',
           baselineValue: balanceDone / seconds,
+        }),
+        extraFigure({
+          name: 'channel-refunds',
+          value: refunded / refundSeconds,
+          unit: 'refunds/s',
+          baseline: 'channel payments/s, same run, same in flight',
+          baselineValue: channelDone / seconds,
         }),
         targetFigure({
           name: 'balance-payments-during-outage',
