@@ -8,17 +8,14 @@ import {
 } from '../../src/adapters/channels/simulator/default-simulator-config.js';
 import { noFailures } from '../../src/adapters/channels/simulator/simulator-config.js';
 import type { ChannelSimulator } from '../../src/adapters/channels/simulator/channel-simulator.js';
-import { ChannelPaymentCommands } from '../../src/commands/channel-payments/channel-payment-commands.js';
 import { challengeIdOf, channelPaymentIdOf } from '../../src/commands/channel-payments/channel-payment-process.js';
-import type { ChannelGateway } from '../../src/commands/channels/channel-gateway.js';
 import { resumeStalledOperations } from '../../src/commands/operations/resume-operations.js';
-import { ReadModelRiskHistory } from '../../src/commands/channel-payments/read-model-risk-history.js';
-import { OneTimeCodes } from '../../src/adapters/crypto/one-time-codes.js';
 import type { BoundCard } from '../../src/domain/channels/payer-instrument.js';
 import { parseRiskRules } from '../../src/domain/risk/risk-rules.js';
 import { phoneNumber } from '../../src/domain/shared/sensitive-text.js';
 import { newNonce, signatureHeaders } from '../../src/adapters/channels/wire/wire-signing.js';
 import { bindTestCard } from '../../src/adapters/channels/simulator/test-card-binding.js';
+import { crashingChannelPayments, merchantContext } from '../support/crashing-channel-payments.js';
 import { createCaller, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
 
 /** The service's clock, moved by the tests (the breaker's open time, the poller's schedule). */
@@ -350,41 +347,8 @@ describe('channel payments over HTTP, through the in-process simulator', () => {
   });
 
   it('a crash between the channel call and the result is resumed by asking the channel: charged once', async () => {
-    const gateway = ledger.service.channels.gateway;
-    let crashes = 1;
-    // The same gateway, but the process "dies" right after the channel answered the charge.
-    const crashing = new Proxy(gateway, {
-      get(target, property, receiver) {
-        if (property !== 'call') {
-          const value: unknown = Reflect.get(target, property, receiver);
-          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        }
-        return async (channelId: string, invoke: Parameters<ChannelGateway['call']>[1]) => {
-          const outcome = await target.call(channelId, invoke);
-          if (crashes-- > 0) throw new Error('crashed after the channel answered');
-          return outcome;
-        };
-      },
-    });
-    const dying = new ChannelPaymentCommands({
-      eventStore: ledger.service.eventStore,
-      accounts: ledger.service.commands.accountHandler,
-      gateway: crashing,
-      riskRules: RISK_RULES,
-      riskHistory: new ReadModelRiskHistory(ledger.service.readModels, 'Asia/Shanghai'),
-      stepUpPolicy: { codeTtlMs: 60_000, challengeTtlMs: 300_000, maxAttempts: 3, maxSends: 2, minResendIntervalMs: 0 },
-      codes: new OneTimeCodes(Buffer.alloc(32, 7)),
-      sms: null,
-      accountingTimeZone: 'Asia/Shanghai',
-    });
-    const context = {
-      actor: shop.entityId,
-      correlationId: randomUUID(),
-      causationId: null,
-      idempotencyKey: null,
-      operationKey: randomUUID(),
-      occurredAt: DateTime.utc().toISO(),
-    };
+    const dying = crashingChannelPayments(ledger.service, RISK_RULES);
+    const context = merchantContext(shop.entityId);
     const holder = simulator.config.cardholders[0]!;
     const crashOrderNo = nextOrderNo();
     const cardBefore = holder.balanceMinor;
@@ -419,7 +383,7 @@ describe('channel payments over HTTP, through the in-process simulator', () => {
     expect(resumed).toBeGreaterThanOrEqual(1);
     expect(await streamOf(paymentId)).toMatchObject({ status: 'completed', learntBy: 'query' });
     expect(holder.balanceMinor).toBe(cardBefore - 20_000n);
-    const charges = simulator.records(SIMULATED_BANK).attempts.get(`charge:${paymentId}`) ?? 1;
+    const charges = simulator.records(SIMULATED_BANK).attempts.get(`charge:charge:${paymentId}`);
     expect(charges).toBe(1);
   });
 

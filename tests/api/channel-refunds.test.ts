@@ -9,13 +9,11 @@ import {
 import { noFailures } from '../../src/adapters/channels/simulator/simulator-config.js';
 import type { ChannelSimulator } from '../../src/adapters/channels/simulator/channel-simulator.js';
 import { bindTestCard } from '../../src/adapters/channels/simulator/test-card-binding.js';
-import { OneTimeCodes } from '../../src/adapters/crypto/one-time-codes.js';
-import { ChannelPaymentCommands } from '../../src/commands/channel-payments/channel-payment-commands.js';
 import { channelRefundIdOf } from '../../src/commands/channel-payments/channel-refund-process.js';
-import { ReadModelRiskHistory } from '../../src/commands/channel-payments/read-model-risk-history.js';
-import type { ChannelGateway } from '../../src/commands/channels/channel-gateway.js';
 import { resumeStalledOperations } from '../../src/commands/operations/resume-operations.js';
 import type { BoundCard } from '../../src/domain/channels/payer-instrument.js';
+import { parseRiskRules } from '../../src/domain/risk/risk-rules.js';
+import { crashingChannelPayments, merchantContext } from '../support/crashing-channel-payments.js';
 import { createCaller, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
 
 type Refund = { refundId: string; status: string; amount: string; position?: string; learntBy: string | null };
@@ -275,40 +273,11 @@ describe('refunds and cancellations of channel payments, through the in-process 
 
   it('a crash between the refund call and its result is resumed by asking the channel: refunded once', async () => {
     const payment = await pay(quickPay(), '33.00');
-    const gateway = ledger.service.channels.gateway;
-    let crashes = 1;
-    const crashing = new Proxy(gateway, {
-      get(target, property, receiver) {
-        if (property !== 'call') {
-          const value: unknown = Reflect.get(target, property, receiver);
-          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        }
-        return async (channelId: string, invoke: Parameters<ChannelGateway['call']>[1]) => {
-          const outcome = await target.call(channelId, invoke);
-          if (crashes-- > 0) throw new Error('crashed after the channel answered');
-          return outcome;
-        };
-      },
-    });
-    const dying = new ChannelPaymentCommands({
-      eventStore: ledger.service.eventStore,
-      accounts: ledger.service.commands.accountHandler,
-      gateway: crashing,
-      riskRules: { ruleVersion: 'none', timeZone: 'Asia/Shanghai', rules: [] },
-      riskHistory: new ReadModelRiskHistory(ledger.service.readModels, 'Asia/Shanghai'),
-      stepUpPolicy: { codeTtlMs: 60_000, challengeTtlMs: 300_000, maxAttempts: 3, maxSends: 2, minResendIntervalMs: 0 },
-      codes: new OneTimeCodes(Buffer.alloc(32, 7)),
-      sms: null,
-      accountingTimeZone: 'Asia/Shanghai',
-    });
-    const context = {
-      actor: shop.entityId,
-      correlationId: randomUUID(),
-      causationId: null,
-      idempotencyKey: null,
-      operationKey: randomUUID(),
-      occurredAt: DateTime.utc().toISO(),
-    };
+    const dying = crashingChannelPayments(
+      ledger.service,
+      parseRiskRules({ ruleVersion: 'none', timeZone: 'Asia/Shanghai', rules: [] }),
+    );
+    const context = merchantContext(shop.entityId);
     const before = await balanceOf();
     await expect(
       dying.refund(

@@ -65,16 +65,19 @@ export interface ExistingChannelPayment extends ChannelRefunds {
   readonly feeMinor: bigint | null;
   readonly channelTime: string | null;
   readonly learntBy: LearntBy | null;
-  readonly failure: {
-    readonly reasonCode: string;
-    readonly reason: string;
-    readonly declineCode: string | null;
-    readonly channelCode: string | null;
-  } | null;
+  readonly failure: ChannelFailure | null;
   /** The highest channel sequence applied (callbacks carry one): an older message is stale. */
   readonly lastSequence: number | null;
   /** The fee the channel reported above the amount, for an operator's review; null when none was. */
   readonly feeAnomaly: { readonly reportedFeeMinor: bigint; readonly scheduledFeeMinor: bigint | null } | null;
+}
+
+/** Why a payment or a refund failed: our code, and the channel's when it refused. */
+export interface ChannelFailure {
+  readonly reasonCode: string;
+  readonly reason: string;
+  readonly declineCode: string | null;
+  readonly channelCode: string | null;
 }
 
 export type ChannelPaymentState = { readonly exists: false } | ExistingChannelPayment;

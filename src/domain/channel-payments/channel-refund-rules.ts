@@ -1,6 +1,6 @@
 import { formatAmount, type Money } from '../money/money.js';
 import { DomainError, assert } from '../shared/domain-error.js';
-import type { ExistingChannelPayment } from './channel-payment-decider.js';
+import type { ChannelFailure, ExistingChannelPayment } from './channel-payment-decider.js';
 import type { LearntBy } from './channel-payment-events.js';
 import type { ChannelRefundEvent } from './channel-refund-events.js';
 
@@ -40,12 +40,7 @@ export interface ChannelRefundState {
   readonly channelRefundNo: string | null;
   readonly channelTime: string | null;
   readonly learntBy: LearntBy | null;
-  readonly failure: {
-    readonly reasonCode: string;
-    readonly reason: string;
-    readonly declineCode: string | null;
-    readonly channelCode: string | null;
-  } | null;
+  readonly failure: ChannelFailure | null;
   readonly requestedAt: string;
 }
 
