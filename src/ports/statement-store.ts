@@ -1,0 +1,52 @@
+import type { StatementRecord } from '../domain/reconciliation/statement-record.js';
+
+/**
+ * Where a channel's normalised statement lines are kept, per channel and accounting day, for matching
+ * and for operators: its own SQLite file by default, a MongoDB collection in production (one contract
+ * suite holds both). A day is written whole and replaces what was there (a statement downloaded again, or
+ * imported by hand, is the channel's new word for that day), and read back in matching order, streaming,
+ * so a day of a million lines is never held in memory.
+ */
+
+/** Lines written per batch (a transaction or a bulk insert): bounds memory and one commit's size. */
+export const STATEMENT_WRITE_BATCH = 5_000;
+/** A day holds at most this many lines: a larger file is not one channel's day for one merchant. */
+export const MAX_STATEMENT_DAY_LINES = 5_000_000;
+
+export interface StatementDayKey {
+  readonly channel: string;
+  readonly accountingDate: string;
+}
+
+export interface StatementDaySummary extends StatementDayKey {
+  /** The format the lines were read from, and the source file's SHA-256 (hex), so an import is traceable. */
+  readonly format: string;
+  readonly fileSha256: string;
+  readonly lineCount: number;
+  readonly setAsideCount: number;
+  readonly storedAtMs: number;
+}
+
+export interface StatementStore {
+  /**
+   * Replaces the day's lines with `records` (in any order), then records the summary; readers see the old
+   * day or the new one, never half. Throws when more than MAX_STATEMENT_DAY_LINES arrive (nothing replaced).
+   */
+  replaceDay(
+    summary: Omit<StatementDaySummary, 'lineCount' | 'storedAtMs'>,
+    records: AsyncIterable<StatementRecord>,
+  ): Promise<StatementDaySummary>;
+  /**
+   * The day's lines ordered by (merchantOrderNo, refundNo with null first, sourceLine) as match-order.ts
+   * compares them, streaming. Throws StatementDayReplacedError at the end if the day was replaced while
+   * it was read (what was yielded may be part of the old day: the caller starts over).
+   */
+  readDay(key: StatementDayKey): AsyncIterable<StatementRecord>;
+  /** The day's summary, or null if no statement was stored for it. */
+  daySummary(key: StatementDayKey): Promise<StatementDaySummary | null>;
+  close(): Promise<void>;
+}
+
+export class StatementDayReplacedError extends Error {
+  override readonly name = 'StatementDayReplacedError';
+}
