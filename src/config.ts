@@ -113,6 +113,13 @@ const configSchema = z.object({
   CHANNEL_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
   /** Key of the step-up codes' HMAC (base64, at least 32 bytes); unset: a random key per process start. */
   STEP_UP_CODE_KEY: optionalKey32,
+  /** How often the statement download sweep runs (0: never in this process). */
+  RECON_DOWNLOAD_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+  /** The local hour (accounting time zone) from which yesterday's statements are asked for. */
+  RECON_AVAILABLE_FROM_HOUR: z.coerce.number().int().min(0).max(23).default(2),
+  RECON_RETRY_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
+  RECON_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(48),
+  RECON_DAYS_BACK: z.coerce.number().int().min(1).max(31).default(3),
   /** A JSON file of channel-payment risk rules (risk-rules.ts's schema); unset: the built-in defaults. */
   RISK_RULES_FILE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   /**
@@ -163,6 +170,7 @@ export type LedgerConfig = {
   readonly riskRulesFile: string | undefined;
   readonly vault: VaultConfig;
   readonly cards: CardsConfig;
+  readonly reconciliation: ReconciliationConfig;
 };
 
 export interface VaultConfig {
@@ -177,6 +185,14 @@ export interface CardsConfig {
   readonly fingerprintKey: Buffer | undefined;
   /** undefined: the table shipped in data/card-bins.csv. */
   readonly binTableFile: string | undefined;
+}
+
+export interface ReconciliationConfig {
+  readonly downloadIntervalMs: number;
+  readonly availableFromHour: number;
+  readonly retryIntervalMs: number;
+  readonly maxAttempts: number;
+  readonly daysBack: number;
 }
 
 export interface WebhookConfig {
@@ -287,6 +303,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     cards: {
       fingerprintKey: c.CARD_FINGERPRINT_KEY === undefined ? undefined : Buffer.from(c.CARD_FINGERPRINT_KEY, 'base64'),
       binTableFile: c.CARD_BIN_TABLE_FILE,
+    },
+    reconciliation: {
+      downloadIntervalMs: c.RECON_DOWNLOAD_INTERVAL_MS,
+      availableFromHour: c.RECON_AVAILABLE_FROM_HOUR,
+      retryIntervalMs: c.RECON_RETRY_INTERVAL_MS,
+      maxAttempts: c.RECON_MAX_ATTEMPTS,
+      daysBack: c.RECON_DAYS_BACK,
     },
   };
 }

@@ -42,6 +42,7 @@ import {
   openSnapshotStore,
   openVaultStore,
   openWebhookOutbox,
+  openStatementStore,
 } from './storage.js';
 import type { SecretVault } from '../ports/secret-vault.js';
 import type { BinTable } from '../domain/cards/bin-table.js';
@@ -51,6 +52,10 @@ import { CardFingerprints } from './crypto/card-fingerprints.js';
 import { loadBinTable } from './cards/bin-table-file.js';
 import { WebhookEndpointCommands } from '../commands/webhooks/webhook-endpoint-commands.js';
 import type { WebhookOutboxStore } from '../ports/webhook-outbox.js';
+import type { StatementStore } from '../ports/statement-store.js';
+import { StatementImports } from '../commands/reconciliation/statement-imports.js';
+import { sweepStatementDownloads, type StatementDownloadDeps } from '../commands/reconciliation/statement-downloads.js';
+import { statementParserFor } from './reconciliation/statement-formats/statement-parsers.js';
 import { startWebhookNotifications, type WebhookNotifications } from './webhooks/webhook-notifications.js';
 import { WebhookSecrets } from './webhooks/webhook-secrets.js';
 import { systemClock } from './system-clock.js';
@@ -108,6 +113,10 @@ export interface LedgerService {
   readonly cardBins: BinTable;
   /** Keyed fingerprints of card numbers, to find a card bound twice. */
   readonly cardFingerprints: CardFingerprints;
+  /** The channels' normalised statements, and what stores them (downloads, imports by hand). */
+  readonly statements: StatementStore;
+  readonly statementImports: StatementImports;
+  readonly statementDownloads: StatementDownloadDeps;
   close(): Promise<void>;
 }
 
@@ -160,11 +169,13 @@ export async function startLedgerService(
     throw error;
   }
   let webhookOutbox: WebhookOutboxStore | undefined;
+  let statementStore: StatementStore | undefined;
   let webhookSecrets: WebhookSecrets;
   try {
     // A service that runs the background work sends webhooks; tools that only write never sign.
     if (options.runProjections ?? true) checkWebhookKeyShared(config);
     webhookOutbox = await openWebhookOutbox(config);
+    statementStore = await openStatementStore(config);
     mkdirSync(config.dataDir, { recursive: true });
     webhookSecrets = WebhookSecrets.load(config.webhooks.secretKey, config.dataDir);
   } catch (error) {
@@ -174,10 +185,12 @@ export async function startLedgerService(
       nonces.close(),
       snapshotStore?.close(),
       webhookOutbox?.close(),
+      statementStore?.close(),
     ]);
     throw error;
   }
   const outbox: WebhookOutboxStore = webhookOutbox;
+  const statements: StatementStore = statementStore;
   let vault: SecretVault;
   let cardBins: BinTable;
   let cardFingerprints: CardFingerprints;
@@ -192,7 +205,14 @@ export async function startLedgerService(
     cardFingerprints = CardFingerprints.load(config.cards.fingerprintKey, config.dataDir);
     vault = new EnvelopeVault(await openVaultStore(config), keks, clock);
   } catch (error) {
-    await Promise.all([eventStore.close(), readModels.close(), nonces.close(), snapshotStore?.close(), outbox.close()]);
+    await Promise.all([
+      eventStore.close(),
+      readModels.close(),
+      nonces.close(),
+      snapshotStore?.close(),
+      outbox.close(),
+      statements.close(),
+    ]);
     throw error;
   }
   const accountSnapshots =
@@ -282,6 +302,22 @@ export async function startLedgerService(
       options.onProjectionError,
     ),
   ];
+  const statementImports = new StatementImports(statements, eventStore);
+  const downloads: StatementDownloadDeps = {
+    gateway: channelSetup.gateway,
+    imports: statementImports,
+    parserFor: statementParserFor,
+    schedule: config.reconciliation,
+    timeZone: config.accountingTimeZone,
+  };
+  sweeps.push(
+    startPeriodic(
+      'statement download sweep',
+      background ? config.reconciliation.downloadIntervalMs : 0,
+      whileHolding(() => sweepStatementDownloads(downloads, clock.now().toISO()!)),
+      options.onProjectionError,
+    ),
+  );
   const webhookEndpoints = new WebhookEndpointCommands(eventStore);
   const webhooks = startWebhookNotifications(config.webhooks, {
     eventStore,
@@ -319,6 +355,9 @@ export async function startLedgerService(
     vault,
     cardBins,
     cardFingerprints,
+    statements,
+    statementImports,
+    statementDownloads: downloads,
     async close() {
       for (const sweep of sweeps) clearInterval(sweep);
       await webhooks.stop();
@@ -332,6 +371,7 @@ export async function startLedgerService(
       await nonces.close();
       await outbox.close();
       await vault.close();
+      await statements.close();
     },
   };
 }

@@ -6,6 +6,7 @@ import type { ReadModelStore } from '../ports/read-model-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import type { WebhookOutboxStore } from '../ports/webhook-outbox.js';
 import type { VaultKeyStore } from '../ports/secret-vault.js';
+import type { StatementStore } from '../ports/statement-store.js';
 import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
 import { EventStoreNonceRegistry } from './sqlite/event-store-nonce-registry.js';
 import { SqliteNonceRegistry } from './sqlite/sqlite-nonce-registry.js';
@@ -13,6 +14,7 @@ import { SqliteReadModelStore } from './sqlite/sqlite-read-model-store.js';
 import { SqliteSnapshotStore } from './sqlite/sqlite-snapshot-store.js';
 import { SqliteWebhookOutbox } from './sqlite/sqlite-webhook-outbox.js';
 import { SqliteVaultStore } from './sqlite/sqlite-vault-store.js';
+import { SqliteStatementStore } from './sqlite/sqlite-statement-store.js';
 
 /** File names of the embedded default under DATA_DIR. */
 export const EVENTS_FILE = 'events.sqlite';
@@ -21,6 +23,7 @@ export const NONCES_FILE = 'nonces.sqlite';
 export const SNAPSHOTS_FILE = 'snapshots.sqlite';
 export const WEBHOOK_OUTBOX_FILE = 'webhook-outbox.sqlite';
 export const VAULT_FILE = 'vault.sqlite';
+export const STATEMENTS_FILE = 'recon.sqlite';
 
 // The production clients (gRPC, the MongoDB driver) are loaded only when configured: the embedded
 // default starts fast and never pays for them.
@@ -98,4 +101,13 @@ export async function openVaultStore(
     return MongoVaultStore.connect(config.mongoUrl);
   }
   return new SqliteVaultStore(config.vault.sqliteFile ?? join(config.dataDir, VAULT_FILE));
+}
+
+/** The channels' normalised statements: MongoDB when MONGODB_URL is set, else their own SQLite file. */
+export async function openStatementStore(config: Pick<LedgerConfig, 'mongoUrl' | 'dataDir'>): Promise<StatementStore> {
+  if (config.mongoUrl) {
+    const { MongoStatementStore } = await import('./mongo/mongo-statement-store.js');
+    return MongoStatementStore.connect(config.mongoUrl);
+  }
+  return new SqliteStatementStore(join(config.dataDir, STATEMENTS_FILE));
 }

@@ -13,6 +13,7 @@ import { channelPaymentEventSchemas } from './channel-payments/channel-payment-e
 import { channelRefundEventSchemas } from './channel-payments/channel-refund-events.js';
 import type { ChannelPaymentEvent } from './channel-payments/channel-payment-decider.js';
 import { stepUpEventSchemas } from './risk/step-up-events.js';
+import { statementDayEventSchemas, type StatementDayEvent } from './reconciliation/statement-day-events.js';
 import type { JsonObject, JsonValue } from './shared/json.js';
 
 /**
@@ -34,6 +35,7 @@ const SCHEMAS = [
   ...channelPaymentEventSchemas,
   ...channelRefundEventSchemas,
   ...stepUpEventSchemas,
+  ...statementDayEventSchemas,
 ] as const;
 
 export type LedgerEvent =
@@ -47,7 +49,8 @@ export type LedgerEvent =
   | RechargeEvent
   | EntityEvent
   | WebhookEndpointEvent
-  | ChannelPaymentEvent;
+  | ChannelPaymentEvent
+  | StatementDayEvent;
 export type LedgerEventType = LedgerEvent['type'];
 
 type EventSchema = (typeof SCHEMAS)[number];

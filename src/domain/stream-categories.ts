@@ -16,4 +16,6 @@ export const LEDGER_STREAM_PREFIXES = [
   'transferbatch-',
   // A merchant's webhook endpoint, for its list.
   'webhook-',
+  // A channel's statement of one day (`reconday-<channel>:<date>`): downloads, files stored and refused.
+  'reconday-',
 ] as const;

@@ -258,6 +258,8 @@ export interface ChannelPort {
   readonly channelId: string;
   /** Capabilities, fees and limits: a call outside the capabilities is declined `not_supported`, unsent. */
   readonly profile: ChannelProfile;
+  /** Our merchant number at the channel: what its statements and answers name us by. */
+  readonly merchantId: string;
   charge(request: ChargeRequest, options: CallOptions): Promise<ChargeOutcome>;
   payout(request: PayoutRequest, options: CallOptions): Promise<PayoutOutcome>;
   refund(request: RefundRequest, options: CallOptions): Promise<RefundOutcome>;

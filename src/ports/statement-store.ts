@@ -18,12 +18,11 @@ export interface StatementDayKey {
   readonly accountingDate: string;
 }
 
+/** What a stored day is; the file's hash and the lines set aside are on its `StatementStored` event. */
 export interface StatementDaySummary extends StatementDayKey {
-  /** The format the lines were read from, and the source file's SHA-256 (hex), so an import is traceable. */
+  /** The format the lines were read from. */
   readonly format: string;
-  readonly fileSha256: string;
   readonly lineCount: number;
-  readonly setAsideCount: number;
   readonly storedAtMs: number;
 }
 
@@ -33,7 +32,7 @@ export interface StatementStore {
    * day or the new one, never half. Throws when more than MAX_STATEMENT_DAY_LINES arrive (nothing replaced).
    */
   replaceDay(
-    summary: Omit<StatementDaySummary, 'lineCount' | 'storedAtMs'>,
+    day: StatementDayKey & { readonly format: string },
     records: AsyncIterable<StatementRecord>,
   ): Promise<StatementDaySummary>;
   /**

@@ -88,6 +88,7 @@ const ACKNOWLEDGEMENTS: Readonly<Record<ChannelKind, { statusCode: number; body:
 export class HttpChannelAdapter implements ChannelPort {
   readonly channelId: string;
   readonly profile: ChannelProfile;
+  readonly merchantId: string;
 
   constructor(private readonly settings: HttpChannelSettings) {
     assertChannelKey(settings.key);
@@ -95,6 +96,7 @@ export class HttpChannelAdapter implements ChannelPort {
       throw new RangeError(`channel ${settings.channelId}: its profile names ${settings.profile.channelId}`);
     this.channelId = settings.channelId;
     this.profile = settings.profile;
+    this.merchantId = settings.merchantId;
   }
 
   async #call<Op extends WireOperation>(

@@ -88,11 +88,11 @@ export class MongoStatementStore implements StatementStore {
   }
 
   async replaceDay(
-    summary: Omit<StatementDaySummary, 'lineCount' | 'storedAtMs'>,
+    day: StatementDayKey & { readonly format: string },
     records: AsyncIterable<StatementRecord>,
   ): Promise<StatementDaySummary> {
     const generation = randomUUID();
-    const { channel, accountingDate } = summary;
+    const { channel, accountingDate } = day;
     let lineCount = 0;
     let batch: LineRecord[] = [];
     const flush = async () => {
@@ -125,8 +125,14 @@ export class MongoStatementStore implements StatementStore {
       await this.lines().deleteMany({ channel, accountingDate, generation });
       throw error;
     }
-    const stored: StatementDaySummary = { ...summary, lineCount, storedAtMs: Date.now() };
-    await this.days().replaceOne({ _id: dayIdOf(summary) }, { ...stored, generation }, { upsert: true });
+    const stored: StatementDaySummary = {
+      channel,
+      accountingDate,
+      format: day.format,
+      lineCount,
+      storedAtMs: Date.now(),
+    };
+    await this.days().replaceOne({ _id: dayIdOf(day) }, { ...stored, generation }, { upsert: true });
     await this.lines().deleteMany({ channel, accountingDate, generation: { $ne: generation } });
     return stored;
   }

@@ -18,9 +18,7 @@ CREATE TABLE IF NOT EXISTS statement_days (
   accounting_date TEXT NOT NULL,
   generation TEXT NOT NULL,
   format TEXT NOT NULL,
-  file_sha256 TEXT NOT NULL,
   line_count INTEGER NOT NULL,
-  set_aside_count INTEGER NOT NULL,
   stored_at_ms INTEGER NOT NULL,
   PRIMARY KEY (channel, accounting_date)
 );
@@ -52,9 +50,7 @@ interface DayRow {
   accounting_date: string;
   generation: string;
   format: string;
-  file_sha256: string;
   line_count: number;
-  set_aside_count: number;
   stored_at_ms: number;
 }
 
@@ -62,9 +58,7 @@ const summaryOf = (row: DayRow): StatementDaySummary => ({
   channel: row.channel,
   accountingDate: row.accounting_date,
   format: row.format,
-  fileSha256: row.file_sha256,
   lineCount: row.line_count,
-  setAsideCount: row.set_aside_count,
   storedAtMs: row.stored_at_ms,
 });
 
@@ -87,11 +81,11 @@ export class SqliteStatementStore implements StatementStore {
   }
 
   async replaceDay(
-    summary: Omit<StatementDaySummary, 'lineCount' | 'storedAtMs'>,
+    day: StatementDayKey & { readonly format: string },
     records: AsyncIterable<StatementRecord>,
   ): Promise<StatementDaySummary> {
     const generation = randomUUID();
-    const { channel, accountingDate } = summary;
+    const { channel, accountingDate } = day;
     const insert = this.db.prepare(
       `INSERT INTO statement_lines (channel, accounting_date, generation, merchant_order_no, refund_key, source_line, record)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -135,26 +129,22 @@ export class SqliteStatementStore implements StatementStore {
       dropGeneration();
       throw error;
     }
-    const stored: StatementDaySummary = { ...summary, lineCount, storedAtMs: Date.now() };
+    const stored: StatementDaySummary = {
+      channel,
+      accountingDate,
+      format: day.format,
+      lineCount,
+      storedAtMs: Date.now(),
+    };
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO statement_days (channel, accounting_date, generation, format, file_sha256, line_count, set_aside_count, stored_at_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO statement_days (channel, accounting_date, generation, format, line_count, stored_at_ms)
+           VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (channel, accounting_date) DO UPDATE SET generation = excluded.generation, format = excluded.format,
-             file_sha256 = excluded.file_sha256, line_count = excluded.line_count,
-             set_aside_count = excluded.set_aside_count, stored_at_ms = excluded.stored_at_ms`,
+             line_count = excluded.line_count, stored_at_ms = excluded.stored_at_ms`,
         )
-        .run(
-          channel,
-          accountingDate,
-          generation,
-          stored.format,
-          stored.fileSha256,
-          lineCount,
-          stored.setAsideCount,
-          stored.storedAtMs,
-        );
+        .run(channel, accountingDate, generation, stored.format, lineCount, stored.storedAtMs);
       this.db
         .prepare('DELETE FROM statement_lines WHERE channel = ? AND accounting_date = ? AND generation <> ?')
         .run(channel, accountingDate, generation);

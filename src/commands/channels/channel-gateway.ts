@@ -162,6 +162,20 @@ export class ChannelGateway {
     this.#usage.set(key, this.#usedToday(channelId, operation, nowMs) + amount.amountMinor);
   }
 
+  /** The channels whose profiles declare a capability, in configuration order. */
+  channelsWith(capability: 'statements' | 'refund' | 'cancel' | 'balanceQuery'): string[] {
+    return [...this.#ports.values()]
+      .filter((port) => port.profile.capabilities[capability])
+      .map((port) => port.channelId);
+  }
+
+  /** Our merchant number at a channel (what its statements name us by). */
+  merchantIdOf(channelId: string): string {
+    const port = this.#ports.get(channelId);
+    if (!port) throw new RangeError(`no channel ${channelId}`);
+    return port.merchantId;
+  }
+
   notifyUrl(channelId: string): string | null {
     return this.settings.notifyUrlFor(channelId);
   }
