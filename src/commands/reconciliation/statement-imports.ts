@@ -49,7 +49,7 @@ export type StatementImportOutcome =
 function hashing(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
   const hash = createHash('sha256');
   const iterator =
-    Symbol.asyncIterator in bytes ? bytes[Symbol.asyncIterator]() : (bytes as Iterable<Uint8Array>)[Symbol.iterator]();
+    Symbol.asyncIterator in bytes ? bytes[Symbol.asyncIterator]() : (bytes)[Symbol.iterator]();
   const through: AsyncIterable<Uint8Array> = {
     [Symbol.asyncIterator]: () => ({
       async next() {
