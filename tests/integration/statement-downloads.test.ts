@@ -71,7 +71,7 @@ describe('statement downloads', () => {
 
     // 01:00 on the 1st, Beijing: before the hour (02:00) nothing is asked.
     simulator.setNow(at('2026-11-30T17:00:00Z'));
-    const onDay = (results: readonly { accountingDate: string; channel: string }[]) =>
+    const onDay = <R extends { accountingDate: string; channel: string }>(results: readonly R[]) =>
       results.filter((r) => r.accountingDate === DAY && r.channel === SIMULATED_BANK);
     expect(onDay(await sweepStatementDownloads(deps, '2026-11-30T17:00:00.000Z'))).toEqual([]);
 
