@@ -29,7 +29,10 @@ const file = {
   setAsideCount: 0,
   importedBy: null,
 };
-const store = (fileSha256: string, at: string): StatementDayCommand => ({
+const store = (
+  fileSha256: string,
+  at: string,
+): Extract<StatementDayCommand, { type: 'RecordStatementStored' | 'RecordStatementRejected' }> => ({
   type: 'RecordStatementStored',
   ...day,
   ...file,
