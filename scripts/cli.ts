@@ -5,6 +5,7 @@ import { adminCommand } from './admin.js';
 import { auditCommand } from './audit.js';
 import { channelsCommand } from './channels.js';
 import { printProjectionStatus } from './projection-status.js';
+import { reconCommand } from './recon.js';
 import { rebuildProjections } from './rebuild.js';
 import { serve } from './serve.js';
 import { vaultCommand } from './vault.js';
@@ -50,6 +51,7 @@ program.addCommand(auditCommand());
 program.addCommand(adminCommand());
 program.addCommand(channelsCommand());
 program.addCommand(vaultCommand());
+program.addCommand(reconCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? `error: ${error.message}` : error);

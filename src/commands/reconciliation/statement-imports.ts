@@ -48,8 +48,7 @@ export type StatementImportOutcome =
 /** Hashes what passes through it; `finish` reads whatever the parser left unread, so the hash is the file's. */
 function hashing(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
   const hash = createHash('sha256');
-  const iterator =
-    Symbol.asyncIterator in bytes ? bytes[Symbol.asyncIterator]() : (bytes)[Symbol.iterator]();
+  const iterator = Symbol.asyncIterator in bytes ? bytes[Symbol.asyncIterator]() : bytes[Symbol.iterator]();
   const through: AsyncIterable<Uint8Array> = {
     [Symbol.asyncIterator]: () => ({
       async next() {
