@@ -135,6 +135,43 @@ const configSchema = z.object({
   CARD_FINGERPRINT_KEY: optionalKey32,
   /** An operator's card BIN table (CSV, the shipped table's columns) used instead of resources/card-bins.csv. */
   CARD_BIN_TABLE_FILE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  /** base64 of the 32-byte Ed25519 seed of the platform transit key; unset: a random key per process start. */
+  TRANSIT_SIGNING_KEY: z.preprocess(
+    emptyAsUndefined,
+    z
+      .base64()
+      .refine((text) => Buffer.from(text, 'base64').length === 32, 'must be base64 of a 32-byte Ed25519 seed')
+      .optional(),
+  ),
+  /** The id (1..255) credentials signed with TRANSIT_SIGNING_KEY carry, so the key can rotate. */
+  TRANSIT_KEY_ID: z.coerce.number().int().min(1).max(255).default(1),
+  /** Keys rotated out whose credentials still verify: `id:base64url-raw-public-key`, comma-separated. */
+  TRANSIT_RETIRED_KEYS: z
+    .string()
+    .regex(/^([0-9]{1,3}:[A-Za-z0-9_-]{43}(,[0-9]{1,3}:[A-Za-z0-9_-]{43})*)?$/, 'must be id:key,id:key')
+    .default(''),
+  /** How long a transit credential is valid from its issuance (at most 30 days). */
+  TRANSIT_CREDENTIAL_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .default(7 * 86_400),
+  /** Scans older than this at upload are refused (at most 30 days). */
+  TRANSIT_MAX_SCAN_AGE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .default(3 * 86_400),
+  /** Unpaid transit fares (minor units) above which a new credential is refused; 0: any debt blocks. */
+  TRANSIT_ISSUE_DEBT_ALLOWANCE_MINOR: z.coerce
+    .bigint()
+    .min(0n)
+    .max(10n ** 12n)
+    .default(0n),
+  /** How often unpaid transit fares are charged again from wallets that can pay them now; 0: never. */
+  TRANSIT_DEBT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
 });
 
 export type LedgerConfig = {
@@ -171,6 +208,7 @@ export type LedgerConfig = {
   readonly vault: VaultConfig;
   readonly cards: CardsConfig;
   readonly reconciliation: ReconciliationConfig;
+  readonly transit: TransitConfig;
 };
 
 export interface VaultConfig {
@@ -193,6 +231,18 @@ export interface ReconciliationConfig {
   readonly retryIntervalMs: number;
   readonly maxAttempts: number;
   readonly daysBack: number;
+}
+
+export interface TransitConfig {
+  /** The platform transit key's 32-byte seed; undefined: random per process (credentials die with it). */
+  readonly signingKeySeed: Buffer | undefined;
+  readonly keyId: number;
+  /** Raw Ed25519 public keys (base64url) of rotated-out key ids that still verify. */
+  readonly retiredKeys: ReadonlyMap<number, string>;
+  readonly credentialTtlSeconds: number;
+  readonly maxScanAgeSeconds: number;
+  readonly issueDebtAllowanceMinor: bigint;
+  readonly debtSweepIntervalMs: number;
 }
 
 export interface WebhookConfig {
@@ -311,5 +361,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       maxAttempts: c.RECON_MAX_ATTEMPTS,
       daysBack: c.RECON_DAYS_BACK,
     },
+    transit: {
+      signingKeySeed: c.TRANSIT_SIGNING_KEY === undefined ? undefined : Buffer.from(c.TRANSIT_SIGNING_KEY, 'base64'),
+      keyId: c.TRANSIT_KEY_ID,
+      retiredKeys: retiredTransitKeys(c.TRANSIT_RETIRED_KEYS, c.TRANSIT_KEY_ID),
+      credentialTtlSeconds: c.TRANSIT_CREDENTIAL_TTL_SECONDS,
+      maxScanAgeSeconds: c.TRANSIT_MAX_SCAN_AGE_SECONDS,
+      issueDebtAllowanceMinor: c.TRANSIT_ISSUE_DEBT_ALLOWANCE_MINOR,
+      debtSweepIntervalMs: c.TRANSIT_DEBT_SWEEP_INTERVAL_MS,
+    },
   };
+}
+
+function retiredTransitKeys(text: string, currentKeyId: number): ReadonlyMap<number, string> {
+  const keys = new Map<number, string>();
+  for (const entry of text.split(',').filter((part) => part !== '')) {
+    const [id, key] = entry.split(':') as [string, string];
+    const keyId = Number(id);
+    if (keyId < 1 || keyId > 255 || keyId === currentKeyId || keys.has(keyId))
+      throw new ConfigError(
+        `invalid configuration: TRANSIT_RETIRED_KEYS: key id ${id} must be 1..255, once, and not TRANSIT_KEY_ID`,
+      );
+    keys.set(keyId, key);
+  }
+  return keys;
 }

@@ -59,6 +59,9 @@ import { statementParserFor } from './reconciliation/statement-formats/statement
 import { startWebhookNotifications, type WebhookNotifications } from './webhooks/webhook-notifications.js';
 import { WebhookSecrets } from './webhooks/webhook-secrets.js';
 import { systemClock } from './system-clock.js';
+import { TransitCommands } from '../commands/transit/transit-commands.js';
+import { TransitDebtSweep } from '../commands/transit/transit-debt-sweep.js';
+import { ConfiguredTransitKeyring } from './crypto/transit-keyring.js';
 
 export { projectionsFor } from '../projections/all-projections.js';
 
@@ -117,6 +120,12 @@ export interface LedgerService {
   readonly statements: StatementStore;
   readonly statementImports: StatementImports;
   readonly statementDownloads: StatementDownloadDeps;
+  /** Transit credentials, scan batches, fares and debts (docs/transit.md). */
+  readonly transit: TransitCommands;
+  /** The platform transit keys (terminals are provisioned with `verificationKeys`). */
+  readonly transitKeys: ConfiguredTransitKeyring;
+  /** The sweep that charges unpaid fares when money arrives (run periodically; tests sweep it themselves). */
+  readonly transitDebtSweep: TransitDebtSweep;
   close(): Promise<void>;
 }
 
@@ -277,6 +286,14 @@ export async function startLedgerService(
       kind === 'channel_payment' ? channelPayments.resume(id, context) : commands.resumeOperation(kind, id, context),
   };
   const poller = new ChannelPaymentPoller(channelPayments, readModels);
+  const transitKeys = new ConfiguredTransitKeyring(config.transit);
+  const transit = new TransitCommands({
+    eventStore,
+    accounts: commands.accountHandler,
+    keyring: transitKeys,
+    settings: config.transit,
+  });
+  const transitDebtSweep = new TransitDebtSweep(transit, readModels);
   // Background work runs where the projections run (the read models say what is due): in the instance
   // holding the projections lease, so several instances do not sweep the same operations at once (the
   // commands would stay correct, by their expected revisions, but repeat the work and its conflicts).
@@ -299,6 +316,12 @@ export async function startLedgerService(
       'channel payment poller',
       background ? config.channelPollIntervalMs : 0,
       whileHolding(() => poller.sweep(clock.now().toISO()!)),
+      options.onProjectionError,
+    ),
+    startPeriodic(
+      'transit debt sweep',
+      background ? config.transit.debtSweepIntervalMs : 0,
+      whileHolding(() => transitDebtSweep.sweep(clock.now().toISO()!)),
       options.onProjectionError,
     ),
   ];
@@ -358,6 +381,9 @@ export async function startLedgerService(
     statements,
     statementImports,
     statementDownloads: downloads,
+    transit,
+    transitKeys,
+    transitDebtSweep,
     async close() {
       for (const sweep of sweeps) clearInterval(sweep);
       await webhooks.stop();

@@ -8,4 +8,20 @@ export { RETRY_MAX_ATTEMPTS_LIMIT, type RetryOptions } from './retry-policy.js';
 export { MAX_PAGES_PER_ITERATION } from './pages.js';
 export { ROUTES, type RouteName, type RouteSpec } from './routes.js';
 export { SIGNATURE_HEADERS, sha256Hex, signRequest, signingString, type SignRequestInput } from './signing.js';
+export {
+  OFFLINE_REFUSALS,
+  TransitFormatError,
+  decodeCredential,
+  ed25519PrivateKeyFromSeed,
+  generateDeviceKeyPair,
+  rawEd25519PublicKey,
+  scanMessage,
+  signScan,
+  verifyTap,
+  type OfflineRefusal,
+  type ScanChallenge,
+  type TapToCheck,
+  type TapVerdict,
+  type TransitCredential as TransitCredentialFields,
+} from './transit.js';
 export type * from './api-types.js';

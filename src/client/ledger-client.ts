@@ -341,6 +341,48 @@ export class LedgerClient {
     return this.read(ROUTES.listTransferBatches, NO_PARAMS, query);
   }
 
+  // Transit (docs/transit.md; the device signer and terminal verifier are in ./transit.js)
+
+  /** The platform transit public keys terminals are provisioned with. */
+  transitKeys(): Promise<Api.TransitKeys> {
+    return this.read(ROUTES.transitKeys, NO_PARAMS);
+  }
+
+  /** Operators: a credential for a payer's device key, its QR payload in the answer. */
+  issueTransitCredential(
+    userId: string,
+    body: Api.IssueTransitCredentialRequest,
+    options?: CommandOptions,
+  ): Promise<Api.TransitCredential> {
+    return this.command(ROUTES.issueTransitCredential, { userId }, body, options);
+  }
+
+  listTransitCredentials(userId: string): Promise<Api.TransitCredentialList> {
+    return this.read(ROUTES.listTransitCredentials, { userId });
+  }
+
+  revokeTransitCredential(
+    userId: string,
+    credentialId: string,
+    body: Api.RevokeTransitCredentialRequest,
+    options?: CommandOptions,
+  ): Promise<Api.TransitCredential> {
+    return this.command(ROUTES.revokeTransitCredential, { userId, credentialId }, body, options);
+  }
+
+  getTransitDebt(userId: string): Promise<Api.TransitDebt> {
+    return this.read(ROUTES.getTransitDebt, { userId });
+  }
+
+  listTransitScans(userId: string, query: Api.TransitScanListQuery = {}): Promise<Api.TransitScanPage> {
+    return this.read(ROUTES.listTransitScans, { userId }, query);
+  }
+
+  /** A transit operator's batch of scans; each scan's result is in the answer (the same batchId: the same answer). */
+  uploadTransitScans(body: Api.TransitScanBatchRequest, options?: CommandOptions): Promise<Api.TransitScanBatch> {
+    return this.command(ROUTES.uploadTransitScans, NO_PARAMS, body, options);
+  }
+
   withdraw(body: Api.WithdrawalRequest, options?: CommandOptions): Promise<Api.Withdrawal> {
     return this.command(ROUTES.withdraw, NO_PARAMS, body, options);
   }

@@ -14,6 +14,12 @@ import { channelRefundEventSchemas } from './channel-payments/channel-refund-eve
 import type { ChannelPaymentEvent } from './channel-payments/channel-payment-decider.js';
 import { stepUpEventSchemas } from './risk/step-up-events.js';
 import { statementDayEventSchemas, type StatementDayEvent } from './reconciliation/statement-day-events.js';
+import {
+  transitBatchEventSchemas,
+  transitEventSchemas,
+  type TransitBatchEvent,
+  type TransitEvent,
+} from './transit/transit-events.js';
 import type { JsonObject, JsonValue } from './shared/json.js';
 
 /**
@@ -36,6 +42,8 @@ const SCHEMAS = [
   ...channelRefundEventSchemas,
   ...stepUpEventSchemas,
   ...statementDayEventSchemas,
+  ...transitEventSchemas,
+  ...transitBatchEventSchemas,
 ] as const;
 
 export type LedgerEvent =
@@ -50,7 +58,9 @@ export type LedgerEvent =
   | EntityEvent
   | WebhookEndpointEvent
   | ChannelPaymentEvent
-  | StatementDayEvent;
+  | StatementDayEvent
+  | TransitEvent
+  | TransitBatchEvent;
 export type LedgerEventType = LedgerEvent['type'];
 
 type EventSchema = (typeof SCHEMAS)[number];

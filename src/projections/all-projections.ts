@@ -6,6 +6,7 @@ import { payerHistoryProjection } from './payer-history.js';
 import type { Projection } from './projection.js';
 import { statementsProjection } from './statements.js';
 import { transferBatchesProjection } from './transfer-batches.js';
+import { transitProjection } from './transit.js';
 import { webhookEndpointsProjection } from './webhook-endpoints.js';
 
 /**
@@ -22,5 +23,6 @@ export function projectionsFor(accountingTimeZone: string): readonly Projection[
     transferBatchesProjection,
     webhookEndpointsProjection,
     payerHistoryProjection,
+    transitProjection,
   ];
 }

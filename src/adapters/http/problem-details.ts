@@ -105,6 +105,10 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: str
   webhook_endpoint_not_found: { status: 404, title: 'Webhook endpoint not found' },
   webhook_endpoint_exists: { status: 409, title: 'Webhook endpoint already exists' },
   webhook_message_not_found: { status: 404, title: 'Webhook message not found' },
+  transit_debt_outstanding: { status: 422, title: 'Transit fares unpaid' },
+  transit_credential_limit: { status: 422, title: 'Too many transit credentials' },
+  transit_credential_not_found: { status: 404, title: 'Transit credential not found' },
+  transit_batch_conflict: { status: 409, title: 'Batch id used for other scans' },
   invariant_violated: { status: 500, title: 'Internal error' },
 };
 

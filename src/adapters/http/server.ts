@@ -177,6 +177,7 @@ export async function buildHttpServer(
         { name: 'freezes', description: 'Freeze, release, deduct' },
         { name: 'pre-authorisations', description: 'Authorise, cancel, complete, cancel completion' },
         { name: 'transfers', description: 'Transfers between accounts' },
+        { name: 'transit', description: 'Transit credentials, offline scans uploaded in batches, fares and debts' },
         { name: 'withdrawals', description: 'Payouts to external cards' },
         { name: 'cards', description: 'Card identification (BIN, network, Luhn); card data never in clear at rest' },
         { name: 'entities', description: 'Users, merchants and operators; payment passwords and API signing keys' },

@@ -55,6 +55,10 @@ export const MOVEMENT_KINDS = [
   'preauth_capture_reversal',
   'preauth_completion_cancellation',
   'channel_payment',
+  // A transit operator's fare, credited when the scan is accepted (against the fares receivable)...
+  'transit_fare',
+  // ...and the payer's wallet charged for it, now or when money arrives (settling the receivable).
+  'transit_charge',
 ] as const;
 export type MovementKind = (typeof MOVEMENT_KINDS)[number];
 

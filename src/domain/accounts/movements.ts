@@ -32,10 +32,11 @@ const RETURNS_MONEY: ReadonlySet<MovementKind> = new Set([
 ]);
 
 /**
- * Money already taken from a payer outside the ledger (through a channel): its credit is owed whatever
- * the account's status since, and the operation checked the account before the payer was charged.
+ * Money already taken from a payer outside the ledger (through a channel), or a fare the platform
+ * guaranteed a transit operator when its terminal accepted a valid credential: its credit is owed
+ * whatever the account's status since, and the operation checked the account before.
  */
-const PAID_IN_ALREADY: ReadonlySet<MovementKind> = new Set(['channel_payment']);
+const PAID_IN_ALREADY: ReadonlySet<MovementKind> = new Set(['channel_payment', 'transit_fare']);
 
 function requireStatusFor(account: OpenAccountState, kind: MovementKind): void {
   const allowed =

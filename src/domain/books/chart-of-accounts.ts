@@ -44,6 +44,14 @@ export const CHART_OF_ACCOUNTS: readonly BookAccount[] = [
       'What each payment channel holds for us: recharges in, withdrawals out, channel fees off. Sub-ledger per channel; internal channel clearing accounts per account; withdrawal fees per withdrawal (WithdrawalCompleted names no channel).',
   },
   {
+    code: '1123',
+    name: 'Transit fares receivable',
+    type: 'asset',
+    subLedgers: ['operation'],
+    description:
+      "Transit fares the platform paid operators and payers still owe, per scan: debited when a scan is accepted (the operator credited), credited when the payer's wallet is charged. A non-zero scan is a payer's unpaid fare.",
+  },
+  {
     code: '2201',
     name: 'Customer wallet liabilities',
     type: 'liability',

@@ -25,9 +25,16 @@ export type PostingEventType = (typeof POSTING_EVENT_TYPES)[number];
 export const CHANNEL_MOVEMENT_KINDS: readonly MovementKind[] = ['withdrawal', 'withdrawal_reversal'];
 /** A payer's money paid in through a channel to a merchant (a channel payment's payee credit). */
 export const CHANNEL_PAYMENT_KINDS: readonly MovementKind[] = ['channel_payment'];
+/** A transit fare booked for the operator, and the payer's charge that settles it (against 1123). */
+export const TRANSIT_FARE_KINDS: readonly MovementKind[] = ['transit_fare'];
+export const TRANSIT_CHARGE_KINDS: readonly MovementKind[] = ['transit_charge'];
 /** Money that moves between internal accounts (its other leg is another account's event). */
 export const INTERNAL_MOVEMENT_KINDS: readonly MovementKind[] = MOVEMENT_KINDS.filter(
-  (kind) => !CHANNEL_MOVEMENT_KINDS.includes(kind) && !CHANNEL_PAYMENT_KINDS.includes(kind),
+  (kind) =>
+    !CHANNEL_MOVEMENT_KINDS.includes(kind) &&
+    !CHANNEL_PAYMENT_KINDS.includes(kind) &&
+    !TRANSIT_FARE_KINDS.includes(kind) &&
+    !TRANSIT_CHARGE_KINDS.includes(kind),
 );
 
 /** `subject`: the subject code of the event's ledger account (2201 for a wallet, 2202 for a merchant...). */
@@ -125,6 +132,45 @@ export const POSTING_RULES: readonly PostingRule[] = [
     credit: leg('1122', 'channel'),
     meaning:
       "A channel payment's money goes back to the payer through the channel, out of what the channel holds for us.",
+  },
+  {
+    id: 'transit-fare',
+    event: 'FundsCredited',
+    kinds: TRANSIT_FARE_KINDS,
+    amount: 'amount',
+    debit: leg('1123', 'operation'),
+    credit: leg(SUBJECT, 'account'),
+    meaning:
+      "A transit operator's accepted scan: we owe the fare to the operator at once, and the payer owes it to us until charged.",
+  },
+  {
+    id: 'transit-charge',
+    event: 'FundsDebited',
+    kinds: TRANSIT_CHARGE_KINDS,
+    amount: 'amount',
+    debit: leg(SUBJECT, 'account'),
+    credit: leg('1123', 'operation'),
+    meaning: "The payer's wallet pays a transit fare: the receivable is settled.",
+  },
+  // The ledger records neither movement below today (no route reverses a fare or a charge); the rows
+  // keep every movement kind posting on both sides, as the books must never skip money.
+  {
+    id: 'transit-fare-return',
+    event: 'FundsDebited',
+    kinds: TRANSIT_FARE_KINDS,
+    amount: 'amount',
+    debit: leg(SUBJECT, 'account'),
+    credit: leg('1123', 'operation'),
+    meaning: 'A transit fare taken back from the operator: the receivable it stood against goes with it.',
+  },
+  {
+    id: 'transit-charge-return',
+    event: 'FundsCredited',
+    kinds: TRANSIT_CHARGE_KINDS,
+    amount: 'amount',
+    debit: leg('1123', 'operation'),
+    credit: leg(SUBJECT, 'account'),
+    meaning: 'A transit charge given back to the payer: the fare is owed again.',
   },
   {
     id: 'freeze',

@@ -53,6 +53,10 @@ export type DomainErrorCode =
   | 'verification_code_expired'
   | 'verification_failed'
   | 'verification_unavailable'
+  | 'transit_debt_outstanding'
+  | 'transit_credential_limit'
+  | 'transit_credential_not_found'
+  | 'transit_batch_conflict'
   | 'invariant_violated';
 
 export class DomainError extends Error {

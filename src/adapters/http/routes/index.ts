@@ -20,6 +20,7 @@ import { rechargeRoutes } from './recharges.js';
 import { statementRoutes } from './statements.js';
 import { transferBatchRoutes } from './transfer-batches.js';
 import { transferAndWithdrawalRoutes } from './transfers-and-withdrawals.js';
+import { transitRoutes } from './transit.js';
 import { webhookDeliveryRoutes } from './webhook-deliveries.js';
 import { webhookEndpointRoutes } from './webhook-endpoints.js';
 
@@ -39,6 +40,7 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(preauthRoutes(service));
     await app.register(transferAndWithdrawalRoutes(service));
     await app.register(transferBatchRoutes(service));
+    await app.register(transitRoutes(service));
     await app.register(statementRoutes(service));
     await app.register(booksRoutes(service));
     await app.register(operationQueryRoutes(service));
