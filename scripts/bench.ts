@@ -20,6 +20,7 @@ import * as payments from '../bench/payments.js';
 import * as projectionCatchup from '../bench/projection-catchup.js';
 import * as rebuild1m from '../bench/rebuild-1m.js';
 import * as vault from '../bench/vault.js';
+import * as transitScans from '../bench/transit-scans.js';
 import * as webhookDeliveries from '../bench/webhook-deliveries.js';
 
 /**
@@ -42,6 +43,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   rebuild1m,
   webhookDeliveries,
   vault,
+  transitScans,
 ];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only <name>]...

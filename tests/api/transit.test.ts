@@ -9,7 +9,14 @@ import {
   type Credentials,
   type TestLedger,
 } from '../support/test-ledger.js';
-import { issueTestCredential, tap, type TestDevice } from '../support/transit-fixtures.js';
+import {
+  issueTestCredential,
+  openSettlementAccount,
+  requestCredential,
+  tap,
+  testContext,
+  type TestDevice,
+} from '../support/transit-fixtures.js';
 
 interface BatchAnswer {
   batchId: string;
@@ -51,12 +58,7 @@ describe('transit', () => {
   beforeAll(async () => {
     ledger = await startTestLedger(undefined, { TRANSIT_DEBT_SWEEP_INTERVAL_MS: '0' });
     busCo = await createCaller(ledger.service, 'merchant', 'City Bus Co');
-    const opened = await ledger.inject({
-      method: 'POST',
-      url: '/v1/accounts',
-      payload: { ownerId: busCo.entityId, type: 'merchant_settlement', currency: 'CNY' },
-    });
-    busAccount = opened.json<{ accountId: string }>().accountId;
+    busAccount = await openSettlementAccount(ledger, busCo);
   });
 
   afterAll(async () => {
@@ -86,26 +88,13 @@ describe('transit', () => {
     const wallet = await payer();
     const other = await payer();
     const issue = (userId: string, walletAccountId: string, devicePublicKey: string) =>
-      ledger.inject({
-        method: 'POST',
-        url: `/v1/transit/users/${userId}/credentials`,
-        payload: { walletAccountId, devicePublicKey, fareCap: '5.00', debtLimit: '10.00', currency: 'CNY' },
-      });
+      requestCredential(ledger, { userId, walletAccountId, devicePublicKey });
     const device = await issueTestCredential(ledger, wallet.ownerId, wallet.accountId);
     expect((await issue(wallet.ownerId, other.accountId, device.publicKey)).json().code).toBe('account_not_found');
     expect((await issue(wallet.ownerId, wallet.accountId, 'A'.repeat(42))).statusCode).toBe(400);
-    const asMerchant = await ledger.inject(
-      {
-        method: 'POST',
-        url: `/v1/transit/users/${wallet.ownerId}/credentials`,
-        payload: {
-          walletAccountId: wallet.accountId,
-          devicePublicKey: device.publicKey,
-          fareCap: '5.00',
-          debtLimit: '10.00',
-          currency: 'CNY',
-        },
-      },
+    const asMerchant = await requestCredential(
+      ledger,
+      { userId: wallet.ownerId, walletAccountId: wallet.accountId, devicePublicKey: device.publicKey },
       busCo,
     );
     expect(asMerchant.statusCode).toBe(403);
@@ -115,7 +104,9 @@ describe('transit', () => {
     const wallet = await payer('10.00');
     const device = await issueTestCredential(ledger, wallet.ownerId, wallet.accountId);
     const before = await balanceOf(busAccount);
-    const response = await upload(batchOf([tap(device), tap(device, { fare: '3.50' })]));
+    // The second tap a second later: the history is newest first.
+    const later = new Date(Date.now() + 1000);
+    const response = await upload(batchOf([tap(device), tap(device, { fare: '3.50', scannedAt: later })]));
     expect(response.statusCode).toBe(200);
     const answer = response.json<BatchAnswer>();
     expect(answer.results.map((r) => r.status)).toEqual(['charged', 'charged']);
@@ -202,13 +193,7 @@ describe('transit', () => {
     );
     try {
       const merchant = await createCaller(aged.service, 'merchant', 'Night Bus');
-      const account = (
-        await aged.inject({
-          method: 'POST',
-          url: '/v1/accounts',
-          payload: { ownerId: merchant.entityId, type: 'merchant_settlement', currency: 'CNY' },
-        })
-      ).json().accountId;
+      const account = await openSettlementAccount(aged, merchant);
       const wallet = await openWallet(aged.app);
       const device = await issueTestCredential(aged, wallet.ownerId, wallet.accountId);
       await new Promise((resolve) => setTimeout(resolve, 1100));
@@ -250,16 +235,10 @@ describe('transit', () => {
     const debt = await debtOf(wallet.ownerId);
     expect(debt).toMatchObject({ outstanding: '4.00', issuanceBlocked: true });
     expect(debt.unpaid.map((s) => s.status)).toEqual(['booked', 'booked']);
-    const blocked = await ledger.inject({
-      method: 'POST',
-      url: `/v1/transit/users/${wallet.ownerId}/credentials`,
-      payload: {
-        walletAccountId: wallet.accountId,
-        devicePublicKey: device.publicKey,
-        fareCap: '5.00',
-        debtLimit: '10.00',
-        currency: 'CNY',
-      },
+    const blocked = await requestCredential(ledger, {
+      userId: wallet.ownerId,
+      walletAccountId: wallet.accountId,
+      devicePublicKey: device.publicKey,
     });
     expect(blocked.statusCode).toBe(422);
     expect(blocked.json().code).toBe('transit_debt_outstanding');
@@ -282,7 +261,7 @@ describe('transit', () => {
     await balanceOf(wallet.accountId, more.json().position);
     await ledger.service.transitDebtSweep.sweep(new Date().toISOString());
     await ledger.service.transitDebtSweep.sweep(new Date().toISOString());
-    expect(await ledger.service.transit.chargeDebt(wallet.ownerId, sweepContext())).toBe(0);
+    expect(await ledger.service.transit.chargeDebt(wallet.ownerId, testContext())).toBe(0);
     expect((await debtOf(wallet.ownerId)).outstanding).toBe('0');
     const head = (await ledger.inject({ method: 'GET', url: '/v1/log/head' })).json().position;
     expect(await balanceOf(wallet.accountId, head)).toBe('4.00');
@@ -316,14 +295,3 @@ describe('transit', () => {
     ]);
   });
 });
-
-function sweepContext() {
-  return {
-    actor: 'test',
-    correlationId: randomUUID(),
-    causationId: null,
-    idempotencyKey: null,
-    operationKey: randomUUID(),
-    occurredAt: new Date().toISOString(),
-  };
-}

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountStreamId } from '../../src/commands/accounts/open-account-handler.js';
-import type { CommandContext } from '../../src/commands/command-context.js';
 import { stepContext } from '../../src/commands/operations/operation-steps.js';
 import { scanIdOf, transitStreamId } from '../../src/commands/transit/transit-commands.js';
 import type { CurrencyCode } from '../../src/domain/money/currency.js';
 import { createCaller, openWallet, recharge, startTestLedger, type TestLedger } from '../support/test-ledger.js';
-import { issueTestCredential } from '../support/transit-fixtures.js';
+import { issueTestCredential, openSettlementAccount, testContext } from '../support/transit-fixtures.js';
 
 /**
  * A process that died between a scan's steps: the debt sweep finds the scan unpaid and takes it to its
@@ -21,26 +20,13 @@ describe('transit: a half-done scan is resumed once', () => {
     ledger = await startTestLedger(undefined, { TRANSIT_DEBT_SWEEP_INTERVAL_MS: '0' });
     const bus = await createCaller(ledger.service, 'merchant', 'Tram');
     busId = bus.entityId;
-    busAccount = (
-      await ledger.inject({
-        method: 'POST',
-        url: '/v1/accounts',
-        payload: { ownerId: bus.entityId, type: 'merchant_settlement', currency: 'CNY' },
-      })
-    ).json().accountId;
+    busAccount = await openSettlementAccount(ledger, bus);
   });
   afterAll(async () => {
     await ledger.close();
   });
 
-  const context = (): CommandContext => ({
-    actor: 'test',
-    correlationId: randomUUID(),
-    causationId: null,
-    idempotencyKey: null,
-    operationKey: randomUUID(),
-    occurredAt: new Date().toISOString(),
-  });
+  const context = testContext;
   const fareEvents = async (accountId: string, kind: string) =>
     (await ledger.service.commands.getAccountEvents(accountId)).filter(
       (e) => (e.type === 'FundsCredited' || e.type === 'FundsDebited') && e.data.kind === kind,

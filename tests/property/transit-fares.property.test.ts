@@ -11,7 +11,7 @@ import {
   type Credentials,
   type TestLedger,
 } from '../support/test-ledger.js';
-import { issueTestCredential, tap, type TestDevice } from '../support/transit-fixtures.js';
+import { issueTestCredential, openSettlementAccount, tap, type TestDevice } from '../support/transit-fixtures.js';
 
 const CNY = 'CNY' as CurrencyCode;
 
@@ -29,13 +29,9 @@ describe('transit fares (property)', () => {
   beforeAll(async () => {
     ledger = await startTestLedger(undefined, { TRANSIT_DEBT_SWEEP_INTERVAL_MS: '0' });
     busCo = await createCaller(ledger.service, 'merchant', 'Metro');
-    busAccount = (
-      await ledger.inject({
-        method: 'POST',
-        url: '/v1/accounts',
-        payload: { ownerId: busCo.entityId, type: 'merchant_settlement', currency: 'CNY' },
-      })
-    ).json().accountId;
+    busAccount = await openSettlementAccount(ledger, busCo);
+    // Something on the books from the start: every run has a trial balance to check.
+    expect((await recharge(ledger.app, (await openWallet(ledger.app)).accountId, '1.00')).statusCode).toBe(201);
   });
   afterAll(async () => {
     await ledger.close();
