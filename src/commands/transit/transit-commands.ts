@@ -72,6 +72,21 @@ export interface BatchUpload {
 
 export type ScanResult = TransitBatchRecord['results'][number];
 
+/** Payers whose scans of one batch run at once (each payer's in order): enough to fill group commits. */
+export const MAX_PAYERS_IN_FLIGHT = 32;
+
+type CheckedScan =
+  | { readonly ok: false; readonly result: ScanResult }
+  | {
+      readonly ok: true;
+      readonly credential: TransitCredential;
+      readonly scanId: string;
+      readonly scannedAtMs: number;
+    };
+
+/** A result not known yet (the assertion after the batch checks none is left). */
+const PENDING: ScanResult = { scanId: null, status: 'refused', code: 'pending' };
+
 /**
  * Transit with both sides offline (docs/transit.md): credentials issued to a payer's device, scans a
  * transit operator uploads in batches, each accepted fare booked at once (the operator credited, the
@@ -168,7 +183,8 @@ export class TransitCommands {
   /**
    * A batch of scans from one transit operator: each verified as a terminal would (at its scan time),
    * judged by the payer's stream (age, duplicates, revocation, debt limit), booked, then charged when the
-   * wallet can pay. Scans are taken in order; a refused scan does not stop the others. The same batch
+   * wallet can pay. Each payer's scans are taken in batch order, payers side by side (at most
+   * MAX_PAYERS_IN_FLIGHT); a refused scan does not stop the others. The same batch
    * again (the operator's own id) is answered from its record; the same id with other scans is refused.
    */
   async uploadBatch(
@@ -192,11 +208,33 @@ export class TransitCommands {
       throw new DomainError('account_not_active', `account ${operatorAccount.accountId} is ${operatorAccount.status}`, {
         accountId: operatorAccount.accountId,
       });
-    const results: ScanResult[] = [];
+    // Verified first, in order (CPU only): a scan id seen earlier in the batch is a duplicate of it.
     const seen = new Set<string>();
-    for (const scan of upload.scans) {
-      results.push(await this.takeScan(upload, operatorAccount.currency, scan, seen, context));
-    }
+    const checked = upload.scans.map((scan) => this.verifyScan(scan, operatorAccount.currency, seen));
+    // Then each payer's scans in batch order (its debt limit depends on it), payers side by side, so
+    // their appends share the event store's group commits.
+    const results: ScanResult[] = checked.map((check) => (check.ok ? PENDING : check.result));
+    const byPayer = new Map<string, number[]>();
+    checked.forEach((check, index) => {
+      if (!check.ok) return;
+      const indexes = byPayer.get(check.credential.userId) ?? [];
+      indexes.push(index);
+      byPayer.set(check.credential.userId, indexes);
+    });
+    const payers = [...byPayer.values()];
+    let next = 0;
+    const worker = async () => {
+      while (next < payers.length) {
+        const indexes = payers[next++]!;
+        for (const index of indexes) {
+          const check = checked[index]!;
+          assert(check.ok, 'only verified scans are taken');
+          results[index] = await this.takeScan(upload, upload.scans[index]!, check, context);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(MAX_PAYERS_IN_FLIGHT, payers.length) }, worker));
+    assert(!results.includes(PENDING), 'every scan of the batch has its result');
     const recorded = await this.batches.handle(
       batchStream,
       {
@@ -216,13 +254,8 @@ export class TransitCommands {
     return { record: answered(recorded.state, upload), position: recorded.position };
   }
 
-  private async takeScan(
-    upload: BatchUpload,
-    operatorCurrency: string,
-    scan: ScanUpload,
-    seen: Set<string>,
-    context: CommandContext,
-  ): Promise<ScanResult> {
+  /** The offline checks (verifyTap at the scan time), the batch's own duplicates and the operator's currency. */
+  private verifyScan(scan: ScanUpload, operatorCurrency: string, seen: Set<string>): CheckedScan {
     const scannedAtMs = DateTime.fromISO(scan.scannedAt, { zone: 'utc' }).toMillis();
     const verdict = this.deps.keyring.verify({
       credential: scan.credential,
@@ -235,12 +268,23 @@ export class TransitCommands {
     });
     const credential = verdict.credential;
     const scanId = credential ? scanIdOf(credential.credentialId, scan.terminalId, scan.nonceHex) : null;
-    const refused = (code: string): ScanResult => ({ scanId, status: 'refused', code });
+    const refused = (code: string): CheckedScan => ({ ok: false, result: { scanId, status: 'refused', code } });
     if (scanId !== null && seen.has(scanId)) return refused('transit_scan_duplicate');
     if (scanId !== null) seen.add(scanId);
     if (!verdict.ok) return refused(verdict.refusal);
-    assert(credential !== null && scanId !== null, 'a verified scan has its credential');
+    assert(scanId !== null, 'a verified scan has its credential');
     if (scan.fare.currency !== operatorCurrency) return refused('currency_mismatch');
+    return { ok: true, credential: verdict.credential, scanId, scannedAtMs };
+  }
+
+  /** A verified scan judged by its payer's stream, then booked and charged as far as it goes. */
+  private async takeScan(
+    upload: BatchUpload,
+    scan: ScanUpload,
+    check: Extract<CheckedScan, { ok: true }>,
+    context: CommandContext,
+  ): Promise<ScanResult> {
+    const { credential, scanId, scannedAtMs } = check;
     const streamId = transitStreamId(credential.userId);
     let accepted;
     try {
@@ -266,7 +310,7 @@ export class TransitCommands {
         stepContext(context, scanId, 'accept'),
       );
     } catch (error) {
-      if (error instanceof ScanRefusedError) return refused(error.code);
+      if (error instanceof ScanRefusedError) return { scanId, status: 'refused', code: error.code };
       throw error;
     }
     // Accepted before by this same batch (a retried upload that died before its record): resume it.
