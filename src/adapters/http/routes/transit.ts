@@ -53,7 +53,7 @@ export const issueTransitCredentialBody = z
   .meta({
     example: {
       walletAccountId: '1015550123456782',
-      devicePublicKey: 'MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqo',
+      devicePublicKey: 'gTl3Dqh9F19Wo1Rmw0x-zMuNipG07jeiXfYPW4_Js5Q',
       fareCap: '6.00',
       debtLimit: '12.00',
       currency: 'CNY',
@@ -120,8 +120,10 @@ export const transitScanBatchBody = z
       operatorAccountId: '2015550123456789',
       scans: [
         {
-          credential: 'AQE...',
-          deviceSignature: 'x1Y...',
+          // The test vectors of docs/transit.md.
+          credential:
+            'AQENfGtuHX5MWY9xDhssPU5fgTl3Dqh9F19Wo1Rmw0x-zMuNipG07jeiXfYPW4_Js5RrDmJgaxec4ENOWQAAAAAAAAH0AAAAAAAAA-gmdS01YjBmMWYwZS0yZjZlLTRkN2EtOWE1NS0yYzFkOWU0YjdhMTAibxH2eZG4kXJmnHQRBn1kkvfGKkBDZa_J6y9nicy1dNV8CBCJCyTVxR_6EqViP-owiwCGPCSVVvv3EpVKKgMB',
+          deviceSignature: 'Uc4vHuPUj8y63ksixRqZodSoHMY47JgPyjuZvKz4BTWmowakUi81U_wponQ8_IWkgHnkyoIHfgS1-u-iAKwzDg',
           terminalId: 'bus-42-front',
           nonce: '00112233445566778899aabbccddeeff',
           scannedAt: '2026-12-01T07:45:12.345Z',
