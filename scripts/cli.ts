@@ -4,6 +4,7 @@ import { loadConfig } from '../src/config.js';
 import { adminCommand } from './admin.js';
 import { auditCommand } from './audit.js';
 import { channelsCommand } from './channels.js';
+import { codesCommand } from './codes.js';
 import { printProjectionStatus } from './projection-status.js';
 import { reconCommand } from './recon.js';
 import { rebuildProjections } from './rebuild.js';
@@ -52,6 +53,7 @@ program.addCommand(adminCommand());
 program.addCommand(channelsCommand());
 program.addCommand(vaultCommand());
 program.addCommand(reconCommand());
+program.addCommand(codesCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? `error: ${error.message}` : error);

@@ -1,5 +1,12 @@
+import { createHash } from 'node:crypto';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import {
+  MAX_STEP_SECONDS,
+  MIN_STEP_SECONDS,
+  PAYMENT_CODE_ALGORITHMS,
+  type PaymentCodeAlgorithm,
+} from './client/payment-codes/payment-code.js';
 
 /**
  * Service configuration, from the environment, validated once at start-up. A bad value stops the
@@ -172,6 +179,30 @@ const configSchema = z.object({
     .default(0n),
   /** How often unpaid transit fares are charged again from wallets that can pay them now; 0: never. */
   TRANSIT_DEBT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
+  /**
+   * Payment-code permutation keys by prefix, `10:<hex>,11:<hex>` (16, 24 or 32 bytes each: AES); the last
+   * listed is the one new seeds get. Public by design (every app holds them: docs/payment-codes.md); unset:
+   * one development key (prefix 10) derived from a fixed label, the same in every process.
+   */
+  PAYMENT_CODE_KEYS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(
+        /^1[0-5]:(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{48}|[0-9a-fA-F]{64})(?:,1[0-5]:(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{48}|[0-9a-fA-F]{64}))*$/,
+        'must be prefix:hexkey pairs (prefix 10..15, AES-128/192/256 key)',
+      )
+      .refine(
+        (text) => new Set(text.split(',').map((pair) => pair.slice(0, 2))).size === text.split(',').length,
+        'a prefix is listed twice',
+      )
+      .optional(),
+  ),
+  PAYMENT_CODE_ALGORITHM: z.enum(PAYMENT_CODE_ALGORITHMS).default('SHA1'),
+  /** The code's time step (TOTP X): it changes every this many seconds. */
+  PAYMENT_CODE_STEP_SECONDS: z.coerce.number().int().min(MIN_STEP_SECONDS).max(MAX_STEP_SECONDS).default(60),
+  /** Steps either side of the redemption's own that a code may come from (clock skew, a slow scan). */
+  PAYMENT_CODE_WINDOW_STEPS: z.coerce.number().int().min(0).max(2).default(1),
 });
 
 export type LedgerConfig = {
@@ -209,6 +240,7 @@ export type LedgerConfig = {
   readonly cards: CardsConfig;
   readonly reconciliation: ReconciliationConfig;
   readonly transit: TransitConfig;
+  readonly paymentCodes: PaymentCodeConfig;
 };
 
 export interface VaultConfig {
@@ -231,6 +263,24 @@ export interface ReconciliationConfig {
   readonly retryIntervalMs: number;
   readonly maxAttempts: number;
   readonly daysBack: number;
+export interface PaymentCodeConfig {
+  readonly algorithm: PaymentCodeAlgorithm;
+  readonly stepSeconds: number;
+  readonly windowSteps: number;
+  readonly keys: ReadonlyMap<number, Buffer>;
+  /** The prefix new seeds are issued with: the last key listed. */
+  readonly issuePrefix: number;
+}
+
+/** The development permutation key (prefix 10) when PAYMENT_CODE_KEYS is unset. */
+export const DEVELOPMENT_PAYMENT_CODE_KEY_HEX = createHash('sha256')
+  .update('ledger-core payment-code development key')
+  .digest('hex')
+  .slice(0, 32);
+
+function paymentCodeKeys(text: string | undefined): Map<number, Buffer> {
+  const pairs = (text ?? `10:${DEVELOPMENT_PAYMENT_CODE_KEY_HEX}`).split(',');
+  return new Map(pairs.map((pair) => [Number(pair.slice(0, 2)), Buffer.from(pair.slice(3), 'hex')]));
 }
 
 export interface TransitConfig {
@@ -370,6 +420,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       issueDebtAllowanceMinor: c.TRANSIT_ISSUE_DEBT_ALLOWANCE_MINOR,
       debtSweepIntervalMs: c.TRANSIT_DEBT_SWEEP_INTERVAL_MS,
     },
+    paymentCodes: paymentCodeConfig(c),
+  };
+}
+
+function paymentCodeConfig(c: z.infer<typeof configSchema>): PaymentCodeConfig {
+  const keys = paymentCodeKeys(c.PAYMENT_CODE_KEYS);
+  return {
+    algorithm: c.PAYMENT_CODE_ALGORITHM,
+    stepSeconds: c.PAYMENT_CODE_STEP_SECONDS,
+    windowSteps: c.PAYMENT_CODE_WINDOW_STEPS,
+    keys,
+    issuePrefix: [...keys.keys()].at(-1)!,
   };
 }
 
