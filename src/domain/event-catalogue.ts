@@ -20,6 +20,7 @@ import {
   type TransitBatchEvent,
   type TransitEvent,
 } from './transit/transit-events.js';
+import { paymentCodeEventSchemas, type PaymentCodeEvent } from './payment-codes/payment-code-events.js';
 import type { JsonObject, JsonValue } from './shared/json.js';
 
 /**
@@ -44,6 +45,7 @@ const SCHEMAS = [
   ...statementDayEventSchemas,
   ...transitEventSchemas,
   ...transitBatchEventSchemas,
+  ...paymentCodeEventSchemas,
 ] as const;
 
 export type LedgerEvent =
@@ -61,6 +63,8 @@ export type LedgerEvent =
   | StatementDayEvent
   | TransitEvent
   | TransitBatchEvent;
+  | StatementDayEvent;
+  | PaymentCodeEvent;
 export type LedgerEventType = LedgerEvent['type'];
 
 type EventSchema = (typeof SCHEMAS)[number];

@@ -22,4 +22,8 @@ export const LEDGER_STREAM_PREFIXES = [
   // (`transitbatch-<recordId>`: not matched by `transit-`, whose dash it lacks).
   'transit-',
   'transitbatch-',
+  // Offline payment codes: a user's seeds and redemptions, slot claims, device bindings.
+  'codeseed-',
+  'codeslot-',
+  'codedevice-',
 ] as const;

@@ -57,6 +57,19 @@ export type DomainErrorCode =
   | 'transit_credential_limit'
   | 'transit_credential_not_found'
   | 'transit_batch_conflict'
+  | 'payment_code_seed_not_found'
+  | 'payment_code_seed_exists'
+  | 'payment_code_seed_limit'
+  | 'payment_code_seed_answered'
+  | 'payment_code_slot_taken'
+  | 'payment_code_slots_exhausted'
+  | 'payment_code_wrong'
+  | 'payment_code_revoked'
+  | 'payment_code_expired'
+  | 'payment_code_used'
+  | 'payment_code_currency_mismatch'
+  | 'payment_code_confirmation_required'
+  | 'payment_code_daily_limit'
   | 'invariant_violated';
 
 export class DomainError extends Error {
