@@ -51,6 +51,10 @@ import { ConfiguredKeyEncryptionKeys } from './crypto/configured-key-encryption-
 import { CardFingerprints } from './crypto/card-fingerprints.js';
 import { loadBinTable } from './cards/bin-table-file.js';
 import { WebhookEndpointCommands } from '../commands/webhooks/webhook-endpoint-commands.js';
+import { PaymentCodeSeeds } from '../commands/payment-codes/payment-code-seeds.js';
+import { PaymentCodeRedemptions } from '../commands/payment-codes/payment-code-redemptions.js';
+import { PaymentCodes, SEED_BYTES } from '../client/payment-codes/payment-code.js';
+import { PayerPasswordGuard } from './http/payer-password-guard.js';
 import type { WebhookOutboxStore } from '../ports/webhook-outbox.js';
 import type { StatementStore } from '../ports/statement-store.js';
 import { StatementImports } from '../commands/reconciliation/statement-imports.js';
@@ -126,7 +130,51 @@ export interface LedgerService {
   readonly transitKeys: ConfiguredTransitKeyring;
   /** The sweep that charges unpaid fares when money arrives (run periodically; tests sweep it themselves). */
   readonly transitDebtSweep: TransitDebtSweep;
+  /** Offline payment codes: the code scheme, seeds (issued, revoked), redemptions (docs/payment-codes.md). */
+  readonly paymentCodes: PaymentCodeService;
   close(): Promise<void>;
+}
+
+export interface PaymentCodeService {
+  readonly codes: PaymentCodes;
+  readonly seeds: PaymentCodeSeeds;
+  readonly redemptions: PaymentCodeRedemptions;
+}
+
+/**
+ * Wrong payment codes: 20 per terminal per 10 minutes, 5 per slot per hour (the figures behind the
+ * guessing probability in docs/payment-codes.md), per instance, in bounded memory.
+ */
+export const PAYMENT_CODE_TERMINAL_GUARD = { maxFailures: 20, windowMs: 10 * 60_000, maxTrackedPayers: 100_000 };
+export const PAYMENT_CODE_SLOT_GUARD = { maxFailures: 5, windowMs: 60 * 60_000, maxTrackedPayers: 200_000 };
+
+function startPaymentCodes(
+  config: LedgerConfig,
+  eventStore: EventStore,
+  vault: SecretVault,
+  commands: LedgerCommands,
+  clock: Clock,
+): PaymentCodeService {
+  const { paymentCodes } = config;
+  const codes = new PaymentCodes(paymentCodes);
+  const seeds = new PaymentCodeSeeds(eventStore, vault, {
+    algorithm: paymentCodes.algorithm,
+    stepSeconds: paymentCodes.stepSeconds,
+    prefix: paymentCodes.issuePrefix,
+    newSeed: () => randomBytes(SEED_BYTES[paymentCodes.algorithm]),
+  });
+  const nowMs = () => clock.now().toMillis();
+  const redemptions = new PaymentCodeRedemptions({
+    seeds,
+    vault,
+    verifier: codes,
+    windowSteps: paymentCodes.windowSteps,
+    commands,
+    accountingTimeZone: config.accountingTimeZone,
+    terminalGuard: new PayerPasswordGuard(PAYMENT_CODE_TERMINAL_GUARD, nowMs),
+    slotGuard: new PayerPasswordGuard(PAYMENT_CODE_SLOT_GUARD, nowMs),
+  });
+  return { codes, seeds, redemptions };
 }
 
 export interface LedgerServiceOptions {
@@ -342,6 +390,7 @@ export async function startLedgerService(
     ),
   );
   const webhookEndpoints = new WebhookEndpointCommands(eventStore);
+  const paymentCodes = startPaymentCodes(config, eventStore, vault, commands, clock);
   const webhooks = startWebhookNotifications(config.webhooks, {
     eventStore,
     outbox,
@@ -384,6 +433,7 @@ export async function startLedgerService(
     transit,
     transitKeys,
     transitDebtSweep,
+    paymentCodes,
     async close() {
       for (const sweep of sweeps) clearInterval(sweep);
       await webhooks.stop();

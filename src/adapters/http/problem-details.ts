@@ -110,10 +110,8 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: str
   transit_credential_not_found: { status: 404, title: 'Transit credential not found' },
   transit_batch_conflict: { status: 409, title: 'Batch id used for other scans' },
   payment_code_seed_not_found: { status: 404, title: 'Payment-code seed not found' },
-  payment_code_seed_exists: { status: 409, title: 'Payment-code seed already issued' },
   payment_code_seed_limit: { status: 422, title: 'Too many payment-code seeds for this user' },
   payment_code_seed_answered: { status: 409, title: 'Payment-code seed was answered already' },
-  payment_code_slot_taken: { status: 409, title: 'Payment-code slot taken' },
   payment_code_slots_exhausted: { status: 503, title: 'No free payment-code slot' },
   payment_code_wrong: { status: 422, title: 'Payment code does not match' },
   payment_code_revoked: { status: 422, title: 'Payment code of a revoked seed' },
@@ -122,6 +120,7 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: str
   payment_code_currency_mismatch: { status: 422, title: 'Payment code pays in another currency' },
   payment_code_confirmation_required: { status: 422, title: 'The payer must confirm this amount' },
   payment_code_daily_limit: { status: 422, title: "Payment code's daily limit reached" },
+  payment_code_rate_limited: { status: 429, title: 'Too many wrong payment codes' },
   invariant_violated: { status: 500, title: 'Internal error' },
 };
 

@@ -128,6 +128,13 @@ export class PaymentCodeSeeds {
       },
       context,
     );
+    if (!issued.events.some((event) => event.type === 'PaymentCodeSeedIssued')) {
+      // A concurrent run of this issuance recorded its own seed first: this run's seed is not the stored one
+      // (its ciphertext stays sealed and unreferenced; forgetting the subject would destroy the first's too).
+      throw new DomainError('payment_code_seed_answered', 'this issuance was answered already: issue a new seed', {
+        seedId,
+      });
+    }
     await this.forgetRevoked(issued.events);
     const seed = issued.state.seeds.get(seedId)!;
     const position = await this.bindDevice(seed, context);
@@ -175,16 +182,12 @@ export class PaymentCodeSeeds {
         holder !== null &&
         holder.seedId !== claim.seedId &&
         (await this.seeds.load(seedStreamId(holder.userId))).state.seeds.get(holder.seedId)?.status === 'revoked';
-      try {
-        await this.slots.handle(
-          slotStreamId(slot),
-          { type: 'ClaimSlot', claim: { slot, ...claim }, holderRevoked },
-          context,
-        );
-        return slot;
-      } catch (error) {
-        if (!(error instanceof DomainError && error.code === 'payment_code_slot_taken')) throw error;
-      }
+      const claimed = await this.slots.handle(
+        slotStreamId(slot),
+        { type: 'ClaimSlot', claim: { slot, ...claim }, holderRevoked },
+        context,
+      );
+      if (claimed.state.holder?.seedId === claim.seedId) return slot;
     }
     throw new DomainError('payment_code_slots_exhausted', `no free slot after ${SLOT_ATTEMPTS} draws`, {});
   }

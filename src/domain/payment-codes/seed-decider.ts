@@ -60,10 +60,8 @@ export function decideSeed(command: SeedCommand, state: SeedStreamState): Paymen
   switch (command.type) {
     case 'IssueSeed': {
       const { seed } = command;
-      if (state.seeds.has(seed.seedId))
-        throw new DomainError('payment_code_seed_exists', `seed ${seed.seedId} was issued already`, {
-          seedId: seed.seedId,
-        });
+      // Issued already (a concurrent retry of the same issuance): nothing new; the caller refuses to answer.
+      if (state.seeds.has(seed.seedId)) return [];
       if (state.seeds.size >= MAX_SEEDS_PER_USER)
         throw new DomainError('payment_code_seed_limit', `user ${seed.userId} has had ${MAX_SEEDS_PER_USER} seeds`, {
           userId: seed.userId,

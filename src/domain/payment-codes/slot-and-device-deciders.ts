@@ -1,4 +1,4 @@
-import { assert, DomainError } from '../shared/domain-error.js';
+import { assert } from '../shared/domain-error.js';
 import type { PaymentCodeDeviceEvent, PaymentCodeSlotEvent } from './payment-code-events.js';
 
 /**
@@ -31,10 +31,8 @@ export function decideSlot(command: SlotCommand, state: SlotState): PaymentCodeS
   if (holder?.seedId === claim.seedId) return [];
   // A claim whose seed was never issued (its issuance died after the claim) holds the slot until it expires.
   const holderLive = holder !== null && !command.holderRevoked && Date.parse(claim.at) < Date.parse(holder.expiresAt);
-  if (holderLive)
-    throw new DomainError('payment_code_slot_taken', `slot ${claim.slot} holds a live seed`, {
-      slot: String(claim.slot),
-    });
+  // Taken: nothing recorded; the caller sees another seed still holding the slot and draws another.
+  if (holderLive) return [];
   assert(Date.parse(claim.expiresAt) > Date.parse(claim.at), 'a slot is claimed for a seed that expires later');
   return [{ type: 'PaymentCodeSlotClaimed', data: claim }];
 }

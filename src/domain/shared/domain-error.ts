@@ -58,10 +58,8 @@ export type DomainErrorCode =
   | 'transit_credential_not_found'
   | 'transit_batch_conflict'
   | 'payment_code_seed_not_found'
-  | 'payment_code_seed_exists'
   | 'payment_code_seed_limit'
   | 'payment_code_seed_answered'
-  | 'payment_code_slot_taken'
   | 'payment_code_slots_exhausted'
   | 'payment_code_wrong'
   | 'payment_code_revoked'
@@ -70,6 +68,7 @@ export type DomainErrorCode =
   | 'payment_code_currency_mismatch'
   | 'payment_code_confirmation_required'
   | 'payment_code_daily_limit'
+  | 'payment_code_rate_limited'
   | 'invariant_violated';
 
 export class DomainError extends Error {

@@ -14,6 +14,7 @@ import { freezeRoutes } from './freezes.js';
 import { logQueryRoutes } from './log-queries.js';
 import { operationQueryRoutes } from './operation-queries.js';
 import { paymentRoutes } from './payments.js';
+import { paymentCodeRoutes } from './payment-codes.js';
 import { projectionStatusRoutes } from './projection-status.js';
 import { preauthRoutes } from './preauths.js';
 import { rechargeRoutes } from './recharges.js';
@@ -51,5 +52,6 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(webhookEndpointRoutes(service));
     await app.register(webhookDeliveryRoutes(service));
     await app.register(cardRoutes(service));
+    await app.register(paymentCodeRoutes(service));
   };
 }

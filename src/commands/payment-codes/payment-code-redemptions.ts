@@ -1,0 +1,173 @@
+import { accountingDate } from '../../domain/shared/accounting-day.js';
+import type { Money } from '../../domain/money/money.js';
+import type { Redemption, Seed } from '../../domain/payment-codes/seed-decider.js';
+import { DomainError } from '../../domain/shared/domain-error.js';
+import type { SecretVault } from '../../ports/secret-vault.js';
+import type { CommandContext } from '../command-context.js';
+import type { LedgerCommands } from '../ledger-commands.js';
+import { paymentIdOf, type PaymentOutcome } from '../payments/payment-operations.js';
+import { seedStreamId, type PaymentCodeSeeds } from './payment-code-seeds.js';
+
+/** The code scheme as redemption needs it (the client's `PaymentCodes` is one). */
+export interface CodeVerifier {
+  decode(code: string): { readonly slot: number; readonly oneTimeValue: string } | undefined;
+  stepAt(atMs: number): number;
+  matchingStep(input: {
+    seed: Uint8Array;
+    oneTimeValue: string;
+    step: number;
+    windowSteps: number;
+  }): number | undefined;
+}
+
+/** Wrong codes counted per key (terminal, slot) within a window, in memory and bounded. */
+export interface WrongCodeGuard {
+  lockedForMs(key: string): number;
+  recordFailure(key: string): void;
+}
+
+export interface RedeemRequest {
+  readonly code: string;
+  readonly merchantId: string;
+  /** The merchant's own account (checked by the caller). */
+  readonly payeeAccountId: string;
+  readonly amount: Money;
+  readonly merchantOrderNo: string;
+  readonly terminalId: string;
+  readonly description: string;
+}
+
+export interface RedeemedCode {
+  readonly redemption: Redemption;
+  readonly payment: PaymentOutcome['payment'];
+  readonly position: bigint;
+}
+
+/**
+ * Redeeming a payment code: find the seed by the code's slot, check the one-time value within the window,
+ * record the use on the seed's stream (at its expected revision: of two terminals redeeming one code at
+ * once, one appends and the other reloads, decides again and is refused `payment_code_used`), then pay
+ * from the seed's wallet through the ordinary payment, whose id is derived from the merchant's order
+ * number (a retry pays once).
+ *
+ * Every way a code can be wrong (malformed, unknown prefix, free slot, no such seed, wrong one-time value)
+ * answers the same `payment_code_wrong`, so a guesser learns nothing from the answer, and counts against
+ * the terminal and (when the code named one) the slot. A locked terminal or slot is refused before any
+ * check (`payment_code_rate_limited`).
+ */
+export class PaymentCodeRedemptions {
+  constructor(
+    private readonly deps: {
+      readonly seeds: PaymentCodeSeeds;
+      readonly vault: SecretVault;
+      readonly verifier: CodeVerifier;
+      readonly windowSteps: number;
+      readonly commands: LedgerCommands;
+      readonly accountingTimeZone: string;
+      readonly terminalGuard: WrongCodeGuard;
+      readonly slotGuard: WrongCodeGuard;
+    },
+  ) {}
+
+  async redeem(request: RedeemRequest, context: CommandContext): Promise<RedeemedCode> {
+    const { deps } = this;
+    const terminalKey = `${request.merchantId}\u0000${request.terminalId}`;
+    refuseWhileLocked(deps.terminalGuard, terminalKey);
+    const decoded = deps.verifier.decode(request.code);
+    if (!decoded) throw this.wrong(terminalKey, null);
+    const slotKey = String(decoded.slot);
+    refuseWhileLocked(deps.slotGuard, slotKey);
+    const holder = await deps.seeds.holderOf(decoded.slot);
+    if (!holder) throw this.wrong(terminalKey, slotKey);
+    const { state } = await deps.seeds.seeds.load(seedStreamId(holder.userId));
+    const seed = state.seeds.get(holder.seedId);
+    if (!seed) throw this.wrong(terminalKey, slotKey);
+    const step = await this.matchedStep(seed, decoded.oneTimeValue, context, terminalKey, slotKey);
+    const paymentId = paymentIdOf(request.merchantId, request.merchantOrderNo);
+    const redemption: Redemption = {
+      userId: seed.userId,
+      seedId: seed.seedId,
+      step,
+      paymentId,
+      merchantId: request.merchantId,
+      merchantOrderNo: request.merchantOrderNo,
+      terminalId: request.terminalId,
+      amountMinor: request.amount.amountMinor,
+      currency: request.amount.currency,
+      accountingDate: accountingDate(context.occurredAt, deps.accountingTimeZone),
+      at: context.occurredAt,
+    };
+    const handled = await deps.seeds.seeds.handle(
+      seedStreamId(seed.userId),
+      { type: 'RedeemCode', redemption },
+      context,
+    );
+    const recorded = [...handled.state.seeds.get(seed.seedId)!.usedSteps.values()].find(
+      (used) => used.merchantId === request.merchantId && used.merchantOrderNo === request.merchantOrderNo,
+    )!;
+    const { payment, position } = await deps.commands.pay(
+      {
+        merchantId: request.merchantId,
+        merchantOrderNo: request.merchantOrderNo,
+        description: request.description,
+        payerAccountId: seed.accountId,
+        payeeAccountId: request.payeeAccountId,
+        amount: request.amount,
+        payerIp: null,
+        payerPlatform: 'payment-code',
+      },
+      context,
+    );
+    return { redemption: recorded, payment, position };
+  }
+
+  /**
+   * The step the code's one-time value matches. Revoked and expired seeds are answered as such before the
+   * seed is opened (a revoked seed is forgotten in the vault and cannot be opened): telling a guesser that
+   * a slot's seed is dead gives nothing to spend.
+   */
+  private async matchedStep(
+    seed: Seed,
+    oneTimeValue: string,
+    context: CommandContext,
+    terminalKey: string,
+    slotKey: string,
+  ): Promise<number> {
+    if (seed.status === 'revoked')
+      throw new DomainError('payment_code_revoked', 'this payment code belongs to a revoked seed', {
+        reason: seed.revocation?.reason ?? 'operator',
+      });
+    if (Date.parse(context.occurredAt) >= Date.parse(seed.expiresAt))
+      throw new DomainError('payment_code_expired', 'this payment code belongs to an expired seed', {
+        expiredAt: seed.expiresAt,
+      });
+    const secret = await this.deps.vault.open(seed.seedReference);
+    if (secret === 'erased')
+      throw new DomainError('payment_code_revoked', 'this payment code belongs to a revoked seed', {
+        reason: 'erased',
+      });
+    const step = this.deps.verifier.matchingStep({
+      seed: secret,
+      oneTimeValue,
+      step: this.deps.verifier.stepAt(Date.parse(context.occurredAt)),
+      windowSteps: this.deps.windowSteps,
+    });
+    secret.fill(0);
+    if (step === undefined) throw this.wrong(terminalKey, slotKey);
+    return step;
+  }
+
+  private wrong(terminalKey: string, slotKey: string | null): DomainError {
+    this.deps.terminalGuard.recordFailure(terminalKey);
+    if (slotKey !== null) this.deps.slotGuard.recordFailure(slotKey);
+    return new DomainError('payment_code_wrong', 'this is not a valid payment code', {});
+  }
+}
+
+function refuseWhileLocked(guard: WrongCodeGuard, key: string): void {
+  const lockedMs = guard.lockedForMs(key);
+  if (lockedMs > 0)
+    throw new DomainError('payment_code_rate_limited', 'too many wrong payment codes; try again later', {
+      retryAfterSeconds: String(Math.ceil(lockedMs / 1000)),
+    });
+}
