@@ -14,6 +14,7 @@ import type * as health from '../adapters/http/routes/health.js';
 import type * as log from '../adapters/http/routes/log-queries.js';
 import type * as operations from '../adapters/http/routes/operation-views.js';
 import type * as payments from '../adapters/http/routes/payments.js';
+import type * as paymentCodes from '../adapters/http/routes/payment-codes.js';
 import type * as preauths from '../adapters/http/routes/preauths.js';
 import type * as projections from '../adapters/http/routes/projection-status.js';
 import type * as recharges from '../adapters/http/routes/recharges.js';
@@ -143,6 +144,14 @@ export type AccountingDatePage = Out<typeof log.accountingDatePageView>;
 
 export type CardLookupRequest = In<typeof cards.cardLookupBody>;
 export type CardLookup = Out<typeof cards.cardLookupView>;
+export type IssuePaymentCodeSeedRequest = In<typeof paymentCodes.issueSeedBody>;
+export type RevokePaymentCodeSeedRequest = In<typeof paymentCodes.revokeSeedBody>;
+export type PaymentCodeSeed = Out<typeof paymentCodes.seedView>;
+export type IssuedPaymentCodeSeed = Out<typeof paymentCodes.issuedSeedView>;
+export type PaymentCodeSeedList = Out<typeof paymentCodes.seedListView>;
+export type RedeemPaymentCodeRequest = In<typeof paymentCodes.redeemBody>;
+export type RedeemedPaymentCode = Out<typeof paymentCodes.redeemedView>;
+export type PaymentCodeRedemptionList = Out<typeof paymentCodes.redemptionListView>;
 
 export type RegisterWebhookEndpointRequest = In<typeof webhooks.registerWebhookEndpointBody>;
 export type UpdateWebhookEndpointRequest = In<typeof webhooks.updateWebhookEndpointBody>;

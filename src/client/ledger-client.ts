@@ -435,6 +435,39 @@ export class LedgerClient {
 
   // The log
 
+  // Offline payment codes (docs/payment-codes.md)
+
+  /** Operators, at a user's login: the answer holds the seed, the only time it is shown. */
+  issuePaymentCodeSeed(
+    userId: string,
+    body: Api.IssuePaymentCodeSeedRequest,
+    options?: CommandOptions,
+  ): Promise<Api.IssuedPaymentCodeSeed> {
+    return this.command(ROUTES.issuePaymentCodeSeed, { userId }, body, options);
+  }
+
+  listPaymentCodeSeeds(userId: string): Promise<Api.PaymentCodeSeedList> {
+    return this.read(ROUTES.listPaymentCodeSeeds, { userId });
+  }
+
+  revokePaymentCodeSeed(
+    userId: string,
+    seedId: string,
+    body: Api.RevokePaymentCodeSeedRequest,
+    options?: CommandOptions,
+  ): Promise<Api.PaymentCodeSeed> {
+    return this.command(ROUTES.revokePaymentCodeSeed, { userId, seedId }, body, options);
+  }
+
+  listPaymentCodeRedemptions(userId: string): Promise<Api.PaymentCodeRedemptionList> {
+    return this.read(ROUTES.listPaymentCodeRedemptions, { userId });
+  }
+
+  /** Merchants: the code a terminal scanned, paid from the payer's wallet into the merchant's account. */
+  redeemPaymentCode(body: Api.RedeemPaymentCodeRequest, options?: CommandOptions): Promise<Api.RedeemedPaymentCode> {
+    return this.command(ROUTES.redeemPaymentCode, NO_PARAMS, body, options);
+  }
+
   // Webhooks (merchants)
 
   /** The answer holds the endpoint's signing secret: the only time it is shown. */

@@ -105,6 +105,11 @@ export const ROUTES = {
   },
 
   lookupCard: { method: 'POST', path: '/v1/cards/lookup' },
+  issuePaymentCodeSeed: { method: 'POST', path: '/v1/users/{userId}/payment-code-seeds' },
+  listPaymentCodeSeeds: { method: 'GET', path: '/v1/users/{userId}/payment-code-seeds' },
+  revokePaymentCodeSeed: { method: 'POST', path: '/v1/users/{userId}/payment-code-seeds/{seedId}/revoke' },
+  listPaymentCodeRedemptions: { method: 'GET', path: '/v1/users/{userId}/payment-code-redemptions' },
+  redeemPaymentCode: { method: 'POST', path: '/v1/payment-codes/redeem' },
 
   logHead: { method: 'GET', path: '/v1/log/head' },
   getProjectionStatus: { method: 'GET', path: '/v1/projections' },

@@ -24,7 +24,7 @@ import { merchantOrderNo, paymentView, toPaymentView } from './payments.js';
 const userParams = z.object({ userId: PAYMENT_CODE_ENTITY_ID.describe('The user (payer) entity id') });
 const seedParams = userParams.extend({ seedId: z.uuid() });
 
-const issueSeedBody = z
+export const issueSeedBody = z
   .strictObject({
     deviceId: DEVICE_ID.describe("The device's id as the app reports it; one seed per user and device"),
     accountId: accountIdString.describe("The user's wallet the codes pay from (its currency is the limits')"),
@@ -41,14 +41,14 @@ const issueSeedBody = z
     example: { deviceId: 'ios-7f3a9c', accountId: '1015550123456782', perCodeLimit: '200.00', dailyLimit: '1000.00' },
   });
 
-const revokeSeedBody = z
+export const revokeSeedBody = z
   .strictObject({
     reason: z.enum(['user', 'operator', 'risk']).describe('user: the user asked; risk: e.g. a device reported rooted'),
     note: z.string().max(200).default(''),
   })
   .meta({ example: { reason: 'risk', note: 'device reported rooted' } });
 
-const seedView = z
+export const seedView = z
   .object({
     seedId: z.uuid(),
     userId: z.string(),
@@ -65,7 +65,7 @@ const seedView = z
   })
   .meta({ id: 'PaymentCodeSeed' });
 
-const issuedSeedView = seedView
+export const issuedSeedView = seedView
   .extend({
     seed: z.string().describe('The seed, RFC 4648 base32: shown in this answer only, never again; keep it in the app'),
     slot: z.int().describe("The seed's slot, the first half of every code before the permutation"),
@@ -76,7 +76,7 @@ const issuedSeedView = seedView
   })
   .meta({ id: 'IssuedPaymentCodeSeed' });
 
-const redeemBody = z
+export const redeemBody = z
   .strictObject({
     code: z.string().regex(PAYMENT_CODE_PATTERN, '18 digits starting 10..15').describe('The code as scanned'),
     amount: amountString,
@@ -97,7 +97,7 @@ const redeemBody = z
     },
   });
 
-const redemptionView = z
+export const redemptionView = z
   .object({
     paymentId: z.uuid(),
     seedId: z.uuid(),
@@ -111,7 +111,14 @@ const redemptionView = z
   })
   .meta({ id: 'PaymentCodeRedemption' });
 
-const redeemedView = z.object({ redemption: redemptionView, payment: paymentView }).meta({ id: 'RedeemedPaymentCode' });
+export const redeemedView = z
+  .object({ redemption: redemptionView, payment: paymentView })
+  .meta({ id: 'RedeemedPaymentCode' });
+
+export const seedListView = z.object({ items: z.array(seedView) }).meta({ id: 'PaymentCodeSeedList' });
+export const redemptionListView = z
+  .object({ items: z.array(redemptionView) })
+  .meta({ id: 'PaymentCodeRedemptionList' });
 
 function masked(deviceId: string): string {
   return `${'*'.repeat(Math.max(0, deviceId.length - 4))}${deviceId.slice(-4)}`;
@@ -231,7 +238,7 @@ export function paymentCodeRoutes(service: LedgerService): FastifyPluginAsyncZod
           description: 'Operators only. Newest first, from the event store; never a seed, a slot or a full device id.',
           params: userParams,
           response: {
-            200: z.object({ items: z.array(seedView) }),
+            200: seedListView,
             ...problemResponses('forbidden', 'entity_not_found'),
           },
         },
@@ -282,7 +289,7 @@ export function paymentCodeRoutes(service: LedgerService): FastifyPluginAsyncZod
           description: 'Operators only. The newest 100 redemptions, newest first, from the event store.',
           params: userParams,
           response: {
-            200: z.object({ items: z.array(redemptionView) }),
+            200: redemptionListView,
             ...problemResponses('forbidden', 'entity_not_found'),
           },
         },
