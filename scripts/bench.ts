@@ -15,6 +15,7 @@ import {
 } from '../bench/harness.js';
 import * as coldStart1m from '../bench/cold-start-1m.js';
 import * as httpRecharge from '../bench/http-recharge.js';
+import * as paymentCodes from '../bench/payment-codes.js';
 import * as paymentP99LongStream from '../bench/payment-p99-long-stream.js';
 import * as payments from '../bench/payments.js';
 import * as projectionCatchup from '../bench/projection-catchup.js';
@@ -44,6 +45,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   webhookDeliveries,
   vault,
   transitScans,
+  paymentCodes,
 ];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only <name>]...

@@ -1,24 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DateTime } from 'luxon';
 import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaymentCodes } from '../../src/client/payment-codes/payment-code.js';
 import { PAYMENT_CODE_SLOT_GUARD, PAYMENT_CODE_TERMINAL_GUARD } from '../../src/adapters/ledger-service.js';
-import type { Clock } from '../../src/ports/clock.js';
 import { createCaller, payerOf, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
-
-/** The service's clock, moved forward by the test (request signatures stay within the skew window). */
-function movableClock(): Clock & { advance(seconds: number): void } {
-  let offsetSeconds = 0;
-  return {
-    now: () => DateTime.utc().plus({ seconds: offsetSeconds }),
-    advance(seconds) {
-      offsetSeconds += seconds;
-    },
-  };
-}
+import { movableClock } from '../support/movable-clock.js';
 
 interface IssuedSeed {
   seedId: string;

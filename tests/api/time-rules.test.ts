@@ -1,9 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/ports/clock.js';
 import {
   createCaller,
   openWallet,
@@ -12,17 +10,7 @@ import {
   type Credentials,
   type TestLedger,
 } from '../support/test-ledger.js';
-
-/** The service's clock, moved forward by the test (request signatures stay within the skew window). */
-function movableClock(): Clock & { advance(seconds: number): void } {
-  let offsetSeconds = 0;
-  return {
-    now: () => DateTime.utc().plus({ seconds: offsetSeconds }),
-    advance(seconds) {
-      offsetSeconds += seconds;
-    },
-  };
-}
+import { movableClock } from '../support/movable-clock.js';
 
 describe('deadlines are judged by the command time, not by the sweep', () => {
   const clock = movableClock();

@@ -22,6 +22,8 @@ export const FF1_MAX_TWEAK_BYTES = 64;
 const DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz';
 const ROUNDS = 10;
 const BLOCK_BYTES = 16;
+/** radix^v up to this takes the plain-number rounds (y mod m by Horner: m * 256 + 255 stays exact). */
+const SMALL_MODULUS_LIMIT = 2 ** 32;
 
 export class Ff1 {
   readonly #radix: number;
@@ -72,6 +74,7 @@ export class Ff1 {
     const q = Buffer.alloc(qLength);
     q.set(tweak, 0);
 
+    if (radix ** v <= SMALL_MODULUS_LIMIT) return this.#runSmall(numerals, u, v, b, d, encryptedP, q, direction);
     let a = parse(numerals.slice(0, u), bigRadix);
     let bNum = parse(numerals.slice(u), bigRadix);
     for (let step = 0; step < ROUNDS; step += 1) {
@@ -80,7 +83,7 @@ export class Ff1 {
       const roundInput = direction === 'encrypt' ? bNum : a;
       q[qLength - b - 1] = i;
       writeBig(q, qLength - b, b, roundInput);
-      const y = this.#roundValue(encryptedP, q, d);
+      const y = BigInt(`0x${this.#roundBytes(encryptedP, q, d).toString('hex')}`);
       if (direction === 'encrypt') {
         const c = (a + y) % m;
         a = bNum;
@@ -94,8 +97,54 @@ export class Ff1 {
     return format(a, bigRadix, u) + format(bNum, bigRadix, v);
   }
 
-  /** y = NUM(S), S the first d bytes of R || CIPH(R xor [1]) || CIPH(R xor [2]) ..., R = PRF(P || Q). */
-  #roundValue(encryptedP: Buffer, q: Buffer, d: number): bigint {
+  /**
+   * The same rounds in plain numbers when radix^v fits 32 bits (a payment code's 16 digits: 10^8): only
+   * y mod radix^m matters, taken byte by byte (Horner), so no value ever leaves the exact integer range.
+   * The bigint path above is the standard's text; the NIST samples and the round-trip property run both.
+   */
+  #runSmall(
+    numerals: string,
+    u: number,
+    v: number,
+    b: number,
+    d: number,
+    encryptedP: Buffer,
+    q: Buffer,
+    direction: 'encrypt' | 'decrypt',
+  ): string {
+    const radix = this.#radix;
+    const modU = radix ** u;
+    const modV = radix ** v;
+    const qLength = q.length;
+    let a = parseSmall(numerals.slice(0, u), radix);
+    let bNum = parseSmall(numerals.slice(u), radix);
+    for (let step = 0; step < ROUNDS; step += 1) {
+      const i = direction === 'encrypt' ? step : ROUNDS - 1 - step;
+      const m = i % 2 === 0 ? modU : modV;
+      q[qLength - b - 1] = i;
+      let rest = direction === 'encrypt' ? bNum : a;
+      for (let k = qLength - 1; k >= qLength - b; k -= 1) {
+        q[k] = rest % 256;
+        rest = Math.floor(rest / 256);
+      }
+      const s = this.#roundBytes(encryptedP, q, d);
+      let y = 0;
+      for (let k = 0; k < d; k += 1) y = (y * 256 + s[k]!) % m;
+      if (direction === 'encrypt') {
+        const c = (a + y) % m;
+        a = bNum;
+        bNum = c;
+      } else {
+        const c = (bNum - y + m) % m;
+        bNum = a;
+        a = c;
+      }
+    }
+    return formatSmall(a, radix, u) + formatSmall(bNum, radix, v);
+  }
+
+  /** S: the first d bytes of R || CIPH(R xor [1]) || CIPH(R xor [2]) ..., R = PRF(P || Q). */
+  #roundBytes(encryptedP: Buffer, q: Buffer, d: number): Buffer {
     let r = encryptedP;
     for (let offset = 0; offset < q.length; offset += BLOCK_BYTES) {
       const x = Buffer.allocUnsafe(BLOCK_BYTES);
@@ -108,8 +157,7 @@ export class Ff1 {
       x.writeUInt32BE(x.readUInt32BE(12) ^ j, 12);
       blocks.push(this.#block(x));
     }
-    const s = Buffer.concat(blocks).subarray(0, d);
-    return BigInt(`0x${s.toString('hex')}`);
+    return blocks.length === 1 ? r.subarray(0, d) : Buffer.concat(blocks).subarray(0, d);
   }
 
   #encryptedPFor(n: number, u: number, t: number): Buffer {
@@ -134,6 +182,22 @@ function parse(numerals: string, radix: bigint): bigint {
   let x = 0n;
   for (const c of numerals) x = x * radix + BigInt(DIGITS.indexOf(c));
   return x;
+}
+
+function parseSmall(numerals: string, radix: number): number {
+  let x = 0;
+  for (let k = 0; k < numerals.length; k += 1) x = x * radix + DIGITS.indexOf(numerals[k]!);
+  return x;
+}
+
+function formatSmall(x: number, radix: number, length: number): string {
+  let out = '';
+  let rest = x;
+  for (let k = 0; k < length; k += 1) {
+    out = DIGITS[rest % radix]! + out;
+    rest = Math.floor(rest / radix);
+  }
+  return out;
 }
 
 function format(x: bigint, radix: bigint, length: number): string {
