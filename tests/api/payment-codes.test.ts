@@ -162,7 +162,7 @@ describe('offline payment codes over HTTP', () => {
     const issued = await issue(userId, accountId);
     const response = await redeem(codeOf(issued), { amount: '12.50', orderNo: 'POS-valid-1' });
     expect(response.statusCode, response.body).toBe(201);
-    const { redemption, payment } = response.json();
+    const { redemption, payment, position } = response.json();
     expect(payment).toMatchObject({
       status: 'completed',
       amount: '12.50',
@@ -176,7 +176,7 @@ describe('offline payment codes over HTTP', () => {
       amount: '12.50',
       paymentId: payment.paymentId,
     });
-    const balance = (await get(`/v1/accounts/${accountId}?minPosition=${payment.position}`)).json();
+    const balance = (await get(`/v1/accounts/${accountId}?minPosition=${position}`)).json();
     expect(balance.balance).toBe('87.50');
     const history = (await get(`/v1/users/${userId}/payment-code-redemptions`)).json().items;
     expect(history).toEqual([redemption]);
@@ -261,6 +261,14 @@ describe('offline payment codes over HTTP', () => {
     });
     const seeds = (await get(`/v1/users/${payer}/payment-code-seeds`)).json().items;
     expect(seeds.find((s: { seedId: string }) => s.seedId === second.seedId).revocation.reason).toBe('device_taken');
+  });
+
+  it('a wallet that cannot pay is refused insufficient_funds', async () => {
+    const { userId, accountId } = await newPayer('5.00');
+    const issued = await issue(userId, accountId);
+    const refused = await redeem(codeOf(issued), { amount: '6.00' });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().code).toBe('insufficient_funds');
   });
 
   it('refuses codes of an expired seed', async () => {

@@ -5,7 +5,9 @@ import { DomainError } from '../../domain/shared/domain-error.js';
 import type { SecretVault } from '../../ports/secret-vault.js';
 import type { CommandContext } from '../command-context.js';
 import type { LedgerCommands } from '../ledger-commands.js';
-import { paymentIdOf, type PaymentOutcome } from '../payments/payment-operations.js';
+import { OneCommitUnsuitableError, type OneCommitDecisions, type TrackedStream } from '../one-commit.js';
+import { paymentIdOf, type PaymentOutcome, type PayRequest } from '../payments/payment-operations.js';
+import type { ExistingPayment } from '../../domain/payments/payment-state.js';
 import { seedStreamId, type PaymentCodeSeeds } from './payment-code-seeds.js';
 
 /** The code scheme as redemption needs it (the client's `PaymentCodes` is one). */
@@ -35,6 +37,12 @@ export interface RedeemRequest {
   readonly merchantOrderNo: string;
   readonly terminalId: string;
   readonly description: string;
+}
+
+export interface CheckedCode {
+  readonly seed: Seed;
+  /** The step the code's one-time value matched. */
+  readonly step: number;
 }
 
 export interface RedeemedCode {
@@ -69,7 +77,11 @@ export class PaymentCodeRedemptions {
     },
   ) {}
 
-  async redeem(request: RedeemRequest, context: CommandContext): Promise<RedeemedCode> {
+  /**
+   * The code checked (every refusal as in `redeem`, wrong codes counted) without recording anything: the
+   * seed and the step it matched, for `redeemInOneCommit`.
+   */
+  async check(request: RedeemRequest, context: CommandContext): Promise<CheckedCode> {
     const { deps } = this;
     const terminalKey = `${request.merchantId}\u0000${request.terminalId}`;
     refuseWhileLocked(deps.terminalGuard, terminalKey);
@@ -83,42 +95,87 @@ export class PaymentCodeRedemptions {
     const seed = state.seeds.get(holder.seedId);
     if (!seed) throw this.wrong(terminalKey, slotKey);
     const step = await this.matchedStep(seed, decoded.oneTimeValue, context, terminalKey, slotKey);
-    const paymentId = paymentIdOf(request.merchantId, request.merchantOrderNo);
-    const redemption: Redemption = {
-      userId: seed.userId,
-      seedId: seed.seedId,
-      step,
-      paymentId,
-      merchantId: request.merchantId,
-      merchantOrderNo: request.merchantOrderNo,
-      terminalId: request.terminalId,
-      amountMinor: request.amount.amountMinor,
-      currency: request.amount.currency,
-      accountingDate: accountingDate(context.occurredAt, deps.accountingTimeZone),
-      at: context.occurredAt,
-    };
+    return { seed, step };
+  }
+
+  /**
+   * As a process: the use recorded on the seed's stream, then the payment (`commands.pay`); `checked`: the
+   * code checked already (by `check`, just before).
+   */
+  async redeem(request: RedeemRequest, context: CommandContext, checked?: CheckedCode): Promise<RedeemedCode> {
+    const { deps } = this;
+    const { seed, step } = checked ?? (await this.check(request, context));
     const handled = await deps.seeds.seeds.handle(
       seedStreamId(seed.userId),
-      { type: 'RedeemCode', redemption },
+      { type: 'RedeemCode', redemption: this.redemptionOf(request, seed, step, context) },
       context,
     );
     const recorded = [...handled.state.seeds.get(seed.seedId)!.usedSteps.values()].find(
       (used) => used.merchantId === request.merchantId && used.merchantOrderNo === request.merchantOrderNo,
     )!;
-    const { payment, position } = await deps.commands.pay(
-      {
-        merchantId: request.merchantId,
-        merchantOrderNo: request.merchantOrderNo,
-        description: request.description,
-        payerAccountId: seed.accountId,
-        payeeAccountId: request.payeeAccountId,
-        amount: request.amount,
-        payerIp: null,
-        payerPlatform: 'payment-code',
-      },
-      context,
-    );
+    const { payment, position } = await deps.commands.pay(this.payRequestOf(request, seed), context);
     return { redemption: recorded, payment, position };
+  }
+
+  /**
+   * A checked code's use and its payment decided whole for one commit (the seed's stream beside the
+   * payment's and the two accounts: `PaymentCodeRedeemed`, `PaymentInitiated`, the debit, the credit,
+   * `PaymentCompleted`), or null where the payment cannot (`payInOneCommit`). A refusal of either (a used
+   * step, a limit, insufficient funds) records nothing, so a code the wallet could not pay stays usable;
+   * an order redeemed before is left to the process, which answers the first payment.
+   */
+  redeemInOneCommit(
+    checked: CheckedCode,
+    request: RedeemRequest,
+    context: CommandContext,
+  ): {
+    streams: TrackedStream[];
+    positionStream: string;
+    decide: (decisions: OneCommitDecisions) => { redemption: Redemption; payment: ExistingPayment };
+  } | null {
+    const { deps } = this;
+    const plan = deps.commands.payInOneCommit(this.payRequestOf(request, checked.seed), context);
+    if (!plan) return null;
+    const redemption = this.redemptionOf(request, checked.seed, checked.step, context);
+    const seedStream = seedStreamId(checked.seed.userId);
+    return {
+      streams: [{ handler: deps.seeds.seeds, streamId: seedStream }, ...plan.streams],
+      positionStream: plan.positionStream,
+      decide: (decisions) => {
+        const { events } = decisions.decide(deps.seeds.seeds, seedStream, { type: 'RedeemCode', redemption }, context);
+        if (events.length === 0) throw new OneCommitUnsuitableError('this order was redeemed before');
+        return { redemption, payment: plan.decide(decisions) };
+      },
+    };
+  }
+
+  private redemptionOf(request: RedeemRequest, seed: Seed, step: number, context: CommandContext): Redemption {
+    return {
+      userId: seed.userId,
+      seedId: seed.seedId,
+      step,
+      paymentId: paymentIdOf(request.merchantId, request.merchantOrderNo),
+      merchantId: request.merchantId,
+      merchantOrderNo: request.merchantOrderNo,
+      terminalId: request.terminalId,
+      amountMinor: request.amount.amountMinor,
+      currency: request.amount.currency,
+      accountingDate: accountingDate(context.occurredAt, this.deps.accountingTimeZone),
+      at: context.occurredAt,
+    };
+  }
+
+  private payRequestOf(request: RedeemRequest, seed: Seed): PayRequest {
+    return {
+      merchantId: request.merchantId,
+      merchantOrderNo: request.merchantOrderNo,
+      description: request.description,
+      payerAccountId: seed.accountId,
+      payeeAccountId: request.payeeAccountId,
+      amount: request.amount,
+      payerIp: null,
+      payerPlatform: 'payment-code',
+    };
   }
 
   /**

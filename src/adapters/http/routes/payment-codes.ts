@@ -6,11 +6,12 @@ import { MAX_SEED_TTL_SECONDS } from '../../../commands/payment-codes/payment-co
 import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
 import { DEVICE_ID, PAYMENT_CODE_ENTITY_ID, TERMINAL_ID } from '../../../domain/payment-codes/payment-code-events.js';
 import type { Redemption, Seed } from '../../../domain/payment-codes/seed-decider.js';
+import type { ExistingPayment } from '../../../domain/payments/payment-state.js';
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import type { LedgerService } from '../../ledger-service.js';
 import { accountIdString, amountString, currencyString, idempotencyHeaders, positionString } from '../api-schemas.js';
 import { accountNotFound, principalOf, requireAccountOwner, requireOperator } from '../authorization.js';
-import { commandContextOf, runCommand } from '../idempotent-command.js';
+import { answeredInOneCommit, commandContextOf, runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
 import { MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { merchantOrderNo, paymentView, toPaymentView } from './payments.js';
@@ -112,7 +113,11 @@ export const redemptionView = z
   .meta({ id: 'PaymentCodeRedemption' });
 
 export const redeemedView = z
-  .object({ redemption: redemptionView, payment: paymentView })
+  .object({
+    redemption: redemptionView,
+    payment: paymentView,
+    position: positionString.describe('Pass as minPosition to read the payment back from the read models'),
+  })
   .meta({ id: 'RedeemedPaymentCode' });
 
 export const seedListView = z.object({ items: z.array(seedView) }).meta({ id: 'PaymentCodeSeedList' });
@@ -340,29 +345,54 @@ export function paymentCodeRoutes(service: LedgerService): FastifyPluginAsyncZod
         const payee = await service.commands.getAccountState(body.payeeAccountId);
         if (!payee.exists) throw accountNotFound(body.payeeAccountId);
         requireAccountOwner(request, body.payeeAccountId, payee.ownerId);
-        await runCommand(request, reply, service, async (context) => {
-          const { redemption, payment, position } = await paymentCodes.redemptions.redeem(
-            {
-              code: body.code,
-              merchantId: principal.entityId,
-              payeeAccountId: body.payeeAccountId,
-              amount,
-              merchantOrderNo: body.merchantOrderNo,
-              terminalId: body.terminalId,
-              description: body.description,
-            },
-            context,
+        const redeemRequest = {
+          code: body.code,
+          merchantId: principal.entityId,
+          payeeAccountId: body.payeeAccountId,
+          amount,
+          merchantOrderNo: body.merchantOrderNo,
+          terminalId: body.terminalId,
+          description: body.description,
+        };
+        // Checked before the key is claimed (it reads the vault, and a one-commit decision cannot wait);
+        // a refusal is thrown inside runCommand, so that a retry of an answered request replays its answer.
+        const checked = await paymentCodes.redemptions
+          .check(redeemRequest, commandContextOf(request, service.clock))
+          .then(
+            (code) => ({ code, refusal: null }),
+            (refusal: unknown) => ({
+              code: null,
+              refusal: refusal instanceof Error ? refusal : new Error(String(refusal)),
+            }),
           );
-          if (payment.status === 'failed' && payment.failure) {
-            throw new HttpProblem(422, payment.failure.reasonCode, 'Payment failed', payment.failure.reason, {
-              details: { paymentId: payment.order.paymentId },
-            });
-          }
-          return {
-            statusCode: 201,
-            body: { redemption: toRedemptionView(redemption), payment: toPaymentView(payment, position) },
-          };
+        const view = (redeemed: { redemption: Redemption; payment: ExistingPayment }, position: bigint) => ({
+          redemption: toRedemptionView(redeemed.redemption),
+          payment: toPaymentView(redeemed.payment),
+          position: position.toString(),
         });
+        await runCommand(
+          request,
+          reply,
+          service,
+          async (context) => {
+            if (checked.refusal !== null) throw checked.refusal;
+            const redeemed = await paymentCodes.redemptions.redeem(redeemRequest, context, checked.code ?? undefined);
+            const { payment } = redeemed;
+            if (payment.status === 'failed' && payment.failure) {
+              throw new HttpProblem(422, payment.failure.reasonCode, 'Payment failed', payment.failure.reason, {
+                details: { paymentId: payment.order.paymentId },
+              });
+            }
+            return { statusCode: 201, body: view(redeemed, redeemed.position) };
+          },
+          (context) =>
+            checked.code &&
+            answeredInOneCommit(
+              paymentCodes.redemptions.redeemInOneCommit(checked.code, redeemRequest, context),
+              201,
+              view,
+            ),
+        );
       },
     );
   };
