@@ -271,6 +271,15 @@ describe('offline payment codes over HTTP', () => {
     expect(refused.json().code).toBe('insufficient_funds');
   });
 
+  it('a payer barred from paying is refused payer_may_not_pay', async () => {
+    const { userId, accountId } = await newPayer('50.00');
+    const issued = await issue(userId, accountId);
+    expect((await post(`/v1/entities/${userId}/payment-settings`, { mayPay: false })).statusCode).toBe(200);
+    const refused = await redeem(codeOf(issued));
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().code).toBe('payer_may_not_pay');
+  });
+
   it('refuses codes of an expired seed', async () => {
     const issued = await issue(payer, wallet, undefined, { ttlSeconds: 60 });
     clock.advance(61);

@@ -25,6 +25,15 @@ export const payerPasswordField = z
     "The payer's payment password, collected by the merchant's checkout; required when a merchant takes money from an account it does not own. Never stored or logged.",
   );
 
+/** An owner registered as "may not pay" is refused, whatever proves its consent (a password, a payment code). */
+export async function requirePayerMayPay(service: LedgerService, ownerId: string) {
+  const owner = await service.entities.get(ownerId);
+  if (owner && !owner.mayPay) {
+    throw new HttpProblem(422, 'payer_may_not_pay', 'Payer may not pay', `entity ${ownerId} is not allowed to pay`);
+  }
+  return owner;
+}
+
 export async function requirePayerConsent(
   service: LedgerService,
   request: FastifyRequest,
@@ -32,10 +41,7 @@ export async function requirePayerConsent(
   password: string | undefined,
 ): Promise<void> {
   const principal = principalOf(request);
-  const owner = await service.entities.get(ownerId);
-  if (owner && !owner.mayPay) {
-    throw new HttpProblem(422, 'payer_may_not_pay', 'Payer may not pay', `entity ${ownerId} is not allowed to pay`);
-  }
+  const owner = await requirePayerMayPay(service, ownerId);
   if (principal.kind === 'operator' || principal.entityId === ownerId) return;
   if (password === undefined) {
     throw new HttpProblem(

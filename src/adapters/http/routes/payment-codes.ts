@@ -13,6 +13,7 @@ import { accountIdString, amountString, currencyString, idempotencyHeaders, posi
 import { accountNotFound, principalOf, requireAccountOwner, requireOperator } from '../authorization.js';
 import { answeredInOneCommit, commandContextOf, runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
+import { requirePayerMayPay } from '../payer-consent.js';
 import { MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { merchantOrderNo, paymentView, toPaymentView } from './payments.js';
 
@@ -332,6 +333,7 @@ export function paymentCodeRoutes(service: LedgerService): FastifyPluginAsyncZod
               'payment_code_confirmation_required',
               'payment_code_daily_limit',
               'payment_code_rate_limited',
+              'payer_may_not_pay',
             ),
           },
         },
@@ -365,6 +367,8 @@ export function paymentCodeRoutes(service: LedgerService): FastifyPluginAsyncZod
               refusal: refusal instanceof Error ? refusal : new Error(String(refusal)),
             }),
           );
+        // The code is the payer's consent; a payer barred from paying is refused all the same.
+        if (checked.code) await requirePayerMayPay(service, checked.code.seed.userId);
         const view = (redeemed: { redemption: Redemption; payment: ExistingPayment }, position: bigint) => ({
           redemption: toRedemptionView(redeemed.redemption),
           payment: toPaymentView(redeemed.payment),
