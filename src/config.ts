@@ -263,6 +263,8 @@ export interface ReconciliationConfig {
   readonly retryIntervalMs: number;
   readonly maxAttempts: number;
   readonly daysBack: number;
+}
+
 export interface PaymentCodeConfig {
   readonly algorithm: PaymentCodeAlgorithm;
   readonly stepSeconds: number;
