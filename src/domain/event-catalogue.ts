@@ -62,8 +62,7 @@ export type LedgerEvent =
   | ChannelPaymentEvent
   | StatementDayEvent
   | TransitEvent
-  | TransitBatchEvent;
-  | StatementDayEvent;
+  | TransitBatchEvent
   | PaymentCodeEvent;
 export type LedgerEventType = LedgerEvent['type'];
 
