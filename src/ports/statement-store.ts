@@ -49,3 +49,30 @@ export interface StatementStore {
 export class StatementDayReplacedError extends Error {
   override readonly name = 'StatementDayReplacedError';
 }
+
+/**
+ * A day's lines in write batches of STATEMENT_WRITE_BATCH, each line checked to be of the day, at most
+ * MAX_STATEMENT_DAY_LINES in all (both adapters write what this yields; a throw leaves the old day).
+ */
+export async function* statementDayBatches(
+  day: StatementDayKey,
+  records: AsyncIterable<StatementRecord>,
+): AsyncIterable<readonly StatementRecord[]> {
+  let lineCount = 0;
+  let batch: StatementRecord[] = [];
+  for await (const record of records) {
+    if (record.channel !== day.channel || record.accountingDate !== day.accountingDate)
+      throw new Error(
+        `a line of ${record.channel} ${record.accountingDate} in the statement of ${day.channel} ${day.accountingDate}`,
+      );
+    lineCount += 1;
+    if (lineCount > MAX_STATEMENT_DAY_LINES)
+      throw new Error(`a statement day holds at most ${MAX_STATEMENT_DAY_LINES} lines`);
+    batch.push(record);
+    if (batch.length === STATEMENT_WRITE_BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}

@@ -7,9 +7,8 @@ import {
   type StatementRecordJson,
 } from '../../domain/reconciliation/statement-record.js';
 import {
-  MAX_STATEMENT_DAY_LINES,
-  STATEMENT_WRITE_BATCH,
   StatementDayReplacedError,
+  statementDayBatches,
   type StatementDayKey,
   type StatementDaySummary,
   type StatementStore,
@@ -94,33 +93,22 @@ export class MongoStatementStore implements StatementStore {
     const generation = randomUUID();
     const { channel, accountingDate } = day;
     let lineCount = 0;
-    let batch: LineRecord[] = [];
-    const flush = async () => {
-      if (batch.length === 0) return;
-      await this.lines().insertMany(batch, { ordered: false });
-      batch = [];
-    };
     try {
-      for await (const record of records) {
-        if (record.channel !== channel || record.accountingDate !== accountingDate)
-          throw new Error(
-            `a line of ${record.channel} ${record.accountingDate} in the statement of ${channel} ${accountingDate}`,
-          );
-        lineCount += 1;
-        if (lineCount > MAX_STATEMENT_DAY_LINES)
-          throw new Error(`a statement day holds at most ${MAX_STATEMENT_DAY_LINES} lines`);
-        batch.push({
-          channel,
-          accountingDate,
-          generation,
-          merchantOrderNo: record.merchantOrderNo,
-          refundKey: refundKeyOf(record.refundNo),
-          sourceLine: record.sourceLine,
-          record: statementRecord.encode(record),
-        });
-        if (batch.length === STATEMENT_WRITE_BATCH) await flush();
+      for await (const batch of statementDayBatches(day, records)) {
+        await this.lines().insertMany(
+          batch.map((record) => ({
+            channel,
+            accountingDate,
+            generation,
+            merchantOrderNo: record.merchantOrderNo,
+            refundKey: refundKeyOf(record.refundNo),
+            sourceLine: record.sourceLine,
+            record: statementRecord.encode(record),
+          })),
+          { ordered: false },
+        );
+        lineCount += batch.length;
       }
-      await flush();
     } catch (error) {
       await this.lines().deleteMany({ channel, accountingDate, generation });
       throw error;

@@ -3,9 +3,8 @@ import type Database from 'better-sqlite3';
 import { refundKeyOf } from '../../domain/reconciliation/match-order.js';
 import { statementRecord, type StatementRecord } from '../../domain/reconciliation/statement-record.js';
 import {
-  MAX_STATEMENT_DAY_LINES,
-  STATEMENT_WRITE_BATCH,
   StatementDayReplacedError,
+  statementDayBatches,
   type StatementDayKey,
   type StatementDaySummary,
   type StatementStore,
@@ -108,23 +107,11 @@ export class SqliteStatementStore implements StatementStore {
         .run(channel, accountingDate, generation);
     };
     let lineCount = 0;
-    let batch: StatementRecord[] = [];
     try {
-      for await (const record of records) {
-        if (record.channel !== channel || record.accountingDate !== accountingDate)
-          throw new Error(
-            `a line of ${record.channel} ${record.accountingDate} in the statement of ${channel} ${accountingDate}`,
-          );
-        lineCount += 1;
-        if (lineCount > MAX_STATEMENT_DAY_LINES)
-          throw new Error(`a statement day holds at most ${MAX_STATEMENT_DAY_LINES} lines`);
-        batch.push(record);
-        if (batch.length === STATEMENT_WRITE_BATCH) {
-          insertBatch(batch);
-          batch = [];
-        }
+      for await (const batch of statementDayBatches(day, records)) {
+        insertBatch(batch);
+        lineCount += batch.length;
       }
-      if (batch.length > 0) insertBatch(batch);
     } catch (error) {
       dropGeneration();
       throw error;
