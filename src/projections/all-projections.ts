@@ -1,5 +1,6 @@
 import { balancesProjection } from './balances.js';
 import { booksProjection } from './books.js';
+import { channelOrdersProjection } from './channel-orders.js';
 import { entitiesProjection } from './entities.js';
 import { operationsProjection } from './operations.js';
 import { payerHistoryProjection } from './payer-history.js';
@@ -11,7 +12,7 @@ import { webhookEndpointsProjection } from './webhook-endpoints.js';
 
 /**
  * Every read model the service keeps, built for the accounting time zone that cuts their days (statements
- * and books date each line). Changing ACCOUNTING_TIME_ZONE changes those dates: rebuild after changing it.
+ * and books date each line, channel orders their day). Changing ACCOUNTING_TIME_ZONE changes those dates: rebuild after changing it.
  */
 export function projectionsFor(accountingTimeZone: string): readonly Projection[] {
   return [
@@ -24,5 +25,6 @@ export function projectionsFor(accountingTimeZone: string): readonly Projection[
     webhookEndpointsProjection,
     payerHistoryProjection,
     transitProjection,
+    channelOrdersProjection(accountingTimeZone),
   ];
 }

@@ -8,6 +8,7 @@ import {
   type DocumentWrite,
   type ReadModelStore,
 } from '../../src/ports/read-model-store.js';
+import { compareCodePoints } from '../../src/domain/reconciliation/match-order.js';
 import { FaultyReadModelStore } from './faulty-read-model-store.js';
 
 /**
@@ -223,6 +224,48 @@ export function readModelStoreContract(adapterName: string, open: () => Promise<
 
       const flagged = await store.find(statements, { where: { flag: true, accountId: 'acc-odd' }, limit: 100 });
       expect(flagged.items.map((d) => d.data['seq'])).toEqual([3, 9, 15, 21]);
+    });
+
+    it('orders and ranges strings by code point, as match-order.ts compares (the channel-orders match key)', async () => {
+      const keyed = `ord_${run}`;
+      await store.ensureCollections([{ name: keyed, indexes: ['key'] }]);
+      // A separator below every character of an order number, "|", characters above U+FFFF and U+FFFD:
+      // UTF-16 code-unit order would put the emoji before U+FFFD, code-point order after it.
+      const keys = [
+        'd|A\u0001',
+        'd|A\u0001r1',
+        'd|AB\u0001',
+        'd|A|\u0001',
+        'd|\u{1F600}\u0001',
+        'd|\uFFFD\u0001',
+        'e|A\u0001',
+      ];
+      await store.applyBatch(
+        projection,
+        keys.map((key, i) => ({ collection: keyed, id: `k${i}`, data: { key }, position: BigInt(500 + i) })),
+        506n,
+      );
+      const read: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = await store.find(keyed, {
+          range: { field: 'key', gte: 'd|', lt: 'd}' },
+          orderBy: 'key',
+          limit: 2,
+          ...(after ? { after } : {}),
+        });
+        read.push(...page.items.map((d) => d.data['key'] as string));
+        after = page.nextCursor ?? undefined;
+      } while (after);
+      expect(read).toEqual(keys.slice(0, 6).sort(compareCodePoints));
+      expect(read).toEqual([
+        'd|A\u0001',
+        'd|A\u0001r1',
+        'd|AB\u0001',
+        'd|A|\u0001',
+        'd|\uFFFD\u0001',
+        'd|\u{1F600}\u0001',
+      ]);
     });
 
     it('refuses queries on fields that are not indexed, bad limits and bad cursors', async () => {
