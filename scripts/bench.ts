@@ -20,6 +20,7 @@ import * as paymentP99LongStream from '../bench/payment-p99-long-stream.js';
 import * as payments from '../bench/payments.js';
 import * as projectionCatchup from '../bench/projection-catchup.js';
 import * as rebuild1m from '../bench/rebuild-1m.js';
+import * as reconciliationMatch from '../bench/reconciliation-match.js';
 import * as vault from '../bench/vault.js';
 import * as transitScans from '../bench/transit-scans.js';
 import * as webhookDeliveries from '../bench/webhook-deliveries.js';
@@ -46,6 +47,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   vault,
   transitScans,
   paymentCodes,
+  reconciliationMatch,
 ];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only <name>]...

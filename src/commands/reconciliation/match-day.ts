@@ -11,6 +11,7 @@ import {
   type PendingItem,
 } from '../../domain/reconciliation/match-run.js';
 import { parseCurrency } from '../../domain/money/money.js';
+import { compareCodePoints } from '../../domain/reconciliation/match-order.js';
 import { ourOrderJson, type OurOrder } from '../../domain/reconciliation/our-order.js';
 import { statementRecord } from '../../domain/reconciliation/statement-record.js';
 import type { ReadModelStore } from '../../ports/read-model-store.js';
@@ -104,19 +105,33 @@ export async function matchDay(
   }
 }
 
-/** Our orders of the channel's day in match order, a page at a time. */
+/**
+ * Our orders of the channel's day in match order, a page at a time. Each page is a range read from just
+ * above the last key (the key + U+0000, the next string up), not a cursor: the SQLite store's cursor on a
+ * ranged field scans the range from its start for every page (measured: 50 pages of 1,000 took 2.6 s, and
+ * each page longer than the one before), a range read seeks. Keys are unique (each holds its operation id),
+ * so nothing is skipped; a repeated key would be, and stops the read.
+ */
 export async function* readOurDay(readModels: ReadModelStore, channel: string, date: string): AsyncIterable<OurOrder> {
-  let after: string | undefined;
-  do {
+  const range = dayMatchRange(channel, date);
+  let gte = range.gte;
+  for (;;) {
     const page = await readModels.find<ChannelOrderDocument>(CHANNEL_ORDERS_COLLECTION, {
-      range: { field: 'dayMatchKey', ...dayMatchRange(channel, date) },
+      range: { field: 'dayMatchKey', gte, lt: range.lt },
       orderBy: 'dayMatchKey',
       limit: OUR_ORDERS_PAGE,
-      ...(after ? { after } : {}),
     });
-    for (const item of page.items) yield ourOrderOf(item.data);
-    after = page.nextCursor ?? undefined;
-  } while (after);
+    let previous: string | null = null;
+    for (const item of page.items) {
+      const key = item.data.dayMatchKey;
+      if (key === null || (previous !== null && compareCodePoints(key, previous) <= 0))
+        throw new Error(`channel-orders: key ${key} out of order or repeated after ${previous}`);
+      previous = key;
+      yield ourOrderOf(item.data);
+    }
+    if (page.nextCursor === null || previous === null) return;
+    gte = `${previous}\u0000`;
+  }
 }
 
 export function ourOrderOf(doc: ChannelOrderDocument): OurOrder {
@@ -184,18 +199,25 @@ class JsonLinesFile {
   private readonly partial: string;
   private readonly stream: WriteStream;
   private committed = false;
+  /** A write that failed (disk full...): kept, so the run fails at its next write instead of the process. */
+  private failure: Error | null = null;
 
   constructor(private readonly path: string) {
     this.partial = `${path}.partial`;
     this.stream = createWriteStream(this.partial, { encoding: 'utf8' });
+    this.stream.on('error', (error) => {
+      this.failure ??= error;
+    });
   }
 
   async write(value: unknown): Promise<void> {
+    if (this.failure) throw this.failure;
     // Waits for the stream to drain when its buffer is full, so a million lines never pile up in memory.
     if (!this.stream.write(`${JSON.stringify(value)}\n`)) await once(this.stream, 'drain');
   }
 
   async commit(): Promise<void> {
+    if (this.failure) throw this.failure;
     await new Promise<void>((resolve, reject) =>
       this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
     );
