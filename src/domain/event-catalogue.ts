@@ -21,6 +21,7 @@ import {
   type TransitEvent,
 } from './transit/transit-events.js';
 import { paymentCodeEventSchemas, type PaymentCodeEvent } from './payment-codes/payment-code-events.js';
+import { contractEventSchemas, type ContractOwnEvent } from './contracts/contract-events.js';
 import type { JsonObject, JsonValue } from './shared/json.js';
 
 /**
@@ -46,6 +47,7 @@ const SCHEMAS = [
   ...transitEventSchemas,
   ...transitBatchEventSchemas,
   ...paymentCodeEventSchemas,
+  ...contractEventSchemas,
 ] as const;
 
 export type LedgerEvent =
@@ -63,7 +65,8 @@ export type LedgerEvent =
   | StatementDayEvent
   | TransitEvent
   | TransitBatchEvent
-  | PaymentCodeEvent;
+  | PaymentCodeEvent
+  | ContractOwnEvent;
 export type LedgerEventType = LedgerEvent['type'];
 
 type EventSchema = (typeof SCHEMAS)[number];

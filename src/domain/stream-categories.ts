@@ -26,4 +26,7 @@ export const LEDGER_STREAM_PREFIXES = [
   'codeseed-',
   'codeslot-',
   'codedevice-',
+  // A bind-card contract (`bindcard-<contractId>`), and the claim of a card by a user (`cardclaim-`).
+  'bindcard-',
+  'cardclaim-',
 ] as const;
