@@ -49,6 +49,8 @@ import type { BinTable } from '../domain/cards/bin-table.js';
 import { EnvelopeVault } from './crypto/envelope-vault.js';
 import { ConfiguredKeyEncryptionKeys } from './crypto/configured-key-encryption-keys.js';
 import { CardFingerprints } from './crypto/card-fingerprints.js';
+import { CardBindings, DEFAULT_BINDING_POLICY } from '../commands/contracts/card-bindings.js';
+import type { BindingPolicy } from '../domain/contracts/contract-events.js';
 import { loadBinTable } from './cards/bin-table-file.js';
 import { WebhookEndpointCommands } from '../commands/webhooks/webhook-endpoint-commands.js';
 import { PaymentCodeSeeds } from '../commands/payment-codes/payment-code-seeds.js';
@@ -132,6 +134,8 @@ export interface LedgerService {
   readonly transitDebtSweep: TransitDebtSweep;
   /** Offline payment codes: the code scheme, seeds (issued, revoked), redemptions (docs/payment-codes.md). */
   readonly paymentCodes: PaymentCodeService;
+  /** Bind-card contracts: start, confirm, resend, cancel, unbind, status. */
+  readonly cardBindings: CardBindings;
   close(): Promise<void>;
 }
 
@@ -190,6 +194,7 @@ export interface LedgerServiceOptions {
   readonly channelPayments?: { readonly riskRules?: RiskRules; readonly stepUpPolicy?: StepUpPolicy };
   /** Told when the embedded default generates its vault KEK file (console.warn by default). */
   readonly onKeyGenerated?: (message: string) => void;
+  readonly cardBindingPolicy?: BindingPolicy;
 }
 
 export async function startLedgerService(
@@ -313,6 +318,11 @@ export async function startLedgerService(
     accountSnapshots,
     config.oneCommit === 'auto',
   );
+  // Without a configured key, codes verify only in the process that sent them (until it restarts).
+  const codes = new OneTimeCodes(config.stepUpCodeKey ?? randomBytes(32));
+  const entities = new EntityCommands(eventStore, new ScryptPasswordHasher(), {
+    directory: { maxEntities: ENTITY_DIRECTORY_SIZE, refreshAfterMs: config.authEntityRefreshMs },
+  });
   const channelPayments = new ChannelPaymentCommands({
     eventStore,
     accounts: commands.accountHandler,
@@ -320,8 +330,7 @@ export async function startLedgerService(
     riskRules,
     riskHistory: new ReadModelRiskHistory(readModels, config.accountingTimeZone),
     stepUpPolicy: options.channelPayments?.stepUpPolicy ?? DEFAULT_STEP_UP_POLICY,
-    // Without a configured key, codes verify only in the process that sent them (until it restarts).
-    codes: new OneTimeCodes(config.stepUpCodeKey ?? randomBytes(32)),
+    codes,
     sms: channelSetup.sms,
     accountingTimeZone: config.accountingTimeZone,
   });
@@ -409,9 +418,7 @@ export async function startLedgerService(
     eventStore,
     readModels,
     commands,
-    entities: new EntityCommands(eventStore, new ScryptPasswordHasher(), {
-      directory: { maxEntities: ENTITY_DIRECTORY_SIZE, refreshAfterMs: config.authEntityRefreshMs },
-    }),
+    entities,
     nonces,
     accountOwners: new AccountOwners(eventStore),
     idempotency: new IdempotencyKeeper(eventStore, clock),
@@ -434,6 +441,17 @@ export async function startLedgerService(
     transitKeys,
     transitDebtSweep,
     paymentCodes,
+    cardBindings: new CardBindings({
+      eventStore,
+      entities,
+      gateway: channelSetup.gateway,
+      vault,
+      fingerprints: cardFingerprints,
+      cardBins,
+      codes,
+      sms: channelSetup.sms,
+      policy: options.cardBindingPolicy ?? DEFAULT_BINDING_POLICY,
+    }),
     async close() {
       for (const sweep of sweeps) clearInterval(sweep);
       await webhooks.stop();

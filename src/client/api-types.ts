@@ -4,6 +4,7 @@ import type * as accountQueries from '../adapters/http/routes/account-queries.js
 import type * as accounts from '../adapters/http/routes/accounts.js';
 import type * as books from '../adapters/http/routes/books.js';
 import type * as cards from '../adapters/http/routes/cards.js';
+import type * as cardContracts from '../adapters/http/routes/card-contracts.js';
 import type * as channelPayments from '../adapters/http/routes/channel-payments.js';
 import type * as channelRefunds from '../adapters/http/routes/channel-refunds.js';
 import type * as channels from '../adapters/http/routes/channel-notifications.js';
@@ -152,6 +153,11 @@ export type PaymentCodeSeedList = Out<typeof paymentCodes.seedListView>;
 export type RedeemPaymentCodeRequest = In<typeof paymentCodes.redeemBody>;
 export type RedeemedPaymentCode = Out<typeof paymentCodes.redeemedView>;
 export type PaymentCodeRedemptionList = Out<typeof paymentCodes.redemptionListView>;
+export type StartBindingRequest = In<typeof cardContracts.startBindingBody>;
+export type ConfirmBindingRequest = In<typeof cardContracts.confirmBindingBody>;
+export type ResendBindingCodeRequest = In<typeof cardContracts.resendBindingCodeBody>;
+export type CardContract = Out<typeof cardContracts.contractView>;
+export type CardContractStatus = Out<typeof cardContracts.contractStatusView>;
 
 export type RegisterWebhookEndpointRequest = In<typeof webhooks.registerWebhookEndpointBody>;
 export type UpdateWebhookEndpointRequest = In<typeof webhooks.updateWebhookEndpointBody>;

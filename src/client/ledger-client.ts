@@ -532,6 +532,32 @@ export class LedgerClient {
     return this.command(ROUTES.lookupCard, NO_PARAMS, body);
   }
 
+  /** Starts binding a card for a user (card and identity data in the body only). */
+  startCardBinding(body: Api.StartBindingRequest, options?: CommandOptions): Promise<Api.CardContract> {
+    return this.command(ROUTES.startCardBinding, NO_PARAMS, body, options);
+  }
+
+  confirmCardBinding(contractId: string, body: Api.ConfirmBindingRequest): Promise<Api.CardContract> {
+    return this.command(ROUTES.confirmCardBinding, { contractId }, body);
+  }
+
+  resendCardBindingCode(contractId: string, body: Api.ResendBindingCodeRequest): Promise<Api.CardContract> {
+    return this.command(ROUTES.resendCardBindingCode, { contractId }, body);
+  }
+
+  cancelCardBinding(contractId: string): Promise<Api.CardContract> {
+    return this.command(ROUTES.cancelCardBinding, { contractId }, undefined);
+  }
+
+  unbindCard(contractId: string): Promise<Api.CardContract> {
+    return this.command(ROUTES.unbindCard, { contractId }, undefined);
+  }
+
+  /** Ours, and the channel's answer (asked now). */
+  getCardContract(contractId: string): Promise<Api.CardContractStatus> {
+    return this.read(ROUTES.getCardContract, { contractId });
+  }
+
   /** Read with `minPosition` set to its `position` to see everything recorded so far. */
   logHead(): Promise<Api.LogHead> {
     return this.read(ROUTES.logHead, NO_PARAMS);

@@ -110,6 +110,12 @@ export const ROUTES = {
   revokePaymentCodeSeed: { method: 'POST', path: '/v1/users/{userId}/payment-code-seeds/{seedId}/revoke' },
   listPaymentCodeRedemptions: { method: 'GET', path: '/v1/users/{userId}/payment-code-redemptions' },
   redeemPaymentCode: { method: 'POST', path: '/v1/payment-codes/redeem' },
+  startCardBinding: { method: 'POST', path: '/v1/card-contracts' },
+  confirmCardBinding: { method: 'POST', path: '/v1/card-contracts/{contractId}/confirm' },
+  resendCardBindingCode: { method: 'POST', path: '/v1/card-contracts/{contractId}/resend' },
+  cancelCardBinding: { method: 'POST', path: '/v1/card-contracts/{contractId}/cancel' },
+  unbindCard: { method: 'POST', path: '/v1/card-contracts/{contractId}/unbind' },
+  getCardContract: { method: 'GET', path: '/v1/card-contracts/{contractId}' },
 
   logHead: { method: 'GET', path: '/v1/log/head' },
   getProjectionStatus: { method: 'GET', path: '/v1/projections' },

@@ -22,6 +22,7 @@ import {
 } from './transit/transit-events.js';
 import { paymentCodeEventSchemas, type PaymentCodeEvent } from './payment-codes/payment-code-events.js';
 import { contractEventSchemas, type ContractOwnEvent } from './contracts/contract-events.js';
+import { cardClaimEventSchemas, type CardClaimEvent } from './contracts/card-claim.js';
 import type { JsonObject, JsonValue } from './shared/json.js';
 
 /**
@@ -48,6 +49,7 @@ const SCHEMAS = [
   ...transitBatchEventSchemas,
   ...paymentCodeEventSchemas,
   ...contractEventSchemas,
+  ...cardClaimEventSchemas,
 ] as const;
 
 export type LedgerEvent =
@@ -66,7 +68,8 @@ export type LedgerEvent =
   | TransitEvent
   | TransitBatchEvent
   | PaymentCodeEvent
-  | ContractOwnEvent;
+  | ContractOwnEvent
+  | CardClaimEvent;
 export type LedgerEventType = LedgerEvent['type'];
 
 type EventSchema = (typeof SCHEMAS)[number];

@@ -5,7 +5,7 @@ import type { SensitiveText } from '../domain/shared/sensitive-text.js';
  * message idempotent by our `messageId`: sending the same id again after an `unknown` outcome never sends
  * a second text. The phone and the code travel as `SensitiveText`, so a log of the request shows them masked.
  */
-export const SMS_TEMPLATES = ['payment_step_up'] as const;
+export const SMS_TEMPLATES = ['payment_step_up', 'card_binding'] as const;
 export type SmsTemplate = (typeof SMS_TEMPLATES)[number];
 
 export interface SmsRequest {

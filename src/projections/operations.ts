@@ -568,6 +568,8 @@ export const operationsProjection: Projection = {
  * code, `expiresAt` is when the challenge lapses (the poller closes it then).
  */
 function channelPaymentChange(event: LedgerEvent, envelope: EventEnvelope): DocumentChange | null {
+  // The step-up events serve bind-card contracts too (our own code, on `bindcard-` streams): not operations.
+  if (event.type.startsWith('StepUp') && !envelope.streamId.startsWith('chanpay-')) return null;
   const status = (id: string, next: string, more: Partial<OperationDocument> = {}) =>
     updated(envelope, id, () => ({ status: next, ...more }));
   switch (event.type) {

@@ -40,6 +40,7 @@ function binding(signing: 'verify_then_sign' | 'sign_at_verify'): CardBindingSta
   return {
     contractId,
     userId: 'user_1',
+    requestedBy: 'merchant_1',
     channelId: signing === 'verify_then_sign' ? 'bank-sim' : 'card-network-sim',
     signing,
     requestNo: 'BND0001',

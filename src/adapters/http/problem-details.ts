@@ -121,6 +121,14 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: str
   payment_code_confirmation_required: { status: 422, title: 'The payer must confirm this amount' },
   payment_code_daily_limit: { status: 422, title: "Payment code's daily limit reached" },
   payment_code_rate_limited: { status: 429, title: 'Too many wrong payment codes' },
+  card_bound_to_another_user: { status: 409, title: 'Card bound to another user' },
+  card_binding_in_progress: { status: 409, title: 'A binding of this card is in progress' },
+  card_elements_mismatch: { status: 422, title: 'Card details do not match the bank record' },
+  card_invalid: { status: 422, title: 'Card not valid at its bank' },
+  card_not_supported: { status: 422, title: 'Card cannot be bound' },
+  card_restricted: { status: 422, title: 'Card restricted by its bank' },
+  card_details_invalid: { status: 422, title: 'Card expiry or CVN2 invalid' },
+  card_identity_required: { status: 422, title: 'Real name and ID number required' },
   invariant_violated: { status: 500, title: 'Internal error' },
 };
 

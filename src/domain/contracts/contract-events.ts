@@ -27,6 +27,8 @@ export const bindingFailureReason = z.enum([
   'card_details_invalid',
   /** Any other refusal of the channel (its code recorded beside). */
   'channel_declined',
+  /** The channel took nothing (outage, connection refused): safe to start again. */
+  'channel_unavailable',
   /** Wrong codes beyond the limit. */
   'attempts_exhausted',
   /** The binding's time (or the code's, with no resend left) is over. */
@@ -53,6 +55,8 @@ export const cardBindingStarted = z.strictObject({
   data: z.strictObject({
     contractId,
     userId: z.string().min(1).max(64),
+    /** The caller that started it for the user (a merchant, or an operator): only it (or an operator) acts on it. */
+    requestedBy: z.string().min(1).max(64),
     channelId: z.string().min(1).max(64),
     signing: z.enum(['verify_then_sign', 'sign_at_verify']),
     /** Our request number at the channel: verify and sign are idempotent by it (an unknown outcome is asked again with it). */

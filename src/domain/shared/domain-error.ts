@@ -69,6 +69,14 @@ export type DomainErrorCode =
   | 'payment_code_confirmation_required'
   | 'payment_code_daily_limit'
   | 'payment_code_rate_limited'
+  | 'card_bound_to_another_user'
+  | 'card_binding_in_progress'
+  | 'card_elements_mismatch'
+  | 'card_invalid'
+  | 'card_not_supported'
+  | 'card_restricted'
+  | 'card_details_invalid'
+  | 'card_identity_required'
   | 'invariant_violated';
 
 export class DomainError extends Error {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { phoneNumber } from '../../../domain/shared/sensitive-text.js';
 import { evictOldest } from '../../../domain/shared/evict-oldest.js';
 import { SMS_CODES, type SmsSendRequest } from '../../sms/sms-wire.js';
+import { SMS_TEMPLATES } from '../../../ports/sms-gateway.js';
 import type { ChannelKey } from '../wire/wire-signing.js';
 import type { ChannelSimulator, SimulatedAnswer } from './channel-simulator.js';
 import { drawBetween, happens } from './seeded-draw.js';
@@ -20,7 +21,7 @@ export const SMS_SOURCE = 'sms-gateway';
 const MAX_REMEMBERED_MESSAGES = 10_000;
 
 /** The templates this provider was given (a real one approves each template in advance). */
-const TEMPLATES = new Set(['payment_step_up']);
+const TEMPLATES = new Set<string>(SMS_TEMPLATES);
 
 export type SmsReply =
   | { readonly kind: 'busy'; readonly answer: SimulatedAnswer }

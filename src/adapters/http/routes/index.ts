@@ -5,6 +5,7 @@ import { accountQueryRoutes } from './account-queries.js';
 import { accountRoutes } from './accounts.js';
 import { booksRoutes } from './books.js';
 import { cardRoutes } from './cards.js';
+import { cardContractRoutes } from './card-contracts.js';
 import { channelNotificationRoutes, channelRoutes } from './channel-notifications.js';
 import { channelPaymentRoutes } from './channel-payments.js';
 import { channelRefundRoutes } from './channel-refunds.js';
@@ -53,5 +54,6 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(webhookDeliveryRoutes(service));
     await app.register(cardRoutes(service));
     await app.register(paymentCodeRoutes(service));
+    await app.register(cardContractRoutes(service));
   };
 }
