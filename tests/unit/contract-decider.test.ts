@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { OneTimeCodes } from '../../src/adapters/crypto/one-time-codes.js';
+import { DEFAULT_BINDING_POLICY } from '../../src/commands/contracts/card-bindings.js';
 import {
   contractDecider,
   type ContractCommand,
@@ -23,17 +24,7 @@ const hmac = (code: string) => codes.hmacOf(challengeId, secretText(code));
 const T0 = '2026-12-01T02:00:00.000Z';
 const at = (seconds: number) => new Date(Date.parse(T0) + seconds * 1_000).toISOString();
 
-const policy: BindingPolicy = {
-  bindingTtlMs: 15 * 60_000,
-  maxBankCodeAttempts: 3,
-  ownCode: {
-    codeTtlMs: 5 * 60_000,
-    challengeTtlMs: 10 * 60_000,
-    maxAttempts: 3,
-    maxSends: 2,
-    minResendIntervalMs: 60_000,
-  },
-};
+const policy: BindingPolicy = DEFAULT_BINDING_POLICY;
 const ref = (n: number) => `vref_00000000-0000-4000-8000-00000000000${n}`;
 
 function binding(signing: 'verify_then_sign' | 'sign_at_verify'): CardBindingStarted['data'] {

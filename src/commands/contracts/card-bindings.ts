@@ -28,7 +28,7 @@ import {
   secretText,
   type SensitiveText,
 } from '../../domain/shared/sensitive-text.js';
-import type { ChannelDeclineCode, Declined } from '../../ports/channel-port.js';
+import type { CallOptions, ChannelDeclineCode, ChannelPort, Declined, Outcome } from '../../ports/channel-port.js';
 import type { EventStore } from '../../ports/event-store.js';
 import type { SecretVault } from '../../ports/secret-vault.js';
 import type { SmsGateway } from '../../ports/sms-gateway.js';
@@ -253,15 +253,12 @@ export class CardBindings {
       expiry: credit ? secretText(request.expiry!) : null,
       cvn2: credit ? secretText(request.cvn2!) : null,
     };
-    let outcome = await this.deps.gateway.call(channelId, (port, options) =>
+    const outcome = await this.#untilKnown(channelId, (port, options) =>
       port.verifyElements({ requestNo: binding.requestNo, elements }, options),
     );
-    for (let retry = 0; outcome.status === 'unknown' && retry < MAX_UNKNOWN_RETRIES; retry++)
-      outcome = await this.deps.gateway.call(channelId, (port, options) =>
-        port.verifyElements({ requestNo: binding.requestNo, elements }, options),
-      );
-    // Still unknown: the binding stays `verifying` until it expires (nothing signed stays behind: a late
-    // pre-binding is found by its status and unsigned by the sweep).
+    // Still unknown: the binding stays `verifying` until it expires. A card network may have signed
+    // meanwhile; its contract number is learnt only by asking verify again with this request number,
+    // which nothing does yet after expiry (the sweep is not built: contracts.md, "Not built yet").
     if (outcome.status === 'unknown')
       throw new DomainError('channel_unavailable', 'the channel did not answer; try again later', { contractId });
     let answer: VerificationAnswer;
@@ -308,13 +305,9 @@ export class CardBindings {
     } else {
       if (contract.status !== 'awaiting_bank_code' || contract.verificationId === null) return this.#answer(contract);
       const request = { requestNo: contract.binding.requestNo, verificationId: contract.verificationId, code };
-      let outcome = await this.deps.gateway.call(contract.binding.channelId, (port, options) =>
+      const outcome = await this.#untilKnown(contract.binding.channelId, (port, options) =>
         port.sign(request, options),
       );
-      for (let retry = 0; outcome.status === 'unknown' && retry < MAX_UNKNOWN_RETRIES; retry++)
-        outcome = await this.deps.gateway.call(contract.binding.channelId, (port, options) =>
-          port.sign(request, options),
-        );
       if (outcome.status === 'unknown' || outcome.status === 'unavailable')
         throw new DomainError('channel_unavailable', 'the channel did not answer; confirm again', { contractId });
       const answer: SignatureAnswer =
@@ -406,6 +399,17 @@ export class CardBindings {
       contract: viewOf(contract),
       channel: { state: outcome.status === 'succeeded' ? outcome.state : 'unknown' },
     };
+  }
+
+  /** A call asked again, by the same request number (idempotent at the channel), while its answer is unknown. */
+  async #untilKnown<O extends Outcome<object, object>>(
+    channelId: string,
+    invoke: (port: ChannelPort, options: CallOptions) => Promise<O>,
+  ): Promise<O> {
+    let outcome = await this.deps.gateway.call(channelId, invoke);
+    for (let retry = 0; outcome.status === 'unknown' && retry < MAX_UNKNOWN_RETRIES; retry++)
+      outcome = await this.deps.gateway.call(channelId, invoke);
+    return outcome;
   }
 
   #channelFor(bankCode: string, cardKind: 'debit' | 'credit'): string {
