@@ -162,10 +162,10 @@ export class ChannelGateway {
     this.#usage.set(key, this.#usedToday(channelId, operation, nowMs) + amount.amountMinor);
   }
 
-  /** The channels whose profiles declare a capability, in configuration order. */
-  channelsWith(capability: 'statements' | 'refund' | 'cancel' | 'balanceQuery'): string[] {
+  /** The channels whose profiles say they make daily statements, in configuration order. */
+  statementChannels(): string[] {
     return [...this.#ports.values()]
-      .filter((port) => port.profile.capabilities[capability])
+      .filter((port) => port.profile.capabilities.statements)
       .map((port) => port.channelId);
   }
 

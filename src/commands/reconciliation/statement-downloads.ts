@@ -88,7 +88,7 @@ export async function sweepStatementDownloads(deps: StatementDownloadDeps, nowIs
   assert(availableFromHour >= 0 && availableFromHour <= 23, 'an hour of the day');
   const now = DateTime.fromISO(nowIso, { zone: deps.timeZone });
   const results: DownloadResult[] = [];
-  for (const channel of deps.gateway.channelsWith('statements')) {
+  for (const channel of deps.gateway.statementChannels()) {
     for (let back = daysBack; back >= 1; back--) {
       const day = now.startOf('day').minus({ days: back });
       const dueAt = day.plus({ days: 1 }).set({ hour: availableFromHour });
