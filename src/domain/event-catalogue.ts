@@ -15,6 +15,11 @@ import type { ChannelPaymentEvent } from './channel-payments/channel-payment-dec
 import { stepUpEventSchemas } from './risk/step-up-events.js';
 import { statementDayEventSchemas, type StatementDayEvent } from './reconciliation/statement-day-events.js';
 import {
+  reconciliationRunEventSchemas,
+  type ReconciliationRunEvent,
+} from './reconciliation/reconciliation-run-events.js';
+import { breakEventSchemas, type BreakEvent } from './reconciliation/break-events.js';
+import {
   transitBatchEventSchemas,
   transitEventSchemas,
   type TransitBatchEvent,
@@ -45,6 +50,8 @@ const SCHEMAS = [
   ...channelRefundEventSchemas,
   ...stepUpEventSchemas,
   ...statementDayEventSchemas,
+  ...reconciliationRunEventSchemas,
+  ...breakEventSchemas,
   ...transitEventSchemas,
   ...transitBatchEventSchemas,
   ...paymentCodeEventSchemas,
@@ -65,6 +72,8 @@ export type LedgerEvent =
   | WebhookEndpointEvent
   | ChannelPaymentEvent
   | StatementDayEvent
+  | ReconciliationRunEvent
+  | BreakEvent
   | TransitEvent
   | TransitBatchEvent
   | PaymentCodeEvent

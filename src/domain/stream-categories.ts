@@ -18,6 +18,8 @@ export const LEDGER_STREAM_PREFIXES = [
   'webhook-',
   // A channel's statement of one day (`reconday-<channel>:<date>`): downloads, files stored and refused.
   'reconday-',
+  // A reconciliation break (`reconbreak-<channel>:<date>:<digest>`): found, seen again, cleared, resolved.
+  'reconbreak-',
   // A payer's transit credentials and fares (`transit-<userId>`), and a transit operator's scan batch
   // (`transitbatch-<recordId>`: not matched by `transit-`, whose dash it lacks).
   'transit-',
