@@ -129,6 +129,12 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: str
   card_restricted: { status: 422, title: 'Card restricted by its bank' },
   card_details_invalid: { status: 422, title: 'Card expiry or CVN2 invalid' },
   card_identity_required: { status: 422, title: 'Real name and ID number required' },
+  break_not_found: { status: 404, title: 'Reconciliation break not found' },
+  break_not_open: { status: 409, title: 'Reconciliation break not open' },
+  break_already_open: { status: 409, title: 'Reconciliation break already open' },
+  break_already_resolved: { status: 409, title: 'Reconciliation break already resolved' },
+  resolution_not_allowed_for_class: { status: 422, title: 'Resolution not allowed for this break class' },
+  break_currencies_differ: { status: 422, title: 'The break has two currencies' },
   invariant_violated: { status: 500, title: 'Internal error' },
 };
 

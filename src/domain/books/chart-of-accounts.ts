@@ -85,8 +85,9 @@ export const CHART_OF_ACCOUNTS: readonly BookAccount[] = [
     code: '2241',
     name: 'Suspense',
     type: 'liability',
-    subLedgers: ['account'],
-    description: 'Money whose owner is not yet known, per suspense account.',
+    subLedgers: ['account', 'operation'],
+    description:
+      'Money whose owner is not yet known, per suspense account; and the amount differences of reconciliation breaks an operator settled (per break), until their owner is found.',
   },
   {
     code: '2290',
@@ -116,6 +117,14 @@ export const CHART_OF_ACCOUNTS: readonly BookAccount[] = [
     type: 'expense',
     subLedgers: ['channel', 'operation'],
     description: 'What payment channels charge us: per channel for recharges, per withdrawal for payouts.',
+  },
+  {
+    code: '6604',
+    name: 'Channel fee variance',
+    type: 'expense',
+    subLedgers: ['channel'],
+    description:
+      "Where a channel's statement charged another fee than we booked and an operator took the channel's word: more is a debit, less a credit, per channel.",
   },
 ];
 

@@ -2,6 +2,7 @@ import { FUNDS_MOVEMENT_EVENT_TYPES, MOVEMENT_KINDS, type MovementKind } from '.
 import type { LedgerEvent } from '../event-catalogue.js';
 import type { CurrencyCode } from '../money/currency.js';
 import { bookAccount, type Side, type SubLedgerType } from './chart-of-accounts.js';
+import { partsOfBreakId } from '../reconciliation/break-id.js';
 import { assertBalanced, type JournalLine } from './journal.js';
 
 /**
@@ -18,6 +19,7 @@ export const POSTING_EVENT_TYPES = [
   'WithdrawalCompleted',
   'ChannelPaymentCompleted',
   'ChannelRefundSucceeded',
+  'BreakResolved',
 ] as const;
 export type PostingEventType = (typeof POSTING_EVENT_TYPES)[number];
 
@@ -252,6 +254,46 @@ export const POSTING_RULES: readonly PostingRule[] = [
     meaning:
       "A channel payment voided the same day: the channel gives its fee back with the charge (the merchant's debit returns the gross).",
   },
+  // A reconciliation break an operator settled (break-postings.ts): what the channel holds for us is
+  // made what its statement says, the difference to suspense (per break) or to fee variance (per channel).
+  {
+    id: 'reconciliation-surplus',
+    event: 'BreakResolved',
+    kinds: ['2241:surplus'],
+    amount: 'amount',
+    debit: leg('1122', 'channel'),
+    credit: leg('2241', 'operation'),
+    meaning:
+      'The channel holds more for us than we booked for the order: the difference waits in suspense for its owner.',
+  },
+  {
+    id: 'reconciliation-shortfall',
+    event: 'BreakResolved',
+    kinds: ['2241:shortfall'],
+    amount: 'amount',
+    debit: leg('2241', 'operation'),
+    credit: leg('1122', 'channel'),
+    meaning:
+      'The channel holds less for us than we booked for the order: the difference is owed to suspense until recovered.',
+  },
+  {
+    id: 'reconciliation-fee-over',
+    event: 'BreakResolved',
+    kinds: ['6604:shortfall'],
+    amount: 'amount',
+    debit: leg('6604', 'channel'),
+    credit: leg('1122', 'channel'),
+    meaning: 'The channel kept a larger fee than we booked, and its word is taken: the extra is fee variance.',
+  },
+  {
+    id: 'reconciliation-fee-under',
+    event: 'BreakResolved',
+    kinds: ['6604:surplus'],
+    amount: 'amount',
+    debit: leg('1122', 'channel'),
+    credit: leg('6604', 'channel'),
+    meaning: 'The channel kept a smaller fee (or gave more back) than we booked, and its word is taken.',
+  },
 ];
 
 /** What the rules need to know of an event, whatever its type. */
@@ -375,6 +417,22 @@ function factsOf(event: LedgerEvent): PostingFacts | null {
         amountMinor: 0n,
         feeMinor: d.feeReturnedMinor,
         currency: d.currency,
+      };
+    }
+    case 'BreakResolved': {
+      const d = event.data;
+      // Marked paid or refunded, or nothing to book: the flow (or nothing) posted the money.
+      if (d.posted === null) return null;
+      const direction = d.posted.amountMinor > 0n ? 'surplus' : 'shortfall';
+      return {
+        subjectCode: null,
+        accountId: null,
+        channel: partsOfBreakId(d.breakId).channel,
+        operationId: d.breakId,
+        kind: `${d.posted.account}:${direction}`,
+        amountMinor: d.posted.amountMinor < 0n ? -d.posted.amountMinor : d.posted.amountMinor,
+        feeMinor: 0n,
+        currency: d.posted.currency,
       };
     }
     default:

@@ -77,6 +77,12 @@ export type DomainErrorCode =
   | 'card_restricted'
   | 'card_details_invalid'
   | 'card_identity_required'
+  | 'break_not_found'
+  | 'break_not_open'
+  | 'break_already_open'
+  | 'break_already_resolved'
+  | 'resolution_not_allowed_for_class'
+  | 'break_currencies_differ'
   | 'invariant_violated';
 
 export class DomainError extends Error {
