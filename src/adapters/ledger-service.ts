@@ -1,3 +1,4 @@
+import { ReconciliationBreaks } from '../commands/reconciliation/break-commands.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -126,6 +127,8 @@ export interface LedgerService {
   readonly statements: StatementStore;
   readonly statementImports: StatementImports;
   readonly statementDownloads: StatementDownloadDeps;
+  /** Reconciliation breaks: what runs record, the automatic resolutions, the review queue's commands. */
+  readonly reconciliationBreaks: ReconciliationBreaks;
   /** Transit credentials, scan batches, fares and debts (docs/transit.md). */
   readonly transit: TransitCommands;
   /** The platform transit keys (terminals are provisioned with `verificationKeys`). */
@@ -437,6 +440,7 @@ export async function startLedgerService(
     statements,
     statementImports,
     statementDownloads: downloads,
+    reconciliationBreaks: new ReconciliationBreaks(eventStore),
     transit,
     transitKeys,
     transitDebtSweep,

@@ -5,6 +5,7 @@ import { entitiesProjection } from './entities.js';
 import { operationsProjection } from './operations.js';
 import { payerHistoryProjection } from './payer-history.js';
 import type { Projection } from './projection.js';
+import { reconBreaksProjection } from './recon-breaks.js';
 import { statementsProjection } from './statements.js';
 import { transferBatchesProjection } from './transfer-batches.js';
 import { transitProjection } from './transit.js';
@@ -26,5 +27,6 @@ export function projectionsFor(accountingTimeZone: string): readonly Projection[
     payerHistoryProjection,
     transitProjection,
     channelOrdersProjection(accountingTimeZone),
+    reconBreaksProjection,
   ];
 }

@@ -2,6 +2,7 @@ import {
   channelPaymentDecider,
   type ExistingChannelPayment,
 } from '../../domain/channel-payments/channel-payment-decider.js';
+import type { StatementRecord } from '../../domain/reconciliation/statement-record.js';
 import { parseRiskRules, type RiskRules } from '../../domain/risk/risk-rules.js';
 import type { StepUpPolicy } from '../../domain/risk/step-up-events.js';
 import { DomainError } from '../../domain/shared/domain-error.js';
@@ -26,6 +27,7 @@ import {
   refundChannelPayment,
   type ChannelRefundRequest,
 } from './channel-refund-process.js';
+import { applyStatementPayment, applyStatementRefund } from './channel-statement-results.js';
 import { refundById, type ChannelRefundState } from '../../domain/channel-payments/channel-refund-rules.js';
 import {
   channelPaymentStreamId,
@@ -165,6 +167,16 @@ export class ChannelPaymentCommands {
   /** A pending or unknown refund: the channel is asked (the poller's query, and a refund GET's). */
   queryRefund(paymentId: string, refundId: string, context: CommandContext) {
     return queryChannelRefund(this.deps, paymentId, refundId, context);
+  }
+
+  /**
+   * A settled line of the channel's statement for a payment or refund we still hold at the channel: its
+   * result, as a callback's would be (channel-statement-results.ts). Null when it is about no order of ours.
+   */
+  applyStatementLine(line: StatementRecord, context: CommandContext) {
+    return line.kind === 'refund'
+      ? applyStatementRefund(this.deps, line, context)
+      : applyStatementPayment(this.deps, line, context);
   }
 
   /** The poller's query: an unknown order the channel never got is sent again (same order number). */

@@ -77,7 +77,8 @@ export const channelPaymentPending = z.strictObject({
   }),
 });
 
-export const LEARNT_BY = ['answer', 'notification', 'query'] as const;
+/** `statement`: the channel's statement of the day settled it (reconciliation's automatic resolution). */
+export const LEARNT_BY = ['answer', 'notification', 'query', 'statement'] as const;
 
 export const channelPaymentSucceeded = z.strictObject({
   type: z.literal('ChannelPaymentSucceeded'),

@@ -1,3 +1,4 @@
+import { LEARNT_BY } from '../../../domain/channel-payments/channel-payment-events.js';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -74,7 +75,7 @@ export const channelPaymentView = z
     payerActionUrl: z.string().nullable().describe('Pending: where to send the payer (a bank page, a pay page or QR)'),
     channelFee: amountString.nullable().describe("The channel's fee, once it succeeded (the platform's expense)"),
     refundedAmount: amountString.describe('Refunded (or cancelled) so far: what the channel confirmed'),
-    learntBy: z.enum(['answer', 'notification', 'query']).nullable().describe('How the outcome was learnt'),
+    learntBy: z.enum(LEARNT_BY).nullable().describe('How the outcome was learnt'),
     feeAnomaly: z
       .object({ reportedFee: amountString, scheduledFee: amountString.nullable() })
       .nullable()

@@ -1,3 +1,4 @@
+import { LEARNT_BY } from '../../../domain/channel-payments/channel-payment-events.js';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ExistingChannelPayment } from '../../../domain/channel-payments/channel-payment-decider.js';
@@ -34,7 +35,7 @@ export const channelRefundView = z
     reason: z.string(),
     channel: z.string(),
     channelRefundNo: z.string().nullable(),
-    learntBy: z.enum(['answer', 'notification', 'query']).nullable(),
+    learntBy: z.enum(LEARNT_BY).nullable(),
     failure: z
       .object({
         code: z.string(),

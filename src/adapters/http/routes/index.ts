@@ -19,6 +19,7 @@ import { paymentCodeRoutes } from './payment-codes.js';
 import { projectionStatusRoutes } from './projection-status.js';
 import { preauthRoutes } from './preauths.js';
 import { rechargeRoutes } from './recharges.js';
+import { reconciliationBreakRoutes } from './reconciliation-breaks.js';
 import { statementRoutes } from './statements.js';
 import { transferBatchRoutes } from './transfer-batches.js';
 import { transferAndWithdrawalRoutes } from './transfers-and-withdrawals.js';
@@ -55,5 +56,6 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(cardRoutes(service));
     await app.register(paymentCodeRoutes(service));
     await app.register(cardContractRoutes(service));
+    await app.register(reconciliationBreakRoutes(service));
   };
 }
