@@ -24,25 +24,38 @@ export interface StatementResults {
 
 export type AutomaticOutcome = 'marked_paid' | 'marked_refunded' | 'left_for_review' | 'not_automatic';
 
+export interface AutomaticResult {
+  readonly outcome: AutomaticOutcome;
+  /** Where what it recorded ends (-1n: it recorded nothing). */
+  readonly position: bigint;
+}
+
 export async function resolveAutomatically(
   deps: { readonly breaks: ReconciliationBreaks; readonly channelPayments: StatementResults },
   state: ExistingBreak,
   context: CommandContext,
-): Promise<AutomaticOutcome> {
+): Promise<AutomaticResult> {
   const line = state.statement;
   const automatic =
     (state.matchClass === 'we_not_paid_channel_paid' && line?.kind === 'pay') ||
     state.matchClass === 'we_not_refunded_channel_refunded';
-  if (!automatic || line === null || line.status !== 'settled') return 'not_automatic';
-  if (state.status === 'resolved') return state.resolution === 'marked_refunded' ? 'marked_refunded' : 'marked_paid';
+  const nothing = (outcome: AutomaticOutcome): AutomaticResult => ({ outcome, position: -1n });
+  if (!automatic || line === null || line.status !== 'settled') return nothing('not_automatic');
+  // Resolved before (the day run again): nothing more to do, and nothing to count.
+  if (state.status === 'resolved') return nothing('not_automatic');
   const applied = await deps.channelPayments.applyStatementLine(line, context);
   const where = `the channel's statement of ${line.accountingDate} (line ${line.sourceLine}, channel order ${line.channelOrderNo})`;
   if (line.kind === 'refund') {
-    if (applied?.refund?.status !== 'completed') return 'left_for_review';
-    await deps.breaks.resolveAutomatically(state.breakId, 'marked_refunded', `refunded by ${where}`, context);
-    return 'marked_refunded';
+    if (applied?.refund?.status !== 'completed') return nothing('left_for_review');
+    const done = await deps.breaks.resolveAutomatically(
+      state.breakId,
+      'marked_refunded',
+      `refunded by ${where}`,
+      context,
+    );
+    return { outcome: 'marked_refunded', position: done.position };
   }
-  if (applied?.payment.status !== 'completed') return 'left_for_review';
-  await deps.breaks.resolveAutomatically(state.breakId, 'marked_paid', `paid by ${where}`, context);
-  return 'marked_paid';
+  if (applied?.payment.status !== 'completed') return nothing('left_for_review');
+  const done = await deps.breaks.resolveAutomatically(state.breakId, 'marked_paid', `paid by ${where}`, context);
+  return { outcome: 'marked_paid', position: done.position };
 }

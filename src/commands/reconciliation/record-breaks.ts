@@ -124,12 +124,13 @@ export async function recordRunBreaks(
     else counts.unchanged += 1;
     if (!handled.state.exists || deps.channelPayments === null) return;
     // Keyed by the break, not the run: a day run again resolves (and pays) nothing twice.
-    const outcome = await resolveAutomatically(
+    const automatic = await resolveAutomatically(
       { breaks: deps.breaks, channelPayments: deps.channelPayments },
       handled.state,
       context(`recon-auto\u0000${finding.breakId}`),
     );
-    onAutomatic(outcome);
+    onAutomatic(automatic.outcome);
+    position = automatic.position > position ? automatic.position : position;
   };
 
   await inPool(concurrency, findingsOf(request), async (finding) => {
