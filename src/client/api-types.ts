@@ -19,6 +19,7 @@ import type * as paymentCodes from '../adapters/http/routes/payment-codes.js';
 import type * as preauths from '../adapters/http/routes/preauths.js';
 import type * as projections from '../adapters/http/routes/projection-status.js';
 import type * as recharges from '../adapters/http/routes/recharges.js';
+import type * as reconBreaks from '../adapters/http/routes/reconciliation-breaks.js';
 import type * as statements from '../adapters/http/routes/statements.js';
 import type * as movements from '../adapters/http/routes/transfers-and-withdrawals.js';
 import type * as batches from '../adapters/http/routes/transfer-batches.js';
@@ -174,3 +175,11 @@ export type WebhookDeliveryPage = Out<typeof webhookDeliveries.webhookDeliveryPa
 
 export type LogHead = Out<typeof log.logHeadView>;
 export type ProjectionStatus = Out<typeof projections.projectionStatusView>;
+
+export type ReconciliationBreakListQuery = Paged<In<typeof reconBreaks.breakListQuery>>;
+export type ReconciliationBreakCsvQuery = In<typeof reconBreaks.breakCsvQuery>;
+export type ReconciliationBreakPage = Out<typeof reconBreaks.reconciliationBreakPageView>;
+export type ReconciliationBreak = Out<typeof reconBreaks.reconciliationBreakView>;
+export type ReconciliationBreakDetail = Out<typeof reconBreaks.reconciliationBreakDetailView>;
+export type BreakReasonRequest = In<typeof reconBreaks.breakReasonBody>;
+export type BreakNoteRequest = In<typeof reconBreaks.breakNoteBody>;

@@ -433,6 +433,58 @@ export class LedgerClient {
     return this.read(ROUTES.listAccountingDates, NO_PARAMS, query);
   }
 
+  // Reconciliation breaks (operators: the review queue)
+
+  listReconciliationBreaks(query: Api.ReconciliationBreakListQuery = {}): Promise<Api.ReconciliationBreakPage> {
+    return this.read(ROUTES.listReconciliationBreaks, NO_PARAMS, query);
+  }
+
+  /** RFC 4180 CSV text of the breaks the filters select. */
+  async exportReconciliationBreaksCsv(query: Api.ReconciliationBreakCsvQuery = {}): Promise<string> {
+    const answer = await this.transport.send({
+      method: 'GET',
+      pathWithQuery: pathWithQuery(ROUTES.exportReconciliationBreaksCsv.path, NO_PARAMS, query),
+    });
+    return answer.text;
+  }
+
+  getReconciliationBreak(breakId: string): Promise<Api.ReconciliationBreakDetail> {
+    return this.read(ROUTES.getReconciliationBreak, { breakId });
+  }
+
+  /** Takes the channel's amount: the difference goes to suspense (2241) or fee variance (6604). */
+  acceptBreakChannelAmount(
+    breakId: string,
+    body: Api.BreakReasonRequest,
+    options?: CommandOptions,
+  ): Promise<Api.ReconciliationBreakDetail> {
+    return this.command(ROUTES.acceptBreakChannelAmount, { breakId }, body, options);
+  }
+
+  writeOffBreak(
+    breakId: string,
+    body: Api.BreakReasonRequest,
+    options?: CommandOptions,
+  ): Promise<Api.ReconciliationBreakDetail> {
+    return this.command(ROUTES.writeOffBreak, { breakId }, body, options);
+  }
+
+  investigateBreak(
+    breakId: string,
+    body: Api.BreakNoteRequest,
+    options?: CommandOptions,
+  ): Promise<Api.ReconciliationBreakDetail> {
+    return this.command(ROUTES.investigateBreak, { breakId }, body, options);
+  }
+
+  reopenBreak(
+    breakId: string,
+    body: Api.BreakReasonRequest,
+    options?: CommandOptions,
+  ): Promise<Api.ReconciliationBreakDetail> {
+    return this.command(ROUTES.reopenBreak, { breakId }, body, options);
+  }
+
   // The log
 
   // Offline payment codes (docs/payment-codes.md)

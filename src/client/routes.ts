@@ -117,6 +117,14 @@ export const ROUTES = {
   unbindCard: { method: 'POST', path: '/v1/card-contracts/{contractId}/unbind' },
   getCardContract: { method: 'GET', path: '/v1/card-contracts/{contractId}' },
 
+  listReconciliationBreaks: { method: 'GET', path: '/v1/reconciliation/breaks' },
+  exportReconciliationBreaksCsv: { method: 'GET', path: '/v1/reconciliation/breaks.csv' },
+  getReconciliationBreak: { method: 'GET', path: '/v1/reconciliation/breaks/{breakId}' },
+  acceptBreakChannelAmount: { method: 'POST', path: '/v1/reconciliation/breaks/{breakId}/resolve' },
+  writeOffBreak: { method: 'POST', path: '/v1/reconciliation/breaks/{breakId}/write-off' },
+  investigateBreak: { method: 'POST', path: '/v1/reconciliation/breaks/{breakId}/investigate' },
+  reopenBreak: { method: 'POST', path: '/v1/reconciliation/breaks/{breakId}/reopen' },
+
   logHead: { method: 'GET', path: '/v1/log/head' },
   getProjectionStatus: { method: 'GET', path: '/v1/projections' },
 } as const satisfies Record<string, RouteSpec>;
