@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
+import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteStatementStore } from '../../src/adapters/sqlite/sqlite-statement-store.js';
+import { ReconciliationBreaks } from '../../src/commands/reconciliation/break-commands.js';
+import { readBreaksFile, recordRunBreaks } from '../../src/commands/reconciliation/record-breaks.js';
+import { decodeEvent } from '../../src/domain/event-catalogue.js';
+import { breakIdOf } from '../../src/domain/reconciliation/break-id.js';
+import { reconBreaksProjection } from '../../src/projections/recon-breaks.js';
 import {
   BREAKS_FILE,
   matchDay,
@@ -206,5 +212,75 @@ describe('reconciliation of a channel day (merge join, classes, cut-off window)'
     const again = await run(DAY);
     expect(again.breaks).toBe(BREAK_CLASSES.length);
     expect(await jsonLines(DAY, BREAKS_FILE)).toHaveLength(BREAK_CLASSES.length);
+  });
+
+  it("records the day's breaks on their streams once, and clears the one a corrected statement no longer has", async () => {
+    const eventStore = new SqliteEventStore(join(dir, 'events.sqlite'));
+    const breaks = new ReconciliationBreaks(eventStore);
+    // The recon_breaks read model, brought up to the log's head when a run waits for it.
+    let projected: bigint | 'start' = 'start';
+    let readModelPosition = 1_000_000n;
+    const waitForPosition = async () => {
+      for (;;) {
+        const page = await eventStore.readAll({ after: projected, maxCount: 1_000 });
+        if (page.length === 0) return;
+        const decoded = page.map((recorded) => decodeEvent(recorded.type, recorded.data));
+        readModelPosition = await project(readModels, reconBreaksProjection, decoded, readModelPosition);
+        projected = page.at(-1)!.position;
+      }
+    };
+    const record = async () => {
+      const matched = await run(DAY);
+      return recordRunBreaks(
+        { breaks, readModels, waitForPosition, channelPayments: null },
+        {
+          runId: randomUUID(),
+          channel: CHANNEL,
+          accountingDate: DAY,
+          breaks: readBreaksFile(join(matched.directory, BREAKS_FILE)),
+          complete: matched.breaksListed === matched.breaks,
+          ranBy: 'test',
+          at: '2026-12-02T03:00:00.000Z',
+        },
+      );
+    };
+    try {
+      const first = await record();
+      expect(first).toMatchObject({ recorded: BREAK_CLASSES.length, found: BREAK_CLASSES.length, cleared: 0 });
+      const again = await record();
+      expect(again).toMatchObject({ found: 0, seenAgain: 0, unchanged: BREAK_CLASSES.length, cleared: 0 });
+      // The duplicate line is a break of its own, under the same key: occurrence 1, its own id.
+      const duplicate = breakIdOf({
+        channel: CHANNEL,
+        originDate: DAY,
+        merchantOrderNo: planted['duplicate_rows']!,
+        refundNo: null,
+        occurrence: 1,
+      });
+      expect((await breaks.get(duplicate)).state).toMatchObject({ matchClass: 'duplicate_rows', status: 'open' });
+
+      // The channel corrects its file: the line we have no order for was not ours.
+      const corrected = day.filter((line) => line.merchantOrderNo !== planted['we_missing_channel_paid']);
+      await statements.replaceDay(
+        { channel: CHANNEL, accountingDate: DAY, format: 'ledger-jsonl' },
+        streamOf(corrected),
+      );
+      const third = await record();
+      expect(third).toMatchObject({ recorded: BREAK_CLASSES.length - 1, found: 0, cleared: 1 });
+      const gone = breakIdOf({
+        channel: CHANNEL,
+        originDate: DAY,
+        merchantOrderNo: planted['we_missing_channel_paid']!,
+        refundNo: null,
+        occurrence: 0,
+      });
+      expect((await breaks.get(gone)).state.status).toBe('cleared');
+      // Its line again: the break reopens itself.
+      await statements.replaceDay({ channel: CHANNEL, accountingDate: DAY, format: 'ledger-jsonl' }, streamOf(day));
+      expect(await record()).toMatchObject({ reopened: 1, cleared: 0 });
+      expect((await breaks.get(gone)).state.status).toBe('open');
+    } finally {
+      await eventStore.close();
+    }
   });
 });

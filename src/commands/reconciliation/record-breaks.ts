@@ -160,14 +160,21 @@ export async function recordRunBreaks(
   return { ...counts, position };
 }
 
-/** The run's breaks as findings: ids from key and occurrence (a key's breaks come one after another). */
+/**
+ * The run's breaks as findings, with their ids. Under one key matching judges the first line and order as
+ * the pair (occurrence 0, whatever its class: it may be no break) and reports every further one as a
+ * `duplicate_rows` break, one after another: those are occurrences 1, 2..., so a duplicate keeps its id
+ * whether or not its pair is a break.
+ */
 async function* findingsOf(request: RecordBreaksRequest): AsyncIterable<BreakFinding> {
   let previousKey: string | null = null;
-  let occurrence = 0;
+  let duplicates = 0;
   for await (const item of request.breaks) {
     const key = `${item.merchantOrderNo}\u0000${item.refundNo ?? ''}`;
-    occurrence = key === previousKey ? occurrence + 1 : 0;
+    if (key !== previousKey) duplicates = 0;
     previousKey = key;
+    if (item.matchClass === 'duplicate_rows') duplicates += 1;
+    const occurrence = item.matchClass === 'duplicate_rows' ? duplicates : 0;
     yield {
       breakId: breakIdOf({
         channel: request.channel,
