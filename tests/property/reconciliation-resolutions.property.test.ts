@@ -9,7 +9,7 @@ import { BREAK_CLASSES } from '../../src/domain/reconciliation/match-classes.js'
 import { OUR_ORDER_STATUSES, type OurOrder } from '../../src/domain/reconciliation/our-order.js';
 import { STATEMENT_KINDS, type StatementRecord } from '../../src/domain/reconciliation/statement-record.js';
 import { DomainError } from '../../src/domain/shared/domain-error.js';
-import { CNY } from '../support/risk-fixtures.js';
+import { aStatementLine, anOrder } from '../support/reconciliation-records.js';
 
 /**
  * Whatever a break's two sides and whatever operators do to it (accept, write off, investigate, reopen, in
@@ -36,47 +36,12 @@ const order = fc.record({
 });
 const command = fc.constantFrom('accepted_channel_amount', 'written_off', 'investigate', 'reopen', 'clear');
 
-function statementOf(l: {
-  kind: StatementRecord['kind'];
-  status: StatementRecord['status'];
-  amountMinor: bigint;
-  feeMinor: bigint;
-}): StatementRecord {
-  return {
-    channel,
-    accountingDate: '2026-12-01',
-    kind: l.kind,
-    status: l.status,
-    channelOrderNo: 'W-1',
-    merchantOrderNo: 'P-1',
-    refundNo: l.kind === 'refund' ? 'R-1' : null,
-    channelRefundNo: null,
-    amountMinor: l.amountMinor,
-    feeMinor: l.feeMinor,
-    currency: CNY,
-    channelTime: at,
-    sourceLine: 1,
-  };
+function statementOf(l: Pick<StatementRecord, 'kind' | 'status' | 'amountMinor' | 'feeMinor'>): StatementRecord {
+  return aStatementLine({ ...l, refundNo: l.kind === 'refund' ? 'R-1' : null });
 }
 
-function ourOf(
-  kind: StatementRecord['kind'],
-  o: { status: OurOrder['status']; amountMinor: bigint; feeMinor: bigint | null },
-): OurOrder {
-  return {
-    channel,
-    kind,
-    merchantOrderNo: 'P-1',
-    refundNo: kind === 'refund' ? 'R-1' : null,
-    amountMinor: o.amountMinor,
-    currency: CNY,
-    status: o.status,
-    feeMinor: o.feeMinor,
-    scheduledFeeMinor: null,
-    ourTime: at,
-    channelTime: null,
-    accountingDate: '2026-12-01',
-  };
+function ourOf(kind: StatementRecord['kind'], o: Pick<OurOrder, 'status' | 'amountMinor' | 'feeMinor'>): OurOrder {
+  return anOrder({ ...o, kind, refundNo: kind === 'refund' ? 'R-1' : null, scheduledFeeMinor: null });
 }
 
 /** 1122's net move of some lines: debits add to what the channel holds for us, credits take away. */

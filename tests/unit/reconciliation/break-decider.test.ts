@@ -6,6 +6,7 @@ import type { OurOrder } from '../../../src/domain/reconciliation/our-order.js';
 import type { StatementRecord } from '../../../src/domain/reconciliation/statement-record.js';
 import { deciderSpecification } from '../../support/decider-specification.js';
 import { CNY } from '../../support/risk-fixtures.js';
+import { aStatementLine, anOrder } from '../../support/reconciliation-records.js';
 
 const spec = deciderSpecification(breakDecider);
 const at = '2026-12-02T03:00:00.000Z';
@@ -15,37 +16,8 @@ const rerunId = '6f0c2b0e-4a55-4d3e-9a4b-2f6c7d1e0a02';
 const channel = 'sim-wallet';
 const breakId = breakIdOf({ channel, originDate: '2026-12-01', merchantOrderNo: 'P-1', refundNo: null, occurrence: 0 });
 
-const line = (more: Partial<StatementRecord> = {}): StatementRecord => ({
-  channel,
-  accountingDate: '2026-12-01',
-  kind: 'pay',
-  status: 'settled',
-  channelOrderNo: 'W-1',
-  merchantOrderNo: 'P-1',
-  refundNo: null,
-  channelRefundNo: null,
-  amountMinor: 10_000n,
-  feeMinor: 60n,
-  currency: CNY,
-  channelTime: at,
-  sourceLine: 1,
-  ...more,
-});
-const ours = (more: Partial<OurOrder> = {}): OurOrder => ({
-  channel,
-  kind: 'pay',
-  merchantOrderNo: 'P-1',
-  refundNo: null,
-  amountMinor: 10_000n,
-  currency: CNY,
-  status: 'succeeded',
-  feeMinor: 60n,
-  scheduledFeeMinor: 60n,
-  ourTime: at,
-  channelTime: at,
-  accountingDate: '2026-12-01',
-  ...more,
-});
+const line = (more: Partial<StatementRecord> = {}) => aStatementLine({ channelTime: at, ...more });
+const ours = (more: Partial<OurOrder> = {}) => anOrder({ ourTime: at, channelTime: at, ...more });
 
 const finding = (more: Partial<BreakFinding> = {}): BreakFinding => ({
   breakId,
@@ -65,6 +37,19 @@ const finding = (more: Partial<BreakFinding> = {}): BreakFinding => ({
 const found = (more: Partial<BreakFinding> = {}): BreakEvent => ({
   type: 'BreakFound',
   data: { ...finding(more), at },
+});
+const seenAgain = (statement: StatementRecord): BreakEvent => ({
+  type: 'BreakSeenAgain',
+  data: {
+    breakId,
+    runId: rerunId,
+    runDate: '2026-12-01',
+    matchClass: 'amount_differs',
+    ageDays: 0,
+    statement,
+    ours: ours(),
+    at,
+  },
 });
 const record = (more: Partial<BreakFinding> = {}) =>
   ({ type: 'RecordBreakFinding', finding: finding(more), at }) as const;
@@ -104,21 +89,7 @@ describe('the break decider: findings', () => {
     spec
       .given([found()])
       .when(record({ runId: rerunId, statement: line({ amountMinor: 9_500n }) }))
-      .then([
-        {
-          type: 'BreakSeenAgain',
-          data: {
-            breakId,
-            runId: rerunId,
-            runDate: '2026-12-01',
-            matchClass: 'amount_differs',
-            ageDays: 0,
-            statement: line({ amountMinor: 9_500n }),
-            ours: ours(),
-            at,
-          },
-        },
-      ]));
+      .then([seenAgain(line({ amountMinor: 9_500n }))]));
 
   it('a cleared break found again reopens itself', () =>
     spec
@@ -129,19 +100,7 @@ describe('the break decider: findings', () => {
           type: 'BreakReopened',
           data: { breakId, by: 'ledger', reason: `found again by run ${rerunId} of 2026-12-01`, at },
         },
-        {
-          type: 'BreakSeenAgain',
-          data: {
-            breakId,
-            runId: rerunId,
-            runDate: '2026-12-01',
-            matchClass: 'amount_differs',
-            ageDays: 0,
-            statement: line({ amountMinor: 9_000n }),
-            ours: ours(),
-            at,
-          },
-        },
+        seenAgain(line({ amountMinor: 9_000n })),
       ]));
 
   it('a resolved break found again unchanged stays as it is', () =>

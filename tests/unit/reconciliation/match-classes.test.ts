@@ -2,40 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { classifyKey, classifyPair, type MatchClass } from '../../../src/domain/reconciliation/match-classes.js';
 import type { OurOrder, OurOrderStatus } from '../../../src/domain/reconciliation/our-order.js';
 import type { StatementRecord } from '../../../src/domain/reconciliation/statement-record.js';
-import { CNY } from '../../support/risk-fixtures.js';
+import { aStatementLine, anOrder } from '../../support/reconciliation-records.js';
 
-const at = '2026-12-01T02:00:00.000Z';
-const line = (more: Partial<StatementRecord> = {}): StatementRecord => ({
-  channel: 'sim-wallet',
-  accountingDate: '2026-12-01',
-  kind: 'pay',
-  status: 'settled',
-  channelOrderNo: 'W-1',
-  merchantOrderNo: 'P-1',
-  refundNo: null,
-  channelRefundNo: null,
-  amountMinor: 10_000n,
-  feeMinor: 60n,
-  currency: CNY,
-  channelTime: at,
-  sourceLine: 1,
-  ...more,
-});
-const ours = (more: Partial<OurOrder> = {}): OurOrder => ({
-  channel: 'sim-wallet',
-  kind: 'pay',
-  merchantOrderNo: 'P-1',
-  refundNo: null,
-  amountMinor: 10_000n,
-  currency: CNY,
-  status: 'succeeded',
-  feeMinor: 60n,
-  scheduledFeeMinor: 60n,
-  ourTime: at,
-  channelTime: at,
-  accountingDate: '2026-12-01',
-  ...more,
-});
+const line = aStatementLine;
+const ours = anOrder;
 const refund = { kind: 'refund', refundNo: 'R-1' } as const;
 const status = (value: OurOrderStatus) => ({ status: value });
 

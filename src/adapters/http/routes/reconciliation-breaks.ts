@@ -4,12 +4,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { BreakOutcome } from '../../../commands/reconciliation/break-commands.js';
 import type { CommandContext } from '../../../commands/command-context.js';
+import { encodeOwnEvent } from '../../../domain/event-catalogue.js';
 import { BREAK_RESOLUTIONS } from '../../../domain/reconciliation/break-events.js';
 import { breakStreamId } from '../../../domain/reconciliation/break-id.js';
 import { BREAK_CLASSES } from '../../../domain/reconciliation/match-classes.js';
 import { parseCurrency, formatAmount } from '../../../domain/money/money.js';
 import type { FindPage, FindQuery } from '../../../ports/read-model-store.js';
-import type { JsonObject } from '../../../domain/shared/json.js';
 import {
   RECON_BREAKS_COLLECTION,
   RECON_BREAKS_PROJECTION,
@@ -247,12 +247,6 @@ function csvRowOf(doc: ReconBreakDocument): string[] {
   ];
 }
 
-function jsonOf(value: unknown): JsonObject {
-  return JSON.parse(
-    JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
-  ) as JsonObject;
-}
-
 export function reconciliationBreakRoutes(service: LedgerService): FastifyPluginAsyncZod {
   const breaks = service.reconciliationBreaks;
 
@@ -273,7 +267,7 @@ export function reconciliationBreakRoutes(service: LedgerService): FastifyPlugin
         actor: entry.actor,
         occurredAt: entry.occurredAt,
         position: entry.position.toString(),
-        data: jsonOf(entry.event.data),
+        data: encodeOwnEvent(entry.event).data,
       })),
       position: position.toString(),
     };
