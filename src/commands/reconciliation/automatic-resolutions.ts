@@ -2,6 +2,7 @@ import type { ExistingChannelPayment } from '../../domain/channel-payments/chann
 import type { ChannelRefundState } from '../../domain/channel-payments/channel-refund-rules.js';
 import type { ExistingBreak } from '../../domain/reconciliation/break-decider.js';
 import type { StatementRecord } from '../../domain/reconciliation/statement-record.js';
+import { DomainError } from '../../domain/shared/domain-error.js';
 import type { CommandContext } from '../command-context.js';
 import type { ReconciliationBreaks } from './break-commands.js';
 
@@ -43,7 +44,15 @@ export async function resolveAutomatically(
   if (!automatic || line === null || line.status !== 'settled') return nothing('not_automatic');
   // Resolved before (the day run again): nothing more to do, and nothing to count.
   if (state.status === 'resolved') return nothing('not_automatic');
-  const applied = await deps.channelPayments.applyStatementLine(line, context);
+  let applied: Awaited<ReturnType<StatementResults['applyStatementLine']>>;
+  try {
+    applied = await deps.channelPayments.applyStatementLine(line, context);
+  } catch (error) {
+    // The flow refused to go on (the payee's account closed, a state it cannot take the result in): the
+    // payment stays as the flow left it, and the break waits for an operator. Anything else is the run's.
+    if (error instanceof DomainError && error.code !== 'invariant_violated') return nothing('left_for_review');
+    throw error;
+  }
   const where = `the channel's statement of ${line.accountingDate} (line ${line.sourceLine}, channel order ${line.channelOrderNo})`;
   if (line.kind === 'refund') {
     if (applied?.refund?.status !== 'completed') return nothing('left_for_review');
