@@ -234,6 +234,12 @@ describe('reconciliation breaks: recorded, resolved automatically where the chan
       planted['refundId']!,
     );
     expect(refunded.refund).toMatchObject({ status: 'completed', learntBy: 'statement' });
+    // Refunded once at the channel (the timed-out call); the merchant's money held once, not again.
+    expect(simulator.records(SIMULATED_BANK).attempts.get(`refund:refund:${planted['refundId']}`)).toBe(1);
+    const debits = (await ledger.service.commands.getAccountEvents(shopAccount)).filter(
+      (e) => e.type === 'FundsDebited' && e.data.operationId === planted['refundId'],
+    );
+    expect(debits).toHaveLength(1);
     // The channel charged the card once, and was never asked to charge it again.
     const charges = [...simulator.records(SIMULATED_BANK).orders.values()].filter(
       (order) => order.orderNo === planted['we_not_paid_channel_paid'],
