@@ -139,6 +139,7 @@ describe('reconciliation breaks: recorded, resolved automatically where the chan
       {
         breaks: ledger.service.reconciliationBreaks,
         readModels: ledger.service.readModels,
+        headPosition: () => ledger.service.eventStore.headPosition(),
         waitForPosition: (projection, position, timeoutMs) =>
           ledger.service.projections.waitForPosition(projection, position, timeoutMs),
         channelPayments: ledger.service.channelPayments,

@@ -232,7 +232,13 @@ describe('reconciliation of a channel day (merge join, classes, cut-off window)'
     const record = async () => {
       const matched = await run(DAY);
       return recordRunBreaks(
-        { breaks, readModels, waitForPosition, channelPayments: null },
+        {
+          breaks,
+          readModels,
+          headPosition: () => eventStore.headPosition(),
+          waitForPosition,
+          channelPayments: null,
+        },
         {
           runId: randomUUID(),
           channel: CHANNEL,

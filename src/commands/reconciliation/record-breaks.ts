@@ -25,8 +25,8 @@ import type { ReconciliationBreaks } from './break-commands.js';
  *   BreakSeenAgain, a cleared one found again reopens itself;
  * - the classes the ledger resolves itself are resolved as they are recorded (automatic-resolutions.ts);
  * - the breaks an earlier run of the same day left open that this run no longer finds are cleared: read
- *   from the `recon_breaks` read model (a range read per channel and run day), once it has applied this
- *   run's own findings. Only when `complete` (every break of the run was given): a list cut short says
+ *   from the `recon_breaks` read model (a range read per channel and run day), once it has caught up with
+ *   the log's head. Only when `complete` (every break of the run was given): a list cut short says
  *   nothing about the breaks it left out.
  *
  * Streams are appended to `concurrency` at a time (each its own stream, so they never conflict), and the
@@ -44,6 +44,8 @@ const READ_MODEL_WAIT_MS = 30_000;
 export interface RecordBreaksDeps {
   readonly breaks: ReconciliationBreaks;
   readonly readModels: ReadModelStore;
+  /** The log's head (EventStore.headPosition): the read model is waited for up to it before clearing. */
+  readonly headPosition: () => Promise<bigint | 'start'>;
   /** Resolves once the projection has applied `position` (LiveProjections.waitForPosition). */
   readonly waitForPosition: (projection: string, position: bigint, timeoutMs: number) => Promise<void>;
   /** The channel payments' statement results; null: nothing is resolved automatically. */
@@ -144,7 +146,10 @@ export async function recordRunBreaks(
   });
 
   if (request.complete) {
-    if (position >= 0n) await deps.waitForPosition(RECON_BREAKS_PROJECTION, position, READ_MODEL_WAIT_MS);
+    // Up to the log's head, not just this run's last event: a run that found nothing must still see
+    // what the run before it left open.
+    const head = await deps.headPosition();
+    if (head !== 'start') await deps.waitForPosition(RECON_BREAKS_PROJECTION, head, READ_MODEL_WAIT_MS);
     const run = { runId: request.runId, runDate: request.accountingDate };
     await inPool(concurrency, openBreaksOf(deps.readModels, request.channel, request.accountingDate), async (doc) => {
       if (seen.has(doc.breakId)) return;
