@@ -191,6 +191,10 @@ export async function buildHttpServer(
           description:
             'The global event log: its head position, for read-your-writes; projection checkpoints and lease',
         },
+        {
+          name: 'reconciliation',
+          description: 'Reconciliation breaks: the review queue, its operator commands and CSV export',
+        },
         { name: 'health', description: 'Liveness and readiness' },
       ],
       // OpenAPI cannot express a request signature; these name the four headers (docs/authentication.md).
