@@ -24,7 +24,7 @@ import {
 import { ChannelPaymentPoller } from '../commands/channel-payments/channel-payment-poller.js';
 import { loadRiskRulesFile } from './risk-rules-file.js';
 import { ReadModelRiskHistory } from '../commands/channel-payments/read-model-risk-history.js';
-import type { RiskRules } from '../domain/risk/risk-rules.js';
+import { rulesFor, type RiskRules } from '../domain/risk/risk-rules.js';
 import type { StepUpPolicy } from '../domain/risk/step-up-events.js';
 import { OneTimeCodes } from './crypto/one-time-codes.js';
 import { expireDuePreauths } from '../commands/preauths/preauth-expiry.js';
@@ -158,6 +158,7 @@ function startPaymentCodes(
   vault: SecretVault,
   commands: LedgerCommands,
   clock: Clock,
+  riskRules: RiskRules,
 ): PaymentCodeService {
   const { paymentCodes } = config;
   const codes = new PaymentCodes(paymentCodes);
@@ -175,6 +176,7 @@ function startPaymentCodes(
     windowSteps: paymentCodes.windowSteps,
     commands,
     accountingTimeZone: config.accountingTimeZone,
+    riskRules: rulesFor(riskRules, 'payment_code'),
     terminalGuard: new PayerPasswordGuard(PAYMENT_CODE_TERMINAL_GUARD, nowMs),
     slotGuard: new PayerPasswordGuard(PAYMENT_CODE_SLOT_GUARD, nowMs),
   });
@@ -327,7 +329,7 @@ export async function startLedgerService(
     eventStore,
     accounts: commands.accountHandler,
     gateway: channelSetup.gateway,
-    riskRules,
+    riskRules: rulesFor(riskRules, 'channel_payment'),
     riskHistory: new ReadModelRiskHistory(readModels, config.accountingTimeZone),
     stepUpPolicy: options.channelPayments?.stepUpPolicy ?? DEFAULT_STEP_UP_POLICY,
     codes,
@@ -399,7 +401,7 @@ export async function startLedgerService(
     ),
   );
   const webhookEndpoints = new WebhookEndpointCommands(eventStore);
-  const paymentCodes = startPaymentCodes(config, eventStore, vault, commands, clock);
+  const paymentCodes = startPaymentCodes(config, eventStore, vault, commands, clock, riskRules);
   const webhooks = startWebhookNotifications(config.webhooks, {
     eventStore,
     outbox,

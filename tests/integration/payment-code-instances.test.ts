@@ -6,6 +6,8 @@ import { ConfiguredKeyEncryptionKeys } from '../../src/adapters/crypto/configure
 import { EnvelopeVault } from '../../src/adapters/crypto/envelope-vault.js';
 import { SqliteVaultStore } from '../../src/adapters/sqlite/sqlite-vault-store.js';
 import { PaymentCodeSeeds, seedStreamId } from '../../src/commands/payment-codes/payment-code-seeds.js';
+import { defaultRiskRules } from '../../src/commands/channel-payments/channel-payment-commands.js';
+import { rulesFor } from '../../src/domain/risk/risk-rules.js';
 import { DomainError } from '../../src/domain/shared/domain-error.js';
 import { CNY, commandFixture, context } from '../support/command-fixtures.js';
 
@@ -64,6 +66,8 @@ describe('payment codes across instances', () => {
             accountingDate: at.slice(0, 10),
             at,
           },
+          rules: rulesFor(defaultRiskRules('Asia/Shanghai'), 'payment_code'),
+          payerConfirmed: false,
         },
         context({ occurredAt: at }),
       );

@@ -1,6 +1,7 @@
 import { accountingDate } from '../../domain/shared/accounting-day.js';
 import type { Money } from '../../domain/money/money.js';
-import type { Redemption, Seed } from '../../domain/payment-codes/seed-decider.js';
+import type { Redemption, RedemptionRequest, Seed, SeedCommand } from '../../domain/payment-codes/seed-decider.js';
+import type { RiskRules } from '../../domain/risk/risk-rules.js';
 import { DomainError } from '../../domain/shared/domain-error.js';
 import type { SecretVault } from '../../ports/secret-vault.js';
 import type { CommandContext } from '../command-context.js';
@@ -37,6 +38,11 @@ export interface RedeemRequest {
   readonly merchantOrderNo: string;
   readonly terminalId: string;
   readonly description: string;
+  /**
+   * The payer confirmed with its payment password, verified by the caller: what lets a code pay above
+   * the seed's per-code limit, or when the risk rules ask for a step-up.
+   */
+  readonly payerConfirmed: boolean;
 }
 
 export interface CheckedCode {
@@ -72,6 +78,8 @@ export class PaymentCodeRedemptions {
       readonly windowSteps: number;
       readonly commands: LedgerCommands;
       readonly accountingTimeZone: string;
+      /** The rules that judge codes (`rulesFor(rules, 'payment_code')`), run in the seed decider. */
+      readonly riskRules: RiskRules;
       readonly terminalGuard: WrongCodeGuard;
       readonly slotGuard: WrongCodeGuard;
     },
@@ -107,7 +115,7 @@ export class PaymentCodeRedemptions {
     const { seed, step } = checked ?? (await this.check(request, context));
     const handled = await deps.seeds.seeds.handle(
       seedStreamId(seed.userId),
-      { type: 'RedeemCode', redemption: this.redemptionOf(request, seed, step, context) },
+      this.redeemCommandOf(request, seed, step, context),
       context,
     );
     const recorded = [...handled.state.seeds.get(seed.seedId)!.usedSteps.values()].find(
@@ -136,20 +144,35 @@ export class PaymentCodeRedemptions {
     const { deps } = this;
     const plan = deps.commands.payInOneCommit(this.payRequestOf(request, checked.seed), context);
     if (!plan) return null;
-    const redemption = this.redemptionOf(request, checked.seed, checked.step, context);
+    const command = this.redeemCommandOf(request, checked.seed, checked.step, context);
     const seedStream = seedStreamId(checked.seed.userId);
     return {
       streams: [{ handler: deps.seeds.seeds, streamId: seedStream }, ...plan.streams],
       positionStream: plan.positionStream,
       decide: (decisions) => {
-        const { events } = decisions.decide(deps.seeds.seeds, seedStream, { type: 'RedeemCode', redemption }, context);
-        if (events.length === 0) throw new OneCommitUnsuitableError('this order was redeemed before');
-        return { redemption, payment: plan.decide(decisions) };
+        const { events } = decisions.decide(deps.seeds.seeds, seedStream, command, context);
+        const recorded = events.find((event) => event.type === 'PaymentCodeRedeemed');
+        if (!recorded) throw new OneCommitUnsuitableError('this order was redeemed before');
+        return { redemption: recorded.data, payment: plan.decide(decisions) };
       },
     };
   }
 
-  private redemptionOf(request: RedeemRequest, seed: Seed, step: number, context: CommandContext): Redemption {
+  private redeemCommandOf(request: RedeemRequest, seed: Seed, step: number, context: CommandContext): SeedCommand {
+    return {
+      type: 'RedeemCode',
+      redemption: this.redemptionOf(request, seed, step, context),
+      rules: this.deps.riskRules,
+      payerConfirmed: request.payerConfirmed,
+    };
+  }
+
+  private redemptionOf(
+    request: RedeemRequest,
+    seed: Seed,
+    step: number,
+    context: CommandContext,
+  ): RedemptionRequest {
     return {
       userId: seed.userId,
       seedId: seed.seedId,
