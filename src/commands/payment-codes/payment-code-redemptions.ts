@@ -167,12 +167,7 @@ export class PaymentCodeRedemptions {
     };
   }
 
-  private redemptionOf(
-    request: RedeemRequest,
-    seed: Seed,
-    step: number,
-    context: CommandContext,
-  ): RedemptionRequest {
+  private redemptionOf(request: RedeemRequest, seed: Seed, step: number, context: CommandContext): RedemptionRequest {
     return {
       userId: seed.userId,
       seedId: seed.seedId,

@@ -139,18 +139,24 @@ function decideRedemption(
   // Refusals record nothing: the code's step stays unused, so the payer can confirm and pay with it.
   if (assessment.verdict === 'block')
     throw new DomainError('risk_blocked', 'the risk rules block this payment', {
-      rules: fired.filter((rule) => rule.action === 'block').map((rule) => rule.ruleId).join(','),
+      rules: fired
+        .filter((rule) => rule.action === 'block')
+        .map((rule) => rule.ruleId)
+        .join(','),
     });
   const overLimit = redemption.amountMinor > seed.perCodeLimitMinor;
   if ((overLimit || assessment.verdict === 'step_up') && !command.payerConfirmed)
     throw new DomainError(
       'payment_code_confirmation_required',
       overLimit
-        ? 'the amount is above what a code pays without the payer: send it again with the payer\'s payment password'
+        ? "the amount is above what a code pays without the payer: send it again with the payer's payment password"
         : "the risk rules ask for the payer's confirmation: send it again with the payer's payment password",
       {
         perCodeLimitMinor: seed.perCodeLimitMinor.toString(),
-        rules: fired.filter((rule) => rule.action === 'step_up').map((rule) => rule.ruleId).join(','),
+        rules: fired
+          .filter((rule) => rule.action === 'step_up')
+          .map((rule) => rule.ruleId)
+          .join(','),
       },
     );
   const spentToday = seed.day?.date === redemption.accountingDate ? seed.day.totalMinor : 0n;
