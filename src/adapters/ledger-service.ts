@@ -55,6 +55,7 @@ import { loadBinTable } from './cards/bin-table-file.js';
 import { WebhookEndpointCommands } from '../commands/webhooks/webhook-endpoint-commands.js';
 import { PaymentCodeSeeds } from '../commands/payment-codes/payment-code-seeds.js';
 import { PaymentCodeRedemptions } from '../commands/payment-codes/payment-code-redemptions.js';
+import { OPENED_SEED_LIMITS, OpenedSeeds } from '../commands/payment-codes/opened-seeds.js';
 import { PaymentCodes, SEED_BYTES } from '../client/payment-codes/payment-code.js';
 import { PayerPasswordGuard } from './http/payer-password-guard.js';
 import type { WebhookOutboxStore } from '../ports/webhook-outbox.js';
@@ -162,16 +163,20 @@ function startPaymentCodes(
 ): PaymentCodeService {
   const { paymentCodes } = config;
   const codes = new PaymentCodes(paymentCodes);
-  const seeds = new PaymentCodeSeeds(eventStore, vault, {
-    algorithm: paymentCodes.algorithm,
-    stepSeconds: paymentCodes.stepSeconds,
-    prefix: paymentCodes.issuePrefix,
-    newSeed: () => randomBytes(SEED_BYTES[paymentCodes.algorithm]),
-  });
+  const seeds = new PaymentCodeSeeds(
+    eventStore,
+    vault,
+    {
+      algorithm: paymentCodes.algorithm,
+      stepSeconds: paymentCodes.stepSeconds,
+      prefix: paymentCodes.issuePrefix,
+      newSeed: () => randomBytes(SEED_BYTES[paymentCodes.algorithm]),
+    },
+    new OpenedSeeds(OPENED_SEED_LIMITS, () => clock.now().toMillis()),
+  );
   const nowMs = () => clock.now().toMillis();
   const redemptions = new PaymentCodeRedemptions({
     seeds,
-    vault,
     verifier: codes,
     windowSteps: paymentCodes.windowSteps,
     commands,

@@ -1,9 +1,9 @@
+import type { KeyObject } from 'node:crypto';
 import { accountingDate } from '../../domain/shared/accounting-day.js';
 import type { Money } from '../../domain/money/money.js';
 import type { Redemption, RedemptionRequest, Seed, SeedCommand } from '../../domain/payment-codes/seed-decider.js';
 import type { RiskRules } from '../../domain/risk/risk-rules.js';
-import { DomainError } from '../../domain/shared/domain-error.js';
-import type { SecretVault } from '../../ports/secret-vault.js';
+import { assert, DomainError } from '../../domain/shared/domain-error.js';
 import type { CommandContext } from '../command-context.js';
 import type { LedgerCommands } from '../ledger-commands.js';
 import { OneCommitUnsuitableError, type OneCommitDecisions, type TrackedStream } from '../one-commit.js';
@@ -16,7 +16,8 @@ export interface CodeVerifier {
   decode(code: string): { readonly slot: number; readonly oneTimeValue: string } | undefined;
   stepAt(atMs: number): number;
   matchingStep(input: {
-    seed: Uint8Array;
+    /** The seed's HMAC key (`PaymentCodeSeeds.keyOf`). */
+    seed: KeyObject;
     oneTimeValue: string;
     step: number;
     windowSteps: number;
@@ -73,7 +74,6 @@ export class PaymentCodeRedemptions {
   constructor(
     private readonly deps: {
       readonly seeds: PaymentCodeSeeds;
-      readonly vault: SecretVault;
       readonly verifier: CodeVerifier;
       readonly windowSteps: number;
       readonly commands: LedgerCommands;
@@ -83,7 +83,13 @@ export class PaymentCodeRedemptions {
       readonly terminalGuard: WrongCodeGuard;
       readonly slotGuard: WrongCodeGuard;
     },
-  ) {}
+  ) {
+    // The decider reads a redemption's recorded accounting date as the rules' day: one zone for both.
+    assert(
+      deps.riskRules.timeZone === deps.accountingTimeZone,
+      "payment-code risk rules cut days in the ledger's accounting zone",
+    );
+  }
 
   /**
    * The code checked (every refusal as in `redeem`, wrong codes counted) without recording anything: the
@@ -216,18 +222,17 @@ export class PaymentCodeRedemptions {
       throw new DomainError('payment_code_expired', 'this payment code belongs to an expired seed', {
         expiredAt: seed.expiresAt,
       });
-    const secret = await this.deps.vault.open(seed.seedReference);
-    if (secret === 'erased')
+    const key = await this.deps.seeds.keyOf(seed);
+    if (key === 'erased')
       throw new DomainError('payment_code_revoked', 'this payment code belongs to a revoked seed', {
         reason: 'erased',
       });
     const step = this.deps.verifier.matchingStep({
-      seed: secret,
+      seed: key,
       oneTimeValue,
       step: this.deps.verifier.stepAt(Date.parse(context.occurredAt)),
       windowSteps: this.deps.windowSteps,
     });
-    secret.fill(0);
     if (step === undefined) throw this.wrong(terminalKey, slotKey);
     return step;
   }

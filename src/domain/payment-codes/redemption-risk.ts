@@ -1,7 +1,6 @@
 import { assessRisk, type RiskAssessment } from '../risk/risk-assessment.js';
 import { EMPTY_RISK_HISTORY, MAX_DAY_TOTALS, MAX_KNOWN_DEVICES, type RiskHistory } from '../risk/risk-history.js';
 import type { RiskRules } from '../risk/risk-rules.js';
-import { accountingDate } from '../shared/accounting-day.js';
 import type { Redemption, Seed, SeedStreamState } from './seed-decider.js';
 
 /** How far back a redemption's instants count for velocity: the longest velocity window. */
@@ -36,17 +35,21 @@ export function assessRedemption(
       deviceId: seed.deviceId,
       occurredAt: redemption.at,
     },
-    history: codeHistoryOf(state, redemption.at, rules.timeZone),
+    history: codeHistoryOf(state, redemption.at),
   });
 }
 
-function codeHistoryOf(state: SeedStreamState, at: string, timeZone: string): RiskHistory {
+/**
+ * Each earlier redemption's day is its recorded `accountingDate`, in the ledger's accounting zone, which
+ * the rules' `timeZone` is (asserted where the rules are given): no time-zone arithmetic per redemption.
+ */
+function codeHistoryOf(state: SeedStreamState, at: string): RiskHistory {
   const fromMs = Date.parse(at) - RECENT_WINDOW_MS;
   const totals = new Map<string, { accountingDate: string; currency: Redemption['currency']; amountMinor: bigint }>();
   const recentPaymentsAt: string[] = [];
   for (const earlier of state.redemptions) {
     if (Date.parse(earlier.at) > fromMs) recentPaymentsAt.push(earlier.at);
-    const day = accountingDate(earlier.at, timeZone);
+    const day = earlier.accountingDate;
     const key = `${day}|${earlier.currency}`;
     const total = totals.get(key) ?? { accountingDate: day, currency: earlier.currency, amountMinor: 0n };
     totals.set(key, { ...total, amountMinor: total.amountMinor + earlier.amountMinor });
