@@ -7,6 +7,9 @@ import { PaymentCodes } from '../../src/client/payment-codes/payment-code.js';
 import { PAYMENT_CODE_SLOT_GUARD, PAYMENT_CODE_TERMINAL_GUARD } from '../../src/adapters/ledger-service.js';
 import { createCaller, payerOf, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
 import { movableClock } from '../support/movable-clock.js';
+import { OPENED_SEED_LIMITS, OpenedSeeds } from '../../src/commands/payment-codes/opened-seeds.js';
+import { PaymentCodeSeeds } from '../../src/commands/payment-codes/payment-code-seeds.js';
+import { context } from '../support/command-fixtures.js';
 
 interface IssuedSeed {
   seedId: string;
@@ -273,8 +276,8 @@ describe('offline payment codes over HTTP', () => {
       expect(redemption.risk).toMatchObject({ confirmedBy: 'payment_password', verdict: 'review' });
       expect(redemption.risk.rules).toEqual(['payer-new-device']);
       // Idempotent by the merchant order number: again (a new key, even the next code) is the first payment.
-      clock.advance(60);
-      const again = await redeem(codeOf(issued), { amount: '80.00', orderNo, payerPassword: PAYER_PASSWORD });
+      const nextCode = codeOf(issued, clock.now().toMillis() + 60_000); // the next step's, within the window
+      const again = await redeem(nextCode, { amount: '80.00', orderNo, payerPassword: PAYER_PASSWORD });
       expect(again.statusCode).toBe(201);
       expect(again.json().payment.paymentId).toBe(payment.paymentId);
       const balance = (await get(`/v1/accounts/${accountId}?minPosition=${position}`)).json();
@@ -282,7 +285,7 @@ describe('offline payment codes over HTTP', () => {
       const history = (await get(`/v1/users/${userId}/payment-code-redemptions`)).json().items;
       expect(history).toHaveLength(1);
       // The daily limit (120.00) holds even with the password.
-      const daily = await redeem(codeOf(issued), { amount: '40.01', payerPassword: PAYER_PASSWORD });
+      const daily = await redeem(nextCode, { amount: '40.01', payerPassword: PAYER_PASSWORD });
       expect(daily.json().code).toBe('payment_code_daily_limit');
     });
 
@@ -344,6 +347,25 @@ describe('offline payment codes over HTTP', () => {
     });
     const seeds = (await get(`/v1/users/${payer}/payment-code-seeds`)).json().items;
     expect(seeds.find((s: { seedId: string }) => s.seedId === second.seedId).revocation.reason).toBe('device_taken');
+  });
+
+  it('a seed revoked by another instance is refused here, though this instance holds its key and old state', async () => {
+    const issued = await issue();
+    // This instance checked and paid a code of the seed: its slot, seed state and key are all held.
+    expect((await redeem(codeOf(issued))).statusCode).toBe(201);
+    // Another instance over the same store and vault (its own handlers and caches) revokes the seed.
+    const { service } = ledger;
+    const scheme = { algorithm: 'SHA1' as const, stepSeconds: 60, prefix: 10, newSeed: () => Buffer.alloc(20) };
+    const other = new PaymentCodeSeeds(
+      service.eventStore,
+      service.vault,
+      scheme,
+      new OpenedSeeds(OPENED_SEED_LIMITS, Date.now),
+    );
+    await other.revoke(payer, issued.seedId, { reason: 'risk', note: 'rooted, reported elsewhere' }, context());
+    const refused = await redeem(codeOf(issued, clock.now().toMillis() + 60_000)); // the next step's code
+    expect(refused.statusCode, refused.body).toBe(422);
+    expect(refused.json()).toMatchObject({ code: 'payment_code_revoked' });
   });
 
   it('a wallet that cannot pay is refused insufficient_funds', async () => {

@@ -1,7 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import { accountingDate } from '../../domain/shared/accounting-day.js';
 import type { Money } from '../../domain/money/money.js';
-import type { Redemption, RedemptionRequest, Seed, SeedCommand } from '../../domain/payment-codes/seed-decider.js';
+import {
+  isSeedLive,
+  type Redemption,
+  type RedemptionRequest,
+  type Seed,
+  type SeedCommand,
+} from '../../domain/payment-codes/seed-decider.js';
 import type { RiskRules } from '../../domain/risk/risk-rules.js';
 import { assert, DomainError } from '../../domain/shared/domain-error.js';
 import type { CommandContext } from '../command-context.js';
@@ -103,6 +109,8 @@ export class PaymentCodeRedemptions {
     if (!decoded) throw this.wrong(terminalKey, null);
     const slotKey = String(decoded.slot);
     refuseWhileLocked(deps.slotGuard, slotKey);
+    const hit = await this.checkedFromCache(decoded, context);
+    if (hit) return hit;
     const holder = await deps.seeds.holderOf(decoded.slot);
     if (!holder) throw this.wrong(terminalKey, slotKey);
     const { state } = await deps.seeds.seeds.load(seedStreamId(holder.userId));
@@ -110,6 +118,34 @@ export class PaymentCodeRedemptions {
     if (!seed) throw this.wrong(terminalKey, slotKey);
     const step = await this.matchedStep(seed, decoded.oneTimeValue, context, terminalKey, slotKey);
     return { seed, step };
+  }
+
+  /**
+   * The code checked against the slot's seed as this instance last saw it (no stream read): a live seed
+   * whose key verifies the code. Anything else (nothing cached, a seed that is not live, a wrong value) is
+   * left to the reads, which may know better (a seed issued or a slot claimed elsewhere) and answer the
+   * refusal; a wrong code is counted there, once.
+   */
+  private async checkedFromCache(
+    decoded: { readonly slot: number; readonly oneTimeValue: string },
+    context: CommandContext,
+  ): Promise<CheckedCode | undefined> {
+    const seed = this.deps.seeds.cachedSeedOfSlot(decoded.slot);
+    if (!seed || !isSeedLive(seed, context.occurredAt)) return undefined;
+    const key = await this.deps.seeds.keyOf(seed);
+    if (key === 'erased') return undefined;
+    const step = this.stepOf(key, decoded.oneTimeValue, context);
+    return step === undefined ? undefined : { seed, step };
+  }
+
+  /** The step within the window around the command's own at which the key gives this one-time value. */
+  private stepOf(key: KeyObject, oneTimeValue: string, context: CommandContext): number | undefined {
+    return this.deps.verifier.matchingStep({
+      seed: key,
+      oneTimeValue,
+      step: this.deps.verifier.stepAt(Date.parse(context.occurredAt)),
+      windowSteps: this.deps.windowSteps,
+    });
   }
 
   /**
@@ -227,12 +263,7 @@ export class PaymentCodeRedemptions {
       throw new DomainError('payment_code_revoked', 'this payment code belongs to a revoked seed', {
         reason: 'erased',
       });
-    const step = this.deps.verifier.matchingStep({
-      seed: key,
-      oneTimeValue,
-      step: this.deps.verifier.stepAt(Date.parse(context.occurredAt)),
-      windowSteps: this.deps.windowSteps,
-    });
+    const step = this.stepOf(key, oneTimeValue, context);
     if (step === undefined) throw this.wrong(terminalKey, slotKey);
     return step;
   }

@@ -183,6 +183,18 @@ export class PaymentCodeSeeds {
     }
   }
 
+  /**
+   * A slot's holder and its seed as this instance last saw them, without any I/O: they may be behind the
+   * store (a revocation or a new claim elsewhere). A redemption tries them first and reads the streams
+   * when they do not verify the code; what it records is appended at the seed stream's expected
+   * revision, so a revocation it did not see refuses it then.
+   */
+  cachedSeedOfSlot(slot: number): Seed | undefined {
+    const holder = this.slots.cached(slotStreamId(slot))?.state.holder;
+    if (!holder) return undefined;
+    return this.seeds.cached(seedStreamId(holder.userId))?.state.seeds.get(holder.seedId);
+  }
+
   /** Who holds a slot now (its claim), read from the slot's stream: a seed issued a moment ago counts. */
   async holderOf(slot: number): Promise<{ userId: string; seedId: string } | undefined> {
     const { holder } = (await this.slots.load(slotStreamId(slot))).state;
