@@ -27,7 +27,7 @@ export const FF1_MAX_TWEAK_BYTES = 64;
 const DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz';
 const ROUNDS = 10;
 const BLOCK_BYTES = 16;
-/** radix^v up to this takes the plain-number rounds (y mod m by Horner: m * 256 + 255 stays exact). */
+/** radix^v up to this takes the plain-number rounds (y mod m by Horner: m * 65,536 + 65,535 stays exact). */
 const SMALL_MODULUS_LIMIT = 2 ** 32;
 
 export class Ff1 {
@@ -129,14 +129,16 @@ export class Ff1 {
       const i = direction === 'encrypt' ? step : ROUNDS - 1 - step;
       const m = i % 2 === 0 ? modU : modV;
       q[qLength - b - 1] = i;
+      // The round input is below radix^v <= 2^32: unsigned 32-bit shifts are exact.
       let rest = direction === 'encrypt' ? bNum : a;
       for (let k = qLength - 1; k >= qLength - b; k -= 1) {
-        q[k] = rest % 256;
-        rest = Math.floor(rest / 256);
+        q[k] = rest & 0xff;
+        rest = rest >>> 8;
       }
       const s = this.#roundBytes(encryptedP, q, d);
+      // y mod m, two bytes at a time (d is a multiple of 4): y < m <= 2^32, so y * 2^16 + 65535 < 2^53.
       let y = 0;
-      for (let k = 0; k < d; k += 1) y = (y * 256 + s[k]!) % m;
+      for (let k = 0; k < d; k += 2) y = (y * 65_536 + ((s[k]! << 8) | s[k + 1]!)) % m;
       if (direction === 'encrypt') {
         const c = (a + y) % m;
         a = bNum;
