@@ -25,7 +25,7 @@ import {
 import { ChannelPaymentPoller } from '../commands/channel-payments/channel-payment-poller.js';
 import { loadRiskRulesFile } from './risk-rules-file.js';
 import { ReadModelRiskHistory } from '../commands/channel-payments/read-model-risk-history.js';
-import type { RiskRules } from '../domain/risk/risk-rules.js';
+import { rulesFor, type RiskRules } from '../domain/risk/risk-rules.js';
 import type { StepUpPolicy } from '../domain/risk/step-up-events.js';
 import { OneTimeCodes } from './crypto/one-time-codes.js';
 import { expireDuePreauths } from '../commands/preauths/preauth-expiry.js';
@@ -56,6 +56,7 @@ import { loadBinTable } from './cards/bin-table-file.js';
 import { WebhookEndpointCommands } from '../commands/webhooks/webhook-endpoint-commands.js';
 import { PaymentCodeSeeds } from '../commands/payment-codes/payment-code-seeds.js';
 import { PaymentCodeRedemptions } from '../commands/payment-codes/payment-code-redemptions.js';
+import { OPENED_SEED_LIMITS, OpenedSeeds } from '../commands/payment-codes/opened-seeds.js';
 import { PaymentCodes, SEED_BYTES } from '../client/payment-codes/payment-code.js';
 import { PayerPasswordGuard } from './http/payer-password-guard.js';
 import type { WebhookOutboxStore } from '../ports/webhook-outbox.js';
@@ -161,23 +162,29 @@ function startPaymentCodes(
   vault: SecretVault,
   commands: LedgerCommands,
   clock: Clock,
+  riskRules: RiskRules,
 ): PaymentCodeService {
   const { paymentCodes } = config;
   const codes = new PaymentCodes(paymentCodes);
-  const seeds = new PaymentCodeSeeds(eventStore, vault, {
-    algorithm: paymentCodes.algorithm,
-    stepSeconds: paymentCodes.stepSeconds,
-    prefix: paymentCodes.issuePrefix,
-    newSeed: () => randomBytes(SEED_BYTES[paymentCodes.algorithm]),
-  });
+  const seeds = new PaymentCodeSeeds(
+    eventStore,
+    vault,
+    {
+      algorithm: paymentCodes.algorithm,
+      stepSeconds: paymentCodes.stepSeconds,
+      prefix: paymentCodes.issuePrefix,
+      newSeed: () => randomBytes(SEED_BYTES[paymentCodes.algorithm]),
+    },
+    new OpenedSeeds(OPENED_SEED_LIMITS, () => clock.now().toMillis()),
+  );
   const nowMs = () => clock.now().toMillis();
   const redemptions = new PaymentCodeRedemptions({
     seeds,
-    vault,
     verifier: codes,
     windowSteps: paymentCodes.windowSteps,
     commands,
     accountingTimeZone: config.accountingTimeZone,
+    riskRules: rulesFor(riskRules, 'payment_code'),
     terminalGuard: new PayerPasswordGuard(PAYMENT_CODE_TERMINAL_GUARD, nowMs),
     slotGuard: new PayerPasswordGuard(PAYMENT_CODE_SLOT_GUARD, nowMs),
   });
@@ -330,7 +337,7 @@ export async function startLedgerService(
     eventStore,
     accounts: commands.accountHandler,
     gateway: channelSetup.gateway,
-    riskRules,
+    riskRules: rulesFor(riskRules, 'channel_payment'),
     riskHistory: new ReadModelRiskHistory(readModels, config.accountingTimeZone),
     stepUpPolicy: options.channelPayments?.stepUpPolicy ?? DEFAULT_STEP_UP_POLICY,
     codes,
@@ -402,7 +409,7 @@ export async function startLedgerService(
     ),
   );
   const webhookEndpoints = new WebhookEndpointCommands(eventStore);
-  const paymentCodes = startPaymentCodes(config, eventStore, vault, commands, clock);
+  const paymentCodes = startPaymentCodes(config, eventStore, vault, commands, clock, riskRules);
   const webhooks = startWebhookNotifications(config.webhooks, {
     eventStore,
     outbox,

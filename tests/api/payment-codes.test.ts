@@ -7,6 +7,9 @@ import { PaymentCodes } from '../../src/client/payment-codes/payment-code.js';
 import { PAYMENT_CODE_SLOT_GUARD, PAYMENT_CODE_TERMINAL_GUARD } from '../../src/adapters/ledger-service.js';
 import { createCaller, payerOf, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
 import { movableClock } from '../support/movable-clock.js';
+import { OPENED_SEED_LIMITS, OpenedSeeds } from '../../src/commands/payment-codes/opened-seeds.js';
+import { PaymentCodeSeeds } from '../../src/commands/payment-codes/payment-code-seeds.js';
+import { context } from '../support/command-fixtures.js';
 
 interface IssuedSeed {
   seedId: string;
@@ -66,7 +69,14 @@ describe('offline payment codes over HTTP', () => {
 
   const redeem = (
     code: string,
-    over: { amount?: string; currency?: string; orderNo?: string; terminalId?: string; payee?: string } = {},
+    over: {
+      amount?: string;
+      currency?: string;
+      orderNo?: string;
+      terminalId?: string;
+      payee?: string;
+      payerPassword?: string;
+    } = {},
     as: Credentials = shop,
   ) =>
     post(
@@ -78,6 +88,7 @@ describe('offline payment codes over HTTP', () => {
         merchantOrderNo: over.orderNo ?? `POS-${randomUUID()}`,
         terminalId: over.terminalId ?? 'till-1',
         payeeAccountId: over.payee ?? shopAccount,
+        ...(over.payerPassword === undefined ? {} : { payerPassword: over.payerPassword }),
       },
       as,
     );
@@ -236,6 +247,81 @@ describe('offline payment codes over HTTP', () => {
     expect(daily.json().code).toBe('payment_code_daily_limit');
   });
 
+  describe("risk on redemptions: the payer's confirmation, a step-up, a block", () => {
+    const PAYER_PASSWORD = '739184';
+    async function payerWithPassword(balance = '500.00') {
+      const created = await newPayer(balance);
+      const set = await post(`/v1/entities/${created.userId}/payment-password`, { newPassword: PAYER_PASSWORD });
+      expect(set.statusCode, set.body).toBe(200);
+      return created;
+    }
+
+    it('above the per-code limit: refused, then the same order with the payment password pays once', async () => {
+      const { userId, accountId } = await payerWithPassword();
+      const issued = await issue(userId, accountId);
+      const code = codeOf(issued);
+      const orderNo = `POS-confirm-${randomUUID()}`;
+      const refused = await redeem(code, { amount: '80.00', orderNo });
+      expect(refused.statusCode).toBe(422);
+      expect(refused.json().code).toBe('payment_code_confirmation_required');
+      // A wrong password is refused and records nothing either.
+      const wrong = await redeem(code, { amount: '80.00', orderNo, payerPassword: '902137' });
+      expect(wrong.statusCode).toBe(403);
+      expect(wrong.json().code).toBe('payer_password_invalid');
+      // The refusals left the code usable: the same code, the same order, with the password, pays.
+      const confirmed = await redeem(code, { amount: '80.00', orderNo, payerPassword: PAYER_PASSWORD });
+      expect(confirmed.statusCode, confirmed.body).toBe(201);
+      const { redemption, payment, position } = confirmed.json();
+      expect(payment).toMatchObject({ status: 'completed', amount: '80.00', merchantOrderNo: orderNo });
+      expect(redemption.risk).toMatchObject({ confirmedBy: 'payment_password', verdict: 'review' });
+      expect(redemption.risk.rules).toEqual(['payer-new-device']);
+      // Idempotent by the merchant order number: again (a new key, even the next code) is the first payment.
+      const nextCode = codeOf(issued, clock.now().toMillis() + 60_000); // the next step's, within the window
+      const again = await redeem(nextCode, { amount: '80.00', orderNo, payerPassword: PAYER_PASSWORD });
+      expect(again.statusCode).toBe(201);
+      expect(again.json().payment.paymentId).toBe(payment.paymentId);
+      const balance = (await get(`/v1/accounts/${accountId}?minPosition=${position}`)).json();
+      expect(balance.balance).toBe('420.00');
+      const history = (await get(`/v1/users/${userId}/payment-code-redemptions`)).json().items;
+      expect(history).toHaveLength(1);
+      // The daily limit (120.00) holds even with the password.
+      const daily = await redeem(nextCode, { amount: '40.01', payerPassword: PAYER_PASSWORD });
+      expect(daily.json().code).toBe('payment_code_daily_limit');
+    });
+
+    it('a step-up rule (code-burst: a 21st code in 10 minutes) asks for the password, which completes it', async () => {
+      const { userId, accountId } = await payerWithPassword();
+      const seeds = [];
+      for (let i = 0; i < 21; i += 1) seeds.push(await issue(userId, accountId, `burst-phone-${i}`));
+      for (const seed of seeds.slice(0, 20))
+        expect((await redeem(codeOf(seed), { amount: '1.00' })).statusCode).toBe(201);
+      const last = seeds[20]!;
+      const orderNo = `POS-burst-${randomUUID()}`;
+      const refused = await redeem(codeOf(last), { amount: '1.00', orderNo });
+      expect(refused.statusCode).toBe(422);
+      expect(refused.json()).toMatchObject({ code: 'payment_code_confirmation_required' });
+      const confirmed = await redeem(codeOf(last), { amount: '1.00', orderNo, payerPassword: PAYER_PASSWORD });
+      expect(confirmed.statusCode, confirmed.body).toBe(201);
+      expect(confirmed.json().redemption.risk).toMatchObject({
+        verdict: 'step_up',
+        confirmedBy: 'payment_password',
+        rules: ['code-burst', 'payer-new-device'],
+      });
+    });
+
+    it('a blocked redemption is refused risk_blocked, even with the password; the code stays usable', async () => {
+      const { userId, accountId } = await payerWithPassword();
+      const issued = await issue(userId, accountId, undefined, { perCodeLimit: '100.00', dailyLimit: '100000.00' });
+      const code = codeOf(issued);
+      // Above the default rules' block (payer-txn-block: 50,000.00 CNY in one payment).
+      const blocked = await redeem(code, { amount: '50000.01', payerPassword: PAYER_PASSWORD });
+      expect(blocked.statusCode).toBe(422);
+      expect(blocked.json()).toMatchObject({ code: 'risk_blocked' });
+      const paid = await redeem(code, { amount: '20.00' });
+      expect(paid.statusCode, paid.body).toBe(201);
+    });
+  });
+
   it('refuses codes of revoked seeds: by the operator, by a new login, by another user on the device', async () => {
     const revokedByRisk = await issue();
     const revoked = await post(`/v1/users/${payer}/payment-code-seeds/${revokedByRisk.seedId}/revoke`, {
@@ -261,6 +347,25 @@ describe('offline payment codes over HTTP', () => {
     });
     const seeds = (await get(`/v1/users/${payer}/payment-code-seeds`)).json().items;
     expect(seeds.find((s: { seedId: string }) => s.seedId === second.seedId).revocation.reason).toBe('device_taken');
+  });
+
+  it('a seed revoked by another instance is refused here, though this instance holds its key and old state', async () => {
+    const issued = await issue();
+    // This instance checked and paid a code of the seed: its slot, seed state and key are all held.
+    expect((await redeem(codeOf(issued))).statusCode).toBe(201);
+    // Another instance over the same store and vault (its own handlers and caches) revokes the seed.
+    const { service } = ledger;
+    const scheme = { algorithm: 'SHA1' as const, stepSeconds: 60, prefix: 10, newSeed: () => Buffer.alloc(20) };
+    const other = new PaymentCodeSeeds(
+      service.eventStore,
+      service.vault,
+      scheme,
+      new OpenedSeeds(OPENED_SEED_LIMITS, Date.now),
+    );
+    await other.revoke(payer, issued.seedId, { reason: 'risk', note: 'rooted, reported elsewhere' }, context());
+    const refused = await redeem(codeOf(issued, clock.now().toMillis() + 60_000)); // the next step's code
+    expect(refused.statusCode, refused.body).toBe(422);
+    expect(refused.json()).toMatchObject({ code: 'payment_code_revoked' });
   });
 
   it('a wallet that cannot pay is refused insufficient_funds', async () => {

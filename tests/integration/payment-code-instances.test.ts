@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfiguredKeyEncryptionKeys } from '../../src/adapters/crypto/configured-key-encryption-keys.js';
 import { EnvelopeVault } from '../../src/adapters/crypto/envelope-vault.js';
 import { SqliteVaultStore } from '../../src/adapters/sqlite/sqlite-vault-store.js';
+import { OPENED_SEED_LIMITS, OpenedSeeds } from '../../src/commands/payment-codes/opened-seeds.js';
 import { PaymentCodeSeeds, seedStreamId } from '../../src/commands/payment-codes/payment-code-seeds.js';
+import { defaultRiskRules } from '../../src/commands/channel-payments/channel-payment-commands.js';
+import { rulesFor } from '../../src/domain/risk/risk-rules.js';
 import { DomainError } from '../../src/domain/shared/domain-error.js';
 import { CNY, commandFixture, context } from '../support/command-fixtures.js';
 
@@ -22,8 +25,10 @@ describe('payment codes across instances', () => {
     clock,
   );
   const scheme = { algorithm: 'SHA1' as const, stepSeconds: 60, prefix: 10, newSeed: () => randomBytes(20) };
-  const instanceA = new PaymentCodeSeeds(fixture.eventStore, vault, scheme);
-  const instanceB = new PaymentCodeSeeds(fixture.eventStore, vault, scheme);
+  // Each instance keeps its own opened seeds, as two processes do.
+  const opened = () => new OpenedSeeds(OPENED_SEED_LIMITS, () => Date.now());
+  const instanceA = new PaymentCodeSeeds(fixture.eventStore, vault, scheme, opened());
+  const instanceB = new PaymentCodeSeeds(fixture.eventStore, vault, scheme, opened());
   const request = {
     userId: 'u-instances',
     deviceId: 'phone-1',
@@ -64,6 +69,8 @@ describe('payment codes across instances', () => {
             accountingDate: at.slice(0, 10),
             at,
           },
+          rules: rulesFor(defaultRiskRules('Asia/Shanghai'), 'payment_code'),
+          payerConfirmed: false,
         },
         context({ occurredAt: at }),
       );
@@ -81,9 +88,16 @@ describe('payment codes across instances', () => {
 
   it('a revocation on one instance holds on the other, its cache warm', async () => {
     await instanceB.list(request.userId);
+    // Both instances hold the opened seed: A issued it, B opened it from the vault.
+    const live = (await instanceB.seeds.load(seedStreamId(request.userId))).state.seeds.get(seedId)!;
+    expect(await instanceA.keyOf(live)).not.toBe('erased');
+    expect(await instanceB.keyOf(live)).not.toBe('erased');
     await instanceA.revoke(request.userId, seedId, { reason: 'risk', note: 'rooted' }, context());
     const { state } = await instanceB.seeds.load(seedStreamId(request.userId));
     expect(state.seeds.get(seedId)?.status).toBe('revoked');
     expect(await vault.open(state.seeds.get(seedId)!.seedReference)).toBe('erased');
+    // The revoking instance dropped its key at once. B's key lives out its TTL, but B reads the seed's
+    // stream before using it on every redemption, and the stream says revoked (payment_code_revoked).
+    expect(await instanceA.keyOf(live)).toBe('erased');
   });
 });

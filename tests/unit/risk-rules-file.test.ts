@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRiskRulesFile } from '../../src/adapters/risk-rules-file.js';
+import { defaultRiskRules } from '../../src/commands/channel-payments/channel-payment-commands.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { rulesFor } from '../../src/domain/risk/risk-rules.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ledger-risk-rules-'));
 function file(name: string, content: string): string {
@@ -40,5 +42,39 @@ describe('RISK_RULES_FILE: an operator edits the rules as data', () => {
     expect(() => loadRiskRulesFile(broken, 'Asia/Shanghai')).toThrow(/rules\.0\.maxCount/);
     const elsewhere = file('zone.json', rules('Europe/Paris', velocity));
     expect(() => loadRiskRulesFile(elsewhere, 'Asia/Shanghai')).toThrow(/timeZone Europe\/Paris/);
+  });
+
+  it('a rule may say what it judges (appliesTo): channel payments, payment codes, or both when it does not', () => {
+    const text = JSON.stringify({
+      ruleVersion: 'ops-8',
+      timeZone: 'Asia/Shanghai',
+      rules: [
+        { ...velocity, id: 'both' },
+        { ...velocity, id: 'codes', appliesTo: ['payment_code'] },
+        { id: 'channel-ip', kind: 'new_ip', action: 'review', appliesTo: ['channel_payment'] },
+      ],
+    });
+    const loaded = loadRiskRulesFile(file('subjects.json', text), 'Asia/Shanghai');
+    expect(rulesFor(loaded, 'payment_code').rules.map((rule) => rule.id)).toEqual(['both', 'codes']);
+    expect(rulesFor(loaded, 'channel_payment').rules.map((rule) => rule.id)).toEqual(['both', 'channel-ip']);
+    expect(rulesFor(loaded, 'payment_code').ruleVersion).toBe('ops-8');
+    const unknown = file('subject.json', rules('Asia/Shanghai', { ...velocity, appliesTo: ['card_binding'] }));
+    expect(() => loadRiskRulesFile(unknown, 'Asia/Shanghai')).toThrow(/rules\.0\.appliesTo/);
+    const none = file('none.json', rules('Asia/Shanghai', { ...velocity, appliesTo: [] }));
+    expect(() => loadRiskRulesFile(none, 'Asia/Shanghai')).toThrow(/appliesTo/);
+  });
+
+  it("the default rules: code-burst judges codes only; the merchant's rules and the per-merchant burst, channel payments only", () => {
+    const defaults = defaultRiskRules('Asia/Shanghai');
+    const codes = rulesFor(defaults, 'payment_code').rules.map((rule) => rule.id);
+    const channels = rulesFor(defaults, 'channel_payment').rules.map((rule) => rule.id);
+    expect(codes).toContain('code-burst');
+    expect(codes).toContain('payer-txn-block');
+    expect(codes).not.toContain('merchant-burst');
+    expect(codes).not.toContain('payer-burst');
+    expect(channels).not.toContain('code-burst');
+    expect(channels).toEqual(
+      expect.arrayContaining(['payer-burst', 'merchant-burst', 'merchant-day', 'payer-txn-block']),
+    );
   });
 });

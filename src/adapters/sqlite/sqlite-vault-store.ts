@@ -57,16 +57,20 @@ const toDataKey = (row: DataKeyRow): StoredDataKey => ({
 export class SqliteVaultStore implements VaultKeyStore {
   readonly engine = 'sqlite' as const;
   private readonly db: Database.Database;
+  /** The two reads of every `open`, prepared once (a prepare compiles the SQL each time). */
+  private readonly dataKeyBySubject: Database.Statement<[string]>;
+  private readonly secretByReference: Database.Statement<[string]>;
 
   constructor(filePath: string) {
     this.db = openSqliteDatabase(filePath);
     this.db.pragma('secure_delete = ON');
     this.db.exec(SCHEMA);
+    this.dataKeyBySubject = this.db.prepare('SELECT * FROM vault_data_keys WHERE subject_id = ?');
+    this.secretByReference = this.db.prepare('SELECT * FROM vault_secrets WHERE reference = ?');
   }
 
   getDataKey(subjectId: string): Promise<StoredDataKey | null> {
-    const row = this.db.prepare('SELECT * FROM vault_data_keys WHERE subject_id = ?').get(subjectId) as
-      DataKeyRow | undefined;
+    const row = this.dataKeyBySubject.get(subjectId) as DataKeyRow | undefined;
     return Promise.resolve(row ? toDataKey(row) : null);
   }
 
@@ -133,8 +137,7 @@ export class SqliteVaultStore implements VaultKeyStore {
   }
 
   getSecret(reference: string): Promise<StoredSecret | null> {
-    const row = this.db.prepare('SELECT * FROM vault_secrets WHERE reference = ?').get(reference) as
-      SecretRow | undefined;
+    const row = this.secretByReference.get(reference) as SecretRow | undefined;
     return Promise.resolve(
       row
         ? {

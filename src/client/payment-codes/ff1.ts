@@ -1,4 +1,4 @@
-import { createCipheriv } from 'node:crypto';
+import { unsafe as aes } from '@noble/ciphers/aes.js';
 
 /**
  * FF1 (NIST SP 800-38G, section 5.1): a format-preserving permutation of numeral strings under an AES key
@@ -10,9 +10,14 @@ import { createCipheriv } from 'node:crypto';
  * imports the client's request signing): one implementation, checked against NIST's samples.
  *
  * Numbers are bigint (NUM and STR of the standard); radix up to 36 so the samples in radix 36 run too.
- * AES is one long-lived ECB cipher per key, fed one block at a time (never finalised), so a round costs
- * one block encryption and no cipher set-up. PRF(P || Q) is the CBC-MAC of two blocks when Q is one block;
- * AES(P) depends only on the key, the length and the tweak's length, so it is kept per (n, t).
+ * AES is `@noble/ciphers`' block function on the key expanded once, in place on this instance's scratch
+ * block: a round costs one block encryption, no cipher set-up and no allocation. (node:crypto's ECB
+ * cipher, fed a block per `update()`, cost twice as much: a call into OpenSSL and a new Buffer per
+ * block, and a code takes eleven sequential blocks.) The table-based AES is not constant-time, which
+ * costs nothing here: the permutation keys are public parameters (docs/payment-codes.md). PRF(P || Q) is
+ * the CBC-MAC of two blocks when Q is one block; AES(P) depends only on the key, the length and the
+ * tweak's length, so it is kept per (n, t). An instance is not re-entrant (one scratch block), which
+ * synchronous code never is.
  */
 export const FF1_MAX_RADIX = 36;
 /** The standard's minimum domain is radix^minlen >= 1,000,000; the length bound keeps a code's work bounded. */
@@ -22,20 +27,22 @@ export const FF1_MAX_TWEAK_BYTES = 64;
 const DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz';
 const ROUNDS = 10;
 const BLOCK_BYTES = 16;
-/** radix^v up to this takes the plain-number rounds (y mod m by Horner: m * 256 + 255 stays exact). */
+/** radix^v up to this takes the plain-number rounds (y mod m by Horner: m * 65,536 + 65,535 stays exact). */
 const SMALL_MODULUS_LIMIT = 2 ** 32;
 
 export class Ff1 {
   readonly #radix: number;
-  readonly #ecb: ReturnType<typeof createCipheriv>;
-  readonly #encryptedP = new Map<string, Buffer>();
+  /** The expanded AES key (the key is public: see above). */
+  readonly #roundKeys: Uint32Array;
+  /** R of the round, encrypted in place (aligned: the block function reads it as 32-bit words). */
+  readonly #r = new Uint8Array(BLOCK_BYTES);
+  readonly #encryptedP = new Map<string, Uint8Array>();
 
   constructor(key: Uint8Array, radix = 10) {
     if (![16, 24, 32].includes(key.length)) throw new RangeError('an FF1 key is 16, 24 or 32 bytes (AES)');
     if (!Number.isInteger(radix) || radix < 2 || radix > FF1_MAX_RADIX) throw new RangeError('FF1 radix 2..36');
     this.#radix = radix;
-    this.#ecb = createCipheriv(`aes-${key.length * 8}-ecb`, key, null);
-    this.#ecb.setAutoPadding(false);
+    this.#roundKeys = aes.expandKeyLE(Uint8Array.from(key));
   }
 
   encrypt(numerals: string, tweak: Uint8Array = new Uint8Array(0)): string {
@@ -46,10 +53,9 @@ export class Ff1 {
     return this.#run(numerals, tweak, 'decrypt');
   }
 
-  #block(input: Buffer): Buffer {
-    const out = this.#ecb.update(input);
-    if (out.length !== BLOCK_BYTES) throw new Error('AES-ECB answered other than one block');
-    return out;
+  /** AES-encrypts one 16-byte block in place. */
+  #encryptInPlace(block: Uint8Array): void {
+    aes.encryptBlock(this.#roundKeys, block);
   }
 
   #run(numerals: string, tweak: Uint8Array, direction: 'encrypt' | 'decrypt'): string {
@@ -83,7 +89,8 @@ export class Ff1 {
       const roundInput = direction === 'encrypt' ? bNum : a;
       q[qLength - b - 1] = i;
       writeBig(q, qLength - b, b, roundInput);
-      const y = BigInt(`0x${this.#roundBytes(encryptedP, q, d).toString('hex')}`);
+      const s = this.#roundBytes(encryptedP, q, d);
+      const y = BigInt(`0x${Buffer.from(s.buffer, s.byteOffset, s.length).toString('hex')}`);
       if (direction === 'encrypt') {
         const c = (a + y) % m;
         a = bNum;
@@ -108,7 +115,7 @@ export class Ff1 {
     v: number,
     b: number,
     d: number,
-    encryptedP: Buffer,
+    encryptedP: Uint8Array,
     q: Buffer,
     direction: 'encrypt' | 'decrypt',
   ): string {
@@ -122,14 +129,16 @@ export class Ff1 {
       const i = direction === 'encrypt' ? step : ROUNDS - 1 - step;
       const m = i % 2 === 0 ? modU : modV;
       q[qLength - b - 1] = i;
+      // The round input is below radix^v <= 2^32: unsigned 32-bit shifts are exact.
       let rest = direction === 'encrypt' ? bNum : a;
       for (let k = qLength - 1; k >= qLength - b; k -= 1) {
-        q[k] = rest % 256;
-        rest = Math.floor(rest / 256);
+        q[k] = rest & 0xff;
+        rest = rest >>> 8;
       }
       const s = this.#roundBytes(encryptedP, q, d);
+      // y mod m, two bytes at a time (d is a multiple of 4): y < m <= 2^32, so y * 2^16 + 65535 < 2^53.
       let y = 0;
-      for (let k = 0; k < d; k += 1) y = (y * 256 + s[k]!) % m;
+      for (let k = 0; k < d; k += 2) y = (y * 65_536 + ((s[k]! << 8) | s[k + 1]!)) % m;
       if (direction === 'encrypt') {
         const c = (a + y) % m;
         a = bNum;
@@ -144,23 +153,28 @@ export class Ff1 {
   }
 
   /** S: the first d bytes of R || CIPH(R xor [1]) || CIPH(R xor [2]) ..., R = PRF(P || Q). */
-  #roundBytes(encryptedP: Buffer, q: Buffer, d: number): Buffer {
-    let r = encryptedP;
+  #roundBytes(encryptedP: Uint8Array, q: Buffer, d: number): Uint8Array {
+    const r = this.#r;
+    r.set(encryptedP);
     for (let offset = 0; offset < q.length; offset += BLOCK_BYTES) {
-      const x = Buffer.allocUnsafe(BLOCK_BYTES);
-      for (let k = 0; k < BLOCK_BYTES; k += 1) x[k] = r[k]! ^ q[offset + k]!;
-      r = this.#block(x);
+      for (let k = 0; k < BLOCK_BYTES; k += 1) r[k] = r[k]! ^ q[offset + k]!;
+      this.#encryptInPlace(r);
     }
-    const blocks = [r];
-    for (let j = 1; j < Math.ceil(d / BLOCK_BYTES); j += 1) {
-      const x = Buffer.from(r);
-      x.writeUInt32BE(x.readUInt32BE(12) ^ j, 12);
-      blocks.push(this.#block(x));
+    if (d <= BLOCK_BYTES) return r.subarray(0, d);
+    const blockCount = Math.ceil(d / BLOCK_BYTES);
+    const s = new Uint8Array(blockCount * BLOCK_BYTES);
+    s.set(r, 0);
+    for (let j = 1; j < blockCount; j += 1) {
+      const x = s.subarray(j * BLOCK_BYTES, (j + 1) * BLOCK_BYTES);
+      x.set(r);
+      // [j] is 16 bytes big-endian; j < 2^32, so only the last four bytes change.
+      for (let k = 0; k < 4; k += 1) x[12 + k] = x[12 + k]! ^ ((j >>> (8 * (3 - k))) & 0xff);
+      this.#encryptInPlace(x);
     }
-    return blocks.length === 1 ? r.subarray(0, d) : Buffer.concat(blocks).subarray(0, d);
+    return s.subarray(0, d);
   }
 
-  #encryptedPFor(n: number, u: number, t: number): Buffer {
+  #encryptedPFor(n: number, u: number, t: number): Uint8Array {
     const id = `${n}/${t}`;
     const known = this.#encryptedP.get(id);
     if (known !== undefined) return known;
@@ -171,7 +185,8 @@ export class Ff1 {
     p[7] = u % 256;
     p.writeUInt32BE(n, 8);
     p.writeUInt32BE(t, 12);
-    const encrypted = this.#block(p);
+    const encrypted = new Uint8Array(p);
+    this.#encryptInPlace(encrypted);
     // Bounded: n is 2..64 and t 0..64, so at most 63 x 65 entries.
     this.#encryptedP.set(id, encrypted);
     return encrypted;

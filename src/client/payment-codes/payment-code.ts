@@ -1,6 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
+import { KeyObject, timingSafeEqual } from 'node:crypto';
 import { HOTP, Secret } from 'otpauth';
 import { Ff1 } from './ff1.js';
+import { hotpKey, writeHotp } from './hotp.js';
 
 /**
  * The offline payment code (docs/payment-codes.md): 18 digits, `PP SSSSSSSS OOOOOOOO` before the
@@ -70,7 +71,10 @@ export class PaymentCodes {
     return Math.floor(atMs / 1000 / this.stepSeconds);
   }
 
-  /** The one-time value of a seed at a step: HOTP over the step counter, 8 digits. */
+  /**
+   * The one-time value of a seed at a step: HOTP over the step counter, 8 digits, through `otpauth` (what
+   * an app uses; the verifier's `matchingStep` computes the same on node:crypto, see hotp.ts).
+   */
   oneTimeValue(seed: Uint8Array, step: number): string {
     return HOTP.generate({
       secret: secretOf(seed, this.algorithm),
@@ -100,22 +104,29 @@ export class PaymentCodes {
 
   /**
    * The step, among `step - windowSteps .. step + windowSteps`, at which the seed gives this one-time value
-   * (the nearest first), or `undefined`. Compared in constant time.
+   * (the server's own step first, so a fresh code costs one HMAC; then the nearest), or `undefined`.
+   * Compared in constant time. The seed as bytes, or as the key object `hotpKey` made of it (a verifier
+   * that keeps opened seeds keeps that).
    */
   matchingStep(input: {
-    seed: Uint8Array;
+    seed: Uint8Array | KeyObject;
     oneTimeValue: string;
     step: number;
     windowSteps: number;
   }): number | undefined {
-    const { seed, oneTimeValue, step, windowSteps } = input;
+    const { oneTimeValue, step, windowSteps } = input;
     if (!Number.isInteger(windowSteps) || windowSteps < 0 || windowSteps > 5) throw new RangeError('window 0..5 steps');
-    const given = Buffer.from(oneTimeValue);
+    const key = input.seed instanceof KeyObject ? input.seed : hotpKey(checkedSeed(input.seed, this.algorithm));
+    if (key.symmetricKeySize !== SEED_BYTES[this.algorithm])
+      throw new RangeError(`a ${this.algorithm} seed is ${SEED_BYTES[this.algorithm]} bytes`);
+    if (oneTimeValue.length !== ONE_TIME_DIGITS) return undefined;
+    const given = Buffer.from(oneTimeValue, 'latin1');
+    const expected = Buffer.allocUnsafe(ONE_TIME_DIGITS);
     for (let distance = 0; distance <= windowSteps; distance += 1) {
       for (const candidate of distance === 0 ? [step] : [step - distance, step + distance]) {
         if (candidate < 0) continue;
-        const expected = Buffer.from(this.oneTimeValue(seed, candidate));
-        if (expected.length === given.length && timingSafeEqual(expected, given)) return candidate;
+        writeHotp(key, this.algorithm, candidate, ONE_TIME_DIGITS, expected);
+        if (timingSafeEqual(expected, given)) return candidate;
       }
     }
     return undefined;
@@ -128,10 +139,14 @@ export class PaymentCodes {
   }
 }
 
-function secretOf(seed: Uint8Array, algorithm: PaymentCodeAlgorithm): Secret {
+function checkedSeed(seed: Uint8Array, algorithm: PaymentCodeAlgorithm): Uint8Array {
   if (seed.length !== SEED_BYTES[algorithm])
     throw new RangeError(`a ${algorithm} seed is ${SEED_BYTES[algorithm]} bytes`);
-  return new Secret({ buffer: Uint8Array.from(seed).buffer });
+  return seed;
+}
+
+function secretOf(seed: Uint8Array, algorithm: PaymentCodeAlgorithm): Secret {
+  return new Secret({ buffer: Uint8Array.from(checkedSeed(seed, algorithm)).buffer });
 }
 
 function tweakOf(prefix: number): Buffer {

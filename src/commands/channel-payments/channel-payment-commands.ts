@@ -43,10 +43,16 @@ import {
  * paying one merchant more than 60 times in 10 minutes, or more than 200,000.00 in a day, is asked for a
  * code; a payer's new device, and a merchant taking more than 600 channel payments a minute or
  * 10,000,000.00 a day, go to review (recorded, not stopped).
+ *
+ * Payment codes (docs/payment-codes.md) run the rules without `appliesTo` and their own: a step-up there
+ * is the payer's payment password. A user paying by code more than 20 times in 10 minutes (a phone shows
+ * one code a minute; a till does not scan one payer that often) must confirm. The per-merchant velocity
+ * and the merchant's rules judge channel payments only: a code's payer is the platform's user, not a
+ * merchant's customer, and a redemption reads no merchant history.
  */
 export function defaultRiskRules(timeZone: string): RiskRules {
   return parseRiskRules({
-    ruleVersion: 'channel-risk-2',
+    ruleVersion: 'risk-3',
     timeZone,
     rules: [
       {
@@ -66,7 +72,24 @@ export function defaultRiskRules(timeZone: string): RiskRules {
         action: 'step_up',
       },
       // A person does not pay one merchant 60 times in 10 minutes, nor 200,000.00 in a day, unasked.
-      { id: 'payer-burst', kind: 'velocity', party: 'payer', maxCount: 60, windowMinutes: 10, action: 'step_up' },
+      {
+        id: 'payer-burst',
+        kind: 'velocity',
+        party: 'payer',
+        maxCount: 60,
+        windowMinutes: 10,
+        action: 'step_up',
+        appliesTo: ['channel_payment'],
+      },
+      {
+        id: 'code-burst',
+        kind: 'velocity',
+        party: 'payer',
+        maxCount: 20,
+        windowMinutes: 10,
+        action: 'step_up',
+        appliesTo: ['payment_code'],
+      },
       {
         id: 'payer-day',
         kind: 'amount_per_day',
@@ -77,7 +100,15 @@ export function defaultRiskRules(timeZone: string): RiskRules {
       },
       // A new device alone is common (a new phone): worth an operator's look, not the payer's trouble.
       { id: 'payer-new-device', kind: 'new_device', action: 'review' },
-      { id: 'merchant-burst', kind: 'velocity', party: 'merchant', maxCount: 600, windowMinutes: 1, action: 'review' },
+      {
+        id: 'merchant-burst',
+        kind: 'velocity',
+        party: 'merchant',
+        maxCount: 600,
+        windowMinutes: 1,
+        action: 'review',
+        appliesTo: ['channel_payment'],
+      },
       {
         id: 'merchant-day',
         kind: 'amount_per_day',
@@ -85,6 +116,7 @@ export function defaultRiskRules(timeZone: string): RiskRules {
         currency: 'CNY',
         maxMinor: '1000000000',
         action: 'review',
+        appliesTo: ['channel_payment'],
       },
     ],
   });

@@ -1,8 +1,15 @@
+import type { KeyObject } from 'node:crypto';
 import { accountingDate } from '../../domain/shared/accounting-day.js';
 import type { Money } from '../../domain/money/money.js';
-import type { Redemption, Seed } from '../../domain/payment-codes/seed-decider.js';
-import { DomainError } from '../../domain/shared/domain-error.js';
-import type { SecretVault } from '../../ports/secret-vault.js';
+import {
+  isSeedLive,
+  type Redemption,
+  type RedemptionRequest,
+  type Seed,
+  type SeedCommand,
+} from '../../domain/payment-codes/seed-decider.js';
+import type { RiskRules } from '../../domain/risk/risk-rules.js';
+import { assert, DomainError } from '../../domain/shared/domain-error.js';
 import type { CommandContext } from '../command-context.js';
 import type { LedgerCommands } from '../ledger-commands.js';
 import { OneCommitUnsuitableError, type OneCommitDecisions, type TrackedStream } from '../one-commit.js';
@@ -15,7 +22,8 @@ export interface CodeVerifier {
   decode(code: string): { readonly slot: number; readonly oneTimeValue: string } | undefined;
   stepAt(atMs: number): number;
   matchingStep(input: {
-    seed: Uint8Array;
+    /** The seed's HMAC key (`PaymentCodeSeeds.keyOf`). */
+    seed: KeyObject;
     oneTimeValue: string;
     step: number;
     windowSteps: number;
@@ -37,6 +45,11 @@ export interface RedeemRequest {
   readonly merchantOrderNo: string;
   readonly terminalId: string;
   readonly description: string;
+  /**
+   * The payer confirmed with its payment password, verified by the caller: what lets a code pay above
+   * the seed's per-code limit, or when the risk rules ask for a step-up.
+   */
+  readonly payerConfirmed: boolean;
 }
 
 export interface CheckedCode {
@@ -67,15 +80,22 @@ export class PaymentCodeRedemptions {
   constructor(
     private readonly deps: {
       readonly seeds: PaymentCodeSeeds;
-      readonly vault: SecretVault;
       readonly verifier: CodeVerifier;
       readonly windowSteps: number;
       readonly commands: LedgerCommands;
       readonly accountingTimeZone: string;
+      /** The rules that judge codes (`rulesFor(rules, 'payment_code')`), run in the seed decider. */
+      readonly riskRules: RiskRules;
       readonly terminalGuard: WrongCodeGuard;
       readonly slotGuard: WrongCodeGuard;
     },
-  ) {}
+  ) {
+    // The decider reads a redemption's recorded accounting date as the rules' day: one zone for both.
+    assert(
+      deps.riskRules.timeZone === deps.accountingTimeZone,
+      "payment-code risk rules cut days in the ledger's accounting zone",
+    );
+  }
 
   /**
    * The code checked (every refusal as in `redeem`, wrong codes counted) without recording anything: the
@@ -89,6 +109,8 @@ export class PaymentCodeRedemptions {
     if (!decoded) throw this.wrong(terminalKey, null);
     const slotKey = String(decoded.slot);
     refuseWhileLocked(deps.slotGuard, slotKey);
+    const hit = await this.checkedFromCache(decoded, context);
+    if (hit) return hit;
     const holder = await deps.seeds.holderOf(decoded.slot);
     if (!holder) throw this.wrong(terminalKey, slotKey);
     const { state } = await deps.seeds.seeds.load(seedStreamId(holder.userId));
@@ -96,6 +118,34 @@ export class PaymentCodeRedemptions {
     if (!seed) throw this.wrong(terminalKey, slotKey);
     const step = await this.matchedStep(seed, decoded.oneTimeValue, context, terminalKey, slotKey);
     return { seed, step };
+  }
+
+  /**
+   * The code checked against the slot's seed as this instance last saw it (no stream read): a live seed
+   * whose key verifies the code. Anything else (nothing cached, a seed that is not live, a wrong value) is
+   * left to the reads, which may know better (a seed issued or a slot claimed elsewhere) and answer the
+   * refusal; a wrong code is counted there, once.
+   */
+  private async checkedFromCache(
+    decoded: { readonly slot: number; readonly oneTimeValue: string },
+    context: CommandContext,
+  ): Promise<CheckedCode | undefined> {
+    const seed = this.deps.seeds.cachedSeedOfSlot(decoded.slot);
+    if (!seed || !isSeedLive(seed, context.occurredAt)) return undefined;
+    const key = await this.deps.seeds.keyOf(seed);
+    if (key === 'erased') return undefined;
+    const step = this.stepOf(key, decoded.oneTimeValue, context);
+    return step === undefined ? undefined : { seed, step };
+  }
+
+  /** The step within the window around the command's own at which the key gives this one-time value. */
+  private stepOf(key: KeyObject, oneTimeValue: string, context: CommandContext): number | undefined {
+    return this.deps.verifier.matchingStep({
+      seed: key,
+      oneTimeValue,
+      step: this.deps.verifier.stepAt(Date.parse(context.occurredAt)),
+      windowSteps: this.deps.windowSteps,
+    });
   }
 
   /**
@@ -107,7 +157,7 @@ export class PaymentCodeRedemptions {
     const { seed, step } = checked ?? (await this.check(request, context));
     const handled = await deps.seeds.seeds.handle(
       seedStreamId(seed.userId),
-      { type: 'RedeemCode', redemption: this.redemptionOf(request, seed, step, context) },
+      this.redeemCommandOf(request, seed, step, context),
       context,
     );
     const recorded = [...handled.state.seeds.get(seed.seedId)!.usedSteps.values()].find(
@@ -136,20 +186,30 @@ export class PaymentCodeRedemptions {
     const { deps } = this;
     const plan = deps.commands.payInOneCommit(this.payRequestOf(request, checked.seed), context);
     if (!plan) return null;
-    const redemption = this.redemptionOf(request, checked.seed, checked.step, context);
+    const command = this.redeemCommandOf(request, checked.seed, checked.step, context);
     const seedStream = seedStreamId(checked.seed.userId);
     return {
       streams: [{ handler: deps.seeds.seeds, streamId: seedStream }, ...plan.streams],
       positionStream: plan.positionStream,
       decide: (decisions) => {
-        const { events } = decisions.decide(deps.seeds.seeds, seedStream, { type: 'RedeemCode', redemption }, context);
-        if (events.length === 0) throw new OneCommitUnsuitableError('this order was redeemed before');
-        return { redemption, payment: plan.decide(decisions) };
+        const { events } = decisions.decide(deps.seeds.seeds, seedStream, command, context);
+        const recorded = events.find((event) => event.type === 'PaymentCodeRedeemed');
+        if (!recorded) throw new OneCommitUnsuitableError('this order was redeemed before');
+        return { redemption: recorded.data, payment: plan.decide(decisions) };
       },
     };
   }
 
-  private redemptionOf(request: RedeemRequest, seed: Seed, step: number, context: CommandContext): Redemption {
+  private redeemCommandOf(request: RedeemRequest, seed: Seed, step: number, context: CommandContext): SeedCommand {
+    return {
+      type: 'RedeemCode',
+      redemption: this.redemptionOf(request, seed, step, context),
+      rules: this.deps.riskRules,
+      payerConfirmed: request.payerConfirmed,
+    };
+  }
+
+  private redemptionOf(request: RedeemRequest, seed: Seed, step: number, context: CommandContext): RedemptionRequest {
     return {
       userId: seed.userId,
       seedId: seed.seedId,
@@ -198,18 +258,12 @@ export class PaymentCodeRedemptions {
       throw new DomainError('payment_code_expired', 'this payment code belongs to an expired seed', {
         expiredAt: seed.expiresAt,
       });
-    const secret = await this.deps.vault.open(seed.seedReference);
-    if (secret === 'erased')
+    const key = await this.deps.seeds.keyOf(seed);
+    if (key === 'erased')
       throw new DomainError('payment_code_revoked', 'this payment code belongs to a revoked seed', {
         reason: 'erased',
       });
-    const step = this.deps.verifier.matchingStep({
-      seed: secret,
-      oneTimeValue,
-      step: this.deps.verifier.stepAt(Date.parse(context.occurredAt)),
-      windowSteps: this.deps.windowSteps,
-    });
-    secret.fill(0);
+    const step = this.stepOf(key, oneTimeValue, context);
     if (step === undefined) throw this.wrong(terminalKey, slotKey);
     return step;
   }

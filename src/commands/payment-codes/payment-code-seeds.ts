@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { CurrencyCode } from '../../domain/money/currency.js';
 import type { SeedRevocationReason } from '../../domain/payment-codes/payment-code-events.js';
@@ -20,6 +21,7 @@ import type { EventStore } from '../../ports/event-store.js';
 import type { SecretVault } from '../../ports/secret-vault.js';
 import { deriveId, type CommandContext } from '../command-context.js';
 import { DEFAULT_HANDLER_LIMITS, StreamCommandHandler } from '../stream-command-handler.js';
+import type { OpenedSeeds } from './opened-seeds.js';
 
 export const seedStreamId = (userId: string) => `codeseed-${userId}`;
 export const slotStreamId = (slot: number) => `codeslot-${slot}`;
@@ -83,6 +85,7 @@ export class PaymentCodeSeeds {
     eventStore: EventStore,
     private readonly vault: SecretVault,
     private readonly scheme: SeedScheme,
+    private readonly opened: OpenedSeeds,
   ) {
     this.seeds = new StreamCommandHandler(eventStore, seedDecider, DEFAULT_HANDLER_LIMITS);
     this.slots = new StreamCommandHandler(eventStore, slotDecider, DEFAULT_HANDLER_LIMITS);
@@ -137,6 +140,8 @@ export class PaymentCodeSeeds {
     }
     await this.forgetRevoked(issued.events);
     const seed = issued.state.seeds.get(seedId)!;
+    // The app shows its first code soon after login: this instance has the seed in hand already.
+    this.opened.put(seedId, secret);
     const position = await this.bindDevice(seed, context);
     return { seed, secret, position: position > issued.position ? position : issued.position };
   }
@@ -160,6 +165,34 @@ export class PaymentCodeSeeds {
   async list(userId: string): Promise<{ seeds: Seed[]; state: SeedStreamState; position: bigint }> {
     const { state, position } = await this.seeds.load(seedStreamId(userId));
     return { seeds: [...state.seeds.values()].reverse(), state, position };
+  }
+
+  /**
+   * A seed's HMAC key: kept from an earlier opening on this instance, or opened from the vault (and
+   * kept); `'erased'` once the vault forgot it. The caller checks the seed is live first.
+   */
+  async keyOf(seed: Seed): Promise<KeyObject | 'erased'> {
+    const kept = this.opened.get(seed.seedId);
+    if (kept !== undefined) return kept;
+    const secret = await this.vault.open(seed.seedReference);
+    if (secret === 'erased') return 'erased';
+    try {
+      return this.opened.put(seed.seedId, secret);
+    } finally {
+      secret.fill(0);
+    }
+  }
+
+  /**
+   * A slot's holder and its seed as this instance last saw them, without any I/O: they may be behind the
+   * store (a revocation or a new claim elsewhere). A redemption tries them first and reads the streams
+   * when they do not verify the code; what it records is appended at the seed stream's expected
+   * revision, so a revocation it did not see refuses it then.
+   */
+  cachedSeedOfSlot(slot: number): Seed | undefined {
+    const holder = this.slots.cached(slotStreamId(slot))?.state.holder;
+    if (!holder) return undefined;
+    return this.seeds.cached(seedStreamId(holder.userId))?.state.seeds.get(holder.seedId);
   }
 
   /** Who holds a slot now (its claim), read from the slot's stream: a seed issued a moment ago counts. */
@@ -215,8 +248,10 @@ export class PaymentCodeSeeds {
 
   private async forgetRevoked(events: readonly SeedEventOf[]): Promise<void> {
     for (const event of events)
-      if (event.type === 'PaymentCodeSeedRevoked')
+      if (event.type === 'PaymentCodeSeedRevoked') {
+        this.opened.evict(event.data.seedId);
         await this.vault.forget(seedVaultSubject(event.data.seedId), `payment-code seed revoked: ${event.data.reason}`);
+      }
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_RULES, RISK_ACTIONS } from '../risk/risk-rules.js';
 import { currencyCode, minorUnits, utcInstant } from '../shared/codecs.js';
 
 /**
@@ -76,6 +77,23 @@ export const paymentCodeRedeemed = z.strictObject({
     currency: currencyCode,
     accountingDate: z.iso.date(),
     at: utcInstant,
+    /**
+     * The risk rules' verdict on this redemption (a block records nothing) and how the payer confirmed
+     * when it had to: above the per-code limit or on a step-up, its payment password. Absent on
+     * redemptions recorded before risk judged codes. The history the rules saw is this stream before the
+     * event, so the verdict replays from the stream and the rules of `ruleVersion`.
+     */
+    risk: z
+      .strictObject({
+        ruleVersion: z.string().min(1).max(64),
+        verdict: z.enum(['allow', 'review', 'step_up']),
+        fired: z
+          .array(z.strictObject({ ruleId: z.string().min(1).max(64), action: z.enum(RISK_ACTIONS) }))
+          .max(MAX_RULES)
+          .readonly(),
+        confirmedBy: z.enum(['payment_password']).nullable(),
+      })
+      .optional(),
   }),
 });
 

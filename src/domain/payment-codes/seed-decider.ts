@@ -1,5 +1,7 @@
+import type { RiskRules } from '../risk/risk-rules.js';
 import { assert, DomainError } from '../shared/domain-error.js';
 import type { PaymentCodeSeedEvent, SeedRevocationReason } from './payment-code-events.js';
+import { assessRedemption } from './redemption-risk.js';
 
 /**
  * A user's payment-code seeds (`codeseed-<userId>`), in Emmett's decider shape. Who may act was checked
@@ -8,6 +10,8 @@ import type { PaymentCodeSeedEvent, SeedRevocationReason } from './payment-code-
  */
 type Issued = Extract<PaymentCodeSeedEvent, { type: 'PaymentCodeSeedIssued' }>['data'];
 export type Redemption = Extract<PaymentCodeSeedEvent, { type: 'PaymentCodeRedeemed' }>['data'];
+/** A redemption as asked for: the decider adds the risk verdict. */
+export type RedemptionRequest = Omit<Redemption, 'risk'>;
 
 /** Steps remembered per seed: a code is accepted only within a few steps of now, so older ones cannot come back. */
 export const USED_STEPS_KEPT = 16;
@@ -41,7 +45,14 @@ export type SeedCommand =
       readonly note: string;
       readonly at: string;
     }
-  | { readonly type: 'RedeemCode'; readonly redemption: Redemption };
+  | {
+      readonly type: 'RedeemCode';
+      readonly redemption: RedemptionRequest;
+      /** The rules that judge codes (`rulesFor(rules, 'payment_code')`). */
+      readonly rules: RiskRules;
+      /** The payer confirmed this redemption with its payment password (verified by the caller). */
+      readonly payerConfirmed: boolean;
+    };
 
 export function initialSeedStreamState(): SeedStreamState {
   return { seeds: new Map(), redemptions: [] };
@@ -91,11 +102,15 @@ export function decideSeed(command: SeedCommand, state: SeedStreamState): Paymen
       return [{ type: 'PaymentCodeSeedRevoked', data: { userId, seedId, reason, note, at } }];
     }
     case 'RedeemCode':
-      return decideRedemption(command.redemption, state);
+      return decideRedemption(command, state);
   }
 }
 
-function decideRedemption(redemption: Redemption, state: SeedStreamState): PaymentCodeSeedEvent[] {
+function decideRedemption(
+  command: Extract<SeedCommand, { type: 'RedeemCode' }>,
+  state: SeedStreamState,
+): PaymentCodeSeedEvent[] {
+  const { redemption } = command;
   const { seedId, step, at } = redemption;
   const seed = state.seeds.get(seedId);
   if (!seed) throw seedNotFound(seedId);
@@ -118,11 +133,31 @@ function decideRedemption(redemption: Redemption, state: SeedStreamState): Payme
     throw new DomainError('payment_code_currency_mismatch', `this seed pays in ${seed.currency}`, {
       currency: seed.currency,
     });
-  if (redemption.amountMinor > seed.perCodeLimitMinor)
+  assert(redemption.amountMinor > 0n, 'a redemption pays a positive amount');
+  const assessment = assessRedemption(command.rules, redemption, seed, state);
+  const fired = assessment.fired.map(({ ruleId, action }) => ({ ruleId, action }));
+  // Refusals record nothing: the code's step stays unused, so the payer can confirm and pay with it.
+  if (assessment.verdict === 'block')
+    throw new DomainError('risk_blocked', 'the risk rules block this payment', {
+      rules: fired
+        .filter((rule) => rule.action === 'block')
+        .map((rule) => rule.ruleId)
+        .join(','),
+    });
+  const overLimit = redemption.amountMinor > seed.perCodeLimitMinor;
+  if ((overLimit || assessment.verdict === 'step_up') && !command.payerConfirmed)
     throw new DomainError(
       'payment_code_confirmation_required',
-      'the amount is above what a code pays without the payer: the payer must confirm in the app',
-      { perCodeLimitMinor: seed.perCodeLimitMinor.toString() },
+      overLimit
+        ? "the amount is above what a code pays without the payer: send it again with the payer's payment password"
+        : "the risk rules ask for the payer's confirmation: send it again with the payer's payment password",
+      {
+        perCodeLimitMinor: seed.perCodeLimitMinor.toString(),
+        rules: fired
+          .filter((rule) => rule.action === 'step_up')
+          .map((rule) => rule.ruleId)
+          .join(','),
+      },
     );
   const spentToday = seed.day?.date === redemption.accountingDate ? seed.day.totalMinor : 0n;
   if (spentToday + redemption.amountMinor > seed.dailyLimitMinor)
@@ -130,8 +165,21 @@ function decideRedemption(redemption: Redemption, state: SeedStreamState): Payme
       dailyLimitMinor: seed.dailyLimitMinor.toString(),
       spentTodayMinor: spentToday.toString(),
     });
-  assert(redemption.amountMinor > 0n, 'a redemption pays a positive amount');
-  return [{ type: 'PaymentCodeRedeemed', data: redemption }];
+  const verdict = assessment.verdict;
+  return [
+    {
+      type: 'PaymentCodeRedeemed',
+      data: {
+        ...redemption,
+        risk: {
+          ruleVersion: assessment.ruleVersion,
+          verdict,
+          fired,
+          confirmedBy: command.payerConfirmed ? 'payment_password' : null,
+        },
+      },
+    },
+  ];
 }
 
 export function evolveSeed(state: SeedStreamState, event: PaymentCodeSeedEvent): SeedStreamState {

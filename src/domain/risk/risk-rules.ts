@@ -23,9 +23,15 @@ export const MAX_RULES = 200;
 export const RISK_ACTIONS = ['block', 'step_up', 'review'] as const;
 export type RiskAction = (typeof RISK_ACTIONS)[number];
 
+/** What a rule may judge: a channel payment (docs/channels.md) or a payment code's redemption (docs/payment-codes.md). */
+export const RISK_SUBJECTS = ['channel_payment', 'payment_code'] as const;
+export type RiskSubject = (typeof RISK_SUBJECTS)[number];
+
 const party = z.enum(['payer', 'merchant']);
 const ruleId = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/);
 const action = z.enum(RISK_ACTIONS);
+/** The subjects a rule judges; a rule without it judges every one. */
+const appliesTo = z.array(z.enum(RISK_SUBJECTS)).min(1).max(RISK_SUBJECTS.length).readonly().optional();
 
 const amountPerTransaction = z.strictObject({
   id: ruleId,
@@ -34,6 +40,7 @@ const amountPerTransaction = z.strictObject({
   currency: currencyCode,
   maxMinor: minorUnits,
   action,
+  appliesTo,
 });
 
 /** The total of the party's payments on the attempt's accounting day, this one included. */
@@ -44,6 +51,7 @@ const amountPerDay = z.strictObject({
   currency: currencyCode,
   maxMinor: minorUnits,
   action,
+  appliesTo,
 });
 
 /** More than `maxCount` payments (this one included) within the last `windowMinutes`. */
@@ -54,11 +62,12 @@ const velocity = z.strictObject({
   maxCount: z.int().min(1).max(MAX_VELOCITY_COUNT),
   windowMinutes: z.int().min(1).max(MAX_VELOCITY_WINDOW_MINUTES),
   action,
+  appliesTo,
 });
 
 /** A device or IP the payer has not paid from before (a missing one cannot be recognised: it counts as new). */
-const newDevice = z.strictObject({ id: ruleId, kind: z.literal('new_device'), action });
-const newIp = z.strictObject({ id: ruleId, kind: z.literal('new_ip'), action });
+const newDevice = z.strictObject({ id: ruleId, kind: z.literal('new_device'), action, appliesTo });
+const newIp = z.strictObject({ id: ruleId, kind: z.literal('new_ip'), action, appliesTo });
 
 const blockList = z.strictObject({
   id: ruleId,
@@ -66,6 +75,7 @@ const blockList = z.strictObject({
   list: z.enum(['payer', 'merchant', 'ip', 'device']),
   entries: z.array(z.string().min(1).max(128)).max(MAX_BLOCK_LIST_ENTRIES).readonly(),
   action,
+  appliesTo,
 });
 
 export const riskRule = z.discriminatedUnion('kind', [
@@ -95,4 +105,12 @@ export type RiskRulesJson = z.input<typeof riskRules>;
 /** Rules from configuration (JSON, bigints as strings), validated. */
 export function parseRiskRules(json: unknown): RiskRules {
   return riskRules.decode(json as RiskRulesJson);
+}
+
+/**
+ * The rules that judge `subject` (those without `appliesTo` judge all), as a rule set of its own: the
+ * assessment records the rules it ran with, so a replay needs no filtering.
+ */
+export function rulesFor(rules: RiskRules, subject: RiskSubject): RiskRules {
+  return { ...rules, rules: rules.rules.filter((rule) => rule.appliesTo?.includes(subject) ?? true) };
 }

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
+import { HOTP, Secret } from 'otpauth';
 import { describe, expect, it } from 'vitest';
+import { hotpKey, writeHotp } from '../../../src/client/payment-codes/hotp.js';
 import {
   MAX_SLOT,
   PaymentCodes,
@@ -36,6 +38,47 @@ describe('the one-time value is TOTP (RFC 6238 appendix B, 8 digits, X = 30 s, T
       }
     });
   }
+});
+
+describe("the verifier's HOTP (node:crypto, a key object) is otpauth's", () => {
+  const otpauth = (seed: Uint8Array, algorithm: PaymentCodeAlgorithm, counter: number) =>
+    HOTP.generate({ secret: new Secret({ buffer: Uint8Array.from(seed).buffer }), algorithm, digits: 8, counter });
+  const ours = (seed: Uint8Array, algorithm: PaymentCodeAlgorithm, counter: number) => {
+    const out = Buffer.alloc(8);
+    writeHotp(hotpKey(seed), algorithm, counter, 8, out);
+    return out.toString('latin1');
+  };
+
+  it('on random seeds and steps of every algorithm, counters past 2^32 included', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<PaymentCodeAlgorithm>('SHA1', 'SHA256', 'SHA512'),
+        fc.integer({ min: 0, max: 255 }),
+        fc.oneof(fc.integer({ min: 0, max: 2 ** 31 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })),
+        (algorithm, fill, counter) => {
+          const seed = Buffer.alloc(SEED_BYTES[algorithm], fill);
+          seed.writeUInt32BE(counter % 2 ** 32, 0);
+          expect(ours(seed, algorithm, counter)).toBe(otpauth(seed, algorithm, counter));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('matches with the seed as bytes or as its key object, the own step first', () => {
+    const codes = new PaymentCodes({ algorithm: 'SHA256', stepSeconds: 60, keys: KEYS });
+    const seed = Buffer.alloc(32, 5);
+    const step = 29_935_440;
+    for (const candidate of [step - 1, step, step + 1]) {
+      const oneTimeValue = codes.oneTimeValue(seed, candidate);
+      expect(codes.matchingStep({ seed, oneTimeValue, step, windowSteps: 1 })).toBe(candidate);
+      expect(codes.matchingStep({ seed: hotpKey(seed), oneTimeValue, step, windowSteps: 1 })).toBe(candidate);
+    }
+    expect(() =>
+      codes.matchingStep({ seed: hotpKey(Buffer.alloc(20)), oneTimeValue: '00000000', step, windowSteps: 1 }),
+    ).toThrow(RangeError);
+    expect(codes.matchingStep({ seed, oneTimeValue: '1234567', step, windowSteps: 1 })).toBeUndefined();
+  });
 });
 
 describe('the payment code', () => {

@@ -13,7 +13,7 @@ import { accountIdString, amountString, currencyString, idempotencyHeaders, posi
 import { accountNotFound, principalOf, requireAccountOwner, requireOperator } from '../authorization.js';
 import { answeredInOneCommit, commandContextOf, runCommand } from '../idempotent-command.js';
 import { HttpProblem } from '../problem-details.js';
-import { requirePayerMayPay } from '../payer-consent.js';
+import { payerPasswordField, requirePayerConsent, requirePayerMayPay, takePayerPassword } from '../payer-consent.js';
 import { MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { merchantOrderNo, paymentView, toPaymentView } from './payments.js';
 
@@ -87,6 +87,9 @@ export const redeemBody = z
     terminalId: TERMINAL_ID.describe("The merchant's terminal that scanned the code"),
     payeeAccountId: accountIdString.describe("The merchant's own account the money goes to"),
     description: z.string().max(200).default(''),
+    payerPassword: payerPasswordField.describe(
+      "The payer's payment password, entered on the terminal's PIN pad when a redemption was refused payment_code_confirmation_required (above the seed's per-code limit, or a risk step-up): send the same order again with it (a new Idempotency-Key; the same or the next code). Never stored or logged.",
+    ),
   })
   .meta({
     example: {
@@ -110,6 +113,15 @@ export const redemptionView = z
     currency: currencyString,
     step: z.int().describe('The time step of the code'),
     at: z.string(),
+    risk: z
+      .object({
+        ruleVersion: z.string(),
+        verdict: z.enum(['allow', 'review', 'step_up']),
+        rules: z.array(z.string()).describe('The ids of the rules that fired'),
+        confirmedBy: z.enum(['payment_password']).nullable().describe('How the payer confirmed, when it had to'),
+      })
+      .nullable()
+      .describe('The risk verdict (null on redemptions recorded before the rules judged codes)'),
   })
   .meta({ id: 'PaymentCodeRedemption' });
 
@@ -159,6 +171,14 @@ function toRedemptionView(redemption: Redemption): z.output<typeof redemptionVie
     currency: redemption.currency,
     step: redemption.step,
     at: redemption.at,
+    risk: redemption.risk
+      ? {
+          ruleVersion: redemption.risk.ruleVersion,
+          verdict: redemption.risk.verdict,
+          rules: redemption.risk.fired.map((rule) => rule.ruleId),
+          confirmedBy: redemption.risk.confirmedBy,
+        }
+      : null,
   };
 }
 
@@ -315,7 +335,7 @@ export function paymentCodeRoutes(service: LedgerService): FastifyPluginAsyncZod
           tags: ['payment codes'],
           summary: "Redeem a payer's payment code: pay the merchant from the payer's wallet",
           description:
-            "Merchants only, into their own account. The code is checked for the server's time step within PAYMENT_CODE_WINDOW_STEPS; it pays once per seed and step (payment_code_used, on any instance); a code above the seed's per-code limit is refused payment_code_confirmation_required (the payer confirms in the app), above its daily limit payment_code_daily_limit. Every wrong code answers payment_code_wrong and counts against the terminal and the slot (payment_code_rate_limited). Then an ordinary balance payment, idempotent by the merchant order number.",
+            "Merchants only, into their own account. The code is checked for the server's time step within PAYMENT_CODE_WINDOW_STEPS; it pays once per seed and step (payment_code_used, on any instance); the risk rules judge it (risk_blocked; a step-up, like an amount above the seed's per-code limit, is refused payment_code_confirmation_required until the same order comes again with the payer's payment password in payerPassword), above its daily limit payment_code_daily_limit; a refusal records nothing, so the code stays usable. Every wrong code answers payment_code_wrong and counts against the terminal and the slot (payment_code_rate_limited). Then an ordinary balance payment, idempotent by the merchant order number.",
           headers: idempotencyHeaders,
           body: redeemBody,
           response: {
@@ -334,6 +354,10 @@ export function paymentCodeRoutes(service: LedgerService): FastifyPluginAsyncZod
               'payment_code_daily_limit',
               'payment_code_rate_limited',
               'payer_may_not_pay',
+              'risk_blocked',
+              'payer_password_invalid',
+              'payer_password_not_set',
+              'payer_password_locked',
             ),
           },
         },
@@ -343,6 +367,7 @@ export function paymentCodeRoutes(service: LedgerService): FastifyPluginAsyncZod
         if (principal.kind !== 'merchant')
           throw new DomainError('forbidden', 'payment codes are redeemed by merchants: sign as the merchant', {});
         const body = request.body;
+        const payerPassword = takePayerPassword(body);
         const amount = parseAmount(body.amount, parseCurrency(body.currency));
         const payee = await service.commands.getAccountState(body.payeeAccountId);
         if (!payee.exists) throw accountNotFound(body.payeeAccountId);
@@ -355,6 +380,7 @@ export function paymentCodeRoutes(service: LedgerService): FastifyPluginAsyncZod
           merchantOrderNo: body.merchantOrderNo,
           terminalId: body.terminalId,
           description: body.description,
+          payerConfirmed: false,
         };
         // Checked before the key is claimed (it reads the vault, and a one-commit decision cannot wait);
         // a refusal is thrown inside runCommand, so that a retry of an answered request replays its answer.
@@ -367,8 +393,13 @@ export function paymentCodeRoutes(service: LedgerService): FastifyPluginAsyncZod
               refusal: refusal instanceof Error ? refusal : new Error(String(refusal)),
             }),
           );
-        // The code is the payer's consent; a payer barred from paying is refused all the same.
-        if (checked.code) await requirePayerMayPay(service, checked.code.seed.userId);
+        // The code is the payer's consent; a payer barred from paying is refused all the same. Its payment
+        // password, when given, confirms what the code alone may not pay (wrong ones count per payer).
+        let confirmed = redeemRequest;
+        if (checked.code && payerPassword !== undefined) {
+          await requirePayerConsent(service, request, checked.code.seed.userId, payerPassword);
+          confirmed = { ...redeemRequest, payerConfirmed: true };
+        } else if (checked.code) await requirePayerMayPay(service, checked.code.seed.userId);
         const view = (redeemed: { redemption: Redemption; payment: ExistingPayment }, position: bigint) => ({
           redemption: toRedemptionView(redeemed.redemption),
           payment: toPaymentView(redeemed.payment),
@@ -380,7 +411,7 @@ export function paymentCodeRoutes(service: LedgerService): FastifyPluginAsyncZod
           service,
           async (context) => {
             if (checked.refusal !== null) throw checked.refusal;
-            const redeemed = await paymentCodes.redemptions.redeem(redeemRequest, context, checked.code ?? undefined);
+            const redeemed = await paymentCodes.redemptions.redeem(confirmed, context, checked.code ?? undefined);
             const { payment } = redeemed;
             if (payment.status === 'failed' && payment.failure) {
               throw new HttpProblem(422, payment.failure.reasonCode, 'Payment failed', payment.failure.reason, {
@@ -392,7 +423,7 @@ export function paymentCodeRoutes(service: LedgerService): FastifyPluginAsyncZod
           (context) =>
             checked.code &&
             answeredInOneCommit(
-              paymentCodes.redemptions.redeemInOneCommit(checked.code, redeemRequest, context),
+              paymentCodes.redemptions.redeemInOneCommit(checked.code, confirmed, context),
               201,
               view,
             ),
