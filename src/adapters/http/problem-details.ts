@@ -135,6 +135,10 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: str
   break_already_resolved: { status: 409, title: 'Reconciliation break already resolved' },
   resolution_not_allowed_for_class: { status: 422, title: 'Resolution not allowed for this break class' },
   break_currencies_differ: { status: 422, title: 'The break has two currencies' },
+  card_contract_not_found: { status: 404, title: 'Card contract not found' },
+  card_contract_other_user: { status: 403, title: "Another user's card contract" },
+  card_contract_not_bound: { status: 409, title: 'Card contract not bound yet' },
+  card_contract_terminated: { status: 409, title: 'Card contract terminated' },
   invariant_violated: { status: 500, title: 'Internal error' },
 };
 

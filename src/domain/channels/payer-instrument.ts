@@ -7,8 +7,10 @@ import type { PayerChoice } from './channel-profile.js';
  *
  * A bound card is known by its **contracts**: the contract number each channel returned when the card
  * was signed there (a card may be signed at several channels; the router may only choose among those).
- * Contract numbers are the channels' references, not card numbers: they may be recorded. The bind-card
- * contracts (issue 11) will give these from a bound card's id.
+ * Contract numbers are the channels' references, not card numbers: they may be recorded. A caller names
+ * the card either by hand (bank, kind, contract numbers) or by its bind-card contract's id
+ * (`{ method: 'quick_pay', contractId }`), which the write path resolves from the contract's stream to the
+ * same card (src/commands/contracts/contract-instruments.ts), recorded with the contract's id beside it.
  */
 export const MAX_CONTRACTS_PER_CARD = 8;
 
@@ -33,14 +35,45 @@ export const boundCardJson = z.strictObject({
     .refine((list) => new Set(list.map((c) => c.channelId)).size === list.length, 'one contract per channel'),
 });
 
+/** A bound card as operations record it: a card resolved from a contract names the contract too. */
+export const recordedBoundCardJson = boundCardJson.extend({
+  contractId: z.uuid().optional().describe('The bind-card contract the card was resolved from'),
+});
+
+const onlineBankingJson = z.strictObject({ method: z.literal('online_banking'), bankCode: code, returnUrl });
+const platformPayJson = z.strictObject({
+  method: z.literal('platform_pay'),
+  platform: code,
+  returnUrl: returnUrl.nullable(),
+});
+
+/** The instrument as an operation records it (quick pay: the card resolved, at its channels). */
 export const payerInstrumentJson = z.discriminatedUnion('method', [
-  z.strictObject({ method: z.literal('quick_pay'), card: boundCardJson }),
-  z.strictObject({ method: z.literal('online_banking'), bankCode: code, returnUrl }),
-  z.strictObject({ method: z.literal('platform_pay'), platform: code, returnUrl: returnUrl.nullable() }),
+  z.strictObject({ method: z.literal('quick_pay'), card: recordedBoundCardJson }),
+  onlineBankingJson,
+  platformPayJson,
 ]);
 
-export type BoundCard = z.infer<typeof boundCardJson>;
+/** A bound card named by its bind-card contract's id (resolved on the write path, never trusted as typed). */
+export const contractReferenceJson = z.strictObject({
+  contractId: z.uuid().describe("The bound card's contract id (POST /v1/card-contracts)"),
+});
+
+/** The instrument as a caller names it: quick pay by the card's contracts, or by its contract id. */
+export const payerInstrumentRequestJson = z.union([
+  z.strictObject({ method: z.literal('quick_pay'), card: boundCardJson }),
+  z.strictObject({ method: z.literal('quick_pay'), ...contractReferenceJson.shape }),
+  onlineBankingJson,
+  platformPayJson,
+]);
+
+/** A payout's destination as a caller names it: the bound card by hand, or by its contract id. */
+export const payeeCardRequestJson = z.union([boundCardJson, contractReferenceJson]);
+
+export type BoundCard = z.infer<typeof recordedBoundCardJson>;
 export type PayerInstrument = z.infer<typeof payerInstrumentJson>;
+export type PayerInstrumentRequest = z.infer<typeof payerInstrumentRequestJson>;
+export type PayeeCardRequest = z.infer<typeof payeeCardRequestJson>;
 
 /** What the router is asked: the choice, without the channel-specific parts. */
 export function choiceOf(instrument: PayerInstrument): PayerChoice {

@@ -83,6 +83,10 @@ export type DomainErrorCode =
   | 'break_already_resolved'
   | 'resolution_not_allowed_for_class'
   | 'break_currencies_differ'
+  | 'card_contract_not_found'
+  | 'card_contract_other_user'
+  | 'card_contract_not_bound'
+  | 'card_contract_terminated'
   | 'invariant_violated';
 
 export class DomainError extends Error {

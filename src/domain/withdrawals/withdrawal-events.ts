@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { awaitingChannelFields } from '../channels/awaiting-channel.js';
-import { boundCardJson } from '../channels/payer-instrument.js';
+import { recordedBoundCardJson } from '../channels/payer-instrument.js';
 import { routingDecisionJson } from '../channels/routing-record.js';
 import { currencyCode, minorUnits } from '../shared/codecs.js';
 
@@ -26,7 +26,7 @@ export const withdrawalRequested = z.strictObject({
     channel: z.string(),
     /** Token of the bound card at the channel; never a card number. */
     payeeReference: z.string().max(64),
-    payee: boundCardJson.optional(),
+    payee: recordedBoundCardJson.optional(),
     routing: routingDecisionJson.optional(),
   }),
 });

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { confirmAndPay } from '../../../commands/contracts/bind-and-pay.js';
 import type { ContractView } from '../../../commands/contracts/card-bindings.js';
 import { bindingFailureReason } from '../../../domain/contracts/contract-events.js';
 import { DomainError } from '../../../domain/shared/domain-error.js';
@@ -9,7 +10,15 @@ import type { LedgerService } from '../../ledger-service.js';
 import { idempotencyHeaders, optionalIdempotencyHeaders } from '../api-schemas.js';
 import { principalOf } from '../authorization.js';
 import { commandContextOf } from '../idempotent-command.js';
-import { problemResponses } from '../problem-responses.js';
+import { CONTRACT_INSTRUMENT_CODES } from '../contract-payers.js';
+import { MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
+import {
+  CHANNEL_PAYMENT_FAILURE_CODES,
+  channelPaymentBody,
+  channelPaymentRequestOf,
+  channelPaymentView,
+  toChannelPaymentView,
+} from './channel-payments.js';
 
 /**
  * Bind-card contracts. Who may call what (least privilege): the merchant acting for its user starts a
@@ -100,8 +109,34 @@ export const confirmBindingBody = z
       .string()
       .regex(/^[0-9]{4,8}$/)
       .describe('The SMS code, as the user typed it'),
+    payment: channelPaymentBody
+      .omit({ instrument: true })
+      .optional()
+      .describe(
+        "Bind-and-pay: the channel payment to make by quick pay with this contract once it is bound (as POST /v1/channel-payments, without `instrument`; `payer.payerId` defaults to the contract's user and must be it). None is made if the binding fails; its merchant order number pays once.",
+      ),
   })
-  .meta({ example: { code: '123456' } });
+  .meta({
+    example: {
+      code: '123456',
+      payment: {
+        payeeAccountId: '2014440123456787',
+        amount: '88.00',
+        currency: 'CNY',
+        merchantOrderNo: 'SO-20261201-0042',
+        description: 'headphones',
+        payer: { ip: '198.51.100.7', deviceId: 'dev-phone-1' },
+      },
+    },
+  });
+
+export const confirmedBindingView = contractView
+  .extend({
+    payment: channelPaymentView
+      .optional()
+      .describe('Bind-and-pay: the payment made with the new contract (its status: completed, pending, failed...)'),
+  })
+  .meta({ id: 'CardContractConfirmed' });
 
 export const resendBindingCodeBody = z
   .strictObject({ phone: z.string().min(5).max(20).describe('The reserved phone, as typed again') })
@@ -177,29 +212,45 @@ export function cardContractRoutes(service: LedgerService): FastifyPluginAsyncZo
           tags: ['cards'],
           summary: 'Confirm a binding with the SMS code',
           description:
-            "The bank's code (signed at the channel with it) or ours (the pre-binding becomes bound). A wrong code is counted: 422 `verification_code_invalid`; the limit fails the binding (`verification_failed`; a pre-binding is unsigned at the channel).",
+            "The bank's code (signed at the channel with it) or ours (the pre-binding becomes bound). A wrong code is counted: 422 `verification_code_invalid`; the limit fails the binding (`verification_failed`; a pre-binding is unsigned at the channel). With `payment` (bind-and-pay): once bound, the channel payment is made by quick pay with the contract and answered in `payment`; a binding that fails makes none, and the merchant order number pays once, so a retried confirm answers the same payment.",
           headers: optionalIdempotencyHeaders,
           params: contractParams,
           body: confirmBindingBody,
           response: {
-            200: contractView,
+            200: confirmedBindingView,
             ...problemResponses(
               ...CONTRACT_CODES,
               'verification_code_invalid',
               'verification_code_expired',
               'verification_failed',
               'card_elements_mismatch',
+              ...MONEY_MOVEMENT_CODES,
+              ...CHANNEL_PAYMENT_FAILURE_CODES,
+              ...CONTRACT_INSTRUMENT_CODES,
+              'no_channel_available',
+              'duplicate_order_no',
             ),
           },
         },
       },
       async (request) => {
-        await visible(request, request.params.contractId);
-        return service.cardBindings.confirm(
-          request.params.contractId,
-          secretText(request.body.code),
-          commandContextOf(request, service.clock),
+        const { contractId } = request.params;
+        await visible(request, contractId);
+        const code = secretText(request.body.code);
+        const context = commandContextOf(request, service.clock);
+        const payment = request.body.payment;
+        if (payment === undefined) return service.cardBindings.confirm(contractId, code, context);
+        const principal = principalOf(request);
+        const paymentRequest = await channelPaymentRequestOf(service, request, payment);
+        const made = await confirmAndPay(
+          { bindings: service.cardBindings, payments: service.channelPayments },
+          contractId,
+          code,
+          paymentRequest,
+          principal.kind === 'operator' ? null : principal.entityId,
+          context,
         );
+        return { ...made.contract, payment: toChannelPaymentView(made.payment.payment, made.payment.position) };
       },
     );
 

@@ -4,7 +4,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { deriveId, type CommandContext } from '../../../commands/command-context.js';
 import type { ExistingChannelPayment } from '../../../domain/channel-payments/channel-payment-decider.js';
-import { payerInstrumentJson } from '../../../domain/channels/payer-instrument.js';
+import type { ChannelPaymentRequest } from '../../../commands/channel-payments/channel-payment-process.js';
+import { resolvePayerInstrument } from '../../../commands/contracts/contract-instruments.js';
+import { payerInstrumentRequestJson } from '../../../domain/channels/payer-instrument.js';
+import { CONTRACT_INSTRUMENT_CODES, namedPayer } from '../contract-payers.js';
 import { formatAmount, parseAmount, parseCurrency } from '../../../domain/money/money.js';
 import { DomainError } from '../../../domain/shared/domain-error.js';
 import { phoneNumber, secretText } from '../../../domain/shared/sensitive-text.js';
@@ -24,14 +27,21 @@ export const channelPaymentBody = z
     currency: currencyString,
     merchantOrderNo,
     description: z.string().max(200).default(''),
-    instrument: payerInstrumentJson.describe(
-      'quick_pay with a bound card (its contract per channel), online_banking (bank code, return URL) or platform_pay',
+    instrument: payerInstrumentRequestJson.describe(
+      "quick_pay with a bound card (by its contract id, the payer's and bound; or by hand: its contract per channel), online_banking (bank code, return URL) or platform_pay",
     ),
     payer: z
       .strictObject({
         ip: z.string().min(1).max(64),
         deviceId: z.string().min(1).max(128),
-        payerId: z.string().min(1).max(64).optional().describe("The merchant's id of its customer (risk limits)"),
+        payerId: z
+          .string()
+          .min(1)
+          .max(64)
+          .optional()
+          .describe(
+            "The merchant's id of its customer (risk limits); with a contract, required: the ledger user paying, whose contract it must be",
+          ),
         phone: z
           .string()
           .regex(/^\+?[0-9]{6,20}$/)
@@ -47,8 +57,8 @@ export const channelPaymentBody = z
       currency: 'CNY',
       merchantOrderNo: 'SO-20261201-0042',
       description: 'headphones',
-      instrument: { method: 'platform_pay', platform: 'wechat', returnUrl: 'https://shop.example/return' },
-      payer: { ip: '198.51.100.7', deviceId: 'dev-phone-1', payerId: 'customer-981', phone: '13800138000' },
+      instrument: { method: 'quick_pay', contractId: '3c1e7d1f-2b64-4c55-9d0a-0c6f1b1a9e01' },
+      payer: { ip: '198.51.100.7', deviceId: 'dev-phone-1', payerId: 'usr_9f1c2d3e4b5a', phone: '13800138000' },
     },
   });
 
@@ -215,6 +225,36 @@ export function statusReadContext(service: LedgerService, request: FastifyReques
   };
 }
 
+/**
+ * A channel payment request from its body, all but its instrument: the payee account's owner (the caller,
+ * or an operator acting) as the merchant. Also bind-and-pay's payment, whose instrument is the new contract.
+ */
+export async function channelPaymentRequestOf(
+  service: LedgerService,
+  request: FastifyRequest,
+  body: Omit<z.output<typeof channelPaymentBody>, 'instrument'>,
+): Promise<Omit<ChannelPaymentRequest, 'instrument'>> {
+  await requireAccountOwnerOrOperator(request, service.accountOwners, body.payeeAccountId);
+  const merchantId = await service.accountOwners.ownerOf(body.payeeAccountId);
+  if (merchantId === undefined)
+    throw new DomainError('account_not_found', `account ${body.payeeAccountId} does not exist`, {
+      accountId: body.payeeAccountId,
+    });
+  return {
+    merchantId,
+    payeeAccountId: body.payeeAccountId,
+    merchantOrderNo: body.merchantOrderNo,
+    amount: parseAmount(body.amount, parseCurrency(body.currency)),
+    description: body.description,
+    payer: {
+      ip: body.payer.ip,
+      deviceId: body.payer.deviceId,
+      payerId: body.payer.payerId ?? null,
+      phone: body.payer.phone === undefined ? null : phoneNumber(body.payer.phone),
+    },
+  };
+}
+
 export function channelPaymentRoutes(service: LedgerService): FastifyPluginAsyncZod {
   const payments = service.channelPayments;
   const visible = (request: FastifyRequest, paymentId: string) => visibleChannelPayment(service, request, paymentId);
@@ -236,6 +276,7 @@ export function channelPaymentRoutes(service: LedgerService): FastifyPluginAsync
             ...problemResponses(
               ...MONEY_MOVEMENT_CODES,
               ...CHANNEL_PAYMENT_FAILURE_CODES,
+              ...CONTRACT_INSTRUMENT_CODES,
               'no_channel_available',
               'duplicate_order_no',
             ),
@@ -244,26 +285,11 @@ export function channelPaymentRoutes(service: LedgerService): FastifyPluginAsync
       },
       async (request, reply) => {
         const body = request.body;
-        await requireAccountOwnerOrOperator(request, service.accountOwners, body.payeeAccountId);
-        const merchantId = await service.accountOwners.ownerOf(body.payeeAccountId);
-        if (merchantId === undefined)
-          throw new DomainError('account_not_found', `account ${body.payeeAccountId} does not exist`, {
-            accountId: body.payeeAccountId,
-          });
-        const amount = parseAmount(body.amount, parseCurrency(body.currency));
         const paymentRequest = {
-          merchantId,
-          payeeAccountId: body.payeeAccountId,
-          merchantOrderNo: body.merchantOrderNo,
-          amount,
-          description: body.description,
-          instrument: body.instrument,
-          payer: {
-            ip: body.payer.ip,
-            deviceId: body.payer.deviceId,
-            payerId: body.payer.payerId ?? null,
-            phone: body.payer.phone === undefined ? null : phoneNumber(body.payer.phone),
-          },
+          ...(await channelPaymentRequestOf(service, request, body)),
+          instrument: await resolvePayerInstrument(service.cardBindings, body.instrument, async () =>
+            namedPayer(request, body.payer.payerId),
+          ),
         };
         await runCommand(request, reply, service, async (context) => {
           const { payment, position } = await payments.create(paymentRequest, context);

@@ -11,7 +11,9 @@ import { answeredInTwoCommits, runCommand } from '../idempotent-command.js';
 import { HttpProblem, failureStatus } from '../problem-details.js';
 import { CHANNEL_CODES, MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { awaitReadModel, streamPosition } from '../read-model-queries.js';
-import { payerInstrumentJson } from '../../../domain/channels/payer-instrument.js';
+import { payerInstrumentRequestJson } from '../../../domain/channels/payer-instrument.js';
+import { resolvePayerInstrument } from '../../../commands/contracts/contract-instruments.js';
+import { accountHolderAsPayer, CONTRACT_INSTRUMENT_CODES } from '../contract-payers.js';
 import { lookupContext, routingFields, routingFieldsOf } from './channel-answer-view.js';
 import { OPERATION_STATUSES, rechargeLookupQuery } from './operation-views.js';
 
@@ -20,8 +22,8 @@ export const rechargeBody = z
     accountId: accountIdString,
     amount: amountString,
     currency: currencyString,
-    payer: payerInstrumentJson.describe(
-      'How the payer pays: quick pay with a bound card (its contract at each channel holding it), online banking, or platform pay. The router chooses the channel.',
+    payer: payerInstrumentRequestJson.describe(
+      "How the payer pays: quick pay with a bound card (by its contract id: it must be the account holder's, bound; or by hand: its contract at each channel holding it), online banking, or platform pay. The router chooses the channel.",
     ),
   })
   .meta({
@@ -94,7 +96,7 @@ export function rechargeRoutes(service: LedgerService): FastifyPluginAsyncZod {
           response: {
             201: rechargeView,
             202: rechargeView,
-            ...problemResponses(...MONEY_MOVEMENT_CODES, ...CHANNEL_CODES),
+            ...problemResponses(...MONEY_MOVEMENT_CODES, ...CHANNEL_CODES, ...CONTRACT_INSTRUMENT_CODES),
           },
         },
       },
@@ -102,7 +104,11 @@ export function rechargeRoutes(service: LedgerService): FastifyPluginAsyncZod {
         await requireAccountOwnerOrOperator(request, service.accountOwners, request.body.accountId);
         const currency = parseCurrency(request.body.currency);
         const amount = parseAmount(request.body.amount, currency);
-        const rechargeRequest = { accountId: request.body.accountId, amount, payer: request.body.payer };
+        const accountId = request.body.accountId;
+        const payer = await resolvePayerInstrument(service.cardBindings, request.body.payer, () =>
+          accountHolderAsPayer(request, service.accountOwners, accountId),
+        );
+        const rechargeRequest = { accountId, amount, payer };
         const answer = (recharge: ExistingRecharge, position: bigint) => {
           const r = recharge.request;
           if (recharge.status === 'requested' && recharge.awaiting)

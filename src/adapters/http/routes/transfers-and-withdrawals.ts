@@ -12,7 +12,9 @@ import { HttpProblem, failureStatus } from '../problem-details.js';
 import { CHANNEL_CODES, MONEY_MOVEMENT_CODES, problemResponses } from '../problem-responses.js';
 import { transferStreamId } from '../../../commands/transfers/transfer-operations.js';
 import { withdrawalStreamId } from '../../../commands/withdrawals/withdrawal-operations.js';
-import { boundCardJson } from '../../../domain/channels/payer-instrument.js';
+import { payeeCardRequestJson } from '../../../domain/channels/payer-instrument.js';
+import { resolvePayeeCard } from '../../../commands/contracts/contract-instruments.js';
+import { accountHolderAsPayer, CONTRACT_INSTRUMENT_CODES } from '../contract-payers.js';
 import { lookupContext, routingFields, routingFieldsOf } from './channel-answer-view.js';
 import { streamPosition } from '../read-model-queries.js';
 
@@ -57,14 +59,23 @@ export const transferBody = z.strictObject({
   memo: z.string().max(200).default(''),
 });
 
-export const withdrawalBody = z.strictObject({
-  accountId: accountIdString,
-  amount: amountString,
-  currency: currencyString,
-  payee: boundCardJson.describe(
-    "The payee's bound card: its bank, kind and contract at each channel holding it (contract numbers, never a card number). The router chooses the channel among those.",
-  ),
-});
+export const withdrawalBody = z
+  .strictObject({
+    accountId: accountIdString,
+    amount: amountString,
+    currency: currencyString,
+    payee: payeeCardRequestJson.describe(
+      "The payee's bound card: by its contract id (the account holder's, bound), or by hand: its bank, kind and contract at each channel holding it (contract numbers, never a card number). The router chooses the channel among those.",
+    ),
+  })
+  .meta({
+    example: {
+      accountId: '1015550123456782',
+      amount: '50.00',
+      currency: 'CNY',
+      payee: { contractId: '3c1e7d1f-2b64-4c55-9d0a-0c6f1b1a9e01' },
+    },
+  });
 
 function positionField(position?: bigint) {
   return position !== undefined && position >= 0n ? { position: position.toString() } : {};
@@ -207,18 +218,23 @@ export function transferAndWithdrawalRoutes(service: LedgerService): FastifyPlug
           response: {
             201: withdrawalView,
             202: withdrawalView,
-            ...problemResponses(...MONEY_MOVEMENT_CODES, ...CHANNEL_CODES, 'insufficient_funds'),
+            ...problemResponses(
+              ...MONEY_MOVEMENT_CODES,
+              ...CHANNEL_CODES,
+              ...CONTRACT_INSTRUMENT_CODES,
+              'insufficient_funds',
+            ),
           },
         },
       },
       async (request, reply) => {
         await requireSourceOwner(service, request, request.body.accountId);
         const amount = parseAmount(request.body.amount, parseCurrency(request.body.currency));
-        const withdrawalRequest = {
-          accountId: request.body.accountId,
-          amount,
-          payee: request.body.payee,
-        };
+        const accountId = request.body.accountId;
+        const payee = await resolvePayeeCard(service.cardBindings, request.body.payee, () =>
+          accountHolderAsPayer(request, service.accountOwners, accountId),
+        );
+        const withdrawalRequest = { accountId, amount, payee };
         const answer = (withdrawal: ExistingWithdrawal, position: bigint) => {
           const problem = failedProblem(withdrawal.failure, { withdrawalId: withdrawal.request.withdrawalId });
           if (problem) throw problem;
