@@ -159,6 +159,7 @@ export type ConfirmBindingRequest = In<typeof cardContracts.confirmBindingBody>;
 export type ResendBindingCodeRequest = In<typeof cardContracts.resendBindingCodeBody>;
 export type CardContract = Out<typeof cardContracts.contractView>;
 export type CardContractStatus = Out<typeof cardContracts.contractStatusView>;
+export type ConfirmedCardContract = Out<typeof cardContracts.confirmedBindingView>;
 
 export type RegisterWebhookEndpointRequest = In<typeof webhooks.registerWebhookEndpointBody>;
 export type UpdateWebhookEndpointRequest = In<typeof webhooks.updateWebhookEndpointBody>;

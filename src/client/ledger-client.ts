@@ -589,7 +589,8 @@ export class LedgerClient {
     return this.command(ROUTES.startCardBinding, NO_PARAMS, body, options);
   }
 
-  confirmCardBinding(contractId: string, body: Api.ConfirmBindingRequest): Promise<Api.CardContract> {
+  /** With `payment` (bind-and-pay): once bound, the channel payment is made with the contract, in `payment`. */
+  confirmCardBinding(contractId: string, body: Api.ConfirmBindingRequest): Promise<Api.ConfirmedCardContract> {
     return this.command(ROUTES.confirmCardBinding, { contractId }, body);
   }
 
