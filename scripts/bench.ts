@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import * as appendAndProject from '../bench/append-and-project.js';
 import * as appendConcurrent from '../bench/append-concurrent.js';
 import * as batchTransfers from '../bench/batch-transfers.js';
+import * as bindings from '../bench/bindings.js';
 import * as channelPayments from '../bench/channel-payments.js';
 import {
   RESULTS_DIR,
@@ -48,6 +49,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   transitScans,
   paymentCodes,
   reconciliationMatch,
+  bindings,
 ];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only <name>]...
