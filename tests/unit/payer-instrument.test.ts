@@ -4,7 +4,9 @@ import {
   channelsHolding,
   choiceOf,
   contractAt,
+  payeeCardRequestJson,
   payerInstrumentJson,
+  payerInstrumentRequestJson,
   payoutChoiceOf,
 } from '../../src/domain/channels/payer-instrument.js';
 
@@ -56,5 +58,24 @@ describe('a payer instrument', () => {
       payerInstrumentJson.safeParse({ method: 'online_banking', bankCode: 'CITY', returnUrl: 'javascript:alert(1)' })
         .success,
     ).toBe(false);
+  });
+
+  it('is named by a contract id or by hand, never both; the recorded card may name its contract', () => {
+    const contractId = '3c1e7d1f-2b64-4c55-9d0a-0c6f1b1a9e01';
+    expect(payerInstrumentRequestJson.parse({ method: 'quick_pay', contractId })).toEqual({
+      method: 'quick_pay',
+      contractId,
+    });
+    expect(payerInstrumentRequestJson.safeParse({ method: 'quick_pay', card }).success).toBe(true);
+    expect(payerInstrumentRequestJson.safeParse({ method: 'quick_pay', card: { ...card, contractId } }).success).toBe(
+      false,
+    );
+    expect(payerInstrumentRequestJson.safeParse({ method: 'quick_pay', contractId, card }).success).toBe(false);
+    expect(payerInstrumentRequestJson.safeParse({ method: 'quick_pay', contractId: 'CT-1' }).success).toBe(false);
+    expect(payeeCardRequestJson.safeParse({ contractId }).success).toBe(true);
+    expect(payeeCardRequestJson.safeParse({ ...card, contractId }).success).toBe(false);
+    expect(payerInstrumentJson.parse({ method: 'quick_pay', card: { ...card, contractId } })).toMatchObject({
+      card: { contractId },
+    });
   });
 });
