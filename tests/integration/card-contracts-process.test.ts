@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -8,21 +6,13 @@ import {
   SIMULATED_CARD_NETWORK,
   testCardholders,
 } from '../../src/adapters/channels/simulator/default-simulator-config.js';
+import { freePort } from '../support/built-cli.js';
 import { startSimulatorProcess, type SimulatorProcess } from '../support/channel-simulator-process.js';
 import { context } from '../support/command-fixtures.js';
 import { createCaller, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
 
 const SEED = 'card-contracts-process';
 const PASSWORD = '583920';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 interface OutboxMessage {
   readonly channelId: string;
