@@ -7,6 +7,7 @@ import {
 } from '../../src/commands/channel-payments/channel-payment-process.js';
 import { context } from '../support/command-fixtures.js';
 import { collect } from '../support/events.js';
+import { whileChannelsDecline } from '../support/test-channels.js';
 import { createCaller, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
 
 const PASSWORD = '583920';
@@ -300,6 +301,34 @@ describe('quick pay by contract', () => {
         await expect(
           ledger.service.channelPayments.get(channelPaymentIdOf(shop.entityId, order.merchantOrderNo)),
         ).rejects.toMatchObject({ code: 'operation_not_found' });
+    });
+
+    it('on the pre-bind path our code binds and pays; a payment the channel refuses leaves the contract bound', async () => {
+      const erin = await user('Erin');
+      const preBound = await start(erin, 2);
+      expect(preBound.status).toBe('pre_bound');
+      const order = payment();
+      const paid = await post(`/v1/card-contracts/${preBound.contractId}/confirm`, {
+        code: lastCodeTo(preBound.maskedPhone),
+        payment: order,
+      });
+      expect(paid.statusCode, paid.body).toBe(200);
+      expect(paid.json()).toMatchObject({ status: 'bound', payment: { status: 'completed', method: 'quick_pay' } });
+
+      // The network declines every charge meanwhile: the binding stands and the payment says why.
+      const declined = await start(erin, 3);
+      const refused = await whileChannelsDecline(ledger.service.channels, () =>
+        post(`/v1/card-contracts/${declined.contractId}/confirm`, {
+          code: lastCodeTo(declined.maskedPhone),
+          payment: payment(),
+        }),
+      );
+      expect(refused.statusCode, refused.body).toBe(200);
+      expect(refused.json()).toMatchObject({
+        status: 'bound',
+        payment: { status: 'failed', failure: { code: 'channel_declined' } },
+      });
+      expect((await ledger.service.cardBindings.get(declined.contractId))!.status).toBe('bound');
     });
   });
 });
