@@ -5,12 +5,10 @@ import {
   channelPaymentIdOf,
   channelPaymentStreamId,
 } from '../../src/commands/channel-payments/channel-payment-process.js';
-import { context } from '../support/command-fixtures.js';
+import { bindingBodyOf, bindingUser } from '../support/card-binding-fixtures.js';
 import { collect } from '../support/events.js';
 import { whileChannelsDecline } from '../support/test-channels.js';
 import { createCaller, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
-
-const PASSWORD = '583920';
 
 /**
  * Quick pay naming a bind-card contract (issue 11, item 6): channel payments, recharges and withdrawals
@@ -56,15 +54,7 @@ describe('quick pay by contract', () => {
       as,
     );
 
-  async function user(name: string): Promise<string> {
-    const entities = ledger.service.entities;
-    const userId = (await entities.register({ kind: 'user', displayName: name, phone: '+8613900000019' }, context()))
-      .entityId;
-    await entities.setPaymentPassword(userId, { newPassword: PASSWORD, currentPassword: null }, context(), {
-      takeover: false,
-    });
-    return userId;
-  }
+  const user = (name: string) => bindingUser(ledger.service.entities, name, '+8613900000019');
 
   async function account(ownerId: string, type: 'wallet' | 'merchant_settlement'): Promise<string> {
     const opened = await post('/v1/accounts', { ownerId, type, currency: 'CNY' }, ledger.operator);
@@ -74,17 +64,7 @@ describe('quick pay by contract', () => {
 
   /** Starts a binding of a test cardholder's card for a user (the shop acting). */
   async function start(userId: string, holderIndex: number) {
-    const holder = testCardholders[holderIndex]!;
-    const started = await post('/v1/card-contracts', {
-      userId,
-      paymentPassword: PASSWORD,
-      cardNumber: holder.cardNumber,
-      holderName: holder.holderName,
-      idNumber: holder.idNumber,
-      phone: holder.phone,
-      expiry: holder.cardKind === 'credit' ? '1230' : null,
-      cvn2: holder.cardKind === 'credit' ? '123' : null,
-    });
+    const started = await post('/v1/card-contracts', bindingBodyOf(userId, testCardholders[holderIndex]!));
     expect(started.statusCode, started.body).toBe(201);
     return started.json<{ contractId: string; status: string; maskedPhone: string }>();
   }
@@ -210,31 +190,18 @@ describe('quick pay by contract', () => {
     });
     expect(bound.json(), bound.body).toMatchObject({ status: 'bound' });
     const view = (await ledger.service.cardBindings.get(preBound.contractId))!;
-    const explicit = await post('/v1/channel-payments', {
-      ...payment(),
-      instrument: {
-        method: 'quick_pay',
-        card: {
-          bankCode: view.bankCode,
-          cardKind: view.cardKind,
-          contracts: [{ channelId: view.channelId, contractNo: view.contractNo }],
-        },
-      },
-    });
+    const card = {
+      bankCode: view.bankCode,
+      cardKind: view.cardKind,
+      contracts: [{ channelId: view.channelId, contractNo: view.contractNo }],
+    };
+    const explicit = await post('/v1/channel-payments', { ...payment(), instrument: { method: 'quick_pay', card } });
     expect(explicit.statusCode, explicit.body).toBe(201);
     expect(explicit.json()).toMatchObject({ status: 'completed', channel: view.channelId });
     // A caller cannot slip a contract id beside a card named by hand: the explicit form takes none.
     const slipped = await post('/v1/channel-payments', {
       ...payment({ payerId: alice }),
-      instrument: {
-        method: 'quick_pay',
-        card: {
-          bankCode: view.bankCode,
-          cardKind: view.cardKind,
-          contracts: [{ channelId: view.channelId, contractNo: view.contractNo }],
-          contractId: preBound.contractId,
-        },
-      },
+      instrument: { method: 'quick_pay', card: { ...card, contractId: preBound.contractId } },
     });
     expect(slipped.statusCode, slipped.body).toBe(400);
 

@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  defaultSimulatorConfig,
   SIMULATED_BANK,
   SIMULATED_CARD_NETWORK,
   testCardholders,
 } from '../../src/adapters/channels/simulator/default-simulator-config.js';
-import { freePort } from '../support/built-cli.js';
 import { startSimulatorProcess, type SimulatorProcess } from '../support/channel-simulator-process.js';
-import { context } from '../support/command-fixtures.js';
-import { createCaller, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
+import { bindingBodyOf, bindingUser } from '../support/card-binding-fixtures.js';
+import { startLedgerOnSimulatorProcess } from '../support/ledger-on-simulator-process.js';
+import { createCaller, type Credentials, type TestLedger } from '../support/test-ledger.js';
 
 const SEED = 'card-contracts-process';
-const PASSWORD = '583920';
 
 interface OutboxMessage {
   readonly channelId: string;
@@ -36,20 +34,8 @@ describe('card contracts against the simulator process', () => {
   let seq = 0;
   const post = (url: string, payload: object) =>
     ledger.inject({ method: 'POST', url, payload, headers: { 'idempotency-key': randomUUID() } }, shop);
-  const start = (holderIndex: number, overrides: object = {}) => {
-    const holder = testCardholders[holderIndex]!;
-    return post('/v1/card-contracts', {
-      userId,
-      paymentPassword: PASSWORD,
-      cardNumber: holder.cardNumber,
-      holderName: holder.holderName,
-      idNumber: holder.idNumber,
-      phone: holder.phone,
-      expiry: null,
-      cvn2: null,
-      ...overrides,
-    });
-  };
+  const start = (holderIndex: number, overrides: object = {}) =>
+    post('/v1/card-contracts', bindingBodyOf(userId, testCardholders[holderIndex]!, overrides));
   /** The newest code the simulator texted to this phone from this sender, read over its control endpoint. */
   async function codeFrom(sender: string, maskedPhone: string): Promise<string> {
     const outbox = (await simulator.control('GET', '/sms-outbox')) as OutboxMessage[];
@@ -69,20 +55,7 @@ describe('card contracts against the simulator process', () => {
 
   beforeAll(async () => {
     simulator = await startSimulatorProcess(['--seed', SEED]);
-    const port = await freePort();
-    ledger = await startTestLedger(
-      undefined,
-      {
-        CHANNELS_URL: simulator.url,
-        CHANNELS_SEED: SEED,
-        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-        CHANNEL_POLL_INTERVAL_MS: '0',
-        CHANNEL_EXPLORATION_PPM: '0',
-      },
-      // The adapters' keys (channels and SMS gateway) are the process's: its seed's default configuration.
-      { service: { channels: { simulatorConfig: defaultSimulatorConfig(SEED) } } },
-    );
-    await ledger.app.listen({ port, host: '127.0.0.1' });
+    ledger = await startLedgerOnSimulatorProcess(simulator, SEED);
     expect(ledger.service.channels.simulator, 'no simulator inside the service').toBeNull();
     shop = await createCaller(ledger.service, 'merchant', 'Process binding shop');
     const opened = await ledger.inject({
@@ -91,13 +64,7 @@ describe('card contracts against the simulator process', () => {
       payload: { ownerId: shop.entityId, type: 'merchant_settlement', currency: 'CNY' },
     });
     shopAccount = opened.json<{ accountId: string }>().accountId;
-    const entities = ledger.service.entities;
-    userId = (
-      await entities.register({ kind: 'user', displayName: 'Process user', phone: '+8613900000029' }, context())
-    ).entityId;
-    await entities.setPaymentPassword(userId, { newPassword: PASSWORD, currentPassword: null }, context(), {
-      takeover: false,
-    });
+    userId = await bindingUser(ledger.service.entities, 'Process user', '+8613900000029');
   }, 30_000);
 
   afterAll(async () => {

@@ -1,9 +1,6 @@
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  defaultSimulatorConfig,
   SIMULATED_BANK,
   SIMULATED_PLATFORM,
   testCardholderElements,
@@ -15,18 +12,10 @@ import {
   startSimulatorProcess,
   type SimulatorProcess,
 } from '../support/channel-simulator-process.js';
-import { createCaller, startTestLedger, type Credentials, type TestLedger } from '../support/test-ledger.js';
+import { startLedgerOnSimulatorProcess } from '../support/ledger-on-simulator-process.js';
+import { createCaller, type Credentials, type TestLedger } from '../support/test-ledger.js';
 
 const SEED = 'channel-payments-process';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 /**
  * Channel payments against the simulator PROCESS (`ledger channels simulate` on a free loopback port,
@@ -53,22 +42,7 @@ describe('channel payments against the simulator process', () => {
 
   beforeAll(async () => {
     simulator = await startSimulatorProcess(['--seed', SEED]);
-    const port = await freePort();
-    ledger = await startTestLedger(
-      undefined,
-      {
-        CHANNELS_URL: simulator.url,
-        CHANNELS_SEED: SEED,
-        PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
-        CHANNEL_POLL_INTERVAL_MS: '0',
-        CHANNEL_EXPLORATION_PPM: '0',
-      },
-      {
-        // The adapters' keys are the process's: its seed's default configuration.
-        service: { channels: { simulatorConfig: defaultSimulatorConfig(SEED) } },
-      },
-    );
-    await ledger.app.listen({ port, host: '127.0.0.1' });
+    ledger = await startLedgerOnSimulatorProcess(simulator, SEED);
     shop = await createCaller(ledger.service, 'merchant', 'Process shop');
     shopAccount = (
       await post(
