@@ -250,13 +250,10 @@ export class SqliteReadModelStore implements ReadModelStore, ReadModelStaging {
       params.push(cursor.id);
     }
     const direction = desc ? 'DESC' : 'ASC';
-    const rows = this.db
-      .prepare(
-        `SELECT id, position, doc, ${field(orderBy)} AS order_value FROM ${table} WHERE ${where.join(' AND ')}
+    const rows = this.statement(
+      `SELECT id, position, doc, ${field(orderBy)} AS order_value FROM ${table} WHERE ${where.join(' AND ')}
          ORDER BY ${orderBy === 'id' ? `id ${direction}` : `${field(orderBy)} ${direction}, id ${direction}`} LIMIT ?`,
-      )
-      .safeIntegers(true)
-      .all(...params, query.limit + 1) as DocumentRow[];
+    ).all(...params, query.limit + 1) as DocumentRow[];
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     const nextCursor =
