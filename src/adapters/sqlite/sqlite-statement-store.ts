@@ -105,10 +105,14 @@ export class SqliteStatementStore implements StatementStore {
 
   constructor(filePath: string) {
     this.db = openSqliteDatabase(filePath, { newFilePageSizeBytes: NEW_FILE_PAGE_SIZE_BYTES });
-    this.db.transaction(() => {
-      migrateJsonLines(this.db);
-      this.db.exec(SCHEMA);
-    })();
+    // Immediate: the write lock taken first, so instances opening the file at once wait for each other
+    // (busy timeout) instead of one failing to upgrade its read to a write.
+    this.db
+      .transaction(() => {
+        migrateJsonLines(this.db);
+        this.db.exec(SCHEMA);
+      })
+      .immediate();
     this.readPage = this.db
       .prepare(
         `SELECT merchant_order_no, refund_key, source_line, seq, kind, status, channel_order_no, channel_refund_no,
