@@ -30,6 +30,8 @@ export type MatchChildReport =
   | {
       readonly ok: true;
       readonly seconds: number;
+      /** CPU time (user + system) of the measured part: on a shared machine, what a quiet run's time nears. */
+      readonly cpuSeconds: number;
       readonly peakRssBytes: number;
       /** parse: lines read; match: statement lines + our orders merged. */
       readonly rows: number;
@@ -40,13 +42,20 @@ export type MatchChildReport =
 
 async function parse(job: Extract<MatchChildJob, { kind: 'parse' }>): Promise<MatchChildReport> {
   const started = nowMs();
+  const cpu = process.cpuUsage();
   let rows = 0;
   const context = { channel: job.channel, accountingDate: job.accountingDate, merchantIds: [], appIds: [] };
   for await (const item of normalisedStatementParser.parse(createReadStream(job.file), context)) {
     if (item.type !== 'record') throw new Error(`line ${item.sourceLine} set aside: ${item.detail}`);
     rows += 1;
   }
-  return { ok: true, seconds: (nowMs() - started) / 1000, peakRssBytes: process.resourceUsage().maxRSS * 1024, rows };
+  return {
+    ok: true,
+    seconds: (nowMs() - started) / 1000,
+    cpuSeconds: cpuSecondsSince(cpu),
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    rows,
+  };
 }
 
 async function match(job: Extract<MatchChildJob, { kind: 'match' }>): Promise<MatchChildReport> {
@@ -56,6 +65,7 @@ async function match(job: Extract<MatchChildJob, { kind: 'match' }>): Promise<Ma
     // As the service does on start: the store serves the collections it was told of.
     await readModels.ensureCollections(channelOrdersProjection(job.accountingTimeZone).collections);
     const started = nowMs();
+    const cpu = process.cpuUsage();
     const result = await matchDay(
       { statements, readModels, resultsDir: join(job.dir, 'results') },
       {
@@ -68,6 +78,7 @@ async function match(job: Extract<MatchChildJob, { kind: 'match' }>): Promise<Ma
     return {
       ok: true,
       seconds: (nowMs() - started) / 1000,
+      cpuSeconds: cpuSecondsSince(cpu),
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
       rows: result.statementLines + result.ourOrders,
       matched: result.classes.matched?.count ?? 0,
@@ -77,6 +88,11 @@ async function match(job: Extract<MatchChildJob, { kind: 'match' }>): Promise<Ma
     await statements.close();
     await readModels.close();
   }
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
 }
 
 function report(message: MatchChildReport): void {

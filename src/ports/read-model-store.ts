@@ -29,6 +29,24 @@ export interface CollectionSpec {
    * runner need not read it back before writing, nor keep it in memory. Stores ignore the flag.
    */
   readonly writeOnce?: boolean;
+  /**
+   * Indexed fields whose index also carries each document (on SQLite a covering index), for reads that
+   * sweep a long range in that field's order: a reconciliation day reads a million orders in match order,
+   * and through a plain index each order is a table page of its own, read in no order at all. Costs a
+   * second copy of each document on disk. A subset of `indexes`; a store that has no such notion (MongoDB
+   * here) serves these fields from its ordinary index.
+   */
+  readonly documentIndexes?: readonly string[];
+}
+
+/** Checks a collection's declared fields; both adapters call it. */
+export function validateCollectionSpec(spec: CollectionSpec): void {
+  if (!COLLECTION_NAME_PATTERN.test(spec.name)) throw new InvalidQueryError(`invalid collection name: ${spec.name}`);
+  for (const field of spec.indexes)
+    if (!FIELD_NAME_PATTERN.test(field)) throw new InvalidQueryError(`invalid index field: ${field}`);
+  for (const field of spec.documentIndexes ?? [])
+    if (!spec.indexes.includes(field))
+      throw new InvalidQueryError(`${spec.name}.${field} carries documents in its index but is not indexed`);
 }
 
 export interface StoredDocument<T extends JsonObject = JsonObject> {

@@ -14,7 +14,6 @@ import {
 import type { JsonObject } from '../../domain/shared/json.js';
 import {
   COLLECTION_NAME_PATTERN,
-  FIELD_NAME_PATTERN,
   InvalidQueryError,
   LeaseLostError,
   MAX_WRITES_PER_BATCH,
@@ -23,6 +22,7 @@ import {
   ReadModelWriteUnknownError,
   decodeCursor,
   encodeCursor,
+  validateCollectionSpec,
   validateFindQuery,
   validateLeaseTtl,
   type CollectionSpec,
@@ -157,13 +157,9 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
 
   async ensureCollections(specs: readonly CollectionSpec[]): Promise<void> {
     for (const spec of specs) {
-      if (!COLLECTION_NAME_PATTERN.test(spec.name))
-        throw new InvalidQueryError(`invalid collection name: ${spec.name}`);
+      validateCollectionSpec(spec);
       if (spec.name === CHECKPOINT_COLLECTION || spec.name === LEASE_COLLECTION)
         throw new InvalidQueryError(`${spec.name} is reserved for checkpoints and leases`);
-      for (const field of spec.indexes) {
-        if (!FIELD_NAME_PATTERN.test(field)) throw new InvalidQueryError(`invalid index field: ${field}`);
-      }
     }
     await this.guard('write', async () => {
       for (const spec of specs) {

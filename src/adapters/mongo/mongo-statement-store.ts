@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import { refundKeyOf } from '../../domain/reconciliation/match-order.js';
 import {
+  decodeStatementRecord,
   statementRecord,
   type StatementRecord,
   type StatementRecordJson,
@@ -135,7 +136,7 @@ export class MongoStatementStore implements StatementStore {
       .batchSize(READ_BATCH)
       .project<{ record: StatementRecordJson }>({ _id: 0, record: 1 });
     try {
-      for await (const line of cursor) yield statementRecord.decode(line.record);
+      for await (const line of cursor) yield decodeStatementRecord(line.record);
     } finally {
       await cursor.close();
     }

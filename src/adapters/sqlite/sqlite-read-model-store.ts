@@ -1,13 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { JsonObject, JsonValue } from '../../domain/shared/json.js';
 import {
-  COLLECTION_NAME_PATTERN,
-  FIELD_NAME_PATTERN,
   InvalidQueryError,
   LeaseLostError,
   MAX_WRITES_PER_BATCH,
   decodeCursor,
   encodeCursor,
+  validateCollectionSpec,
   validateFindQuery,
   validateLeaseTtl,
   type CollectionSpec,
@@ -94,11 +93,9 @@ export class SqliteReadModelStore implements ReadModelStore, ReadModelStaging {
 
   async ensureCollections(specs: readonly CollectionSpec[]): Promise<void> {
     for (const spec of specs) {
-      if (!COLLECTION_NAME_PATTERN.test(spec.name))
-        throw new InvalidQueryError(`invalid collection name: ${spec.name}`);
+      validateCollectionSpec(spec);
       const lowerCased = new Set<string>();
       for (const field of spec.indexes) {
-        if (!FIELD_NAME_PATTERN.test(field)) throw new InvalidQueryError(`invalid index field: ${field}`);
         // SQLite's column names ignore case: two fields differing only in case cannot both have one.
         if (lowerCased.has(field.toLowerCase()))
           throw new InvalidQueryError(`index fields of ${spec.name} differ only in case: ${field}`);
@@ -123,9 +120,19 @@ export class SqliteReadModelStore implements ReadModelStore, ReadModelStaging {
             this.addFieldColumns(table, spec.indexes);
           }
           for (const field of spec.indexes) {
-            const index = `CREATE INDEX IF NOT EXISTS ${fieldIndex(table, field)} ON ${table} (${fieldColumn(field)}, id)`;
-            if (this.bulk) this.defer(spec.name, index);
-            else this.db.exec(index);
+            // One index per field: the plain one, or the one carrying the documents (it serves every query
+            // the plain one did), the other dropped when the spec changed.
+            const withDocuments = spec.documentIndexes?.includes(field) ?? false;
+            const [index, other] = withDocuments
+              ? [documentIndex(table, field), fieldIndex(table, field)]
+              : [fieldIndex(table, field), documentIndex(table, field)];
+            const columns = withDocuments ? `${fieldColumn(field)}, id, position, doc` : `${fieldColumn(field)}, id`;
+            const create = `CREATE INDEX IF NOT EXISTS ${index} ON ${table} (${columns})`;
+            if (this.bulk) this.defer(spec.name, create);
+            else {
+              this.db.exec(create);
+              this.db.exec(`DROP INDEX IF EXISTS ${other}`);
+            }
           }
         })
         .immediate();
@@ -250,13 +257,10 @@ export class SqliteReadModelStore implements ReadModelStore, ReadModelStaging {
       params.push(cursor.id);
     }
     const direction = desc ? 'DESC' : 'ASC';
-    const rows = this.db
-      .prepare(
-        `SELECT id, position, doc, ${field(orderBy)} AS order_value FROM ${table} WHERE ${where.join(' AND ')}
+    const rows = this.statement(
+      `SELECT id, position, doc, ${field(orderBy)} AS order_value FROM ${table} WHERE ${where.join(' AND ')}
          ORDER BY ${orderBy === 'id' ? `id ${direction}` : `${field(orderBy)} ${direction}, id ${direction}`} LIMIT ?`,
-      )
-      .safeIntegers(true)
-      .all(...params, query.limit + 1) as DocumentRow[];
+    ).all(...params, query.limit + 1) as DocumentRow[];
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     const nextCursor =
@@ -443,6 +447,11 @@ function fieldColumn(field: string): string {
 /** The index on a field's column (the expression indexes it replaces were `<table>__<field>`). */
 function fieldIndex(table: string, field: string): string {
   return `${table}__f_${field}`;
+}
+
+/** The index on a field's column that also holds each document's id, position and text (documentIndexes). */
+function documentIndex(table: string, field: string): string {
+  return `${table}__d_${field}`;
 }
 
 /**

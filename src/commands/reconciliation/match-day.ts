@@ -12,8 +12,8 @@ import {
 } from '../../domain/reconciliation/match-run.js';
 import { parseCurrency } from '../../domain/money/money.js';
 import { compareCodePoints } from '../../domain/reconciliation/match-order.js';
-import { ourOrderJson, type OurOrder } from '../../domain/reconciliation/our-order.js';
-import { statementRecord } from '../../domain/reconciliation/statement-record.js';
+import { decodeOurOrder, ourOrderJson, type OurOrder } from '../../domain/reconciliation/our-order.js';
+import { decodeStatementRecord, statementRecord } from '../../domain/reconciliation/statement-record.js';
 import type { ReadModelStore } from '../../ports/read-model-store.js';
 import type { StatementStore } from '../../ports/statement-store.js';
 import {
@@ -136,7 +136,7 @@ export async function* readOurDay(readModels: ReadModelStore, channel: string, d
 
 export function ourOrderOf(doc: ChannelOrderDocument): OurOrder {
   if (doc.channel === null) throw new Error(`channel-orders: order ${doc.merchantOrderNo} in a day without a channel`);
-  return ourOrderJson.decode({
+  return decodeOurOrder({
     channel: doc.channel,
     kind: doc.kind,
     merchantOrderNo: doc.merchantOrderNo,
@@ -176,8 +176,8 @@ export function encodePending(item: PendingItem): PendingJson {
 
 export function decodePending(json: PendingJson): PendingItem {
   return json.side === 'statement'
-    ? { side: 'statement', originDate: json.originDate, record: statementRecord.decode(json.record as never) }
-    : { side: 'ours', originDate: json.originDate, record: ourOrderJson.decode(json.record as never) };
+    ? { side: 'statement', originDate: json.originDate, record: decodeStatementRecord(json.record as never) }
+    : { side: 'ours', originDate: json.originDate, record: decodeOurOrder(json.record as never) };
 }
 
 function encodeBreak(item: MatchBreak): unknown {

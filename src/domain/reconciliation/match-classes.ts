@@ -65,8 +65,9 @@ export function classifyKey(statement: readonly StatementRecord[], ours: readonl
   const line = statement[0] ?? null;
   const order = ours[0] ?? null;
   const results: Classified[] = [{ matchClass: classifyPair(line, order), statement: line, ours: order }];
-  for (const extra of statement.slice(1)) results.push({ matchClass: 'duplicate_rows', statement: extra, ours: null });
-  for (const extra of ours.slice(1)) results.push({ matchClass: 'duplicate_rows', statement: null, ours: extra });
+  for (let i = 1; i < statement.length; i++)
+    results.push({ matchClass: 'duplicate_rows', statement: statement[i]!, ours: null });
+  for (let i = 1; i < ours.length; i++) results.push({ matchClass: 'duplicate_rows', statement: null, ours: ours[i]! });
   return results;
 }
 

@@ -108,11 +108,13 @@ export async function runMatch(input: MatchRunInput, sink: MatchSink): Promise<M
     const orders = await ours.takeKey(key);
     summary.statementLines += lines.length;
     summary.ourOrders += orders.length;
-    const carriedItems = (await carried.takeKey(key)).map((keyed) => keyed.item);
+    const carriedItems = await carried.takeKey(key);
     summary.carriedIn += carriedItems.length;
-    const carriedOrigin = new Map<object, string>();
-    for (const item of carriedItems) {
-      carriedOrigin.set(item.record, item.originDate);
+    // Most keys carry nothing over: no map for them (a million keys a day).
+    let carriedOrigin: ReadonlyMap<object, string> = NOTHING_CARRIED;
+    if (carriedItems.length > 0)
+      carriedOrigin = new Map(carriedItems.map(({ item }) => [item.record, item.originDate]));
+    for (const { item } of carriedItems) {
       if (item.side === 'statement') lines.push(item.record);
       else orders.push(item.record);
     }
@@ -150,6 +152,8 @@ export async function runMatch(input: MatchRunInput, sink: MatchSink): Promise<M
   }
   return summary;
 }
+
+const NOTHING_CARRIED: ReadonlyMap<object, string> = new Map();
 
 function count(summary: MatchSummary, matchClass: MatchClass, money: { amountMinor: bigint; currency: string }): void {
   const total = (summary.classes[matchClass] ??= { count: 0, amountsMinor: {} });
@@ -206,6 +210,8 @@ class SortedCursor<T extends MatchKeyed> {
 
   /** Every item under `key` (the head's key or one above it), in order. */
   async takeKey(key: MatchKeyed): Promise<T[]> {
+    // Not this input's key (or the input is done): nothing to wait for.
+    if (this.head === null || compareMatchKeys(this.head, key) !== 0) return [];
     const taken: T[] = [];
     while (this.head !== null && compareMatchKeys(this.head, key) === 0) {
       if (taken.length >= MAX_LINES_PER_KEY)
