@@ -10,11 +10,13 @@ import {
 import { openEventStore, openStatementStore } from '../src/adapters/storage.js';
 import { StatementImports } from '../src/commands/reconciliation/statement-imports.js';
 import { deriveId } from '../src/commands/command-context.js';
+import { runReconciliation, type RunOptions } from './recon-run.js';
 
 /**
  * `ledger recon ...`: reconciliation where the data is. `import` stores a statement obtained elsewhere
  * (downloaded by hand, sent by the channel's support) exactly as a download would: parsed by its format,
  * checked to be ours and whole, the day's lines replaced, the outcome recorded on the day's stream.
+ * `run` reconciles days in order (recon-run.ts).
  */
 interface ImportOptions {
   channel: string;
@@ -37,6 +39,15 @@ export function reconCommand(): Command {
     .argument('<file>', 'the statement file')
     .action(async (file: string, options: ImportOptions) => {
       process.exitCode = await importStatement(file, options);
+    });
+  recon
+    .command('run')
+    .description("Reconcile days of a channel in order (each carries in the previous day's pending pool)")
+    .requiredOption('--channel <id>', 'the channel')
+    .requiredOption('--date <YYYY-MM-DD>', 'the (first) accounting day')
+    .option('--to <YYYY-MM-DD>', 'the last accounting day (inclusive); default: --date')
+    .action(async (options: RunOptions) => {
+      process.exitCode = await runReconciliation(options);
     });
   return recon;
 }

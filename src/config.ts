@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import {
@@ -7,6 +8,7 @@ import {
   PAYMENT_CODE_ALGORITHMS,
   type PaymentCodeAlgorithm,
 } from './client/payment-codes/payment-code.js';
+import { MAX_CUT_OFF_WINDOW_MS } from './domain/reconciliation/match-run.js';
 
 /**
  * Service configuration, from the environment, validated once at start-up. A bad value stops the
@@ -127,6 +129,8 @@ const configSchema = z.object({
   RECON_RETRY_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(300_000),
   RECON_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(48),
   RECON_DAYS_BACK: z.coerce.number().int().min(1).max(31).default(3),
+  /** Before the day's cut-off, how long an item found on one side only waits for the next day's run. */
+  RECON_CUT_OFF_WINDOW_MS: z.coerce.number().int().min(0).max(MAX_CUT_OFF_WINDOW_MS).default(300_000),
   /** A JSON file of channel-payment risk rules (risk-rules.ts's schema); unset: the built-in defaults. */
   RISK_RULES_FILE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
   /**
@@ -263,6 +267,9 @@ export interface ReconciliationConfig {
   readonly retryIntervalMs: number;
   readonly maxAttempts: number;
   readonly daysBack: number;
+  readonly cutOffWindowMs: number;
+  /** Where runs write their results (`<channel>/<date>/`): DATA_DIR/recon. */
+  readonly resultsDir: string;
 }
 
 export interface PaymentCodeConfig {
@@ -412,6 +419,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       retryIntervalMs: c.RECON_RETRY_INTERVAL_MS,
       maxAttempts: c.RECON_MAX_ATTEMPTS,
       daysBack: c.RECON_DAYS_BACK,
+      cutOffWindowMs: c.RECON_CUT_OFF_WINDOW_MS,
+      resultsDir: join(c.DATA_DIR, 'recon'),
     },
     transit: {
       signingKeySeed: c.TRANSIT_SIGNING_KEY === undefined ? undefined : Buffer.from(c.TRANSIT_SIGNING_KEY, 'base64'),

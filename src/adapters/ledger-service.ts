@@ -64,6 +64,7 @@ import type { StatementStore } from '../ports/statement-store.js';
 import { StatementImports } from '../commands/reconciliation/statement-imports.js';
 import { sweepStatementDownloads, type StatementDownloadDeps } from '../commands/reconciliation/statement-downloads.js';
 import { statementParserFor } from './reconciliation/statement-formats/statement-parsers.js';
+import { sweepReconciliations, type ReconcileDeps } from '../commands/reconciliation/reconcile-day.js';
 import { startWebhookNotifications, type WebhookNotifications } from './webhooks/webhook-notifications.js';
 import { WebhookSecrets } from './webhooks/webhook-secrets.js';
 import { systemClock } from './system-clock.js';
@@ -130,6 +131,8 @@ export interface LedgerService {
   readonly statementDownloads: StatementDownloadDeps;
   /** Reconciliation breaks: what runs record, the automatic resolutions, the review queue's commands. */
   readonly reconciliationBreaks: ReconciliationBreaks;
+  /** What runs a day's reconciliation (reconcile-day.ts): the API's and the CLI's re-runs, the sweep. */
+  readonly reconciliation: ReconcileDeps;
   /** Transit credentials, scan batches, fares and debts (docs/transit.md). */
   readonly transit: TransitCommands;
   /** The platform transit keys (terminals are provisioned with `verificationKeys`). */
@@ -393,6 +396,7 @@ export async function startLedgerService(
     ),
   ];
   const statementImports = new StatementImports(statements, eventStore);
+  const reconciliationBreaks = new ReconciliationBreaks(eventStore);
   const downloads: StatementDownloadDeps = {
     gateway: channelSetup.gateway,
     imports: statementImports,
@@ -400,11 +404,38 @@ export async function startLedgerService(
     schedule: config.reconciliation,
     timeZone: config.accountingTimeZone,
   };
+  const reconciliation: ReconcileDeps = {
+    statements,
+    readModels,
+    imports: statementImports,
+    resultsDir: config.reconciliation.resultsDir,
+    accountingTimeZone: config.accountingTimeZone,
+    cutOffWindowMs: config.reconciliation.cutOffWindowMs,
+    breaks: {
+      breaks: reconciliationBreaks,
+      readModels,
+      headPosition: () => eventStore.headPosition(),
+      waitForPosition: (projection, position, timeoutMs) =>
+        projections.waitForPosition(projection, position, timeoutMs),
+      channelPayments,
+    },
+  };
   sweeps.push(
     startPeriodic(
       'statement download sweep',
       background ? config.reconciliation.downloadIntervalMs : 0,
-      whileHolding(() => sweepStatementDownloads(downloads, clock.now().toISO()!)),
+      // Each day stored (or replaced) is reconciled right after, in day order (reconcile-day.ts).
+      whileHolding(async () => {
+        await sweepStatementDownloads(downloads, clock.now().toISO()!);
+        await sweepReconciliations(
+          {
+            ...reconciliation,
+            channels: () => channelSetup.gateway.statementChannels(),
+            daysBack: config.reconciliation.daysBack,
+          },
+          clock.now().toISO()!,
+        );
+      }),
       options.onProjectionError,
     ),
   );
@@ -447,7 +478,8 @@ export async function startLedgerService(
     statements,
     statementImports,
     statementDownloads: downloads,
-    reconciliationBreaks: new ReconciliationBreaks(eventStore),
+    reconciliationBreaks,
+    reconciliation,
     transit,
     transitKeys,
     transitDebtSweep,

@@ -485,6 +485,45 @@ export class LedgerClient {
     return this.command(ROUTES.reopenBreak, { breakId }, body, options);
   }
 
+  // Reconciliation days (operators; docs/reconciliation.md)
+
+  listReconciliationDays(query: Api.ReconciliationDayListQuery = {}): Promise<Api.ReconciliationDayPage> {
+    return this.read(ROUTES.listReconciliationDays, NO_PARAMS, query);
+  }
+
+  getReconciliationDay(channel: string, date: string): Promise<Api.ReconciliationDay> {
+    return this.read(ROUTES.getReconciliationDay, { channel, date });
+  }
+
+  /** RFC 4180 CSV text. */
+  async exportReconciliationDaysCsv(query: Api.ReconciliationDayCsvQuery = {}): Promise<string> {
+    const answer = await this.transport.send({
+      method: 'GET',
+      pathWithQuery: pathWithQuery(ROUTES.exportReconciliationDaysCsv.path, NO_PARAMS, query),
+    });
+    return answer.text;
+  }
+
+  /** Stores a statement file for a channel's day (the file's bytes as they are); refused whole: ProblemError. */
+  async uploadStatement(
+    channel: string,
+    date: string,
+    query: Api.StatementUploadQuery,
+    file: Uint8Array,
+  ): Promise<Api.StoredStatement> {
+    const answer = await this.transport.send({
+      method: 'POST',
+      pathWithQuery: pathWithQuery(ROUTES.uploadStatement.path, { channel, date }, query),
+      bytes: file,
+    });
+    return JSON.parse(answer.text) as Api.StoredStatement;
+  }
+
+  /** Runs the day again (and earlier days due before it); each call is one more run. */
+  runReconciliationDay(channel: string, date: string): Promise<Api.ReconciliationRuns> {
+    return this.command(ROUTES.runReconciliationDay, { channel, date }, undefined);
+  }
+
   // The log
 
   // Offline payment codes (docs/payment-codes.md)

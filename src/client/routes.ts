@@ -127,6 +127,12 @@ export const ROUTES = {
 
   logHead: { method: 'GET', path: '/v1/log/head' },
   getProjectionStatus: { method: 'GET', path: '/v1/projections' },
+
+  listReconciliationDays: { method: 'GET', path: '/v1/reconciliation/days' },
+  exportReconciliationDaysCsv: { method: 'GET', path: '/v1/reconciliation/days.csv' },
+  getReconciliationDay: { method: 'GET', path: '/v1/reconciliation/days/{channel}/{date}' },
+  runReconciliationDay: { method: 'POST', path: '/v1/reconciliation/days/{channel}/{date}/run' },
+  uploadStatement: { method: 'POST', path: '/v1/reconciliation/statements/{channel}/{date}' },
 } as const satisfies Record<string, RouteSpec>;
 
 export type RouteName = keyof typeof ROUTES;

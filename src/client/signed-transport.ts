@@ -28,6 +28,8 @@ export interface SendInput {
   /** Starts with "/"; path parameters already encoded. */
   readonly pathWithQuery: string;
   readonly body?: unknown;
+  /** Bytes sent as they are (application/octet-stream), instead of a JSON body: a file upload. */
+  readonly bytes?: Uint8Array;
   /** Commands only: the same key on every attempt. */
   readonly idempotencyKey?: string;
   /** Statuses besides 2xx that are an answer, not a refusal (readiness answers 503 with its checks). */
@@ -89,22 +91,27 @@ export class SignedTransport {
   }
 
   private async attempt(input: SendInput, text: string | undefined): Promise<Answer> {
+    const body = input.bytes ?? text;
     const headers: Record<string, string> = {
       accept: 'application/json, application/problem+json, text/csv',
       ...signRequest({
         method: input.method,
         pathWithQuery: input.pathWithQuery,
-        body: text ?? null,
+        body: body ?? null,
         keyId: this.options.keyId,
         privateKeyPem: this.privateKey,
       }),
-      ...(text !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(input.bytes !== undefined
+        ? { 'content-type': 'application/octet-stream' }
+        : text !== undefined
+          ? { 'content-type': 'application/json' }
+          : {}),
       ...(input.idempotencyKey !== undefined ? { 'idempotency-key': input.idempotencyKey } : {}),
     };
     const response = await this.fetch(`${this.baseUrl}${input.pathWithQuery}`, {
       method: input.method,
       headers,
-      ...(text !== undefined ? { body: text } : {}),
+      ...(body !== undefined ? { body } : {}),
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     return {

@@ -4,6 +4,7 @@ import { channelOrdersProjection } from './channel-orders.js';
 import { entitiesProjection } from './entities.js';
 import { operationsProjection } from './operations.js';
 import { payerHistoryProjection } from './payer-history.js';
+import { reconDaysProjection } from './recon-days.js';
 import type { Projection } from './projection.js';
 import { reconBreaksProjection } from './recon-breaks.js';
 import { statementsProjection } from './statements.js';
@@ -28,5 +29,6 @@ export function projectionsFor(accountingTimeZone: string): readonly Projection[
     transitProjection,
     channelOrdersProjection(accountingTimeZone),
     reconBreaksProjection,
+    reconDaysProjection,
   ];
 }

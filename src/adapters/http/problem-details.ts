@@ -139,6 +139,8 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: str
   card_contract_other_user: { status: 403, title: "Another user's card contract" },
   card_contract_not_bound: { status: 409, title: 'Card contract not bound yet' },
   card_contract_terminated: { status: 409, title: 'Card contract terminated' },
+  statement_not_stored: { status: 404, title: 'No statement of the day is stored' },
+  statement_replaced: { status: 409, title: 'The statement was replaced during the run' },
   invariant_violated: { status: 500, title: 'Internal error' },
 };
 

@@ -5,6 +5,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The JSON body exactly as received, for the request signature; dropped once verified. */
     rawBody?: Buffer;
+    /**
+     * The SHA-256 (hex) of a body a route's own parser streamed elsewhere (a statement upload), for the
+     * request signature instead of rawBody: such a body is never held whole.
+     */
+    bodySha256?: string;
   }
 }
 

@@ -122,7 +122,12 @@ export function installRequestAuthentication(app: FastifyInstance, options: Requ
     // A body the JSON parser did not capture cannot be checked, so it is refused (no other parser is
     // installed: other media types are 415 before this hook; this keeps a parser added later from
     // letting a body through unsigned).
-    if (request.body !== undefined && request.body !== null && request.rawBody === undefined) {
+    if (
+      request.body !== undefined &&
+      request.body !== null &&
+      request.rawBody === undefined &&
+      request.bodySha256 === undefined
+    ) {
       throw unauthorized(reply, 'signature_invalid', 'Invalid signature', 'only application/json bodies can be signed');
     }
     const text = signingString({
@@ -130,7 +135,7 @@ export function installRequestAuthentication(app: FastifyInstance, options: Requ
       pathWithQuery: request.url,
       timestamp: claim.timestamp,
       nonce: claim.nonce,
-      bodySha256Hex: sha256Hex(request.rawBody ?? ''),
+      bodySha256Hex: request.bodySha256 ?? sha256Hex(request.rawBody ?? ''),
     });
     // The raw body may hold secrets (a payment password); it is not needed past this point.
     request.rawBody = undefined;

@@ -43,7 +43,11 @@ export interface MatchDayRequest {
   readonly accountingTimeZone: string;
   readonly cutOffWindowMs: number;
   readonly maxBreaksListed?: number;
+  /** Told the statement lines read so far, every PROGRESS_EVERY_LINES lines and at the end. */
+  readonly onProgress?: (statementLinesRead: number) => void;
 }
+
+export const PROGRESS_EVERY_LINES = 1_000;
 
 export interface MatchDayResult extends MatchSummary {
   readonly breaksListed: number;
@@ -79,7 +83,7 @@ export async function matchDay(
         accountingDate,
         accountingTimeZone: request.accountingTimeZone,
         cutOffWindowMs: request.cutOffWindowMs,
-        statement: deps.statements.readDay({ channel, accountingDate }),
+        statement: counted(deps.statements.readDay({ channel, accountingDate }), request.onProgress),
         ours: readOurDay(deps.readModels, channel, accountingDate),
         carried: readPendingPool(join(matchResultsDirectory(deps.resultsDir, channel, previousDate), PENDING_FILE)),
       },
@@ -150,6 +154,16 @@ export function ourOrderOf(doc: ChannelOrderDocument): OurOrder {
     channelTime: doc.channelTime,
     accountingDate: doc.accountingDate,
   });
+}
+
+async function* counted<T>(items: AsyncIterable<T>, onProgress?: (read: number) => void): AsyncIterable<T> {
+  let read = 0;
+  for await (const item of items) {
+    read += 1;
+    if (onProgress && read % PROGRESS_EVERY_LINES === 0) onProgress(read);
+    yield item;
+  }
+  onProgress?.(read);
 }
 
 /** A previous run's pending pool, streaming; none when that day was not run. */

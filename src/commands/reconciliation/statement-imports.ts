@@ -3,9 +3,10 @@ import {
   statementDayDecider,
   type DownloadPolicy,
   type StatementDayCommand,
+  type StatementDayStreamEvent,
   type StatementDayState,
 } from '../../domain/reconciliation/statement-day-decider.js';
-import type { DownloadFailure, StatementDayEvent } from '../../domain/reconciliation/statement-day-events.js';
+import type { DownloadFailure } from '../../domain/reconciliation/statement-day-events.js';
 import type { StatementRecord } from '../../domain/reconciliation/statement-record.js';
 import type { EventStore } from '../../ports/event-store.js';
 import {
@@ -75,7 +76,7 @@ function hashing(bytes: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
  * the next download or import of the day replaces them again and records it (the same bytes record once).
  */
 export class StatementImports {
-  private readonly handler: StreamCommandHandler<StatementDayCommand, StatementDayEvent, StatementDayState>;
+  private readonly handler: StreamCommandHandler<StatementDayCommand, StatementDayStreamEvent, StatementDayState>;
 
   constructor(
     private readonly store: StatementStore,
@@ -158,6 +159,11 @@ export class StatementImports {
         context,
       )
     ).state;
+  }
+
+  /** A reconciliation run of the day (reconcile-day.ts), on the same stream as its files. */
+  recordRun(command: Extract<StatementDayCommand, { type: 'RecordReconciliationRun' }>, context: CommandContext) {
+    return this.#record(command, context);
   }
 
   load(channel: string, accountingDate: string): Promise<LoadedStream<StatementDayState>> {

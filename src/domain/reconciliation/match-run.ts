@@ -70,6 +70,13 @@ export interface MatchSummary {
   pending: number;
   breaks: number;
   readonly classes: Record<MatchClass, ClassTotal>;
+  /** Per currency, over the pairs both sides settled: the fees we booked and the statement's, net of refunds. */
+  readonly fees: Record<string, FeeTotal>;
+}
+
+export interface FeeTotal {
+  oursMinor: bigint;
+  theirsMinor: bigint;
 }
 
 /** Largest cut-off window: more than a few hours is not a clock difference but a different day. */
@@ -95,6 +102,7 @@ export async function runMatch(input: MatchRunInput, sink: MatchSink): Promise<M
     pending: 0,
     breaks: 0,
     classes: {} as Record<MatchClass, ClassTotal>,
+    fees: {},
   };
   const statement = new SortedCursor(input.statement, 'statement lines');
   const ours = new SortedCursor(input.ours, 'our orders');
@@ -137,6 +145,7 @@ export async function runMatch(input: MatchRunInput, sink: MatchSink): Promise<M
         }
       }
       count(summary, judged.matchClass, judged.statement ?? judged.ours!);
+      addFees(summary.fees, judged.statement, judged.ours);
       if (!isBreak(judged.matchClass)) continue;
       summary.breaks += 1;
       await sink.onBreak({
@@ -159,6 +168,18 @@ function count(summary: MatchSummary, matchClass: MatchClass, money: { amountMin
   const total = (summary.classes[matchClass] ??= { count: 0, amountsMinor: {} });
   total.count += 1;
   total.amountsMinor[money.currency] = (total.amountsMinor[money.currency] ?? 0n) + money.amountMinor;
+}
+
+/**
+ * The fees of a pair both sides settled, in the statement's currency: a refund's fee (given back) counts
+ * against its pay's, so a day's totals are what the channel kept. Ours is the fee booked, 0 when none was.
+ */
+function addFees(fees: Record<string, FeeTotal>, line: StatementRecord | null, order: OurOrder | null): void {
+  if (line === null || order === null || line.status !== 'settled' || order.status !== 'succeeded') return;
+  const sign = line.kind === 'refund' ? -1n : 1n;
+  const total = (fees[line.currency] ??= { oursMinor: 0n, theirsMinor: 0n });
+  total.oursMinor += sign * (order.feeMinor ?? 0n);
+  total.theirsMinor += sign * line.feeMinor;
 }
 
 function smallest(keys: readonly (MatchKeyed | null)[]): MatchKeyed | null {

@@ -28,6 +28,12 @@ export const reconciliationRunCompleted = z.strictObject({
     ourOrders: z.int().nonnegative(),
     /** Items carried in from the previous day's pending pool. */
     carriedIn: z.int().nonnegative(),
+    /**
+     * The previous day's run whose pending pool this run carried in; null: that day was never run (no
+     * statement of it stored), so nothing was carried in and items it would have passed on are missed
+     * until it is run (which makes this day due again: statement-day-decider.ts reconciliationDue).
+     */
+    carriedFromRunId: z.uuid().nullable(),
     /** Items this run left in the pending pool for the next day's run. */
     pending: z.int().nonnegative(),
     breaks: z.int().nonnegative(),

@@ -87,6 +87,8 @@ export type DomainErrorCode =
   | 'card_contract_other_user'
   | 'card_contract_not_bound'
   | 'card_contract_terminated'
+  | 'statement_not_stored'
+  | 'statement_replaced'
   | 'invariant_violated';
 
 export class DomainError extends Error {

@@ -1,9 +1,11 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import type { CurrencyCode } from '../../../src/domain/money/currency.js';
 import {
+  reconciliationDue,
   statementDayDecider,
   type StatementDayCommand,
+  type StatementDayStreamEvent,
 } from '../../../src/domain/reconciliation/statement-day-decider.js';
-import type { StatementDayEvent } from '../../../src/domain/reconciliation/statement-day-events.js';
 import { deciderSpecification } from '../../support/decider-specification.js';
 
 const spec = deciderSpecification(statementDayDecider);
@@ -18,7 +20,7 @@ const failure = (at: string): StatementDayCommand => ({
   policy,
   at,
 });
-const failed = (attempt: number, at: string, nextAttemptAt: string | null): StatementDayEvent => ({
+const failed = (attempt: number, at: string, nextAttemptAt: string | null): StatementDayStreamEvent => ({
   type: 'StatementDownloadFailed',
   data: { ...day, attempt, failure: 'not_ready', detail: 'statement not generated yet', nextAttemptAt, at },
 });
@@ -41,7 +43,7 @@ const store = (
   detail: '',
   at,
 });
-const stored = (fileSha256: string, at: string): StatementDayEvent => ({
+const stored = (fileSha256: string, at: string): StatementDayStreamEvent => ({
   type: 'StatementStored',
   data: { ...day, ...file, fileSha256, at },
 });
@@ -108,5 +110,99 @@ describe('a channel statement day', () => {
           },
         },
       ]);
+  });
+});
+
+const RUN_1 = '00000000-0000-4000-8000-000000000001';
+const RUN_2 = '00000000-0000-4000-8000-000000000002';
+const CNY = 'CNY' as CurrencyCode;
+const totals = (runId: string, statementSha256: string, carriedFromRunId: string | null) => ({
+  runId,
+  statementSha256,
+  statementLines: 2,
+  ourOrders: 2,
+  carriedIn: 0,
+  carriedFromRunId,
+  pending: 0,
+  breaks: 1,
+  classes: [
+    { matchClass: 'matched' as const, count: 1, amounts: [{ currency: CNY, amountMinor: 10_000n }] },
+    { matchClass: 'amount_differs' as const, count: 1, amounts: [{ currency: CNY, amountMinor: 9_000n }] },
+  ],
+  fees: [{ currency: CNY, oursMinor: 60n, theirsMinor: 60n }],
+  ranBy: 'sweep',
+});
+const runOf = (
+  runId: string,
+  sha: string,
+  at: string,
+  carriedFromRunId: string | null = null,
+): Extract<StatementDayCommand, { type: 'RecordReconciliationRun' }> => ({
+  type: 'RecordReconciliationRun',
+  ...day,
+  run: totals(runId, sha, carriedFromRunId),
+  at,
+});
+const ran = (
+  runId: string,
+  sha: string,
+  at: string,
+  carriedFromRunId: string | null = null,
+): StatementDayStreamEvent => ({
+  type: 'ReconciliationRunCompleted',
+  data: { ...day, ...totals(runId, sha, carriedFromRunId), at },
+});
+const stateOf = (events: readonly StatementDayStreamEvent[]) =>
+  events.reduce(statementDayDecider.evolve, statementDayDecider.initialState());
+
+describe('a reconciliation run of a statement day', () => {
+  it('is recorded with its totals on the day of the file it read', () => {
+    spec
+      .given([stored(SHA_A, '2026-12-01T18:06:00.000Z')])
+      .when(runOf(RUN_1, SHA_A, '2026-12-01T18:07:00.000Z'))
+      .then([ran(RUN_1, SHA_A, '2026-12-01T18:07:00.000Z')]);
+  });
+
+  it('is refused on a day with no statement, and when the file was replaced while it ran', () => {
+    spec
+      .given([])
+      .when(runOf(RUN_1, SHA_A, '2026-12-01T18:07:00.000Z'))
+      .thenRefuses('statement_not_stored');
+    spec
+      .given([stored(SHA_A, '2026-12-01T18:06:00.000Z'), stored(SHA_B, '2026-12-01T18:06:30.000Z')])
+      .when(runOf(RUN_1, SHA_A, '2026-12-01T18:07:00.000Z'))
+      .thenRefuses('statement_replaced', { fileSha256: SHA_B });
+  });
+
+  it('a file stored after a run keeps the run in the state: the day is due again', () => {
+    const runThenReplaced = stateOf([
+      stored(SHA_A, '2026-12-01T18:06:00.000Z'),
+      ran(RUN_1, SHA_A, '2026-12-01T18:07:00.000Z'),
+      stored(SHA_B, '2026-12-01T19:00:00.000Z'),
+    ]);
+    expect(runThenReplaced.lastRun?.runId).toBe(RUN_1);
+    expect(reconciliationDue(runThenReplaced, null)).toBe(true);
+  });
+
+  it('is due when stored and never run, or when the previous day was run after the pool it carried', () => {
+    const previousRun = stateOf([
+      stored(SHA_B, '2026-12-01T18:00:00.000Z'),
+      ran(RUN_2, SHA_B, '2026-12-01T18:01:00.000Z'),
+    ]);
+    expect(reconciliationDue(stateOf([]), null)).toBe(false);
+    expect(reconciliationDue(stateOf([stored(SHA_A, '2026-12-01T18:06:00.000Z')]), null)).toBe(true);
+    const ranAlone = stateOf([
+      stored(SHA_A, '2026-12-01T18:06:00.000Z'),
+      ran(RUN_1, SHA_A, '2026-12-01T18:07:00.000Z'),
+    ]);
+    expect(reconciliationDue(ranAlone, null)).toBe(false);
+    expect(reconciliationDue(ranAlone, stateOf([]))).toBe(false);
+    // the previous day was run since (its statement came late): carry in its pool
+    expect(reconciliationDue(ranAlone, previousRun)).toBe(true);
+    const carried = stateOf([
+      stored(SHA_A, '2026-12-01T18:06:00.000Z'),
+      ran(RUN_1, SHA_A, '2026-12-01T18:07:00.000Z', RUN_2),
+    ]);
+    expect(reconciliationDue(carried, previousRun)).toBe(false);
   });
 });

@@ -20,6 +20,8 @@ import { projectionStatusRoutes } from './projection-status.js';
 import { preauthRoutes } from './preauths.js';
 import { rechargeRoutes } from './recharges.js';
 import { reconciliationBreakRoutes } from './reconciliation-breaks.js';
+import { reconciliationRoutes } from './reconciliation.js';
+import { statementUploadRoutes } from './statement-uploads.js';
 import { statementRoutes } from './statements.js';
 import { transferBatchRoutes } from './transfer-batches.js';
 import { transferAndWithdrawalRoutes } from './transfers-and-withdrawals.js';
@@ -57,5 +59,7 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(paymentCodeRoutes(service));
     await app.register(cardContractRoutes(service));
     await app.register(reconciliationBreakRoutes(service));
+    await app.register(reconciliationRoutes(service));
+    await app.register(statementUploadRoutes(service));
   };
 }
