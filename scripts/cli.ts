@@ -5,6 +5,7 @@ import { adminCommand } from './admin.js';
 import { auditCommand } from './audit.js';
 import { channelsCommand } from './channels.js';
 import { codesCommand } from './codes.js';
+import { identityCommand } from './identity.js';
 import { printProjectionStatus } from './projection-status.js';
 import { reconCommand } from './recon.js';
 import { rebuildProjections } from './rebuild.js';
@@ -54,6 +55,7 @@ program.addCommand(channelsCommand());
 program.addCommand(vaultCommand());
 program.addCommand(reconCommand());
 program.addCommand(codesCommand());
+program.addCommand(identityCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? `error: ${error.message}` : error);

@@ -207,6 +207,14 @@ const configSchema = z.object({
   PAYMENT_CODE_STEP_SECONDS: z.coerce.number().int().min(MIN_STEP_SECONDS).max(MAX_STEP_SECONDS).default(60),
   /** Steps either side of the redemption's own that a code may come from (clock skew, a slow scan). */
   PAYMENT_CODE_WINDOW_STEPS: z.coerce.number().int().min(0).max(2).default(1),
+  /** The identity simulator process (`ledger identity simulate`); unset: a simulator runs inside the service. */
+  IDENTITY_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  /** Each attempt at the identity service (the adapter makes at most 3): longer is an unknown answer. */
+  IDENTITY_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
+  /** How often bindings left unconfirmed past their time are expired (pre-bindings unsigned); 0: never. */
+  BINDING_EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
+  /** Contracts one pass of the binding expiry sweep settles at most; the next pass takes the rest. */
+  BINDING_EXPIRY_SWEEP_LIMIT: z.coerce.number().int().min(1).max(1_000).default(100),
 });
 
 export type LedgerConfig = {
@@ -245,7 +253,21 @@ export type LedgerConfig = {
   readonly reconciliation: ReconciliationConfig;
   readonly transit: TransitConfig;
   readonly paymentCodes: PaymentCodeConfig;
+  readonly identity: IdentityConfig;
+  readonly bindingExpiry: BindingExpiryConfig;
 };
+
+export interface IdentityConfig {
+  /** undefined: a simulated identity service inside this process (seeded by CHANNELS_SEED). */
+  readonly url: string | undefined;
+  readonly timeoutMs: number;
+}
+
+export interface BindingExpiryConfig {
+  /** 0: never. */
+  readonly sweepIntervalMs: number;
+  readonly maxPerSweep: number;
+}
 
 export interface VaultConfig {
   /** The KEK entries (VAULT_KEK), or the file holding them (VAULT_KEK_FILE); both unset: generated. */
@@ -432,6 +454,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
       debtSweepIntervalMs: c.TRANSIT_DEBT_SWEEP_INTERVAL_MS,
     },
     paymentCodes: paymentCodeConfig(c),
+    identity: { url: c.IDENTITY_URL, timeoutMs: c.IDENTITY_TIMEOUT_MS },
+    bindingExpiry: { sweepIntervalMs: c.BINDING_EXPIRY_SWEEP_INTERVAL_MS, maxPerSweep: c.BINDING_EXPIRY_SWEEP_LIMIT },
   };
 }
 

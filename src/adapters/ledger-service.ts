@@ -71,6 +71,11 @@ import { systemClock } from './system-clock.js';
 import { TransitCommands } from '../commands/transit/transit-commands.js';
 import { TransitDebtSweep } from '../commands/transit/transit-debt-sweep.js';
 import { ConfiguredTransitKeyring } from './crypto/transit-keyring.js';
+import { setUpIdentity, type IdentitySetup } from './identity/identity-setup.js';
+import type { IdentitySimulatorConfig } from './identity/simulator/identity-simulator-config.js';
+import { IdentityVerifications } from '../commands/identity/identity-verifications.js';
+import { UserErasures } from '../commands/identity/user-erasures.js';
+import { BindingExpirySweep } from '../commands/contracts/binding-expiry-sweep.js';
 
 export { projectionsFor } from '../projections/all-projections.js';
 
@@ -143,6 +148,14 @@ export interface LedgerService {
   readonly paymentCodes: PaymentCodeService;
   /** Bind-card contracts: start, confirm, resend, cancel, unbind, status. */
   readonly cardBindings: CardBindings;
+  /** The identity service (its adapter, and the in-process simulator if any). */
+  readonly identityService: IdentitySetup;
+  /** Real-name verifications of users (2, 3 or 4 elements), and the verification a bound card gives. */
+  readonly identity: IdentityVerifications;
+  /** Erasure of users (crypto-shredding): contracts unsigned, seeds revoked, the data key destroyed. */
+  readonly erasures: UserErasures;
+  /** The sweep that expires bindings left unconfirmed (run periodically; tests sweep it themselves). */
+  readonly bindingExpirySweep: BindingExpirySweep;
   close(): Promise<void>;
 }
 
@@ -208,6 +221,8 @@ export interface LedgerServiceOptions {
   /** Told when the embedded default generates its vault KEK file (console.warn by default). */
   readonly onKeyGenerated?: (message: string) => void;
   readonly cardBindingPolicy?: BindingPolicy;
+  /** The in-process identity simulator's configuration, and the adapter's pause between retries (tests). */
+  readonly identity?: { readonly simulatorConfig?: IdentitySimulatorConfig; readonly retryPauseMs?: number };
 }
 
 export async function startLedgerService(
@@ -395,6 +410,38 @@ export async function startLedgerService(
       options.onProjectionError,
     ),
   ];
+  const identityService = setUpIdentity(
+    { identityUrl: config.identity.url, seed: config.channelsSeed },
+    options.identity ?? {},
+  );
+  const identity = new IdentityVerifications({
+    eventStore,
+    entities,
+    vault,
+    verifier: identityService.verifier,
+    timeoutMs: config.identity.timeoutMs,
+  });
+  const cardBindings = new CardBindings({
+    eventStore,
+    entities,
+    gateway: channelSetup.gateway,
+    vault,
+    fingerprints: cardFingerprints,
+    cardBins,
+    codes,
+    sms: channelSetup.sms,
+    policy: options.cardBindingPolicy ?? DEFAULT_BINDING_POLICY,
+    identity,
+  });
+  const bindingExpirySweep = new BindingExpirySweep(cardBindings, readModels, config.bindingExpiry.maxPerSweep);
+  sweeps.push(
+    startPeriodic(
+      'card binding expiry sweep',
+      background ? config.bindingExpiry.sweepIntervalMs : 0,
+      whileHolding(() => bindingExpirySweep.sweep(clock.now().toISO()!)),
+      options.onProjectionError,
+    ),
+  );
   const statementImports = new StatementImports(statements, eventStore);
   const reconciliationBreaks = new ReconciliationBreaks(eventStore);
   const downloads: StatementDownloadDeps = {
@@ -484,22 +531,27 @@ export async function startLedgerService(
     transitKeys,
     transitDebtSweep,
     paymentCodes,
-    cardBindings: new CardBindings({
+    cardBindings,
+    identityService,
+    identity,
+    erasures: new UserErasures({
       eventStore,
       entities,
-      gateway: channelSetup.gateway,
       vault,
-      fingerprints: cardFingerprints,
-      cardBins,
-      codes,
-      sms: channelSetup.sms,
-      policy: options.cardBindingPolicy ?? DEFAULT_BINDING_POLICY,
+      cardBindings,
+      seeds: paymentCodes.seeds,
+      readModels,
+      waitForPosition: (projection, position, timeoutMs) =>
+        projections.waitForPosition(projection, position, timeoutMs),
+      waitTimeoutMs: config.readYourWritesTimeoutMs,
     }),
+    bindingExpirySweep,
     async close() {
       for (const sweep of sweeps) clearInterval(sweep);
       await webhooks.stop();
       await projections.stop();
       await channelSetup.close();
+      await identityService.close();
       // Snapshots being written read the event store: let them finish (briefly) before it closes.
       await accountSnapshots?.close();
       await eventStore.close();

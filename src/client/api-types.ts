@@ -5,6 +5,8 @@ import type * as accounts from '../adapters/http/routes/accounts.js';
 import type * as books from '../adapters/http/routes/books.js';
 import type * as cards from '../adapters/http/routes/cards.js';
 import type * as cardContracts from '../adapters/http/routes/card-contracts.js';
+import type * as userIdentity from '../adapters/http/routes/user-identity.js';
+import type * as userCardContracts from '../adapters/http/routes/user-card-contracts.js';
 import type * as channelPayments from '../adapters/http/routes/channel-payments.js';
 import type * as channelRefunds from '../adapters/http/routes/channel-refunds.js';
 import type * as channels from '../adapters/http/routes/channel-notifications.js';
@@ -162,6 +164,14 @@ export type ResendBindingCodeRequest = In<typeof cardContracts.resendBindingCode
 export type CardContract = Out<typeof cardContracts.contractView>;
 export type CardContractStatus = Out<typeof cardContracts.contractStatusView>;
 export type ConfirmedCardContract = Out<typeof cardContracts.confirmedBindingView>;
+export type VerifyIdentityRequest = In<typeof userIdentity.verifyIdentityBody>;
+export type IdentityVerification = Out<typeof userIdentity.identityVerificationView>;
+export type UserIdentity = Out<typeof userIdentity.userIdentityView>;
+export type EraseUserRequest = In<typeof userIdentity.erasureBody>;
+export type UserErasure = Out<typeof userIdentity.erasureView>;
+export type UserCardContractListQuery = Paged<In<typeof userCardContracts.cardContractListQuery>>;
+export type CardContractSummary = Out<typeof userCardContracts.cardContractSummaryView>;
+export type CardContractPage = Out<typeof userCardContracts.cardContractPageView>;
 
 export type RegisterWebhookEndpointRequest = In<typeof webhooks.registerWebhookEndpointBody>;
 export type UpdateWebhookEndpointRequest = In<typeof webhooks.updateWebhookEndpointBody>;

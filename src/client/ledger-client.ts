@@ -650,6 +650,33 @@ export class LedgerClient {
     return this.read(ROUTES.getCardContract, { contractId });
   }
 
+  /** Real-name verification of a user (2, 3 or 4 elements; the elements in the body only). */
+  verifyIdentity(
+    userId: string,
+    body: Api.VerifyIdentityRequest,
+    options?: CommandOptions,
+  ): Promise<Api.IdentityVerification> {
+    return this.command(ROUTES.verifyIdentity, { userId }, body, options);
+  }
+
+  getIdentityVerification(userId: string, verificationId: string): Promise<Api.IdentityVerification> {
+    return this.read(ROUTES.getIdentityVerification, { userId, verificationId });
+  }
+
+  /** Operators only: contracts unsigned, seeds revoked, the user's data key destroyed. Safe to repeat. */
+  eraseUser(userId: string, body: Api.EraseUserRequest): Promise<Api.UserErasure> {
+    return this.command(ROUTES.eraseUser, { userId }, body);
+  }
+
+  getUserErasure(userId: string): Promise<Api.UserErasure> {
+    return this.read(ROUTES.getUserErasure, { userId });
+  }
+
+  /** The user's contracts, masked, newest first (a merchant: those it started). */
+  listUserCardContracts(userId: string, query: Api.UserCardContractListQuery = {}): Promise<Api.CardContractPage> {
+    return this.read(ROUTES.listUserCardContracts, { userId }, query);
+  }
+
   /** Read with `minPosition` set to its `position` to see everything recorded so far. */
   logHead(): Promise<Api.LogHead> {
     return this.read(ROUTES.logHead, NO_PARAMS);

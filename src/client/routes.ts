@@ -125,6 +125,12 @@ export const ROUTES = {
   investigateBreak: { method: 'POST', path: '/v1/reconciliation/breaks/{breakId}/investigate' },
   reopenBreak: { method: 'POST', path: '/v1/reconciliation/breaks/{breakId}/reopen' },
 
+  verifyIdentity: { method: 'POST', path: '/v1/users/{userId}/identity-verifications' },
+  getIdentityVerification: { method: 'GET', path: '/v1/users/{userId}/identity-verifications/{verificationId}' },
+  eraseUser: { method: 'POST', path: '/v1/users/{userId}/erasure' },
+  getUserErasure: { method: 'GET', path: '/v1/users/{userId}/erasure' },
+  listUserCardContracts: { method: 'GET', path: '/v1/users/{userId}/card-contracts' },
+
   logHead: { method: 'GET', path: '/v1/log/head' },
   getProjectionStatus: { method: 'GET', path: '/v1/projections' },
 

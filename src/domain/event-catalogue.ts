@@ -28,6 +28,8 @@ import {
 import { paymentCodeEventSchemas, type PaymentCodeEvent } from './payment-codes/payment-code-events.js';
 import { contractEventSchemas, type ContractOwnEvent } from './contracts/contract-events.js';
 import { cardClaimEventSchemas, type CardClaimEvent } from './contracts/card-claim.js';
+import { identityEventSchemas, type IdentityEvent } from './identity/identity-events.js';
+import { erasureEventSchemas, type ErasureEvent } from './identity/erasure-events.js';
 import type { JsonObject, JsonValue } from './shared/json.js';
 
 /**
@@ -57,6 +59,8 @@ const SCHEMAS = [
   ...paymentCodeEventSchemas,
   ...contractEventSchemas,
   ...cardClaimEventSchemas,
+  ...identityEventSchemas,
+  ...erasureEventSchemas,
 ] as const;
 
 export type LedgerEvent =
@@ -78,7 +82,9 @@ export type LedgerEvent =
   | TransitBatchEvent
   | PaymentCodeEvent
   | ContractOwnEvent
-  | CardClaimEvent;
+  | CardClaimEvent
+  | IdentityEvent
+  | ErasureEvent;
 export type LedgerEventType = LedgerEvent['type'];
 
 type EventSchema = (typeof SCHEMAS)[number];

@@ -31,4 +31,7 @@ export const LEDGER_STREAM_PREFIXES = [
   // A bind-card contract (`bindcard-<contractId>`), and the claim of a card by a user (`cardclaim-`).
   'bindcard-',
   'cardclaim-',
+  // A user's real-name verifications (`identity-<userId>`) and erasure (`erasure-<userId>`).
+  'identity-',
+  'erasure-',
 ] as const;

@@ -1,5 +1,6 @@
 import { balancesProjection } from './balances.js';
 import { booksProjection } from './books.js';
+import { cardContractsProjection } from './card-contracts.js';
 import { channelOrdersProjection } from './channel-orders.js';
 import { entitiesProjection } from './entities.js';
 import { operationsProjection } from './operations.js';
@@ -30,5 +31,6 @@ export function projectionsFor(accountingTimeZone: string): readonly Projection[
     channelOrdersProjection(accountingTimeZone),
     reconBreaksProjection,
     reconDaysProjection,
+    cardContractsProjection,
   ];
 }

@@ -47,6 +47,7 @@ describe('entities over HTTP', () => {
         keys: [],
         accounts: [],
         moreAccounts: false,
+        identity: null,
       });
       const user = await register({ kind: 'user', displayName: 'Li Wei', mayPay: false, securityLevel: 'high' });
       expect(user.json()).toMatchObject({
@@ -55,6 +56,8 @@ describe('entities over HTTP', () => {
         securityLevel: 'high',
         phone: null,
         email: null,
+        // Not yet verified: POST /v1/users/{userId}/identity-verifications, or a bound card.
+        identity: { verified: false, maskedName: null, elements: [], source: null },
       });
     });
 

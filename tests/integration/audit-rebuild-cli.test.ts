@@ -153,7 +153,7 @@ describe('audit and rebuild refuse what would mislead', () => {
     expect(rebuilt.stderr.replace(/rebuild .*\n?/g, '')).toBe('');
     expect(rebuilt.status).toBe(0);
     expect(rebuilt.stdout).toMatch(
-      /^rebuilt balances, operations, statements, books, entities, transfer-batches, webhook_endpoints, payer-history, transit, channel-orders, recon-breaks, recon-days: replayed [1-9]\d* events/,
+      /^rebuilt balances, operations, statements, books, entities, transfer-batches, webhook_endpoints, payer-history, transit, channel-orders, recon-breaks, recon-days, card_contracts: replayed [1-9]\d* events/,
     );
   });
 });

@@ -77,7 +77,7 @@ describe('ledger rebuild in bulk mode', () => {
     const again = runCli(cli, ['rebuild'], { DATA_DIR: dataDir });
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toMatch(
-      /^rebuilt balances, operations, statements, books, entities, transfer-batches, webhook_endpoints, payer-history, transit, channel-orders, recon-breaks, recon-days: replayed 40000 events/,
+      /^rebuilt balances, operations, statements, books, entities, transfer-batches, webhook_endpoints, payer-history, transit, channel-orders, recon-breaks, recon-days, card_contracts: replayed 40000 events/,
     );
     expect(stagingFiles(dataDir)).toEqual([]);
     expect(await dumpOf(dataDir)).toBe(rebuilt);

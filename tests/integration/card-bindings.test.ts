@@ -1,10 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCardholders } from '../../src/adapters/channels/simulator/default-simulator-config.js';
-import type { StartBindingRequest } from '../../src/commands/contracts/card-bindings.js';
-import { DomainError } from '../../src/domain/shared/domain-error.js';
 import { secretText } from '../../src/domain/shared/sensitive-text.js';
+import { bindingRequest, filesUnder, refusal } from '../support/binding-fixtures.js';
 import { context } from '../support/command-fixtures.js';
 import { startTestLedger, type TestLedger } from '../support/test-ledger.js';
 
@@ -15,22 +13,6 @@ const [cityDebit, cityCredit, icbcDebit, ccbDebit] = testCardholders as [
   (typeof testCardholders)[0],
   (typeof testCardholders)[0],
 ];
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
-async function refusal(run: Promise<unknown>): Promise<DomainError> {
-  const error = await run.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
-}
 
 /**
  * The binding process through the in-process channel simulator: its bank (verify_then_sign: the bank's
@@ -49,22 +31,7 @@ describe('card bindings through the in-process simulator', () => {
     });
     return entityId;
   };
-  const request = (
-    userId: string,
-    holder: (typeof testCardholders)[0],
-    overrides: Partial<StartBindingRequest> = {},
-  ) => ({
-    userId,
-    requestedBy: 'merchant-test',
-    paymentPassword: PASSWORD,
-    cardNumber: holder.cardNumber,
-    holderName: holder.holderName,
-    idNumber: holder.idNumber,
-    phone: holder.phone,
-    expiry: holder.cardKind === 'credit' ? '1230' : null,
-    cvn2: holder.cardKind === 'credit' ? '123' : null,
-    ...overrides,
-  });
+  const request = bindingRequest;
   const simulator = () => ledger.service.channels.simulator!;
 
   beforeAll(async () => {

@@ -1,28 +1,23 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCardholders } from '../../src/adapters/channels/simulator/default-simulator-config.js';
 import { DomainError } from '../../src/domain/shared/domain-error.js';
 import { secretText } from '../../src/domain/shared/sensitive-text.js';
+import { TEST_PERSON_ZHANG } from '../../src/adapters/identity/simulator/identity-simulator-config.js';
+import { filesUnder } from '../support/binding-fixtures.js';
 import { context } from '../support/command-fixtures.js';
 import { startTestLedger, type TestLedger } from '../support/test-ledger.js';
 
 const PASSWORD = '583920';
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
 
 type Step =
   | { readonly kind: 'start'; readonly holder: number; readonly user: number; readonly wrongName: boolean }
   | { readonly kind: 'confirm'; readonly right: boolean }
   | { readonly kind: 'resend' }
   | { readonly kind: 'cancel' }
-  | { readonly kind: 'unbind' };
+  | { readonly kind: 'unbind' }
+  | { readonly kind: 'verify'; readonly holder: number; readonly user: number; readonly elements: 2 | 3 | 4 };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({
@@ -35,11 +30,17 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.constant({ kind: 'resend' as const }),
   fc.constant({ kind: 'cancel' as const }),
   fc.constant({ kind: 'unbind' as const }),
+  fc.record({
+    kind: fc.constant('verify' as const),
+    holder: fc.nat({ max: testCardholders.length }),
+    user: fc.nat({ max: 1 }),
+    elements: fc.constantFrom(2 as const, 3 as const, 4 as const),
+  }),
 );
 
 /**
  * Whatever the commands and their order (bindings started, right and wrong codes, resends, cancels,
- * unbinds, refusals of every kind), no file under the data directory ever holds a test card's number,
+ * unbinds, real-name verifications of 2, 3 and 4 elements, refusals of every kind), no file under the data directory ever holds a test card's number,
  * ID number or holder name in clear: not the event log, the vault, the read models nor their WAL files.
  */
 describe('card and identity data at rest (property)', () => {
@@ -74,7 +75,25 @@ describe('card and identity data at rest (property)', () => {
         for (const s of steps) {
           const last = contracts.at(-1);
           try {
-            if (s.kind === 'start') {
+            if (s.kind === 'verify') {
+              // A real-name verification (the last holder index: the Chinese-named test person, no card).
+              const holder = testCardholders[s.holder];
+              const person = holder
+                ? { name: holder.holderName, idNumber: holder.idNumber, phone: holder.phone, card: holder.cardNumber }
+                : { ...TEST_PERSON_ZHANG, card: null };
+              await ledger.service.identity.verify(
+                {
+                  userId: users[s.user]!,
+                  requestedBy: 'property-merchant',
+                  paymentPassword: PASSWORD,
+                  name: person.name,
+                  idNumber: person.idNumber,
+                  phone: s.elements >= 3 ? person.phone : null,
+                  cardNumber: s.elements === 4 ? person.card : null,
+                },
+                context(),
+              );
+            } else if (s.kind === 'start') {
               const holder = testCardholders[s.holder]!;
               const started = await bindings.start(
                 {
@@ -119,6 +138,8 @@ describe('card and identity data at rest (property)', () => {
             await bindings.cancel(contractId, context());
         }
         const bytes = Buffer.concat(filesUnder(ledger.dataDir).map((path) => readFileSync(path)));
+        expect(bytes.includes(Buffer.from(TEST_PERSON_ZHANG.idNumber))).toBe(false);
+        expect(bytes.includes(Buffer.from(TEST_PERSON_ZHANG.name))).toBe(false);
         for (const holder of testCardholders) {
           expect(bytes.includes(Buffer.from(holder.cardNumber))).toBe(false);
           expect(bytes.includes(Buffer.from(holder.idNumber))).toBe(false);

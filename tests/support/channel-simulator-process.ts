@@ -16,20 +16,17 @@ export interface SimulatorProcess {
   stop(): Promise<void>;
 }
 
-/** `ledger channels simulate` as a child process on a free loopback port, from the TypeScript sources. */
-export async function startSimulatorProcess(options: readonly string[]): Promise<SimulatorProcess> {
+/**
+ * `ledger channels simulate` (or another simulator's `command`, such as `identity simulate`) as a child
+ * process on a free loopback port, from the TypeScript sources.
+ */
+export async function startSimulatorProcess(
+  options: readonly string[],
+  command: readonly string[] = ['channels', 'simulate'],
+): Promise<SimulatorProcess> {
   const child = spawn(
     process.execPath,
-    [
-      '--import',
-      './tests/support/typescript-hooks.ts',
-      'scripts/cli.ts',
-      'channels',
-      'simulate',
-      '--port',
-      '0',
-      ...options,
-    ],
+    ['--import', './tests/support/typescript-hooks.ts', 'scripts/cli.ts', ...command, '--port', '0', ...options],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

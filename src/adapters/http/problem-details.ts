@@ -141,6 +141,12 @@ export const DOMAIN_STATUS: Record<DomainErrorCode, { status: number; title: str
   card_contract_terminated: { status: 409, title: 'Card contract terminated' },
   statement_not_stored: { status: 404, title: 'No statement of the day is stored' },
   statement_replaced: { status: 409, title: 'The statement was replaced during the run' },
+  identity_mismatch: { status: 422, title: 'Identity elements do not match' },
+  identity_no_record: { status: 422, title: 'No identity record of this ID number' },
+  identity_service_unavailable: { status: 503, title: 'Identity service unavailable' },
+  identity_verification_limit: { status: 429, title: 'Too many identity verifications' },
+  erasure_reason_required: { status: 400, title: 'Erasure reason required' },
+  user_erased: { status: 410, title: 'User erased' },
   invariant_violated: { status: 500, title: 'Internal error' },
 };
 

@@ -181,6 +181,7 @@ export async function buildHttpServer(
         { name: 'withdrawals', description: 'Payouts to external cards' },
         { name: 'cards', description: 'Card identification (BIN, network, Luhn); card data never in clear at rest' },
         { name: 'entities', description: 'Users, merchants and operators; payment passwords and API signing keys' },
+        { name: 'identity', description: "Users' real-name verification (2, 3 or 4 elements) and erasure (operators)" },
         { name: 'statements', description: 'Account statements (the single-entry external ledger), JSON and CSV' },
         {
           name: 'books',

@@ -1,8 +1,8 @@
 import type { SmsGateway, SmsOutcome, SmsRequest } from '../../ports/sms-gateway.js';
 import type { ChannelTransport } from '../channels/channel-transport.js';
-import { responseEnvelope, WIRE_VERSION } from '../channels/wire/wire-messages.js';
 import { SMS_CODES, SMS_SEND_PATH, smsAccepted } from './sms-wire.js';
-import { checkSignature, newNonce, signatureHeaders, type ChannelKey } from '../channels/wire/wire-signing.js';
+import { signedWireCall } from '../channels/wire/signed-wire-call.js';
+import type { ChannelKey } from '../channels/wire/wire-signing.js';
 
 /**
  * The SMS port over HTTP to a provider speaking the simulator's SMS protocol (`POST /sms/v1/send`, signed
@@ -34,54 +34,21 @@ export class HttpSmsGateway implements SmsGateway {
   async send(request: SmsRequest, { timeoutMs }: { readonly timeoutMs: number }): Promise<SmsOutcome> {
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS)
       throw new RangeError(`timeoutMs must be in 1..${MAX_TIMEOUT_MS}, not ${timeoutMs}`);
-    const body = JSON.stringify({
-      ver: WIRE_VERSION,
-      mch_id: this.options.accountId,
-      data: {
+    const answer = await signedWireCall(
+      this.options,
+      SMS_SEND_PATH,
+      {
         message_id: request.messageId,
         phone: request.phone.reveal(),
         template: request.template,
         params: { code: request.code.reveal() },
       },
-    });
-    const nonce = newNonce();
-    const headers = {
-      'content-type': 'application/json',
-      ...signatureHeaders(this.options.key, {
-        kind: 'POST',
-        path: SMS_SEND_PATH,
-        timestampMs: Date.now(),
-        nonce,
-        body,
-      }),
-    };
-    const result = await this.options.transport({ path: SMS_SEND_PATH, headers, body }, timeoutMs);
-    switch (result.kind) {
-      case 'timeout':
-        return { outcome: 'unknown', detail: `no answer within ${timeoutMs} ms` };
-      case 'failed':
-        return { outcome: 'unknown', detail: `connection lost after sending: ${result.detail}` };
-      case 'refused':
-        return { outcome: 'unavailable', detail: `not sent: ${result.detail}` };
-      case 'answer':
-        break;
-    }
-    const check = checkSignature(
-      this.options.key,
-      { kind: 'RESPONSE', path: SMS_SEND_PATH, headers: result.headers, body: result.body },
-      Date.now(),
-      nonce,
+      timeoutMs,
     );
-    if (check !== 'valid') return { outcome: 'unknown', detail: `answer not verified: ${check}` };
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(result.body);
-    } catch {
-      return { outcome: 'unknown', detail: 'answer not JSON' };
-    }
-    const envelope = responseEnvelope.safeParse(parsed);
-    if (!envelope.success) return { outcome: 'unknown', detail: 'answer not in the expected shape' };
-    const { ret_code: code, ret_msg: message, data } = envelope.data;
+    if (answer.kind === 'none')
+      return { outcome: answer.sent === 'no' ? 'unavailable' : 'unknown', detail: answer.detail };
+    if (answer.kind === 'unverified') return { outcome: 'unknown', detail: answer.detail };
+    const { ret_code: code, ret_msg: message, data } = answer.envelope;
     if (code === SMS_CODES.busy) return { outcome: 'unavailable', detail: `provider busy: ${message}` };
     const declined = DECLINES[code];
     if (declined) return { outcome: 'declined', code: declined, message };

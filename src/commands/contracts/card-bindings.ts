@@ -18,7 +18,11 @@ import {
   type SignatureAnswer,
   type VerificationAnswer,
 } from '../../domain/contracts/contract-decider.js';
-import type { BindingFailureReason, BindingPolicy } from '../../domain/contracts/contract-events.js';
+import type {
+  BindingFailureReason,
+  BindingPolicy,
+  CardBindingStarted,
+} from '../../domain/contracts/contract-events.js';
 import { assert, DomainError, type DomainErrorCode } from '../../domain/shared/domain-error.js';
 import {
   cardNumber,
@@ -37,6 +41,7 @@ import type { OneTimeCodes } from '../../adapters/crypto/one-time-codes.js';
 import type { ChannelGateway } from '../channels/channel-gateway.js';
 import { deriveId, type CommandContext } from '../command-context.js';
 import type { EntityCommands } from '../entities/entity-commands.js';
+import { openText, sealText } from '../identity/sealed-text.js';
 import { stepContext } from '../operations/operation-steps.js';
 import { DEFAULT_HANDLER_LIMITS, StreamCommandHandler } from '../stream-command-handler.js';
 
@@ -71,7 +76,7 @@ export interface StartBindingRequest {
   readonly requestedBy: string;
   readonly paymentPassword: string;
   readonly cardNumber: string;
-  /** Required while the user has no verified identity (so far: always). */
+  /** Required while the user has no verified identity (a verified user's are taken from the vault). */
   readonly holderName: string | null;
   readonly idNumber: string | null;
   /** The phone reserved at the bank. */
@@ -109,6 +114,16 @@ export interface CardBindingDeps {
   readonly codes: OneTimeCodes;
   readonly sms: SmsGateway | null;
   readonly policy: BindingPolicy;
+  /** Real-name verification: a verified user binds without typing the name and ID number again; a bound card verifies the user. */
+  readonly identity?: BindingIdentity;
+}
+
+/** What a binding asks of the user's identity (src/commands/identity/identity-verifications.ts). */
+export interface BindingIdentity {
+  /** The sealed name and ID number of a verified user, or null. */
+  verifiedSecretsOf(userId: string): Promise<{ readonly name: string; readonly idNumber: string } | null>;
+  /** The card is bound: the channel verified its four elements, so the user is verified too. */
+  recordBinding(binding: CardBindingStarted['data'], boundAt: string, context: CommandContext): Promise<void>;
 }
 
 /** The channel's refusals, as what the user can act on (each a distinct, stable problem code). */
@@ -207,8 +222,7 @@ export class CardBindings {
         !/^[0-9]{3}$/.test(request.cvn2))
     )
       throw new DomainError('card_details_invalid', 'a credit card needs its expiry (MMYY) and CVN2', {});
-    if (!request.holderName || !request.idNumber)
-      throw new DomainError('card_identity_required', 'the real name and ID number are required', {});
+    const { holderName, idNumber: idText } = await this.#identityOf(request);
     const channelId = this.#channelFor(card.bank.code, card.cardKind);
 
     const contractId = deriveId(context.operationKey, 'card-binding');
@@ -217,8 +231,7 @@ export class CardBindings {
     if (existing) return existing;
 
     const subject = request.userId;
-    const seal = (purpose: string, text: string) =>
-      this.deps.vault.seal(subject, purpose, new TextEncoder().encode(text));
+    const seal = (purpose: string, text: string) => sealText(this.deps.vault, subject, purpose, text);
     const atMs = DateTime.fromISO(context.occurredAt, { zone: 'utc' }).toMillis();
     const profile = this.deps.gateway.port(channelId)!.profile;
     const binding = {
@@ -234,8 +247,8 @@ export class CardBindings {
       cardKind: card.cardKind,
       secrets: {
         cardNumber: await seal('card.number', digits),
-        holderName: await seal('identity.name', request.holderName),
-        idNumber: await seal('identity.id_number', request.idNumber),
+        holderName: await seal('identity.name', holderName),
+        idNumber: await seal('identity.id_number', idText),
         phone: await seal('card.reserved_phone', request.phone),
       },
       policy: this.deps.policy,
@@ -247,8 +260,8 @@ export class CardBindings {
 
     const elements = {
       cardNumber: cardNumber(digits),
-      holderName: personName(request.holderName),
-      idNumber: idNumber(request.idNumber),
+      holderName: personName(holderName),
+      idNumber: idNumber(idText),
       phone: phoneNumber(request.phone),
       expiry: credit ? secretText(request.expiry!) : null,
       cvn2: credit ? secretText(request.cvn2!) : null,
@@ -303,7 +316,8 @@ export class CardBindings {
         at: context.occurredAt,
       };
     } else {
-      if (contract.status !== 'awaiting_bank_code' || contract.verificationId === null) return this.#answer(contract);
+      if (contract.status !== 'awaiting_bank_code' || contract.verificationId === null)
+        return this.#answer(await this.#verifiedBy(contract, context));
       const request = { requestNo: contract.binding.requestNo, verificationId: contract.verificationId, code };
       const outcome = await this.#untilKnown(contract.binding.channelId, (port, options) =>
         port.sign(request, options),
@@ -320,7 +334,7 @@ export class CardBindings {
     }
     const before = contract.status;
     const recorded = await this.#record(command, context, `confirm-${context.operationKey}`);
-    const settled = await this.#settle(recorded.state, context);
+    const settled = await this.#verifiedBy(await this.#settle(recorded.state, context), context);
     if (settled.status === before && recorded.recorded)
       throw new DomainError('verification_code_invalid', 'the code does not match', { contractId });
     return this.#answer(settled);
@@ -504,6 +518,26 @@ export class CardBindings {
     assert(this.deps.sms !== null, 'a pre-binding is only routed with an SMS gateway');
     // Whatever the provider says, the binding stands: a code that did not arrive is resent on request.
     await this.deps.sms.send({ messageId, phone, template: 'card_binding', code }, { timeoutMs: SMS_TIMEOUT_MS });
+  }
+
+  /** A bound card verifies its user (recorded once; a confirm asked again records it if the first could not). */
+  async #verifiedBy(contract: ExistingContract, context: CommandContext): Promise<ExistingContract> {
+    if (contract.status === 'bound')
+      await this.deps.identity?.recordBinding(contract.binding, context.occurredAt, context);
+    return contract;
+  }
+
+  /** The name and ID number typed, or (both left out) a verified user's, opened from the vault. */
+  async #identityOf(request: StartBindingRequest): Promise<{ holderName: string; idNumber: string }> {
+    if (request.holderName && request.idNumber) return { holderName: request.holderName, idNumber: request.idNumber };
+    const verified =
+      request.holderName || request.idNumber ? null : await this.deps.identity?.verifiedSecretsOf(request.userId);
+    if (!verified) throw new DomainError('card_identity_required', 'the real name and ID number are required', {});
+    const vault = this.deps.vault;
+    return {
+      holderName: await openText(vault, request.userId, verified.name),
+      idNumber: await openText(vault, request.userId, verified.idNumber),
+    };
   }
 
   async #phoneOf(contract: ExistingContract, typed: string): Promise<SensitiveText> {

@@ -89,6 +89,12 @@ export type DomainErrorCode =
   | 'card_contract_terminated'
   | 'statement_not_stored'
   | 'statement_replaced'
+  | 'identity_mismatch'
+  | 'identity_no_record'
+  | 'identity_service_unavailable'
+  | 'identity_verification_limit'
+  | 'erasure_reason_required'
+  | 'user_erased'
   | 'invariant_violated';
 
 export class DomainError extends Error {

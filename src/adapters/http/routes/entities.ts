@@ -10,6 +10,7 @@ import { idempotencyHeaders, optionalIdempotencyHeaders } from '../api-schemas.j
 import { requireOperator, requireOwnerOrOperator } from '../authorization.js';
 import { runCommand } from '../idempotent-command.js';
 import { accountsOf, entityAccountsView } from './entity-queries.js';
+import { userIdentityView } from './user-identity.js';
 import { HttpProblem } from '../problem-details.js';
 import { problemResponses } from '../problem-responses.js';
 
@@ -74,7 +75,14 @@ export const entityView = z
   .meta({ id: 'Entity' });
 
 /** GET /v1/entities/{id}: the entity and the accounts it owns. */
-export const entityWithAccountsView = entityView.extend(entityAccountsView.shape).meta({ id: 'EntityWithAccounts' });
+export const entityWithAccountsView = entityView
+  .extend(entityAccountsView.shape)
+  .extend({
+    identity: userIdentityView
+      .nullable()
+      .describe("A user's real-name verification (masked name, e.g. `*三`); null for merchants and operators"),
+  })
+  .meta({ id: 'EntityWithAccounts' });
 
 export const addKeyBody = z
   .strictObject({
@@ -153,7 +161,11 @@ async function toEntityWithAccounts(
   service: LedgerService,
   entity: RegisteredEntity,
 ): Promise<z.output<typeof entityWithAccountsView>> {
-  return { ...toEntityView(entity), ...(await accountsOf(service, entity.entityId)) };
+  return {
+    ...toEntityView(entity),
+    ...(await accountsOf(service, entity.entityId)),
+    identity: entity.kind === 'user' ? await service.identity.identityOf(entity.entityId) : null,
+  };
 }
 
 export function entityRoutes(service: LedgerService): FastifyPluginAsyncZod {

@@ -28,6 +28,8 @@ import { transferAndWithdrawalRoutes } from './transfers-and-withdrawals.js';
 import { transitRoutes } from './transit.js';
 import { webhookDeliveryRoutes } from './webhook-deliveries.js';
 import { webhookEndpointRoutes } from './webhook-endpoints.js';
+import { userIdentityRoutes } from './user-identity.js';
+import { userCardContractRoutes } from './user-card-contracts.js';
 
 /** Every /v1 resource, one plugin per resource. */
 export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
@@ -61,5 +63,7 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(reconciliationBreakRoutes(service));
     await app.register(reconciliationRoutes(service));
     await app.register(statementUploadRoutes(service));
+    await app.register(userIdentityRoutes(service));
+    await app.register(userCardContractRoutes(service));
   };
 }
