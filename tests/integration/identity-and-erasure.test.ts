@@ -44,7 +44,7 @@ async function startLedger(): Promise<TestLedger> {
   );
 }
 
-function newUser(ledger: TestLedger, phone: string | null = '+8613900000001'): Promise<string> {
+function newUser(ledger: TestLedger, phone = '+8613900000001'): Promise<string> {
   return registerPayingUser(ledger.service, phone, 'Identity test');
 }
 

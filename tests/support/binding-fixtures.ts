@@ -5,10 +5,10 @@ import type { SimulatedCardholder } from '../../src/adapters/channels/simulator/
 import type { LedgerService } from '../../src/adapters/ledger-service.js';
 import type { StartBindingRequest } from '../../src/commands/contracts/card-bindings.js';
 import { DomainError } from '../../src/domain/shared/domain-error.js';
-import { context } from './command-fixtures.js';
+import { BINDING_PASSWORD, bindingBodyOf, bindingUser } from './card-binding-fixtures.js';
 
 /** Shared by the card-binding, identity and erasure tests. */
-export const TEST_PAYMENT_PASSWORD = '583920';
+export const TEST_PAYMENT_PASSWORD = BINDING_PASSWORD;
 
 /** Every file under `dir`, for the tests that read every byte of a data directory. */
 export function filesUnder(dir: string): string[] {
@@ -29,19 +29,12 @@ export async function refusal(run: Promise<unknown>): Promise<DomainError> {
 }
 
 /** A user with a phone and the test payment password, registered through the command layer. */
-export async function registerPayingUser(
+export function registerPayingUser(
   service: LedgerService,
-  phone: string | null = '+8613900000001',
+  phone = '+8613900000001',
   displayName = 'Test user',
 ): Promise<string> {
-  const { entityId } = await service.entities.register({ kind: 'user', displayName, phone }, context());
-  await service.entities.setPaymentPassword(
-    entityId,
-    { newPassword: TEST_PAYMENT_PASSWORD, currentPassword: null },
-    context(),
-    { takeover: false },
-  );
-  return entityId;
+  return bindingUser(service.entities, displayName, phone);
 }
 
 /** A start of binding `holder`'s card for `userId`, as a merchant would send it (a credit card with its expiry and CVN2). */
@@ -50,16 +43,5 @@ export function bindingRequest(
   holder: SimulatedCardholder,
   overrides: Partial<StartBindingRequest> = {},
 ): StartBindingRequest {
-  return {
-    userId,
-    requestedBy: 'merchant-test',
-    paymentPassword: TEST_PAYMENT_PASSWORD,
-    cardNumber: holder.cardNumber,
-    holderName: holder.holderName,
-    idNumber: holder.idNumber,
-    phone: holder.phone,
-    expiry: holder.cardKind === 'credit' ? '1230' : null,
-    cvn2: holder.cardKind === 'credit' ? '123' : null,
-    ...overrides,
-  };
+  return { ...bindingBodyOf(userId, holder), requestedBy: 'merchant-test', ...overrides };
 }
