@@ -167,16 +167,30 @@ async function* counted<T>(items: AsyncIterable<T>, onProgress?: (read: number) 
 }
 
 /** A previous run's pending pool, streaming; none when that day was not run. */
-export async function* readPendingPool(path: string): AsyncIterable<PendingItem> {
+export function readPendingPool(path: string): AsyncIterable<PendingItem> {
+  return readJsonLines(path, 'none when missing', (json) => decodePending(json as PendingJson));
+}
+
+/** A run's breaks.jsonl, streaming: the breaks it listed, in the order it found them. */
+export function readBreaksFile(path: string): AsyncIterable<MatchBreak> {
+  return readJsonLines(path, 'required', (json) => decodeBreak(json as MatchBreakJson));
+}
+
+/** One of the run's JSON Lines files, a line at a time; a missing file is empty or an error, as asked. */
+async function* readJsonLines<T>(
+  path: string,
+  missing: 'none when missing' | 'required',
+  decode: (json: unknown) => T,
+): AsyncIterable<T> {
   const input = createReadStream(path, { encoding: 'utf8' });
   try {
     await once(input, 'open');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if (missing === 'none when missing' && (error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-    if (line.length > 0) yield decodePending(JSON.parse(line) as PendingJson);
+    if (line.length > 0) yield decode(JSON.parse(line));
   }
 }
 
@@ -192,6 +206,16 @@ export function decodePending(json: PendingJson): PendingItem {
   return json.side === 'statement'
     ? { side: 'statement', originDate: json.originDate, record: decodeStatementRecord(json.record as never) }
     : { side: 'ours', originDate: json.originDate, record: decodeOurOrder(json.record as never) };
+}
+
+type MatchBreakJson = Omit<MatchBreak, 'statement' | 'ours'> & { statement: unknown; ours: unknown };
+
+function decodeBreak(json: MatchBreakJson): MatchBreak {
+  return {
+    ...json,
+    statement: json.statement === null ? null : decodeStatementRecord(json.statement as never),
+    ours: json.ours === null ? null : decodeOurOrder(json.ours as never),
+  };
 }
 
 function encodeBreak(item: MatchBreak): unknown {

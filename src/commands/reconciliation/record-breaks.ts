@@ -1,11 +1,6 @@
-import { once } from 'node:events';
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { BreakFinding } from '../../domain/reconciliation/break-decider.js';
 import { breakIdOf } from '../../domain/reconciliation/break-id.js';
 import type { MatchBreak } from '../../domain/reconciliation/match-run.js';
-import { ourOrderJson } from '../../domain/reconciliation/our-order.js';
-import { statementRecord } from '../../domain/reconciliation/statement-record.js';
 import type { ReadModelStore } from '../../ports/read-model-store.js';
 import {
   RECON_BREAKS_COLLECTION,
@@ -240,19 +235,4 @@ async function inPool<T>(limit: number, items: AsyncIterable<T>, work: (item: T)
   if (failure) throw (failure as { error: unknown }).error;
 }
 
-/** A matchDay run's breaks.jsonl, streaming (the breaks it listed, in the order it found them). */
-export async function* readBreaksFile(path: string): AsyncIterable<MatchBreak> {
-  const input = createReadStream(path, { encoding: 'utf8' });
-  await once(input, 'open');
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-    if (line.length === 0) continue;
-    const json = JSON.parse(line) as MatchBreakJson;
-    yield {
-      ...json,
-      statement: json.statement === null ? null : statementRecord.decode(json.statement as never),
-      ours: json.ours === null ? null : ourOrderJson.decode(json.ours as never),
-    };
-  }
-}
-
-type MatchBreakJson = Omit<MatchBreak, 'statement' | 'ours'> & { statement: unknown; ours: unknown };
+export { readBreaksFile } from './match-day.js';
