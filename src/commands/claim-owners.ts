@@ -36,6 +36,7 @@ export class InstanceHeartbeats implements ClaimOwners {
   readonly self: string;
   private timer: NodeJS.Timeout | undefined;
   private beating: Promise<unknown> = Promise.resolve();
+  private stopped = false;
 
   constructor(
     private readonly registry: InstanceRegistry,
@@ -64,6 +65,8 @@ export class InstanceHeartbeats implements ClaimOwners {
 
   /** A clean stop: the instance is marked ended, so its unanswered claims are taken over at once. */
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
     await this.beating;
@@ -97,6 +100,9 @@ export class InstanceHeartbeats implements ClaimOwners {
 
 /** Unique per process start and readable: the host, the process, and a random part (a reused pid). */
 export function newInstanceId(): string {
-  const host = hostname().replaceAll(/[^A-Za-z0-9.-]/g, '-').slice(0, 60) || 'host';
+  const host =
+    hostname()
+      .replaceAll(/[^A-Za-z0-9.-]/g, '-')
+      .slice(0, 60) || 'host';
   return `${host}-${process.pid}-${randomUUID().slice(0, 8)}`;
 }

@@ -87,7 +87,10 @@ const claimed = z.strictObject({
   /** The instance that claimed it (absent in claims recorded before owners were named: the lease decides). */
   owner: z.string().optional(),
   /** The claim's revision in the key's stream: the revision its owner's answer is recorded after. */
-  revision: z.string().regex(/^[0-9]+$/).optional(),
+  revision: z
+    .string()
+    .regex(/^[0-9]+$/)
+    .optional(),
 });
 const recorded = z.strictObject({
   statusCode: z.int().min(200).max(599),

@@ -105,4 +105,3 @@ function recordOf(document: InstanceDocument): InstanceRecord {
     processGone: false,
   };
 }
-
