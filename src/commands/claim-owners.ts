@@ -84,8 +84,7 @@ export class InstanceHeartbeats implements ClaimOwners {
       return false;
     }
     if (record === undefined) return true;
-    const silentMs = this.clock.now().toMillis() - record.lastBeatAt.getTime();
-    return record.endedAt !== null || record.processGone || silentMs > this.timing.staleAfterMs;
+    return instanceState(record, this.clock.now().toMillis(), this.timing.staleAfterMs) !== 'running';
   }
 
   private async beat(): Promise<void> {
@@ -96,6 +95,21 @@ export class InstanceHeartbeats implements ClaimOwners {
       this.onError(error);
     }
   }
+}
+
+/**
+ * What a record says of its instance at `nowMs`: `running` (beating), `ended` (stopped cleanly), `gone`
+ * (its process ended without stopping), `silent` (no heartbeat for longer than `staleAfterMs`). Only
+ * `running` may still work on a claim.
+ */
+export function instanceState(
+  record: InstanceRecord,
+  nowMs: number,
+  staleAfterMs: number,
+): 'running' | 'ended' | 'gone' | 'silent' {
+  if (record.endedAt !== null) return 'ended';
+  if (record.processGone) return 'gone';
+  return nowMs - record.lastBeatAt.getTime() > staleAfterMs ? 'silent' : 'running';
 }
 
 /** Unique per process start and readable: the host, the process, and a random part (a reused pid). */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describeInstances, printInstances } from '../../scripts/instance-status.js';
 import { buildHttpServer } from '../../src/adapters/http/server.js';
 import { INSTANCES_FILE } from '../../src/adapters/storage.js';
 import { SqliteInstanceRegistry } from '../../src/adapters/sqlite/sqlite-instance-registry.js';
@@ -142,6 +143,22 @@ describe('idempotency claims and their owners', () => {
       () => undefined,
     );
     await expect(retry).rejects.toBeInstanceOf(IdempotentRequestInProgressError);
+  });
+
+  it('lists the instances on record with what each may still do (`ledger instances`)', async () => {
+    const ended = await anInstance();
+    await ended.stop();
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    let records;
+    try {
+      records = await printInstances(ledger.service.config, 1_000);
+    } finally {
+      log.mockRestore();
+    }
+    const lines = describeInstances(records, Date.now(), TIMING.staleAfterMs);
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${ledger.service.instance.self}  running `)));
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${ended.self}  ended `)));
+    await expect(printInstances(ledger.service.config, 0)).rejects.toThrow(RangeError);
   });
 
   describe('an owner paused, taken over, and resumed (fencing by claim revision)', () => {
