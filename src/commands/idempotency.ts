@@ -28,10 +28,11 @@ import type { ClaimOwners } from './claim-owners.js';
  * Retry-After); `claimLeaseMs` stays the last resort, for an owner that beats but hangs (or a claim that
  * names no owner). The command's derived ids make the second run record nothing twice, and the owner
  * records its answer at the expected revision of its claim (fencing): an owner taken over while paused
- * cannot record over the new claim, and answers what the new owner recorded. A failure that is not the client's (storage unavailable) releases
- * the claim so a retry runs at once, except a write whose outcome is unknown (AppendOutcomeUnknownError):
- * it may still land, so the claim is kept until its lease ends and the retry runs as a takeover, which
- * finds what the first run recorded rather than racing a write in flight. Every append here reads back an
+ * cannot record over the new claim, and answers what the new owner recorded.
+ * A failure that is not the client's (storage unavailable) releases the claim so a retry runs at once,
+ * except a write whose outcome is unknown (AppendOutcomeUnknownError): it may still land, so the claim is
+ * kept (until its lease ends, or its owner is gone) and the retry runs as a takeover, which finds what the
+ * first run recorded rather than racing a write in flight. Every append here reads back an
  * unknown outcome before anything is retried (appendKnown).
  */
 export const IDEMPOTENCY_STREAM_PREFIX = 'idempotency-';
