@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { INSTANCE_LOCKS_DIR, SqliteInstanceRegistry } from '../../src/adapters/sqlite/sqlite-instance-registry.js';
+import { lockFileOf, SqliteInstanceRegistry } from '../../src/adapters/sqlite/sqlite-instance-registry.js';
 import { instanceRegistryContract } from './instance-registry.contract.js';
 
 const registryFile = () => join(mkdtempSync(join(tmpdir(), 'ledger-instances-')), 'instances.sqlite');
@@ -29,7 +29,7 @@ describe('sqlite instance registry: the OS lock of each instance', () => {
     const file = registryFile();
     const running = new SqliteInstanceRegistry(file);
     await running.register('instance-2', now);
-    const lockFile = join(file, '..', INSTANCE_LOCKS_DIR, 'instance-2.lock');
+    const lockFile = join(file, '..', lockFileOf('instance-2'));
     expect(existsSync(lockFile)).toBe(true);
     await running.end('instance-2', now);
     expect(existsSync(lockFile)).toBe(false);

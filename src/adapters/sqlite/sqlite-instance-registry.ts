@@ -28,14 +28,17 @@ interface Row {
   ended_at_ms: number | null;
 }
 
-/** The folder beside the registry's file where each running instance holds its lock file. */
-export const INSTANCE_LOCKS_DIR = 'instance-locks';
+/**
+ * Each running instance's lock file, beside the registry's file: `instance-<id>.lock` (plain files in
+ * DATA_DIR, not a folder: tools that read every file of DATA_DIR read these empty ones too).
+ */
+export const INSTANCE_LOCK_PREFIX = 'instance-';
 
 /**
  * The instance registry in its own SQLite file under DATA_DIR (WAL, shared by the processes using it).
  *
  * Besides the heartbeats, each instance registered here holds an exclusive OS lock on its own file
- * (`instance-locks/<id>.lock`, the kind of lock DATA_DIR's store.lock is) for as long as its process runs.
+ * (`instance-<id>.lock` beside it, the kind of lock DATA_DIR's store.lock is) for as long as its process runs.
  * The OS drops it when the process ends, however it ends (kill -9 included), so another process that can
  * take the lock knows the instance is gone at once, without waiting for its heartbeat to go stale. This
  * holds because every process sharing this file is on this host: the lock would mean nothing across hosts
@@ -51,6 +54,7 @@ export const INSTANCE_LOCKS_DIR = 'instance-locks';
 export class SqliteInstanceRegistry implements InstanceRegistry {
   readonly engine = 'sqlite' as const;
   private readonly db: Database.Database;
+  /** Where the lock files are: the registry file's folder (DATA_DIR). */
   private readonly locksDir: string;
   /** The locks of the instances this process registered: held until they end or the process does. */
   private readonly held = new Map<string, StoreLock>();
@@ -59,7 +63,7 @@ export class SqliteInstanceRegistry implements InstanceRegistry {
     this.db = openSqliteDatabase(filePath);
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
-    this.locksDir = join(dirname(filePath), INSTANCE_LOCKS_DIR);
+    this.locksDir = dirname(filePath);
   }
 
   async register(instanceId: string, now: Date): Promise<void> {
@@ -154,8 +158,8 @@ export class SqliteInstanceRegistry implements InstanceRegistry {
   }
 }
 
-function lockFileOf(instanceId: string): string {
-  return `${instanceId}.lock`;
+export function lockFileOf(instanceId: string): string {
+  return `${INSTANCE_LOCK_PREFIX}${instanceId}.lock`;
 }
 
 /** An instance's lock file and its empty journal, once nobody can hold them any more. */
