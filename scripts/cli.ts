@@ -7,6 +7,7 @@ import { channelsCommand } from './channels.js';
 import { codesCommand } from './codes.js';
 import { identityCommand } from './identity.js';
 import { printProjectionStatus } from './projection-status.js';
+import { printInstances } from './instance-status.js';
 import { reconCommand } from './recon.js';
 import { rebuildProjections } from './rebuild.js';
 import { serve } from './serve.js';
@@ -47,6 +48,16 @@ program
   .description("Show each read model's checkpoint and which service instance holds the projections lease, until when")
   .action(async () => {
     await printProjectionStatus(loadConfig());
+  });
+
+program
+  .command('instances')
+  .description(
+    'List the service instances on record (latest heartbeat first): running, ended, gone or silent; only a running one keeps its idempotency claims',
+  )
+  .option('-n, --limit <count>', 'at most this many (up to 1000)', '50')
+  .action(async (options: { limit: string }) => {
+    await printInstances(loadConfig(), Number(options.limit));
   });
 
 program.addCommand(auditCommand());

@@ -77,6 +77,10 @@ const configSchema = z.object({
    * every third of this; when it dies another takes over within this long.
    */
   PROJECTION_LEASE_TTL_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
+  /** How often each service instance records its heartbeat (who may still own an idempotency claim). */
+  INSTANCE_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
+  /** An instance silent this long is gone: its unanswered idempotency claims are taken over at once. */
+  INSTANCE_STALE_AFTER_MS: z.coerce.number().int().min(1_000).max(600_000).default(10_000),
   /** `auto`: an operation in one commit where the event store can (SQLite); `off`: always the per-stream process. */
   ONE_COMMIT: z.enum(['auto', 'off']).default('auto'),
   /** The channel simulator process (`ledger channels simulate`); unset: a simulator runs inside the service. */
@@ -237,6 +241,8 @@ export type LedgerConfig = {
   readonly snapshotEveryEvents: number;
   readonly projectionsThread: 'worker' | 'main';
   readonly projectionLeaseTtlMs: number;
+  /** Each instance's heartbeat in the instance registry (src/commands/claim-owners.ts). */
+  readonly instanceHeartbeat: { readonly beatIntervalMs: number; readonly staleAfterMs: number };
   readonly oneCommit: 'auto' | 'off';
   readonly channelsUrl: string | undefined;
   readonly channelsSeed: string;
@@ -380,6 +386,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
   const parsed = configSchema.safeParse(env);
   if (parsed.success && parsed.data.VAULT_KEK !== undefined && parsed.data.VAULT_KEK_FILE !== undefined)
     throw new ConfigError('invalid configuration: VAULT_KEK, VAULT_KEK_FILE: set one of them, not both');
+  if (parsed.success && parsed.data.INSTANCE_STALE_AFTER_MS < 2 * parsed.data.INSTANCE_HEARTBEAT_INTERVAL_MS)
+    throw new ConfigError(
+      'invalid configuration: INSTANCE_STALE_AFTER_MS must be at least twice INSTANCE_HEARTBEAT_INTERVAL_MS',
+    );
   if (!parsed.success) {
     throw new ConfigError(
       `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
@@ -404,6 +414,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     snapshotEveryEvents: c.SNAPSHOT_EVERY_EVENTS,
     projectionsThread: c.PROJECTIONS_THREAD,
     projectionLeaseTtlMs: c.PROJECTION_LEASE_TTL_MS,
+    instanceHeartbeat: { beatIntervalMs: c.INSTANCE_HEARTBEAT_INTERVAL_MS, staleAfterMs: c.INSTANCE_STALE_AFTER_MS },
     oneCommit: c.ONE_COMMIT,
     channelsUrl: c.CHANNELS_URL,
     channelsSeed: c.CHANNELS_SEED,

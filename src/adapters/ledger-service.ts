@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { checkVaultKeysShared, checkWebhookKeyShared, type LedgerConfig } from '../config.js';
 import { IdempotencyKeeper } from '../commands/idempotency.js';
+import { InstanceHeartbeats } from '../commands/claim-owners.js';
 import { LedgerCommands } from '../commands/ledger-commands.js';
 import type { CommandContext } from '../commands/command-context.js';
 import { DEFAULT_HANDLER_LIMITS } from '../commands/stream-command-handler.js';
@@ -12,6 +13,7 @@ import { AccountOwners } from '../commands/accounts/account-owners.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { NonceRegistry } from '../ports/nonce-registry.js';
+import type { InstanceRegistry } from '../ports/instance-registry.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { StreamSnapshots, type SnapshotWarning } from '../commands/stream-snapshots.js';
@@ -39,6 +41,7 @@ import { ScryptPasswordHasher } from './crypto/scrypt-password-hasher.js';
 import {
   openEventStore,
   openNonceRegistry,
+  openInstanceRegistry,
   openReadModelStore,
   openSnapshotStore,
   openVaultStore,
@@ -109,6 +112,8 @@ export interface LedgerService {
   /** Who owns each account, from the event store (for authorisation). */
   readonly accountOwners: AccountOwners;
   readonly idempotency: IdempotencyKeeper;
+  /** This instance's id and heartbeat, and which owners of idempotency claims are gone. */
+  readonly instance: InstanceHeartbeats;
   /** The live projections, in this thread or a worker thread (PROJECTIONS_THREAD). */
   readonly projections: LiveProjections;
   /** The read models the runner keeps (for the configured accounting time zone). */
@@ -500,7 +505,31 @@ export async function startLedgerService(
     subscribe: () => projections.holding,
     onError: options.onProjectionError ?? ((e) => console.error('webhooks failed; retrying', e)),
   });
-  return {
+  const closeTheRest = async () => {
+    for (const sweep of sweeps) clearInterval(sweep);
+    await webhooks.stop();
+    await projections.stop();
+    await channelSetup.close();
+    await identityService.close();
+    // Snapshots being written read the event store: let them finish (briefly) before it closes.
+    await accountSnapshots?.close();
+    await eventStore.close();
+    await snapshotStore?.close();
+    await readModels.close();
+    await nonces.close();
+    await outbox.close();
+    await vault.close();
+    await statements.close();
+  };
+  let instanceRegistry: InstanceRegistry;
+  try {
+    instanceRegistry = await openInstanceRegistry(config);
+  } catch (error) {
+    await closeTheRest();
+    throw error;
+  }
+  const instance = new InstanceHeartbeats(instanceRegistry, clock, config.instanceHeartbeat);
+  const service: LedgerService = {
     config,
     clock,
     eventStore,
@@ -509,7 +538,8 @@ export async function startLedgerService(
     entities,
     nonces,
     accountOwners: new AccountOwners(eventStore),
-    idempotency: new IdempotencyKeeper(eventStore, clock),
+    idempotency: new IdempotencyKeeper(eventStore, clock, { owners: instance }),
+    instance,
     projections,
     readModelProjections,
     channels: channelSetup,
@@ -548,21 +578,19 @@ export async function startLedgerService(
     bindingExpirySweep,
     async close() {
       for (const sweep of sweeps) clearInterval(sweep);
-      await webhooks.stop();
-      await projections.stop();
-      await channelSetup.close();
-      await identityService.close();
-      // Snapshots being written read the event store: let them finish (briefly) before it closes.
-      await accountSnapshots?.close();
-      await eventStore.close();
-      await snapshotStore?.close();
-      await readModels.close();
-      await nonces.close();
-      await outbox.close();
-      await vault.close();
-      await statements.close();
+      // Ended first: from here this instance finishes no claim, and a retry elsewhere takes it at once.
+      await instance.stop();
+      await closeTheRest();
     },
   };
+  try {
+    // Recorded before the first request: every claim's owner is on record.
+    await instance.start();
+  } catch (error) {
+    await service.close();
+    throw error;
+  }
+  return service;
 }
 
 async function startProjections(

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { LedgerConfig } from '../config.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { NonceRegistry } from '../ports/nonce-registry.js';
+import type { InstanceRegistry } from '../ports/instance-registry.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import type { WebhookOutboxStore } from '../ports/webhook-outbox.js';
@@ -10,6 +11,7 @@ import type { StatementStore } from '../ports/statement-store.js';
 import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
 import { EventStoreNonceRegistry } from './sqlite/event-store-nonce-registry.js';
 import { SqliteNonceRegistry } from './sqlite/sqlite-nonce-registry.js';
+import { SqliteInstanceRegistry } from './sqlite/sqlite-instance-registry.js';
 import { SqliteReadModelStore } from './sqlite/sqlite-read-model-store.js';
 import { SqliteSnapshotStore } from './sqlite/sqlite-snapshot-store.js';
 import { SqliteWebhookOutbox } from './sqlite/sqlite-webhook-outbox.js';
@@ -24,6 +26,7 @@ export const SNAPSHOTS_FILE = 'snapshots.sqlite';
 export const WEBHOOK_OUTBOX_FILE = 'webhook-outbox.sqlite';
 export const VAULT_FILE = 'vault.sqlite';
 export const STATEMENTS_FILE = 'recon.sqlite';
+export const INSTANCES_FILE = 'instances.sqlite';
 
 // The production clients (gRPC, the MongoDB driver) are loaded only when configured: the embedded
 // default starts fast and never pays for them.
@@ -64,6 +67,22 @@ export async function openNonceRegistry(
   }
   if (eventStore instanceof SqliteEventStore) return new EventStoreNonceRegistry(eventStore);
   return new SqliteNonceRegistry(join(config.dataDir, NONCES_FILE));
+}
+
+/**
+ * Where the service instances record their heartbeats: the embedded file under DATA_DIR whenever the event
+ * store is embedded (every instance sharing it is on this host, so the file's OS locks also tell a dead
+ * process at once), MongoDB when the event store is remote and MONGODB_URL is set (instances on any
+ * host), else the embedded file (EventStoreDB without MongoDB: instances share DATA_DIR, as for nonces).
+ */
+export async function openInstanceRegistry(
+  config: Pick<LedgerConfig, 'eventStoreUrl' | 'mongoUrl' | 'dataDir'>,
+): Promise<InstanceRegistry> {
+  if (config.eventStoreUrl && config.mongoUrl) {
+    const { MongoInstanceRegistry } = await import('./mongo/mongo-instance-registry.js');
+    return MongoInstanceRegistry.connect(config.mongoUrl);
+  }
+  return new SqliteInstanceRegistry(join(config.dataDir, INSTANCES_FILE));
 }
 
 /** Beside the event store: companion `$snapshot-` streams on EventStoreDB, else a sibling SQLite file. */

@@ -11,6 +11,7 @@ import {
   type StreamAppend,
 } from '../ports/event-store.js';
 import { appendKnown } from './append-known.js';
+import type { ClaimOwners } from './claim-owners.js';
 
 /**
  * Safe retries: the same Idempotency-Key with the same request gets the first response, and the command
@@ -21,11 +22,17 @@ import { appendKnown } from './append-known.js';
  *   1. `IdempotencyKeyClaimed` (expected: no stream) - one request wins the key;
  *   2. the command runs, with ids derived from the key (see CommandContext);
  *   3. `IdempotentResponseRecorded` - the answer, replayed to every later request with that key.
- * A claim whose holder died (no answer after `claimLeaseMs`) is taken over; the command's derived ids make
- * the second run record nothing twice. A failure that is not the client's (storage unavailable) releases
- * the claim so a retry runs at once, except a write whose outcome is unknown (AppendOutcomeUnknownError):
- * it may still land, so the claim is kept until its lease ends and the retry runs as a takeover, which
- * finds what the first run recorded rather than racing a write in flight. Every append here reads back an
+ * Each claim names its owner (the instance, see claim-owners.ts) and its revision in the key's stream. A
+ * retry finding a claim unanswered takes it over at once when its owner is known to be gone (ended, its
+ * heartbeat stale, its process gone), never while the owner may still work (409 in progress, with
+ * Retry-After); `claimLeaseMs` stays the last resort, for an owner that beats but hangs (or a claim that
+ * names no owner). The command's derived ids make the second run record nothing twice, and the owner
+ * records its answer at the expected revision of its claim (fencing): an owner taken over while paused
+ * cannot record over the new claim, and answers what the new owner recorded.
+ * A failure that is not the client's (storage unavailable) releases the claim so a retry runs at once,
+ * except a write whose outcome is unknown (AppendOutcomeUnknownError): it may still land, so the claim is
+ * kept (until its lease ends, or its owner is gone) and the retry runs as a takeover, which finds what the
+ * first run recorded rather than racing a write in flight. Every append here reads back an
  * unknown outcome before anything is retried (appendKnown).
  */
 export const IDEMPOTENCY_STREAM_PREFIX = 'idempotency-';
@@ -78,6 +85,13 @@ const claimed = z.strictObject({
   fingerprint: z.string(),
   claimedAt: z.string(),
   claimId: z.uuid(),
+  /** The instance that claimed it (absent in claims recorded before owners were named: the lease decides). */
+  owner: z.string().optional(),
+  /** The claim's revision in the key's stream: the revision its owner's answer is recorded after. */
+  revision: z
+    .string()
+    .regex(/^[0-9]+$/)
+    .optional(),
 });
 const recorded = z.strictObject({
   statusCode: z.int().min(200).max(599),
@@ -97,12 +111,27 @@ export function requestFingerprint(parts: readonly string[]): string {
   return hash.digest('hex');
 }
 
+/** The last resort for a claim whose owner beats but hangs: after this long it is taken over anyway. */
+export const DEFAULT_CLAIM_LEASE_MS = 30_000;
+
+export interface IdempotencyKeeperOptions {
+  readonly claimLeaseMs?: number;
+  /** Who this instance is, and which owners are gone; without it, claims name no owner and the lease decides. */
+  readonly owners?: ClaimOwners;
+}
+
 export class IdempotencyKeeper {
+  private readonly claimLeaseMs: number;
+  private readonly owners: ClaimOwners | undefined;
+
   constructor(
     private readonly eventStore: EventStore,
     private readonly clock: Clock,
-    private readonly claimLeaseMs = 30_000,
-  ) {}
+    options: IdempotencyKeeperOptions = {},
+  ) {
+    this.claimLeaseMs = options.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS;
+    this.owners = options.owners;
+  }
 
   /** True when this keeper's store can record a key's claim and answer in an operation's own commit. */
   get joinsOneCommit(): boolean {
@@ -132,16 +161,10 @@ export class IdempotencyKeeper {
    */
   claimInOneCommit(request: IdempotentRequest): StreamAppend & { readonly claimId: string } {
     const claimId = randomUUID();
-    const claim = {
-      scope: request.scope,
-      fingerprint: request.fingerprint,
-      claimedAt: this.clock.now().toISO()!,
-      claimId,
-    };
     const streamId = this.streamIdOf(request);
     return {
       streamId,
-      events: [this.event(streamId, 'IdempotencyKeyClaimed', claim)],
+      events: [this.event(streamId, 'IdempotencyKeyClaimed', this.claimData(request, claimId, 0n))],
       expectedRevision: 'no_stream',
       claimId,
     };
@@ -199,12 +222,21 @@ export class IdempotencyKeeper {
       }
       response = refusal;
     }
-    await this.append(
-      streamId,
-      'IdempotentResponseRecorded',
-      { statusCode: response.statusCode, body: response.body },
-      claim.revision,
-    );
+    try {
+      await this.append(
+        streamId,
+        'IdempotentResponseRecorded',
+        { statusCode: response.statusCode, body: response.body },
+        claim.revision,
+      );
+    } catch (error) {
+      if (!(error instanceof WrongExpectedRevisionError)) throw error;
+      // Fenced: the claim was taken over meanwhile (this owner was judged gone). The new owner's answer,
+      // derived from the same operation, is the one; until it is recorded the request is in progress.
+      const answer = await this.recordedAnswer(streamId);
+      if (answer === undefined) throw new IdempotentRequestInProgressError(1_000);
+      return { ...answer, replayed: true };
+    }
     return { ...response, replayed: false };
   }
 
@@ -213,14 +245,9 @@ export class IdempotencyKeeper {
     request: IdempotentRequest,
     claimId: string,
   ): Promise<{ response: CommandResponse } | { takeover: boolean; revision: bigint }> {
-    const data = {
-      scope: request.scope,
-      fingerprint: request.fingerprint,
-      claimedAt: this.clock.now().toISO()!,
-      claimId,
-    };
     // Most keys are new: claim first, and read the key's history only when it already has one.
     try {
+      const data = this.claimData(request, claimId, 0n);
       const result = await this.append(streamId, 'IdempotencyKeyClaimed', data, 'no_stream');
       return { takeover: false, revision: result };
     } catch (error) {
@@ -232,26 +259,53 @@ export class IdempotencyKeeper {
     if (first.fingerprint !== request.fingerprint || first.scope !== request.scope)
       throw new IdempotencyKeyReusedError();
     const last = history[history.length - 1]!;
-    if (last.type === 'IdempotentResponseRecorded') {
-      const answer = recorded.parse(last.data);
-      const body = answer.positionOf
-        ? { ...answer.body, [POSITION_FIELD]: (await this.positionOf(answer.positionOf)).toString() }
-        : answer.body;
-      return { response: { statusCode: answer.statusCode, body } };
-    }
-    const lastClaim = [...history].reverse().find((e) => e.type === 'IdempotencyKeyClaimed')!;
-    const claimAgeMs = this.clock.now().toMillis() - Date.parse(claimed.parse(lastClaim.data).claimedAt);
+    if (last.type === 'IdempotentResponseRecorded') return { response: await this.answerOf(last) };
+    const lastClaim = claimed.parse([...history].reverse().find((e) => e.type === 'IdempotencyKeyClaimed')!.data);
+    const claimAgeMs = this.clock.now().toMillis() - Date.parse(lastClaim.claimedAt);
     const releasedSince = last.type === 'IdempotencyClaimReleased' && released.safeParse(last.data).success;
-    if (!releasedSince && claimAgeMs < this.claimLeaseMs) {
+    if (!releasedSince && claimAgeMs < this.claimLeaseMs && !(await this.ownerGone(lastClaim.owner))) {
       throw new IdempotentRequestInProgressError(Math.max(1_000, this.claimLeaseMs - claimAgeMs));
     }
     try {
+      const data = this.claimData(request, claimId, last.revision + 1n);
       const revision = await this.append(streamId, 'IdempotencyKeyClaimed', data, last.revision);
       return { takeover: true, revision };
     } catch (error) {
       if (error instanceof WrongExpectedRevisionError) throw new IdempotentRequestInProgressError(1_000);
       throw error;
     }
+  }
+
+  /** True when the claim's owner is known to work on it no more (see the class comment). */
+  private async ownerGone(owner: string | undefined): Promise<boolean> {
+    if (owner === undefined || this.owners === undefined) return false;
+    return this.owners.isGone(owner);
+  }
+
+  private claimData(request: IdempotentRequest, claimId: string, revision: bigint): JsonObject {
+    return {
+      scope: request.scope,
+      fingerprint: request.fingerprint,
+      claimedAt: this.clock.now().toISO()!,
+      claimId,
+      ...(this.owners ? { owner: this.owners.self } : {}),
+      revision: revision.toString(),
+    };
+  }
+
+  /** The key's recorded answer, if its stream ends with one. */
+  private async recordedAnswer(streamId: string): Promise<CommandResponse | undefined> {
+    let last: RecordedEvent | undefined;
+    for await (const event of this.eventStore.readStream(streamId)) last = event;
+    return last?.type === 'IdempotentResponseRecorded' ? this.answerOf(last) : undefined;
+  }
+
+  private async answerOf(event: RecordedEvent): Promise<CommandResponse> {
+    const answer = recorded.parse(event.data);
+    const body = answer.positionOf
+      ? { ...answer.body, [POSITION_FIELD]: (await this.positionOf(answer.positionOf)).toString() }
+      : answer.body;
+    return { statusCode: answer.statusCode, body };
   }
 
   private async append(

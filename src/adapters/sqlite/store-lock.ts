@@ -36,7 +36,8 @@ export interface StoreLock {
 }
 
 /**
- * Takes the DATA_DIR lock without waiting, or throws StoreLockedError.
+ * Takes the DATA_DIR lock without waiting, or throws StoreLockedError. `fileName`: another lock file of
+ * the same kind (an instance's own, held exclusive while it runs: sqlite-instance-registry.ts).
  *
  * Why SQLite: the lock is SQLite's own OS-level file lock (POSIX fcntl, LockFileEx on Windows) on an
  * empty database file, held by an open read transaction (shared) or an exclusive transaction. The
@@ -45,9 +46,9 @@ export interface StoreLock {
  * The file stays journal_mode=DELETE (never WAL) and is never written: a reader's lock then blocks an
  * exclusive transaction and the reverse, which is exactly shared-versus-exclusive.
  */
-export function lockStore(dataDir: string, mode: StoreLockMode): StoreLock {
+export function lockStore(dataDir: string, mode: StoreLockMode, fileName = STORE_LOCK_FILE): StoreLock {
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, STORE_LOCK_FILE);
+  const path = join(dataDir, fileName);
   // timeout 0: a held lock is an answer now, not a reason to wait.
   const db = new Database(path, { timeout: 0 });
   try {
