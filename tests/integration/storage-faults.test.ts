@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
+import { EventStoreUnavailableError, type NewEvent } from '../../src/ports/event-store.js';
 import { openWallet, recharge, startTestLedger, type TestLedger } from '../support/test-ledger.js';
 
 /**
@@ -112,5 +116,42 @@ describe('storage faults', () => {
     expect(await balanceOf(from, retried.json<{ position: string }>().position)).toBe(
       (Number(balance) - 2).toFixed(2),
     );
+  });
+});
+
+describe('a full disk during a group commit', () => {
+  const event = (bytes: number): NewEvent => ({
+    type: 'Noted',
+    data: { text: 'x'.repeat(bytes) },
+    metadata: {
+      eventId: randomUUID(),
+      correlationId: 'c',
+      causationId: null,
+      idempotencyKey: null,
+      actor: 'test',
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      schemaVersion: 1,
+    },
+  });
+
+  it('fails the whole commit: an append after the one that filled the file is not written behind a failure', async () => {
+    const store = new SqliteEventStore(join(mkdtempSync(join(tmpdir(), 'ledger-full-')), 'events.sqlite'));
+    try {
+      await store.appendToStream('note-0', [event(10)], 'no_stream');
+      const db = (store as unknown as { db: Database.Database }).db;
+      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+      const head = await store.headPosition();
+      // One turn of the event loop: one group commit. The first needs new pages, the second fits in a free one.
+      const big = store.appendToStream('note-big', [event(200_000)], 'no_stream');
+      const small = store.appendToStream('note-small', [event(10)], 'no_stream');
+      const [bigOutcome, smallOutcome] = await Promise.allSettled([big, small]);
+      expect(bigOutcome).toMatchObject({ status: 'rejected', reason: expect.any(EventStoreUnavailableError) });
+      expect(smallOutcome).toMatchObject({ status: 'rejected', reason: expect.any(EventStoreUnavailableError) });
+      expect(await store.headPosition()).toBe(head);
+      db.pragma('max_page_count = 4294967294');
+      await store.appendToStream('note-small', [event(10)], 'no_stream');
+    } finally {
+      await store.close();
+    }
   });
 });
