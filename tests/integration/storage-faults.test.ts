@@ -113,9 +113,7 @@ describe('storage faults', () => {
     }
     const retried = await transfer(key, '2.00');
     expect(retried.statusCode, retried.body).toBe(201);
-    expect(await balanceOf(from, retried.json<{ position: string }>().position)).toBe(
-      (Number(balance) - 2).toFixed(2),
-    );
+    expect(await balanceOf(from, retried.json<{ position: string }>().position)).toBe((Number(balance) - 2).toFixed(2));
   });
 });
 
