@@ -5,6 +5,7 @@ import { backupDataDir, refuseProductionEngines, restoreDataDir } from '../src/a
 import { systemClock } from '../src/adapters/system-clock.js';
 import { loadConfig, type LedgerConfig } from '../src/config.js';
 import { AUDIT_EXIT_CODES, auditVerify, type AuditOutput } from './audit.js';
+import { freeLeasesLeftBehind } from './rebuild.js';
 import { lockEmbeddedStore, requireEmbeddedStore } from './store-guards.js';
 
 /**
@@ -35,6 +36,9 @@ export async function restoreFromFolder(config: LedgerConfig, dir: string, outpu
   const lock = lockEmbeddedStore(config, 'exclusive');
   try {
     const manifest = await restoreDataDir(config, dir);
+    // The copied read models still name the backed-up service as the projections' lease holder: freed, so
+    // the restored service's projections start at once instead of after the lease's TTL.
+    await freeLeasesLeftBehind(config);
     output.stderr.write(
       `restored ${manifest.files.length} files of the backup made ${manifest.createdAt} into ${resolve(config.dataDir)}: ` +
         `event log through position ${manifest.eventLogHead}; verifying its hash chains\n`,
