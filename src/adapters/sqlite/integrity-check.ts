@@ -23,8 +23,8 @@ export class CorruptStoreError extends Error {
  * quick_check, not integrity_check: both read every page and check each b-tree's structure, record
  * formats and free list, which is what a torn write, a flipped sector or a stray copy breaks. Only
  * integrity_check also checks that every index holds exactly its table's rows, and that costs a lookup
- * per row per index: measured on a 1,000,000-event store (docs/reliability.md, "Backups, restore and
- * storage faults") it took several times as long as quick_check, paid by every start. Index drift is not
+ * per row per index: on a 690 MB events file of 631,056 events it took 15.6 s against quick_check's
+ * 1.3-2.2 s (docs/reliability.md, "Backups, restore and storage faults"), paid by every start. Index drift is not
  * how files get damaged; the hash chains (`ledger audit verify`) check the log's content itself.
  */
 export function quickCheck(path: string): string[] {
