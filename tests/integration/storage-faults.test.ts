@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
-import { EventStoreUnavailableError, type NewEvent } from '../../src/ports/event-store.js';
+import { EventStoreUnavailableError } from '../../src/ports/event-store.js';
+import { anEvent } from '../support/events.js';
 import { openWallet, recharge, startTestLedger, type TestLedger } from '../support/test-ledger.js';
 
 /**
@@ -118,19 +119,7 @@ describe('storage faults', () => {
 });
 
 describe('a full disk during a group commit', () => {
-  const event = (bytes: number): NewEvent => ({
-    type: 'Noted',
-    data: { text: 'x'.repeat(bytes) },
-    metadata: {
-      eventId: randomUUID(),
-      correlationId: 'c',
-      causationId: null,
-      idempotencyKey: null,
-      actor: 'test',
-      occurredAt: '2026-01-01T00:00:00.000Z',
-      schemaVersion: 1,
-    },
-  });
+  const event = (bytes: number) => anEvent('Noted', { text: 'x'.repeat(bytes) });
 
   it('fails the whole commit: an append after the one that filled the file is not written behind a failure', async () => {
     const store = new SqliteEventStore(join(mkdtempSync(join(tmpdir(), 'ledger-full-')), 'events.sqlite'));
