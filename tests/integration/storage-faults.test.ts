@@ -118,6 +118,47 @@ describe('storage faults', () => {
   });
 });
 
+describe('a full read-model file', () => {
+  it('stops the projections, which catch up by themselves once space returns', async () => {
+    // In this thread, so its connection is the one the fault is set on (a worker thread runs the same runner).
+    const ledger = await startTestLedger(undefined, { ONE_COMMIT: 'auto', PROJECTIONS_THREAD: 'main' });
+    try {
+      const from = (await openWallet(ledger.app)).accountId;
+      const to = (await openWallet(ledger.app)).accountId;
+      const charged = await recharge(ledger.app, from, '100.00');
+      expect(charged.statusCode).toBe(201);
+      const readModels = (ledger.service.readModels as unknown as { db: Database.Database }).db;
+      readModels.pragma(`max_page_count = ${readModels.pragma('page_count', { simple: true }) as number}`);
+      // The log takes the commands; the read models cannot: the runner fails, backs off, and tries again.
+      let position = charged.json<{ position: string }>().position;
+      let transfers = 0;
+      for (let attempt = 0; attempt < 500 && ledger.service.projections.healthy; attempt += 1) {
+        const moved = await ledger.inject({
+          method: 'POST',
+          url: '/v1/transfers',
+          payload: { fromAccountId: from, toAccountId: to, amount: '0.01', currency: 'CNY' },
+        });
+        expect(moved.statusCode, moved.body).toBe(201);
+        position = moved.json<{ position: string }>().position;
+        transfers += 1;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(ledger.service.projections.healthy).toBe(false);
+      readModels.pragma('max_page_count = 4294967294');
+      // Bounded and generous: each read waits up to READ_YOUR_WRITES_TIMEOUT_MS (5 s) for the runner's back-off.
+      let read = await ledger.inject({ method: 'GET', url: `/v1/accounts/${from}?minPosition=${position}` });
+      for (let wait = 0; wait < 12 && read.statusCode !== 200; wait += 1) {
+        expect(read.json<{ code: string }>().code).toBe('read_model_behind');
+        read = await ledger.inject({ method: 'GET', url: `/v1/accounts/${from}?minPosition=${position}` });
+      }
+      expect(read.statusCode, read.body).toBe(200);
+      expect(read.json<{ balance: string }>().balance).toBe((100 - transfers / 100).toFixed(2));
+    } finally {
+      await ledger.close();
+    }
+  }, 120_000);
+});
+
 describe('a full disk during a group commit', () => {
   const event = (bytes: number) => anEvent('Noted', { text: 'x'.repeat(bytes) });
 
