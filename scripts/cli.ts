@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { CorruptStoreError } from '../src/adapters/sqlite/integrity-check.js';
 import { loadConfig } from '../src/config.js';
 import { adminCommand } from './admin.js';
 import { auditCommand } from './audit.js';
+import { backupCommands } from './backup.js';
 import { channelsCommand } from './channels.js';
 import { codesCommand } from './codes.js';
 import { identityCommand } from './identity.js';
@@ -10,7 +12,7 @@ import { printProjectionStatus } from './projection-status.js';
 import { printInstances } from './instance-status.js';
 import { reconCommand } from './recon.js';
 import { rebuildProjections } from './rebuild.js';
-import { serve } from './serve.js';
+import { SERVE_EXIT_STORE_DAMAGED, serve } from './serve.js';
 import { vaultCommand } from './vault.js';
 
 const program = new Command()
@@ -29,7 +31,7 @@ program
     } catch (error) {
       // serve closed what it had opened; exit now rather than wait on a client's reconnect timers.
       console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
+      process.exit(error instanceof CorruptStoreError ? SERVE_EXIT_STORE_DAMAGED : 1);
     }
   });
 
@@ -67,6 +69,7 @@ program.addCommand(vaultCommand());
 program.addCommand(reconCommand());
 program.addCommand(codesCommand());
 program.addCommand(identityCommand());
+for (const command of backupCommands()) program.addCommand(command);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? `error: ${error.message}` : error);

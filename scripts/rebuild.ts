@@ -91,7 +91,7 @@ export async function rebuildProjections(config: LedgerConfig, names?: readonly 
  * projections lease still held in the store was left by one that was killed: freed here, the next
  * service takes it at once instead of waiting out its TTL. Tokens are kept, so they still only grow.
  */
-async function freeLeasesLeftBehind(config: LedgerConfig): Promise<void> {
+export async function freeLeasesLeftBehind(config: LedgerConfig): Promise<void> {
   const readModels = await openReadModelStore(config);
   try {
     await readModels.freeAllLeases();

@@ -4,7 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import type { LedgerConfig } from '../src/config.js';
 import { buildHttpServer } from '../src/adapters/http/server.js';
 import { startLedgerService, type LedgerService } from '../src/adapters/ledger-service.js';
+import { storeFilesInUse } from '../src/adapters/embedded-files.js';
+import { requireSoundStoreFiles } from '../src/adapters/sqlite/integrity-check.js';
 import { lockEmbeddedStore } from './store-guards.js';
+
+/** Exit code of `ledger serve` refusing a damaged store file (CorruptStoreError); any other failed start exits 1. */
+export const SERVE_EXIT_STORE_DAMAGED = 3;
 
 /** How long a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
@@ -19,6 +24,13 @@ export async function serve(config: LedgerConfig): Promise<void> {
   await ensureCanListen(config);
   // Shared: several services may share the embedded store, but no rebuild may run beside them.
   const lock = lockEmbeddedStore(config, 'shared');
+  try {
+    // Before anything opens them: a damaged file is refused whole, never served (PRAGMA quick_check).
+    requireSoundStoreFiles(storeFilesInUse(config));
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   let service: LedgerService | undefined;
   let app: FastifyInstance | undefined;
   const release = async () => {

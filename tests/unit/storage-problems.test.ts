@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { problemOf } from '../../src/adapters/http/problem-details.js';
 import { AppendOutcomeUnknownError, AppendRefusedError } from '../../src/ports/event-store.js';
@@ -16,6 +17,23 @@ describe('storage outcomes as problems', () => {
   it('a read-model write that may have landed is retried like an outage', () => {
     const problem = problemOf(new ReadModelWriteUnknownError('MongoDB did not confirm the write'));
     expect([problem.status, problem.code]).toEqual([503, 'storage_unavailable']);
+  });
+
+  it('a write of any embedded store refused by read-only storage is an outage, not an internal error', () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE t (x)');
+    db.pragma('query_only = ON');
+    let refused: unknown;
+    try {
+      db.exec('INSERT INTO t VALUES (1)');
+    } catch (error) {
+      refused = error;
+    }
+    db.close();
+    expect(refused).toMatchObject({ code: 'SQLITE_READONLY' });
+    const problem = problemOf(refused);
+    expect([problem.status, problem.code]).toEqual([503, 'storage_unavailable']);
+    expect(problem.message).not.toMatch(/SQLITE|readonly/i);
   });
 
   it("a refusal by the engine is the operators' problem: 500, without its message", () => {

@@ -11,6 +11,7 @@ import {
 } from '../../ports/event-store.js';
 import { InvalidQueryError, ReadModelStoreUnavailableError } from '../../ports/read-model-store.js';
 import { PositionWaitTimeoutError } from '../../projections/projection-runner.js';
+import { sqliteStorageFaultOf } from '../sqlite/sqlite-faults.js';
 
 /**
  * RFC 9457 problem details. Every error the API returns is `application/problem+json` with a stable
@@ -214,7 +215,12 @@ export function problemOf(error: unknown): HttpProblem {
       5,
     );
   }
-  if (error instanceof EventStoreUnavailableError || error instanceof ReadModelStoreUnavailableError) {
+  if (
+    error instanceof EventStoreUnavailableError ||
+    error instanceof ReadModelStoreUnavailableError ||
+    // A write of another embedded store (vault, outbox, statements) met a full disk or read-only storage.
+    sqliteStorageFaultOf(error) !== undefined
+  ) {
     return new HttpProblem(
       503,
       'storage_unavailable',

@@ -2,7 +2,10 @@ import type Database from 'better-sqlite3';
 import { canonicalJson } from '../../domain/audit/canonical-json.js';
 import { GENESIS_HASH, chainHashOfCanonical } from '../../domain/audit/hash-chain.js';
 import type { JsonObject } from '../../domain/shared/json.js';
+import { NonceRegistryUnavailableError } from '../../ports/nonce-registry.js';
 import {
+  AppendOutcomeUnknownError,
+  EventStoreUnavailableError,
   InvalidEventError,
   MAX_READ_ALL_PAGE,
   WrongExpectedRevisionError,
@@ -23,6 +26,7 @@ import {
 } from '../../ports/event-store.js';
 import { CLAIM_NONCE_SQL, NONCES_SCHEMA, PURGE_NONCES_SQL } from './nonces-table.js';
 import { openSqliteDatabase } from './open-database.js';
+import { describeSqliteFault, sqliteStorageFaultOf } from './sqlite-faults.js';
 
 export interface SqliteEventStoreOptions {
   /** Most appends committed by one transaction (one fsync). */
@@ -256,15 +260,20 @@ export class SqliteEventStore implements EventStore {
                 append.appends.forEach((a, i) => this.knowHead(a.streamId, results[i]!.nextExpectedRevision));
                 outcomes.push({ ok: true, results });
               } catch (error) {
+                // A storage fault (SQLITE_FULL, SQLITE_IOERR) may roll back the whole transaction, not just
+                // the savepoint: the batch is lost, and the next append must not run on its own (autocommit),
+                // which would write it while its caller is told the commit failed. Fail the batch whole.
+                if (!this.db.inTransaction || sqliteStorageFaultOf(error) !== undefined) throw error;
                 outcomes.push({ ok: false, error });
               }
             }
           })
           .immediate();
       } catch (error) {
-        // The commit itself failed (disk full, I/O error): nothing in this batch is durable.
-        for (const append of batch) append.reject(error);
-        for (const n of nonces) n.reject(error);
+        // The commit itself failed: nothing in this batch is durable, except perhaps after an I/O error.
+        const { appendError, nonceError } = commitFailure(error);
+        for (const append of batch) append.reject(appendError);
+        for (const n of nonces) n.reject(nonceError);
         continue;
       }
       nonces.forEach((n, index) => n.resolve(fresh[index]!));
@@ -482,6 +491,26 @@ export class SqliteEventStore implements EventStore {
     this.wakeLiveSubscriptions();
     this.db.close();
   }
+}
+
+/**
+ * What the callers of a failed commit are told. A storage fault (sqlite-faults.ts) becomes the port's
+ * outcome, so the API answers 503 storage_unavailable and the idempotency keeper knows what to do: a
+ * write refused whole (disk full, read-only) is unavailable, and its claim can be released; an I/O error
+ * may have struck after the commit landed, so it is an unknown outcome, read back before any retry. A
+ * nonce claimed by the failed commit is refused either way: the client's retry signs with a new nonce.
+ */
+function commitFailure(error: unknown): { appendError: unknown; nonceError: unknown } {
+  const fault = sqliteStorageFaultOf(error);
+  if (fault === undefined) return { appendError: error, nonceError: error };
+  const message = describeSqliteFault(error as Error);
+  return {
+    appendError:
+      fault === 'unknown'
+        ? new AppendOutcomeUnknownError(message, { cause: error })
+        : new EventStoreUnavailableError(message, { cause: error }),
+    nonceError: new NonceRegistryUnavailableError(message, { cause: error }),
+  };
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
