@@ -53,8 +53,10 @@ export const MAX_CLIENTS = 32;
 export const MAX_DURATION_S = 3_600;
 /** Each client's first money: enough for its payments, never so much that nothing is ever refused. */
 const SETUP_RECHARGE_MINOR = 200_000n;
-/** The earliest a kill falls after the service started: it must be taking load again. */
-const MIN_UPTIME_MS = 300;
+/** The earliest a kill falls after the service is ready again: the clients are back with their retries. */
+const MIN_UPTIME_MS = 1_000;
+/** Longest a kill waits for a request in flight (a kill with none tests only the restart). */
+const IN_FLIGHT_WAIT_MS = 10_000;
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   if (!(options.kills >= 0 && options.kills <= MAX_KILLS)) throw new RangeError(`kills: 0 to ${MAX_KILLS}`);
@@ -76,6 +78,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     PUBLIC_BASE_URL: baseUrl,
     CHANNEL_EXPLORATION_PPM: '0',
     PREAUTH_EXPIRY_SWEEP_INTERVAL_MS: '0',
+    // The recovery sweep finishes what a killed request left half-done well before its retry comes back
+    // past the 30 s claim lease: the retry's answer is then derived from the finished stream.
+    RECOVERY_SWEEP_INTERVAL_MS: '1000',
+    RECOVERY_GRACE_MS: '5000',
   };
   const service = new ServiceUnderTest(options.cli, env, baseUrl);
   try {
@@ -124,7 +130,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const loadStartedAt = Date.now();
     const endsAt = loadStartedAt + options.durationS * 1_000;
     const load = Promise.all(clients.map((client) => client.run(() => Date.now() >= endsAt)));
-    const killsSurvived = await killAndRestart(service, options, endsAt);
+    const killsSurvived = await killAndRestart(service, sender, options, endsAt);
     await load;
     await service.waitReady();
     const loadWallS = (Date.now() - loadStartedAt) / 1_000;
@@ -196,9 +202,15 @@ async function setUp(options: SoakOptions, sender: SoakSender, merchantId: strin
 
 /**
  * The kills: one in each of `kills` equal slices of the load, at a seeded moment of its slice (never
- * sooner than MIN_UPTIME_MS after the last start), each followed at once by a start on the same port.
+ * sooner than MIN_UPTIME_MS after the service was ready again, and while a request is in flight), each
+ * followed at once by a start on the same port.
  */
-async function killAndRestart(service: ServiceUnderTest, options: SoakOptions, endsAt: number): Promise<number> {
+async function killAndRestart(
+  service: ServiceUnderTest,
+  sender: SoakSender,
+  options: SoakOptions,
+  endsAt: number,
+): Promise<number> {
   const sliceMs = (endsAt - Date.now()) / Math.max(1, options.kills);
   let survived = 0;
   for (let kill = 0; kill < options.kills; kill += 1) {
@@ -210,6 +222,8 @@ async function killAndRestart(service: ServiceUnderTest, options: SoakOptions, e
       kill,
     );
     await sleep(Math.max(MIN_UPTIME_MS, Math.min(waitMs, sliceEndsAt - Date.now())));
+    const inFlightBy = Date.now() + IN_FLIGHT_WAIT_MS;
+    while (sender.inFlight === 0 && Date.now() < inFlightBy) await sleep(5);
     await service.kill();
     await service.start({ waitReady: false });
     // Survived: it came back and answers readiness.

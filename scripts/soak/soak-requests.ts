@@ -30,7 +30,8 @@ const EVERY_STATUS = Array.from({ length: 200 }, (_, i) => 400 + i);
 /** Longest a request keeps being sent again: past the 30 s claim lease and a restart on a loaded machine. */
 export const RETRY_BUDGET_MS = 120_000;
 const RETRY_DELAY_MIN_MS = 50;
-const RETRY_DELAY_MAX_MS = 2_000;
+/** Short enough that the clients are back soon after a restart, so the next kill finds work in flight. */
+const RETRY_DELAY_MAX_MS = 500;
 /** Per attempt: a killed service resets its connections at once; a live one answers well within this. */
 const ATTEMPT_TIMEOUT_MS = 30_000;
 
@@ -72,6 +73,8 @@ export function isRetryLater(answer: SoakAnswer): boolean {
 
 export class SoakSender {
   private readonly transport: SignedTransport;
+  /** Attempts sent and not yet answered: a kill is timed to fall while some are. */
+  inFlight = 0;
 
   constructor(
     baseUrl: string,
@@ -90,6 +93,7 @@ export class SoakSender {
   async once(request: SoakRequest): Promise<SoakAnswer | null> {
     this.tally.attempts += 1;
     let answer;
+    this.inFlight += 1;
     try {
       answer = await this.transport.send({
         method: request.method,
@@ -101,6 +105,8 @@ export class SoakSender {
     } catch {
       this.tally.noAnswer += 1;
       return null;
+    } finally {
+      this.inFlight -= 1;
     }
     const body: unknown = answer.text === '' ? null : parseJson(answer.text);
     const code = answer.status >= 300 ? codeOf(body) : null;
