@@ -23,6 +23,11 @@ export interface SoakOptions {
   /** Seconds of load; the kills fall inside it. */
   readonly durationS: number;
   readonly clients: number;
+  /**
+   * Steps each client takes at least, however long they take: a loaded machine still gets the load
+   * (a short CI run judged by its duration alone would do less, the more loaded the machine).
+   */
+  readonly minStepsPerClient?: number;
 }
 
 export interface SoakResult {
@@ -129,7 +134,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
 
     const loadStartedAt = Date.now();
     const endsAt = loadStartedAt + options.durationS * 1_000;
-    const load = Promise.all(clients.map((client) => client.run(() => Date.now() >= endsAt)));
+    const load = Promise.all(
+      clients.map((client) => client.run(() => Date.now() >= endsAt, options.minStepsPerClient ?? 0)),
+    );
     const killsSurvived = await killAndRestart(service, sender, options, endsAt);
     await load;
     await service.waitReady();

@@ -121,9 +121,9 @@ export class SoakClient {
     private readonly otherWallet: string,
   ) {}
 
-  /** Runs steps until `until()` says stop (the soak's duration is over). */
-  async run(until: () => boolean): Promise<void> {
-    while (!until()) await this.next();
+  /** Runs steps until `until()` says stop (the soak's duration is over) and at least `minSteps` are done. */
+  async run(until: () => boolean, minSteps: number): Promise<void> {
+    while (!until() || this.step < minSteps) await this.next();
   }
 
   private draw(purpose: string, range: { min: number; max: number }): number {
@@ -196,6 +196,19 @@ export class SoakClient {
     };
     const move = (accountId: string, deltaMinor: bigint) =>
       this.world.expected.set(accountId, (this.world.expected.get(accountId) ?? 0n) + deltaMinor);
+    /** From one account to another, as an acknowledged answer moved it. */
+    const moved = (from: string, to: string, amountMinor: bigint) => {
+      move(from, -amountMinor);
+      move(to, amountMinor);
+    };
+    /** A balance payment's or a pre-authorisation's order: this client's wallet pays the shop. */
+    const order = (amountMinor: bigint) => ({
+      payerAccountId: this.wallet,
+      payeeAccountId: shop,
+      amount: majorOf(amountMinor),
+      currency,
+      merchantOrderNo: orderNo,
+    });
 
     switch (kind) {
       case 'register_entity': {
@@ -230,17 +243,10 @@ export class SoakClient {
         const paid = await send({
           method: 'POST',
           path: '/v1/payments',
-          body: {
-            payerAccountId: this.wallet,
-            payeeAccountId: shop,
-            amount: majorOf(amountMinor),
-            currency,
-            merchantOrderNo: orderNo,
-          },
+          body: order(amountMinor),
         });
         if (paid?.status === 'completed') {
-          move(this.wallet, -amountMinor);
-          move(shop, amountMinor);
+          moved(this.wallet, shop, amountMinor);
           this.payments.push({ paymentId: paid.paymentId, amountMinor, refundedMinor: 0n });
         }
         return;
@@ -258,8 +264,7 @@ export class SoakClient {
         });
         if (refunded) {
           payment.refundedMinor += amountMinor;
-          move(this.wallet, amountMinor);
-          move(shop, -amountMinor);
+          moved(shop, this.wallet, amountMinor);
         }
         return;
       }
@@ -275,8 +280,7 @@ export class SoakClient {
         });
         if (cancelled?.status === 'cancelled') {
           this.payments.splice(this.payments.indexOf(payment), 1);
-          move(this.wallet, payment.amountMinor);
-          move(shop, -payment.amountMinor);
+          moved(shop, this.wallet, payment.amountMinor);
         }
         return;
       }
@@ -309,8 +313,7 @@ export class SoakClient {
           body: { amount: majorOf(amountMinor), currency, payeeAccountId: shop },
         });
         if (deducted) {
-          move(this.wallet, -amountMinor);
-          move(shop, amountMinor);
+          moved(this.wallet, shop, amountMinor);
           freeze.remainingMinor -= amountMinor;
           if (freeze.remainingMinor === 0n) this.freezes.splice(this.freezes.indexOf(freeze), 1);
         }
@@ -321,13 +324,7 @@ export class SoakClient {
         const held = await send({
           method: 'POST',
           path: '/v1/preauths',
-          body: {
-            payerAccountId: this.wallet,
-            payeeAccountId: shop,
-            amount: majorOf(amountMinor),
-            currency,
-            merchantOrderNo: orderNo,
-          },
+          body: order(amountMinor),
         });
         if (held?.status === 'authorised')
           this.preauths.push({ preauthId: held.preauthId, amountMinor, capturedMinor: null });
@@ -346,8 +343,7 @@ export class SoakClient {
         });
         if (completed?.status === 'completed') {
           preauth.capturedMinor = capturedMinor;
-          move(this.wallet, -capturedMinor);
-          move(shop, capturedMinor);
+          moved(this.wallet, shop, capturedMinor);
         }
         return;
       }
@@ -358,8 +354,7 @@ export class SoakClient {
         );
         const uncompleted = await send({ method: 'POST', path: `/v1/preauths/${preauth.preauthId}/completion/cancel` });
         if (uncompleted?.status === 'authorised') {
-          move(this.wallet, preauth.capturedMinor!);
-          move(shop, -preauth.capturedMinor!);
+          moved(shop, this.wallet, preauth.capturedMinor!);
           preauth.capturedMinor = null;
         }
         return;
@@ -385,8 +380,7 @@ export class SoakClient {
           body: { fromAccountId: from, toAccountId: to, amount: majorOf(amountMinor), currency },
         });
         if (sent?.status === 'completed') {
-          move(from, -amountMinor);
-          move(to, amountMinor);
+          moved(from, to, amountMinor);
         }
         return;
       }
@@ -405,8 +399,7 @@ export class SoakClient {
           amount: string;
         }[]) {
           if (item.status !== 'completed') continue;
-          move(item.fromAccountId, -minorOf(item.amount));
-          move(item.toAccountId, minorOf(item.amount));
+          moved(item.fromAccountId, item.toAccountId, minorOf(item.amount));
         }
         return;
       }

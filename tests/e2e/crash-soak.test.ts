@@ -16,11 +16,12 @@ describe('crash soak (short)', () => {
   afterAll(() => removeCli(cli));
 
   it('survives two kills under load with nothing lost, doubled or answered 5xx', async () => {
-    const result = await runSoak({ cli, seed: 'ci-soak-1', kills: 2, durationS: 8, clients: 3 });
+    const result = await runSoak({ cli, seed: 'ci-soak-1', kills: 2, durationS: 6, clients: 3, minStepsPerClient: 12 });
     expect(result.breaches, `seed ${result.seed}`).toEqual([]);
     expect(result).toMatchObject({ ok: true, killsSurvived: 2, lost: 0, doubled: 0, unexpected5xx: 0 });
     // The run did what it claims: load before and after the kills, and every check ran.
-    expect(result.acknowledged).toBeGreaterThan(20);
+    expect(result.operations).toBeGreaterThanOrEqual(3 * 12);
+    expect(result.acknowledged).toBeGreaterThan(0);
     expect(Object.keys(result.operationsByKind).length).toBeGreaterThan(OPERATION_KINDS.length / 2);
     for (const check of [
       'answer replayed',
