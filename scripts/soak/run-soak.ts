@@ -220,22 +220,29 @@ async function killAndRestart(
 ): Promise<number> {
   const sliceMs = (endsAt - Date.now()) / Math.max(1, options.kills);
   let survived = 0;
-  for (let kill = 0; kill < options.kills; kill += 1) {
-    const sliceEndsAt = endsAt - (options.kills - kill - 1) * sliceMs;
-    const waitMs = drawBetween(
-      options.seed,
-      { min: MIN_UPTIME_MS, max: Math.max(MIN_UPTIME_MS, sliceMs) },
-      'kill',
-      kill,
-    );
-    await sleep(Math.max(MIN_UPTIME_MS, Math.min(waitMs, sliceEndsAt - Date.now())));
-    const inFlightBy = Date.now() + IN_FLIGHT_WAIT_MS;
-    while (sender.inFlight === 0 && Date.now() < inFlightBy) await sleep(5);
-    await service.kill();
-    await service.start({ waitReady: false });
-    // Survived: it came back and answers readiness.
-    await service.waitReady();
-    survived += 1;
+  sender.killing = options.kills > 0;
+  try {
+    for (let kill = 0; kill < options.kills; kill += 1) {
+      const sliceEndsAt = endsAt - (options.kills - kill - 1) * sliceMs;
+      const waitMs = drawBetween(
+        options.seed,
+        { min: MIN_UPTIME_MS, max: Math.max(MIN_UPTIME_MS, sliceMs) },
+        'kill',
+        kill,
+      );
+      await sleep(Math.max(MIN_UPTIME_MS, Math.min(waitMs, sliceEndsAt - Date.now())));
+      const inFlightBy = Date.now() + IN_FLIGHT_WAIT_MS;
+      while (sender.inFlight === 0 && Date.now() < inFlightBy) await sleep(5);
+      await service.kill();
+      await service.start({ waitReady: false });
+      // Survived: it came back and answers readiness.
+      await service.waitReady();
+      sender.readyAtMs = Date.now();
+      survived += 1;
+    }
+  } finally {
+    // A kill that failed ends the waiting too: the clients' budgets start, and the soak ends.
+    sender.killing = false;
   }
   return survived;
 }

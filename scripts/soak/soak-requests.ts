@@ -27,7 +27,12 @@ const RETRY_LATER_409_CODES: ReadonlySet<string> = new Set([
 /** Every status besides 2xx, taken as an answer by the transport (the soak judges them itself). */
 const EVERY_STATUS = Array.from({ length: 200 }, (_, i) => 400 + i);
 
-/** Longest a request keeps being sent again: past the 30 s claim lease and a restart on a loaded machine. */
+/**
+ * Longest a request keeps being sent again once the service is up for good (the kills are over, or it
+ * has been ready since): past the 30 s claim lease and a slow restart on a loaded machine. While the
+ * soak is still killing, a request waits for the service however long its restarts take (bounded by
+ * the kills themselves), so a loaded machine's slow restarts do not pass for lost answers.
+ */
 export const RETRY_BUDGET_MS = 120_000;
 const RETRY_DELAY_MIN_MS = 50;
 /** Short enough that the clients are back soon after a restart, so the next kill finds work in flight. */
@@ -75,6 +80,10 @@ export class SoakSender {
   private readonly transport: SignedTransport;
   /** Attempts sent and not yet answered: a kill is timed to fall while some are. */
   inFlight = 0;
+  /** Set by the soak: kills remain to be made (a request's retry budget has not started yet). */
+  killing = false;
+  /** Set by the soak: when the service was last ready after a start. */
+  readyAtMs = Date.now();
 
   constructor(
     baseUrl: string,
@@ -126,12 +135,13 @@ export class SoakSender {
    */
   async untilAnswered(request: SoakRequest): Promise<{ answers: SoakAnswer[]; final: SoakAnswer | null }> {
     const answers: SoakAnswer[] = [];
-    const deadline = Date.now() + RETRY_BUDGET_MS;
+    const startedAtMs = Date.now();
+    const outOfBudget = () => !this.killing && Date.now() > Math.max(startedAtMs, this.readyAtMs) + RETRY_BUDGET_MS;
     for (let attempt = 1; ; attempt += 1) {
       const answer = await this.once(request);
       if (answer !== null) answers.push(answer);
       if (answer !== null && !isRetryLater(answer)) return { answers, final: answer };
-      if (Date.now() > deadline) return { answers, final: null };
+      if (outOfBudget()) return { answers, final: null };
       const delay = Math.min(RETRY_DELAY_MAX_MS, RETRY_DELAY_MIN_MS * 2 ** Math.min(attempt, 10));
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
