@@ -1,0 +1,218 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { SoakSender } from './soak-requests.js';
+import { majorOf, minorOf, type OperationKind, type SoakOperation, type SoakWorld } from './soak-workload.js';
+
+/**
+ * The soak's verdict, read from the ledger itself once the load is over and the service is up again:
+ * every acknowledged operation found once, every answer replayed as first given, balances as the
+ * acknowledged answers moved them, the books balanced and the money conserved.
+ */
+
+export interface CheckReport {
+  /** Checks run, by name (each counted once per item it was run on). */
+  readonly checks: Record<string, number>;
+  /** Acknowledged operations the ledger does not have. */
+  lost: number;
+  /** Operations the ledger has twice or without an acknowledged answer, and balances moved twice. */
+  doubled: number;
+  readonly breaches: string[];
+}
+
+/** Where the ledger keeps each kind's record: the lookup route and the id the answer names. */
+const LOOKUPS: Partial<Record<OperationKind, { path: (id: string) => string; idField: string }>> = {
+  register_entity: { path: (id) => `/v1/entities/${id}`, idField: 'entityId' },
+  open_account: { path: (id) => `/v1/accounts/${id}`, idField: 'accountId' },
+  recharge: { path: (id) => `/v1/recharges/${id}`, idField: 'rechargeId' },
+  withdrawal: { path: (id) => `/v1/withdrawals/${id}`, idField: 'withdrawalId' },
+  payment: { path: (id) => `/v1/payments/${id}`, idField: 'paymentId' },
+  freeze: { path: (id) => `/v1/freezes/${id}`, idField: 'freezeId' },
+  preauth: { path: (id) => `/v1/preauths/${id}`, idField: 'preauthId' },
+  transfer: { path: (id) => `/v1/transfers/${id}`, idField: 'transferId' },
+  transfer_batch: { path: (id) => `/v1/transfer-batches/${id}`, idField: 'batchId' },
+  channel_payment: { path: (id) => `/v1/channel-payments/${id}`, idField: 'paymentId' },
+};
+
+/** The operation lists whose ids must be exactly the acknowledged ones, per account filtered on. */
+const LISTS: { kind: OperationKind; route: string; idField: string }[] = [
+  { kind: 'recharge', route: '/v1/recharges', idField: 'rechargeId' },
+  { kind: 'withdrawal', route: '/v1/withdrawals', idField: 'withdrawalId' },
+  { kind: 'payment', route: '/v1/payments', idField: 'paymentId' },
+  { kind: 'freeze', route: '/v1/freezes', idField: 'freezeId' },
+  { kind: 'preauth', route: '/v1/preauths', idField: 'preauthId' },
+  { kind: 'transfer', route: '/v1/transfers', idField: 'transferId' },
+];
+/** Listed statuses of operations that moved nothing and need no acknowledgement (refused before any effect). */
+const NOTHING_MOVED = new Set(['failed', 'refused']);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON read back from the ledger
+type Json = any;
+
+const acknowledged = (operation: SoakOperation) => operation.final !== null && operation.final.status < 300;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the JSON of an acknowledged answer
+const bodyOf = (operation: SoakOperation): any => operation.final!.body;
+
+export async function checkLedger(world: SoakWorld, sender: SoakSender): Promise<CheckReport> {
+  const report: CheckReport = { checks: {}, lost: 0, doubled: 0, breaches: [] };
+  const ran = (name: string) => (report.checks[name] = (report.checks[name] ?? 0) + 1);
+  const breach = (text: string) => report.breaches.push(text);
+
+  // 1. Every answer replays: the same request again gets what it got first (status and body).
+  for (const operation of world.operations) {
+    if (operation.final === null) {
+      breach(`unanswered: ${operation.kind} ${operation.request.idempotencyKey} after the retry budget`);
+      continue;
+    }
+    const again = await sender.untilAnswered(operation.request);
+    ran('answer replayed');
+    if (again.final === null || !isDeepStrictEqual(replayed(again.final), replayed(operation.final)))
+      breach(
+        `replay of ${operation.kind} ${operation.request.idempotencyKey}: first ${JSON.stringify(operation.final)}, again ${JSON.stringify(again.final)}`,
+      );
+  }
+
+  const head: string = (await sender.read<{ position: string }>('/v1/log/head')).position;
+  const at = `minPosition=${head}`;
+
+  // 2. Every acknowledged operation is in the ledger, as answered; channel operations' outcomes read back.
+  const expected = new Map(world.expected);
+  const move = (accountId: string, deltaMinor: bigint) =>
+    expected.set(accountId, (expected.get(accountId) ?? 0n) + deltaMinor);
+  let rechargedMinor = 0n;
+  let withdrawnMinor = 0n;
+  let channelNetMinor = 0n;
+  for (const operation of world.operations.filter(acknowledged)) {
+    const lookup = LOOKUPS[operation.kind];
+    if (!lookup) continue;
+    const id: string = bodyOf(operation)[lookup.idField];
+    const { final } = await sender.untilAnswered({ method: 'GET', path: `${lookup.path(id)}` });
+    ran('acknowledged operation found');
+    if (final === null || final.status !== 200) {
+      report.lost += 1;
+      breach(`lost: ${operation.kind} ${id} answered ${operation.final!.status}, lookup ${JSON.stringify(final)}`);
+      continue;
+    }
+    const record: Json = final.body;
+    if ('amount' in record && record.amount !== bodyOf(operation).amount)
+      breach(`${operation.kind} ${id}: answered ${bodyOf(operation).amount}, the ledger has ${record.amount}`);
+    if (operation.kind === 'recharge' && record.status === 'completed') {
+      move(record.accountId, minorOf(record.amount));
+      rechargedMinor += minorOf(record.amount);
+    }
+    if (operation.kind === 'withdrawal' && record.status === 'completed') {
+      move(record.accountId, -minorOf(record.amount));
+      withdrawnMinor += minorOf(record.amount);
+    }
+    if (operation.kind === 'channel_payment' && record.status === 'completed') {
+      // The channel's fee is the platform's expense: the payee is credited the whole amount.
+      const netMinor = minorOf(record.amount) - minorOf(record.refundedAmount);
+      move(record.payeeAccountId, netMinor);
+      channelNetMinor += netMinor;
+    }
+  }
+  rechargedMinor += world.setupRechargedMinor;
+
+  // 3. The lists hold each acknowledged operation once, and nothing that moved money unacknowledged.
+  const wallets = [...world.expected.keys()].filter(
+    (id) => id !== world.shopAccountId && id !== world.channelShopAccountId,
+  );
+  for (const list of LISTS) {
+    const answered = new Set(
+      world.operations
+        .filter((o) => o.kind === list.kind && acknowledged(o))
+        .map((o) => bodyOf(o)[list.idField] as string),
+    );
+    if (list.kind === 'recharge') for (const id of world.setupRechargeIds) answered.add(id);
+    // A batch's items are transfers of their own, listed as any other.
+    if (list.kind === 'transfer')
+      for (const batch of world.operations.filter((o) => o.kind === 'transfer_batch' && acknowledged(o)))
+        for (const item of bodyOf(batch).items as { transferId: string; status: string }[])
+          if (item.status === 'completed') answered.add(item.transferId);
+    const listed = new Map<string, number>();
+    for (const accountId of wallets) {
+      for await (const item of pages(sender, `${list.route}?accountId=${accountId}&limit=200&${at}`)) {
+        listed.set(item.operationId, (listed.get(item.operationId) ?? 0) + 1);
+        ran(`${list.kind} listed`);
+        if (!answered.has(item.operationId) && !NOTHING_MOVED.has(item.status)) {
+          report.doubled += 1;
+          breach(`${list.kind} ${item.operationId} (${item.status}) in the ledger without an acknowledged answer`);
+        }
+      }
+    }
+    for (const [id, count] of listed)
+      if (count > 1) {
+        report.doubled += 1;
+        breach(`${list.kind} ${id} listed ${count} times`);
+      }
+    for (const id of answered)
+      if (!listed.has(id)) {
+        report.lost += 1;
+        breach(`${list.kind} ${id} acknowledged but not listed`);
+      }
+  }
+
+  // 4. Balances as the acknowledged answers moved them; balance = available + frozen; statements end there.
+  let balancesMinor = 0n;
+  for (const [accountId, expectedMinor] of expected) {
+    const account: Json = await sender.read(`/v1/accounts/${accountId}?${at}`);
+    ran('balance = expected');
+    ran('balance = available + frozen');
+    const balanceMinor = minorOf(account.balance);
+    balancesMinor += balanceMinor;
+    if (balanceMinor !== expectedMinor) {
+      if (balanceMinor > expectedMinor) report.doubled += 1;
+      else report.lost += 1;
+      breach(
+        `account ${accountId}: balance ${account.balance}, the acknowledged answers make ${majorOf(expectedMinor)}`,
+      );
+    }
+    if (balanceMinor !== minorOf(account.available) + minorOf(account.frozen))
+      breach(
+        `account ${accountId}: balance ${account.balance} != available ${account.available} + frozen ${account.frozen}`,
+      );
+    let last: Json = null;
+    for await (const line of pages(sender, `/v1/accounts/${accountId}/statement?limit=200&${at}`, 'lines'))
+      if (last === null || line.sequence > last.sequence) last = line;
+    ran('statement ends at the balance');
+    const statementEnd = last === null ? 0n : minorOf(last.balanceAfter);
+    if (statementEnd !== balanceMinor)
+      breach(`account ${accountId}: statement ends at ${last?.balanceAfter ?? '0.00'}, balance ${account.balance}`);
+  }
+
+  // 5. Money conserved: what is in the customers' accounts came in by recharges and channel payments and
+  // did not go out by withdrawals (the channels' fees are the platform's expense, not the customers').
+  ran('money conserved');
+  const inMinor = rechargedMinor + channelNetMinor - withdrawnMinor;
+  if (balancesMinor !== inMinor)
+    breach(
+      `money: the accounts hold ${majorOf(balancesMinor)}, recharges ${majorOf(rechargedMinor)} + channel payments ${majorOf(channelNetMinor)} - withdrawals ${majorOf(withdrawnMinor)} = ${majorOf(inMinor)}`,
+    );
+
+  // 6. The books: every accounting day's trial balance balances.
+  for await (const day of pages(sender, `/v1/books/accounting-dates?limit=200&${at}`)) {
+    for (const currency of day.currencies as string[]) {
+      const trial: Json = await sender.read(
+        `/v1/books/trial-balance?date=${day.accountingDate}&currency=${currency}&${at}`,
+      );
+      ran('trial balance zero');
+      if (!trial.balanced || trial.totalDebit !== trial.totalCredit)
+        breach(
+          `trial balance ${day.accountingDate} ${currency}: debit ${trial.totalDebit}, credit ${trial.totalCredit}`,
+        );
+    }
+  }
+  return report;
+}
+
+/** What a replay must repeat: the status and body (the position included: it is the recorded one). */
+function replayed(answer: { status: number; body: unknown }) {
+  return { status: answer.status, body: answer.body };
+}
+
+async function* pages(sender: SoakSender, path: string, field = 'items'): AsyncGenerator<Json> {
+  for (let cursor: string | null = null; ;) {
+    const page: Json = await sender.read(cursor === null ? path : `${path}&cursor=${encodeURIComponent(cursor)}`);
+    yield* page[field] as Json[];
+    cursor = page.nextCursor;
+    if (cursor === null) return;
+  }
+}
