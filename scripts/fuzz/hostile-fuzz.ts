@@ -1,8 +1,9 @@
 import type { KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fc from 'fast-check';
+import { projectRoot } from '../../bench/harness.js';
 import { DOMAIN_STATUS } from '../../src/adapters/http/problem-details.js';
 import { signRequest } from '../../src/client/signing.js';
 import type { EventStore, RecordedEvent } from '../../src/ports/event-store.js';
@@ -99,7 +100,7 @@ export async function runHostileFuzz(target: FuzzTarget, options: FuzzOptions): 
   const started = performance.now();
   const routes = await routesOf(target.app);
   const codes = documentedErrorCodes();
-  const repoRoot = repositoryRoot();
+  const repoRoot = projectRoot();
   const byLayer = Object.fromEntries(
     [...INJECTED_LAYERS, 'framing'].map((layer) => [layer, { requests: 0, refused: 0, statuses: {} }]),
   ) as Record<Layer, LayerTally>;
@@ -310,20 +311,9 @@ async function eventsAfter(eventStore: EventStore, position: bigint | 'start'): 
   }
 }
 
-/** The repository's root: where package.json is, above this file in the sources and in dist/. */
-export function repositoryRoot(): string {
-  let dir = import.meta.dirname;
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'docs', 'operations.md'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('the repository root (package.json beside docs/) was not found');
-    dir = parent;
-  }
-  return dir;
-}
-
 /** docs/operations.md's error table: code -> its status ("400", or "4xx" for a code of several). */
 export function documentedErrorCodes(): Map<string, string> {
-  const doc = readFileSync(join(repositoryRoot(), 'docs', 'operations.md'), 'utf8');
+  const doc = readFileSync(join(projectRoot(), 'docs', 'operations.md'), 'utf8');
   const table = doc.slice(doc.indexOf('## Error codes'));
   const codes = new Map<string, string>();
   for (const [, status, cell] of table.matchAll(/^\| (\d{3}|4xx) +\| (.*) \|$/gm)) {

@@ -4,7 +4,7 @@ import { startTestLedger, type TestLedger } from '../support/test-ledger.js';
 
 /** A fixed seed: CI replays the same requests; `npm run fuzz -- --seed N` runs others. */
 const SEED = 14;
-const RUNS = Number(process.env['FUZZ_RUNS'] ?? 2_500);
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 2_000);
 
 describe('hostile-input fuzz (OpenAPI-driven, every layer, signed and unsigned)', () => {
   let ledger: TestLedger;
