@@ -9,7 +9,7 @@ import { bootstrapEntity } from '../src/adapters/entity-bootstrap.js';
 import { buildHttpServer } from '../src/adapters/http/server.js';
 import { startLedgerService } from '../src/adapters/ledger-service.js';
 import { loadConfig } from '../src/config.js';
-import { fuzzHints, runHostileFuzz } from './fuzz/hostile-fuzz.js';
+import { FUZZ_LEDGER_ENV, fuzzHints, runHostileFuzz } from './fuzz/hostile-fuzz.js';
 
 /**
  * `npm run fuzz -- --seed N --runs 10000`: the hostile-input fuzz (scripts/fuzz/hostile-fuzz.ts) against a
@@ -34,7 +34,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-fuzz-'));
-  const service = await startLedgerService(loadConfig({ DATA_DIR: dataDir }), { onKeyGenerated: () => {} });
+  const service = await startLedgerService(loadConfig({ DATA_DIR: dataDir, ...FUZZ_LEDGER_ENV }), { onKeyGenerated: () => {} });
   const app = await buildHttpServer(service, { logger: false });
   try {
     const operator = await bootstrapEntity(service.entities, service.clock, {
@@ -69,7 +69,8 @@ async function main(): Promise<number> {
     writeFileSync(`${file}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
     renameSync(`${file}.tmp`, file);
     console.log(
-      `fuzz: ${report.requests} requests in ${(report.durationMs / 1000).toFixed(1)} s: 5xx ${report.serverErrors}, ` +
+      `fuzz: ${report.requests} requests in ${(report.durationMs / 1000).toFixed(1)} s: 5xx ${report.serverErrors} ` +
+        `(documented 503s ${report.documented503s}), ` +
         `non-problem answers ${report.nonProblemAnswers}, undocumented codes ${report.undocumentedCodes}, ` +
         `leaks ${report.leaks}, events by rejected requests ${report.eventsByRejectedRequests} -> ${file}`,
     );

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fuzzHints, runHostileFuzz, type FuzzTarget } from '../../scripts/fuzz/hostile-fuzz.js';
+import { FUZZ_LEDGER_ENV, fuzzHints, runHostileFuzz, type FuzzTarget } from '../../scripts/fuzz/hostile-fuzz.js';
 import { startTestLedger, type TestLedger } from '../support/test-ledger.js';
 
 /** A fixed seed: CI replays the same requests; `npm run fuzz -- --seed N` runs others. */
@@ -11,7 +11,7 @@ describe('hostile-input fuzz (OpenAPI-driven, every layer, signed and unsigned)'
   let target: FuzzTarget;
 
   beforeAll(async () => {
-    ledger = await startTestLedger();
+    ledger = await startTestLedger(undefined, FUZZ_LEDGER_ENV);
     const address = await ledger.app.listen({ host: '127.0.0.1', port: 0 });
     const signer = { keyId: ledger.operator.keyId, privateKey: ledger.operator.privateKey };
     target = {
