@@ -34,7 +34,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-fuzz-'));
-  const service = await startLedgerService(loadConfig({ DATA_DIR: dataDir, ...FUZZ_LEDGER_ENV }), { onKeyGenerated: () => {} });
+  const service = await startLedgerService(loadConfig({ DATA_DIR: dataDir, ...FUZZ_LEDGER_ENV }), {
+    onKeyGenerated: () => {},
+  });
   const app = await buildHttpServer(service, { logger: false });
   try {
     const operator = await bootstrapEntity(service.entities, service.clock, {
@@ -74,7 +76,8 @@ async function main(): Promise<number> {
         `non-problem answers ${report.nonProblemAnswers}, undocumented codes ${report.undocumentedCodes}, ` +
         `leaks ${report.leaks}, events by rejected requests ${report.eventsByRejectedRequests} -> ${file}`,
     );
-    for (const failure of report.failures) console.log(`  FAIL #${failure.index} ${failure.layer} ${failure.route}: ${failure.what}: ${failure.problem}`);
+    for (const failure of report.failures)
+      console.log(`  FAIL #${failure.index} ${failure.layer} ${failure.route}: ${failure.what}: ${failure.problem}`);
     return report.failureCount === 0 ? 0 : 1;
   } finally {
     await app.close();

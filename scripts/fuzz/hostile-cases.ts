@@ -264,7 +264,12 @@ function encodeQueryValue(value: string): string {
   return value.startsWith('%') ? value : encodeURIComponent(value);
 }
 
-function caseOf(base: BaseRequest, layer: InjectedLayer, what: string, changes: Partial<InjectedCase> = {}): InjectedCase {
+function caseOf(
+  base: BaseRequest,
+  layer: InjectedLayer,
+  what: string,
+  changes: Partial<InjectedCase> = {},
+): InjectedCase {
   const body = base.body === undefined ? undefined : Buffer.from(JSON.stringify(base.body), 'utf8');
   const headers: Record<string, HeaderValue> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -354,22 +359,20 @@ function headersCase(base: BaseRequest): fc.Arbitrary<InjectedCase> {
     fc
       .constantFrom('op-unknown/1', 'x/0', '/', 'm-0000000000/1001', 'op-//1', '../1', latin1Of('ü/1'))
       .map((keyId) => afterSigning('x-ledger-key-id', keyId, `X-Ledger-Key-Id ${keyId}`)),
-    fc
-      .integer({ min: 100, max: 300 })
-      .map((count) => ({
-        ...valid,
-        headers: {
-          ...valid.headers,
-          ...Object.fromEntries(Array.from({ length: count }, (_, i) => [`x-filler-${i}`, 'v'.repeat(50)])),
-        },
-        what: `${count} extra headers`,
-      })),
+    fc.integer({ min: 100, max: 300 }).map((count) => ({
+      ...valid,
+      headers: {
+        ...valid.headers,
+        ...Object.fromEntries(Array.from({ length: count }, (_, i) => [`x-filler-${i}`, 'v'.repeat(50)])),
+      },
+      what: `${count} extra headers`,
+    })),
   );
 }
 
 /** `\u0000same`/`\u0000altered` mark edits of the real signature value, made when it is known. */
 export function editedSignatureValue(edit: HeaderValue, real: string): HeaderValue {
-  if (Array.isArray(edit)) return edit.map((value) => editedSignatureValue(value, real) as string);
+  if (typeof edit !== 'string') return edit.map((value: string) => editedSignatureValue(value, real) as string);
   if (edit === '\u0000same') return real;
   if (edit === '\u0000altered') return `${real.slice(0, -2)}${real.endsWith('AA') ? 'BB' : 'AA'}`;
   return edit;
@@ -407,7 +410,11 @@ function jsonCase(base: BaseRequest): fc.Arbitrary<InjectedCase> {
       .map((invalid) =>
         bytes(
           `invalid UTF-8 ${Buffer.from(invalid).toString('hex')}`,
-          Buffer.concat([Buffer.from(withField('"memo":"'), 'utf8').subarray(0, -2), Buffer.from(invalid), Buffer.from('"}')]),
+          Buffer.concat([
+            Buffer.from(withField('"memo":"'), 'utf8').subarray(0, -2),
+            Buffer.from(invalid),
+            Buffer.from('"}'),
+          ]),
         ),
       ),
     fc.constant(bytes('a lone surrogate escape', withField('"memo":"\\ud800"'))),
@@ -443,11 +450,11 @@ function fieldPaths(value: unknown, prefix: readonly (string | number)[] = []): 
   return prefix.length > 0 ? [prefix, ...children] : children;
 }
 
-function replacedAt(value: unknown, path: readonly (string | number)[], replacement: unknown | typeof REMOVE): unknown {
+function replacedAt(value: unknown, path: readonly (string | number)[], replacement: unknown): unknown {
   if (path.length === 0) return replacement;
   const [head, ...rest] = path;
   if (Array.isArray(value)) {
-    const copy = [...value];
+    const copy: unknown[] = [...(value as unknown[])];
     if (rest.length === 0 && replacement === REMOVE) copy.splice(head as number, 1);
     else copy[head as number] = replacedAt(copy[head as number], rest, replacement);
     return copy;
@@ -464,7 +471,13 @@ const OTHER_TYPES: readonly unknown[] = [0, -1, 1.5, 1e300, true, false, null, [
 function typesCase(base: BaseRequest): fc.Arbitrary<InjectedCase> {
   const paths = fieldPaths(base.body);
   const extra = fc
-    .constantFrom<[string, unknown]>(['extra', 1], ['accountId2', '1'], ['status', 'closed'], ['', ''], ['a'.repeat(300), 1])
+    .constantFrom<[string, unknown]>(
+      ['extra', 1],
+      ['accountId2', '1'],
+      ['status', 'closed'],
+      ['', ''],
+      ['a'.repeat(300), 1],
+    )
     .map(([key, value]) =>
       caseOf(
         { ...base, body: { ...(base.body as object), [key]: value } },
@@ -477,11 +490,17 @@ function typesCase(base: BaseRequest): fc.Arbitrary<InjectedCase> {
     fc
       .tuple(fc.constantFrom(...paths), fc.constantFrom(...OTHER_TYPES))
       .map(([path, replacement]) =>
-        caseOf({ ...base, body: replacedAt(base.body, path, replacement) }, 'types', `${path.join('.')} = ${JSON.stringify(replacement)}`),
+        caseOf(
+          { ...base, body: replacedAt(base.body, path, replacement) },
+          'types',
+          `${path.join('.')} = ${JSON.stringify(replacement)}`,
+        ),
       ),
     fc
       .constantFrom(...paths)
-      .map((path) => caseOf({ ...base, body: replacedAt(base.body, path, REMOVE) }, 'types', `${path.join('.')} missing`)),
+      .map((path) =>
+        caseOf({ ...base, body: replacedAt(base.body, path, REMOVE) }, 'types', `${path.join('.')} missing`),
+      ),
     extra,
     fc.constant(caseOf({ ...base, body: [base.body] }, 'types', 'the body in an array')),
   );
@@ -515,7 +534,11 @@ function idsCase(base: BaseRequest): fc.Arbitrary<InjectedCase> {
           fc
             .tuple(fc.constantFrom(...names), fc.constantFrom(...HOSTILE_IDS))
             .map(([name, id]) =>
-              caseOf({ ...base, pathValues: { ...base.pathValues, [name]: id } }, 'ids', `path ${name} = ${id.slice(0, 40)}`),
+              caseOf(
+                { ...base, pathValues: { ...base.pathValues, [name]: id } },
+                'ids',
+                `path ${name} = ${id.slice(0, 40)}`,
+              ),
             ),
         ];
   const inBody =
@@ -525,7 +548,11 @@ function idsCase(base: BaseRequest): fc.Arbitrary<InjectedCase> {
           fc
             .tuple(fc.constantFrom(...bodyPaths), fc.constantFrom(...HOSTILE_IDS))
             .map(([path, id]) =>
-              caseOf({ ...base, body: replacedAt(base.body, path, id) }, 'ids', `body ${path.join('.')} = ${id.slice(0, 40)}`),
+              caseOf(
+                { ...base, body: replacedAt(base.body, path, id) },
+                'ids',
+                `body ${path.join('.')} = ${id.slice(0, 40)}`,
+              ),
             ),
         ];
   const pathEdits = fc
@@ -547,7 +574,11 @@ function queriesCase(base: BaseRequest): fc.Arbitrary<InjectedCase> {
     fc
       .tuple(fc.constantFrom(...known), fc.constantFrom(...HOSTILE_QUERY_VALUES))
       .map(([name, value]) =>
-        caseOf({ ...base, query: [...base.query.filter(([n]) => n !== name), [name, value]] }, 'queries', `${name}=${value.slice(0, 40)}`),
+        caseOf(
+          { ...base, query: [...base.query.filter(([n]) => n !== name), [name, value]] },
+          'queries',
+          `${name}=${value.slice(0, 40)}`,
+        ),
       ),
     fc
       .constantFrom('99999999999', '9'.repeat(20), '18446744073709551615', '1000000')
@@ -570,7 +601,11 @@ function sizesCase(base: BaseRequest): fc.Arbitrary<InjectedCase> {
   const stringPaths = fieldPaths(base.body).filter((path) => typeof valueAt(base.body, path) === 'string');
   const arrayPaths = fieldPaths(base.body).filter((path) => Array.isArray(valueAt(base.body, path)));
   const padded = (bytes: number) =>
-    caseOf({ ...base, body: { ...(base.body as object), padding: 'p'.repeat(bytes) } }, 'sizes', `body padded by ${bytes} bytes`);
+    caseOf(
+      { ...base, body: { ...(base.body as object), padding: 'p'.repeat(bytes) } },
+      'sizes',
+      `body padded by ${bytes} bytes`,
+    );
   return fc.oneof(
     fc.constantFrom(60_000, 66_000, 200_000, 1_100_000, 2_200_000).map(padded),
     ...(stringPaths.length > 0
@@ -578,28 +613,39 @@ function sizesCase(base: BaseRequest): fc.Arbitrary<InjectedCase> {
           fc
             .tuple(fc.constantFrom(...stringPaths), fc.constantFrom(256, 10_000, 60_000))
             .map(([path, length]) =>
-              caseOf({ ...base, body: replacedAt(base.body, path, 'x'.repeat(length)) }, 'sizes', `${path.join('.')} ${length} long`),
+              caseOf(
+                { ...base, body: replacedAt(base.body, path, 'x'.repeat(length)) },
+                'sizes',
+                `${path.join('.')} ${length} long`,
+              ),
             ),
         ]
       : []),
     ...(arrayPaths.length > 0
       ? [
-          fc
-            .tuple(fc.constantFrom(...arrayPaths), fc.constantFrom(9, 1_001, 5_000))
-            .map(([path, count]) => {
-              const items = valueAt(base.body, path) as unknown[];
-              const item = items[0] ?? 1;
-              return caseOf(
-                { ...base, body: replacedAt(base.body, path, Array.from({ length: count }, () => item)) },
-                'sizes',
-                `${path.join('.')} with ${count} items`,
-              );
-            }),
+          fc.tuple(fc.constantFrom(...arrayPaths), fc.constantFrom(9, 1_001, 5_000)).map(([path, count]) => {
+            const items = valueAt(base.body, path) as unknown[];
+            const item = items[0] ?? 1;
+            return caseOf(
+              {
+                ...base,
+                body: replacedAt(
+                  base.body,
+                  path,
+                  Array.from({ length: count }, () => item),
+                ),
+              },
+              'sizes',
+              `${path.join('.')} with ${count} items`,
+            );
+          }),
         ]
       : []),
     fc
       .constantFrom(2_000, 20_000, 100_000)
-      .map((length) => caseOf({ ...base, query: [...base.query, ['q', 'q'.repeat(length)]] }, 'sizes', `a ${length}-character query`)),
+      .map((length) =>
+        caseOf({ ...base, query: [...base.query, ['q', 'q'.repeat(length)]] }, 'sizes', `a ${length}-character query`),
+      ),
   );
 }
 
@@ -671,7 +717,9 @@ function routesFor(layer: InjectedLayer, routes: readonly FuzzRoute[]): FuzzRout
     case 'encodings':
       return routes.filter((route) => route.body !== undefined);
     case 'amounts':
-      return routes.filter((route) => route.body !== undefined && AMOUNT_FIELD.test(JSON.stringify(route.body.properties ?? {})));
+      return routes.filter(
+        (route) => route.body !== undefined && AMOUNT_FIELD.test(JSON.stringify(route.body.properties ?? {})),
+      );
     case 'ids':
       return routes.filter((route) => route.pathParams.length > 0 || route.body !== undefined);
     default:
@@ -680,11 +728,37 @@ function routesFor(layer: InjectedLayer, routes: readonly FuzzRoute[]): FuzzRout
 }
 
 /** One hostile request of the given layer, on any route it applies to. */
-export function injectedCaseArbitrary(layer: InjectedLayer, routes: readonly FuzzRoute[], hints: Hints): fc.Arbitrary<InjectedCase> {
+export function injectedCaseArbitrary(
+  layer: InjectedLayer,
+  routes: readonly FuzzRoute[],
+  hints: Hints,
+): fc.Arbitrary<InjectedCase> {
   const candidates = routesFor(layer, routes);
   if (candidates.length === 0) throw new Error(`no route for the ${layer} layer`);
   // Each route's request arbitrary is built once (its patterns compiled once), not per generated value.
-  return fc.oneof(...candidates.map((route) => baseOf(route, hints))).chain(LAYER_CASES[layer]);
+  const anyRoute = fc.oneof(...candidates.map((route) => baseOf(route, hints)));
+  const registration = routes.find((route) => route.method === 'POST' && route.path === '/v1/entities');
+  // Headers and the valid layer also attack a command known to be taken (a user's registration): what
+  // breaks only where a command is recorded (an X-Request-Id the events cannot carry) is then reached.
+  const bases =
+    (layer === 'headers' || layer === 'valid') && registration
+      ? fc.oneof({ weight: 2, arbitrary: anyRoute }, { weight: 1, arbitrary: takenCommand(registration) })
+      : anyRoute;
+  return bases.chain(LAYER_CASES[layer]);
+}
+
+/** A registration of a user: valid, signed, recorded (201). */
+function takenCommand(route: FuzzRoute): fc.Arbitrary<BaseRequest> {
+  return fc
+    .record({ name: fc.stringMatching(/^[A-Za-z][A-Za-z ]{0,30}[a-z]$/), idempotencyKey: fc.uuid() })
+    .map(({ name, idempotencyKey }) => ({
+      route,
+      pathValues: {},
+      query: [],
+      body: { kind: 'user', displayName: name },
+      signed: true,
+      idempotencyKey,
+    }));
 }
 
 const bases = new WeakMap<FuzzRoute, fc.Arbitrary<BaseRequest>>();

@@ -137,14 +137,16 @@ function post(
   signedBody = body,
   halfClose = false,
 ): fc.Arbitrary<FramingCase> {
-  return fc.uuid().map((key) =>
-    request(
-      what,
-      (signature) =>
-        `POST ${COMMAND_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nIdempotency-Key: ${key}\r\n${signature}${framing}\r\n${body}`,
-      { signedBody, halfClose },
-    ),
-  );
+  return fc
+    .uuid()
+    .map((key) =>
+      request(
+        what,
+        (signature) =>
+          `POST ${COMMAND_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nIdempotency-Key: ${key}\r\n${signature}${framing}\r\n${body}`,
+        { signedBody, halfClose },
+      ),
+    );
 }
 
 const GARBAGE_REQUEST_LINES: readonly string[] = [
@@ -185,7 +187,12 @@ export function framingCaseArbitrary(): fc.Arbitrary<FramingCase> {
       .string({ unit: 'binary-ascii', minLength: 1, maxLength: 200 })
       .map((text) => request('random ASCII request line', () => `${text}\r\n\r\n`, unsigned)),
     // Content-Length lies: fewer bytes said than sent (the rest is read as a next request), more said than sent.
-    post('Content-Length shorter than the body', `Content-Length: ${COMMAND_BODY.length - 5}\r\n`, COMMAND_BODY, COMMAND_BODY.slice(0, -5)),
+    post(
+      'Content-Length shorter than the body',
+      `Content-Length: ${COMMAND_BODY.length - 5}\r\n`,
+      COMMAND_BODY,
+      COMMAND_BODY.slice(0, -5),
+    ),
     post(
       'Content-Length longer than the body',
       `Content-Length: ${COMMAND_BODY.length + 50}\r\n`,
@@ -195,8 +202,14 @@ export function framingCaseArbitrary(): fc.Arbitrary<FramingCase> {
     ),
     fc
       .constantFrom('-1', '+5', '0x10', '5, 5', '5 5', 'abc', '99999999999999999999', '1e3', '')
-      .chain((length) => post(`Content-Length ${JSON.stringify(length)}`, `Content-Length: ${length}\r\n`, COMMAND_BODY)),
-    post('two different Content-Lengths', `Content-Length: ${COMMAND_BODY.length}\r\nContent-Length: 3\r\n`, COMMAND_BODY),
+      .chain((length) =>
+        post(`Content-Length ${JSON.stringify(length)}`, `Content-Length: ${length}\r\n`, COMMAND_BODY),
+      ),
+    post(
+      'two different Content-Lengths',
+      `Content-Length: ${COMMAND_BODY.length}\r\nContent-Length: 3\r\n`,
+      COMMAND_BODY,
+    ),
     post(
       'Transfer-Encoding and Content-Length both',
       `Transfer-Encoding: chunked\r\nContent-Length: ${COMMAND_BODY.length}\r\n`,
@@ -211,7 +224,10 @@ export function framingCaseArbitrary(): fc.Arbitrary<FramingCase> {
         ['no last chunk', `${COMMAND_BODY.length.toString(16)}\r\n${COMMAND_BODY}\r\n`, true],
         ['a negative chunk size', `-5\r\n${COMMAND_BODY}\r\n0\r\n\r\n`],
         ['a huge chunk size', `ffffffffffffffffff\r\n${COMMAND_BODY}\r\n0\r\n\r\n`],
-        ['a chunk extension 20 KB long', `${COMMAND_BODY.length.toString(16)};${'e'.repeat(20_000)}\r\n${COMMAND_BODY}\r\n0\r\n\r\n`],
+        [
+          'a chunk extension 20 KB long',
+          `${COMMAND_BODY.length.toString(16)};${'e'.repeat(20_000)}\r\n${COMMAND_BODY}\r\n0\r\n\r\n`,
+        ],
         ['bare LFs in the chunks', `${COMMAND_BODY.length.toString(16)}\n${COMMAND_BODY}\n0\n\n`],
         ['a well-formed chunked body', chunked(COMMAND_BODY)],
       )
@@ -220,22 +236,30 @@ export function framingCaseArbitrary(): fc.Arbitrary<FramingCase> {
       ),
     fc
       .constantFrom('gzip, chunked', 'chunked, gzip', 'x-unknown', 'chunked, chunked', 'identity')
-      .chain((coding) => post(`Transfer-Encoding: ${coding}`, `Transfer-Encoding: ${coding}\r\n`, chunked(COMMAND_BODY), COMMAND_BODY)),
+      .chain((coding) =>
+        post(`Transfer-Encoding: ${coding}`, `Transfer-Encoding: ${coding}\r\n`, chunked(COMMAND_BODY), COMMAND_BODY),
+      ),
     // Headers the parser refuses: too large, too many, malformed names, folded lines, control characters.
-    fc
-      .constantFrom(17_000, 70_000)
-      .map((size) =>
-        request(`a ${size}-byte header`, (signature) => `GET /v1/log/head HTTP/1.1\r\nHost: x\r\n${signature}X-Big: ${'a'.repeat(size)}\r\n\r\n`, {
+    fc.constantFrom(17_000, 70_000).map((size) =>
+      request(
+        `a ${size}-byte header`,
+        (signature) => `GET /v1/log/head HTTP/1.1\r\nHost: x\r\n${signature}X-Big: ${'a'.repeat(size)}\r\n\r\n`,
+        {
           method: 'GET',
           url: '/v1/log/head',
           signedBody: '',
-        }),
+        },
       ),
+    ),
     fc.constant(
-      request('300 headers of 100 bytes', (signature) => {
-        const many = Array.from({ length: 300 }, (_, i) => `X-H-${i}: ${'v'.repeat(90)}\r\n`).join('');
-        return `GET /v1/log/head HTTP/1.1\r\nHost: x\r\n${signature}${many}\r\n`;
-      }, { method: 'GET', url: '/v1/log/head', signedBody: '' }),
+      request(
+        '300 headers of 100 bytes',
+        (signature) => {
+          const many = Array.from({ length: 300 }, (_, i) => `X-H-${i}: ${'v'.repeat(90)}\r\n`).join('');
+          return `GET /v1/log/head HTTP/1.1\r\nHost: x\r\n${signature}${many}\r\n`;
+        },
+        { method: 'GET', url: '/v1/log/head', signedBody: '' },
+      ),
     ),
     fc
       .constantFrom(
@@ -261,15 +285,29 @@ export function framingCaseArbitrary(): fc.Arbitrary<FramingCase> {
     fc
       .constantFrom(9_000, 17_000, 70_000)
       .map((length) =>
-        request(`a ${length}-character path`, () => `GET /v1/${'x'.repeat(length)} HTTP/1.1\r\nHost: x\r\n\r\n`, unsigned),
+        request(
+          `a ${length}-character path`,
+          () => `GET /v1/${'x'.repeat(length)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+          unsigned,
+        ),
       ),
-    fc.constant(request('no Host header', (signature) => `GET /v1/log/head HTTP/1.1\r\n${signature}\r\n`, { method: 'GET', url: '/v1/log/head', signedBody: '' })),
     fc.constant(
-      request('a request then garbage on the same connection', (signature) => `GET /v1/log/head HTTP/1.1\r\nHost: x\r\n${signature}\r\nGARBAGE\r\n\r\n`, {
+      request('no Host header', (signature) => `GET /v1/log/head HTTP/1.1\r\n${signature}\r\n`, {
         method: 'GET',
         url: '/v1/log/head',
         signedBody: '',
       }),
+    ),
+    fc.constant(
+      request(
+        'a request then garbage on the same connection',
+        (signature) => `GET /v1/log/head HTTP/1.1\r\nHost: x\r\n${signature}\r\nGARBAGE\r\n\r\n`,
+        {
+          method: 'GET',
+          url: '/v1/log/head',
+          signedBody: '',
+        },
+      ),
     ),
   );
 }

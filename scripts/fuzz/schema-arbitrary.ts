@@ -48,14 +48,17 @@ export function schemaArbitrary(schema: JsonSchema, hints: Hints, name = '', dep
     if (schema.enum) return fc.constantFrom(...schema.enum);
     const choices = schema.anyOf ?? schema.oneOf;
     if (choices) return fc.oneof(...choices.map((choice) => schemaArbitrary(choice, hints, name, depth + 1)));
-    const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+    const type: string | undefined = typeof schema.type === 'string' ? schema.type : schema.type?.[0];
     switch (type) {
       case 'object':
         return objectArbitrary(schema, hints, depth);
       case 'array':
         return fc.array(schemaArbitrary(schema.items ?? {}, hints, name, depth + 1), {
           minLength: schema.minItems ?? 0,
-          maxLength: Math.max(schema.minItems ?? 0, Math.min(schema.maxItems ?? MAX_GENERATED_ITEMS, MAX_GENERATED_ITEMS)),
+          maxLength: Math.max(
+            schema.minItems ?? 0,
+            Math.min(schema.maxItems ?? MAX_GENERATED_ITEMS, MAX_GENERATED_ITEMS),
+          ),
         });
       case 'string':
         return stringArbitrary(schema);
@@ -76,7 +79,8 @@ export function schemaArbitrary(schema: JsonSchema, hints: Hints, name = '', dep
 function objectArbitrary(schema: JsonSchema, hints: Hints, depth: number): fc.Arbitrary<unknown> {
   const properties = schema.properties ?? {};
   const record: Record<string, fc.Arbitrary<unknown>> = {};
-  for (const [key, property] of Object.entries(properties)) record[key] = schemaArbitrary(property, hints, key, depth + 1);
+  for (const [key, property] of Object.entries(properties))
+    record[key] = schemaArbitrary(property, hints, key, depth + 1);
   const required = (schema.required ?? []).filter((key) => key in properties);
   return fc.record(record, { requiredKeys: required });
 }
