@@ -172,6 +172,11 @@ describe('hostile and malformed requests', () => {
         expect(response.headers['connection'], request).toBe('close');
       }
     });
+    it('an HTTP/1.1 request without a Host header (Node refused it with a bare 400 of its own)', async () => {
+      const response = await raw(port, 'GET /health/live HTTP/1.1\r\nConnection: close\r\n\r\n');
+      expectProblem(response, 400, 'malformed_request');
+      expect(response.headers['connection']).toBe('close');
+    });
     it('serves HTTP/1.0: malformed_request is not about the version', async () => {
       const response = await raw(port, 'GET /health/live HTTP/1.0\r\n\r\n');
       expect(response.statusCode, response.text).toBe(200);

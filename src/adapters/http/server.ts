@@ -85,6 +85,9 @@ export async function buildHttpServer(
       void sendProblem(request, reply, problemOf(error));
     },
     clientErrorHandler: answerClientError,
+    // Node answers an HTTP/1.1 request without Host with a bare 400 of its own; the hook below answers it
+    // as problem+json instead.
+    http: { requireHostHeader: false },
   }).withTypeProvider<ZodTypeProvider>();
 
   // Before any route: every route documents the problems its inputs imply (see impliedProblemCodes).
@@ -126,6 +129,13 @@ export async function buildHttpServer(
       {},
       1,
     );
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    // RFC 9112 3.2: a server must answer 400 to an HTTP/1.1 request without Host (HTTP/1.0 may omit it).
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      reply.header('connection', 'close');
+      throw new HttpProblem(400, 'malformed_request', 'Bad Request', 'an HTTP/1.1 request must carry a Host header');
+    }
   });
   app.addHook('onRequest', async (request) => {
     const given = request.headers['x-request-id'];
