@@ -489,6 +489,10 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
       if (fence) await this.checkFence(fence);
       for (const projection of projections) {
         const rebuilt = await staged.findOne({ _id: projection.name });
+        const live = fence ? await this.checkpoints().findOne({ _id: projection.name }) : null;
+        // Online, the live runner has applied up to its checkpoint: a build behind it would lose events.
+        if (live && (!rebuilt || toBigInt(rebuilt.position) < toBigInt(live.position)))
+          throw new Error(`the build of ${projection.name} is behind the live checkpoint: not switched`);
         await this.checkpoints().deleteOne({ _id: projection.name });
         for (const collection of projection.collections) {
           await this.db.renameCollection(`${prefix}${collection}`, collection, {
