@@ -77,6 +77,9 @@ const configSchema = z.object({
    * every third of this; when it dies another takes over within this long.
    */
   PROJECTION_LEASE_TTL_MS: z.coerce.number().int().min(500).max(600_000).default(10_000),
+  // Events an online rebuild reads and applies per step (src/projections/online-rebuild.ts): smaller steps
+  // leave the live projections more turns on the projection worker's core, and take longer.
+  ONLINE_REBUILD_BATCH_EVENTS: z.coerce.number().int().min(1).max(10_000).default(1_000),
   /** `auto`: an operation in one commit where the event store can (SQLite); `off`: always the per-stream process. */
   ONE_COMMIT: z.enum(['auto', 'off']).default('auto'),
   /** The channel simulator process (`ledger channels simulate`); unset: a simulator runs inside the service. */
@@ -237,6 +240,7 @@ export type LedgerConfig = {
   readonly snapshotEveryEvents: number;
   readonly projectionsThread: 'worker' | 'main';
   readonly projectionLeaseTtlMs: number;
+  readonly onlineRebuildBatchEvents: number;
   readonly oneCommit: 'auto' | 'off';
   readonly channelsUrl: string | undefined;
   readonly channelsSeed: string;
@@ -404,6 +408,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     snapshotEveryEvents: c.SNAPSHOT_EVERY_EVENTS,
     projectionsThread: c.PROJECTIONS_THREAD,
     projectionLeaseTtlMs: c.PROJECTION_LEASE_TTL_MS,
+    onlineRebuildBatchEvents: c.ONLINE_REBUILD_BATCH_EVENTS,
     oneCommit: c.ONE_COMMIT,
     channelsUrl: c.CHANNELS_URL,
     channelsSeed: c.CHANNELS_SEED,

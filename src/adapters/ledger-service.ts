@@ -622,6 +622,7 @@ async function startProjections(
       if (reason !== undefined) console.warn(`projections lease: ${reason}`);
     },
     rebuildArea: onlineRebuildAreaFor(config, readModels),
+    rebuildBatchEvents: config.onlineRebuildBatchEvents,
   });
   await live.start();
   return live;

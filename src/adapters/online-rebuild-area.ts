@@ -34,9 +34,9 @@ export function onlineRebuildAreaFor(config: Pick<LedgerConfig, 'dataDir'>, live
 
 const SQLITE_SUFFIX = '.online-';
 
-/** The build file of `projection` beside the live file (a projection name is lower-case letters and dashes). */
+/** The build file of `projection` beside the live file (a projection name: lower-case letters, digits, `-` and `_`). */
 export function onlineBuildFile(liveFile: string, projection: string): string {
-  if (!/^[a-z][a-z0-9-]{0,62}$/.test(projection)) throw new Error(`not a projection name: ${projection}`);
+  if (!/^[a-z][a-z0-9_-]{0,62}$/.test(projection)) throw new Error(`not a projection name: ${projection}`);
   return `${liveFile}${SQLITE_SUFFIX}${projection}`;
 }
 

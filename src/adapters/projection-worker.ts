@@ -34,6 +34,7 @@ const live = new LeasedProjections(eventStore, readModels, projections, {
   onLeaseChange: (grant, reason) =>
     send({ kind: 'lease', token: grant?.token ?? null, ...(reason === undefined ? {} : { reason }) }),
   rebuildArea: onlineRebuildAreaFor(config, readModels),
+  rebuildBatchEvents: config.onlineRebuildBatchEvents,
   onRebuildStatus: (status) => send({ kind: 'rebuild-status', status }),
 });
 await live.start();

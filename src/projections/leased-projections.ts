@@ -48,6 +48,8 @@ export interface LeasedProjectionsOptions {
   readonly rebuildArea?: OnlineRebuildArea;
   /** Told every change of the online rebuild's status. */
   readonly onRebuildStatus?: (status: RebuildStatus) => void;
+  /** Events an online rebuild's build reads per step (default: the bulk rebuild's). */
+  readonly rebuildBatchEvents?: number;
 }
 
 /**
@@ -111,6 +113,7 @@ export class LeasedProjections {
         {
           ...(options.onRebuildStatus ? { onStatus: options.onRebuildStatus } : {}),
           onError: (error) => this.report(error),
+          ...(options.rebuildBatchEvents ? { limits: { maxBatchEvents: options.rebuildBatchEvents } } : {}),
         },
       );
     }

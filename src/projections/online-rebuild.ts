@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EventStore } from '../ports/event-store.js';
 import type { OnlineRebuildArea } from '../ports/read-model-staging.js';
 import type { LeaseFence, ReadModelStore } from '../ports/read-model-store.js';
@@ -97,7 +98,12 @@ export class OnlineRebuilds {
     private readonly area: OnlineRebuildArea,
     private readonly paused: PausableProjections,
     private readonly options: OnlineRebuildOptions = {},
-  ) {}
+  ) {
+    this.reads = yieldingReads(eventStore);
+  }
+
+  /** The event store as the rebuild reads it: yielding to the event loop before each page (yieldingReads). */
+  private readonly reads: EventStore;
 
   /** The running rebuild, or the last one (finished or failed); null before the first. */
   get status(): RebuildStatus | null {
@@ -204,7 +210,7 @@ export class OnlineRebuilds {
         await build.ensureCollections(projection.collections);
         await build.completeProjection(projection.name, collections, 'start');
       } else {
-        await rebuildProjectionsInBulk(this.eventStore, build, [projection], {
+        await rebuildProjectionsInBulk(this.reads, build, [projection], {
           through: head,
           onProgress: progress,
           ...(this.options.limits ? { limits: this.options.limits } : {}),
@@ -216,7 +222,7 @@ export class OnlineRebuilds {
     const store = await this.area.openCatchUp(projection.name);
     let open = true;
     try {
-      const runner = new ProjectionRunner(this.eventStore, store, [projection]);
+      const runner = new ProjectionRunner(this.reads, store, [projection]);
       const catchUpHead = await this.eventStore.headPosition();
       this.update({ phase: 'catching-up', head: catchUpHead === 'start' ? 0n : catchUpHead });
       await runner.catchUp(progress);
@@ -242,6 +248,26 @@ export class OnlineRebuilds {
   private report(error: unknown): void {
     (this.options.onError ?? ((e) => console.error('online rebuild failed:', e)))(error);
   }
+}
+
+/**
+ * `store` with each `readAll` put off to the event loop's next turn. The embedded stores answer at once
+ * (synchronous SQLite behind a promise), so a build's loop would otherwise run from first page to last
+ * in microtasks, and the live projections sharing the thread (their subscription's polls, the request
+ * thread's messages) would wait for the whole build: read-your-writes answers stalled for as long.
+ */
+function yieldingReads(store: EventStore): EventStore {
+  return new Proxy(store, {
+    get(target, key) {
+      if (key === 'readAll')
+        return async (...args: Parameters<EventStore['readAll']>) => {
+          await nextTurn();
+          return target.readAll(...args);
+        };
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 function messageOf(error: unknown): string {
