@@ -31,13 +31,17 @@ export async function rebuildOnline(
 ): Promise<RebuildView> {
   const keyId = env['LEDGER_KEY_ID'];
   const keyFile = env['LEDGER_KEY_FILE'];
-  if (!keyId || !keyFile) throw new Error('set LEDGER_KEY_ID (<entityId>/<keyNo>) and LEDGER_KEY_FILE (an operator key)');
+  if (!keyId || !keyFile)
+    throw new Error('set LEDGER_KEY_ID (<entityId>/<keyNo>) and LEDGER_KEY_FILE (an operator key)');
   const transport = new SignedTransport({
     baseUrl: env['LEDGER_URL'] ?? 'http://127.0.0.1:3000',
     keyId,
     privateKeyPem: readFileSync(keyFile, 'utf8'),
   });
-  const started = await transport.send({ method: 'POST', pathWithQuery: `/v1/projections/${encodeURIComponent(name)}/rebuild` });
+  const started = await transport.send({
+    method: 'POST',
+    pathWithQuery: `/v1/projections/${encodeURIComponent(name)}/rebuild`,
+  });
   let view = (JSON.parse(started.text) as { rebuild: RebuildView }).rebuild;
   console.log(describe(view));
   const deadline = Date.now() + MAX_WAIT_MS;

@@ -3,11 +3,7 @@ import type { LedgerConfig } from '../config.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
 import { projectionsFor } from '../projections/all-projections.js';
-import {
-  RebuildRefusedError,
-  type RebuildRefusal,
-  type RebuildStatus,
-} from '../projections/online-rebuild.js';
+import { RebuildRefusedError, type RebuildRefusal, type RebuildStatus } from '../projections/online-rebuild.js';
 import { PositionWaiter } from '../projections/position-wait.js';
 
 /** What the request thread sends the projection worker. */
@@ -183,7 +179,9 @@ export class ProjectionWorkerHost {
     return new Promise<RebuildStatus>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.answers.delete(requestId);
-        reject(new Error(`the projection worker did not answer the rebuild request in ${REBUILD_ANSWER_TIMEOUT_MS} ms`));
+        reject(
+          new Error(`the projection worker did not answer the rebuild request in ${REBUILD_ANSWER_TIMEOUT_MS} ms`),
+        );
       }, REBUILD_ANSWER_TIMEOUT_MS);
       this.answers.set(requestId, (answer) => {
         clearTimeout(timer);

@@ -1,10 +1,4 @@
-import type {
-  CollectionSpec,
-  DocumentWrite,
-  LeaseFence,
-  ReadModelStore,
-  StoredDocument,
-} from './read-model-store.js';
+import type { CollectionSpec, DocumentWrite, LeaseFence, ReadModelStore, StoredDocument } from './read-model-store.js';
 
 /**
  * Where `ledger rebuild` builds read models beside the live ones before swapping them in at once (a new

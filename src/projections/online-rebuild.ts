@@ -127,7 +127,8 @@ export class OnlineRebuilds {
     for (const projection of this.projections) {
       const recorded = versions.get(projection.name);
       if ((await this.live.getCheckpoint(projection.name)) === 'start') {
-        if (recorded !== projection.version) await this.live.recordProjectionVersion(projection.name, projection.version);
+        if (recorded !== projection.version)
+          await this.live.recordProjectionVersion(projection.name, projection.version);
       } else if ((recorded ?? 1) !== projection.version) stale.push(projection.name);
     }
     return stale;
@@ -191,7 +192,13 @@ export class OnlineRebuilds {
       }
       const switched = [...this.current!.switched, projection.name];
       const next = chosen[switched.length];
-      this.update({ switched, current: next?.name ?? null, phase: next ? 'building' : 'done', position: null, head: null });
+      this.update({
+        switched,
+        current: next?.name ?? null,
+        phase: next ? 'building' : 'done',
+        position: null,
+        head: null,
+      });
     }
     this.update({ finishedAt: new Date().toISOString() });
   }

@@ -47,7 +47,8 @@ describe('projection versions, and crashes mid-rebuild', () => {
     dataDir = ledger.dataDir;
     for (let i = 0; i < 2; i += 1) {
       const wallet = await openWallet(ledger.app);
-      for (let n = 0; n < 3; n += 1) expect((await recharge(ledger.app, wallet.accountId, '1.00')).statusCode).toBe(201);
+      for (let n = 0; n < 3; n += 1)
+        expect((await recharge(ledger.app, wallet.accountId, '1.00')).statusCode).toBe(201);
     }
     await ledger.close();
     eventStore = new SqliteEventStore(join(dataDir, EVENTS_FILE));
@@ -140,7 +141,9 @@ describe('projection versions, and crashes mid-rebuild', () => {
     const area = onlineRebuildAreaFor({ dataDir }, readModels);
     const build = await area.openBuild('balances');
     await build.ensureCollections(balancesV2.collections);
-    await build.writeDocuments([{ collection: BALANCES_COLLECTION, id: 'partial', data: { half: true }, position: 1n }]);
+    await build.writeDocuments([
+      { collection: BALANCES_COLLECTION, id: 'partial', data: { half: true }, position: 1n },
+    ]);
     await build.close();
     const leftOver = onlineBuildFile(join(dataDir, READ_MODELS_FILE), 'balances');
     expect(existsSync(leftOver)).toBe(true);

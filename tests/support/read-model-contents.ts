@@ -29,7 +29,10 @@ export async function readModelContents(
 }
 
 /** `projections` built from event zero into a fresh SQLite store of their own: what the live one must equal. */
-export async function builtAside(eventStore: EventStore, projections: readonly Projection[]): Promise<SqliteReadModelStore> {
+export async function builtAside(
+  eventStore: EventStore,
+  projections: readonly Projection[],
+): Promise<SqliteReadModelStore> {
   const aside = new SqliteReadModelStore(join(mkdtempSync(join(tmpdir(), 'ledger-aside-')), READ_MODELS_FILE));
   await new ProjectionRunner(eventStore, aside, projections).catchUp();
   return aside;

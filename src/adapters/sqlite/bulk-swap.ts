@@ -126,7 +126,10 @@ export function withAttached<T>(db: Database.Database, from: string, work: () =>
  * accepts, with its indexes, copies its rows, then its triggers and views. The checkpoints table is the
  * caller's to carry over (`hasCheckpoints`: the source has one).
  */
-export function copyAttachedTables(db: Database.Database, keep: (table: string) => boolean): { hasCheckpoints: boolean } {
+export function copyAttachedTables(
+  db: Database.Database,
+  keep: (table: string) => boolean,
+): { hasCheckpoints: boolean } {
   const objects = db
     .prepare(
       `SELECT type, name, tbl_name AS tableName, sql FROM source.sqlite_master

@@ -490,10 +490,9 @@ export class SqliteReadModelStore implements ReadModelStore, ReadModelStaging {
           copyAttachedTables(this.db, (table) => tables.includes(table));
           this.db.prepare(`DELETE FROM rm_checkpoints WHERE projection = ?`).run(projection.name);
           if (built)
-            this.db.prepare(`INSERT INTO rm_checkpoints (projection, position) VALUES (?, ?)`).run(
-              projection.name,
-              built.position,
-            );
+            this.db
+              .prepare(`INSERT INTO rm_checkpoints (projection, position) VALUES (?, ?)`)
+              .run(projection.name, built.position);
           this.statement(
             `INSERT INTO rm__versions (projection, version) VALUES (?, ?)
              ON CONFLICT (projection) DO UPDATE SET version = excluded.version`,

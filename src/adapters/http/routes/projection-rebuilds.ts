@@ -22,7 +22,9 @@ export const rebuildStatusView = z
   })
   .meta({ id: 'ProjectionRebuild' });
 
-export const rebuildAnswerView = z.object({ rebuild: rebuildStatusView.nullable() }).meta({ id: 'ProjectionRebuildAnswer' });
+export const rebuildAnswerView = z
+  .object({ rebuild: rebuildStatusView.nullable() })
+  .meta({ id: 'ProjectionRebuildAnswer' });
 
 /** A status as the API shows it (positions as decimal strings). */
 export function rebuildStatusJson(status: RebuildStatus): z.infer<typeof rebuildStatusView> {
