@@ -37,12 +37,17 @@ export function rebuildStatusJson(status: RebuildStatus): z.infer<typeof rebuild
   };
 }
 
-const REFUSAL_STATUS = { projection_not_found: 404, rebuild_in_progress: 409, projections_not_held: 409 } as const;
-const REFUSAL_TITLE = {
-  projection_not_found: 'No such projection',
-  rebuild_in_progress: 'A rebuild is already running',
-  projections_not_held: 'This instance does not run the projections',
-} as const;
+/** The problem answering a refused rebuild (each code with its one status, as docs/operations.md lists them). */
+function refusalProblem(error: RebuildRefusedError): HttpProblem {
+  switch (error.code) {
+    case 'projection_not_found':
+      return new HttpProblem(404, 'projection_not_found', 'No such projection', error.message);
+    case 'rebuild_in_progress':
+      return new HttpProblem(409, 'rebuild_in_progress', 'A rebuild is already running', error.message);
+    case 'projections_not_held':
+      return new HttpProblem(409, 'projections_not_held', 'This instance does not run the projections', error.message);
+  }
+}
 
 /**
  * Online rebuild of a read model while the service takes commands (src/projections/online-rebuild.ts):
@@ -73,7 +78,7 @@ export function projectionRebuildRoutes(service: LedgerService): FastifyPluginAs
           return reply.status(202).send({ rebuild: rebuildStatusJson(status) });
         } catch (error) {
           if (!(error instanceof RebuildRefusedError)) throw error;
-          throw new HttpProblem(REFUSAL_STATUS[error.code], error.code, REFUSAL_TITLE[error.code], error.message);
+          throw refusalProblem(error);
         }
       },
     );
