@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { SignedTransport } from '../src/client/signed-transport.js';
+import { LedgerClient } from '../src/client/ledger-client.js';
+import type { ProjectionRebuildAnswer } from '../src/client/api-types.js';
 
 /**
  * `ledger projections rebuild <name|all>`: asks the running service for an online rebuild (POST
@@ -13,16 +14,7 @@ import { SignedTransport } from '../src/client/signed-transport.js';
 const POLL_INTERVAL_MS = 1_000;
 const MAX_WAIT_MS = 6 * 60 * 60_000;
 
-interface RebuildView {
-  readonly current: string | null;
-  readonly phase: string;
-  readonly position: string | null;
-  readonly head: string | null;
-  readonly switched: readonly string[];
-  readonly projections: readonly string[];
-  readonly error: string | null;
-  readonly finishedAt: string | null;
-}
+type RebuildView = NonNullable<ProjectionRebuildAnswer['rebuild']>;
 
 export async function rebuildOnline(
   name: string,
@@ -33,22 +25,17 @@ export async function rebuildOnline(
   const keyFile = env['LEDGER_KEY_FILE'];
   if (!keyId || !keyFile)
     throw new Error('set LEDGER_KEY_ID (<entityId>/<keyNo>) and LEDGER_KEY_FILE (an operator key)');
-  const transport = new SignedTransport({
+  const client = new LedgerClient({
     baseUrl: env['LEDGER_URL'] ?? 'http://127.0.0.1:3000',
     keyId,
     privateKeyPem: readFileSync(keyFile, 'utf8'),
   });
-  const started = await transport.send({
-    method: 'POST',
-    pathWithQuery: `/v1/projections/${encodeURIComponent(name)}/rebuild`,
-  });
-  let view = (JSON.parse(started.text) as { rebuild: RebuildView }).rebuild;
+  let view = (await client.rebuildProjection(name)).rebuild!;
   console.log(describe(view));
   const deadline = Date.now() + MAX_WAIT_MS;
   while (options.wait && view.finishedAt === null && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-    const answer = await transport.send({ method: 'GET', pathWithQuery: '/v1/projections/rebuild' });
-    view = (JSON.parse(answer.text) as { rebuild: RebuildView }).rebuild;
+    view = (await client.getProjectionRebuild()).rebuild!;
     console.log(describe(view));
   }
   if (view.phase === 'failed') throw new Error(`the rebuild failed: ${view.error ?? 'no reason given'}`);

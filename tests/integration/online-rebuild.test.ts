@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rebuildOnline } from '../../scripts/rebuild-online.js';
 import { BALANCES_COLLECTION } from '../../src/projections/balances.js';
 import { builtAside, readModelContents } from '../support/read-model-contents.js';
 import { allDocuments } from '../support/read-model-documents.js';
@@ -115,6 +119,30 @@ describe('online rebuild while commands flow', () => {
     expect(unknown.json<{ code: string }>().code).toBe('projection_not_found');
     const unsigned = await ledger.app.inject({ method: 'POST', url: '/v1/projections/balances/rebuild' });
     expect(unsigned.statusCode).toBe(401);
+  });
+
+  it('`ledger projections rebuild <name> --wait` asks the service over HTTP and follows it to the switch', async () => {
+    const address = await ledger.app.listen({ host: '127.0.0.1', port: 0 });
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'ledger-key-')), 'operator.pem');
+    writeFileSync(keyFile, ledger.operator.privateKeyPem, { mode: 0o600 });
+    const logged: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => logged.push(line);
+    try {
+      const done = await rebuildOnline(
+        'balances',
+        { wait: true },
+        {
+          LEDGER_URL: address,
+          LEDGER_KEY_ID: ledger.operator.keyId,
+          LEDGER_KEY_FILE: keyFile,
+        },
+      );
+      expect(done).toMatchObject({ phase: 'done', switched: ['balances'], reason: 'operator' });
+    } finally {
+      console.log = log;
+    }
+    expect(logged.at(-1)).toBe('rebuild balances: finished done (switched: balances)');
   });
 
   it('readiness and the projection status show a rebuild while it runs, and the last one after', async () => {
