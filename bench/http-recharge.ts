@@ -46,7 +46,7 @@ export const name = 'http-recharge';
 
 /** Wallets recharged (quick mode opens fewer: setup is not measured, but counts against the two minutes). */
 const WALLETS = { full: 1_000, quick: 500 } as const;
-const CONNECTIONS = 64;
+export const CONNECTIONS = 64;
 const TARGET_RATIO = 0.5;
 /** Each side's measured time is split into this many alternating rounds. */
 const ROUNDS = 2;
@@ -60,7 +60,7 @@ const CREATED = 201;
 /** The bare route's requests name an account that needs not exist. */
 const BASELINE_ACCOUNT_ID = '1010000000000000';
 
-interface Target {
+export interface Target {
   readonly baseUrl: string;
   /** The route posted to: RECHARGE_PATH, or the limit route's. */
   readonly path: string;
@@ -263,7 +263,7 @@ export async function startBareRoute(
 }
 
 /** The real service in `dir`, listening, with an operator key and `wallets` open wallets. */
-async function startLedger(
+export async function startLedger(
   dir: string,
   wallets: number,
 ): Promise<{ service: LedgerService; target: Target; close(): Promise<void> }> {
@@ -336,8 +336,8 @@ async function openWallets(app: FastifyInstance, signer: RequestSigner, count: n
   });
 }
 
-/** Recharge load on `target`, with Idempotency-Keys no earlier run used. */
-function load(target: Target, durationSeconds: number): Promise<HttpLoadResult> {
+/** Recharge load on `target` over CONNECTIONS connections, with Idempotency-Keys no earlier run used. */
+export function load(target: Target, durationSeconds: number): Promise<HttpLoadResult> {
   const args: RechargeRequestArgs = {
     path: target.path,
     accountIds: target.accountIds,

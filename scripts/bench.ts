@@ -16,6 +16,7 @@ import {
 } from '../bench/harness.js';
 import * as coldStart1m from '../bench/cold-start-1m.js';
 import * as httpRecharge from '../bench/http-recharge.js';
+import * as onlineRebuild from '../bench/online-rebuild.js';
 import * as paymentCodes from '../bench/payment-codes.js';
 import * as paymentP99LongStream from '../bench/payment-p99-long-stream.js';
 import * as payments from '../bench/payments.js';
@@ -50,6 +51,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   paymentCodes,
   reconciliationMatch,
   bindings,
+  onlineRebuild,
 ];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only <name>]...

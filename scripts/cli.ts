@@ -12,6 +12,7 @@ import { printProjectionStatus } from './projection-status.js';
 import { printInstances } from './instance-status.js';
 import { reconCommand } from './recon.js';
 import { rebuildProjections } from './rebuild.js';
+import { rebuildOnline } from './rebuild-online.js';
 import { SERVE_EXIT_STORE_DAMAGED, serve } from './serve.js';
 import { vaultCommand } from './vault.js';
 
@@ -50,6 +51,14 @@ program
   .description("Show each read model's checkpoint and which service instance holds the projections lease, until when")
   .action(async () => {
     await printProjectionStatus(loadConfig());
+  })
+  .command('rebuild <name>')
+  .description(
+    'Rebuild a read model (or all) online in the running service, which goes on taking commands (signed as LEDGER_KEY_ID with LEDGER_KEY_FILE, at LEDGER_URL)',
+  )
+  .option('-w, --wait', 'follow the progress until it is switched in or fails')
+  .action(async (name: string, options: { wait?: boolean }) => {
+    await rebuildOnline(name, { wait: options.wait ?? false });
   });
 
 program

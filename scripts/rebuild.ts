@@ -3,6 +3,7 @@ import type { LedgerConfig } from '../src/config.js';
 import { rebuildReadModelsInBulk } from '../src/adapters/bulk-rebuild.js';
 import { openEventStore, openReadModelStore } from '../src/adapters/storage.js';
 import { projectionsFor } from '../src/projections/all-projections.js';
+import type { Projection } from '../src/projections/projection.js';
 import { lockEmbeddedStore, requireEmbeddedStore, requireEvents } from './store-guards.js';
 
 /** What a rebuild read, counted as `ledger audit verify` counts: events, the streams they belong to, the last position. */
@@ -69,6 +70,7 @@ export async function rebuildProjections(config: LedgerConfig, names?: readonly 
     } finally {
       bar.stop();
     }
+    await recordVersions(config, chosen);
     const summary: RebuildSummary = {
       projections: chosen.map((p) => p.name),
       events: tally.events,
@@ -83,6 +85,16 @@ export async function rebuildProjections(config: LedgerConfig, names?: readonly 
     return summary;
   } finally {
     lock?.release();
+  }
+}
+
+/** The rebuilt read models are this code's: the next start finds their versions current (nothing to rebuild online). */
+async function recordVersions(config: LedgerConfig, rebuilt: readonly Projection[]): Promise<void> {
+  const readModels = await openReadModelStore(config);
+  try {
+    for (const projection of rebuilt) await readModels.recordProjectionVersion(projection.name, projection.version);
+  } finally {
+    await readModels.close();
   }
 }
 

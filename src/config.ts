@@ -81,6 +81,9 @@ const configSchema = z.object({
   INSTANCE_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** An instance silent this long is gone: its unanswered idempotency claims are taken over at once. */
   INSTANCE_STALE_AFTER_MS: z.coerce.number().int().min(1_000).max(600_000).default(10_000),
+  // Events an online rebuild reads and applies per step (src/projections/online-rebuild.ts): smaller steps
+  // leave the live projections more turns on the projection worker's core, and take longer.
+  ONLINE_REBUILD_BATCH_EVENTS: z.coerce.number().int().min(1).max(10_000).default(1_000),
   /** `auto`: an operation in one commit where the event store can (SQLite); `off`: always the per-stream process. */
   ONE_COMMIT: z.enum(['auto', 'off']).default('auto'),
   /** The channel simulator process (`ledger channels simulate`); unset: a simulator runs inside the service. */
@@ -243,6 +246,7 @@ export type LedgerConfig = {
   readonly projectionLeaseTtlMs: number;
   /** Each instance's heartbeat in the instance registry (src/commands/claim-owners.ts). */
   readonly instanceHeartbeat: { readonly beatIntervalMs: number; readonly staleAfterMs: number };
+  readonly onlineRebuildBatchEvents: number;
   readonly oneCommit: 'auto' | 'off';
   readonly channelsUrl: string | undefined;
   readonly channelsSeed: string;
@@ -415,6 +419,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): LedgerConfig {
     projectionsThread: c.PROJECTIONS_THREAD,
     projectionLeaseTtlMs: c.PROJECTION_LEASE_TTL_MS,
     instanceHeartbeat: { beatIntervalMs: c.INSTANCE_HEARTBEAT_INTERVAL_MS, staleAfterMs: c.INSTANCE_STALE_AFTER_MS },
+    onlineRebuildBatchEvents: c.ONLINE_REBUILD_BATCH_EVENTS,
     oneCommit: c.ONE_COMMIT,
     channelsUrl: c.CHANNELS_URL,
     channelsSeed: c.CHANNELS_SEED,

@@ -35,6 +35,8 @@ import type { Projection } from '../projections/projection.js';
 import { projectionsFor } from '../projections/all-projections.js';
 import { LeasedProjections, leaseTimingFor } from '../projections/leased-projections.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
+import { RebuildRefusedError, type RebuildStatus } from '../projections/online-rebuild.js';
+import { onlineRebuildAreaFor } from './online-rebuild-area.js';
 import { ProjectionWorkerHost } from './projection-worker-host.js';
 import { setUpChannels, type ChannelSetup, type ChannelSetupOptions } from './channels/channel-setup.js';
 import { ScryptPasswordHasher } from './crypto/scrypt-password-hasher.js';
@@ -95,6 +97,10 @@ export interface LiveProjections {
   readonly holding: boolean;
   /** Read-your-writes: resolves once `projection` has written `position`, or fails after `timeoutMs`. */
   waitForPosition(projection: string, position: bigint, timeoutMs: number): Promise<void>;
+  /** Starts an online rebuild where the projections run (RebuildRefusedError when it cannot here). */
+  rebuild(projections: readonly string[] | 'all'): Promise<RebuildStatus>;
+  /** This instance's running online rebuild, or its last one; null before any. */
+  readonly rebuildStatus: RebuildStatus | null;
   stop(): Promise<void>;
 }
 
@@ -611,6 +617,9 @@ async function startProjections(
         return runner.healthy;
       },
       waitForPosition: (projection, position, timeoutMs) => runner.waitForPosition(projection, position, timeoutMs),
+      rebuild: () =>
+        Promise.reject(new RebuildRefusedError('projections_not_held', 'this process runs no projections')),
+      rebuildStatus: null,
       stop: () => runner.stop(),
     };
   }
@@ -640,6 +649,8 @@ async function startProjections(
     onLeaseChange: (_grant, reason) => {
       if (reason !== undefined) console.warn(`projections lease: ${reason}`);
     },
+    rebuildArea: onlineRebuildAreaFor(config, readModels),
+    rebuildBatchEvents: config.onlineRebuildBatchEvents,
   });
   await live.start();
   return live;

@@ -3,10 +3,15 @@ import type { LedgerConfig } from '../config.js';
 import type { EventStore } from '../ports/event-store.js';
 import type { ReadModelStore } from '../ports/read-model-store.js';
 import { projectionsFor } from '../projections/all-projections.js';
+import { RebuildRefusedError, type RebuildRefusal, type RebuildStatus } from '../projections/online-rebuild.js';
 import { PositionWaiter } from '../projections/position-wait.js';
 
 /** What the request thread sends the projection worker. */
-export type ToProjectionWorker = { readonly kind: 'flush' } | { readonly kind: 'stop' };
+export type ToProjectionWorker =
+  | { readonly kind: 'flush' }
+  | { readonly kind: 'stop' }
+  /** Start an online rebuild (answered by `rebuild-answer` with the same id). */
+  | { readonly kind: 'rebuild'; readonly requestId: number; readonly projections: readonly string[] | 'all' };
 
 /** What the projection worker sends back. */
 export type FromProjectionWorker =
@@ -14,7 +19,15 @@ export type FromProjectionWorker =
   | { readonly kind: 'checkpoint'; readonly projection: string; readonly position: bigint }
   /** The worker took the projections lease (its token) or stopped holding it (null, and why). */
   | { readonly kind: 'lease'; readonly token: bigint | null; readonly reason?: string }
-  | { readonly kind: 'error'; readonly error: unknown };
+  | { readonly kind: 'error'; readonly error: unknown }
+  | {
+      readonly kind: 'rebuild-answer';
+      readonly requestId: number;
+      readonly status?: RebuildStatus;
+      readonly refused?: { readonly code: RebuildRefusal; readonly message: string };
+    }
+  /** Every change of the online rebuild's status. */
+  | { readonly kind: 'rebuild-status'; readonly status: RebuildStatus };
 
 export interface ProjectionWorkerData {
   readonly config: LedgerConfig;
@@ -26,6 +39,8 @@ export interface ProjectionWorkerData {
 const MAX_RESTART_BACKOFF_MS = 30_000;
 /** How long a graceful stop lets the worker write what it holds before it is terminated. */
 const STOP_TIMEOUT_MS = 10_000;
+/** How long a rebuild request waits for the worker's answer (it answers at once unless it is stuck). */
+const REBUILD_ANSWER_TIMEOUT_MS = 10_000;
 
 /**
  * The projections in a worker thread (node:worker_threads): the ProjectionRunner runs there over its own
@@ -47,6 +62,10 @@ export class ProjectionWorkerHost {
   private deaths = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private exited: Promise<void> = Promise.resolve();
+  private lastRebuild: RebuildStatus | null = null;
+  private nextRequestId = 1;
+  /** Rebuild requests sent to the worker and not answered yet, by id. */
+  private readonly answers = new Map<number, (answer: FromProjectionWorker & { kind: 'rebuild-answer' }) => void>();
 
   constructor(
     private readonly config: LedgerConfig,
@@ -107,6 +126,12 @@ export class ProjectionWorkerHost {
           this.failing = true;
           this.onError(message.error);
           break;
+        case 'rebuild-answer':
+          this.answers.get(message.requestId)?.(message);
+          break;
+        case 'rebuild-status':
+          this.lastRebuild = message.status;
+          break;
       }
     });
     worker.on('error', (error) => {
@@ -138,6 +163,36 @@ export class ProjectionWorkerHost {
 
   waitForPosition(projection: string, position: bigint, timeoutMs: number): Promise<void> {
     return this.positions.waitForPosition(projection, position, timeoutMs);
+  }
+
+  /** The worker's running online rebuild, or its last one (a restarted worker's first is null again). */
+  get rebuildStatus(): RebuildStatus | null {
+    return this.lastRebuild;
+  }
+
+  /** Asks the worker to start an online rebuild (it refuses unless it holds the lease and none runs). */
+  rebuild(projections: readonly string[] | 'all'): Promise<RebuildStatus> {
+    const worker = this.worker;
+    if (!worker || !this.running)
+      return Promise.reject(new RebuildRefusedError('projections_not_held', 'the projection worker is not running'));
+    const requestId = this.nextRequestId++;
+    return new Promise<RebuildStatus>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.answers.delete(requestId);
+        reject(
+          new Error(`the projection worker did not answer the rebuild request in ${REBUILD_ANSWER_TIMEOUT_MS} ms`),
+        );
+      }, REBUILD_ANSWER_TIMEOUT_MS);
+      this.answers.set(requestId, (answer) => {
+        clearTimeout(timer);
+        this.answers.delete(requestId);
+        if (answer.status) {
+          this.lastRebuild = answer.status;
+          resolve(answer.status);
+        } else reject(new RebuildRefusedError(answer.refused!.code, answer.refused!.message));
+      });
+      worker.postMessage({ kind: 'rebuild', requestId, projections } satisfies ToProjectionWorker);
+    });
   }
 
   /** Ends the worker as a crash would (operations drills, tests): it is restarted like any dead worker. */

@@ -1,6 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { projectionsFor } from '../projections/all-projections.js';
 import { LeasedProjections, leaseTimingFor } from '../projections/leased-projections.js';
+import { RebuildRefusedError } from '../projections/online-rebuild.js';
+import { onlineRebuildAreaFor } from './online-rebuild-area.js';
 import type { FromProjectionWorker, ProjectionWorkerData, ToProjectionWorker } from './projection-worker-host.js';
 import { openEventStore, openReadModelStore } from './storage.js';
 
@@ -31,6 +33,9 @@ const live = new LeasedProjections(eventStore, readModels, projections, {
   onCheckpoint: (projection, position) => send({ kind: 'checkpoint', projection, position }),
   onLeaseChange: (grant, reason) =>
     send({ kind: 'lease', token: grant?.token ?? null, ...(reason === undefined ? {} : { reason }) }),
+  rebuildArea: onlineRebuildAreaFor(config, readModels),
+  rebuildBatchEvents: config.onlineRebuildBatchEvents,
+  onRebuildStatus: (status) => send({ kind: 'rebuild-status', status }),
 });
 await live.start();
 
@@ -38,6 +43,20 @@ port.on('message', (message: ToProjectionWorker) => {
   switch (message.kind) {
     case 'flush':
       live.requestFlush();
+      break;
+    case 'rebuild':
+      live.rebuild(message.projections).then(
+        (status) => send({ kind: 'rebuild-answer', requestId: message.requestId, status }),
+        (error: unknown) =>
+          send({
+            kind: 'rebuild-answer',
+            requestId: message.requestId,
+            refused:
+              error instanceof RebuildRefusedError
+                ? { code: error.code, message: error.message }
+                : { code: 'projections_not_held', message: String(error) },
+          }),
+      );
       break;
     case 'stop':
       void (async () => {

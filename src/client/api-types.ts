@@ -20,6 +20,7 @@ import type * as payments from '../adapters/http/routes/payments.js';
 import type * as paymentCodes from '../adapters/http/routes/payment-codes.js';
 import type * as preauths from '../adapters/http/routes/preauths.js';
 import type * as projections from '../adapters/http/routes/projection-status.js';
+import type * as rebuilds from '../adapters/http/routes/projection-rebuilds.js';
 import type * as recharges from '../adapters/http/routes/recharges.js';
 import type * as reconBreaks from '../adapters/http/routes/reconciliation-breaks.js';
 import type * as reconciliation from '../adapters/http/routes/reconciliation.js';
@@ -188,6 +189,7 @@ export type WebhookDeliveryPage = Out<typeof webhookDeliveries.webhookDeliveryPa
 
 export type LogHead = Out<typeof log.logHeadView>;
 export type ProjectionStatus = Out<typeof projections.projectionStatusView>;
+export type ProjectionRebuildAnswer = Out<typeof rebuilds.rebuildAnswerView>;
 
 export type ReconciliationBreakListQuery = Paged<In<typeof reconBreaks.breakListQuery>>;
 export type ReconciliationBreakCsvQuery = In<typeof reconBreaks.breakCsvQuery>;

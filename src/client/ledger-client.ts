@@ -687,6 +687,16 @@ export class LedgerClient {
     return this.read(ROUTES.getProjectionStatus, NO_PARAMS);
   }
 
+  /** Starts an online rebuild of a read model (`all`: every one) on the lease holder. Operators only. */
+  rebuildProjection(name: string): Promise<Api.ProjectionRebuildAnswer> {
+    return this.command(ROUTES.rebuildProjection, { name }, undefined);
+  }
+
+  /** The running online rebuild, or the last one (null before any): phase, position / head. Operators only. */
+  getProjectionRebuild(): Promise<Api.ProjectionRebuildAnswer> {
+    return this.read(ROUTES.getProjectionRebuild, NO_PARAMS);
+  }
+
   /**
    * Every item of one of the `list...` listings, page after page:
    * `for await (const p of client.listed((q) => client.listPayments(q), { status: 'completed' }))`.

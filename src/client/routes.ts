@@ -133,6 +133,8 @@ export const ROUTES = {
 
   logHead: { method: 'GET', path: '/v1/log/head' },
   getProjectionStatus: { method: 'GET', path: '/v1/projections' },
+  rebuildProjection: { method: 'POST', path: '/v1/projections/{name}/rebuild' },
+  getProjectionRebuild: { method: 'GET', path: '/v1/projections/rebuild' },
 
   listReconciliationDays: { method: 'GET', path: '/v1/reconciliation/days' },
   exportReconciliationDaysCsv: { method: 'GET', path: '/v1/reconciliation/days.csv' },

@@ -1,4 +1,4 @@
-import type { CollectionSpec, DocumentWrite, StoredDocument } from './read-model-store.js';
+import type { CollectionSpec, DocumentWrite, LeaseFence, ReadModelStore, StoredDocument } from './read-model-store.js';
 
 /**
  * Where `ledger rebuild` builds read models beside the live ones before swapping them in at once (a new
@@ -30,3 +30,32 @@ export interface ReadModelStaging {
 
 /** Largest number of writes one `writeDocuments` may carry. */
 export const MAX_STAGED_WRITES_PER_CALL = 10_000;
+
+/**
+ * Where an online rebuild (src/projections/online-rebuild.ts) builds one projection beside its live
+ * documents while the service runs, and how it switches them in. One area per live store; one build per
+ * projection at a time.
+ *
+ * Adapters (src/adapters/online-rebuild-area.ts): SQLite, a file of its own per projection
+ * (`read-models.sqlite.online-<projection>`) copied into the live file in one transaction; MongoDB,
+ * collections under `_online.<projection>.` renamed over the live ones.
+ */
+export interface OnlineRebuildArea {
+  /** Removes every build an interrupted online rebuild left (a crash mid-rebuild): called on start. */
+  discardAll(): Promise<void>;
+  /** Removes `projection`'s build, if any. */
+  discard(projection: string): Promise<void>;
+  /** An empty staging area for `projection`'s bulk build. */
+  openBuild(projection: string): Promise<ReadModelStaging>;
+  /** The completed bulk build as a store, for catching it up with the log's head (ProjectionRunner). */
+  openCatchUp(projection: string): Promise<ReadModelStore>;
+  /**
+   * Replaces the live documents and checkpoint of `projection` by its build's (closed first), and records
+   * `version` as the one they were built with. Fenced by the projections lease when `fence` is given:
+   * refused (LeaseLostError, nothing switched) once another instance holds it.
+   */
+  switchIn(
+    projection: { readonly name: string; readonly collections: readonly string[]; readonly version: number },
+    fence?: LeaseFence,
+  ): Promise<void>;
+}

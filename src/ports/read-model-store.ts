@@ -130,6 +130,13 @@ export interface ReadModelStore {
    * not keep the next service waiting for it to expire.
    */
   freeAllLeases(): Promise<void>;
+  /**
+   * The version each projection's stored documents were built with (Projection.version), as recorded by
+   * `recordProjectionVersion` or an online rebuild's switch; a projection never recorded is absent.
+   */
+  getProjectionVersions(): Promise<Map<string, number>>;
+  /** Records the version a projection's stored documents are built with (replacing what was recorded). */
+  recordProjectionVersion(projection: string, version: number): Promise<void>;
   /** Removes a projection's documents and checkpoint (before a rebuild). */
   resetProjection(projection: string, collections: readonly string[]): Promise<void>;
   close(): Promise<void>;
@@ -169,6 +176,12 @@ export function validateLeaseTtl(ttlMs: number): void {
   if (!Number.isInteger(ttlMs) || ttlMs < MIN_LEASE_TTL_MS || ttlMs > MAX_LEASE_TTL_MS) {
     throw new InvalidQueryError(`a lease TTL is an integer from ${MIN_LEASE_TTL_MS} to ${MAX_LEASE_TTL_MS} ms`);
   }
+}
+
+/** Checks a projection version before it reaches a store (Projection.version); both adapters call it. */
+export function validateProjectionVersion(version: number): void {
+  if (!Number.isSafeInteger(version) || version < 1)
+    throw new InvalidQueryError(`a projection version is a positive integer: ${version}`);
 }
 
 /** Largest page `find` returns. */

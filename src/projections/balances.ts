@@ -87,6 +87,7 @@ function settingChanged(
 
 export const balancesProjection: Projection = {
   name: 'balances',
+  version: 1,
   collections: [{ name: BALANCES_COLLECTION, indexes: ['ownerId', 'accountType', 'currency', 'status', 'openedAt'] }],
   eventTypes: ['AccountOpened', ...FUNDS_MOVEMENT_EVENT_TYPES, 'AccountFlagsChanged', 'AccountStatusChanged'],
   handle(event: LedgerEvent, envelope: EventEnvelope): DocumentChange[] {

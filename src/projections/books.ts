@@ -236,6 +236,7 @@ function entryDocument(
 export function booksProjection(timeZone: string): AccountingProjection {
   return {
     name: BOOKS_PROJECTION,
+    version: 1,
     accountingTimeZone: timeZone,
     collections: [
       { name: JOURNAL_ENTRIES_COLLECTION, indexes: ['datePositionKey', 'operationId', 'positionKey'], writeOnce: true },

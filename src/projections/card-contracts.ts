@@ -59,6 +59,7 @@ function changed(
 
 export const cardContractsProjection: Projection = {
   name: CARD_CONTRACTS_PROJECTION,
+  version: 1,
   collections: [
     {
       name: CARD_CONTRACTS_COLLECTION,

@@ -273,6 +273,7 @@ export function channelOrdersProjection(accountingTimeZone: string): AccountingP
 
   return {
     name: 'channel-orders',
+    version: 1,
     accountingTimeZone,
     collections: [
       {

@@ -50,6 +50,7 @@ function changed(
 
 export const entitiesProjection: Projection = {
   name: ENTITIES_PROJECTION,
+  version: 1,
   collections: [{ name: ENTITIES_COLLECTION, indexes: ['registeredAt', 'kindTimeKey'] }],
   eventTypes: [
     'EntityRegistered',

@@ -1,5 +1,7 @@
 import type { EventStore } from '../ports/event-store.js';
+import type { OnlineRebuildArea } from '../ports/read-model-staging.js';
 import { LeaseLostError, type LeaseGrant, type ReadModelStore } from '../ports/read-model-store.js';
+import { OnlineRebuilds, RebuildRefusedError, type RebuildStatus } from './online-rebuild.js';
 import { PositionWaiter } from './position-wait.js';
 import type { Projection } from './projection.js';
 import { ProjectionRunner, type ProjectionRunnerOptions } from './projection-runner.js';
@@ -38,6 +40,16 @@ export interface LeasedProjectionsOptions {
    * unless it was a graceful stop). Losing the lease is no failure: the instance goes on as a standby.
    */
   readonly onLeaseChange?: (grant: LeaseGrant | null, reason?: string) => void;
+  /**
+   * Where online rebuilds build (src/projections/online-rebuild.ts); without one, `rebuild` is refused
+   * and no version is checked. While holding the lease, this instance rebuilds on start the projections
+   * whose version changed, and an operator's rebuild on request.
+   */
+  readonly rebuildArea?: OnlineRebuildArea;
+  /** Told every change of the online rebuild's status. */
+  readonly onRebuildStatus?: (status: RebuildStatus) => void;
+  /** Events an online rebuild's build reads per step (default: the bulk rebuild's). */
+  readonly rebuildBatchEvents?: number;
 }
 
 /**
@@ -72,6 +84,7 @@ export class LeasedProjections {
   private losing: Promise<void> | undefined;
   private readonly checkpoints = new Map<string, bigint>();
   private readonly positions: PositionWaiter;
+  private readonly rebuilds: OnlineRebuilds | undefined;
 
   constructor(
     private readonly eventStore: EventStore,
@@ -90,6 +103,51 @@ export class LeasedProjections {
       onBehind: () => this.runner?.requestFlush(),
       pollIntervalMs: 25,
     });
+    if (options.rebuildArea) {
+      this.rebuilds = new OnlineRebuilds(
+        eventStore,
+        readModels,
+        projections,
+        options.rebuildArea,
+        { whilePaused: (work) => this.whilePaused(work) },
+        {
+          ...(options.onRebuildStatus ? { onStatus: options.onRebuildStatus } : {}),
+          onError: (error) => this.report(error),
+          ...(options.rebuildBatchEvents ? { limits: { maxBatchEvents: options.rebuildBatchEvents } } : {}),
+        },
+      );
+    }
+  }
+
+  /**
+   * Starts an online rebuild of `names` (or all) here; refused unless this instance holds the lease (the
+   * switch pauses the live runner, which runs where the lease is) or while another rebuild runs.
+   */
+  async rebuild(names: readonly string[] | 'all'): Promise<RebuildStatus> {
+    if (!this.rebuilds) throw new RebuildRefusedError('projections_not_held', 'this instance runs no online rebuilds');
+    if (!this.holding)
+      throw new RebuildRefusedError(
+        'projections_not_held',
+        'this instance does not hold the projections lease: ask the one that does (GET /v1/projections)',
+      );
+    return this.rebuilds.start(names, 'operator');
+  }
+
+  /** The running online rebuild, or the last one; null before any. */
+  get rebuildStatus(): RebuildStatus | null {
+    return this.rebuilds?.status ?? null;
+  }
+
+  /** Resolves once no online rebuild runs (tests). */
+  async rebuildsIdle(): Promise<void> {
+    await this.rebuilds?.idle();
+  }
+
+  private whilePaused<T>(work: (fence: { lease: string; token: bigint }) => Promise<T>): Promise<T> {
+    const { runner, grant } = this;
+    if (!runner || !grant)
+      throw new RebuildRefusedError('projections_not_held', 'this instance no longer holds the projections lease');
+    return runner.whilePaused(() => work({ lease: grant.name, token: grant.token }));
   }
 
   /** This instance's holder id, as the store's leases name it. */
@@ -125,6 +183,8 @@ export class LeasedProjections {
   /** Graceful: the holder writes what it applied, catches up with the head, and releases the lease. */
   async stop(): Promise<void> {
     this.stopped = true;
+    // A rebuild under way is abandoned (its build dropped): the next holder starts one again if needed.
+    await this.rebuilds?.stop();
     this.wakeLoop?.();
     await this.loop;
     await this.losing;
@@ -183,7 +243,10 @@ export class LeasedProjections {
     this.runner = runner;
     this.options.onLeaseChange?.(grant);
     try {
+      // Read before the runner writes: a projection without documents yet is built with this version.
+      const stale = (await this.rebuilds?.prepareOnStart()) ?? [];
       await runner.start();
+      if (stale.length > 0 && this.rebuilds && !this.rebuilds.busy) this.rebuilds.start(stale, 'version');
     } catch (error) {
       // Its checkpoints could not be read: give the lease up and try again at the next poll.
       this.report(error);

@@ -237,6 +237,7 @@ function refundEnded(
 
 export const operationsProjection: Projection = {
   name: 'operations',
+  version: 1,
   collections: [
     {
       name: OPERATIONS_COLLECTION,

@@ -60,6 +60,7 @@ function settle(paymentId: string, status: Exclude<PayerPaymentStatus, 'open'>):
 
 export const payerHistoryProjection: Projection = {
   name: PAYER_HISTORY_PROJECTION,
+  version: 1,
   collections: [{ name: PAYER_PAYMENTS_COLLECTION, indexes: ['payerTimeKey', 'succeededTimeKey'] }],
   eventTypes: ['ChannelPaymentCreated', 'ChannelPaymentSucceeded', 'ChannelPaymentFailed', 'ChannelPaymentExpired'],
   handle(event: LedgerEvent, _envelope: EventEnvelope): DocumentChange[] {

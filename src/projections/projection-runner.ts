@@ -71,6 +71,8 @@ export class ProjectionRunner {
    */
   private readonly documents = new Map<string, CachedDocument>();
   private subscription: AllSubscription | undefined;
+  /** The tail of the steps that must not interleave (live batches, a paused caller's work): see exclusively. */
+  private gate: Promise<void> = Promise.resolve();
   private loop: Promise<void> | undefined;
   private stopped = false;
   /** Consecutive failures of the live loop; reset once a batch is applied again. */
@@ -148,8 +150,43 @@ export class ProjectionRunner {
    * starts again from the stored checkpoints after a back-off, so the read models never stop for good.
    */
   async start(): Promise<void> {
-    await this.prepare();
+    await this.exclusively(() => this.prepare());
     this.loop = this.runLive();
+  }
+
+  /**
+   * Runs `work` between two of the live loop's batches, with everything applied so far written first,
+   * then forgets what it holds in memory and reads the checkpoints again: for an online rebuild's switch
+   * (src/projections/online-rebuild.ts), which replaces a projection's documents and checkpoint under
+   * the runner. The subscription goes on where it was; a projection whose checkpoint moved past the
+   * events it delivers skips them, as after any replay. Each checkpoint that moved is reported.
+   */
+  async whilePaused<T>(work: () => Promise<T>): Promise<T> {
+    return this.exclusively(async () => {
+      await this.flush();
+      try {
+        return await work();
+      } finally {
+        this.forgetUnwritten();
+        for (const projection of this.projections) {
+          const before = this.checkpoints.get(projection.name);
+          const after = await this.readModels.getCheckpoint(projection.name);
+          this.checkpoints.set(projection.name, after);
+          if (after !== 'start' && after !== before) this.options.onCheckpoint?.(projection.name, after);
+        }
+        this.positions.wake();
+      }
+    });
+  }
+
+  /** One of the live loop's steps, or a caller's `whilePaused` work, at a time (a promise chain). */
+  private exclusively<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.gate.then(step);
+    this.gate = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /** True while the live loop is applying events; false while it backs off after a failure. */
@@ -185,8 +222,10 @@ export class ProjectionRunner {
         this.interruptBackoff = undefined;
         if (this.stopped) return;
         // What was applied is in the store; memory may be ahead of it after a failed write.
-        this.forgetUnwritten();
-        await this.prepare().catch(() => undefined);
+        await this.exclusively(async () => {
+          this.forgetUnwritten();
+          await this.prepare();
+        }).catch(() => undefined);
       }
     }
   }
@@ -285,7 +324,7 @@ export class ProjectionRunner {
       while (!this.stopped) {
         const first = await this.nextOrFlushTime(pending);
         if (first === FLUSH_NOW) {
-          await this.flush();
+          await this.exclusively(() => this.flush());
           continue;
         }
         if (first.done) break;
@@ -302,11 +341,13 @@ export class ProjectionRunner {
           batch.push(next.value);
           pending = iterator.next();
         }
-        await this.stage(batch);
-        if (this.flushDue()) await this.flush();
+        await this.exclusively(async () => {
+          await this.stage(batch);
+          if (this.flushDue()) await this.flush();
+        });
       }
       // Stopping (or the log closing) writes what is applied: a graceful stop loses no work.
-      await this.flush();
+      await this.exclusively(() => this.flush());
     } finally {
       this.flushRequested = undefined;
     }

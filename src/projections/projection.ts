@@ -23,6 +23,14 @@ export interface DocumentChange {
  */
 export interface Projection {
   readonly name: string;
+  /**
+   * The version of what `handle` builds: a developer raises it (by one) whenever a change makes the
+   * same events give other documents (a new or changed field, a document split or renamed, a fixed
+   * computation, another index set does not count: ensureCollections adds indexes). The version a store's
+   * documents were built with is recorded; on start a projection whose version differs is rebuilt online
+   * (src/projections/online-rebuild.ts). Starts at 1; a store from before versions counts as 1.
+   */
+  readonly version: number;
   readonly collections: readonly CollectionSpec[];
   /**
    * The event types `handle` reads. Any other event changes none of its documents, so the log is read

@@ -128,6 +128,7 @@ function next(doc: ReconBreakDocument, event: BreakEvent): Partial<ReconBreakDoc
 
 export const reconBreaksProjection: Projection = {
   name: RECON_BREAKS_PROJECTION,
+  version: 1,
   collections: [
     { name: RECON_BREAKS_COLLECTION, indexes: ['channel', 'originDate', 'matchClass', 'status', 'openRunKey'] },
   ],

@@ -110,6 +110,7 @@ const amounts = (list: readonly { currency: string; amountMinor: bigint }[]): Am
 
 export const reconDaysProjection: Projection = {
   name: RECON_DAYS_PROJECTION,
+  version: 1,
   collections: [{ name: RECON_DAYS_COLLECTION, indexes: ['channelDateKey', 'dateChannelKey', 'status'] }],
   eventTypes: [
     'StatementDownloadFailed',

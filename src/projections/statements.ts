@@ -279,6 +279,7 @@ function headThenLine(movement: Movement, envelope: EventEnvelope, timeZone: str
 export function statementsProjection(timeZone: string): AccountingProjection {
   return {
     name: STATEMENTS_PROJECTION,
+    version: 1,
     accountingTimeZone: timeZone,
     collections: [
       {

@@ -28,6 +28,7 @@ export interface TransferBatchDocument extends JsonObject {
 
 export const transferBatchesProjection: Projection = {
   name: TRANSFER_BATCHES_PROJECTION,
+  version: 1,
   collections: [
     { name: TRANSFER_BATCHES_COLLECTION, indexes: ['createdAt', 'ownerTimeKey', 'status'], writeOnce: true },
   ],

@@ -42,6 +42,7 @@ export interface TransitDebtDocument extends JsonObject {
 
 export const transitProjection: Projection = {
   name: TRANSIT_PROJECTION,
+  version: 1,
   collections: [
     { name: TRANSIT_SCANS_COLLECTION, indexes: ['userTimeKey', 'status', 'operatorId'] },
     { name: TRANSIT_DEBTS_COLLECTION, indexes: ['inDebt'] },

@@ -47,6 +47,7 @@ function changed(
 
 export const webhookEndpointsProjection: Projection = {
   name: WEBHOOK_ENDPOINTS_PROJECTION,
+  version: 1,
   collections: [{ name: WEBHOOK_ENDPOINTS_COLLECTION, indexes: ['createdAt', 'merchantTimeKey'] }],
   eventTypes: [
     'WebhookEndpointRegistered',

@@ -116,6 +116,14 @@ export class FaultyReadModelStore implements ReadModelStore {
     return this.inner.freeAllLeases();
   }
 
+  getProjectionVersions(): Promise<Map<string, number>> {
+    return this.inner.getProjectionVersions();
+  }
+
+  recordProjectionVersion(projection: string, version: number): Promise<void> {
+    return this.inner.recordProjectionVersion(projection, version);
+  }
+
   resetProjection(projection: string, collections: readonly string[]): Promise<void> {
     return this.inner.resetProjection(projection, collections);
   }

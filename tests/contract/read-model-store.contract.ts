@@ -323,6 +323,19 @@ export function readModelStoreContract(adapterName: string, open: () => Promise<
       await expect(store.find(`unknown_${run}`, { limit: 10 })).rejects.toBeInstanceOf(InvalidQueryError);
     });
 
+    it('records the version each projection was built with, replacing what was recorded', async () => {
+      const versioned = `versioned-${run}`;
+      expect((await store.getProjectionVersions()).has(versioned)).toBe(false);
+      await store.recordProjectionVersion(versioned, 1);
+      await store.recordProjectionVersion(`${versioned}-other`, 4);
+      await store.recordProjectionVersion(versioned, 2);
+      const versions = await store.getProjectionVersions();
+      expect(versions.get(versioned)).toBe(2);
+      expect(versions.get(`${versioned}-other`)).toBe(4);
+      await expect(store.recordProjectionVersion(versioned, 0)).rejects.toBeInstanceOf(InvalidQueryError);
+      await expect(store.recordProjectionVersion(versioned, 1.5)).rejects.toBeInstanceOf(InvalidQueryError);
+    });
+
     it('resets a projection: its documents and checkpoint are gone', async () => {
       const p = `reset-${run}`;
       const c = `reset_${run}`;

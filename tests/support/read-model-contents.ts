@@ -1,4 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
+import { READ_MODELS_FILE } from '../../src/adapters/storage.js';
 import type { JsonObject } from '../../src/domain/shared/json.js';
+import type { EventStore } from '../../src/ports/event-store.js';
+import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import type { ReadModelStore } from '../../src/ports/read-model-store.js';
 import type { Projection } from '../../src/projections/projection.js';
 
@@ -19,4 +26,14 @@ export async function readModelContents(
     dump[spec.name] = documents;
   }
   return dump;
+}
+
+/** `projections` built from event zero into a fresh SQLite store of their own: what the live one must equal. */
+export async function builtAside(
+  eventStore: EventStore,
+  projections: readonly Projection[],
+): Promise<SqliteReadModelStore> {
+  const aside = new SqliteReadModelStore(join(mkdtempSync(join(tmpdir(), 'ledger-aside-')), READ_MODELS_FILE));
+  await new ProjectionRunner(eventStore, aside, projections).catchUp();
+  return aside;
 }

@@ -26,6 +26,7 @@ function rulesProjection(lineIdOf: (position: bigint) => string): Projection {
   });
   return {
     name: 'rules',
+    version: 1,
     collections: [
       { name: COUNTERS, indexes: ['n'] },
       { name: LINES, indexes: ['position'], writeOnce: true },

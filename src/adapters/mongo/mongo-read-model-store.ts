@@ -25,6 +25,7 @@ import {
   validateCollectionSpec,
   validateFindQuery,
   validateLeaseTtl,
+  validateProjectionVersion,
   type CollectionSpec,
   type DocumentWrite,
   type FindPage,
@@ -62,6 +63,8 @@ export const CHECKPOINT_COLLECTION = 'projection_checkpoints';
  * instances on hosts whose clocks differ agree on when a lease has expired. Not a collection name either.
  */
 export const LEASE_COLLECTION = 'projection_leases';
+/** The version each projection's documents were built with: `{ _id: projection, version }`. Not a collection name either. */
+export const VERSION_COLLECTION = 'projection_versions';
 /** Ids per `$in` query in `getMany`: keeps each query document small whatever the caller asks for. */
 const GET_MANY_CHUNK_SIZE = 1_000;
 /** Top-level fields the adapter keeps beside a document's data fields. */
@@ -83,6 +86,11 @@ interface LeaseRecord extends Document {
   holder: string | null;
   token: unknown;
   expiresAt: Date;
+}
+
+interface VersionRecord extends Document {
+  _id: string;
+  version: number;
 }
 
 interface CheckpointRecord extends Document {
@@ -117,6 +125,8 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
     private readonly hosts: string,
     /** Set for a rebuild's staging area (see MongoReadModelStoreOptions.stagingPrefix). */
     private readonly stagingPrefix: string | undefined,
+    /** Where it connected: an online rebuild opens its staging stores there (online-rebuild-area.ts). */
+    readonly connection: { readonly url: string; readonly databaseName: string },
   ) {}
 
   /** Connects and pings, so a wrong address or a stopped server fails here rather than later. */
@@ -131,12 +141,13 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
         serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? DEFAULT_SERVER_SELECTION_TIMEOUT_MS,
       });
       await client.connect();
-      const db = client.db(options.databaseName ?? databaseNameOf(url) ?? DEFAULT_DATABASE_NAME);
+      const databaseName = options.databaseName ?? databaseNameOf(url) ?? DEFAULT_DATABASE_NAME;
+      const db = client.db(databaseName);
       await db.command({ ping: 1 });
       const hello = await db.command({ hello: 1 });
       // Transactions need a replica set member (setName) or a mongos router ('isdbgrid').
       const transactional = typeof hello['setName'] === 'string' || hello['msg'] === 'isdbgrid';
-      const store = new MongoReadModelStore(client, db, transactional, hosts, prefix);
+      const store = new MongoReadModelStore(client, db, transactional, hosts, prefix, { url, databaseName });
       // Created up front: implicit creation inside a transaction is not allowed on every deployment.
       await store.createCollectionIfMissing(store.physical(CHECKPOINT_COLLECTION));
       // Leases are the live store's only: never staged, never renamed by a rebuild's swap.
@@ -158,8 +169,8 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
   async ensureCollections(specs: readonly CollectionSpec[]): Promise<void> {
     for (const spec of specs) {
       validateCollectionSpec(spec);
-      if (spec.name === CHECKPOINT_COLLECTION || spec.name === LEASE_COLLECTION)
-        throw new InvalidQueryError(`${spec.name} is reserved for checkpoints and leases`);
+      if (spec.name === CHECKPOINT_COLLECTION || spec.name === LEASE_COLLECTION || spec.name === VERSION_COLLECTION)
+        throw new InvalidQueryError(`${spec.name} is reserved for checkpoints, leases and versions`);
     }
     await this.guard('write', async () => {
       for (const spec of specs) {
@@ -468,12 +479,20 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
   async swapInStaged(
     prefix: string,
     projections: readonly { readonly name: string; readonly collections: readonly string[] }[],
+    fence?: LeaseFence,
   ): Promise<void> {
     if (this.stagingPrefix !== undefined) throw new Error('swapInStaged runs on the live store, not on a staging one');
     const staged = durableCollection<CheckpointRecord>(this.db, `${prefix}${CHECKPOINT_COLLECTION}`);
     await this.guard('write', async () => {
+      // An online rebuild's switch (src/adapters/online-rebuild-area.ts) checks the projections lease
+      // first: renames are not part of a transaction, so the check cannot be (see there).
+      if (fence) await this.checkFence(fence);
       for (const projection of projections) {
         const rebuilt = await staged.findOne({ _id: projection.name });
+        const live = fence ? await this.checkpoints().findOne({ _id: projection.name }) : null;
+        // Online, the live runner has applied up to its checkpoint: a build behind it would lose events.
+        if (live && (!rebuilt || toBigInt(rebuilt.position) < toBigInt(live.position)))
+          throw new Error(`the build of ${projection.name} is behind the live checkpoint: not switched`);
         await this.checkpoints().deleteOne({ _id: projection.name });
         for (const collection of projection.collections) {
           await this.db.renameCollection(`${prefix}${collection}`, collection, {
@@ -500,6 +519,22 @@ export class MongoReadModelStore implements ReadModelStore, ReadModelStaging {
   /** The MongoDB collection that holds `name` here. */
   private physical(name: string): string {
     return `${this.stagingPrefix ?? ''}${name}`;
+  }
+
+  async getProjectionVersions(): Promise<Map<string, number>> {
+    const records = await this.guard('read', () => this.versions().find({}).toArray());
+    return new Map(records.map((record) => [record._id, Number(record.version)]));
+  }
+
+  async recordProjectionVersion(projection: string, version: number): Promise<void> {
+    validateProjectionVersion(version);
+    await this.guard('write', async () => {
+      await this.versions().replaceOne({ _id: projection }, { version }, { upsert: true });
+    });
+  }
+
+  private versions(): Collection<VersionRecord> {
+    return durableCollection<VersionRecord>(this.db, this.physical(VERSION_COLLECTION));
   }
 
   async getCheckpoint(projection: string): Promise<bigint | 'start'> {

@@ -98,38 +98,58 @@ function copyFrom(
   keep: (table: string) => boolean,
   exceptProjections: readonly string[] = [],
 ): void {
-  db.prepare('ATTACH DATABASE ? AS source').run(from);
-  try {
-    const objects = db
-      .prepare(
-        `SELECT type, name, tbl_name AS tableName, sql FROM source.sqlite_master
-         WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'`,
-      )
-      .all() as { type: string; name: string; tableName: string; sql: string }[];
-    const kept = objects.filter((o) => o.tableName !== CHECKPOINTS_TABLE && keep(o.tableName));
-    const ofType = (type: string) => kept.filter((o) => o.type === type);
+  withAttached(db, from, () =>
     db.transaction(() => {
-      // Indexes before rows: into an empty table with the same schema and indexes, SQLite copies the
-      // table's and each index's records as they are (a fresh index would be built again, row by row).
-      for (const table of ofType('table')) {
-        db.exec(table.sql);
-        for (const index of ofType('index').filter((i) => i.tableName === table.name)) db.exec(index.sql);
-        db.exec(`INSERT INTO main."${table.name}" SELECT * FROM source."${table.name}"`);
-      }
-      for (const other of kept.filter((o) => o.type !== 'table' && o.type !== 'index')) db.exec(other.sql);
-      if (objects.some((o) => o.type === 'table' && o.name === CHECKPOINTS_TABLE)) {
+      const copied = copyAttachedTables(db, keep);
+      if (copied.hasCheckpoints) {
         db.prepare(
           `INSERT INTO main.${CHECKPOINTS_TABLE} SELECT * FROM source.${CHECKPOINTS_TABLE}
            WHERE projection NOT IN (SELECT value FROM json_each(?))`,
         ).run(JSON.stringify(exceptProjections));
       }
-    })();
+    })(),
+  );
+}
+
+/** Runs `work` with the database file `from` attached to `db` as `source` (ATTACH is refused inside a transaction). */
+export function withAttached<T>(db: Database.Database, from: string, work: () => T): T {
+  db.prepare('ATTACH DATABASE ? AS source').run(from);
+  try {
+    return work();
   } finally {
     db.exec('DETACH DATABASE source');
   }
 }
 
-function removeWithCompanions(file: string): void {
+/**
+ * Inside a transaction with `source` attached: creates in `main` each table of `source` that `keep`
+ * accepts, with its indexes, copies its rows, then its triggers and views. The checkpoints table is the
+ * caller's to carry over (`hasCheckpoints`: the source has one).
+ */
+export function copyAttachedTables(
+  db: Database.Database,
+  keep: (table: string) => boolean,
+): { hasCheckpoints: boolean } {
+  const objects = db
+    .prepare(
+      `SELECT type, name, tbl_name AS tableName, sql FROM source.sqlite_master
+       WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'`,
+    )
+    .all() as { type: string; name: string; tableName: string; sql: string }[];
+  const kept = objects.filter((o) => o.tableName !== CHECKPOINTS_TABLE && keep(o.tableName));
+  const ofType = (type: string) => kept.filter((o) => o.type === type);
+  // Indexes before rows: into an empty table with the same schema and indexes, SQLite copies the
+  // table's and each index's records as they are (a fresh index would be built again, row by row).
+  for (const table of ofType('table')) {
+    db.exec(table.sql);
+    for (const index of ofType('index').filter((i) => i.tableName === table.name)) db.exec(index.sql);
+    db.exec(`INSERT INTO main."${table.name}" SELECT * FROM source."${table.name}"`);
+  }
+  for (const other of kept.filter((o) => o.type !== 'table' && o.type !== 'index')) db.exec(other.sql);
+  return { hasCheckpoints: objects.some((o) => o.type === 'table' && o.name === CHECKPOINTS_TABLE) };
+}
+
+export function removeWithCompanions(file: string): void {
   for (const path of [file, ...COMPANIONS.map((suffix) => file + suffix)]) rmSync(path, { force: true });
 }
 

@@ -9,6 +9,7 @@ import {
   validateCollectionSpec,
   validateFindQuery,
   validateLeaseTtl,
+  validateProjectionVersion,
   type CollectionSpec,
   type DocumentWrite,
   type FindPage,
@@ -21,6 +22,7 @@ import {
   type StoredDocument,
 } from '../../ports/read-model-store.js';
 import { MAX_STAGED_WRITES_PER_CALL, type ReadModelStaging } from '../../ports/read-model-staging.js';
+import { copyAttachedTables, withAttached } from './bulk-swap.js';
 import { openSqliteDatabase } from './open-database.js';
 
 export interface SqliteReadModelStoreOptions {
@@ -74,6 +76,7 @@ export class SqliteReadModelStore implements ReadModelStore, ReadModelStaging {
   /** Prepared statements by SQL text: queries repeat (a handful of shapes per collection). */
   private readonly prepared = new Map<string, Database.Statement>();
   private leasesTableReady = false;
+  private versionsTableReady = false;
 
   constructor(filePath: string, options: SqliteReadModelStoreOptions = {}) {
     this.db = openSqliteDatabase(filePath);
@@ -424,6 +427,81 @@ export class SqliteReadModelStore implements ReadModelStore, ReadModelStaging {
     return row ? row.position : 'start';
   }
 
+  async getProjectionVersions(): Promise<Map<string, number>> {
+    this.ensureVersionsTable();
+    const rows = this.statement(`SELECT projection, version FROM rm__versions`).all() as {
+      projection: string;
+      version: bigint;
+    }[];
+    return new Map(rows.map((row) => [row.projection, Number(row.version)]));
+  }
+
+  async recordProjectionVersion(projection: string, version: number): Promise<void> {
+    validateProjectionVersion(version);
+    this.ensureVersionsTable();
+    this.statement(
+      `INSERT INTO rm__versions (projection, version) VALUES (?, ?)
+       ON CONFLICT (projection) DO UPDATE SET version = excluded.version`,
+    ).run(projection, version);
+  }
+
+  /** Made on first use, as the leases table: a bulk staging file never has one. */
+  private ensureVersionsTable(): void {
+    if (this.versionsTableReady) return;
+    this.db.exec(VERSIONS_TABLE_SQL);
+    this.versionsTableReady = true;
+  }
+
+  /**
+   * An online rebuild's switch (src/adapters/online-rebuild-area.ts): `projection`'s tables and
+   * checkpoint replaced by those of its completed build in the database file `buildFile`, and its version
+   * recorded, in one write transaction. Readers on other connections see the old tables whole until it
+   * commits and the new ones whole after (WAL: each read runs on one snapshot), so no query meets a
+   * half-built model. The tables are copied with their indexes (copyAttachedTables): records as they are,
+   * no index built again. Refused (nothing changed) if the fence no longer holds or the build's checkpoint
+   * is behind the live one (it would lose events the live runner applied).
+   */
+  switchInFrom(
+    buildFile: string,
+    projection: { readonly name: string; readonly collections: readonly string[]; readonly version: number },
+    fence?: LeaseFence,
+  ): void {
+    if (this.bulk) throw new Error('switchInFrom runs on the live store');
+    validateProjectionVersion(projection.version);
+    const tables = projection.collections.map(readModelTable);
+    this.ensureVersionsTable();
+    if (fence) this.ensureLeasesTable();
+    withAttached(this.db, buildFile, () =>
+      this.db
+        .transaction(() => {
+          if (fence) this.checkFence(fence);
+          const built = this.db
+            .prepare(`SELECT position FROM source.rm_checkpoints WHERE projection = ?`)
+            .safeIntegers(true)
+            .get(projection.name) as { position: bigint } | undefined;
+          const live = this.statement(`SELECT position FROM rm_checkpoints WHERE projection = ?`).get(
+            projection.name,
+          ) as { position: bigint } | undefined;
+          if (live && (!built || built.position < live.position))
+            throw new Error(
+              `the build of ${projection.name} (checkpoint ${built?.position ?? 'none'}) is behind the live one (${live.position}): not switched`,
+            );
+          for (const table of tables) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
+          copyAttachedTables(this.db, (table) => tables.includes(table));
+          this.db.prepare(`DELETE FROM rm_checkpoints WHERE projection = ?`).run(projection.name);
+          if (built)
+            this.db
+              .prepare(`INSERT INTO rm_checkpoints (projection, position) VALUES (?, ?)`)
+              .run(projection.name, built.position);
+          this.statement(
+            `INSERT INTO rm__versions (projection, version) VALUES (?, ?)
+             ON CONFLICT (projection) DO UPDATE SET version = excluded.version`,
+          ).run(projection.name, projection.version);
+        })
+        .immediate(),
+    );
+  }
+
   async resetProjection(projection: string, collections: readonly string[]): Promise<void> {
     const tables = collections.map((c) => this.tableFor(c));
     this.db.transaction(() => {
@@ -471,6 +549,9 @@ function columnValue(value: JsonValue | undefined): string | number | null {
  */
 const LEASES_TABLE_SQL = `CREATE TABLE IF NOT EXISTS rm__leases (
   name TEXT PRIMARY KEY, holder TEXT, token INTEGER NOT NULL, expires_at_ms INTEGER NOT NULL)`;
+
+/** The version each projection's documents were built with (Projection.version). */
+const VERSIONS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS rm__versions (projection TEXT PRIMARY KEY, version INTEGER NOT NULL)`;
 
 interface LeaseRow {
   holder: string | null;

@@ -35,6 +35,11 @@ export function healthRoutes(service: LedgerService, isShuttingDown: () => boole
         if (isShuttingDown()) checks['shutdown'] = 'in progress';
         // Projections failing (and retrying): reads would be stale, so take no traffic meanwhile.
         if (!service.projections.healthy) checks['projections'] = 'restarting';
+        // An online rebuild does not take the instance out: the live read models serve meanwhile.
+        const rebuild = service.projections.rebuildStatus;
+        if (rebuild && rebuild.finishedAt === null)
+          checks['rebuild'] =
+            `${rebuild.current ?? ''} ${rebuild.phase} ${rebuild.position ?? 0}/${rebuild.head ?? 0}`.trim();
         const ready =
           checks['eventStore'] === 'ok' &&
           checks['readModels'] === 'ok' &&

@@ -17,6 +17,7 @@ import { operationQueryRoutes } from './operation-queries.js';
 import { paymentRoutes } from './payments.js';
 import { paymentCodeRoutes } from './payment-codes.js';
 import { projectionStatusRoutes } from './projection-status.js';
+import { projectionRebuildRoutes } from './projection-rebuilds.js';
 import { preauthRoutes } from './preauths.js';
 import { rechargeRoutes } from './recharges.js';
 import { reconciliationBreakRoutes } from './reconciliation-breaks.js';
@@ -55,6 +56,7 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(entityQueryRoutes(service));
     await app.register(logQueryRoutes(service));
     await app.register(projectionStatusRoutes(service));
+    await app.register(projectionRebuildRoutes(service));
     await app.register(webhookEndpointRoutes(service));
     await app.register(webhookDeliveryRoutes(service));
     await app.register(cardRoutes(service));

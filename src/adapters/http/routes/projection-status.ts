@@ -5,6 +5,7 @@ import type { LedgerService } from '../../ledger-service.js';
 import { positionString } from '../api-schemas.js';
 import { requireOperator } from '../authorization.js';
 import { problemResponses } from '../problem-responses.js';
+import { rebuildStatusJson, rebuildStatusView } from './projection-rebuilds.js';
 
 export const projectionStatusView = z
   .object({
@@ -30,6 +31,9 @@ export const projectionStatusView = z
         expired: z.boolean().describe("Past expiresAt by the store's clock: the next instance to poll takes it"),
       }),
     ),
+    rebuild: rebuildStatusView
+      .nullable()
+      .describe("This instance's running online rebuild, or its last one; null before any"),
   })
   .meta({ id: 'ProjectionStatus' });
 
@@ -63,6 +67,7 @@ export function projectionStatusRoutes(service: LedgerService): FastifyPluginAsy
             expiresAt: new Date(lease.expiresAtMs).toISOString(),
             expired: lease.holder === null || lease.expiresAtMs <= lease.nowMs,
           })),
+          rebuild: service.projections.rebuildStatus ? rebuildStatusJson(service.projections.rebuildStatus) : null,
         };
       },
     );
