@@ -302,6 +302,14 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
       const reused = redeem.statusCounts['409'] ?? 0;
       if (reused > redeem.responses / 100)
         throw new Error(`${reused} of ${redeem.responses} redemptions found their seed used: give the run more seeds`);
+      const cpuFigure = (figure: string, cpu: string, cpuOf: (round: MeasuredRound) => number) =>
+        extraFigure({
+          name: figure,
+          value: createdPerCpuSecond(redeemed, cpuOf),
+          unit: 'payments/CPU-s',
+          baseline: `balance payments per second of ${cpu}, same run`,
+          baselineValue: createdPerCpuSecond(paid, cpuOf),
+        });
       return [
         minimumFigure({
           name: 'code-verifications',
@@ -326,20 +334,8 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
           baselineValue: payPerSecond,
           target: REDEEM_TARGET,
         }),
-        extraFigure({
-          name: 'redeem-server-cpu',
-          value: createdPerCpuSecond(redeemed, (round) => round.serverCpuMs),
-          unit: 'payments/CPU-s',
-          baseline: "balance payments per second of the server's CPU time (all its threads), same run",
-          baselineValue: createdPerCpuSecond(paid, (round) => round.serverCpuMs),
-        }),
-        extraFigure({
-          name: 'redeem-main-thread-cpu',
-          value: createdPerCpuSecond(redeemed, (round) => round.mainThreadCpuMs),
-          unit: 'payments/CPU-s',
-          baseline: "balance payments per second of the server's main thread CPU time, same run",
-          baselineValue: createdPerCpuSecond(paid, (round) => round.mainThreadCpuMs),
-        }),
+        cpuFigure('redeem-server-cpu', "the server's CPU time (all its threads)", (round) => round.serverCpuMs),
+        cpuFigure('redeem-main-thread-cpu', "the server's main thread CPU time", (round) => round.mainThreadCpuMs),
         extraFigure({
           name: 'redeem-refusals',
           value: redeem.responses - (redeem.statusCounts[String(CREATED)] ?? 0),
