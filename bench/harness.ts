@@ -413,6 +413,11 @@ export interface HttpLoadResult {
   readonly statusCounts: Readonly<Record<string, number>>;
   /** Every response's latency, so runs can be merged and any percentile taken exactly. */
   readonly latencySamplesMs: Float64Array;
+  /**
+   * CPU time (user + system) of the load generator's own thread over the run: subtracted from the
+   * process's CPU time, what the server used (its main thread, its worker threads, the thread pool).
+   */
+  readonly generatorCpuMs: number;
 }
 
 /** Several load runs as one: counts and durations add up, latencies pool. */
@@ -438,6 +443,7 @@ export function mergeHttpLoadResults(results: readonly HttpLoadResult[]): HttpLo
     timeouts: sum((r) => r.timeouts),
     statusCounts,
     latencySamplesMs,
+    generatorCpuMs: sum((r) => r.generatorCpuMs),
   };
 }
 

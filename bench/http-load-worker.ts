@@ -30,6 +30,7 @@ async function loadRequestFactory(source: RequestSource): Promise<RequestFactory
 }
 
 async function main(input: HttpLoadWorkerInput): Promise<HttpLoadResult> {
+  const cpuBefore = process.threadCpuUsage();
   const nextRequest = await loadRequestFactory(input.requests);
   let sequence = 0;
   const options = {
@@ -74,7 +75,12 @@ async function main(input: HttpLoadWorkerInput): Promise<HttpLoadResult> {
     timeouts: result.timeouts,
     statusCounts,
     latencySamplesMs: Float64Array.from(latenciesMs),
+    generatorCpuMs: cpuMs(process.threadCpuUsage(cpuBefore)),
   };
+}
+
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1_000;
 }
 
 main(workerData as HttpLoadWorkerInput).then(

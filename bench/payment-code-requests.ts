@@ -5,9 +5,14 @@ import { signedRequest, type RequestSigner } from './recharge-requests.js';
 
 /**
  * The signed POST /v1/payment-codes/redeem requests of bench/payment-codes.ts, loaded by the load
- * generator's worker thread: each request shows the code of its own seed at the moment it is made, as a
+ * generator's worker thread: each request shows its own seed's code for the step it is made in, as a
  * payer's phone would (seed `sequence % seeds.length`: a seed pays once per step, so a run has a seed
  * for every request it can make).
+ *
+ * The codes are computed before the timed round (for the step it starts in and the next: a round of a
+ * few seconds crosses at most one step boundary), not per request: the phone computes a code, the till
+ * only scans it, so a request costs the generator what a balance payment's does (a body and a signature)
+ * and the generator's FF1 and HMAC do not take CPU from the server on a shared machine.
  */
 export interface RedeemRequestArgs {
   readonly merchant: RequestSigner;
@@ -31,10 +36,22 @@ export function redeemRequests(args: RedeemRequestArgs): (sequence: number) => H
     keys: new Map([[args.prefix, Buffer.from(args.permutationKeyHex, 'hex')]]),
   });
   const seeds = args.seeds.map((s) => ({ seed: Buffer.from(s.seedHex, 'hex'), slot: s.slot }));
+  const codesByStep = new Map<number, string[]>();
+  const codesAt = (step: number): string[] => {
+    let shown = codesByStep.get(step);
+    if (shown === undefined) {
+      const atMs = step * args.stepSeconds * 1_000;
+      shown = seeds.map((seed) => codes.generate({ ...seed, prefix: args.prefix, atMs }));
+      codesByStep.set(step, shown);
+    }
+    return shown;
+  };
+  const firstStep = codes.stepAt(Date.now());
+  codesAt(firstStep);
+  codesAt(firstStep + 1);
   return (sequence) => {
-    const seed = seeds[sequence % seeds.length]!;
     const body = JSON.stringify({
-      code: codes.generate({ ...seed, prefix: args.prefix, atMs: Date.now() }),
+      code: codesAt(codes.stepAt(Date.now()))[sequence % seeds.length]!,
       amount: `${1 + (sequence % 9)}.${String(sequence % 100).padStart(2, '0')}`,
       currency: 'CNY',
       merchantOrderNo: `${args.keyPrefix}-${sequence}`,

@@ -15,6 +15,7 @@ import {
   type Figure,
   type HttpLoadResult,
 } from './harness.js';
+import { OPENED_SEED_LIMITS } from '../src/commands/payment-codes/opened-seeds.js';
 import { BENCH_CURRENCY, benchContext } from './ledger-fixtures.js';
 import { REDEEM_PATH, type RedeemRequestArgs } from './payment-code-requests.js';
 import {
@@ -38,19 +39,42 @@ import { PAYMENT_PATH, type PaymentRequestArgs } from './payment-requests.js';
  *   code-verifications-held: the same with the seed's key object held (an opened seed an instance keeps),
  *     beside HMAC-SHA1 under a held key object.
  *   redeem-payments: POST /v1/payment-codes/redeem over HTTP, 201s/s (64 connections, each code its own
- *     seed's current code, made in the load generator as a phone makes it): the code checked, the seed's
- *     key (held since its issuance on this instance: opened seeds, docs/payment-codes.md), the use and
- *     its risk verdict recorded on the seed's stream with the payment, in one commit. Baseline, same
- *     run, alternating rounds: POST /v1/payments (balance payments/s) from the same wallets into the same
+ *     seed's current code, computed by the load generator before the round as a phone computes it): the
+ *     code checked, the seed's key (held since its issuance on this instance: opened seeds,
+ *     docs/payment-codes.md; every seed of the run fits in what an instance holds), the use and its risk
+ *     verdict recorded on the seed's stream with the payment, in one commit. Baseline, same run,
+ *     alternating rounds: POST /v1/payments (balance payments/s) from the same wallets into the same
  *     merchant account. Target: at least 90% of it (the code check costs under 10%).
+ *   redeem-server-cpu, redeem-main-thread-cpu: the same requests per second of the server's CPU time
+ *     (the process's user + system time over the round and its projections' catch-up, less the load
+ *     generator thread's), and per second of the main thread's alone: what a request costs, whatever
+ *     else the shared machine runs.
  */
 export const name = 'payment-codes';
 
 const SIZES = {
-  // Seeds per load run (seeds / (2 * rounds)) must outlast the run: a seed pays once per step, so a run
-  // that uses them all up measures how many seeds it had, not the code check (checked below).
-  full: { verifyRoundSeconds: 0.5, verifyRounds: 8, rounds: 2, httpRoundSeconds: 4, seeds: 16_000, wallets: 2_000 },
-  quick: { verifyRoundSeconds: 0.25, verifyRounds: 2, rounds: 1, httpRoundSeconds: 2, seeds: 1_500, wallets: 500 },
+  // Seeds per redeem run (seeds / rounds) must outlast the run: a seed pays once per step, so a run that
+  // uses them all up measures how many seeds it had, not the code check (checked below). And all must
+  // fit in the seeds an instance holds opened (OPENED_SEED_LIMITS), or the runs measure vault opens.
+  // A warm-up run of each side first (not measured): the first requests of a route pay for its compilation.
+  full: {
+    verifyRoundSeconds: 0.5,
+    verifyRounds: 8,
+    rounds: 2,
+    httpRoundSeconds: 4,
+    warmUpSeconds: 1,
+    seeds: 9_000,
+    wallets: 2_000,
+  },
+  quick: {
+    verifyRoundSeconds: 0.25,
+    verifyRounds: 2,
+    rounds: 1,
+    httpRoundSeconds: 2,
+    warmUpSeconds: 0.5,
+    seeds: 1_500,
+    wallets: 500,
+  },
 } as const;
 const CONNECTIONS = 64;
 const VERIFY_MINIMUM = 50_000;
@@ -119,8 +143,27 @@ function verificationRates(seconds: number, rounds: number): VerificationRates {
   };
 }
 
+/** CPU time in ms of a `process.cpuUsage` / `process.threadCpuUsage` difference. */
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1_000;
+}
+
+interface MeasuredRound {
+  readonly result: HttpLoadResult;
+  readonly serverCpuMs: number;
+  readonly mainThreadCpuMs: number;
+}
+
+/** Per CPU-second of the server (or of its main thread), the rounds' 201s. */
+function createdPerCpuSecond(rounds: readonly MeasuredRound[], cpuOf: (round: MeasuredRound) => number): number {
+  const created = rounds.reduce((sum, round) => sum + (round.result.statusCounts[String(CREATED)] ?? 0), 0);
+  return created / (rounds.reduce((sum, round) => sum + cpuOf(round), 0) / 1_000);
+}
+
 export async function run(options: BenchmarkOptions): Promise<Figure[]> {
   const size = options.quick ? SIZES.quick : SIZES.full;
+  if (size.seeds > OPENED_SEED_LIMITS.maxSeeds)
+    throw new Error(`${size.seeds} seeds do not fit in the ${OPENED_SEED_LIMITS.maxSeeds} an instance holds opened`);
   log(
     name,
     `code verifications in process vs raw HMAC-SHA1, ${size.verifyRounds} round(s) of ${size.verifyRoundSeconds} s each`,
@@ -192,12 +235,13 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
           requests: { moduleUrl: new URL(module, import.meta.url).href, exportName, args },
         });
 
-      // Each load run takes its own slice of the seeds: a seed pays once per step.
-      const seedsPerRun = Math.floor(seeds.length / (2 * size.rounds));
-      let runIndex = 0;
+      // Each redeem run takes its own slice of the seeds (a seed pays once per step), as long as its time.
+      const redeemSeconds = size.warmUpSeconds + size.rounds * size.httpRoundSeconds;
+      let seedsTaken = 0;
       const redeemRun = (seconds: number) => {
-        const slice = seeds.slice(runIndex * seedsPerRun, (runIndex + 1) * seedsPerRun);
-        runIndex += 1;
+        const count = Math.floor((seeds.length * seconds) / redeemSeconds);
+        const slice = seeds.slice(seedsTaken, seedsTaken + count);
+        seedsTaken += count;
         const args: RedeemRequestArgs = {
           merchant: merchantSigner,
           payeeAccountId: payee.accountId,
@@ -219,20 +263,33 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
         return load('./payment-requests.js', 'paymentRequests', args, seconds);
       };
 
-      const redeemed: HttpLoadResult[] = [];
-      const paid: HttpLoadResult[] = [];
+      // The round's CPU runs to the end of its projections' catch-up: their work is the round's cost too.
+      const measured = async (loadRun: () => Promise<HttpLoadResult>): Promise<MeasuredRound> => {
+        await waitForProjections(service);
+        const processBefore = process.cpuUsage();
+        const mainThreadBefore = process.threadCpuUsage();
+        const result = await loadRun();
+        await waitForProjections(service);
+        return {
+          result,
+          serverCpuMs: cpuMs(process.cpuUsage(processBefore)) - result.generatorCpuMs,
+          mainThreadCpuMs: cpuMs(process.threadCpuUsage(mainThreadBefore)),
+        };
+      };
+      const redeemed: MeasuredRound[] = [];
+      const paid: MeasuredRound[] = [];
       log(
         name,
         `${size.rounds} round(s) of ${size.httpRoundSeconds} s: ${REDEEM_PATH}, then ${PAYMENT_PATH}; ${CONNECTIONS} connections`,
       );
+      await redeemRun(size.warmUpSeconds);
+      await paymentRun(size.warmUpSeconds);
       for (let round = 0; round < size.rounds; round += 1) {
-        await waitForProjections(service);
-        redeemed.push(await redeemRun(size.httpRoundSeconds));
-        await waitForProjections(service);
-        paid.push(await paymentRun(size.httpRoundSeconds));
+        redeemed.push(await measured(() => redeemRun(size.httpRoundSeconds)));
+        paid.push(await measured(() => paymentRun(size.httpRoundSeconds)));
       }
-      const redeem = mergeHttpLoadResults(redeemed);
-      const pay = mergeHttpLoadResults(paid);
+      const redeem = mergeHttpLoadResults(redeemed.map((round) => round.result));
+      const pay = mergeHttpLoadResults(paid.map((round) => round.result));
       log(
         name,
         `redeem statuses ${JSON.stringify(redeem.statusCounts)}, payment statuses ${JSON.stringify(pay.statusCounts)}`,
@@ -245,6 +302,14 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
       const reused = redeem.statusCounts['409'] ?? 0;
       if (reused > redeem.responses / 100)
         throw new Error(`${reused} of ${redeem.responses} redemptions found their seed used: give the run more seeds`);
+      const cpuFigure = (figure: string, cpu: string, cpuOf: (round: MeasuredRound) => number) =>
+        extraFigure({
+          name: figure,
+          value: createdPerCpuSecond(redeemed, cpuOf),
+          unit: 'payments/CPU-s',
+          baseline: `balance payments per second of ${cpu}, same run`,
+          baselineValue: createdPerCpuSecond(paid, cpuOf),
+        });
       return [
         minimumFigure({
           name: 'code-verifications',
@@ -269,6 +334,8 @@ export async function run(options: BenchmarkOptions): Promise<Figure[]> {
           baselineValue: payPerSecond,
           target: REDEEM_TARGET,
         }),
+        cpuFigure('redeem-server-cpu', "the server's CPU time (all its threads)", (round) => round.serverCpuMs),
+        cpuFigure('redeem-main-thread-cpu', "the server's main thread CPU time", (round) => round.mainThreadCpuMs),
         extraFigure({
           name: 'redeem-refusals',
           value: redeem.responses - (redeem.statusCounts[String(CREATED)] ?? 0),
