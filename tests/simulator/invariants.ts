@@ -52,7 +52,7 @@ export class MovementTally {
       const page = await log.readAll({ after: this.#after, maxCount: 1_000 });
       if (page.length === 0) return;
       for (const event of page) {
-        const key = movementKey(event.type, event.data as Record<string, unknown>);
+        const key = movementKey(event.type, event.data);
         if (key) this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
       }
       this.#after = page[page.length - 1]!.position;
@@ -104,7 +104,8 @@ export async function checkWriteSide(
     const payment = await commands.getPayment(paymentId);
     check(
       payment.refundedMinor + payment.refundsInFlightMinor <= payment.order.amountMinor,
-      () => `payment ${paymentId}: refunded ${payment.refundedMinor} (+${payment.refundsInFlightMinor} in flight) above ${payment.order.amountMinor}`,
+      () =>
+        `payment ${paymentId}: refunded ${payment.refundedMinor} (+${payment.refundsInFlightMinor} in flight) above ${payment.order.amountMinor}`,
     );
     checks += 1;
   }
@@ -156,7 +157,8 @@ export async function checkReadSide(
         doc.balanceMinor === String(state.balanceMinor) &&
         doc.frozenMinor === String(state.frozenMinor) &&
         doc.availableMinor === String(availableMinor(state)),
-      () => `balances read model of ${accountId} ${JSON.stringify(doc)} != write side ${state.balanceMinor}/${state.frozenMinor}`,
+      () =>
+        `balances read model of ${accountId} ${JSON.stringify(doc)} != write side ${state.balanceMinor}/${state.frozenMinor}`,
     );
     const own = lines.filter((l) => l.accountId === accountId);
     const sum = own.reduce((total, line) => total + balanceEffectMinor(line), 0n);

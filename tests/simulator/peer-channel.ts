@@ -73,13 +73,17 @@ export class PeerChannel implements ChannelPort {
   charge(request: ChargeRequest): Promise<ChargeOutcome> {
     const offer = this.profile.capabilities.charges.find((o) => o.method === request.instrument.method);
     if (!offer) return Promise.resolve(this.declined('not_supported'));
-    return Promise.resolve(this.order('charge', request.orderNo, request.amount, feeMinor(offer.fee, request.amount.amountMinor)));
+    return Promise.resolve(
+      this.order('charge', request.orderNo, request.amount, feeMinor(offer.fee, request.amount.amountMinor)),
+    );
   }
 
   payout(request: PayoutRequest): Promise<PayoutOutcome> {
     const payout = this.profile.capabilities.payout;
     if (!payout) return Promise.resolve(this.declined('not_supported'));
-    return Promise.resolve(this.order('payout', request.orderNo, request.amount, feeMinor(payout.fee, request.amount.amountMinor)));
+    return Promise.resolve(
+      this.order('payout', request.orderNo, request.amount, feeMinor(payout.fee, request.amount.amountMinor)),
+    );
   }
 
   queryOrder(orderNo: string): Promise<OrderQueryOutcome> {
@@ -98,7 +102,8 @@ export class PeerChannel implements ChannelPort {
       // Asked again under the same order number: the first order's outcome, never a second charge.
       const { order } = this.settle(orderNo, known);
       if (order.state === 'succeeded') return this.completed(order);
-      if (order.state === 'pending') return { status: 'pending', channelOrderNo: order.channelOrderNo, payerActionUrl: null };
+      if (order.state === 'pending')
+        return { status: 'pending', channelOrderNo: order.channelOrderNo, payerActionUrl: null };
       return this.declined('insufficient_funds');
     }
     const rates = this.rates();
@@ -108,7 +113,18 @@ export class PeerChannel implements ChannelPort {
       [rates.timeoutAfterPercent, 'timeout-after'],
       [rates.pendingPercent, 'pending'],
       [rates.declinePercent, 'declined'],
-      [Math.max(1, 100 - rates.unavailablePercent - rates.lostPercent - rates.timeoutAfterPercent - rates.pendingPercent - rates.declinePercent), 'none'],
+      [
+        Math.max(
+          1,
+          100 -
+            rates.unavailablePercent -
+            rates.lostPercent -
+            rates.timeoutAfterPercent -
+            rates.pendingPercent -
+            rates.declinePercent,
+        ),
+        'none',
+      ],
     ]);
     if (fault !== 'none') this.faults.count(`channel_${fault}`);
     if (fault === 'unavailable')
@@ -127,7 +143,11 @@ export class PeerChannel implements ChannelPort {
       channelTime: '2026-01-01T00:00:00.000Z',
       failureCode: state === 'failed' ? 'insufficient_funds' : null,
     };
-    this.#orders.set(orderNo, { order, resolvesAtStep: this.step() + 1 + this.prng.below(6), failsLater: this.prng.chance(20) });
+    this.#orders.set(orderNo, {
+      order,
+      resolvesAtStep: this.step() + 1 + this.prng.below(6),
+      failsLater: this.prng.chance(20),
+    });
     if (fault === 'timeout-after')
       return { status: 'unknown', reason: 'timeout', detail: 'simulated: done, the answer was lost' };
     if (state === 'failed') return this.declined('insufficient_funds');

@@ -1,3 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { simulate, type SimulationResult } from './simulation.js';
 
@@ -9,6 +12,8 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '300' },
     first: { type: 'string', default: '1' },
     trace: { type: 'boolean', default: false },
+    /** Where a many-seeds run writes its figures (none for a single seed). */
+    out: { type: 'string', default: 'bench/results/simulator.json' },
   },
 });
 const steps = Number(values.steps);
@@ -33,5 +38,30 @@ for (const seed of seeds) {
   if (result.failure) printFailure(result);
 }
 const failures = results.filter((r) => r.failure);
+if (values.seed === undefined) {
+  const faults: Record<string, number> = {};
+  for (const result of results)
+    for (const [kind, n] of Object.entries(result.faults)) faults[kind] = (faults[kind] ?? 0) + n;
+  const sum = (pick: (r: SimulationResult) => number) => results.reduce((total, r) => total + pick(r), 0);
+  const figures = {
+    name: 'simulator',
+    recordedAt: new Date().toISOString(),
+    machine: { cpus: cpus().length, node: process.version },
+    seedsRun: results.length,
+    firstSeed: seeds[0],
+    stepsPerSeed: steps,
+    steps: results.length * steps,
+    requestsAnswered: sum((r) => r.answered),
+    requestsRefused: sum((r) => r.refused),
+    requestsUnansweredThenRetried: sum((r) => r.unanswered),
+    crashes: sum((r) => r.crashes),
+    faultsInjected: Object.fromEntries(Object.entries(faults).sort(([a], [b]) => (a < b ? -1 : 1))),
+    invariantChecks: sum((r) => r.checks),
+    failures: failures.length,
+    failedSeeds: failures.map((r) => ({ seed: r.seed, ...r.failure })),
+  };
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(values.out, `${JSON.stringify(figures, null, 2)}\n`);
+  console.log(`${results.length} seeds, ${failures.length} failed; figures in ${values.out}`);
+}
 process.exitCode = failures.length === 0 ? 0 : 1;
-export { results };

@@ -12,10 +12,7 @@ import { resumeStalledOperations } from '../../src/commands/operations/resume-op
 import { parseCurrency, type Money } from '../../src/domain/money/money.js';
 import type { BoundCard, PayerInstrument } from '../../src/domain/channels/payer-instrument.js';
 import { DomainError } from '../../src/domain/shared/domain-error.js';
-import {
-  AppendOutcomeUnknownError,
-  EventStoreUnavailableError,
-} from '../../src/ports/event-store.js';
+import { AppendOutcomeUnknownError, EventStoreUnavailableError } from '../../src/ports/event-store.js';
 import { ReadModelStoreUnavailableError, ReadModelWriteUnknownError } from '../../src/ports/read-model-store.js';
 import { projectionsFor } from '../../src/projections/all-projections.js';
 import type { Projection } from '../../src/projections/projection.js';
@@ -146,7 +143,13 @@ class Simulation {
     this.batchEvents = this.prng.pick([1, 7, 50, 1_000]);
     this.peers = Object.values(simulatedProfiles).map(
       (profile) =>
-        new PeerChannel(profile, this.prng, () => this.rates, () => this.step, this.faults),
+        new PeerChannel(
+          profile,
+          this.prng,
+          () => this.rates,
+          () => this.step,
+          this.faults,
+        ),
     );
   }
 
@@ -161,7 +164,12 @@ class Simulation {
       for (this.step = 1; this.step <= this.options.steps; this.step += 1) {
         this.nowMs += 500 + this.prng.below(4_500);
         await this.oneStep();
-        this.checks += await checkWriteSide(this.composition.commands, this.accounts(), this.acknowledged(), await this.tallied());
+        this.checks += await checkWriteSide(
+          this.composition.commands,
+          this.accounts(),
+          this.acknowledged(),
+          await this.tallied(),
+        );
       }
       await this.drain();
       await this.finalAudit();
@@ -322,7 +330,8 @@ class Simulation {
     const merchant = this.prng.below(MERCHANTS);
     switch (kind) {
       case 'refund':
-        if (client.payments.length > 0) return { op: 'refund', paymentId: this.prng.pick(client.payments), amountMinor };
+        if (client.payments.length > 0)
+          return { op: 'refund', paymentId: this.prng.pick(client.payments), amountMinor };
         break;
       case 'transfer':
         return { op: 'transfer', to: this.prng.below(this.clients.length), amountMinor };
@@ -335,7 +344,12 @@ class Simulation {
         break;
       case 'deduct':
         if (client.freezes.length > 0)
-          return { op: 'deduct', freezeId: this.prng.pick(client.freezes), merchant, amountMinor: amountMinor / 4n + 1n };
+          return {
+            op: 'deduct',
+            freezeId: this.prng.pick(client.freezes),
+            merchant,
+            amountMinor: amountMinor / 4n + 1n,
+          };
         break;
       case 'preauth':
         return { op: 'preauth', merchant, amountMinor };
@@ -373,7 +387,9 @@ class Simulation {
             ? { statusCode: 422, body: { answer: `refused ${error.code}` } }
             : undefined,
       );
-      answer = String(response.body['answer']);
+      const recorded = response.body['answer'];
+      check(typeof recorded === 'string', () => `${request.key}: no answer recorded`);
+      answer = recorded as string;
       if (response.statusCode !== 200) this.refused += 1;
     } catch (error) {
       if (error instanceof InvariantViolation) throw error;
@@ -406,7 +422,9 @@ class Simulation {
   }
 
   private keeper(): IdempotencyKeeper {
-    return new IdempotencyKeeper(this.composition.eventStore, { now: () => DateTime.fromMillis(this.nowMs, { zone: 'utc' }) });
+    return new IdempotencyKeeper(this.composition.eventStore, {
+      now: () => DateTime.fromMillis(this.nowMs, { zone: 'utc' }),
+    });
   }
 
   /** Resends an answered request under its key (a client that never saw the answer, a duplicate delivery). */
@@ -425,7 +443,10 @@ class Simulation {
     const op = request.op;
     switch (op.op) {
       case 'recharge': {
-        const { recharge } = await commands.recharge({ accountId: client.wallet, amount: money(op.amountMinor), payer: PAYER }, context);
+        const { recharge } = await commands.recharge(
+          { accountId: client.wallet, amount: money(op.amountMinor), payer: PAYER },
+          context,
+        );
         return this.noteRecharge(client, recharge);
       }
       case 'resolveRecharge':
@@ -461,17 +482,26 @@ class Simulation {
       }
       case 'transfer': {
         const to = this.clients[op.to]!.wallet;
-        const done = await commands.transfer({ fromAccountId: client.wallet, toAccountId: to, amount: money(op.amountMinor), memo: '' }, context);
+        const done = await commands.transfer(
+          { fromAccountId: client.wallet, toAccountId: to, amount: money(op.amountMinor), memo: '' },
+          context,
+        );
         return `transfer ${summary(done)}`;
       }
       case 'withdraw': {
-        const { withdrawal } = await commands.withdraw({ accountId: client.wallet, amount: money(op.amountMinor), payee: CARD }, context);
+        const { withdrawal } = await commands.withdraw(
+          { accountId: client.wallet, amount: money(op.amountMinor), payee: CARD },
+          context,
+        );
         return this.noteWithdrawal(client, withdrawal);
       }
       case 'resolveWithdrawal':
         return this.noteWithdrawal(client, await commands.resolveWithdrawal(op.withdrawalId, context));
       case 'freeze': {
-        const { freeze } = await commands.placeFreeze({ accountId: client.wallet, amount: money(op.amountMinor), reason: '' }, context);
+        const { freeze } = await commands.placeFreeze(
+          { accountId: client.wallet, amount: money(op.amountMinor), reason: '' },
+          context,
+        );
         const id = freeze.request.freezeId;
         if (!client.freezes.includes(id)) client.freezes.push(id);
         this.movements.add(`FundsFrozen|${client.wallet}|${id}`);
@@ -482,7 +512,12 @@ class Simulation {
       case 'deduct':
         return `deduct ${summary(
           await commands.deductFromFreeze(
-            { freezeId: op.freezeId, amountMinor: op.amountMinor, payeeAccountId: this.merchants[op.merchant]!, memo: '' },
+            {
+              freezeId: op.freezeId,
+              amountMinor: op.amountMinor,
+              payeeAccountId: this.merchants[op.merchant]!,
+              memo: '',
+            },
             context,
           ),
         )}`;
@@ -510,7 +545,10 @@ class Simulation {
     }
   }
 
-  private noteRecharge(client: Client, recharge: { status: string; request: { rechargeId: string; accountId: string } }): string {
+  private noteRecharge(
+    client: Client,
+    recharge: { status: string; request: { rechargeId: string; accountId: string } },
+  ): string {
     const id = recharge.request.rechargeId;
     if (recharge.status === 'requested') client.openRecharges.add(id);
     else client.openRecharges.delete(id);
@@ -594,7 +632,8 @@ class Simulation {
       this.nowMs += RECOVERY_GRACE_MS + 1;
       for (const client of this.clients) {
         if (client.pending) await this.send(client, { ...client.pending, tries: client.pending.tries + 1 });
-        for (const id of client.openRecharges) await this.send(client, this.drainRequest(client, { op: 'resolveRecharge', rechargeId: id }));
+        for (const id of client.openRecharges)
+          await this.send(client, this.drainRequest(client, { op: 'resolveRecharge', rechargeId: id }));
         for (const id of client.openWithdrawals)
           await this.send(client, this.drainRequest(client, { op: 'resolveWithdrawal', withdrawalId: id }));
       }
@@ -629,7 +668,10 @@ class Simulation {
       const state = await commands.getAccountState(accountId);
       if (state.exists) total += state.balanceMinor;
     }
-    check(total === charged - paidOut, () => `ledger holds ${total}, the channels charged ${charged} and paid out ${paidOut}`);
+    check(
+      total === charged - paidOut,
+      () => `ledger holds ${total}, the channels charged ${charged} and paid out ${paidOut}`,
+    );
     const differences: string[] = [];
     const audits = await replayReadModels(log, readModels, this.projections, {
       onDifference: (d) => {
@@ -641,7 +683,9 @@ class Simulation {
     const chain = await verifyChain(log);
     check(chain.firstBreak === null, () => `the hash chain breaks at ${JSON.stringify(chain.firstBreak)}`);
     this.checks += 3;
-    this.note(`end: ${chain.events} events in ${chain.streams} streams, total ${total}, charged ${charged}, paid out ${paidOut}`);
+    this.note(
+      `end: ${chain.events} events in ${chain.streams} streams, total ${total}, charged ${charged}, paid out ${paidOut}`,
+    );
   }
 }
 
@@ -707,4 +751,3 @@ function summary(value: unknown): string {
   visit(value, '', 0);
   return out.sort().join(' ');
 }
-
