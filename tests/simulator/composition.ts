@@ -3,6 +3,15 @@ import { ROUTING_POLICY_DEFAULTS, HEALTH_POLICY_DEFAULTS } from '../../src/adapt
 import { SqliteEventStore } from '../../src/adapters/sqlite/sqlite-event-store.js';
 import { SqliteReadModelStore } from '../../src/adapters/sqlite/sqlite-read-model-store.js';
 import { ChannelGateway } from '../../src/commands/channels/channel-gateway.js';
+import {
+  ChannelPaymentCommands,
+  DEFAULT_STEP_UP_POLICY,
+  defaultRiskRules,
+} from '../../src/commands/channel-payments/channel-payment-commands.js';
+import { ChannelPaymentPoller } from '../../src/commands/channel-payments/channel-payment-poller.js';
+import { ReadModelRiskHistory } from '../../src/commands/channel-payments/read-model-risk-history.js';
+import { OneTimeCodes } from '../../src/adapters/crypto/one-time-codes.js';
+import { rulesFor } from '../../src/domain/risk/risk-rules.js';
 import { LedgerCommands } from '../../src/commands/ledger-commands.js';
 import { DEFAULT_HANDLER_LIMITS } from '../../src/commands/stream-command-handler.js';
 import type { Projection } from '../../src/projections/projection.js';
@@ -37,6 +46,8 @@ export class Composition {
     private readonly innerEvents: SqliteEventStore,
     readonly readModels: FaultyReadModelStore,
     readonly commands: LedgerCommands,
+    readonly channelPayments: ChannelPaymentCommands,
+    readonly poller: ChannelPaymentPoller,
     public runner: ProjectionRunner,
     private readonly deps: CompositionDeps,
   ) {}
@@ -53,7 +64,8 @@ export class Composition {
       timeZone: SIMULATION_TIME_ZONE,
       nowMs: deps.nowMs,
       drawPpm: deps.drawPpm,
-      notifyUrlFor: () => null,
+      // Where the peers post their callbacks (the simulation delivers them itself, in any order).
+      notifyUrlFor: (channelId) => `http://127.0.0.1:9/v1/channel-notifications/${channelId}`,
     });
     const commands = new LedgerCommands(
       eventStore,
@@ -63,10 +75,23 @@ export class Composition {
       undefined,
       deps.oneCommit,
     );
+    // As the service composes them (ledger-service.ts), with no SMS gateway: no payment is stepped up here.
+    const channelPayments = new ChannelPaymentCommands({
+      eventStore,
+      accounts: commands.accountHandler,
+      gateway,
+      riskRules: rulesFor(defaultRiskRules(SIMULATION_TIME_ZONE), 'channel_payment'),
+      riskHistory: new ReadModelRiskHistory(readModels, SIMULATION_TIME_ZONE),
+      stepUpPolicy: DEFAULT_STEP_UP_POLICY,
+      codes: new OneTimeCodes(Buffer.alloc(32, 7)),
+      sms: null,
+      accountingTimeZone: SIMULATION_TIME_ZONE,
+    });
+    const poller = new ChannelPaymentPoller(channelPayments, readModels);
     const runner = Composition.runnerOf(eventStore, readModels, deps);
     // As the service's start does: the read models' collections exist before anything queries them.
     await runner.prepare();
-    return new Composition(eventStore, innerEvents, readModels, commands, runner, deps);
+    return new Composition(eventStore, innerEvents, readModels, commands, channelPayments, poller, runner, deps);
   }
 
   private static runnerOf(eventStore: SimulatedEventStore, readModels: FaultyReadModelStore, deps: CompositionDeps) {

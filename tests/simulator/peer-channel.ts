@@ -2,14 +2,19 @@ import type { ChannelProfile } from '../../src/domain/channels/channel-profile.j
 import { feeMinor } from '../../src/domain/channels/fee-schedule.js';
 import type { Money } from '../../src/domain/money/money.js';
 import type {
+  ChannelNotification,
   ChannelOrder,
   ChannelPort,
+  ChannelRefund,
   ChargeOutcome,
   ChargeRequest,
   Declined,
   OrderQueryOutcome,
   PayoutOutcome,
   PayoutRequest,
+  RefundOutcome,
+  RefundQueryOutcome,
+  RefundRequest,
 } from '../../src/ports/channel-port.js';
 import type { FaultCounts } from './fault-counts.js';
 import type { Prng } from './prng.js';
@@ -33,7 +38,12 @@ interface PeerOrder {
   /** Resolved (succeeded) on the first query at or after this step; failed instead when `failsLater`. */
   readonly resolvesAtStep: number;
   readonly failsLater: boolean;
+  /** Where the result is to be posted (an asynchronous result's callback); null: no notice wanted. */
+  readonly notifyUrl: string | null;
 }
+
+/** Most callbacks waiting to be delivered: beyond it the oldest is dropped (a lost callback; the poller's query finds the result). */
+const MAX_OUTBOX = 64;
 
 /**
  * A payment channel as the ledger meets it (the channel is not storage, so a simulated peer is fair):
@@ -46,7 +56,11 @@ export class PeerChannel implements ChannelPort {
   readonly channelId: string;
   readonly merchantId = 'sim-merchant';
   readonly #orders = new Map<string, PeerOrder>();
+  readonly #refunds = new Map<string, ChannelRefund>();
+  /** Callbacks owed to the ledger, delivered in any order, some more than once. */
+  readonly #outbox: ChannelNotification[] = [];
   #serial = 0;
+  #notices = 0;
 
   constructor(
     readonly profile: ChannelProfile,
@@ -59,22 +73,128 @@ export class PeerChannel implements ChannelPort {
   }
 
   /** What the channel holds as done: charged (money in) and paid out (money out), minor units. */
-  settledMinor(): { chargedMinor: bigint; paidOutMinor: bigint } {
+  settledMinor(): { chargedMinor: bigint; paidOutMinor: bigint; refundedMinor: bigint } {
     let chargedMinor = 0n;
     let paidOutMinor = 0n;
+    let refundedMinor = 0n;
     for (const { order } of this.#orders.values()) {
       if (order.state !== 'succeeded') continue;
       if (order.kind === 'charge') chargedMinor += order.amount.amountMinor;
       else paidOutMinor += order.amount.amountMinor;
+      refundedMinor += order.refundedMinor;
     }
-    return { chargedMinor, paidOutMinor };
+    return { chargedMinor, paidOutMinor, refundedMinor };
+  }
+
+  /** The channel's own time passes: pending orders whose moment has come finish, and their callbacks are queued. */
+  tick(): void {
+    for (const [orderNo, held] of this.#orders) {
+      if (held.order.state === 'pending') this.settle(orderNo, held);
+    }
+  }
+
+  /**
+   * One callback for the ledger, picked at random among those owed (reordered), and sometimes left owed
+   * to be sent again (duplicated, as channels resend until acknowledged); undefined when none is owed.
+   */
+  nextDelivery(): ChannelNotification | undefined {
+    if (this.#outbox.length === 0) return undefined;
+    const index = this.prng.below(this.#outbox.length);
+    const notice = this.#outbox[index]!;
+    if (index !== 0) this.faults.count('callback_reordered');
+    if (this.prng.chance(30)) this.faults.count('callback_duplicated');
+    else this.#outbox.splice(index, 1);
+    return notice;
+  }
+
+  /** Callbacks still owed (the drain delivers them all). */
+  get owed(): number {
+    return this.#outbox.length;
+  }
+
+  private queueNotice(order: ChannelOrder): void {
+    this.#notices += 1;
+    if (this.#outbox.length >= MAX_OUTBOX) {
+      this.#outbox.shift();
+      this.faults.count('callback_lost');
+    }
+    this.#outbox.push({
+      notificationId: `${this.channelId}-n${this.#notices}`,
+      kind: 'payment',
+      orderNo: order.orderNo,
+      refundNo: null,
+      channelOrderNo: order.channelOrderNo,
+      state: order.state,
+      amount: order.amount,
+      feeMinor: order.feeMinor,
+      sequence: this.#notices,
+      channelTime: order.channelTime,
+    });
+  }
+
+  refund(request: RefundRequest): Promise<RefundOutcome> {
+    const known = this.#refunds.get(request.refundNo);
+    if (known)
+      return Promise.resolve({
+        status: 'succeeded',
+        channelRefundNo: known.channelRefundNo,
+        channelTime: known.channelTime,
+      });
+    const held = this.#orders.get(request.orderNo);
+    if (!held || held.order.state !== 'succeeded') return Promise.resolve(this.declined('order_not_found'));
+    if (held.order.refundedMinor + request.amount.amountMinor > held.order.amount.amountMinor)
+      return Promise.resolve(this.declined('refund_exceeds_payment'));
+    const rates = this.rates();
+    if (this.prng.chance(rates.unavailablePercent)) {
+      this.faults.count('channel_refund_unavailable');
+      return Promise.resolve({ status: 'unavailable', reason: 'outage', detail: 'simulated: the channel is down' });
+    }
+    const lost = this.prng.chance(rates.lostPercent);
+    this.#serial += 1;
+    const refund: ChannelRefund = {
+      refundNo: request.refundNo,
+      orderNo: request.orderNo,
+      channelRefundNo: `${this.channelId}-rf${this.#serial}`,
+      state: 'succeeded',
+      amount: request.amount,
+      channelTime: '2026-01-01T00:00:00.000Z',
+    };
+    this.#refunds.set(request.refundNo, refund);
+    this.#orders.set(request.orderNo, {
+      ...held,
+      order: { ...held.order, refundedMinor: held.order.refundedMinor + request.amount.amountMinor },
+    });
+    if (lost) {
+      this.faults.count('channel_refund_timeout_after');
+      return Promise.resolve({
+        status: 'unknown',
+        reason: 'timeout',
+        detail: 'simulated: refunded, the answer was lost',
+      });
+    }
+    return Promise.resolve({
+      status: 'succeeded',
+      channelRefundNo: refund.channelRefundNo,
+      channelTime: refund.channelTime,
+    });
+  }
+
+  queryRefund(refundNo: string): Promise<RefundQueryOutcome> {
+    const refund = this.#refunds.get(refundNo);
+    return Promise.resolve(refund ? { status: 'succeeded', refund } : this.declined('order_not_found'));
   }
 
   charge(request: ChargeRequest): Promise<ChargeOutcome> {
     const offer = this.profile.capabilities.charges.find((o) => o.method === request.instrument.method);
     if (!offer) return Promise.resolve(this.declined('not_supported'));
     return Promise.resolve(
-      this.order('charge', request.orderNo, request.amount, feeMinor(offer.fee, request.amount.amountMinor)),
+      this.order(
+        'charge',
+        request.orderNo,
+        request.amount,
+        feeMinor(offer.fee, request.amount.amountMinor),
+        request.notifyUrl,
+      ),
     );
   }
 
@@ -82,7 +202,7 @@ export class PeerChannel implements ChannelPort {
     const payout = this.profile.capabilities.payout;
     if (!payout) return Promise.resolve(this.declined('not_supported'));
     return Promise.resolve(
-      this.order('payout', request.orderNo, request.amount, feeMinor(payout.fee, request.amount.amountMinor)),
+      this.order('payout', request.orderNo, request.amount, feeMinor(payout.fee, request.amount.amountMinor), null),
     );
   }
 
@@ -96,7 +216,13 @@ export class PeerChannel implements ChannelPort {
     return Promise.resolve({ status: 'succeeded', order: this.settle(orderNo, held).order });
   }
 
-  private order(kind: 'charge' | 'payout', orderNo: string, amount: Money, feeMinor: bigint): ChargeOutcome {
+  private order(
+    kind: 'charge' | 'payout',
+    orderNo: string,
+    amount: Money,
+    feeMinor: bigint,
+    notifyUrl: string | null,
+  ): ChargeOutcome {
     const known = this.#orders.get(orderNo);
     if (known) {
       // Asked again under the same order number: the first order's outcome, never a second charge.
@@ -147,6 +273,7 @@ export class PeerChannel implements ChannelPort {
       order,
       resolvesAtStep: this.step() + 1 + this.prng.below(6),
       failsLater: this.prng.chance(20),
+      notifyUrl,
     });
     if (fault === 'timeout-after')
       return { status: 'unknown', reason: 'timeout', detail: 'simulated: done, the answer was lost' };
@@ -167,6 +294,7 @@ export class PeerChannel implements ChannelPort {
       },
     };
     this.#orders.set(orderNo, settled);
+    if (settled.notifyUrl !== null) this.queueNotice(settled.order);
     return settled;
   }
 
@@ -183,14 +311,8 @@ export class PeerChannel implements ChannelPort {
     return { status: 'declined', code, message: `simulated: ${code}`, channelCode: code, channelMessage: code };
   }
 
-  refund(): never {
-    throw new Error('the simulated peer takes no refunds (recharges are not refunded in the simulation)');
-  }
   cancel(): never {
-    throw new Error('the simulated peer takes no cancellations');
-  }
-  queryRefund(): never {
-    throw new Error('the simulated peer takes no refund queries');
+    throw new Error('the simulated peer takes no cancellations (the simulation refunds instead)');
   }
   balance(): never {
     throw new Error('the simulated peer has no balance query');

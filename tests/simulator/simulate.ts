@@ -9,7 +9,7 @@ const { values } = parseArgs({
   options: {
     seed: { type: 'string' },
     seeds: { type: 'string' },
-    steps: { type: 'string', default: '300' },
+    steps: { type: 'string', default: '150' },
     first: { type: 'string', default: '1' },
     trace: { type: 'boolean', default: false },
     /** Where a many-seeds run writes its figures (none for a single seed). */

@@ -11,6 +11,7 @@ import { IdempotencyKeeper, IdempotentRequestInProgressError } from '../../src/c
 import { resumeStalledOperations } from '../../src/commands/operations/resume-operations.js';
 import { parseCurrency, type Money } from '../../src/domain/money/money.js';
 import type { BoundCard, PayerInstrument } from '../../src/domain/channels/payer-instrument.js';
+import { FINISHED_STATUSES } from '../../src/domain/channel-payments/channel-payment-decider.js';
 import { DomainError } from '../../src/domain/shared/domain-error.js';
 import { AppendOutcomeUnknownError, EventStoreUnavailableError } from '../../src/ports/event-store.js';
 import { ReadModelStoreUnavailableError, ReadModelWriteUnknownError } from '../../src/ports/read-model-store.js';
@@ -77,6 +78,8 @@ type Op =
   | { op: 'preauth'; merchant: number; amountMinor: bigint }
   | { op: 'complete'; preauthId: string; amountMinor: bigint }
   | { op: 'cancelPreauth'; preauthId: string }
+  | { op: 'channelPay'; merchant: number; amountMinor: bigint; platform: string }
+  | { op: 'channelRefund'; paymentId: string; amountMinor: bigint }
   | { op: 'resolveRecharge'; rechargeId: string }
   | { op: 'resolveWithdrawal'; withdrawalId: string };
 
@@ -96,6 +99,8 @@ interface Client {
   readonly payments: string[];
   readonly freezes: string[];
   readonly preauths: string[];
+  /** Channel payments the channel took (completed), for refunds. */
+  readonly channelPayments: string[];
   readonly openRecharges: Set<string>;
   readonly openWithdrawals: Set<string>;
 }
@@ -238,6 +243,7 @@ class Simulation {
         payments: [],
         freezes: [],
         preauths: [],
+        channelPayments: [],
         openRecharges: new Set(),
         openWithdrawals: new Set(),
       });
@@ -283,13 +289,18 @@ class Simulation {
   /** One step: a client acts (a new request, a retry of an unanswered one, a resend of an answered one), or the service's background work runs. */
   private async oneStep(): Promise<void> {
     const what = this.prng.weighted<string>([
-      [70, 'client'],
-      [18, 'project'],
+      [64, 'client'],
+      [16, 'project'],
       [5, 'sweep'],
-      [4, 'crash'],
+      [6, 'deliver'],
+      [3, 'poll'],
+      [3, 'crash'],
       [3, 'resend'],
     ]);
+    for (const peer of this.peers) peer.tick();
     if (what === 'project') return this.project();
+    if (what === 'deliver') return this.deliver();
+    if (what === 'poll') return this.poll();
     if (what === 'sweep') return this.recoverySweep();
     if (what === 'crash') {
       this.faults.count('crash_between_requests');
@@ -326,6 +337,8 @@ class Simulation {
       [1, 'complete'],
       [1, 'cancelPreauth'],
       [2, 'resolve'],
+      [4, 'channelPay'],
+      [1, 'channelRefund'],
     ]);
     const merchant = this.prng.below(MERCHANTS);
     switch (kind) {
@@ -369,6 +382,16 @@ class Simulation {
       }
       case 'pay':
         return { op: 'pay', merchant, amountMinor };
+      case 'channelPay':
+        return { op: 'channelPay', merchant, amountMinor, platform: this.prng.pick(['wechat', 'alipay']) };
+      case 'channelRefund':
+        if (client.channelPayments.length > 0)
+          return {
+            op: 'channelRefund',
+            paymentId: this.prng.pick(client.channelPayments),
+            amountMinor: amountMinor / 3n + 1n,
+          };
+        break;
     }
     return { op: 'recharge', amountMinor };
   }
@@ -418,6 +441,7 @@ class Simulation {
       () => `${request.key} answered "${answer}", first "${earlier!.answer}"`,
     );
     if (!earlier) client.answers.set(request.key, { request, answer });
+    this.noteChannelPayment(client, answer);
     if (client.pending?.key === request.key) client.pending = null;
   }
 
@@ -425,6 +449,12 @@ class Simulation {
     return new IdempotencyKeeper(this.composition.eventStore, {
       now: () => DateTime.fromMillis(this.nowMs, { zone: 'utc' }),
     });
+  }
+
+  /** A channel payment answered completed can be refunded by its client. */
+  private noteChannelPayment(client: Client, answer: string): void {
+    const id = /^channel payment ([0-9a-f-]{36}) completed/.exec(answer)?.[1];
+    if (id && !client.channelPayments.includes(id)) client.channelPayments.push(id);
   }
 
   /** Resends an answered request under its key (a client that never saw the answer, a duplicate delivery). */
@@ -538,6 +568,32 @@ class Simulation {
         if (!client.preauths.includes(id)) client.preauths.push(id);
         return `preauth ${id} ${preauth.status}`;
       }
+      case 'channelPay': {
+        const { payment } = await this.composition.channelPayments.create(
+          {
+            merchantId: `m-${op.merchant}`,
+            payeeAccountId: this.merchants[op.merchant]!,
+            merchantOrderNo: request.key,
+            amount: money(op.amountMinor),
+            description: '',
+            instrument: { method: 'platform_pay', platform: op.platform, returnUrl: null },
+            payer: { ip: null, deviceId: `device-${client.index}`, payerId: `u-${client.index}`, phone: null },
+          },
+          context,
+        );
+        if (payment.status === 'completed')
+          this.movements.add(
+            `FundsCredited|${this.merchants[op.merchant]!}|channel_payment:${payment.order.paymentId}`,
+          );
+        return `channel payment ${payment.order.paymentId} ${payment.status}`;
+      }
+      case 'channelRefund': {
+        const { refund } = await this.composition.channelPayments.refund(
+          { paymentId: op.paymentId, refundNo: request.key, amount: money(op.amountMinor), reason: '' },
+          context,
+        );
+        return `channel refund ${refund.refundId} ${refund.status}`;
+      }
       case 'complete':
         return `complete ${summary(await commands.completePreauth(op.preauthId, money(op.amountMinor), context))}`;
       case 'cancelPreauth':
@@ -586,6 +642,49 @@ class Simulation {
     this.checks += await checkReadSide(this.composition.commands, readModels, this.accounts());
   }
 
+  /** A channel's callback reaches the notify endpoint (verified there; here applied as the route applies it). */
+  private async deliver(): Promise<void> {
+    const peer = this.prng.pick(this.peers);
+    const notice = peer.nextDelivery();
+    if (!notice) return;
+    const key = `s${this.options.seed}-notice-${notice.notificationId}-${this.step}`;
+    try {
+      const applied = await this.composition.channelPayments.applyNotification(
+        peer.channelId,
+        notice,
+        this.context(key),
+      );
+      this.note(
+        `${this.step} callback ${notice.notificationId} ${notice.orderNo} ${notice.state} -> ${applied ? applied.payment.status : 'no order'}`,
+      );
+    } catch (error) {
+      // The channel hears no acknowledgement and sends the callback again later.
+      if (error instanceof SimulatedCrash) {
+        this.note(`${this.step} callback ${notice.notificationId} -> no acknowledgement (${error.message})`);
+        return this.crash(error.message);
+      }
+      if (error instanceof DomainError && error.code !== 'invariant_violated') {
+        this.note(`${this.step} callback ${notice.notificationId} -> refused ${error.code}`);
+        return;
+      }
+      if (!isStorageFault(error))
+        throw new UnexpectedFailure(`callback ${notice.notificationId} failed: ${String(error)}`);
+      this.note(`${this.step} callback ${notice.notificationId} -> no acknowledgement (${(error as Error).name})`);
+    }
+  }
+
+  /** The poller asks the channels about pending and unknown channel payments (as the service's periodic task). */
+  private async poll(): Promise<void> {
+    try {
+      const acted = await this.composition.poller.sweep(new Date(this.nowMs).toISOString());
+      this.note(`${this.step} poller acted on ${acted}`);
+    } catch (error) {
+      if (error instanceof SimulatedCrash) return this.crash(error.message);
+      if (!isStorageFault(error)) throw new UnexpectedFailure(`poller failed: ${String(error)}`);
+      this.note(`${this.step} poller failed (${(error as Error).name})`);
+    }
+  }
+
   /** The recovery sweep: operations left mid-way (a crash, a storage fault) are driven on from their events. */
   private async recoverySweep(): Promise<void> {
     const failures: string[] = [];
@@ -593,9 +692,8 @@ class Simulation {
       const resumed = await resumeStalledOperations(
         {
           resumeOperation: async (kind, id, context) => {
-            // No channel payments run in the simulation: none can be in flight.
-            if (kind === 'channel_payment') throw new UnexpectedFailure(`a channel payment ${id} to resume`);
-            await this.composition.commands.resumeOperation(kind, id, context);
+            if (kind === 'channel_payment') await this.composition.channelPayments.resume(id, context);
+            else await this.composition.commands.resumeOperation(kind, id, context);
           },
         },
         this.composition.readModels,
@@ -637,12 +735,39 @@ class Simulation {
         for (const id of client.openWithdrawals)
           await this.send(client, this.drainRequest(client, { op: 'resolveWithdrawal', withdrawalId: id }));
       }
+      for (const peer of this.peers) {
+        peer.tick();
+        while (peer.owed > 0) await this.deliver();
+      }
       await this.project();
       await this.recoverySweep();
       await this.project();
-      if (this.clients.every((c) => !c.pending && c.openRecharges.size === 0 && c.openWithdrawals.size === 0)) return;
+      await this.poll();
+      await this.project();
+      if (
+        this.clients.every((c) => !c.pending && c.openRecharges.size === 0 && c.openWithdrawals.size === 0) &&
+        (await this.channelPaymentsSettled())
+      )
+        return;
     }
     throw new InvariantViolation(`requests still unanswered or open after ${DRAIN_ROUNDS} rounds without faults`);
+  }
+
+  /** Every channel payment finished, and none of its refunds still waiting for the channel. */
+  private async channelPaymentsSettled(): Promise<boolean> {
+    for (const client of this.clients) {
+      for (const [key, { answer }] of client.answers) {
+        const id = /^channel payment ([0-9a-f-]{36})/.exec(answer)?.[1];
+        if (!id) continue;
+        const { payment } = await this.composition.channelPayments.get(id);
+        if (!FINISHED_STATUSES.includes(payment.status)) {
+          this.note(`drain: channel payment ${id} (${key}) still ${payment.status}`);
+          return false;
+        }
+        if (payment.status === 'completed' && !client.channelPayments.includes(id)) client.channelPayments.push(id);
+      }
+    }
+    return true;
   }
 
   private drainRequest(client: Client, op: Op): Request {
@@ -661,7 +786,7 @@ class Simulation {
     for (const peer of this.peers) {
       const settled = peer.settledMinor();
       charged += settled.chargedMinor;
-      paidOut += settled.paidOutMinor;
+      paidOut += settled.paidOutMinor + settled.refundedMinor;
     }
     let total = 0n;
     for (const accountId of this.accounts()) {
