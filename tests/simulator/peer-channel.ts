@@ -311,28 +311,19 @@ export class PeerChannel implements ChannelPort {
     return { status: 'declined', code, message: `simulated: ${code}`, channelCode: code, channelMessage: code };
   }
 
-  cancel(): never {
-    throw new Error('the simulated peer takes no cancellations (the simulation refunds instead)');
-  }
-  balance(): never {
-    throw new Error('the simulated peer has no balance query');
-  }
-  statement(): never {
-    throw new Error('the simulated peer has no statements');
-  }
-  verifyElements(): never {
-    throw new Error('the simulated peer binds no cards');
-  }
-  sign(): never {
-    throw new Error('the simulated peer binds no cards');
-  }
-  unsign(): never {
-    throw new Error('the simulated peer binds no cards');
-  }
-  contractStatus(): never {
-    throw new Error('the simulated peer binds no cards');
-  }
-  verifyNotification(): never {
-    throw new Error('the simulated peer sends no notifications');
-  }
+  // What the simulation never asks of a channel: a call would be a defect of the simulation itself.
+  readonly cancel = unsupported('cancellations (the simulation refunds instead)');
+  readonly balance = unsupported('balance queries');
+  readonly statement = unsupported('statements');
+  readonly verifyElements = unsupported('card bindings');
+  readonly sign = unsupported('card bindings');
+  readonly unsign = unsupported('card bindings');
+  readonly contractStatus = unsupported('card bindings');
+  readonly verifyNotification = unsupported('inbound notifications');
+}
+
+function unsupported(what: string): () => never {
+  return () => {
+    throw new Error(`the simulated peer takes no ${what}`);
+  };
 }

@@ -4,7 +4,8 @@ import { projectionsFor } from '../../src/projections/all-projections.js';
 import { balancesProjection } from '../../src/projections/balances.js';
 import type { Projection } from '../../src/projections/projection.js';
 import { SIMULATION_TIME_ZONE } from './composition.js';
-import { consistentAnswers, simulate } from './simulation.js';
+import { consistentAnswers } from './client-requests.js';
+import { simulate } from './simulation.js';
 
 /** The fixed seeds CI runs (a longer run: `npm run simulate -- --seeds 200`). */
 const CI_SEEDS = [1, 2, 3, 4, 5, 6];
