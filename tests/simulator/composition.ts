@@ -26,7 +26,6 @@ export interface CompositionDeps {
   readonly dataDir: string;
   readonly peers: readonly PeerChannel[];
   readonly projections: readonly Projection[];
-  readonly oneCommit: boolean;
   readonly nowMs: () => number;
   readonly drawPpm: () => number;
   readonly nextAppendFault: () => AppendFault;
@@ -73,7 +72,10 @@ export class Composition {
       SIMULATION_TIME_ZONE,
       DEFAULT_HANDLER_LIMITS,
       undefined,
-      deps.oneCommit,
+      // The operations run as their processes of separate appends (the paths a crash mid-way and the
+      // recovery sweep exercise); the API's one-commit path commits beside the idempotency record and is
+      // not driven here.
+      false,
     );
     // As the service composes them (ledger-service.ts), with no SMS gateway: no payment is stepped up here.
     const channelPayments = new ChannelPaymentCommands({

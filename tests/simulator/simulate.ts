@@ -28,6 +28,7 @@ function printFailure(result: SimulationResult): void {
 }
 
 const results: SimulationResult[] = [];
+const startedAt = new Date().toISOString();
 for (const seed of seeds) {
   const result = await simulate({ seed, steps });
   results.push(result);
@@ -36,32 +37,39 @@ for (const seed of seeds) {
     `seed ${seed}: ${result.failure ? 'FAILED' : 'ok'} digest ${result.digest.slice(0, 16)} checks ${result.checks} crashes ${result.crashes}`,
   );
   if (result.failure) printFailure(result);
+  // After every seed, so a run stopped early still leaves true figures for the seeds it ran.
+  if (values.seed === undefined) writeFigures(results);
 }
 const failures = results.filter((r) => r.failure);
-if (values.seed === undefined) {
+if (values.seed === undefined)
+  console.log(`${results.length} seeds, ${failures.length} failed; figures in ${values.out}`);
+
+function writeFigures(done: readonly SimulationResult[]): void {
   const faults: Record<string, number> = {};
-  for (const result of results)
+  for (const result of done)
     for (const [kind, n] of Object.entries(result.faults)) faults[kind] = (faults[kind] ?? 0) + n;
-  const sum = (pick: (r: SimulationResult) => number) => results.reduce((total, r) => total + pick(r), 0);
+  const sum = (pick: (r: SimulationResult) => number) => done.reduce((total, r) => total + pick(r), 0);
+  const failed = done.filter((r) => r.failure);
   const figures = {
     name: 'simulator',
+    startedAt,
     recordedAt: new Date().toISOString(),
     machine: { cpus: cpus().length, node: process.version },
-    seedsRun: results.length,
+    seedsAsked: seeds.length,
+    seedsRun: done.length,
     firstSeed: seeds[0],
     stepsPerSeed: steps,
-    steps: results.length * steps,
+    steps: done.length * steps,
     requestsAnswered: sum((r) => r.answered),
     requestsRefused: sum((r) => r.refused),
     requestsUnansweredThenRetried: sum((r) => r.unanswered),
     crashes: sum((r) => r.crashes),
     faultsInjected: Object.fromEntries(Object.entries(faults).sort(([a], [b]) => (a < b ? -1 : 1))),
     invariantChecks: sum((r) => r.checks),
-    failures: failures.length,
-    failedSeeds: failures.map((r) => ({ seed: r.seed, ...r.failure })),
+    failures: failed.length,
+    failedSeeds: failed.map((r) => ({ seed: r.seed, ...r.failure })),
   };
   mkdirSync(dirname(values.out), { recursive: true });
   writeFileSync(values.out, `${JSON.stringify(figures, null, 2)}\n`);
-  console.log(`${results.length} seeds, ${failures.length} failed; figures in ${values.out}`);
 }
 process.exitCode = failures.length === 0 ? 0 : 1;

@@ -84,7 +84,6 @@ class Simulation {
   private readonly dataDir = mkdtempSync(join(tmpdir(), 'ledger-sim-'));
   private readonly peers: PeerChannel[];
   private readonly projections: readonly Projection[];
-  private readonly oneCommit: boolean;
   private readonly batchEvents: number;
   private composition!: Composition;
   private step = 0;
@@ -106,7 +105,6 @@ class Simulation {
   constructor(private readonly options: SimulationOptions) {
     this.prng = new Prng(options.seed);
     this.projections = options.projections ?? projectionsFor(SIMULATION_TIME_ZONE);
-    this.oneCommit = this.prng.chance(50);
     this.batchEvents = this.prng.pick([1, 7, 50, 1_000]);
     this.peers = Object.values(simulatedProfiles).map(
       (profile) =>
@@ -121,7 +119,7 @@ class Simulation {
   }
 
   async run(): Promise<SimulationResult> {
-    this.note(`seed ${this.options.seed} oneCommit=${this.oneCommit} batchEvents=${this.batchEvents}`);
+    this.note(`seed ${this.options.seed} batchEvents=${this.batchEvents}`);
     this.composition = await this.open();
     let failure: SimulationResult['failure'] = null;
     try {
@@ -171,7 +169,6 @@ class Simulation {
       dataDir: this.dataDir,
       peers: this.peers,
       projections: this.projections,
-      oneCommit: this.oneCommit,
       nowMs: () => this.nowMs,
       drawPpm: () => this.prng.below(1_000_000),
       nextAppendFault: () => this.appendFault(),
