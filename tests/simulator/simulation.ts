@@ -222,7 +222,12 @@ class Simulation {
   }
 
   private acknowledged() {
-    return { payments: this.payments, preauths: this.preauths, movements: this.movements };
+    const preauthsInFlight = new Set<string>();
+    for (const client of this.clients) {
+      const op = client.pending?.op;
+      if (op && (op.op === 'complete' || op.op === 'cancelPreauth')) preauthsInFlight.add(op.preauthId);
+    }
+    return { payments: this.payments, preauths: this.preauths, movements: this.movements, preauthsInFlight };
   }
 
   private async tallied(): Promise<MovementTally> {
