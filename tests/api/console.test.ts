@@ -104,6 +104,8 @@ describe('the web console (server side, through fastify.inject)', () => {
     expect(operation.body).toContain('data-chain="verified"');
     expect(operation.body).toContain(s.merchantOrderNo);
 
+    const days = await get('/console/books', cookie);
+    expect(days.body).toContain(`<a href="/console/books?date&#61;${s.accountingDate}&#38;currency&#61;CNY">CNY</a>`);
     const books = await get(`/console/books?date=${s.accountingDate}&currency=CNY`, cookie);
     expect(books.statusCode).toBe(200);
     expect(books.body).toContain('data-zero-check="balanced"');

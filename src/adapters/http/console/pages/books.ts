@@ -20,7 +20,7 @@ export const booksPage: ConsolePage = {
       days.items.map((d) => [
         cell(d.accountingDate),
         cell(d.entryCount),
-        html`!${d.currencies.map((c) => html`${link(href('/console/books', { date: d.accountingDate, currency: c }), c)} `)}`,
+        html`!${d.currencies.map((c) => html`!${link(href('/console/books', { date: d.accountingDate, currency: c }), c)} `)}`,
       ]),
       'no journal entries yet',
     );

@@ -38,7 +38,7 @@ export const operationPage: ConsolePage = {
     const verdict = events.chain.verified
       ? html`<p class="ok" data-chain="verified">Hash chain verified: every event links to the one before it.</p>`
       : html`<p class="bad" data-chain="broken">Hash chain broken at revision ${events.chain.firstBreak?.revision} (${events.chain.firstBreak?.check}).</p>`;
-    const accounts = ['sourceAccountId', 'accountId', 'payerAccountId', 'targetAccountId', 'toAccountId']
+    const accounts = ['sourceAccountId', 'accountId', 'payerAccountId', 'payeeAccountId', 'fromAccountId', 'targetAccountId', 'toAccountId']
       .map((field) => operation[field])
       .filter((value): value is string => typeof value === 'string')
       .map((accountId) => link(`/console/accounts/${seg(accountId)}`, accountId));
