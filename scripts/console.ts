@@ -27,7 +27,13 @@ export interface ConsoleLink {
 export async function requestConsoleLink(request: ConsoleLinkRequest): Promise<ConsoleLink> {
   const path = '/v1/console/links';
   const body = JSON.stringify({ role: request.role });
-  const headers = signRequest({ method: 'POST', pathWithQuery: path, body, keyId: request.keyId, privateKeyPem: request.privateKeyPem });
+  const headers = signRequest({
+    method: 'POST',
+    pathWithQuery: path,
+    body,
+    keyId: request.keyId,
+    privateKeyPem: request.privateKeyPem,
+  });
   const base = request.baseUrl.replace(/\/+$/, '');
   const answer = await fetch(`${base}${path}`, {
     method: 'POST',
@@ -38,7 +44,12 @@ export async function requestConsoleLink(request: ConsoleLinkRequest): Promise<C
   const text = await answer.text();
   if (answer.status !== 201) throw new Error(`the ledger refused a console link: HTTP ${answer.status} ${text}`);
   const link = JSON.parse(text) as { path: string; sessionId: string; linkExpiresAt: string; expiresAt: string };
-  return { url: `${base}${link.path}`, sessionId: link.sessionId, linkExpiresAt: link.linkExpiresAt, expiresAt: link.expiresAt };
+  return {
+    url: `${base}${link.path}`,
+    sessionId: link.sessionId,
+    linkExpiresAt: link.linkExpiresAt,
+    expiresAt: link.expiresAt,
+  };
 }
 
 export function consoleCommand(): Command {

@@ -76,7 +76,11 @@ describe('the web console (server side, through fastify.inject)', () => {
   });
 
   it('refuses a forged in-process call header: only a token the service itself made is taken', async () => {
-    const forged = await app().inject({ method: 'GET', url: '/v1/log/head', headers: { [IN_PROCESS_CALL_HEADER]: 'x'.repeat(43) } });
+    const forged = await app().inject({
+      method: 'GET',
+      url: '/v1/log/head',
+      headers: { [IN_PROCESS_CALL_HEADER]: 'x'.repeat(43) },
+    });
     expect(forged.statusCode).toBe(401);
     expect(forged.json().code).toBe('signature_invalid');
   });
@@ -110,7 +114,15 @@ describe('the web console (server side, through fastify.inject)', () => {
     expect(books.statusCode).toBe(200);
     expect(books.body).toContain('data-zero-check="balanced"');
 
-    for (const path of ['/console/projections', '/console/channels', '/console/webhooks', '/console/reconciliation', '/console/sessions', `/console/entities/${s.userId}`, '/console/payments'])
+    for (const path of [
+      '/console/projections',
+      '/console/channels',
+      '/console/webhooks',
+      '/console/reconciliation',
+      '/console/sessions',
+      `/console/entities/${s.userId}`,
+      '/console/payments',
+    ])
       expect((await get(path, cookie)).statusCode, path).toBe(200);
     const missing = await get('/console/accounts/1000000000000000', cookie);
     expect(missing.statusCode).toBe(404);
@@ -119,7 +131,13 @@ describe('the web console (server side, through fastify.inject)', () => {
 
   it('escapes hostile names and descriptions on every page that shows them', async () => {
     const { cookie } = await signIn();
-    for (const path of [`/console?q=${s.userId}`, `/console/accounts/${s.wallet}`, `/console/entities/${s.userId}`, `/console/operations/payment/${s.paymentId}`, '/console?kind=user']) {
+    for (const path of [
+      `/console?q=${s.userId}`,
+      `/console/accounts/${s.wallet}`,
+      `/console/entities/${s.userId}`,
+      `/console/operations/payment/${s.paymentId}`,
+      '/console?kind=user',
+    ]) {
       const answer = await get(path, cookie);
       expect(answer.statusCode, path).toBe(200);
       expect(answer.body, path).not.toContain('<script>alert');

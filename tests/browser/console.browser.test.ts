@@ -16,8 +16,18 @@ import { startConsoleScenario, type ConsoleScenario } from '../support/console-s
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'console');
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium)
-  console.warn(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+// CI (.ci/run) sets CONSOLE_BROWSER_TESTS=required: there a missing browser is a failure, not a skip.
+const required = process.env['CONSOLE_BROWSER_TESTS'] === 'required';
+if (!hasChromium && !required)
+  console.warn(
+    `console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`,
+  );
+
+describe.runIf(!hasChromium && required)('the web console in Chromium (required here)', () => {
+  it('finds Chromium', () => {
+    expect.fail(`no Chromium at ${CHROMIUM}: .ci/run installs it as root (apt-get install -y chromium)`);
+  });
+});
 
 describe.skipIf(!hasChromium)('the web console in Chromium', () => {
   let s: ConsoleScenario;

@@ -25,7 +25,10 @@ export interface ConsoleScenario {
 export async function startConsoleScenario(): Promise<ConsoleScenario> {
   const ledger = await startTestLedger();
   const post = async (url: string, payload: object, as?: Credentials) => {
-    const answer = await ledger.inject({ method: 'POST', url, payload, headers: { 'idempotency-key': randomUUID() } }, as);
+    const answer = await ledger.inject(
+      { method: 'POST', url, payload, headers: { 'idempotency-key': randomUUID() } },
+      as,
+    );
     expect(answer.statusCode, `${url}: ${answer.body}`).toBeLessThan(300);
     return answer.json();
   };
@@ -33,11 +36,22 @@ export async function startConsoleScenario(): Promise<ConsoleScenario> {
   const user = await post('/v1/entities', { kind: 'user', displayName: `Payer ${HOSTILE}` });
   await post(`/v1/entities/${user.entityId}/payment-password`, { newPassword: PAYER_PASSWORD });
   const wallet = (
-    await post('/v1/accounts', { ownerId: user.entityId, type: 'wallet', currency: 'CNY', displayName: `Wallet ${HOSTILE}` })
+    await post('/v1/accounts', {
+      ownerId: user.entityId,
+      type: 'wallet',
+      currency: 'CNY',
+      displayName: `Wallet ${HOSTILE}`,
+    })
   ).accountId as string;
-  const shopAccount = (await post('/v1/accounts', { ownerId: shop.entityId, type: 'merchant_settlement', currency: 'CNY' }))
-    .accountId as string;
-  await post('/v1/recharges', { accountId: wallet, amount: '500.00', currency: 'CNY', payer: await payerOf(ledger.app) });
+  const shopAccount = (
+    await post('/v1/accounts', { ownerId: shop.entityId, type: 'merchant_settlement', currency: 'CNY' })
+  ).accountId as string;
+  await post('/v1/recharges', {
+    accountId: wallet,
+    amount: '500.00',
+    currency: 'CNY',
+    payer: await payerOf(ledger.app),
+  });
   const merchantOrderNo = `SO-${randomUUID().slice(0, 8)}`;
   const paid = await post(
     '/v1/payments',

@@ -48,7 +48,12 @@ export class MongoConsoleSessionStore implements ConsoleSessionStore {
       const sessions = durableCollection<SessionRecord>(db, CONSOLE_SESSIONS_COLLECTION);
       await sessions.createIndexes([
         { key: { linkHash: 1 }, name: 'linkHash_1', unique: true },
-        { key: { secretHash: 1 }, name: 'secretHash_1', unique: true, partialFilterExpression: { secretHash: { $type: 'string' } } },
+        {
+          key: { secretHash: 1 },
+          name: 'secretHash_1',
+          unique: true,
+          partialFilterExpression: { secretHash: { $type: 'string' } },
+        },
         { key: { createdAtMs: -1 }, name: 'createdAtMs_-1' },
         { key: { expiresAt: 1 }, name: 'expiresAt_ttl', expireAfterSeconds: 0 },
       ]);

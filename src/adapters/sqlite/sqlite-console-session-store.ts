@@ -102,9 +102,7 @@ export class SqliteConsoleSessionStore implements ConsoleSessionStore {
 
   async findBySecret(secretHash: string, nowMs: number): Promise<ConsoleSession | null> {
     const row = this.db
-      .prepare(
-        'SELECT * FROM console_sessions WHERE secret_hash = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?',
-      )
+      .prepare('SELECT * FROM console_sessions WHERE secret_hash = ? AND revoked_at_ms IS NULL AND expires_at_ms > ?')
       .get(secretHash, nowMs) as Row | undefined;
     return row ? sessionOf(row) : null;
   }

@@ -19,7 +19,8 @@ export type Query = Readonly<Record<string, string | number | undefined>>;
 /** The URL of an API path with its query (undefined values left out). */
 export function withQuery(path: string, query: Query = {}): string {
   const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, String(value));
+  for (const [name, value] of Object.entries(query))
+    if (value !== undefined && value !== '') params.set(name, String(value));
   const text = params.toString();
   return text === '' ? path : `${path}?${text}`;
 }
@@ -50,7 +51,11 @@ export class ConsoleApi {
 function errorOf(status: number, body: string): ConsoleApiError {
   try {
     const problem = JSON.parse(body) as { code?: unknown; detail?: unknown };
-    return new ConsoleApiError(status, String(problem.code ?? 'error'), String(problem.detail ?? ''));
+    return new ConsoleApiError(
+      status,
+      typeof problem.code === 'string' ? problem.code : 'error',
+      typeof problem.detail === 'string' ? problem.detail : '',
+    );
   } catch {
     return new ConsoleApiError(status, 'error', 'the API answered without a problem document');
   }

@@ -72,7 +72,10 @@ export function consoleRoutes(service: LedgerService, calls: InProcessCalls) {
             title: 'Not shown',
             section: 'search',
             session,
-            body: html`<div class="problem"><p><strong>${error.status} ${error.code}</strong></p><p>${error.detail}</p></div>`,
+            body: html`<div class="problem">
+              <p><strong>${error.status} ${error.code}</strong></p>
+              <p>${error.detail}</p>
+            </div>`,
           }),
         );
       }
@@ -82,7 +85,11 @@ export function consoleRoutes(service: LedgerService, calls: InProcessCalls) {
           const session = await sessionOrAnswer(request, reply);
           if (!session) return reply;
           if (consolePage.operatorOnly && session.role !== 'operator')
-            return problemPage(reply, session, new ConsoleApiError(403, 'forbidden', 'an auditor session may not see this page'));
+            return problemPage(
+              reply,
+              session,
+              new ConsoleApiError(403, 'forbidden', 'an auditor session may not see this page'),
+            );
           try {
             const rendered = await render(consolePage, request, session);
             return sendHtml(reply, 200, page({ ...rendered, section: consolePage.section, session }));
@@ -117,7 +124,10 @@ export function consoleRoutes(service: LedgerService, calls: InProcessCalls) {
             { fromDate, toDate },
           );
           return reply
-            .headers({ ...SECURITY_HEADERS, 'content-disposition': `attachment; filename="statement-${accountId}.csv"` })
+            .headers({
+              ...SECURITY_HEADERS,
+              'content-disposition': `attachment; filename="statement-${accountId}.csv"`,
+            })
             .type(csv.contentType)
             .send(csv.body);
         } catch (error) {
@@ -134,8 +144,19 @@ export function consoleRoutes(service: LedgerService, calls: InProcessCalls) {
         return sendHtml(
           reply,
           200,
-          `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>ledger console</title></head>
-<body><h1>ledger console</h1><form method="post" action="/console/login"><input type="hidden" name="token" value="${token}"><button>Open the console</button></form></body></html>`}`,
+          `<!doctype html>${html`<html lang="en">
+            <head>
+              <meta charset="utf-8" />
+              <meta name="referrer" content="no-referrer" />
+              <title>ledger console</title>
+            </head>
+            <body>
+              <h1>ledger console</h1>
+              <form method="post" action="/console/login">
+                <input type="hidden" name="token" value="${token}" /><button>Open the console</button>
+              </form>
+            </body>
+          </html>`}`,
         );
       });
 
@@ -156,7 +177,15 @@ export function consoleRoutes(service: LedgerService, calls: InProcessCalls) {
         const session = await sessionOrAnswer(request, reply);
         if (!session) return null;
         if (!csrfMatches(session, (request.body as Record<string, unknown> | undefined)?.['csrf'])) {
-          await problemPage(reply, session, new ConsoleApiError(403, 'csrf_token_invalid', 'the form did not carry this session’s token: reload the page and try again'));
+          await problemPage(
+            reply,
+            session,
+            new ConsoleApiError(
+              403,
+              'csrf_token_invalid',
+              'the form did not carry this session’s token: reload the page and try again',
+            ),
+          );
           return null;
         }
         return session;
@@ -174,7 +203,11 @@ export function consoleRoutes(service: LedgerService, calls: InProcessCalls) {
         const session = await formSession(request, reply);
         if (!session) return reply;
         if (session.role !== 'operator')
-          return problemPage(reply, session, new ConsoleApiError(403, 'forbidden', 'an auditor session may not revoke sessions'));
+          return problemPage(
+            reply,
+            session,
+            new ConsoleApiError(403, 'forbidden', 'an auditor session may not revoke sessions'),
+          );
         const { sessionId } = request.body as { sessionId?: unknown };
         if (typeof sessionId === 'string') await store.revoke(sessionId, nowMs());
         return reply.headers(SECURITY_HEADERS).redirect('/console/sessions', 303);

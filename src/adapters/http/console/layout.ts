@@ -46,19 +46,54 @@ export function page(shell: Shell): string {
   const nav = NAV.filter((n) => n.section !== 'sessions' || shell.session.role === 'operator').map(
     (n) => html`<a href="${n.href}" class="${n.section === shell.section ? 'here' : ''}">${n.label}</a>`,
   );
-  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="referrer" content="no-referrer"><title>${shell.title} · ledger console</title><style>!${STYLE}</style></head>
-<body><header><strong>ledger console</strong>!${nav}
-<span class="muted">${shell.session.role} ${shell.session.entityId}</span>
-<form method="post" action="/console/logout"><input type="hidden" name="csrf" value="${shell.session.csrfToken}"><button>Sign out</button></form></header>
-<main><h1>${shell.title}</h1>!${shell.body}</main></body></html>`}`;
+  return `<!doctype html>${html`<html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width" />
+      <meta name="referrer" content="no-referrer" />
+      <title>${shell.title} · ledger console</title>
+      <style>
+        !${STYLE}
+      </style>
+    </head>
+    <body>
+      <header>
+        <strong>ledger console</strong>!${nav}
+        <span class="muted">${shell.session.role} ${shell.session.entityId}</span>
+        <form method="post" action="/console/logout">
+          <input type="hidden" name="csrf" value="${shell.session.csrfToken}" /><button>Sign out</button>
+        </form>
+      </header>
+      <main>
+        <h1>${shell.title}</h1>
+        !${shell.body}
+      </main>
+    </body>
+  </html>`}`;
 }
 
 /** A page for someone without a session (signed out, an expired or spent link). */
 export function signedOutPage(message: string): string {
-  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><title>ledger console</title><style>!${STYLE}</style></head>
-<body><header><strong>ledger console</strong></header><main><h1>Sign in</h1><p>${message}</p>
-<p>Run <code>ledger console login</code> with your operator key file and open the link it prints (once, within two minutes).</p></main></body></html>`}`;
+  return `<!doctype html>${html`<html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <title>ledger console</title>
+      <style>
+        !${STYLE}
+      </style>
+    </head>
+    <body>
+      <header><strong>ledger console</strong></header>
+      <main>
+        <h1>Sign in</h1>
+        <p>${message}</p>
+        <p>
+          Run <code>ledger console login</code> with your operator key file and open the link it prints (once, within
+          two minutes).
+        </p>
+      </main>
+    </body>
+  </html>`}`;
 }
 
 /** A console link: a path with its query, escaped where it is inserted. */
@@ -73,21 +108,41 @@ export function seg(value: string): string {
 
 /** A definition list of scalar fields; objects and arrays are shown as JSON. */
 export function fields(entries: readonly (readonly [string, unknown])[]): string {
-  return html`<dl>!${entries.map(([name, value]) => html`<dt>${name}</dt><dd>!${valueHtml(value)}</dd>`)}</dl>`;
+  return html`<dl>
+    !${entries.map(
+      ([name, value]) =>
+        html`<dt>${name}</dt>
+          <dd>!${valueHtml(value)}</dd>`,
+    )}
+  </dl>`;
 }
 
 export function valueHtml(value: unknown): string {
   if (value === null || value === undefined) return html`<span class="muted">—</span>`;
-  if (typeof value === 'object') return html`<code>${JSON.stringify(value)}</code>`;
-  return html`${String(value)}`;
+  if (typeof value === 'string') return html`${value}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return html`${value.toString()}`;
+  return html`<code>${JSON.stringify(value)}</code>`;
 }
 
 /** A table: the header names and the rows' cells (each cell a fragment made by `html`). */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[], empty = 'none'): string {
   if (rows.length === 0) return html`<p class="muted">${empty}</p>`;
-  return html`<table><thead><tr>!${headers.map((h) => html`<th>${h}</th>`)}</tr></thead><tbody>!${rows.map(
-    (cells) => html`<tr>!${cells.map((c) => html`<td>!${c}</td>`)}</tr>`,
-  )}</tbody></table>`;
+  return html`<table>
+    <thead>
+      <tr>
+        !${headers.map((h) => html`<th>${h}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      !${rows.map(
+        (cells) =>
+          html`<tr>
+            !${cells.map((c) => html`<td>!${c}</td>`)}
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
 /** A cell of text (escaped). */
@@ -116,11 +171,21 @@ export function filterForm(
   inputs: readonly { name: string; label: string; value?: string | undefined; options?: readonly string[] }[],
   button = 'Show',
 ): string {
-  return html`<form method="get" action="${action}">!${inputs.map((input) =>
-    input.options
-      ? html`<label>${input.label} <select name="${input.name}">!${input.options.map(
-          (o) => html`<option value="${o}" !${o === (input.value ?? '') ? 'selected' : ''}>${o === '' ? 'any' : o}</option>`,
-        )}</select></label> `
-      : html`<label>${input.label} <input name="${input.name}" value="${input.value ?? ''}"></label> `,
-  )}<button>${button}</button></form>`;
+  return html`<form method="get" action="${action}">
+    !${inputs.map((input) =>
+      input.options
+        ? html`<label
+            >${input.label}
+            <select name="${input.name}">
+              !${input.options.map(
+                (o) =>
+                  html`<option value="${o}" !${o === (input.value ?? '') ? 'selected' : ''}>
+                    ${o === '' ? 'any' : o}
+                  </option>`,
+              )}
+            </select></label
+          > `
+        : html`<label>${input.label} <input name="${input.name}" value="${input.value ?? ''}" /></label> `,
+    )}<button>${button}</button>
+  </form>`;
 }

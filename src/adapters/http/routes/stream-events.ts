@@ -34,9 +34,16 @@ export const streamEventsView = z
     streamId: z.string(),
     events: z.array(streamEventView),
     chain: z.object({
-      verified: z.boolean().describe('Every event of this page links (and, past the first page, to the event before it)'),
+      verified: z
+        .boolean()
+        .describe('Every event of this page links (and, past the first page, to the event before it)'),
       firstBreak: z
-        .object({ revision: z.string(), check: z.enum(['revision', 'prevHash', 'hash']), expected: z.string(), found: z.string() })
+        .object({
+          revision: z.string(),
+          check: z.enum(['revision', 'prevHash', 'hash']),
+          expected: z.string(),
+          found: z.string(),
+        })
         .nullable(),
     }),
     nextRevision: z.string().nullable().describe('Pass as `fromRevision` for the next page; null on the last'),
@@ -96,7 +103,12 @@ export function streamEventRoutes(service: LedgerService): FastifyPluginAsyncZod
           const broken = fromRevision > 0 && last === undefined ? undefined : checkLink(last, event);
           last = { revision: event.revision, hash: event.hash };
           if (broken && !firstBreak)
-            firstBreak = { revision: broken.revision.toString(), check: broken.check, expected: broken.expected, found: broken.found };
+            firstBreak = {
+              revision: broken.revision.toString(),
+              check: broken.check,
+              expected: broken.expected,
+              found: broken.found,
+            };
           return {
             revision: event.revision.toString(),
             position: event.position.toString(),

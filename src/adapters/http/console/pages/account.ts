@@ -20,44 +20,66 @@ export const accountPage: ConsolePage = {
     return {
       title: `Account ${accountId}`,
       body: html`!${fields([
-        ['Name', account.displayName],
-        ['Owner', account.ownerId],
-        ['Type', account.type],
-        ['Status', account.status],
-        ['Currency', account.currency],
-        ['Balance', account.balance],
-        ['Available', account.available],
-        ['Frozen', account.frozen],
-        ['Flags', account.flags],
-        ['Opened', account.openedAt],
-        ['Last movement', account.lastMovementAt],
-      ])}<p>!${link(`/console/entities/${seg(account.ownerId)}`, 'Owner')}</p>
-<h2>Statement</h2>!${filterForm(path, [
-        { name: 'fromDate', label: 'From date', value: range.fromDate },
-        { name: 'toDate', label: 'To date', value: range.toDate },
-      ])}<p><a href="${href(`${path}/statement.csv`, range)}" download>Download CSV</a></p>!${table(
-        ['#', 'Occurred', 'Operation', 'Direction', 'Amount', 'Balance after', 'Available after', 'Frozen after', 'Order no', 'Memo'],
-        statement.lines.map((line) => [
-          cell(line.sequence),
-          cell(line.occurredAt),
-          operationLink(line.operationKind, line.operationId),
-          cell(line.direction),
-          amountCell(line.amount),
-          amountCell(line.balanceAfter),
-          amountCell(line.availableAfter),
-          amountCell(line.frozenAfter),
-          cell(line.merchantOrderNo),
-          cell(line.memo),
-        ]),
-        'no statement lines',
-      )}!${nextPageLink(path, range, statement.nextCursor)}`,
+          ['Name', account.displayName],
+          ['Owner', account.ownerId],
+          ['Type', account.type],
+          ['Status', account.status],
+          ['Currency', account.currency],
+          ['Balance', account.balance],
+          ['Available', account.available],
+          ['Frozen', account.frozen],
+          ['Flags', account.flags],
+          ['Opened', account.openedAt],
+          ['Last movement', account.lastMovementAt],
+        ])}
+        <p>!${link(`/console/entities/${seg(account.ownerId)}`, 'Owner')}</p>
+        <h2>Statement</h2>
+        !${filterForm(path, [
+          { name: 'fromDate', label: 'From date', value: range.fromDate },
+          { name: 'toDate', label: 'To date', value: range.toDate },
+        ])}
+        <p><a href="${href(`${path}/statement.csv`, range)}" download>Download CSV</a></p>
+        !${table(
+          [
+            '#',
+            'Occurred',
+            'Operation',
+            'Direction',
+            'Amount',
+            'Balance after',
+            'Available after',
+            'Frozen after',
+            'Order no',
+            'Memo',
+          ],
+          statement.lines.map((line) => [
+            cell(line.sequence),
+            cell(line.occurredAt),
+            operationLink(line.operationKind, line.operationId),
+            cell(line.direction),
+            amountCell(line.amount),
+            amountCell(line.balanceAfter),
+            amountCell(line.availableAfter),
+            amountCell(line.frozenAfter),
+            cell(line.merchantOrderNo),
+            cell(line.memo),
+          ]),
+          'no statement lines',
+        )}!${nextPageLink(path, range, statement.nextCursor)}`,
     };
   },
 };
 
 /** The operation page of a statement line's operation, when its kind has one. */
 function operationLink(kind: string, operationId: string): string {
-  const page = { payment: 'payment', recharge: 'recharge', withdrawal: 'withdrawal', transfer: 'transfer', freeze: 'freeze', preauth_hold: 'preauth' }[kind];
+  const page = {
+    payment: 'payment',
+    recharge: 'recharge',
+    withdrawal: 'withdrawal',
+    transfer: 'transfer',
+    freeze: 'freeze',
+    preauth_hold: 'preauth',
+  }[kind];
   return page === undefined
     ? html`${kind} <span class="mono">${operationId}</span>`
     : html`${kind} !${link(`/console/operations/${page}/${seg(operationId)}`, operationId)}`;

@@ -17,7 +17,10 @@ export const channelsPage: ConsolePage = {
           cell(c.channelId),
           cell(c.health),
           cell(c.dailyUsedMinor),
-          html`<details><summary>profile</summary><pre>${JSON.stringify(c.profile, null, 2)}</pre></details>`,
+          html`<details>
+            <summary>profile</summary>
+            <pre>${JSON.stringify(c.profile, null, 2)}</pre>
+          </details>`,
         ]),
         'no channels',
       )}`,

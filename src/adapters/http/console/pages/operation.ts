@@ -27,7 +27,11 @@ export const operationPage: ConsolePage = {
     const kind = params['kind']!;
     const id = params['operationId']!;
     if (!Object.hasOwn(OPERATION_PAGES, kind))
-      throw new ConsoleApiError(404, 'not_found', `no operation kind ${kind}: one of ${Object.keys(OPERATION_PAGES).join(', ')}`);
+      throw new ConsoleApiError(
+        404,
+        'not_found',
+        `no operation kind ${kind}: one of ${Object.keys(OPERATION_PAGES).join(', ')}`,
+      );
     const route = OPERATION_PAGES[kind as keyof typeof OPERATION_PAGES];
     const operation = await api.json<Record<string, unknown>>(`${route.api}${seg(id)}`);
     const fromRevision = Number.parseInt(query['fromRevision'] ?? '0', 10) || 0;
@@ -37,32 +41,51 @@ export const operationPage: ConsolePage = {
     });
     const verdict = events.chain.verified
       ? html`<p class="ok" data-chain="verified">Hash chain verified: every event links to the one before it.</p>`
-      : html`<p class="bad" data-chain="broken">Hash chain broken at revision ${events.chain.firstBreak?.revision} (${events.chain.firstBreak?.check}).</p>`;
-    const accounts = ['sourceAccountId', 'accountId', 'payerAccountId', 'payeeAccountId', 'fromAccountId', 'targetAccountId', 'toAccountId']
+      : html`<p class="bad" data-chain="broken">
+          Hash chain broken at revision ${events.chain.firstBreak?.revision} (${events.chain.firstBreak?.check}).
+        </p>`;
+    const accounts = [
+      'sourceAccountId',
+      'accountId',
+      'payerAccountId',
+      'payeeAccountId',
+      'fromAccountId',
+      'targetAccountId',
+      'toAccountId',
+    ]
       .map((field) => operation[field])
       .filter((value): value is string => typeof value === 'string')
       .map((accountId) => link(`/console/accounts/${seg(accountId)}`, accountId));
     return {
       title: `${kind} ${id}`,
-      body: html`!${fields(Object.entries(operation))}<p>Accounts: !${accounts.length === 0 ? html`—` : accounts.join(' ')}</p>
-<h2>Events of <span class="mono">${events.streamId}</span></h2>!${verdict}!${table(
-        ['Rev', 'Position', 'Type', 'Occurred', 'Actor', 'Hash', 'Links', 'Data'],
-        events.events.map((event) => [
-          cell(event.revision),
-          cell(event.position),
-          cell(event.type),
-          cell(event.metadata.occurredAt),
-          cell(event.metadata.actor),
-          html`<span class="mono" title="prev ${event.prevHash}">${event.hash}</span>`,
-          event.linked ? html`<span class="ok">✓</span>` : html`<span class="bad">✗</span>`,
-          html`<details><summary>data</summary><pre>${JSON.stringify(event.data, null, 2)}</pre></details>`,
-        ]),
-        'no events',
-      )}!${
-        events.nextRevision === null
-          ? ''
-          : html`<p><a href="/console/operations/${seg(kind)}/${seg(id)}?fromRevision=${events.nextRevision}">Next events →</a></p>`
-      }`,
+      body: html`!${fields(Object.entries(operation))}
+        <p>Accounts: !${accounts.length === 0 ? html`—` : accounts.join(' ')}</p>
+        <h2>Events of <span class="mono">${events.streamId}</span></h2>
+        !${verdict}!${table(
+          ['Rev', 'Position', 'Type', 'Occurred', 'Actor', 'Hash', 'Links', 'Data'],
+          events.events.map((event) => [
+            cell(event.revision),
+            cell(event.position),
+            cell(event.type),
+            cell(event.metadata.occurredAt),
+            cell(event.metadata.actor),
+            html`<span class="mono" title="prev ${event.prevHash}">${event.hash}</span>`,
+            event.linked ? html`<span class="ok">✓</span>` : html`<span class="bad">✗</span>`,
+            html`<details>
+              <summary>data</summary>
+              <pre>${JSON.stringify(event.data, null, 2)}</pre>
+            </details>`,
+          ]),
+          'no events',
+        )}!${
+          events.nextRevision === null
+            ? ''
+            : html`<p>
+                <a href="/console/operations/${seg(kind)}/${seg(id)}?fromRevision=${events.nextRevision}"
+                  >Next events →</a
+                >
+              </p>`
+        }`,
     };
   },
 };

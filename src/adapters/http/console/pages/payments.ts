@@ -13,7 +13,11 @@ export const paymentsPage: ConsolePage = {
       merchantId: query['merchantId'] || undefined,
       status: query['status'] || undefined,
     };
-    const payments = await api.json<Page<PaymentSummary>>('/v1/payments', { ...filters, limit: 50, cursor: query['cursor'] });
+    const payments = await api.json<Page<PaymentSummary>>('/v1/payments', {
+      ...filters,
+      limit: 50,
+      cursor: query['cursor'],
+    });
     return {
       title: 'Payments',
       body: html`!${filterForm('/console/payments', [

@@ -17,20 +17,28 @@ export const projectionsPage: ConsolePage = {
     return {
       title: 'Projections',
       body: html`!${fields([
-        ['Log head', head.position],
-        ['This instance', status.instance.holder],
-        ['Holding the projections', status.instance.holding],
-      ])}<h2>Read models</h2>!${table(
-        ['Projection', 'Checkpoint', 'Lag (positions)'],
-        status.projections.map((p) => {
-          const lag = headPosition - BigInt(p.checkpoint);
-          return [cell(p.name), cell(p.checkpoint), html`<span class="${lag === 0n ? 'ok' : ''}">${lag < 0n ? 0n : lag}</span>`];
-        }),
-      )}<h2>Leases</h2>!${table(
-        ['Lease', 'Holder', 'Token', 'Expires', 'Expired'],
-        status.leases.map((l) => [cell(l.name), cell(l.holder), cell(l.token), cell(l.expiresAt), cell(l.expired)]),
-        'no leases',
-      )}`,
+          ['Log head', head.position],
+          ['This instance', status.instance.holder],
+          ['Holding the projections', status.instance.holding],
+        ])}
+        <h2>Read models</h2>
+        !${table(
+          ['Projection', 'Checkpoint', 'Lag (positions)'],
+          status.projections.map((p) => {
+            const lag = headPosition - BigInt(p.checkpoint);
+            return [
+              cell(p.name),
+              cell(p.checkpoint),
+              html`<span class="${lag === 0n ? 'ok' : ''}">${lag < 0n ? 0n : lag}</span>`,
+            ];
+          }),
+        )}
+        <h2>Leases</h2>
+        !${table(
+          ['Lease', 'Holder', 'Token', 'Expires', 'Expired'],
+          status.leases.map((l) => [cell(l.name), cell(l.holder), cell(l.token), cell(l.expiresAt), cell(l.expired)]),
+          'no leases',
+        )}`,
     };
   },
 };

@@ -25,18 +25,19 @@ export const searchPage: ConsolePage = {
       const accountsPage = isValidAccountNumber(q)
         ? { items: [await api.json<AccountSummary>(`/v1/accounts/${seg(q)}`)], nextCursor: null }
         : await api.json<Page<AccountSummary>>('/v1/accounts', { ownerId: q, limit: 50, cursor: query['cursor'] });
-      accounts = html`<h2>Accounts</h2>!${table(
-        ['Account', 'Owner', 'Type', 'Currency', 'Status', 'Balance'],
-        accountsPage.items.map((a) => [
-          link(`/console/accounts/${seg(a.accountId)}`, a.accountId),
-          link(`/console/entities/${seg(a.ownerId)}`, a.ownerId),
-          cell(a.type),
-          cell(a.currency),
-          cell(a.status),
-          cell(a.balance),
-        ]),
-        'no accounts',
-      )}!${nextPageLink('/console', { q }, accountsPage.nextCursor)}`;
+      accounts = html`<h2>Accounts</h2>
+        !${table(
+          ['Account', 'Owner', 'Type', 'Currency', 'Status', 'Balance'],
+          accountsPage.items.map((a) => [
+            link(`/console/accounts/${seg(a.accountId)}`, a.accountId),
+            link(`/console/entities/${seg(a.ownerId)}`, a.ownerId),
+            cell(a.type),
+            cell(a.currency),
+            cell(a.status),
+            cell(a.balance),
+          ]),
+          'no accounts',
+        )}!${nextPageLink('/console', { q }, accountsPage.nextCursor)}`;
     }
     const entities = await api.json<Page<EntitySummary>>('/v1/entities', {
       kind: kind === '' ? undefined : kind,
@@ -47,20 +48,22 @@ export const searchPage: ConsolePage = {
     return {
       title: 'Search',
       body: html`!${filterForm('/console', [{ name: 'q', label: 'Account number or owner id', value: q }], 'Find')}
-!${accounts}
-<h2>Entities</h2>!${filterForm('/console', [
-        { name: 'kind', label: 'Kind', value: kind, options: ['', 'user', 'merchant', 'operator'] },
-      ])}!${table(
-        ['Entity', 'Kind', 'Name', 'Registered'],
-        entities.items.map((e) => [
-          link(`/console/entities/${seg(e.entityId)}`, e.entityId),
-          cell(e.kind),
-          cell(e.displayName),
-          cell(e.registeredAt),
-        ]),
-        'no entities',
-      )}!${nextPageLink('/console', { kind }, entities.nextCursor, 'entityCursor')}
-<h2>Payments per minute</h2>!${chart}`,
+        !${accounts}
+        <h2>Entities</h2>
+        !${filterForm('/console', [
+          { name: 'kind', label: 'Kind', value: kind, options: ['', 'user', 'merchant', 'operator'] },
+        ])}!${table(
+          ['Entity', 'Kind', 'Name', 'Registered'],
+          entities.items.map((e) => [
+            link(`/console/entities/${seg(e.entityId)}`, e.entityId),
+            cell(e.kind),
+            cell(e.displayName),
+            cell(e.registeredAt),
+          ]),
+          'no entities',
+        )}!${nextPageLink('/console', { kind }, entities.nextCursor, 'entityCursor')}
+        <h2>Payments per minute</h2>
+        !${chart}`,
     };
   },
 };
@@ -71,7 +74,7 @@ async function paymentsPerMinute(api: PageContext['api'], nowMs: number): Promis
   const counts = new Array<number>(CHART_MINUTES).fill(0);
   let cursor: string | undefined;
   let read = 0;
-  let capped = false;
+  let capped: boolean;
   do {
     const page: Page<PaymentSummary> = await api.json<Page<PaymentSummary>>('/v1/payments', {
       from: new Date(startMs).toISOString(),
@@ -89,8 +92,9 @@ async function paymentsPerMinute(api: PageContext['api'], nowMs: number): Promis
   } while (cursor !== undefined && !capped);
   const bars = counts.map((value, i) => ({ label: new Date(startMs + i * 60_000).toISOString().slice(11, 16), value }));
   return html`!${barChart(`Balance payments created per minute, the last ${CHART_MINUTES} minutes (UTC)`, bars)}${
-    capped ? ` Only the newest ${read} payments are counted: earlier minutes show fewer than there were.` : ''
-  }<p><a href="${href('/console/payments')}">Recent payments</a></p>`;
+      capped ? ` Only the newest ${read} payments are counted: earlier minutes show fewer than there were.` : ''
+    }
+    <p><a href="${href('/console/payments')}">Recent payments</a></p>`;
 }
 
 type PageContext = Parameters<ConsolePage['render']>[0];

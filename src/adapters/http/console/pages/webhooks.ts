@@ -9,7 +9,11 @@ export const webhooksPage: ConsolePage = {
   section: 'webhooks',
   async render({ api, query }) {
     const merchantId = query['merchantId'] || undefined;
-    const endpoints = await api.json<WebhookEndpoints>('/v1/webhook-endpoints', { merchantId, limit: 50, cursor: query['cursor'] });
+    const endpoints = await api.json<WebhookEndpoints>('/v1/webhook-endpoints', {
+      merchantId,
+      limit: 50,
+      cursor: query['cursor'],
+    });
     const list = html`!${filterForm('/console/webhooks', [{ name: 'merchantId', label: 'Merchant', value: merchantId }])}!${table(
       ['Endpoint', 'Merchant', 'URL', 'Status', 'Events'],
       endpoints.items.map((e) => [
@@ -40,33 +44,36 @@ export const webhookEndpointPage: ConsolePage = {
     });
     return {
       title: `Webhook endpoint ${id}`,
-      body: html`<h2>Messages</h2>!${table(
-        ['Message', 'Event', 'State', 'Attempts', 'Next attempt', 'Last status', 'Last error', 'Created'],
-        messages.items.map((m) => [
-          cell(m.messageId),
-          cell(m.eventType),
-          html`<span class="${m.state === 'failed' ? 'bad' : m.state === 'delivered' ? 'ok' : ''}">${m.state}</span>`,
-          cell(m.totalAttempts),
-          cell(m.nextAttemptAt),
-          cell(m.lastStatusCode),
-          cell(m.lastError),
-          cell(m.createdAt),
-        ]),
-        'no messages',
-      )}!${nextPageLink(`/console/webhooks/${seg(id)}`, {}, messages.nextCursor)}<h2>Deliveries</h2>!${table(
-        ['Attempted', 'Message', 'Attempt', 'Duration ms', 'Status', 'Error', 'Outcome', 'Next attempt'],
-        deliveries.items.map((d) => [
-          cell(d.attemptedAt),
-          cell(d.messageId),
-          cell(d.attemptNo),
-          cell(d.durationMs),
-          cell(d.statusCode),
-          cell(d.error),
-          cell(d.outcome),
-          cell(d.nextAttemptAt),
-        ]),
-        'no deliveries',
-      )}!${nextPageLink(`/console/webhooks/${seg(id)}`, {}, deliveries.nextCursor, 'deliveryCursor')}`,
+      body: html`<h2>Messages</h2>
+        !${table(
+          ['Message', 'Event', 'State', 'Attempts', 'Next attempt', 'Last status', 'Last error', 'Created'],
+          messages.items.map((m) => [
+            cell(m.messageId),
+            cell(m.eventType),
+            html`<span class="${m.state === 'failed' ? 'bad' : m.state === 'delivered' ? 'ok' : ''}">${m.state}</span>`,
+            cell(m.totalAttempts),
+            cell(m.nextAttemptAt),
+            cell(m.lastStatusCode),
+            cell(m.lastError),
+            cell(m.createdAt),
+          ]),
+          'no messages',
+        )}!${nextPageLink(`/console/webhooks/${seg(id)}`, {}, messages.nextCursor)}
+        <h2>Deliveries</h2>
+        !${table(
+          ['Attempted', 'Message', 'Attempt', 'Duration ms', 'Status', 'Error', 'Outcome', 'Next attempt'],
+          deliveries.items.map((d) => [
+            cell(d.attemptedAt),
+            cell(d.messageId),
+            cell(d.attemptNo),
+            cell(d.durationMs),
+            cell(d.statusCode),
+            cell(d.error),
+            cell(d.outcome),
+            cell(d.nextAttemptAt),
+          ]),
+          'no deliveries',
+        )}!${nextPageLink(`/console/webhooks/${seg(id)}`, {}, deliveries.nextCursor, 'deliveryCursor')}`,
     };
   },
 };
