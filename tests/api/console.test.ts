@@ -3,6 +3,7 @@ import { CONSOLE_COOKIE } from '../../src/adapters/http/console/console-session.
 import { IN_PROCESS_CALL_HEADER } from '../../src/adapters/http/in-process-calls.js';
 import { HOSTILE, grantConsoleLink, startConsoleScenario, type ConsoleScenario } from '../support/console-scenario.js';
 import { createCaller } from '../support/test-ledger.js';
+import { eventRow, tamperWithEventsFile } from '../audit/audit-fixture.js';
 
 describe('the web console (server side, through fastify.inject)', () => {
   let s: ConsoleScenario;
@@ -193,5 +194,28 @@ describe('the web console (server side, through fastify.inject)', () => {
     const own = await s.ledger.inject({ method: 'GET', url: `/v1/streams/payment-${s.paymentId}/events` });
     expect(own.json()).toMatchObject({ chain: { verified: true, firstBreak: null }, nextRevision: null });
     expect((await s.ledger.inject({ method: 'GET', url: '/v1/streams/idempotency-x/events' })).statusCode).toBe(400);
+    const unknown = await s.ledger.inject({ method: 'GET', url: '/v1/streams/payment-unknown/events' });
+    expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'stream_not_found']);
+    // A page past the first links to the event before it: still verified.
+    const second = await s.ledger.inject({
+      method: 'GET',
+      url: `/v1/streams/payment-${s.paymentId}/events?fromRevision=1&limit=1`,
+    });
+    expect(second.json()).toMatchObject({ events: [{ revision: '1', linked: true }], chain: { verified: true } });
+  });
+
+  // Last: it changes a stored event of the shared scenario.
+  it('shows a broken chain when a stored event was changed behind the ledger', async () => {
+    const { cookie } = await signIn();
+    tamperWithEventsFile(s.ledger.dataDir, (db) => {
+      const row = eventRow(db, `payment-${s.paymentId}`, 1);
+      const tampered = row.data.replace('"paymentId":"', '"paymentId":"x');
+      expect(tampered).not.toBe(row.data);
+      db.prepare('UPDATE events SET data = ? WHERE position = ?').run(tampered, row.position);
+    });
+    const operation = await get(`/console/operations/payment/${s.paymentId}`, cookie);
+    expect(operation.statusCode).toBe(200);
+    expect(operation.body).toContain('data-chain="broken"');
+    expect(operation.body).toContain('Hash chain broken at revision 1 (hash)');
   });
 });

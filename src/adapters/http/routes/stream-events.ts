@@ -68,10 +68,10 @@ export function streamEventRoutes(service: LedgerService): FastifyPluginAsyncZod
           tags: ['log'],
           summary: "A ledger stream's raw events, with their hashes and the chain checked",
           description:
-            'The events of one stream (`payment-<id>`, `account-<id>`, `entity-<id>`...: the ledger categories of docs/architecture.md), in revision order, a page at a time, each with its hash and whether it links to the event before it. An unknown stream answers an empty list. Operators only.',
+            'The events of one stream (`payment-<id>`, `account-<id>`, `entity-<id>`...: the ledger categories of docs/architecture.md), in revision order, a page at a time, each with its hash and whether it links to the event before it. A stream with no events answers 404 `stream_not_found`. Operators only.',
           params: z.object({ streamId: z.string().min(1).max(100) }),
           querystring: streamEventsQuery,
-          response: { 200: streamEventsView, ...problemResponses('forbidden', 'invalid_query') },
+          response: { 200: streamEventsView, ...problemResponses('forbidden', 'invalid_query', 'stream_not_found') },
         },
       },
       async (request) => {
@@ -97,6 +97,8 @@ export function streamEventRoutes(service: LedgerService): FastifyPluginAsyncZod
         })) {
           events.push(event);
         }
+        if (events.length === 0 && fromRevision === 0)
+          throw new HttpProblem(404, 'stream_not_found', 'Not found', `stream ${streamId} has no events`);
         const page = events.slice(0, limit);
         let firstBreak: z.output<typeof streamEventsView>['chain']['firstBreak'] = null;
         const views = page.map((event) => {
