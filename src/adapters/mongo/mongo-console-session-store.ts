@@ -5,7 +5,7 @@ import {
   type ConsoleSessionGrant,
   type ConsoleSessionStore,
 } from '../../ports/console-session-store.js';
-import { durableCollection } from './mongo-concerns.js';
+import { databaseNameOf, durableCollection } from './mongo-concerns.js';
 import { DEFAULT_NONCE_DATABASE_NAME } from './mongo-nonce-registry.js';
 
 export const CONSOLE_SESSIONS_COLLECTION = 'console_sessions';
@@ -43,8 +43,8 @@ export class MongoConsoleSessionStore implements ConsoleSessionStore {
     const client = new MongoClient(url, { serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS });
     try {
       await client.connect();
-      const name = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]+)/i.exec(url)?.[1];
-      const db = client.db(name ? decodeURIComponent(name) : DEFAULT_NONCE_DATABASE_NAME);
+      // The database the nonces use: the one named in the URL, else the default.
+      const db = client.db(databaseNameOf(url) ?? DEFAULT_NONCE_DATABASE_NAME);
       const sessions = durableCollection<SessionRecord>(db, CONSOLE_SESSIONS_COLLECTION);
       await sessions.createIndexes([
         { key: { linkHash: 1 }, name: 'linkHash_1', unique: true },
