@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { signRequest } from '../src/client/signing.js';
+import { LedgerClient } from '../src/client/ledger-client.js';
 import { loadConfig } from '../src/config.js';
 
 /**
@@ -25,25 +25,9 @@ export interface ConsoleLink {
 }
 
 export async function requestConsoleLink(request: ConsoleLinkRequest): Promise<ConsoleLink> {
-  const path = '/v1/console/links';
-  const body = JSON.stringify({ role: request.role });
-  const headers = signRequest({
-    method: 'POST',
-    pathWithQuery: path,
-    body,
-    keyId: request.keyId,
-    privateKeyPem: request.privateKeyPem,
-  });
   const base = request.baseUrl.replace(/\/+$/, '');
-  const answer = await fetch(`${base}${path}`, {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
-    body,
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await answer.text();
-  if (answer.status !== 201) throw new Error(`the ledger refused a console link: HTTP ${answer.status} ${text}`);
-  const link = JSON.parse(text) as { path: string; sessionId: string; linkExpiresAt: string; expiresAt: string };
+  const client = new LedgerClient({ baseUrl: base, keyId: request.keyId, privateKeyPem: request.privateKeyPem });
+  const link = await client.createConsoleLink({ role: request.role });
   return {
     url: `${base}${link.path}`,
     sessionId: link.sessionId,
