@@ -15,6 +15,7 @@ import {
   type BenchmarkResult,
 } from '../bench/harness.js';
 import * as coldStart1m from '../bench/cold-start-1m.js';
+import * as consolePages1m from '../bench/console-pages-1m.js';
 import * as httpRecharge from '../bench/http-recharge.js';
 import * as onlineRebuild from '../bench/online-rebuild.js';
 import * as paymentCodes from '../bench/payment-codes.js';
@@ -52,6 +53,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   reconciliationMatch,
   bindings,
   onlineRebuild,
+  consolePages1m,
 ];
 
 const USAGE = `usage: npm run bench -- [--quick] [--only <name>]...

@@ -7,6 +7,7 @@ import { auditCommand } from './audit.js';
 import { backupCommands } from './backup.js';
 import { channelsCommand } from './channels.js';
 import { codesCommand } from './codes.js';
+import { consoleCommand } from './console.js';
 import { identityCommand } from './identity.js';
 import { printProjectionStatus } from './projection-status.js';
 import { printInstances } from './instance-status.js';
@@ -79,6 +80,7 @@ program.addCommand(reconCommand());
 program.addCommand(codesCommand());
 program.addCommand(identityCommand());
 for (const command of backupCommands()) program.addCommand(command);
+program.addCommand(consoleCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? `error: ${error.message}` : error);

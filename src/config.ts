@@ -153,7 +153,7 @@ const configSchema = z.object({
   CARD_FINGERPRINT_KEY: optionalKey32,
   /** An operator's card BIN table (CSV, the shipped table's columns) used instead of resources/card-bins.csv. */
   CARD_BIN_TABLE_FILE: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
-  /** base64 of the 32-byte Ed25519 seed of the platform transit key; unset: a random key per process start. */
+  /** base64 of the 32-byte Ed25519 seed of the platform transit key; unset: DATA_DIR/transit-signing.key (generated once). */
   TRANSIT_SIGNING_KEY: z.preprocess(
     emptyAsUndefined,
     z
@@ -366,6 +366,20 @@ export function checkWebhookKeyShared(config: LedgerConfig): void {
   if ((config.eventStoreUrl !== undefined || config.mongoUrl !== undefined) && config.webhooks.secretKey === undefined)
     throw new ConfigError(
       'invalid configuration: WEBHOOK_SECRET_KEY: required when the stores are shared (EVENTSTORE_URL or MONGODB_URL): every instance must derive the same webhook secrets',
+    );
+}
+
+/**
+ * With shared stores every instance must sign and verify transit credentials with the same platform key:
+ * one generated in each instance's DATA_DIR would refuse the credentials the others issued.
+ */
+export function checkTransitKeyShared(config: LedgerConfig): void {
+  if (
+    (config.eventStoreUrl !== undefined || config.mongoUrl !== undefined) &&
+    config.transit.signingKeySeed === undefined
+  )
+    throw new ConfigError(
+      'invalid configuration: TRANSIT_SIGNING_KEY: required when the stores are shared (EVENTSTORE_URL or MONGODB_URL): every instance must sign and verify transit credentials with the same key',
     );
 }
 

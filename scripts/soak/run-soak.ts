@@ -1,14 +1,26 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Secret } from 'otpauth';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setUpChannels } from '../../src/adapters/channels/channel-setup.js';
 import { drawBetween } from '../../src/adapters/channels/simulator/seeded-draw.js';
 import { SIMULATED_CARD_NETWORK } from '../../src/adapters/channels/simulator/default-simulator-config.js';
 import { bindTestCard } from '../../src/adapters/channels/simulator/test-card-binding.js';
+import type { PaymentCodeAlgorithm } from '../../src/client/payment-codes/payment-code.js';
+import { generateDeviceKeyPair } from '../../src/client/transit.js';
 import { checkLedger, type CheckReport } from './soak-checks.js';
 import { freePort, runCliCommand, ServiceUnderTest, startChannelSimulator } from './soak-processes.js';
 import { emptyTally, SoakSender, type AnswerTally } from './soak-requests.js';
-import { majorOf, minorOf, SoakClient, type SoakWorld } from './soak-workload.js';
+import {
+  majorOf,
+  minorOf,
+  SoakClient,
+  TRANSIT_FARE_CAP_MINOR,
+  type ClientInstruments,
+  type CodeSeed,
+  type SoakWorld,
+} from './soak-workload.js';
 
 /**
  * The crash soak (issue 14): signed load of every operation kind from several clients against the built
@@ -62,6 +74,11 @@ const SETUP_RECHARGE_MINOR = 200_000n;
 const MIN_UPTIME_MS = 1_000;
 /** Longest a kill waits for a request in flight (a kill with none tests only the restart). */
 const IN_FLIGHT_WAIT_MS = 10_000;
+/**
+ * Payment-code seeds per client (one per device): a seed pays once per time step (60 s), so a client
+ * redeems at most this many codes a minute.
+ */
+const CODE_SEEDS_PER_CLIENT = 3;
 
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   if (!(options.kills >= 0 && options.kills <= MAX_KILLS)) throw new RangeError(`kills: 0 to ${MAX_KILLS}`);
@@ -87,6 +104,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // past the 30 s claim lease: the retry's answer is then derived from the finished stream.
     RECOVERY_SWEEP_INTERVAL_MS: '1000',
     RECOVERY_GRACE_MS: '5000',
+    // Transit fares a wallet could not pay stay the payer's debt (no sweep charges them behind the soak's
+    // back): the end checks find the debt, to the cent, in the payers' debt and in the receivable 1123.
+    TRANSIT_DEBT_SWEEP_INTERVAL_MS: '0',
+    // The platform transit key, the same across restarts as a deployment's is (unset, each start draws
+    // one and the credentials issued before a kill would no longer verify).
+    TRANSIT_SIGNING_KEY: createHash('sha256').update(`soak-transit-key-${options.seed}`).digest('base64'),
   };
   const service = new ServiceUnderTest(options.cli, env, baseUrl);
   try {
@@ -95,7 +118,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const merchantId = merchant.keyId.split('/')[0]!;
     await service.start({ waitReady: true });
     const tally = emptyTally();
-    const sender = new SoakSender(baseUrl, operator, tally);
+    const sender = new SoakSender(baseUrl, operator, tally, merchant);
     const world = await setUp(options, sender, merchantId, simulator.url);
 
     const clients = await Promise.all(
@@ -128,7 +151,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         world.expected.set(other, 0n);
         world.setupRechargeIds.push(recharged.rechargeId);
         world.setupRechargedMinor += minorOf(recharged.amount);
-        return new SoakClient(index, world, sender, user.entityId, wallet, other);
+        world.transitUserIds.push(user.entityId);
+        const instruments = await issueInstruments(sender, options.seed, index, user.entityId, wallet);
+        return new SoakClient(index, world, sender, user.entityId, wallet, other, instruments);
       }),
     );
 
@@ -196,15 +221,76 @@ async function setUp(options: SoakOptions, sender: SoakSender, merchantId: strin
     currency: 'CNY',
     shopAccountId: (await settlement(1)).accountId,
     channelShopAccountId: (await settlement(2)).accountId,
+    transitAccountId: (await settlement(3)).accountId,
+    merchantId,
     card,
     expected: new Map(),
     operations: [],
     setupRechargeIds: [],
     setupRechargedMinor: 0n,
+    transitDebtMinor: 0n,
+    transitUserIds: [],
   };
   world.expected.set(world.shopAccountId, 0n);
   world.expected.set(world.channelShopAccountId, 0n);
+  world.expected.set(world.transitAccountId, 0n);
   return world;
+}
+
+/**
+ * A client's payment-code seeds (issued at its devices' logins, operator route) and its phone's transit
+ * credential, before the load: a seed's issuance answers once (a retry is refused, the seed shown once),
+ * so it is not an operation the soak could send again after a kill.
+ */
+async function issueInstruments(
+  sender: SoakSender,
+  seed: string,
+  index: number,
+  userId: string,
+  wallet: string,
+): Promise<ClientInstruments> {
+  const codeSeeds: CodeSeed[] = [];
+  for (let device = 0; device < CODE_SEEDS_PER_CLIENT; device += 1) {
+    const issued = await sender.command<{
+      seed: string;
+      slot: number;
+      prefix: number;
+      permutationKey: string;
+      algorithm: PaymentCodeAlgorithm;
+      stepSeconds: number;
+    }>(
+      `/v1/users/${userId}/payment-code-seeds`,
+      { deviceId: `soak-phone-${index}-${device}`, accountId: wallet, perCodeLimit: '50.00', dailyLimit: '2000.00' },
+      `soak-${seed}-setup-code-seed-${index}-${device}`,
+    );
+    codeSeeds.push({
+      seed: Secret.fromBase32(issued.seed).bytes,
+      slot: issued.slot,
+      prefix: issued.prefix,
+      parameters: {
+        algorithm: issued.algorithm,
+        stepSeconds: issued.stepSeconds,
+        keys: new Map([[issued.prefix, Buffer.from(issued.permutationKey, 'hex')]]),
+      },
+      lastStep: -1,
+    });
+  }
+  const device = generateDeviceKeyPair();
+  const credential = await sender.command<{ payload: string; credentialId: string }>(
+    `/v1/transit/users/${userId}/credentials`,
+    {
+      walletAccountId: wallet,
+      devicePublicKey: device.publicKey,
+      fareCap: majorOf(TRANSIT_FARE_CAP_MINOR),
+      debtLimit: '10.00',
+      currency: 'CNY',
+    },
+    `soak-${seed}-setup-transit-${index}`,
+  );
+  return {
+    codeSeeds,
+    transit: { privateKey: device.privateKey, credential: credential.payload, credentialId: credential.credentialId },
+  };
 }
 
 /**

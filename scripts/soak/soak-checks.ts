@@ -1,6 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { SoakSender } from './soak-requests.js';
-import { majorOf, minorOf, type OperationKind, type SoakOperation, type SoakWorld } from './soak-workload.js';
+import {
+  majorOf,
+  minorOf,
+  type OperationKind,
+  type SoakOperation,
+  type SoakWorld,
+  type TransitScan,
+} from './soak-workload.js';
 
 /**
  * The soak's verdict, read from the ledger itself once the load is over and the service is up again:
@@ -19,9 +26,10 @@ export interface CheckReport {
 }
 
 /** Where the ledger keeps each kind's record: the lookup route and the id the answer names. */
-const LOOKUPS: Partial<Record<OperationKind, { path: (id: string) => string; idField: string }>> = {
+const LOOKUPS: Partial<Record<OperationKind, { path: (id: string) => string; idField: string; readModel?: true }>> = {
   register_entity: { path: (id) => `/v1/entities/${id}`, idField: 'entityId' },
-  open_account: { path: (id) => `/v1/accounts/${id}`, idField: 'accountId' },
+  // An account is read from the balances read model: read at the log's head (the others, from their streams).
+  open_account: { path: (id) => `/v1/accounts/${id}`, idField: 'accountId', readModel: true },
   recharge: { path: (id) => `/v1/recharges/${id}`, idField: 'rechargeId' },
   withdrawal: { path: (id) => `/v1/withdrawals/${id}`, idField: 'withdrawalId' },
   payment: { path: (id) => `/v1/payments/${id}`, idField: 'paymentId' },
@@ -68,6 +76,16 @@ export async function checkLedger(world: SoakWorld, sender: SoakSender): Promise
       breach(
         `replay of ${operation.kind} ${operation.request.idempotencyKey}: first ${JSON.stringify(operation.final)}, again ${JSON.stringify(again.final)}`,
       );
+    if (operation.kind === 'payment_code_redeem') {
+      // A code pays once, but its retry by the same key is the same redemption: it must get the first
+      // answer again (above), never "used". No soak code is shown twice in a step (one per seed and step),
+      // so "used" is never the right answer here, to a retry after a kill or to the replay after the load.
+      ran('payment code replayed after the kills');
+      if (operation.attempts > 1) ran('payment code retried by key');
+      for (const answer of [operation.final, again.final])
+        if (answer?.code === 'payment_code_used')
+          breach(`redemption ${operation.request.idempotencyKey} (${operation.attempts} attempts) answered used`);
+    }
   }
 
   const head: string = (await sender.read<{ position: string }>('/v1/log/head')).position;
@@ -84,7 +102,8 @@ export async function checkLedger(world: SoakWorld, sender: SoakSender): Promise
     const lookup = LOOKUPS[operation.kind];
     if (!lookup) continue;
     const id: string = bodyOf(operation)[lookup.idField];
-    const { final } = await sender.untilAnswered({ method: 'GET', path: `${lookup.path(id)}` });
+    const path = lookup.readModel ? `${lookup.path(id)}?${at}` : lookup.path(id);
+    const { final } = await sender.untilAnswered({ method: 'GET', path });
     ran('acknowledged operation found');
     if (final === null || final.status !== 200) {
       report.lost += 1;
@@ -112,9 +131,9 @@ export async function checkLedger(world: SoakWorld, sender: SoakSender): Promise
   rechargedMinor += world.setupRechargedMinor;
 
   // 3. The lists hold each acknowledged operation once, and nothing that moved money unacknowledged.
-  const wallets = [...world.expected.keys()].filter(
-    (id) => id !== world.shopAccountId && id !== world.channelShopAccountId,
-  );
+  const merchantAccounts = new Set([world.shopAccountId, world.channelShopAccountId, world.transitAccountId]);
+  const wallets = [...world.expected.keys()].filter((id) => !merchantAccounts.has(id));
+  checkRedemptions(await redemptionsByOrder(world, sender, at), report);
   for (const list of LISTS) {
     const answered = new Set(
       world.operations
@@ -122,6 +141,10 @@ export async function checkLedger(world: SoakWorld, sender: SoakSender): Promise
         .map((o) => bodyOf(o)[list.idField] as string),
     );
     if (list.kind === 'recharge') for (const id of world.setupRechargeIds) answered.add(id);
+    // A redeemed payment code is an ordinary balance payment, listed as any other.
+    if (list.kind === 'payment')
+      for (const redemption of world.operations.filter((o) => o.kind === 'payment_code_redeem' && acknowledged(o)))
+        answered.add(bodyOf(redemption).payment.paymentId);
     // A batch's items are transfers of their own, listed as any other.
     if (list.kind === 'transfer')
       for (const batch of world.operations.filter((o) => o.kind === 'transfer_batch' && acknowledged(o)))
@@ -152,6 +175,8 @@ export async function checkLedger(world: SoakWorld, sender: SoakSender): Promise
 
   // 4. Balances as the acknowledged answers moved them; balance = available + frozen; statements end there.
   let balancesMinor = 0n;
+  /** The wallets' statement lines by operation id: a transit fare's charge is one debit named by its scan. */
+  const walletLines = new Map<string, Json[]>();
   for (const [accountId, expectedMinor] of expected) {
     const account: Json = await sender.read(`/v1/accounts/${accountId}?${at}`);
     ran('balance = expected');
@@ -170,24 +195,32 @@ export async function checkLedger(world: SoakWorld, sender: SoakSender): Promise
         `account ${accountId}: balance ${account.balance} != available ${account.available} + frozen ${account.frozen}`,
       );
     let last: Json = null;
-    for await (const line of pages(sender, `/v1/accounts/${accountId}/statement?limit=200&${at}`, 'lines'))
+    for await (const line of pages(sender, `/v1/accounts/${accountId}/statement?limit=200&${at}`, 'lines')) {
       if (last === null || line.sequence > last.sequence) last = line;
+      if (!merchantAccounts.has(accountId))
+        walletLines.set(line.operationId, [...(walletLines.get(line.operationId) ?? []), line]);
+    }
     ran('statement ends at the balance');
     const statementEnd = last === null ? 0n : minorOf(last.balanceAfter);
     if (statementEnd !== balanceMinor)
       breach(`account ${accountId}: statement ends at ${last?.balanceAfter ?? '0.00'}, balance ${account.balance}`);
   }
 
-  // 5. Money conserved: what is in the customers' accounts came in by recharges and channel payments and
-  // did not go out by withdrawals (the channels' fees are the platform's expense, not the customers').
+  // 5. Transit: each accepted scan once in its payer's history, each charge one debit in the wallet's
+  // statement, every repeated scan refused as a duplicate, the fares owed in the debts and the receivable.
+  await checkTransit(world, sender, at, walletLines, report);
+
+  // 6. Money conserved: what is in the customers' accounts came in by recharges and channel payments and
+  // did not go out by withdrawals (the channels' fees are the platform's expense, not the customers'),
+  // plus the transit fares the payers still owe (credited to the operator, owed in 1123).
   ran('money conserved');
-  const inMinor = rechargedMinor + channelNetMinor - withdrawnMinor;
+  const inMinor = rechargedMinor + channelNetMinor - withdrawnMinor + world.transitDebtMinor;
   if (balancesMinor !== inMinor)
     breach(
-      `money: the accounts hold ${majorOf(balancesMinor)}, recharges ${majorOf(rechargedMinor)} + channel payments ${majorOf(channelNetMinor)} - withdrawals ${majorOf(withdrawnMinor)} = ${majorOf(inMinor)}`,
+      `money: the accounts hold ${majorOf(balancesMinor)}, recharges ${majorOf(rechargedMinor)} + channel payments ${majorOf(channelNetMinor)} - withdrawals ${majorOf(withdrawnMinor)} + transit fares owed ${majorOf(world.transitDebtMinor)} = ${majorOf(inMinor)}`,
     );
 
-  // 6. The books: every accounting day's trial balance balances.
+  // 7. The books: every accounting day's trial balance balances.
   for await (const day of pages(sender, `/v1/books/accounting-dates?limit=200&${at}`)) {
     for (const currency of day.currencies as string[]) {
       const trial: Json = await sender.read(
@@ -201,6 +234,125 @@ export async function checkLedger(world: SoakWorld, sender: SoakSender): Promise
     }
   }
   return report;
+}
+
+/** Each acknowledged redemption's order, looked up by its number as the merchant's terminal would. */
+async function redemptionsByOrder(
+  world: SoakWorld,
+  sender: SoakSender,
+  at: string,
+): Promise<Map<SoakOperation, Json[]>> {
+  const found = new Map<SoakOperation, Json[]>();
+  for (const operation of world.operations.filter((o) => o.kind === 'payment_code_redeem' && acknowledged(o))) {
+    const orderNo = encodeURIComponent((operation.request.body as { merchantOrderNo: string }).merchantOrderNo);
+    const page: Json = await sender.read(
+      `/v1/payments?merchantOrderNo=${orderNo}&merchantId=${world.merchantId}&${at}`,
+    );
+    found.set(operation, page.items as Json[]);
+  }
+  return found;
+}
+
+/** Every acknowledged redemption once, by its order number: its payment, its amount. */
+function checkRedemptions(found: Map<SoakOperation, Json[]>, report: CheckReport): void {
+  for (const [operation, items] of found) {
+    report.checks['redemption found once by its order'] =
+      (report.checks['redemption found once by its order'] ?? 0) + 1;
+    const answered = bodyOf(operation);
+    const key = operation.request.idempotencyKey;
+    if (items.length === 0) {
+      report.lost += 1;
+      report.breaches.push(`lost: redemption ${key} (payment ${answered.payment.paymentId}) not found by its order`);
+    } else if (items.length > 1) {
+      report.doubled += 1;
+      report.breaches.push(`redemption ${key}: ${items.length} payments under its order number`);
+    } else if (items[0].operationId !== answered.payment.paymentId || items[0].amount !== answered.redemption.amount)
+      report.breaches.push(
+        `redemption ${key}: answered ${JSON.stringify(answered.payment)}, found ${JSON.stringify(items[0])}`,
+      );
+  }
+}
+
+async function checkTransit(
+  world: SoakWorld,
+  sender: SoakSender,
+  at: string,
+  walletLines: Map<string, Json[]>,
+  report: CheckReport,
+): Promise<void> {
+  const ran = (name: string) => (report.checks[name] = (report.checks[name] ?? 0) + 1);
+  const breach = (text: string) => report.breaches.push(text);
+  /** Accepted scans by scan id, with their fares and results; the scans already accepted by their nonce. */
+  const accepted = new Map<string, { fare: string; status: string }>();
+  const acceptedNonces = new Set<string>();
+  for (const operation of world.operations.filter((o) => o.kind === 'transit_upload' && acknowledged(o))) {
+    const scans = (operation.request.body as { scans: TransitScan[] }).scans;
+    for (const result of bodyOf(operation).results as {
+      index: number;
+      scanId: string;
+      status: string;
+      code: string;
+    }[]) {
+      const scan = scans[result.index]!;
+      const identity = `${scan.credential}/${scan.nonce}`;
+      if (acceptedNonces.has(identity)) {
+        ran('repeated scan refused as a duplicate');
+        if (result.status !== 'refused' || result.code !== 'transit_scan_duplicate') {
+          report.doubled += 1;
+          breach(`scan ${scan.nonce} uploaded again answered ${result.status} ${result.code}`);
+        }
+        continue;
+      }
+      if (result.status === 'refused') continue;
+      acceptedNonces.add(identity);
+      accepted.set(result.scanId, { fare: scan.fare, status: result.status });
+    }
+  }
+  // Each accepted scan once in its payer's history, nothing there the uploads were not answered.
+  const listed = new Map<string, number>();
+  let owedMinor = 0n;
+  for (const userId of world.transitUserIds) {
+    for await (const scan of pages(sender, `/v1/transit/users/${userId}/scans?limit=200&${at}`)) {
+      ran('transit scan listed');
+      listed.set(scan.scanId, (listed.get(scan.scanId) ?? 0) + 1);
+      if (!accepted.has(scan.scanId)) {
+        report.doubled += 1;
+        breach(`transit scan ${scan.scanId} (${scan.status}) in the history without an acknowledged upload`);
+      }
+    }
+    const debt: Json = await sender.read(`/v1/transit/users/${userId}/debt?${at}`);
+    owedMinor += minorOf(debt.outstanding);
+  }
+  for (const [scanId, scan] of accepted) {
+    ran('accepted scan once in the history');
+    const times = listed.get(scanId) ?? 0;
+    if (times !== 1) {
+      if (times === 0) report.lost += 1;
+      else report.doubled += 1;
+      breach(`transit scan ${scanId} (${scan.status}) listed ${times} times`);
+    }
+    // A charged fare is one debit of its wallet, named by the scan; a fare owed is none yet.
+    const lines = (walletLines.get(scanId) ?? []).filter((line) => line.direction === 'debit');
+    ran('fare charged once in the statement');
+    const expectedLines = scan.status === 'charged' ? 1 : 0;
+    if (lines.length !== expectedLines || (expectedLines === 1 && lines[0].amount !== scan.fare)) {
+      if (lines.length > expectedLines) report.doubled += 1;
+      else report.lost += 1;
+      breach(`transit scan ${scanId} (${scan.status}, ${scan.fare}): ${lines.length} debits in the wallet's statement`);
+    }
+  }
+  ran('transit debt as answered');
+  if (owedMinor !== world.transitDebtMinor)
+    breach(
+      `transit: the payers owe ${majorOf(owedMinor)}, the uploads' answers make ${majorOf(world.transitDebtMinor)}`,
+    );
+  const receivable: Json = await sender.read(`/v1/books/accounts/1123/balances?currency=${world.currency}&${at}`);
+  const receivableMinor = receivable.totals.length === 0 ? 0n : minorOf(receivable.totals[0].balance);
+  ran('transit receivable = fares owed');
+  if (receivableMinor !== world.transitDebtMinor)
+    breach(
+      `transit: 1123 Transit fares receivable ${majorOf(receivableMinor)}, fares owed ${majorOf(world.transitDebtMinor)}`,
+    );
 }
 
 /** What a replay must repeat: the status and body (the position included: it is the recorded one). */

@@ -52,6 +52,8 @@ export interface SoakRequest {
   readonly path: string;
   readonly body?: unknown;
   readonly idempotencyKey?: string;
+  /** Who signs it: the operator (the default) or the shop's merchant (a terminal's redemption, uploads). */
+  readonly as?: 'merchant';
 }
 
 export interface AnswerTally {
@@ -78,6 +80,7 @@ export function isRetryLater(answer: SoakAnswer): boolean {
 
 export class SoakSender {
   private readonly transport: SignedTransport;
+  private readonly merchantTransport: SignedTransport | null;
   /** Attempts sent and not yet answered: a kill is timed to fall while some are. */
   inFlight = 0;
   /** Set by the soak: kills remain to be made (a request's retry budget has not started yet). */
@@ -89,13 +92,18 @@ export class SoakSender {
     baseUrl: string,
     credentials: { keyId: string; privateKeyPem: string },
     private readonly tally: AnswerTally,
+    merchantCredentials?: { keyId: string; privateKeyPem: string },
   ) {
-    this.transport = new SignedTransport({
-      baseUrl,
-      ...credentials,
-      timeoutMs: ATTEMPT_TIMEOUT_MS,
-      retry: { maxAttempts: 1 },
-    });
+    const transportOf = (signer: { keyId: string; privateKeyPem: string }) =>
+      new SignedTransport({ baseUrl, ...signer, timeoutMs: ATTEMPT_TIMEOUT_MS, retry: { maxAttempts: 1 } });
+    this.transport = transportOf(credentials);
+    this.merchantTransport = merchantCredentials === undefined ? null : transportOf(merchantCredentials);
+  }
+
+  private transportFor(request: SoakRequest): SignedTransport {
+    if (request.as !== 'merchant') return this.transport;
+    if (this.merchantTransport === null) throw new Error('a merchant request without merchant credentials');
+    return this.merchantTransport;
   }
 
   /** One attempt: the answer, or null when there was none. */
@@ -104,7 +112,7 @@ export class SoakSender {
     let answer;
     this.inFlight += 1;
     try {
-      answer = await this.transport.send({
+      answer = await this.transportFor(request).send({
         method: request.method,
         pathWithQuery: request.path,
         ...(request.body === undefined ? {} : { body: request.body }),
@@ -131,17 +139,20 @@ export class SoakSender {
 
   /**
    * Sends until the answer is the request's own (not "ask again", not none), within RETRY_BUDGET_MS.
-   * Returns every answer in order (the last one decides) and whether the budget ran out first.
+   * Returns every answer in order (the last one decides), whether the budget ran out first (final null) and
+   * the attempts sent (a retry by key is an attempt past the first).
    */
-  async untilAnswered(request: SoakRequest): Promise<{ answers: SoakAnswer[]; final: SoakAnswer | null }> {
+  async untilAnswered(
+    request: SoakRequest,
+  ): Promise<{ answers: SoakAnswer[]; final: SoakAnswer | null; attempts: number }> {
     const answers: SoakAnswer[] = [];
     const startedAtMs = Date.now();
     const outOfBudget = () => !this.killing && Date.now() > Math.max(startedAtMs, this.readyAtMs) + RETRY_BUDGET_MS;
     for (let attempt = 1; ; attempt += 1) {
       const answer = await this.once(request);
       if (answer !== null) answers.push(answer);
-      if (answer !== null && !isRetryLater(answer)) return { answers, final: answer };
-      if (outOfBudget()) return { answers, final: null };
+      if (answer !== null && !isRetryLater(answer)) return { answers, final: answer, attempts: attempt };
+      if (outOfBudget()) return { answers, final: null, attempts: attempt };
       const delay = Math.min(RETRY_DELAY_MAX_MS, RETRY_DELAY_MIN_MS * 2 ** Math.min(attempt, 10));
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
@@ -155,8 +166,9 @@ export class SoakSender {
   }
 
   /** A setup command that must succeed. */
-  async command<T>(path: string, body: unknown, idempotencyKey: string): Promise<T> {
-    const { final } = await this.untilAnswered({ method: 'POST', path, body, idempotencyKey });
+  async command<T>(path: string, body: unknown, idempotencyKey: string, as?: 'merchant'): Promise<T> {
+    const request: SoakRequest = { method: 'POST', path, body, idempotencyKey, ...(as === undefined ? {} : { as }) };
+    const { final } = await this.untilAnswered(request);
     if (final === null || final.status >= 300) throw new Error(`POST ${path}: ${JSON.stringify(final)}`);
     return final.body as T;
   }

@@ -1,4 +1,8 @@
+import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { drawBetween, drawPpm } from '../../src/adapters/channels/simulator/seeded-draw.js';
+import { PaymentCodes, type PaymentCodeParameters } from '../../src/client/payment-codes/payment-code.js';
+import { generatePaymentCode } from '../../src/client/payment-codes/reference-client.js';
+import { signScan } from '../../src/client/transit.js';
 import type { BoundCard } from '../../src/domain/channels/payer-instrument.js';
 import type { SoakAnswer, SoakRequest, SoakSender } from './soak-requests.js';
 
@@ -27,6 +31,8 @@ export const OPERATION_KINDS = [
   'transfer_batch',
   'channel_payment',
   'channel_refund',
+  'payment_code_redeem',
+  'transit_upload',
 ] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
@@ -50,6 +56,8 @@ const WEIGHTS: Record<OperationKind, number> = {
   transfer_batch: 4,
   channel_payment: 6,
   channel_refund: 3,
+  payment_code_redeem: 6,
+  transit_upload: 5,
 };
 
 export interface SoakOperation {
@@ -61,6 +69,8 @@ export interface SoakOperation {
   readonly answers: SoakAnswer[];
   /** The request's own answer (null: the retry budget ran out, a breach). */
   final: SoakAnswer | null;
+  /** Attempts sent: past 1, the answer is a retry's by the Idempotency-Key. */
+  attempts: number;
 }
 
 export interface SoakWorld {
@@ -68,6 +78,10 @@ export interface SoakWorld {
   readonly currency: 'CNY';
   readonly shopAccountId: string;
   readonly channelShopAccountId: string;
+  /** The shop's account its transit terminals upload fares to (the scans' operator account). */
+  readonly transitAccountId: string;
+  /** The shop's merchant id (the payment-code redemptions' lookup by order number names it). */
+  readonly merchantId: string;
   readonly card: BoundCard;
   /** Expected balance per account, in minor units, from the acknowledged answers. */
   readonly expected: Map<string, bigint>;
@@ -75,7 +89,48 @@ export interface SoakWorld {
   /** The setup's recharges (one per wallet, before the load): in the lists and the money in. */
   readonly setupRechargeIds: string[];
   setupRechargedMinor: bigint;
+  /** Fares accepted as the payers' debt (their wallets could not pay): owed, in the receivable 1123. */
+  transitDebtMinor: bigint;
+  /** The payers (the clients' users) with a transit credential: their scan histories and debts are read. */
+  readonly transitUserIds: string[];
 }
+
+/** A payment-code seed as its issuance answered it, kept in the payer's app (here: the client). */
+export interface CodeSeed {
+  readonly seed: Uint8Array;
+  readonly slot: number;
+  readonly prefix: number;
+  readonly parameters: PaymentCodeParameters;
+  /** The last time step a code of this seed was shown in: a seed pays once per step. */
+  lastStep: number;
+}
+
+/** A payer's phone with its transit credential (docs/transit.md). */
+export interface TransitDevice {
+  readonly privateKey: KeyObject;
+  readonly credential: string;
+  readonly credentialId: string;
+}
+
+/** What a client pays with besides its wallet's id: its app's payment-code seeds and transit credential. */
+export interface ClientInstruments {
+  readonly codeSeeds: readonly CodeSeed[];
+  readonly transit: TransitDevice;
+}
+
+/** A transit scan as uploaded (the body's shape, POST /v1/transit/scan-batches). */
+export interface TransitScan {
+  readonly credential: string;
+  readonly deviceSignature: string;
+  readonly terminalId: string;
+  readonly nonce: string;
+  readonly scannedAt: string;
+  readonly fare: string;
+  readonly currency: string;
+}
+/** Highest fare a soak scan draws: the credentials' fare cap (run-soak.ts issues them with it). */
+export const TRANSIT_FARE_CAP_MINOR = 500n;
+const MAX_SCANS_PER_UPLOAD = 3;
 
 interface OpenPayment {
   paymentId: string;
@@ -111,6 +166,8 @@ export class SoakClient {
   private readonly channelPayments: OpenPayment[] = [];
   private readonly freezes: OpenFreeze[] = [];
   private readonly preauths: OpenPreauth[] = [];
+  /** The scans of this client's last acknowledged upload: a terminal may send one again (a duplicate). */
+  private lastScans: TransitScan[] = [];
 
   constructor(
     private readonly index: number,
@@ -119,6 +176,7 @@ export class SoakClient {
     private readonly userId: string,
     private readonly wallet: string,
     private readonly otherWallet: string,
+    private readonly instruments: ClientInstruments,
   ) {}
 
   /** Runs steps until `until()` says stop (the soak's duration is over) and at least `minSteps` are done. */
@@ -162,6 +220,8 @@ export class SoakClient {
         return this.preauths.some((p) => p.capturedMinor === null);
       case 'preauth_completion_cancel':
         return this.preauths.some((p) => p.capturedMinor !== null);
+      case 'payment_code_redeem':
+        return this.freeCodeSeed(Date.now()) !== undefined;
       default:
         return true;
     }
@@ -169,6 +229,33 @@ export class SoakClient {
 
   private pickFrom<T>(items: readonly T[], purpose: string): T {
     return items[this.draw(purpose, { min: 0, max: items.length - 1 })]!;
+  }
+
+  /** A seed that has not shown a code in the step of `atMs` (a second code of a step is refused as used). */
+  private freeCodeSeed(atMs: number): CodeSeed | undefined {
+    return this.instruments.codeSeeds.find((s) => s.lastStep < new PaymentCodes(s.parameters).stepAt(atMs));
+  }
+
+  /** One tap of this client's phone at a terminal: a fresh nonce, signed by the device. */
+  private scan(terminalId: string, fareMinor: bigint): TransitScan {
+    const device = this.instruments.transit;
+    const scannedAt = new Date().toISOString();
+    const nonce = randomBytes(16).toString('hex');
+    const challenge = {
+      credentialId: device.credentialId,
+      terminalId,
+      scannedAtMs: Date.parse(scannedAt),
+      nonceHex: nonce,
+    };
+    return {
+      credential: device.credential,
+      deviceSignature: signScan(challenge, device.privateKey),
+      terminalId,
+      nonce,
+      scannedAt,
+      fare: majorOf(fareMinor),
+      currency: this.world.currency,
+    };
   }
 
   private async next(): Promise<void> {
@@ -186,11 +273,13 @@ export class SoakClient {
         request: { ...request, idempotencyKey: key },
         answers: [],
         final: null,
+        attempts: 0,
       };
       this.world.operations.push(operation);
-      const { answers, final } = await this.sender.untilAnswered(operation.request);
+      const { answers, final, attempts } = await this.sender.untilAnswered(operation.request);
       operation.answers.push(...answers);
       operation.final = final;
+      operation.attempts = attempts;
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the JSON of an acknowledged answer
       return final !== null && final.status < 300 ? (final.body as any) : null;
     };
@@ -433,6 +522,60 @@ export class SoakClient {
           body: { refundNo: `RF-${this.step}`, amount: majorOf(amountMinor), currency, reason: 'soak' },
         });
         if (refunded) payment.refundedMinor += amountMinor;
+        return;
+      }
+      case 'payment_code_redeem': {
+        // The payer's app shows its code now; the shop's terminal scans it and redeems it as the merchant.
+        const atMs = Date.now();
+        const seed = this.freeCodeSeed(atMs)!;
+        const shown = generatePaymentCode({ ...seed, atMs });
+        seed.lastStep = shown.step;
+        const amountMinor = this.amount('amount');
+        const redeemed = await send({
+          method: 'POST',
+          path: '/v1/payment-codes/redeem',
+          as: 'merchant',
+          body: {
+            code: shown.code,
+            amount: majorOf(amountMinor),
+            currency,
+            merchantOrderNo: orderNo,
+            terminalId: `till-${this.index}`,
+            payeeAccountId: shop,
+          },
+        });
+        if (redeemed?.payment?.status === 'completed') {
+          moved(this.wallet, shop, amountMinor);
+          // An ordinary balance payment: refunded and cancelled as any other.
+          this.payments.push({ paymentId: redeemed.payment.paymentId, amountMinor, refundedMinor: 0n });
+        }
+        return;
+      }
+      case 'transit_upload': {
+        const count = this.draw('scans', { min: 1, max: MAX_SCANS_PER_UPLOAD });
+        const scans = Array.from({ length: count }, (_, i) =>
+          this.scan(`bus-${this.index}-${i}`, this.amount(`fare-${i}`, TRANSIT_FARE_CAP_MINOR)),
+        );
+        // A terminal sending a scan it uploaded before (a double read, a lost answer): refused as a duplicate.
+        if (this.lastScans.length > 0 && this.draw('repeat', { min: 0, max: 2 }) === 0)
+          scans.push(this.pickFrom(this.lastScans, 'repeated'));
+        const uploaded = await send({
+          method: 'POST',
+          path: '/v1/transit/scan-batches',
+          as: 'merchant',
+          body: { batchId: randomUUID(), operatorAccountId: this.world.transitAccountId, scans },
+        });
+        if (!uploaded) return;
+        const results = uploaded.results as { index: number; status: string }[];
+        for (const result of results) {
+          const fareMinor = minorOf(scans[result.index]!.fare);
+          if (result.status === 'charged') moved(this.wallet, this.world.transitAccountId, fareMinor);
+          if (result.status === 'debt') {
+            move(this.world.transitAccountId, fareMinor);
+            this.world.transitDebtMinor += fareMinor;
+          }
+        }
+        this.lastScans = results.filter((r) => r.status !== 'refused').map((r) => scans[r.index]!);
         return;
       }
     }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { LedgerConfig } from '../config.js';
 import { CARD_FINGERPRINT_KEY_FILE } from './crypto/card-fingerprints.js';
 import { VAULT_KEK_FILE_NAME } from './crypto/configured-key-encryption-keys.js';
+import { TRANSIT_KEY_FILE } from './crypto/transit-keyring.js';
 import {
   EVENTS_FILE,
   NONCES_FILE,
@@ -63,11 +64,11 @@ export function storeFilesInUse(
 
 /**
  * The keys the embedded default generates beside its data when none is configured. A backup without them
- * would restore a vault nobody can open and card fingerprints that match nothing. A key configured outside
- * DATA_DIR (VAULT_KEK_FILE, VAULT_KEK, CARD_FINGERPRINT_KEY, WEBHOOK_SECRET_KEY) is the operator's to keep.
+ * would restore a vault nobody can open, card fingerprints that match nothing and transit credentials refused. A key configured outside
+ * DATA_DIR (VAULT_KEK_FILE, VAULT_KEK, CARD_FINGERPRINT_KEY, WEBHOOK_SECRET_KEY, TRANSIT_SIGNING_KEY) is the operator's to keep.
  */
 export function generatedKeyFiles(config: FilesConfig): EmbeddedFile[] {
-  return [WEBHOOK_KEY_FILE, CARD_FINGERPRINT_KEY_FILE, VAULT_KEK_FILE_NAME].map((name) => ({
+  return [WEBHOOK_KEY_FILE, CARD_FINGERPRINT_KEY_FILE, VAULT_KEK_FILE_NAME, TRANSIT_KEY_FILE].map((name) => ({
     name,
     path: join(config.dataDir, name),
   }));

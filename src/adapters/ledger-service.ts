@@ -2,7 +2,7 @@ import { ReconciliationBreaks } from '../commands/reconciliation/break-commands.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { checkVaultKeysShared, checkWebhookKeyShared, type LedgerConfig } from '../config.js';
+import { checkTransitKeyShared, checkVaultKeysShared, checkWebhookKeyShared, type LedgerConfig } from '../config.js';
 import { IdempotencyKeeper } from '../commands/idempotency.js';
 import { InstanceHeartbeats } from '../commands/claim-owners.js';
 import { LedgerCommands } from '../commands/ledger-commands.js';
@@ -75,7 +75,7 @@ import { WebhookSecrets } from './webhooks/webhook-secrets.js';
 import { systemClock } from './system-clock.js';
 import { TransitCommands } from '../commands/transit/transit-commands.js';
 import { TransitDebtSweep } from '../commands/transit/transit-debt-sweep.js';
-import { ConfiguredTransitKeyring } from './crypto/transit-keyring.js';
+import { ConfiguredTransitKeyring, transitSigningSeed } from './crypto/transit-keyring.js';
 import { setUpIdentity, type IdentitySetup } from './identity/identity-setup.js';
 import type { IdentitySimulatorConfig } from './identity/simulator/identity-simulator-config.js';
 import { IdentityVerifications } from '../commands/identity/identity-verifications.js';
@@ -382,7 +382,11 @@ export async function startLedgerService(
       kind === 'channel_payment' ? channelPayments.resume(id, context) : commands.resumeOperation(kind, id, context),
   };
   const poller = new ChannelPaymentPoller(channelPayments, readModels);
-  const transitKeys = new ConfiguredTransitKeyring(config.transit);
+  checkTransitKeyShared(config);
+  const transitKeys = new ConfiguredTransitKeyring({
+    ...config.transit,
+    signingKeySeed: transitSigningSeed(config.transit.signingKeySeed, config.dataDir),
+  });
   const transit = new TransitCommands({
     eventStore,
     accounts: commands.accountHandler,

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LedgerConfig } from '../config.js';
 import type { EventStore } from '../ports/event-store.js';
@@ -8,6 +9,8 @@ import type { SnapshotStore } from '../ports/snapshot-store.js';
 import type { WebhookOutboxStore } from '../ports/webhook-outbox.js';
 import type { VaultKeyStore } from '../ports/secret-vault.js';
 import type { StatementStore } from '../ports/statement-store.js';
+import type { ConsoleSessionStore } from '../ports/console-session-store.js';
+import { SqliteConsoleSessionStore } from './sqlite/sqlite-console-session-store.js';
 import { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
 import { EventStoreNonceRegistry } from './sqlite/event-store-nonce-registry.js';
 import { SqliteNonceRegistry } from './sqlite/sqlite-nonce-registry.js';
@@ -27,6 +30,7 @@ export const WEBHOOK_OUTBOX_FILE = 'webhook-outbox.sqlite';
 export const VAULT_FILE = 'vault.sqlite';
 export const STATEMENTS_FILE = 'recon.sqlite';
 export const INSTANCES_FILE = 'instances.sqlite';
+export const CONSOLE_SESSIONS_FILE = 'console-sessions.sqlite';
 
 // The production clients (gRPC, the MongoDB driver) are loaded only when configured: the embedded
 // default starts fast and never pays for them.
@@ -129,4 +133,16 @@ export async function openStatementStore(config: Pick<LedgerConfig, 'mongoUrl' |
     return MongoStatementStore.connect(config.mongoUrl);
   }
   return new SqliteStatementStore(join(config.dataDir, STATEMENTS_FILE));
+}
+
+/** The web console's sessions: MongoDB when MONGODB_URL is set (shared by every instance), else DATA_DIR's file. */
+export async function openConsoleSessionStore(
+  config: Pick<LedgerConfig, 'mongoUrl' | 'dataDir'>,
+): Promise<ConsoleSessionStore> {
+  if (config.mongoUrl) {
+    const { MongoConsoleSessionStore } = await import('./mongo/mongo-console-session-store.js');
+    return MongoConsoleSessionStore.connect(config.mongoUrl);
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  return new SqliteConsoleSessionStore(join(config.dataDir, CONSOLE_SESSIONS_FILE));
 }

@@ -31,6 +31,8 @@ import type * as batches from '../adapters/http/routes/transfer-batches.js';
 import type * as transit from '../adapters/http/routes/transit.js';
 import type * as webhookDeliveries from '../adapters/http/routes/webhook-deliveries.js';
 import type * as webhooks from '../adapters/http/routes/webhook-endpoints.js';
+import type * as streamEvents from '../adapters/http/routes/stream-events.js';
+import type * as consoleLinks from '../adapters/http/console/console-links.js';
 
 /**
  * What the client sends and receives, derived from the zod schemas the server validates and serialises
@@ -190,6 +192,11 @@ export type WebhookDeliveryPage = Out<typeof webhookDeliveries.webhookDeliveryPa
 export type LogHead = Out<typeof log.logHeadView>;
 export type ProjectionStatus = Out<typeof projections.projectionStatusView>;
 export type ProjectionRebuildAnswer = Out<typeof rebuilds.rebuildAnswerView>;
+export type StreamEvents = Out<typeof streamEvents.streamEventsView>;
+/** The query's numbers are coerced from strings on the server: numbers here. */
+export type StreamEventsQuery = { readonly [Key in keyof In<typeof streamEvents.streamEventsQuery>]?: number };
+export type ConsoleLinkRequest = In<typeof consoleLinks.consoleLinkBody>;
+export type ConsoleLink = Out<typeof consoleLinks.consoleLinkView>;
 
 export type ReconciliationBreakListQuery = Paged<In<typeof reconBreaks.breakListQuery>>;
 export type ReconciliationBreakCsvQuery = In<typeof reconBreaks.breakCsvQuery>;

@@ -697,6 +697,16 @@ export class LedgerClient {
     return this.read(ROUTES.getProjectionRebuild, NO_PARAMS);
   }
 
+  /** A ledger stream's raw events with their hashes and the hash chain checked, a page at a time. Operators only. */
+  getStreamEvents(streamId: string, query: Api.StreamEventsQuery = {}): Promise<Api.StreamEvents> {
+    return this.read(ROUTES.getStreamEvents, { streamId }, query);
+  }
+
+  /** A one-time sign-in link into the web console (`path`, to open under the ledger's URL). Operators only. */
+  createConsoleLink(body: Api.ConsoleLinkRequest = {}): Promise<Api.ConsoleLink> {
+    return this.command(ROUTES.createConsoleLink, NO_PARAMS, body);
+  }
+
   /**
    * Every item of one of the `list...` listings, page after page:
    * `for await (const p of client.listed((q) => client.listPayments(q), { status: 'completed' }))`.

@@ -135,6 +135,8 @@ export const ROUTES = {
   getProjectionStatus: { method: 'GET', path: '/v1/projections' },
   rebuildProjection: { method: 'POST', path: '/v1/projections/{name}/rebuild' },
   getProjectionRebuild: { method: 'GET', path: '/v1/projections/rebuild' },
+  getStreamEvents: { method: 'GET', path: '/v1/streams/{streamId}/events' },
+  createConsoleLink: { method: 'POST', path: '/v1/console/links' },
 
   listReconciliationDays: { method: 'GET', path: '/v1/reconciliation/days' },
   exportReconciliationDaysCsv: { method: 'GET', path: '/v1/reconciliation/days.csv' },

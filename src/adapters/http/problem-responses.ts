@@ -34,6 +34,7 @@ const HTTP_PROBLEM_STATUS = {
   book_account_not_found: 404,
   recon_day_not_found: 404,
   projection_not_found: 404,
+  stream_not_found: 404,
   idempotency_request_in_progress: 409,
   concurrent_modification: 409,
   rebuild_in_progress: 409,

@@ -10,6 +10,7 @@ import { ed25519KeyObject } from '../crypto/ed25519-keys.js';
 import type { Principal } from './authorization.js';
 import { HttpProblem } from './problem-details.js';
 import { CHANNEL_NOTIFICATIONS_PATH } from '../channels/channel-setup.js';
+import { IN_PROCESS_CALL_HEADER, type InProcessCalls } from './in-process-calls.js';
 
 /**
  * Every request except the exempt ones must be signed with an Ed25519 key the ledger knows
@@ -26,6 +27,8 @@ export interface RequestAuthenticationOptions {
   readonly clock: Clock;
   /** How far X-Ledger-Timestamp may be from our clock, either way. */
   readonly maxClockSkewMs: number;
+  /** The service's calls to itself for a principal it authenticated already (the console's pages). */
+  readonly inProcessCalls?: InProcessCalls;
 }
 
 /**
@@ -39,7 +42,10 @@ export function isExemptPath(path: string): boolean {
     path === '/health/ready' ||
     path === '/openapi.json' ||
     path === '/docs' ||
-    path.startsWith('/docs/')
+    path.startsWith('/docs/') ||
+    // The web console authenticates by its own session cookie (src/adapters/http/console).
+    path === '/console' ||
+    path.startsWith('/console/')
   );
 }
 
@@ -69,9 +75,20 @@ export function installRequestAuthentication(app: FastifyInstance, options: Requ
   // Parsed public keys, per immutable key record: a new state after a revocation has new records.
   const keyObjects = new WeakMap<ApiKey, KeyObject>();
   let lastPurgeMs = Number.NEGATIVE_INFINITY;
+  const inProcess = new WeakSet<FastifyRequest>();
 
   app.addHook('onRequest', async (request, reply) => {
     if (isExemptPath(pathOf(request))) return;
+    const call = request.headers[IN_PROCESS_CALL_HEADER];
+    if (call !== undefined) {
+      const principal = typeof call === 'string' ? options.inProcessCalls?.take(call) : undefined;
+      if (!principal || request.method !== 'GET')
+        throw unauthorized(reply, 'signature_invalid', 'Invalid signature', 'the request is not signed');
+      request.principal = principal;
+      request.actor = principal.entityId;
+      inProcess.add(request);
+      return;
+    }
     const header = (name: string) => {
       const value = request.headers[name];
       return typeof value === 'string' && value.length > 0 ? value : undefined;
@@ -115,7 +132,7 @@ export function installRequestAuthentication(app: FastifyInstance, options: Requ
   });
 
   app.addHook('preValidation', async (request, reply) => {
-    if (isExemptPath(pathOf(request))) return;
+    if (isExemptPath(pathOf(request)) || inProcess.has(request)) return;
     const claim = pending.get(request);
     if (!claim) throw new Error('preValidation without the onRequest authentication step');
     pending.delete(request);

@@ -21,6 +21,8 @@ import { codesOf, impliedProblemCodes, problemResponses } from './problem-respon
 import { healthRoutes } from './routes/health.js';
 import { apiRoutes } from './routes/index.js';
 import { describeRawNotificationBody } from './routes/channel-notifications.js';
+import { consoleRoutes } from './console/console-routes.js';
+import { InProcessCalls } from './in-process-calls.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -64,6 +66,7 @@ export async function buildHttpServer(
               'req.headers.authorization',
               'req.headers["x-ledger-signature"]',
               'req.headers.cookie',
+              'req.headers["x-ledger-in-process-call"]',
               'req.body.payerPassword',
               'req.body.newPassword',
               'req.body.currentPassword',
@@ -207,6 +210,7 @@ export async function buildHttpServer(
           description: 'Reconciliation breaks: the review queue, its operator commands and CSV export',
         },
         { name: 'health', description: 'Liveness and readiness' },
+        { name: 'console', description: "Sign-in links into the operators' web console (docs/console.md)" },
       ],
       // OpenAPI cannot express a request signature; these name the four headers (docs/authentication.md).
       components: {
@@ -249,7 +253,9 @@ export async function buildHttpServer(
 
   // Before any route: routes registered later inherit the body parser and the hooks.
   keepRawJsonBody(app);
+  const inProcessCalls = new InProcessCalls();
   installRequestAuthentication(app, {
+    inProcessCalls,
     entities: service.entities.directory,
     nonces: service.nonces,
     clock: service.clock,
@@ -257,6 +263,7 @@ export async function buildHttpServer(
   });
   await app.register(healthRoutes(service, () => shuttingDown));
   await app.register(apiRoutes(service));
+  await app.register(consoleRoutes(service, inProcessCalls));
 
   app.addHook('preClose', async () => {
     shuttingDown = true;

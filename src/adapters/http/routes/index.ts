@@ -31,6 +31,7 @@ import { webhookDeliveryRoutes } from './webhook-deliveries.js';
 import { webhookEndpointRoutes } from './webhook-endpoints.js';
 import { userIdentityRoutes } from './user-identity.js';
 import { userCardContractRoutes } from './user-card-contracts.js';
+import { streamEventRoutes } from './stream-events.js';
 
 /** Every /v1 resource, one plugin per resource. */
 export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
@@ -67,5 +68,6 @@ export function apiRoutes(service: LedgerService): FastifyPluginAsyncZod {
     await app.register(statementUploadRoutes(service));
     await app.register(userIdentityRoutes(service));
     await app.register(userCardContractRoutes(service));
+    await app.register(streamEventRoutes(service));
   };
 }
