@@ -125,6 +125,21 @@ describe('the web console (server side, through fastify.inject)', () => {
       '/console/payments',
     ])
       expect((await get(path, cookie)).statusCode, path).toBe(200);
+    // An online rebuild's progress shows on the projections page (none yet, then the finished one).
+    expect((await get('/console/projections', cookie)).body).toContain('No online rebuild');
+    const asked = await s.ledger.inject({ method: 'POST', url: '/v1/projections/balances/rebuild' });
+    expect(asked.statusCode).toBe(202);
+    let phase = '';
+    for (let attempt = 0; attempt < 600 && phase !== 'done' && phase !== 'failed'; attempt += 1) {
+      phase = (await s.ledger.inject({ method: 'GET', url: '/v1/projections/rebuild' })).json<{
+        rebuild: { phase: string };
+      }>().rebuild.phase;
+      if (phase !== 'done') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(phase).toBe('done');
+    const rebuilt = (await get('/console/projections', cookie)).body;
+    expect(rebuilt).toContain('data-rebuild-phase="done"');
+    expect(rebuilt).toContain('balances');
     const missing = await get('/console/accounts/1000000000000000', cookie);
     expect(missing.statusCode).toBe(404);
     expect(missing.body).toContain('account_not_found');
