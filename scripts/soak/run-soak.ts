@@ -9,6 +9,7 @@ import { SIMULATED_CARD_NETWORK } from '../../src/adapters/channels/simulator/de
 import { bindTestCard } from '../../src/adapters/channels/simulator/test-card-binding.js';
 import type { PaymentCodeAlgorithm } from '../../src/client/payment-codes/payment-code.js';
 import { generateDeviceKeyPair } from '../../src/client/transit.js';
+import { registerBindingUser, writeSoakSimulatorConfig } from './soak-card-binding.js';
 import { checkLedger, type CheckReport } from './soak-checks.js';
 import { freePort, runCliCommand, ServiceUnderTest, startChannelSimulator } from './soak-processes.js';
 import { emptyTally, SoakSender, type AnswerTally } from './soak-requests.js';
@@ -89,7 +90,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const base: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
   delete base['EVENTSTORE_URL'];
   delete base['MONGODB_URL'];
-  const simulator = await startChannelSimulator(options.cli, options.seed, base);
+  // The default channels of the seed, their cardholders joined by each client's cards to bind.
+  const simulatorConfig = join(dataDir, 'soak-simulator.json');
+  writeSoakSimulatorConfig(simulatorConfig, options.seed, options.clients);
+  const simulator = await startChannelSimulator(options.cli, options.seed, base, simulatorConfig);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -153,7 +157,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
         world.setupRechargedMinor += minorOf(recharged.amount);
         world.transitUserIds.push(user.entityId);
         const instruments = await issueInstruments(sender, options.seed, index, user.entityId, wallet);
-        return new SoakClient(index, world, sender, user.entityId, wallet, other, instruments);
+        const bindingUserId = await registerBindingUser(sender, options.seed, index);
+        return new SoakClient(index, world, sender, user.entityId, wallet, other, { ...instruments, bindingUserId });
       }),
     );
 
@@ -230,6 +235,8 @@ async function setUp(options: SoakOptions, sender: SoakSender, merchantId: strin
     setupRechargedMinor: 0n,
     transitDebtMinor: 0n,
     transitUserIds: [],
+    simulatorUrl,
+    bindings: [],
   };
   world.expected.set(world.shopAccountId, 0n);
   world.expected.set(world.channelShopAccountId, 0n);
@@ -248,7 +255,7 @@ async function issueInstruments(
   index: number,
   userId: string,
   wallet: string,
-): Promise<ClientInstruments> {
+): Promise<Omit<ClientInstruments, 'bindingUserId'>> {
   const codeSeeds: CodeSeed[] = [];
   for (let device = 0; device < CODE_SEEDS_PER_CLIENT; device += 1) {
     const issued = await sender.command<{

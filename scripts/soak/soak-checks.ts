@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { checkBindings } from './soak-card-binding.js';
 import type { SoakSender } from './soak-requests.js';
 import {
   majorOf,
@@ -72,7 +73,11 @@ export async function checkLedger(world: SoakWorld, sender: SoakSender): Promise
     }
     const again = await sender.untilAnswered(operation.request);
     ran('answer replayed');
-    if (again.final === null || !isDeepStrictEqual(replayed(again.final), replayed(operation.final)))
+    // A binding's start is answered its contract as it is now (docs/operations.md: the same card again by
+    // the same user answers its contract): once confirmed, the replay says bound where the first said
+    // awaiting_bank_code. Everything else of the answer must repeat.
+    const asReplayed = isBindingStart(operation) ? contractAsStarted : replayed;
+    if (again.final === null || !isDeepStrictEqual(asReplayed(again.final), asReplayed(operation.final)))
       breach(
         `replay of ${operation.kind} ${operation.request.idempotencyKey}: first ${JSON.stringify(operation.final)}, again ${JSON.stringify(again.final)}`,
       );
@@ -209,6 +214,11 @@ export async function checkLedger(world: SoakWorld, sender: SoakSender): Promise
   // 5. Transit: each accepted scan once in its payer's history, each charge one debit in the wallet's
   // statement, every repeated scan refused as a duplicate, the fares owed in the debts and the receivable.
   await checkTransit(world, sender, at, walletLines, report);
+
+  // 5b. Card bindings: each one answered bound listed once, bound and masked; none bound unanswered.
+  const bindings = await checkBindings(world.bindings, sender, at, ran, breach);
+  report.lost += bindings.lost;
+  report.doubled += bindings.doubled;
 
   // 6. Money conserved: what is in the customers' accounts came in by recharges and channel payments and
   // did not go out by withdrawals (the channels' fees are the platform's expense, not the customers'),
@@ -353,6 +363,16 @@ async function checkTransit(
     breach(
       `transit: 1123 Transit fares receivable ${majorOf(receivableMinor)}, fares owed ${majorOf(world.transitDebtMinor)}`,
     );
+}
+
+const isBindingStart = (operation: SoakOperation) =>
+  operation.kind === 'bind_card' && operation.request.path === '/v1/card-contracts';
+
+/** A binding start's answer but for what its confirmation changes (its status and the channel's contract no). */
+function contractAsStarted(answer: { status: number; body: unknown }) {
+  if (answer.status !== 201) return replayed(answer);
+  const { status: _status, contractNo: _contractNo, ...rest } = answer.body as Record<string, unknown>;
+  return { status: answer.status, body: rest };
 }
 
 /** What a replay must repeat: the status and body (the position included: it is the recorded one). */

@@ -39,8 +39,10 @@ export async function startChannelSimulator(
   cli: string,
   seed: string,
   env: NodeJS.ProcessEnv,
+  configFile?: string,
 ): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [cli, 'channels', 'simulate', '--port', '0', '--seed', seed], {
+  const config = configFile === undefined ? [] : ['--config', configFile];
+  const child = spawn(process.execPath, [cli, 'channels', 'simulate', '--port', '0', '--seed', seed, ...config], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

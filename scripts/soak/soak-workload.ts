@@ -4,6 +4,14 @@ import { PaymentCodes, type PaymentCodeParameters } from '../../src/client/payme
 import { generatePaymentCode } from '../../src/client/payment-codes/reference-client.js';
 import { signScan } from '../../src/client/transit.js';
 import type { BoundCard } from '../../src/domain/channels/payer-instrument.js';
+import {
+  bankCodeFor,
+  MAX_BINDINGS_PER_CLIENT,
+  maskedSoakCard,
+  soakBindingBody,
+  soakCardholder,
+  type SoakBinding,
+} from './soak-card-binding.js';
 import type { SoakAnswer, SoakRequest, SoakSender } from './soak-requests.js';
 
 /**
@@ -33,6 +41,7 @@ export const OPERATION_KINDS = [
   'channel_refund',
   'payment_code_redeem',
   'transit_upload',
+  'bind_card',
 ] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
@@ -58,6 +67,7 @@ const WEIGHTS: Record<OperationKind, number> = {
   channel_refund: 3,
   payment_code_redeem: 6,
   transit_upload: 5,
+  bind_card: 3,
 };
 
 export interface SoakOperation {
@@ -93,6 +103,10 @@ export interface SoakWorld {
   transitDebtMinor: bigint;
   /** The payers (the clients' users) with a transit credential: their scan histories and debts are read. */
   readonly transitUserIds: string[];
+  /** The channel simulator process (its SMS outbox holds the banks' bind-card codes). */
+  readonly simulatorUrl: string;
+  /** Every binding the clients started, answered or not (soak-card-binding.ts checks them). */
+  readonly bindings: SoakBinding[];
 }
 
 /** A payment-code seed as its issuance answered it, kept in the payer's app (here: the client). */
@@ -116,6 +130,8 @@ export interface TransitDevice {
 export interface ClientInstruments {
   readonly codeSeeds: readonly CodeSeed[];
   readonly transit: TransitDevice;
+  /** The user the client binds its cards for (a phone and a payment password set). */
+  readonly bindingUserId: string;
 }
 
 /** A transit scan as uploaded (the body's shape, POST /v1/transit/scan-batches). */
@@ -168,6 +184,8 @@ export class SoakClient {
   private readonly preauths: OpenPreauth[] = [];
   /** The scans of this client's last acknowledged upload: a terminal may send one again (a duplicate). */
   private lastScans: TransitScan[] = [];
+  /** Cards this client has started binding (each a fresh card of its own). */
+  private bindingsStarted = 0;
 
   constructor(
     private readonly index: number,
@@ -222,6 +240,8 @@ export class SoakClient {
         return this.preauths.some((p) => p.capturedMinor !== null);
       case 'payment_code_redeem':
         return this.freeCodeSeed(Date.now()) !== undefined;
+      case 'bind_card':
+        return this.bindingsStarted < MAX_BINDINGS_PER_CLIENT;
       default:
         return true;
     }
@@ -265,12 +285,13 @@ export class SoakClient {
     const orderNo = `soak-${this.world.seed}-${this.index}-${this.step}`;
     const currency = this.world.currency;
     const shop = this.world.shopAccountId;
-    const send = async (request: Omit<SoakRequest, 'idempotencyKey'>) => {
+    /** `keySuffix`: a step's second request (a binding's confirm) under a key of its own. */
+    const send = async (request: Omit<SoakRequest, 'idempotencyKey'>, keySuffix = '') => {
       const operation: SoakOperation = {
         client: this.index,
         step: this.step,
         kind,
-        request: { ...request, idempotencyKey: key },
+        request: { ...request, idempotencyKey: `${key}${keySuffix}` },
         answers: [],
         final: null,
         attempts: 0,
@@ -576,6 +597,38 @@ export class SoakClient {
           }
         }
         this.lastScans = results.filter((r) => r.status !== 'refused').map((r) => scans[r.index]!);
+        return;
+      }
+      case 'bind_card': {
+        this.bindingsStarted += 1;
+        const holder = soakCardholder(this.index, this.bindingsStarted);
+        const userId = this.instruments.bindingUserId;
+        const binding: SoakBinding = {
+          userId,
+          maskedCard: maskedSoakCard(holder),
+          contractId: null,
+          acknowledgedBound: false,
+        };
+        this.world.bindings.push(binding);
+        const started = await send({
+          method: 'POST',
+          path: '/v1/card-contracts',
+          body: soakBindingBody(userId, holder),
+        });
+        if (started === null) return;
+        binding.contractId = started.contractId;
+        // The bank texted its code at verify (the simulator outlives the kills, its outbox too); a retry
+        // that verified again texted a newer one: the newest is the one the bank takes.
+        const code =
+          started.status === 'awaiting_bank_code'
+            ? await bankCodeFor(this.world.simulatorUrl, started.maskedPhone)
+            : null;
+        if (code === null) return;
+        const confirmed = await send(
+          { method: 'POST', path: `/v1/card-contracts/${started.contractId}/confirm`, body: { code } },
+          '-confirm',
+        );
+        if (confirmed?.status === 'bound') binding.acknowledgedBound = true;
         return;
       }
     }

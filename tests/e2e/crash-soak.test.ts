@@ -39,5 +39,6 @@ describe('crash soak (short)', () => {
     const drawn = (kind: string) => (result.operationsByKind[kind] ?? 0) > 0;
     if (drawn('payment_code_redeem')) expect(result.checks['payment code replayed after the kills']).toBeGreaterThan(0);
     if (drawn('transit_upload')) expect(result.checks['accepted scan once in the history']).toBeGreaterThan(0);
+    if (drawn('bind_card')) expect(result.checks['acknowledged binding listed once, bound']).toBeGreaterThan(0);
   }, 300_000);
 });
