@@ -1,6 +1,7 @@
 import type { LedgerEvent } from '../domain/event-catalogue.js';
 import { DomainError, assert } from '../domain/shared/domain-error.js';
 import {
+  InvalidEventError,
   WrongExpectedRevisionError,
   type AppendResult,
   type EventStore,
@@ -333,9 +334,15 @@ export class OneCommitCoordinator {
   }
 
   private retryOrReject(op: ReadyOperation, error: unknown): void {
+    // An event id the log already holds, on the first attempt, is a conflict too: that attempt decided on
+    // streams it did not read (expectNew, or cached), so it may have decided afresh an operation already
+    // recorded, whose derived ids then meet the recorded events (a retry by key after a restart: found by
+    // the crash soak). The next attempt reads every stream and finds the record; on a read state an
+    // already-recorded id is a real error, refused.
     const loadedConflict =
       (error instanceof WrongExpectedRevisionError && op.streams.some((s) => s.streamId === error.streamId)) ||
-      error instanceof DecidedOnCacheError;
+      error instanceof DecidedOnCacheError ||
+      (error instanceof InvalidEventError && op.attempt === 1);
     if (!loadedConflict || op.attempt >= MAX_ONE_COMMIT_ATTEMPTS) {
       op.reject(error);
       return;
